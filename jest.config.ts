@@ -1,0 +1,17 @@
+/** @jest-config-loader esbuild-register */
+// Jest transforms with swc and does not type-check: `npm run typecheck` is its own step.
+import type { Config } from 'jest';
+
+const config: Config = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }] },
+  globalSetup: '<rootDir>/test/setup/global-setup.ts',
+  // Integration suites share two real servers; two workers match the two cores.
+  maxWorkers: 2,
+  testTimeout: 60_000,
+  slowTestThreshold: 20,
+};
+
+export default config;

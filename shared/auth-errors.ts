@@ -1,0 +1,58 @@
+/**
+ * Recognising "the database refused these credentials", by stable error codes only: message text is
+ * localised (lc_messages), changes between server versions, and must not be relied on or logged.
+ *
+ * - PostgreSQL (pg): SQLSTATE 28P01 invalid_password, 28000 invalid_authorization_specification
+ *   (pg_hba "no entry" / rejected host, and what a dropped role returns).
+ * - MySQL/MariaDB (mysql2): errno 1045 ER_ACCESS_DENIED_ERROR.
+ * - The toolkit's own `AuthenticationError` (code AUTH_FAILED), raised by its connectors.
+ *
+ * Wrappers that keep the driver error as `cause` are followed a few levels down.
+ */
+import { isToolkitError } from './errors';
+
+/** Decides whether an error thrown by an application callback is an authentication failure. */
+export type AuthErrorClassifier = (err: unknown) => boolean;
+
+const PG_AUTH_SQLSTATES: ReadonlySet<string> = new Set(['28P01', '28000']);
+const MYSQL_ACCESS_DENIED_ERRNO = 1045;
+const MAX_CAUSE_DEPTH = 5;
+
+interface ErrorFields {
+  readonly code?: unknown;
+  readonly errno?: unknown;
+  readonly sqlState?: unknown;
+  readonly cause?: unknown;
+}
+
+/** pg's DatabaseError: `code` is the SQLSTATE. */
+export function isPostgresAuthFailure(err: unknown): boolean {
+  const e = fields(err);
+  return e !== undefined && typeof e.code === 'string' && PG_AUTH_SQLSTATES.has(e.code);
+}
+
+/** mysql2's error: numeric `errno` 1045 (its `code` is then ER_ACCESS_DENIED_ERROR). */
+export function isMysqlAuthFailure(err: unknown): boolean {
+  const e = fields(err);
+  if (e === undefined) return false;
+  return e.errno === MYSQL_ACCESS_DENIED_ERRNO || e.code === 'ER_ACCESS_DENIED_ERROR';
+}
+
+/** The toolkit's AuthenticationError. */
+export function isToolkitAuthFailure(err: unknown): boolean {
+  return isToolkitError(err) && err.code === 'AUTH_FAILED';
+}
+
+/** Every built-in classifier, applied to the error and to its `cause` chain. */
+export const isAuthenticationFailure: AuthErrorClassifier = (err) => {
+  let current: unknown = err;
+  for (let depth = 0; depth <= MAX_CAUSE_DEPTH && current !== undefined && current !== null; depth++) {
+    if (isToolkitAuthFailure(current) || isPostgresAuthFailure(current) || isMysqlAuthFailure(current)) return true;
+    current = fields(current)?.cause;
+  }
+  return false;
+};
+
+function fields(err: unknown): ErrorFields | undefined {
+  return err !== null && typeof err === 'object' ? (err as ErrorFields) : undefined;
+}

@@ -1,0 +1,266 @@
+/**
+ * The toolkit's typed errors. Every error the toolkit raises is a `ToolkitError` with a stable `code`,
+ * and the secret id / rotation step where known. Messages name the secret and the step, never a value:
+ * a cause is kept only as its class and code (driver errors such as mysql2's carry the SQL text, which
+ * can hold a password, so the raw error object is never attached).
+ */
+
+export type ErrorCode =
+  | 'CONFIG'
+  | 'EVENT_INVALID'
+  | 'SECRET_INVALID'
+  | 'NOT_FOUND'
+  | 'ACCESS_DENIED'
+  | 'THROTTLED'
+  | 'TRANSIENT'
+  | 'INVALID_REQUEST'
+  | 'ROTATION_DISABLED'
+  | 'STAGE_MISMATCH'
+  | 'AUTH_FAILED'
+  | 'NETWORK'
+  | 'TIMEOUT'
+  | 'TLS'
+  | 'DATABASE';
+
+/** Where an error happened; every field optional, none of them a secret value. */
+export interface ErrorContext {
+  /** The secret's name or ARN. */
+  readonly secretId?: string;
+  /** The rotation step, when raised inside a rotation. */
+  readonly step?: string;
+  /** The underlying error: only its class name and code are kept. */
+  readonly cause?: unknown;
+}
+
+/** The class name and code of an underlying error, safe to log. */
+export interface CauseSummary {
+  readonly name: string;
+  readonly code?: string;
+}
+
+export class ToolkitError extends Error {
+  readonly code: ErrorCode;
+  readonly secretId?: string;
+  readonly step?: string;
+  readonly causeSummary?: CauseSummary;
+
+  constructor(code: ErrorCode, message: string, context: ErrorContext = {}) {
+    super(withContext(message, context));
+    this.name = new.target.name;
+    this.code = code;
+    if (context.secretId !== undefined) this.secretId = context.secretId;
+    if (context.step !== undefined) this.step = context.step;
+    if (context.cause !== undefined) this.causeSummary = summarizeCause(context.cause);
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      secretId: this.secretId,
+      step: this.step,
+      cause: this.causeSummary,
+    };
+  }
+}
+
+export class ConfigError extends ToolkitError {
+  constructor(message: string, context?: ErrorContext) {
+    super('CONFIG', message, context);
+  }
+}
+
+export class EventValidationError extends ToolkitError {
+  constructor(message: string, context?: ErrorContext) {
+    super('EVENT_INVALID', message, context);
+  }
+}
+
+/** One problem found in a secret's value: the path of the field and what is wrong, never the value. */
+export interface ValidationIssue {
+  readonly path: string;
+  readonly problem: string;
+}
+
+export class SecretValidationError extends ToolkitError {
+  readonly issues: readonly ValidationIssue[];
+
+  constructor(message: string, issues: readonly ValidationIssue[] = [], context?: ErrorContext) {
+    const detail = issues.length ? `: ${issues.map((i) => `${i.path || '(root)'} ${i.problem}`).join('; ')}` : '';
+    super('SECRET_INVALID', `${message}${detail}`, context);
+    this.issues = issues;
+  }
+}
+
+export class SecretNotFoundError extends ToolkitError {
+  constructor(message: string, context?: ErrorContext) {
+    super('NOT_FOUND', message, context);
+  }
+}
+
+export class AccessDeniedError extends ToolkitError {
+  constructor(message: string, context?: ErrorContext) {
+    super('ACCESS_DENIED', message, context);
+  }
+}
+
+export class ThrottledError extends ToolkitError {
+  constructor(message: string, context?: ErrorContext) {
+    super('THROTTLED', message, context);
+  }
+}
+
+/** A failure worth retrying: 5xx, an interrupted request. */
+export class TransientError extends ToolkitError {
+  constructor(message: string, context?: ErrorContext) {
+    super('TRANSIENT', message, context);
+  }
+}
+
+/** Secrets Manager refused the request itself (InvalidRequest/InvalidParameter/ResourceExists…). */
+export class InvalidRequestError extends ToolkitError {
+  constructor(message: string, context?: ErrorContext) {
+    super('INVALID_REQUEST', message, context);
+  }
+}
+
+export class RotationDisabledError extends ToolkitError {
+  constructor(message: string, context?: ErrorContext) {
+    super('ROTATION_DISABLED', message, context);
+  }
+}
+
+/** The staging labels are not what the step needs (token unknown, not AWSPENDING, label elsewhere). */
+export class StageMismatchError extends ToolkitError {
+  constructor(message: string, context?: ErrorContext) {
+    super('STAGE_MISMATCH', message, context);
+  }
+}
+
+/** The database refused the credentials. */
+export class AuthenticationError extends ToolkitError {
+  constructor(message: string, context?: ErrorContext) {
+    super('AUTH_FAILED', message, context);
+  }
+}
+
+export class NetworkError extends ToolkitError {
+  constructor(message: string, context?: ErrorContext) {
+    super('NETWORK', message, context);
+  }
+}
+
+export class TimeoutError extends ToolkitError {
+  constructor(message: string, context?: ErrorContext) {
+    super('TIMEOUT', message, context);
+  }
+}
+
+export class TlsError extends ToolkitError {
+  constructor(message: string, context?: ErrorContext) {
+    super('TLS', message, context);
+  }
+}
+
+/** The database accepted the login but refused a statement (privileges, constraints, limits). */
+export class DatabaseError extends ToolkitError {
+  constructor(message: string, context?: ErrorContext) {
+    super('DATABASE', message, context);
+  }
+}
+
+export function isToolkitError(err: unknown): err is ToolkitError {
+  return err instanceof ToolkitError;
+}
+
+/** The class name and code of any thrown value, without its message (messages may quote SQL or values). */
+export function summarizeCause(err: unknown): CauseSummary {
+  if (err instanceof ToolkitError) return { name: err.name, code: err.code };
+  if (err !== null && typeof err === 'object') {
+    const e = err as { name?: unknown; code?: unknown; errno?: unknown; constructor?: { name?: unknown } };
+    const name =
+      typeof e.name === 'string' && e.name !== 'Error'
+        ? e.name
+        : typeof e.constructor?.name === 'string'
+          ? e.constructor.name
+          : 'Error';
+    const rawCode = typeof e.code === 'string' || typeof e.code === 'number' ? e.code : e.errno;
+    return rawCode === undefined || rawCode === null ? { name } : { name, code: String(rawCode) };
+  }
+  return { name: typeof err };
+}
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT', 'TimeoutError', 'RequestTimeout']);
+
+/**
+ * Maps an error thrown by the Secrets Manager SDK client (or a network failure under it) to a typed
+ * error. The SDK's own message is dropped: Secrets Manager messages carry no values, but a proxy's or a
+ * third-party endpoint's might.
+ */
+export function fromSecretsManagerError(err: unknown, action: string, context: ErrorContext = {}): ToolkitError {
+  if (err instanceof ToolkitError) return err;
+  const ctx: ErrorContext = { ...context, cause: err };
+  const e = (err ?? {}) as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
+  const name = e.name ?? '';
+  const code = e.code ?? '';
+  const status = e.$metadata?.httpStatusCode;
+  switch (name) {
+    case 'ResourceNotFoundException':
+      return new SecretNotFoundError(`${action}: secret or version not found`, ctx);
+    case 'AccessDeniedException':
+    case 'AccessDenied':
+    case 'UnrecognizedClientException':
+    case 'InvalidSignatureException':
+    case 'ExpiredTokenException':
+      return new AccessDeniedError(`${action}: access denied (${name})`, ctx);
+    case 'DecryptionFailure':
+      return new AccessDeniedError(`${action}: the secret's KMS key could not decrypt it (DecryptionFailure)`, ctx);
+    case 'ThrottlingException':
+    case 'TooManyRequestsException':
+    case 'RequestLimitExceeded':
+    case 'LimitExceededException':
+      return new ThrottledError(`${action}: throttled by Secrets Manager (${name})`, ctx);
+    case 'InvalidRequestException':
+    case 'InvalidParameterException':
+    case 'ResourceExistsException':
+    case 'MalformedPolicyDocumentException':
+    case 'PreconditionNotMetException':
+    case 'EncryptionFailure':
+      return new InvalidRequestError(`${action}: refused by Secrets Manager (${name})`, ctx);
+    case 'InternalServiceError':
+    case 'InternalFailure':
+    case 'ServiceUnavailable':
+      return new TransientError(`${action}: Secrets Manager failed (${name})`, ctx);
+    case 'TimeoutError':
+      return new TimeoutError(`${action}: request to Secrets Manager timed out`, ctx);
+  }
+  if (TIMEOUT_CODES.has(code)) return new TimeoutError(`${action}: request to Secrets Manager timed out`, ctx);
+  if (NETWORK_CODES.has(code)) return new NetworkError(`${action}: cannot reach Secrets Manager (${code})`, ctx);
+  if (status !== undefined && status >= 500) return new TransientError(`${action}: Secrets Manager returned ${status}`, ctx);
+  if (status === 429) return new ThrottledError(`${action}: throttled by Secrets Manager`, ctx);
+  return new TransientError(`${action}: unexpected failure (${name || code || 'unknown'})`, ctx);
+}
+
+/** True for errors worth retrying or serving a stale value through: throttling, 5xx, network, timeouts. */
+export function isRetryable(err: unknown): boolean {
+  if (!(err instanceof ToolkitError)) return false;
+  return err.code === 'THROTTLED' || err.code === 'TRANSIENT' || err.code === 'NETWORK' || err.code === 'TIMEOUT';
+}
+
+function withContext(message: string, context: ErrorContext): string {
+  const where = [
+    context.secretId !== undefined ? `secret ${context.secretId}` : undefined,
+    context.step !== undefined ? `step ${context.step}` : undefined,
+  ].filter((s): s is string => s !== undefined);
+  return where.length ? `${message} [${where.join(', ')}]` : message;
+}

@@ -1,0 +1,84 @@
+/**
+ * The contract between the engine-agnostic rotation steps and one database engine. The steps decide
+ * WHO logs in and WHAT must change; a strategy knows only how to say it in its engine's SQL.
+ *
+ * All database traffic goes through a `Connector`, so tests, the local loop and fault injection can
+ * wrap, slow down or break every login and every statement.
+ */
+import type { DatabaseSecret, EngineFamily } from '../database-secret';
+import type { TlsMode } from '../connection-options';
+
+/** A row as the driver returns it. */
+export type Row = Readonly<Record<string, unknown>>;
+
+/** One open database login. Statements are fully escaped client-side or use the driver's own parameters. */
+export interface SqlSession {
+  query(sql: string, params?: readonly unknown[]): Promise<readonly Row[]>;
+  /** Closes the login; never throws. */
+  close(): Promise<void>;
+}
+
+/** Which credential a login uses: named in logs and errors, never with its value. */
+export type LoginRole = 'pending' | 'current' | 'previous' | 'master';
+
+export interface ConnectRequest {
+  readonly family: EngineFamily;
+  readonly secret: DatabaseSecret;
+  readonly role: LoginRole;
+  /** The database to open; the master logs in to the child's database. Defaults to the secret's. */
+  readonly database?: string;
+  readonly tlsMode: TlsMode;
+  readonly connectTimeoutMs: number;
+}
+
+/**
+ * Opens a login. Must throw the toolkit's typed errors: `AuthenticationError` when the server refused
+ * the credentials, `NetworkError`/`TimeoutError` when it could not be reached, `TlsError` for TLS.
+ */
+export type Connector = (request: ConnectRequest) => Promise<SqlSession>;
+
+/** The server's flavour and version, read from the server itself, never guessed from the secret. */
+export interface ServerInfo {
+  readonly flavor: 'postgres' | 'mysql' | 'mariadb';
+  /** Aurora MySQL / Aurora PostgreSQL, when the server says so. */
+  readonly aurora: boolean;
+  readonly major: number;
+  readonly minor: number;
+  readonly patch: number;
+  /** The version string as the server reported it. */
+  readonly version: string;
+}
+
+export interface AlternateUserChange {
+  /** The account whose rights the alternate user gets (the current secret's user). */
+  readonly currentUsername: string;
+  /** The account to create or update (the pending secret's user). */
+  readonly alternateUsername: string;
+  readonly password: string;
+}
+
+export interface EngineStrategy {
+  readonly family: EngineFamily;
+  /** The AWS templates' default EXCLUDE_CHARACTERS for this engine. */
+  readonly defaultExcludeCharacters: string;
+  /** The connector used when the handler is given none (pg or mysql2). */
+  readonly defaultConnector: Connector;
+  /**
+   * Why `username` cannot exist on this engine (too long for it, invalid), or undefined when it can.
+   * Without `server` (createSecret does not log in) the limit comes from the secret's `engine`.
+   */
+  usernameProblem(username: string, engine: string, server?: ServerInfo): string | undefined;
+  /** Reads the flavour and version of the server behind a session. */
+  serverInfo(session: SqlSession): Promise<ServerInfo>;
+  /** testSecret: runs the test query on a session opened with the pending secret. */
+  runTestQuery(session: SqlSession, sql: string): Promise<void>;
+  /** Single-user: the logged-in user sets its own password. */
+  setOwnPassword(session: SqlSession, server: ServerInfo, username: string, password: string): Promise<void>;
+  /** Single-user self-healing: the master sets another user's password. */
+  setPasswordAsMaster(session: SqlSession, server: ServerInfo, username: string, password: string): Promise<void>;
+  /**
+   * Alternating users, as the master: create the alternate user when missing, (re)sync its rights with
+   * the current user's, then set its password. Safe to re-run after a crash at any point.
+   */
+  syncAlternateUser(session: SqlSession, server: ServerInfo, change: AlternateUserChange): Promise<void>;
+}

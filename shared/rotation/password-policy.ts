@@ -1,0 +1,125 @@
+/**
+ * The password policy of a rotation function: the AWS templates' environment variables, parsed once at
+ * cold start (a bad value must fail the deploy's first invocation, not the middle of a rotation), and
+ * the same rules the CDK construct checks at synth.
+ */
+import { ConfigError } from '../errors';
+import type { EngineFamily } from '../database-secret';
+
+export interface PasswordPolicy {
+  /** Password length, 1–4096 (GetRandomPassword's range). @default 32 */
+  readonly length?: number;
+  /** Characters never used. @default Postgres `:/@"'\`, MySQL `/@"'\` (the AWS templates' defaults) */
+  readonly excludeCharacters?: string;
+  /** @default false */
+  readonly excludeNumbers?: boolean;
+  /** @default false */
+  readonly excludePunctuation?: boolean;
+  /** @default false */
+  readonly excludeUppercase?: boolean;
+  /** @default false */
+  readonly excludeLowercase?: boolean;
+  /** At least one character of each included type. @default true */
+  readonly requireEachIncludedType?: boolean;
+}
+
+export type ResolvedPasswordPolicy = Required<PasswordPolicy>;
+
+/** The AWS templates' default exclusions: characters that break connection strings and shell quoting. */
+export const DEFAULT_EXCLUDE_CHARACTERS: Readonly<Record<EngineFamily, string>> = {
+  postgres: ':/@"\'\\',
+  mysql: '/@"\'\\',
+};
+
+export const DEFAULT_PASSWORD_LENGTH = 32;
+const MAX_PASSWORD_LENGTH = 4096;
+
+const CLASSES = [
+  { flag: 'excludeLowercase', chars: 'abcdefghijklmnopqrstuvwxyz', name: 'lowercase letters' },
+  { flag: 'excludeUppercase', chars: 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', name: 'uppercase letters' },
+  { flag: 'excludeNumbers', chars: '0123456789', name: 'numbers' },
+  { flag: 'excludePunctuation', chars: '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~', name: 'punctuation' },
+] as const;
+
+/** Fills in the engine's defaults. */
+export function resolvePasswordPolicy(policy: PasswordPolicy, family: EngineFamily): ResolvedPasswordPolicy {
+  return {
+    length: policy.length ?? DEFAULT_PASSWORD_LENGTH,
+    excludeCharacters: policy.excludeCharacters ?? DEFAULT_EXCLUDE_CHARACTERS[family],
+    excludeNumbers: policy.excludeNumbers ?? false,
+    excludePunctuation: policy.excludePunctuation ?? false,
+    excludeUppercase: policy.excludeUppercase ?? false,
+    excludeLowercase: policy.excludeLowercase ?? false,
+    requireEachIncludedType: policy.requireEachIncludedType ?? true,
+  };
+}
+
+/** Every problem with a policy for an engine; empty when it can produce passwords. */
+export function validatePasswordPolicy(policy: PasswordPolicy, family: EngineFamily): string[] {
+  const p = resolvePasswordPolicy(policy, family);
+  const problems: string[] = [];
+  if (!Number.isInteger(p.length) || p.length < 1 || p.length > MAX_PASSWORD_LENGTH) {
+    problems.push(`length must be an integer from 1 to ${MAX_PASSWORD_LENGTH}`);
+  }
+  if (!/^[\x21-\x7e]*$/.test(p.excludeCharacters)) {
+    problems.push('excludeCharacters may hold only printable ASCII characters other than space');
+  }
+  const included = CLASSES.filter((c) => !p[c.flag] && [...c.chars].some((ch) => !p.excludeCharacters.includes(ch)));
+  if (included.length === 0) {
+    problems.push('the policy excludes every character type: no password can be generated');
+  }
+  if (p.requireEachIncludedType && Number.isInteger(p.length) && included.length > p.length) {
+    problems.push(`length ${p.length} is shorter than the ${included.length} character types each password must include`);
+  }
+  return problems;
+}
+
+/** The policy as the AWS templates' environment variables, for the deployed function. */
+export function passwordPolicyToEnv(policy: PasswordPolicy): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (policy.length !== undefined) env.PASSWORD_LENGTH = String(policy.length);
+  if (policy.excludeCharacters !== undefined) env.EXCLUDE_CHARACTERS = policy.excludeCharacters;
+  if (policy.excludeNumbers !== undefined) env.EXCLUDE_NUMBERS = String(policy.excludeNumbers);
+  if (policy.excludePunctuation !== undefined) env.EXCLUDE_PUNCTUATION = String(policy.excludePunctuation);
+  if (policy.excludeUppercase !== undefined) env.EXCLUDE_UPPERCASE = String(policy.excludeUppercase);
+  if (policy.excludeLowercase !== undefined) env.EXCLUDE_LOWERCASE = String(policy.excludeLowercase);
+  if (policy.requireEachIncludedType !== undefined) env.REQUIRE_EACH_INCLUDED_TYPE = String(policy.requireEachIncludedType);
+  return env;
+}
+
+/**
+ * Reads the policy from the templates' variables. Booleans are true for `true|1|y|yes` in any case, as in
+ * the templates; a length that is not an integer, or a policy that cannot produce a password, is a
+ * ConfigError naming the variable.
+ */
+export function passwordPolicyFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  family: EngineFamily,
+): ResolvedPasswordPolicy {
+  const flag = (name: string): boolean | undefined => {
+    const v = env[name];
+    return v === undefined || v === '' ? undefined : ['true', '1', 'y', 'yes'].includes(v.trim().toLowerCase());
+  };
+  let length: number | undefined;
+  const rawLength = env.PASSWORD_LENGTH?.trim();
+  if (rawLength) {
+    if (!/^\d+$/.test(rawLength)) throw new ConfigError('PASSWORD_LENGTH must be a whole number');
+    length = Number(rawLength);
+  }
+  const policy: PasswordPolicy = {
+    ...(length !== undefined ? { length } : {}),
+    ...(env.EXCLUDE_CHARACTERS !== undefined ? { excludeCharacters: env.EXCLUDE_CHARACTERS } : {}),
+    ...optional('excludeNumbers', flag('EXCLUDE_NUMBERS')),
+    ...optional('excludePunctuation', flag('EXCLUDE_PUNCTUATION')),
+    ...optional('excludeUppercase', flag('EXCLUDE_UPPERCASE')),
+    ...optional('excludeLowercase', flag('EXCLUDE_LOWERCASE')),
+    ...optional('requireEachIncludedType', flag('REQUIRE_EACH_INCLUDED_TYPE')),
+  };
+  const problems = validatePasswordPolicy(policy, family);
+  if (problems.length) throw new ConfigError(`Invalid password policy in the environment: ${problems.join('; ')}`);
+  return resolvePasswordPolicy(policy, family);
+}
+
+function optional<K extends string>(key: K, value: boolean | undefined): Partial<Record<K, boolean>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, boolean>);
+}

@@ -1,0 +1,125 @@
+/**
+ * The environment-aware Secrets Manager client factory.
+ *
+ * Real AWS is the default on purpose: a production service started outside Lambda with no ENVIRONMENT
+ * must never be pointed at localhost. Only an explicit endpoint or `ENVIRONMENT=local` leaves AWS.
+ */
+import { SecretsManagerClient, type SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
+import { ConfigError } from './errors';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** What `getSecretsClient` resolved the environment to; safe to log (dummy credentials only). */
+export interface SecretsClientSettings {
+  readonly target: 'endpoint' | 'localstack' | 'aws';
+  readonly region: string;
+  readonly endpoint?: string;
+  /** True when the fixed local credentials are used instead of the SDK's credential chain. */
+  readonly dummyCredentials: boolean;
+}
+
+const DEFAULT_LOCALSTACK_URL = 'http://localhost:4566';
+const LOCAL_REGION = 'us-east-1';
+const DUMMY_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' } as const;
+const ENVIRONMENTS = ['local', 'staging', 'production'] as const;
+
+/** Resolves the environment to client settings, without building a client. */
+export function resolveSecretsClientSettings(env: Env = process.env): SecretsClientSettings {
+  const explicit = firstSet(env, ['SECRETS_MANAGER_ENDPOINT', 'AWS_ENDPOINT_URL_SECRETS_MANAGER', 'AWS_ENDPOINT_URL']);
+  if (explicit) {
+    const endpoint = parseEndpoint(explicit.value, explicit.name);
+    const region = firstSet(env, ['AWS_REGION', 'AWS_DEFAULT_REGION'])?.value ?? LOCAL_REGION;
+    return { target: 'endpoint', region, endpoint, dummyCredentials: isLoopback(endpoint) && !hasCredentials(env) };
+  }
+
+  const environment = env.ENVIRONMENT?.trim().toLowerCase() || undefined;
+  if (environment !== undefined && !(ENVIRONMENTS as readonly string[]).includes(environment)) {
+    throw new ConfigError(
+      `ENVIRONMENT must be one of ${ENVIRONMENTS.join(', ')} (or unset for real AWS); it is not a known value`,
+    );
+  }
+  if (environment === 'local') {
+    const endpoint = parseEndpoint(env.LOCALSTACK_URL?.trim() || DEFAULT_LOCALSTACK_URL, 'LOCALSTACK_URL');
+    return { target: 'localstack', region: LOCAL_REGION, endpoint, dummyCredentials: true };
+  }
+
+  const region = firstSet(env, ['AWS_REGION', 'AWS_DEFAULT_REGION'])?.value;
+  if (!region) {
+    throw new ConfigError(
+      'No AWS region: set AWS_REGION (or AWS_DEFAULT_REGION), or set SECRETS_MANAGER_ENDPOINT / ENVIRONMENT=local for a local endpoint',
+    );
+  }
+  return { target: 'aws', region, dummyCredentials: false };
+}
+
+/** The SDK configuration for resolved settings. */
+export function toClientConfig(settings: SecretsClientSettings): SecretsManagerClientConfig {
+  return {
+    region: settings.region,
+    ...(settings.endpoint !== undefined ? { endpoint: settings.endpoint } : {}),
+    ...(settings.dummyCredentials ? { credentials: DUMMY_CREDENTIALS } : {}),
+  };
+}
+
+const clients = new Map<string, SecretsManagerClient>();
+
+/**
+ * The Secrets Manager client for this environment: one instance per distinct configuration, reused
+ * across calls (a client per call would redo TLS handshakes and credential resolution).
+ */
+export function getSecretsClient(env: Env = process.env): SecretsManagerClient {
+  const settings = resolveSecretsClientSettings(env);
+  const key = JSON.stringify(settings);
+  let client = clients.get(key);
+  if (!client) {
+    client = new SecretsManagerClient(toClientConfig(settings));
+    clients.set(key, client);
+  }
+  return client;
+}
+
+/** True for endpoints on this machine, where no real credentials are needed. */
+export function isLoopback(endpoint: string): boolean {
+  let host: string;
+  try {
+    host = new URL(endpoint).hostname.toLowerCase();
+  } catch {
+    return false;
+  }
+  return (
+    host === 'localhost' ||
+    host.endsWith('.localhost') ||
+    host === 'localhost.localstack.cloud' ||
+    host === '[::1]' ||
+    host === '::1' ||
+    /^127(\.\d{1,3}){3}$/.test(host)
+  );
+}
+
+function hasCredentials(env: Env): boolean {
+  return Boolean(env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE || env.AWS_WEB_IDENTITY_TOKEN_FILE);
+}
+
+function firstSet(env: Env, names: readonly string[]): { name: string; value: string } | undefined {
+  for (const name of names) {
+    const value = env[name]?.trim();
+    if (value) return { name, value };
+  }
+  return undefined;
+}
+
+function parseEndpoint(value: string, variable: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`${variable} is not a valid URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(`${variable} must be an http:// or https:// URL`);
+  }
+  if (url.username || url.password) {
+    throw new ConfigError(`${variable} must not carry credentials`);
+  }
+  return value.replace(/\/+$/, '');
+}

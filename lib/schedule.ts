@@ -45,8 +45,8 @@ export function rateFromDuration(interval: Duration): string {
   }
   const hours = interval.toHours({ integral: false });
   if (!Number.isInteger(hours)) throw new ConfigError(`The rotation interval must be whole hours; got ${interval.toHumanString()}`);
-  if (hours % HOURS_PER_DAY === 0) return validateScheduleExpression(`rate(${hours / HOURS_PER_DAY} days)`);
-  return validateScheduleExpression(`rate(${hours} hours)`);
+  const [value, unit] = hours % HOURS_PER_DAY === 0 ? [hours / HOURS_PER_DAY, 'day'] : [hours, 'hour'];
+  return validateScheduleExpression(`rate(${value} ${unit}${value === 1 ? '' : 's'})`);
 }
 
 const RATE = /^rate\((\d+) (hour|hours|day|days)\)$/;

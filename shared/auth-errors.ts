@@ -4,7 +4,9 @@
  *
  * - PostgreSQL (pg): SQLSTATE 28P01 invalid_password, 28000 invalid_authorization_specification
  *   (pg_hba "no entry" / rejected host, and what a dropped role returns).
- * - MySQL/MariaDB (mysql2): errno 1045 ER_ACCESS_DENIED_ERROR.
+ * - MySQL/MariaDB (mysql2): errno 1045 ER_ACCESS_DENIED_ERROR, and 1698
+ *   ER_ACCESS_DENIED_NO_PASSWORD_ERROR, which MariaDB returns for a user that does not exist (observed
+ *   on 10.11 even when a password was sent).
  * - The toolkit's own `AuthenticationError` (code AUTH_FAILED), raised by its connectors.
  *
  * Wrappers that keep the driver error as `cause` are followed a few levels down.
@@ -15,7 +17,8 @@ import { isToolkitError } from './errors';
 export type AuthErrorClassifier = (err: unknown) => boolean;
 
 const PG_AUTH_SQLSTATES: ReadonlySet<string> = new Set(['28P01', '28000']);
-const MYSQL_ACCESS_DENIED_ERRNO = 1045;
+const MYSQL_ACCESS_DENIED_ERRNOS: ReadonlySet<unknown> = new Set([1045, 1698]);
+const MYSQL_ACCESS_DENIED_CODES: ReadonlySet<unknown> = new Set(['ER_ACCESS_DENIED_ERROR', 'ER_ACCESS_DENIED_NO_PASSWORD_ERROR']);
 const MAX_CAUSE_DEPTH = 5;
 
 interface ErrorFields {
@@ -31,11 +34,11 @@ export function isPostgresAuthFailure(err: unknown): boolean {
   return e !== undefined && typeof e.code === 'string' && PG_AUTH_SQLSTATES.has(e.code);
 }
 
-/** mysql2's error: numeric `errno` 1045 (its `code` is then ER_ACCESS_DENIED_ERROR). */
+/** mysql2's error: numeric `errno` 1045/1698, or the matching symbolic `code`. */
 export function isMysqlAuthFailure(err: unknown): boolean {
   const e = fields(err);
   if (e === undefined) return false;
-  return e.errno === MYSQL_ACCESS_DENIED_ERRNO || e.code === 'ER_ACCESS_DENIED_ERROR';
+  return MYSQL_ACCESS_DENIED_ERRNOS.has(e.errno) || MYSQL_ACCESS_DENIED_CODES.has(e.code);
 }
 
 /** The toolkit's AuthenticationError. */

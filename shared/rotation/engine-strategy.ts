@@ -29,6 +29,11 @@ export interface ConnectRequest {
   readonly database?: string;
   readonly tlsMode: TlsMode;
   readonly connectTimeoutMs: number;
+  /** A PEM bundle trusted on top of Node's roots (the mapper's `caBundlePath`). */
+  readonly caBundlePath?: string;
+  /** Named in the connector's errors (never a value). */
+  readonly secretId?: string;
+  readonly step?: string;
 }
 
 /**

@@ -1,0 +1,35 @@
+/** Where a command writes, and the environment it reads: injectable so commands run in-process in tests. */
+import type { Env } from '../../shared/secrets-client';
+import { isToolkitError } from '../../shared/errors';
+
+export interface CliIo {
+  /** Results: the table or the JSON document. */
+  readonly stdout: (text: string) => void;
+  /** Progress and errors. */
+  readonly stderr: (text: string) => void;
+  readonly env: Env;
+}
+
+export const processIo: CliIo = {
+  stdout: (text) => process.stdout.write(`${text}\n`),
+  stderr: (text) => process.stderr.write(`${text}\n`),
+  env: process.env,
+};
+
+/**
+ * One line for an error. Toolkit errors carry messages built to name the secret and step only; any
+ * other error is reduced to its class and code, because driver and SDK messages can quote values.
+ */
+export function describeError(err: unknown): string {
+  if (isToolkitError(err)) return err.message;
+  if (err instanceof Error && err.name === 'DatabaseSetupError') return err.message;
+  const e = err as { name?: unknown; code?: unknown } | null;
+  const name = e && typeof e.name === 'string' ? e.name : 'Error';
+  const code = e && (typeof e.code === 'string' || typeof e.code === 'number') ? ` (${String(e.code)})` : '';
+  return `unexpected ${name}${code}`;
+}
+
+/** Exit codes shared by the commands. */
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;

@@ -1,0 +1,81 @@
+/** The command line of `npm run rotate:local`. */
+import { ConfigError } from '../../shared/errors';
+import { parseFlags } from '../operator/cli-flags';
+import { isDemoEngine, isDemoStrategy, type DemoEngine, type DemoStrategy } from './scenarios';
+
+export interface RotateLocalOptions {
+  readonly engine?: DemoEngine;
+  readonly strategy?: DemoStrategy;
+  /** Rotate this existing secret instead of the demo scenarios. */
+  readonly secretId?: string;
+  /** Rotations per scenario, each verified. */
+  readonly rotations: number;
+  readonly json: boolean;
+  /** A running Secrets Manager endpoint; otherwise LOCALSTACK_URL, otherwise the embedded endpoint. */
+  readonly endpoint?: string;
+  readonly help: boolean;
+}
+
+export const MAX_ROTATIONS = 50;
+
+export const ROTATE_LOCAL_USAGE = `Usage: npm run rotate:local -- [flags]
+
+Creates (or reuses) demo users on the local PostgreSQL and MySQL servers, stores their secrets in the
+RDS format, attaches the matching rotation function, rotates, and verifies from outside.
+
+  --engine postgres|mysql                 only this engine
+  --strategy single-user|alternating-users only this strategy
+  --secret-id ID                          rotate this existing secret instead of the demo ones
+  --rotations N                           rotations per scenario (default 1, at most ${MAX_ROTATIONS})
+  --endpoint URL                          a running Secrets Manager endpoint (e.g. npm run local:endpoint)
+  --json                                  machine-readable result on stdout
+  --help
+
+Target: --endpoint, else LocalStack when LOCALSTACK_URL is set, else an embedded endpoint in-process.
+Databases: PGHOST/PGPORT/PGUSER/PGPASSWORD and MYSQL_HOST/MYSQL_PORT/MYSQL_USER/MYSQL_PASSWORD.`;
+
+const FLAGS = {
+  engine: 'string',
+  strategy: 'string',
+  'secret-id': 'string',
+  rotations: 'string',
+  endpoint: 'string',
+  json: 'boolean',
+  help: 'boolean',
+} as const;
+
+export function parseRotateLocalArgs(argv: readonly string[]): RotateLocalOptions {
+  const flags = parseFlags(argv, FLAGS);
+  if (flags.engine !== undefined && !isDemoEngine(flags.engine)) {
+    throw new ConfigError('--engine must be postgres or mysql');
+  }
+  if (flags.strategy !== undefined && !isDemoStrategy(flags.strategy)) {
+    throw new ConfigError('--strategy must be single-user or alternating-users');
+  }
+  const rotations = flags.rotations === undefined ? 1 : Number(flags.rotations);
+  if (!Number.isInteger(rotations) || rotations < 1 || rotations > MAX_ROTATIONS) {
+    throw new ConfigError(`--rotations must be a whole number from 1 to ${MAX_ROTATIONS}`);
+  }
+  if (flags.endpoint !== undefined) checkEndpointUrl(flags.endpoint);
+  return {
+    ...(flags.engine !== undefined ? { engine: flags.engine } : {}),
+    ...(flags.strategy !== undefined ? { strategy: flags.strategy } : {}),
+    ...(flags['secret-id'] !== undefined ? { secretId: flags['secret-id'] } : {}),
+    ...(flags.endpoint !== undefined ? { endpoint: flags.endpoint.replace(/\/+$/, '') } : {}),
+    rotations,
+    json: flags.json === true,
+    help: flags.help === true,
+  };
+}
+
+/** An http(s) URL without credentials in it (they would end up in progress lines). */
+export function checkEndpointUrl(value: string): void {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError('--endpoint must be a URL such as http://127.0.0.1:4566');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError('--endpoint must be http:// or https://');
+  if (url.username || url.password) throw new ConfigError('--endpoint must not carry credentials');
+}

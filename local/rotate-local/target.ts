@@ -1,0 +1,70 @@
+/**
+ * Where `rotate:local` sends its Secrets Manager calls: an endpoint given by URL, LocalStack when
+ * LOCALSTACK_URL is set, or an embedded endpoint started in this process with the repo's handlers.
+ */
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { getSecretsClient, type Env } from '../../shared/secrets-client';
+import { silentLogger } from '../../shared/rotation/logger';
+import { registerRepoHandlers } from '../repo-handlers';
+import { startLocalSecretsManager, type RotationRecord } from '../secrets-manager';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION, rotationFunctionArn, type DemoEngine, type DemoStrategy } from './scenarios';
+
+export type TargetKind = 'embedded' | 'endpoint' | 'localstack';
+
+export interface RotationTarget {
+  readonly kind: TargetKind;
+  readonly endpoint: string;
+  readonly client: SecretsManagerClient;
+  /** The function ARN attached for a scenario. */
+  functionArn(engine: DemoEngine, strategy: DemoStrategy): string;
+  /** The endpoint's record of rotation runs, where it can be read (the embedded endpoint only). */
+  readonly history?: (secretId: string) => readonly RotationRecord[];
+  /** Whether secrets must name the databases by their compose service names (LocalStack's Lambdas). */
+  readonly composeHosts: boolean;
+  close(): Promise<void>;
+}
+
+export interface TargetRequest {
+  readonly endpoint?: string;
+  readonly env: Env;
+  /** Where the embedded endpoint logs failed steps. */
+  readonly log: (line: string) => void;
+}
+
+export function targetKind(request: Pick<TargetRequest, 'endpoint' | 'env'>): TargetKind {
+  if (request.endpoint !== undefined) return 'endpoint';
+  return request.env.LOCALSTACK_URL?.trim() ? 'localstack' : 'embedded';
+}
+
+export async function openTarget(request: TargetRequest): Promise<RotationTarget> {
+  const kind = targetKind(request);
+  const region = request.env.AWS_REGION?.trim() || LOCAL_REGION;
+  if (kind === 'embedded') {
+    const endpoint = await startLocalSecretsManager({ region, accountId: LOCAL_ACCOUNT_ID, log: request.log });
+    // Step logs stay quiet: failures reach `log` through the endpoint, and the table reports them.
+    registerRepoHandlers(endpoint, { env: request.env, logger: silentLogger });
+    return {
+      kind,
+      endpoint: endpoint.endpoint,
+      client: endpointClient(endpoint.endpoint, region),
+      functionArn: (engine, strategy) => rotationFunctionArn(engine, strategy, region, LOCAL_ACCOUNT_ID),
+      history: (secretId) => endpoint.rotationHistory(secretId),
+      composeHosts: false,
+      close: () => endpoint.close(),
+    };
+  }
+  const url = kind === 'endpoint' ? request.endpoint! : request.env.LOCALSTACK_URL!.trim().replace(/\/+$/, '');
+  return {
+    kind,
+    endpoint: url,
+    client: endpointClient(url, region),
+    functionArn: (engine, strategy) => rotationFunctionArn(engine, strategy, region, LOCAL_ACCOUNT_ID),
+    composeHosts: kind === 'localstack',
+    close: async () => undefined,
+  };
+}
+
+/** Only the endpoint and region: the caller's SECRETS_MANAGER_ENDPOINT or profile must not redirect it. */
+function endpointClient(endpoint: string, region: string): SecretsManagerClient {
+  return getSecretsClient({ SECRETS_MANAGER_ENDPOINT: endpoint, AWS_REGION: region });
+}

@@ -1,0 +1,249 @@
+/**
+ * RotateSecret and CancelRotateSecret, driving in-process rotation functions registered under Lambda
+ * ARNs. Where AWS invokes the function asynchronously, this runs the steps before answering, so callers
+ * can check the outcome at once; like AWS it does not turn a failing step into an API error unless
+ * `surfaceErrors` is set. Every run is recorded (steps, outcomes, error names, durations) and failures
+ * are logged, naming the secret, the token and the step, never a value.
+ */
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { ConfigError, InvalidRequestError, SecretNotFoundError, summarizeCause, ToolkitError } from '../../shared/errors';
+import { isLambdaArn, lambdaArn } from './arn';
+import type { EndpointContext, OperationTable } from './context';
+import { optBoolean, optObject, optString, type JsonObject } from './input';
+import { readClientRequestToken, readSecretId, requireLive } from './operations/secret-lifecycle';
+import { parseRotationRules } from './rotation-schedule';
+import type { SecretRecord, SecretVersion } from './store';
+import { ROTATION_STEPS, type RotationFunction, type RotationRecord, type RotationStep, type RotationStepRecord, type RotationTrigger } from './types';
+import { AWSCURRENT, AWSPENDING, attachStage, detachStage, pendingRotationVersion, stageHolder } from './version-stages';
+import { compact } from './wire-shapes';
+import { invalidRequest, WireError } from './wire-errors';
+
+export interface RotationCoordinatorOptions extends EndpointContext {
+  readonly region: string;
+  readonly accountId: string;
+  readonly surfaceErrors: boolean;
+  readonly log: (line: string) => void;
+}
+
+interface RunResult {
+  readonly record: RotationRecord;
+  readonly error?: unknown;
+}
+
+const LAMBDA_NOT_INVOCABLE =
+  'Secrets Manager cannot invoke the specified Lambda function. Ensure that the function policy grants access to the principal secretsmanager.amazonaws.com.';
+
+/** A thrown value's description that is safe to log: class, code, and the message only of toolkit errors. */
+function describeFailure(err: unknown): string {
+  const { name, code } = summarizeCause(err);
+  const detail = err instanceof ToolkitError ? `: ${err.message}` : '';
+  return `${name}${code !== undefined ? ` (${code})` : ''}${detail}`;
+}
+
+function wireTypeFor(err: unknown): string {
+  const { name } = summarizeCause(err);
+  return /^[A-Za-z][A-Za-z0-9_]*$/.test(name) ? name : 'RotationFunctionError';
+}
+
+export class RotationCoordinator {
+  private readonly functions = new Map<string, RotationFunction>();
+  private readonly history = new Map<string, RotationRecord[]>();
+  private readonly arnByName = new Map<string, string>();
+  /** The RotationToken of each rotation, by secret ARN and version token, reused by retries. */
+  private readonly rotationTokens = new Map<string, string>();
+
+  constructor(private readonly options: RotationCoordinatorOptions) {}
+
+  register(arn: string, handler: RotationFunction): void {
+    if (!isLambdaArn(arn)) {
+      throw new ConfigError('registerRotationFunction needs a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:<name>)');
+    }
+    this.functions.set(arn, handler);
+  }
+
+  registered(): readonly string[] {
+    return [...this.functions.keys()];
+  }
+
+  historyOf(secretId: string): readonly RotationRecord[] {
+    const arn = this.options.store.find(secretId)?.arn ?? this.arnByName.get(secretId) ?? secretId;
+    return [...(this.history.get(arn) ?? [])];
+  }
+
+  async retry(secretId: string): Promise<RotationRecord> {
+    const secret = this.options.store.find(secretId);
+    if (!secret) throw new SecretNotFoundError('retryRotation: no such secret', { secretId });
+    const pending = pendingRotationVersion(secret);
+    if (!pending) throw new InvalidRequestError('retryRotation: the secret has no unfinished rotation', { secretId });
+    const arn = secret.rotation?.lambdaArn;
+    const handler = arn === undefined ? undefined : this.resolveFunction(arn);
+    if (arn === undefined || !handler) {
+      throw new ConfigError('retryRotation: the secret has no registered rotation function', { secretId });
+    }
+    const rotationToken = this.rotationTokens.get(`${secret.arn} ${pending.versionId}`) ?? randomUUID();
+    const { record } = await this.run(secret, arn, handler, pending.versionId, rotationToken, ROTATION_STEPS, 'retryRotation');
+    return record;
+  }
+
+  operations(): OperationTable {
+    return {
+      RotateSecret: (input) => this.rotateSecret(input),
+      CancelRotateSecret: (input) => this.cancelRotateSecret(input),
+    };
+  }
+
+  private resolveFunction(arn: string): RotationFunction | undefined {
+    if (arn.startsWith('arn:')) return this.functions.get(arn);
+    return this.functions.get(lambdaArn(this.options.region, this.options.accountId, arn));
+  }
+
+  private async rotateSecret(input: JsonObject): Promise<JsonObject> {
+    const secretId = readSecretId(input);
+    const token = readClientRequestToken(input);
+    const requestedArn = optString(input, 'RotationLambdaARN', { max: 2048 });
+    const rawRules = optObject(input, 'RotationRules');
+    const rules = rawRules === undefined ? undefined : parseRotationRules(rawRules);
+    const immediately = optBoolean(input, 'RotateImmediately') ?? true;
+
+    // Everything up to the first handler call is synchronous: a concurrent RotateSecret sees the
+    // AWSPENDING version this one creates and is refused.
+    const secret = requireLive(this.options.store.resolve(secretId));
+    const arn = requestedArn ?? secret.rotation?.lambdaArn;
+    if (arn === undefined) throw invalidRequest('No Lambda rotation function ARN is associated with this secret.');
+    const handler = this.resolveFunction(arn);
+    if (!handler) throw new WireError('AccessDeniedException', LAMBDA_NOT_INVOCABLE);
+    if (pendingRotationVersion(secret)) {
+      throw invalidRequest("A previous rotation isn't complete. That rotation will be reattempted.");
+    }
+    const versionId = token ?? randomUUID();
+    const existing = secret.versions.get(versionId);
+    if (existing) {
+      // A retried call whose rotation already completed answers as the first call did.
+      if (existing.stages.includes(AWSCURRENT)) return { ARN: secret.arn, Name: secret.name, VersionId: versionId };
+      throw new WireError('ResourceExistsException', `A version with ClientRequestToken ${versionId} already exists.`);
+    }
+
+    const now = this.options.now();
+    const previous = secret.rotation;
+    secret.rotation = {
+      enabled: true,
+      lambdaArn: arn,
+      rules: rules ?? previous?.rules,
+      lastRotatedDate: previous?.lastRotatedDate,
+      scheduleBase: now,
+    };
+    secret.lastChangedDate = now;
+    this.arnByName.set(secret.name, secret.arn);
+
+    if (!immediately) return this.testOnly(secret, arn, handler, versionId, now);
+
+    const version: SecretVersion = { versionId, createdDate: now, stages: [] };
+    secret.versions.set(versionId, version);
+    attachStage(secret, AWSPENDING, version);
+    const rotationToken = randomUUID();
+    this.rotationTokens.set(`${secret.arn} ${versionId}`, rotationToken);
+    const result = await this.run(secret, arn, handler, versionId, rotationToken, ROTATION_STEPS, 'RotateSecret');
+    this.surface(result);
+    return { ARN: secret.arn, Name: secret.name, VersionId: versionId };
+  }
+
+  /**
+   * RotateImmediately=false: AWS checks the configuration by running testSecret against a temporary
+   * AWSPENDING version and removing it. The temporary version carries a copy of AWSCURRENT's value here,
+   * so that a function's testSecret can read it.
+   */
+  private async testOnly(
+    secret: SecretRecord,
+    arn: string,
+    handler: RotationFunction,
+    versionId: string,
+    now: Date,
+  ): Promise<JsonObject> {
+    const current = stageHolder(secret, AWSCURRENT);
+    const temporary: SecretVersion = { versionId, createdDate: now, stages: [] };
+    if (current?.secretString !== undefined) temporary.secretString = current.secretString;
+    if (current?.secretBinary !== undefined) temporary.secretBinary = current.secretBinary;
+    secret.versions.set(versionId, temporary);
+    attachStage(secret, AWSPENDING, temporary);
+    const result = await this.run(secret, arn, handler, versionId, randomUUID(), ['testSecret'], 'testOnly');
+    const left = secret.versions.get(versionId);
+    if (left) {
+      detachStage(left, AWSPENDING);
+      if (left.stages.length === 0) secret.versions.delete(versionId);
+    }
+    this.surface(result);
+    return { ARN: secret.arn, Name: secret.name };
+  }
+
+  private cancelRotateSecret(input: JsonObject): JsonObject {
+    const secret = requireLive(this.options.store.resolve(readSecretId(input)));
+    if (!secret.rotation?.lambdaArn) {
+      throw invalidRequest('Rotation is not configured for this secret, so there is nothing to cancel.');
+    }
+    secret.rotation.enabled = false;
+    secret.lastChangedDate = this.options.now();
+    // As on AWS, an unfinished rotation's AWSPENDING label stays where it is.
+    return compact({ ARN: secret.arn, Name: secret.name, VersionId: pendingRotationVersion(secret)?.versionId });
+  }
+
+  private async run(
+    secret: SecretRecord,
+    arn: string,
+    handler: RotationFunction,
+    token: string,
+    rotationToken: string,
+    stepsToRun: readonly RotationStep[],
+    trigger: RotationTrigger,
+  ): Promise<RunResult> {
+    const startedAt = this.options.now();
+    const steps: RotationStepRecord[] = [];
+    let failure: { step: RotationStep; error: unknown } | undefined;
+    for (const step of stepsToRun) {
+      const started = performance.now();
+      try {
+        await handler({ SecretId: secret.arn, ClientRequestToken: token, Step: step, RotationToken: rotationToken });
+        steps.push({ step, outcome: 'succeeded', durationMs: performance.now() - started });
+      } catch (error) {
+        const { name, code } = summarizeCause(error);
+        const durationMs = performance.now() - started;
+        steps.push({ step, outcome: 'failed', errorName: name, ...(code !== undefined ? { errorCode: code } : {}), durationMs });
+        failure = { step, error };
+        this.options.log(
+          `[local-secrets-manager] rotation of ${secret.arn} (token ${token}, ${trigger}) failed at ${step}: ${describeFailure(error)}`,
+        );
+        break;
+      }
+    }
+    const finishedAt = this.options.now();
+    const record: RotationRecord = {
+      secretArn: secret.arn,
+      secretName: secret.name,
+      lambdaArn: arn,
+      token,
+      trigger,
+      startedAt,
+      finishedAt,
+      outcome: failure ? 'failed' : 'succeeded',
+      ...(failure ? { failedStep: failure.step } : {}),
+      steps,
+    };
+    const list = this.history.get(secret.arn) ?? [];
+    list.push(record);
+    this.history.set(secret.arn, list);
+    if (!failure && trigger !== 'testOnly' && secret.rotation) {
+      secret.rotation.lastRotatedDate = finishedAt;
+      secret.rotation.scheduleBase = finishedAt;
+    }
+    return failure ? { record, error: failure.error } : { record };
+  }
+
+  private surface(result: RunResult): void {
+    if (!this.options.surfaceErrors || result.record.outcome === 'succeeded') return;
+    const { record, error } = result;
+    throw new WireError(
+      wireTypeFor(error),
+      `Rotation function ${record.lambdaArn} failed at step ${record.failedStep} of secret ${record.secretArn}: ${describeFailure(error)}`,
+    );
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * The one place where pg and mysql2 errors become the toolkit's typed errors, for both engines.
+ *
+ * Classification is by stable codes (SQLSTATE, MySQL errno, Node's error codes), never by message text:
+ * server messages are localised (lc_messages) and change between versions, and mysql2's errors carry the
+ * SQL statement, which can hold a password. Nothing of the driver's error survives but its class name
+ * and code (`summarizeCause`).
+ *
+ * The single exception is pg's "server does not support SSL" error, which pg raises with no code at
+ * all; it is matched by exact equality with the driver's own constant, never by searching text.
+ */
+import type { EngineFamily } from '../database-secret';
+import {
+  AuthenticationError,
+  DatabaseError,
+  NetworkError,
+  TimeoutError,
+  TlsError,
+  ToolkitError,
+  summarizeCause,
+} from '../errors';
+import type { LoginRole } from '../rotation/engine-strategy';
+
+export interface DriverErrorContext {
+  readonly family: EngineFamily;
+  /** Which credential was used: named in the message, never its value. */
+  readonly role: LoginRole;
+  readonly secretId?: string;
+  readonly step?: string;
+}
+
+export interface StatementErrorContext extends DriverErrorContext {
+  /** What the statement was for, e.g. "set the password": never the statement itself. */
+  readonly action: string;
+}
+
+const PG_AUTH_SQLSTATES: ReadonlySet<string> = new Set(['28P01', '28000']);
+/** ER_ACCESS_DENIED_ERROR, ER_DBACCESS_DENIED_ERROR, ER_ACCESS_DENIED_NO_PASSWORD_ERROR. */
+const MYSQL_AUTH_ERRNOS: ReadonlySet<number> = new Set([1045, 1044, 1698]);
+const MYSQL_AUTH_CODES: ReadonlySet<string> = new Set([
+  'ER_ACCESS_DENIED_ERROR',
+  'ER_DBACCESS_DENIED_ERROR',
+  'ER_ACCESS_DENIED_NO_PASSWORD_ERROR',
+]);
+
+const NETWORK_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNRESET',
+  'EPIPE',
+  'ECONNABORTED',
+  'PROTOCOL_CONNECTION_LOST',
+  // PostgreSQL: the server ended the session (pg_terminate_backend, shutdown, recovery).
+  '57P01',
+  '57P02',
+  '57P03',
+]);
+
+const TIMEOUT_CODES: ReadonlySet<string> = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT', 'PROTOCOL_SEQUENCE_TIMEOUT']);
+
+/** Node's certificate-verification codes (from OpenSSL's X509_V_ERR_*) and the drivers' TLS codes. */
+const TLS_CODES: ReadonlySet<string> = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_NOT_YET_VALID',
+  'CERT_HAS_EXPIRED',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'INVALID_CA',
+  'HOSTNAME_MISMATCH',
+  'EPROTO',
+  'HANDSHAKE_NO_SSL_SUPPORT',
+  'HANDSHAKE_SSL_ERROR',
+]);
+const TLS_CODE_PREFIXES: readonly string[] = ['ERR_TLS_', 'ERR_SSL_'];
+
+/** pg raises this with no code when the server answers 'N' to the SSLRequest. */
+const PG_NO_SSL_MESSAGE = 'The server does not support SSL connections';
+
+interface DriverErrorFields {
+  readonly code?: unknown;
+  readonly errno?: unknown;
+  readonly message?: unknown;
+}
+
+/** Maps a failed login (connect + authenticate) to a typed error naming the engine and the credential. */
+export function classifyConnectError(err: unknown, context: DriverErrorContext): ToolkitError {
+  if (err instanceof ToolkitError) return err;
+  const ctx = { secretId: context.secretId, step: context.step, cause: err };
+  const who = `${engineName(context.family)} login with the ${context.role} secret`;
+  const code = codeOf(err);
+  if (isAuthCode(err)) return new AuthenticationError(`${who} was refused (${code})`, ctx);
+  if (isTlsFailure(err)) return new TlsError(`${who} failed to set up TLS (${code ?? 'no TLS on the server'})`, ctx);
+  if (code !== undefined && TIMEOUT_CODES.has(code)) return new TimeoutError(`${who} timed out (${code})`, ctx);
+  if (code !== undefined && NETWORK_CODES.has(code)) return new NetworkError(`${who} could not reach the server (${code})`, ctx);
+  return new DatabaseError(`${who} failed (${describeCause(err)})`, ctx);
+}
+
+/** Maps a failed statement on an open session; the statement and the driver's message are dropped. */
+export function classifyStatementError(err: unknown, context: StatementErrorContext): ToolkitError {
+  if (err instanceof ToolkitError) return err;
+  const ctx = { secretId: context.secretId, step: context.step, cause: err };
+  const who = `${engineName(context.family)} as the ${context.role} user`;
+  const code = codeOf(err);
+  if (code !== undefined && TIMEOUT_CODES.has(code)) return new TimeoutError(`${who}: ${context.action} timed out (${code})`, ctx);
+  if (code !== undefined && NETWORK_CODES.has(code)) {
+    return new NetworkError(`${who}: the connection was lost during ${context.action} (${code})`, ctx);
+  }
+  return new DatabaseError(`${who}: ${context.action} was refused (${describeCause(err)})`, ctx);
+}
+
+/** The SQLSTATE (pg), the symbolic code (mysql2, Node) or the errno, as text. */
+export function codeOf(err: unknown): string | undefined {
+  const e = fieldsOf(err);
+  if (e === undefined) return undefined;
+  if (typeof e.code === 'string' && e.code !== '') return e.code;
+  if (typeof e.code === 'number') return String(e.code);
+  if (typeof e.errno === 'number' || typeof e.errno === 'string') return String(e.errno);
+  return undefined;
+}
+
+function isAuthCode(err: unknown): boolean {
+  const e = fieldsOf(err);
+  if (e === undefined) return false;
+  if (typeof e.code === 'string' && (PG_AUTH_SQLSTATES.has(e.code) || MYSQL_AUTH_CODES.has(e.code))) return true;
+  return typeof e.errno === 'number' && MYSQL_AUTH_ERRNOS.has(e.errno);
+}
+
+function isTlsFailure(err: unknown): boolean {
+  const code = codeOf(err);
+  if (code !== undefined) return TLS_CODES.has(code) || TLS_CODE_PREFIXES.some((p) => code.startsWith(p));
+  return fieldsOf(err)?.message === PG_NO_SSL_MESSAGE;
+}
+
+function describeCause(err: unknown): string {
+  const s = summarizeCause(err);
+  return s.code !== undefined ? `${s.name} ${s.code}` : s.name;
+}
+
+function engineName(family: EngineFamily): string {
+  return family === 'postgres' ? 'PostgreSQL' : 'MySQL';
+}
+
+function fieldsOf(err: unknown): DriverErrorFields | undefined {
+  return err !== null && typeof err === 'object' ? (err as DriverErrorFields) : undefined;
+}

@@ -1,0 +1,28 @@
+/**
+ * The MySQL / MariaDB / Aurora MySQL rotation strategy. The SQL is in mysql-sql.ts (per flavour),
+ * mysql-grants.ts (copying SHOW GRANTS) and mysql-accounts.ts (the order of statements); the mysql2
+ * connector in mysql-connector.ts. Loading this module registers the strategy for `engine: 'mysql'`.
+ */
+import { registerEngineStrategy } from '../rotation/engine-registry';
+import type { EngineStrategy, SqlSession } from '../rotation/engine-strategy';
+import { DEFAULT_EXCLUDE_CHARACTERS } from '../rotation/password-policy';
+import { setMysqlPasswordAsMaster, setOwnMysqlPassword, syncMysqlAlternateUser } from './mysql-accounts';
+import { mysqlConnector } from './mysql-connector';
+import { readMysqlServerInfo } from './mysql-server-info';
+import { usernameProblem } from './mysql-sql';
+
+export const mysqlStrategy: EngineStrategy = {
+  family: 'mysql',
+  defaultExcludeCharacters: DEFAULT_EXCLUDE_CHARACTERS.mysql,
+  defaultConnector: mysqlConnector,
+  usernameProblem,
+  serverInfo: readMysqlServerInfo,
+  async runTestQuery(session: SqlSession, sql: string): Promise<void> {
+    await session.query(sql);
+  },
+  setOwnPassword: setOwnMysqlPassword,
+  setPasswordAsMaster: setMysqlPasswordAsMaster,
+  syncAlternateUser: syncMysqlAlternateUser,
+};
+
+registerEngineStrategy(mysqlStrategy);

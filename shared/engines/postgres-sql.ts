@@ -1,0 +1,88 @@
+/**
+ * The SQL the PostgreSQL strategy sends, as pure functions of the server and the names, so each server
+ * version's statements can be unit-tested without that server. Identifiers and literals are escaped with
+ * pg's own escapeIdentifier/escapeLiteral. Passwords never appear: only a SCRAM-SHA-256 verifier (or an
+ * md5 hash when the server's password_encryption is md5), computed here, so statement logs hold no
+ * plaintext.
+ */
+import { escapeIdentifier, escapeLiteral } from 'pg';
+import { postgresMd5Hash, scramSha256Verifier } from './password-hashes';
+import type { ServerInfo } from '../rotation/engine-strategy';
+
+/** NAMEDATALEN - 1: PostgreSQL silently truncates longer identifiers, which could make two names collide. */
+export const POSTGRES_MAX_IDENTIFIER_BYTES = 63;
+
+/** One round trip: version, Aurora or not (Aurora PostgreSQL has aurora_version()). */
+export const SERVER_INFO_SQL =
+  "SELECT current_setting('server_version_num') AS version_num, current_setting('server_version') AS version, " +
+  "EXISTS (SELECT 1 FROM pg_proc WHERE proname = 'aurora_version') AS aurora";
+
+export const PASSWORD_ENCRYPTION_SQL = "SELECT current_setting('password_encryption') AS password_encryption";
+
+export const ROLE_EXISTS_SQL = 'SELECT 1 FROM pg_roles WHERE rolname = $1';
+
+/** Whether `member` is already a direct member of `role`, and the reverse. */
+export const MEMBERSHIP_SQL =
+  'SELECT ' +
+  'EXISTS (SELECT 1 FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid JOIN pg_roles u ON u.oid = m.member ' +
+  'WHERE r.rolname = $1 AND u.rolname = $2) AS member_of_role, ' +
+  'EXISTS (SELECT 1 FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid JOIN pg_roles u ON u.oid = m.member ' +
+  'WHERE r.rolname = $2 AND u.rolname = $1) AS role_of_member';
+
+/** server_version_num (e.g. 150004 → 15.4; 90624 → 9.6.24) and the text version. */
+export function postgresServerInfo(versionNum: string, version: string, aurora: boolean): ServerInfo {
+  const n = Number(versionNum);
+  if (!Number.isInteger(n) || n <= 0) return { flavor: 'postgres', aurora, major: 0, minor: 0, patch: 0, version };
+  const major = Math.floor(n / 10000);
+  // From version 10 the number is major*10000 + minor; before it, major*10000 + minor*100 + patch.
+  const minor = n >= 100000 ? n % 10000 : Math.floor(n / 100) % 100;
+  const patch = n >= 100000 ? 0 : n % 100;
+  return { flavor: 'postgres', aurora, major, minor, patch, version };
+}
+
+/** Why `username` cannot be a PostgreSQL role name, or undefined. */
+export function postgresUsernameProblem(username: string): string | undefined {
+  if (username.length === 0) return 'must not be empty';
+  if (username.includes('\u0000')) return 'must not contain a NUL character';
+  const bytes = Buffer.byteLength(username, 'utf8');
+  if (bytes > POSTGRES_MAX_IDENTIFIER_BYTES) {
+    return `is ${bytes} bytes in UTF-8; PostgreSQL allows ${POSTGRES_MAX_IDENTIFIER_BYTES} and would silently truncate it`;
+  }
+  return undefined;
+}
+
+/** The stored form of the password the server expects: md5 only when password_encryption says so. */
+export function passwordHash(password: string, username: string, passwordEncryption: string): string {
+  return passwordEncryption.trim().toLowerCase() === 'md5' ? postgresMd5Hash(password, username) : scramSha256Verifier(password);
+}
+
+export function setPasswordSql(username: string, hash: string): string {
+  return `ALTER ROLE ${escapeIdentifier(username)} WITH PASSWORD ${escapeLiteral(hash)}`;
+}
+
+/** The master re-enables LOGIN too: a role someone disabled would otherwise pass setSecret and fail testSecret. */
+export function setPasswordAsMasterSql(username: string, hash: string): string {
+  return `ALTER ROLE ${escapeIdentifier(username)} WITH LOGIN PASSWORD ${escapeLiteral(hash)}`;
+}
+
+export function createRoleSql(username: string, hash: string): string {
+  return `CREATE ROLE ${escapeIdentifier(username)} WITH LOGIN PASSWORD ${escapeLiteral(hash)}`;
+}
+
+/**
+ * Membership gives the alternate user the current user's rights, always in sync (no copy to go stale).
+ * PostgreSQL 16 split membership into INHERIT and SET options: both are asked for explicitly, SET being
+ * what lets the member's default role (below) take effect.
+ */
+export function grantMembershipSql(role: string, member: string, server: ServerInfo): string {
+  const base = `GRANT ${escapeIdentifier(role)} TO ${escapeIdentifier(member)}`;
+  return server.major >= 16 ? `${base} WITH INHERIT TRUE, SET TRUE` : base;
+}
+
+/**
+ * The member's sessions start as `role`, so what either user creates is owned by `role` and usable by
+ * both (the AWS template's clone owned its objects alone, invisible to the original user).
+ */
+export function defaultRoleSql(member: string, role: string): string {
+  return `ALTER ROLE ${escapeIdentifier(member)} SET role = ${escapeLiteral(role)}`;
+}

@@ -1,0 +1,123 @@
+/**
+ * The rotation Lambda's handler, built once per container with injectable clients, connector and
+ * logger. Configuration is read here, at cold start, so a bad environment fails the first invocation
+ * before any step runs.
+ *
+ * `engine` is either a family name, resolved through the engine registry (engine modules register
+ * themselves when imported), or the EngineStrategy object itself, which is what the Lambda entries pass:
+ * that keeps each Lambda bundle free of the other engine's driver.
+ */
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { EngineFamily } from '../database-secret';
+import { EventValidationError, ToolkitError, summarizeCause } from '../errors';
+import { getSecretsClient, type Env } from '../secrets-client';
+import { createSecret } from './create-secret';
+import { Deadline } from './deadline';
+import { registeredEngineStrategy } from './engine-registry';
+import type { Connector, EngineStrategy } from './engine-strategy';
+import { isRotationStep, parseRotationEvent, type RotationHandler, type RotationStep } from './event';
+import { finishSecret } from './finish-secret';
+import { checkRotationGate } from './gate';
+import { jsonLineLogger, type RotationLogger, type StepOutcome } from './logger';
+import type { RdsEndpointLookup } from './master-secret';
+import { rotationSettingsFromEnv, type RotationSettings, type RotationStrategyName } from './rotation-settings';
+import { describeSecret } from './secret-versions';
+import { setSecretAlternatingUsers } from './set-secret-alternating-users';
+import { setSecretSingleUser } from './set-secret-single-user';
+import type { StepContext, StepResult } from './step-context';
+import { testSecret } from './test-secret';
+
+export interface CreateRotationHandlerOptions {
+  /** The engine: a family name (looked up in the registry) or its EngineStrategy. */
+  readonly engine: EngineFamily | EngineStrategy;
+  /** Default: the ROTATION_STRATEGY variable, else `single-user`. */
+  readonly strategy?: RotationStrategyName;
+  /** Default: `getSecretsClient(env)`. */
+  readonly secretsClient?: SecretsManagerClient;
+  /** Default: the strategy's driver connector. */
+  readonly connect?: Connector;
+  /** Default: the TEST_QUERY variable, else `SELECT 1`. */
+  readonly testQuery?: string;
+  /** Default: `process.env`. */
+  readonly env?: Env;
+  /** Overrides the strategy resolved from `engine` (tests, fault injection). */
+  readonly strategyImpl?: EngineStrategy;
+  /** Default: one JSON line per step on stdout. */
+  readonly logger?: RotationLogger;
+  /** Default: the RDS API (loaded only for RDS-managed master secrets). */
+  readonly rdsLookup?: RdsEndpointLookup;
+}
+
+type StepRunner = (ctx: StepContext) => Promise<StepResult>;
+
+export function createRotationHandler(options: CreateRotationHandlerOptions): RotationHandler {
+  const env = options.env ?? process.env;
+  const strategyImpl =
+    options.strategyImpl ?? (typeof options.engine === 'string' ? registeredEngineStrategy(options.engine) : options.engine);
+  const settings: RotationSettings = rotationSettingsFromEnv(env, strategyImpl.family, {
+    ...(options.strategy !== undefined ? { strategy: options.strategy } : {}),
+    ...(options.testQuery !== undefined ? { testQuery: options.testQuery } : {}),
+  });
+  const client = options.secretsClient ?? getSecretsClient(env);
+  const connector = options.connect ?? strategyImpl.defaultConnector;
+  const logger = options.logger ?? jsonLineLogger();
+  const steps: Readonly<Record<RotationStep, StepRunner>> = {
+    createSecret,
+    setSecret: settings.strategy === 'alternating-users' ? setSecretAlternatingUsers : setSecretSingleUser,
+    testSecret,
+    finishSecret,
+  };
+
+  return async (rawEvent, invocation) => {
+    const started = Date.now();
+    const base = { strategy: settings.strategy, engine: strategyImpl.family };
+    let secretArn: string | undefined;
+    let step: string | undefined;
+    const report = (outcome: StepOutcome, err?: unknown): void => {
+      const failure = err instanceof ToolkitError ? err : undefined;
+      logger.log({
+        level: outcome === 'failure' ? 'error' : 'info',
+        message: failure ? failure.message : err !== undefined ? 'Rotation step failed' : `Rotation step ${outcome}`,
+        ...(secretArn !== undefined ? { secretArn } : {}),
+        ...(step !== undefined ? { step } : {}),
+        ...base,
+        outcome,
+        durationMs: Date.now() - started,
+        ...(failure ? { errorCode: failure.code } : {}),
+        ...(failure?.causeSummary ? { cause: failure.causeSummary } : err !== undefined && !failure ? { cause: summarizeCause(err) } : {}),
+      });
+    };
+    try {
+      const event = parseRotationEvent(rawEvent);
+      step = event.step || undefined;
+      secretArn = event.secretId;
+      const gateContext = { secretId: event.secretId, step: event.step };
+      const description = await describeSecret({ client, step: event.step }, event.secretId);
+      secretArn = description.ARN ?? event.secretId;
+      if (checkRotationGate(description, event.token, { ...gateContext, secretId: secretArn }) === 'already-current') {
+        report('already-current');
+        return;
+      }
+      if (!isRotationStep(event.step)) {
+        throw new EventValidationError(`Invalid step parameter ${JSON.stringify(event.step)}`, { secretId: secretArn });
+      }
+      const ctx: StepContext = {
+        client,
+        strategy: strategyImpl,
+        settings,
+        event,
+        step: event.step,
+        secretArn,
+        connector,
+        deadline: new Deadline(invocation, { secretId: secretArn, step: event.step }),
+        logger,
+        ...(options.rdsLookup !== undefined ? { rdsLookup: options.rdsLookup } : {}),
+      };
+      const result = await steps[event.step](ctx);
+      report(result === 'skipped' ? 'skipped' : 'success');
+    } catch (err) {
+      report('failure', err);
+      throw err;
+    }
+  };
+}

@@ -1,0 +1,39 @@
+/**
+ * One JSON line per rotation step. Hand-written on purpose: the Lambda bundle budget leaves no room for a
+ * logging library. The line type has no field that could carry a password or a secret string.
+ */
+import type { CauseSummary } from '../errors';
+
+export type StepOutcome = 'success' | 'already-current' | 'skipped' | 'failure';
+
+export interface StepLogLine {
+  readonly level: 'info' | 'warn' | 'error';
+  readonly message: string;
+  readonly secretArn?: string;
+  readonly step?: string;
+  readonly strategy?: string;
+  readonly engine?: string;
+  readonly outcome?: StepOutcome;
+  readonly durationMs?: number;
+  /** The error's code (AUTH_FAILED, TLS…) and class of the underlying cause. */
+  readonly errorCode?: string;
+  readonly cause?: CauseSummary;
+  /** Usernames and hosts may be named (the AWS templates do); never passwords. */
+  readonly username?: string;
+  readonly host?: string;
+}
+
+export interface RotationLogger {
+  log(line: StepLogLine): void;
+}
+
+/** Writes each line as one JSON object on stdout (CloudWatch keeps one event per line). */
+export function jsonLineLogger(write: (text: string) => void = (text) => process.stdout.write(`${text}\n`)): RotationLogger {
+  return {
+    log(line) {
+      write(JSON.stringify({ time: new Date().toISOString(), ...line }));
+    },
+  };
+}
+
+export const silentLogger: RotationLogger = { log: () => undefined };

@@ -1,0 +1,136 @@
+/**
+ * The master (admin) secret that alternating-users rotation, and single-user self-healing, act as: named
+ * by the current secret's `masterarn`. An RDS-managed master secret holds only `username` and `password`;
+ * its host, port and engine come from the RDS API through the instance or cluster ARN in its tags. The
+ * RDS client is loaded only on that path (the Lambda runtime ships it; bundles mark it external).
+ */
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { parseDatabaseSecret, toRecord, type DatabaseSecret, type EngineFamily } from '../database-secret';
+import { SecretNotFoundError, SecretValidationError, ToolkitError, TransientError } from '../errors';
+import { AWSCURRENT, describeSecret, getSecretString } from './secret-versions';
+
+export type RdsResourceKind = 'instance' | 'cluster';
+
+export interface RdsEndpoint {
+  readonly host: string;
+  readonly port: number;
+  readonly engine: string;
+}
+
+/** Finds the writer endpoint of an RDS instance or cluster by ARN. Injectable for tests. */
+export type RdsEndpointLookup = (kind: RdsResourceKind, arn: string) => Promise<RdsEndpoint>;
+
+const INSTANCE_TAG = 'aws:rds:primarydbinstancearn';
+const CLUSTER_TAG = 'aws:rds:primarydbclusterarn';
+const MAX_RDS_ARN_LENGTH = 256;
+
+export interface MasterSecretContext {
+  readonly client: SecretsManagerClient;
+  readonly family: EngineFamily;
+  readonly step: string;
+  readonly rdsLookup?: RdsEndpointLookup;
+}
+
+/**
+ * Reads and validates the master secret. Its host must equal the child's: the master acts on the
+ * child's server (the child's dbname is opened, see `masterDatabase`).
+ */
+export async function resolveMasterSecret(ctx: MasterSecretContext, masterArn: string, child: DatabaseSecret): Promise<DatabaseSecret> {
+  const readCtx = { client: ctx.client, step: ctx.step };
+  const text = await getSecretString(readCtx, masterArn, { stage: AWSCURRENT });
+  const parsed = toRecord(text);
+  let value: unknown = text;
+  if (!('problem' in parsed) && isRdsManagedShape(parsed.record)) {
+    const endpoint = await rdsManagedEndpoint(ctx, masterArn);
+    value = { ...copyAll(parsed.record), engine: endpoint.engine, host: endpoint.host, port: endpoint.port };
+  }
+  const master = parseDatabaseSecret(value, { secretId: masterArn, step: ctx.step, expectedFamily: ctx.family, requireEngine: true });
+  if (master.host.toLowerCase() !== child.host.toLowerCase() || master.port !== child.port) {
+    throw new SecretValidationError(
+      "The current secret's host and port are not the master secret's",
+      [{ path: 'host', problem: `${child.host}:${child.port} differs from the master's ${master.host}:${master.port}` }],
+      { secretId: masterArn, step: ctx.step },
+    );
+  }
+  return master;
+}
+
+/** The database the master opens: the child's, as in the templates (Postgres default `postgres`). */
+export function masterDatabase(child: DatabaseSecret): string | undefined {
+  return child.dbname ?? (child.family === 'postgres' ? 'postgres' : undefined);
+}
+
+function isRdsManagedShape(record: Readonly<Record<string, unknown>>): boolean {
+  const keys = Object.getOwnPropertyNames(record).sort();
+  return keys.length === 2 && keys[0] === 'password' && keys[1] === 'username';
+}
+
+/** Own keys, the non-enumerable password included. */
+function copyAll(record: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.getOwnPropertyNames(record)) out[key] = record[key];
+  return out;
+}
+
+async function rdsManagedEndpoint(ctx: MasterSecretContext, masterArn: string): Promise<RdsEndpoint> {
+  const context = { secretId: masterArn, step: ctx.step };
+  const description = await describeSecret({ client: ctx.client, step: ctx.step }, masterArn);
+  const tags = description.Tags ?? [];
+  const tag = (name: string): string | undefined => tags.find((t) => t.Key?.toLowerCase() === name)?.Value;
+  const instanceArn = tag(INSTANCE_TAG);
+  const clusterArn = tag(CLUSTER_TAG);
+  const kind: RdsResourceKind | undefined = instanceArn ? 'instance' : clusterArn ? 'cluster' : undefined;
+  const arn = instanceArn ?? clusterArn;
+  if (kind === undefined || arn === undefined) {
+    throw new SecretValidationError(
+      'The master secret holds only username and password but has no aws:rds:primarydbinstancearn or aws:rds:primarydbclusterarn tag to find its host',
+      [{ path: 'host', problem: 'is missing' }],
+      context,
+    );
+  }
+  if (arn.length > MAX_RDS_ARN_LENGTH) {
+    throw new SecretValidationError(`The master secret's RDS ${kind} ARN tag exceeds ${MAX_RDS_ARN_LENGTH} characters`, [], context);
+  }
+  const lookup = ctx.rdsLookup ?? defaultRdsLookup;
+  try {
+    return await lookup(kind, arn);
+  } catch (err) {
+    if (err instanceof ToolkitError) throw err;
+    throw new TransientError(`The RDS API could not describe the master's DB ${kind}`, { ...context, cause: err });
+  }
+}
+
+interface RdsModule {
+  RDSClient: new (config: object) => { send(command: object): Promise<unknown> };
+  DescribeDBInstancesCommand: new (input: object) => object;
+  DescribeDBClustersCommand: new (input: object) => object;
+}
+
+interface DescribeInstancesOutput {
+  DBInstances?: Array<{ Endpoint?: { Address?: string; Port?: number }; Engine?: string }>;
+}
+interface DescribeClustersOutput {
+  DBClusters?: Array<{ Endpoint?: string; Port?: number; Engine?: string }>;
+}
+
+let rdsClient: { send(command: object): Promise<unknown> } | undefined;
+
+/** The RDS API through the SDK the Lambda runtime ships, required only here. */
+export const defaultRdsLookup: RdsEndpointLookup = async (kind, arn) => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const rds = require('@aws-sdk/client-rds') as RdsModule;
+  rdsClient ??= new rds.RDSClient({});
+  const notFound = (): never => {
+    throw new SecretNotFoundError(`${arn} is not a valid DB ${kind === 'instance' ? 'Instance' : 'Cluster'} ARN: none found`);
+  };
+  if (kind === 'instance') {
+    const out = (await rdsClient.send(new rds.DescribeDBInstancesCommand({ DBInstanceIdentifier: arn }))) as DescribeInstancesOutput;
+    const db = out.DBInstances?.[0];
+    if (!db?.Endpoint?.Address || db.Endpoint.Port === undefined || !db.Engine) return notFound();
+    return { host: db.Endpoint.Address, port: db.Endpoint.Port, engine: db.Engine };
+  }
+  const out = (await rdsClient.send(new rds.DescribeDBClustersCommand({ DBClusterIdentifier: arn }))) as DescribeClustersOutput;
+  const db = out.DBClusters?.[0];
+  if (!db?.Endpoint || db.Port === undefined || !db.Engine) return notFound();
+  return { host: db.Endpoint, port: db.Port, engine: db.Engine };
+};

@@ -1,0 +1,89 @@
+/**
+ * Reading a secret's versions by staging label, as the rotation steps need them. Every SDK failure
+ * becomes a typed error naming the secret and the step.
+ */
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  type DescribeSecretCommandOutput,
+  type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { parseDatabaseSecret, type DatabaseSecret, type EngineFamily } from '../database-secret';
+import { SecretNotFoundError, SecretValidationError, fromSecretsManagerError } from '../errors';
+
+export const AWSCURRENT = 'AWSCURRENT';
+export const AWSPENDING = 'AWSPENDING';
+export const AWSPREVIOUS = 'AWSPREVIOUS';
+
+export interface SecretReadContext {
+  readonly client: SecretsManagerClient;
+  readonly step?: string;
+}
+
+export interface VersionSelector {
+  readonly stage: string;
+  readonly versionId?: string;
+}
+
+export async function describeSecret(ctx: SecretReadContext, secretId: string): Promise<DescribeSecretCommandOutput> {
+  try {
+    return await ctx.client.send(new DescribeSecretCommand({ SecretId: secretId }));
+  } catch (err) {
+    throw fromSecretsManagerError(err, 'DescribeSecret', { secretId, step: ctx.step });
+  }
+}
+
+/** The version's SecretString; SecretNotFoundError when the version (or its value) does not exist. */
+export async function getSecretString(ctx: SecretReadContext, secretId: string, version: VersionSelector): Promise<string> {
+  let value: string | undefined;
+  try {
+    const out = await ctx.client.send(
+      new GetSecretValueCommand({
+        SecretId: secretId,
+        VersionStage: version.stage,
+        ...(version.versionId !== undefined ? { VersionId: version.versionId } : {}),
+      }),
+    );
+    value = out.SecretString;
+  } catch (err) {
+    throw fromSecretsManagerError(err, `GetSecretValue(${version.stage})`, { secretId, step: ctx.step });
+  }
+  if (value === undefined) {
+    throw new SecretNotFoundError(`GetSecretValue(${version.stage}): the version has no SecretString`, { secretId, step: ctx.step });
+  }
+  return value;
+}
+
+/** A version parsed as a database secret of `family`; the `engine` key is required, as in the templates. */
+export async function readDatabaseSecret(
+  ctx: SecretReadContext,
+  secretId: string,
+  version: VersionSelector,
+  family: EngineFamily,
+): Promise<DatabaseSecret> {
+  const text = await getSecretString(ctx, secretId, version);
+  return parseDatabaseSecret(text, { secretId, step: ctx.step, expectedFamily: family, requireEngine: true });
+}
+
+/** AWSPREVIOUS is optional: absent when there is none or when it is not a valid secret for this engine. */
+export async function readPreviousSecret(
+  ctx: SecretReadContext,
+  secretId: string,
+  family: EngineFamily,
+): Promise<DatabaseSecret | undefined> {
+  try {
+    return await readDatabaseSecret(ctx, secretId, { stage: AWSPREVIOUS }, family);
+  } catch (err) {
+    if (err instanceof SecretNotFoundError || err instanceof SecretValidationError) return undefined;
+    throw err;
+  }
+}
+
+/** The version id holding `stage`, if any. */
+export function versionWithStage(
+  versionIdsToStages: Readonly<Record<string, readonly string[]>> | undefined,
+  stage: string,
+): string | undefined {
+  if (versionIdsToStages === undefined) return undefined;
+  return Object.keys(versionIdsToStages).find((id) => versionIdsToStages[id]?.includes(stage));
+}

@@ -1,0 +1,66 @@
+/**
+ * setSecret, alternating users: the master creates or updates the alternate user (`name` <-> `name_clone`)
+ * and gives it the current user's rights. AWSPENDING is tried first (a retry is a no-op); AWSCURRENT must
+ * log in before anything changes (the templates' confused-deputy check: only a valid credential is
+ * rotated onward).
+ */
+import { AuthenticationError, SecretValidationError, StageMismatchError } from '../errors';
+import { alternateUsername } from './alternate-username';
+import { login, tryLogin, withSession } from './login';
+import { masterDatabase, resolveMasterSecret } from './master-secret';
+import { AWSCURRENT, AWSPENDING, readDatabaseSecret } from './secret-versions';
+import type { StepContext, StepResult } from './step-context';
+
+export async function setSecretAlternatingUsers(ctx: StepContext): Promise<StepResult> {
+  const readCtx = { client: ctx.client, step: ctx.step };
+  const family = ctx.strategy.family;
+  const context = { secretId: ctx.secretArn, step: ctx.step };
+  const current = await readDatabaseSecret(readCtx, ctx.secretArn, { stage: AWSCURRENT }, family);
+  const pending = await readDatabaseSecret(readCtx, ctx.secretArn, { stage: AWSPENDING, versionId: ctx.event.token }, family);
+
+  const already = await tryLogin(ctx, pending, 'pending');
+  if (already !== undefined) {
+    await already.close();
+    return 'skipped';
+  }
+  if (pending.username !== alternateUsername(current.username)) {
+    throw new StageMismatchError(
+      `Attempting to modify user ${pending.username} other than the current user's alternate ${alternateUsername(current.username)}`,
+      context,
+    );
+  }
+  if (pending.host !== current.host) {
+    throw new StageMismatchError(`Attempting to modify the user on host ${pending.host} other than the current host ${current.host}`, context);
+  }
+
+  const currentSession = await tryLogin(ctx, current, 'current');
+  if (currentSession === undefined) {
+    throw new AuthenticationError('Unable to log into the database with the current secret: it is not rotated onward', context);
+  }
+  await currentSession.close();
+
+  if (current.masterarn === undefined) {
+    throw new SecretValidationError('Alternating-users rotation needs a master secret', [{ path: 'masterarn', problem: 'is missing' }], context);
+  }
+  const master = await resolveMasterSecret(
+    { client: ctx.client, family, step: ctx.step, rdsLookup: ctx.rdsLookup },
+    current.masterarn,
+    current,
+  );
+  const database = masterDatabase(current);
+  const session = await login(ctx, master, 'master', database !== undefined ? { database } : {});
+  await withSession(session, async (s) => {
+    const server = await ctx.strategy.serverInfo(s);
+    const problem = ctx.strategy.usernameProblem(pending.username, current.engine, server);
+    if (problem !== undefined) {
+      throw new SecretValidationError('Cannot create the alternate user', [{ path: 'username', problem }], context);
+    }
+    ctx.deadline.check('update the alternate user');
+    await ctx.strategy.syncAlternateUser(s, server, {
+      currentUsername: current.username,
+      alternateUsername: pending.username,
+      password: pending.password,
+    });
+  });
+  return 'success';
+}

@@ -1,0 +1,25 @@
+/** Everything one rotation step needs, built per invocation by the handler. */
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { Deadline } from './deadline';
+import type { Connector, EngineStrategy } from './engine-strategy';
+import type { RotationEvent, RotationStep } from './event';
+import type { RotationLogger } from './logger';
+import type { RdsEndpointLookup } from './master-secret';
+import type { RotationSettings } from './rotation-settings';
+
+export interface StepContext {
+  readonly client: SecretsManagerClient;
+  readonly strategy: EngineStrategy;
+  readonly settings: RotationSettings;
+  readonly event: RotationEvent;
+  readonly step: RotationStep;
+  /** The ARN from DescribeSecret (the event may carry a name). */
+  readonly secretArn: string;
+  readonly connector: Connector;
+  readonly deadline: Deadline;
+  readonly logger: RotationLogger;
+  readonly rdsLookup?: RdsEndpointLookup;
+}
+
+/** What a step reports: it changed something, or found the work already done. */
+export type StepResult = 'success' | 'skipped';

@@ -1,0 +1,382 @@
+/**
+ * The SQL the MySQL strategy sends, per server flavour, against a recording fake session: only MariaDB
+ * 10.11 runs here, so MySQL 5.7/8.0/8.4 and Aurora MySQL 2/3 are covered at this level.
+ */
+import { mysqlNativePasswordHash } from '../../shared/engines/password-hashes';
+import { mysqlStrategy } from '../../shared/engines/mysql';
+import { parseMysqlServerInfo } from '../../shared/engines/mysql-server-info';
+import { accountName, pluginFromCreateUser, requireClause } from '../../shared/engines/mysql-sql';
+import { registeredEngineStrategy } from '../../shared/rotation/engine-registry';
+import type { ServerInfo } from '../../shared/rotation/engine-strategy';
+import { driverError, recordingSession, type FakeRule } from './mysql-fake-session';
+
+const PASSWORD = "N3w-Pa$$w0rd'with\\quote";
+const HASH = mysqlNativePasswordHash(PASSWORD);
+
+const SERVERS: Record<string, ServerInfo> = {
+  'MariaDB 10.11': parseMysqlServerInfo('10.11.19-MariaDB-0+deb12u1', 'Debian 12'),
+  'MariaDB 11.4': parseMysqlServerInfo('11.4.2-MariaDB', 'mariadb.org binary distribution'),
+  'MySQL 5.7': parseMysqlServerInfo('5.7.44-log', 'MySQL Community Server (GPL)'),
+  'MySQL 8.0': parseMysqlServerInfo('8.0.36', 'MySQL Community Server - GPL'),
+  'MySQL 8.4': parseMysqlServerInfo('8.4.0', 'MySQL Community Server - GPL'),
+  'Aurora MySQL 2': parseMysqlServerInfo('5.7.12', 'Source distribution', '2.11.2'),
+  'Aurora MySQL 3': parseMysqlServerInfo('8.0.28', 'Source distribution', '3.04.0'),
+};
+const MARIADB = ['MariaDB 10.11', 'MariaDB 11.4'];
+const MYSQL_NATIVE = ['MySQL 5.7', 'Aurora MySQL 2'];
+const MYSQL_SHA2 = ['MySQL 8.0', 'MySQL 8.4', 'Aurora MySQL 3'];
+
+function server(name: string): ServerInfo {
+  return SERVERS[name]!;
+}
+
+function createUserRow(plugin: string): FakeRule {
+  const text =
+    plugin === 'mariadb-native'
+      ? "CREATE USER `app`@`%` IDENTIFIED BY PASSWORD '*0123456789ABCDEF0123456789ABCDEF01234567'"
+      : `CREATE USER \`app\`@\`%\` IDENTIFIED WITH '${plugin}' AS '<hash>' REQUIRE NONE`;
+  return { match: /^SHOW CREATE USER CURRENT_USER\(\)$/, rows: [{ 'CREATE USER for app@%': text }] };
+}
+
+describe('server flavour and version, from what the server reports', () => {
+  it.each([
+    ['10.11.19-MariaDB-0+deb12u1', 'Debian 12', undefined, 'mariadb', false, [10, 11, 19]],
+    ['5.5.5-10.3.39-MariaDB', '', undefined, 'mariadb', false, [10, 3, 39]],
+    ['11.4.2-MariaDB', 'mariadb.org binary distribution', undefined, 'mariadb', false, [11, 4, 2]],
+    ['5.7.44-log', 'MySQL Community Server (GPL)', undefined, 'mysql', false, [5, 7, 44]],
+    ['8.4.0', 'MySQL Community Server - GPL', undefined, 'mysql', false, [8, 4, 0]],
+    ['5.7.12', 'Source distribution', '2.11.2', 'mysql', true, [5, 7, 12]],
+    ['8.0.mysql_aurora.3.05.2', 'Source distribution', undefined, 'mysql', true, [8, 0, 0]],
+  ])('%s (%s, aurora_version %s)', (version, comment, aurora, flavor, isAurora, numbers) => {
+    const info = parseMysqlServerInfo(version, comment, aurora);
+    expect(info).toMatchObject({ flavor, aurora: isAurora, version });
+    expect([info.major, info.minor, info.patch]).toEqual(numbers);
+  });
+
+  it('asks for aurora_version only on MySQL, with a query that cannot fail where it does not exist', async () => {
+    const session = recordingSession([
+      { match: /VERSION\(\)/, rows: [{ version: '8.0.28', comment: 'Source distribution' }] },
+      { match: /aurora/, rows: [{ Variable_name: 'aurora_version', Value: '3.04.0' }] },
+    ]);
+    await expect(mysqlStrategy.serverInfo(session)).resolves.toMatchObject({ flavor: 'mysql', aurora: true, major: 8 });
+    expect(session.statements[1]).toMatch(/^SHOW GLOBAL VARIABLES LIKE/);
+
+    const maria = recordingSession([{ match: /VERSION\(\)/, rows: [{ version: '10.11.19-MariaDB', comment: 'x' }] }]);
+    await expect(mysqlStrategy.serverInfo(maria)).resolves.toMatchObject({ flavor: 'mariadb', aurora: false });
+    expect(maria.statements).toHaveLength(1);
+  });
+
+  it('refuses a version string it cannot read', () => {
+    expect(() => parseMysqlServerInfo('unknown')).toThrow(/cannot read/);
+  });
+});
+
+describe('user-name limits', () => {
+  const name = (n: number): string => 'u'.repeat(n);
+  it('uses the secret engine before login: MariaDB 80, MySQL and Aurora 32', () => {
+    expect(mysqlStrategy.usernameProblem(name(80), 'mariadb')).toBeUndefined();
+    expect(mysqlStrategy.usernameProblem(name(81), 'mariadb')).toMatch(/81 characters.*at most 80/);
+    expect(mysqlStrategy.usernameProblem(name(32), 'mysql')).toBeUndefined();
+    expect(mysqlStrategy.usernameProblem(name(33), 'aurora-mysql')).toMatch(/at most 32/);
+  });
+
+  it('uses the server after login, whatever the secret says', () => {
+    expect(mysqlStrategy.usernameProblem(name(40), 'mysql', server('MariaDB 10.11'))).toBeUndefined();
+    expect(mysqlStrategy.usernameProblem(name(33), 'mariadb', server('MySQL 8.0'))).toMatch(/MySQL 8\.0\.36 allows at most 32/);
+    expect(mysqlStrategy.usernameProblem(name(17), 'mysql', parseMysqlServerInfo('5.6.51'))).toMatch(/at most 16/);
+  });
+
+  it('counts characters, not bytes, and rejects names MySQL cannot store', () => {
+    expect(mysqlStrategy.usernameProblem('é'.repeat(32), 'mysql')).toBeUndefined();
+    expect(mysqlStrategy.usernameProblem('app😀', 'mysql')).toMatch(/cannot store/);
+    expect(mysqlStrategy.usernameProblem('', 'mysql')).toMatch(/empty/);
+  });
+});
+
+describe('setOwnPassword (single-user, as the user itself)', () => {
+  it.each(MARIADB)('%s: SET PASSWORD with the client-side hash, never the plaintext', async (name) => {
+    const session = recordingSession([createUserRow('mariadb-native')]);
+    await mysqlStrategy.setOwnPassword(session, server(name), 'app', PASSWORD);
+    const last = session.statements.at(-1)!;
+    expect(last).toBe(`SET PASSWORD = '${HASH}'`);
+    expect(session.statements.join('\n')).not.toContain(PASSWORD);
+    expect(session.statements.join('\n')).not.toMatch(/N3w-Pa/);
+  });
+
+  it('MariaDB with ed25519: PASSWORD() (the server has to hash it)', async () => {
+    const session = recordingSession([
+      { match: /^SHOW CREATE USER/, rows: [{ c: "CREATE USER `app`@`%` IDENTIFIED VIA ed25519 USING 'abc'" }] },
+    ]);
+    await mysqlStrategy.setOwnPassword(session, server('MariaDB 10.11'), 'app', 'plain-pw-123');
+    expect(session.statements.at(-1)).toBe("SET PASSWORD = PASSWORD('plain-pw-123')");
+  });
+
+  it.each(MYSQL_NATIVE)('%s with mysql_native_password: ALTER USER … AS <hash>', async (name) => {
+    const session = recordingSession([createUserRow('mysql_native_password')]);
+    await mysqlStrategy.setOwnPassword(session, server(name), 'app', PASSWORD);
+    expect(session.statements.at(-1)).toBe(`ALTER USER CURRENT_USER() IDENTIFIED WITH mysql_native_password AS '${HASH}'`);
+    expect(session.statements.join('\n')).not.toContain('N3w-Pa');
+  });
+
+  it('MySQL 5.7: falls back to IDENTIFIED BY when the hash form needs a privilege the user lacks', async () => {
+    const session = recordingSession([
+      createUserRow('mysql_native_password'),
+      { match: /IDENTIFIED WITH/, error: driverError('ER_SPECIFIC_ACCESS_DENIED_ERROR', 1227, 'x') },
+    ]);
+    await mysqlStrategy.setOwnPassword(session, server('MySQL 5.7'), 'app', 'plain-pw-123');
+    expect(session.statements.slice(-2)).toEqual([
+      `ALTER USER CURRENT_USER() IDENTIFIED WITH mysql_native_password AS '${mysqlNativePasswordHash('plain-pw-123')}'`,
+      "ALTER USER USER() IDENTIFIED BY 'plain-pw-123'",
+    ]);
+  });
+
+  it.each(MYSQL_SHA2)('%s with caching_sha2_password: ALTER USER USER() IDENTIFIED BY (no client-side form)', async (name) => {
+    const session = recordingSession([createUserRow('caching_sha2_password')]);
+    await mysqlStrategy.setOwnPassword(session, server(name), 'app', PASSWORD);
+    expect(session.statements.at(-1)).toBe(`ALTER USER USER() IDENTIFIED BY 'N3w-Pa$$w0rd\\'with\\\\quote'`);
+  });
+
+  it('MySQL 8 when SHOW CREATE USER is refused: the plain form', async () => {
+    const session = recordingSession([{ match: /^SHOW CREATE USER/, error: driverError('ER_TABLEACCESS_DENIED_ERROR', 1142, 'x') }]);
+    await mysqlStrategy.setOwnPassword(session, server('MySQL 8.0'), 'app', 'plain-pw-123');
+    expect(session.statements.at(-1)).toBe("ALTER USER USER() IDENTIFIED BY 'plain-pw-123'");
+  });
+
+  it('refuses accounts whose plugin takes no password (IAM authentication)', async () => {
+    const session = recordingSession([createUserRow('AWSAuthenticationPlugin')]);
+    await expect(mysqlStrategy.setOwnPassword(session, server('MySQL 8.0'), 'app', PASSWORD)).rejects.toThrow(
+      /awsauthenticationplugin plugin/,
+    );
+  });
+
+  it('a refusal names the user and the code, never the password or the statement', async () => {
+    const session = recordingSession([
+      createUserRow('mariadb-native'),
+      { match: /^SET PASSWORD/, error: driverError('ER_PASSWORD_NO_MATCH', 1133, `SET PASSWORD = '${HASH}'`) },
+    ]);
+    const err = await mysqlStrategy.setOwnPassword(session, server('MariaDB 10.11'), 'app', PASSWORD).catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'DatabaseError', code: 'DATABASE' });
+    const shown = `${(err as Error).message} ${JSON.stringify(err)}`;
+    expect(shown).toMatch(/setting the password of user 'app'.*ER_PASSWORD_NO_MATCH/);
+    expect(shown).not.toContain(HASH);
+    expect(shown).not.toContain('N3w-Pa');
+  });
+
+  it('turns off NO_BACKSLASH_ESCAPES before sending escaped literals', async () => {
+    const session = recordingSession([
+      { match: /sql_mode AS mode/, rows: [{ mode: 'STRICT_TRANS_TABLES,NO_BACKSLASH_ESCAPES,ANSI_QUOTES' }] },
+    ]);
+    await mysqlStrategy.setOwnPassword(session, server('MySQL 8.0'), 'app', 'plain-pw-123');
+    expect(session.statements[1]).toBe("SET SESSION sql_mode = 'STRICT_TRANS_TABLES,ANSI_QUOTES'");
+    expect(session.statements.indexOf("SET SESSION sql_mode = 'STRICT_TRANS_TABLES,ANSI_QUOTES'")).toBeLessThan(
+      session.statements.findIndex((s) => s.startsWith('ALTER USER')),
+    );
+  });
+
+  it.each([
+    ['MySQL 5.6', parseMysqlServerInfo('5.6.51')],
+    ['MySQL 5.7.5', parseMysqlServerInfo('5.7.5-m15')],
+    ['MariaDB 10.1', parseMysqlServerInfo('10.1.48-MariaDB')],
+  ])('refuses %s, which lacks the statements the strategy relies on', async (_name, info) => {
+    const session = recordingSession();
+    await expect(mysqlStrategy.setOwnPassword(session, info, 'app', PASSWORD)).rejects.toThrow(/not supported/);
+    expect(session.statements).toEqual([]);
+  });
+});
+
+describe('setPasswordAsMaster (single-user self-healing)', () => {
+  const accounts = (plugin: string): FakeRule => ({
+    match: /FROM mysql\.user WHERE User = /,
+    rows: [
+      { host: '%', plugin, sslType: '', cipher: Buffer.from(''), issuer: Buffer.from(''), subject: Buffer.from('') },
+      { host: '10.0.%', plugin, sslType: '', cipher: null, issuer: null, subject: null },
+    ],
+  });
+
+  it.each(MARIADB)('%s: ALTER USER … IDENTIFIED BY PASSWORD <hash> on every host part', async (name) => {
+    const session = recordingSession([accounts('mysql_native_password')]);
+    await mysqlStrategy.setPasswordAsMaster(session, server(name), "o'brien", PASSWORD);
+    expect(session.statements.filter((s) => s.startsWith('ALTER USER'))).toEqual([
+      `ALTER USER 'o\\'brien'@'%' IDENTIFIED BY PASSWORD '${HASH}'`,
+      `ALTER USER 'o\\'brien'@'10.0.%' IDENTIFIED BY PASSWORD '${HASH}'`,
+    ]);
+    expect(session.statements.join('\n')).not.toContain('N3w-Pa');
+  });
+
+  it.each(MYSQL_NATIVE)('%s: IDENTIFIED WITH mysql_native_password AS <hash>', async (name) => {
+    const session = recordingSession([accounts('mysql_native_password')]);
+    await mysqlStrategy.setPasswordAsMaster(session, server(name), 'app', PASSWORD);
+    expect(session.statements).toContain(`ALTER USER 'app'@'%' IDENTIFIED WITH mysql_native_password AS '${HASH}'`);
+  });
+
+  it.each(MYSQL_SHA2)('%s: keeps the account on caching_sha2_password', async (name) => {
+    const session = recordingSession([accounts('caching_sha2_password')]);
+    await mysqlStrategy.setPasswordAsMaster(session, server(name), 'app', 'plain-pw-123');
+    expect(session.statements).toContain("ALTER USER 'app'@'%' IDENTIFIED WITH caching_sha2_password BY 'plain-pw-123'");
+  });
+
+  it('fails clearly when the user has no account', async () => {
+    const session = recordingSession();
+    await expect(mysqlStrategy.setPasswordAsMaster(session, server('MySQL 8.0'), 'ghost', PASSWORD)).rejects.toThrow(
+      /No account of user 'ghost' exists/,
+    );
+  });
+});
+
+describe('syncAlternateUser (alternating users, as the master)', () => {
+  const change = { currentUsername: 'app', alternateUsername: 'app_clone', password: PASSWORD };
+
+  function script(grants: readonly string[], extra: readonly FakeRule[] = []): FakeRule[] {
+    return [
+      ...extra,
+      {
+        match: /FROM mysql\.user WHERE User = 'app'/,
+        rows: [{ host: '10.0.%', plugin: 'mysql_native_password', sslType: 'ANY', cipher: '', issuer: '', subject: '' }],
+      },
+      { match: /^SHOW GRANTS FOR 'app'@'10\.0\.%'$/, rows: grants.map((g) => ({ 'Grants for app@10.0.%': g })) },
+    ];
+  }
+
+  it.each(MARIADB)('%s: create at the same host, copy grants with their options, then set the password', async (name) => {
+    const session = recordingSession(
+      script([
+        "GRANT USAGE ON *.* TO `app`@`10.0.%` IDENTIFIED BY PASSWORD '*0123456789ABCDEF0123456789ABCDEF01234567' REQUIRE SSL WITH MAX_USER_CONNECTIONS 5",
+        'GRANT SELECT, INSERT ON `shop`.* TO `app`@`10.0.%` WITH GRANT OPTION',
+        'GRANT SELECT (`a`), UPDATE (`a`, `b`) ON `shop`.`t` TO `app`@`10.0.%`',
+        'GRANT `reporting` TO `app`@`10.0.%` WITH ADMIN OPTION',
+        'SET DEFAULT ROLE `reporting` FOR `app`@`10.0.%`',
+      ]),
+    );
+    await mysqlStrategy.syncAlternateUser(session, server(name), change);
+    const s = session.statements;
+    const create = s.findIndex((x) => x.startsWith('CREATE USER IF NOT EXISTS'));
+    expect(s[create]).toMatch(/^CREATE USER IF NOT EXISTS 'app_clone'@'10\.0\.%' IDENTIFIED BY PASSWORD '\*[0-9A-F]{40}' REQUIRE SSL$/);
+    // The account is created with a throw-away password, not the pending one.
+    expect(s[create]).not.toContain(HASH);
+    expect(s.slice(create + 2, create + 7)).toEqual([
+      "GRANT USAGE ON *.* TO 'app_clone'@'10.0.%' WITH MAX_USER_CONNECTIONS 5",
+      "GRANT SELECT, INSERT ON `shop`.* TO 'app_clone'@'10.0.%' WITH GRANT OPTION",
+      "GRANT SELECT (`a`), UPDATE (`a`, `b`) ON `shop`.`t` TO 'app_clone'@'10.0.%'",
+      "GRANT `reporting` TO 'app_clone'@'10.0.%' WITH ADMIN OPTION",
+      "SET DEFAULT ROLE `reporting` FOR 'app_clone'@'10.0.%'",
+    ]);
+    expect(s.at(-1)).toBe(`ALTER USER 'app_clone'@'10.0.%' IDENTIFIED BY PASSWORD '${HASH}' REQUIRE SSL`);
+    expect(s.join('\n')).not.toContain('N3w-Pa');
+    expect(s.join('\n')).not.toContain('0123456789ABCDEF0123456789ABCDEF01234567');
+  });
+
+  it.each(MYSQL_NATIVE)('%s: single-quoted SHOW GRANTS rows, native hash in CREATE and ALTER', async (name) => {
+    const session = recordingSession(script(["GRANT USAGE ON *.* TO 'app'@'10.0.%'", "GRANT SELECT ON `shop`.* TO 'app'@'10.0.%' WITH GRANT OPTION"]));
+    await mysqlStrategy.syncAlternateUser(session, server(name), change);
+    const s = session.statements;
+    expect(s).toContain("GRANT SELECT ON `shop`.* TO 'app_clone'@'10.0.%' WITH GRANT OPTION");
+    expect(s.find((x) => x.startsWith('CREATE USER'))).toMatch(/IDENTIFIED WITH mysql_native_password AS '\*[0-9A-F]{40}' REQUIRE SSL$/);
+    expect(s.at(-1)).toBe(`ALTER USER 'app_clone'@'10.0.%' IDENTIFIED WITH mysql_native_password AS '${HASH}' REQUIRE SSL`);
+    expect(s.some((x) => /default_roles/.test(x))).toBe(false);
+  });
+
+  it.each(MYSQL_SHA2)('%s: role grants, partial revokes and default roles are copied', async (name) => {
+    const session = recordingSession([
+      {
+        match: /FROM mysql\.user WHERE User = 'app'/,
+        rows: [{ host: '%', plugin: 'caching_sha2_password', sslType: 'SPECIFIED', cipher: '', issuer: "/CN=it's", subject: '/CN=app' }],
+      },
+      {
+        match: /^SHOW GRANTS/,
+        rows: [
+          { g: 'GRANT SELECT, INSERT ON *.* TO `app`@`%`' },
+          { g: 'GRANT BACKUP_ADMIN ON *.* TO `app`@`%` WITH GRANT OPTION' },
+          { g: 'GRANT `r1`@`%`,`r2`@`localhost` TO `app`@`%`' },
+          { g: 'REVOKE INSERT ON `mysql`.* FROM `app`@`%`' },
+        ],
+      },
+      { match: /^REVOKE/, error: driverError('ER_NONEXISTING_GRANT', 1141, 'x') },
+      { match: /default_roles/, rows: [{ user: 'r1', host: '%' }] },
+    ]);
+    await mysqlStrategy.syncAlternateUser(session, server(name), change);
+    const s = session.statements;
+    expect(s).toEqual(
+      expect.arrayContaining([
+        "GRANT BACKUP_ADMIN ON *.* TO 'app_clone'@'%' WITH GRANT OPTION",
+        "GRANT `r1`@`%`,`r2`@`localhost` TO 'app_clone'@'%'",
+        "REVOKE INSERT ON `mysql`.* FROM 'app_clone'@'%'",
+        "SET DEFAULT ROLE 'r1'@'%' TO 'app_clone'@'%'",
+      ]),
+    );
+    expect(s.find((x) => x.startsWith('CREATE USER'))).toMatch(
+      /^CREATE USER IF NOT EXISTS 'app_clone'@'%' IDENTIFIED WITH caching_sha2_password BY '[A-Za-z0-9_-]{32}' REQUIRE SUBJECT '\/CN=app' AND ISSUER '\/CN=it\\'s'$/,
+    );
+    expect(s.at(-1)).toBe(
+      `ALTER USER 'app_clone'@'%' IDENTIFIED WITH caching_sha2_password BY 'N3w-Pa$$w0rd\\'with\\\\quote' REQUIRE SUBJECT '/CN=app' AND ISSUER '/CN=it\\'s'`,
+    );
+  });
+
+  it('one clone account per host part of the current user, passwords set last', async () => {
+    const session = recordingSession([
+      {
+        match: /FROM mysql\.user WHERE User = 'app'/,
+        rows: [
+          { host: '%', plugin: 'mysql_native_password', sslType: '', cipher: '', issuer: '', subject: '' },
+          { host: 'db.internal', plugin: 'mysql_native_password', sslType: 'X509', cipher: '', issuer: '', subject: '' },
+        ],
+      },
+      { match: /^SHOW GRANTS FOR 'app'@'%'/, rows: [{ g: 'GRANT SELECT ON `a`.* TO `app`@`%`' }] },
+      { match: /^SHOW GRANTS FOR 'app'@'db\.internal'/, rows: [{ g: 'GRANT SELECT ON `b`.* TO `app`@`db.internal`' }] },
+    ]);
+    await mysqlStrategy.syncAlternateUser(session, server('MariaDB 10.11'), change);
+    const kinds = session.statements.map((x) => /^(CREATE USER|GRANT|ALTER USER)/.exec(x)?.[1]).filter(Boolean);
+    expect(kinds).toEqual(['CREATE USER', 'CREATE USER', 'GRANT', 'GRANT', 'ALTER USER', 'ALTER USER']);
+    expect(session.statements).toContain("GRANT SELECT ON `b`.* TO 'app_clone'@'db.internal'");
+    expect(session.statements.at(-1)).toBe(`ALTER USER 'app_clone'@'db.internal' IDENTIFIED BY PASSWORD '${HASH}' REQUIRE X509`);
+  });
+
+  it('a refused grant stops before the password is set and names the grant, not the password', async () => {
+    const session = recordingSession(
+      script(['GRANT SUPER ON *.* TO `app`@`10.0.%`'], [{ match: /^GRANT SUPER/, error: driverError('ER_SPECIFIC_ACCESS_DENIED_ERROR', 1227, 'GRANT SUPER') }]),
+    );
+    const err = await mysqlStrategy.syncAlternateUser(session, server('MySQL 8.0'), change).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/copying grant 1 of 1 \(GRANT SUPER ON \*\.\*\) from account 'app'@'10\.0\.%'/);
+    expect((err as Error).message).not.toContain('N3w-Pa');
+    expect(session.statements.some((x) => x.startsWith('ALTER USER'))).toBe(false);
+  });
+
+  it('fails clearly on a SHOW GRANTS row it cannot copy, instead of copying a partial set', async () => {
+    const session = recordingSession(script(['WEIRD ROW TO `app`@`10.0.%`']));
+    await expect(mysqlStrategy.syncAlternateUser(session, server('MariaDB 10.11'), change)).rejects.toThrow(/cannot copy/);
+    expect(session.statements.some((x) => x.startsWith('ALTER USER'))).toBe(false);
+  });
+
+  it('network failures keep their class (retryable)', async () => {
+    const lost = Object.assign(new Error('Connection lost'), { code: 'PROTOCOL_CONNECTION_LOST' });
+    const session = recordingSession(script([], [{ match: /^CREATE USER/, error: lost }]));
+    await expect(mysqlStrategy.syncAlternateUser(session, server('MariaDB 10.11'), change)).rejects.toMatchObject({ code: 'NETWORK' });
+  });
+});
+
+describe('SQL building blocks', () => {
+  it('account names survive quotes, backslashes, spaces, capitals and unicode', () => {
+    expect(accountName(`O'Brien "x" \\ Ünï`, '%')).toBe(`'O\\'Brien \\"x\\" \\\\ Ünï'@'%'`);
+  });
+
+  it.each([
+    ["CREATE USER `a`@`%` IDENTIFIED WITH 'caching_sha2_password' AS '$A$005$x' REQUIRE NONE", 'caching_sha2_password'],
+    ["CREATE USER 'a'@'%' IDENTIFIED WITH 'mysql_native_password' AS '*AB' REQUIRE NONE", 'mysql_native_password'],
+    ["CREATE USER `a`@`%` IDENTIFIED BY PASSWORD '*AB'", 'mysql_native_password'],
+    ["CREATE USER `a`@`%` IDENTIFIED VIA ed25519 USING 'x'", 'ed25519'],
+    ['CREATE USER `identified`@`%`', undefined],
+  ])('plugin of %s', (statement, plugin) => {
+    expect(pluginFromCreateUser(statement)).toBe(plugin);
+  });
+
+  it('REQUIRE clauses from mysql.user', () => {
+    expect(requireClause({ sslType: '', cipher: '', issuer: '', subject: '' })).toBe('REQUIRE NONE');
+    expect(requireClause({ sslType: 'ANY', cipher: '', issuer: '', subject: '' })).toBe('REQUIRE SSL');
+    expect(requireClause({ sslType: 'X509', cipher: '', issuer: '', subject: '' })).toBe('REQUIRE X509');
+    expect(requireClause({ sslType: 'SPECIFIED', cipher: 'AES256-SHA', issuer: '', subject: '' })).toBe("REQUIRE CIPHER 'AES256-SHA'");
+  });
+
+  it('registers itself for engine family mysql', () => {
+    expect(registeredEngineStrategy('mysql')).toBe(mysqlStrategy);
+    expect(mysqlStrategy.defaultExcludeCharacters).toBe('/@"\'\\');
+  });
+});

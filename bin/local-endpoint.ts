@@ -3,6 +3,7 @@
  * endpoint, standalone, on 127.0.0.1 (default port 4566, LocalStack's), with the repo's rotation
  * handlers registered, so `aws --endpoint-url …` and `rotate:local --endpoint` can rotate through it.
  */
+import { ConfigError } from '../shared/errors';
 import { registerRepoRotationHandlers } from '../local/repo-handlers';
 import { startLocalSecretsManager } from '../local/secrets-manager';
 
@@ -13,9 +14,10 @@ interface CliOptions {
   readonly surfaceRotationErrors: boolean;
 }
 
+const USAGE = 'usage: local-endpoint [--port <0-65535>] [--surface-rotation-errors]';
+
 function usage(problem: string): never {
-  console.error(`${problem}\nusage: local-endpoint [--port <0-65535>] [--surface-rotation-errors]`);
-  process.exit(2);
+  throw new ConfigError(`${problem}; ${USAGE}`);
 }
 
 export function parseArgs(argv: readonly string[]): CliOptions {
@@ -29,8 +31,6 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       if (raw === undefined || raw === '' || !Number.isInteger(port) || port < 0 || port > 65535) usage('--port needs a port number');
     } else if (arg === '--surface-rotation-errors') {
       surfaceRotationErrors = true;
-    } else if (arg === '--help' || arg === '-h') {
-      usage('Starts the embedded Secrets Manager endpoint.');
     } else {
       usage(`unknown argument ${arg}`);
     }
@@ -39,7 +39,12 @@ export function parseArgs(argv: readonly string[]): CliOptions {
 }
 
 async function main(): Promise<void> {
-  const options = parseArgs(process.argv.slice(2));
+  const args = process.argv.slice(2);
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(`Starts the embedded Secrets Manager endpoint on 127.0.0.1.\n${USAGE}`);
+    return;
+  }
+  const options = parseArgs(args);
   const endpoint = await startLocalSecretsManager(options);
   // The rotation engineer's handlers; a stub registers none yet.
   const registered = registerRepoRotationHandlers(endpoint);
@@ -61,6 +66,10 @@ async function main(): Promise<void> {
 if (require.main === module) {
   main().catch((err: unknown) => {
     const code = (err as { code?: unknown }).code;
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
     console.error(
       code === 'EADDRINUSE'
         ? 'The port is already in use (LocalStack or another endpoint?): pass --port <n>, or --port 0 for any free port.'

@@ -16,7 +16,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ConfigError } from '../shared/errors';
-import { acknowledgeNagFinding } from './nag-acknowledgement';
+import { acknowledgeNagFinding, nagResourceName } from './nag-acknowledgement';
 import { RotationEngine, RotationStrategy } from './rotation-engine';
 import { RotationFunction, type RotationFunctionOptions } from './rotation-function';
 import { type RotationScheduleOptions, rotationRules } from './schedule';
@@ -85,6 +85,7 @@ export class DatabaseSecretRotation extends Construct {
     return DatabaseSecretRotation.forDatabase(scope, id, {
       kind: 'instance', vpc: instance.vpc, target: instance, secret: instance.secret,
       engineFamily: instance.engine?.engineFamily, arn: instance.instanceArn,
+      rdsManagedMaster: (instance.node.defaultChild as rds.CfnDBInstance).manageMasterUserPassword === true,
     }, options);
   }
 
@@ -93,28 +94,34 @@ export class DatabaseSecretRotation extends Construct {
     return DatabaseSecretRotation.forDatabase(scope, id, {
       kind: 'cluster', vpc: cluster.vpc, vpcSubnets: cluster.vpcSubnets, target: cluster, secret: cluster.secret,
       engineFamily: cluster.engine?.engineFamily, arn: cluster.clusterArn,
+      rdsManagedMaster: (cluster.node.defaultChild as rds.CfnDBCluster).manageMasterUserPassword === true,
     }, options);
   }
 
   private static forDatabase(scope: Construct, id: string, db: DatabaseFacts, options: DatabaseRotationOptions): DatabaseSecretRotation {
     const { excludeCharacters, securityGroup, secret, ...rest } = options;
     const strategy = options.strategy ?? RotationStrategy.SINGLE_USER;
-    if (!db.secret) {
-      throw new ConfigError(`${scope.node.path}/${id}: the ${db.kind} has no secret (manageMasterUserPassword rotates it in RDS itself); pass the secret to rotate to DatabaseSecretRotation`);
-    }
+    const where = `${scope.node.path}/${id}`;
+    if (!db.secret) throw new ConfigError(`${where}: the ${db.kind} has no secret; pass the secret to rotate to DatabaseSecretRotation`);
     const alternating = strategy === RotationStrategy.ALTERNATING_USERS;
     if (alternating && !secret) {
-      throw new ConfigError(`${scope.node.path}/${id}: alternating users rotate an application user's secret; pass \`secret\` (the ${db.kind}'s secret is its master)`);
+      throw new ConfigError(`${where}: alternating users rotate an application user's secret; pass \`secret\` (the ${db.kind}'s secret is its master)`);
     }
+    if (db.rdsManagedMaster && !secret) {
+      throw new ConfigError(`${where}: the ${db.kind}'s master password is managed by RDS, which rotates it itself; pass an application user's \`secret\``);
+    }
+    // An RDS-managed master holds no host: the function must resolve it through the RDS API.
+    const resolveRdsManagedMaster = options.resolveRdsManagedMaster ?? (alternating && db.rdsManagedMaster ? true : undefined);
     const shared = options.rotationFunction !== undefined;
     return new DatabaseSecretRotation(scope, id, {
       ...rest,
       strategy,
-      engine: engineFromFamily(`${scope.node.path}/${id}`, db.engineFamily),
+      engine: engineFromFamily(where, db.engineFamily),
       secret: secret ?? db.secret,
       masterSecret: alternating ? db.secret : undefined,
       target: db.target,
-      rdsResourceArns: options.rdsResourceArns ?? (options.resolveRdsManagedMaster ? [db.arn] : undefined),
+      resolveRdsManagedMaster,
+      rdsResourceArns: options.rdsResourceArns ?? (resolveRdsManagedMaster ? [db.arn] : undefined),
       securityGroups: securityGroup ? [securityGroup] : undefined,
       passwordPolicy: excludeCharacters !== undefined ? { ...options.passwordPolicy, excludeCharacters } : options.passwordPolicy,
       // A shared function already sits in its VPC; anything else here would be a conflicting function option.
@@ -199,12 +206,6 @@ export class DatabaseSecretRotation extends Construct {
         conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` } },
       }));
     }
-    for (const arn of [secretArn, ...(alternating && props.masterSecret ? [fullSecretArn(props.masterSecret)] : [])]) {
-      if (!Token.isUnresolved(arn) && arn.endsWith('-??????')) {
-        acknowledgeNagFinding(this, `AwsSolutions-IAM5[Resource::${arn}]`,
-          'The secret was imported by name; "-??????" matches only its random ARN suffix');
-      }
-    }
     return statements;
   }
 
@@ -215,10 +216,10 @@ export class DatabaseSecretRotation extends Construct {
     const stack = Stack.of(this);
     const instances = stack.formatArn({ service: 'rds', resource: 'db', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     const clusters = stack.formatArn({ service: 'rds', resource: 'cluster', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-    acknowledgeNagFinding(this, 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:db:*]',
-      'The RDS-managed master names its instance only in a tag read at rotation time; pass rdsResourceArns to narrow it');
-    acknowledgeNagFinding(this, 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:cluster:*]',
-      'The RDS-managed master names its cluster only in a tag read at rotation time; pass rdsResourceArns to narrow it');
+    for (const arn of [instances, clusters]) {
+      acknowledgeNagFinding(this, `AwsSolutions-IAM5[Resource::${nagResourceName(this, arn)}]`,
+        'The RDS-managed master names its instance or cluster only in a tag read at rotation time; pass rdsResourceArns to narrow it');
+    }
     return new iam.PolicyStatement({ actions: ['rds:DescribeDBInstances', 'rds:DescribeDBClusters'], resources: [instances, clusters] });
   }
 
@@ -249,6 +250,7 @@ interface DatabaseFacts {
   readonly secret?: secretsmanager.ISecret;
   readonly engineFamily?: string;
   readonly arn: string;
+  readonly rdsManagedMaster: boolean;
 }
 
 function engineFromFamily(where: string, family: string | undefined): RotationEngine {

@@ -1,15 +1,32 @@
 /**
  * The repo's own rotation functions, registered on an embedded Secrets Manager endpoint under fixed
- * Lambda ARNs (`arn:aws:lambda:<region>:<account>:function:<engine>-<strategy>-rotation`), so that
- * `npm run local:endpoint` can rotate through them.
- *
- * STUB: registers nothing yet. The rotation engineer fills `registerRepoRotationHandlers` with one
- * `endpoint.registerRotationFunction(repoRotationFunctionArn(...), handler)` per engine and strategy.
+ * Lambda ARNs (`arn:aws:lambda:<region>:<account>:function:<engine>-<strategy>-rotation`): the ARNs
+ * `rotate:local` attaches, and the function names `localstack:deploy` gives the deployed functions.
+ * Each handler is built with `createRotationHandler` and talks back to the endpoint it is registered on.
  */
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mysqlStrategy } from '../shared/engines/mysql';
+import { postgresStrategy } from '../shared/engines/postgres';
+import { createRotationHandler } from '../shared/rotation/create-rotation-handler';
+import type { EngineStrategy } from '../shared/rotation/engine-strategy';
+import { jsonLineLogger, type RotationLogger } from '../shared/rotation/logger';
+import { getSecretsClient, type Env } from '../shared/secrets-client';
+import { DEMO_ENGINES, DEMO_STRATEGIES, rotationFunctionArn, type DemoEngine, type DemoStrategy } from './rotate-local/scenarios';
 import type { LocalSecretsManager } from './secrets-manager';
 
-export type RepoRotationEngine = 'postgres' | 'mysql';
-export type RepoRotationStrategy = 'single-user' | 'multi-user';
+export type RepoRotationEngine = DemoEngine;
+export type RepoRotationStrategy = DemoStrategy;
+
+export type HandlerHost = Pick<LocalSecretsManager, 'endpoint' | 'region' | 'accountId' | 'registerRotationFunction'>;
+
+export interface RepoHandlerOptions {
+  /** The handlers' configuration (DB_CONNECT_TIMEOUT_MS, TEST_QUERY, password policy…). @default process.env */
+  readonly env?: Env;
+  /** @default one JSON line per step on stderr, so a command's stdout stays its own */
+  readonly logger?: RotationLogger;
+}
+
+const STRATEGIES: Readonly<Record<RepoRotationEngine, EngineStrategy>> = { postgres: postgresStrategy, mysql: mysqlStrategy };
 
 /** The fixed function ARN of one of the repo's rotation handlers on an endpoint. */
 export function repoRotationFunctionArn(
@@ -17,13 +34,28 @@ export function repoRotationFunctionArn(
   strategy: RepoRotationStrategy,
   endpoint: Pick<LocalSecretsManager, 'region' | 'accountId'> = { region: 'us-east-1', accountId: '000000000000' },
 ): string {
-  return `arn:aws:lambda:${endpoint.region}:${endpoint.accountId}:function:${engine}-${strategy}-rotation`;
+  return rotationFunctionArn(engine, strategy, endpoint.region, endpoint.accountId);
 }
 
-/** Registers the repo's rotation handlers on the endpoint and returns the ARNs registered. */
-export function registerRepoRotationHandlers(
-  endpoint: Pick<LocalSecretsManager, 'registerRotationFunction' | 'region' | 'accountId'>,
-): readonly string[] {
-  void endpoint;
-  return [];
+/** Registers the four handlers (postgres|mysql x single-user|alternating-users); returns their ARNs. */
+export function registerRepoRotationHandlers(endpoint: HandlerHost, options: RepoHandlerOptions = {}): readonly string[] {
+  const env = options.env ?? process.env;
+  const logger = options.logger ?? jsonLineLogger((text) => process.stderr.write(`${text}\n`));
+  const client = endpointClient(endpoint);
+  const registered: string[] = [];
+  for (const engine of DEMO_ENGINES) {
+    for (const strategy of DEMO_STRATEGIES) {
+      const arn = repoRotationFunctionArn(engine, strategy, endpoint);
+      const handler = createRotationHandler({ engine: STRATEGIES[engine], strategy, secretsClient: client, env, logger });
+      endpoint.registerRotationFunction(arn, (event) => handler(event));
+      registered.push(arn);
+    }
+  }
+  return registered;
+}
+
+/** A client of the endpoint itself, whatever SECRETS_MANAGER_ENDPOINT says in the caller's environment. */
+function endpointClient(endpoint: HandlerHost): SecretsManagerClient {
+  // No credential variables: on loopback the factory then uses its fixed dummy credentials.
+  return getSecretsClient({ SECRETS_MANAGER_ENDPOINT: endpoint.endpoint, AWS_REGION: endpoint.region });
 }

@@ -11,3 +11,18 @@ export * from './secret-cache';
 export * from './auth-errors';
 export * from './config-loader';
 export * from './aws-secret-manager';
+export * from './rotation/create-rotation-handler';
+export * from './rotation/engine-registry';
+export * from './rotation/event';
+export type {
+  AlternateUserChange,
+  ConnectRequest,
+  Connector,
+  EngineStrategy,
+  LoginRole,
+  Row,
+  ServerInfo,
+  SqlSession,
+} from './rotation/engine-strategy';
+export { postgresStrategy } from './engines/postgres';
+export { mysqlStrategy } from './engines/mysql';

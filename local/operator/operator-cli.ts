@@ -125,9 +125,12 @@ export function clientEnv(env: Env, endpoint?: string, region?: string): Env {
   };
 }
 
-/** Local endpoints rotate before answering; AWS rotates afterwards and needs the longer wait. */
+/**
+ * The embedded endpoint and LocalStack run the steps before RotateSecret answers, so their outcome is
+ * final at once; AWS runs them afterwards and needs the wait.
+ */
 function defaultWaitMs(env: Env): number {
   const endpoint = env.SECRETS_MANAGER_ENDPOINT ?? env.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? env.AWS_ENDPOINT_URL;
   const local = (endpoint !== undefined && isLoopback(endpoint)) || env.ENVIRONMENT === 'local';
-  return local ? 10_000 : 120_000;
+  return local ? 0 : 120_000;
 }

@@ -5,7 +5,7 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { getSecretsClient, type Env } from '../../shared/secrets-client';
 import { silentLogger } from '../../shared/rotation/logger';
-import { registerRepoHandlers } from '../repo-handlers';
+import { registerRepoRotationHandlers } from '../repo-handlers';
 import { startLocalSecretsManager, type RotationRecord } from '../secrets-manager';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION, rotationFunctionArn, type DemoEngine, type DemoStrategy } from './scenarios';
 
@@ -42,7 +42,7 @@ export async function openTarget(request: TargetRequest): Promise<RotationTarget
   if (kind === 'embedded') {
     const endpoint = await startLocalSecretsManager({ region, accountId: LOCAL_ACCOUNT_ID, log: request.log });
     // Step logs stay quiet: failures reach `log` through the endpoint, and the table reports them.
-    registerRepoHandlers(endpoint, { env: request.env, logger: silentLogger });
+    registerRepoRotationHandlers(endpoint, { env: request.env, logger: silentLogger });
     return {
       kind,
       endpoint: endpoint.endpoint,

@@ -180,8 +180,24 @@ describe('DatabaseSecretRotation.forInstance / forCluster', () => {
       credentials: rds.Credentials.fromUsername('dbadmin'),
       manageMasterUserPassword: true,
     });
-    expect(managed.secret).toBeUndefined();
-    expect(() => DatabaseSecretRotation.forInstance(stack, 'M', managed, { entry: STUB_ENTRY } as never)).toThrow(/has no secret/);
+    expect(() => DatabaseSecretRotation.forInstance(stack, 'M', managed, { entry: STUB_ENTRY } as never))
+      .toThrow(/master password is managed by RDS, which rotates it itself/);
+  });
+
+  it('resolves an RDS-managed master through the RDS API for alternating users', () => {
+    const stack = unbundledStack();
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
+    const managed = new rds.DatabaseInstance(stack, 'Managed', {
+      engine: rds.DatabaseInstanceEngine.mysql({ version: rds.MysqlEngineVersion.VER_8_4_3 }),
+      vpc,
+      credentials: rds.Credentials.fromUsername('dbadmin'),
+      manageMasterUserPassword: true,
+    });
+    const user = new rds.DatabaseSecret(stack, 'AppUser', { username: 'app', masterSecret: managed.secret }).attach(managed);
+    DatabaseSecretRotation.forInstance(stack, 'R', managed, { entry: STUB_ENTRY, strategy: RotationStrategy.ALTERNATING_USERS, secret: user } as never);
+    const statements = rotationPolicy(Template.fromStack(stack), 'R');
+    expect(statements[1]).toEqual(expect.objectContaining({ Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'] }));
+    expect(statements[2]).toEqual({ Action: ['rds:DescribeDBInstances', 'rds:DescribeDBClusters'], Effect: 'Allow', Resource: stack.resolve(managed.instanceArn) });
   });
 
   it('derives a MySQL engine from an Aurora MySQL cluster and its subnets', () => {

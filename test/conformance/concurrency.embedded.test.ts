@@ -22,6 +22,7 @@ test('[embedded] concurrency storm: 200 parallel PutSecretValue/UpdateSecretVers
   const name = t.name('storm');
   const created = await t.client.send(new CreateSecretCommand({ Name: name, SecretString: secretValue() }));
   const seed: string[] = [created.VersionId!];
+  await t.client.send(new UpdateSecretVersionStageCommand({ SecretId: name, VersionStage: 'SEED', MoveToVersionId: created.VersionId }));
   // Seeds keep a label of their own, so the version limit never drops a version a mover targets.
   for (let i = 0; i < 4; i++) {
     const put = new PutSecretValueCommand({ SecretId: name, SecretString: `seed-${i}`, VersionStages: [`SEED${i}`] });

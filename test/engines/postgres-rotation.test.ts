@@ -3,6 +3,7 @@
  * the Postgres handler, checked from outside with the admin helpers.
  */
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { open, stat } from 'node:fs/promises';
 import { canLoginPostgres, connectPostgresAdmin } from '../../local/admin-connections';
 import { createPostgresUser, dropPostgresUsers, type PostgresFixtureUser } from '../../local/fixtures';
 import { postgresAdminSettings } from '../../local/db-settings';
@@ -36,7 +37,8 @@ beforeAll(async () => {
     host: admin.host,
     port: admin.port,
     username: admin.user,
-    password: admin.password,
+    // Loopback trusts postgres, so any password logs in; the secret format demands a non-empty one.
+    password: admin.password || 'trusted-on-loopback',
     dbname: admin.database,
     ssl: false,
   });
@@ -49,7 +51,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(users.map((u) => u.drop()));
+  for (const u of users) await u.drop();
   await endpoint?.close();
 });
 
@@ -178,6 +180,19 @@ describe('alternating users', () => {
     }
   });
 
+  it('alternates a username that needs quoting', async () => {
+    const name = `Rt "Alt'Q" ß ${Date.now().toString(36)}`;
+    await dropPostgresUsers([name, `${name}_clone`]);
+    const user = await fixture({ username: name });
+    const arn = await secretFor(user, { masterarn: masterArn });
+    for (const expected of [`${name}_clone`, name]) {
+      await rotate(client, arn, fn('alternating-users'));
+      const current = await secretValue(client, arn);
+      expect(current.username).toBe(expected);
+      expect(await canLoginPostgres(current.username, current.password)).toBe(true);
+    }
+  });
+
   it('refuses to rotate when the current password has drifted (confused deputy) and creates no clone', async () => {
     const user = await fixture();
     const arn = await secretFor(user, { masterarn: masterArn, password: 'drifted-not-the-password' });
@@ -189,5 +204,151 @@ describe('alternating users', () => {
     } finally {
       await admin.end();
     }
+  });
+});
+
+describe('re-running steps', () => {
+  it.each(['single-user', 'alternating-users'] as const)('%s: each step re-run after success changes nothing', async (strategy) => {
+    const user = await fixture();
+    const arn = await secretFor(user, { masterarn: masterArn });
+    const runLog = captureLogger();
+    const handler = createRotationHandler({ engine: postgresStrategy, strategy, secretsClient: client, env: {}, logger: runLog });
+    const pendingAfter: Record<string, string> = {};
+    const wrapperArn = lambdaArn(uniqueName(`pg-twice-${strategy}`));
+    endpoint.local.registerRotationFunction(wrapperArn, async (event) => {
+      await handler(event);
+      const first = event.Step === 'finishSecret' ? undefined : (await secretValue(client, arn, 'AWSPENDING')).password;
+      await handler(event);
+      if (first !== undefined) {
+        pendingAfter[event.Step] = (await secretValue(client, arn, 'AWSPENDING')).password;
+        expect(pendingAfter[event.Step]).toBe(first);
+      }
+    });
+    await rotate(client, arn, wrapperArn);
+    const outcomes = runLog.lines.map((l) => `${l.step}:${l.outcome}`);
+    expect(outcomes).toEqual([
+      'createSecret:success',
+      'createSecret:skipped',
+      'setSecret:success',
+      'setSecret:skipped',
+      'testSecret:success',
+      'testSecret:success',
+      'finishSecret:success',
+      'finishSecret:already-current',
+    ]);
+    const current = await secretValue(client, arn);
+    expect(await canLoginPostgres(current.username, current.password)).toBe(true);
+  });
+});
+
+describe('statement log', () => {
+  it('never receives the plaintext password, even with log_statement = all', async () => {
+    const logFile = await serverLogFile();
+    const { size: offset } = await stat(logFile);
+    const admin = await connectPostgresAdmin();
+    const passwords: string[] = [];
+    try {
+      await admin.query("ALTER SYSTEM SET log_statement = 'all'");
+      await admin.query('SELECT pg_reload_conf()');
+      await waitForSetting('log_statement', 'all');
+      const single = await fixture();
+      const singleArn = await secretFor(single, { masterarn: masterArn });
+      await rotate(client, singleArn, fn('single-user'));
+      passwords.push((await secretValue(client, singleArn)).password);
+      const alt = await fixture();
+      const altArn = await secretFor(alt, { masterarn: masterArn });
+      await rotate(client, altArn, fn('alternating-users'));
+      passwords.push((await secretValue(client, altArn)).password);
+    } finally {
+      await admin.query('ALTER SYSTEM RESET log_statement');
+      await admin.query('SELECT pg_reload_conf()');
+      await admin.end();
+    }
+    const text = await readFrom(logFile, offset);
+    // The statements were logged (as verifiers): the check below is not vacuous.
+    expect(text).toMatch(/ALTER ROLE .* WITH PASSWORD 'SCRAM-SHA-256\$/);
+    expect(text).toMatch(/CREATE ROLE .* WITH LOGIN PASSWORD 'SCRAM-SHA-256\$/);
+    for (const password of passwords) expect(text.includes(password)).toBe(false);
+    expect(logs.text()).not.toContain(passwords[0]);
+    expect(logs.text()).not.toContain(passwords[1]);
+  });
+});
+
+async function serverLogFile(): Promise<string> {
+  const admin = await connectPostgresAdmin();
+  try {
+    const { rows } = await admin.query<{ file: string | null; dir: string; major: string }>(
+      "SELECT pg_current_logfile() AS file, current_setting('data_directory') AS dir, current_setting('server_version_num') AS major",
+    );
+    const row = rows[0]!;
+    if (row.file) return row.file.startsWith('/') ? row.file : `${row.dir}/${row.file}`;
+    return `/var/log/postgresql/postgresql-${Math.floor(Number(row.major) / 10000)}-main.log`;
+  } finally {
+    await admin.end();
+  }
+}
+
+async function waitForSetting(name: string, value: string): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    const admin = await connectPostgresAdmin();
+    try {
+      const { rows } = await admin.query<{ v: string }>('SELECT current_setting($1) AS v', [name]);
+      if (rows[0]?.v === value) return;
+    } finally {
+      await admin.end();
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${name} did not become ${value}`);
+}
+
+async function readFrom(file: string, offset: number): Promise<string> {
+  const handle = await open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    const buffer = Buffer.alloc(Math.max(0, size - offset));
+    await handle.read(buffer, 0, buffer.length, offset);
+    return buffer.toString('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
+describe('TLS mode and deadline', () => {
+  it('prefer falls back to plaintext with a warning; the default verify-full refuses the server without TLS', async () => {
+    const user = await fixture();
+    const value = { engine: 'postgres', host: user.host, port: user.port, username: user.username, password: user.password };
+    const preferLog = captureLogger();
+    const preferArn = lambdaArn(uniqueName('pg-prefer'));
+    endpoint.local.registerRotationFunction(
+      preferArn,
+      createRotationHandler({ engine: postgresStrategy, secretsClient: client, env: { DB_TLS_MODE: 'prefer' }, logger: preferLog }),
+    );
+    const strictArn = lambdaArn(uniqueName('pg-strict'));
+    endpoint.local.registerRotationFunction(
+      strictArn,
+      createRotationHandler({ engine: postgresStrategy, secretsClient: client, env: {}, logger: captureLogger() }),
+    );
+    const strictSecret = await createSecret(client, uniqueName('pg-strict'), value);
+    await expect(rotate(client, strictSecret, strictArn)).rejects.toThrow(/TLS/);
+    expect(await canLoginPostgres(user.username, user.password)).toBe(true);
+
+    const preferSecret = await createSecret(client, uniqueName('pg-prefer'), value);
+    await rotate(client, preferSecret, preferArn);
+    const current = await secretValue(client, preferSecret);
+    expect(await canLoginPostgres(user.username, current.password)).toBe(true);
+    expect(preferLog.lines.some((l) => l.level === 'warn' && /without TLS/.test(l.message))).toBe(true);
+  });
+
+  it('fails with a TimeoutError before Lambda would kill it', async () => {
+    const user = await fixture();
+    const arn = await secretFor(user);
+    const handler = createRotationHandler({ engine: postgresStrategy, secretsClient: client, env: {}, logger: captureLogger() });
+    const fnArn = lambdaArn(uniqueName('pg-late'));
+    endpoint.local.registerRotationFunction(fnArn, (event) =>
+      handler(event, { getRemainingTimeInMillis: () => (event.Step === 'setSecret' ? 500 : 60_000) }),
+    );
+    await expect(rotate(client, arn, fnArn)).rejects.toThrow(/Lambda time/);
+    expect(await canLoginPostgres(user.username, user.password)).toBe(true);
   });
 });

@@ -23,6 +23,8 @@ export async function startEndpoint(): Promise<Endpoint> {
     endpoint: local.endpoint,
     region: 'us-east-1',
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    // A surfaced rotation failure may come back as a 5xx: a retried RotateSecret would hide it.
+    maxAttempts: 1,
   });
   return {
     local,

@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createSecureContext, rootCertificates } from 'node:tls';
 import { inspect } from 'node:util';
 import { Client } from 'pg';
@@ -19,17 +19,19 @@ import { ConfigError, SecretValidationError, type ToolkitError } from '../../sha
 import { readCertificates, trustedCertificates } from '../../shared/tls';
 import { noteSensitive } from '../../local/sensitive-values';
 
-// mysql2 internals, read to prove what the driver makes of the options.
+// mysql2 internals (outside its exports map, hence the absolute paths), read to prove what the
+// driver makes of the options.
+const mysql2Lib = join(dirname(require.resolve('mysql2')), 'lib');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const MysqlConnectionConfig = require('mysql2/lib/connection_config') as new (options: object) => {
+const MysqlConnectionConfig = require(join(mysql2Lib, 'connection_config.js')) as new (options: object) => {
   charsetNumber: number;
   clientFlags: number;
   ssl?: { rejectUnauthorized?: boolean; verifyIdentity?: boolean };
 };
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const mysqlEncodings = require('mysql2/lib/constants/charset_encodings') as string[];
+const mysqlEncodings = require(join(mysql2Lib, 'constants', 'charset_encodings.js')) as string[];
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const mysqlClientFlags = require('mysql2/lib/constants/client') as { LOCAL_FILES: number };
+const mysqlClientFlags = require(join(mysql2Lib, 'constants', 'client.js')) as { LOCAL_FILES: number };
 
 const PASSWORD = 'Map-Pw-6c1e-!@#secret';
 const USERNAME = 'mapper_user_k7';

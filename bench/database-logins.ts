@@ -1,0 +1,79 @@
+/**
+ * Wraps the rotation handler's injectable `Connector` to count and time database logins and the
+ * statements sent over them, and to track how many sessions are open at once. Nothing about the
+ * credentials is kept: only the login's role, counts and durations.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Connector, SqlSession } from '../shared/rotation/engine-strategy';
+
+export interface DatabaseTally {
+  logins: number;
+  loginMs: number;
+  queries: number;
+  queryMs: number;
+}
+
+export class DatabaseLoginCounter {
+  #tally: DatabaseTally = emptyTally();
+  #open = 0;
+  #peakOpen = 0;
+
+  wrap(connect: Connector): Connector {
+    return async (request) => {
+      const started = performance.now();
+      let session: SqlSession;
+      try {
+        session = await connect(request);
+      } finally {
+        this.#tally.logins += 1;
+        this.#tally.loginMs += performance.now() - started;
+      }
+      this.#open += 1;
+      this.#peakOpen = Math.max(this.#peakOpen, this.#open);
+      let closed = false;
+      return {
+        query: async (sql, params) => {
+          const queryStarted = performance.now();
+          try {
+            return await session.query(sql, params);
+          } finally {
+            this.#tally.queries += 1;
+            this.#tally.queryMs += performance.now() - queryStarted;
+          }
+        },
+        close: async () => {
+          if (!closed) {
+            closed = true;
+            this.#open -= 1;
+          }
+          await session.close();
+        },
+      };
+    };
+  }
+
+  tally(): DatabaseTally {
+    return { ...this.#tally };
+  }
+
+  /** Most sessions open at the same time since the last `resetPeak`. */
+  peakOpen(): number {
+    return this.#peakOpen;
+  }
+
+  openNow(): number {
+    return this.#open;
+  }
+
+  reset(): void {
+    this.#tally = emptyTally();
+  }
+
+  resetPeak(): void {
+    this.#peakOpen = this.#open;
+  }
+}
+
+function emptyTally(): DatabaseTally {
+  return { logins: 0, loginMs: 0, queries: 0, queryMs: 0 };
+}

@@ -1,0 +1,81 @@
+/**
+ * `npm run bench`: runs the selected benchmarks in order and writes BENCHMARKS.md. Progress goes to
+ * stderr; no benchmark prints a secret value (they handle passwords only in memory).
+ */
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseBenchArgs, USAGE, type BenchArgs, type BenchmarkId } from './args';
+import { renderAwsScale } from './aws-scale';
+import { renderCache, runCache, type CacheResult } from './cache';
+import { renderColdStart, runColdStart } from './cold-start';
+import { renderFleet, runFleet } from './fleet';
+import { machineInfo } from './machine';
+import { writeReport, type RenderedSection } from './report';
+import { renderRotationLatency, runRotationLatency, type RotationLatencyResult } from './rotation-latency';
+
+const log = (line: string): void => {
+  process.stderr.write(`[bench] ${line}\n`);
+};
+
+/** The inputs aws-scale needs: taken from this run, or measured briefly when their benchmark was not run. */
+const AWS_SCALE_FALLBACK_RUNS = 3;
+
+async function main(): Promise<void> {
+  const args: BenchArgs = parseBenchArgs(process.argv.slice(2));
+  if (args.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const command = ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' ');
+  const run = { command, startedAt: new Date(), machine: machineInfo() };
+  const sections: RenderedSection[] = [];
+  let rotation: RotationLatencyResult | undefined;
+  let cache: CacheResult | undefined;
+
+  const section = async (id: BenchmarkId, body: () => Promise<string>): Promise<void> => {
+    if (!args.only.includes(id)) return;
+    const loadBefore = os.loadavg();
+    const started = performance.now();
+    log(`${id}: start`);
+    const markdown = await body();
+    const seconds = (performance.now() - started) / 1000;
+    log(`${id}: done in ${seconds.toFixed(1)} s`);
+    sections.push({ id, markdown, seconds, loadBefore, loadAfter: os.loadavg() });
+  };
+
+  await section('cache', async () => {
+    cache = await runCache(args.runs, log);
+    return renderCache(cache);
+  });
+  await section('rotation-latency', async () => {
+    rotation = await runRotationLatency(args.runs, log);
+    return renderRotationLatency(rotation);
+  });
+  await section('cold-start', async () => renderColdStart(await runColdStart(args.runs, log)));
+  await section('fleet', async () => renderFleet(await runFleet(args.fleetSecrets, log)));
+  await section('aws-scale', async () => {
+    rotation ??= await runRotationLatency(AWS_SCALE_FALLBACK_RUNS, log);
+    cache ??= await runCache(AWS_SCALE_FALLBACK_RUNS, log);
+    const singles = rotation.scenarios.filter((s) => s.strategy === 'single-user');
+    return renderAwsScale({
+      requestsPerRotation: Object.fromEntries(singles.map((s) => [`${s.engine} single-user`, s.smByOperation])),
+      cacheHitsPerSecond: cache.hits[0]!.hitsPerSecond.median,
+      rotationMs: Math.max(...singles.map((s) => s.handlerMs.median)),
+    });
+  });
+
+  const output = path.resolve(process.cwd(), args.output);
+  writeReport(output, run, sections);
+  log(`wrote ${output}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    // Names and codes only: a benchmark error must not echo a connection string or a value.
+    const e = err as { name?: string; code?: string; message?: string };
+    process.stderr.write(`[bench] failed: ${e.name ?? 'Error'}${e.code !== undefined ? ` (${e.code})` : ''}: ${e.message ?? ''}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,77 @@
+/**
+ * `npm run rotate:local`: the whole local loop in one command. Progress goes to stderr, the result
+ * (table or JSON) to stdout; the exit code is non-zero when anything failed. No password is ever
+ * written: messages come from typed errors that name the secret and step, and the report has no values.
+ */
+import { describeError, EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIo } from '../operator/cli-io';
+import { parseRotateLocalArgs, ROTATE_LOCAL_USAGE, type RotateLocalOptions } from './args';
+import { databaseProblem } from './preflight';
+import { buildReport, renderReportTable, type RotateLocalReport } from './report';
+import { runDemoScenario, runExistingSecret, type ScenarioContext, type ScenarioResult } from './run-scenario';
+import { DEMO_ENGINES, selectScenarios, type DemoEngine } from './scenarios';
+import { openTarget, targetKind } from './target';
+
+export async function runRotateLocalCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let options: RotateLocalOptions;
+  try {
+    options = parseRotateLocalArgs(argv);
+  } catch (err) {
+    io.stderr(`rotate:local: ${describeError(err)}\n\n${ROTATE_LOCAL_USAGE}`);
+    return EXIT_USAGE;
+  }
+  if (options.help) {
+    io.stdout(ROTATE_LOCAL_USAGE);
+    return EXIT_OK;
+  }
+  try {
+    const report = await rotateLocal(options, io);
+    io.stdout(options.json ? JSON.stringify(report, null, 2) : renderReportTable(report));
+    return report.ok ? EXIT_OK : EXIT_FAILED;
+  } catch (err) {
+    io.stderr(`rotate:local: ${describeError(err)}`);
+    return EXIT_FAILED;
+  }
+}
+
+export async function rotateLocal(options: RotateLocalOptions, io: CliIo): Promise<RotateLocalReport> {
+  const progress = (line: string): void => io.stderr(`rotate:local: ${line}`);
+  const kind = targetKind({ ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}), env: io.env });
+  const startHint = kind === 'localstack' ? '`docker compose up -d --wait`' : '`npm run db:setup`';
+
+  const engines: readonly DemoEngine[] =
+    options.secretId !== undefined ? DEMO_ENGINES : DEMO_ENGINES.filter((e) => options.engine === undefined || e === options.engine);
+  const problems = new Map<DemoEngine, string>();
+  for (const engine of engines) {
+    const problem = await databaseProblem(engine, io.env, startHint);
+    if (problem !== undefined) {
+      problems.set(engine, problem);
+      progress(problem);
+    }
+  }
+
+  const target = await openTarget({
+    ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
+    env: io.env,
+    log: (line) => io.stderr(line),
+  });
+  progress(`target: ${target.kind} endpoint ${target.endpoint}`);
+  const ctx: ScenarioContext = { target, env: io.env, rotations: options.rotations, progress };
+  const results: ScenarioResult[] = [];
+  try {
+    if (options.secretId !== undefined) {
+      results.push(await runExistingSecret(options.secretId, options.strategy, ctx));
+    } else {
+      for (const scenario of selectScenarios(options.engine, options.strategy)) {
+        const problem = problems.get(scenario.engine);
+        results.push(
+          problem !== undefined
+            ? { ...scenario, secretId: '-', outcome: 'failed', setupMs: 0, rotations: [], error: problem }
+            : await runDemoScenario(scenario, ctx),
+        );
+      }
+    }
+  } finally {
+    await target.close();
+  }
+  return buildReport(target.kind, target.endpoint, results);
+}

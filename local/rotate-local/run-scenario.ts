@@ -1,0 +1,226 @@
+/**
+ * One scenario end to end: demo user (and master), secret in the RDS format, the rotation function
+ * attached through RotateSecret, and each rotation verified from outside before the next starts.
+ */
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { DescribeSecretCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { DEFAULT_PORTS, type DatabaseSecret } from '../../shared/database-secret';
+import { fromSecretsManagerError } from '../../shared/errors';
+import { canLoginMysql, canLoginPostgres } from '../admin-connections';
+import { mysqlAdminSettings, postgresAdminSettings, type Env } from '../db-settings';
+import { describeError } from '../operator/cli-io';
+import type { RotationStep } from '../secrets-manager';
+import { ensureDemoMaster, ensureDemoUser } from './demo-accounts';
+import {
+  COMPOSE_DATABASE_HOSTS,
+  demoMasterSecretName,
+  demoSecretName,
+  demoUsername,
+  scenarioLabel,
+  type DemoEngine,
+  type DemoStrategy,
+  type Scenario,
+} from './scenarios';
+import { demoSecretString, upsertSecret } from './seed-secret';
+import type { RotationTarget } from './target';
+import { readVersion, verifyRotation, type Check, type LoginProbe } from './verify-rotation';
+
+export type StepTimes = Partial<Record<RotationStep, number>>;
+
+export interface RotationRun {
+  readonly index: number;
+  /** The id of the version this rotation created. */
+  readonly versionId: string;
+  readonly outcome: 'succeeded' | 'failed';
+  /** Per-step durations from the endpoint's record, where it keeps one. */
+  readonly steps: StepTimes;
+  readonly failedStep?: RotationStep;
+  readonly rotateMs: number;
+  readonly verifyMs: number;
+  readonly checks: readonly Check[];
+  readonly error?: string;
+}
+
+export interface ScenarioResult {
+  readonly engine: DemoEngine;
+  readonly strategy: DemoStrategy | 'existing';
+  readonly secretId: string;
+  readonly functionArn?: string;
+  readonly outcome: 'succeeded' | 'failed';
+  readonly setupMs: number;
+  readonly rotations: readonly RotationRun[];
+  /** Why the scenario failed before or outside a rotation. */
+  readonly error?: string;
+}
+
+export interface ScenarioContext {
+  readonly target: RotationTarget;
+  readonly env: Env;
+  readonly rotations: number;
+  readonly progress: (line: string) => void;
+}
+
+/** Days between scheduled rotations on the demo secrets; only shown by rotation:status. */
+const DEMO_ROTATION_DAYS = 30;
+
+export async function runDemoScenario(scenario: Scenario, ctx: ScenarioContext): Promise<ScenarioResult> {
+  const label = scenarioLabel(scenario);
+  const secretId = demoSecretName(scenario);
+  const functionArn = ctx.target.functionArn(scenario.engine, scenario.strategy);
+  const base = { engine: scenario.engine, strategy: scenario.strategy, secretId, functionArn };
+  const started = performance.now();
+  try {
+    ctx.progress(`${label}: preparing demo user ${demoUsername(scenario)}`);
+    const { host, port } = secretEndpoint(scenario.engine, ctx);
+    const login = await ensureDemoUser(scenario.engine, demoUsername(scenario), ctx.env);
+    let masterarn: string | undefined;
+    if (scenario.strategy === 'alternating-users') {
+      const master = await ensureDemoMaster(scenario.engine, ctx.env);
+      ctx.progress(`${label}: master secret for ${master.username}`);
+      masterarn = await upsertSecret(
+        ctx.target.client,
+        demoMasterSecretName(scenario.engine),
+        demoSecretString({ engine: scenario.engine, host, port, login: master }),
+        `rotate:local demo master (${scenario.engine})`,
+      );
+    }
+    ctx.progress(`${label}: writing secret ${secretId}`);
+    await upsertSecret(
+      ctx.target.client,
+      secretId,
+      demoSecretString({ engine: scenario.engine, host, port, login, ...(masterarn !== undefined ? { masterarn } : {}) }),
+      `rotate:local demo secret (${label})`,
+    );
+    const setupMs = roundMs(performance.now() - started);
+    const rotations = await rotateRepeatedly(secretId, functionArn, label, ctx);
+    return { ...base, outcome: allSucceeded(rotations, ctx.rotations), setupMs, rotations };
+  } catch (err) {
+    return { ...base, outcome: 'failed', setupMs: roundMs(performance.now() - started), rotations: [], error: describeError(err) };
+  }
+}
+
+/** `--secret-id`: rotates a secret that already exists, through its attached function or the one for its engine. */
+export async function runExistingSecret(
+  secretId: string,
+  strategy: DemoStrategy | undefined,
+  ctx: ScenarioContext,
+): Promise<ScenarioResult> {
+  const started = performance.now();
+  let engine: DemoEngine = 'postgres';
+  try {
+    const current = await readVersion(ctx.target.client, secretId, { stage: 'AWSCURRENT' });
+    engine = current.secret.family;
+    let described;
+    try {
+      described = await ctx.target.client.send(new DescribeSecretCommand({ SecretId: secretId }));
+    } catch (err) {
+      throw fromSecretsManagerError(err, 'DescribeSecret', { secretId });
+    }
+    const functionArn =
+      strategy !== undefined || !described.RotationLambdaARN
+        ? ctx.target.functionArn(engine, strategy ?? 'single-user')
+        : described.RotationLambdaARN;
+    const setupMs = roundMs(performance.now() - started);
+    const rotations = await rotateRepeatedly(secretId, functionArn, secretId, ctx);
+    return { engine, strategy: strategy ?? 'existing', secretId, functionArn, outcome: allSucceeded(rotations, ctx.rotations), setupMs, rotations };
+  } catch (err) {
+    return { engine, strategy: strategy ?? 'existing', secretId, outcome: 'failed', setupMs: roundMs(performance.now() - started), rotations: [], error: describeError(err) };
+  }
+}
+
+async function rotateRepeatedly(secretId: string, functionArn: string, label: string, ctx: ScenarioContext): Promise<RotationRun[]> {
+  const runs: RotationRun[] = [];
+  for (let index = 1; index <= ctx.rotations; index += 1) {
+    ctx.progress(`${label}: rotation ${index}/${ctx.rotations}`);
+    const run = await rotateOnce(secretId, functionArn, index, ctx);
+    runs.push(run);
+    ctx.progress(`${label}: rotation ${index}/${ctx.rotations} ${run.outcome}${run.error ? `: ${run.error}` : ''}`);
+    if (run.outcome === 'failed') break;
+  }
+  return runs;
+}
+
+async function rotateOnce(secretId: string, functionArn: string, index: number, ctx: ScenarioContext): Promise<RotationRun> {
+  const token = randomUUID();
+  const before = await readVersion(ctx.target.client, secretId, { stage: 'AWSCURRENT' });
+  const rotateStarted = performance.now();
+  let callError: string | undefined;
+  try {
+    await ctx.target.client.send(
+      new RotateSecretCommand({
+        SecretId: secretId,
+        ClientRequestToken: token,
+        RotationLambdaARN: functionArn,
+        RotationRules: { AutomaticallyAfterDays: DEMO_ROTATION_DAYS },
+      }),
+    );
+  } catch (err) {
+    callError = fromSecretsManagerError(err, 'RotateSecret', { secretId }).message;
+  }
+  const rotateMs = performance.now() - rotateStarted;
+  const verifyStarted = performance.now();
+  const verification = await verifyRotation({
+    client: ctx.target.client,
+    secretId,
+    before,
+    token,
+    canLogin: loginProbe(ctx),
+    ...(ctx.target.history ? { history: ctx.target.history } : {}),
+  });
+  const verifyMs = performance.now() - verifyStarted;
+  const steps: StepTimes = {};
+  for (const step of verification.record?.steps ?? []) steps[step.step] = roundMs(step.durationMs);
+  const failedChecks = verification.checks.filter((c) => !c.ok).map((c) => c.name);
+  const record = verification.record;
+  const stepError = record?.failedStep
+    ? `step ${record.failedStep} failed (${record.steps.find((s) => s.step === record.failedStep)?.errorName ?? 'error'})`
+    : undefined;
+  const error = callError ?? stepError ?? (failedChecks.length ? `failed checks: ${failedChecks.join('; ')}` : undefined);
+  return {
+    index,
+    versionId: token,
+    outcome: error === undefined ? 'succeeded' : 'failed',
+    steps,
+    ...(record?.failedStep ? { failedStep: record.failedStep } : {}),
+    rotateMs: roundMs(rotateMs),
+    verifyMs: roundMs(verifyMs),
+    checks: verification.checks,
+    ...(error !== undefined ? { error } : {}),
+  };
+}
+
+/**
+ * Where the secret says the server is. LocalStack's Lambdas reach it by its compose service name; the
+ * other targets run the handlers on this machine, so the admin settings' host serves both.
+ */
+function secretEndpoint(engine: DemoEngine, ctx: ScenarioContext): { host: string; port: number } {
+  if (ctx.target.composeHosts) {
+    const override = engine === 'postgres' ? ctx.env.LOCALSTACK_PG_HOST : ctx.env.LOCALSTACK_MYSQL_HOST;
+    return { host: override?.trim() || COMPOSE_DATABASE_HOSTS[engine], port: DEFAULT_PORTS[engine] };
+  }
+  const settings = engine === 'postgres' ? postgresAdminSettings(ctx.env) : mysqlAdminSettings(ctx.env);
+  return { host: settings.host, port: settings.port };
+}
+
+/** Logs in from this machine: to the secret's host, except under LocalStack, whose host names are the network's. */
+function loginProbe(ctx: ScenarioContext): LoginProbe {
+  return async (secret: DatabaseSecret) => {
+    const viaSecret = !ctx.target.composeHosts;
+    if (secret.family === 'postgres') {
+      const env = viaSecret ? { ...ctx.env, PGHOST: secret.host, PGPORT: String(secret.port) } : ctx.env;
+      return canLoginPostgres(secret.username, secret.password, env, secret.dbname ?? 'postgres');
+    }
+    const env = viaSecret ? { ...ctx.env, MYSQL_HOST: secret.host, MYSQL_PORT: String(secret.port) } : ctx.env;
+    return canLoginMysql(secret.username, secret.password, env);
+  };
+}
+
+function allSucceeded(runs: readonly RotationRun[], expected: number): 'succeeded' | 'failed' {
+  return runs.length === expected && runs.every((r) => r.outcome === 'succeeded') ? 'succeeded' : 'failed';
+}
+
+/** Tenths of a millisecond: enough for the report, without float noise in the JSON. */
+function roundMs(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}

@@ -1,0 +1,167 @@
+/** The staging-label gate and the factory's cold-start checks, with a mocked Secrets Manager client. */
+import {
+  DescribeSecretCommand,
+  GetRandomPasswordCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { ConfigError, EventValidationError, RotationDisabledError, StageMismatchError } from '../../shared/errors';
+import { postgresStrategy } from '../../shared/engines/postgres';
+import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
+import type { Connector } from '../../shared/rotation/engine-strategy';
+import { captureLogger } from './support';
+
+const ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:app-AbCdEf';
+const TOKEN = 'token-1';
+const CURRENT = JSON.stringify({ engine: 'postgres', host: 'db.example', username: 'app', password: 'current-pw-123', extra: 1 });
+const sm = mockClient(SecretsManagerClient);
+const neverConnect: Connector = async () => {
+  throw new Error('no database in this test');
+};
+
+function handler(strategy: 'single-user' | 'alternating-users' = 'single-user', env: Record<string, string> = {}) {
+  const logger = captureLogger();
+  const h = createRotationHandler({
+    engine: postgresStrategy,
+    strategy,
+    secretsClient: new SecretsManagerClient({ region: 'us-east-1' }),
+    env,
+    connect: neverConnect,
+    logger,
+  });
+  return { h, logger };
+}
+
+const event = (Step: string) => ({ SecretId: 'app', ClientRequestToken: TOKEN, Step });
+
+beforeEach(() => sm.reset());
+
+describe('gate, in the templates order', () => {
+  it('rejects a secret whose rotation is disabled, before looking at the token', async () => {
+    sm.on(DescribeSecretCommand).resolves({ ARN, RotationEnabled: false, VersionIdsToStages: {} });
+    await expect(handler().h(event('createSecret'))).rejects.toBeInstanceOf(RotationDisabledError);
+  });
+
+  it('passes a missing RotationEnabled key, then rejects an unknown token', async () => {
+    sm.on(DescribeSecretCommand).resolves({ ARN, VersionIdsToStages: { other: ['AWSCURRENT'] } });
+    await expect(handler().h(event('createSecret'))).rejects.toBeInstanceOf(StageMismatchError);
+  });
+
+  it('succeeds without doing anything when the token is already AWSCURRENT, for any step (even an unknown one)', async () => {
+    sm.on(DescribeSecretCommand).resolves({ ARN, RotationEnabled: true, VersionIdsToStages: { [TOKEN]: ['AWSCURRENT', 'AWSPENDING'] } });
+    const { h, logger } = handler();
+    for (const step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret', 'bogus']) await h(event(step));
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(0);
+    expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+    expect(sm.commandCalls(UpdateSecretVersionStageCommand)).toHaveLength(0);
+    expect(logger.lines.map((l) => l.outcome)).toEqual(Array(5).fill('already-current'));
+    expect(logger.lines[0]).toMatchObject({ secretArn: ARN, engine: 'postgres', strategy: 'single-user' });
+  });
+
+  it('rejects a token without AWSPENDING', async () => {
+    sm.on(DescribeSecretCommand).resolves({ ARN, RotationEnabled: true, VersionIdsToStages: { [TOKEN]: ['AWSPREVIOUS'] } });
+    await expect(handler().h(event('createSecret'))).rejects.toBeInstanceOf(StageMismatchError);
+  });
+
+  it('rejects an unknown or missing step only after the gate', async () => {
+    sm.on(DescribeSecretCommand).resolves({ ARN, RotationEnabled: true, VersionIdsToStages: { [TOKEN]: ['AWSPENDING'] } });
+    await expect(handler().h(event('deleteSecret'))).rejects.toBeInstanceOf(EventValidationError);
+    await expect(handler().h({ SecretId: 'app', ClientRequestToken: TOKEN } as never)).rejects.toBeInstanceOf(EventValidationError);
+    expect(sm.commandCalls(DescribeSecretCommand)).toHaveLength(2);
+  });
+
+  it('rejects an event without SecretId or token before calling Secrets Manager', async () => {
+    await expect(handler().h({ Step: 'createSecret' } as never)).rejects.toBeInstanceOf(EventValidationError);
+    expect(sm.commandCalls(DescribeSecretCommand)).toHaveLength(0);
+  });
+});
+
+describe('createSecret', () => {
+  beforeEach(() => {
+    sm.on(DescribeSecretCommand).resolves({ ARN, VersionIdsToStages: { old: ['AWSCURRENT'], [TOKEN]: ['AWSPENDING'] } });
+    sm.on(GetSecretValueCommand, { VersionStage: 'AWSCURRENT' }).resolves({ SecretString: CURRENT });
+    sm.on(GetRandomPasswordCommand).resolves({ RandomPassword: 'generated-password-1' });
+  });
+
+  it('keeps an existing pending version', async () => {
+    sm.on(GetSecretValueCommand, { VersionStage: 'AWSPENDING', VersionId: TOKEN }).resolves({ SecretString: CURRENT });
+    await handler().h(event('createSecret'));
+    expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+    expect(sm.commandCalls(GetRandomPasswordCommand)).toHaveLength(0);
+  });
+
+  it('stores a copy of current with a new password (and _clone) under AWSPENDING, forwarding RotationToken', async () => {
+    sm.on(GetSecretValueCommand, { VersionStage: 'AWSPENDING', VersionId: TOKEN }).rejects(
+      Object.assign(new Error('x'), { name: 'ResourceNotFoundException' }),
+    );
+    await handler('alternating-users', { PASSWORD_LENGTH: '40', EXCLUDE_PUNCTUATION: 'YES' }).h({
+      ...event('createSecret'),
+      RotationToken: 'rt-1',
+    });
+    const random = sm.commandCalls(GetRandomPasswordCommand)[0]!.args[0].input;
+    expect(random).toMatchObject({ PasswordLength: 40, ExcludePunctuation: true, ExcludeCharacters: ':/@"\'\\', RequireEachIncludedType: true });
+    const put = sm.commandCalls(PutSecretValueCommand)[0]!.args[0].input;
+    expect(put).toMatchObject({ SecretId: ARN, ClientRequestToken: TOKEN, VersionStages: ['AWSPENDING'], RotationToken: 'rt-1' });
+    expect(JSON.parse(put.SecretString!)).toEqual({
+      engine: 'postgres',
+      host: 'db.example',
+      username: 'app_clone',
+      password: 'generated-password-1',
+      extra: 1,
+    });
+  });
+
+  it('propagates errors other than not-found, writing nothing', async () => {
+    sm.on(GetSecretValueCommand, { VersionStage: 'AWSPENDING', VersionId: TOKEN }).rejects(
+      Object.assign(new Error('x'), { name: 'AccessDeniedException' }),
+    );
+    await expect(handler().h(event('createSecret'))).rejects.toMatchObject({ code: 'ACCESS_DENIED' });
+    expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+  });
+
+  it('refuses an alternate name over 63 bytes', async () => {
+    const long = JSON.stringify({ engine: 'postgres', host: 'h', username: 'é'.repeat(29), password: 'current-pw-123' });
+    sm.on(GetSecretValueCommand, { VersionStage: 'AWSCURRENT' }).resolves({ SecretString: long });
+    sm.on(GetSecretValueCommand, { VersionStage: 'AWSPENDING', VersionId: TOKEN }).rejects(
+      Object.assign(new Error('x'), { name: 'ResourceNotFoundException' }),
+    );
+    await expect(handler('alternating-users').h(event('createSecret'))).rejects.toMatchObject({ code: 'SECRET_INVALID' });
+    expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+  });
+});
+
+describe('finishSecret', () => {
+  it('moves AWSCURRENT from the old version and removes AWSPENDING from the token', async () => {
+    sm.on(DescribeSecretCommand).resolves({ ARN, VersionIdsToStages: { old: ['AWSCURRENT'], [TOKEN]: ['AWSPENDING'] } });
+    await handler().h(event('finishSecret'));
+    const calls = sm.commandCalls(UpdateSecretVersionStageCommand).map((c) => c.args[0].input);
+    expect(calls).toEqual([
+      { SecretId: ARN, VersionStage: 'AWSCURRENT', MoveToVersionId: TOKEN, RemoveFromVersionId: 'old' },
+      { SecretId: ARN, VersionStage: 'AWSPENDING', RemoveFromVersionId: TOKEN },
+    ]);
+  });
+});
+
+describe('cold start', () => {
+  it.each([
+    [{ PASSWORD_LENGTH: 'abc' }],
+    [{ PASSWORD_LENGTH: '0' }],
+    [{ EXCLUDE_LOWERCASE: 'true', EXCLUDE_UPPERCASE: '1', EXCLUDE_NUMBERS: 'y', EXCLUDE_PUNCTUATION: 'Yes' }],
+    [{ DB_TLS_MODE: 'sometimes' }],
+    [{ ROTATION_STRATEGY: 'triple-users' }],
+    [{ DB_CONNECT_TIMEOUT_MS: '-5' }],
+  ])('fails when the handler is built, not mid-rotation: %j', (env) => {
+    expect(() =>
+      createRotationHandler({ engine: postgresStrategy, secretsClient: new SecretsManagerClient({ region: 'us-east-1' }), env }),
+    ).toThrow(ConfigError);
+  });
+
+  it('resolves an engine by name once its module is loaded', () => {
+    expect(() =>
+      createRotationHandler({ engine: 'postgres', secretsClient: new SecretsManagerClient({ region: 'us-east-1' }), env: {} }),
+    ).not.toThrow();
+  });
+});

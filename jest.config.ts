@@ -8,6 +8,9 @@ const config: Config = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }] },
   globalSetup: '<rootDir>/test/setup/global-setup.ts',
+  // The suite-wide leak scan: every file's output is captured, the teardown scans it and the server logs.
+  setupFilesAfterEnv: ['<rootDir>/test/setup/capture-output.ts'],
+  globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
   // Integration suites share two real servers; two workers match the two cores.
   maxWorkers: 2,
   testTimeout: 60_000,

@@ -11,11 +11,14 @@ export interface BenchArgs {
   /** Secrets in the fleet benchmark. */
   readonly fleetSecrets: number;
   readonly output: string;
+  /** Longest wait before each benchmark for the machine's load to drop below its CPU count. */
+  readonly idleWaitSeconds: number;
   readonly help: boolean;
 }
 
 export const DEFAULT_RUNS = 20;
 export const DEFAULT_FLEET_SECRETS = 500;
+export const DEFAULT_IDLE_WAIT_SECONDS = 30;
 
 export const USAGE = `Usage: npm run bench -- [--only ${BENCHMARKS.join(',')}] [--runs N] [--fleet-secrets N] [--output FILE]
 
@@ -24,13 +27,16 @@ and writes their sections into BENCHMARKS.md (sections not run keep their previo
   --only LIST          comma-separated benchmarks (default: all)
   --runs N             measured runs per benchmark (default ${DEFAULT_RUNS}; at least 20 for published numbers)
   --fleet-secrets N    secrets in the fleet benchmark, half per engine (default ${DEFAULT_FLEET_SECRETS})
-  --output FILE        where to write (default BENCHMARKS.md)`;
+  --output FILE        where to write (default BENCHMARKS.md)
+  --idle-wait S        before each benchmark, wait up to S seconds for the load average to drop below
+                       the CPU count (default ${DEFAULT_IDLE_WAIT_SECONDS}; 0 never waits)`;
 
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   let only: BenchmarkId[] = [...BENCHMARKS];
   let runs = DEFAULT_RUNS;
   let fleetSecrets = DEFAULT_FLEET_SECRETS;
   let output = 'BENCHMARKS.md';
+  let idleWaitSeconds = DEFAULT_IDLE_WAIT_SECONDS;
   let help = false;
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
@@ -57,6 +63,10 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       case '--fleet-secrets':
         fleetSecrets = positiveInteger(flag, value());
         break;
+      case '--idle-wait':
+        idleWaitSeconds = Number(value());
+        if (!Number.isInteger(idleWaitSeconds) || idleWaitSeconds < 0) throw new ConfigError('--idle-wait must be a whole number >= 0');
+        break;
       case '--output':
         output = value();
         break;
@@ -68,7 +78,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
         throw new ConfigError(`unknown flag ${JSON.stringify(flag)}\n${USAGE}`);
     }
   }
-  return { only, runs, fleetSecrets, output, help };
+  return { only, runs, fleetSecrets, output, idleWaitSeconds, help };
 }
 
 function positiveInteger(flag: string, raw: string): number {

@@ -30,6 +30,10 @@ export interface FleetResult {
   readonly smCalls: number;
   readonly logins: number;
   readonly setupMs: number;
+  /** CPU time (user + system) of this process per rotation: endpoint, SDK, handlers and drivers together. */
+  readonly cpuMsPerRotation: number;
+  /** Share of the run the event loop was busy (0..1). */
+  readonly eventLoopUtilization: number;
 }
 
 const CONCURRENCY = 20;
@@ -77,6 +81,8 @@ export async function runFleet(secrets: number, log: (line: string) => void): Pr
     log(`fleet: rotating ${members.length} secrets, ${CONCURRENCY} in flight`);
     const durations: number[] = [];
     let failures = 0;
+    const cpuBefore = process.cpuUsage();
+    const eluBefore = performance.eventLoopUtilization();
     const started = performance.now();
     await mapWithLimit(members, CONCURRENCY, async (member) => {
       const t0 = performance.now();
@@ -88,6 +94,8 @@ export async function runFleet(secrets: number, log: (line: string) => void): Pr
       }
     });
     const totalMs = performance.now() - started;
+    const cpu = process.cpuUsage(cpuBefore);
+    const elu = performance.eventLoopUtilization(eluBefore);
     const peakRss = await rss.stop();
     const peakServer = { postgres: await pgPeak.stop(), mysql: await myPeak.stop() };
     await pgAdmin.end();
@@ -121,6 +129,8 @@ export async function runFleet(secrets: number, log: (line: string) => void): Pr
       smCalls,
       logins,
       setupMs,
+      cpuMsPerRotation: (cpu.user + cpu.system) / 1000 / members.length,
+      eventLoopUtilization: elu.utilization,
     };
   } finally {
     log('fleet: dropping users');
@@ -170,6 +180,8 @@ export function renderFleet(result: FleetResult): string {
         ['RSS before / peak during the run', `${num(result.rssBeforeMb, 0)} MB / ${num(result.peakRssMb, 0)} MB`],
         ['Secrets Manager requests by the handlers', `${num(result.smCalls)} (${num(result.smCalls / result.secrets, 1)} per rotation)`],
         ['database logins by the handlers', `${num(result.logins)} (${num(result.logins / result.secrets, 1)} per rotation)`],
+        ['CPU of this process per rotation (endpoint + SDK + handlers + drivers)', ms(result.cpuMsPerRotation)],
+        ['event loop busy during the run', `${num(result.eventLoopUtilization * 100, 0)} %`],
       ],
     ),
     '',

@@ -8,7 +8,6 @@ import { postgresAdminSettings } from '../../local/db-settings';
 import { createPostgresUser, type PostgresFixtureUser } from '../../local/fixtures';
 import { postgresStrategy } from '../../shared/engines/postgres';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
-import type { RotationEvent } from '../../shared/rotation/event';
 import { SecretCache } from '../../shared/secret-cache';
 import type { SecretValue } from '../../shared/secret-value';
 import { captureLogger, createSecret, lambdaArn, rotate, secretValue, startEndpoint, uniqueName, type Endpoint } from '../rotation/support';
@@ -63,7 +62,7 @@ describe('withSecret across a real rotation', () => {
     const duringRotation: string[] = [];
     const fn = lambdaArn(uniqueName('with-secret-rotation'));
     endpoint.local.registerRotationFunction(fn, async (event) => {
-      await handler(event as RotationEvent);
+      await handler(event);
       // Between setSecret and finishSecret the database has the new password, AWSCURRENT the old one.
       if (event.Step === 'setSecret') duringRotation.push(await cache.withSecret(secretId, currentUser));
     });

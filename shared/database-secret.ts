@@ -68,9 +68,8 @@ const parsedSecrets = new WeakSet<object>();
 
 /** The engine family of an `engine` value, or undefined for engines this toolkit does not rotate. */
 export function engineFamily(engine: string): EngineFamily | undefined {
-  return Object.prototype.hasOwnProperty.call(ENGINE_FAMILIES, engine.toLowerCase())
-    ? ENGINE_FAMILIES[engine.toLowerCase()]
-    : undefined;
+  const key = engine.toLowerCase();
+  return Object.prototype.hasOwnProperty.call(ENGINE_FAMILIES, key) ? ENGINE_FAMILIES[key] : undefined;
 }
 
 /** True for secrets returned by `parseDatabaseSecret` (not for look-alike objects). */
@@ -122,13 +121,13 @@ export function parseDatabaseSecret(value: unknown, options: ParseDatabaseSecret
     family,
     host,
     port: rawPort ?? DEFAULT_PORTS[family],
+    username,
+    [PASSWORD_KEY]: password,
+    ...(dbname !== undefined ? { dbname } : {}),
+    ...(ssl !== undefined ? { ssl } : {}),
+    ...(masterarn !== undefined ? { masterarn } : {}),
+    fields,
   };
-  secret.username = username;
-  secret[PASSWORD_KEY] = password;
-  if (dbname !== undefined) secret.dbname = dbname;
-  if (ssl !== undefined) secret.ssl = ssl;
-  if (masterarn !== undefined) secret.masterarn = masterarn;
-  secret.fields = fields;
   const frozen = freezeWithHiddenPassword(secret, 'DatabaseSecret') as unknown as DatabaseSecret;
   parsedSecrets.add(frozen);
   return frozen;

@@ -46,6 +46,7 @@ export class ToolkitError extends Error {
 
   constructor(code: ErrorCode, message: string, context: ErrorContext = {}) {
     super(withContext(message, context));
+    // Subclasses also set their name as a literal: class names do not survive minification.
     this.name = new.target.name;
     this.code = code;
     if (context.secretId !== undefined) this.secretId = context.secretId;
@@ -66,12 +67,14 @@ export class ToolkitError extends Error {
 }
 
 export class ConfigError extends ToolkitError {
+  override readonly name: string = 'ConfigError';
   constructor(message: string, context?: ErrorContext) {
     super('CONFIG', message, context);
   }
 }
 
 export class EventValidationError extends ToolkitError {
+  override readonly name: string = 'EventValidationError';
   constructor(message: string, context?: ErrorContext) {
     super('EVENT_INVALID', message, context);
   }
@@ -84,6 +87,7 @@ export interface ValidationIssue {
 }
 
 export class SecretValidationError extends ToolkitError {
+  override readonly name: string = 'SecretValidationError';
   readonly issues: readonly ValidationIssue[];
 
   constructor(message: string, issues: readonly ValidationIssue[] = [], context?: ErrorContext) {
@@ -94,18 +98,21 @@ export class SecretValidationError extends ToolkitError {
 }
 
 export class SecretNotFoundError extends ToolkitError {
+  override readonly name: string = 'SecretNotFoundError';
   constructor(message: string, context?: ErrorContext) {
     super('NOT_FOUND', message, context);
   }
 }
 
 export class AccessDeniedError extends ToolkitError {
+  override readonly name: string = 'AccessDeniedError';
   constructor(message: string, context?: ErrorContext) {
     super('ACCESS_DENIED', message, context);
   }
 }
 
 export class ThrottledError extends ToolkitError {
+  override readonly name: string = 'ThrottledError';
   constructor(message: string, context?: ErrorContext) {
     super('THROTTLED', message, context);
   }
@@ -113,6 +120,7 @@ export class ThrottledError extends ToolkitError {
 
 /** A failure worth retrying: 5xx, an interrupted request. */
 export class TransientError extends ToolkitError {
+  override readonly name: string = 'TransientError';
   constructor(message: string, context?: ErrorContext) {
     super('TRANSIENT', message, context);
   }
@@ -120,12 +128,14 @@ export class TransientError extends ToolkitError {
 
 /** Secrets Manager refused the request itself (InvalidRequest/InvalidParameter/ResourceExists…). */
 export class InvalidRequestError extends ToolkitError {
+  override readonly name: string = 'InvalidRequestError';
   constructor(message: string, context?: ErrorContext) {
     super('INVALID_REQUEST', message, context);
   }
 }
 
 export class RotationDisabledError extends ToolkitError {
+  override readonly name: string = 'RotationDisabledError';
   constructor(message: string, context?: ErrorContext) {
     super('ROTATION_DISABLED', message, context);
   }
@@ -133,6 +143,7 @@ export class RotationDisabledError extends ToolkitError {
 
 /** The staging labels are not what the step needs (token unknown, not AWSPENDING, label elsewhere). */
 export class StageMismatchError extends ToolkitError {
+  override readonly name: string = 'StageMismatchError';
   constructor(message: string, context?: ErrorContext) {
     super('STAGE_MISMATCH', message, context);
   }
@@ -140,24 +151,28 @@ export class StageMismatchError extends ToolkitError {
 
 /** The database refused the credentials. */
 export class AuthenticationError extends ToolkitError {
+  override readonly name: string = 'AuthenticationError';
   constructor(message: string, context?: ErrorContext) {
     super('AUTH_FAILED', message, context);
   }
 }
 
 export class NetworkError extends ToolkitError {
+  override readonly name: string = 'NetworkError';
   constructor(message: string, context?: ErrorContext) {
     super('NETWORK', message, context);
   }
 }
 
 export class TimeoutError extends ToolkitError {
+  override readonly name: string = 'TimeoutError';
   constructor(message: string, context?: ErrorContext) {
     super('TIMEOUT', message, context);
   }
 }
 
 export class TlsError extends ToolkitError {
+  override readonly name: string = 'TlsError';
   constructor(message: string, context?: ErrorContext) {
     super('TLS', message, context);
   }
@@ -165,6 +180,7 @@ export class TlsError extends ToolkitError {
 
 /** The database accepted the login but refused a statement (privileges, constraints, limits). */
 export class DatabaseError extends ToolkitError {
+  override readonly name: string = 'DatabaseError';
   constructor(message: string, context?: ErrorContext) {
     super('DATABASE', message, context);
   }
@@ -228,7 +244,6 @@ export function fromSecretsManagerError(err: unknown, action: string, context: E
     case 'ThrottlingException':
     case 'TooManyRequestsException':
     case 'RequestLimitExceeded':
-    case 'LimitExceededException':
       return new ThrottledError(`${action}: throttled by Secrets Manager (${name})`, ctx);
     case 'InvalidRequestException':
     case 'InvalidParameterException':
@@ -236,6 +251,8 @@ export function fromSecretsManagerError(err: unknown, action: string, context: E
     case 'MalformedPolicyDocumentException':
     case 'PreconditionNotMetException':
     case 'EncryptionFailure':
+    // A quota (e.g. too many versions), not throttling: retrying at once does not help.
+    case 'LimitExceededException':
       return new InvalidRequestError(`${action}: refused by Secrets Manager (${name})`, ctx);
     case 'InternalServiceError':
     case 'InternalFailure':
@@ -248,6 +265,9 @@ export function fromSecretsManagerError(err: unknown, action: string, context: E
   if (NETWORK_CODES.has(code)) return new NetworkError(`${action}: cannot reach Secrets Manager (${code})`, ctx);
   if (status !== undefined && status >= 500) return new TransientError(`${action}: Secrets Manager returned ${status}`, ctx);
   if (status === 429) return new ThrottledError(`${action}: throttled by Secrets Manager`, ctx);
+  if (status !== undefined && status >= 400) {
+    return new InvalidRequestError(`${action}: refused by Secrets Manager (${name || status})`, ctx);
+  }
   return new TransientError(`${action}: unexpected failure (${name || code || 'unknown'})`, ctx);
 }
 

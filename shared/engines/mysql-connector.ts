@@ -11,6 +11,8 @@ import { classifyConnectError, classifyStatementError } from './driver-errors';
 export const mysqlConnector: Connector = async (request: ConnectRequest): Promise<SqlSession> => {
   const options = toMysqlConnectionOptions(request.secret, {
     tlsMode: request.tlsMode,
+    // The rotation already chose the mode (the previous secret logs in with the current one's `ssl`).
+    tlsModeFinal: true,
     connectTimeoutMs: request.connectTimeoutMs,
     ...(request.database !== undefined ? { database: request.database } : {}),
     ...(request.caBundlePath !== undefined ? { caBundlePath: request.caBundlePath } : {}),

@@ -32,6 +32,8 @@ export const connectPostgres: Connector = async (request: ConnectRequest): Promi
   const errorContext = { family: 'postgres' as const, role: request.role, secretId: request.secretId, step: request.step };
   const config = toPgClientConfig(request.secret, {
     tlsMode: request.tlsMode,
+    // The rotation already chose the mode (the previous secret logs in with the current one's `ssl`).
+    tlsModeFinal: true,
     connectTimeoutMs: request.connectTimeoutMs,
     ...(request.caBundlePath !== undefined ? { caBundlePath: request.caBundlePath } : {}),
     ...(request.database !== undefined ? { database: request.database } : {}),

@@ -45,7 +45,7 @@ export default async function globalTeardown(): Promise<void> {
     if (leaks > 0) throw new Error(`Leak scan: ${leaks} registered secret value(s) found:\n${problems.join('\n')}`);
     for (const p of problems) process.stderr.write(`leak scan: ${p}\n`);
   } finally {
-    if (marks !== undefined) await stopStatementLogging(marks);
+    if (marks !== undefined) await stopStatementLogging();
     // The register and the captured output hold passwords of dropped throw-away users: no reason to keep them.
     if (captureDir !== undefined) rmSync(captureDir, { recursive: true, force: true });
     if (registerFile !== undefined) rmSync(registerFile, { force: true });

@@ -3,8 +3,47 @@
  * what the servers were sent. PostgreSQL: log_statement = 'all' by ALTER SYSTEM and a reload, read back
  * with pg_read_file from where the run started (Debian's cluster log, or PG_SERVER_LOG). MariaDB: the
  * general log, also to its table, read back with SQL. Both are restored at the end of the run.
+ *
+ * Several jest runs may share the servers (parallel sessions, a developer's watch mode). Each run holds a
+ * lease (a file named by its pid); the first one records the servers' original settings and the last
+ * one to leave restores them, so no run switches logging off under another.
  */
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connectMysqlAdmin, connectPostgresAdmin } from '../../local/admin-connections';
+
+const LEASE_DIR = join(tmpdir(), 'rotation-toolkit-statement-logging');
+const ORIGINAL_FILE = join(LEASE_DIR, 'original.json');
+
+interface OriginalSettings {
+  readonly postgresLogStatement: string;
+  readonly mysqlGeneralLog: string;
+  readonly mysqlLogOutput: string;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as { code?: string }).code === 'EPERM';
+  }
+}
+
+/** The pids holding a lease, dead holders' leases removed. */
+function liveLeases(): number[] {
+  if (!existsSync(LEASE_DIR)) return [];
+  const pids: number[] = [];
+  for (const name of readdirSync(LEASE_DIR)) {
+    const m = /^(\d+)\.lease$/.exec(name);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (alive(pid)) pids.push(pid);
+    else rmSync(join(LEASE_DIR, name), { force: true });
+  }
+  return pids;
+}
 
 export interface ServerLogMarks {
   /** The PostgreSQL log file and its size when the run started; absent when it cannot be read. */
@@ -22,6 +61,10 @@ const PG_CHUNK = 8 * 1024 * 1024;
 /** Turns statement logging on and notes where the run's part of each log starts. */
 export async function startStatementLogging(env: NodeJS.ProcessEnv = process.env): Promise<ServerLogMarks> {
   const marks: Record<string, string | number> = {};
+  mkdirSync(LEASE_DIR, { recursive: true });
+  // A run that crashed leaves the file behind: its record of the original settings still holds.
+  const first = !existsSync(ORIGINAL_FILE);
+  writeFileSync(join(LEASE_DIR, `${process.pid}.lease`), '');
   const pg = await connectPostgresAdmin(env);
   try {
     marks.postgresLogStatement = String((await pg.query('SHOW log_statement')).rows[0]?.log_statement ?? 'none');
@@ -56,6 +99,14 @@ export async function startStatementLogging(env: NodeJS.ProcessEnv = process.env
   } finally {
     await my.end();
   }
+  if (first) {
+    const original: OriginalSettings = {
+      postgresLogStatement: String(marks.postgresLogStatement),
+      mysqlGeneralLog: String(marks.mysqlGeneralLog),
+      mysqlLogOutput: String(marks.mysqlLogOutput),
+    };
+    writeFileSync(ORIGINAL_FILE, JSON.stringify(original));
+  }
   return marks as ServerLogMarks;
 }
 
@@ -89,11 +140,15 @@ export async function readServerLogs(marks: ServerLogMarks, env: NodeJS.ProcessE
   }
 }
 
-/** Puts both servers' logging back as it was. */
-export async function stopStatementLogging(marks: ServerLogMarks, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+/** Gives up this run's lease; the last run to leave puts both servers' logging back as it was. */
+export async function stopStatementLogging(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  rmSync(join(LEASE_DIR, `${process.pid}.lease`), { force: true });
+  if (liveLeases().length > 0 || !existsSync(ORIGINAL_FILE)) return;
+  const marks = JSON.parse(readFileSync(ORIGINAL_FILE, 'utf8')) as OriginalSettings;
+  rmSync(ORIGINAL_FILE, { force: true });
   const pg = await connectPostgresAdmin(env);
   try {
-    if (marks.postgresLogStatement === undefined || marks.postgresLogStatement === 'none') {
+    if (marks.postgresLogStatement === 'none') {
       await pg.query('ALTER SYSTEM RESET log_statement');
     } else {
       await pg.query(`ALTER SYSTEM SET log_statement = '${marks.postgresLogStatement.replace(/[^a-z]/g, '')}'`);
@@ -105,7 +160,7 @@ export async function stopStatementLogging(marks: ServerLogMarks, env: NodeJS.Pr
   const my = await connectMysqlAdmin(env);
   try {
     await my.query(`SET GLOBAL general_log = ${marks.mysqlGeneralLog === '1' ? 1 : 0}`);
-    if (marks.mysqlLogOutput !== undefined && /^[A-Z,]+$/.test(marks.mysqlLogOutput)) {
+    if (/^[A-Z,]+$/.test(marks.mysqlLogOutput)) {
       await my.query(`SET GLOBAL log_output = '${marks.mysqlLogOutput}'`);
     }
     // Only the run's own rows are in the table when the general log was off before it.

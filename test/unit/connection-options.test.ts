@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createSecureContext, rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates, type ConnectionOptions } from 'node:tls';
 import { inspect } from 'node:util';
 import { Client } from 'pg';
 import {
@@ -16,7 +16,7 @@ import {
 } from '../../shared/connection-options';
 import { parseDatabaseSecret } from '../../shared/database-secret';
 import { ConfigError, SecretValidationError, type ToolkitError } from '../../shared/errors';
-import { readCertificates, trustedCertificates } from '../../shared/tls';
+import { readCertificates, secureContextFor, trustedCertificates } from '../../shared/tls';
 import { noteSensitive } from '../../local/sensitive-values';
 
 // mysql2 internals (outside its exports map, hence the absolute paths), read to prove what the
@@ -319,6 +319,13 @@ describe('trustedCertificates', () => {
     expect(Object.isFrozen(first)).toBe(true);
   });
 
+  it('builds one secure context per bundle', () => {
+    const ca = trustedCertificates({ caBundlePath: caPath, env: {} })!;
+    expect(secureContextFor(ca)).toBe(secureContextFor(ca));
+    const other = trustedCertificates({ caBundlePath: caPath, env: { NODE_EXTRA_CA_CERTS: extraPath } })!;
+    expect(secureContextFor(other)).not.toBe(secureContextFor(ca));
+  });
+
   it('splits a bundle of several certificates', () => {
     expect(readCertificates(freshFile(`${TEST_CA}\n${EXTRA_CA}\n`))).toEqual([TEST_CA, EXTRA_CA]);
   });
@@ -389,10 +396,29 @@ describe('toPgClientConfig', () => {
     expect(toPgClientConfig({ ...pgSecret, ssl: false }, { tlsMode: 'verify-full' }).ssl).toBe(false);
   });
 
-  it('trusts the CA bundle on top of Node’s roots under verify-full only', () => {
-    const ssl = toPgClientConfig(pgSecret, { caBundlePath: caPath, env: {} }).ssl as { ca: string[] };
+  it('shows no password when logged, yet hands it to the driver', () => {
+    const config = toPgClientConfig(pgSecret, { caBundlePath: caPath, env: {} });
+    expect(inspect(config, { showHidden: true })).not.toContain(PASSWORD);
+    expect(inspect(config)).toContain(USERNAME);
+    expect({ ...config }.password).toBe(PASSWORD);
+  });
+
+  it('takes tlsMode as given when the caller already resolved it (tlsModeFinal)', () => {
+    expect(toPgClientConfig({ ...pgSecret, ssl: false }, { tlsMode: 'verify-full', tlsModeFinal: true }).ssl).toEqual({
+      rejectUnauthorized: true,
+    });
+    expect(toPgClientConfig({ ...pgSecret, ssl: true }, { tlsMode: 'disable', tlsModeFinal: true }).ssl).toBe(false);
+  });
+
+  it('trusts the CA bundle on top of Node’s roots under verify-full only, with a reused secure context', () => {
+    const ssl = toPgClientConfig(pgSecret, { caBundlePath: caPath, env: {} }).ssl as ConnectionOptions & { ca: string[] };
+    expect(ssl.rejectUnauthorized).toBe(true);
     expect(ssl.ca).toContain(TEST_CA);
     expect(ssl.ca).toContain(rootCertificates[0]);
+    expect(ssl.secureContext).toBeDefined();
+    expect((toPgClientConfig(pgSecret, { caBundlePath: caPath, env: {} }).ssl as ConnectionOptions).secureContext).toBe(
+      ssl.secureContext,
+    );
     expect(toPgClientConfig(pgSecret, { caBundlePath: caPath, tlsMode: 'require' }).ssl).toEqual({ rejectUnauthorized: false });
   });
 
@@ -460,6 +486,20 @@ describe('toMysqlConnectionOptions', () => {
     expect('ssl' in options).toBe(ssl !== undefined);
   });
 
+  it('shows no password when logged, yet hands it to the driver', () => {
+    const options = toMysqlConnectionOptions(mySecret);
+    expect(inspect(options, { showHidden: true })).not.toContain(PASSWORD);
+    expect({ ...options }.password).toBe(PASSWORD);
+  });
+
+  it('takes tlsMode as given under tlsModeFinal', () => {
+    expect(toMysqlConnectionOptions({ ...mySecret, ssl: true }, { tlsMode: 'disable', tlsModeFinal: true }).ssl).toBeUndefined();
+    expect(toMysqlConnectionOptions({ ...mySecret, ssl: 'false' }, { tlsMode: 'require', tlsModeFinal: true }).ssl).toEqual({
+      rejectUnauthorized: false,
+      verifyIdentity: false,
+    });
+  });
+
   it('lets the secret’s ssl win and adds the CA bundle to Node’s roots', () => {
     expect(toMysqlConnectionOptions({ ...mySecret, ssl: 'FALSE' }, { tlsMode: 'verify-full' }).ssl).toBeUndefined();
     const ssl = toMysqlConnectionOptions({ ...mySecret, ssl: true }, { tlsMode: 'disable', caBundlePath: caPath, env: {} })
@@ -469,11 +509,20 @@ describe('toMysqlConnectionOptions', () => {
     expect(ssl.ca).toContain(rootCertificates[0]);
   });
 
-  it('hands mysql2 a fresh ssl object each time (mysql2 writes to it)', () => {
+  it('hands mysql2 one ssl object per mode and CA set, which mysql2 caches its TLS state by', () => {
     const a = toMysqlConnectionOptions(mySecret).ssl;
-    const b = toMysqlConnectionOptions(mySecret).ssl;
-    expect(a).not.toBe(b);
-    expect(Object.isFrozen(a)).toBe(false);
+    expect(toMysqlConnectionOptions(rds('mysql', { host: 'other.example' })).ssl).toBe(a);
+    expect(toMysqlConnectionOptions(mySecret, { tlsMode: 'require' }).ssl).not.toBe(a);
+    const withCa = toMysqlConnectionOptions(mySecret, { caBundlePath: caPath, env: {} }).ssl;
+    expect(withCa).not.toBe(a);
+    expect(toMysqlConnectionOptions(mySecret, { caBundlePath: caPath, env: {} }).ssl).toBe(withCa);
+  });
+
+  it('survives mysql2 reading (and writing back to) the shared ssl object', () => {
+    const ssl = toMysqlConnectionOptions(mySecret, { tlsMode: 'require' }).ssl;
+    const before = { ...(ssl as object) };
+    new MysqlConnectionConfig(toMysqlConnectionOptions(mySecret, { tlsMode: 'require' }));
+    expect(ssl).toEqual(before);
   });
 
   it('is read by mysql2 as utf8mb4 decoded natively, without LOCAL_FILES, verifying the host', () => {

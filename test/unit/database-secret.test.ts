@@ -39,7 +39,7 @@ const hostile: Case[] = [
   ['not JSON', `{"password": "${PASSWORD}", "host": `, ['']],
   ['JSON with a trailing comma', `{"password": "${PASSWORD}",}`, ['']],
   ['a JSON array', `["${PASSWORD}"]`, ['']],
-  ['JSON null', 'null', ['']],
+  ['JSON null', '\tnull\n', ['']],
   ['a JSON number', '4242', ['']],
   ['a JSON string', `"${PASSWORD}"`, ['']],
   ['JSON true', 'true', ['']],
@@ -101,7 +101,8 @@ describe('parseDatabaseSecret: hostile input', () => {
     expect(hostile.length).toBeGreaterThanOrEqual(30);
   });
 
-  it.each(hostile)('refuses %s, naming the problem and no value', (_name, input, paths, options) => {
+  // `options` has a default so the callback's length stays 3: jest would take a 4th parameter for `done`.
+  it.each(hostile)('refuses %s, naming the problem and no value', (_name, input, paths, options = {}) => {
     const err = thrown(() => parseDatabaseSecret(input, { ...options, secretId: 'app/db', step: 'setSecret' }));
     expect(err).toBeInstanceOf(SecretValidationError);
     expect(err.code).toBe('SECRET_INVALID');

@@ -16,8 +16,8 @@ describe('the leak scanner', () => {
     const scanner = new LeakScanner([a, b]);
     const leaks = scanner.scan(`first line\nuser=x password=${a}\n${b.slice(0, 10)} is not all of b\nlast ${b}`);
     expect(leaks).toEqual([
-      { value: 1, length: a.length, line: 2 },
-      { value: 2, length: b.length, line: 4 },
+      { value: 1, length: a.length, line: 2, before: 'user=x password=' },
+      { value: 2, length: b.length, line: 4, before: 'last ' },
     ]);
     const text = describeLeaks('somewhere', leaks).join('\n');
     expect(text).toContain('registered value #1');

@@ -14,6 +14,8 @@ export interface Leak {
   readonly length: number;
   /** Where in the scanned text: a line number. */
   readonly line: number;
+  /** What precedes the value on its line (at most 60 characters), every registered value masked. */
+  readonly before: string;
 }
 
 /** The register's values, de-duplicated, in first-seen order. */
@@ -56,19 +58,35 @@ export class LeakScanner {
     const leaks: Leak[] = [];
     if (this.byKey.size === 0) return leaks;
     let line = 1;
+    let lineStart = 0;
     for (let i = 0; i + KEY_LENGTH <= text.length; i += 1) {
-      if (text.charCodeAt(i) === 10) line += 1;
+      if (text.charCodeAt(i) === 10) {
+        line += 1;
+        lineStart = i + 1;
+      }
       const candidates = this.byKey.get(text.slice(i, i + KEY_LENGTH));
       if (candidates === undefined) continue;
       for (const c of candidates) {
-        if (text.startsWith(c.value, i)) leaks.push({ value: c.number, length: c.value.length, line });
+        if (text.startsWith(c.value, i)) {
+          leaks.push({ value: c.number, length: c.value.length, line, before: this.mask(text.slice(Math.max(lineStart, i - 60), i)) });
+        }
       }
     }
     return leaks;
+  }
+
+  /** The text with every registered value (and any cut-off start of one) replaced. */
+  private mask(text: string): string {
+    let out = text;
+    for (const list of this.byKey.values()) {
+      for (const c of list) out = out.split(c.value).join('[registered value]');
+    }
+    // A value cut by the excerpt's start cannot be matched whole: drop a leading run of value-like characters.
+    return out.replace(/^[A-Za-z0-9_\-+/=]{8,}/, '[…]');
   }
 }
 
 /** One line per leak, safe to print. */
 export function describeLeaks(where: string, leaks: readonly Leak[]): string[] {
-  return leaks.map((l) => `${where}: registered value #${l.value} (${l.length} characters) at line ${l.line}`);
+  return leaks.map((l) => `${where}: registered value #${l.value} (${l.length} characters) at line ${l.line}, after ${JSON.stringify(l.before)}`);
 }

@@ -12,9 +12,9 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { fromSecretsManagerError } from '../../shared/errors';
 
-export const AWSCURRENT = 'AWSCURRENT';
-export const AWSPENDING = 'AWSPENDING';
-export const AWSPREVIOUS = 'AWSPREVIOUS';
+import { AWSCURRENT, AWSPENDING, AWSPREVIOUS } from '../../shared/rotation/secret-versions';
+
+export { AWSCURRENT, AWSPENDING, AWSPREVIOUS };
 
 export interface VersionInfo {
   readonly versionId: string;

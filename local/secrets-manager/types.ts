@@ -1,15 +1,11 @@
 /** The public types of the embedded Secrets Manager endpoint. */
 
-export const ROTATION_STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
-export type RotationStep = (typeof ROTATION_STEPS)[number];
+import type { RotationStep, SecretsManagerRotationEvent } from '../../shared/rotation/event';
 
-/** What Secrets Manager sends a rotation function for each step. */
-export interface RotationEvent {
-  readonly SecretId: string;
-  readonly ClientRequestToken: string;
-  readonly Step: string;
-  readonly RotationToken?: string;
-}
+export { ROTATION_STEPS, type RotationStep } from '../../shared/rotation/event';
+
+/** What Secrets Manager sends a rotation function for each step: the handlers' own event type. */
+export type RotationEvent = SecretsManagerRotationEvent;
 
 /** A rotation function as this endpoint invokes it in process, in place of a Lambda. */
 export type RotationFunction = (event: RotationEvent) => Promise<unknown>;

@@ -79,7 +79,8 @@ export async function canLoginMysql(user: string, password: string, env: Env = p
     await conn.query('SELECT 1');
     return true;
   } catch (err) {
-    if ((err as { errno?: number }).errno === 1045) return false;
+    // MariaDB answers 1698 instead of 1045 for some refused logins (e.g. a user that no longer exists).
+    if ([1045, 1698].includes((err as { errno?: number }).errno ?? 0)) return false;
     throw err;
   } finally {
     await conn?.end().catch(() => undefined);

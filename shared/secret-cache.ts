@@ -136,6 +136,7 @@ const BATCH_SIZE = 20;
 const MAX_BATCH_PAGES = 10;
 const CURRENT = 'AWSCURRENT';
 const PENDING = 'AWSPENDING';
+const NO_OPTIONS: GetSecretOptions = Object.freeze({});
 
 interface Fetched {
   readonly payload: RawSecretPayload;
@@ -147,6 +148,8 @@ interface Entry {
   readonly versionStage?: string;
   readonly versionId?: string;
   value?: SecretValue;
+  /** `value` already resolved, handed to every hit of a non-binary value (a hit then allocates nothing). */
+  settled?: Promise<SecretValue>;
   bytes: number;
   storedAt: number;
   inflight?: Promise<SecretValue>;
@@ -169,7 +172,10 @@ export class SecretCache {
   readonly #backoff: BackoffPolicy;
   readonly #clock: MonotonicClock;
   readonly #random: () => number;
+  /** Every entry in least- to most-recently-read order (Map keeps insertion order). */
   readonly #entries = new Map<string, Entry>();
+  /** The last entry of `#entries`, so a repeated read of it skips the reorder. */
+  #mostRecent: Entry | undefined;
   #bytes = 0;
   readonly #stats = { hits: 0, misses: 0, staleServed: 0, fetches: 0, errors: 0, evictions: 0 };
 
@@ -208,7 +214,23 @@ export class SecretCache {
    * The secret's value: a deep-frozen object/array for a JSON SecretString, the string itself
    * otherwise, or a fresh copy of the SecretBinary bytes (callers may mutate their copy freely).
    */
-  async getSecret(secretId: string, options: GetSecretOptions = {}): Promise<SecretValue> {
+  getSecret(secretId: string, options?: GetSecretOptions): Promise<SecretValue> {
+    // The hot path: the default AWSCURRENT read of a fresh value, keyed by the id itself, so no key is
+    // built and nothing allocated. An entry whose own id is this key exists only for a valid id (an
+    // invalid "id" shaped like another read's key must not reach that entry: it falls through and is
+    // rejected).
+    if (options === undefined) {
+      const entry = this.#entries.get(secretId);
+      if (entry?.settled !== undefined && entry.secretId === secretId && this.#clock() - entry.storedAt < this.#softMs) {
+        if (entry !== this.#mostRecent) this.#promote(entry);
+        this.#stats.hits++;
+        return entry.settled;
+      }
+    }
+    return this.#getSecret(secretId, options ?? NO_OPTIONS);
+  }
+
+  async #getSecret(secretId: string, options: GetSecretOptions): Promise<SecretValue> {
     requireSecretId(secretId);
     const key = cacheKey(secretId, options);
     const now = this.#clock();
@@ -515,6 +537,7 @@ export class SecretCache {
     }
     this.#bytes += bytes - entry.bytes;
     entry.value = value;
+    entry.settled = value instanceof Uint8Array ? undefined : Promise.resolve(value);
     entry.bytes = bytes;
     entry.storedAt = this.#clock();
     this.#enforceLimits(entry);
@@ -544,6 +567,7 @@ export class SecretCache {
       retryAt: 0,
     };
     this.#entries.set(key, entry);
+    this.#mostRecent = entry;
     this.#enforceLimits(entry);
     return entry;
   }
@@ -551,11 +575,15 @@ export class SecretCache {
   /** Returns the entry and marks it most recently used. */
   #touch(key: string): Entry | undefined {
     const entry = this.#entries.get(key);
-    if (entry !== undefined) {
-      this.#entries.delete(key);
-      this.#entries.set(key, entry);
-    }
+    if (entry !== undefined && entry !== this.#mostRecent) this.#promote(entry);
     return entry;
+  }
+
+  /** Moves `entry` to the most recent end of the LRU order. */
+  #promote(entry: Entry): void {
+    this.#entries.delete(entry.key);
+    this.#entries.set(entry.key, entry);
+    this.#mostRecent = entry;
   }
 
   /** Evicts least recently used entries, never `keep` nor one with a fetch in flight. */
@@ -572,22 +600,27 @@ export class SecretCache {
   #remove(entry: Entry): void {
     this.#dropValue(entry);
     if (this.#entries.get(entry.key) === entry) this.#entries.delete(entry.key);
+    if (this.#mostRecent === entry) this.#mostRecent = undefined;
   }
 
   #dropValue(entry: Entry): void {
     if (this.#entries.get(entry.key) === entry) this.#bytes -= entry.bytes;
     entry.value = undefined;
+    entry.settled = undefined;
     entry.bytes = 0;
   }
 }
 
 /**
  * The key of one read. No stage and no version id means AWSCURRENT, so `getSecret(id)` and
- * `getSecret(id, { versionStage: 'AWSCURRENT' })` share an entry; NUL cannot occur in an id.
+ * `getSecret(id, { versionStage: 'AWSCURRENT' })` share an entry, keyed by the bare id (the hot path
+ * builds no string). Every other read's key holds a NUL, which cannot occur in an id: no collision.
  */
 function cacheKey(secretId: string, options: GetSecretOptions): string {
-  const stage = options.versionStage ?? (options.versionId === undefined ? CURRENT : '');
-  return `${secretId}\u0000${stage}\u0000${options.versionId ?? ''}`;
+  if (options.versionId === undefined && (options.versionStage === undefined || options.versionStage === CURRENT)) {
+    return secretId;
+  }
+  return `${secretId}\u0000${options.versionStage ?? ''}\u0000${options.versionId ?? ''}`;
 }
 
 function readView(value: SecretValue): SecretValue {

@@ -4,7 +4,7 @@
  */
 import { ConfigError } from '../../shared/errors';
 import { getSecretsClient, isLoopback, type Env } from '../../shared/secrets-client';
-import { applyRepair } from './apply-repair';
+import { applyRepair, type RedrivePath } from './apply-repair';
 import { describeError, EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIo } from './cli-io';
 import { parseFlags } from './cli-flags';
 import { isRepairAction, planRepair, renderRepairPlan, REPAIR_ACTIONS, type RepairAction } from './repair-plan';
@@ -24,8 +24,11 @@ export const REPAIR_USAGE = `Usage: npm run rotation:repair -- --secret-id ID [-
                                 [--wait-seconds N] [--endpoint URL] [--region REGION]
 
 For a stuck rotation, shows what it would do; with --yes, does it. remove-pending removes the stray
-AWSPENDING label (AWSCURRENT untouched); redrive removes it and starts a new rotation, which moves
-AWSCURRENT when it succeeds. Default: redrive when rotation is on with a function, else remove-pending.`;
+AWSPENDING label (AWSCURRENT untouched). redrive resumes the stuck rotation with its own token (RotateSecret,
+which Secrets Manager answers "A previous rotation isn't complete. That rotation will be reattempted.") and
+waits --wait-seconds until AWSCURRENT moves to the stuck version; only if it does not, it removes the label
+and starts a new rotation (a single-user secret whose setSecret already ran may then need its masterarn).
+Default: redrive when rotation is on with a function, else remove-pending.`;
 
 export async function runRotationStatusCli(argv: readonly string[], io: CliIo): Promise<number> {
   let flags;
@@ -101,7 +104,7 @@ export async function runRotationRepairCli(argv: readonly string[], io: CliIo): 
       const current = outcome.after.versions.find((v) => v.stages.includes('AWSCURRENT'))?.versionId ?? '(none)';
       io.stdout(
         outcome.resolved
-          ? `repaired: no stray AWSPENDING is left; AWSCURRENT is on ${current}`
+          ? `repaired: no stray AWSPENDING is left; AWSCURRENT is on ${current}${pathNote(outcome.path)}`
           : `not repaired: ${outcome.error ?? 'a stray AWSPENDING is still there'}`,
       );
     }
@@ -110,6 +113,12 @@ export async function runRotationRepairCli(argv: readonly string[], io: CliIo): 
     io.stderr(`rotation:repair: ${describeError(err)}`);
     return EXIT_FAILED;
   }
+}
+
+function pathNote(path: RedrivePath | undefined): string {
+  if (path === 'resumed') return ' (the stuck rotation was resumed with its own token)';
+  if (path === 'fresh-rotation') return ' (the stuck rotation did not complete in time: a new rotation replaced it)';
+  return '';
 }
 
 function requireSecretId(value: string | undefined): void {

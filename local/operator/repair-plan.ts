@@ -61,8 +61,15 @@ export function planRepair(status: RotationStatus, requested?: RepairAction, now
       };
     }
     warnings.push(
-      `if setSecret already ran for ${stuck.pendingVersionId}, the database may hold that version's password: ` +
-        'the new rotation then fails to log in with AWSCURRENT and leaves a new stray AWSPENDING, which this command shows again',
+      `only if the resumed rotation does not complete in time: the fallback removes AWSPENDING from ${stuck.pendingVersionId}. ` +
+        "If setSecret already ran for it, the database holds that version's password: for a single-user secret neither " +
+        "AWSCURRENT nor AWSPENDING then logs in until the new rotation's setSecret heals the password through the master " +
+        'secret (masterarn), and without masterarn it stays locked out; the version is kept, so it can be made AWSCURRENT ' +
+        'with UpdateSecretVersionStage',
+    );
+    warnings.push(
+      'on AWS the reattempt runs asynchronously: a fallback after --wait-seconds may race a reattempt still running; ' +
+        'give it time (default 120 s) rather than a short wait',
     );
     return {
       secret,
@@ -70,13 +77,18 @@ export function planRepair(status: RotationStatus, requested?: RepairAction, now
       ...ids,
       touchesCurrent: true,
       steps: [
-        // RotateSecret refuses to start while a stray AWSPENDING exists (on AWS as locally), so the
-        // stray label goes first; the version itself is kept.
-        `remove the AWSPENDING label from version ${stuck.pendingVersionId} (UpdateSecretVersionStage; the version is kept)`,
-        `start a new rotation with RotateSecret, run by ${lambdaArn}`,
-        `on success finishSecret MOVES AWSCURRENT from ${stuck.currentVersionId ?? '(none)'} to the new version; the old one becomes AWSPREVIOUS`,
-        ...(status.rotation.enabled ? [] : ['RotateSecret also turns rotation back on for this secret']),
-        'then re-read the labels until AWSCURRENT has moved and no stray AWSPENDING is left',
+        // Resuming keeps the stuck version's token: its setSecret finds the password already set and
+        // its testSecret logs in with it, where a fresh rotation would start from a password that no
+        // longer works (single user).
+        `resume the stuck rotation: RotateSecret is refused with "A previous rotation isn't complete. That rotation will be reattempted." ` +
+          `and re-attempts it with its own token (version ${stuck.pendingVersionId}), run by ${lambdaArn}`,
+        `on success finishSecret MOVES AWSCURRENT from ${stuck.currentVersionId ?? '(none)'} to ${stuck.pendingVersionId}; the old one becomes AWSPREVIOUS`,
+        `re-read the labels until AWSCURRENT is on ${stuck.pendingVersionId} and no stray AWSPENDING is left (--wait-seconds)`,
+        `fallback, only if that does not happen in time: remove the AWSPENDING label from ${stuck.pendingVersionId} ` +
+          '(UpdateSecretVersionStage; the version is kept), start a new rotation with a new token, and wait until AWSCURRENT is on it',
+        ...(status.rotation.enabled
+          ? []
+          : ['rotation is off: a resumed rotation leaves it off; a fallback RotateSecret turns it back on for this secret']),
       ],
       warnings,
     };
@@ -103,8 +115,19 @@ export function renderRepairPlan(plan: RepairPlan, willApply: boolean): string {
   if (plan.action === 'none') return `rotation:repair ${plan.secret}: ${plan.blocked ?? 'nothing to do'}`;
   return [
     `rotation:repair ${plan.secret}: ${plan.action}${willApply ? '' : ' (dry run: pass --yes to apply)'}`,
-    `AWSCURRENT: ${plan.touchesCurrent ? 'WILL MOVE to the pending version if the rotation succeeds' : 'not touched'}`,
+    ...(plan.action === 'redrive'
+      ? ['path: RESUME the stuck rotation with its own token; a fresh rotation with a new token only as a fallback if it does not complete in time']
+      : []),
+    `AWSCURRENT: ${plan.touchesCurrent ? currentFate(plan) : 'not touched'}`,
     ...plan.steps.map((s, i) => `  ${i + 1}. ${s}`),
     ...plan.warnings.map((w) => `warning: ${w}`),
   ].join('\n');
+}
+
+function currentFate(plan: RepairPlan): string {
+  if (plan.action !== 'redrive') return 'WILL MOVE';
+  return (
+    `WILL MOVE to the stuck version ${plan.pendingVersionId ?? '(none)'} when the resumed rotation succeeds ` +
+    '(to a new version if the fallback runs)'
+  );
 }

@@ -4,6 +4,9 @@
  * can check the outcome at once; like AWS it does not turn a failing step into an API error unless
  * `surfaceErrors` is set. Every run is recorded (steps, outcomes, error names, durations) and failures
  * are logged, naming the secret, the token and the step, never a value.
+ *
+ * RotateSecret while an earlier rotation is unfinished is refused as AWS refuses it ("That rotation will
+ * be reattempted") and, as AWS does, re-attempts that rotation with its own token before answering.
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -52,6 +55,8 @@ export class RotationCoordinator {
   private readonly arnByName = new Map<string, string>();
   /** The RotationToken of each rotation, by secret ARN and version token, reused by retries. */
   private readonly rotationTokens = new Map<string, string>();
+  /** Runs in progress by secret ARN: while one runs, "that rotation" is still running and nothing is re-attempted. */
+  private readonly running = new Map<string, number>();
 
   constructor(private readonly options: RotationCoordinatorOptions) {}
 
@@ -81,9 +86,36 @@ export class RotationCoordinator {
     if (arn === undefined || !handler) {
       throw new ConfigError('retryRotation: the secret has no registered rotation function', { secretId });
     }
-    const rotationToken = this.rotationTokens.get(`${secret.arn} ${pending.versionId}`) ?? randomUUID();
-    const { record } = await this.run(secret, arn, handler, pending.versionId, rotationToken, ROTATION_STEPS, 'retryRotation');
+    const { record } = await this.rerun(secret, arn, handler, pending, 'retryRotation');
     return record;
+  }
+
+  /** The unfinished rotation's four steps again, under its own version token and RotationToken. */
+  private rerun(
+    secret: SecretRecord,
+    arn: string,
+    handler: RotationFunction,
+    pending: SecretVersion,
+    trigger: RotationTrigger,
+  ): Promise<RunResult> {
+    const rotationToken = this.rotationTokens.get(`${secret.arn} ${pending.versionId}`) ?? randomUUID();
+    return this.run(secret, arn, handler, pending.versionId, rotationToken, ROTATION_STEPS, trigger);
+  }
+
+  /**
+   * The refusal of RotateSecret while a rotation is unfinished, after re-attempting that rotation with
+   * the function stored on the secret. Nothing is re-attempted while a run of the secret is in progress
+   * (a concurrent RotateSecret), nor when no function was ever stored (a label put by hand). With
+   * `surfaceErrors`, a failing reattempt is what the call reports.
+   */
+  private async refuseAndReattempt(secret: SecretRecord, pending: SecretVersion): Promise<never> {
+    const refusal = invalidRequest("A previous rotation isn't complete. That rotation will be reattempted.");
+    const arn = secret.rotation?.lambdaArn;
+    const handler = arn === undefined ? undefined : this.resolveFunction(arn);
+    if (arn === undefined || !handler || (this.running.get(secret.arn) ?? 0) > 0) throw refusal;
+    const result = await this.rerun(secret, arn, handler, pending, 'RotateSecret');
+    this.surface(result);
+    throw refusal;
   }
 
   operations(): OperationTable {
@@ -113,9 +145,8 @@ export class RotationCoordinator {
     if (arn === undefined) throw invalidRequest('No Lambda rotation function ARN is associated with this secret.');
     const handler = this.resolveFunction(arn);
     if (!handler) throw new WireError('AccessDeniedException', LAMBDA_NOT_INVOCABLE);
-    if (pendingRotationVersion(secret)) {
-      throw invalidRequest("A previous rotation isn't complete. That rotation will be reattempted.");
-    }
+    const unfinished = pendingRotationVersion(secret);
+    if (unfinished) return this.refuseAndReattempt(secret, unfinished);
     const versionId = token ?? randomUUID();
     const existing = secret.versions.get(versionId);
     if (existing) {
@@ -188,6 +219,25 @@ export class RotationCoordinator {
   }
 
   private async run(
+    secret: SecretRecord,
+    arn: string,
+    handler: RotationFunction,
+    token: string,
+    rotationToken: string,
+    stepsToRun: readonly RotationStep[],
+    trigger: RotationTrigger,
+  ): Promise<RunResult> {
+    this.running.set(secret.arn, (this.running.get(secret.arn) ?? 0) + 1);
+    try {
+      return await this.runSteps(secret, arn, handler, token, rotationToken, stepsToRun, trigger);
+    } finally {
+      const left = (this.running.get(secret.arn) ?? 1) - 1;
+      if (left > 0) this.running.set(secret.arn, left);
+      else this.running.delete(secret.arn);
+    }
+  }
+
+  private async runSteps(
     secret: SecretRecord,
     arn: string,
     handler: RotationFunction,

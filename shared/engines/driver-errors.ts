@@ -53,6 +53,9 @@ const NETWORK_CODES: ReadonlySet<string> = new Set([
   'EPIPE',
   'ECONNABORTED',
   'PROTOCOL_CONNECTION_LOST',
+  // MariaDB/MySQL: the session was killed (KILL, server shutdown).
+  'ER_CONNECTION_KILLED',
+  '1927',
   // PostgreSQL: the server ended the session (pg_terminate_backend, shutdown, recovery).
   '57P01',
   '57P02',

@@ -15,7 +15,7 @@
  * user, since the secret is one credential for the name.
  */
 import { randomBytes } from 'node:crypto';
-import { escape } from 'mysql2';
+import { escapeMysql as escape } from './mysql-connector';
 import { DatabaseError, ToolkitError } from '../errors';
 import type { AlternateUserChange, LoginRole, Row, ServerInfo, SqlSession } from '../rotation/engine-strategy';
 import { classifyStatementError, codeOf } from './driver-errors';

@@ -2,11 +2,38 @@
  * The default MySQL/MariaDB connector, on mysql2. Options come from the connection-options mapper;
  * failures become typed errors through driver-errors, so no driver message (mysql2's errors carry the
  * SQL text, which can hold a password) ever leaves this file.
+ *
+ * mysql2 is required on the first login, not at import: a bundled CommonJS module runs its
+ * initialisation when first required, so the Lambda's init does not pay for the driver. `escapeMysql`
+ * gives the SQL builders mysql2's `escape` on the same terms.
  */
-import { createConnection, type Connection } from 'mysql2/promise';
+import type * as Mysql2 from 'mysql2';
+import type * as Mysql2Promise from 'mysql2/promise';
+import type { Connection } from 'mysql2/promise';
 import { toMysqlConnectionOptions } from '../connection-options';
 import type { ConnectRequest, Connector, Row, SqlSession } from '../rotation/engine-strategy';
-import { classifyConnectError, classifyStatementError } from './driver-errors';
+import { NetworkError } from '../errors';
+import { classifyConnectError, classifyStatementError, codeOf } from './driver-errors';
+
+let mysql2: typeof Mysql2 | undefined;
+let mysql2Promise: typeof Mysql2Promise | undefined;
+
+function loadMysql2(): typeof Mysql2 {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  mysql2 ??= require('mysql2') as typeof Mysql2;
+  return mysql2;
+}
+
+function loadMysql2Promise(): typeof Mysql2Promise {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  mysql2Promise ??= require('mysql2/promise') as typeof Mysql2Promise;
+  return mysql2Promise;
+}
+
+/** mysql2's `escape` of a string (a quoted, backslash-escaped literal), with the driver loaded on first use. */
+export function escapeMysql(value: string): string {
+  return loadMysql2().escape(value);
+}
 
 export const mysqlConnector: Connector = async (request: ConnectRequest): Promise<SqlSession> => {
   const options = toMysqlConnectionOptions(request.secret, {
@@ -19,23 +46,33 @@ export const mysqlConnector: Connector = async (request: ConnectRequest): Promis
   });
   let connection: Connection;
   try {
-    connection = await createConnection(options);
+    connection = await loadMysql2Promise().createConnection(options);
   } catch (err) {
-    throw classifyConnectError(err, { family: 'mysql', role: request.role });
+    throw classifyConnectError(err, { family: 'mysql', role: request.role, secretId: request.secretId, step: request.step });
   }
   return mysqlSession(connection, request);
 };
 
 function mysqlSession(connection: Connection, request: ConnectRequest): SqlSession {
-  // A server-side KILL or a dropped socket must surface as a failed query, not crash the process.
-  connection.on('error', () => undefined);
+  const context = { family: 'mysql' as const, role: request.role, secretId: request.secretId, step: request.step };
+  // A server-side KILL or a dropped socket must surface as a failed query, not crash the process; the
+  // next statement then fails without a useful code, so remember why the connection ended.
+  let lostCode: string | undefined;
+  connection.on('error', (err: unknown) => (lostCode ??= codeOf(err) ?? 'PROTOCOL_CONNECTION_LOST'));
+  connection.on('end', () => (lostCode ??= 'PROTOCOL_CONNECTION_LOST'));
   return {
     async query(sql: string, params?: readonly unknown[]): Promise<readonly Row[]> {
       try {
         const [rows] = await connection.query(sql, params === undefined ? undefined : [...params]);
         return Array.isArray(rows) ? (rows as Row[]) : [];
       } catch (err) {
-        throw classifyStatementError(err, { family: 'mysql', role: request.role, action: 'a statement' });
+        if (lostCode !== undefined && codeOf(err) === undefined) {
+          throw new NetworkError(`MySQL as the ${request.role} user: the connection was lost (${lostCode})`, {
+            ...context,
+            cause: { name: 'ConnectionLost', code: lostCode },
+          });
+        }
+        throw classifyStatementError(err, { ...context, action: 'a statement' });
       }
     },
     async close(): Promise<void> {

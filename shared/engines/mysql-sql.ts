@@ -14,7 +14,7 @@
  *   slow logs unless the server runs with --log-raw;
  * - MariaDB ed25519: `PASSWORD('<plain>')`, likewise unavoidable.
  */
-import { escape } from 'mysql2';
+import { escapeMysql as escape } from './mysql-connector';
 import { DatabaseError } from '../errors';
 import type { ServerInfo } from '../rotation/engine-strategy';
 import { mysqlNativePasswordHash } from './password-hashes';

@@ -1,21 +1,25 @@
 /**
  * The SQL the PostgreSQL strategy sends, as pure functions of the server and the names, so each server
- * version's statements can be unit-tested without that server. Identifiers and literals are escaped with
- * pg's own escapeIdentifier/escapeLiteral. Passwords never appear: only a SCRAM-SHA-256 verifier (or an
- * md5 hash when the server's password_encryption is md5), computed here, so statement logs hold no
- * plaintext.
+ * version's statements can be unit-tested without that server. Identifiers and literals are quoted by
+ * the rules of pg's escapeIdentifier/escapeLiteral (postgres-escape.ts, so this module does not load
+ * pg). Passwords never appear: only a SCRAM-SHA-256 verifier (or an md5 hash when the server's
+ * password_encryption is md5), computed here, so statement logs hold no plaintext.
  */
-import { escapeIdentifier, escapeLiteral } from 'pg';
-import { postgresMd5Hash, scramSha256Verifier } from './password-hashes';
+import { escapePostgresIdentifier as escapeIdentifier, escapePostgresLiteral as escapeLiteral } from './postgres-escape';
+import { postgresMd5Hash, scramSha256Verifier, scramSha256VerifierAsync } from './password-hashes';
 import type { ServerInfo } from '../rotation/engine-strategy';
 
 /** NAMEDATALEN - 1: PostgreSQL silently truncates longer identifiers, which could make two names collide. */
 export const POSTGRES_MAX_IDENTIFIER_BYTES = 63;
 
-/** One round trip: version, Aurora or not (Aurora PostgreSQL has aurora_version()). */
+/**
+ * One round trip: version, Aurora or not (Aurora PostgreSQL has aurora_version()), and the
+ * password_encryption the password change that follows needs, so it does not ask again.
+ */
 export const SERVER_INFO_SQL =
   "SELECT current_setting('server_version_num') AS version_num, current_setting('server_version') AS version, " +
-  "EXISTS (SELECT 1 FROM pg_proc WHERE proname = 'aurora_version') AS aurora";
+  "EXISTS (SELECT 1 FROM pg_proc WHERE proname = 'aurora_version') AS aurora, " +
+  "current_setting('password_encryption') AS password_encryption";
 
 export const PASSWORD_ENCRYPTION_SQL = "SELECT current_setting('password_encryption') AS password_encryption";
 
@@ -51,9 +55,19 @@ export function postgresUsernameProblem(username: string): string | undefined {
   return undefined;
 }
 
+/** Whether the server stores md5 hashes; anything else gets a SCRAM-SHA-256 verifier. */
+export function storesMd5(passwordEncryption: string): boolean {
+  return passwordEncryption.trim().toLowerCase() === 'md5';
+}
+
 /** The stored form of the password the server expects: md5 only when password_encryption says so. */
 export function passwordHash(password: string, username: string, passwordEncryption: string): string {
-  return passwordEncryption.trim().toLowerCase() === 'md5' ? postgresMd5Hash(password, username) : scramSha256Verifier(password);
+  return storesMd5(passwordEncryption) ? postgresMd5Hash(password, username) : scramSha256Verifier(password);
+}
+
+/** `passwordHash` with the SCRAM key derivation on libuv's thread pool instead of the event loop. */
+export async function passwordHashAsync(password: string, username: string, passwordEncryption: string): Promise<string> {
+  return storesMd5(passwordEncryption) ? postgresMd5Hash(password, username) : scramSha256VerifierAsync(password);
 }
 
 export function setPasswordSql(username: string, hash: string): string {

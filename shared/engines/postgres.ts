@@ -2,15 +2,16 @@
  * The PostgreSQL rotation strategy on `pg`: the default connector (typed failures, an 'error' listener so
  * a server-side kill cannot crash the process, a connect timeout that is a TimeoutError) and the SQL of
  * `postgres-sql.ts`. Importing this module registers the strategy for `createRotationHandler({ engine:
- * 'postgres' })`.
+ * 'postgres' })`. pg itself is required on the first login, not at import: a bundled CommonJS module
+ * runs its initialisation when first required, so the Lambda's init does not pay for it.
  */
-import { Client } from 'pg';
+import type * as Pg from 'pg';
 import { toPgClientConfig } from '../connection-options';
-import { TimeoutError } from '../errors';
+import { NetworkError, TimeoutError } from '../errors';
 import { registerEngineStrategy } from '../rotation/engine-registry';
 import type { ConnectRequest, Connector, EngineStrategy, Row, ServerInfo, SqlSession } from '../rotation/engine-strategy';
 import { DEFAULT_EXCLUDE_CHARACTERS } from '../rotation/password-policy';
-import { classifyConnectError, classifyStatementError } from './driver-errors';
+import { classifyConnectError, classifyStatementError, codeOf } from './driver-errors';
 import {
   MEMBERSHIP_SQL,
   PASSWORD_ENCRYPTION_SQL,
@@ -19,12 +20,23 @@ import {
   createRoleSql,
   defaultRoleSql,
   grantMembershipSql,
-  passwordHash,
+  passwordHashAsync,
   postgresServerInfo,
   postgresUsernameProblem,
   setPasswordAsMasterSql,
   setPasswordSql,
 } from './postgres-sql';
+
+let pg: typeof Pg | undefined;
+
+function loadPg(): typeof Pg {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  pg ??= require('pg') as typeof Pg;
+  return pg;
+}
+
+/** password_encryption as read by `serverInfo` on a session, so the password change need not ask again. */
+const passwordEncryptionBySession = new WeakMap<SqlSession, string>();
 
 const APPLICATION_NAME = 'secrets-manager-rotation';
 
@@ -42,8 +54,12 @@ export const connectPostgres: Connector = async (request: ConnectRequest): Promi
   });
   // pg's own timeout fires a little later as a backstop; ours reports a TimeoutError rather than a
   // codeless "timeout expired".
-  const client = new Client({ ...config, connectionTimeoutMillis: request.connectTimeoutMs + 1_000, application_name: APPLICATION_NAME });
-  client.on('error', () => undefined);
+  const client = new (loadPg().Client)({ ...config, connectionTimeoutMillis: request.connectTimeoutMs + 1_000, application_name: APPLICATION_NAME });
+  // A connection the server kills while idle fails the NEXT statement with a codeless error; remember
+  // why it ended, so that statement reports a lost connection (retryable) and not a refused statement.
+  let lostCode: string | undefined;
+  client.on('error', (err: unknown) => (lostCode ??= codeOf(err) ?? 'ECONNRESET'));
+  client.on('end', () => (lostCode ??= 'ECONNRESET'));
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
@@ -65,6 +81,12 @@ export const connectPostgres: Connector = async (request: ConnectRequest): Promi
         const result = await client.query(sql, params === undefined ? undefined : [...params]);
         return result.rows as Row[];
       } catch (err) {
+        if (lostCode !== undefined && codeOf(err) === undefined) {
+          throw new NetworkError(`PostgreSQL as the ${request.role} user: the connection was lost (${lostCode})`, {
+            ...errorContext,
+            cause: { name: 'ConnectionLost', code: lostCode },
+          });
+        }
         throw classifyStatementError(err, { ...errorContext, action: 'a statement' });
       }
     },
@@ -75,8 +97,18 @@ export const connectPostgres: Connector = async (request: ConnectRequest): Promi
 };
 
 async function readPasswordEncryption(session: SqlSession): Promise<string> {
+  const known = passwordEncryptionBySession.get(session);
+  if (known !== undefined) return known;
   const rows = await session.query(PASSWORD_ENCRYPTION_SQL);
-  return String(rows[0]?.password_encryption ?? 'scram-sha-256');
+  return passwordEncryptionOf(rows[0]);
+}
+
+function passwordEncryptionOf(row: Row | undefined): string {
+  return String(row?.password_encryption ?? 'scram-sha-256');
+}
+
+async function storedPassword(session: SqlSession, username: string, password: string): Promise<string> {
+  return passwordHashAsync(password, username, await readPasswordEncryption(session));
 }
 
 async function inTransaction(session: SqlSession, work: () => Promise<void>): Promise<void> {
@@ -99,6 +131,7 @@ export const postgresStrategy: EngineStrategy = {
 
   async serverInfo(session): Promise<ServerInfo> {
     const row = (await session.query(SERVER_INFO_SQL))[0] ?? {};
+    passwordEncryptionBySession.set(session, passwordEncryptionOf(row));
     return postgresServerInfo(String(row.version_num ?? ''), String(row.version ?? ''), row.aurora === true);
   },
 
@@ -107,18 +140,18 @@ export const postgresStrategy: EngineStrategy = {
   },
 
   async setOwnPassword(session, _server, username, password) {
-    const hash = passwordHash(password, username, await readPasswordEncryption(session));
+    const hash = await storedPassword(session, username, password);
     await session.query(setPasswordSql(username, hash));
   },
 
   async setPasswordAsMaster(session, _server, username, password) {
-    const hash = passwordHash(password, username, await readPasswordEncryption(session));
+    const hash = await storedPassword(session, username, password);
     await session.query(setPasswordAsMasterSql(username, hash));
   },
 
   async syncAlternateUser(session, server, change) {
     const { currentUsername, alternateUsername, password } = change;
-    const hash = passwordHash(password, alternateUsername, await readPasswordEncryption(session));
+    const hash = await storedPassword(session, alternateUsername, password);
     await inTransaction(session, async () => {
       const exists = (await session.query(ROLE_EXISTS_SQL, [alternateUsername])).length > 0;
       await session.query(exists ? setPasswordAsMasterSql(alternateUsername, hash) : createRoleSql(alternateUsername, hash));

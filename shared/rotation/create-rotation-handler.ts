@@ -108,6 +108,7 @@ export function createRotationHandler(options: CreateRotationHandlerOptions): Ro
         event,
         step: event.step,
         secretArn,
+        description,
         connector,
         deadline: new Deadline(invocation, { secretId: secretArn, step: event.step }),
         logger,

@@ -1,17 +1,18 @@
 /**
  * finishSecret: move AWSCURRENT to the token (Secrets Manager moves AWSPREVIOUS to the old current), then
  * take AWSPENDING off the token, so no "rotation in progress" is left behind. AWS allows either end state;
- * the explicit removal is our documented choice.
+ * the explicit removal is our documented choice. The labels come from the gate's DescribeSecret of this
+ * invocation (`ctx.description`), not a second request: a retry is a new invocation with a new gate, so
+ * re-running the step still starts from the labels as they are.
  */
 import { UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import { fromSecretsManagerError } from '../errors';
-import { AWSCURRENT, AWSPENDING, describeSecret, versionWithStage } from './secret-versions';
+import { AWSCURRENT, AWSPENDING, versionWithStage } from './secret-versions';
 import type { StepContext, StepResult } from './step-context';
 
 export async function finishSecret(ctx: StepContext): Promise<StepResult> {
   const context = { secretId: ctx.secretArn, step: ctx.step };
-  const description = await describeSecret({ client: ctx.client, step: ctx.step }, ctx.secretArn);
-  const stages = description.VersionIdsToStages ?? {};
+  const stages = ctx.description.VersionIdsToStages ?? {};
   const currentVersion = versionWithStage(stages, AWSCURRENT);
   if (currentVersion === ctx.event.token) return 'skipped';
   try {

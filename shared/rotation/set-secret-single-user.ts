@@ -1,6 +1,8 @@
 /**
  * setSecret, single user: the user changes its own password. AWSPENDING is tried first (a retry after the
  * change is a no-op); then AWSCURRENT, then AWSPREVIOUS (with current's `ssl`), as in the templates.
+ * AWSPREVIOUS is read only once AWSCURRENT has been refused: in a normal rotation current logs in, and
+ * the read would be a wasted request.
  * Deliberate fix: when none of them logs in and the secret names a `masterarn`, the master sets the
  * password, so a drifted password heals itself instead of failing every rotation.
  */
@@ -15,7 +17,6 @@ import type { StepContext, StepResult } from './step-context';
 export async function setSecretSingleUser(ctx: StepContext): Promise<StepResult> {
   const readCtx = { client: ctx.client, step: ctx.step };
   const family = ctx.strategy.family;
-  const previous = await readPreviousSecret(readCtx, ctx.secretArn, family);
   const current = await readDatabaseSecret(readCtx, ctx.secretArn, { stage: AWSCURRENT }, family);
   const pending = await readDatabaseSecret(readCtx, ctx.secretArn, { stage: AWSPENDING, versionId: ctx.event.token }, family);
 
@@ -27,9 +28,12 @@ export async function setSecretSingleUser(ctx: StepContext): Promise<StepResult>
   assertSameAccount(ctx, pending, current, 'current');
 
   let session: SqlSession | undefined = await tryLogin(ctx, current, 'current');
-  if (session === undefined && previous !== undefined) {
-    assertSameAccount(ctx, pending, previous, 'previous');
-    session = await tryLogin(ctx, previous, 'previous', { sslFrom: current });
+  if (session === undefined) {
+    const previous = await readPreviousSecret(readCtx, ctx.secretArn, family);
+    if (previous !== undefined) {
+      assertSameAccount(ctx, pending, previous, 'previous');
+      session = await tryLogin(ctx, previous, 'previous', { sslFrom: current });
+    }
   }
   if (session !== undefined) {
     await withSession(session, async (s) => {

@@ -1,5 +1,5 @@
 /** Everything one rotation step needs, built per invocation by the handler. */
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { DescribeSecretCommandOutput, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Deadline } from './deadline';
 import type { Connector, EngineStrategy } from './engine-strategy';
 import type { RotationEvent, RotationStep } from './event';
@@ -15,6 +15,11 @@ export interface StepContext {
   readonly step: RotationStep;
   /** The ARN from DescribeSecret (the event may carry a name). */
   readonly secretArn: string;
+  /**
+   * The DescribeSecret the handler's gate made in this invocation. A step reads the staging labels from
+   * it instead of asking again: the answer cannot be older than the gate's decision that let it run.
+   */
+  readonly description: DescribeSecretCommandOutput;
   readonly connector: Connector;
   readonly deadline: Deadline;
   readonly logger: RotationLogger;

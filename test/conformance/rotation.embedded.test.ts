@@ -136,21 +136,71 @@ test('[embedded] a failing step stops the rotation, is no API error, and is reco
   }
 });
 
-test('[embedded] RotateSecret is refused while a rotation is in progress', async () => {
+const REATTEMPTED = "A previous rotation isn't complete. That rotation will be reattempted.";
+
+test('[embedded] RotateSecret while a rotation is unfinished is refused, and re-attempts that rotation with its own tokens', async () => {
   const f = await fixture('rotate-in-progress');
+  f.script.failAt = 'setSecret';
+  const stuck = await t.client.send(new RotateSecretCommand({ SecretId: f.name, RotationLambdaARN: f.lambda }));
+  const before = f.script.events.length;
+  const err = await rejection(t.client.send(new RotateSecretCommand({ SecretId: f.name })));
+  expect(err.name).toBe('InvalidRequestException');
+  expect(err.message).toBe(REATTEMPTED);
+  // The reattempt fails where the first attempt did: no new version, AWSCURRENT untouched.
+  const again = f.script.events.slice(before);
+  expect(again.map((e) => e.Step)).toEqual(['createSecret', 'setSecret']);
+  expect(new Set(f.script.events.map((e) => e.ClientRequestToken))).toEqual(new Set([stuck.VersionId]));
+  expect(new Set(f.script.events.map((e) => e.RotationToken)).size).toBe(1);
+  expect(await stages(f.name)).toEqual({ [f.oldVersion]: ['AWSCURRENT'], [stuck.VersionId!]: ['AWSPENDING'] });
+  expect(t.embedded!.rotationHistory(f.name).map((r) => [r.trigger, r.token, r.outcome, r.failedStep])).toEqual([
+    ['RotateSecret', stuck.VersionId, 'failed', 'setSecret'],
+    ['RotateSecret', stuck.VersionId, 'failed', 'setSecret'],
+  ]);
+});
+
+test('[embedded] a re-attempted rotation that now succeeds makes the stuck version AWSCURRENT, though the call was refused', async () => {
+  const f = await fixture('rotate-reattempt-ok');
+  f.script.failAt = 'testSecret';
+  const stuck = await t.client.send(new RotateSecretCommand({ SecretId: f.name, RotationLambdaARN: f.lambda }));
+  f.script.failAt = undefined;
+  expect(await errorName(t.client.send(new RotateSecretCommand({ SecretId: f.name })))).toBe('InvalidRequestException');
+  expect(f.script.events.slice(3).map((e) => [e.Step, e.ClientRequestToken])).toEqual(
+    ['createSecret', 'setSecret', 'testSecret', 'finishSecret'].map((step) => [step, stuck.VersionId]),
+  );
+  const map = await stages(f.name);
+  expect(map[stuck.VersionId!]).toContain('AWSCURRENT');
+  expect(map[f.oldVersion]).toEqual(['AWSPREVIOUS']);
+  expect(Object.keys(map)).toHaveLength(2);
+  expect((await t.client.send(new GetSecretValueCommand({ SecretId: f.name }))).SecretString).toBe(f.newValue);
+  expect(t.embedded!.rotationHistory(f.name).map((r) => [r.trigger, r.outcome])).toEqual([
+    ['RotateSecret', 'failed'],
+    ['RotateSecret', 'succeeded'],
+  ]);
+  expect((await t.client.send(new DescribeSecretCommand({ SecretId: f.name }))).LastRotatedDate).toBeInstanceOf(Date);
+  // Nothing is unfinished any more: the next RotateSecret rotates afresh.
+  const next = await t.client.send(new RotateSecretCommand({ SecretId: f.name }));
+  expect(next.VersionId).not.toBe(stuck.VersionId);
+  expect((await stages(f.name))[next.VersionId!]).toContain('AWSCURRENT');
+});
+
+test('[embedded] a RotateSecret naming a function that cannot be invoked is refused before any reattempt', async () => {
+  const f = await fixture('rotate-reattempt-bad-arn');
   f.script.failAt = 'setSecret';
   await t.client.send(new RotateSecretCommand({ SecretId: f.name, RotationLambdaARN: f.lambda }));
   const before = f.script.events.length;
-  expect(await errorName(t.client.send(new RotateSecretCommand({ SecretId: f.name })))).toBe('InvalidRequestException');
+  const call = t.client.send(new RotateSecretCommand({ SecretId: f.name, RotationLambdaARN: functionArn() }));
+  expect(await errorName(call)).toBe('AccessDeniedException');
   expect(f.script.events).toHaveLength(before);
 });
 
-test('[embedded] a pending label put by hand also blocks RotateSecret', async () => {
+test('[embedded] a pending label put by hand also blocks RotateSecret; with no rotation configured before, nothing is re-attempted', async () => {
   const f = await fixture('rotate-hand-pending');
   await t.client.send(new PutSecretValueCommand({ SecretId: f.name, SecretString: secretValue(), VersionStages: ['AWSPENDING'] }));
   const call = t.client.send(new RotateSecretCommand({ SecretId: f.name, RotationLambdaARN: f.lambda }));
   expect(await errorName(call)).toBe('InvalidRequestException');
   expect(f.script.events).toHaveLength(0);
+  expect(t.embedded!.rotationHistory(f.name)).toEqual([]);
+  expect((await t.client.send(new DescribeSecretCommand({ SecretId: f.name }))).RotationEnabled).toBeFalsy();
 });
 
 test('[embedded] retryRotation re-runs the four steps with the same token and completes the rotation', async () => {
@@ -292,5 +342,37 @@ describe('[embedded] surfaceRotationErrors', () => {
     expect(err.message).toContain('setSecret');
     expect(err.message).not.toContain(JSON.parse(newValue).password);
     expect(strict.embedded!.rotationHistory(name)[0]).toMatchObject({ outcome: 'failed', failedStep: 'setSecret' });
+  });
+
+  test("[embedded] RotateSecret on an unfinished rotation reports the reattempt's own failure, else the refusal", async () => {
+    const name = strict.name('rotate-surface-reattempt');
+    const newValue = secretValue('new');
+    await strict.client.send(new CreateSecretCommand({ Name: name, SecretString: secretValue('old') }));
+    const lambda = functionArn();
+    const script = scriptedRotation(strict.client, newValue);
+    script.failAt = 'setSecret';
+    strict.embedded!.registerRotationFunction(lambda, script.handler);
+    const first = await rejection(strict.client.send(new RotateSecretCommand({ SecretId: name, RotationLambdaARN: lambda })));
+    expect(first.message).toContain('setSecret');
+
+    script.failAt = 'testSecret';
+    const failed = await rejection(strict.client.send(new RotateSecretCommand({ SecretId: name })));
+    expect(failed.name).toBe('StepFailedError');
+    expect(failed.message).toContain('testSecret');
+    expect(failed.message).not.toContain(JSON.parse(newValue).password);
+
+    script.failAt = undefined;
+    const refused = await rejection(strict.client.send(new RotateSecretCommand({ SecretId: name })));
+    expect(refused.name).toBe('InvalidRequestException');
+    expect(refused.message).toBe(REATTEMPTED);
+    const history = strict.embedded!.rotationHistory(name);
+    expect(history.map((r) => [r.outcome, r.failedStep])).toEqual([
+      ['failed', 'setSecret'],
+      ['failed', 'testSecret'],
+      ['succeeded', undefined],
+    ]);
+    expect(new Set(history.map((r) => r.token)).size).toBe(1);
+    const current = (await strict.client.send(new DescribeSecretCommand({ SecretId: name }))).VersionIdsToStages ?? {};
+    expect(current[history[0]!.token]).toContain('AWSCURRENT');
   });
 });

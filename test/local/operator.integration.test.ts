@@ -155,18 +155,28 @@ describe('a rotation that failed at setSecret (rotation on, stray AWSPENDING)', 
     expect(cli.out.join('\n')).toMatch(/stuck\s+yes: AWSPENDING is on a version that is not AWSCURRENT: a rotation failed part-way/);
   });
 
-  it('rotation:repair --yes re-drives: says AWSCURRENT will move, then the new password logs in and the old one does not', async () => {
+  it('rotation:repair --yes re-drives: says AWSCURRENT will move, resumes the stuck rotation, then the new password logs in and the old one does not', async () => {
     const before = await client.send(new GetSecretValueCommand({ SecretId: name }));
+    const stuck = Object.entries(await stages(name)).find(([, s]) => s.includes('AWSPENDING'))?.[0];
+    expect(stuck).toBeDefined();
     const cli = io();
     const code = await runRotationRepairCli(['--secret-id', name, '--yes'], cli);
     const text = cli.out.join('\n');
     expect(text).toMatch(/redrive/);
-    expect(text.indexOf('AWSCURRENT: WILL MOVE')).toBeGreaterThanOrEqual(0);
+    expect(text).toMatch(/path: RESUME the stuck rotation/);
+    expect(text.indexOf(`AWSCURRENT: WILL MOVE to the stuck version ${stuck}`)).toBeGreaterThanOrEqual(0);
     expect(text.indexOf('AWSCURRENT: WILL MOVE')).toBeLessThan(text.indexOf('repaired:'));
+    expect(text).toContain(`repaired: no stray AWSPENDING is left; AWSCURRENT is on ${stuck} (the stuck rotation was resumed with its own token)`);
     expect(code).toBe(0);
 
     const after = await client.send(new GetSecretValueCommand({ SecretId: name }));
+    expect(after.VersionId).toBe(stuck);
     expect(after.VersionId).not.toBe(before.VersionId);
+    // One failed attempt, then its reattempt under the same token; no second version was made.
+    expect(endpoint.rotationHistory(name).map((r) => [r.token, r.outcome])).toEqual([
+      [stuck, 'failed'],
+      [stuck, 'succeeded'],
+    ]);
     const newPassword = (JSON.parse(after.SecretString!) as { password: string }).password;
     noteSensitive(newPassword);
     await expect(canLoginPostgres(user.username, newPassword, process.env, user.database)).resolves.toBe(true);
@@ -192,13 +202,61 @@ describe('a re-drive that fails again', () => {
   });
   afterAll(() => user.drop());
 
-  it('exits 1 and names the version left pending; the old password still works', async () => {
+  it('resumes, falls back to a new rotation, then exits 1 naming the version left pending; the old password still works', async () => {
+    const stuck = Object.entries(await stages(name)).find(([, s]) => s.includes('AWSPENDING'))?.[0];
     const cli = io();
     expect(await runRotationRepairCli(['--secret-id', name, '--yes'], cli)).toBe(1);
     const pending = Object.entries(await stages(name)).find(([, s]) => s.includes('AWSPENDING') && !s.includes('AWSCURRENT'))?.[0];
     expect(pending).toBeDefined();
+    expect(pending).not.toBe(stuck);
     expect(cli.out.join('\n')).toContain(`not repaired: the new rotation (version ${pending}) did not finish`);
+    // The stuck rotation was re-attempted under its own token before the fallback's new one.
+    expect(endpoint.rotationHistory(name).map((r) => r.token)).toEqual([stuck, stuck, pending]);
     await expect(canLoginPostgres(user.username, user.password, process.env, user.database)).resolves.toBe(true);
+  });
+});
+
+describe('a single-user rotation whose setSecret changed the password and then lost its answer (no masterarn)', () => {
+  const name = `operator-test/lost-${randomUUID().slice(0, 8)}`;
+  const LOST_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:lost-answer-rotation';
+  let loseNext = true;
+  let user: PostgresFixtureUser;
+
+  beforeAll(async () => {
+    user = await createPostgresUser();
+    endpoint.registerRotationFunction(LOST_ARN, async (event) => {
+      const result = await singleUserHandler()(event);
+      if (event.Step === 'setSecret' && loseNext) {
+        loseNext = false;
+        throw new Error('answer lost');
+      }
+      return result;
+    });
+    await createUserSecret(name, user);
+    await client.send(new RotateSecretCommand({ SecretId: name, RotationLambdaARN: LOST_ARN }));
+  });
+  afterAll(() => user.drop());
+
+  it('rotation:repair --yes --json resumes it: the stuck version becomes AWSCURRENT and its password, already set, logs in', async () => {
+    const stuck = Object.entries(await stages(name)).find(([, s]) => s.includes('AWSPENDING') && !s.includes('AWSCURRENT'))?.[0];
+    expect(stuck).toBeDefined();
+    const pending = await client.send(new GetSecretValueCommand({ SecretId: name, VersionId: stuck }));
+    const stuckPassword = (JSON.parse(pending.SecretString!) as { password: string }).password;
+    noteSensitive(stuckPassword);
+    // Only the stuck version's password works now: clearing its label would lock the user out for good.
+    await expect(canLoginPostgres(user.username, stuckPassword, process.env, user.database)).resolves.toBe(true);
+    await expect(canLoginPostgres(user.username, user.password, process.env, user.database)).resolves.toBe(false);
+
+    const cli = io();
+    expect(await runRotationRepairCli(['--secret-id', name, '--yes', '--json'], cli)).toBe(0);
+    const outcome = JSON.parse(cli.out.join('\n')) as { resolved: boolean; path: string; after: RotationStatus };
+    expect(outcome).toMatchObject({ resolved: true, path: 'resumed' });
+    expect(outcome.after.versions.find((v) => v.stages.includes('AWSCURRENT'))?.versionId).toBe(stuck);
+    const current = await client.send(new GetSecretValueCommand({ SecretId: name }));
+    expect(current.VersionId).toBe(stuck);
+    await expect(canLoginPostgres(user.username, stuckPassword, process.env, user.database)).resolves.toBe(true);
+    expect(cli.out.join('\n')).not.toContain(stuckPassword);
+    expect(cli.err).toEqual([]);
   });
 });
 

@@ -1,6 +1,7 @@
 import { mockClient } from 'aws-sdk-client-mock';
 import {
   DescribeSecretCommand,
+  InvalidRequestException,
   ListSecretVersionIdsCommand,
   RotateSecretCommand,
   SecretsManagerClient,
@@ -8,6 +9,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { applyRepair } from '../../local/operator/apply-repair';
 import { planRepair, renderRepairPlan } from '../../local/operator/repair-plan';
+import { isReattemptRefusal, readResumeAnswer } from '../../local/operator/resume-answer';
 import { summarizeRotationStatus } from '../../local/operator/rotation-status';
 import { renderRotationStatus } from '../../local/operator/status-report';
 
@@ -68,8 +70,30 @@ describe('planRepair', () => {
     const plan = planRepair(stuckEnabled, undefined, NOW);
     expect(plan).toMatchObject({ action: 'redrive', touchesCurrent: true, pendingVersionId: 'v2', currentVersionId: 'v1' });
     const text = renderRepairPlan(plan, false);
-    expect(text).toMatch(/AWSCURRENT: WILL MOVE/);
+    expect(text).toMatch(/AWSCURRENT: WILL MOVE to the stuck version v2/);
     expect(text).toMatch(/dry run/);
+  });
+
+  it('says the re-drive resumes the stuck rotation first, and that the fallback is the one that clears the label', () => {
+    const plan = planRepair(stuckEnabled, 'redrive', NOW);
+    const text = renderRepairPlan(plan, true);
+    expect(text).toMatch(/^path: RESUME the stuck rotation with its own token; a fresh rotation .* only as a fallback/m);
+    expect(plan.steps[0]).toMatch(/^resume the stuck rotation: RotateSecret .*version v2/);
+    expect(plan.steps[1]).toMatch(/MOVES AWSCURRENT from v1 to v2/);
+    const fallback = plan.steps.findIndex((s) => s.startsWith('fallback'));
+    expect(fallback).toBeGreaterThan(1);
+    expect(plan.steps[fallback]).toMatch(/remove the AWSPENDING label from v2/);
+    expect(plan.steps.slice(0, fallback).join(' ')).not.toMatch(/remove the AWSPENDING label/);
+    const warning = plan.warnings.find((w) => w.includes('single-user'));
+    expect(warning).toMatch(/fallback removes AWSPENDING from v2/);
+    expect(warning).toMatch(/master secret \(masterarn\)/);
+    expect(text).toContain(`warning: ${warning}`);
+  });
+
+  it('says a resume leaves rotation off when it was cancelled', () => {
+    const plan = planRepair(stuckCancelled, 'redrive', NOW);
+    expect(plan.action).toBe('redrive');
+    expect(plan.steps.join('\n')).toMatch(/a resumed rotation leaves it off; a fallback RotateSecret turns it back on/);
   });
 
   it('only removes the stray label after CancelRotateSecret, leaving AWSCURRENT alone', () => {
@@ -93,50 +117,187 @@ describe('planRepair', () => {
   });
 });
 
+const REATTEMPTED = "A previous rotation isn't complete. That rotation will be reattempted.";
+
+function reattemptRefusal(): InvalidRequestException {
+  return new InvalidRequestException({ message: REATTEMPTED, $metadata: { httpStatusCode: 400 } });
+}
+
+/** A clock that only `sleep` moves, so waits are counted in polls, not in wall time. */
+function fakeTime(): { now: () => number; sleep: (ms: number) => Promise<void> } {
+  let t = 0;
+  return {
+    now: () => t,
+    sleep: async (ms) => {
+      t += ms;
+    },
+  };
+}
+
 describe('applyRepair re-drive against an asynchronous endpoint (as AWS rotates)', () => {
   const sm = mockClient(SecretsManagerClient);
+  const client = new SecretsManagerClient({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  const stuckPlan = () => planRepair(summarizeRotationStatus(described({ v1: ['AWSCURRENT'], v2: ['AWSPENDING'] })), undefined, NOW);
   afterEach(() => sm.reset());
+  afterAll(() => client.destroy());
 
-  it('clears the stray label, starts a rotation and waits until AWSCURRENT is on the new version', async () => {
-    let token = '';
+  it('resumes the stuck rotation (RotateSecret without a token, refused as AWS refuses it) and waits until AWSCURRENT is on it', async () => {
     let polls = 0;
-    sm.on(UpdateSecretVersionStageCommand).resolves({});
     sm.on(ListSecretVersionIdsCommand).resolves({ Versions: [] });
-    sm.on(RotateSecretCommand).callsFake((input: { ClientRequestToken: string }) => {
-      token = input.ClientRequestToken;
-      return {};
-    });
+    sm.on(RotateSecretCommand).rejects(reattemptRefusal());
     sm.on(DescribeSecretCommand).callsFake(() => {
       polls += 1;
-      // Two polls with the rotation still running, then done.
-      if (polls < 3) return described({ v1: ['AWSCURRENT'], [token]: ['AWSPENDING'] });
-      return described({ v1: ['AWSPREVIOUS'], [token]: ['AWSCURRENT'] });
+      // Two polls with the reattempt still running, then done.
+      if (polls < 3) return described({ v1: ['AWSCURRENT'], v2: ['AWSPENDING'] });
+      return described({ v1: ['AWSPREVIOUS'], v2: ['AWSCURRENT'] });
     });
-    const client = new SecretsManagerClient({ region: 'us-east-1' });
-    const plan = planRepair(summarizeRotationStatus(described({ v1: ['AWSCURRENT'], v2: ['AWSPENDING'] })), undefined, NOW);
-    const outcome = await applyRepair(client, 'app/db', plan, { waitMs: 5_000, pollMs: 1, sleep: async () => undefined });
+    const outcome = await applyRepair(client, 'app/db', stuckPlan(), { waitMs: 5_000, pollMs: 1000, ...fakeTime() });
+    expect(outcome).toMatchObject({ applied: true, resolved: true, path: 'resumed' });
+    expect(outcome.error).toBeUndefined();
+    expect(polls).toBe(3);
+    expect(sm.commandCalls(RotateSecretCommand).map((c) => c.args[0].input)).toEqual([{ SecretId: 'app/db' }]);
+    // The label is never taken from the stuck version when the resume completes.
+    expect(sm.commandCalls(UpdateSecretVersionStageCommand)).toHaveLength(0);
+  });
+
+  it('falls back to clearing the label and a new rotation only once the resume has not completed by the deadline', async () => {
+    let token = '';
+    let cleared = false;
+    let resumePolls = 0;
+    sm.on(ListSecretVersionIdsCommand).resolves({ Versions: [] });
+    sm.on(UpdateSecretVersionStageCommand).callsFake(() => {
+      cleared = true;
+      return {};
+    });
+    sm.on(RotateSecretCommand).callsFake((input: { ClientRequestToken?: string }) => {
+      if (input.ClientRequestToken === undefined) throw reattemptRefusal();
+      token = input.ClientRequestToken;
+      return { VersionId: token };
+    });
+    sm.on(DescribeSecretCommand).callsFake(() => {
+      if (!cleared) {
+        resumePolls += 1;
+        return described({ v1: ['AWSCURRENT'], v2: ['AWSPENDING'] });
+      }
+      return described({ v1: ['AWSPREVIOUS'], v2: [], [token]: ['AWSCURRENT'] });
+    });
+    const outcome = await applyRepair(client, 'app/db', stuckPlan(), { waitMs: 5_000, pollMs: 1000, ...fakeTime() });
+    // The first read, then one a second for five seconds: the whole wait went to the resume.
+    expect(resumePolls).toBe(6);
     expect(sm.commandCalls(UpdateSecretVersionStageCommand)[0]!.args[0].input).toEqual({
       SecretId: 'app/db',
       VersionStage: 'AWSPENDING',
       RemoveFromVersionId: 'v2',
     });
-    expect(outcome).toMatchObject({ applied: true, resolved: true });
-    expect(polls).toBe(3);
+    expect(token).toMatch(/^[0-9a-f-]{36}$/);
+    expect(outcome).toMatchObject({ applied: true, resolved: true, path: 'fresh-rotation' });
   });
 
-  it('reports a re-drive that never finishes, naming the version left pending', async () => {
+  it('reports a fallback rotation that never finishes, naming the version left pending', async () => {
     let token = '';
-    sm.on(UpdateSecretVersionStageCommand).resolves({});
+    let cleared = false;
     sm.on(ListSecretVersionIdsCommand).resolves({ Versions: [] });
-    sm.on(RotateSecretCommand).callsFake((input: { ClientRequestToken: string }) => {
+    sm.on(UpdateSecretVersionStageCommand).callsFake(() => {
+      cleared = true;
+      return {};
+    });
+    sm.on(RotateSecretCommand).callsFake((input: { ClientRequestToken?: string }) => {
+      if (input.ClientRequestToken === undefined) throw reattemptRefusal();
       token = input.ClientRequestToken;
       return {};
     });
-    sm.on(DescribeSecretCommand).callsFake(() => described({ v1: ['AWSCURRENT'], [token]: ['AWSPENDING'] }));
-    const client = new SecretsManagerClient({ region: 'us-east-1' });
-    const plan = planRepair(summarizeRotationStatus(described({ v1: ['AWSCURRENT'], v2: ['AWSPENDING'] })), undefined, NOW);
-    const outcome = await applyRepair(client, 'app/db', plan, { waitMs: 0, pollMs: 1, sleep: async () => undefined });
-    expect(outcome.resolved).toBe(false);
-    expect(outcome.error).toContain(token);
+    sm.on(DescribeSecretCommand).callsFake(() =>
+      described(cleared ? { v1: ['AWSCURRENT'], v2: [], [token]: ['AWSPENDING'] } : { v1: ['AWSCURRENT'], v2: ['AWSPENDING'] }),
+    );
+    const outcome = await applyRepair(client, 'app/db', stuckPlan(), { waitMs: 0, pollMs: 1, ...fakeTime() });
+    expect(outcome).toMatchObject({ applied: true, resolved: false, path: 'fresh-rotation' });
+    expect(outcome.error).toContain(`the new rotation (version ${token}) did not finish`);
+  });
+
+  it('changes no label when Secrets Manager refuses the resume for another reason', async () => {
+    sm.on(ListSecretVersionIdsCommand).resolves({ Versions: [] });
+    sm.on(RotateSecretCommand).rejects(
+      Object.assign(new Error('not allowed'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } }),
+    );
+    sm.on(DescribeSecretCommand).resolves(described({ v1: ['AWSCURRENT'], v2: ['AWSPENDING'] }));
+    const outcome = await applyRepair(client, 'app/db', stuckPlan(), { waitMs: 5_000, pollMs: 1000, ...fakeTime() });
+    expect(outcome).toMatchObject({ applied: false, resolved: false });
+    expect(outcome.path).toBeUndefined();
+    expect(outcome.error).toMatch(/RotateSecret.*AccessDeniedException.*no label was changed/);
+    expect(sm.commandCalls(UpdateSecretVersionStageCommand)).toHaveLength(0);
+    expect(sm.commandCalls(RotateSecretCommand)).toHaveLength(1);
+  });
+
+  it("treats a rotation function's error surfaced by the endpoint as a failed reattempt, and falls back", async () => {
+    let cleared = false;
+    let token = '';
+    const surfaced = Object.assign(new Error('Rotation function failed at step setSecret'), {
+      name: 'DatabaseError',
+      $metadata: { httpStatusCode: 400 },
+    });
+    sm.on(ListSecretVersionIdsCommand).resolves({ Versions: [] });
+    sm.on(UpdateSecretVersionStageCommand).callsFake(() => {
+      cleared = true;
+      return {};
+    });
+    sm.on(RotateSecretCommand).callsFake((input: { ClientRequestToken?: string }) => {
+      if (input.ClientRequestToken === undefined) throw surfaced;
+      token = input.ClientRequestToken;
+      return {};
+    });
+    sm.on(DescribeSecretCommand).callsFake(() =>
+      described(cleared ? { v1: ['AWSPREVIOUS'], v2: [], [token]: ['AWSCURRENT'] } : { v1: ['AWSCURRENT'], v2: ['AWSPENDING'] }),
+    );
+    const outcome = await applyRepair(client, 'app/db', stuckPlan(), { waitMs: 0, pollMs: 1, ...fakeTime() });
+    expect(outcome).toMatchObject({ resolved: true, path: 'fresh-rotation' });
+  });
+
+  it('does not clear a label that moved while it waited', async () => {
+    sm.on(ListSecretVersionIdsCommand).resolves({ Versions: [] });
+    sm.on(RotateSecretCommand).rejects(reattemptRefusal());
+    sm.on(DescribeSecretCommand).resolves(described({ v1: ['AWSCURRENT'], v3: ['AWSPENDING'] }));
+    const outcome = await applyRepair(client, 'app/db', stuckPlan(), { waitMs: 0, pollMs: 1, ...fakeTime() });
+    expect(outcome).toMatchObject({ resolved: false, path: 'resumed' });
+    expect(outcome.error).toMatch(/labels changed meanwhile/);
+    expect(sm.commandCalls(UpdateSecretVersionStageCommand)).toHaveLength(0);
+  });
+
+  it('remove-pending only clears the label: no RotateSecret', async () => {
+    sm.on(ListSecretVersionIdsCommand).resolves({ Versions: [] });
+    sm.on(UpdateSecretVersionStageCommand).resolves({});
+    sm.on(DescribeSecretCommand).resolves(described({ v1: ['AWSCURRENT'], v2: [] }));
+    const plan = planRepair(summarizeRotationStatus(described({ v1: ['AWSCURRENT'], v2: ['AWSPENDING'] })), 'remove-pending', NOW);
+    const outcome = await applyRepair(client, 'app/db', plan);
+    expect(outcome).toMatchObject({ applied: true, resolved: true });
+    expect(sm.commandCalls(RotateSecretCommand)).toHaveLength(0);
+    expect(sm.commandCalls(UpdateSecretVersionStageCommand)).toHaveLength(1);
+  });
+});
+
+describe('readResumeAnswer', () => {
+  const http = (name: string, message = 'm') => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: 400 } });
+
+  it("reads AWS's refusal, and an emulator's wording of it, as a reattempt under way", () => {
+    expect(readResumeAnswer({ error: reattemptRefusal() })).toEqual({ kind: 'reattempting' });
+    expect(readResumeAnswer({ error: http('InvalidRequestException', 'Previous rotation request is still in progress.') }).kind).toBe(
+      'reattempting',
+    );
+    expect(isReattemptRefusal(http('InvalidRequestException', 'No Lambda rotation function ARN is associated with this secret.'))).toBe(
+      false,
+    );
+  });
+
+  it("reads Secrets Manager's own exceptions, and failures without an answer, as refusals", () => {
+    for (const name of ['InvalidRequestException', 'AccessDeniedException', 'ResourceNotFoundException', 'ThrottlingException']) {
+      expect(readResumeAnswer({ error: http(name) }).kind).toBe('refused');
+    }
+    expect(readResumeAnswer({ error: Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }) }).kind).toBe('refused');
+    expect(readResumeAnswer({ error: 'not an error' }).kind).toBe('refused');
+  });
+
+  it("reads any other answered error as the reattempt's own failure, and a success as a rotation started", () => {
+    expect(readResumeAnswer({ error: http('AuthenticationError') })).toEqual({ kind: 'reattempt-failed', errorName: 'AuthenticationError' });
+    expect(readResumeAnswer({ versionId: 'v9' })).toEqual({ kind: 'started', versionId: 'v9' });
+    expect(readResumeAnswer({})).toEqual({ kind: 'started' });
   });
 });

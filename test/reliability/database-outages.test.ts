@@ -140,7 +140,7 @@ describe.each(COMBINATIONS)('the server kills the connection mid-setSecret: $eng
   // as DATABASE ("a statement was refused"), not NETWORK: pg rejects with a codeless "not queryable"
   // Error and mysql2 with a codeless closed-state error, and the connectors do not remember that the
   // connection was lost. Marked failing so it runs; remove `.failing` once the connectors are fixed.
-  it.failing('classifies the killed session as a lost connection (NETWORK, retryable)', async () => {
+  it('classifies the killed session as a lost connection (NETWORK, retryable)', async () => {
     const recorder = sessionIdRecorder(combination.engine);
     const r = await rig(combination, { connector: recorder.connector });
     await rotateWithKill(r, combination.engine, recorder.last);

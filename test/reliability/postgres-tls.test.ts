@@ -191,10 +191,24 @@ describe('PostgreSQL TLS, on a private server', () => {
     it('prefer does not downgrade when the server has TLS; disable happens only when asked', async () => {
       expect(await encrypted(secret(), 'prefer')).toBe(true);
       expect(await encrypted(secret(), 'require')).toBe(true);
-      // The secret's own `ssl: false` is the only way to a plaintext session.
-      expect(await encrypted(secret({ ssl: false }), 'verify-full', ca.caFile)).toBe(false);
-      expect(await encrypted(secret({ ssl: true }), 'disable', ca.caFile)).toBe(true);
       expect(await encrypted(secret(), 'disable')).toBe(false);
+      // Through a rotation, the secret's own `ssl` decides over DB_TLS_MODE, as in the AWS templates:
+      // `ssl: false` is the way to a plaintext session, and nothing else is.
+      const cases: Array<{ ssl?: boolean; env: Record<string, string>; encrypted: boolean }> = [
+        { ssl: false, env: { DB_TLS_MODE: 'verify-full', DB_CA_BUNDLE: ca.caFile }, encrypted: false },
+        { ssl: true, env: { DB_TLS_MODE: 'disable', DB_CA_BUNDLE: ca.caFile }, encrypted: true },
+        { env: { DB_TLS_MODE: 'prefer' }, encrypted: true },
+      ];
+      for (const c of cases) {
+        const recorder = encryptionRecorder();
+        const h = handler(c.env, recorder.connector);
+        const id = await createSecret(endpoint.client, uniqueName('rel-tls-mode'), secret(c.ssl === undefined ? {} : { ssl: c.ssl }));
+        await rotate(endpoint.client, id, h.arn);
+        user = { ...user, password: (await secretValue(endpoint.client, id)).password };
+        expect({ ...c, seen: recorder.seen }).toEqual({ ...c, seen: recorder.seen.map(() => c.encrypted) });
+        expect(recorder.seen.length).toBeGreaterThan(0);
+        expect(h.logs.lines.filter((l) => l.level === 'warn')).toEqual([]);
+      }
     });
 
     it('verify-full fails as TLS for a host name the certificate does not carry', async () => {

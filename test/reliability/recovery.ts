@@ -70,7 +70,7 @@ async function runRung(rig: Rig, failure: FailedRotation, rung: Rung, afterEach:
     await afterEach('retryRotation');
     return record.outcome === 'succeeded';
   }
-  return clearAndRotateAfresh(rig, afterEach);
+  return redriveAsOperator(rig, afterEach);
 }
 
 /**
@@ -83,7 +83,7 @@ async function finishedAlready(rig: Rig, failure: FailedRotation): Promise<boole
 }
 
 /** What `rotation:repair --action redrive --yes` does, through its own plan and apply functions. */
-export async function clearAndRotateAfresh(rig: Rig, afterEach: (what: string) => Promise<void>): Promise<boolean> {
+export async function redriveAsOperator(rig: Rig, afterEach: (what: string) => Promise<void>): Promise<boolean> {
   const status = await readRotationStatus(rig.endpoint.client, rig.secretId);
   const plan = planRepair(status, 'redrive');
   if (plan.action === 'none') return false;

@@ -1,12 +1,12 @@
-/** @jest-config-loader esbuild-register */
-// Jest transforms with swc and does not type-check: `npm run typecheck` is its own step.
+// Jest transpiles each file on its own (tsconfig's isolatedModules) and does not type-check:
+// `npm run typecheck` is its own step.
 import type { Config } from 'jest';
 
 const config: Config = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }] },
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
   globalSetup: '<rootDir>/test/setup/global-setup.ts',
   // The suite-wide leak scan: every file's output is captured, the teardown scans it and the server logs.
   setupFilesAfterEnv: ['<rootDir>/test/setup/capture-output.ts'],

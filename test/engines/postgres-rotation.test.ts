@@ -247,10 +247,14 @@ describe('statement log', () => {
     const { size: offset } = await stat(logFile);
     const admin = await connectPostgresAdmin();
     const passwords: string[] = [];
+    // The suite-wide leak scan may already log every statement; then it owns the setting.
+    const alreadyAll = (await admin.query('SHOW log_statement')).rows[0]?.log_statement === 'all';
     try {
-      await admin.query("ALTER SYSTEM SET log_statement = 'all'");
-      await admin.query('SELECT pg_reload_conf()');
-      await waitForSetting('log_statement', 'all');
+      if (!alreadyAll) {
+        await admin.query("ALTER SYSTEM SET log_statement = 'all'");
+        await admin.query('SELECT pg_reload_conf()');
+        await waitForSetting('log_statement', 'all');
+      }
       const single = await fixture();
       const singleArn = await secretFor(single, { masterarn: masterArn });
       await rotate(client, singleArn, fn('single-user'));
@@ -260,8 +264,10 @@ describe('statement log', () => {
       await rotate(client, altArn, fn('alternating-users'));
       passwords.push((await secretValue(client, altArn)).password);
     } finally {
-      await admin.query('ALTER SYSTEM RESET log_statement');
-      await admin.query('SELECT pg_reload_conf()');
+      if (!alreadyAll) {
+        await admin.query('ALTER SYSTEM RESET log_statement');
+        await admin.query('SELECT pg_reload_conf()');
+      }
       await admin.end();
     }
     const text = await readFrom(logFile, offset);

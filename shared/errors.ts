@@ -251,8 +251,7 @@ export function fromSecretsManagerError(err: unknown, action: string, context: E
     case 'MalformedPolicyDocumentException':
     case 'PreconditionNotMetException':
     case 'EncryptionFailure':
-    // A quota (e.g. too many versions), not throttling: retrying at once does not help.
-    case 'LimitExceededException':
+    case 'LimitExceededException': // a quota (e.g. too many versions), not throttling: retrying does not help
       return new InvalidRequestError(`${action}: refused by Secrets Manager (${name})`, ctx);
     case 'InternalServiceError':
     case 'InternalFailure':

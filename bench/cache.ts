@@ -3,7 +3,7 @@
  * embedded endpoint in the same run: hit latency and throughput, API calls for 1000 concurrent cold
  * reads, and API calls and failed reads over a simulated 15-minute run with a rotation in the middle.
  */
-import { CreateSecretCommand, PutSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { PutSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -11,6 +11,7 @@ import { startLocalSecretsManager } from '../local/secrets-manager';
 import { AuthenticationError } from '../shared/errors';
 import { SecretCache, type SecretValue } from '../shared/secret-cache';
 import { num, table, times, verdict } from './format';
+import { createSecret, uniqueName } from './rotation-rig';
 import { SecretsManagerCallCounter, endpointClient } from './secrets-manager-calls';
 import { installSimulatedDate } from './simulated-date';
 import { ratio, summarize, type Summary } from './stats';
@@ -91,7 +92,7 @@ export async function runCache(runs: number, log: (line: string) => void): Promi
   const calls = new SecretsManagerCallCounter();
   const client = calls.attach(endpointClient(local.endpoint, local.region));
   try {
-    const secretId = await createSecret(driver, 'bench/cache/hits', randomPassword());
+    const secretId = await createSecret(driver, 'bench/cache/hits', secretString(randomPassword()));
 
     log(`cache: hit latency, ${runs} batches of ${HIT_BATCH} per contender`);
     const hitContenders = [secretCacheDefault, powertoolsJson(300), powertoolsString];
@@ -170,7 +171,7 @@ async function simulateRun(
   calls: SecretsManagerCallCounter,
 ): Promise<SimulationResult> {
   let databasePassword = randomPassword();
-  const secretId = await createSecret(driver, `bench/cache/sim-${randomBytes(3).toString('hex')}`, databasePassword);
+  const secretId = await createSecret(driver, uniqueName('bench/cache/sim'), secretString(databasePassword));
   const date = installSimulatedDate();
   let simulatedMs = 0;
   try {
@@ -228,11 +229,6 @@ function randomPassword(): string {
 
 function secretString(password: string): string {
   return JSON.stringify({ engine: 'postgres', host: '127.0.0.1', port: 5432, username: 'bench_app', password, dbname: 'app' });
-}
-
-async function createSecret(client: SecretsManagerClient, name: string, password: string): Promise<string> {
-  const out = await client.send(new CreateSecretCommand({ Name: name, SecretString: secretString(password) }));
-  return out.ARN ?? name;
 }
 
 async function putSecret(client: SecretsManagerClient, secretId: string, password: string): Promise<void> {

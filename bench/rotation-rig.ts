@@ -10,6 +10,7 @@ import { connectMysqlAdmin } from '../local/admin-connections';
 import { mysqlAdminSettings, postgresAdminSettings } from '../local/db-settings';
 import { createMysqlUser, createPostgresUser } from '../local/fixtures';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../local/secrets-manager';
+import { lambdaArn } from '../local/secrets-manager/arn';
 import type { EngineFamily } from '../shared/database-secret';
 import { mysqlStrategy } from '../shared/engines/mysql';
 import { postgresStrategy } from '../shared/engines/postgres';
@@ -80,7 +81,7 @@ export async function openRotationRig(): Promise<RotationRig> {
       const key = `${engine}-${strategy}`;
       const existing = registered.get(key);
       if (existing !== undefined) return existing;
-      const arn = `arn:aws:lambda:${local.region}:${local.accountId}:function:bench-${key}`;
+      const arn = lambdaArn(local.region, local.accountId, `bench-${key}`);
       const engineStrategy = ENGINE_STRATEGIES[engine];
       const handler = createRotationHandler({
         engine: engineStrategy,

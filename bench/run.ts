@@ -5,6 +5,8 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { describeError } from '../local/operator/cli-io';
+import { isToolkitError } from '../shared/errors';
 import { parseBenchArgs, USAGE, type BenchArgs, type BenchmarkId } from './args';
 import { renderAwsScale } from './aws-scale';
 import { renderCache, runCache, type CacheResult } from './cache';
@@ -33,6 +35,11 @@ async function waitForQuiet(maxSeconds: number): Promise<void> {
   while (os.loadavg()[0]! >= cpus && performance.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 5000));
   }
+}
+
+function thrownAt(err: unknown): string {
+  const frame = err instanceof Error ? err.stack?.split('\n').find((line) => line.trimStart().startsWith('at ')) : undefined;
+  return frame === undefined ? '' : ` ${frame.trim()}`;
 }
 
 async function main(): Promise<void> {
@@ -88,9 +95,9 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (err: unknown) => {
-    // Names and codes only: a benchmark error must not echo a connection string or a value.
-    const e = err as { name?: string; code?: string; message?: string };
-    process.stderr.write(`[bench] failed: ${e.name ?? 'Error'}${e.code !== undefined ? ` (${e.code})` : ''}: ${e.message ?? ''}\n`);
+    // Driver messages can quote SQL that carries a password: only toolkit messages are printed whole,
+    // anything else is its class and code plus where it was thrown (stack frames hold no values).
+    process.stderr.write(`[bench] failed: ${describeError(err)}${isToolkitError(err) ? '' : thrownAt(err)}\n`);
     process.exit(1);
   },
 );

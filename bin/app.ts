@@ -1,7 +1,7 @@
 /**
  * The CDK app: the shared rotation functions and the example databases that use them. Env-agnostic, no
  * lookups, local esbuild: `npx cdk synth` works offline on a fresh clone with no credentials and no Docker.
- * Set the CDK_NAG context (`-c nag=true`) to run cdk-nag's AwsSolutions checks during synth.
+ * Pass `-c nag=true` to run cdk-nag's AwsSolutions checks during synth.
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';

@@ -46,14 +46,13 @@ async function main(): Promise<void> {
   }
   const options = parseArgs(args);
   const endpoint = await startLocalSecretsManager(options);
-  // The rotation engineer's handlers; a stub registers none yet.
   const registered = registerRepoRotationHandlers(endpoint);
 
   console.log(`Secrets Manager endpoint: ${endpoint.endpoint}`);
   console.log(`  region ${endpoint.region}, account ${endpoint.accountId}; any credentials (e.g. test/test) are accepted`);
   console.log(`  SECRETS_MANAGER_ENDPOINT=${endpoint.endpoint}`);
   console.log(`  aws --endpoint-url ${endpoint.endpoint} --region ${endpoint.region} secretsmanager list-secrets`);
-  console.log(registered.length ? 'Rotation functions:' : 'Rotation functions: none registered');
+  console.log('Rotation functions:');
   for (const arn of registered) console.log(`  ${arn}`);
 
   const stop = (): void => {

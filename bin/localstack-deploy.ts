@@ -21,7 +21,14 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { DbTlsMode, RotationEngine, RotationStrategy } from '../lib/rotation-engine';
 import { RotationFunction } from '../lib/rotation-function';
-import { LOCAL_ACCOUNT_ID, LOCAL_REGION, rotationFunctionName, type DemoEngine, type DemoStrategy } from '../local/rotate-local/scenarios';
+import {
+  LOCAL_ACCOUNT_ID,
+  LOCAL_REGION,
+  rotationFunctionName,
+  selectScenarios,
+  type DemoEngine,
+  type DemoStrategy,
+} from '../local/rotate-local/scenarios';
 
 export const LOCALSTACK_STACK_NAME = 'DbSecretRotationLocalStack';
 const DEFAULT_LOCALSTACK_URL = 'http://localhost:4566';
@@ -33,30 +40,25 @@ const STRATEGIES: Readonly<Record<DemoStrategy, RotationStrategy>> = {
   'alternating-users': RotationStrategy.ALTERNATING_USERS,
 };
 
-/** The four functions, named as the embedded endpoint registers them. */
+/** One function per rotate:local scenario, named as rotate:local attaches them. */
 export class LocalStackRotationStack extends Stack {
   readonly functions: readonly RotationFunction[];
 
   constructor(scope: Construct, id: string, props: StackProps = {}) {
     super(scope, id, props);
-    const functions: RotationFunction[] = [];
-    for (const engine of Object.keys(ENGINES) as DemoEngine[]) {
-      for (const strategy of Object.keys(STRATEGIES) as DemoStrategy[]) {
-        functions.push(
-          new RotationFunction(this, rotationFunctionName(engine, strategy), {
-            engine: ENGINES[engine],
-            strategy: STRATEGIES[strategy],
-            functionName: rotationFunctionName(engine, strategy),
-            tlsMode: DbTlsMode.DISABLE,
-            // LocalStack runs the function in a container of the host's architecture.
-            architecture: process.arch === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64,
-            logRetention: logs.RetentionDays.ONE_DAY,
-            sharedSecretNamePattern: 'rotation-demo/*',
-          }),
-        );
-      }
-    }
-    this.functions = functions;
+    this.functions = selectScenarios().map(({ engine, strategy }) => {
+      const name = rotationFunctionName(engine, strategy);
+      return new RotationFunction(this, name, {
+        engine: ENGINES[engine],
+        strategy: STRATEGIES[strategy],
+        functionName: name,
+        tlsMode: DbTlsMode.DISABLE,
+        // LocalStack runs the function in a container of the host's architecture.
+        architecture: process.arch === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64,
+        logRetention: logs.RetentionDays.ONE_DAY,
+        sharedSecretNamePattern: 'rotation-demo/*',
+      });
+    });
   }
 }
 

@@ -90,6 +90,14 @@ const DEFAULT_MEMORY_MB = 256;
 /** Where the Lambda Node.js runtimes keep a CA bundle that includes the Amazon RDS CAs. */
 export const LAMBDA_CA_BUNDLE = '/var/runtime/ca-cert.pem';
 
+/**
+ * What the bundles leave out. The Secrets Manager SDK is NOT among them: rotation runs against the SDK
+ * version this repo pins and tests. The RDS client is needed only for RDS-managed master secrets, loaded
+ * lazily from the runtime's own SDK v3, so it costs neither bundle size nor cold start; pg-native is pg's
+ * optional native binding, never installed. The cold-start benchmark bundles with this same list.
+ */
+export const ROTATION_EXTERNAL_MODULES: readonly string[] = ['@aws-sdk/client-rds', 'pg-native'];
+
 export class RotationFunction extends Construct implements ec2.IConnectable {
   readonly engine: RotationEngine;
   readonly strategy: RotationStrategy;
@@ -163,10 +171,7 @@ export class RotationFunction extends Construct implements ec2.IConnectable {
         keepNames: true,
         sourceMap: true,
         target: ROTATION_BUNDLING_TARGET,
-        // The Secrets Manager SDK is bundled: rotation runs against the SDK version this repo pins and
-        // tests. The RDS client is needed only for RDS-managed master secrets, loaded lazily from the
-        // runtime's own SDK v3, so it costs neither bundle size nor cold start.
-        externalModules: ['@aws-sdk/client-rds', 'pg-native'],
+        externalModules: [...ROTATION_EXTERNAL_MODULES],
         mainFields: ['module', 'main'],
         metafile: true,
         esbuildArgs: bundlingAliases(entry),

@@ -4,6 +4,7 @@
  */
 import { Client } from 'pg';
 import { createConnection, type Connection } from 'mysql2/promise';
+import { isMysqlAuthFailure, isPostgresAuthFailure } from '../shared/auth-errors';
 import { mysqlAdminSettings, postgresAdminSettings, type Env } from './db-settings';
 
 export async function connectPostgresAdmin(env: Env = process.env, timeoutMs = 5000): Promise<Client> {
@@ -63,7 +64,7 @@ export async function canLoginPostgres(
     await client.query('SELECT 1');
     return true;
   } catch (err) {
-    if (isPgAuthFailure(err)) return false;
+    if (isPostgresAuthFailure(err)) return false;
     throw err;
   } finally {
     await client.end().catch(() => undefined);
@@ -79,15 +80,10 @@ export async function canLoginMysql(user: string, password: string, env: Env = p
     await conn.query('SELECT 1');
     return true;
   } catch (err) {
-    // MariaDB answers 1698 instead of 1045 for some refused logins (e.g. a user that no longer exists).
-    if ([1045, 1698].includes((err as { errno?: number }).errno ?? 0)) return false;
+    if (isMysqlAuthFailure(err)) return false;
     throw err;
   } finally {
     await conn?.end().catch(() => undefined);
   }
 }
 
-function isPgAuthFailure(err: unknown): boolean {
-  const code = (err as { code?: string }).code;
-  return code === '28P01' || code === '28000';
-}

@@ -8,11 +8,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { escapeIdentifier, escapeLiteral } from 'pg';
-import { scramSha256Verifier, mysqlNativePasswordHash } from '../shared/engines/password-hashes';
 import { canLoginMysql, canLoginPostgres, connectMysqlAdmin, connectPostgresAdmin } from './admin-connections';
 import { isLocalHost, mysqlAdminSettings, postgresAdminSettings, type Env } from './db-settings';
-import { fixturePassword, fixtureUsername } from './fixtures/names';
+import { createMysqlUser, createPostgresUser, fixtureUsername } from './fixtures';
 
 export const START_POSTGRES = 'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start';
 export const START_MARIADB = 'start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd';
@@ -27,10 +25,51 @@ export class DatabaseSetupError extends Error {
 
 export type Log = (line: string) => void;
 
+/** How setup finds, checks and starts one of the two servers on this machine. */
+interface LocalServer {
+  readonly name: string;
+  readonly host: (env: Env) => string;
+  readonly ping: (env: Env) => Promise<void>;
+  /** What to run by hand, for the messages. */
+  readonly startCommand: string;
+  /** A path that exists only where the server is installed. */
+  readonly installedAt: string;
+  /** What to do instead when it is not installed here. */
+  readonly elsewhere: string;
+  readonly start: () => void;
+}
+
+const LOCAL_SERVERS: Readonly<Record<'postgres' | 'mysql', LocalServer>> = {
+  postgres: {
+    name: 'PostgreSQL',
+    host: (env) => postgresAdminSettings(env).host,
+    ping: pingPostgres,
+    startCommand: START_POSTGRES,
+    installedAt: '/etc/postgresql',
+    elsewhere: 'point PGHOST at a server',
+    start: () => {
+      for (const version of readdirSync('/etc/postgresql')) {
+        execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'start'], { stdio: 'ignore' });
+      }
+    },
+  },
+  mysql: {
+    name: 'MariaDB',
+    host: (env) => mysqlAdminSettings(env).host,
+    ping: pingMysql,
+    startCommand: START_MARIADB,
+    installedAt: '/usr/sbin/mariadbd',
+    elsewhere: 'point MYSQL_HOST at a server',
+    start: () => {
+      execFileSync('start-stop-daemon', ['--start', '--oknodo', '--background', '--exec', '/usr/sbin/mariadbd'], { stdio: 'ignore' });
+    },
+  },
+};
+
 export async function setupDatabases(env: Env = process.env, log: Log = console.log): Promise<void> {
   const canManage = process.getuid?.() === 0;
-  await ensureRunning('PostgreSQL', () => pingPostgres(env), postgresAdminSettings(env).host, canManage, START_POSTGRES, log);
-  await ensureRunning('MariaDB', () => pingMysql(env), mysqlAdminSettings(env).host, canManage, START_MARIADB, log);
+  await ensureRunning(LOCAL_SERVERS.postgres, env, canManage, log);
+  await ensureRunning(LOCAL_SERVERS.mysql, env, canManage, log);
   if (canManage && isLocalHost(postgresAdminSettings(env).host)) await enforcePostgresPasswordAuth(env, log);
   await verifyPasswordAuth(env);
   log('db:setup: PostgreSQL and MariaDB are up and refuse wrong passwords.');
@@ -41,8 +80,8 @@ export async function setupDatabases(env: Env = process.env, log: Log = console.
  * server that accepts any password would make every rotation test pass for the wrong reason.
  */
 export async function verifyPasswordAuth(env: Env = process.env): Promise<void> {
-  await expectReachable('PostgreSQL', () => pingPostgres(env), START_POSTGRES);
-  await expectReachable('MariaDB', () => pingMysql(env), START_MARIADB);
+  await expectReachable(LOCAL_SERVERS.postgres, env);
+  await expectReachable(LOCAL_SERVERS.mysql, env);
   if (await acceptsWrongPassword('postgres', env)) {
     throw new DatabaseSetupError(
       'PostgreSQL accepts a wrong password on loopback (trust auth): run `npm run db:setup` as root to enforce scram-sha-256.',
@@ -53,37 +92,28 @@ export async function verifyPasswordAuth(env: Env = process.env): Promise<void> 
   }
 }
 
+const PROBE = {
+  postgres: {
+    create: (username: string, env: Env) => createPostgresUser({ username, env }),
+    canLogin: canLoginPostgres,
+    refusesCorrect: 'PostgreSQL refuses a correct password for a new role: check pg_hba.conf.',
+  },
+  mysql: {
+    create: (username: string, env: Env) => createMysqlUser({ username, ownDatabase: false, env }),
+    canLogin: canLoginMysql,
+    refusesCorrect: 'MariaDB refuses a correct password for a new user: check its configuration.',
+  },
+} as const;
+
+/** Creates a throw-away user through the fixtures, then tries its password and a wrong one. */
 async function acceptsWrongPassword(engine: 'postgres' | 'mysql', env: Env): Promise<boolean> {
-  const username = fixtureUsername('rtprobe');
-  const password = fixturePassword();
-  if (engine === 'postgres') {
-    const admin = await connectPostgresAdmin(env);
-    try {
-      await admin.query(
-        `CREATE ROLE ${escapeIdentifier(username)} LOGIN PASSWORD ${escapeLiteral(scramSha256Verifier(password))}`,
-      );
-      if (!(await canLoginPostgres(username, password, env))) {
-        throw new DatabaseSetupError('PostgreSQL refuses a correct password for a new role: check pg_hba.conf.');
-      }
-      return await canLoginPostgres(username, `${password}-wrong`, env);
-    } finally {
-      await admin.query(`DROP ROLE IF EXISTS ${escapeIdentifier(username)}`).catch(() => undefined);
-      await admin.end();
-    }
-  }
-  const admin = await connectMysqlAdmin(env);
+  const probe = PROBE[engine];
+  const user = await probe.create(fixtureUsername('rtprobe'), env);
   try {
-    await admin.query(`CREATE USER ?@'%' IDENTIFIED BY PASSWORD ?`, [username, mysqlNativePasswordHash(password)]).catch(
-      // MySQL 8 has no `IDENTIFIED BY PASSWORD`; a throw-away probe password may go in plain.
-      () => admin.query(`CREATE USER ?@'%' IDENTIFIED BY ?`, [username, password]),
-    );
-    if (!(await canLoginMysql(username, password, env))) {
-      throw new DatabaseSetupError('MariaDB refuses a correct password for a new user: check its configuration.');
-    }
-    return await canLoginMysql(username, `${password}-wrong`, env);
+    if (!(await probe.canLogin(user.username, user.password, env))) throw new DatabaseSetupError(probe.refusesCorrect);
+    return await probe.canLogin(user.username, `${user.password}-wrong`, env);
   } finally {
-    await admin.query(`DROP USER IF EXISTS ?@'%'`, [username]).catch(() => undefined);
-    await admin.end();
+    await user.drop().catch(() => undefined);
   }
 }
 
@@ -131,49 +161,33 @@ export function withManagedBlock(hba: string, adminUser: string): string {
   return `${block}\n${rest}`;
 }
 
-async function ensureRunning(
-  name: string,
-  ping: () => Promise<void>,
-  host: string,
-  canManage: boolean,
-  startCommand: string,
-  log: Log,
-): Promise<void> {
+async function ensureRunning(server: LocalServer, env: Env, canManage: boolean, log: Log): Promise<void> {
+  const ping = (): Promise<void> => server.ping(env);
   if (await succeeds(ping)) return;
+  const host = server.host(env);
   if (!canManage || !isLocalHost(host)) {
-    throw new DatabaseSetupError(`${name} is not reachable at ${host}; start it (e.g. \`${startCommand}\`).`);
+    throw new DatabaseSetupError(`${server.name} is not reachable at ${host}; start it (e.g. \`${server.startCommand}\`).`);
   }
-  if (name === 'PostgreSQL' && !existsSync('/etc/postgresql')) {
-    throw new DatabaseSetupError('PostgreSQL is not installed here (no /etc/postgresql); point PGHOST at a server.');
+  if (!existsSync(server.installedAt)) {
+    throw new DatabaseSetupError(`${server.name} is not installed here (no ${server.installedAt}); ${server.elsewhere}.`);
   }
-  if (name === 'MariaDB' && !existsSync('/usr/sbin/mariadbd')) {
-    throw new DatabaseSetupError('MariaDB is not installed here (no /usr/sbin/mariadbd); point MYSQL_HOST at a server.');
-  }
-  log(`db:setup: starting ${name}…`);
-  if (name === 'PostgreSQL') {
-    for (const version of readdirSync('/etc/postgresql')) {
-      execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'start'], { stdio: 'ignore' });
-    }
-  } else {
-    execFileSync('start-stop-daemon', ['--start', '--oknodo', '--background', '--exec', '/usr/sbin/mariadbd'], {
-      stdio: 'ignore',
-    });
-  }
+  log(`db:setup: starting ${server.name}…`);
+  server.start();
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if (await succeeds(ping)) return;
     await new Promise((r) => setTimeout(r, 500));
   }
-  throw new DatabaseSetupError(`${name} did not come up within 60 s after \`${startCommand}\`.`);
+  throw new DatabaseSetupError(`${server.name} did not come up within 60 s after \`${server.startCommand}\`.`);
 }
 
-async function expectReachable(name: string, ping: () => Promise<void>, startCommand: string): Promise<void> {
+async function expectReachable(server: LocalServer, env: Env): Promise<void> {
   try {
-    await ping();
+    await server.ping(env);
   } catch (err) {
     const code = (err as { code?: string }).code ?? 'error';
     throw new DatabaseSetupError(
-      `${name} is not reachable (${code}): run \`npm run db:setup\` (it starts local servers: \`${startCommand}\`).`,
+      `${server.name} is not reachable (${code}): run \`npm run db:setup\` (it starts local servers: \`${server.startCommand}\`).`,
     );
   }
 }

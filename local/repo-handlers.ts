@@ -11,7 +11,15 @@ import { createRotationHandler } from '../shared/rotation/create-rotation-handle
 import type { EngineStrategy } from '../shared/rotation/engine-strategy';
 import { jsonLineLogger, type RotationLogger } from '../shared/rotation/logger';
 import { getSecretsClient, type Env } from '../shared/secrets-client';
-import { DEMO_ENGINES, DEMO_STRATEGIES, rotationFunctionArn, type DemoEngine, type DemoStrategy } from './rotate-local/scenarios';
+import {
+  DEMO_ENGINES,
+  DEMO_STRATEGIES,
+  LOCAL_ACCOUNT_ID,
+  LOCAL_REGION,
+  rotationFunctionArn,
+  type DemoEngine,
+  type DemoStrategy,
+} from './rotate-local/scenarios';
 import type { LocalSecretsManager } from './secrets-manager';
 
 export type RepoRotationEngine = DemoEngine;
@@ -32,7 +40,7 @@ const STRATEGIES: Readonly<Record<RepoRotationEngine, EngineStrategy>> = { postg
 export function repoRotationFunctionArn(
   engine: RepoRotationEngine,
   strategy: RepoRotationStrategy,
-  endpoint: Pick<LocalSecretsManager, 'region' | 'accountId'> = { region: 'us-east-1', accountId: '000000000000' },
+  endpoint: Pick<LocalSecretsManager, 'region' | 'accountId'> = { region: LOCAL_REGION, accountId: LOCAL_ACCOUNT_ID },
 ): string {
   return rotationFunctionArn(engine, strategy, endpoint.region, endpoint.accountId);
 }

@@ -4,11 +4,10 @@
  * before its secret is seeded. Passwords reach the servers only as hashes where the server allows it.
  */
 import { escapeIdentifier, escapeLiteral } from 'pg';
-import type { Connection } from 'mysql2/promise';
-import { mysqlNativePasswordHash, scramSha256Verifier } from '../../shared/engines/password-hashes';
+import { scramSha256Verifier } from '../../shared/engines/password-hashes';
 import { connectMysqlAdmin, connectPostgresAdmin } from '../admin-connections';
 import { mysqlAdminSettings, postgresAdminSettings, type Env } from '../db-settings';
-import { createMysqlUser, createPostgresUser } from '../fixtures';
+import { createMysqlUser, createPostgresUser, mysqlIdentifiedBy } from '../fixtures';
 import { fixturePassword } from '../fixtures/names';
 import { noteSensitive } from '../sensitive-values';
 import { demoMasterUsername, type DemoEngine } from './scenarios';
@@ -72,14 +71,14 @@ async function ensureMysqlUser(username: string, password: string, env: Env, mas
     const [rows] = await admin.query("SELECT 1 AS found FROM mysql.user WHERE User = ? AND Host = '%'", [username]);
     exists = (rows as unknown[]).length > 0;
     if (exists) {
-      await admin.query(`ALTER USER ${admin.format("?@'%'", [username])} ${await identifiedBy(admin, password)}`);
+      await admin.query(`ALTER USER ${admin.format("?@'%'", [username])} ${await mysqlIdentifiedBy(admin, password)}`);
       if (database !== undefined) {
         await admin.query(`CREATE DATABASE IF NOT EXISTS ${admin.escapeId(database)}`);
         await admin.query(`GRANT ALL PRIVILEGES ON ${admin.escapeId(database)}.* TO ${admin.format("?@'%'", [username])}`);
       }
     }
     if (!exists && master) {
-      await admin.query(`CREATE USER ${admin.format("?@'%'", [username])} ${await identifiedBy(admin, password)}`);
+      await admin.query(`CREATE USER ${admin.format("?@'%'", [username])} ${await mysqlIdentifiedBy(admin, password)}`);
     }
     if (master) {
       await admin.query(`GRANT ALL PRIVILEGES ON *.* TO ${admin.format("?@'%'", [username])} WITH GRANT OPTION`);
@@ -89,13 +88,4 @@ async function ensureMysqlUser(username: string, password: string, env: Env, mas
   }
   if (!exists && !master) await createMysqlUser({ username, password, env });
   return { username, password, ...(database !== undefined ? { database } : {}) };
-}
-
-/** MariaDB and MySQL 5.7 take the mysql_native_password hash, so the statement log never holds the password. */
-async function identifiedBy(admin: Connection, password: string): Promise<string> {
-  const [rows] = await admin.query('SELECT VERSION() AS v');
-  const version = String((rows as Array<{ v: string }>)[0]?.v ?? '');
-  return /mariadb/i.test(version) || /^5\./.test(version)
-    ? `IDENTIFIED BY PASSWORD ${admin.escape(mysqlNativePasswordHash(password))}`
-    : `IDENTIFIED BY ${admin.escape(password)}`;
 }

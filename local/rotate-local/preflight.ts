@@ -2,6 +2,7 @@
  * Before anything is created: can the admin log in to each server the run needs? One line per problem,
  * saying how to fix it; never the password.
  */
+import { isMysqlAuthFailure, isPostgresAuthFailure } from '../../shared/auth-errors';
 import { connectMysqlAdmin, connectPostgresAdmin } from '../admin-connections';
 import { mysqlAdminSettings, postgresAdminSettings, type Env } from '../db-settings';
 import type { DemoEngine } from './scenarios';
@@ -23,7 +24,7 @@ export async function databaseProblem(engine: DemoEngine, env: Env, startHint: s
     if (code !== undefined && UNREACHABLE.has(code)) {
       return `${name} is not reachable at ${where} (${code}): start it with ${startHint}`;
     }
-    if (code === '28P01' || code === '28000' || code === '1045' || code === 'ER_ACCESS_DENIED_ERROR') {
+    if (isPostgresAuthFailure(err) || isMysqlAuthFailure(err)) {
       return `${name} refused the admin login of ${settings.user} at ${where}: check ${vars}`;
     }
     return `${name} admin login at ${where} failed (${code ?? 'unknown error'}): check ${vars}, or run ${startHint}`;

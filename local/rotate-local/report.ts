@@ -1,10 +1,8 @@
 /** The result of `rotate:local`: a compact table for people, a JSON document for scripts. */
 import { formatDuration, renderTable } from '../operator/text-table';
-import type { RotationStep } from '../secrets-manager';
+import { ROTATION_STEPS } from '../../shared/rotation/event';
 import type { RotationRun, ScenarioResult } from './run-scenario';
 import type { TargetKind } from './target';
-
-const STEPS: readonly RotationStep[] = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'];
 
 export interface RotateLocalReport {
   readonly ok: boolean;
@@ -24,7 +22,7 @@ export function renderReportTable(report: RotateLocalReport): string {
     s.outcome === 'succeeded' ? 'ok' : 'FAILED',
     `${s.rotations.filter((r) => r.outcome === 'succeeded').length}/${s.rotations.length || '-'}`,
     formatDuration(s.setupMs),
-    ...STEPS.map((step) => meanOf(s.rotations, (r) => r.steps[step])),
+    ...ROTATION_STEPS.map((step) => meanOf(s.rotations, (r) => r.steps[step])),
     meanOf(s.rotations, (r) => r.rotateMs),
     meanOf(s.rotations, (r) => r.verifyMs),
   ]);
@@ -35,7 +33,7 @@ export function renderReportTable(report: RotateLocalReport): string {
       { header: 'outcome' },
       { header: 'rotations', align: 'right' },
       { header: 'setup', align: 'right' },
-      ...STEPS.map((step) => ({ header: step, align: 'right' as const })),
+      ...ROTATION_STEPS.map((step) => ({ header: step, align: 'right' as const })),
       { header: 'rotate', align: 'right' },
       { header: 'verify', align: 'right' },
     ],

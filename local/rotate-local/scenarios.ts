@@ -3,6 +3,7 @@
  * second run finds the users, secrets and functions of the first.
  */
 import type { EngineFamily } from '../../shared/database-secret';
+import { lambdaArn } from '../secrets-manager/arn';
 
 export type DemoEngine = EngineFamily;
 export type DemoStrategy = 'single-user' | 'alternating-users';
@@ -48,7 +49,7 @@ export function rotationFunctionArn(
   region: string = LOCAL_REGION,
   accountId: string = LOCAL_ACCOUNT_ID,
 ): string {
-  return `arn:aws:lambda:${region}:${accountId}:function:${rotationFunctionName(engine, strategy)}`;
+  return lambdaArn(region, accountId, rotationFunctionName(engine, strategy));
 }
 
 const ENGINE_TAG: Readonly<Record<DemoEngine, string>> = { postgres: 'pg', mysql: 'my' };

@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import type { EngineFamily } from '../../shared/database-secret';
 import { fromSecretsManagerError, SecretNotFoundError } from '../../shared/errors';
+import { AWSCURRENT, AWSPENDING } from '../../shared/rotation/secret-versions';
 import type { DemoLogin } from './demo-accounts';
 
 export interface DemoSecretValue {
@@ -45,28 +46,32 @@ export async function upsertSecret(
   secretString: string,
   description: string,
 ): Promise<string> {
+  // Each call's failure names that call: a refused RestoreSecret must not read as a PutSecretValue problem.
+  const call = async <T>(action: string, send: () => Promise<T>): Promise<T> => {
+    try {
+      return await send();
+    } catch (err) {
+      throw fromSecretsManagerError(err, action, { secretId: name });
+    }
+  };
   const existing = await describeIfExists(client, name);
   if (!existing) {
-    try {
-      const out = await client.send(
-        new CreateSecretCommand({ Name: name, SecretString: secretString, Description: description, ClientRequestToken: randomUUID() }),
+    const out = await call('CreateSecret', () =>
+      client.send(new CreateSecretCommand({ Name: name, SecretString: secretString, Description: description, ClientRequestToken: randomUUID() })),
+    );
+    return out.ARN ?? name;
+  }
+  if (existing.DeletedDate) await call('RestoreSecret', () => client.send(new RestoreSecretCommand({ SecretId: name })));
+  for (const [versionId, stages] of Object.entries(existing.VersionIdsToStages ?? {})) {
+    if (stages?.includes(AWSPENDING) && !stages.includes(AWSCURRENT)) {
+      await call('UpdateSecretVersionStage', () =>
+        client.send(new UpdateSecretVersionStageCommand({ SecretId: name, VersionStage: AWSPENDING, RemoveFromVersionId: versionId })),
       );
-      return out.ARN ?? name;
-    } catch (err) {
-      throw fromSecretsManagerError(err, 'CreateSecret', { secretId: name });
     }
   }
-  try {
-    if (existing.DeletedDate) await client.send(new RestoreSecretCommand({ SecretId: name }));
-    for (const [versionId, stages] of Object.entries(existing.VersionIdsToStages ?? {})) {
-      if (stages?.includes('AWSPENDING') && !stages.includes('AWSCURRENT')) {
-        await client.send(new UpdateSecretVersionStageCommand({ SecretId: name, VersionStage: 'AWSPENDING', RemoveFromVersionId: versionId }));
-      }
-    }
-    await client.send(new PutSecretValueCommand({ SecretId: name, SecretString: secretString, ClientRequestToken: randomUUID() }));
-  } catch (err) {
-    throw fromSecretsManagerError(err, 'PutSecretValue', { secretId: name });
-  }
+  await call('PutSecretValue', () =>
+    client.send(new PutSecretValueCommand({ SecretId: name, SecretString: secretString, ClientRequestToken: randomUUID() })),
+  );
   return existing.ARN ?? name;
 }
 

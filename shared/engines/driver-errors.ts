@@ -9,6 +9,7 @@
  * The single exception is pg's "server does not support SSL" error, which pg raises with no code at
  * all; it is matched by exact equality with the driver's own constant, never by searching text.
  */
+import { isMysqlAuthFailure, isPostgresAuthFailure } from '../auth-errors';
 import type { EngineFamily } from '../database-secret';
 import {
   AuthenticationError,
@@ -34,14 +35,12 @@ export interface StatementErrorContext extends DriverErrorContext {
   readonly action: string;
 }
 
-const PG_AUTH_SQLSTATES: ReadonlySet<string> = new Set(['28P01', '28000']);
-/** ER_ACCESS_DENIED_ERROR, ER_DBACCESS_DENIED_ERROR, ER_ACCESS_DENIED_NO_PASSWORD_ERROR. */
-const MYSQL_AUTH_ERRNOS: ReadonlySet<number> = new Set([1045, 1044, 1698]);
-const MYSQL_AUTH_CODES: ReadonlySet<string> = new Set([
-  'ER_ACCESS_DENIED_ERROR',
-  'ER_DBACCESS_DENIED_ERROR',
-  'ER_ACCESS_DENIED_NO_PASSWORD_ERROR',
-]);
+/**
+ * On top of the credential refusals `auth-errors` knows: a login whose user may not open the database
+ * it asked for also ends the rotation's attempt with that credential.
+ */
+const MYSQL_DB_ACCESS_DENIED_ERRNO = 1044;
+const MYSQL_DB_ACCESS_DENIED_CODE = 'ER_DBACCESS_DENIED_ERROR';
 
 const NETWORK_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
@@ -131,10 +130,9 @@ export function codeOf(err: unknown): string | undefined {
 }
 
 function isAuthCode(err: unknown): boolean {
+  if (isPostgresAuthFailure(err) || isMysqlAuthFailure(err)) return true;
   const e = fieldsOf(err);
-  if (e === undefined) return false;
-  if (typeof e.code === 'string' && (PG_AUTH_SQLSTATES.has(e.code) || MYSQL_AUTH_CODES.has(e.code))) return true;
-  return typeof e.errno === 'number' && MYSQL_AUTH_ERRNOS.has(e.errno);
+  return e !== undefined && (e.code === MYSQL_DB_ACCESS_DENIED_CODE || e.errno === MYSQL_DB_ACCESS_DENIED_ERRNO);
 }
 
 function isTlsFailure(err: unknown): boolean {

@@ -15,7 +15,7 @@
  * user, since the secret is one credential for the name.
  */
 import { randomBytes } from 'node:crypto';
-import { escapeMysql as escape } from './mysql-connector';
+import { columnText as text, escapeMysql as escape } from './mysql-connector';
 import { DatabaseError, ToolkitError } from '../errors';
 import type { AlternateUserChange, LoginRole, Row, ServerInfo, SqlSession } from '../rotation/engine-strategy';
 import { classifyStatementError, codeOf } from './driver-errors';
@@ -229,9 +229,4 @@ function describeAccount(user: string, host: string): string {
 
 function quoteName(name: string): string {
   return escape(name);
-}
-
-function text(value: unknown): string {
-  if (Buffer.isBuffer(value)) return value.toString('utf8');
-  return value === undefined || value === null ? '' : String(value);
 }

@@ -35,6 +35,12 @@ export function escapeMysql(value: string): string {
   return loadMysql2().escape(value);
 }
 
+/** A column as text: mysql2 returns binary-collated columns (grant tables, SHOW output) as Buffers. */
+export function columnText(value: unknown): string {
+  if (Buffer.isBuffer(value)) return value.toString('utf8');
+  return value === undefined || value === null ? '' : String(value);
+}
+
 export const mysqlConnector: Connector = async (request: ConnectRequest): Promise<SqlSession> => {
   const options = toMysqlConnectionOptions(request.secret, {
     tlsMode: request.tlsMode,

@@ -9,6 +9,7 @@
  *   replayed too; any other row shape fails loudly rather than being skipped.
  */
 import { DatabaseError } from '../errors';
+import { columnText } from './mysql-connector';
 import { accountEnd, findKeyword, tokenize } from './mysql-statement-tokens';
 
 export type GrantRowKind = 'grant' | 'revoke' | 'default-role';
@@ -51,10 +52,7 @@ export function copyGrantRow(row: string, grantee: string): CopiedGrant {
 
 /** The rows of SHOW GRANTS, whatever the column is called (it holds the account name). */
 export function grantRowsOf(rows: ReadonlyArray<Readonly<Record<string, unknown>>>): string[] {
-  return rows.map((row) => {
-    const value = Object.values(row)[0];
-    return Buffer.isBuffer(value) ? value.toString('utf8') : String(value ?? '');
-  });
+  return rows.map((row) => columnText(Object.values(row)[0]));
 }
 
 function unsupported(first: string | undefined): DatabaseError {

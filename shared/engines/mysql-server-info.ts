@@ -5,6 +5,7 @@
  */
 import { DatabaseError } from '../errors';
 import type { ServerInfo, SqlSession } from '../rotation/engine-strategy';
+import { columnText as text } from './mysql-connector';
 
 /** The oldest servers whose account statements this strategy can express (CREATE USER IF NOT EXISTS, ALTER USER … REQUIRE). */
 export const MINIMUM_VERSIONS = { mysql: [5, 7, 8], mariadb: [10, 2, 0] } as const;
@@ -56,9 +57,4 @@ export function assertSupportedServer(server: ServerInfo): void {
 export function describeServer(server: ServerInfo): string {
   const name = server.flavor === 'mariadb' ? 'MariaDB' : server.aurora ? 'Aurora MySQL' : 'MySQL';
   return `${name} ${server.major}.${server.minor}.${server.patch}`;
-}
-
-function text(value: unknown): string {
-  if (Buffer.isBuffer(value)) return value.toString('utf8');
-  return value === undefined || value === null ? '' : String(value);
 }

@@ -91,10 +91,9 @@ export function createRotationHandler(options: CreateRotationHandlerOptions): Ro
       const event = parseRotationEvent(rawEvent);
       step = event.step || undefined;
       secretArn = event.secretId;
-      const gateContext = { secretId: event.secretId, step: event.step };
       const description = await describeSecret({ client, step: event.step }, event.secretId);
       secretArn = description.ARN ?? event.secretId;
-      if (checkRotationGate(description, event.token, { ...gateContext, secretId: secretArn }) === 'already-current') {
+      if (checkRotationGate(description, event.token, { secretId: secretArn, step: event.step }) === 'already-current') {
         report('already-current');
         return;
       }

@@ -50,7 +50,8 @@ export async function createSecret(ctx: StepContext): Promise<StepResult> {
 
 /** A copy of the current value, every extra key kept, with the new username and password. */
 export function nextVersionString(current: DatabaseSecret, username: string, password: string): string {
-  const fields: Record<string, unknown> = {};
+  // No prototype: a `__proto__` key of the secret stays a plain key, as `parseDatabaseSecret` keeps it.
+  const fields = Object.create(null) as Record<string, unknown>;
   for (const key of Object.getOwnPropertyNames(current.fields)) fields[key] = current.fields[key];
   fields.username = username;
   fields.password = password;

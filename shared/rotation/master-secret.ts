@@ -5,9 +5,13 @@
  * RDS client is loaded only on that path (the Lambda runtime ships it; bundles mark it external).
  */
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DEFAULT_POSTGRES_DATABASE } from '../connection-options';
 import { parseDatabaseSecret, toRecord, type DatabaseSecret, type EngineFamily } from '../database-secret';
 import { SecretNotFoundError, SecretValidationError, ToolkitError, TransientError } from '../errors';
+import type { SqlSession } from './engine-strategy';
+import { login } from './login';
 import { AWSCURRENT, describeSecret, getSecretString } from './secret-versions';
+import type { StepContext } from './step-context';
 
 export type RdsResourceKind = 'instance' | 'cluster';
 
@@ -42,7 +46,8 @@ export async function resolveMasterSecret(ctx: MasterSecretContext, masterArn: s
   let value: unknown = text;
   if (!('problem' in parsed) && isRdsManagedShape(parsed.record)) {
     const endpoint = await rdsManagedEndpoint(ctx, masterArn);
-    value = { ...copyAll(parsed.record), engine: endpoint.engine, host: endpoint.host, port: endpoint.port };
+    const { username, password } = parsed.record;
+    value = { username, password, engine: endpoint.engine, host: endpoint.host, port: endpoint.port };
   }
   const master = parseDatabaseSecret(value, { secretId: masterArn, step: ctx.step, expectedFamily: ctx.family, requireEngine: true });
   if (master.host.toLowerCase() !== child.host.toLowerCase() || master.port !== child.port) {
@@ -55,21 +60,31 @@ export async function resolveMasterSecret(ctx: MasterSecretContext, masterArn: s
   return master;
 }
 
-/** The database the master opens: the child's, as in the templates (Postgres default `postgres`). */
+/**
+ * The database the master opens: the child's, as in the templates. A Postgres child without `dbname`
+ * gets `postgres` here, not left to the mapper, which would fall back to the MASTER's own `dbname`.
+ */
 export function masterDatabase(child: DatabaseSecret): string | undefined {
-  return child.dbname ?? (child.family === 'postgres' ? 'postgres' : undefined);
+  return child.dbname ?? (child.family === 'postgres' ? DEFAULT_POSTGRES_DATABASE : undefined);
+}
+
+/**
+ * A session as the master named by the child's `masterarn`, on the child's database. Shared by the
+ * alternating-users setSecret and the single-user self-healing path.
+ */
+export async function loginAsMaster(ctx: StepContext, child: DatabaseSecret, masterArn: string): Promise<SqlSession> {
+  const master = await resolveMasterSecret(
+    { client: ctx.client, family: ctx.strategy.family, step: ctx.step, rdsLookup: ctx.rdsLookup },
+    masterArn,
+    child,
+  );
+  const database = masterDatabase(child);
+  return login(ctx, master, 'master', database !== undefined ? { database } : {});
 }
 
 function isRdsManagedShape(record: Readonly<Record<string, unknown>>): boolean {
   const keys = Object.getOwnPropertyNames(record).sort();
   return keys.length === 2 && keys[0] === 'password' && keys[1] === 'username';
-}
-
-/** Own keys, the non-enumerable password included. */
-function copyAll(record: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const key of Object.getOwnPropertyNames(record)) out[key] = record[key];
-  return out;
 }
 
 async function rdsManagedEndpoint(ctx: MasterSecretContext, masterArn: string): Promise<RdsEndpoint> {

@@ -6,8 +6,8 @@
  */
 import { AuthenticationError, SecretValidationError, StageMismatchError } from '../errors';
 import { alternateUsername } from './alternate-username';
-import { login, tryLogin, withSession } from './login';
-import { masterDatabase, resolveMasterSecret } from './master-secret';
+import { tryLogin, withSession } from './login';
+import { loginAsMaster } from './master-secret';
 import { AWSCURRENT, AWSPENDING, readDatabaseSecret } from './secret-versions';
 import type { StepContext, StepResult } from './step-context';
 
@@ -42,13 +42,7 @@ export async function setSecretAlternatingUsers(ctx: StepContext): Promise<StepR
   if (current.masterarn === undefined) {
     throw new SecretValidationError('Alternating-users rotation needs a master secret', [{ path: 'masterarn', problem: 'is missing' }], context);
   }
-  const master = await resolveMasterSecret(
-    { client: ctx.client, family, step: ctx.step, rdsLookup: ctx.rdsLookup },
-    current.masterarn,
-    current,
-  );
-  const database = masterDatabase(current);
-  const session = await login(ctx, master, 'master', database !== undefined ? { database } : {});
+  const session = await loginAsMaster(ctx, current, current.masterarn);
   await withSession(session, async (s) => {
     const server = await ctx.strategy.serverInfo(s);
     const problem = ctx.strategy.usernameProblem(pending.username, current.engine, server);

@@ -8,9 +8,9 @@
  */
 import type { DatabaseSecret } from '../database-secret';
 import { AuthenticationError, StageMismatchError } from '../errors';
-import type { LoginRole, SqlSession } from './engine-strategy';
-import { login, tryLogin, withSession } from './login';
-import { masterDatabase, resolveMasterSecret } from './master-secret';
+import type { SqlSession } from './engine-strategy';
+import { tryLogin, withSession } from './login';
+import { loginAsMaster } from './master-secret';
 import { AWSCURRENT, AWSPENDING, readDatabaseSecret, readPreviousSecret } from './secret-versions';
 import type { StepContext, StepResult } from './step-context';
 
@@ -49,11 +49,11 @@ export async function setSecretSingleUser(ctx: StepContext): Promise<StepResult>
       step: ctx.step,
     });
   }
-  await setAsMaster(ctx, current, pending, 'master');
+  await setAsMaster(ctx, current, current.masterarn, pending);
   return 'success';
 }
 
-async function setAsMaster(ctx: StepContext, current: DatabaseSecret, pending: DatabaseSecret, role: LoginRole): Promise<void> {
+async function setAsMaster(ctx: StepContext, current: DatabaseSecret, masterArn: string, pending: DatabaseSecret): Promise<void> {
   ctx.logger.log({
     level: 'warn',
     message: 'Neither the current nor the previous password logs in: the master secret resets the password',
@@ -63,14 +63,7 @@ async function setAsMaster(ctx: StepContext, current: DatabaseSecret, pending: D
     username: pending.username,
     host: pending.host,
   });
-  const masterArn = current.masterarn as string;
-  const master = await resolveMasterSecret(
-    { client: ctx.client, family: ctx.strategy.family, step: ctx.step, rdsLookup: ctx.rdsLookup },
-    masterArn,
-    current,
-  );
-  const database = masterDatabase(current);
-  const session = await login(ctx, master, role, database !== undefined ? { database } : {});
+  const session = await loginAsMaster(ctx, current, masterArn);
   await withSession(session, async (s) => {
     const server = await ctx.strategy.serverInfo(s);
     await ctx.strategy.setPasswordAsMaster(s, server, pending.username, pending.password);

@@ -12,35 +12,20 @@ import { lastFailure, recover } from './recovery';
 import { recordFigure } from './figures';
 import {
   COMBINATIONS,
-  createRig,
-  dropMasters,
-  startTestEndpoint,
   strategyOf,
   type Combination,
   type EngineName,
   type Rig,
   type SecretState,
-  type TestEndpoint,
+  rigSuite,
+  type RigOptions,
 } from './rotation-rig';
 import { startTcpFaultProxy, type TcpFaultProxy } from './tcp-fault-proxy';
 
-let endpoint: TestEndpoint;
-const rigs: Rig[] = [];
+const suite = rigSuite();
 
-beforeAll(async () => {
-  endpoint = await startTestEndpoint();
-});
-
-afterAll(async () => {
-  for (const rig of rigs) await rig.drop();
-  await dropMasters();
-  await endpoint.close();
-});
-
-async function rig(combination: Combination, options: Parameters<typeof createRig>[2] = {}): Promise<Rig> {
-  const r = await createRig(endpoint, combination, options);
-  rigs.push(r);
-  return r;
+function rig(combination: Combination, options: RigOptions = {}): Promise<Rig> {
+  return suite.rig(combination, options);
 }
 
 async function rotate(r: Rig): Promise<unknown> {
@@ -177,7 +162,7 @@ describe.each<EngineName>(['postgres', 'mysql'])('the database is unreachable or
     const during = await r.state();
     expect(during.current.versionId).toBe(before.current.versionId);
     expect(await r.canLogin(before.current)).toBe(true);
-    const record = await endpoint.local.retryRotation(r.secretId);
+    const record = await suite.endpoint.local.retryRotation(r.secretId);
     expect(record.outcome).toBe('succeeded');
     await expectRotated(r, before);
   });

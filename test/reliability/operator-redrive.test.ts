@@ -12,27 +12,13 @@ import { readRotationStatus } from '../../local/operator/rotation-status';
 import { lastFailure } from './recovery';
 import {
   COMBINATIONS,
-  createRig,
-  dropMasters,
-  startTestEndpoint,
   type Combination,
   type Credential,
   type Rig,
-  type TestEndpoint,
+  rigSuite,
 } from './rotation-rig';
 
-let endpoint: TestEndpoint;
-const rigs: Rig[] = [];
-
-beforeAll(async () => {
-  endpoint = await startTestEndpoint();
-});
-
-afterAll(async () => {
-  for (const rig of rigs) await rig.drop();
-  await dropMasters();
-  await endpoint.close();
-});
+const suite = rigSuite();
 
 /** The statement that makes the pending password real on the server. */
 function accountChange(combination: Combination): (call: ExternalCall) => boolean {
@@ -56,8 +42,7 @@ interface Scenario {
 
 /** Rotates with the answer of the password change lost, then redrives as the operator does. */
 async function stuckThenRedriven(combination: Combination, scenario: Scenario): Promise<Redriven> {
-  const rig = await createRig(endpoint, combination, { withMaster: scenario.withMaster });
-  rigs.push(rig);
+  const rig = await suite.rig(combination, { withMaster: scenario.withMaster });
   const before = (await rig.state()).current;
   rig.injector.arm({ at: 1, timing: 'after', when: accountChange(combination) });
   await expect(

@@ -12,21 +12,15 @@ import { createRotationHandler } from '../../shared/rotation/create-rotation-han
 import { silentLogger } from '../../shared/rotation/logger';
 import { recordFigure } from './figures';
 import { assertConverged } from './invariants';
-import { COMBINATIONS, createRig, dropMasters, readState, startTestEndpoint, type Rig, type TestEndpoint } from './rotation-rig';
+import {
+  COMBINATIONS,
+  readState,
+  type Rig,
+  rigSuite,
+} from './rotation-rig';
 import { createSecret, lambdaArn, uniqueName } from '../rotation/support';
 
-let endpoint: TestEndpoint;
-const rigs: Rig[] = [];
-
-beforeAll(async () => {
-  endpoint = await startTestEndpoint();
-});
-
-afterAll(async () => {
-  for (const rig of rigs) await rig.drop();
-  await dropMasters();
-  await endpoint.close();
-});
+const suite = rigSuite();
 
 function rotateCommand(rig: Rig, functionArn = rig.functionArn): RotateSecretCommand {
   return new RotateSecretCommand({ SecretId: rig.secretId, RotationLambdaARN: functionArn });
@@ -35,13 +29,12 @@ function rotateCommand(rig: Rig, functionArn = rig.functionArn): RotateSecretCom
 describe.each(COMBINATIONS)('races: $engine, $strategy', (combination) => {
   let rig: Rig;
   beforeAll(async () => {
-    rig = await createRig(endpoint, combination);
-    rigs.push(rig);
+    rig = await suite.rig(combination);
   });
 
   it('two RotateSecret calls at once: one is refused, the other completes', async () => {
     const before = await rig.state();
-    const results = await Promise.allSettled([endpoint.client.send(rotateCommand(rig)), endpoint.client.send(rotateCommand(rig))]);
+    const results = await Promise.allSettled([suite.endpoint.client.send(rotateCommand(rig)), suite.endpoint.client.send(rotateCommand(rig))]);
     const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     expect(refused).toHaveLength(1);
@@ -52,7 +45,7 @@ describe.each(COMBINATIONS)('races: $engine, $strategy', (combination) => {
   it('every step delivered twice at once: each delivery finishes or fails with a typed error, and the end state is consistent', async () => {
     const duplicateArn = lambdaArn(uniqueName('rel-twice'));
     const failures: string[] = [];
-    endpoint.local.registerRotationFunction(duplicateArn, async (event) => {
+    suite.endpoint.local.registerRotationFunction(duplicateArn, async (event) => {
       const results = await Promise.allSettled([rig.handler(event), rig.handler(event)]);
       for (const r of results) {
         if (r.status === 'rejected') {
@@ -64,7 +57,7 @@ describe.each(COMBINATIONS)('races: $engine, $strategy', (combination) => {
       if (results.every((r) => r.status === 'rejected')) throw (results[0] as PromiseRejectedResult).reason;
     });
     const before = await rig.state();
-    await endpoint.client.send(rotateCommand(rig, duplicateArn));
+    await suite.endpoint.client.send(rotateCommand(rig, duplicateArn));
     await assertConverged(rig, before, 'duplicated steps');
     const text = rig.logs.text();
     const after = await rig.state();
@@ -84,13 +77,13 @@ describe('50 secrets, at most 10 in flight, one PostgreSQL server', () => {
     const limit = 10;
     for (let i = 0; i < count; i += 1) users.push(await createPostgresUser());
     const functionArn = lambdaArn(uniqueName('rel-fleet'));
-    endpoint.local.registerRotationFunction(
+    suite.endpoint.local.registerRotationFunction(
       functionArn,
-      createRotationHandler({ engine: postgresStrategy, strategy: 'single-user', secretsClient: endpoint.client, env: {}, logger: silentLogger }),
+      createRotationHandler({ engine: postgresStrategy, strategy: 'single-user', secretsClient: suite.endpoint.client, env: {}, logger: silentLogger }),
     );
     const ids = await Promise.all(
       users.map((u) =>
-        createSecret(endpoint.client, uniqueName('rel-fleet'), {
+        createSecret(suite.endpoint.client, uniqueName('rel-fleet'), {
           engine: 'postgres',
           host: u.host,
           port: u.port,
@@ -112,7 +105,7 @@ describe('50 secrets, at most 10 in flight, one PostgreSQL server', () => {
         inFlight += 1;
         peak = Math.max(peak, inFlight);
         try {
-          await endpoint.client.send(new RotateSecretCommand({ SecretId: id, RotationLambdaARN: functionArn }));
+          await suite.endpoint.client.send(new RotateSecretCommand({ SecretId: id, RotationLambdaARN: functionArn }));
         } catch (err) {
           failures.push(`${id}: ${(err as { name?: string }).name}`);
         } finally {
@@ -124,7 +117,7 @@ describe('50 secrets, at most 10 in flight, one PostgreSQL server', () => {
     expect(failures).toEqual([]);
     expect(peak).toBeLessThanOrEqual(limit);
     for (const [i, id] of ids.entries()) {
-      const state = await readState(endpoint.client, id);
+      const state = await readState(suite.endpoint.client, id);
       expect(state.current.password).not.toBe(users[i]!.password);
       expect(await canLoginPostgres(users[i]!.username, state.current.password)).toBe(true);
       expect(await canLoginPostgres(users[i]!.username, users[i]!.password)).toBe(false);

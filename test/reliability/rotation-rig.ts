@@ -263,3 +263,39 @@ export async function mysqlGrantSet(username: string): Promise<string[]> {
     await admin.end();
   }
 }
+
+/** A suite's endpoint and rigs: started before its tests, every rig and the masters dropped after them. */
+export interface RigSuite {
+  /** The endpoint; available once the suite's `beforeAll` has run. */
+  readonly endpoint: TestEndpoint;
+  /** Creates a rig on the suite's endpoint and drops it with the suite. */
+  rig(combination: Combination, options?: RigOptions): Promise<Rig>;
+}
+
+/** Registers the `beforeAll`/`afterAll` hooks every rig-based suite needs. Call at a suite file's top level. */
+export function rigSuite(): RigSuite {
+  let endpoint: TestEndpoint | undefined;
+  const rigs: Rig[] = [];
+  beforeAll(async () => {
+    endpoint = await startTestEndpoint();
+  });
+  afterAll(async () => {
+    for (const r of rigs) await r.drop();
+    await dropMasters();
+    await endpoint?.close();
+  });
+  const started = (): TestEndpoint => {
+    if (!endpoint) throw new Error('rigSuite: the endpoint starts in beforeAll');
+    return endpoint;
+  };
+  return {
+    get endpoint() {
+      return started();
+    },
+    async rig(combination, options = {}) {
+      const r = await createRig(started(), combination, options);
+      rigs.push(r);
+      return r;
+    },
+  };
+}

@@ -1,12 +1,14 @@
 /**
  * The MySQL / MariaDB / Aurora MySQL rotation strategy. The SQL is in mysql-sql.ts (per flavour),
- * mysql-grants.ts (copying SHOW GRANTS) and mysql-accounts.ts (the order of statements); the mysql2
+ * mysql-grants.ts (copying SHOW GRANTS), mysql-passwords.ts (single-user password changes) and
+ * mysql-alternate-user.ts (the alternate user's sync, and the order of its statements); the mysql2
  * connector in mysql-connector.ts. Loading this module registers the strategy for `engine: 'mysql'`.
  */
 import { registerEngineStrategy } from '../rotation/engine-registry';
 import type { EngineStrategy, SqlSession } from '../rotation/engine-strategy';
 import { DEFAULT_EXCLUDE_CHARACTERS } from '../rotation/password-policy';
-import { setMysqlPasswordAsMaster, setOwnMysqlPassword, syncMysqlAlternateUser } from './mysql-accounts';
+import { syncMysqlAlternateUser } from './mysql-alternate-user';
+import { setMysqlPasswordAsMaster, setOwnMysqlPassword } from './mysql-passwords';
 import { mysqlConnector } from './mysql-connector';
 import { readMysqlServerInfo } from './mysql-server-info';
 import { usernameProblem } from './mysql-sql';

@@ -1,0 +1,77 @@
+/**
+ * The default PostgreSQL connector, on `pg`: typed failures, an 'error' listener so a server-side kill
+ * cannot crash the process, and a connect timeout that is a TimeoutError. pg itself is required on the
+ * first login, not at import: a bundled CommonJS module runs its initialisation when first required,
+ * so the Lambda's init does not pay for it.
+ */
+import type * as Pg from 'pg';
+import { toPgClientConfig } from '../connection-options';
+import { NetworkError, TimeoutError } from '../errors';
+import type { ConnectRequest, Connector, Row, SqlSession } from '../rotation/engine-strategy';
+import { classifyConnectError, classifyStatementError, codeOf } from './driver-errors';
+
+let pg: typeof Pg | undefined;
+
+function loadPg(): typeof Pg {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  pg ??= require('pg') as typeof Pg;
+  return pg;
+}
+
+const APPLICATION_NAME = 'secrets-manager-rotation';
+
+export const connectPostgres: Connector = async (request: ConnectRequest): Promise<SqlSession> => {
+  const errorContext = { family: 'postgres' as const, role: request.role, secretId: request.secretId, step: request.step };
+  const config = toPgClientConfig(request.secret, {
+    tlsMode: request.tlsMode,
+    // The rotation already chose the mode (the previous secret logs in with the current one's `ssl`).
+    tlsModeFinal: true,
+    connectTimeoutMs: request.connectTimeoutMs,
+    ...(request.caBundlePath !== undefined ? { caBundlePath: request.caBundlePath } : {}),
+    ...(request.database !== undefined ? { database: request.database } : {}),
+    secretId: request.secretId,
+    step: request.step,
+  });
+  // pg's own timeout fires a little later as a backstop; ours reports a TimeoutError rather than a
+  // codeless "timeout expired".
+  const client = new (loadPg().Client)({ ...config, connectionTimeoutMillis: request.connectTimeoutMs + 1_000, application_name: APPLICATION_NAME });
+  // A connection the server kills while idle fails the NEXT statement with a codeless error; remember
+  // why it ended, so that statement reports a lost connection (retryable) and not a refused statement.
+  let lostCode: string | undefined;
+  client.on('error', (err: unknown) => (lostCode ??= codeOf(err) ?? 'ECONNRESET'));
+  client.on('end', () => (lostCode ??= 'ECONNRESET'));
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new TimeoutError(`PostgreSQL login with the ${request.role} secret timed out after ${request.connectTimeoutMs} ms`, errorContext)),
+      request.connectTimeoutMs,
+    );
+  });
+  try {
+    await Promise.race([client.connect(), timeout]);
+  } catch (err) {
+    await client.end().catch(() => undefined);
+    throw classifyConnectError(err, errorContext);
+  } finally {
+    clearTimeout(timer);
+  }
+  return {
+    async query(sql: string, params?: readonly unknown[]): Promise<readonly Row[]> {
+      try {
+        const result = await client.query(sql, params === undefined ? undefined : [...params]);
+        return result.rows as Row[];
+      } catch (err) {
+        if (lostCode !== undefined && codeOf(err) === undefined) {
+          throw new NetworkError(`PostgreSQL as the ${request.role} user: the connection was lost (${lostCode})`, {
+            ...errorContext,
+            cause: { name: 'ConnectionLost', code: lostCode },
+          });
+        }
+        throw classifyStatementError(err, { ...errorContext, action: 'a statement' });
+      }
+    },
+    async close(): Promise<void> {
+      await client.end().catch(() => undefined);
+    },
+  };
+};

@@ -149,11 +149,61 @@ export class StageMismatchError extends ToolkitError {
   }
 }
 
-/** The database refused the credentials. */
+/**
+ * Why a database refused a login, as far as it could be told. Stable values, logged beside the error
+ * code as `reason`:
+ * - `wrong-password`: the password does not match (drift); the only cause a master ever repairs;
+ * - `host-not-allowed`: pg_hba has no entry for this address, or no MySQL `user@host` account matches it;
+ * - `login-disabled`: NOLOGIN, ACCOUNT LOCK;
+ * - `expired`: VALID UNTIL in the past, an expired MySQL/MariaDB password;
+ * - `client-certificate-required`: REQUIRE X509 / SUBJECT / ISSUER, which the function cannot present;
+ * - `unsupported-auth-plugin`: an authentication plugin that takes no password, or that the driver lacks;
+ * - `blocked-after-failed-logins`: MariaDB max_password_errors, MySQL FAILED_LOGIN_ATTEMPTS;
+ * - `role-missing`: no such role or user;
+ * - `undetermined`: the refusal could not be explained (no master to read the catalogs, or the
+ *   catalogs show nothing wrong); the message names the causes that could not be told apart.
+ */
+export type RefusalReason =
+  | 'wrong-password'
+  | 'host-not-allowed'
+  | 'login-disabled'
+  | 'expired'
+  | 'client-certificate-required'
+  | 'unsupported-auth-plugin'
+  | 'blocked-after-failed-logins'
+  | 'role-missing'
+  | 'undetermined';
+
+/** Each reason in words, for messages. */
+export const REFUSAL_REASON_TEXT: Readonly<Record<RefusalReason, string>> = {
+  'wrong-password': 'the password does not match',
+  'host-not-allowed': 'the account may not log in from this address',
+  'login-disabled': 'the account may not log in (NOLOGIN or ACCOUNT LOCK)',
+  expired: 'the account or its password has expired',
+  'client-certificate-required': 'the account requires a client certificate',
+  'unsupported-auth-plugin': 'the account authenticates with a method that takes no password this toolkit can use',
+  'blocked-after-failed-logins': 'the account is blocked after too many failed logins',
+  'role-missing': 'no such user or role exists',
+  undetermined: 'the cause could not be determined',
+};
+
+/** Where an authentication failure happened, and why when that is known. */
+export interface AuthenticationErrorContext extends ErrorContext {
+  /** @default 'undetermined' */
+  readonly reason?: RefusalReason;
+}
+
+/** The database refused the credentials; `reason` says why, when it could be told. */
 export class AuthenticationError extends ToolkitError {
   override readonly name: string = 'AuthenticationError';
-  constructor(message: string, context?: ErrorContext) {
+  readonly reason: RefusalReason;
+  constructor(message: string, context: AuthenticationErrorContext = {}) {
     super('AUTH_FAILED', message, context);
+    this.reason = context.reason ?? 'undetermined';
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), reason: this.reason };
   }
 }
 

@@ -15,12 +15,15 @@ import {
   AuthenticationError,
   DatabaseError,
   NetworkError,
+  REFUSAL_REASON_TEXT,
   TimeoutError,
   TlsError,
   ToolkitError,
   summarizeCause,
 } from '../errors';
 import type { LoginRole } from '../rotation/engine-strategy';
+import { mysqlRefusalReasonFromCode } from './mysql-refusals';
+import { postgresRefusalReasonFromCode } from './postgres-refusals';
 
 export interface DriverErrorContext {
   readonly family: EngineFamily;
@@ -99,7 +102,11 @@ export function classifyConnectError(err: unknown, context: DriverErrorContext):
   const ctx = { secretId: context.secretId, step: context.step, cause: err };
   const who = `${engineName(context.family)} login with the ${context.role} secret`;
   const code = codeOf(err);
-  if (isAuthCode(err)) return new AuthenticationError(`${who} was refused (${code})`, ctx);
+  if (isAuthCode(err)) {
+    const reason = context.family === 'postgres' ? postgresRefusalReasonFromCode(code) : mysqlRefusalReasonFromCode(code);
+    const why = reason === 'undetermined' ? '' : `: ${REFUSAL_REASON_TEXT[reason]}`;
+    return new AuthenticationError(`${who} was refused${why} (${code})`, { ...ctx, reason });
+  }
   if (isTlsFailure(err)) return new TlsError(`${who} failed to set up TLS (${code ?? 'no TLS on the server'})`, ctx);
   if (code !== undefined && TIMEOUT_CODES.has(code)) return new TimeoutError(`${who} timed out (${code})`, ctx);
   if (code !== undefined && NETWORK_CODES.has(code)) return new NetworkError(`${who} could not reach the server (${code})`, ctx);

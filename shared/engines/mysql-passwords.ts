@@ -3,7 +3,7 @@
  * sets it on every account of the name.
  */
 import { columnText as text } from './mysql-connector';
-import type { Row, ServerInfo, SqlSession } from '../rotation/engine-strategy';
+import type { OwnPasswordChange, Row, ServerInfo, SqlSession } from '../rotation/engine-strategy';
 import { assertSupportedServer } from './mysql-server-info';
 import { accountName, alterPasswordStatement, ownPasswordStatements, pluginFromCreateUser } from './mysql-sql';
 import { accountsOf, describeAccount, ensureBackslashEscapes, errorCode, quoteName, run, statementFailure } from './mysql-accounts';
@@ -21,12 +21,8 @@ const PRIVILEGE_CODES: ReadonlySet<string> = new Set([
 ]);
 
 /** Single-user: the logged-in user sets its own password. */
-export async function setOwnMysqlPassword(
-  session: SqlSession,
-  server: ServerInfo,
-  username: string,
-  password: string,
-): Promise<void> {
+export async function setOwnMysqlPassword(session: SqlSession, server: ServerInfo, change: OwnPasswordChange): Promise<void> {
+  const { username, password } = change;
   assertSupportedServer(server);
   await ensureBackslashEscapes(session, 'current');
   const plugin = await ownPlugin(session);

@@ -7,6 +7,7 @@
 import { registerEngineStrategy } from '../rotation/engine-registry';
 import type { EngineStrategy, SqlSession } from '../rotation/engine-strategy';
 import { DEFAULT_EXCLUDE_CHARACTERS } from '../rotation/password-policy';
+import { diagnoseMysqlRefusal, saveMysqlPassword } from './mysql-refusals';
 import { syncMysqlAlternateUser } from './mysql-alternate-user';
 import { setMysqlPasswordAsMaster, setOwnMysqlPassword } from './mysql-passwords';
 import { mysqlConnector } from './mysql-connector';
@@ -24,6 +25,8 @@ export const mysqlStrategy: EngineStrategy = {
   },
   setOwnPassword: setOwnMysqlPassword,
   setPasswordAsMaster: setMysqlPasswordAsMaster,
+  diagnoseRefusal: diagnoseMysqlRefusal,
+  savePassword: saveMysqlPassword,
   syncAlternateUser: syncMysqlAlternateUser,
 };
 

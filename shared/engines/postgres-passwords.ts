@@ -3,7 +3,7 @@
  * password_encryption says so), computed here so no plaintext reaches the server's statement logs, and
  * the single-user statements that set it.
  */
-import type { Row, ServerInfo, SqlSession } from '../rotation/engine-strategy';
+import type { OwnPasswordChange, Row, ServerInfo, SqlSession } from '../rotation/engine-strategy';
 import { PASSWORD_ENCRYPTION_SQL, SERVER_INFO_SQL, passwordHashAsync, postgresServerInfo, setPasswordAsMasterSql, setPasswordSql } from './postgres-sql';
 
 /** password_encryption as read by `readPostgresServerInfo` on a session, so the password change need not ask again. */
@@ -22,9 +22,9 @@ export async function storedPassword(session: SqlSession, username: string, pass
 }
 
 /** Single-user: the logged-in role sets its own password. */
-export async function setOwnPostgresPassword(session: SqlSession, _server: ServerInfo, username: string, password: string): Promise<void> {
-  const hash = await storedPassword(session, username, password);
-  await session.query(setPasswordSql(username, hash));
+export async function setOwnPostgresPassword(session: SqlSession, _server: ServerInfo, change: OwnPasswordChange): Promise<void> {
+  const hash = await storedPassword(session, change.username, change.password);
+  await session.query(setPasswordSql(change.username, hash));
 }
 
 /** Single-user self-healing: the master sets the role's password. */

@@ -7,6 +7,7 @@
 import { registerEngineStrategy } from '../rotation/engine-registry';
 import type { EngineStrategy } from '../rotation/engine-strategy';
 import { DEFAULT_EXCLUDE_CHARACTERS } from '../rotation/password-policy';
+import { diagnosePostgresRefusal, savePostgresPassword } from './postgres-refusals';
 import { syncPostgresAlternateUser } from './postgres-alternate-user';
 import { connectPostgres } from './postgres-connector';
 import { readPostgresServerInfo, setOwnPostgresPassword, setPostgresPasswordAsMaster } from './postgres-passwords';
@@ -25,6 +26,8 @@ export const postgresStrategy: EngineStrategy = {
   },
   setOwnPassword: setOwnPostgresPassword,
   setPasswordAsMaster: setPostgresPasswordAsMaster,
+  diagnoseRefusal: diagnosePostgresRefusal,
+  savePassword: savePostgresPassword,
   syncAlternateUser: syncPostgresAlternateUser,
 };
 

@@ -9,7 +9,7 @@
  */
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { EngineFamily } from '../database-secret';
-import { EventValidationError, ToolkitError, summarizeCause } from '../errors';
+import { AuthenticationError, EventValidationError, ToolkitError, summarizeCause } from '../errors';
 import { getSecretsClient, type Env } from '../secrets-client';
 import { createSecret } from './create-secret';
 import { Deadline } from './deadline';
@@ -84,6 +84,7 @@ export function createRotationHandler(options: CreateRotationHandlerOptions): Ro
         outcome,
         durationMs: Date.now() - started,
         ...(failure ? { errorCode: failure.code } : {}),
+        ...(failure instanceof AuthenticationError ? { reason: failure.reason } : {}),
         ...(failure?.causeSummary ? { cause: failure.causeSummary } : err !== undefined && !failure ? { cause: summarizeCause(err) } : {}),
       });
     };

@@ -7,6 +7,7 @@
  */
 import type { DatabaseSecret, EngineFamily } from '../database-secret';
 import type { TlsMode } from '../connection-options';
+import type { AuthenticationError, RefusalReason } from '../errors';
 
 /** A row as the driver returns it. */
 export type Row = Readonly<Record<string, unknown>>;
@@ -62,6 +63,43 @@ export interface AlternateUserChange {
   readonly password: string;
 }
 
+/** A login the server refused, handed to the engine to explain. */
+export interface RefusedLogin {
+  readonly username: string;
+  /**
+   * The refused password: compared with the stored verifier where the master may read it, so drift is
+   * proven rather than assumed. Never logged, never part of a message.
+   */
+  readonly password: string;
+  /** The refusal as the connector raised it: its driver code and the reason the code alone gives. */
+  readonly error: AuthenticationError;
+}
+
+/** Why a login was refused, read from the server's catalogs as the master. */
+export interface RefusalDiagnosis {
+  readonly reason: RefusalReason;
+  /** What the catalogs showed, for the error message: names, hosts, dates, settings; never a value. */
+  readonly detail: string;
+}
+
+/**
+ * Puts an account's stored password verifiers back exactly as they were, as the master. Holds the
+ * verifiers in memory only; never logged.
+ */
+export type PasswordRestore = (master: SqlSession) => Promise<void>;
+
+/** What single-user rotation asks the user's own session to change. */
+export interface OwnPasswordChange {
+  readonly username: string;
+  readonly password: string;
+  /**
+   * Opens (once) a session as the master, when the secret names one: for what the user may not do
+   * itself (other host parts of a MySQL account, RDS `rds.restrict_password_commands`). The caller
+   * closes it. Undefined without a `masterarn`.
+   */
+  readonly master?: () => Promise<SqlSession>;
+}
+
 export interface EngineStrategy {
   readonly family: EngineFamily;
   /** The AWS templates' default EXCLUDE_CHARACTERS for this engine. */
@@ -77,10 +115,27 @@ export interface EngineStrategy {
   serverInfo(session: SqlSession): Promise<ServerInfo>;
   /** testSecret: runs the test query on a session opened with the pending secret. */
   runTestQuery(session: SqlSession, sql: string): Promise<void>;
-  /** Single-user: the logged-in user sets its own password. */
-  setOwnPassword(session: SqlSession, server: ServerInfo, username: string, password: string): Promise<void>;
-  /** Single-user self-healing: the master sets another user's password. */
+  /**
+   * Single-user: the logged-in user sets its own password on every account the secret stands for,
+   * with the master's help where the user may not. Leaves everything else about the account as the
+   * DBA set it. Throws a typed error, before any change, when some account cannot be changed.
+   */
+  setOwnPassword(session: SqlSession, server: ServerInfo, change: OwnPasswordChange): Promise<void>;
+  /**
+   * Single-user healing of proven drift: the master sets the password on every account of the user,
+   * changing nothing else (not LOGIN, not expiry, not the other methods of an authentication chain).
+   */
   setPasswordAsMaster(session: SqlSession, server: ServerInfo, username: string, password: string): Promise<void>;
+  /**
+   * As the master, explains a refused login from the server's catalogs (and the refusal's code). Reads
+   * only; changes nothing.
+   */
+  diagnoseRefusal(session: SqlSession, server: ServerInfo, refused: RefusedLogin): Promise<RefusalDiagnosis>;
+  /**
+   * As the master, reads the account's stored password verifiers so a heal that cannot be proven is put
+   * back exactly. Undefined when the master may not read them (RDS's master cannot read pg_authid).
+   */
+  savePassword(session: SqlSession, server: ServerInfo, username: string): Promise<PasswordRestore | undefined>;
   /**
    * Alternating users, as the master: create the alternate user when missing, (re)sync its rights with
    * the current user's, then set its password. Safe to re-run after a crash at any point.

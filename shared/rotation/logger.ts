@@ -2,7 +2,7 @@
  * One JSON line per rotation step. Hand-written on purpose: the Lambda bundle budget leaves no room for a
  * logging library. The line type has no field that could carry a password or a secret string.
  */
-import type { CauseSummary } from '../errors';
+import type { CauseSummary, RefusalReason } from '../errors';
 
 export type StepOutcome = 'success' | 'already-current' | 'skipped' | 'failure';
 
@@ -18,6 +18,8 @@ export interface StepLogLine {
   /** The error's code (AUTH_FAILED, TLS…) and class of the underlying cause. */
   readonly errorCode?: string;
   readonly cause?: CauseSummary;
+  /** Why a login was refused, beside AUTH_FAILED (see `RefusalReason`). */
+  readonly reason?: RefusalReason;
   /** Usernames and hosts may be named (the AWS templates do); never passwords. */
   readonly username?: string;
   readonly host?: string;

@@ -40,6 +40,24 @@ export async function login(ctx: StepContext, secret: DatabaseSecret, role: Logi
   }
 }
 
+/** A login's outcome: the session, or the server's refusal of the credentials. */
+export type LoginAttempt = { readonly session: SqlSession } | { readonly refusal: AuthenticationError };
+
+/** Like `login`, but a refusal of the credentials is returned, not thrown; other failures still throw. */
+export async function attemptLogin(
+  ctx: StepContext,
+  secret: DatabaseSecret,
+  role: LoginRole,
+  options: LoginOptions = {},
+): Promise<LoginAttempt> {
+  try {
+    return { session: await login(ctx, secret, role, options) };
+  } catch (err) {
+    if (err instanceof AuthenticationError) return { refusal: err };
+    throw err;
+  }
+}
+
 /** Like `login`, but undefined when the server refused the credentials; other failures still throw. */
 export async function tryLogin(
   ctx: StepContext,
@@ -47,12 +65,8 @@ export async function tryLogin(
   role: LoginRole,
   options: LoginOptions = {},
 ): Promise<SqlSession | undefined> {
-  try {
-    return await login(ctx, secret, role, options);
-  } catch (err) {
-    if (err instanceof AuthenticationError) return undefined;
-    throw err;
-  }
+  const attempt = await attemptLogin(ctx, secret, role, options);
+  return 'session' in attempt ? attempt.session : undefined;
 }
 
 /** Runs `work` on a session and always closes it. */

@@ -4,10 +4,11 @@
  * log in before anything changes (the templates' confused-deputy check: only a valid credential is
  * rotated onward).
  */
-import { AuthenticationError, SecretValidationError, StageMismatchError } from '../errors';
+import { SecretValidationError, StageMismatchError } from '../errors';
 import { alternateUsername } from './alternate-username';
-import { tryLogin, withSession } from './login';
-import { loginAsMaster } from './master-secret';
+import { attemptLogin, tryLogin } from './login';
+import { masterSessionFor } from './master-session';
+import { explainRefusal, refusalFailure } from './refusal';
 import { AWSCURRENT, AWSPENDING, readDatabaseSecret } from './secret-versions';
 import type { StepContext, StepResult } from './step-context';
 
@@ -33,28 +34,31 @@ export async function setSecretAlternatingUsers(ctx: StepContext): Promise<StepR
     throw new StageMismatchError(`Attempting to modify the user on host ${pending.host} other than the current host ${current.host}`, context);
   }
 
-  const currentSession = await tryLogin(ctx, current, 'current');
-  if (currentSession === undefined) {
-    throw new AuthenticationError('Unable to log into the database with the current secret: it is not rotated onward', context);
-  }
-  await currentSession.close();
-
   if (current.masterarn === undefined) {
     throw new SecretValidationError('Alternating-users rotation needs a master secret', [{ path: 'masterarn', problem: 'is missing' }], context);
   }
-  const session = await loginAsMaster(ctx, current, current.masterarn);
-  await withSession(session, async (s) => {
-    const server = await ctx.strategy.serverInfo(s);
+  const master = masterSessionFor(ctx, current);
+  try {
+    const currentLogin = await attemptLogin(ctx, current, 'current');
+    if ('refusal' in currentLogin) {
+      const diagnosis = await explainRefusal(ctx, master, current, currentLogin.refusal);
+      throw refusalFailure(ctx, 'the current secret', diagnosis, 'it is not rotated onward and nothing was changed');
+    }
+    await currentLogin.session.close();
+    const session = await master!.open();
+    const server = await master!.server();
     const problem = ctx.strategy.usernameProblem(pending.username, current.engine, server);
     if (problem !== undefined) {
       throw new SecretValidationError('Cannot create the alternate user', [{ path: 'username', problem }], context);
     }
     ctx.deadline.check('update the alternate user');
-    await ctx.strategy.syncAlternateUser(s, server, {
+    await ctx.strategy.syncAlternateUser(session, server, {
       currentUsername: current.username,
       alternateUsername: pending.username,
       password: pending.password,
     });
-  });
+  } finally {
+    await master?.close();
+  }
   return 'success';
 }

@@ -1,16 +1,27 @@
 /**
- * setSecret, single user: the user changes its own password. AWSPENDING is tried first (a retry after the
- * change is a no-op); then AWSCURRENT, then AWSPREVIOUS (with current's `ssl`), as in the templates.
- * AWSPREVIOUS is read only once AWSCURRENT has been refused: in a normal rotation current logs in, and
- * the read would be a wasted request.
- * Deliberate fix: when none of them logs in and the secret names a `masterarn`, the master sets the
- * password, so a drifted password heals itself instead of failing every rotation.
+ * setSecret, single user: the user changes its own password, and the new one must log in before the
+ * step returns.
+ *
+ * AWSCURRENT logs in first: in a normal rotation no login is refused, so accounts under failed-login
+ * limits (MariaDB max_password_errors, MySQL FAILED_LOGIN_ATTEMPTS) are never counted against by the
+ * rotation itself. Only when AWSCURRENT is refused is AWSPENDING tried (a retry after the change finds
+ * it in place and does nothing), then AWSPREVIOUS with current's `ssl`, as in the templates.
+ *
+ * Never a lockout:
+ * - the change is proven by a fresh login with the new password; when that is refused, the user's
+ *   still-open session puts the old password back and the step fails with the diagnosis;
+ * - a refusal of every credential is diagnosed as the master before anything changes, and only proven
+ *   drift (a wrong password on an account that is otherwise fine) is healed by the master; every other
+ *   cause fails with its `reason` and changes nothing;
+ * - a crash between the change and the proof leaves the new password in place under AWSPENDING: the
+ *   retry's AWSPENDING login finds it.
  */
 import type { DatabaseSecret } from '../database-secret';
-import { AuthenticationError, StageMismatchError } from '../errors';
+import { StageMismatchError } from '../errors';
 import type { SqlSession } from './engine-strategy';
-import { tryLogin, withSession } from './login';
-import { loginAsMaster } from './master-secret';
+import { attemptLogin, tryLogin, withSession } from './login';
+import { masterSessionFor, type MasterSession } from './master-session';
+import { explainRefusal, refusalFailure } from './refusal';
 import { AWSCURRENT, AWSPENDING, readDatabaseSecret, readPreviousSecret } from './secret-versions';
 import type { StepContext, StepResult } from './step-context';
 
@@ -19,55 +30,99 @@ export async function setSecretSingleUser(ctx: StepContext): Promise<StepResult>
   const family = ctx.strategy.family;
   const current = await readDatabaseSecret(readCtx, ctx.secretArn, { stage: AWSCURRENT }, family);
   const pending = await readDatabaseSecret(readCtx, ctx.secretArn, { stage: AWSPENDING, versionId: ctx.event.token }, family);
-
-  const already = await tryLogin(ctx, pending, 'pending');
-  if (already !== undefined) {
-    await already.close();
-    return 'skipped';
-  }
   assertSameAccount(ctx, pending, current, 'current');
-
-  let session: SqlSession | undefined = await tryLogin(ctx, current, 'current');
-  if (session === undefined) {
+  const master = masterSessionFor(ctx, current);
+  try {
+    const own = await attemptLogin(ctx, current, 'current');
+    if ('session' in own) {
+      await changeAndProve(ctx, own.session, current, pending, master);
+      return 'success';
+    }
+    const already = await tryLogin(ctx, pending, 'pending');
+    if (already !== undefined) {
+      await already.close();
+      return 'skipped';
+    }
     const previous = await readPreviousSecret(readCtx, ctx.secretArn, family);
     if (previous !== undefined) {
       assertSameAccount(ctx, pending, previous, 'previous');
-      session = await tryLogin(ctx, previous, 'previous', { sslFrom: current });
+      const session = await tryLogin(ctx, previous, 'previous', { sslFrom: current });
+      if (session !== undefined) {
+        await changeAndProve(ctx, session, previous, pending, master);
+        return 'success';
+      }
     }
-  }
-  if (session !== undefined) {
-    await withSession(session, async (s) => {
-      const server = await ctx.strategy.serverInfo(s);
-      await ctx.strategy.setOwnPassword(s, server, pending.username, pending.password);
-    });
+    const diagnosis = await explainRefusal(ctx, master, current, own.refusal);
+    if (master === undefined || diagnosis.reason !== 'wrong-password') {
+      throw refusalFailure(ctx, 'the current secret (and the pending and previous ones)', diagnosis, 'nothing was changed');
+    }
+    await healAsMaster(ctx, master, current, pending);
     return 'success';
+  } finally {
+    await master?.close();
   }
-
-  if (current.masterarn === undefined) {
-    throw new AuthenticationError('Unable to log into the database with the previous, current or pending secret', {
-      secretId: ctx.secretArn,
-      step: ctx.step,
-    });
-  }
-  await setAsMaster(ctx, current, current.masterarn, pending);
-  return 'success';
 }
 
-async function setAsMaster(ctx: StepContext, current: DatabaseSecret, masterArn: string, pending: DatabaseSecret): Promise<void> {
+/**
+ * The user's own session (logged in with `known`, a password that works) sets the pending password;
+ * a fresh login proves it. When the proof is refused, the same session puts `known` back.
+ */
+async function changeAndProve(
+  ctx: StepContext,
+  session: SqlSession,
+  known: DatabaseSecret,
+  pending: DatabaseSecret,
+  master: MasterSession | undefined,
+): Promise<void> {
+  await withSession(session, async (s) => {
+    const server = await ctx.strategy.serverInfo(s);
+    const change = (password: string) => ({ username: pending.username, password, ...(master !== undefined ? { master: master.open } : {}) });
+    ctx.deadline.check('change the password');
+    await ctx.strategy.setOwnPassword(s, server, change(pending.password));
+    const proof = await attemptLogin(ctx, pending, 'pending', { sslFrom: known });
+    if ('session' in proof) {
+      await proof.session.close();
+      return;
+    }
+    await ctx.strategy.setOwnPassword(s, server, change(known.password));
+    const diagnosis = await explainRefusal(ctx, master, pending, proof.refusal);
+    throw refusalFailure(ctx, 'the new password', diagnosis, 'the previous password was put back');
+  });
+}
+
+/**
+ * Proven drift: the master sets the pending password and a fresh login proves it. When the proof is
+ * refused, the stored verifiers read before the change are put back (when the master could read them).
+ */
+async function healAsMaster(ctx: StepContext, master: MasterSession, current: DatabaseSecret, pending: DatabaseSecret): Promise<void> {
   ctx.logger.log({
     level: 'warn',
-    message: 'Neither the current nor the previous password logs in: the master secret resets the password',
+    message: 'The current password no longer matches the account (drift proven from the catalogs): the master sets the pending password',
     secretArn: ctx.secretArn,
     step: ctx.step,
     engine: ctx.strategy.family,
     username: pending.username,
     host: pending.host,
+    reason: 'wrong-password',
   });
-  const session = await loginAsMaster(ctx, current, masterArn);
-  await withSession(session, async (s) => {
-    const server = await ctx.strategy.serverInfo(s);
-    await ctx.strategy.setPasswordAsMaster(s, server, pending.username, pending.password);
-  });
+  const session = await master.open();
+  const server = await master.server();
+  const restore = await ctx.strategy.savePassword(session, server, pending.username);
+  ctx.deadline.check('set the password as the master');
+  await ctx.strategy.setPasswordAsMaster(session, server, pending.username, pending.password);
+  const proof = await attemptLogin(ctx, pending, 'pending', { sslFrom: current });
+  if ('session' in proof) {
+    await proof.session.close();
+    return;
+  }
+  if (restore !== undefined) await restore(session);
+  const diagnosis = await explainRefusal(ctx, master, pending, proof.refusal);
+  throw refusalFailure(
+    ctx,
+    'the password the master set',
+    diagnosis,
+    restore !== undefined ? 'the stored password was put back' : 'the master cannot read the stored password, so it could not be put back',
+  );
 }
 
 function assertSameAccount(ctx: StepContext, pending: DatabaseSecret, other: DatabaseSecret, label: 'current' | 'previous'): void {

@@ -110,7 +110,7 @@ describe('setOwnPassword on MariaDB', () => {
     const session = await loginAs(user);
     const pw = newPassword();
     try {
-      await mysqlStrategy.setOwnPassword(session, await mysqlStrategy.serverInfo(session), user.username, pw);
+      await mysqlStrategy.setOwnPassword(session, await mysqlStrategy.serverInfo(session), { username: user.username, password: pw });
     } finally {
       await session.close();
     }
@@ -224,7 +224,7 @@ describe('no password in the MariaDB general log', () => {
       await admin.query('SET GLOBAL general_log = 1');
       const own = await loginAs(user);
       try {
-        await mysqlStrategy.setOwnPassword(own, server, user.username, passwords[0]!);
+        await mysqlStrategy.setOwnPassword(own, server, { username: user.username, password: passwords[0]! });
       } finally {
         await own.close();
       }

@@ -96,7 +96,7 @@ describe('user-name limits', () => {
 describe('setOwnPassword (single-user, as the user itself)', () => {
   it.each(MARIADB)('%s: SET PASSWORD with the client-side hash, never the plaintext', async (name) => {
     const session = recordingSession([createUserRow('mariadb-native')]);
-    await mysqlStrategy.setOwnPassword(session, server(name), 'app', PASSWORD);
+    await mysqlStrategy.setOwnPassword(session, server(name), { username: 'app', password: PASSWORD });
     const last = session.statements.at(-1)!;
     expect(last).toBe(`SET PASSWORD = '${HASH}'`);
     expect(session.statements.join('\n')).not.toContain(PASSWORD);
@@ -107,13 +107,13 @@ describe('setOwnPassword (single-user, as the user itself)', () => {
     const session = recordingSession([
       { match: /^SHOW CREATE USER/, rows: [{ c: "CREATE USER `app`@`%` IDENTIFIED VIA ed25519 USING 'abc'" }] },
     ]);
-    await mysqlStrategy.setOwnPassword(session, server('MariaDB 10.11'), 'app', 'plain-pw-123');
+    await mysqlStrategy.setOwnPassword(session, server('MariaDB 10.11'), { username: 'app', password: 'plain-pw-123' });
     expect(session.statements.at(-1)).toBe("SET PASSWORD = PASSWORD('plain-pw-123')");
   });
 
   it.each(MYSQL_NATIVE)('%s with mysql_native_password: ALTER USER … AS <hash>', async (name) => {
     const session = recordingSession([createUserRow('mysql_native_password')]);
-    await mysqlStrategy.setOwnPassword(session, server(name), 'app', PASSWORD);
+    await mysqlStrategy.setOwnPassword(session, server(name), { username: 'app', password: PASSWORD });
     expect(session.statements.at(-1)).toBe(`ALTER USER CURRENT_USER() IDENTIFIED WITH mysql_native_password AS '${HASH}'`);
     expect(session.statements.join('\n')).not.toContain('N3w-Pa');
   });
@@ -123,7 +123,7 @@ describe('setOwnPassword (single-user, as the user itself)', () => {
       createUserRow('mysql_native_password'),
       { match: /IDENTIFIED WITH/, error: driverError('ER_SPECIFIC_ACCESS_DENIED_ERROR', 1227, 'x') },
     ]);
-    await mysqlStrategy.setOwnPassword(session, server('MySQL 5.7'), 'app', 'plain-pw-123');
+    await mysqlStrategy.setOwnPassword(session, server('MySQL 5.7'), { username: 'app', password: 'plain-pw-123' });
     expect(session.statements.slice(-2)).toEqual([
       `ALTER USER CURRENT_USER() IDENTIFIED WITH mysql_native_password AS '${mysqlNativePasswordHash('plain-pw-123')}'`,
       "ALTER USER USER() IDENTIFIED BY 'plain-pw-123'",
@@ -132,19 +132,19 @@ describe('setOwnPassword (single-user, as the user itself)', () => {
 
   it.each(MYSQL_SHA2)('%s with caching_sha2_password: ALTER USER USER() IDENTIFIED BY (no client-side form)', async (name) => {
     const session = recordingSession([createUserRow('caching_sha2_password')]);
-    await mysqlStrategy.setOwnPassword(session, server(name), 'app', PASSWORD);
+    await mysqlStrategy.setOwnPassword(session, server(name), { username: 'app', password: PASSWORD });
     expect(session.statements.at(-1)).toBe(`ALTER USER USER() IDENTIFIED BY 'N3w-Pa$$w0rd\\'with\\\\quote'`);
   });
 
   it('MySQL 8 when SHOW CREATE USER is refused: the plain form', async () => {
     const session = recordingSession([{ match: /^SHOW CREATE USER/, error: driverError('ER_TABLEACCESS_DENIED_ERROR', 1142, 'x') }]);
-    await mysqlStrategy.setOwnPassword(session, server('MySQL 8.0'), 'app', 'plain-pw-123');
+    await mysqlStrategy.setOwnPassword(session, server('MySQL 8.0'), { username: 'app', password: 'plain-pw-123' });
     expect(session.statements.at(-1)).toBe("ALTER USER USER() IDENTIFIED BY 'plain-pw-123'");
   });
 
   it('refuses accounts whose plugin takes no password (IAM authentication)', async () => {
     const session = recordingSession([createUserRow('AWSAuthenticationPlugin')]);
-    await expect(mysqlStrategy.setOwnPassword(session, server('MySQL 8.0'), 'app', PASSWORD)).rejects.toThrow(
+    await expect(mysqlStrategy.setOwnPassword(session, server('MySQL 8.0'), { username: 'app', password: PASSWORD })).rejects.toThrow(
       /awsauthenticationplugin plugin/,
     );
   });
@@ -154,7 +154,7 @@ describe('setOwnPassword (single-user, as the user itself)', () => {
       createUserRow('mariadb-native'),
       { match: /^SET PASSWORD/, error: driverError('ER_PASSWORD_NO_MATCH', 1133, `SET PASSWORD = '${HASH}'`) },
     ]);
-    const err = await mysqlStrategy.setOwnPassword(session, server('MariaDB 10.11'), 'app', PASSWORD).catch((e: unknown) => e);
+    const err = await mysqlStrategy.setOwnPassword(session, server('MariaDB 10.11'), { username: 'app', password: PASSWORD }).catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'DatabaseError', code: 'DATABASE' });
     const shown = `${(err as Error).message} ${JSON.stringify(err)}`;
     expect(shown).toMatch(/setting the password of user 'app'.*ER_PASSWORD_NO_MATCH/);
@@ -166,7 +166,7 @@ describe('setOwnPassword (single-user, as the user itself)', () => {
     const session = recordingSession([
       { match: /sql_mode AS mode/, rows: [{ mode: 'STRICT_TRANS_TABLES,NO_BACKSLASH_ESCAPES,ANSI_QUOTES' }] },
     ]);
-    await mysqlStrategy.setOwnPassword(session, server('MySQL 8.0'), 'app', 'plain-pw-123');
+    await mysqlStrategy.setOwnPassword(session, server('MySQL 8.0'), { username: 'app', password: 'plain-pw-123' });
     expect(session.statements[1]).toBe("SET SESSION sql_mode = 'STRICT_TRANS_TABLES,ANSI_QUOTES'");
     expect(session.statements.indexOf("SET SESSION sql_mode = 'STRICT_TRANS_TABLES,ANSI_QUOTES'")).toBeLessThan(
       session.statements.findIndex((s) => s.startsWith('ALTER USER')),
@@ -179,7 +179,7 @@ describe('setOwnPassword (single-user, as the user itself)', () => {
     ['MariaDB 10.1', parseMysqlServerInfo('10.1.48-MariaDB')],
   ])('refuses %s, which lacks the statements the strategy relies on', async (_name, info) => {
     const session = recordingSession();
-    await expect(mysqlStrategy.setOwnPassword(session, info, 'app', PASSWORD)).rejects.toThrow(/not supported/);
+    await expect(mysqlStrategy.setOwnPassword(session, info, { username: 'app', password: PASSWORD })).rejects.toThrow(/not supported/);
     expect(session.statements).toEqual([]);
   });
 });

@@ -2,7 +2,8 @@
  * What each step asks of Secrets Manager and of the database: nothing twice. finishSecret reuses the
  * gate's DescribeSecret; single-user setSecret reads AWSPREVIOUS only once AWSCURRENT is refused; the
  * PostgreSQL password change reuses the password_encryption its server-info query read. The contract
- * around them does not move: AWSPENDING logs in first, finishSecret still removes AWSPENDING.
+ * around them does not move: AWSCURRENT logs in first (no refused login in a normal rotation), the new
+ * password is proven by a login before setSecret returns, finishSecret still removes AWSPENDING.
  */
 import {
   DescribeSecretCommand,
@@ -32,8 +33,11 @@ interface FakeDatabase {
   readonly sql: string[];
 }
 
-/** A database that accepts only `accepted` passwords and answers the strategy's reads. */
-function fakeDatabase(accepted: readonly string[], passwordEncryption = 'scram-sha-256'): FakeDatabase {
+/**
+ * A database that accepts only `accepted` passwords and answers the strategy's reads. An ALTER ROLE …
+ * PASSWORD makes it accept the pending password instead, as the real one would.
+ */
+function fakeDatabase(accepted: string[], passwordEncryption = 'scram-sha-256'): FakeDatabase {
   const logins: LoginRole[] = [];
   const sql: string[] = [];
   const connect: Connector = async (request: ConnectRequest): Promise<SqlSession> => {
@@ -44,6 +48,7 @@ function fakeDatabase(accepted: readonly string[], passwordEncryption = 'scram-s
     return {
       async query(text: string): Promise<readonly Row[]> {
         sql.push(text);
+        if (text.startsWith('ALTER ROLE')) accepted.splice(0, accepted.length, PASSWORDS.pending);
         if (text === SERVER_INFO_SQL) {
           return [{ version_num: '150004', version: '15.4', aurora: false, password_encryption: passwordEncryption }];
         }
@@ -94,7 +99,7 @@ describe('single-user setSecret', () => {
     const db = fakeDatabase([PASSWORDS.current]);
     await handler(db)(event('setSecret'));
     expect(requests()).toEqual(['DescribeSecret', 'GetSecretValue(AWSCURRENT)', 'GetSecretValue(AWSPENDING)']);
-    expect(db.logins).toEqual(['pending', 'current']);
+    expect(db.logins).toEqual(['current', 'pending']);
   });
 
   it('reads and tries AWSPREVIOUS only after AWSCURRENT is refused', async () => {
@@ -106,7 +111,7 @@ describe('single-user setSecret', () => {
       'GetSecretValue(AWSPENDING)',
       'GetSecretValue(AWSPREVIOUS)',
     ]);
-    expect(db.logins).toEqual(['pending', 'current', 'previous']);
+    expect(db.logins).toEqual(['current', 'pending', 'previous', 'pending']);
     expect(db.sql.some((s) => s.startsWith('ALTER ROLE "app" WITH PASSWORD'))).toBe(true);
   });
 
@@ -114,14 +119,14 @@ describe('single-user setSecret', () => {
     sm.on(GetSecretValueCommand, { VersionStage: 'AWSPREVIOUS' }).rejects(notFound() as never);
     const db = fakeDatabase([]);
     await expect(handler(db)(event('setSecret'))).rejects.toBeInstanceOf(AuthenticationError);
-    expect(db.logins).toEqual(['pending', 'current']);
+    expect(db.logins).toEqual(['current', 'pending']);
   });
 
   it('is a no-op retry when AWSPENDING already logs in, reading only what the check needs', async () => {
     const db = fakeDatabase([PASSWORDS.pending]);
     await handler(db)(event('setSecret'));
     expect(requests()).toEqual(['DescribeSecret', 'GetSecretValue(AWSCURRENT)', 'GetSecretValue(AWSPENDING)']);
-    expect(db.logins).toEqual(['pending']);
+    expect(db.logins).toEqual(['current', 'pending']);
     expect(db.sql).toEqual([]);
   });
 
@@ -159,26 +164,24 @@ describe('finishSecret', () => {
 });
 
 describe('a whole single-user rotation', () => {
-  it('makes 13 Secrets Manager requests (the templates make 14) and 3 logins', async () => {
+  it('makes 13 Secrets Manager requests (the templates make 14) and 3 logins, none refused', async () => {
     sm.on(GetSecretValueCommand, { VersionStage: 'AWSPENDING', VersionId: TOKEN })
       .rejectsOnce(notFound() as never)
       .resolves({ SecretString: secretJson(PASSWORDS.pending) });
     sm.on(GetRandomPasswordCommand).resolves({ RandomPassword: PASSWORDS.pending });
     sm.on(PutSecretValueCommand).resolves({});
     sm.on(UpdateSecretVersionStageCommand).resolves({});
-    const accepted: string[] = [PASSWORDS.current];
-    const db = fakeDatabase(accepted);
+    const db = fakeDatabase([PASSWORDS.current]);
     const h = handler(db);
     const perStep: Record<string, number> = {};
     for (const step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) {
       const before = sm.calls().length;
       await h(event(step));
       perStep[step] = sm.calls().length - before;
-      // The database now holds the pending password, as the ALTER ROLE would have made it.
-      if (step === 'setSecret') accepted.splice(0, accepted.length, PASSWORDS.pending);
     }
     expect(perStep).toEqual({ createSecret: 5, setSecret: 3, testSecret: 2, finishSecret: 3 });
     expect(sm.calls()).toHaveLength(13);
-    expect(db.logins).toEqual(['pending', 'current', 'pending']);
+    // current changes its password, the new one is proven, testSecret logs in: none is refused.
+    expect(db.logins).toEqual(['current', 'pending', 'pending']);
   });
 });

@@ -1,0 +1,36 @@
+/**
+ * One master session per step, opened on first use and closed by the step: diagnosis, healing and the
+ * engine's own fallbacks (MySQL's other host parts, RDS's restricted password commands) share it.
+ */
+import type { DatabaseSecret } from '../database-secret';
+import type { ServerInfo, SqlSession } from './engine-strategy';
+import { loginAsMaster } from './master-secret';
+import type { StepContext } from './step-context';
+
+/** A master session opened lazily, with the server it runs on. */
+export interface MasterSession {
+  /** Logs in as the master on first call; later calls return the same session. */
+  open(): Promise<SqlSession>;
+  /** The server behind the master session (asked once). */
+  server(): Promise<ServerInfo>;
+  /** Closes the session when one was opened; never throws. */
+  close(): Promise<void>;
+}
+
+/** The master named by `child.masterarn`, or undefined when the secret names none. */
+export function masterSessionFor(ctx: StepContext, child: DatabaseSecret): MasterSession | undefined {
+  const masterArn = child.masterarn;
+  if (masterArn === undefined) return undefined;
+  let session: Promise<SqlSession> | undefined;
+  let server: Promise<ServerInfo> | undefined;
+  const open = (): Promise<SqlSession> => (session ??= loginAsMaster(ctx, child, masterArn));
+  return {
+    open,
+    server: async () => (server ??= open().then((s) => ctx.strategy.serverInfo(s))),
+    async close() {
+      if (session === undefined) return;
+      const opened = await session.catch(() => undefined);
+      await opened?.close();
+    },
+  };
+}

@@ -1,0 +1,48 @@
+/**
+ * Explaining a refused login before anything is changed because of it. With a master, the engine reads
+ * the server's catalogs; without one, only the refusal's code speaks, and the message says which causes
+ * it cannot tell apart.
+ */
+import type { DatabaseSecret } from '../database-secret';
+import { AuthenticationError, REFUSAL_REASON_TEXT } from '../errors';
+import type { RefusalDiagnosis } from './engine-strategy';
+import type { MasterSession } from './master-session';
+import type { StepContext } from './step-context';
+
+/** What the code of a refusal cannot tell apart when no master can read the catalogs. */
+export const UNTOLD_WITHOUT_MASTER =
+  'without a masterarn the toolkit cannot tell a wrong password from an expired, disabled or missing account, ' +
+  'an address the account may not log in from, or a required client certificate';
+
+/**
+ * Why `secret`'s login was refused: the engine's diagnosis as the master when there is one, else what
+ * the refusal's code alone says. Reads only.
+ */
+export async function explainRefusal(
+  ctx: StepContext,
+  master: MasterSession | undefined,
+  secret: DatabaseSecret,
+  refusal: AuthenticationError,
+): Promise<RefusalDiagnosis> {
+  if (master === undefined) {
+    return {
+      reason: refusal.reason,
+      detail: refusal.reason === 'undetermined' ? UNTOLD_WITHOUT_MASTER : 'told by the error code; no masterarn to read the catalogs',
+    };
+  }
+  const session = await master.open();
+  const server = await master.server();
+  return ctx.strategy.diagnoseRefusal(session, server, { username: secret.username, password: secret.password, error: refusal });
+}
+
+/**
+ * The step's failure for a diagnosed refusal: `what` names the credential ("the current secret"),
+ * `outcome` what the step did about it ("nothing was changed").
+ */
+export function refusalFailure(ctx: StepContext, what: string, diagnosis: RefusalDiagnosis, outcome: string): AuthenticationError {
+  return new AuthenticationError(`The login with ${what} is refused: ${REFUSAL_REASON_TEXT[diagnosis.reason]} (${diagnosis.detail}); ${outcome}`, {
+    secretId: ctx.secretArn,
+    step: ctx.step,
+    reason: diagnosis.reason,
+  });
+}

@@ -132,13 +132,13 @@ export const VALUE_CASES: readonly ValueCase[] = [
 const renamed = (c: HostileContext, username: string): Record<string, unknown> => ({ ...c.valid, username });
 
 export const SET_SECRET_CASES: readonly SetSecretCase[] = [
-  { name: 'SQL injection in the username (single quote)', strategy: 'single-user', current: (c) => ({ ...renamed(c, "x' OR '1'='1"), masterarn: c.masterArn }), code: 'DATABASE', names: /refused|No account/ },
-  { name: 'SQL injection in the username (double quote, DROP)', strategy: 'single-user', current: (c) => ({ ...renamed(c, 'x"; DROP ROLE rel_canary; --'), masterarn: c.masterArn }), code: 'DATABASE', names: /refused|No account/ },
-  { name: 'SQL injection in the username (backtick, comment)', strategy: 'single-user', current: (c) => ({ ...renamed(c, 'x`@`%` IDENTIFIED BY \'p\' -- '), masterarn: c.masterArn }), code: 'DATABASE', names: /refused|No account/ },
-  { name: 'unicode username that does not exist', strategy: 'single-user', current: (c) => renamed(c, 'ユーザー☃'), code: 'AUTH_FAILED', names: /Unable to log into the database/ },
-  { name: 'quote-laden username, no master', strategy: 'single-user', current: (c) => renamed(c, `o'ne"il\\\`x`), code: 'AUTH_FAILED', names: /Unable to log into the database/ },
+  { name: 'SQL injection in the username (single quote)', strategy: 'single-user', current: (c) => ({ ...renamed(c, "x' OR '1'='1"), masterarn: c.masterArn }), code: 'AUTH_FAILED', names: /no such user or role exists/ },
+  { name: 'SQL injection in the username (double quote, DROP)', strategy: 'single-user', current: (c) => ({ ...renamed(c, 'x"; DROP ROLE rel_canary; --'), masterarn: c.masterArn }), code: 'AUTH_FAILED', names: /no such user or role exists/ },
+  { name: 'SQL injection in the username (backtick, comment)', strategy: 'single-user', current: (c) => ({ ...renamed(c, 'x`@`%` IDENTIFIED BY \'p\' -- '), masterarn: c.masterArn }), code: 'AUTH_FAILED', names: /no such user or role exists/ },
+  { name: 'unicode username that does not exist', strategy: 'single-user', current: (c) => renamed(c, 'ユーザー☃'), code: 'AUTH_FAILED', names: /without a masterarn the toolkit cannot tell/ },
+  { name: 'quote-laden username, no master', strategy: 'single-user', current: (c) => renamed(c, `o'ne"il\\\`x`), code: 'AUTH_FAILED', names: /without a masterarn the toolkit cannot tell/ },
   // PostgreSQL says the database does not exist; MySQL refuses the user access to it (an auth code).
-  { name: 'SQL injection in dbname', strategy: 'single-user', current: (c) => ({ ...c.valid, dbname: "postgres'; DROP ROLE rel_canary; --" }), code: { postgres: 'DATABASE', mysql: 'AUTH_FAILED' }, names: /login with the (pending|current) secret failed|Unable to log into the database/ },
+  { name: 'SQL injection in dbname', strategy: 'single-user', current: (c) => ({ ...c.valid, dbname: "postgres'; DROP ROLE rel_canary; --" }), code: { postgres: 'DATABASE', mysql: 'AUTH_FAILED' }, names: /login with the (pending|current) secret failed|is refused/ },
   { name: 'SQL injection in the host name', strategy: 'single-user', current: (c) => ({ ...c.valid, host: "h'or'1'='1" }), code: 'NETWORK', names: /could not reach the server/ },
   { name: 'masterarn missing (alternating users)', strategy: 'alternating-users', current: (c) => ({ ...c.valid }), code: 'SECRET_INVALID', names: /masterarn is missing/ },
   { name: 'masterarn pointing at the secret itself', strategy: 'alternating-users', current: (c) => ({ ...c.valid, masterarn: c.secretId }), code: 'DATABASE', names: /refused/ },

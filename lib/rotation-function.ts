@@ -243,22 +243,19 @@ export class RotationFunction extends Construct implements ec2.IConnectable {
     return alarm;
   }
 
-  /** The statements AWS allows on no narrower resource than `*`, each in its own policy with its own reason. */
+  /**
+   * The statements AWS allows on no narrower resource than `*`: only a VPC function's network-interface
+   * actions. (Passwords are generated in the function, so GetRandomPassword is not granted.)
+   */
   private createWildcardPolicies(inVpc: boolean): iam.Policy[] {
-    const randomPassword = new iam.Policy(this, 'GetRandomPasswordPolicy', {
-      roles: [this.role],
-      statements: [new iam.PolicyStatement({ actions: ['secretsmanager:GetRandomPassword'], resources: ['*'] })],
-    });
-    acknowledgeNagFinding(randomPassword, 'AwsSolutions-IAM5[Resource::*]',
-      'secretsmanager:GetRandomPassword acts on no resource; AWS supports only "*" for it');
-    if (!inVpc) return [randomPassword];
+    if (!inVpc) return [];
     const networkInterfaces = new iam.Policy(this, 'VpcNetworkInterfacesPolicy', {
       roles: [this.role],
       statements: [new iam.PolicyStatement({ actions: [...VPC_NETWORK_INTERFACE_ACTIONS], resources: ['*'] })],
     });
     acknowledgeNagFinding(networkInterfaces, 'AwsSolutions-IAM5[Resource::*]',
       'A VPC Lambda manages its ENIs before they exist; EC2 supports only "*" for these actions (as AWSLambdaVPCAccessExecutionRole)');
-    return [randomPassword, networkInterfaces];
+    return [networkInterfaces];
   }
 
   private validateNetwork(): string[] {

@@ -21,7 +21,6 @@ export type {
   RotationTrigger,
 } from './types';
 export { ROTATION_STEPS } from './types';
-export { generateRandomPassword, type RandomPasswordOptions } from './random-password';
 
 const LOOPBACK = '127.0.0.1';
 

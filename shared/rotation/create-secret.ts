@@ -29,8 +29,7 @@ export async function createSecret(ctx: StepContext): Promise<StepResult> {
       step: ctx.step,
     });
   }
-  ctx.deadline.check('generate a password');
-  const password = await generatePassword(ctx.client, ctx.settings.passwordPolicy, { secretId: ctx.secretArn, step: ctx.step });
+  const password = generatePassword(ctx.settings.passwordPolicy);
   ctx.deadline.check('store the pending secret');
   try {
     await ctx.client.send(

@@ -86,7 +86,6 @@ describe('RotationFunction defaults (one synth shared by the assertions)', () =>
     });
     const statements = Object.values(policyStatements(template)).flat();
     expect(statements).toEqual(expect.arrayContaining([
-      { Action: 'secretsmanager:GetRandomPassword', Effect: 'Allow', Resource: '*' },
       { Action: [...VPC_NETWORK_INTERFACE_ACTIONS], Effect: 'Allow', Resource: '*' },
       {
         Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
@@ -94,11 +93,11 @@ describe('RotationFunction defaults (one synth shared by the assertions)', () =>
         Resource: { 'Fn::GetAtt': [stack.getLogicalId(fn.logGroup.node.defaultChild as logs.CfnLogGroup), 'Arn'] },
       },
     ]));
-    expect(statements).toHaveLength(3);
+    expect(statements).toHaveLength(2);
   });
 
-  it('grants "*" only to GetRandomPassword and the VPC network-interface actions', () => {
-    expect(wildcardActions(template)).toEqual(['secretsmanager:GetRandomPassword', ...VPC_NETWORK_INTERFACE_ACTIONS].sort());
+  it('grants "*" only to the VPC network-interface actions (passwords are generated in the function)', () => {
+    expect(wildcardActions(template)).toEqual([...VPC_NETWORK_INTERFACE_ACTIONS].sort());
   });
 
   it('is created only after the policies Lambda checks at CreateFunction', () => {
@@ -164,9 +163,9 @@ describe('RotationFunction overrides', () => {
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
     template.hasResourceProperties('AWS::IAM::Role', { PermissionsBoundary: { Ref: stack.getLogicalId(boundary.node.defaultChild as iam.CfnManagedPolicy) } });
     expect(fn.securityGroup).toBeUndefined();
-    // Tracing adds X-Ray, the third and last wildcard.
+    // Tracing adds X-Ray, the second and last wildcard.
     expect(wildcardActions(template)).toEqual(
-      ['secretsmanager:GetRandomPassword', ...VPC_NETWORK_INTERFACE_ACTIONS, 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'].sort(),
+      [...VPC_NETWORK_INTERFACE_ACTIONS, 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'].sort(),
     );
     template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
       ServiceName: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('secretsmanager')])] }),
@@ -182,7 +181,7 @@ describe('RotationFunction overrides', () => {
     expect(fn.role).toBe(role);
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::IAM::Role', 1);
-    expect(wildcardActions(template)).toEqual(['secretsmanager:GetRandomPassword']);
+    expect(wildcardActions(template)).toEqual([]);
   });
 
   it('shares one invoke permission with BOTH SourceAccount and an ArnLike SourceArn prefix', () => {

@@ -83,14 +83,12 @@ describe('createSecret', () => {
   beforeEach(() => {
     sm.on(DescribeSecretCommand).resolves({ ARN, VersionIdsToStages: { old: ['AWSCURRENT'], [TOKEN]: ['AWSPENDING'] } });
     sm.on(GetSecretValueCommand, { VersionStage: 'AWSCURRENT' }).resolves({ SecretString: CURRENT });
-    sm.on(GetRandomPasswordCommand).resolves({ RandomPassword: 'generated-password-1' });
   });
 
   it('keeps an existing pending version', async () => {
     sm.on(GetSecretValueCommand, { VersionStage: 'AWSPENDING', VersionId: TOKEN }).resolves({ SecretString: CURRENT });
     await handler().h(event('createSecret'));
     expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(0);
-    expect(sm.commandCalls(GetRandomPasswordCommand)).toHaveLength(0);
   });
 
   it('stores a copy of current with a new password (and _clone) under AWSPENDING, forwarding RotationToken', async () => {
@@ -101,17 +99,13 @@ describe('createSecret', () => {
       ...event('createSecret'),
       RotationToken: 'rt-1',
     });
-    const random = sm.commandCalls(GetRandomPasswordCommand)[0]!.args[0].input;
-    expect(random).toMatchObject({ PasswordLength: 40, ExcludePunctuation: true, ExcludeCharacters: ':/@"\'\\', RequireEachIncludedType: true });
+    // The password is generated in the function under the policy: no GetRandomPassword request.
+    expect(sm.commandCalls(GetRandomPasswordCommand)).toHaveLength(0);
     const put = sm.commandCalls(PutSecretValueCommand)[0]!.args[0].input;
     expect(put).toMatchObject({ SecretId: ARN, ClientRequestToken: TOKEN, VersionStages: ['AWSPENDING'], RotationToken: 'rt-1' });
-    expect(JSON.parse(put.SecretString!)).toEqual({
-      engine: 'postgres',
-      host: 'db.example',
-      username: 'app_clone',
-      password: 'generated-password-1',
-      extra: 1,
-    });
+    const stored = JSON.parse(put.SecretString!) as Record<string, unknown>;
+    expect(stored).toEqual({ engine: 'postgres', host: 'db.example', username: 'app_clone', password: expect.any(String), extra: 1 });
+    expect(stored.password).toMatch(/^[A-Za-z0-9]{40}$/);
   });
 
   it('propagates errors other than not-found, writing nothing', async () => {
@@ -134,13 +128,12 @@ describe('createSecret', () => {
 });
 
 describe('finishSecret', () => {
-  it('moves AWSCURRENT from the old version and removes AWSPENDING from the token', async () => {
+  it('moves AWSCURRENT from the old version in one write, leaving AWSPENDING on the finished version as the AWS templates do', async () => {
     sm.on(DescribeSecretCommand).resolves({ ARN, VersionIdsToStages: { old: ['AWSCURRENT'], [TOKEN]: ['AWSPENDING'] } });
     await handler().h(event('finishSecret'));
     const calls = sm.commandCalls(UpdateSecretVersionStageCommand).map((c) => c.args[0].input);
     expect(calls).toEqual([
       { SecretId: ARN, VersionStage: 'AWSCURRENT', MoveToVersionId: TOKEN, RemoveFromVersionId: 'old' },
-      { SecretId: ARN, VersionStage: 'AWSPENDING', RemoveFromVersionId: TOKEN },
     ]);
   });
 });

@@ -2,8 +2,8 @@
  * What each step asks of Secrets Manager and of the database: nothing twice. finishSecret reuses the
  * gate's DescribeSecret; single-user setSecret reads AWSPREVIOUS only once AWSCURRENT is refused; the
  * PostgreSQL password change reuses the password_encryption its server-info query read. The contract
- * around them does not move: AWSCURRENT logs in first (no refused login in a normal rotation), the new
- * password is proven by a login before setSecret returns, finishSecret still removes AWSPENDING.
+ * around them does not move: passwords are generated in the function, AWSCURRENT logs in first (no refused login in a normal rotation), the new
+ * password is proven by a login before setSecret returns, finishSecret makes one write.
  */
 import {
   DescribeSecretCommand,
@@ -147,12 +147,11 @@ describe('single-user setSecret', () => {
 });
 
 describe('finishSecret', () => {
-  it('makes no DescribeSecret of its own and still removes AWSPENDING from the token', async () => {
+  it('makes no DescribeSecret of its own and one write, leaving AWSPENDING on the finished version', async () => {
     await handler(fakeDatabase([]))(event('finishSecret'));
     expect(sm.commandCalls(DescribeSecretCommand)).toHaveLength(1);
     expect(sm.commandCalls(UpdateSecretVersionStageCommand).map((c) => c.args[0].input)).toEqual([
       { SecretId: ARN, VersionStage: 'AWSCURRENT', MoveToVersionId: TOKEN, RemoveFromVersionId: 'old' },
-      { SecretId: ARN, VersionStage: 'AWSPENDING', RemoveFromVersionId: TOKEN },
     ]);
   });
 
@@ -164,11 +163,10 @@ describe('finishSecret', () => {
 });
 
 describe('a whole single-user rotation', () => {
-  it('makes 13 Secrets Manager requests (the templates make 14) and 3 logins, none refused', async () => {
+  it('makes 11 Secrets Manager requests (the templates make 14), 2 of them writes, and 3 logins, none refused', async () => {
     sm.on(GetSecretValueCommand, { VersionStage: 'AWSPENDING', VersionId: TOKEN })
       .rejectsOnce(notFound() as never)
       .resolves({ SecretString: secretJson(PASSWORDS.pending) });
-    sm.on(GetRandomPasswordCommand).resolves({ RandomPassword: PASSWORDS.pending });
     sm.on(PutSecretValueCommand).resolves({});
     sm.on(UpdateSecretVersionStageCommand).resolves({});
     const db = fakeDatabase([PASSWORDS.current]);
@@ -179,8 +177,10 @@ describe('a whole single-user rotation', () => {
       await h(event(step));
       perStep[step] = sm.calls().length - before;
     }
-    expect(perStep).toEqual({ createSecret: 5, setSecret: 3, testSecret: 2, finishSecret: 3 });
-    expect(sm.calls()).toHaveLength(13);
+    expect(perStep).toEqual({ createSecret: 4, setSecret: 3, testSecret: 2, finishSecret: 2 });
+    expect(sm.calls()).toHaveLength(11);
+    expect(sm.commandCalls(GetRandomPasswordCommand)).toHaveLength(0);
+    expect(sm.commandCalls(PutSecretValueCommand).length + sm.commandCalls(UpdateSecretVersionStageCommand).length).toBe(2);
     // current changes its password, the new one is proven, testSecret logs in: none is refused.
     expect(db.logins).toEqual(['current', 'pending', 'pending']);
   });

@@ -1,7 +1,7 @@
 /** The command line of `npm run bench`: which benchmarks, how many runs. */
 import { ConfigError } from '../shared/errors';
 
-export const BENCHMARKS = ['rotation-latency', 'cold-start', 'cache', 'fleet', 'aws-scale'] as const;
+export const BENCHMARKS = ['rotation-latency', 'cold-start', 'cache', 'secrets-api', 'fleet', 'aws-scale'] as const;
 export type BenchmarkId = (typeof BENCHMARKS)[number];
 
 export interface BenchArgs {

@@ -15,6 +15,7 @@ import { renderFleet, runFleet } from './fleet';
 import { machineInfo } from './machine';
 import { writeReport, type RenderedSection } from './report';
 import { renderRotationLatency, runRotationLatency, type RotationLatencyResult } from './rotation-latency';
+import { renderSecretsApi, runSecretsApi } from './secrets-api';
 
 const log = (line: string): void => {
   process.stderr.write(`[bench] ${line}\n`);
@@ -75,6 +76,7 @@ async function main(): Promise<void> {
     return renderRotationLatency(rotation);
   });
   await section('cold-start', async () => renderColdStart(await runColdStart(args.runs, log)));
+  await section('secrets-api', async () => renderSecretsApi(await runSecretsApi(args.runs, log)));
   await section('fleet', async () => renderFleet(await runFleet(args.fleetSecrets, log)));
   await section('aws-scale', async () => {
     rotation ??= await runRotationLatency(AWS_SCALE_FALLBACK_RUNS, log);

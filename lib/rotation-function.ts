@@ -91,12 +91,19 @@ const DEFAULT_MEMORY_MB = 256;
 export const LAMBDA_CA_BUNDLE = '/var/runtime/ca-cert.pem';
 
 /**
- * What the bundles leave out. The Secrets Manager SDK is NOT among them: rotation runs against the SDK
- * version this repo pins and tests. The RDS client is needed only for RDS-managed master secrets, loaded
- * lazily from the runtime's own SDK v3, so it costs neither bundle size nor cold start; pg-native is pg's
- * optional native binding, never installed. The cold-start benchmark bundles with this same list.
+ * What the bundles leave out, each loaded lazily from the runtime's own SDK v3 only on the path that
+ * needs it, so it costs neither bundle size nor cold start: the RDS client (RDS-managed master
+ * secrets), the SDK's credential-provider chain (only when the environment holds no credentials, which
+ * Lambda always sets) and the Secrets Manager SDK client (only when a caller injects its own client:
+ * the Lambdas call Secrets Manager through the bundled signed client). pg-native is pg's optional
+ * native binding, never installed. The cold-start benchmark bundles with this same list.
  */
-export const ROTATION_EXTERNAL_MODULES: readonly string[] = ['@aws-sdk/client-rds', 'pg-native'];
+export const ROTATION_EXTERNAL_MODULES: readonly string[] = [
+  '@aws-sdk/client-rds',
+  '@aws-sdk/client-secrets-manager',
+  '@aws-sdk/credential-provider-node',
+  'pg-native',
+];
 
 export class RotationFunction extends Construct implements ec2.IConnectable {
   readonly engine: RotationEngine;

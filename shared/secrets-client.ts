@@ -4,7 +4,7 @@
  * Real AWS is the default on purpose: a production service started outside Lambda with no ENVIRONMENT
  * must never be pointed at localhost. Only an explicit endpoint or `ENVIRONMENT=local` leaves AWS.
  */
-import { SecretsManagerClient, type SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient, SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
 import { ConfigError } from './errors';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -72,7 +72,11 @@ export function getSecretsClient(env: Env = process.env): SecretsManagerClient {
   const key = JSON.stringify(settings);
   let client = clients.get(key);
   if (!client) {
-    client = new SecretsManagerClient(toClientConfig(settings));
+    // Required here, not imported: the rotation Lambdas resolve their settings through this module but
+    // call Secrets Manager with the signed client, and must not load the SDK client at cold start.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const sdk = require('@aws-sdk/client-secrets-manager') as typeof import('@aws-sdk/client-secrets-manager');
+    client = new sdk.SecretsManagerClient(toClientConfig(settings));
     clients.set(key, client);
   }
   return client;

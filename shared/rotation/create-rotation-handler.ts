@@ -10,7 +10,9 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { EngineFamily } from '../database-secret';
 import { AuthenticationError, EventValidationError, ToolkitError, summarizeCause } from '../errors';
-import { getSecretsClient, type Env } from '../secrets-client';
+import { sdkSecretsApi } from '../secrets-api/sdk-adapter';
+import { secretsApiFromEnvironment } from '../secrets-api/from-environment';
+import type { Env } from '../secrets-client';
 import { createSecret } from './create-secret';
 import { Deadline } from './deadline';
 import { registeredEngineStrategy } from './engine-registry';
@@ -32,7 +34,10 @@ export interface CreateRotationHandlerOptions {
   readonly engine: EngineFamily | EngineStrategy;
   /** Default: the ROTATION_STRATEGY variable, else `single-user`. */
   readonly strategy?: RotationStrategyName;
-  /** Default: `getSecretsClient(env)`. */
+  /**
+   * An SDK client to call Secrets Manager with (tests, callers with their own configuration).
+   * @default the signed client of `secretsApiFromEnvironment(env)` (no SDK client is loaded)
+   */
   readonly secretsClient?: SecretsManagerClient;
   /** Default: the strategy's driver connector. */
   readonly connect?: Connector;
@@ -58,7 +63,7 @@ export function createRotationHandler(options: CreateRotationHandlerOptions): Ro
     ...(options.strategy !== undefined ? { strategy: options.strategy } : {}),
     ...(options.testQuery !== undefined ? { testQuery: options.testQuery } : {}),
   });
-  const client = options.secretsClient ?? getSecretsClient(env);
+  const client = options.secretsClient !== undefined ? sdkSecretsApi(options.secretsClient) : secretsApiFromEnvironment(env);
   const connector = options.connect ?? strategyImpl.defaultConnector;
   const logger = options.logger ?? jsonLineLogger();
   const steps: Readonly<Record<RotationStep, StepRunner>> = {

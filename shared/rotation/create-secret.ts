@@ -2,7 +2,6 @@
  * createSecret: store the next version under AWSPENDING with the token as its version id. An existing
  * pending value is kept (a retry must not mint a second password); only a missing one is generated.
  */
-import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { serializeSecretFields, type DatabaseSecret } from '../database-secret';
 import { SecretNotFoundError, SecretValidationError, fromSecretsManagerError } from '../errors';
 import { alternateUsername } from './alternate-username';
@@ -32,15 +31,13 @@ export async function createSecret(ctx: StepContext): Promise<StepResult> {
   const password = generatePassword(ctx.settings.passwordPolicy);
   ctx.deadline.check('store the pending secret');
   try {
-    await ctx.client.send(
-      new PutSecretValueCommand({
-        SecretId: ctx.secretArn,
-        ClientRequestToken: ctx.event.token,
-        SecretString: nextVersionString(current, username, password),
-        VersionStages: [AWSPENDING],
-        ...(ctx.event.rotationToken !== undefined ? { RotationToken: ctx.event.rotationToken } : {}),
-      }),
-    );
+    await ctx.client.putSecretValue({
+      SecretId: ctx.secretArn,
+      ClientRequestToken: ctx.event.token,
+      SecretString: nextVersionString(current, username, password),
+      VersionStages: [AWSPENDING],
+      ...(ctx.event.rotationToken !== undefined ? { RotationToken: ctx.event.rotationToken } : {}),
+    });
   } catch (err) {
     throw fromSecretsManagerError(err, 'PutSecretValue(AWSPENDING)', { secretId: ctx.secretArn, step: ctx.step });
   }

@@ -6,7 +6,6 @@
  * DescribeSecret of this invocation (`ctx.description`), not a second request: a retry is a new
  * invocation with a new gate, so re-running the step still starts from the labels as they are.
  */
-import { UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import { fromSecretsManagerError } from '../errors';
 import { AWSCURRENT, versionWithStage } from './secret-versions';
 import type { StepContext, StepResult } from './step-context';
@@ -18,14 +17,12 @@ export async function finishSecret(ctx: StepContext): Promise<StepResult> {
   if (currentVersion === ctx.event.token) return 'skipped';
   try {
     ctx.deadline.check('move AWSCURRENT');
-    await ctx.client.send(
-      new UpdateSecretVersionStageCommand({
-        SecretId: ctx.secretArn,
-        VersionStage: AWSCURRENT,
-        MoveToVersionId: ctx.event.token,
-        ...(currentVersion !== undefined ? { RemoveFromVersionId: currentVersion } : {}),
-      }),
-    );
+    await ctx.client.updateSecretVersionStage({
+      SecretId: ctx.secretArn,
+      VersionStage: AWSCURRENT,
+      MoveToVersionId: ctx.event.token,
+      ...(currentVersion !== undefined ? { RemoveFromVersionId: currentVersion } : {}),
+    });
   } catch (err) {
     throw fromSecretsManagerError(err, 'UpdateSecretVersionStage(AWSCURRENT)', context);
   }

@@ -4,7 +4,7 @@
  * its host, port and engine come from the RDS API through the instance or cluster ARN in its tags. The
  * RDS client is loaded only on that path (the Lambda runtime ships it; bundles mark it external).
  */
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsApi } from '../secrets-api/secrets-api';
 import { DEFAULT_POSTGRES_DATABASE } from '../connection-options';
 import { parseDatabaseSecret, toRecord, type DatabaseSecret, type EngineFamily } from '../database-secret';
 import { SecretNotFoundError, SecretValidationError, ToolkitError, TransientError } from '../errors';
@@ -29,7 +29,7 @@ const CLUSTER_TAG = 'aws:rds:primarydbclusterarn';
 const MAX_RDS_ARN_LENGTH = 256;
 
 export interface MasterSecretContext {
-  readonly client: SecretsManagerClient;
+  readonly client: SecretsApi;
   readonly family: EngineFamily;
   readonly step: string;
   readonly rdsLookup?: RdsEndpointLookup;

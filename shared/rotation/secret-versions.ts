@@ -2,21 +2,17 @@
  * Reading a secret's versions by staging label, as the rotation steps need them. Every SDK failure
  * becomes a typed error naming the secret and the step.
  */
-import {
-  DescribeSecretCommand,
-  GetSecretValueCommand,
-  type DescribeSecretCommandOutput,
-  type SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
+import type { DescribeSecretCommandOutput } from '@aws-sdk/client-secrets-manager';
 import { parseDatabaseSecret, type DatabaseSecret, type EngineFamily } from '../database-secret';
 import { SecretNotFoundError, SecretValidationError, fromSecretsManagerError } from '../errors';
+import type { SecretsApi } from '../secrets-api/secrets-api';
 
 export const AWSCURRENT = 'AWSCURRENT';
 export const AWSPENDING = 'AWSPENDING';
 export const AWSPREVIOUS = 'AWSPREVIOUS';
 
 export interface SecretReadContext {
-  readonly client: SecretsManagerClient;
+  readonly client: SecretsApi;
   readonly step?: string;
 }
 
@@ -27,7 +23,7 @@ export interface VersionSelector {
 
 export async function describeSecret(ctx: SecretReadContext, secretId: string): Promise<DescribeSecretCommandOutput> {
   try {
-    return await ctx.client.send(new DescribeSecretCommand({ SecretId: secretId }));
+    return await ctx.client.describeSecret({ SecretId: secretId });
   } catch (err) {
     throw fromSecretsManagerError(err, 'DescribeSecret', { secretId, step: ctx.step });
   }
@@ -37,13 +33,11 @@ export async function describeSecret(ctx: SecretReadContext, secretId: string): 
 export async function getSecretString(ctx: SecretReadContext, secretId: string, version: VersionSelector): Promise<string> {
   let value: string | undefined;
   try {
-    const out = await ctx.client.send(
-      new GetSecretValueCommand({
-        SecretId: secretId,
-        VersionStage: version.stage,
-        ...(version.versionId !== undefined ? { VersionId: version.versionId } : {}),
-      }),
-    );
+    const out = await ctx.client.getSecretValue({
+      SecretId: secretId,
+      VersionStage: version.stage,
+      ...(version.versionId !== undefined ? { VersionId: version.versionId } : {}),
+    });
     value = out.SecretString;
   } catch (err) {
     throw fromSecretsManagerError(err, `GetSecretValue(${version.stage})`, { secretId, step: ctx.step });

@@ -1,5 +1,6 @@
 /** Everything one rotation step needs, built per invocation by the handler. */
-import type { DescribeSecretCommandOutput, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { DescribeSecretCommandOutput } from '@aws-sdk/client-secrets-manager';
+import type { SecretsApi } from '../secrets-api/secrets-api';
 import type { Deadline } from './deadline';
 import type { Connector, EngineStrategy } from './engine-strategy';
 import type { RotationEvent, RotationStep } from './event';
@@ -8,7 +9,7 @@ import type { RdsEndpointLookup } from './master-secret';
 import type { RotationSettings } from './rotation-settings';
 
 export interface StepContext {
-  readonly client: SecretsManagerClient;
+  readonly client: SecretsApi;
   readonly strategy: EngineStrategy;
   readonly settings: RotationSettings;
   readonly event: RotationEvent;

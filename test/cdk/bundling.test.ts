@@ -76,13 +76,17 @@ describe('the real rotation bundles', () => {
     expect(verdict).toBe('within budget');
   });
 
-  it('bundles the SDK (pinned, not the runtime\'s) and never the other engine\'s driver', () => {
+  it('bundles the SigV4 signer (pinned), not the SDK client, and never the other engine\'s driver', () => {
     const read = (engine: RotationEngine) => Object.keys((JSON.parse(
       fs.readFileSync(path.join(assetDirectory(engine), 'index.meta.json'), 'utf8'),
     ) as Metafile & { inputs: Record<string, unknown> }).inputs);
     const pg = read(RotationEngine.POSTGRES);
     const mysql = read(RotationEngine.MYSQL);
-    expect(pg.some((f) => f.includes('node_modules/@aws-sdk/client-secrets-manager/'))).toBe(true);
+    // The Lambdas call Secrets Manager through the bundled signed client; the SDK client is loaded only
+    // when a caller injects one (external: the runtime ships it).
+    expect(pg.some((f) => f.includes('node_modules/@smithy/signature-v4/'))).toBe(true);
+    expect(pg.some((f) => f.includes('node_modules/@aws-sdk/client-secrets-manager/'))).toBe(false);
+    expect(mysql.some((f) => f.includes('node_modules/@aws-sdk/client-secrets-manager/'))).toBe(false);
     expect(pg.some((f) => f.includes('node_modules/mysql2/'))).toBe(false);
     expect(mysql.some((f) => f.includes('node_modules/pg/'))).toBe(false);
   });

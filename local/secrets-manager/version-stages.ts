@@ -5,9 +5,9 @@
 import type { SecretRecord, SecretVersion } from './store';
 import { WireError } from './wire-errors';
 
-export const AWSCURRENT = 'AWSCURRENT';
-export const AWSPREVIOUS = 'AWSPREVIOUS';
-export const AWSPENDING = 'AWSPENDING';
+import { AWSCURRENT, AWSPENDING, AWSPREVIOUS } from '../../shared/staging-labels';
+
+export { AWSCURRENT, AWSPENDING, AWSPREVIOUS };
 
 /** Secrets Manager's quota of versions per secret; deprecated ones beyond it are removed. */
 export const MAX_VERSIONS = 100;

@@ -21,7 +21,7 @@ import { isRotationStep, parseRotationEvent, type RotationHandler, type Rotation
 import { finishSecret } from './finish-secret';
 import { checkRotationGate } from './gate';
 import { jsonLineLogger, type RotationLogger, type StepOutcome } from './logger';
-import type { RdsEndpointLookup } from './master-secret';
+import type { RdsEndpointLookup } from './rds-endpoint';
 import { rotationSettingsFromEnv, type RotationSettings, type RotationStrategyName } from './rotation-settings';
 import { describeSecret } from './secret-versions';
 import { setSecretAlternatingUsers } from './set-secret-alternating-users';

@@ -7,22 +7,12 @@
 import type { SecretsApi } from '../secrets-api/secrets-api';
 import { DEFAULT_POSTGRES_DATABASE } from '../connection-options';
 import { parseDatabaseSecret, toRecord, type DatabaseSecret, type EngineFamily } from '../database-secret';
-import { SecretNotFoundError, SecretValidationError, ToolkitError, TransientError } from '../errors';
+import { SecretValidationError, ToolkitError, TransientError } from '../errors';
 import type { SqlSession } from './engine-strategy';
+import { defaultRdsLookup, type RdsEndpoint, type RdsEndpointLookup, type RdsResourceKind } from './rds-endpoint';
 import { login } from './login';
 import { AWSCURRENT, describeSecret, getSecretString } from './secret-versions';
 import type { StepContext } from './step-context';
-
-export type RdsResourceKind = 'instance' | 'cluster';
-
-export interface RdsEndpoint {
-  readonly host: string;
-  readonly port: number;
-  readonly engine: string;
-}
-
-/** Finds the writer endpoint of an RDS instance or cluster by ARN. Injectable for tests. */
-export type RdsEndpointLookup = (kind: RdsResourceKind, arn: string) => Promise<RdsEndpoint>;
 
 const INSTANCE_TAG = 'aws:rds:primarydbinstancearn';
 const CLUSTER_TAG = 'aws:rds:primarydbclusterarn';
@@ -114,38 +104,3 @@ async function rdsManagedEndpoint(ctx: MasterSecretContext, masterArn: string): 
     throw new TransientError(`The RDS API could not describe the master's DB ${kind}`, { ...context, cause: err });
   }
 }
-
-interface RdsModule {
-  RDSClient: new (config: object) => { send(command: object): Promise<unknown> };
-  DescribeDBInstancesCommand: new (input: object) => object;
-  DescribeDBClustersCommand: new (input: object) => object;
-}
-
-interface DescribeInstancesOutput {
-  DBInstances?: Array<{ Endpoint?: { Address?: string; Port?: number }; Engine?: string }>;
-}
-interface DescribeClustersOutput {
-  DBClusters?: Array<{ Endpoint?: string; Port?: number; Engine?: string }>;
-}
-
-let rdsClient: { send(command: object): Promise<unknown> } | undefined;
-
-/** The RDS API through the SDK the Lambda runtime ships, required only here. */
-export const defaultRdsLookup: RdsEndpointLookup = async (kind, arn) => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const rds = require('@aws-sdk/client-rds') as RdsModule;
-  rdsClient ??= new rds.RDSClient({});
-  const notFound = (): never => {
-    throw new SecretNotFoundError(`${arn} is not a valid DB ${kind === 'instance' ? 'Instance' : 'Cluster'} ARN: none found`);
-  };
-  if (kind === 'instance') {
-    const out = (await rdsClient.send(new rds.DescribeDBInstancesCommand({ DBInstanceIdentifier: arn }))) as DescribeInstancesOutput;
-    const db = out.DBInstances?.[0];
-    if (!db?.Endpoint?.Address || db.Endpoint.Port === undefined || !db.Engine) return notFound();
-    return { host: db.Endpoint.Address, port: db.Endpoint.Port, engine: db.Engine };
-  }
-  const out = (await rdsClient.send(new rds.DescribeDBClustersCommand({ DBClusterIdentifier: arn }))) as DescribeClustersOutput;
-  const db = out.DBClusters?.[0];
-  if (!db?.Endpoint || db.Port === undefined || !db.Engine) return notFound();
-  return { host: db.Endpoint, port: db.Port, engine: db.Engine };
-};

@@ -7,9 +7,9 @@ import { parseDatabaseSecret, type DatabaseSecret, type EngineFamily } from '../
 import { SecretNotFoundError, SecretValidationError, fromSecretsManagerError } from '../errors';
 import type { SecretsApi } from '../secrets-api/secrets-api';
 
-export const AWSCURRENT = 'AWSCURRENT';
-export const AWSPENDING = 'AWSPENDING';
-export const AWSPREVIOUS = 'AWSPREVIOUS';
+import { AWSCURRENT, AWSPENDING, AWSPREVIOUS } from '../staging-labels';
+
+export { AWSCURRENT, AWSPENDING, AWSPREVIOUS };
 
 export interface SecretReadContext {
   readonly client: SecretsApi;

@@ -5,7 +5,7 @@ import type { Deadline } from './deadline';
 import type { Connector, EngineStrategy } from './engine-strategy';
 import type { RotationEvent, RotationStep } from './event';
 import type { RotationLogger } from './logger';
-import type { RdsEndpointLookup } from './master-secret';
+import type { RdsEndpointLookup } from './rds-endpoint';
 import type { RotationSettings } from './rotation-settings';
 
 export interface StepContext {

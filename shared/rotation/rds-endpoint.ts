@@ -1,0 +1,52 @@
+/**
+ * Where an RDS-managed master secret's database is: the writer endpoint of the instance or cluster its
+ * tags name, from the RDS API. The RDS client is required only here, on that path: the Lambda runtime
+ * ships it and the bundles leave it out.
+ */
+import { SecretNotFoundError } from '../errors';
+
+export type RdsResourceKind = 'instance' | 'cluster';
+
+export interface RdsEndpoint {
+  readonly host: string;
+  readonly port: number;
+  readonly engine: string;
+}
+
+/** Finds the writer endpoint of an RDS instance or cluster by ARN. Injectable for tests. */
+export type RdsEndpointLookup = (kind: RdsResourceKind, arn: string) => Promise<RdsEndpoint>;
+
+interface RdsModule {
+  RDSClient: new (config: object) => { send(command: object): Promise<unknown> };
+  DescribeDBInstancesCommand: new (input: object) => object;
+  DescribeDBClustersCommand: new (input: object) => object;
+}
+
+interface DescribeInstancesOutput {
+  DBInstances?: Array<{ Endpoint?: { Address?: string; Port?: number }; Engine?: string }>;
+}
+interface DescribeClustersOutput {
+  DBClusters?: Array<{ Endpoint?: string; Port?: number; Engine?: string }>;
+}
+
+let rdsClient: { send(command: object): Promise<unknown> } | undefined;
+
+/** The RDS API through the SDK the Lambda runtime ships, required only here. */
+export const defaultRdsLookup: RdsEndpointLookup = async (kind, arn) => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const rds = require('@aws-sdk/client-rds') as RdsModule;
+  rdsClient ??= new rds.RDSClient({});
+  const notFound = (): never => {
+    throw new SecretNotFoundError(`${arn} is not a valid DB ${kind === 'instance' ? 'Instance' : 'Cluster'} ARN: none found`);
+  };
+  if (kind === 'instance') {
+    const out = (await rdsClient.send(new rds.DescribeDBInstancesCommand({ DBInstanceIdentifier: arn }))) as DescribeInstancesOutput;
+    const db = out.DBInstances?.[0];
+    if (!db?.Endpoint?.Address || db.Endpoint.Port === undefined || !db.Engine) return notFound();
+    return { host: db.Endpoint.Address, port: db.Endpoint.Port, engine: db.Engine };
+  }
+  const out = (await rdsClient.send(new rds.DescribeDBClustersCommand({ DBClusterIdentifier: arn }))) as DescribeClustersOutput;
+  const db = out.DBClusters?.[0];
+  if (!db?.Endpoint || db.Port === undefined || !db.Engine) return notFound();
+  return { host: db.Endpoint, port: db.Port, engine: db.Engine };
+};

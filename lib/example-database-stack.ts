@@ -69,6 +69,11 @@ export class ExampleDatabaseStack extends Stack {
         ...common, rotationFunction: single, secret: appSingle,
       }));
       // masterSecret makes rds.DatabaseSecret write `masterarn` into the value: the function finds the master there.
+      // PostgreSQL 16+ (this example runs 17): RDS's master is CREATEROLE, not superuser, so it may change
+      // `app_alt` (and grant it to `app_alt_clone`) only with ADMIN OPTION on it. Create the role AS the
+      // master (`dbadmin`: the creator holds ADMIN OPTION implicitly), or have whoever created it run
+      // GRANT app_alt TO dbadmin WITH ADMIN OPTION, INHERIT FALSE, SET FALSE. Otherwise the rotation
+      // fails before any change with that statement in its error.
       const appAlternating = new rds.DatabaseSecret(this, `${name}AppAlternatingSecret`, {
         username: 'app_alt',
         secretName: `${prefix}/${engine}/app-alternating`,

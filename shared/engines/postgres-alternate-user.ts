@@ -1,11 +1,39 @@
 /**
- * Alternating users on PostgreSQL, as the master: the alternate role is a member of the current one and
- * starts its sessions as it, so both see and own the same objects. One transaction: a crash leaves
- * either nothing or everything.
+ * Alternating users on PostgreSQL, as the master: the alternate role is made the same account as the
+ * original on every rotation, whichever of the two is being changed.
+ *
+ * The original is the role the other is a member of (else the current user, or, when both exist
+ * unrelated, the one without the `_clone` suffix). The clone then:
+ * - is a member of the original (16+: WITH INHERIT TRUE, SET TRUE): its rights follow the original's
+ *   with nothing to copy or go stale;
+ * - holds the original's session defaults, role-wide and per database, with `role` set so it starts
+ *   every session as the role the original starts as (postgres-role-settings.ts);
+ * - carries INHERIT, CONNECTION LIMIT and VALID UNTIL (postgres-role-attributes.ts);
+ * - owns nothing: objects it owns are reassigned to that session role (postgres-clone-objects.ts);
+ * - gets its password in the original's hashing (md5 stays md5 where the server accepts it).
+ *
+ * Reads and checks come first (the master's ADMIN OPTION on 16+, an expired original, objects in
+ * another database), then every change in one transaction: a crash leaves either nothing or
+ * everything, and the next attempt converges from whatever it finds.
  */
+import { DatabaseError, isToolkitError } from '../errors';
+import { CLONE_SUFFIX } from '../rotation/alternate-username';
 import type { AlternateUserChange, ServerInfo, SqlSession } from '../rotation/engine-strategy';
-import { storedPassword } from './postgres-passwords';
-import { MEMBERSHIP_SQL, ROLE_EXISTS_SQL, createRoleSql, defaultRoleSql, grantMembershipSql, setPasswordAsMasterSql } from './postgres-sql';
+import { assertMasterAdministers } from './postgres-admin-option';
+import { assertNoObjectsElsewhere, ownedObjects, reassignCloneObjects } from './postgres-clone-objects';
+import { OriginalRoleExpiredError, ROLE_ATTRIBUTES_SQL, hashedPassword, passwordHashingFor, roleAttributesOf, sameLoginAttributes } from './postgres-role-attributes';
+import { loginAttributesSql } from './postgres-role-sql';
+import { desiredAlternateSettings, effectiveStartRole, readSettingsCatalog, settingChanges } from './postgres-role-settings';
+import { MEMBERSHIP_SQL, ROLE_EXISTS_SQL, createRoleSql, grantMembershipSql, setPasswordAsMasterSql } from './postgres-sql';
+
+/** Whether `member` holds a direct membership in `role` with INHERIT and SET (16+ options; before 16, any row). */
+function directMembershipSql(server: ServerInfo): string {
+  const options = server.major >= 16 ? ' AND a.inherit_option AND a.set_option' : '';
+  return (
+    'SELECT EXISTS (SELECT 1 FROM pg_auth_members a JOIN pg_roles r ON r.oid = a.roleid JOIN pg_roles m ON m.oid = a.member ' +
+    `WHERE r.rolname = $1 AND m.rolname = $2${options}) AS ok`
+  );
+}
 
 async function inTransaction(session: SqlSession, work: () => Promise<void>): Promise<void> {
   await session.query('BEGIN');
@@ -18,18 +46,63 @@ async function inTransaction(session: SqlSession, work: () => Promise<void>): Pr
   }
 }
 
-/** Creates or updates the alternate role and its membership; safe to re-run after a crash. */
+/** Which of the two roles is the original, from the catalogs (memberships) and then the names. */
+async function originalOf(session: SqlSession, current: string, alternate: string): Promise<{ original: string; clone: string; alternateExists: boolean }> {
+  const alternateExists = (await session.query(ROLE_EXISTS_SQL, [alternate])).length > 0;
+  if (!alternateExists) return { original: current, clone: alternate, alternateExists };
+  const membership = (await session.query(MEMBERSHIP_SQL, [current, alternate]))[0] ?? {};
+  const alternateIsOriginal =
+    membership.member_of_role === true ? false : membership.role_of_member === true ? true : current.endsWith(CLONE_SUFFIX) && !alternate.endsWith(CLONE_SUFFIX);
+  return alternateIsOriginal ? { original: alternate, clone: current, alternateExists } : { original: current, clone: alternate, alternateExists };
+}
+
+/**
+ * Creates or updates the alternate role and makes the clone equal to the original (see the module
+ * comment); safe to re-run after a crash at any point.
+ * @throws RoleAdministrationError (16+) when the master lacks ADMIN OPTION on a role it must change
+ * @throws OriginalRoleExpiredError when the original's VALID UNTIL has passed
+ * @throws CloneOwnsObjectsError when the clone's objects cannot be given to the original's session role
+ * @throws DatabaseError when a statement is refused (the transaction is rolled back)
+ */
 export async function syncPostgresAlternateUser(session: SqlSession, server: ServerInfo, change: AlternateUserChange): Promise<void> {
   const { currentUsername, alternateUsername, password } = change;
-  const hash = await storedPassword(session, alternateUsername, password);
   await inTransaction(session, async () => {
-    const exists = (await session.query(ROLE_EXISTS_SQL, [alternateUsername])).length > 0;
-    await session.query(exists ? setPasswordAsMasterSql(alternateUsername, hash) : createRoleSql(alternateUsername, hash));
-    const membership = (await session.query(MEMBERSHIP_SQL, [currentUsername, alternateUsername]))[0] ?? {};
-    // The role that existed first owns everything; the other is its member and starts its sessions as
-    // it. When the alternate already owns the current user (a later rotation), nothing changes.
-    if (membership.role_of_member === true) return;
-    if (membership.member_of_role !== true) await session.query(grantMembershipSql(currentUsername, alternateUsername, server));
-    await session.query(defaultRoleSql(alternateUsername, currentUsername));
+    const { original, clone, alternateExists } = await originalOf(session, currentUsername, alternateUsername);
+    const cloneExists = clone !== alternateUsername || alternateExists;
+    await assertMasterAdministers(session, server, original);
+    if (cloneExists) await assertMasterAdministers(session, server, clone);
+
+    const attributes = new Map((await session.query(ROLE_ATTRIBUTES_SQL, [original, clone])).map((row) => [String(row.rolname), roleAttributesOf(row)]));
+    const originalAttributes = attributes.get(original);
+    if (originalAttributes?.expired === true) throw new OriginalRoleExpiredError(original, originalAttributes.validUntil ?? '');
+    const hash = await hashedPassword(password, alternateUsername, await passwordHashingFor(session, original));
+    const catalog = await readSettingsCatalog(session, original, clone);
+    const database = String((await session.query('SELECT current_database() AS db'))[0]?.db);
+    const owner = effectiveStartRole(catalog, original, database);
+    const owned = cloneExists ? await ownedObjects(session, clone) : { here: 0, elsewhere: new Map<string, number>() };
+    assertNoObjectsElsewhere(clone, owner, owned);
+
+    // Every check passed: from here on, changes.
+    await session.query(alternateExists ? setPasswordAsMasterSql(alternateUsername, hash) : createRoleSql(alternateUsername, hash));
+    const member = (await session.query(directMembershipSql(server), [original, clone]))[0];
+    if (member?.ok !== true) await session.query(grantMembershipSql(original, clone, server));
+    if (owned.here > 0 && owner !== clone) await reassignCloneObjects(session, server, clone, owner);
+    const cloneAttributes = attributes.get(clone);
+    if (originalAttributes !== undefined && (cloneAttributes === undefined || !sameLoginAttributes(originalAttributes, cloneAttributes))) {
+      await session.query(loginAttributesSql(clone, originalAttributes));
+    }
+    for (const setting of settingChanges(clone, catalog.alternate, desiredAlternateSettings(catalog, original))) {
+      try {
+        await session.query(setting.sql);
+      } catch (err) {
+        const where = setting.database === undefined ? '' : ` in database "${setting.database}"`;
+        const code = isToolkitError(err) ? err.causeSummary?.code : undefined;
+        throw new DatabaseError(
+          `PostgreSQL: the master could not give role "${clone}" the setting ${setting.name}${where} that "${original}" has` +
+            `${code !== undefined ? ` (error ${code})` : ''}; nothing was changed`,
+          { cause: err },
+        );
+      }
+    }
   });
 }

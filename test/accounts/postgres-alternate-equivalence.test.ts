@@ -1,0 +1,131 @@
+/**
+ * The equivalence check's own test: a clone made by the product's sync is equivalent to its original,
+ * and each kind of difference the issue lists, made by hand on the clone, is reported by name.
+ */
+import type { Client } from 'pg';
+import { escapeIdentifier as id, escapeLiteral as lit } from 'pg';
+import { createHash } from 'node:crypto';
+import { postgresStrategy } from '../../shared/engines/postgres';
+import { syncPostgresAlternateUser } from '../../shared/engines/postgres-alternate-user';
+import { assertPostgresEquivalent, postgresDifferences } from '../equivalence/postgres-equivalence';
+import { admin, createRole, dropAll, name, password, sessionOf } from './postgres-alternate-support';
+
+const env = process.env;
+let db: Client;
+const roles: string[] = [];
+let original: string;
+let clone: string;
+let owner: string;
+let table: string;
+
+async function sync(): Promise<void> {
+  const session = sessionOf(db);
+  await syncPostgresAlternateUser(session, await postgresStrategy.serverInfo(session), { currentUsername: original, alternateUsername: clone, password: password() });
+}
+
+beforeAll(async () => {
+  db = await admin(env);
+  original = name();
+  clone = `${original}_clone`;
+  owner = name('own');
+  table = name('t');
+  roles.push(original, clone, owner);
+  await createRole(db, original, password(), "CONNECTION LIMIT 12 VALID UNTIL '2099-03-01'");
+  await db.query(`CREATE ROLE ${id(owner)} NOLOGIN`);
+  await db.query(`GRANT ${id(owner)} TO ${id(original)}`);
+  await db.query(`ALTER ROLE ${id(original)} SET search_path = "$user", public`);
+  await db.query(`ALTER ROLE ${id(original)} IN DATABASE postgres SET statement_timeout = '20s'`);
+  await db.query(`CREATE TABLE ${id(table)} (v int)`);
+  await db.query(`ALTER TABLE ${id(table)} OWNER TO ${id(original)}`);
+  await sync();
+});
+
+afterAll(async () => {
+  await db.query(`DROP TABLE IF EXISTS ${id(table)}`).catch(() => undefined);
+  await db?.end();
+  await dropAll(env, roles);
+});
+
+/** Makes one difference, expects the check to name it (and only such lines), then undoes it. */
+async function catches(make: string, what: RegExp, undo: string | (() => Promise<void>)): Promise<void> {
+  await assertPostgresEquivalent(db, original, clone);
+  await db.query(make);
+  try {
+    const found = await postgresDifferences(db, original, clone);
+    expect(found.map((d) => d.what)).toEqual(expect.arrayContaining([expect.stringMatching(what)]));
+    // The assertion's message names the same line (the pattern unanchored: the message holds all lines).
+    await expect(assertPostgresEquivalent(db, original, clone)).rejects.toThrow(new RegExp(what.source.replace(/^\^|\$$/g, '')));
+  } finally {
+    if (typeof undo === 'string') await db.query(undo);
+    else await undo();
+  }
+  await assertPostgresEquivalent(db, original, clone);
+}
+
+describe('assertPostgresEquivalent', () => {
+  it('passes on a clone made by the sync', async () => {
+    await assertPostgresEquivalent(db, original, clone);
+    expect(await postgresDifferences(db, original, clone)).toEqual([]);
+  });
+
+  it('catches a role-wide session default', () =>
+    catches(`ALTER ROLE ${id(clone)} SET search_path = 'elsewhere'`, /^session defaults \(database postgres\)$/, `ALTER ROLE ${id(clone)} SET search_path = '$user', 'public'`));
+
+  it('catches a per-database session default', () =>
+    catches(`ALTER ROLE ${id(clone)} IN DATABASE postgres RESET statement_timeout`, /^session defaults \(database postgres\)$/, `ALTER ROLE ${id(clone)} IN DATABASE postgres SET statement_timeout = '20s'`));
+
+  it('catches a different start role (the toolkit-managed `role`)', () =>
+    catches(`ALTER ROLE ${id(clone)} SET role = ${lit(owner)}`, /^starts as \(database postgres\)$/, `ALTER ROLE ${id(clone)} SET role = ${lit(original)}`));
+
+  it('catches CONNECTION LIMIT', () => catches(`ALTER ROLE ${id(clone)} CONNECTION LIMIT 3`, /^CONNECTION LIMIT$/, `ALTER ROLE ${id(clone)} CONNECTION LIMIT 12`));
+
+  it('catches VALID UNTIL', () => catches(`ALTER ROLE ${id(clone)} VALID UNTIL 'infinity'`, /^VALID UNTIL$/, `ALTER ROLE ${id(clone)} VALID UNTIL '2099-03-01'`));
+
+  it('catches INHERIT', () => catches(`ALTER ROLE ${id(clone)} NOINHERIT`, /^INHERIT$/, `ALTER ROLE ${id(clone)} INHERIT`));
+
+  it('catches the password hashing (md5 against SCRAM)', async () => {
+    const md5 = `md5${createHash('md5').update(password() + clone).digest('hex')}`;
+    // Undone by the sync (the next rotation's), which sets the password in the original's hashing.
+    await catches(`ALTER ROLE ${id(clone)} PASSWORD ${lit(md5)}`, /^password hashing$/, sync);
+  });
+
+  it('catches an extra membership and its options', async () => {
+    const extra = name('g');
+    roles.push(extra);
+    await db.query(`CREATE ROLE ${id(extra)} NOLOGIN`);
+    await catches(`GRANT ${id(extra)} TO ${id(clone)}`, new RegExp(`^membership in ${extra}$`), `REVOKE ${id(extra)} FROM ${id(clone)}`);
+    await catches(`GRANT ${id(extra)} TO ${id(clone)} WITH ADMIN OPTION`, new RegExp(`^membership in ${extra}$`), `REVOKE ${id(extra)} FROM ${id(clone)}`);
+  });
+
+  it('catches a privilege granted to the alternate only', async () => {
+    // On a table the original cannot read (on its own table the clone reaches every right anyway).
+    const other = name('t');
+    await db.query(`CREATE TABLE ${id(other)} (v int)`);
+    try {
+      await catches(`GRANT SELECT ON ${id(other)} TO ${id(clone)}`, new RegExp(`^SELECT on table ${other}$`), `REVOKE SELECT ON ${id(other)} FROM ${id(clone)}`);
+    } finally {
+      await db.query(`DROP TABLE ${id(other)}`);
+    }
+  });
+
+  it('catches an object the alternate owns (what AWS’s clone leaves)', async () => {
+    const owned = name('t');
+    await db.query(`CREATE TABLE ${id(owned)} (v int)`);
+    try {
+      await catches(`ALTER TABLE ${id(owned)} OWNER TO ${id(clone)}`, new RegExp(`^(OWNER|SELECT) on table ${owned}$`), `ALTER TABLE ${id(owned)} OWNER TO CURRENT_USER`);
+    } finally {
+      await db.query(`DROP TABLE ${id(owned)}`);
+    }
+  });
+
+  it('catches a right reachable by the alternate only (CREATEDB)', () =>
+    catches(`ALTER ROLE ${id(clone)} CREATEDB`, /^reachable attributes/, `ALTER ROLE ${id(clone)} NOCREATEDB`));
+
+  it('a re-run of the sync removes the differences it owns (settings, attributes, hashing)', async () => {
+    await db.query(`ALTER ROLE ${id(clone)} SET work_mem = '1MB'`);
+    await db.query(`ALTER ROLE ${id(clone)} CONNECTION LIMIT 1 NOINHERIT`);
+    expect((await postgresDifferences(db, original, clone)).length).toBeGreaterThan(0);
+    await sync();
+    await assertPostgresEquivalent(db, original, clone);
+  });
+});

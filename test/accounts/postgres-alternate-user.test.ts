@@ -1,0 +1,171 @@
+/**
+ * Alternating users on the shared PostgreSQL: after every rotation the alternate is the same account as
+ * the original (checked from the catalogs by assertPostgresEquivalent) and behaves the same for the
+ * application: session defaults (role-wide, per database, the role it starts as), attributes, password
+ * hashing, and a changed or removed setting of the original followed on the next rotation. A database
+ * of this suite's own carries the per-database and database-wide settings, so the shared `postgres`
+ * database is never reconfigured.
+ */
+import type { Client } from 'pg';
+import { escapeIdentifier as id } from 'pg';
+import { assertPostgresEquivalent, postgresDifferences } from '../equivalence/postgres-equivalence';
+import { rotate, secretValue } from '../rotation/support';
+import { postgresStrategy } from '../../shared/engines/postgres';
+import { syncPostgresAlternateUser } from '../../shared/engines/postgres-alternate-user';
+import { adminMasterValue, admin, asLogin, createRole, dropAll, name, password, secretValueFor, sessionOf, startRig, type Rig } from './postgres-alternate-support';
+
+const env = process.env;
+let rig: Rig;
+let db: Client;
+let masterArn: string;
+const roles: string[] = [];
+const database = name('db');
+let dbEnv: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  rig = await startRig();
+  db = await admin(env);
+  await db.query(`CREATE DATABASE ${id(database)}`);
+  dbEnv = { ...env, PGDATABASE: database };
+  masterArn = await rig.secret(adminMasterValue(dbEnv));
+});
+
+afterAll(async () => {
+  await db?.end();
+  await dropAll(env, roles, [database]);
+  await rig?.close();
+});
+
+/** A fresh original role in this suite's database, with its secret (masterarn: the superuser). */
+async function original(attributes = '', hashing: 'scram' | 'md5' = 'scram'): Promise<{ user: string; pw: string; arn: string; inDb: Client }> {
+  const user = name();
+  const pw = password();
+  roles.push(user, `${user}_clone`);
+  await createRole(db, user, pw, attributes, hashing);
+  const inDb = await admin(env, database);
+  await inDb.query(`GRANT CREATE, USAGE ON SCHEMA public TO ${id(user)}`);
+  const arn = await rig.secret(secretValueFor(dbEnv, user, pw, { masterarn: masterArn }));
+  return { user, pw, arn, inDb };
+}
+
+async function rotateAndCheck(arn: string, base: string, inDb: Client): Promise<{ username: string; password: string }> {
+  await rotate(rig.endpoint.client, arn, rig.fn('alternating-users'));
+  const current = await secretValue(rig.endpoint.client, arn);
+  await assertPostgresEquivalent(inDb, base, `${base}_clone`);
+  return current;
+}
+
+describe('PostgreSQL alternate user: session defaults and attributes (adv-04)', () => {
+  it('carries role-wide and per-database settings, CONNECTION LIMIT, VALID UNTIL and NOINHERIT, and follows the original on every rotation', async () => {
+    const { user, arn, inDb } = await original("NOINHERIT CONNECTION LIMIT 20 VALID UNTIL '2099-01-01'");
+    try {
+      const schema = name('s');
+      await inDb.query(`CREATE SCHEMA ${id(schema)} AUTHORIZATION ${id(user)}`);
+      await inDb.query(`CREATE TABLE ${id(schema)}.orders (id int)`);
+      await inDb.query(`ALTER TABLE ${id(schema)}.orders OWNER TO ${id(user)}`);
+      await db.query(`ALTER ROLE ${id(user)} SET search_path = ${id(schema)}, "$user", public`);
+      await db.query(`ALTER ROLE ${id(user)} SET statement_timeout = '30s'`);
+      await db.query(`ALTER ROLE ${id(user)} SET default_transaction_read_only = on`);
+      await db.query(`ALTER ROLE ${id(user)} IN DATABASE ${id(database)} SET work_mem = '8MB'`);
+      await db.query(`ALTER ROLE ${id(user)} IN DATABASE ${id(database)} SET lock_timeout = '5s'`);
+      const probe =
+        "SELECT current_setting('search_path') sp, current_setting('statement_timeout') st, current_setting('default_transaction_read_only') ro, " +
+        "current_setting('work_mem') wm, current_setting('lock_timeout') lt, current_user AS runs_as, (SELECT count(*) FROM orders)::int AS n";
+
+      let current = await rotateAndCheck(arn, user, inDb);
+      expect(current.username).toBe(`${user}_clone`);
+      const seen = await asLogin(dbEnv, current.username, current.password, probe);
+      expect(seen.rows?.[0]).toEqual({ sp: `${schema}, "$user", public`, st: '30s', ro: 'on', wm: '8MB', lt: '5s', runs_as: user, n: 0 });
+
+      // The DBA changes the original: the next rotation (which changes the ORIGINAL's password) still follows.
+      await db.query(`ALTER ROLE ${id(user)} RESET default_transaction_read_only`);
+      await db.query(`ALTER ROLE ${id(user)} IN DATABASE ${id(database)} RESET lock_timeout`);
+      await db.query(`ALTER ROLE ${id(user)} SET statement_timeout = '45s'`);
+      await db.query(`ALTER ROLE ${id(user)} CONNECTION LIMIT 7 INHERIT VALID UNTIL '2098-06-01'`);
+      current = await rotateAndCheck(arn, user, inDb);
+      expect(current.username).toBe(user);
+      const clone = await inDb.query('SELECT rolconnlimit, rolinherit FROM pg_roles WHERE rolname = $1', [`${user}_clone`]);
+      expect(clone.rows[0]).toEqual({ rolconnlimit: 7, rolinherit: true });
+
+      current = await rotateAndCheck(arn, user, inDb);
+      const after = await asLogin(dbEnv, current.username, current.password, probe);
+      expect(after.rows?.[0]).toMatchObject({ st: '45s', ro: 'off', lt: '0', runs_as: user });
+    } finally {
+      await inDb.end();
+    }
+  });
+
+  it('starts the alternate as the role the original starts as (ALTER ROLE … SET role), per database too, so what either creates the other can use', async () => {
+    const { user, arn, inDb } = await original();
+    const owner = name('own');
+    roles.push(owner);
+    try {
+      await db.query(`CREATE ROLE ${id(owner)} NOLOGIN`);
+      await db.query(`GRANT ${id(owner)} TO ${id(user)}`);
+      await inDb.query(`GRANT CREATE, USAGE ON SCHEMA public TO ${id(owner)}`);
+      await db.query(`ALTER ROLE ${id(user)} IN DATABASE ${id(database)} SET role = ${id(owner)}`);
+      const current = await rotateAndCheck(arn, user, inDb);
+      const table = name('t');
+      const made = await asLogin(dbEnv, current.username, current.password, `CREATE TABLE ${id(table)} (v int); SELECT current_user AS u`);
+      expect(made.rows?.[0]).toEqual({ u: owner });
+      const previous = await secretValue(rig.endpoint.client, arn, 'AWSPREVIOUS');
+      expect(await asLogin(dbEnv, previous.username, previous.password, `INSERT INTO ${id(table)} VALUES (1); SELECT count(*)::int n FROM ${id(table)}`)).toEqual({ rows: [{ n: 1 }] });
+      // In the shared `postgres` database (no per-database role there) both start as the original.
+      expect((await asLogin(env, current.username, current.password, 'SELECT current_user AS u')).rows?.[0]).toEqual({ u: user });
+    } finally {
+      await inDb.end();
+    }
+  });
+
+  it('follows a database-wide role default (ALTER DATABASE … SET role) the original is subject to', async () => {
+    const { user, arn, inDb } = await original();
+    const owner = name('own');
+    roles.push(owner);
+    try {
+      await db.query(`CREATE ROLE ${id(owner)} NOLOGIN`);
+      await db.query(`GRANT ${id(owner)} TO ${id(user)}`);
+      // The master's own sessions in this database would start as the owner too: keep the admin itself.
+      await db.query(`ALTER ROLE ${id(String((await db.query('SELECT current_user AS u')).rows[0].u))} IN DATABASE ${id(database)} SET role = none`);
+      await db.query(`ALTER DATABASE ${id(database)} SET role = ${id(owner)}`);
+      const current = await rotateAndCheck(arn, user, inDb);
+      expect((await asLogin(dbEnv, current.username, current.password, 'SELECT current_user AS u')).rows?.[0]).toEqual({ u: owner });
+    } finally {
+      await db.query(`ALTER DATABASE ${id(database)} RESET role`);
+      await inDb.end();
+    }
+  });
+
+  it('keeps an md5 original md5 on the alternate, and SCRAM stays SCRAM (the shared server authenticates by SCRAM: set directly)', async () => {
+    const md5 = name();
+    const scram = name();
+    roles.push(md5, `${md5}_clone`, scram, `${scram}_clone`);
+    await createRole(db, md5, password(), '', 'md5');
+    await createRole(db, scram, password());
+    const server = await postgresStrategy.serverInfo(sessionOf(db));
+    for (const user of [md5, scram]) {
+      await syncPostgresAlternateUser(sessionOf(db), server, { currentUsername: user, alternateUsername: `${user}_clone`, password: password() });
+      await assertPostgresEquivalent(db, user, `${user}_clone`);
+    }
+    const kinds = await db.query('SELECT rolname, left(rolpassword, 3) AS k FROM pg_authid WHERE rolname = ANY($1::text[]) ORDER BY 1', [
+      [`${md5}_clone`, `${scram}_clone`],
+    ]);
+    expect(Object.fromEntries(kinds.rows.map((r) => [r.rolname, r.k]))).toEqual({ [`${md5}_clone`]: 'md5', [`${scram}_clone`]: 'SCR' });
+  });
+
+  it('refuses to switch to an expired original (AWSCURRENT on the clone) and changes nothing', async () => {
+    const { user, arn, inDb } = await original();
+    try {
+      await rotateAndCheck(arn, user, inDb);
+      await db.query(`ALTER ROLE ${id(user)} VALID UNTIL '2001-01-01'`);
+      const before = await postgresDifferences(inDb, user, `${user}_clone`);
+      await expect(rotate(rig.endpoint.client, arn, rig.fn('alternating-users'))).rejects.toThrow();
+      expect(rig.logs.lines.some((l) => String(l.message).includes(`role "${user}" expired`))).toBe(true);
+      expect(await postgresDifferences(inDb, user, `${user}_clone`)).toEqual(before);
+      // The clone, in use, still logs in: its VALID UNTIL was not touched.
+      const current = await secretValue(rig.endpoint.client, arn);
+      expect((await asLogin(dbEnv, current.username, current.password, 'SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    } finally {
+      await inDb.end();
+    }
+  });
+});

@@ -95,6 +95,11 @@ export interface GetSecretOptions {
 export interface WithSecretOptions {
   /** Decides whether `fn` failed because the credentials were refused. Default: the built-in classifiers. */
   readonly isAuthError?: AuthErrorClassifier;
+  /**
+   * Values the caller already saw refused (compared by content): `fn` is never called with them, so a
+   * caller that failed with the cached value goes straight to the refresh. Default none.
+   */
+  readonly refused?: readonly SecretValue[];
 }
 
 export interface SecretCacheStats {
@@ -284,7 +289,7 @@ export class SecretCache {
     options: WithSecretOptions = {},
   ): Promise<R> {
     const isAuthError = options.isAuthError ?? isAuthenticationFailure;
-    const tried: SecretValue[] = [];
+    const tried: SecretValue[] = [...(options.refused ?? [])];
     let lastAuthError: unknown;
 
     const attempt = async (value: SecretValue): Promise<{ ok: true; result: R } | { ok: false }> => {
@@ -299,8 +304,11 @@ export class SecretCache {
     };
     const untried = (value: SecretValue): boolean => !tried.some((t) => sameSecretValue(t, value));
 
-    const first = await attempt(await this.getSecret(secretId));
-    if (first.ok) return first.result;
+    const cached = await this.getSecret(secretId);
+    if (untried(cached)) {
+      const first = await attempt(cached);
+      if (first.ok) return first.result;
+    }
 
     const current = await this.getSecret(secretId, { forceRefresh: true });
     if (untried(current)) {

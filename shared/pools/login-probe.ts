@@ -23,11 +23,6 @@ export interface ProbeOptions {
 
 const inflight = new WeakMap<SecretCache, Map<string, Promise<SecretValue>>>();
 
-/** How many probes of `secretId` through `cache` are in flight (0 or 1); for tests and stats. */
-export function probesInFlight(cache: SecretCache, secretId: string): number {
-  return inflight.get(cache)?.has(secretId) === true ? 1 : 0;
-}
-
 /**
  * The secret value the database accepts now, found by `login`. Joins the probe already in flight for
  * this cache and secret, if any (`joined` is then true, and `login`/`options` of the first caller apply).

@@ -92,6 +92,7 @@ export class PoolCredentials {
     this.#isAuthError = options.isAuthError ?? isAuthenticationFailure;
   }
 
+  /** The secret these credentials come from (name or ARN, as given). */
   get secretId(): string {
     return this.#secretId;
   }

@@ -9,6 +9,14 @@ export * from './rotation/password-policy';
 export * from './secret-value';
 export * from './secret-cache';
 export * from './auth-errors';
+export { createPgPool, type CreatePgPoolOptions, type PgPoolOptions, type RotatingPgPool } from './pools/pg-pool';
+export {
+  createMysqlPool,
+  type CreateMysqlPoolOptions,
+  type MysqlPoolOptions,
+  type RotatingMysqlPool,
+} from './pools/mysql-pool';
+export { defaultPoolCache, type PoolRotationStats } from './pools/pool-credentials';
 export * from './config-loader';
 export * from './aws-secret-manager';
 export * from './rotation/create-rotation-handler';

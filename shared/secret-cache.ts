@@ -15,14 +15,23 @@
  * Single flight: every miss, refresh and force-refresh of one key joins the fetch already in flight
  * for that key; other keys are never blocked. No lock is held across I/O.
  *
+ * Rotation-aware expiry (`expireAtNextRotation`): each fetch of AWSCURRENT also calls DescribeSecret,
+ * in parallel, and a `NextRotationDate` before t0 + ttl becomes that value's expiry instead, so a
+ * scheduled rotation is picked up without waiting for the TTL or a refused login. That costs one
+ * DescribeSecret per AWSCURRENT fetch (twice the requests; needs secretsmanager:DescribeSecret). A date
+ * in the past (a late or failed rotation) or none (rotation off) leaves the TTL alone, and so does a
+ * failed DescribeSecret: after AccessDenied it is not asked again for that entry.
+ *
  * The cache sets no timers of its own except each fetch's timeout, which is `unref`'d, so it never
  * keeps a process alive. Neither `util.inspect`, `JSON.stringify` nor any error of the cache shows a
  * value: values live in private fields and errors carry the secret id and the failing call only.
  */
 import {
   BatchGetSecretValueCommand,
+  DescribeSecretCommand,
   GetSecretValueCommand,
   type BatchGetSecretValueCommandOutput,
+  type DescribeSecretCommandOutput,
   type GetSecretValueCommandOutput,
 } from '@aws-sdk/client-secrets-manager';
 import { isAuthenticationFailure, type AuthErrorClassifier } from './auth-errors';
@@ -53,6 +62,8 @@ export type { SecretValue } from './secret-value';
 export interface SecretsReadClient {
   send(command: GetSecretValueCommand, options?: SendOptions): Promise<GetSecretValueCommandOutput>;
   send(command: BatchGetSecretValueCommand, options?: SendOptions): Promise<BatchGetSecretValueCommandOutput>;
+  /** Used only with `expireAtNextRotation`. */
+  send(command: DescribeSecretCommand, options?: SendOptions): Promise<DescribeSecretCommandOutput>;
 }
 
 export interface SendOptions {
@@ -83,6 +94,16 @@ export interface SecretCacheOptions {
   readonly clock?: MonotonicClock;
   /** Uniform in [0, 1), for back-off jitter. Default `Math.random`. */
   readonly random?: () => number;
+  /**
+   * Expire an AWSCURRENT value at the secret's `NextRotationDate` when that comes before its TTL, as
+   * read by one DescribeSecret call beside every AWSCURRENT fetch (GetSecretValue or a prefetch batch),
+   * made in parallel so it adds no latency. Costs that extra request and the
+   * secretsmanager:DescribeSecret permission; without it (or on any DescribeSecret failure) the TTL
+   * applies. Lets a long `ttlSeconds` coexist with scheduled rotations. Default false.
+   */
+  readonly expireAtNextRotation?: boolean;
+  /** Wall-clock epoch milliseconds, to place `NextRotationDate` on the monotonic clock. Default `Date.now`. */
+  readonly wallClock?: () => number;
 }
 
 export interface GetSecretOptions {
@@ -95,6 +116,11 @@ export interface GetSecretOptions {
 export interface WithSecretOptions {
   /** Decides whether `fn` failed because the credentials were refused. Default: the built-in classifiers. */
   readonly isAuthError?: AuthErrorClassifier;
+  /**
+   * Values the caller already saw refused (compared by content): `fn` is never called with them, so a
+   * caller that failed with the cached value goes straight to the refresh. Default none.
+   */
+  readonly refused?: readonly SecretValue[];
 }
 
 export interface SecretCacheStats {
@@ -106,6 +132,8 @@ export interface SecretCacheStats {
   readonly staleServed: number;
   /** Calls made to Secrets Manager (GetSecretValue and BatchGetSecretValue pages). */
   readonly fetches: number;
+  /** DescribeSecret calls made for `expireAtNextRotation` (0 without it). */
+  readonly describes: number;
   /** Failed fetches, counted per secret. */
   readonly errors: number;
   /** Entries removed to respect maxEntries / maxBytes. */
@@ -140,6 +168,8 @@ const NO_OPTIONS: GetSecretOptions = Object.freeze({});
 
 interface Fetched {
   readonly payload: RawSecretPayload;
+  /** `NextRotationDate` as wall-clock epoch ms, when asked for and known. */
+  readonly rotationAt?: number;
 }
 
 interface Entry {
@@ -151,7 +181,12 @@ interface Entry {
   /** `value` already resolved, handed to every hit of a non-binary value (a hit then allocates nothing). */
   settled?: Promise<SecretValue>;
   bytes: number;
-  storedAt: number;
+  /** Monotonic ms: served without a refresh until then. */
+  softAt: number;
+  /** Monotonic ms: expired from then on (stale-if-error counts from here). */
+  hardAt: number;
+  /** DescribeSecret was denied: not asked again for this entry. */
+  describeDenied?: boolean;
   inflight?: Promise<SecretValue>;
   failures: number;
   retryAt: number;
@@ -172,12 +207,14 @@ export class SecretCache {
   readonly #backoff: BackoffPolicy;
   readonly #clock: MonotonicClock;
   readonly #random: () => number;
+  readonly #expireAtNextRotation: boolean;
+  readonly #wallClock: () => number;
   /** Every entry in least- to most-recently-read order (Map keeps insertion order). */
   readonly #entries = new Map<string, Entry>();
   /** The last entry of `#entries`, so a repeated read of it skips the reorder. */
   #mostRecent: Entry | undefined;
   #bytes = 0;
-  readonly #stats = { hits: 0, misses: 0, staleServed: 0, fetches: 0, errors: 0, evictions: 0 };
+  readonly #stats = { hits: 0, misses: 0, staleServed: 0, fetches: 0, describes: 0, errors: 0, evictions: 0 };
 
   constructor(options: SecretCacheOptions = {}) {
     const ttl = options.ttlSeconds ?? DEFAULT_TTL_SECONDS;
@@ -208,6 +245,8 @@ export class SecretCache {
     this.#backoff = backoff;
     this.#clock = options.clock ?? systemMonotonicClock;
     this.#random = options.random ?? Math.random;
+    this.#expireAtNextRotation = options.expireAtNextRotation === true;
+    this.#wallClock = options.wallClock ?? Date.now;
   }
 
   /**
@@ -221,7 +260,7 @@ export class SecretCache {
     // rejected).
     if (options === undefined) {
       const entry = this.#entries.get(secretId);
-      if (entry?.settled !== undefined && entry.secretId === secretId && this.#clock() - entry.storedAt < this.#softMs) {
+      if (entry?.settled !== undefined && entry.secretId === secretId && this.#clock() < entry.softAt) {
         if (entry !== this.#mostRecent) this.#promote(entry);
         this.#stats.hits++;
         return entry.settled;
@@ -237,12 +276,11 @@ export class SecretCache {
     let entry = this.#touch(key);
 
     if (options.forceRefresh !== true && entry?.value !== undefined) {
-      const age = now - entry.storedAt;
-      if (age < this.#softMs) {
+      if (now < entry.softAt) {
         this.#stats.hits++;
         return readView(entry.value);
       }
-      if (age < this.#hardMs || this.#servingThroughErrors(entry, now)) {
+      if (now < entry.hardAt || this.#servingThroughErrors(entry, now)) {
         this.#stats.hits++;
         this.#stats.staleServed++;
         this.#refreshInBackground(entry, now);
@@ -284,7 +322,7 @@ export class SecretCache {
     options: WithSecretOptions = {},
   ): Promise<R> {
     const isAuthError = options.isAuthError ?? isAuthenticationFailure;
-    const tried: SecretValue[] = [];
+    const tried: SecretValue[] = [...(options.refused ?? [])];
     let lastAuthError: unknown;
 
     const attempt = async (value: SecretValue): Promise<{ ok: true; result: R } | { ok: false }> => {
@@ -299,8 +337,11 @@ export class SecretCache {
     };
     const untried = (value: SecretValue): boolean => !tried.some((t) => sameSecretValue(t, value));
 
-    const first = await attempt(await this.getSecret(secretId));
-    if (first.ok) return first.result;
+    const cached = await this.getSecret(secretId);
+    if (untried(cached)) {
+      const first = await attempt(cached);
+      if (first.ok) return first.result;
+    }
 
     const current = await this.getSecret(secretId, { forceRefresh: true });
     if (untried(current)) {
@@ -338,7 +379,7 @@ export class SecretCache {
       const entry = this.#touch(key);
       if (entry?.inflight !== undefined) {
         outcomes.push(outcomeOf(secretId, entry.inflight));
-      } else if (entry?.value !== undefined && now - entry.storedAt < this.#softMs) {
+      } else if (entry?.value !== undefined && now < entry.softAt) {
         outcomes.push(Promise.resolve(secretId));
       } else {
         toFetch.push(entry ?? this.#create(key, secretId, {}));
@@ -399,7 +440,7 @@ export class SecretCache {
   }
 
   #withinStaleBound(entry: Entry, now: number): boolean {
-    return now - entry.storedAt < this.#hardMs + this.#maxStaleMs;
+    return now < entry.hardAt + this.#maxStaleMs;
   }
 
   #refreshInBackground(entry: Entry, now: number): void {
@@ -423,7 +464,12 @@ export class SecretCache {
 
   /** Starts the one flight of `entry`; the returned promise is what every joiner awaits. */
   #start(entry: Entry, fetch: () => Promise<Fetched>): Promise<SecretValue> {
-    const flight = fetch().then(
+    const fetched = this.#asksRotationDate(entry)
+      ? Promise.all([fetch(), this.#nextRotationAt(entry)]).then(([f, rotationAt]) =>
+          rotationAt === undefined ? f : { ...f, rotationAt },
+        )
+      : fetch();
+    const flight = fetched.then(
       (fetched) => this.#settleSuccess(entry, fetched),
       (err: unknown) => {
         throw this.#settleFailure(entry, err);
@@ -433,6 +479,30 @@ export class SecretCache {
     // Background flights have no awaiting caller; their failure is recorded on the entry.
     flight.catch(() => undefined);
     return flight;
+  }
+
+  #asksRotationDate(entry: Entry): boolean {
+    return (
+      this.#expireAtNextRotation &&
+      entry.describeDenied !== true &&
+      entry.versionId === undefined &&
+      (entry.versionStage === undefined || entry.versionStage === CURRENT)
+    );
+  }
+
+  /** `NextRotationDate` in wall-clock ms; undefined when rotation is off or DescribeSecret fails (never throws). */
+  async #nextRotationAt(entry: Entry): Promise<number | undefined> {
+    this.#stats.describes++;
+    const command = new DescribeSecretCommand({ SecretId: entry.secretId });
+    try {
+      const output = await this.#send(entry.secretId, 'DescribeSecret', (client, options) => client.send(command, options));
+      if (output.RotationEnabled === false || !(output.NextRotationDate instanceof Date)) return undefined;
+      const at = output.NextRotationDate.getTime();
+      return Number.isFinite(at) ? at : undefined;
+    } catch (err) {
+      if (err instanceof AccessDeniedError) entry.describeDenied = true;
+      return undefined;
+    }
   }
 
   async #getOne(entry: Entry): Promise<Fetched> {
@@ -539,9 +609,21 @@ export class SecretCache {
     entry.value = value;
     entry.settled = value instanceof Uint8Array ? undefined : Promise.resolve(value);
     entry.bytes = bytes;
-    entry.storedAt = this.#clock();
+    this.#stampExpiry(entry, fetched.rotationAt);
     this.#enforceLimits(entry);
     return value;
+  }
+
+  /** Fresh and expiry points of a value stored now; a rotation due before the TTL ends it then. */
+  #stampExpiry(entry: Entry, rotationAt: number | undefined): void {
+    const now = this.#clock();
+    entry.softAt = now + this.#softMs;
+    entry.hardAt = now + this.#hardMs;
+    if (rotationAt === undefined) return;
+    const untilRotation = rotationAt - this.#wallClock();
+    if (!(untilRotation > 0) || now + untilRotation >= entry.hardAt) return;
+    entry.hardAt = now + untilRotation;
+    entry.softAt = Math.min(entry.softAt, entry.hardAt);
   }
 
   #settleFailure(entry: Entry, err: unknown): ToolkitError {
@@ -562,7 +644,8 @@ export class SecretCache {
       ...(options.versionStage !== undefined ? { versionStage: options.versionStage } : {}),
       ...(options.versionId !== undefined ? { versionId: options.versionId } : {}),
       bytes: 0,
-      storedAt: 0,
+      softAt: Number.NEGATIVE_INFINITY,
+      hardAt: Number.NEGATIVE_INFINITY,
       failures: 0,
       retryAt: 0,
     };

@@ -53,6 +53,29 @@ describe('SecretCache.withSecret', () => {
     expect(client.calls.map((c) => c.input.VersionStage ?? 'AWSCURRENT')).toEqual(['AWSCURRENT', 'AWSCURRENT']);
   });
 
+  it('never calls fn with a value the caller says was refused: it goes straight to the refresh', async () => {
+    const { client, cache } = setup();
+    client.put(ID, { password: OLD });
+    const refused = await cache.getSecret(ID);
+    client.put(ID, { password: NEW });
+    const db = database(() => NEW);
+    await expect(cache.withSecret(ID, db.query, { refused: [refused] })).resolves.toBe('rows');
+    expect(db.logins).toEqual([NEW]);
+  });
+
+  it('skips refused values at every stage and names the secret when nothing is left', async () => {
+    const { client, cache } = setup();
+    client.put(ID, { password: OLD });
+    client.put(ID, { password: NEW }, 'AWSPENDING');
+    const db = database(() => 'something-else-entirely');
+    const err = await cache
+      .withSecret(ID, db.query, { refused: [{ password: OLD }, { password: NEW }] })
+      .then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(AuthenticationError);
+    expect((err as AuthenticationError).secretId).toBe(ID);
+    expect(db.logins).toEqual([]);
+  });
+
   it('between setSecret and finishSecret uses AWSPENDING, where the new password lives', async () => {
     const { client, cache } = setup();
     client.put(ID, { password: OLD });

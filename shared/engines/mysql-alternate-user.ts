@@ -9,7 +9,12 @@
  *   (mysql-grants.ts), so a right the DBA revoked from the current user does not come back when the
  *   alternate user becomes AWSCURRENT. A grant on an object that no longer exists (MySQL keeps grants on
  *   dropped tables and columns) grants nothing and cannot be re-created: it is skipped with a warning
- *   that names it, never stopping the rotation.
+ *   that names it, never stopping the rotation. The other way round, such a grant held by the alternate
+ *   user alone is left in place with a warning rather than revoked: it would apply again if the object
+ *   came back, as the DBA set it, and it grants nothing meanwhile.
+ *
+ * The source is always the user AWSCURRENT names (as in AWS's template): a DBA changes the rights of
+ * that user, and the other follows at the next rotation.
  *
  * The account lock is mirrored per host entry. The current user must log in before this runs, so the
  * entry the rotation uses is unlocked on both; an entry the DBA locked on the original stays locked on
@@ -32,7 +37,18 @@ import { columnText as text, escapeMysql as escape } from './mysql-connector';
 import { DatabaseError } from '../errors';
 import type { AlternateUserChange, ServerInfo, SqlSession } from '../rotation/engine-strategy';
 import { accountOptionsClause, identifiedFor, readAccountOptions, type AccountOptions } from './mysql-account-options';
-import { grantRowsOf, parseGrantRows, planGrantSync, type AccountGrants, type GrantStatement } from './mysql-grants';
+import {
+  grantRowsOf,
+  objectName,
+  parseGrantRows,
+  planGrantSync,
+  privilegeColumn,
+  revokePrivileges,
+  rightKey,
+  type AccountGrants,
+  type GrantStatement,
+  type ObjectName,
+} from './mysql-grants';
 import { assertSupportedServer } from './mysql-server-info';
 import { accountName, requireClause } from './mysql-sql';
 import { describeAccount, ensureBackslashEscapes, errorCode, quoteName, run, statementFailure } from './mysql-accounts';
@@ -136,13 +152,20 @@ async function syncRights(
   const source = await readAccountGrants(session, server, from, host);
   const grantee = accountName(to, host);
   const skipped = new Set<string>();
+  const kept = new Set<string>();
+  const catalog = new ObjectCatalog(session);
   const pending = async (): Promise<GrantStatement[]> =>
     planGrantSync(source, await readAccountGrants(session, server, to, host), grantee, server).filter(
-      (s) => s.adds.length === 0 || !s.adds.every((k) => skipped.has(k)),
+      (s) => !(s.adds.length > 0 && s.adds.every((k) => skipped.has(k))) && !(s.revokes !== undefined && s.revokes.privileges.every((p) => kept.has(rightKey(s.revokes!.object, p)))),
     );
   let plan = await pending();
   for (let pass = 0; pass < GRANT_PASSES && plan.length > 0; pass += 1) {
-    for (const statement of plan) await apply(session, statement, skipped, (what) => warnSkipped(warn, what, from, to, host));
+    for (const planned of plan) {
+      const statement = await withoutStaleRevokes(planned, catalog, grantee, kept, (what) =>
+        warn(`Left on ${describeAccount(to, host)}, though ${describeAccount(from, host)} lacks it, as it grants nothing: ${what}`),
+      );
+      if (statement !== undefined) await apply(session, statement, skipped, (what) => warnSkipped(warn, what, from, to, host));
+    }
     plan = await pending();
   }
   if (plan.length > 0) {
@@ -170,6 +193,65 @@ async function apply(session: SqlSession, statement: GrantStatement, skipped: Se
     }
     for (const key of statement.adds) skipped.add(key);
     onSkip(`${statement.summary}: ${missing} no longer exists (${code})`);
+  }
+}
+
+/**
+ * A revoke of rights on a table, column or routine that no longer exists grants nothing today, but
+ * would apply again if the object were created again under its name: such rights are left on the
+ * alternate user (with a warning), as the DBA set them, rather than revoked. The rest is revoked.
+ */
+async function withoutStaleRevokes(
+  statement: GrantStatement,
+  catalog: ObjectCatalog,
+  grantee: string,
+  kept: Set<string>,
+  onKeep: (what: string) => void,
+): Promise<GrantStatement | undefined> {
+  const r = statement.revokes;
+  if (r === undefined || (r.kind !== 'table' && r.kind !== 'routine')) return statement;
+  const name = objectName(r.object);
+  if (name === undefined) return statement;
+  if (!(await catalog.exists(name))) {
+    for (const p of r.privileges) kept.add(rightKey(r.object, p));
+    onKeep(`${statement.summary.replace(/^REVOKE /, '')}: ${name.routineType === undefined ? 'the table' : 'the routine'} no longer exists`);
+    return undefined;
+  }
+  if (r.kind !== 'table') return statement;
+  const live: string[] = [];
+  for (const p of r.privileges) {
+    const column = privilegeColumn(p);
+    if (column === undefined || (await catalog.exists(name, column))) {
+      live.push(p);
+    } else {
+      kept.add(rightKey(r.object, p));
+      onKeep(`${p} ON ${r.object}: the column no longer exists`);
+    }
+  }
+  if (live.length === r.privileges.length) return statement;
+  return live.length === 0 ? undefined : revokePrivileges(live, r.object, grantee);
+}
+
+/** Whether tables, columns and routines exist, read from information_schema once each. */
+class ObjectCatalog {
+  private readonly known = new Map<string, boolean>();
+
+  constructor(private readonly session: SqlSession) {}
+
+  async exists(name: ObjectName, column?: string): Promise<boolean> {
+    const key = JSON.stringify([name.routineType ?? '', name.schema, name.name, column ?? '']);
+    const cached = this.known.get(key);
+    if (cached !== undefined) return cached;
+    const where = `${escape(name.schema)} AND `;
+    const sql =
+      name.routineType !== undefined
+        ? `SELECT 1 FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ${where}ROUTINE_NAME = ${escape(name.name)} AND ROUTINE_TYPE = ${escape(name.routineType)}`
+        : column === undefined
+          ? `SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ${where}TABLE_NAME = ${escape(name.name)}`
+          : `SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ${where}TABLE_NAME = ${escape(name.name)} AND COLUMN_NAME = ${escape(column)}`;
+    const found = (await run(this.session, sql, `looking up ${column === undefined ? name.name : column} in information_schema`)).length > 0;
+    this.known.set(key, found);
+    return found;
   }
 }
 

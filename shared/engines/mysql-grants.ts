@@ -16,7 +16,7 @@
 import { DatabaseError } from '../errors';
 import type { ServerInfo } from '../rotation/engine-strategy';
 import { columnText } from './mysql-connector';
-import { accountEnd, findKeyword, tokenize, type Token } from './mysql-statement-tokens';
+import { accountEnd, findKeyword, tokenize, unquote, type Token } from './mysql-statement-tokens';
 
 /** What kind of object a privilege row is on, from the way the server printed it. */
 export type GrantObjectKind = 'global' | 'database' | 'table' | 'routine';
@@ -59,6 +59,12 @@ export interface GrantStatement {
   readonly adds: readonly string[];
   /** For a grant of several column or object privileges: the same grant one privilege at a time. */
   readonly parts: readonly GrantStatement[];
+  /**
+   * For a revoke of privileges on a table or routine: the object, its kind and the privileges revoked
+   * (`ALL PRIVILEGES`, `GRANT OPTION` included), so the caller can leave in place what is on an object
+   * that no longer exists.
+   */
+  readonly revokes?: { readonly object: string; readonly kind: GrantObjectKind; readonly privileges: readonly string[] };
 }
 
 const ALL = 'ALL PRIVILEGES';
@@ -217,12 +223,12 @@ export function planGrantSync(source: AccountGrants, target: AccountGrants, gran
     const wanted = new Set(want?.privileges ?? []);
     let held = new Set(have?.privileges ?? []);
     if (!wanted.has(ALL) && held.has(ALL)) {
-      revokes.push(revoke([ALL], object, grantee));
+      revokes.push(revokePrivileges([ALL], object, grantee));
       held = new Set();
     }
     const extra = wanted.has(ALL) ? [] : [...held].filter((p) => !wanted.has(p));
-    if (extra.length > 0) revokes.push(revoke(extra, object, grantee));
-    if (have?.grantOption === true && want?.grantOption !== true) revokes.push(revoke([GRANT_OPTION], object, grantee));
+    if (extra.length > 0) revokes.push(revokePrivileges(extra, object, grantee));
+    if (have?.grantOption === true && want?.grantOption !== true) revokes.push(revokePrivileges([GRANT_OPTION], object, grantee));
     const missing = held.has(ALL) ? [] : [...wanted].filter((p) => !held.has(p));
     const needOption = want?.grantOption === true && have?.grantOption !== true;
     if (missing.length > 0 || needOption) grants.push(grantPrivileges(missing, object, kind, want!, needOption, grantee));
@@ -322,8 +328,49 @@ function grantPrivileges(
   };
 }
 
-function revoke(privileges: readonly string[], object: string, grantee: string): GrantStatement {
-  return plain('revoke', `REVOKE ${privilegeList(privileges)} ON ${object} FROM ${grantee}`, `REVOKE ${privilegeList(privileges)} ON ${object}`);
+/** `REVOKE <privileges> ON <object> FROM <grantee>`, carrying what it revokes (see `GrantStatement.revokes`). */
+export function revokePrivileges(privileges: readonly string[], object: string, grantee: string): GrantStatement {
+  const list = privilegeList(privileges);
+  return {
+    ...plain('revoke', `REVOKE ${list} ON ${object} FROM ${grantee}`, `REVOKE ${list} ON ${object}`),
+    revokes: { object, kind: objectKind(object), privileges: [...privileges] },
+  };
+}
+
+/** A printed table or routine name split into its parts; undefined for anything else (`*.*`, `db`.*). */
+export interface ObjectName {
+  /** PROCEDURE, FUNCTION, PACKAGE or PACKAGE BODY for routines; undefined for tables. */
+  readonly routineType?: string;
+  readonly schema: string;
+  readonly name: string;
+}
+
+/** Splits a printed object (`` `db`.`t` ``, `` PROCEDURE `db`.`p` ``) into schema and name, as the server reads them. */
+export function objectName(object: string): ObjectName | undefined {
+  const tokens = tokenize(object);
+  let i = 0;
+  const words: string[] = [];
+  while (i < tokens.length && tokens[i]!.kind === 'word' && /^(PROCEDURE|FUNCTION|PACKAGE|BODY)$/i.test(tokens[i]!.text)) {
+    words.push(tokens[i]!.text.toUpperCase());
+    i += 1;
+  }
+  const rest = tokens.slice(i);
+  let parts: string[];
+  if (rest.length === 3 && rest[1]!.text === '.' && rest[0]!.kind === 'quoted' && rest[2]!.kind === 'quoted') {
+    parts = [unquote(rest[0]!.text), unquote(rest[2]!.text)];
+  } else if (rest.length === 1 && rest[0]!.kind === 'word') {
+    parts = rest[0]!.text.split('.');
+  } else {
+    return undefined;
+  }
+  if (parts.length !== 2 || parts.some((p) => p === '' || p === '*')) return undefined;
+  return { ...(words.length > 0 ? { routineType: words.join(' ') } : {}), schema: parts[0]!, name: parts[1]! };
+}
+
+/** The column of a column privilege key (`UPDATE (`a`)` gives `a`), or undefined. */
+export function privilegeColumn(privilege: string): string | undefined {
+  const m = /^[^(]+? \((.+)\)$/.exec(privilege);
+  return m === null ? undefined : unquote(m[1]!);
 }
 
 function plain(action: 'grant' | 'revoke', sql: string, summary: string): GrantStatement {

@@ -157,6 +157,28 @@ describe('grants on objects that no longer exist', () => {
 
     // Every later rotation passes too, and warns again (the grants are still there).
     expect(await sync(original, alternate, cloneTestPassword())).toHaveLength(4);
+
+    // The other way round they are extra on the original: left in place, not revoked, as the DBA set them
+    // (they apply again if the objects come back); what is on live objects is still made equal.
+    await m.query(`GRANT INSERT ON ${db}.t TO ?@?`, [original, '%']);
+    const back = await sync(alternate, original, cloneTestPassword());
+    expect(back).toHaveLength(5);
+    expect(back).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(new RegExp(`^Left on account '${original}'@'%', though account '${alternate}'@'%' lacks it, as it grants nothing: SELECT ON .*old_report.*: the table no longer exists$`)),
+        expect.stringContaining('SELECT (`gone`) ON'),
+        expect.stringContaining('UPDATE (`gone`) ON'),
+        expect.stringContaining('EXECUTE ON PROCEDURE'),
+        expect.stringMatching(/GRANT OPTION ON .*old_report.*: the table no longer exists$/),
+      ]),
+    );
+    const [after] = await admin.query('SHOW GRANTS FOR ?@?', [original, '%']);
+    const text = (after as Array<Record<string, string>>).map((r) => String(Object.values(r)[0])).join('\n');
+    expect(text).toMatch(/old_report/);
+    expect(text).toMatch(/gone_proc/);
+    expect(text).toMatch(/UPDATE \(`gone`\)/);
+    expect(text).not.toMatch(/GRANT INSERT ON `[^`]+`\.`t`/);
+    expect(await mysqlDifferences(admin, original, alternate)).toHaveLength(1);
   });
 });
 

@@ -2,7 +2,7 @@
  * Reading SHOW GRANTS rows (MySQL 5.7, 8.x and MariaDB shapes) into comparable rights, and the plan that
  * makes one account's rights equal another's: missing rights granted, extra ones revoked.
  */
-import { parseGrantRows, planGrantSync, privilegeList, rightKey } from '../../shared/engines/mysql-grants';
+import { objectName, parseGrantRows, planGrantSync, privilegeColumn, privilegeList, rightKey } from '../../shared/engines/mysql-grants';
 import { tokenize, unquote } from '../../shared/engines/mysql-statement-tokens';
 import { parseMysqlServerInfo } from '../../shared/engines/mysql-server-info';
 
@@ -162,6 +162,30 @@ describe('planGrantSync', () => {
     const out = planGrantSync(rows("GRANT RELOAD ON *.* TO `app`@`%` IDENTIFIED BY PASSWORD '*SECRETHASH' WITH GRANT OPTION"), rows(), TO, MARIADB);
     expect(out.map((s) => s.summary)).toEqual(['GRANT RELOAD ON *.* WITH GRANT OPTION']);
     expect(JSON.stringify(out)).not.toContain('SECRETHASH');
+  });
+});
+
+describe('objectName and privilegeColumn', () => {
+  it.each([
+    ['`d`.`t`', { schema: 'd', name: 't' }],
+    ['`d``x`.`a.b`', { schema: 'd`x', name: 'a.b' }],
+    ['PROCEDURE `d`.`p`', { routineType: 'PROCEDURE', schema: 'd', name: 'p' }],
+    ['PACKAGE BODY `d`.`p`', { routineType: 'PACKAGE BODY', schema: 'd', name: 'p' }],
+    ['d.t', { schema: 'd', name: 't' }],
+    ['*.*', undefined],
+    ['`d`.*', undefined],
+  ])('%s', (object, expected) => {
+    expect(objectName(object)).toEqual(expected);
+  });
+
+  it('reads the column of a column privilege', () => {
+    expect(privilegeColumn('UPDATE (`a``b`)')).toBe('a`b');
+    expect(privilegeColumn('SELECT')).toBeUndefined();
+  });
+
+  it('a revoke on a table carries the object and privileges, so stale ones can be left in place', () => {
+    const [revoke] = planGrantSync(rows(), rows('GRANT SELECT, UPDATE (`a`) ON `d`.`t` TO `c`@`%`'), TO, MARIADB);
+    expect(revoke!.revokes).toEqual({ object: '`d`.`t`', kind: 'table', privileges: ['SELECT', 'UPDATE (`a`)'] });
   });
 });
 

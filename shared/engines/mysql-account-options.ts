@@ -129,7 +129,8 @@ function fromPrivObject(host: string, priv: Record<string, unknown>): AccountOpt
     maxUpdatesPerHour: num(priv.max_updates, 0),
     maxConnectionsPerHour: num(priv.max_connections, 0),
     maxUserConnections: num(priv.max_user_connections, 0),
-    maxStatementTime: decimal(priv.max_statement_time),
+    // Absent means none: written out as 0 so that an alternate user's own limit is removed.
+    maxStatementTime: decimal(priv.max_statement_time) ?? '0',
     passwordLifetime: lifetime < 0 ? null : lifetime,
     locked: priv.account_locked === true,
   };

@@ -110,6 +110,10 @@ describe.each(['MariaDB 10.11', 'MariaDB 11.4'])('%s (mysql.global_priv)', (name
     const w = writes(session.statements);
     expect(w[0]).toBe("DROP USER IF EXISTS 'app_clone'@'10.9.%'");
     expect(w).toContain("REVOKE DELETE ON `a`.* FROM 'app_clone'@'%'");
+    // Options the catalog leaves out are written at their defaults, so the clone's own ones go.
+    expect(w).toContain(
+      "ALTER USER 'app_clone'@'%' REQUIRE NONE WITH MAX_QUERIES_PER_HOUR 0 MAX_UPDATES_PER_HOUR 0 MAX_CONNECTIONS_PER_HOUR 0 MAX_USER_CONNECTIONS 0 MAX_STATEMENT_TIME 0 PASSWORD EXPIRE DEFAULT ACCOUNT UNLOCK",
+    );
     expect(w.at(-1)).toBe(`ALTER USER 'app_clone'@'%' IDENTIFIED BY PASSWORD '${HASH}', 'app_clone'@'db.internal' IDENTIFIED BY PASSWORD '${HASH}'`);
     expect(w.filter((s) => /IDENTIFIED BY PASSWORD '\*/.test(s) && s.includes(HASH))).toHaveLength(1);
     expect(warnings).toEqual(["Dropped account 'app_clone'@'10.9.%': user 'app' has no account at that host"]);

@@ -112,6 +112,23 @@ describe('syncAlternateUser on MariaDB: the alternate user is the same account',
   });
 });
 
+describe('options the original never had', () => {
+  it('are removed from an alternate user that has them', async () => {
+    const { original, alternate } = names();
+    const m = world.masterConnection;
+    await m.query('CREATE USER ?@? IDENTIFIED BY PASSWORD ?', [original, '%', mysqlNativePasswordHash(cloneTestPassword())]);
+    await m.query(
+      "CREATE USER ?@? IDENTIFIED VIA mysql_native_password USING ? OR unix_socket REQUIRE ISSUER '/CN=x' WITH MAX_STATEMENT_TIME 9 MAX_UPDATES_PER_HOUR 4 PASSWORD EXPIRE INTERVAL 5 DAY ACCOUNT LOCK",
+      [alternate, '%', mysqlNativePasswordHash(cloneTestPassword())],
+    );
+    expect((await mysqlDifferences(admin, original, alternate)).length).toBeGreaterThan(0);
+    const pw = cloneTestPassword();
+    await sync(original, alternate, pw);
+    await assertMysqlEquivalent(admin, original, alternate);
+    await expect(canLoginMysql(alternate, pw)).resolves.toBe(true);
+  });
+});
+
 describe('grants on objects that no longer exist', () => {
   it('are skipped with a warning naming each, and never stop the sync', async () => {
     const { original, alternate } = names();

@@ -1,80 +1,260 @@
 /**
- * Alternating users on MySQL/MariaDB, as the master: the alternate user gets one account per host part
- * of the current user (`'app'@'%'` and `'app'@'10.0.%'` give `'app_clone'@'%'` and
- * `'app_clone'@'10.0.%'`), each with the grants and TLS options of its counterpart.
+ * Alternating users on MySQL/MariaDB, as the master: on EVERY rotation the alternate user is made the
+ * same account as the current one, host entry by host entry (`'app'@'%'` and `'app'@'10.0.%'` give
+ * `'app_clone'@'%'` and `'app_clone'@'10.0.%'`), in everything but its name and password:
+ * - the same host entries (an entry the current user no longer has is dropped from the alternate);
+ * - the same account options (TLS, resource limits, password lifetime, lock, authentication methods:
+ *   mysql-account-options.ts);
+ * - the same rights as SHOW GRANTS reads them back, missing ones granted AND extra ones revoked
+ *   (mysql-grants.ts), so a right the DBA revoked from the current user does not come back when the
+ *   alternate user becomes AWSCURRENT. A grant on an object that no longer exists (MySQL keeps grants on
+ *   dropped tables and columns) grants nothing and cannot be re-created: it is skipped with a warning
+ *   that names it, never stopping the rotation. The other way round, such a grant held by the alternate
+ *   user alone is left in place with a warning rather than revoked: it would apply again if the object
+ *   came back, as the DBA set it, and it grants nothing meanwhile.
  *
- * MySQL account DDL commits implicitly, so nothing here is atomic. Instead every statement is
- * idempotent and the order makes a crash at any point converge on retry:
- *   1. CREATE USER IF NOT EXISTS for every host part of the current user, with a throw-away password;
- *   2. replay every SHOW GRANTS row of the current account (GRANT is additive);
- *   3. only then set the real password (and TLS requirement) with ALTER USER.
- * Until step 3 the pending password does not log in, so the rotation's "pending already works" check
- * cannot end a retry early with a half-granted user.
+ * The source is always the user AWSCURRENT names (as in AWS's template): a DBA changes the rights of
+ * that user, and the other follows at the next rotation.
+ *
+ * The account lock is mirrored per host entry. The current user must log in before this runs, so the
+ * entry the rotation uses is unlocked on both; an entry the DBA locked on the original stays locked on
+ * the alternate (unlocking it would open a door the DBA closed), and an alternate entry locked while
+ * the original's is open is unlocked, with a warning, because the alternate becomes AWSCURRENT and must
+ * then work wherever the original did.
+ *
+ * MySQL account DDL commits implicitly, so nothing here is atomic. Every statement is idempotent or
+ * computed from a fresh read, and the order makes a crash at any point converge on retry:
+ *   1. read everything and build the password statement (fails, before any change, on what cannot be copied);
+ *   2. drop alternate host entries the current user lacks; CREATE USER IF NOT EXISTS for the others,
+ *      with a throw-away password;
+ *   3. account options, then rights, per host entry (re-read and compared until equal);
+ *   4. only then the real password, for every host entry in ONE statement.
+ * Until step 4 the pending password does not log in, so the rotation's "pending already works" check
+ * cannot end a retry early with a half-synced user; and one statement cannot leave a host entry behind.
  */
 import { randomBytes } from 'node:crypto';
 import { columnText as text, escapeMysql as escape } from './mysql-connector';
+import { DatabaseError } from '../errors';
 import type { AlternateUserChange, ServerInfo, SqlSession } from '../rotation/engine-strategy';
-import { copyGrantRow, grantRowsOf } from './mysql-grants';
+import { accountOptionsClause, identifiedFor, readAccountOptions, type AccountOptions } from './mysql-account-options';
+import {
+  grantRowsOf,
+  objectName,
+  parseGrantRows,
+  planGrantSync,
+  privilegeColumn,
+  revokePrivileges,
+  rightKey,
+  type AccountGrants,
+  type GrantStatement,
+  type ObjectName,
+} from './mysql-grants';
 import { assertSupportedServer } from './mysql-server-info';
-import { accountName, alterPasswordStatement, createAccountStatement } from './mysql-sql';
-import { accountsOf, describeAccount, ensureBackslashEscapes, errorCode, run, statementFailure } from './mysql-accounts';
+import { accountName, requireClause } from './mysql-sql';
+import { describeAccount, ensureBackslashEscapes, errorCode, quoteName, run, statementFailure } from './mysql-accounts';
 
-/** A replayed partial revoke that is already in place. */
-const NO_SUCH_GRANT_CODES: ReadonlySet<string> = new Set(['ER_NONEXISTING_GRANT', '1141', 'ER_NONEXISTING_TABLE_GRANT', '1147']);
+/** A revoke of a grant that is already gone (a retry, or a grant the server printed but no longer holds). */
+const NO_SUCH_GRANT_CODES: ReadonlySet<string> = new Set([
+  'ER_NONEXISTING_GRANT',
+  '1141',
+  'ER_NONEXISTING_TABLE_GRANT',
+  '1147',
+  'ER_NONEXISTING_PROC_GRANT',
+  '1403',
+]);
 
-/** Alternating users, as the master: see the module comment for the order and why. */
-export async function syncMysqlAlternateUser(
-  session: SqlSession,
-  server: ServerInfo,
-  change: AlternateUserChange,
-): Promise<void> {
+/** A grant refused because its object no longer exists, by the names and numbers both flavours use. */
+const MISSING_OBJECT: ReadonlyMap<string, string> = new Map([
+  ['ER_NO_SUCH_TABLE', 'the table'],
+  ['1146', 'the table'],
+  ['ER_BAD_FIELD_ERROR', 'a column'],
+  ['1054', 'a column'],
+  ['ER_SP_DOES_NOT_EXIST', 'the routine'],
+  ['1305', 'the routine'],
+]);
+
+/** How many times the rights are compared and corrected before a remaining difference is an error. */
+const GRANT_PASSES = 2;
+
+/** Alternating users, as the master: see the module comment for what is copied, the order and why. */
+export async function syncMysqlAlternateUser(session: SqlSession, server: ServerInfo, change: AlternateUserChange): Promise<void> {
   assertSupportedServer(server);
   await ensureBackslashEscapes(session, 'master');
   const { currentUsername: current, alternateUsername: alternate } = change;
-  const accounts = await accountsOf(session, current);
+  const warn = change.warn ?? ((): void => undefined);
+
+  const originals = await readOptions(session, server, current);
+  if (originals.length === 0) throw new DatabaseError(`No account of user ${quoteName(current)} exists in mysql.user (any host)`);
+  // Built first: an authentication method that cannot be copied stops the rotation before any change.
+  const passwordStatement = `ALTER USER ${originals
+    .map((o) => `${accountName(alternate, o.host)} ${identifiedFor(server, o, change.password)}`)
+    .join(', ')}`;
   const placeholder = randomBytes(24).toString('base64url');
-  for (const account of accounts) {
-    await run(
-      session,
-      createAccountStatement(server, accountName(alternate, account.host), account.plugin, placeholder, account),
-      `creating ${describeAccount(alternate, account.host)}`,
-    );
+  const creates = originals.map((o) => `CREATE USER IF NOT EXISTS ${accountName(alternate, o.host)} ${identifiedFor(server, o, placeholder)} ${requireClause(o)}`);
+
+  const existing = await readOptions(session, server, alternate);
+  const hosts = new Set(originals.map((o) => o.host));
+  for (const extra of existing.filter((o) => !hosts.has(o.host))) {
+    await run(session, `DROP USER IF EXISTS ${accountName(alternate, extra.host)}`, `dropping ${describeAccount(alternate, extra.host)}`);
+    warn(`Dropped ${describeAccount(alternate, extra.host)}: user ${quoteName(current)} has no account at that host`);
   }
-  for (const account of accounts) await copyGrants(session, server, current, alternate, account.host);
-  for (const account of accounts) {
-    await run(
-      session,
-      alterPasswordStatement(server, accountName(alternate, account.host), account.plugin, change.password, account),
-      `setting the password of ${describeAccount(alternate, account.host)}`,
-    );
+  for (const [i, o] of originals.entries()) {
+    await run(session, creates[i]!, `creating ${describeAccount(alternate, o.host)}`);
+  }
+  for (const o of originals) {
+    const before = existing.find((e) => e.host === o.host);
+    if (before?.locked === true && o.locked === false) {
+      warn(`Unlocked ${describeAccount(alternate, o.host)}: ${describeAccount(current, o.host)} is not locked, and the alternate user must work where it does`);
+    }
+    await run(session, `ALTER USER ${accountName(alternate, o.host)} ${accountOptionsClause(server, o)}`, `setting the options of ${describeAccount(alternate, o.host)}`);
+    await syncRights(session, server, current, alternate, o.host, warn);
+  }
+  await run(session, passwordStatement, `setting the password of user ${quoteName(alternate)} (${originals.length} host entries)`);
+}
+
+async function readOptions(session: SqlSession, server: ServerInfo, username: string): Promise<AccountOptions[]> {
+  try {
+    return await readAccountOptions(session, server, username);
+  } catch (err) {
+    throw statementFailure(err, `reading the account options of user ${quoteName(username)}`, 'master');
   }
 }
 
-async function copyGrants(session: SqlSession, server: ServerInfo, from: string, to: string, host: string): Promise<void> {
-  const source = describeAccount(from, host);
-  const rows = grantRowsOf(await run(session, `SHOW GRANTS FOR ${accountName(from, host)}`, `reading the grants of ${source}`));
-  const grantee = accountName(to, host);
-  for (const [index, row] of rows.entries()) {
-    const copy = copyGrantRow(row, grantee);
-    const action = `copying grant ${index + 1} of ${rows.length} (${copy.summary}) from ${source} to ${describeAccount(to, host)}`;
-    try {
-      await session.query(copy.sql);
-    } catch (err) {
-      if (copy.kind === 'revoke' && NO_SUCH_GRANT_CODES.has(errorCode(err) ?? '')) continue;
-      throw statementFailure(err, action, 'master');
-    }
-  }
-  // MySQL 8 keeps default roles outside SHOW GRANTS (MariaDB prints them as SET DEFAULT ROLE rows).
+/** Reads one account's rights: SHOW GRANTS, plus MySQL 8's default roles, which it does not print. */
+export async function readAccountGrants(session: SqlSession, server: ServerInfo, username: string, host: string): Promise<AccountGrants> {
+  const account = describeAccount(username, host);
+  const rows = grantRowsOf(await run(session, `SHOW GRANTS FOR ${accountName(username, host)}`, `reading the grants of ${account}`));
+  let defaults: string[] = [];
   if (server.flavor === 'mysql' && server.major >= 8) {
     const roles = await run(
       session,
-      `SELECT DEFAULT_ROLE_USER AS user, DEFAULT_ROLE_HOST AS host FROM mysql.default_roles WHERE USER = ${escape(from)} AND HOST = ${escape(host)}`,
-      `reading the default roles of ${source}`,
+      `SELECT DEFAULT_ROLE_USER AS user, DEFAULT_ROLE_HOST AS host FROM mysql.default_roles WHERE USER = ${escape(username)} AND HOST = ${escape(host)}`,
+      `reading the default roles of ${account}`,
     );
-    if (roles.length > 0) {
-      const list = roles.map((r) => accountName(text(r.user), text(r.host))).join(', ');
-      await run(session, `SET DEFAULT ROLE ${list} TO ${grantee}`, `copying the default roles of ${source}`);
+    defaults = roles.map((r) => accountName(text(r.user), text(r.host)));
+  }
+  return parseGrantRows(rows, defaults);
+}
+
+/**
+ * Makes the alternate entry's rights equal the current entry's: plan, apply, read back, and once more
+ * for what the first pass could not express (e.g. a revoked ALL PRIVILEGES); whatever is still
+ * different afterwards, apart from grants skipped for missing objects, is an error naming it.
+ */
+async function syncRights(
+  session: SqlSession,
+  server: ServerInfo,
+  from: string,
+  to: string,
+  host: string,
+  warn: (message: string) => void,
+): Promise<void> {
+  const source = await readAccountGrants(session, server, from, host);
+  const grantee = accountName(to, host);
+  const skipped = new Set<string>();
+  const kept = new Set<string>();
+  const catalog = new ObjectCatalog(session);
+  const pending = async (): Promise<GrantStatement[]> =>
+    planGrantSync(source, await readAccountGrants(session, server, to, host), grantee, server).filter(
+      (s) => !(s.adds.length > 0 && s.adds.every((k) => skipped.has(k))) && !(s.revokes !== undefined && s.revokes.privileges.every((p) => kept.has(rightKey(s.revokes!.object, p)))),
+    );
+  let plan = await pending();
+  for (let pass = 0; pass < GRANT_PASSES && plan.length > 0; pass += 1) {
+    for (const planned of plan) {
+      const statement = await withoutStaleRevokes(planned, catalog, grantee, kept, (what) =>
+        warn(`Left on ${describeAccount(to, host)}, though ${describeAccount(from, host)} lacks it, as it grants nothing: ${what}`),
+      );
+      if (statement !== undefined) await apply(session, statement, skipped, (what) => warnSkipped(warn, what, from, to, host));
     }
+    plan = await pending();
+  }
+  if (plan.length > 0) {
+    throw new DatabaseError(
+      `The rights of ${describeAccount(to, host)} still differ from those of ${describeAccount(from, host)} after ${GRANT_PASSES} passes: ${plan
+        .map((s) => s.summary)
+        .join('; ')}`,
+    );
   }
 }
 
+async function apply(session: SqlSession, statement: GrantStatement, skipped: Set<string>, onSkip: (what: string) => void): Promise<void> {
+  try {
+    await session.query(statement.sql);
+    return;
+  } catch (err) {
+    const code = errorCode(err) ?? '';
+    if (statement.action === 'revoke' && NO_SUCH_GRANT_CODES.has(code)) return;
+    const missing = statement.action === 'grant' ? MISSING_OBJECT.get(code) : undefined;
+    if (missing === undefined) throw statementFailure(err, `${statement.summary} (to the alternate user)`, 'master');
+    // A dropped column refuses the whole list: the privileges on the columns that remain still count.
+    if (missing === 'a column' && statement.parts.length > 0) {
+      for (const part of statement.parts) await apply(session, part, skipped, onSkip);
+      return;
+    }
+    for (const key of statement.adds) skipped.add(key);
+    onSkip(`${statement.summary}: ${missing} no longer exists (${code})`);
+  }
+}
+
+/**
+ * A revoke of rights on a table, column or routine that no longer exists grants nothing today, but
+ * would apply again if the object were created again under its name: such rights are left on the
+ * alternate user (with a warning), as the DBA set them, rather than revoked. The rest is revoked.
+ */
+async function withoutStaleRevokes(
+  statement: GrantStatement,
+  catalog: ObjectCatalog,
+  grantee: string,
+  kept: Set<string>,
+  onKeep: (what: string) => void,
+): Promise<GrantStatement | undefined> {
+  const r = statement.revokes;
+  if (r === undefined || (r.kind !== 'table' && r.kind !== 'routine')) return statement;
+  const name = objectName(r.object);
+  if (name === undefined) return statement;
+  if (!(await catalog.exists(name))) {
+    for (const p of r.privileges) kept.add(rightKey(r.object, p));
+    onKeep(`${statement.summary.replace(/^REVOKE /, '')}: ${name.routineType === undefined ? 'the table' : 'the routine'} no longer exists`);
+    return undefined;
+  }
+  if (r.kind !== 'table') return statement;
+  const live: string[] = [];
+  for (const p of r.privileges) {
+    const column = privilegeColumn(p);
+    if (column === undefined || (await catalog.exists(name, column))) {
+      live.push(p);
+    } else {
+      kept.add(rightKey(r.object, p));
+      onKeep(`${p} ON ${r.object}: the column no longer exists`);
+    }
+  }
+  if (live.length === r.privileges.length) return statement;
+  return live.length === 0 ? undefined : revokePrivileges(live, r.object, grantee);
+}
+
+/** Whether tables, columns and routines exist, read from information_schema once each. */
+class ObjectCatalog {
+  private readonly known = new Map<string, boolean>();
+
+  constructor(private readonly session: SqlSession) {}
+
+  async exists(name: ObjectName, column?: string): Promise<boolean> {
+    const key = JSON.stringify([name.routineType ?? '', name.schema, name.name, column ?? '']);
+    const cached = this.known.get(key);
+    if (cached !== undefined) return cached;
+    const where = `${escape(name.schema)} AND `;
+    const sql =
+      name.routineType !== undefined
+        ? `SELECT 1 FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ${where}ROUTINE_NAME = ${escape(name.name)} AND ROUTINE_TYPE = ${escape(name.routineType)}`
+        : column === undefined
+          ? `SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ${where}TABLE_NAME = ${escape(name.name)}`
+          : `SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ${where}TABLE_NAME = ${escape(name.name)} AND COLUMN_NAME = ${escape(column)}`;
+    const found = (await run(this.session, sql, `looking up ${column === undefined ? name.name : column} in information_schema`)).length > 0;
+    this.known.set(key, found);
+    return found;
+  }
+}
+
+function warnSkipped(warn: (message: string) => void, what: string, from: string, to: string, host: string): void {
+  warn(`Not copied from ${describeAccount(from, host)} to ${describeAccount(to, host)}, as it grants nothing: ${what}`);
+}

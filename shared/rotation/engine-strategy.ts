@@ -61,6 +61,12 @@ export interface AlternateUserChange {
   /** The account to create or update (the pending secret's user). */
   readonly alternateUsername: string;
   readonly password: string;
+  /**
+   * Told what the sync skipped or changed beyond the obvious (a grant on a dropped table, a host entry
+   * dropped from the alternate user), so the step can log it. Messages name accounts and objects, never
+   * a value. Optional: without it nothing is reported.
+   */
+  readonly warn?: (message: string) => void;
 }
 
 /** A login the server refused, handed to the engine to explain. */

@@ -56,6 +56,8 @@ export async function setSecretAlternatingUsers(ctx: StepContext): Promise<StepR
       currentUsername: current.username,
       alternateUsername: pending.username,
       password: pending.password,
+      warn: (message) =>
+        ctx.logger.log({ level: 'warn', message, secretArn: ctx.secretArn, step: ctx.step, engine: family, username: pending.username, host: pending.host }),
     });
   } finally {
     await master?.close();

@@ -1,0 +1,178 @@
+/**
+ * MySQL alternating-users rotation end to end on MariaDB (the handler driven by the embedded Secrets
+ * Manager endpoint), with the equivalence check after every rotation:
+ * - adv-06: a right revoked from the user AWSCURRENT names does not come back with the next switch;
+ * - adv-11: a grant left on a dropped table does not block rotation; the warning names it;
+ * - taking over from the state AWS's multi-user function leaves behind (`<user>_clone` at '%' only,
+ *   grants replayed from SHOW GRANTS without their options, rights since revoked still on it).
+ */
+import { createConnection, type Connection } from 'mysql2/promise';
+import { canLoginMysql } from '../../local/admin-connections';
+import { mysqlAdminSettings } from '../../local/db-settings';
+import { mysqlStrategy } from '../../shared/engines/mysql';
+import { mysqlNativePasswordHash } from '../../shared/engines/password-hashes';
+import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
+import { assertMysqlEquivalent, mysqlDifferences } from '../equivalence/mysql-equivalence';
+import { cloneTestName, cloneTestPassword, connectMysqlAdmin, createCloneWorld, type CloneWorld } from '../equivalence/mysql-fixture-accounts';
+import { captureLogger, createSecret, lambdaArn, rotate, secretValue, startEndpoint, uniqueName, type Endpoint } from '../rotation/support';
+
+const settings = mysqlAdminSettings();
+let endpoint: Endpoint;
+let admin: Connection;
+let world: CloneWorld;
+let masterArn: string;
+const made: string[] = [];
+
+beforeAll(async () => {
+  endpoint = await startEndpoint();
+  admin = await connectMysqlAdmin();
+  world = await createCloneWorld(admin);
+  masterArn = await createSecret(endpoint.client, uniqueName('myclone-master'), secret(world.master));
+});
+
+afterAll(async () => {
+  await world.drop(made);
+  await admin.end();
+  await endpoint.close();
+});
+
+function secret(user: { username: string; password: string }, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { engine: 'mariadb', host: settings.host, port: settings.port, username: user.username, password: user.password, ssl: false, ...extra };
+}
+
+function handler(): { arn: string; logs: ReturnType<typeof captureLogger> } {
+  const logs = captureLogger();
+  const arn = lambdaArn(uniqueName('myclone-mysql-au'));
+  const h = createRotationHandler({ engine: mysqlStrategy, strategy: 'alternating-users', secretsClient: endpoint.client, env: {}, logger: logs });
+  endpoint.local.registerRotationFunction(arn, (event) => h(event));
+  return { arn, logs };
+}
+
+/** A new user (and its `_clone`, dropped after the file) with a native password. */
+async function newUser(hosts: readonly string[] = ['%']): Promise<{ username: string; password: string }> {
+  const user = { username: cloneTestName(), password: cloneTestPassword() };
+  made.push(user.username, `${user.username}_clone`);
+  for (const host of hosts) {
+    await world.masterConnection.query('CREATE USER ?@? IDENTIFIED BY PASSWORD ?', [user.username, host, mysqlNativePasswordHash(user.password)]);
+  }
+  return user;
+}
+
+/** Runs `sql` logged in as the user; the driver's error code when refused. */
+async function runAs(user: { username: string; password: string }, sql: string): Promise<string> {
+  const conn = await createConnection({ host: settings.host, port: settings.port, user: user.username, password: user.password, charset: 'utf8mb4' });
+  conn.on('error', () => undefined);
+  try {
+    await conn.query(sql);
+    return 'ok';
+  } catch (err) {
+    return String((err as { code?: string }).code);
+  } finally {
+    await conn.end().catch(() => undefined);
+  }
+}
+
+const other = (name: string): string => (name.endsWith('_clone') ? name.slice(0, -'_clone'.length) : `${name}_clone`);
+
+describe('adv-06: a revoke on the user AWSCURRENT names sticks', () => {
+  it('the revoked right does not come back when the other user becomes AWSCURRENT', async () => {
+    const m = world.masterConnection;
+    const table = `${m.escapeId(world.db)}.payments`;
+    await m.query(`CREATE TABLE ${table} (id INT)`);
+    await m.query(`INSERT INTO ${table} VALUES (1), (2)`);
+    const user = await newUser();
+    await m.query(`GRANT SELECT, DELETE ON ${m.escapeId(world.db)}.* TO ?@?`, [user.username, '%']);
+    const { arn } = handler();
+    const id = await createSecret(endpoint.client, uniqueName('myclone-adv06'), secret(user, { masterarn: masterArn }));
+    for (let round = 0; round < 2; round += 1) {
+      await rotate(endpoint.client, id, arn);
+      const current = await secretValue(endpoint.client, id);
+      await assertMysqlEquivalent(admin, current.username, other(current.username));
+    }
+    const current = await secretValue(endpoint.client, id);
+    await m.query(`REVOKE DELETE ON ${m.escapeId(world.db)}.* FROM ?@?`, [current.username, '%']);
+
+    await rotate(endpoint.client, id, arn);
+    const next = await secretValue(endpoint.client, id);
+    expect(next.username).toBe(other(current.username));
+    await assertMysqlEquivalent(admin, next.username, current.username);
+    expect(await runAs(next, `DELETE FROM ${table}`)).toBe('ER_TABLEACCESS_DENIED_ERROR');
+    expect(await runAs(next, `SELECT * FROM ${table}`)).toBe('ok');
+  });
+});
+
+describe('adv-11: a grant left on a dropped table', () => {
+  it('does not block rotation: skipped with a warning naming it, every time', async () => {
+    const m = world.masterConnection;
+    const db = m.escapeId(world.db);
+    await m.query(`CREATE TABLE ${db}.live (a INT)`);
+    await m.query(`CREATE TABLE ${db}.old_report (a INT)`);
+    const user = await newUser();
+    await m.query(`GRANT SELECT ON ${db}.live TO ?@?`, [user.username, '%']);
+    await m.query(`GRANT SELECT ON ${db}.old_report TO ?@?`, [user.username, '%']);
+    await m.query(`DROP TABLE ${db}.old_report`);
+    const { arn, logs } = handler();
+    const id = await createSecret(endpoint.client, uniqueName('myclone-adv11'), secret(user, { masterarn: masterArn }));
+    for (let round = 0; round < 2; round += 1) {
+      const before = logs.lines.length;
+      await rotate(endpoint.client, id, arn);
+      const current = await secretValue(endpoint.client, id);
+      expect(await runAs(current, `SELECT * FROM ${db}.live`)).toBe('ok');
+      const warnings = logs.lines.slice(before).filter((l) => l.level === 'warn');
+      // Round 1 cannot copy it to the clone; round 2 leaves it on the original rather than revoke it.
+      const expected =
+        round === 0
+          ? `Not copied from account '${user.username}'@'%' to account '${current.username}'@'%', as it grants nothing: GRANT SELECT ON \`${world.db}\`.\`old_report\`: the table no longer exists (ER_NO_SUCH_TABLE)`
+          : `Left on account '${current.username}'@'%', though account '${other(current.username)}'@'%' lacks it, as it grants nothing: SELECT ON \`${world.db}\`.\`old_report\`: the table no longer exists`;
+      expect(warnings).toEqual([expect.objectContaining({ step: 'setSecret', message: expected })]);
+      // The one difference left is the grant that grants nothing, still on the first user only.
+      const differences = await mysqlDifferences(admin, user.username, `${user.username}_clone`);
+      expect(differences).toHaveLength(1);
+      expect(differences[0]).toMatch(/old_report/);
+    }
+  });
+});
+
+describe('taking over from AWS multi-user rotation', () => {
+  /** The template's grant copy: each SHOW GRANTS row cut at its first " TO ", re-aimed at the clone. */
+  async function templateCopy(from: string, to: string): Promise<void> {
+    const [rows] = await world.masterConnection.query('SHOW GRANTS FOR ?', [from]);
+    for (const row of (rows as Array<Record<string, string>>).map((r) => String(Object.values(r)[0]))) {
+      await world.masterConnection.query(`${row.split(' TO ')[0]!} TO ?`, [to]);
+    }
+  }
+
+  it('converges on the first rotation, whichever user AWSCURRENT names, and keeps both users working', async () => {
+    const m = world.masterConnection;
+    const db = m.escapeId(world.db);
+    // The original as the DBA made it, with a host entry the template never knew about.
+    const user = await newUser(['%', '10.1.%']);
+    const clone = { username: `${user.username}_clone`, password: cloneTestPassword() };
+    await m.query(`ALTER USER ?@? WITH MAX_QUERIES_PER_HOUR 100 PASSWORD EXPIRE INTERVAL 30 DAY`, [user.username, '%']);
+    await m.query(`GRANT SELECT, INSERT, DELETE ON ${db}.* TO ?@? WITH GRANT OPTION`, [user.username, '%']);
+    await m.query(`GRANT ${m.escapeId(world.roles[0])} TO ?@?`, [user.username, '%']);
+    // What the template did: CREATE USER '<clone>' (host '%'), the rows replayed, REQUIRE copied, password set.
+    await admin.query('CREATE USER ? IDENTIFIED BY PASSWORD ?', [clone.username, mysqlNativePasswordHash(clone.password)]);
+    await templateCopy(user.username, clone.username);
+    await admin.query("ALTER USER ?@'%' REQUIRE NONE", [clone.username]);
+    // Since then the DBA took DELETE away from the original and gave it a default role.
+    await m.query(`REVOKE DELETE ON ${db}.* FROM ?@?`, [user.username, '%']);
+    await m.query(`SET DEFAULT ROLE ${m.escapeId(world.roles[0])} FOR ?@?`, [user.username, '%']);
+    expect(await mysqlDifferences(admin, user.username, clone.username)).not.toEqual([]);
+
+    // The template's last rotation left the original as AWSCURRENT, the clone as AWSPREVIOUS.
+    const { arn } = handler();
+    const id = await createSecret(endpoint.client, uniqueName('myclone-migrate'), secret(user, { masterarn: masterArn }));
+    for (let round = 0; round < 3; round += 1) {
+      await rotate(endpoint.client, id, arn);
+      const current = await secretValue(endpoint.client, id);
+      const previous = await secretValue(endpoint.client, id, 'AWSPREVIOUS');
+      expect(current.username).toBe(round % 2 === 0 ? clone.username : user.username);
+      await assertMysqlEquivalent(admin, previous.username, current.username);
+      await expect(canLoginMysql(current.username, current.password)).resolves.toBe(true);
+      await expect(canLoginMysql(previous.username, previous.password)).resolves.toBe(true);
+      expect(await runAs(current, `DELETE FROM ${db}.t`)).toBe('ER_TABLEACCESS_DENIED_ERROR');
+      expect(await runAs(current, `INSERT INTO ${db}.t VALUES (1, 1)`)).toBe('ok');
+    }
+  });
+});

@@ -2,7 +2,10 @@
  * The two things every rotation test asserts, from outside the rotation: the strategy's availability
  * promise at one moment, and the end state a completed rotation must reach.
  */
-import { mysqlGrantSet, type Rig, type SecretState } from './rotation-rig';
+import { connectMysqlAdmin, connectPostgresAdmin } from '../../local/admin-connections';
+import { mysqlDifferences } from '../equivalence/mysql-equivalence';
+import { postgresDifferences } from '../equivalence/postgres-equivalence';
+import type { Rig, SecretState } from './rotation-rig';
 
 /**
  * Alternating users: AWSCURRENT logs in. Single user: AWSCURRENT or AWSPENDING logs in (between the
@@ -35,12 +38,30 @@ export async function assertConverged(rig: Rig, before: SecretState, label: stri
   } else {
     if (after.current.username === before.current.username) problems.push('the username did not alternate');
     if (!(await rig.canLogin(before.current))) problems.push('the previous user no longer logs in');
-    if (rig.combination.engine === 'mysql') {
-      const [base, clone] = await Promise.all([mysqlGrantSet(rig.baseUsername), mysqlGrantSet(`${rig.baseUsername}_clone`)]);
-      if (JSON.stringify(base) !== JSON.stringify(clone)) problems.push(`the clone's grants differ: ${JSON.stringify({ base, clone })}`);
-    }
+    problems.push(...(await alternateDifferences(rig, before.current.username, after.current.username)));
   }
   expect({ label, problems }).toEqual({ label, problems: [] });
   return after;
 }
 
+
+/**
+ * The equivalence check of issue 13, after every alternating rotation: the user AWSCURRENT now names
+ * must be the same account as the one it replaced, in everything but name and password.
+ */
+async function alternateDifferences(rig: Rig, original: string, alternate: string): Promise<string[]> {
+  if (rig.combination.engine === 'mysql') {
+    const admin = await connectMysqlAdmin();
+    try {
+      return (await mysqlDifferences(admin, original, alternate)).map((d) => `the alternate differs: ${d}`);
+    } finally {
+      await admin.end();
+    }
+  }
+  const admin = await connectPostgresAdmin({ ...process.env, ...(rig.database !== undefined ? { PGDATABASE: rig.database } : {}) });
+  try {
+    return (await postgresDifferences(admin, original, alternate)).map((d) => `the alternate differs: ${d.what}`);
+  } finally {
+    await admin.end();
+  }
+}

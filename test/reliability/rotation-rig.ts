@@ -98,6 +98,8 @@ export interface Rig {
   readonly functionArn: string;
   readonly secretId: string;
   readonly baseUsername: string;
+  /** The database the user's secret names (the equivalence check reads privileges there). */
+  readonly database?: string;
   readonly logs: ReturnType<typeof captureLogger>;
   state(): Promise<SecretState>;
   canLogin(credential: Pick<Credential, 'username' | 'password'>): Promise<boolean>;
@@ -159,6 +161,7 @@ export async function createRig(endpoint: TestEndpoint, combination: Combination
     functionArn,
     secretId,
     baseUsername: user.username,
+    ...(user.database !== undefined ? { database: user.database } : {}),
     logs,
     state: () => readState(endpoint.client, secretId),
     canLogin,

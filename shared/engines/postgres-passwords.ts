@@ -13,7 +13,9 @@
  * - a role at its CONNECTION LIMIT (or a database at its own) is refused before the change: the login
  *   that must prove the new password would be refused, and the change could not be proven;
  * - a new password whose SASLprep form differs from itself is refused before the change (clients would
- *   not agree on its SCRAM verifier, see `scramPreparationProblem`).
+ *   not agree on its SCRAM verifier, see `scramPreparationProblem`);
+ * - the verifier kind follows password_encryption (md5 stays md5), except that a role that logged in
+ *   with SCRAM keeps SCRAM (see `keptEncryption`).
  */
 import { AuthenticationError, DatabaseError, SecretValidationError, ToolkitError } from '../errors';
 import type { OwnPasswordChange, Row, ServerInfo, SqlSession } from '../rotation/engine-strategy';
@@ -27,7 +29,9 @@ import {
   postgresServerInfo,
   setPasswordAsMasterSql,
   setPasswordSql,
+  storesMd5,
 } from './postgres-sql';
+import { postgresLoginAuthentication } from './postgres-connector';
 
 /** What `readPostgresServerInfo` learnt about a session, so the password change need not ask again. */
 interface SessionFacts {
@@ -87,7 +91,7 @@ export async function setOwnPostgresPassword(session: SqlSession, _server: Serve
     assertScramStable(change.password);
     assertRoomForProof(facts, change.username);
   }
-  const hash = await passwordHashAsync(change.password, change.username, await readPasswordEncryption(session));
+  const hash = await passwordHashAsync(change.password, change.username, keptEncryption(session, await readPasswordEncryption(session)));
   try {
     await inPasswordTransaction(session, facts, () => session.query(setPasswordSql(change.username, hash)));
   } catch (err) {
@@ -136,6 +140,16 @@ async function inPasswordTransaction(session: SqlSession, facts: SessionFacts | 
     await session.query('ROLLBACK').catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * password_encryption, except that a login the server authenticated with SCRAM keeps a SCRAM verifier:
+ * such a login proves the stored password is one, and an md5 hash written over it (password_encryption
+ * still md5 after pg_hba moved to scram-sha-256, e.g. RDS PostgreSQL 13 and older) would lock the role
+ * out. A login by md5 challenge keeps md5 when password_encryption says md5.
+ */
+function keptEncryption(session: SqlSession, passwordEncryption: string): string {
+  return storesMd5(passwordEncryption) && postgresLoginAuthentication(session) === 'scram' ? 'scram-sha-256' : passwordEncryption;
 }
 
 function assertScramStable(password: string): void {

@@ -24,6 +24,7 @@ import {
   PASSWORD_ENCRYPTION_SQL,
   ROLE_PASSWORD_ENCRYPTION_SQL,
   SERVER_INFO_SQL,
+  STORED_SCRAM_SQL,
   passwordHashAsync,
   passwordTransactionSql,
   postgresServerInfo,
@@ -119,9 +120,23 @@ export async function setPostgresPasswordAsMaster(session: SqlSession, _server: 
 }
 
 async function writePasswordAsMaster(master: SqlSession, username: string, password: string): Promise<void> {
-  const rows = await master.query(ROLE_PASSWORD_ENCRYPTION_SQL, [username]);
-  const hash = await passwordHashAsync(password, username, passwordEncryptionOf(rows[0]));
+  const row = (await master.query(ROLE_PASSWORD_ENCRYPTION_SQL, [username]))[0];
+  const encryption = await keptEncryptionAsMaster(master, username, passwordEncryptionOf(row), row?.can_read_authid === true);
+  const hash = await passwordHashAsync(password, username, encryption);
   await inPasswordTransaction(master, factsBySession.get(master), () => master.query(setPasswordAsMasterSql(username, hash)));
+}
+
+/**
+ * The master's counterpart of `keptEncryption`: under password_encryption md5, a role whose stored
+ * password is a SCRAM verifier keeps SCRAM (superuser: pg_authid); when the master cannot read it, SCRAM
+ * too if the master's own login was SCRAM (a pg_hba scram-sha-256 line may then stand before the role
+ * as well, and a SCRAM verifier also serves md5 lines, an md5 hash no scram-sha-256 line).
+ */
+async function keptEncryptionAsMaster(master: SqlSession, username: string, encryption: string, canReadAuthid: boolean): Promise<string> {
+  if (!storesMd5(encryption)) return encryption;
+  if (!canReadAuthid) return keptEncryption(master, encryption);
+  const stored = (await master.query(STORED_SCRAM_SQL, [username]))[0];
+  return stored?.scram === true ? 'scram-sha-256' : encryption;
 }
 
 async function inPasswordTransaction(session: SqlSession, facts: SessionFacts | undefined, work: () => Promise<unknown>): Promise<void> {

@@ -104,6 +104,9 @@ export function restorePasswordSql(username: string, stored: string | null): str
   return `ALTER ROLE ${escapeIdentifier(username)} WITH PASSWORD ${stored === null ? 'NULL' : escapeLiteral(stored)}`;
 }
 
+/** Whether `$1`'s stored password is a SCRAM verifier (superuser: pg_authid). */
+export const STORED_SCRAM_SQL = "SELECT rolpassword LIKE 'SCRAM-SHA-256$%' AS scram FROM pg_catalog.pg_authid WHERE rolname = $1";
+
 /**
  * Opens the transaction a password change runs in when the session is read-only
  * (`default_transaction_read_only`, for the role or the database) or runs as another role: an explicit
@@ -117,10 +120,11 @@ export function passwordTransactionSql(roleSwitched: boolean): string {
 /**
  * password_encryption as it applies to `$1`'s own sessions in the current database: the role's
  * setting for this database, else the role's, else the database's, else this session's (the master's),
- * which is the server's unless the master's role has its own.
+ * which is the server's unless the master's role has its own. With it, whether the master may read
+ * pg_authid (`STORED_SCRAM_SQL`).
  */
 export const ROLE_PASSWORD_ENCRYPTION_SQL =
-  'SELECT v AS password_encryption FROM (' +
+  "SELECT v AS password_encryption, has_table_privilege('pg_catalog.pg_authid', 'SELECT') AS can_read_authid FROM (" +
   "SELECT substr(c, 21) AS v, CASE WHEN s.setrole <> 0 AND s.setdatabase <> 0 THEN 1 WHEN s.setrole <> 0 THEN 2 ELSE 3 END AS rank " +
   'FROM pg_catalog.pg_db_role_setting s CROSS JOIN LATERAL unnest(s.setconfig) AS c ' +
   "WHERE c LIKE 'password\\_encryption=%' " +

@@ -70,15 +70,16 @@ export function isPostgresLoginRefusalCode(code: string | undefined): boolean {
 
 /**
  * The role, its limits, and what this master may read: one round trip. The LEFT JOIN keeps a row when
- * the role is missing.
+ * the role is missing. A master that is no superuser sees other roles' sessions without their
+ * backend_type, so a session with a user and no visible type counts as a client's.
  */
 const ROLE_STATE_SQL =
   'SELECT r.rolname IS NOT NULL AS role_exists, r.rolcanlogin AS can_login, r.rolsuper AS superuser, ' +
   "r.rolvaliduntil < now() AS expired, to_char(r.rolvaliduntil AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS \"UTC\"') AS valid_until, " +
   'r.rolconnlimit AS role_connection_limit, d.datconnlimit AS database_connection_limit, ' +
-  "(SELECT count(*) FROM pg_catalog.pg_stat_activity a WHERE a.usename = r.rolname AND a.backend_type = 'client backend')::int AS role_sessions, " +
-  "(SELECT count(*) FROM pg_catalog.pg_stat_activity a WHERE a.datname = d.datname AND a.backend_type = 'client backend')::int AS database_sessions, " +
-  "(SELECT count(*) FROM pg_catalog.pg_stat_activity a WHERE a.backend_type = 'client backend')::int AS server_sessions, " +
+  "(SELECT count(*) FROM pg_catalog.pg_stat_activity a WHERE a.usename = r.rolname AND (a.backend_type = 'client backend' OR (a.backend_type IS NULL AND a.usename IS NOT NULL)))::int AS role_sessions, " +
+  "(SELECT count(*) FROM pg_catalog.pg_stat_activity a WHERE a.datname = d.datname AND (a.backend_type = 'client backend' OR (a.backend_type IS NULL AND a.usename IS NOT NULL)))::int AS database_sessions, " +
+  "(SELECT count(*) FROM pg_catalog.pg_stat_activity a WHERE (a.backend_type = 'client backend' OR (a.backend_type IS NULL AND a.usename IS NOT NULL)))::int AS server_sessions, " +
   "current_setting('max_connections')::int AS max_connections, " +
   "EXISTS (SELECT 1 FROM pg_catalog.pg_roles g WHERE g.rolname = 'rds_iam' AND pg_catalog.pg_has_role(r.oid, g.oid, 'MEMBER')) AS iam, " +
   'current_database() AS database, host(inet_client_addr()) AS client_address, ' +

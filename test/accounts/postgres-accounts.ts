@@ -8,7 +8,7 @@ import { Client } from 'pg';
 import { noteSensitive } from '../../local/sensitive-values';
 import { postgresStrategy } from '../../shared/engines/postgres';
 import { escapePostgresIdentifier as ident, escapePostgresLiteral as literal } from '../../shared/engines/postgres-escape';
-import { scramSha256Verifier } from '../../shared/engines/password-hashes';
+import { postgresMd5Hash, scramSha256Verifier } from '../../shared/engines/password-hashes';
 import type { RefusalReason } from '../../shared/errors';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
 import type { RotationStrategyName } from '../../shared/rotation/rotation-settings';
@@ -41,6 +41,10 @@ export interface AccountState {
   readonly md5Encryption?: boolean;
   /** The secret holds another password than the role's. */
   readonly drift?: boolean;
+  /** The role's stored password is an md5 hash instead of a SCRAM verifier. */
+  readonly md5Stored?: boolean;
+  /** Groups the role is made a member of (pg_hba `+group` lines). */
+  readonly memberOf?: readonly string[];
 }
 
 export type Column = 'superuser-master' | 'rds-like-master' | 'no-master' | 'alternating-users';
@@ -127,11 +131,14 @@ export async function createRoleInState(admin: Client, server: PgServer, name: s
   if (state.missing === true) return undefined;
   const attrs = [
     'LOGIN',
-    state.noPassword === true ? 'PASSWORD NULL' : `PASSWORD ${literal(scramSha256Verifier(password))}`,
+    state.noPassword === true
+      ? 'PASSWORD NULL'
+      : `PASSWORD ${literal(state.md5Stored === true ? postgresMd5Hash(password, name) : scramSha256Verifier(password))}`,
     state.validUntil === 'future' ? "VALID UNTIL '2999-12-31 00:00:00+00'" : '',
     state.connectionLimit === 'exhausted' || state.connectionLimit === 'one' ? 'CONNECTION LIMIT 1' : state.connectionLimit === 'room' ? 'CONNECTION LIMIT 5' : '',
   ];
   await admin.query(`CREATE ROLE ${ident(name)} WITH ${attrs.join(' ')}`);
+  for (const group of state.memberOf ?? []) await admin.query(`GRANT ${ident(group)} TO ${ident(name)}`);
   if (state.readOnly === true) await admin.query(`ALTER ROLE ${ident(name)} SET default_transaction_read_only = on`);
   if (state.md5Encryption === true) await admin.query(`ALTER ROLE ${ident(name)} SET password_encryption = 'md5'`);
   let held: Client | undefined;
@@ -194,6 +201,10 @@ export async function createMasters(endpoint: Endpoint, admin: Client, server: P
 export interface CellResult {
   readonly outcome: 'rotated' | RefusalReason | 'failed-without-reason';
   readonly message: string;
+  /** The role's rows after the rotation. */
+  readonly after: RoleRows;
+  /** AWSCURRENT after the rotation. */
+  readonly current: { readonly username: string; readonly password: string };
 }
 
 /**
@@ -254,14 +265,14 @@ export async function runCell(
       } else {
         check(after.role.password === before.role.password, 'alternating users changed the original role password');
       }
-      return { outcome: 'rotated', message: '' };
+      return { outcome: 'rotated', message: '', after: after.role, current };
     }
     const reason = (failure?.reason as RefusalReason | undefined) ?? 'failed-without-reason';
     check('refused' in expected && expected.refused === reason, `refused with ${reason}, expected ${'refused' in expected ? expected.refused : 'rotated'}`);
     check(JSON.stringify(after) === JSON.stringify(before), 'a refused rotation changed the role or its clone');
     check(current.password === secretPassword && current.username === name, 'a refused rotation changed AWSCURRENT');
     check((await loginCode(server, name, secretPassword)) === loggedInBefore, 'AWSCURRENT logs in differently after the refusal');
-    return { outcome: reason, message: failure?.message ?? '' };
+    return { outcome: reason, message: failure?.message ?? '', after: after.role, current };
   } finally {
     await held?.end().catch(() => undefined);
     await dropRoles(admin, [clone, name]);

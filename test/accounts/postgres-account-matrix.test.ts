@@ -51,9 +51,9 @@ const U = refused('undetermined');
 const MATRIX: ReadonlyArray<readonly [string, AccountState, readonly [Outcome, Outcome, Outcome, Outcome]]> = [
   ['ordinary role', {}, [ROTATED, ROTATED, ROTATED, ROTATED]],
   ['NOLOGIN', { nologin: true }, [refused('login-disabled'), refused('login-disabled'), U, refused('login-disabled')]],
-  ['VALID UNTIL past', { validUntil: 'past' }, [refused('expired'), refused('expired'), U, refused('expired')]],
+  ['VALID UNTIL past (adv-17)', { validUntil: 'past' }, [refused('expired'), refused('expired'), U, refused('expired')]],
   ['VALID UNTIL future (kept)', { validUntil: 'future' }, [ROTATED, ROTATED, ROTATED, ROTATED]],
-  ['default_transaction_read_only = on', { readOnly: true }, [ROTATED, ROTATED, ROTATED, ROTATED]],
+  ['default_transaction_read_only = on (adv-07)', { readOnly: true }, [ROTATED, ROTATED, ROTATED, ROTATED]],
   [
     'CONNECTION LIMIT reached by the application',
     { connectionLimit: 'exhausted' },

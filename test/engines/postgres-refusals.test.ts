@@ -3,6 +3,7 @@
  * meets, and the diagnosis's rules on catalog rows a fake master session returns (the live cells are in
  * test/accounts/).
  */
+import { isAuthenticationFailure } from '../../shared/auth-errors';
 import { classifyConnectError } from '../../shared/engines/driver-errors';
 import { postgresMd5Hash, scramSha256Verifier } from '../../shared/engines/password-hashes';
 import { hbaVerdict, type HbaLogin, type HbaRule } from '../../shared/engines/postgres-hba';
@@ -26,6 +27,12 @@ describe('the SQLSTATE alone', () => {
     expect(typed.message).toMatch(message);
     expect(typed.message).not.toContain('hunter2');
     expect(postgresRefusalReasonFromCode(code)).toBe(reason);
+  });
+
+  it('a connection-limit refusal is no stale credential for withSecret', () => {
+    expect(isAuthenticationFailure(classifyConnectError(driverError('53300'), ctx))).toBe(false);
+    expect(isAuthenticationFailure(classifyConnectError(driverError('28P01'), ctx))).toBe(true);
+    expect(isAuthenticationFailure(driverError('53300'))).toBe(false);
   });
 
   it('never says wrong-password: 28P01 is also an expired or missing role', () => {

@@ -69,7 +69,7 @@ export async function readPostgresServerInfo(session: SqlSession): Promise<Serve
 
 /**
  * The stored form of `password` (SCRAM verifier or md5) the server's password_encryption asks for.
- * @throws SecretValidationError when `password` changes under SASLprep (never for a put-back, see above)
+ * @throws SecretValidationError when `password` (a new one) changes under SASLprep
  */
 export async function storedPassword(session: SqlSession, username: string, password: string): Promise<string> {
   assertScramStable(password);

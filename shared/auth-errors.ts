@@ -2,8 +2,10 @@
  * Recognising "the database refused these credentials", by stable error codes only: message text is
  * localised (lc_messages), changes between server versions, and must not be relied on or logged.
  *
- * - PostgreSQL (pg): SQLSTATE 28P01 invalid_password, 28000 invalid_authorization_specification
- *   (pg_hba "no entry" / rejected host, and what a dropped role returns).
+ * - PostgreSQL (pg): SQLSTATE 28P01 invalid_password (a wrong password, but also an expired or missing
+ *   role, or one without a password) and 28000 invalid_authorization_specification (no pg_hba line or a
+ *   rejecting one, NOLOGIN, a failed ldap/pam/cert method). 53300 (too many connections) is not one: a
+ *   fresh secret would not help.
  * - MySQL/MariaDB (mysql2): errno 1045 ER_ACCESS_DENIED_ERROR, and 1698
  *   ER_ACCESS_DENIED_NO_PASSWORD_ERROR, which MariaDB returns for a user that does not exist (observed
  *   on 10.11 even when a password was sent).
@@ -11,7 +13,7 @@
  *
  * Wrappers that keep the driver error as `cause` are followed a few levels down.
  */
-import { isToolkitError } from './errors';
+import { AuthenticationError, isToolkitError } from './errors';
 
 /** Decides whether an error thrown by an application callback is an authentication failure. */
 export type AuthErrorClassifier = (err: unknown) => boolean;
@@ -41,9 +43,12 @@ export function isMysqlAuthFailure(err: unknown): boolean {
   return MYSQL_ACCESS_DENIED_ERRNOS.has(e.errno) || MYSQL_ACCESS_DENIED_CODES.has(e.code);
 }
 
-/** The toolkit's AuthenticationError. */
+/**
+ * The toolkit's AuthenticationError, except a `connection-limit` refusal (PostgreSQL 53300 at login):
+ * the credentials were right, so reading the secret again would not help.
+ */
 export function isToolkitAuthFailure(err: unknown): boolean {
-  return isToolkitError(err) && err.code === 'AUTH_FAILED';
+  return isToolkitError(err) && err.code === 'AUTH_FAILED' && !(err instanceof AuthenticationError && err.reason === 'connection-limit');
 }
 
 /** Every built-in classifier, applied to the error and to its `cause` chain. */

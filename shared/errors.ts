@@ -160,6 +160,8 @@ export class StageMismatchError extends ToolkitError {
  * - `unsupported-auth-plugin`: an authentication plugin that takes no password, or that the driver lacks;
  * - `blocked-after-failed-logins`: MariaDB max_password_errors, MySQL FAILED_LOGIN_ATTEMPTS;
  * - `role-missing`: no such role or user;
+ * - `connection-limit`: the login was refused for too many connections (PostgreSQL CONNECTION LIMIT of the
+ *   role or database, max_connections): the credentials were right, a fresh login cannot be had now;
  * - `undetermined`: the refusal could not be explained (no master to read the catalogs, or the
  *   catalogs show nothing wrong); the message names the causes that could not be told apart.
  */
@@ -172,6 +174,7 @@ export type RefusalReason =
   | 'unsupported-auth-plugin'
   | 'blocked-after-failed-logins'
   | 'role-missing'
+  | 'connection-limit'
   | 'undetermined';
 
 /** Each reason in words, for messages. */
@@ -184,6 +187,7 @@ export const REFUSAL_REASON_TEXT: Readonly<Record<RefusalReason, string>> = {
   'unsupported-auth-plugin': 'the account authenticates with a method that takes no password this toolkit can use',
   'blocked-after-failed-logins': 'the account is blocked after too many failed logins',
   'role-missing': 'no such user or role exists',
+  'connection-limit': 'the account or the server has no connection left for another login',
   undetermined: 'the cause could not be determined',
 };
 

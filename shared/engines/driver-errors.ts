@@ -23,7 +23,7 @@ import {
 } from '../errors';
 import type { LoginRole } from '../rotation/engine-strategy';
 import { mysqlRefusalReasonFromCode } from './mysql-refusals';
-import { postgresRefusalReasonFromCode } from './postgres-refusals';
+import { isPostgresLoginRefusalCode, postgresRefusalCauses, postgresRefusalReasonFromCode } from './postgres-refusals';
 
 export interface DriverErrorContext {
   readonly family: EngineFamily;
@@ -102,6 +102,11 @@ export function classifyConnectError(err: unknown, context: DriverErrorContext):
   const ctx = { secretId: context.secretId, step: context.step, cause: err };
   const who = `${engineName(context.family)} login with the ${context.role} secret`;
   const code = codeOf(err);
+  if (context.family === 'postgres' && isPostgresLoginRefusalCode(code)) {
+    // The code alone rarely tells the cause: the message names what it can stand for.
+    const reason = postgresRefusalReasonFromCode(code);
+    return new AuthenticationError(`${who} was refused (${code}: ${postgresRefusalCauses(code)})`, { ...ctx, reason });
+  }
   if (isAuthCode(err)) {
     const reason = context.family === 'postgres' ? postgresRefusalReasonFromCode(code) : mysqlRefusalReasonFromCode(code);
     const why = reason === 'undetermined' ? '' : `: ${REFUSAL_REASON_TEXT[reason]}`;

@@ -20,6 +20,28 @@ function loadPg(): typeof Pg {
 
 const APPLICATION_NAME = 'secrets-manager-rotation';
 
+/**
+ * How the server authenticated a login: `scram` (SASL SCRAM-SHA-256, which succeeds only against a
+ * stored SCRAM verifier), `md5` (an md5 challenge: the pg_hba line is md5 and the stored password an
+ * md5 hash), `password` (cleartext, checked against either), `none` (trust and the like).
+ */
+export type PostgresLoginAuthentication = 'scram' | 'md5' | 'password' | 'none';
+
+const authenticationBySession = new WeakMap<SqlSession, PostgresLoginAuthentication>();
+
+/**
+ * How the server authenticated the login behind `session`, when this connector opened it (undefined for
+ * a session from another connector or a wrapper): what the password change needs to keep a verifier
+ * kind the login proved usable.
+ */
+export function postgresLoginAuthentication(session: SqlSession): PostgresLoginAuthentication | undefined {
+  return authenticationBySession.get(session);
+}
+
+interface AuthenticationEvents {
+  once(event: string, listener: () => void): unknown;
+}
+
 export const connectPostgres: Connector = async (request: ConnectRequest): Promise<SqlSession> => {
   const errorContext = { family: 'postgres' as const, role: request.role, secretId: request.secretId, step: request.step };
   const config = toPgClientConfig(request.secret, {
@@ -40,6 +62,11 @@ export const connectPostgres: Connector = async (request: ConnectRequest): Promi
   let lostCode: string | undefined;
   client.on('error', (err: unknown) => (lostCode ??= codeOf(err) ?? 'ECONNRESET'));
   client.on('end', () => (lostCode ??= 'ECONNRESET'));
+  let authentication: PostgresLoginAuthentication = 'none';
+  const events = (client as unknown as { connection?: AuthenticationEvents }).connection;
+  events?.once('authenticationSASL', () => (authentication = 'scram'));
+  events?.once('authenticationMD5Password', () => (authentication = 'md5'));
+  events?.once('authenticationCleartextPassword', () => (authentication = 'password'));
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
@@ -55,7 +82,7 @@ export const connectPostgres: Connector = async (request: ConnectRequest): Promi
   } finally {
     clearTimeout(timer);
   }
-  return {
+  const session: SqlSession = {
     async query(sql: string, params?: readonly unknown[]): Promise<readonly Row[]> {
       try {
         const result = await client.query(sql, params === undefined ? undefined : [...params]);
@@ -74,4 +101,6 @@ export const connectPostgres: Connector = async (request: ConnectRequest): Promi
       await client.end().catch(() => undefined);
     },
   };
+  authenticationBySession.set(session, authentication);
+  return session;
 };

@@ -2,39 +2,203 @@
  * PostgreSQL password changes: the stored form the server expects (SCRAM-SHA-256 verifier, or md5 when
  * password_encryption says so), computed here so no plaintext reaches the server's statement logs, and
  * the single-user statements that set it.
+ *
+ * A change leaves everything else about the role as the DBA set it (LOGIN, VALID UNTIL, settings), and
+ * works for the accounts real servers hold:
+ * - a read-only role (`default_transaction_read_only = on`) changes its password in an explicit READ
+ *   WRITE transaction;
+ * - a role whose sessions `SET role` to another changes its own password as itself;
+ * - under RDS `rds.restrict_password_commands` (only rds_password members may change passwords) the
+ *   master makes the change when the secret names one, else the step fails naming the setting;
+ * - a role at its CONNECTION LIMIT (or a database at its own) is refused before the change: the login
+ *   that must prove the new password would be refused, and the change could not be proven;
+ * - a new password whose SASLprep form differs from itself is refused before the change (clients would
+ *   not agree on its SCRAM verifier, see `scramPreparationProblem`);
+ * - the verifier kind follows password_encryption (md5 stays md5), except that a role that logged in
+ *   with SCRAM keeps SCRAM (see `keptEncryption`).
  */
+import { AuthenticationError, DatabaseError, SecretValidationError, ToolkitError } from '../errors';
 import type { OwnPasswordChange, Row, ServerInfo, SqlSession } from '../rotation/engine-strategy';
-import { PASSWORD_ENCRYPTION_SQL, SERVER_INFO_SQL, passwordHashAsync, postgresServerInfo, setPasswordAsMasterSql, setPasswordSql } from './postgres-sql';
+import { scramPreparationProblem } from './password-hashes';
+import {
+  PASSWORD_ENCRYPTION_SQL,
+  ROLE_PASSWORD_ENCRYPTION_SQL,
+  SERVER_INFO_SQL,
+  STORED_SCRAM_SQL,
+  passwordHashAsync,
+  passwordTransactionSql,
+  postgresServerInfo,
+  setPasswordAsMasterSql,
+  setPasswordSql,
+  storesMd5,
+} from './postgres-sql';
+import { postgresLoginAuthentication } from './postgres-connector';
 
-/** password_encryption as read by `readPostgresServerInfo` on a session, so the password change need not ask again. */
-const passwordEncryptionBySession = new WeakMap<SqlSession, string>();
+/** What `readPostgresServerInfo` learnt about a session, so the password change need not ask again. */
+interface SessionFacts {
+  readonly passwordEncryption: string;
+  readonly readOnly: boolean;
+  readonly roleSwitched: boolean;
+  readonly restrictPasswordCommands: boolean;
+  readonly superuser: boolean;
+  readonly roleConnectionLimit?: number;
+  readonly roleSessions?: number;
+  readonly databaseConnectionLimit?: number;
+  readonly databaseSessions?: number;
+}
 
-/** The server's version and flavour; remembers its password_encryption for this session. */
+const factsBySession = new WeakMap<SqlSession, SessionFacts>();
+
+/**
+ * Sessions whose own password was already changed in this step. The rotation's first change on a
+ * session sets the NEW password; a later one on the same session puts back the password the session
+ * logged in with (single-user's proof was refused), which skips the checks meant for new passwords:
+ * it just logged in, so its verifier computed as pg computes it is one that works.
+ */
+const changedSessions = new WeakSet<SqlSession>();
+
+/** SQLSTATE insufficient_privilege: what RDS answers a role changing its own password under restriction. */
+const INSUFFICIENT_PRIVILEGE = '42501';
+
+/** The server's version and flavour; remembers what a password change on this session needs. */
 export async function readPostgresServerInfo(session: SqlSession): Promise<ServerInfo> {
   const row = (await session.query(SERVER_INFO_SQL))[0] ?? {};
-  passwordEncryptionBySession.set(session, passwordEncryptionOf(row));
+  factsBySession.set(session, factsOf(row));
   return postgresServerInfo(String(row.version_num ?? ''), String(row.version ?? ''), row.aurora === true);
 }
 
-/** The stored form of `password` (SCRAM verifier or md5) the server's password_encryption asks for. */
+/**
+ * The stored form of `password` (SCRAM verifier or md5) the server's password_encryption asks for.
+ * @throws SecretValidationError when `password` (a new one) changes under SASLprep
+ */
 export async function storedPassword(session: SqlSession, username: string, password: string): Promise<string> {
+  assertScramStable(password);
   return passwordHashAsync(password, username, await readPasswordEncryption(session));
 }
 
-/** Single-user: the logged-in role sets its own password. */
+/**
+ * Single-user: the logged-in role sets its own password, in a READ WRITE transaction when the session is
+ * read-only. Under RDS `rds.restrict_password_commands` the master does it when there is one.
+ * @throws SecretValidationError before any change for a password that changes under SASLprep
+ * @throws AuthenticationError (reason `connection-limit`) before any change when the proving login
+ *   would exceed the role's or the database's CONNECTION LIMIT
+ * @throws DatabaseError naming `rds.restrict_password_commands` when the role may not change its own
+ *   password and no master can
+ */
 export async function setOwnPostgresPassword(session: SqlSession, _server: ServerInfo, change: OwnPasswordChange): Promise<void> {
-  const hash = await storedPassword(session, change.username, change.password);
-  await session.query(setPasswordSql(change.username, hash));
+  const putBack = changedSessions.has(session);
+  const facts = factsBySession.get(session);
+  if (!putBack) {
+    assertScramStable(change.password);
+    assertRoomForProof(facts, change.username);
+  }
+  const hash = await passwordHashAsync(change.password, change.username, keptEncryption(session, await readPasswordEncryption(session)));
+  try {
+    await inPasswordTransaction(session, facts, () => session.query(setPasswordSql(change.username, hash)));
+  } catch (err) {
+    if (!isInsufficientPrivilege(err) || facts?.restrictPasswordCommands !== true) throw err;
+    if (change.master === undefined) {
+      throw new DatabaseError(
+        `PostgreSQL refused the role changing its own password (${INSUFFICIENT_PRIVILEGE}): rds.restrict_password_commands is on, ` +
+          'so only members of rds_password may change passwords; give the secret a masterarn whose user is one',
+        { ...(err instanceof ToolkitError ? { secretId: err.secretId, step: err.step } : {}), cause: err },
+      );
+    }
+    await writePasswordAsMaster(await change.master(), change.username, change.password);
+  }
+  changedSessions.add(session);
 }
 
-/** Single-user self-healing: the master sets the role's password. */
+/**
+ * Single-user self-healing of proven drift: the master sets the role's password and nothing else (no
+ * LOGIN, no VALID UNTIL), in the role's own password_encryption.
+ * @throws SecretValidationError before any change for a password that changes under SASLprep
+ */
 export async function setPostgresPasswordAsMaster(session: SqlSession, _server: ServerInfo, username: string, password: string): Promise<void> {
-  const hash = await storedPassword(session, username, password);
-  await session.query(setPasswordAsMasterSql(username, hash));
+  assertScramStable(password);
+  await writePasswordAsMaster(session, username, password);
+}
+
+async function writePasswordAsMaster(master: SqlSession, username: string, password: string): Promise<void> {
+  const row = (await master.query(ROLE_PASSWORD_ENCRYPTION_SQL, [username]))[0];
+  const encryption = await keptEncryptionAsMaster(master, username, passwordEncryptionOf(row), row?.can_read_authid === true);
+  const hash = await passwordHashAsync(password, username, encryption);
+  await inPasswordTransaction(master, factsBySession.get(master), () => master.query(setPasswordAsMasterSql(username, hash)));
+}
+
+/**
+ * The master's counterpart of `keptEncryption`: under password_encryption md5, a role whose stored
+ * password is a SCRAM verifier keeps SCRAM (superuser: pg_authid); when the master cannot read it, SCRAM
+ * too if the master's own login was SCRAM (a pg_hba scram-sha-256 line may then stand before the role
+ * as well, and a SCRAM verifier also serves md5 lines, an md5 hash no scram-sha-256 line).
+ */
+async function keptEncryptionAsMaster(master: SqlSession, username: string, encryption: string, canReadAuthid: boolean): Promise<string> {
+  if (!storesMd5(encryption)) return encryption;
+  if (!canReadAuthid) return keptEncryption(master, encryption);
+  const stored = (await master.query(STORED_SCRAM_SQL, [username]))[0];
+  return stored?.scram === true ? 'scram-sha-256' : encryption;
+}
+
+async function inPasswordTransaction(session: SqlSession, facts: SessionFacts | undefined, work: () => Promise<unknown>): Promise<void> {
+  // Unknown facts (a session whose server info was not read) take the safe road.
+  const readOnly = facts?.readOnly ?? true;
+  const roleSwitched = facts?.roleSwitched ?? true;
+  if (!readOnly && !roleSwitched) {
+    await work();
+    return;
+  }
+  await session.query(passwordTransactionSql(roleSwitched));
+  try {
+    await work();
+    await session.query('COMMIT');
+  } catch (err) {
+    await session.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * password_encryption, except that a login the server authenticated with SCRAM keeps a SCRAM verifier:
+ * such a login proves the stored password is one, and an md5 hash written over it (password_encryption
+ * still md5 after pg_hba moved to scram-sha-256, e.g. RDS PostgreSQL 13 and older) would lock the role
+ * out. A login by md5 challenge keeps md5 when password_encryption says md5.
+ */
+function keptEncryption(session: SqlSession, passwordEncryption: string): string {
+  return storesMd5(passwordEncryption) && postgresLoginAuthentication(session) === 'scram' ? 'scram-sha-256' : passwordEncryption;
+}
+
+function assertScramStable(password: string): void {
+  const problem = scramPreparationProblem(password);
+  if (problem !== undefined) {
+    throw new SecretValidationError('The new PostgreSQL password is refused before any change', [{ path: 'password', problem }]);
+  }
+}
+
+/**
+ * The proof of a new password is a second login while this session is still open: at the role's (or
+ * the database's) CONNECTION LIMIT it would be refused, and the change left unproven.
+ */
+function assertRoomForProof(facts: SessionFacts | undefined, username: string): void {
+  if (facts === undefined || facts.superuser) return;
+  const full = (limit?: number, sessions?: number): boolean => limit !== undefined && limit >= 0 && sessions !== undefined && sessions + 1 > limit;
+  const what = full(facts.roleConnectionLimit, facts.roleSessions)
+    ? `role ${username} has CONNECTION LIMIT ${facts.roleConnectionLimit} with ${facts.roleSessions} sessions open`
+    : full(facts.databaseConnectionLimit, facts.databaseSessions)
+      ? `the database has CONNECTION LIMIT ${facts.databaseConnectionLimit} with ${facts.databaseSessions} sessions open`
+      : undefined;
+  if (what === undefined) return;
+  throw new AuthenticationError(
+    `PostgreSQL: the login that must prove the new password would exceed a connection limit (${what}); the password was not changed`,
+    { reason: 'connection-limit' },
+  );
+}
+
+function isInsufficientPrivilege(err: unknown): boolean {
+  return err instanceof ToolkitError && err.causeSummary?.code === INSUFFICIENT_PRIVILEGE;
 }
 
 async function readPasswordEncryption(session: SqlSession): Promise<string> {
-  const known = passwordEncryptionBySession.get(session);
+  const known = factsBySession.get(session)?.passwordEncryption;
   if (known !== undefined) return known;
   const rows = await session.query(PASSWORD_ENCRYPTION_SQL);
   return passwordEncryptionOf(rows[0]);
@@ -42,4 +206,22 @@ async function readPasswordEncryption(session: SqlSession): Promise<string> {
 
 function passwordEncryptionOf(row: Row | undefined): string {
   return String(row?.password_encryption ?? 'scram-sha-256');
+}
+
+function factsOf(row: Row): SessionFacts {
+  const int = (v: unknown): number | undefined => (v === null || v === undefined || v === '' ? undefined : Number(v));
+  const facts: SessionFacts = {
+    passwordEncryption: passwordEncryptionOf(row),
+    readOnly: row.read_only === true,
+    roleSwitched: row.role_switched === true,
+    restrictPasswordCommands: ['on', 'true', '1', 'yes'].includes(String(row.restrict_password_commands ?? '').toLowerCase()),
+    superuser: row.superuser === true,
+  };
+  const optional: Array<[keyof SessionFacts, number | undefined]> = [
+    ['roleConnectionLimit', int(row.role_connection_limit)],
+    ['roleSessions', int(row.role_sessions)],
+    ['databaseConnectionLimit', int(row.database_connection_limit)],
+    ['databaseSessions', int(row.database_sessions)],
+  ];
+  return Object.assign(facts, Object.fromEntries(optional.filter(([, v]) => v !== undefined && Number.isFinite(v))));
 }

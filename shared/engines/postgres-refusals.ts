@@ -1,21 +1,238 @@
 /**
  * Why PostgreSQL refused a login: from the SQLSTATE alone (what the connector can tell), and from the
- * catalogs as the master (pg_roles; pg_authid where readable), so that only proven drift is healed.
+ * catalogs as the master (pg_roles; pg_authid and pg_hba_file_rules where readable), so that only
+ * proven drift is healed.
+ *
+ * What a login refusal's SQLSTATE can mean (PostgreSQL checks pg_hba first, then the password, then
+ * the role's right to log in and its connection limit):
+ * - 28P01: the password did not check out under a password method (scram-sha-256, md5, password): a
+ *   wrong password, but also an expired role (VALID UNTIL), a missing role, a role without a password,
+ *   or an md5 hash met by a scram-sha-256 line. A wrong password on a NOLOGIN role is 28P01 too.
+ * - 28000: no pg_hba line admits this address, database and role, or the line rejects it, or a method
+ *   that does not check the stored password failed (ldap, pam and RDS IAM, cert, ident…), or the
+ *   password was right and the role is NOLOGIN. Never a wrong password under a password method.
+ * - 53300: the password was right, but the role's or the database's CONNECTION LIMIT, or the server's
+ *   max_connections, is reached.
+ *
+ * The diagnosis, as the master, in this order (the first cause found is the reason; every cause found is
+ * named in the detail, so "drifted AND expired" says both and is never healed):
+ * 1. the role is missing, NOLOGIN, past its VALID UNTIL, at a connection limit, or an RDS IAM role;
+ * 2. for a refusal that is not 28P01, the pg_hba line the function's address meets (when readable): none
+ *    or `reject` is `host-not-allowed`, a method that does not use the stored password is
+ *    `unsupported-auth-plugin`;
+ * 3. the stored password (pg_authid, superuser only): none, or an md5 hash where the line asks
+ *    scram-sha-256, is `unsupported-auth-plugin`; a password that does not verify against it, refused
+ *    with 28P01, is PROVEN drift (`wrong-password`); one that verifies is not drift.
+ * 4. Without pg_authid (an RDS-like master: CREATEROLE, not superuser), drift is concluded BY
+ *    ELIMINATION, and only then: the role exists, may log in, has not expired, is under its connection
+ *    limits, is no IAM role, and the refusal was 28P01. What elimination cannot rule out is a role
+ *    without a password or with an md5 hash under a scram-sha-256 line; healing sets a SCRAM verifier
+ *    (or md5 under password_encryption md5), which such a role then logs in with, and the new password is
+ *    proven by a login before the step returns.
  */
 import type { RefusalReason } from '../errors';
-import type { PasswordRestore, RefusalDiagnosis, RefusedLogin, ServerInfo, SqlSession } from '../rotation/engine-strategy';
+import type { PasswordRestore, RefusalDiagnosis, RefusedLogin, Row, ServerInfo, SqlSession } from '../rotation/engine-strategy';
+import { matchPostgresStoredPassword } from './password-hashes';
+import { MEMBER_OF_SQL, STORED_PASSWORD_METHODS, groupsNamed, hbaVerdict, readHbaRules, type HbaVerdict } from './postgres-hba';
+import { restorePasswordSql } from './postgres-sql';
 
-/** The reason a refusal's SQLSTATE alone gives. */
-export function postgresRefusalReasonFromCode(_code: string | undefined): RefusalReason {
-  return 'undetermined';
+const INVALID_PASSWORD = '28P01';
+const INVALID_AUTHORIZATION = '28000';
+const TOO_MANY_CONNECTIONS = '53300';
+
+/** What each login SQLSTATE can stand for, in words, for the connector's message. */
+const CAUSES_BY_CODE: Readonly<Record<string, string>> = {
+  [INVALID_PASSWORD]: 'a wrong password, an expired role (VALID UNTIL), a missing role or one without a password',
+  [INVALID_AUTHORIZATION]:
+    'no pg_hba.conf line admits this address, a line rejects it, the role may not log in (NOLOGIN), ' +
+    'or a method that does not use the stored password (ldap, pam, RDS IAM, cert) refused it',
+  [TOO_MANY_CONNECTIONS]: "the role's or the database's CONNECTION LIMIT, or the server's max_connections, is reached",
+};
+
+/**
+ * The reason a login refusal's SQLSTATE alone gives: `connection-limit` for 53300; `undetermined` for
+ * 28P01 and 28000, each of which stands for several causes (see the module comment), a wrong password
+ * among them only for 28P01.
+ */
+export function postgresRefusalReasonFromCode(code: string | undefined): RefusalReason {
+  return code === TOO_MANY_CONNECTIONS ? 'connection-limit' : 'undetermined';
 }
 
-/** As the master: explains a refused login. Reads only. */
-export async function diagnosePostgresRefusal(_session: SqlSession, _server: ServerInfo, refused: RefusedLogin): Promise<RefusalDiagnosis> {
-  return { reason: refused.error.reason, detail: 'not diagnosed' };
+/** The causes a login SQLSTATE can stand for, in words; undefined for other codes. */
+export function postgresRefusalCauses(code: string | undefined): string | undefined {
+  return code === undefined ? undefined : CAUSES_BY_CODE[code];
 }
 
-/** As the master: the role's stored verifier, to put back exactly; undefined when unreadable. */
-export async function savePostgresPassword(_session: SqlSession, _server: ServerInfo, _username: string): Promise<PasswordRestore | undefined> {
+/** Whether `code` is a PostgreSQL login refusal the toolkit raises as AuthenticationError. */
+export function isPostgresLoginRefusalCode(code: string | undefined): boolean {
+  return code !== undefined && code in CAUSES_BY_CODE;
+}
+
+/**
+ * The role, its limits, and what this master may read: one round trip. The LEFT JOIN keeps a row when
+ * the role is missing. A master that is no superuser sees other roles' sessions without their
+ * backend_type, so a session with a user and no visible type counts as a client's.
+ */
+const ROLE_STATE_SQL =
+  'SELECT r.rolname IS NOT NULL AS role_exists, r.rolcanlogin AS can_login, r.rolsuper AS superuser, ' +
+  "r.rolvaliduntil < now() AS expired, to_char(r.rolvaliduntil AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS \"UTC\"') AS valid_until, " +
+  'r.rolconnlimit AS role_connection_limit, d.datconnlimit AS database_connection_limit, ' +
+  "(SELECT count(*) FROM pg_catalog.pg_stat_activity a WHERE a.usename = r.rolname AND (a.backend_type = 'client backend' OR (a.backend_type IS NULL AND a.usename IS NOT NULL)))::int AS role_sessions, " +
+  "(SELECT count(*) FROM pg_catalog.pg_stat_activity a WHERE a.datname = d.datname AND (a.backend_type = 'client backend' OR (a.backend_type IS NULL AND a.usename IS NOT NULL)))::int AS database_sessions, " +
+  "(SELECT count(*) FROM pg_catalog.pg_stat_activity a WHERE (a.backend_type = 'client backend' OR (a.backend_type IS NULL AND a.usename IS NOT NULL)))::int AS server_sessions, " +
+  "current_setting('max_connections')::int AS max_connections, " +
+  "EXISTS (SELECT 1 FROM pg_catalog.pg_roles g WHERE g.rolname = 'rds_iam' AND pg_catalog.pg_has_role(r.oid, g.oid, 'MEMBER')) AS iam, " +
+  'current_database() AS database, host(inet_client_addr()) AS client_address, ' +
+  'COALESCE((SELECT s.ssl FROM pg_catalog.pg_stat_ssl s WHERE s.pid = pg_backend_pid()), false) AS ssl, ' +
+  "has_table_privilege('pg_catalog.pg_authid', 'SELECT') AS can_read_authid, " +
+  "CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_proc WHERE proname = 'pg_hba_file_rules') " +
+  "THEN has_function_privilege('pg_catalog.pg_hba_file_rules()', 'EXECUTE') ELSE false END AS can_read_hba " +
+  'FROM pg_catalog.pg_database d LEFT JOIN pg_catalog.pg_roles r ON r.rolname = $1 WHERE d.datname = current_database()';
+
+const STORED_PASSWORD_SQL = 'SELECT rolpassword FROM pg_catalog.pg_authid WHERE rolname = $1';
+
+interface Finding {
+  readonly reason: RefusalReason;
+  readonly detail: string;
+}
+
+/**
+ * As the master: explains a refused login from the catalogs and the refusal's SQLSTATE. Reads only.
+ * Returns `wrong-password` only for proven drift (or drift by elimination, see the module comment).
+ */
+export async function diagnosePostgresRefusal(session: SqlSession, _server: ServerInfo, refused: RefusedLogin): Promise<RefusalDiagnosis> {
+  const code = refused.error.causeSummary?.code;
+  const role = (await session.query(ROLE_STATE_SQL, [refused.username]))[0] ?? {};
+  const name = `role ${refused.username}`;
+  if (role.role_exists !== true) return { reason: 'role-missing', detail: `${name} does not exist` };
+
+  const findings: Finding[] = accountFindings(role, name, code);
+  const hba = role.can_read_hba === true ? await hbaFor(session, role, refused.username) : undefined;
+  if (code !== INVALID_PASSWORD && hba !== undefined) {
+    const finding = hbaFinding(hba, role);
+    if (finding !== undefined) findings.push(finding);
+  }
+
+  const password = role.can_read_authid === true ? await passwordFinding(session, refused, hba, code) : eliminationFinding(code);
+  // A matching password is not drift whatever else was found; a mismatch only adds to what blocks.
+  const all = [...findings, ...(password.finding !== undefined ? [password.finding] : [])];
+  const first = all[0];
+  const notes = [...all.map((f) => f.detail), ...(password.note !== undefined ? [password.note] : [])];
+  if (first === undefined) {
+    return { reason: 'undetermined', detail: notes.length > 0 ? notes.join('; ') : 'the catalogs show nothing that refuses this login' };
+  }
+  return { reason: first.reason, detail: notes.join('; ') };
+}
+
+/** The role's own state: login right, expiry, connection limits, IAM. */
+function accountFindings(role: Row, name: string, code: string | undefined): Finding[] {
+  const found: Finding[] = [];
+  if (role.can_login !== true) found.push({ reason: 'login-disabled', detail: `${name} is NOLOGIN` });
+  if (role.expired === true) found.push({ reason: 'expired', detail: `${name} expired: VALID UNTIL ${String(role.valid_until)} has passed` });
+  const limit = Number(role.role_connection_limit);
+  const sessions = Number(role.role_sessions);
+  const dbLimit = Number(role.database_connection_limit);
+  const dbSessions = Number(role.database_sessions);
+  if (role.superuser !== true && limit >= 0 && sessions >= limit) {
+    found.push({ reason: 'connection-limit', detail: `${name} is at its CONNECTION LIMIT ${limit} (${sessions} sessions open)` });
+  } else if (role.superuser !== true && dbLimit >= 0 && dbSessions >= dbLimit) {
+    found.push({ reason: 'connection-limit', detail: `database ${String(role.database)} is at its CONNECTION LIMIT ${dbLimit} (${dbSessions} sessions open)` });
+  } else if (code === TOO_MANY_CONNECTIONS) {
+    found.push({
+      reason: 'connection-limit',
+      detail: `the server refused another connection (${code}): ${String(role.server_sessions)} of max_connections ${String(role.max_connections)} in use`,
+    });
+  }
+  if (role.iam === true) {
+    found.push({ reason: 'unsupported-auth-plugin', detail: `${name} is a member of rds_iam: it logs in with IAM tokens, not a password` });
+  }
+  return found;
+}
+
+async function hbaFor(session: SqlSession, role: Row, username: string): Promise<HbaVerdict> {
+  const rules = await readHbaRules(session);
+  const database = String(role.database);
+  const groups = groupsNamed(rules, database);
+  const memberOf = new Set(groups.length > 0 ? (await session.query(MEMBER_OF_SQL, [username, groups])).map((r) => String(r.rolname)) : []);
+  return hbaVerdict(rules, { username, database, ssl: role.ssl === true, memberOf });
+}
+
+function hbaFinding(hba: HbaVerdict, role: Row): Finding | undefined {
+  const from = `from ${role.client_address === null || role.client_address === undefined ? 'this address' : String(role.client_address)} to database ${String(role.database)}`;
+  if (hba.kind === 'no-entry') return { reason: 'host-not-allowed', detail: `no pg_hba.conf line admits this role ${from}` };
+  if (hba.kind === 'unknown') return { reason: 'undetermined', detail: hba.why };
+  const { rule } = hba;
+  if (rule.method === 'reject') return { reason: 'host-not-allowed', detail: `pg_hba.conf line ${rule.line} rejects this role ${from}` };
+  if (!STORED_PASSWORD_METHODS.has(rule.method)) {
+    return {
+      reason: 'unsupported-auth-plugin',
+      detail: `pg_hba.conf line ${rule.line} authenticates this role ${from} with ${rule.method}, which does not use the stored password`,
+    };
+  }
   return undefined;
+}
+
+/** `finding` blocks a heal; `note` is said but explains nothing by itself (a password that verifies). */
+interface PasswordFinding {
+  readonly finding?: Finding;
+  readonly note?: string;
+}
+
+async function passwordFinding(session: SqlSession, refused: RefusedLogin, hba: HbaVerdict | undefined, code: string | undefined): Promise<PasswordFinding> {
+  const stored = (await session.query(STORED_PASSWORD_SQL, [refused.username]))[0]?.rolpassword;
+  if (stored === null || stored === undefined) {
+    return { finding: { reason: 'unsupported-auth-plugin', detail: 'the role has no password (PASSWORD NULL): it logs in by another method or not at all' } };
+  }
+  const text = String(stored);
+  const line = hba?.kind === 'line' ? hba.rule : undefined;
+  if (text.startsWith('md5') && line?.method === 'scram-sha-256') {
+    return {
+      finding: {
+        reason: 'unsupported-auth-plugin',
+        detail: `the stored password is an md5 hash, which pg_hba.conf line ${line.line} (scram-sha-256) cannot use; password_encryption md5 makes such hashes`,
+      },
+    };
+  }
+  const match = await matchPostgresStoredPassword(text, refused.username, refused.password);
+  if (match === 'match') return { note: 'the password matches the stored verifier: it has not drifted' };
+  if (match === 'unverifiable') return { note: 'the stored password is in a form this toolkit cannot verify' };
+  if (code !== INVALID_PASSWORD) return { note: `the password does not match the stored verifier, but the refusal (${code ?? 'no code'}) is not a password check's` };
+  return { finding: { reason: 'wrong-password', detail: 'the password does not match the stored verifier (proven drift)' } };
+}
+
+function eliminationFinding(code: string | undefined): PasswordFinding {
+  if (code !== INVALID_PASSWORD) {
+    return { note: `the master cannot read pg_authid or pg_hba.conf, and ${code ?? 'this refusal'} stands for ${postgresRefusalCauses(code) ?? 'causes it cannot tell apart'}` };
+  }
+  return {
+    finding: {
+      reason: 'wrong-password',
+      detail:
+        'by elimination: the master cannot read pg_authid, and the role exists, may log in, has not expired, ' +
+        'is under its connection limits and the refusal was a password check (28P01)',
+    },
+  };
+}
+
+/**
+ * As the master: the role's stored password (pg_authid.rolpassword, superuser only), to put back exactly
+ * when a heal cannot be proven; undefined when the master may not read it (RDS's master cannot).
+ */
+export async function savePostgresPassword(session: SqlSession, _server: ServerInfo, username: string): Promise<PasswordRestore | undefined> {
+  const readable = (await session.query("SELECT has_table_privilege('pg_catalog.pg_authid', 'SELECT') AS readable"))[0]?.readable === true;
+  if (!readable) return undefined;
+  const rows = await session.query(STORED_PASSWORD_SQL, [username]);
+  if (rows.length === 0) return undefined;
+  const stored = rows[0]?.rolpassword;
+  const saved = stored === null || stored === undefined ? null : String(stored);
+  return async (master: SqlSession) => {
+    await master.query('BEGIN READ WRITE');
+    try {
+      await master.query(restorePasswordSql(username, saved));
+      await master.query('COMMIT');
+    } catch (err) {
+      await master.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  };
 }

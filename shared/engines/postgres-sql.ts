@@ -13,13 +13,23 @@ import type { ServerInfo } from '../rotation/engine-strategy';
 export const POSTGRES_MAX_IDENTIFIER_BYTES = 63;
 
 /**
- * One round trip: version, Aurora or not (Aurora PostgreSQL has aurora_version()), and the
- * password_encryption the password change that follows needs, so it does not ask again.
+ * One round trip: version, Aurora or not (Aurora PostgreSQL has aurora_version()), and what a password
+ * change on this session needs, so it does not ask again: password_encryption; whether the session is
+ * read-only (`default_transaction_read_only`, a standby) or runs as another role than it logged in as
+ * (`ALTER ROLE … SET role`); the login role's CONNECTION LIMIT and open sessions, and the database's,
+ * so the proving login's headroom is known before the change; RDS's `rds.restrict_password_commands`.
  */
 export const SERVER_INFO_SQL =
   "SELECT current_setting('server_version_num') AS version_num, current_setting('server_version') AS version, " +
-  "EXISTS (SELECT 1 FROM pg_proc WHERE proname = 'aurora_version') AS aurora, " +
-  "current_setting('password_encryption') AS password_encryption";
+  "EXISTS (SELECT 1 FROM pg_catalog.pg_proc WHERE proname = 'aurora_version') AS aurora, " +
+  "current_setting('password_encryption') AS password_encryption, " +
+  "current_setting('transaction_read_only') = 'on' AS read_only, " +
+  'current_user <> session_user AS role_switched, ' +
+  "current_setting('rds.restrict_password_commands', true) AS restrict_password_commands, " +
+  'r.rolsuper AS superuser, r.rolconnlimit AS role_connection_limit, d.datconnlimit AS database_connection_limit, ' +
+  "CASE WHEN r.rolconnlimit >= 0 THEN (SELECT count(*) FROM pg_catalog.pg_stat_activity a WHERE a.usename = session_user AND (a.backend_type = 'client backend' OR (a.backend_type IS NULL AND a.usename IS NOT NULL))) END::int AS role_sessions, " +
+  "CASE WHEN d.datconnlimit >= 0 THEN (SELECT count(*) FROM pg_catalog.pg_stat_activity a WHERE a.datname = current_database() AND (a.backend_type = 'client backend' OR (a.backend_type IS NULL AND a.usename IS NOT NULL))) END::int AS database_sessions " +
+  'FROM pg_catalog.pg_roles r, pg_catalog.pg_database d WHERE r.rolname = session_user AND d.datname = current_database()';
 
 export const PASSWORD_ENCRYPTION_SQL = "SELECT current_setting('password_encryption') AS password_encryption";
 
@@ -55,9 +65,12 @@ export function postgresUsernameProblem(username: string): string | undefined {
   return undefined;
 }
 
-/** Whether the server stores md5 hashes; anything else gets a SCRAM-SHA-256 verifier. */
+/**
+ * Whether the server stores md5 hashes; anything else gets a SCRAM-SHA-256 verifier. PostgreSQL 10 to 13
+ * also took the boolean spellings of `on` as md5.
+ */
 export function storesMd5(passwordEncryption: string): boolean {
-  return passwordEncryption.trim().toLowerCase() === 'md5';
+  return ['md5', 'on', 'true', 'yes', '1'].includes(passwordEncryption.trim().toLowerCase());
 }
 
 /** The stored form of the password the server expects: md5 only when password_encryption says so. */
@@ -70,14 +83,56 @@ export async function passwordHashAsync(password: string, username: string, pass
   return storesMd5(passwordEncryption) ? postgresMd5Hash(password, username) : scramSha256VerifierAsync(password);
 }
 
+/** The role sets its own password (SCRAM verifier or md5 hash); nothing else about the role changes. */
 export function setPasswordSql(username: string, hash: string): string {
   return `ALTER ROLE ${escapeIdentifier(username)} WITH PASSWORD ${escapeLiteral(hash)}`;
 }
 
-/** The master re-enables LOGIN too: a role someone disabled would otherwise pass setSecret and fail testSecret. */
+/**
+ * The master sets a role's password, and only its password: no LOGIN (that would re-enable a login the
+ * DBA disabled), no VALID UNTIL (an expiry stays as the DBA set it).
+ */
 export function setPasswordAsMasterSql(username: string, hash: string): string {
-  return `ALTER ROLE ${escapeIdentifier(username)} WITH LOGIN PASSWORD ${escapeLiteral(hash)}`;
+  return `ALTER ROLE ${escapeIdentifier(username)} WITH PASSWORD ${escapeLiteral(hash)}`;
 }
+
+/**
+ * Puts a stored password (pg_authid.rolpassword, a verifier or md5 hash, which the server keeps as it
+ * is) back exactly; `null` when the role had none.
+ */
+export function restorePasswordSql(username: string, stored: string | null): string {
+  return `ALTER ROLE ${escapeIdentifier(username)} WITH PASSWORD ${stored === null ? 'NULL' : escapeLiteral(stored)}`;
+}
+
+/** Whether `$1`'s stored password is a SCRAM verifier (superuser: pg_authid). */
+export const STORED_SCRAM_SQL = "SELECT rolpassword LIKE 'SCRAM-SHA-256$%' AS scram FROM pg_catalog.pg_authid WHERE rolname = $1";
+
+/**
+ * Opens the transaction a password change runs in when the session is read-only
+ * (`default_transaction_read_only`, for the role or the database) or runs as another role: an explicit
+ * READ WRITE transaction overrides the default, and SET LOCAL ROLE NONE makes the login role change
+ * its own password (a role may do that only as itself). Both end with the transaction.
+ */
+export function passwordTransactionSql(roleSwitched: boolean): string {
+  return roleSwitched ? 'BEGIN READ WRITE; SET LOCAL ROLE NONE' : 'BEGIN READ WRITE';
+}
+
+/**
+ * password_encryption as it applies to `$1`'s own sessions in the current database: the role's
+ * setting for this database, else the role's, else the database's, else this session's (the master's),
+ * which is the server's unless the master's role has its own. With it, whether the master may read
+ * pg_authid (`STORED_SCRAM_SQL`).
+ */
+export const ROLE_PASSWORD_ENCRYPTION_SQL =
+  "SELECT v AS password_encryption, has_table_privilege('pg_catalog.pg_authid', 'SELECT') AS can_read_authid FROM (" +
+  "SELECT substr(c, 21) AS v, CASE WHEN s.setrole <> 0 AND s.setdatabase <> 0 THEN 1 WHEN s.setrole <> 0 THEN 2 ELSE 3 END AS rank " +
+  'FROM pg_catalog.pg_db_role_setting s CROSS JOIN LATERAL unnest(s.setconfig) AS c ' +
+  "WHERE c LIKE 'password\\_encryption=%' " +
+  'AND s.setrole IN (0, (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = $1)) ' +
+  'AND s.setdatabase IN (0, (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())) ' +
+  'AND NOT (s.setrole = 0 AND s.setdatabase = 0) ' +
+  "UNION ALL SELECT current_setting('password_encryption'), 4" +
+  ') o ORDER BY rank LIMIT 1';
 
 export function createRoleSql(username: string, hash: string): string {
   return `CREATE ROLE ${escapeIdentifier(username)} WITH LOGIN PASSWORD ${escapeLiteral(hash)}`;

@@ -56,7 +56,15 @@ export const connectPostgres: Connector = async (request: ConnectRequest): Promi
   });
   // pg's own timeout fires a little later as a backstop; ours reports a TimeoutError rather than a
   // codeless "timeout expired".
-  const client = new (loadPg().Client)({ ...config, connectionTimeoutMillis: request.connectTimeoutMs + 1_000, application_name: APPLICATION_NAME });
+  const client = new (loadPg().Client)({
+    ...config,
+    connectionTimeoutMillis: request.connectTimeoutMs + 1_000,
+    application_name: APPLICATION_NAME,
+    // The master must act as itself: an `ALTER DATABASE … SET role` (or a role default) would otherwise
+    // start its session as another role without the master's rights. A startup option outranks both,
+    // and costs no round trip.
+    ...(request.role === 'master' ? { options: '-c role=none' } : {}),
+  });
   // A connection the server kills while idle fails the NEXT statement with a codeless error; remember
   // why it ended, so that statement reports a lost connection (retryable) and not a refused statement.
   let lostCode: string | undefined;

@@ -18,6 +18,7 @@
  *   with SCRAM keeps SCRAM (see `keptEncryption`).
  */
 import { AuthenticationError, DatabaseError, SecretValidationError, ToolkitError } from '../errors';
+import { assertMasterAdministers } from './postgres-admin-option';
 import type { OwnPasswordChange, Row, ServerInfo, SqlSession } from '../rotation/engine-strategy';
 import { scramPreparationProblem } from './password-hashes';
 import {
@@ -114,8 +115,11 @@ export async function setOwnPostgresPassword(session: SqlSession, _server: Serve
  * LOGIN, no VALID UNTIL), in the role's own password_encryption.
  * @throws SecretValidationError before any change for a password that changes under SASLprep
  */
-export async function setPostgresPasswordAsMaster(session: SqlSession, _server: ServerInfo, username: string, password: string): Promise<void> {
+export async function setPostgresPasswordAsMaster(session: SqlSession, server: ServerInfo, username: string, password: string): Promise<void> {
   assertScramStable(password);
+  // PostgreSQL 16+ lets only a role with ADMIN OPTION on `username` change its password: say so, with the
+  // GRANT that fixes it, before anything is written.
+  await assertMasterAdministers(session, server, username);
   await writePasswordAsMaster(session, username, password);
 }
 

@@ -84,8 +84,9 @@ async function changeAndProve(
       await proof.session.close();
       return;
     }
-    await ctx.strategy.setOwnPassword(s, server, change(known.password));
+    // Diagnosed while the new password is still in place, so the catalogs explain its refusal.
     const diagnosis = await explainRefusal(ctx, master, pending, proof.refusal);
+    await ctx.strategy.setOwnPassword(s, server, change(known.password));
     throw refusalFailure(ctx, 'the new password', diagnosis, 'the previous password was put back');
   });
 }
@@ -115,8 +116,8 @@ async function healAsMaster(ctx: StepContext, master: MasterSession, current: Da
     await proof.session.close();
     return;
   }
-  if (restore !== undefined) await restore(session);
   const diagnosis = await explainRefusal(ctx, master, pending, proof.refusal);
+  if (restore !== undefined) await restore(session);
   throw refusalFailure(
     ctx,
     'the password the master set',

@@ -66,33 +66,7 @@ describe('passwords never in the SQL', () => {
     expect(defaultRoleSql('a_clone', "o'brien")).toBe(`ALTER ROLE "a_clone" SET role = 'o''brien'`);
   });
 
-  it.each([12, 13, 14, 15, 16, 17])('PostgreSQL %i: syncAlternateUser creates, grants and sets the default role in one transaction', async (major) => {
-    const session = recordingSession({ password_encryption: [{ password_encryption: major < 14 ? 'md5' : 'scram-sha-256' }] });
-    await postgresStrategy.syncAlternateUser(session, server(major), { currentUsername: 'app', alternateUsername: 'app_clone', password });
-    expect(session.sql[0]).toContain('password_encryption');
-    expect(session.sql.slice(1)).toEqual([
-      'BEGIN',
-      'SELECT 1 FROM pg_roles WHERE rolname = $1',
-      expect.stringMatching(major < 14 ? /^CREATE ROLE "app_clone" WITH LOGIN PASSWORD 'md5[0-9a-f]{32}'$/ : /^CREATE ROLE "app_clone" WITH LOGIN PASSWORD 'SCRAM-SHA-256\$/),
-      expect.stringContaining('pg_auth_members'),
-      grantMembershipSql('app', 'app_clone', server(major)),
-      `ALTER ROLE "app_clone" SET role = 'app'`,
-      'COMMIT',
-    ]);
-    expect(session.sql.join('\n')).not.toContain(password);
-  });
-
-  it('updates an existing alternate that already owns the current user without granting', async () => {
-    const session = recordingSession({
-      password_encryption: [{ password_encryption: 'scram-sha-256' }],
-      'FROM pg_roles WHERE rolname': [{ '?column?': 1 }],
-      pg_auth_members: [{ member_of_role: false, role_of_member: true }],
-    });
-    await postgresStrategy.syncAlternateUser(session, server(15), { currentUsername: 'app_clone', alternateUsername: 'app', password });
-    expect(session.sql.filter((s) => /GRANT|SET role|CREATE ROLE/.test(s))).toEqual([]);
-    // Only the password: LOGIN would re-enable a login the DBA disabled.
-    expect(session.sql).toContainEqual(expect.stringMatching(/^ALTER ROLE "app" WITH PASSWORD 'SCRAM/));
-  });
+  // The alternate user's statements per version are tested in test/accounts/postgres-alternate-sql.test.ts.
 
   it('rolls back when a statement fails', async () => {
     const session = recordingSession({ password_encryption: [{ password_encryption: 'scram-sha-256' }] });

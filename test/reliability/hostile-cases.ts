@@ -141,7 +141,7 @@ export const SET_SECRET_CASES: readonly SetSecretCase[] = [
   { name: 'SQL injection in dbname', strategy: 'single-user', current: (c) => ({ ...c.valid, dbname: "postgres'; DROP ROLE rel_canary; --" }), code: { postgres: 'DATABASE', mysql: 'AUTH_FAILED' }, names: /login with the (pending|current) secret failed|is refused/ },
   { name: 'SQL injection in the host name', strategy: 'single-user', current: (c) => ({ ...c.valid, host: "h'or'1'='1" }), code: 'NETWORK', names: /could not reach the server/ },
   { name: 'masterarn missing (alternating users)', strategy: 'alternating-users', current: (c) => ({ ...c.valid }), code: 'SECRET_INVALID', names: /masterarn is missing/ },
-  { name: 'masterarn pointing at the secret itself', strategy: 'alternating-users', current: (c) => ({ ...c.valid, masterarn: c.secretId }), code: 'DATABASE', names: /refused/ },
+  { name: 'masterarn pointing at the secret itself', strategy: 'alternating-users', current: (c) => ({ ...c.valid, masterarn: c.secretId }), code: 'DATABASE', names: /refused|cannot administer/ },
   { name: 'masterarn pointing at a missing secret', strategy: 'alternating-users', current: (c) => ({ ...c.valid, masterarn: c.missingSecretId }), code: 'NOT_FOUND', names: /not found/ },
   { name: 'masterarn pointing at another host', strategy: 'alternating-users', current: (c) => ({ ...c.valid, masterarn: c.otherHostMasterArn }), code: 'SECRET_INVALID', names: /host and port are not the master/ },
   { name: 'masterarn pointing at a secret of the other engine', strategy: 'alternating-users', current: (c) => ({ ...c.valid, masterarn: c.otherEngineMasterArn }), code: 'SECRET_INVALID', names: /engine must be a/ },

@@ -202,8 +202,11 @@ async function rotateOnce(secretId: string, functionArn: string, index: number, 
 /**
  * RotateSecret's failure in one line. Its ResourceNotFoundException right after the secret was read is
  * about the function (LocalStack and moto answer so when it is not deployed there), not the secret.
+ * @param err what the SDK threw
+ * @param functionArn the function the call named
+ * @param endpoint where the call went, for the message
  */
-function rotateSecretError(err: unknown, secretId: string, functionArn: string, endpoint: string): string {
+export function rotateSecretError(err: unknown, secretId: string, functionArn: string, endpoint: string): string {
   if ((err as { name?: unknown } | null)?.name === 'ResourceNotFoundException') {
     return `RotateSecret: ${endpoint} has no rotation function ${functionArn} (ResourceNotFoundException): deploy it there under that name`;
   }

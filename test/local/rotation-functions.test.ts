@@ -6,6 +6,7 @@
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { lookUpFunction, RotationFunctionResolver, type FunctionLookup } from '../../local/rotate-local/rotation-functions';
+import { rotateSecretError } from '../../local/rotate-local/run-scenario';
 import { signRequest } from '../../local/rotate-local/sigv4';
 import { startLocalSecretsManager } from '../../local/secrets-manager';
 import { startLocalStackStandIn } from './localstack-stand-in';
@@ -101,5 +102,22 @@ describe('lookUpFunction', () => {
     await resolver.lookUp('mysql', 'single-user');
     expect(asked).toEqual(['postgres-single-user-rotation', 'mysql-single-user-rotation']);
     expect(resolver.fallbackArn('mysql', 'single-user')).toBe('arn:aws:lambda:us-east-1:000000000000:function:mysql-single-user-rotation');
+  });
+});
+
+describe("RotateSecret's failure", () => {
+  const arn = 'arn:aws:lambda:us-east-1:000000000000:function:postgres-single-user-rotation';
+
+  it('names the missing function, not a missing secret, when an emulator answers ResourceNotFoundException', () => {
+    // What LocalStack and moto answer for a function that is not deployed in them.
+    const err = Object.assign(new Error('Lambda does not exist or could not be accessed'), { name: 'ResourceNotFoundException' });
+    const line = rotateSecretError(err, 'app/db', arn, 'http://127.0.0.1:5000');
+    expect(line).toBe(`RotateSecret: http://127.0.0.1:5000 has no rotation function ${arn} (ResourceNotFoundException): deploy it there under that name`);
+    expect(line).not.toMatch(/secret or version not found/);
+  });
+
+  it('keeps the usual typed message for anything else', () => {
+    const err = Object.assign(new Error('x'), { name: 'InvalidRequestException' });
+    expect(rotateSecretError(err, 'app/db', arn, 'http://e')).toBe('RotateSecret: refused by Secrets Manager (InvalidRequestException) [secret app/db]');
   });
 });

@@ -208,7 +208,7 @@ async function rotateOnce(secretId: string, functionArn: string, index: number, 
  */
 export function rotateSecretError(err: unknown, secretId: string, functionArn: string, endpoint: string): string {
   if ((err as { name?: unknown } | null)?.name === 'ResourceNotFoundException') {
-    return `RotateSecret: ${endpoint} has no rotation function ${functionArn} (ResourceNotFoundException): deploy it there under that name`;
+    return `RotateSecret: ${endpoint} has no rotation function ${functionArn} (ResourceNotFoundException): deploy it there under that name [secret ${secretId}]`;
   }
   return fromSecretsManagerError(err, 'RotateSecret', { secretId }).message;
 }

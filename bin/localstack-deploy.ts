@@ -252,8 +252,16 @@ if (require.main === module) {
   if (process.argv.includes('--synth')) {
     buildLocalStackApp().app.synth();
   } else {
-    void deploy(process.env).then((code) => {
-      process.exitCode = code;
-    });
+    void deploy(process.env).then(
+      (code) => {
+        process.exitCode = code;
+      },
+      (err: unknown) => {
+        // One line, never a trace: the class and code say enough to search for, and carry no values.
+        const e = err as { name?: unknown; code?: unknown } | null;
+        say(`failed: ${typeof e?.name === 'string' ? e.name : 'Error'}${typeof e?.code === 'string' ? ` (${e.code})` : ''}`);
+        process.exitCode = 1;
+      },
+    );
   }
 }

@@ -28,6 +28,7 @@ import type { Construct } from 'constructs';
 import { DbTlsMode, RotationEngine, RotationStrategy } from '../lib/rotation-engine';
 import { RotationFunction } from '../lib/rotation-function';
 import { ROTATION_RUNTIME, localStackReleaseFor } from '../lib/runtime';
+import { describeError } from '../local/operator/cli-io';
 import { checkEndpointUrl } from '../local/rotate-local/args';
 import { cdkOutputFilter, lineSplitter } from '../local/rotate-local/cdk-output';
 import {
@@ -257,9 +258,8 @@ if (require.main === module) {
         process.exitCode = code;
       },
       (err: unknown) => {
-        // One line, never a trace: the class and code say enough to search for, and carry no values.
-        const e = err as { name?: unknown; code?: unknown } | null;
-        say(`failed: ${typeof e?.name === 'string' ? e.name : 'Error'}${typeof e?.code === 'string' ? ` (${e.code})` : ''}`);
+        // One line, never a trace, and no values (describeError keeps a foreign error's class and code).
+        say(`failed: ${describeError(err)}`);
         process.exitCode = 1;
       },
     );

@@ -21,6 +21,8 @@ export interface RecordedRequest {
   /** Query `Action`, the `X-Amz-Target` operation, or the REST call (GetFunction, PutObject…). */
   readonly action?: string;
   readonly accessKeyId?: string;
+  /** The signing region in the credential scope. */
+  readonly region?: string;
   /** The `X-Amz-Security-Token` that came along, if any (a session token from the caller's shell would). */
   readonly sessionToken?: string;
   /** CloudFormation's StackName parameter, by name. */
@@ -82,8 +84,8 @@ export async function startLocalStackStandIn(options: StandInOptions = {}): Prom
       return;
     }
     const auth = String(req.headers.authorization ?? '');
-    const scope = /Credential=([^/]+)\/[^/]+\/[^/]+\/([^/]+)\//.exec(auth);
-    const service = scope?.[2];
+    const scope = /Credential=([^/]+)\/[^/]+\/([^/]+)\/([^/]+)\//.exec(auth);
+    const service = scope?.[3];
     const form = new URLSearchParams(req.headers['content-type']?.includes('x-www-form-urlencoded') ? body.toString('utf8') : '');
     const target = typeof req.headers['x-amz-target'] === 'string' ? req.headers['x-amz-target'].split('.').pop() : undefined;
     const action = form.get('Action') ?? target ?? restAction(service, req.method ?? 'GET', path);
@@ -93,7 +95,7 @@ export async function startLocalStackStandIn(options: StandInOptions = {}): Prom
       host: String(req.headers.host ?? ''),
       ...(service !== undefined ? { service } : {}),
       ...(action !== undefined ? { action } : {}),
-      ...(scope ? { accessKeyId: scope[1] } : {}),
+      ...(scope ? { accessKeyId: scope[1], region: scope[2] } : {}),
       ...(typeof req.headers['x-amz-security-token'] === 'string' ? { sessionToken: req.headers['x-amz-security-token'] } : {}),
       ...(form.get('StackName') ? { stackName: stackNameOf(form.get('StackName')!) } : {}),
     });

@@ -32,6 +32,8 @@ RDS format, attaches the matching rotation function, rotates, and verifies from 
   --help
 
 Target: --endpoint, else LocalStack when LOCALSTACK_URL is set, else an embedded endpoint in-process.
+An emulator other than the embedded one (LocalStack, moto…) rotates through its own RotateSecret and
+needs the rotation functions deployed in it as <engine>-<strategy>-rotation (npm run localstack:deploy).
 Databases: PGHOST/PGPORT/PGUSER/PGPASSWORD and MYSQL_HOST/MYSQL_PORT/MYSQL_USER/MYSQL_PASSWORD.`;
 
 const FLAGS = {

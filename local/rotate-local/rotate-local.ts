@@ -9,6 +9,7 @@ import { databaseProblem } from './preflight';
 import { buildReport, renderReportTable, type RotateLocalReport } from './report';
 import { runDemoScenario, runExistingSecret, type ScenarioContext, type ScenarioResult } from './run-scenario';
 import { DEMO_ENGINES, selectScenarios, type DemoEngine } from './scenarios';
+import { AUTH_TOKEN_HINT, readLocalStackHealth } from './localstack';
 import { openTarget, targetKind } from './target';
 
 export async function runRotateLocalCli(argv: readonly string[], io: CliIo): Promise<number> {
@@ -55,14 +56,20 @@ export async function rotateLocal(options: RotateLocalOptions, io: CliIo): Promi
     log: (line) => io.stderr(line),
   });
   progress(`target: ${target.kind} endpoint ${target.endpoint}`);
+  const unreachable = target.kind === 'localstack' ? await localStackProblem(target.endpoint, io.env) : undefined;
+  if (unreachable !== undefined) for (const line of unreachable) progress(line);
   const ctx: ScenarioContext = { target, env: io.env, rotations: options.rotations, progress };
   const results: ScenarioResult[] = [];
   try {
     if (options.secretId !== undefined) {
-      results.push(await runExistingSecret(options.secretId, options.strategy, ctx));
+      results.push(
+        unreachable !== undefined
+          ? { engine: 'postgres', strategy: options.strategy ?? 'existing', secretId: options.secretId, outcome: 'failed', setupMs: 0, rotations: [], error: unreachable[0]! }
+          : await runExistingSecret(options.secretId, options.strategy, ctx),
+      );
     } else {
       for (const scenario of selectScenarios(options.engine, options.strategy)) {
-        const problem = problems.get(scenario.engine);
+        const problem = unreachable?.[0] ?? problems.get(scenario.engine);
         results.push(
           problem !== undefined
             ? { ...scenario, secretId: '-', outcome: 'failed', setupMs: 0, rotations: [], error: problem }
@@ -74,4 +81,12 @@ export async function rotateLocal(options: RotateLocalOptions, io: CliIo): Promi
     await target.close();
   }
   return buildReport(target.kind, target.endpoint, results);
+}
+
+/** Undefined when LocalStack answers its health check; otherwise the lines to show, the first one the reason. */
+async function localStackProblem(url: string, env: CliIo['env']): Promise<string[] | undefined> {
+  if ((await readLocalStackHealth(url)) !== undefined) return undefined;
+  const lines = [`LocalStack does not answer at ${url} (/_localstack/health): start it with \`docker compose up -d --wait\`, then \`npm run localstack:deploy\``];
+  if (!env.LOCALSTACK_AUTH_TOKEN?.trim()) lines.push(AUTH_TOKEN_HINT);
+  return lines;
 }

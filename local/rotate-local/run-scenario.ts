@@ -67,10 +67,12 @@ const DEMO_ROTATION_DAYS = 30;
 export async function runDemoScenario(scenario: Scenario, ctx: ScenarioContext): Promise<ScenarioResult> {
   const label = scenarioLabel(scenario);
   const secretId = demoSecretName(scenario);
-  const functionArn = ctx.target.functionArn(scenario.engine, scenario.strategy);
-  const base = { engine: scenario.engine, strategy: scenario.strategy, secretId, functionArn };
+  const base = { engine: scenario.engine, strategy: scenario.strategy, secretId };
+  let functionArn: string | undefined;
   const started = performance.now();
   try {
+    // First, so that a target without the function fails the scenario before any user or secret is made.
+    functionArn = await ctx.target.rotationFunction(scenario.engine, scenario.strategy);
     ctx.progress(`${label}: preparing demo user ${demoUsername(scenario)}`);
     const { host, port } = secretEndpoint(scenario.engine, ctx);
     const login = await ensureDemoUser(scenario.engine, demoUsername(scenario), ctx.env);
@@ -94,9 +96,16 @@ export async function runDemoScenario(scenario: Scenario, ctx: ScenarioContext):
     );
     const setupMs = roundMs(performance.now() - started);
     const rotations = await rotateRepeatedly(secretId, functionArn, label, ctx);
-    return { ...base, outcome: allSucceeded(rotations, ctx.rotations), setupMs, rotations };
+    return { ...base, functionArn, outcome: allSucceeded(rotations, ctx.rotations), setupMs, rotations };
   } catch (err) {
-    return { ...base, outcome: 'failed', setupMs: roundMs(performance.now() - started), rotations: [], error: describeError(err) };
+    return {
+      ...base,
+      ...(functionArn !== undefined ? { functionArn } : {}),
+      outcome: 'failed',
+      setupMs: roundMs(performance.now() - started),
+      rotations: [],
+      error: describeError(err),
+    };
   }
 }
 
@@ -119,7 +128,7 @@ export async function runExistingSecret(
     }
     const functionArn =
       strategy !== undefined || !described.RotationLambdaARN
-        ? ctx.target.functionArn(engine, strategy ?? 'single-user')
+        ? await ctx.target.rotationFunction(engine, strategy ?? 'single-user')
         : described.RotationLambdaARN;
     const setupMs = roundMs(performance.now() - started);
     const rotations = await rotateRepeatedly(secretId, functionArn, secretId, ctx);
@@ -156,7 +165,7 @@ async function rotateOnce(secretId: string, functionArn: string, index: number, 
       }),
     );
   } catch (err) {
-    callError = fromSecretsManagerError(err, 'RotateSecret', { secretId }).message;
+    callError = rotateSecretError(err, secretId, functionArn, ctx.target.endpoint);
   }
   const rotateMs = performance.now() - rotateStarted;
   const verifyStarted = performance.now();
@@ -188,6 +197,20 @@ async function rotateOnce(secretId: string, functionArn: string, index: number, 
     checks: verification.checks,
     ...(error !== undefined ? { error } : {}),
   };
+}
+
+/**
+ * RotateSecret's failure in one line. Its ResourceNotFoundException right after the secret was read is
+ * about the function (LocalStack and moto answer so when it is not deployed there), not the secret.
+ * @param err what the SDK threw
+ * @param functionArn the function the call named
+ * @param endpoint where the call went, for the message
+ */
+export function rotateSecretError(err: unknown, secretId: string, functionArn: string, endpoint: string): string {
+  if ((err as { name?: unknown } | null)?.name === 'ResourceNotFoundException') {
+    return `RotateSecret: ${endpoint} has no rotation function ${functionArn} (ResourceNotFoundException): deploy it there under that name [secret ${secretId}]`;
+  }
+  return fromSecretsManagerError(err, 'RotateSecret', { secretId }).message;
 }
 
 /**

@@ -7,7 +7,9 @@ import { getSecretsClient, type Env } from '../../shared/secrets-client';
 import { silentLogger } from '../../shared/rotation/logger';
 import { registerRepoRotationHandlers } from '../repo-handlers';
 import { startLocalSecretsManager, type RotationRecord } from '../secrets-manager';
-import { LOCAL_ACCOUNT_ID, LOCAL_REGION, rotationFunctionArn, type DemoEngine, type DemoStrategy } from './scenarios';
+import { ConfigError } from '../../shared/errors';
+import { missingFunctionsHint, RotationFunctionResolver } from './rotation-functions';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION, rotationFunctionArn, rotationFunctionName, type DemoEngine, type DemoStrategy } from './scenarios';
 
 export type TargetKind = 'embedded' | 'endpoint' | 'localstack';
 
@@ -15,8 +17,12 @@ export interface RotationTarget {
   readonly kind: TargetKind;
   readonly endpoint: string;
   readonly client: SecretsManagerClient;
-  /** The function ARN attached for a scenario. */
-  functionArn(engine: DemoEngine, strategy: DemoStrategy): string;
+  /**
+   * The function ARN to attach for a scenario. On an endpoint other than the embedded one it is asked
+   * for first (Lambda GetFunction), and the ARN the endpoint reports is used.
+   * @throws ConfigError when the endpoint says it has no such function, or does not answer
+   */
+  rotationFunction(engine: DemoEngine, strategy: DemoStrategy): Promise<string>;
   /** The endpoint's record of rotation runs, where it can be read (the embedded endpoint only). */
   readonly history?: (secretId: string) => readonly RotationRecord[];
   /** Whether secrets must name the databases by their compose service names (LocalStack's Lambdas). */
@@ -47,18 +53,33 @@ export async function openTarget(request: TargetRequest): Promise<RotationTarget
       kind,
       endpoint: endpoint.endpoint,
       client: endpointClient(endpoint.endpoint, region),
-      functionArn: (engine, strategy) => rotationFunctionArn(engine, strategy, region, LOCAL_ACCOUNT_ID),
+      rotationFunction: async (engine, strategy) => rotationFunctionArn(engine, strategy, region, LOCAL_ACCOUNT_ID),
       history: (secretId) => endpoint.rotationHistory(secretId),
       composeHosts: false,
       close: () => endpoint.close(),
     };
   }
   const url = kind === 'endpoint' ? request.endpoint! : request.env.LOCALSTACK_URL!.trim().replace(/\/+$/, '');
+  const functions = new RotationFunctionResolver(url, region);
   return {
     kind,
     endpoint: url,
     client: endpointClient(url, region),
-    functionArn: (engine, strategy) => rotationFunctionArn(engine, strategy, region, LOCAL_ACCOUNT_ID),
+    rotationFunction: async (engine, strategy) => {
+      const answer = await functions.lookUp(engine, strategy);
+      const name = rotationFunctionName(engine, strategy);
+      switch (answer.state) {
+        case 'found':
+          return answer.arn;
+        case 'missing':
+          throw new ConfigError(`${url} has no Lambda function ${name}: ${missingFunctionsHint(kind)}`);
+        case 'unreachable':
+          throw new ConfigError(`nothing answers at ${url} (${answer.code}): ${kind === 'localstack' ? 'start LocalStack with `docker compose up -d --wait`' : 'start the endpoint first'}`);
+        case 'unknown':
+          // No Lambda API to ask (the repo's own endpoint, `npm run local:endpoint`): the documented ARN.
+          return functions.fallbackArn(engine, strategy);
+      }
+    },
     composeHosts: kind === 'localstack',
     close: async () => undefined,
   };

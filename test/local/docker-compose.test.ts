@@ -6,6 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_PORTS } from '../../shared/database-secret';
+import { localStackReleaseFor, ROTATION_RUNTIME } from '../../lib/runtime';
+import { needsAuthToken, parseRelease, releaseAtLeast } from '../../local/rotate-local/localstack';
 import { COMPOSE_DATABASE_HOSTS } from '../../local/rotate-local/scenarios';
 import { parseYamlSubset, type YamlValue } from './yaml-subset';
 
@@ -26,7 +28,24 @@ const services = asObj(compose.services);
 describe('docker-compose.yml', () => {
   it('runs LocalStack and both databases', () => {
     expect(Object.keys(services).sort()).toEqual(['localstack', 'mysql', 'postgres']);
-    expect(String(asObj(services.localstack).image)).toMatch(/^localstack\/localstack:\d/);
+    expect(String(asObj(services.localstack).image)).toMatch(/^localstack\/localstack:/);
+  });
+
+  it("pins a LocalStack release that runs the functions' runtime (lib/runtime.ts decides both)", () => {
+    const image = String(asObj(services.localstack).image);
+    // Either a plain pin or `${LOCALSTACK_VERSION:-<pin>}`: the default is what a user gets.
+    const match = /^localstack\/localstack:(?:\$\{LOCALSTACK_VERSION:-([^}]+)\}|([^$]+))$/.exec(image);
+    expect(match).not.toBeNull();
+    const pinned = match![1] ?? match![2]!;
+    expect(pinned).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(parseRelease(pinned)).toBeDefined();
+    expect(releaseAtLeast(pinned, localStackReleaseFor(ROTATION_RUNTIME))).toBe(true);
+    // The default starts without an account; a newer LOCALSTACK_VERSION needs the token passed below.
+    expect(needsAuthToken(pinned)).toBe(false);
+  });
+
+  it("passes LOCALSTACK_AUTH_TOKEN through from the shell, empty when unset (never a value in the file)", () => {
+    expect(asObj(asObj(services.localstack).environment).LOCALSTACK_AUTH_TOKEN).toBe('${LOCALSTACK_AUTH_TOKEN:-}');
   });
 
   it('names the database services as the hosts rotate:local writes into the secrets', () => {

@@ -7,7 +7,8 @@
  * 123456789012).
  */
 import { LOCAL_ACCOUNT_ID, rotationFunctionArn, rotationFunctionName, selectScenarios, type DemoEngine, type DemoStrategy } from './scenarios';
-import { signRequest } from './sigv4';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { NodeSha256 } from '../../shared/secrets-api/node-sha256';
 
 /** The answer about one function. */
 export type FunctionLookup =
@@ -27,7 +28,17 @@ const GET_FUNCTION_PATH = '/2015-03-31/functions/';
  */
 export async function lookUpFunction(endpoint: string, region: string, name: string, timeoutMs = 5000): Promise<FunctionLookup> {
   const url = new URL(`${endpoint.replace(/\/+$/, '')}${GET_FUNCTION_PATH}${encodeURIComponent(name)}`);
-  const headers = signRequest({ method: 'GET', url, region, service: 'lambda', accessKeyId: 'test', secretAccessKey: 'test' });
+  // Emulators do not check signatures, but LocalStack picks the service from the credential scope.
+  const signer = new SignatureV4({ credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, region, service: 'lambda', sha256: NodeSha256 });
+  const { headers } = await signer.sign({
+    method: 'GET',
+    protocol: url.protocol,
+    hostname: url.hostname,
+    ...(url.port !== '' ? { port: Number(url.port) } : {}),
+    path: url.pathname,
+    headers: { host: url.host },
+    query: {},
+  });
   let response: Response;
   try {
     response = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });

@@ -14,12 +14,12 @@
  * ClientRequestToken). Not kept: clock-skew correction (Lambda's clock is synchronised) and endpoint
  * rules beyond `aws-endpoint.ts`.
  */
-import { createHash, createHmac } from 'node:crypto';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, SourceData } from '@smithy/types';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { fullJitterDelayMs } from '../backoff';
+import { NodeSha256 } from './node-sha256';
 import type { CallOptions, SecretsApi } from './secrets-api';
 
 /** How to reach and sign for Secrets Manager. */
@@ -51,25 +51,6 @@ const TRANSIENT = new Set(['InternalServiceError', 'InternalFailure', 'ServiceUn
 const RETRYABLE_NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT']);
 /** Response fields the service sends as epoch seconds and the SDK returns as Dates. */
 const DATE_FIELDS = new Set(['CreatedDate', 'LastRotatedDate', 'LastChangedDate', 'LastAccessedDate', 'DeletedDate', 'NextRotationDate']);
-
-/** node:crypto behind the interface the signer expects (the SDK's own default is a pure-JS SHA-256). */
-class NodeSha256 {
-  private readonly hash;
-  constructor(secret?: SourceData) {
-    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
-  }
-  update(data: SourceData): void {
-    this.hash.update(bytes(data));
-  }
-  digest(): Promise<Uint8Array> {
-    return Promise.resolve(new Uint8Array(this.hash.digest()));
-  }
-}
-
-function bytes(data: SourceData): string | Uint8Array {
-  if (typeof data === 'string' || data instanceof Uint8Array) return data;
-  return ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
-}
 
 /** A service error in the SDK's shape. */
 type ServiceError = Error & { $metadata: { httpStatusCode: number }; $fault: 'client' | 'server' };

@@ -6,7 +6,7 @@
 import { randomInt } from 'node:crypto';
 import type { OperationTable } from './context';
 import { optBoolean, optInteger, optString, type JsonObject } from './input';
-import { invalidParameter } from './wire-errors';
+import { invalidParameter, validation } from './wire-errors';
 
 export const LOWERCASE = 'abcdefghijklmnopqrstuvwxyz';
 export const UPPERCASE = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
@@ -59,10 +59,22 @@ export function generateRandomPassword(options: RandomPasswordOptions = {}): str
   return shuffle(chars).join('');
 }
 
+/** ExcludeCharacters' model limit: 0 to 4096 characters, any characters (a space included). */
+const MAX_EXCLUDE_CHARACTERS = 4096;
+
+function excludeCharacters(input: JsonObject): string | undefined {
+  const value = optString(input, 'ExcludeCharacters');
+  // AWS counts characters (code points), not UTF-16 units.
+  if (value !== undefined && [...value].length > MAX_EXCLUDE_CHARACTERS) {
+    throw validation('excludeCharacters', `Member must have length less than or equal to ${MAX_EXCLUDE_CHARACTERS}`);
+  }
+  return value;
+}
+
 function getRandomPassword(input: JsonObject): JsonObject {
   const password = generateRandomPassword({
     passwordLength: optInteger(input, 'PasswordLength', { min: 1, max: 4096 }),
-    excludeCharacters: optString(input, 'ExcludeCharacters', { max: 4096 }),
+    excludeCharacters: excludeCharacters(input),
     excludeNumbers: optBoolean(input, 'ExcludeNumbers'),
     excludePunctuation: optBoolean(input, 'ExcludePunctuation'),
     excludeUppercase: optBoolean(input, 'ExcludeUppercase'),

@@ -11,6 +11,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { EngineFamily } from '../database-secret';
 import { AuthenticationError, EventValidationError, ToolkitError, summarizeCause } from '../errors';
 import { getSecretsClient, type Env } from '../secrets-client';
+import { boundedRdsLookup, boundedSecretsClient } from './bounded-clients';
 import { createSecret } from './create-secret';
 import { Deadline } from './deadline';
 import { registeredEngineStrategy } from './engine-registry';
@@ -19,7 +20,7 @@ import { isRotationStep, parseRotationEvent, type RotationHandler, type Rotation
 import { finishSecret } from './finish-secret';
 import { checkRotationGate } from './gate';
 import { jsonLineLogger, type RotationLogger, type StepOutcome } from './logger';
-import type { RdsEndpointLookup } from './master-secret';
+import { defaultRdsLookup, type RdsEndpointLookup } from './master-secret';
 import { rotationSettingsFromEnv, type RotationSettings, type RotationStrategyName } from './rotation-settings';
 import { describeSecret } from './secret-versions';
 import { setSecretAlternatingUsers } from './set-secret-alternating-users';
@@ -58,7 +59,8 @@ export function createRotationHandler(options: CreateRotationHandlerOptions): Ro
     ...(options.strategy !== undefined ? { strategy: options.strategy } : {}),
     ...(options.testQuery !== undefined ? { testQuery: options.testQuery } : {}),
   });
-  const client = options.secretsClient ?? getSecretsClient(env);
+  const sharedClient = options.secretsClient ?? getSecretsClient(env);
+  const rdsLookup = options.rdsLookup ?? defaultRdsLookup;
   const connector = options.connect ?? strategyImpl.defaultConnector;
   const logger = options.logger ?? jsonLineLogger();
   const steps: Readonly<Record<RotationStep, StepRunner>> = {
@@ -92,6 +94,8 @@ export function createRotationHandler(options: CreateRotationHandlerOptions): Ro
       const event = parseRotationEvent(rawEvent);
       step = event.step || undefined;
       secretArn = event.secretId;
+      // Every Secrets Manager call of this invocation, the gate's included, ends by the Lambda's deadline.
+      const client = boundedSecretsClient(sharedClient, new Deadline(invocation, { secretId: event.secretId, step: event.step }));
       const description = await describeSecret({ client, step: event.step }, event.secretId);
       secretArn = description.ARN ?? event.secretId;
       if (checkRotationGate(description, event.token, { secretId: secretArn, step: event.step }) === 'already-current') {
@@ -101,6 +105,7 @@ export function createRotationHandler(options: CreateRotationHandlerOptions): Ro
       if (!isRotationStep(event.step)) {
         throw new EventValidationError(`Invalid step parameter ${JSON.stringify(event.step)}`, { secretId: secretArn });
       }
+      const deadline = new Deadline(invocation, { secretId: secretArn, step: event.step });
       const ctx: StepContext = {
         client,
         strategy: strategyImpl,
@@ -110,9 +115,9 @@ export function createRotationHandler(options: CreateRotationHandlerOptions): Ro
         secretArn,
         description,
         connector,
-        deadline: new Deadline(invocation, { secretId: secretArn, step: event.step }),
+        deadline,
         logger,
-        ...(options.rdsLookup !== undefined ? { rdsLookup: options.rdsLookup } : {}),
+        rdsLookup: boundedRdsLookup(rdsLookup, deadline, { secretId: secretArn, step: event.step }),
       };
       const result = await steps[event.step](ctx);
       report(result === 'skipped' ? 'skipped' : 'success');

@@ -8,6 +8,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DEFAULT_POSTGRES_DATABASE } from '../connection-options';
 import { parseDatabaseSecret, toRecord, type DatabaseSecret, type EngineFamily } from '../database-secret';
 import { SecretNotFoundError, SecretValidationError, ToolkitError, TransientError } from '../errors';
+import { SDK_CONNECTION_TIMEOUT_MS } from '../secrets-client';
 import type { SqlSession } from './engine-strategy';
 import { login } from './login';
 import { AWSCURRENT, describeSecret, getSecretString } from './secret-versions';
@@ -21,8 +22,13 @@ export interface RdsEndpoint {
   readonly engine: string;
 }
 
+/** What an RDS lookup is given beside the ARN: a signal that fires when the Lambda's time runs out. */
+export interface RdsLookupOptions {
+  readonly abortSignal?: AbortSignal;
+}
+
 /** Finds the writer endpoint of an RDS instance or cluster by ARN. Injectable for tests. */
-export type RdsEndpointLookup = (kind: RdsResourceKind, arn: string) => Promise<RdsEndpoint>;
+export type RdsEndpointLookup = (kind: RdsResourceKind, arn: string, options?: RdsLookupOptions) => Promise<RdsEndpoint>;
 
 const INSTANCE_TAG = 'aws:rds:primarydbinstancearn';
 const CLUSTER_TAG = 'aws:rds:primarydbclusterarn';
@@ -116,7 +122,7 @@ async function rdsManagedEndpoint(ctx: MasterSecretContext, masterArn: string): 
 }
 
 interface RdsModule {
-  RDSClient: new (config: object) => { send(command: object): Promise<unknown> };
+  RDSClient: new (config: object) => { send(command: object, options?: RdsLookupOptions): Promise<unknown> };
   DescribeDBInstancesCommand: new (input: object) => object;
   DescribeDBClustersCommand: new (input: object) => object;
 }
@@ -128,23 +134,24 @@ interface DescribeClustersOutput {
   DBClusters?: Array<{ Endpoint?: string; Port?: number; Engine?: string }>;
 }
 
-let rdsClient: { send(command: object): Promise<unknown> } | undefined;
+let rdsClient: { send(command: object, options?: RdsLookupOptions): Promise<unknown> } | undefined;
 
 /** The RDS API through the SDK the Lambda runtime ships, required only here. */
-export const defaultRdsLookup: RdsEndpointLookup = async (kind, arn) => {
+export const defaultRdsLookup: RdsEndpointLookup = async (kind, arn, options = {}) => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const rds = require('@aws-sdk/client-rds') as RdsModule;
-  rdsClient ??= new rds.RDSClient({});
+  rdsClient ??= new rds.RDSClient({ requestHandler: { connectionTimeout: SDK_CONNECTION_TIMEOUT_MS } });
+  const sendOptions = options.abortSignal !== undefined ? { abortSignal: options.abortSignal } : {};
   const notFound = (): never => {
     throw new SecretNotFoundError(`${arn} is not a valid DB ${kind === 'instance' ? 'Instance' : 'Cluster'} ARN: none found`);
   };
   if (kind === 'instance') {
-    const out = (await rdsClient.send(new rds.DescribeDBInstancesCommand({ DBInstanceIdentifier: arn }))) as DescribeInstancesOutput;
+    const out = (await rdsClient.send(new rds.DescribeDBInstancesCommand({ DBInstanceIdentifier: arn }), sendOptions)) as DescribeInstancesOutput;
     const db = out.DBInstances?.[0];
     if (!db?.Endpoint?.Address || db.Endpoint.Port === undefined || !db.Engine) return notFound();
     return { host: db.Endpoint.Address, port: db.Endpoint.Port, engine: db.Engine };
   }
-  const out = (await rdsClient.send(new rds.DescribeDBClustersCommand({ DBClusterIdentifier: arn }))) as DescribeClustersOutput;
+  const out = (await rdsClient.send(new rds.DescribeDBClustersCommand({ DBClusterIdentifier: arn }), sendOptions)) as DescribeClustersOutput;
   const db = out.DBClusters?.[0];
   if (!db?.Endpoint || db.Port === undefined || !db.Engine) return notFound();
   return { host: db.Endpoint, port: db.Port, engine: db.Engine };

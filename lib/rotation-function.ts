@@ -6,7 +6,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -292,21 +292,14 @@ export function rotationEnvironment(props: RotationFunctionProps): Record<string
 /**
  * Checks a password policy at synth with the rules the function applies at cold start: what
  * GetRandomPassword accepts is accepted (an `excludeCharacters` of up to 4096 characters of any kind).
- * An `excludeCharacters` token (a parameter, an import) is left to the function's cold start.
  *
  * @throws ConfigError naming the construct and every problem.
  */
 export function assertValidPasswordPolicy(where: string, engine: RotationEngine, policy: PasswordPolicy): void {
-  const checked = policy.excludeCharacters !== undefined && Token.isUnresolved(policy.excludeCharacters) ? withoutExclusions(policy) : policy;
-  const problems = validatePasswordPolicy(checked, engineFamily(engine));
+  const problems = validatePasswordPolicy(policy, engineFamily(engine));
   if (problems.length > 0) {
     throw new ConfigError(`${where}: invalid password policy for ${engine}: ${problems.join('; ')}`);
   }
-}
-
-function withoutExclusions(policy: PasswordPolicy): PasswordPolicy {
-  const { excludeCharacters: _unresolved, ...rest } = policy;
-  return rest;
 }
 
 /** The ArnLike pattern for secrets named by `namePattern`; an exact name gets the ARN's random `-??????` suffix. */

@@ -51,6 +51,13 @@ export interface CreateRotationHandlerOptions {
 
 type StepRunner = (ctx: StepContext) => Promise<StepResult>;
 
+/**
+ * The handler for one engine. Each invocation logs one line per step (success or failure) and bounds
+ * every Secrets Manager, RDS and database call by the Lambda's remaining time (`Deadline`): a call
+ * still unanswered then fails the step with a TimeoutError naming it, logged while there is time.
+ *
+ * @throws ConfigError at construction for a bad environment (password policy, TLS mode, timeouts).
+ */
 export function createRotationHandler(options: CreateRotationHandlerOptions): RotationHandler {
   const env = options.env ?? process.env;
   const strategyImpl =

@@ -13,6 +13,7 @@ export const DEFAULT_SAFETY_MARGIN_MS = 1_500;
 /** setTimeout's largest delay; a longer one fires at once. */
 const MAX_TIMER_MS = 2_147_483_647;
 
+/** Named in the deadline's own TimeoutErrors (never a value). */
 export interface DeadlineContext {
   readonly secretId?: string;
   readonly step?: string;
@@ -24,6 +25,11 @@ export interface DeadlineContext {
  */
 export type DeadlineErrorFactory = () => Error;
 
+/**
+ * One invocation's time budget: what Lambda says is left, minus `safetyMarginMs` (default 1 500 ms)
+ * kept back to log the failure and return. Without an invocation context (tests, the local loop) there
+ * is no deadline: `remainingMs` is Infinity and `bound` adds no timer.
+ */
 export class Deadline {
   constructor(
     private readonly invocation: RotationInvocationContext | undefined,

@@ -293,6 +293,12 @@ export function rotationEnvironment(props: RotationFunctionProps): Record<string
   };
 }
 
+/**
+ * Checks a password policy at synth with the rules the function applies at cold start: what
+ * GetRandomPassword accepts is accepted (an `excludeCharacters` of up to 4096 characters of any kind).
+ *
+ * @throws ConfigError naming the construct and every problem.
+ */
 export function assertValidPasswordPolicy(where: string, engine: RotationEngine, policy: PasswordPolicy): void {
   const problems = validatePasswordPolicy(policy, engineFamily(engine));
   if (problems.length > 0) {

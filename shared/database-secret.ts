@@ -11,6 +11,7 @@
  * `serializeSecretFields`, which includes the password. The one deliberate gap: a spread
  * (`{ ...secret.fields }`) drops the password, so a caller building the next version sets it explicitly.
  */
+import { isIPv6 } from 'node:net';
 import { inspect } from 'node:util';
 import { SecretValidationError, type ValidationIssue } from './errors';
 
@@ -172,14 +173,44 @@ export function ownValue(record: Readonly<Record<string, unknown>>, key: string)
   return Object.prototype.hasOwnProperty.call(record, key) ? record[key] : undefined;
 }
 
-/** Why `host` cannot name a database server, or undefined when it can. */
+/**
+ * Why `host` cannot name a database server, or undefined when it can. What the drivers (pg, mysql2)
+ * can connect to is valid: a DNS name (letters of any script, digits, `.`, `-`, `_`), an IPv4
+ * address, or a bare IPv6 address (`::1`, `fe80::1%eth0`). Refused, each with its own problem: a
+ * scheme, a path, `@`, whitespace, NUL, a port (`db.example.com:5432`, `[::1]:5432`: the port goes in
+ * `port`), a bracketed IPv6 address (`[::1]`: the drivers would look the brackets up in DNS), and any
+ * other character a host name cannot hold (`?`, `,`, `;`, `%`…). A bare IPv6 address is always read as
+ * an address: `::1:5432` is the address 0::1:5432, not `::1` with a port.
+ *
+ * The problem names at most one offending character, never the host.
+ */
 export function hostProblem(host: string): string | undefined {
   if (host.includes('://')) return 'must be a host name, not a URL (it contains a scheme)';
   if (host.includes('/')) return 'must be a host name (it contains a path)';
   if (host.includes('@')) return 'must be a host name (it contains "@")';
   if (host.includes('\0')) return 'must not contain NUL bytes';
   if (/\s/.test(host)) return 'must not contain whitespace';
+  if (host.startsWith('[')) return bracketedHostProblem(host);
+  if (host.includes(':')) {
+    if (isIPv6(host)) return undefined;
+    if (/^[^:]+:\d*$/.test(host)) return 'must not contain a port ("host:port"); put the port in "port"';
+    return 'must be a host name or an IP address (it contains ":" but is not an IPv6 address)';
+  }
+  const odd = /[^\p{L}\p{M}\p{N}._-]/u.exec(host)?.[0];
+  if (odd !== undefined) {
+    const shown = /^[\x21-\x7e]$/.test(odd) ? `"${odd}"` : 'a control or symbol character';
+    return `must be a host name or an IP address (it contains ${shown})`;
+  }
   return undefined;
+}
+
+/** `[v6]` and `[v6]:port` are URL syntax, which the drivers do not parse. */
+function bracketedHostProblem(host: string): string {
+  const match = /^\[([^\]]*)\](.*)$/.exec(host);
+  if (match === null || !isIPv6(match[1] ?? '')) return 'must be a host name or an IP address (it starts with "[")';
+  if (match[2] === '') return 'must be an IPv6 address without the brackets (they belong to URLs)';
+  if (/^:\d*$/.test(match[2] ?? '')) return 'must not contain a port ("[address]:port"); put the port in "port" and the address without brackets';
+  return 'must be a host name or an IP address (it has text after "]")';
 }
 
 /** A checked value, or why the input is not one (never quoting it). */

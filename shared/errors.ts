@@ -273,6 +273,20 @@ const NETWORK_CODES = new Set([
 const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT', 'TimeoutError', 'RequestTimeout']);
 
 /**
+ * The `code` of the AbortError a rotation's Secrets Manager calls are cut off with when the Lambda's
+ * time runs out (see `boundedSecretsClient`); `fromSecretsManagerError` turns it into a TimeoutError.
+ */
+export const LAMBDA_DEADLINE_CODE = 'LAMBDA_DEADLINE';
+
+/**
+ * Where to look when Secrets Manager does not answer. A function in a VPC reaches it only through an
+ * interface VPC endpoint or a NAT gateway, and a security group or network ACL that drops HTTPS makes
+ * the request hang rather than fail.
+ */
+export const SECRETS_MANAGER_NETWORK_HINT =
+  'check the network path from the function to Secrets Manager (in a VPC: an interface VPC endpoint for secretsmanager or a NAT gateway, and security groups and network ACLs allowing HTTPS on 443)';
+
+/**
  * Maps an error thrown by the Secrets Manager SDK client (or a network failure under it) to a typed
  * error. The SDK's own message is dropped: Secrets Manager messages carry no values, but a proxy's or a
  * third-party endpoint's might.
@@ -312,10 +326,22 @@ export function fromSecretsManagerError(err: unknown, action: string, context: E
     case 'ServiceUnavailable':
       return new TransientError(`${action}: Secrets Manager failed (${name})`, ctx);
     case 'TimeoutError':
-      return new TimeoutError(`${action}: request to Secrets Manager timed out`, ctx);
+      return new TimeoutError(`${action}: request to Secrets Manager timed out; ${SECRETS_MANAGER_NETWORK_HINT}`, ctx);
+    case 'AbortError':
+      // The SDK's answer to an aborted request: ours at the Lambda's deadline, or a caller's own limit.
+      return new TimeoutError(
+        code === LAMBDA_DEADLINE_CODE
+          ? `${action}: no answer from Secrets Manager within the Lambda time left; ${SECRETS_MANAGER_NETWORK_HINT}, or raise the function's timeout`
+          : `${action}: the request to Secrets Manager was cut off before an answer came; ${SECRETS_MANAGER_NETWORK_HINT}`,
+        ctx,
+      );
   }
-  if (TIMEOUT_CODES.has(code)) return new TimeoutError(`${action}: request to Secrets Manager timed out`, ctx);
-  if (NETWORK_CODES.has(code)) return new NetworkError(`${action}: cannot reach Secrets Manager (${code})`, ctx);
+  if (TIMEOUT_CODES.has(code)) {
+    return new TimeoutError(`${action}: request to Secrets Manager timed out; ${SECRETS_MANAGER_NETWORK_HINT}`, ctx);
+  }
+  if (NETWORK_CODES.has(code)) {
+    return new NetworkError(`${action}: cannot reach Secrets Manager (${code}); ${SECRETS_MANAGER_NETWORK_HINT}`, ctx);
+  }
   if (status !== undefined && status >= 500) return new TransientError(`${action}: Secrets Manager returned ${status}`, ctx);
   if (status === 429) return new ThrottledError(`${action}: throttled by Secrets Manager`, ctx);
   if (status !== undefined && status >= 400) {

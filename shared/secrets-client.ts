@@ -52,10 +52,21 @@ export function resolveSecretsClientSettings(env: Env = process.env): SecretsCli
   return { target: 'aws', region, dummyCredentials: false };
 }
 
+/**
+ * How long (ms) the SDK waits for a TCP connection to an AWS endpoint before it gives up on that
+ * attempt and retries on a fresh one: the SDK's own value for its `standard` defaults mode (the
+ * default `legacy` mode sets none, so a dropped SYN waits for the OS). A retry may reach another
+ * address of the endpoint (an interface VPC endpoint has one per zone). It bounds only the connect
+ * phase: the whole call is bounded by its caller, `SecretCache`'s fetch timeout or a rotation's
+ * deadline, so a call never takes longer than it did without it.
+ */
+export const SDK_CONNECTION_TIMEOUT_MS = 3_100;
+
 /** The SDK configuration for resolved settings. */
 export function toClientConfig(settings: SecretsClientSettings): SecretsManagerClientConfig {
   return {
     region: settings.region,
+    requestHandler: { connectionTimeout: SDK_CONNECTION_TIMEOUT_MS },
     ...(settings.endpoint !== undefined ? { endpoint: settings.endpoint } : {}),
     ...(settings.dummyCredentials ? { credentials: DUMMY_CREDENTIALS } : {}),
   };

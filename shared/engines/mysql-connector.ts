@@ -66,8 +66,10 @@ function mysqlSession(connection: Connection, request: ConnectRequest): SqlSessi
   let lostCode: string | undefined;
   connection.on('error', (err: unknown) => (lostCode ??= codeOf(err) ?? 'PROTOCOL_CONNECTION_LOST'));
   connection.on('end', () => (lostCode ??= 'PROTOCOL_CONNECTION_LOST'));
+  let inFlight = 0;
   return {
     async query(sql: string, params?: readonly unknown[]): Promise<readonly Row[]> {
+      inFlight += 1;
       try {
         const [rows] = await connection.query(sql, params === undefined ? undefined : [...params]);
         return Array.isArray(rows) ? (rows as Row[]) : [];
@@ -79,9 +81,17 @@ function mysqlSession(connection: Connection, request: ConnectRequest): SqlSessi
           });
         }
         throw classifyStatementError(err, { ...context, action: 'a statement' });
+      } finally {
+        inFlight -= 1;
       }
     },
     async close(): Promise<void> {
+      // mysql2 queues QUIT behind a running statement: one that never ends (the deadline gave up on
+      // it) would keep the socket open forever, so drop the connection instead.
+      if (inFlight > 0) {
+        connection.destroy();
+        return;
+      }
       try {
         await connection.end();
       } catch {

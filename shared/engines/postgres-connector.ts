@@ -85,7 +85,9 @@ export const connectPostgres: Connector = async (request: ConnectRequest): Promi
   try {
     await Promise.race([client.connect(), timeout]);
   } catch (err) {
-    await client.end().catch(() => undefined);
+    // Not a graceful end(): a server that never answered the login would never answer the goodbye
+    // either, and the socket would stay open in the container.
+    client.connection.stream.destroy();
     throw classifyConnectError(err, errorContext);
   } finally {
     clearTimeout(timer);

@@ -13,6 +13,7 @@ import { AuthenticationError, EventValidationError, ToolkitError, summarizeCause
 import { sdkSecretsApi } from '../secrets-api/sdk-adapter';
 import { secretsApiFromEnvironment } from '../secrets-api/from-environment';
 import type { Env } from '../secrets-client';
+import { boundedRdsLookup, boundedSecretsApi } from './bounded-clients';
 import { createSecret } from './create-secret';
 import { Deadline } from './deadline';
 import { registeredEngineStrategy } from './engine-registry';
@@ -21,7 +22,7 @@ import { isRotationStep, parseRotationEvent, type RotationHandler, type Rotation
 import { finishSecret } from './finish-secret';
 import { checkRotationGate } from './gate';
 import { jsonLineLogger, type RotationLogger, type StepOutcome } from './logger';
-import type { RdsEndpointLookup } from './rds-endpoint';
+import { defaultRdsLookup, type RdsEndpointLookup } from './rds-endpoint';
 import { rotationSettingsFromEnv, type RotationSettings, type RotationStrategyName } from './rotation-settings';
 import { describeSecret } from './secret-versions';
 import { setSecretAlternatingUsers } from './set-secret-alternating-users';
@@ -55,6 +56,13 @@ export interface CreateRotationHandlerOptions {
 
 type StepRunner = (ctx: StepContext) => Promise<StepResult>;
 
+/**
+ * The handler for one engine. Each invocation logs one line per step (success or failure) and bounds
+ * every Secrets Manager, RDS and database call by the Lambda's remaining time (`Deadline`): a call
+ * still unanswered then fails the step with a TimeoutError naming it, logged while there is time.
+ *
+ * @throws ConfigError at construction for a bad environment (password policy, TLS mode, timeouts).
+ */
 export function createRotationHandler(options: CreateRotationHandlerOptions): RotationHandler {
   const env = options.env ?? process.env;
   const strategyImpl =
@@ -63,7 +71,8 @@ export function createRotationHandler(options: CreateRotationHandlerOptions): Ro
     ...(options.strategy !== undefined ? { strategy: options.strategy } : {}),
     ...(options.testQuery !== undefined ? { testQuery: options.testQuery } : {}),
   });
-  const client = options.secretsClient !== undefined ? sdkSecretsApi(options.secretsClient) : secretsApiFromEnvironment(env);
+  const sharedClient = options.secretsClient !== undefined ? sdkSecretsApi(options.secretsClient) : secretsApiFromEnvironment(env);
+  const rdsLookup = options.rdsLookup ?? defaultRdsLookup;
   const connector = options.connect ?? strategyImpl.defaultConnector;
   const logger = options.logger ?? jsonLineLogger();
   const steps: Readonly<Record<RotationStep, StepRunner>> = {
@@ -97,6 +106,8 @@ export function createRotationHandler(options: CreateRotationHandlerOptions): Ro
       const event = parseRotationEvent(rawEvent);
       step = event.step || undefined;
       secretArn = event.secretId;
+      // Every Secrets Manager call of this invocation, the gate's included, ends by the Lambda's deadline.
+      const client = boundedSecretsApi(sharedClient, new Deadline(invocation, { secretId: event.secretId, step: event.step }));
       const description = await describeSecret({ client, step: event.step }, event.secretId);
       secretArn = description.ARN ?? event.secretId;
       if (checkRotationGate(description, event.token, { secretId: secretArn, step: event.step }) === 'already-current') {
@@ -106,6 +117,7 @@ export function createRotationHandler(options: CreateRotationHandlerOptions): Ro
       if (!isRotationStep(event.step)) {
         throw new EventValidationError(`Invalid step parameter ${JSON.stringify(event.step)}`, { secretId: secretArn });
       }
+      const deadline = new Deadline(invocation, { secretId: secretArn, step: event.step });
       const ctx: StepContext = {
         client,
         strategy: strategyImpl,
@@ -115,9 +127,9 @@ export function createRotationHandler(options: CreateRotationHandlerOptions): Ro
         secretArn,
         description,
         connector,
-        deadline: new Deadline(invocation, { secretId: secretArn, step: event.step }),
+        deadline,
         logger,
-        ...(options.rdsLookup !== undefined ? { rdsLookup: options.rdsLookup } : {}),
+        rdsLookup: boundedRdsLookup(rdsLookup, deadline, { secretId: secretArn, step: event.step }),
       };
       const result = await steps[event.step](ctx);
       report(result === 'skipped' ? 'skipped' : 'success');

@@ -2,13 +2,24 @@
  * Logging in to the database for a rotation step: the TLS mode (the secret's `ssl`, else the function's
  * DB_TLS_MODE), the `prefer` fallback to plaintext with a warning, the connect timeout shortened to the
  * Lambda's remaining time, and typed failures.
+ *
+ * Every session handed out is bounded by the step's deadline: a login or a statement still unanswered
+ * when the Lambda's time runs out fails with a TimeoutError naming it and the network path to check,
+ * and the session is dropped so it does not linger into the container's next invocation.
  */
 import { allowsPlaintextFallback, resolveTlsMode, type TlsMode } from '../connection-options';
 import type { DatabaseSecret } from '../database-secret';
-import { AuthenticationError, TlsError, ToolkitError } from '../errors';
+import { AuthenticationError, TimeoutError, TlsError, ToolkitError } from '../errors';
 import { classifyConnectError } from '../engines/driver-errors';
-import type { LoginRole, SqlSession } from './engine-strategy';
+import type { LoginRole, Row, SqlSession } from './engine-strategy';
 import type { StepContext } from './step-context';
+
+/**
+ * Where to look when the database does not answer. A statement can also wait on a lock (another
+ * session altering the same role), which the network hint alone would hide.
+ */
+export const DATABASE_NETWORK_HINT =
+  "check the network path from the function to the database (the database's security group must allow the function's, and the subnets must route to it), or a lock the statement waits on";
 
 export interface LoginOptions {
   /** The database to open instead of the secret's (the master opens the child's). */
@@ -86,22 +97,82 @@ async function connectOnce(
   options: LoginOptions,
 ): Promise<SqlSession> {
   const connectTimeoutMs = ctx.deadline.connectTimeoutMs(ctx.settings.connectTimeoutMs);
+  const where = `${secret.host}:${secret.port}`;
+  const context = { secretId: ctx.secretArn, step: ctx.step };
+  // The connector is told the time left; a custom one may not honour it, so the deadline stands behind.
+  const opening = ctx.connector({
+    family: ctx.strategy.family,
+    secret,
+    role,
+    tlsMode,
+    connectTimeoutMs,
+    ...(options.database !== undefined ? { database: options.database } : {}),
+    ...(ctx.settings.caBundlePath !== undefined ? { caBundlePath: ctx.settings.caBundlePath } : {}),
+    secretId: ctx.secretArn,
+    step: ctx.step,
+  });
+  let session: SqlSession;
+  let expired = false;
   try {
-    return await ctx.connector({
-      family: ctx.strategy.family,
-      secret,
-      role,
-      tlsMode,
-      connectTimeoutMs,
-      ...(options.database !== undefined ? { database: options.database } : {}),
-      ...(ctx.settings.caBundlePath !== undefined ? { caBundlePath: ctx.settings.caBundlePath } : {}),
-      secretId: ctx.secretArn,
-      step: ctx.step,
-    });
+    session = await ctx.deadline.bound(
+      () => opening,
+      () => {
+        expired = true;
+        return new TimeoutError(`Logging in as the ${role} user to ${where}: no answer within the Lambda time left; ${DATABASE_NETWORK_HINT}`, context);
+      },
+    );
   } catch (err) {
+    if (expired) {
+      // A login that completes after the deadline is closed at once, not left open in the container.
+      opening.then(
+        (late) => late.close().catch(() => undefined),
+        () => undefined,
+      );
+      throw err;
+    }
+    if (err instanceof TimeoutError) {
+      // The connector's own connect timeout: the same advice, and the driver's cause kept.
+      throw new TimeoutError(`Logging in as the ${role} user to ${where} timed out after ${connectTimeoutMs} ms; ${DATABASE_NETWORK_HINT}`, {
+        ...context,
+        cause: err.causeSummary ?? err,
+      });
+    }
     // A custom connector may throw raw driver errors: classify them here, once.
     throw err instanceof ToolkitError
       ? err
       : classifyConnectError(err, { family: ctx.strategy.family, role, secretId: ctx.secretArn, step: ctx.step });
   }
+  return boundedSession(ctx, session, `the ${role} user on ${where}`);
+}
+
+/**
+ * `session` with each statement raced against the step's deadline. A statement still running at the
+ * deadline fails with a TimeoutError naming its first keyword (never its text, which may hold a
+ * password) and closes the session: the drivers drop the socket of a connection with a statement in
+ * flight. `close` waits at most until the deadline.
+ */
+function boundedSession(ctx: StepContext, session: SqlSession, who: string): SqlSession {
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => (closing ??= session.close().catch(() => undefined));
+  return {
+    query(sql: string, params?: readonly unknown[]): Promise<readonly Row[]> {
+      return ctx.deadline.bound(
+        () => session.query(sql, params),
+        () => {
+          void close();
+          return new TimeoutError(`${statementName(sql)} as ${who}: no answer within the Lambda time left; ${DATABASE_NETWORK_HINT}`, {
+            secretId: ctx.secretArn,
+            step: ctx.step,
+          });
+        },
+      );
+    },
+    close: () => ctx.deadline.waitAtMost(close()),
+  };
+}
+
+/** "A SELECT statement", from the statement's first word only. */
+function statementName(sql: string): string {
+  const keyword = /^\s*([A-Za-z]+)/.exec(sql)?.[1]?.toUpperCase();
+  return keyword !== undefined ? `A ${keyword} statement` : 'A statement';
 }

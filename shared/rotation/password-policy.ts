@@ -9,7 +9,11 @@ import type { EngineFamily } from '../database-secret';
 export interface PasswordPolicy {
   /** Password length, 1–4096 (GetRandomPassword's range). @default 32 */
   readonly length?: number;
-  /** Characters never used. @default Postgres `:/@"'\`, MySQL `/@"'\` (the AWS templates' defaults) */
+  /**
+   * Characters never used: any string GetRandomPassword accepts, i.e. up to 4096 characters of any kind
+   * (aws-cdk-lib's own default starts with a space). Characters outside the generated classes change
+   * nothing. @default Postgres `:/@"'\`, MySQL `/@"'\` (the AWS templates' defaults)
+   */
   readonly excludeCharacters?: string;
   /** @default false */
   readonly excludeNumbers?: boolean;
@@ -33,6 +37,11 @@ export const DEFAULT_EXCLUDE_CHARACTERS: Readonly<Record<EngineFamily, string>> 
 
 export const DEFAULT_PASSWORD_LENGTH = 32;
 const MAX_PASSWORD_LENGTH = 4096;
+/**
+ * GetRandomPassword's limit on ExcludeCharacters ("Length Constraints: Minimum length of 0. Maximum
+ * length of 4096"), in characters; the API puts no constraint on which characters.
+ */
+export const MAX_EXCLUDE_CHARACTERS_LENGTH = 4096;
 
 const CLASSES = [
   { flag: 'excludeLowercase', chars: 'abcdefghijklmnopqrstuvwxyz', name: 'lowercase letters' },
@@ -61,8 +70,13 @@ export function validatePasswordPolicy(policy: PasswordPolicy, family: EngineFam
   if (!Number.isInteger(p.length) || p.length < 1 || p.length > MAX_PASSWORD_LENGTH) {
     problems.push(`length must be an integer from 1 to ${MAX_PASSWORD_LENGTH}`);
   }
-  if (!/^[\x21-\x7e]*$/.test(p.excludeCharacters)) {
-    problems.push('excludeCharacters may hold only printable ASCII characters other than space');
+  if (typeof p.excludeCharacters !== 'string') {
+    problems.push('excludeCharacters must be a string');
+    return problems;
+  }
+  // Counted in code points, as the API counts characters; a UTF-16 length would over-count emoji.
+  if ([...p.excludeCharacters].length > MAX_EXCLUDE_CHARACTERS_LENGTH) {
+    problems.push(`excludeCharacters may hold at most ${MAX_EXCLUDE_CHARACTERS_LENGTH} characters (GetRandomPassword's limit)`);
   }
   const included = CLASSES.filter((c) => !p[c.flag] && [...c.chars].some((ch) => !p.excludeCharacters.includes(ch)));
   if (included.length === 0) {

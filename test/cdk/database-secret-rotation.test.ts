@@ -1,4 +1,5 @@
 import { Duration, Stack } from 'aws-cdk-lib';
+import * as path from 'path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -406,3 +407,25 @@ it('lets an RDS-managed master of unknown instance be described account-wide, ac
   const arn = (kind: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':rds:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:${kind}:*`]] });
   expect(rdsStatement.Resource).toEqual([arn('db'), arn('cluster')]);
 });
+
+describe("DatabaseSecretRotation accepts aws-cdk-lib's default excludeCharacters (hunt-08)", () => {
+  // The value addRotationSingleUser/MultiUser use, with its leading space, from the installed aws-cdk-lib.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const cdkDefault = (require(path.join(__dirname, '../../node_modules/aws-cdk-lib/aws-rds/lib/private/util.js')) as {
+    DEFAULT_PASSWORD_EXCLUDE_CHARS: string;
+  }).DEFAULT_PASSWORD_EXCLUDE_CHARS;
+
+  it('as passwordPolicy.excludeCharacters, and as forInstance excludeCharacters carried over from addRotationSingleUser', () => {
+    const stack = unbundledStack();
+    new DatabaseSecretRotation(stack, 'R', {
+      secret: new secretsmanager.Secret(stack, 'Secret'), engine: RotationEngine.POSTGRES, entry: STUB_ENTRY, passwordPolicy: { excludeCharacters: cdkDefault },
+    } as never);
+    const { db } = database(stack);
+    DatabaseSecretRotation.forInstance(stack, 'Single', db, { entry: STUB_ENTRY, excludeCharacters: cdkDefault } as never);
+    const functions = Template.fromStack(stack).findResources('AWS::Lambda::Function', {
+      Properties: { Environment: { Variables: Match.objectLike({ EXCLUDE_CHARACTERS: cdkDefault }) } },
+    });
+    expect(Object.keys(functions)).toHaveLength(2);
+  });
+});
+

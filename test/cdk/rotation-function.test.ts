@@ -1,4 +1,5 @@
 import { Duration, Stack } from 'aws-cdk-lib';
+import * as path from 'path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -207,7 +208,7 @@ describe('RotationFunction overrides', () => {
 
 describe('RotationFunction synth-time errors', () => {
   it.each([
-    [{ excludeCharacters: 'abc def' }, /printable ASCII/],
+    [{ excludeCharacters: 'x'.repeat(4097) }, /excludeCharacters may hold at most 4096 characters/],
     [{ excludeNumbers: true, excludePunctuation: true, excludeUppercase: true, excludeLowercase: true }, /every character type/],
     [{ length: 2 }, /shorter than the 4 character types/],
     [{ length: 0 }, /length must be an integer/],
@@ -253,3 +254,30 @@ describe('local bundling inputs', () => {
     expect(isEsbuildInstalled(['/'])).toBe(false);
   });
 });
+
+describe('RotationFunction excludeCharacters: whatever GetRandomPassword accepts', () => {
+  // aws-cdk-lib's own default for addRotationSingleUser/MultiUser, read from the installed version.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const cdkDefault = (require(path.join(__dirname, '../../node_modules/aws-cdk-lib/aws-rds/lib/private/util.js')) as {
+    DEFAULT_PASSWORD_EXCLUDE_CHARS: string;
+  }).DEFAULT_PASSWORD_EXCLUDE_CHARS;
+
+  it.each([
+    ["aws-cdk-lib's default, which holds a space", cdkDefault],
+    ['4096 characters', '~'.repeat(4096)],
+    ['characters outside every class (non-ASCII, a tab)', 'é€\t'],
+    ['an astral character counted once', '😀'.repeat(4096)],
+  ])('accepts %s and passes it on unchanged', (_name, excludeCharacters) => {
+    const stack = unbundledStack();
+    new RotationFunction(stack, 'Rotation', { ...base, passwordPolicy: { excludeCharacters } });
+    const fnResource = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'))[0] as {
+      Properties: { Environment: { Variables: Record<string, string> } };
+    };
+    expect(fnResource.Properties.Environment.Variables.EXCLUDE_CHARACTERS).toBe(excludeCharacters);
+  });
+
+  it("holds a space: aws-cdk-lib's default really is the case this guards", () => {
+    expect(cdkDefault).toContain(' ');
+  });
+});
+

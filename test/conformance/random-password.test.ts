@@ -65,3 +65,15 @@ test('successive passwords differ', async () => {
   const [a, b] = await Promise.all([password(), password()]);
   expect(a).not.toBe(b);
 });
+
+test("ExcludeCharacters takes any characters up to 4096, a space included (aws-cdk-lib's default starts with one)", async () => {
+  const cdkStyle = ' %+~`#$&*()|[]{}:;<>?!\'/@"\\';
+  const pw = await password({ PasswordLength: 300, ExcludeCharacters: cdkStyle, IncludeSpace: true });
+  expect(pw).toHaveLength(300);
+  for (const c of cdkStyle) expect(pw).not.toContain(c);
+  expect(await password({ ExcludeCharacters: '~'.repeat(4096) })).toHaveLength(32);
+});
+
+test('ExcludeCharacters over 4096 characters is refused', async () => {
+  expect(await errorName(password({ ExcludeCharacters: '~'.repeat(4097) }))).toMatch(/^(ValidationException|InvalidParameterException)$/);
+});

@@ -112,6 +112,9 @@ export const VALUE_CASES: readonly ValueCase[] = [
   { name: 'host with credentials', value: (c) => withField(c, 'host', 'root@127.0.0.1'), code: 'SECRET_INVALID', names: /host .*@/ },
   { name: 'host with a NUL byte', value: (c) => withField(c, 'host', '127.0.0.1\u0000evil'), code: 'SECRET_INVALID', names: /host must not contain NUL/ },
   { name: 'host with SQL after whitespace', value: (c) => withField(c, 'host', "127.0.0.1'; DROP TABLE users; --"), code: 'SECRET_INVALID', names: /host must not contain whitespace/ },
+  { name: 'host holding its port', value: (c) => withField(c, 'host', '127.0.0.1:5432'), code: 'SECRET_INVALID', names: /host must not contain a port/ },
+  { name: 'host holding a bracketed IPv6 address and its port', value: (c) => withField(c, 'host', '[::1]:3306'), code: 'SECRET_INVALID', names: /host must not contain a port/ },
+  { name: 'host in brackets', value: (c) => withField(c, 'host', '[::1]'), code: 'SECRET_INVALID', names: /host must be an IPv6 address without the brackets/ },
   { name: 'engine missing', value: (c) => without(c, 'engine'), code: 'SECRET_INVALID', names: /engine is missing/ },
   { name: 'engine unknown', value: (c) => withField(c, 'engine', 'oracle'), code: 'SECRET_INVALID', names: /engine is not supported/ },
   { name: 'engine of the other family', value: (c) => withField(c, 'engine', c.engine === 'postgres' ? 'mysql' : 'postgres'), code: 'SECRET_INVALID', names: /engine must be a/ },
@@ -139,7 +142,7 @@ export const SET_SECRET_CASES: readonly SetSecretCase[] = [
   { name: 'quote-laden username, no master', strategy: 'single-user', current: (c) => renamed(c, `o'ne"il\\\`x`), code: 'AUTH_FAILED', names: /without a masterarn the toolkit cannot tell/ },
   // PostgreSQL says the database does not exist; MySQL refuses the user access to it (an auth code).
   { name: 'SQL injection in dbname', strategy: 'single-user', current: (c) => ({ ...c.valid, dbname: "postgres'; DROP ROLE rel_canary; --" }), code: { postgres: 'DATABASE', mysql: 'AUTH_FAILED' }, names: /login with the (pending|current) secret failed|is refused/ },
-  { name: 'SQL injection in the host name', strategy: 'single-user', current: (c) => ({ ...c.valid, host: "h'or'1'='1" }), code: 'NETWORK', names: /could not reach the server/ },
+  { name: 'SQL injection in the host name', strategy: 'single-user', current: (c) => ({ ...c.valid, host: "h'or'1'='1" }), code: 'SECRET_INVALID', names: /host must be a host name or an IP address/ },
   { name: 'masterarn missing (alternating users)', strategy: 'alternating-users', current: (c) => ({ ...c.valid }), code: 'SECRET_INVALID', names: /masterarn is missing/ },
   { name: 'masterarn pointing at the secret itself', strategy: 'alternating-users', current: (c) => ({ ...c.valid, masterarn: c.secretId }), code: 'DATABASE', names: /refused|cannot administer/ },
   { name: 'masterarn pointing at a missing secret', strategy: 'alternating-users', current: (c) => ({ ...c.valid, masterarn: c.missingSecretId }), code: 'NOT_FOUND', names: /not found/ },

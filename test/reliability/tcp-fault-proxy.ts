@@ -9,21 +9,33 @@ export type ProxyMode = 'forward' | 'refuse' | 'stall';
 
 export interface TcpFaultProxy {
   readonly port: number;
+  /** Client connections accepted and not yet closed: shows whether a caller dropped its socket. */
+  readonly openClientConnections: number;
   setMode(mode: ProxyMode): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startTcpFaultProxy(targetPort: number, targetHost = '127.0.0.1'): Promise<TcpFaultProxy> {
   const sockets = new Set<Socket>();
+  const clients = new Set<Socket>();
   let mode: ProxyMode = 'forward';
   let port = 0;
   let server: Server | undefined;
 
   const onConnection = (client: Socket): void => {
     sockets.add(client);
-    client.on('close', () => sockets.delete(client));
+    clients.add(client);
+    client.on('close', () => {
+      sockets.delete(client);
+      clients.delete(client);
+    });
     client.on('error', () => undefined);
-    if (mode === 'stall') return;
+    if (mode === 'stall') {
+      // Read and drop what the client sends: unread data would hold back the 'close' that shows the
+      // client gave up (openClientConnections), while the client still gets no answer.
+      client.resume();
+      return;
+    }
     const upstream = new Socket();
     sockets.add(upstream);
     upstream.on('close', () => {
@@ -64,6 +76,9 @@ export async function startTcpFaultProxy(targetPort: number, targetHost = '127.0
   return {
     get port() {
       return port;
+    },
+    get openClientConnections() {
+      return clients.size;
     },
     async setMode(next) {
       // Each switch drops the connections of the mode before, as a real outage would.

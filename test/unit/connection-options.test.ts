@@ -225,6 +225,8 @@ describe('toJdbcOptions: errors', () => {
     ['a host with a path', { username: USERNAME, password: PASSWORD, host: 'h/x' }, ['host']],
     ['a host with credentials', { username: USERNAME, password: PASSWORD, host: `${USERNAME}:${PASSWORD}@h` }, ['host']],
     ['a bad port', { username: USERNAME, password: PASSWORD, host: 'h', port: '80a' }, ['port']],
+    ['a host holding its port', { username: USERNAME, password: PASSWORD, host: 'db.example.com:3306' }, ['host']],
+    ['a bracketed IPv6 host with a port', { username: USERNAME, password: PASSWORD, host: '[::1]:3306' }, ['host']],
     ['a numeric host', { username: USERNAME, password: PASSWORD, host: 12 }, ['host']],
     ['invalid JSON', `{"username": "${USERNAME}", "password": "${PASSWORD}"`, ['']],
     ['a JSON array', `["${USERNAME}", "${PASSWORD}"]`, ['']],
@@ -543,3 +545,21 @@ describe('toMysqlConnectionOptions', () => {
     expect(toMysqlConnectionOptions({ ...mySecret, port: '3307' }).port).toBe(3307);
   });
 });
+
+describe('the driver mappers refuse a host holding a port before any connection', () => {
+  const secret = { engine: 'postgres', username: USERNAME, password: PASSWORD, host: '127.0.0.1:5432' };
+  it.each([
+    ['toPgClientConfig', () => toPgClientConfig(secret)],
+    ['toMysqlConnectionOptions', () => toMysqlConnectionOptions({ ...secret, engine: 'mysql', host: 'db.example.com:3306' })],
+  ])('%s', (_name, map) => {
+    const err = thrown(map);
+    expect(err).toBeInstanceOf(SecretValidationError);
+    expect(err.issues!.map((i) => `${i.path} ${i.problem}`)).toEqual(['host must not contain a port ("host:port"); put the port in "port"']);
+  });
+
+  it('keeps a bare IPv6 host, bracketed only in a JDBC URL', () => {
+    expect(toPgClientConfig({ engine: 'postgres', username: USERNAME, password: PASSWORD, host: '::1' }).host).toBe('::1');
+    expect(toJdbcOptions({ username: USERNAME, password: PASSWORD, host: '2001:db8::5', port: 3306 }, 'MYSQL').url).toMatch(/^jdbc:mysql:\/\/\[2001:db8::5\]:3306/);
+  });
+});
+

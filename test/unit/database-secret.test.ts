@@ -79,6 +79,15 @@ const hostile: Case[] = [
   ['a host with a trailing newline', { ...valid, host: `${HOST}\n` }, ['host']],
   ['a host with credentials', { ...valid, host: `${USERNAME}:${PASSWORD}@${HOST}` }, ['host']],
   ['a host with a NUL byte', { ...valid, host: `${HOST}\0evil` }, ['host']],
+  ['a host with a port', { ...valid, host: `${HOST}:5432` }, ['host']],
+  ['an IPv4 address with a port', { ...valid, host: '127.0.0.1:5432' }, ['host']],
+  ['a host with an empty port', { ...valid, host: `${HOST}:` }, ['host']],
+  ['a bracketed IPv6 address with a port', { ...valid, host: '[::1]:5432' }, ['host']],
+  ['a bracketed IPv6 address', { ...valid, host: '[2001:db8::5]' }, ['host']],
+  ['a bracketed name', { ...valid, host: `[${HOST}]` }, ['host']],
+  ['colons that are no IPv6 address', { ...valid, host: 'db:7q:internal' }, ['host']],
+  ['a host with a query string', { ...valid, host: `${HOST}?sslmode=require` }, ['host']],
+  ['a host list', { ...valid, host: `${HOST},db-8q.internal.example` }, ['host']],
   ['a username with a NUL byte', { ...valid, username: `${USERNAME}\0` }, ['username']],
   ['a password with a NUL byte', { ...valid, password: `${PASSWORD}\0tail` }, ['password']],
   ['a dbname with a NUL byte', { ...valid, dbname: 'appdb\0x' }, ['dbname']],
@@ -301,3 +310,37 @@ describe('parseDatabaseSecret: parsed secrets', () => {
     ]);
   });
 });
+
+describe('parseDatabaseSecret: host', () => {
+  it.each([
+    ['a DNS name', HOST],
+    ['a fully qualified name with its trailing dot', `${HOST}.`],
+    ['a name with an underscore (container names)', 'my_db'],
+    ['an internationalised name', 'bücher.example'],
+    ['an IPv4 address', '10.0.0.12'],
+    ['the IPv6 loopback', '::1'],
+    ['an IPv6 address', '2001:db8::5'],
+    ['an IPv6 address with a zone', 'fe80::1%eth0'],
+    ['an IPv4-mapped IPv6 address', '::ffff:10.0.0.12'],
+  ])('accepts %s', (_name, host) => {
+    expect(parseDatabaseSecret({ ...valid, host }).host).toBe(host);
+  });
+
+  it.each([
+    [`${HOST}:5432`, /^host must not contain a port \("host:port"\); put the port in "port"$/],
+    ['[::1]:5432', /^host must not contain a port \("\[address\]:port"\)/],
+    ['[::1]', /^host must be an IPv6 address without the brackets/],
+    [`${HOST}?sslmode=require`, /^host must be a host name or an IP address \(it contains "\?"\)$/],
+    ['db\u200bx', /^host must be a host name or an IP address \(it contains a control or symbol character\)$/],
+    [`postgres://${HOST}:5432/db`, /^host must be a host name, not a URL/],
+  ])('says what is wrong with %j', (host, problem) => {
+    const err = thrown(() => parseDatabaseSecret({ ...valid, host }));
+    expect(err.issues).toHaveLength(1);
+    expect(`${err.issues[0]!.path} ${err.issues[0]!.problem}`).toMatch(problem);
+  });
+
+  it('reads ::1:5432 as the IPv6 address it is, not as ::1 with a port', () => {
+    expect(parseDatabaseSecret({ ...valid, host: '::1:5432' }).host).toBe('::1:5432');
+  });
+});
+

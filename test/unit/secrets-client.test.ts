@@ -4,6 +4,7 @@ import {
   getSecretsClient,
   isLoopback,
   resolveSecretsClientSettings,
+  SDK_CONNECTION_TIMEOUT_MS,
   toClientConfig,
   type Env,
 } from '../../shared/secrets-client';
@@ -149,11 +150,20 @@ describe('toClientConfig', () => {
       region: 'us-east-1',
       endpoint: 'http://localhost:1',
       credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      requestHandler: { connectionTimeout: SDK_CONNECTION_TIMEOUT_MS },
     });
     const aws = toClientConfig({ target: 'aws', region: 'eu-west-1', dummyCredentials: false });
-    expect(aws).toEqual({ region: 'eu-west-1' });
+    expect(aws).toEqual({ region: 'eu-west-1', requestHandler: { connectionTimeout: SDK_CONNECTION_TIMEOUT_MS } });
     expect('credentials' in aws).toBe(false);
     expect('endpoint' in aws).toBe(false);
+  });
+
+  it("gives up on a TCP connect after the SDK's own standard-mode timeout, and sets no whole-request timeout", () => {
+    // The callers bound whole requests (SecretCache's fetch timeout, a rotation's deadline); the
+    // connect timeout only lets a dropped SYN be retried on a fresh connection within that bound.
+    expect(SDK_CONNECTION_TIMEOUT_MS).toBe(3_100);
+    const config = toClientConfig({ target: 'aws', region: 'eu-west-1', dummyCredentials: false });
+    expect(config.requestHandler).toEqual({ connectionTimeout: 3_100 });
   });
 });
 

@@ -1,0 +1,81 @@
+/**
+ * A rotation invocation's AWS calls, bounded by the Lambda's remaining time. Each Secrets Manager
+ * request, SDK retries and their back-off included, is aborted at the invocation's `Deadline`, and the
+ * call rejects at that moment even if the SDK does not notice the abort (a body that trickles in, a
+ * handler that ignores the signal). The rejection is an `AbortError` with code `LAMBDA_DEADLINE`,
+ * which the call sites' `fromSecretsManagerError` turns into a TimeoutError naming the call and the
+ * network path to check. The steps keep calling `ctx.client` as before.
+ *
+ * Why a view rather than the SDK's own timeouts: those are per attempt and fixed at construction, one
+ * client serves every invocation of a container, and what bounds a rotation step is the time this
+ * invocation has left.
+ */
+import { LAMBDA_DEADLINE_CODE, TimeoutError, type ErrorContext } from '../errors';
+import type { Deadline } from './deadline';
+import type { CallOptions, SecretsApi } from '../secrets-api/secrets-api';
+import type { RdsEndpointLookup, RdsResourceKind } from './rds-endpoint';
+
+/**
+ * Where to look when the RDS API does not answer: like Secrets Manager, it needs an interface VPC
+ * endpoint or a NAT gateway from a function in a VPC.
+ */
+const RDS_NETWORK_HINT =
+  'check the network path from the function to the RDS API (in a VPC: an interface VPC endpoint for rds or a NAT gateway, and security groups and network ACLs allowing HTTPS on 443)';
+
+/** The error a Secrets Manager call is cut off with at the deadline; mapped by `fromSecretsManagerError`. */
+function deadlineAbort(): Error {
+  return Object.assign(new Error('The Lambda time left ran out before Secrets Manager answered'), {
+    name: 'AbortError',
+    code: LAMBDA_DEADLINE_CODE,
+  });
+}
+
+/**
+ * `api` with each call bounded by `deadline` (see the module comment). Build one per invocation; the
+ * underlying client, its connections and credentials stay shared across invocations. A caller's own
+ * `abortSignal` is kept: the request is aborted by whichever fires first.
+ */
+export function boundedSecretsApi(api: SecretsApi, deadline: Deadline): SecretsApi {
+  const bound =
+    <I, O>(call: (input: I, options?: CallOptions) => Promise<O>) =>
+    (input: I, options?: CallOptions): Promise<O> =>
+      deadline.bound((signal) => {
+        const abortSignal = either(options?.abortSignal, signal);
+        return call(input, abortSignal !== undefined ? { abortSignal } : {});
+      }, deadlineAbort);
+  return {
+    describeSecret: bound((input, options) => api.describeSecret(input, options)),
+    getSecretValue: bound((input, options) => api.getSecretValue(input, options)),
+    putSecretValue: bound((input, options) => api.putSecretValue(input, options)),
+    updateSecretVersionStage: bound((input, options) => api.updateSecretVersionStage(input, options)),
+  };
+}
+
+/**
+ * The RDS endpoint lookup of an RDS-managed master secret, bounded by `deadline` like the Secrets
+ * Manager calls: past it, a TimeoutError naming the RDS call and the network path to check.
+ */
+export function boundedRdsLookup(lookup: RdsEndpointLookup, deadline: Deadline, context: ErrorContext): RdsEndpointLookup {
+  return (kind: RdsResourceKind, arn: string, options = {}) =>
+    deadline.bound(
+      (signal) => {
+        const abortSignal = either(options.abortSignal, signal);
+        return lookup(kind, arn, abortSignal !== undefined ? { abortSignal } : {});
+      },
+      () =>
+        new TimeoutError(
+          `RDS ${rdsCallName(kind)}: no answer from the RDS API within the Lambda time left; ${RDS_NETWORK_HINT}, or raise the function's timeout`,
+          context,
+        ),
+    );
+}
+
+function rdsCallName(kind: RdsResourceKind): string {
+  return kind === 'instance' ? 'DescribeDBInstances' : 'DescribeDBClusters';
+}
+
+/** The signal that fires when either does. */
+function either(a: AbortSignal | undefined, b: AbortSignal | undefined): AbortSignal | undefined {
+  if (a === undefined) return b;
+  return b === undefined ? a : AbortSignal.any([a, b]);
+}

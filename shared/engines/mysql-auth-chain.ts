@@ -21,6 +21,8 @@ export interface AuthMethod {
   readonly plugin: string;
   /** The stored string: a hash, a public key, a PAM service name; '' when none. Never logged. */
   readonly authString: string;
+  /** The stored bytes in hex, where they may be binary (MySQL's caching_sha2_password). */
+  readonly authHex?: string;
 }
 
 export type PluginKind = 'client-hashed' | 'server-hashed' | 'socket' | 'external' | 'unknown';

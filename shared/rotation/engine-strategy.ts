@@ -98,6 +98,16 @@ export interface OwnPasswordChange {
    * closes it. Undefined without a `masterarn`.
    */
   readonly master?: () => Promise<SqlSession>;
+  /**
+   * The password the session logged in with: MySQL 8.0.13+ PASSWORD REQUIRE CURRENT needs it in a
+   * `REPLACE` clause. Never logged.
+   */
+  readonly currentPassword?: string;
+  /**
+   * True when the step puts the previous password back after a failed proof: nothing of the refused
+   * password may stay valid (MySQL 8.0.14+ discards the secondary password it retained).
+   */
+  readonly restoring?: boolean;
 }
 
 export interface EngineStrategy {

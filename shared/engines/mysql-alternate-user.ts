@@ -18,6 +18,7 @@ import { copyGrantRow, grantRowsOf } from './mysql-grants';
 import { assertSupportedServer } from './mysql-server-info';
 import { accountName, alterPasswordStatement, createAccountStatement } from './mysql-sql';
 import { accountsOf, describeAccount, ensureBackslashEscapes, errorCode, run, statementFailure } from './mysql-accounts';
+import { runPasswordStatement } from './mysql-passwords';
 
 /** A replayed partial revoke that is already in place. */
 const NO_SUCH_GRANT_CODES: ReadonlySet<string> = new Set(['ER_NONEXISTING_GRANT', '1141', 'ER_NONEXISTING_TABLE_GRANT', '1147']);
@@ -32,20 +33,23 @@ export async function syncMysqlAlternateUser(
   await ensureBackslashEscapes(session, 'master');
   const { currentUsername: current, alternateUsername: alternate } = change;
   const accounts = await accountsOf(session, current);
-  const placeholder = randomBytes(24).toString('base64url');
+  // Every character class, so a password-validation plugin accepts the placeholder too.
+  const placeholder = `Aa1-${randomBytes(24).toString('base64url')}`;
   for (const account of accounts) {
-    await run(
+    await runPasswordStatement(
       session,
-      createAccountStatement(server, accountName(alternate, account.host), account.plugin, placeholder, account),
+      (form) => createAccountStatement(server, accountName(alternate, account.host), account.plugin, placeholder, account, form),
       `creating ${describeAccount(alternate, account.host)}`,
+      'master',
     );
   }
   for (const account of accounts) await copyGrants(session, server, current, alternate, account.host);
   for (const account of accounts) {
-    await run(
+    await runPasswordStatement(
       session,
-      alterPasswordStatement(server, accountName(alternate, account.host), account.plugin, change.password, account),
+      (form) => alterPasswordStatement(server, accountName(alternate, account.host), account.plugin, change.password, account, { form }),
       `setting the password of ${describeAccount(alternate, account.host)}`,
+      'master',
     );
   }
 }

@@ -29,7 +29,7 @@
  * validates (see mysql-sql.ts for what the server then logs).
  */
 import { DatabaseError, ToolkitError } from '../errors';
-import type { OwnPasswordChange, ServerInfo, SqlSession } from '../rotation/engine-strategy';
+import type { OwnPasswordChange, Row, ServerInfo, SqlSession } from '../rotation/engine-strategy';
 import { accountStatesOf, describeAccount, ensureBackslashEscapes, errorCode, quoteName, run, statementFailure, type AccountState } from './mysql-accounts';
 import { describeChain, pluginKind, takesPassword, type AuthMethod } from './mysql-auth-chain';
 import { columnText as text, escapeMysql as escape } from './mysql-connector';
@@ -85,14 +85,21 @@ const MUST_CHANGE_CODES: ReadonlySet<string> = new Set(['ER_MUST_CHANGE_PASSWORD
 export async function setOwnMysqlPassword(session: SqlSession, server: ServerInfo, change: OwnPasswordChange): Promise<void> {
   const { username } = change;
   assertSupportedServer(server);
-  const expired = await prepareOwnSession(session);
-  const own = expired ? undefined : await readOwnAccount(session);
+  await prepareOwnSession(session);
+  const own = await readOwnAccount(session);
+  const expired = own === undefined;
   const listed = expired ? undefined : await listOwnHosts(session, username);
   const others = listed?.filter((h) => h !== own?.host);
   const ownChainNeedsMaster = own !== undefined && own.chain.length > 1;
   if (own !== undefined && listed !== undefined && others!.length === 0 && !ownChainNeedsMaster) {
-    await setOwnAccount(session, server, change, own.chain, own.requireCurrent);
-    return;
+    try {
+      await setOwnAccount(session, server, change, own.chain, own.requireCurrent);
+      return;
+    } catch (err) {
+      // The user may not change its own password here (RDS rds.restrict_password_commands, a plugin
+      // refusing the session): the master can, when there is one.
+      if (change.master === undefined || !(err instanceof ToolkitError) || err.code !== 'DATABASE') throw err;
+    }
   }
 
   const helper = await accountManager(session, server, change);
@@ -214,23 +221,16 @@ async function validationPlugins(session: SqlSession): Promise<string[] | undefi
 }
 
 /**
- * Makes the session's literals safe (NO_BACKSLASH_ESCAPES off). True when the session is restricted to
- * changing its expired password: then the mode is fixed with a SET, which such a session may run.
+ * Makes the session's literals safe (NO_BACKSLASH_ESCAPES off) with a SET: the one kind of statement a
+ * session restricted to changing its expired password may run besides the change itself.
  */
-async function prepareOwnSession(session: SqlSession): Promise<boolean> {
-  try {
-    await ensureBackslashEscapes(session, 'current');
-    return false;
-  } catch (err) {
-    if (!MUST_CHANGE_CODES.has(errorCode(err) ?? '')) throw err;
-  }
+async function prepareOwnSession(session: SqlSession): Promise<void> {
   await run(
     session,
     "SET SESSION sql_mode = TRIM(BOTH ',' FROM REPLACE(REPLACE(@@SESSION.sql_mode, 'NO_BACKSLASH_ESCAPES', ''), ',,', ','))",
     'turning off NO_BACKSLASH_ESCAPES',
     'current',
   );
-  return true;
 }
 
 interface OwnAccount {
@@ -239,9 +239,19 @@ interface OwnAccount {
   readonly requireCurrent: boolean;
 }
 
-/** The account the session matched and how it authenticates; undefined parts when the server will not say. */
+/**
+ * The account the session matched and how it authenticates (no chain when the server will not show
+ * it); undefined when the session may only change its expired password (ER_MUST_CHANGE_PASSWORD).
+ */
 async function readOwnAccount(session: SqlSession): Promise<OwnAccount | undefined> {
-  const who = await run(session, 'SELECT CURRENT_USER() AS account', 'reading the own account', 'current');
+  let who: readonly Row[];
+  try {
+    who = await session.query('SELECT CURRENT_USER() AS account');
+  } catch (err) {
+    const failure = statementFailure(err, 'reading the own account', 'current');
+    if (MUST_CHANGE_CODES.has(errorCode(failure) ?? '')) return undefined;
+    throw failure;
+  }
   const host = hostOfUserFunction(text(who[0]?.account));
   let statement = '';
   try {

@@ -301,8 +301,9 @@ export function createAccountStatement(
   plugin: string | undefined,
   placeholderPassword: string,
   tls: TlsRequirement,
+  form: PasswordForm = 'hash',
 ): string {
-  return `CREATE USER IF NOT EXISTS ${account} ${identifiedClause(server, plugin, placeholderPassword)} ${requireClause(tls)}`;
+  return `CREATE USER IF NOT EXISTS ${account} ${identifiedClause(server, plugin, placeholderPassword, form)} ${requireClause(tls)}`;
 }
 
 /** What else an ALTER USER setting a password says. */

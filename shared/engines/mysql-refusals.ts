@@ -45,7 +45,7 @@ export async function diagnoseMysqlRefusal(session: SqlSession, server: ServerIn
   if (matched.user !== username) {
     return {
       reason: 'host-not-allowed',
-      detail: `the anonymous account ${describeAccount('', matched.host)} matches the address ${client} before any account of user ${quoteName(username)} (host ${hosts})`,
+      detail: `the anonymous ${describeAccount('', matched.host)} matches the address ${client} before any account of user ${quoteName(username)} (host ${hosts})`,
     };
   }
   return explainAccount(matched, refused, byCode);

@@ -23,7 +23,7 @@ import {
   summarizeCause,
 } from '../errors';
 import type { LoginRole } from '../rotation/engine-strategy';
-import { MYSQL_LOGIN_REFUSAL_CODES, mysqlErrorCode, mysqlRefusalReasonFromCode, renamedMysqlError } from './mysql-error-codes';
+import { MYSQL_LOGIN_REFUSAL_CODES, mysqlErrorCode, mysqlRefusalDetail, mysqlRefusalReasonFromCode, renamedMysqlError } from './mysql-error-codes';
 import { postgresRefusalReasonFromCode } from './postgres-refusals';
 
 export interface DriverErrorContext {
@@ -108,7 +108,8 @@ export function classifyConnectError(raw: unknown, context: DriverErrorContext):
   if (isAuthCode(err, context.family)) {
     const reason = context.family === 'postgres' ? postgresRefusalReasonFromCode(code) : mysqlLoginReason(err, code);
     const why = reason === 'undetermined' ? '' : `: ${REFUSAL_REASON_TEXT[reason]}`;
-    return new AuthenticationError(`${who} was refused${why} (${code})`, { ...ctx, reason });
+    const detail = context.family === 'mysql' ? mysqlRefusalDetail(err) : undefined;
+    return new AuthenticationError(`${who} was refused${why} (${code})`, { ...ctx, reason, ...(detail !== undefined ? { detail } : {}) });
   }
   if (isTlsFailure(err)) return new TlsError(`${who} failed to set up TLS (${code ?? 'no TLS on the server'})`, ctx);
   if (code !== undefined && TIMEOUT_CODES.has(code)) return new TimeoutError(`${who} timed out (${code})`, ctx);

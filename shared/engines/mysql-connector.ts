@@ -100,11 +100,13 @@ export const mysqlConnector: Connector = async (request: ConnectRequest): Promis
     const failure = classifyConnectError(err, context);
     const plugin = asked.filter((name) => !MYSQL2_PLUGINS.has(name)).at(-1);
     if (failure instanceof AuthenticationError && failure.reason === 'unsupported-auth-plugin' && plugin !== undefined) {
-      throw new AuthenticationError(
-        `MySQL login with the ${request.role} secret was refused: ${REFUSAL_REASON_TEXT['unsupported-auth-plugin']} ` +
-          `(the server asks for the ${plugin} client plugin, which mysql2 does not implement)`,
-        { ...context, reason: 'unsupported-auth-plugin', cause: { name: 'Error', code: failure.causeSummary?.code ?? 'AUTH_SWITCH_PLUGIN_ERROR' } },
-      );
+      const detail = `the server asks for the ${plugin} client plugin, which mysql2 does not implement`;
+      throw new AuthenticationError(`MySQL login with the ${request.role} secret was refused: ${REFUSAL_REASON_TEXT['unsupported-auth-plugin']} (${detail})`, {
+        ...context,
+        reason: 'unsupported-auth-plugin',
+        detail,
+        cause: { name: 'Error', code: failure.causeSummary?.code ?? 'AUTH_SWITCH_PLUGIN_ERROR' },
+      });
     }
     throw failure;
   }

@@ -55,6 +55,23 @@ const REASON_BY_CODE: Readonly<Record<string, RefusalReason>> = {
   '1524': 'unsupported-auth-plugin',
 };
 
+/** What a refusal's number says in MariaDB's or MySQL's own words, for messages without a master. */
+const DETAIL_BY_ERRNO: Readonly<Record<number, string>> = {
+  4150: 'MariaDB ER_USER_IS_BLOCKED: the account is blocked after too many failed logins (max_password_errors)',
+  3955: 'MySQL: the account is locked after too many failed logins (FAILED_LOGIN_ATTEMPTS / PASSWORD_LOCK_TIME)',
+  1129: 'the address is blocked after too many connection errors (max_connect_errors)',
+  4151: 'MariaDB ER_ACCOUNT_HAS_BEEN_LOCKED: the account is locked (ACCOUNT LOCK)',
+  3118: 'MySQL ER_ACCOUNT_HAS_BEEN_LOCKED: the account is locked (ACCOUNT LOCK)',
+  1862: 'ER_MUST_CHANGE_PASSWORD_LOGIN: the password has expired',
+  1130: 'ER_HOST_NOT_PRIVILEGED: no account of the user may log in from this address',
+};
+
+/** The refusal's number in words (MariaDB's own for its numbers); undefined when it says nothing more. */
+export function mysqlRefusalDetail(err: unknown): string | undefined {
+  const errno = err !== null && typeof err === 'object' ? (err as MysqlErrorFields).errno : undefined;
+  return typeof errno === 'number' ? DETAIL_BY_ERRNO[errno] : undefined;
+}
+
 /**
  * Login refusals beyond 1045/1698 (auth-errors) that end an attempt with a credential: the server
  * refused this account, not the network.

@@ -49,6 +49,18 @@ export interface AccountSpec {
   readonly drifted?: boolean;
   /** The secret names a user that does not exist. */
   readonly missing?: boolean;
+  /** Runs once the accounts exist, before the state is read (e.g. a refused login that blocks the user). */
+  readonly prepare?: (server: MysqlServer, username: string, password: string) => Promise<void>;
+}
+
+/** How the rotation and the application reach the server. */
+export interface CellOptions {
+  /** The rotation function's environment on top of DB_TLS_MODE=disable. */
+  readonly env?: Record<string, string>;
+  /** Leave `ssl` out of the secret, so DB_TLS_MODE decides (TLS cells). */
+  readonly tls?: boolean;
+  /** The application's TLS options (a client certificate). */
+  readonly appSsl?: object;
 }
 
 export type Outcome =
@@ -187,7 +199,7 @@ export async function runCell(
   strategy: RotationStrategyName,
   withMaster: boolean,
   cleanup: string[],
-  env: Record<string, string> = {},
+  options: CellOptions = {},
 ): Promise<CellRun> {
   const username = shortName(strategy === 'single-user' ? 's' : 'a');
   cleanup.push(username);
@@ -201,15 +213,16 @@ export async function runCell(
         if (spec.mayListAccounts !== false) await admin.query('GRANT SELECT (User, Host) ON mysql.user TO ?@?', [username, host]);
       }
     }
+    if (spec.prepare !== undefined) await spec.prepare(ctx.server, username, password);
     const secretPassword = spec.drifted ? strongPassword() : password;
     const before = { exact: await dbaState(admin, username, true), masked: await dbaState(admin, username, false) };
-    const appBefore = await logsIn(ctx.server, username, secretPassword);
+    const appBefore = await logsIn(ctx.server, username, secretPassword, APP_ADDRESS, options.appSsl);
     const logs = captureLogger();
     const handler = createRotationHandler({
       engine: mysqlStrategy,
       strategy,
       secretsClient: ctx.endpoint.client,
-      env: { DB_TLS_MODE: 'disable', ...env },
+      env: { DB_TLS_MODE: 'disable', ...options.env },
       logger: logs,
     });
     const fn = lambdaArn(shortName('fn'));
@@ -220,7 +233,7 @@ export async function runCell(
       port: ctx.server.port,
       username,
       password: secretPassword,
-      ssl: false,
+      ...(options.tls === true ? {} : { ssl: false }),
       ...(withMaster ? { masterarn: ctx.masterArn } : {}),
     });
     let apiError: string | undefined;
@@ -242,8 +255,8 @@ export async function runCell(
       before,
       after,
       appBefore,
-      appAfter: await logsIn(ctx.server, current.username, current.password),
-      oldAfter: current.password !== secretPassword ? await logsIn(ctx.server, username, secretPassword) : false,
+      appAfter: await logsIn(ctx.server, current.username, current.password, APP_ADDRESS, options.appSsl),
+      oldAfter: current.password !== secretPassword ? await logsIn(ctx.server, username, secretPassword, APP_ADDRESS, options.appSsl) : false,
       current: { username: current.username, password: current.password },
       secretPassword,
       texts: [logs.text(), failure?.message ?? '', apiError ?? '', ...ctx.endpoint.logLines],

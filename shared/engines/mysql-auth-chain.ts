@@ -25,8 +25,10 @@ export interface AuthMethod {
   readonly authHex?: string;
 }
 
+/** What a plugin means for a password rotation (see the module comment). */
 export type PluginKind = 'client-hashed' | 'server-hashed' | 'socket' | 'external' | 'unknown';
 
+/** The plugin whose stored form (SHA1(SHA1(password))) the toolkit computes itself. */
 export const NATIVE_PLUGIN = 'mysql_native_password';
 
 const KINDS: Readonly<Record<string, PluginKind>> = {
@@ -63,6 +65,7 @@ export function normalizePlugin(plugin: string | undefined): string | undefined 
   return p === '' ? NATIVE_PLUGIN : p;
 }
 
+/** The kind of a plugin; `unknown` for any name not listed here. */
 export function pluginKind(plugin: string): PluginKind {
   return KINDS[normalizePlugin(plugin) ?? ''] ?? 'unknown';
 }

@@ -71,6 +71,10 @@ interface Greeting {
   readonly serverVersion?: unknown;
 }
 
+/**
+ * Logs in with mysql2 and returns a session whose failures are typed errors (see the module comment).
+ * @throws AuthenticationError (with its `reason`), NetworkError, TimeoutError, TlsError, DatabaseError.
+ */
 export const mysqlConnector: Connector = async (request: ConnectRequest): Promise<SqlSession> => {
   const options = toMysqlConnectionOptions(request.secret, {
     tlsMode: request.tlsMode,

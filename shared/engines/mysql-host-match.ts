@@ -27,6 +27,7 @@ export function hostSpecificity(pattern: string): number {
   return 1 + wildcard;
 }
 
+/** An account as far as matching goes: its user name ('' for the anonymous user) and host part. */
 export interface CandidateAccount {
   readonly user: string;
   readonly host: string;

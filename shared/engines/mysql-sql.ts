@@ -313,6 +313,7 @@ export interface AlterPasswordOptions {
   readonly retainCurrent?: boolean;
 }
 
+/** ALTER USER giving `password` to a single-plugin account, with its TLS requirement restated when given. */
 export function alterPasswordStatement(
   server: ServerInfo,
   account: string,

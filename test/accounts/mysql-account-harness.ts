@@ -26,11 +26,13 @@ import type { TestEndpoint } from '../reliability/rotation-rig';
 /** The application's address: a second loopback address, as a host of its own. */
 export const APP_ADDRESS = '127.0.0.2';
 
+/** A server the cells run on: the shared MariaDB or a private one. */
 export interface MysqlServer {
   readonly port: number;
   admin(): Promise<Connection>;
 }
 
+/** The shared MariaDB on 127.0.0.1:3306 (root, empty password). */
 export function sharedMariadb(): MysqlServer {
   return { port: mysqlAdminSettings().port, admin: () => connectMysqlAdmin() };
 }
@@ -63,10 +65,12 @@ export interface CellOptions {
   readonly appSsl?: object;
 }
 
+/** What a cell promises: rotated (or renewed), or refused with an error code and a reason. */
 export type Outcome =
   | { readonly kind: 'rotated' }
   | { readonly kind: 'refused'; readonly code: string; readonly reason?: string; readonly message?: RegExp };
 
+/** What the handler reported for the rotation: its failure line's code, reason and message. */
 export interface CellResult {
   readonly ok: boolean;
   readonly errorCode?: string;
@@ -81,6 +85,7 @@ export function strongPassword(): string {
   return pw;
 }
 
+/** A user name with this task's prefix and a random suffix. */
 export function shortName(tag: string): string {
   return `myacc_${tag}_${randomBytes(3).toString('hex')}`;
 }
@@ -131,6 +136,7 @@ export async function dbaState(admin: Connection, user: string, verifiers: boole
   return state;
 }
 
+/** What every cell of a file shares: the endpoint, the server, and the master on it. */
 export interface CellContext {
   readonly endpoint: TestEndpoint;
   readonly server: MysqlServer;
@@ -172,6 +178,7 @@ export async function dropUsers(server: MysqlServer, names: readonly string[]): 
   }
 }
 
+/** Everything read back after one cell's rotation, for `expectOutcome`. */
 export interface CellRun {
   readonly result: CellResult;
   readonly username: string;

@@ -27,6 +27,7 @@ export interface PrivateMariadbOptions {
   readonly tls?: { readonly ca: string; readonly cert: string; readonly key: string };
 }
 
+/** A running private server: its port, a root login, its general log, and how to stop it. */
 export interface PrivateMariadb {
   readonly port: number;
   readonly dir: string;
@@ -65,6 +66,10 @@ function alive(pid: number): boolean {
   }
 }
 
+/**
+ * Initialises a data directory (mariadb-install-db), starts mariadbd on a free port and waits until root
+ * logs in; stops and removes everything if it does not come up.
+ */
 export async function startPrivateMariadb(options: PrivateMariadbOptions = {}): Promise<PrivateMariadb> {
   const dir = mkdtempSync(join(tmpdir(), 'myacc-mariadb-'));
   const port = await freePort();

@@ -69,7 +69,9 @@ const SSL_TYPES: Readonly<Record<string, string>> = { '0': '', '1': 'ANY', '2': 
 export async function accountStatesOf(session: SqlSession, server: ServerInfo, usernames: readonly string[]): Promise<AccountState[]> {
   const names = usernames.map((u) => escape(u)).join(', ');
   const what = `reading the accounts of ${usernames.filter((u) => u !== '').map(quoteName).join(', ') || 'the anonymous user'}`;
-  const clock = await run(session, 'SELECT @@GLOBAL.default_password_lifetime AS lifetime, UNIX_TIMESTAMP() AS now', what);
+  // Password lifetimes exist from MariaDB 10.4.3 and MySQL 5.7.4; older MariaDB has no such variable.
+  const lifetimes = server.flavor === 'mysql' || atLeast(server, 10, 4);
+  const clock = lifetimes ? await run(session, 'SELECT @@GLOBAL.default_password_lifetime AS lifetime, UNIX_TIMESTAMP() AS now', what) : [];
   const defaultLifetime = Number(text(clock[0]?.lifetime) || '0');
   const now = Number(text(clock[0]?.now) || String(Math.floor(Date.now() / 1000)));
   const elapsed = (changedAt: number | undefined, lifetime: number | undefined): boolean => {

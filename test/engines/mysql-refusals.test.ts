@@ -183,6 +183,15 @@ describe('the master explains a refused login from the catalogs', () => {
     await expect(diagnoseMysqlRefusal(mysqlMaster('ANY'), MYSQL80, refusal())).resolves.toMatchObject({ reason: 'undetermined' });
   });
 
+  it('MariaDB 10.3 (no global_priv, no lifetimes): read from mysql.user, the native hash from its Password column', async () => {
+    const session = recordingSession([
+      { match: /FROM mysql\.user WHERE User IN/, rows: [{ user: 'app', host: '%', plugin: '', auth: '', password: OTHER_HASH, sslType: '' }] },
+      { match: /^SELECT USER\(\)/, rows: [{ client: 'm@10.0.1.5' }] },
+    ]);
+    await expect(diagnoseMysqlRefusal(session, parseMysqlServerInfo('10.3.39-MariaDB'), refusal())).resolves.toMatchObject({ reason: 'wrong-password' });
+    expect(session.statements.some((x) => /default_password_lifetime|global_priv/.test(x))).toBe(false);
+  });
+
   it('a password lifetime that has run out counts as expired', async () => {
     const session = master([{ priv: priv({ password_last_changed: NOW - 40 * 86_400, password_lifetime: 30 }) }]);
     await expect(diagnoseMysqlRefusal(session, MARIADB, refusal())).resolves.toMatchObject({ reason: 'expired' });

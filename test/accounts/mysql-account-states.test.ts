@@ -68,8 +68,9 @@ const ROWS: readonly Row[] = [
   {
     state: 'ACCOUNT LOCK',
     spec: { options: 'ACCOUNT LOCK' },
-    singleWithMaster: refused('AUTH_FAILED', 'login-disabled'),
-    singleWithoutMaster: refused('AUTH_FAILED', 'login-disabled'),
+    singleWithMaster: refused('AUTH_FAILED', 'login-disabled', /is locked \(ACCOUNT LOCK\)/),
+    // MariaDB's 4151 under MariaDB's name, not mysql2's MySQL one (ER_BULK_PARSER_…).
+    singleWithoutMaster: refused('AUTH_FAILED', 'login-disabled', /^(?!.*BULK_PARSER).*MariaDB ER_ACCOUNT_HAS_BEEN_LOCKED/),
     alternating: refused('AUTH_FAILED', 'login-disabled'),
   },
   {

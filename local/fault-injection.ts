@@ -123,6 +123,7 @@ export class FaultInjector {
       return queryFault(call, request);
     };
     return {
+      ...(session.login !== undefined ? { login: session.login } : {}),
       query: async (sql: string, params?: readonly unknown[]): Promise<readonly Row[]> => {
         if (dropped) throw new NetworkError('The connection was lost earlier (injected)', { cause: { name: 'Error', code: 'ECONNRESET' } });
         const call = await this.enter('query', firstWord(sql));

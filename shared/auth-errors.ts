@@ -11,6 +11,11 @@
  *   on 10.11 even when a password was sent).
  * - The toolkit's own `AuthenticationError` (code AUTH_FAILED), raised by its connectors.
  *
+ * A locked or blocked MySQL/MariaDB account (MariaDB 4151/4150, which mysql2 names after unrelated
+ * MySQL errors; MySQL 3118/3955) is deliberately not a stale-credential failure: refreshing the secret
+ * and retrying cannot help, and under max_password_errors each retry is one more failed login. The
+ * rotation's own connector types those refusals with their reason (see engines/mysql-error-codes.ts).
+ *
  * Wrappers that keep the driver error as `cause` are followed a few levels down.
  */
 import { AuthenticationError, isToolkitError } from './errors';

@@ -195,15 +195,22 @@ export const REFUSAL_REASON_TEXT: Readonly<Record<RefusalReason, string>> = {
 export interface AuthenticationErrorContext extends ErrorContext {
   /** @default 'undetermined' */
   readonly reason?: RefusalReason;
+  /**
+   * What the connector could tell beyond the reason (e.g. the authentication plugin the server asked
+   * for): names only, never a value. Used as the diagnosis when no master can read the catalogs.
+   */
+  readonly detail?: string;
 }
 
 /** The database refused the credentials; `reason` says why, when it could be told. */
 export class AuthenticationError extends ToolkitError {
   override readonly name: string = 'AuthenticationError';
   readonly reason: RefusalReason;
+  readonly detail?: string;
   constructor(message: string, context: AuthenticationErrorContext = {}) {
     super('AUTH_FAILED', message, context);
     this.reason = context.reason ?? 'undetermined';
+    if (context.detail !== undefined) this.detail = context.detail;
   }
 
   override toJSON(): Record<string, unknown> {

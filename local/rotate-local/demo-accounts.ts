@@ -73,6 +73,8 @@ async function ensureMysqlUser(username: string, password: string, env: Env, mas
     if (exists) {
       await admin.query(`ALTER USER ${admin.format("?@'%'", [username])} ${await mysqlIdentifiedBy(admin, password)}`);
       if (database !== undefined) {
+        // Single-user rotation without a master must see every host entry of the user (as createMysqlUser grants).
+        await admin.query(`GRANT SELECT (User, Host) ON mysql.user TO ${admin.format("?@'%'", [username])}`);
         await admin.query(`CREATE DATABASE IF NOT EXISTS ${admin.escapeId(database)}`);
         await admin.query(`GRANT ALL PRIVILEGES ON ${admin.escapeId(database)}.* TO ${admin.format("?@'%'", [username])}`);
       }

@@ -16,13 +16,14 @@ import {
   DatabaseError,
   NetworkError,
   REFUSAL_REASON_TEXT,
+  type RefusalReason,
   TimeoutError,
   TlsError,
   ToolkitError,
   summarizeCause,
 } from '../errors';
 import type { LoginRole } from '../rotation/engine-strategy';
-import { mysqlRefusalReasonFromCode } from './mysql-refusals';
+import { MYSQL_LOGIN_REFUSAL_CODES, mysqlErrorCode, mysqlRefusalDetail, mysqlRefusalReasonFromCode, renamedMysqlError } from './mysql-error-codes';
 import { isPostgresLoginRefusalCode, postgresRefusalCauses, postgresRefusalReasonFromCode } from './postgres-refusals';
 
 export interface DriverErrorContext {
@@ -97,8 +98,10 @@ interface DriverErrorFields {
 }
 
 /** Maps a failed login (connect + authenticate) to a typed error naming the engine and the credential. */
-export function classifyConnectError(err: unknown, context: DriverErrorContext): ToolkitError {
-  if (err instanceof ToolkitError) return err;
+export function classifyConnectError(raw: unknown, context: DriverErrorContext): ToolkitError {
+  if (raw instanceof ToolkitError) return raw;
+  // MariaDB's numbers under MariaDB's names (mysql2 names them from MySQL's table).
+  const err = context.family === 'mysql' ? renamedMysqlError(raw, mysqlErrorCode(raw, undefined, true)) : raw;
   const ctx = { secretId: context.secretId, step: context.step, cause: err };
   const who = `${engineName(context.family)} login with the ${context.role} secret`;
   const code = codeOf(err);
@@ -107,10 +110,11 @@ export function classifyConnectError(err: unknown, context: DriverErrorContext):
     const reason = postgresRefusalReasonFromCode(code);
     return new AuthenticationError(`${who} was refused (${code}: ${postgresRefusalCauses(code)})`, { ...ctx, reason });
   }
-  if (isAuthCode(err)) {
-    const reason = context.family === 'postgres' ? postgresRefusalReasonFromCode(code) : mysqlRefusalReasonFromCode(code);
+  if (isAuthCode(err, context.family)) {
+    const reason = context.family === 'postgres' ? postgresRefusalReasonFromCode(code) : mysqlLoginReason(err, code);
     const why = reason === 'undetermined' ? '' : `: ${REFUSAL_REASON_TEXT[reason]}`;
-    return new AuthenticationError(`${who} was refused${why} (${code})`, { ...ctx, reason });
+    const detail = context.family === 'mysql' ? mysqlRefusalDetail(err) : undefined;
+    return new AuthenticationError(`${who} was refused${why} (${code})`, { ...ctx, reason, ...(detail !== undefined ? { detail } : {}) });
   }
   if (isTlsFailure(err)) return new TlsError(`${who} failed to set up TLS (${code ?? 'no TLS on the server'})`, ctx);
   if (code !== undefined && TIMEOUT_CODES.has(code)) return new TimeoutError(`${who} timed out (${code})`, ctx);
@@ -141,10 +145,21 @@ export function codeOf(err: unknown): string | undefined {
   return undefined;
 }
 
-function isAuthCode(err: unknown): boolean {
+function isAuthCode(err: unknown, family: EngineFamily): boolean {
   if (isPostgresAuthFailure(err) || isMysqlAuthFailure(err)) return true;
   const e = fieldsOf(err);
-  return e !== undefined && (e.code === MYSQL_DB_ACCESS_DENIED_CODE || e.errno === MYSQL_DB_ACCESS_DENIED_ERRNO);
+  if (e === undefined) return false;
+  if (e.code === MYSQL_DB_ACCESS_DENIED_CODE || e.errno === MYSQL_DB_ACCESS_DENIED_ERRNO) return true;
+  // Locked, blocked, expired, plugin: refusals of the account that carry their reason in the code.
+  const code = codeOf(err);
+  return family === 'mysql' && code !== undefined && (MYSQL_LOGIN_REFUSAL_CODES.has(code) || MYSQL_LOGIN_REFUSAL_CODES.has(String(e.errno)));
+}
+
+/** By the symbolic code, else by the number (mysql2's table may lack a newer MySQL name). */
+function mysqlLoginReason(err: unknown, code: string | undefined): RefusalReason {
+  const byCode = mysqlRefusalReasonFromCode(code);
+  const errno = fieldsOf(err)?.errno;
+  return byCode !== 'undetermined' || errno === undefined ? byCode : mysqlRefusalReasonFromCode(String(errno));
 }
 
 function isTlsFailure(err: unknown): boolean {

@@ -15,7 +15,7 @@ import { DatabaseError } from '../errors';
 import type { Row, ServerInfo, SqlSession } from '../rotation/engine-strategy';
 import { mysqlNativePasswordHash } from './password-hashes';
 import { atLeast } from './mysql-server-info';
-import { identifiedClause, NATIVE_PLUGIN, normalizePlugin, requireClause, type TlsRequirement } from './mysql-sql';
+import { identifiedClause, NATIVE_PLUGIN, normalizePlugin, requireClause, type PasswordForm, type TlsRequirement } from './mysql-sql';
 
 /** One authentication method of an account. */
 export interface AuthMethod {
@@ -209,14 +209,16 @@ export function accountOptionsClause(server: ServerInfo, o: AccountOptions): str
  * the others with their USING string unchanged.
  * @throws DatabaseError, naming the plugin, when no method takes a password or one cannot be copied.
  */
-export function identifiedFor(server: ServerInfo, o: AccountOptions, password: string): string {
-  if (o.auth.length === 1) return identifiedClause(server, o.auth[0]!.plugin, password);
+export function identifiedFor(server: ServerInfo, o: AccountOptions, password: string, form: PasswordForm = 'hash'): string {
+  if (o.auth.length === 1) return identifiedClause(server, o.auth[0]!.plugin, password, form);
   if (server.flavor !== 'mariadb') {
     throw new DatabaseError('The account has several authentication methods; only MariaDB chains (IDENTIFIED VIA … OR …) can be copied');
   }
   const methods = o.auth.map((m) => {
     if (!/^[a-z0-9_]+$/.test(m.plugin)) throw uncopiable(m.plugin);
-    if (m.plugin === NATIVE_PLUGIN) return `${NATIVE_PLUGIN} USING ${escape(mysqlNativePasswordHash(password))}`;
+    if (m.plugin === NATIVE_PLUGIN) {
+      return form === 'hash' ? `${NATIVE_PLUGIN} USING ${escape(mysqlNativePasswordHash(password))}` : `${NATIVE_PLUGIN} USING PASSWORD(${escape(password)})`;
+    }
     if (m.plugin === 'ed25519' || m.plugin === 'parsec') return `${m.plugin} USING PASSWORD(${escape(password)})`;
     if (!COPIED_PLUGINS.has(m.plugin)) throw uncopiable(m.plugin);
     return m.authString === '' ? m.plugin : `${m.plugin} USING ${escape(m.authString)}`;

@@ -50,8 +50,9 @@ import {
   type ObjectName,
 } from './mysql-grants';
 import { assertSupportedServer } from './mysql-server-info';
-import { accountName, requireClause } from './mysql-sql';
+import { accountName, requireClause, type PasswordForm } from './mysql-sql';
 import { describeAccount, ensureBackslashEscapes, errorCode, quoteName, run, statementFailure } from './mysql-accounts';
+import { runPasswordStatement } from './mysql-passwords';
 
 /** A revoke of a grant that is already gone (a retry, or a grant the server printed but no longer holds). */
 const NO_SUCH_GRANT_CODES: ReadonlySet<string> = new Set([
@@ -86,11 +87,14 @@ export async function syncMysqlAlternateUser(session: SqlSession, server: Server
   const originals = await readOptions(session, server, current);
   if (originals.length === 0) throw new DatabaseError(`No account of user ${quoteName(current)} exists in mysql.user (any host)`);
   // Built first: an authentication method that cannot be copied stops the rotation before any change.
-  const passwordStatement = `ALTER USER ${originals
-    .map((o) => `${accountName(alternate, o.host)} ${identifiedFor(server, o, change.password)}`)
-    .join(', ')}`;
-  const placeholder = randomBytes(24).toString('base64url');
-  const creates = originals.map((o) => `CREATE USER IF NOT EXISTS ${accountName(alternate, o.host)} ${identifiedFor(server, o, placeholder)} ${requireClause(o)}`);
+  // Both forms: a password-validation plugin refuses hashes, and the plaintext form is then retried.
+  const passwordStatement = (form: PasswordForm): string =>
+    `ALTER USER ${originals.map((o) => `${accountName(alternate, o.host)} ${identifiedFor(server, o, change.password, form)}`).join(', ')}`;
+  passwordStatement('hash');
+  // Every character class, so a password-validation plugin accepts the placeholder too.
+  const placeholder = `Aa1-${randomBytes(24).toString('base64url')}`;
+  const create = (o: AccountOptions, form: PasswordForm): string =>
+    `CREATE USER IF NOT EXISTS ${accountName(alternate, o.host)} ${identifiedFor(server, o, placeholder, form)} ${requireClause(o)}`;
 
   const existing = await readOptions(session, server, alternate);
   const hosts = new Set(originals.map((o) => o.host));
@@ -98,8 +102,8 @@ export async function syncMysqlAlternateUser(session: SqlSession, server: Server
     await run(session, `DROP USER IF EXISTS ${accountName(alternate, extra.host)}`, `dropping ${describeAccount(alternate, extra.host)}`);
     warn(`Dropped ${describeAccount(alternate, extra.host)}: user ${quoteName(current)} has no account at that host`);
   }
-  for (const [i, o] of originals.entries()) {
-    await run(session, creates[i]!, `creating ${describeAccount(alternate, o.host)}`);
+  for (const o of originals) {
+    await runPasswordStatement(session, (form) => create(o, form), `creating ${describeAccount(alternate, o.host)}`, 'master');
   }
   for (const o of originals) {
     const before = existing.find((e) => e.host === o.host);
@@ -109,7 +113,7 @@ export async function syncMysqlAlternateUser(session: SqlSession, server: Server
     await run(session, `ALTER USER ${accountName(alternate, o.host)} ${accountOptionsClause(server, o)}`, `setting the options of ${describeAccount(alternate, o.host)}`);
     await syncRights(session, server, current, alternate, o.host, warn);
   }
-  await run(session, passwordStatement, `setting the password of user ${quoteName(alternate)} (${originals.length} host entries)`);
+  await runPasswordStatement(session, passwordStatement, `setting the password of user ${quoteName(alternate)} (${originals.length} host entries)`, 'master');
 }
 
 async function readOptions(session: SqlSession, server: ServerInfo, username: string): Promise<AccountOptions[]> {

@@ -6,28 +6,31 @@
  * mysql2 is required on the first login, not at import: a bundled CommonJS module runs its
  * initialisation when first required, so the Lambda's init does not pay for the driver. `escapeMysql`
  * gives the SQL builders mysql2's `escape` on the same terms.
+ *
+ * Three things the rotation needs from a login that mysql2 does not hand out by itself:
+ * - the client announces CAN_HANDLE_EXPIRED_PASSWORDS, so an account whose password has expired gets a
+ *   restricted session in which it may set a new one (MySQL would otherwise refuse the login with 1862
+ *   when disconnect_on_expired_password is on): that is how an expired password is renewed;
+ * - the version the server announced in its greeting, kept per session (`greetingVersion`): an expired
+ *   session may run no SELECT, not even `SELECT VERSION()`;
+ * - the name of an authentication plugin the server asks for and mysql2 lacks (ed25519, PAM's dialog),
+ *   recorded by asking mysql2's plugin lookup, so the refusal names it instead of a bare
+ *   AUTH_SWITCH_PLUGIN_ERROR.
  */
 import type * as Mysql2 from 'mysql2';
-import type * as Mysql2Promise from 'mysql2/promise';
 import type { Connection } from 'mysql2/promise';
 import { toMysqlConnectionOptions } from '../connection-options';
 import type { ConnectRequest, Connector, Row, SqlSession } from '../rotation/engine-strategy';
-import { NetworkError } from '../errors';
+import { AuthenticationError, NetworkError, REFUSAL_REASON_TEXT } from '../errors';
 import { classifyConnectError, classifyStatementError, codeOf } from './driver-errors';
+import { mysqlErrorCode, renamedMysqlError } from './mysql-error-codes';
 
 let mysql2: typeof Mysql2 | undefined;
-let mysql2Promise: typeof Mysql2Promise | undefined;
 
 function loadMysql2(): typeof Mysql2 {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   mysql2 ??= require('mysql2') as typeof Mysql2;
   return mysql2;
-}
-
-function loadMysql2Promise(): typeof Mysql2Promise {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  mysql2Promise ??= require('mysql2/promise') as typeof Mysql2Promise;
-  return mysql2Promise;
 }
 
 /** mysql2's `escape` of a string (a quoted, backslash-escaped literal), with the driver loaded on first use. */
@@ -41,6 +44,35 @@ export function columnText(value: unknown): string {
   return value === undefined || value === null ? '' : String(value);
 }
 
+/** The server version a session's server announced in its greeting; undefined for other sessions. */
+export function greetingVersion(session: SqlSession): string | undefined {
+  return session.login?.serverVersion;
+}
+
+/** The plugins mysql2 implements itself; any other name the server asks for is one it lacks. */
+const MYSQL2_PLUGINS: ReadonlySet<string> = new Set(['mysql_native_password', 'caching_sha2_password', 'sha256_password', 'mysql_clear_password']);
+
+/**
+ * An `authPlugins` map that holds no plugin and notes every client plugin mysql2 looks up: the last
+ * name outside mysql2's own set is the one it could not answer.
+ */
+function pluginRecorder(asked: string[]): Record<string, never> {
+  return new Proxy(Object.create(null) as Record<string, never>, {
+    getOwnPropertyDescriptor(_target, name) {
+      if (typeof name === 'string' && /^[A-Za-z0-9_]{1,64}$/.test(name)) asked.push(name);
+      return undefined;
+    },
+  });
+}
+
+interface Greeting {
+  readonly serverVersion?: unknown;
+}
+
+/**
+ * Logs in with mysql2 and returns a session whose failures are typed errors (see the module comment).
+ * @throws AuthenticationError (with its `reason`), NetworkError, TimeoutError, TlsError, DatabaseError.
+ */
 export const mysqlConnector: Connector = async (request: ConnectRequest): Promise<SqlSession> => {
   const options = toMysqlConnectionOptions(request.secret, {
     tlsMode: request.tlsMode,
@@ -50,17 +82,42 @@ export const mysqlConnector: Connector = async (request: ConnectRequest): Promis
     ...(request.database !== undefined ? { database: request.database } : {}),
     ...(request.caBundlePath !== undefined ? { caBundlePath: request.caBundlePath } : {}),
   });
+  const asked: string[] = [];
+  const flags = Array.isArray(options.flags) ? options.flags : typeof options.flags === 'string' ? [options.flags] : [];
+  options.flags = [...flags, 'CAN_HANDLE_EXPIRED_PASSWORDS'];
+  options.authPlugins = pluginRecorder(asked);
+  const context = { family: 'mysql' as const, role: request.role, secretId: request.secretId, step: request.step };
   let connection: Connection;
+  let version: string | undefined;
   try {
-    connection = await loadMysql2Promise().createConnection(options);
+    const core = loadMysql2().createConnection(options);
+    const greeting = await new Promise<Greeting | undefined>((resolve, reject) => {
+      core.once('connect', (handshake: Greeting | undefined) => resolve(handshake));
+      core.once('error', reject);
+    });
+    core.on('error', () => undefined);
+    version = typeof greeting?.serverVersion === 'string' ? greeting.serverVersion : undefined;
+    connection = core.promise();
   } catch (err) {
-    throw classifyConnectError(err, { family: 'mysql', role: request.role, secretId: request.secretId, step: request.step });
+    const failure = classifyConnectError(err, context);
+    const plugin = asked.filter((name) => !MYSQL2_PLUGINS.has(name)).at(-1);
+    if (failure instanceof AuthenticationError && failure.reason === 'unsupported-auth-plugin' && plugin !== undefined) {
+      const detail = `the server asks for the ${plugin} client plugin, which mysql2 does not implement`;
+      throw new AuthenticationError(`MySQL login with the ${request.role} secret was refused: ${REFUSAL_REASON_TEXT['unsupported-auth-plugin']} (${detail})`, {
+        ...context,
+        reason: 'unsupported-auth-plugin',
+        detail,
+        cause: { name: 'Error', code: failure.causeSummary?.code ?? 'AUTH_SWITCH_PLUGIN_ERROR' },
+      });
+    }
+    throw failure;
   }
-  return mysqlSession(connection, request);
+  return mysqlSession(connection, request, version);
 };
 
-function mysqlSession(connection: Connection, request: ConnectRequest): SqlSession {
+function mysqlSession(connection: Connection, request: ConnectRequest, version: string | undefined): SqlSession {
   const context = { family: 'mysql' as const, role: request.role, secretId: request.secretId, step: request.step };
+  const flavor = version === undefined ? undefined : /mariadb/i.test(version) ? ('mariadb' as const) : ('mysql' as const);
   // A server-side KILL or a dropped socket must surface as a failed query, not crash the process; the
   // next statement then fails without a useful code, so remember why the connection ended.
   let lostCode: string | undefined;
@@ -68,6 +125,7 @@ function mysqlSession(connection: Connection, request: ConnectRequest): SqlSessi
   connection.on('end', () => (lostCode ??= 'PROTOCOL_CONNECTION_LOST'));
   let inFlight = 0;
   return {
+    ...(version !== undefined ? { login: { serverVersion: version } } : {}),
     async query(sql: string, params?: readonly unknown[]): Promise<readonly Row[]> {
       inFlight += 1;
       try {
@@ -80,7 +138,7 @@ function mysqlSession(connection: Connection, request: ConnectRequest): SqlSessi
             cause: { name: 'ConnectionLost', code: lostCode },
           });
         }
-        throw classifyStatementError(err, { ...context, action: 'a statement' });
+        throw classifyStatementError(renamedMysqlError(err, mysqlErrorCode(err, flavor)), { ...context, action: 'a statement' });
       } finally {
         inFlight -= 1;
       }

@@ -1,12 +1,50 @@
 /**
- * Single-user MySQL/MariaDB password changes: the logged-in user sets its own password, or the master
- * sets it on every account of the name.
+ * Single-user MySQL/MariaDB password changes: the logged-in user sets its own password on every account
+ * (host part) of its name, with the master's help for what its own session may not do; or the master
+ * sets it (healing proven drift).
+ *
+ * Every account the secret stands for, or none. A user exists once per host part ('app'@'%',
+ * 'app'@'10.0.1.%'); SET PASSWORD / ALTER USER USER() change only the one the session matched
+ * (CURRENT_USER()). Before anything changes, the accounts of the name are listed (by the user itself
+ * when it may read mysql.user, else by the master) and:
+ * - the other accounts are set first, by the master (or by the user itself when it holds CREATE USER),
+ *   then the user's own: a crash in between leaves AWSCURRENT working here, so the retry redoes all;
+ * - without a master the step refuses, naming the host entries it cannot reach, or saying it cannot
+ *   list them (grant SELECT (User, Host) ON mysql.user, or give the secret a masterarn).
+ * Accounts that authenticate without a password (unix_socket, PAM, GSSAPI) are not the secret's and
+ * are left alone; an account on a plugin nobody can explain stops the step before any change.
+ *
+ * Never undo what the DBA set: the statements name only the authentication, so TLS requirements,
+ * resource limits, password lifetime and ACCOUNT LOCK stay; a MariaDB chain is re-stated with every
+ * method in its order (the user's own SET PASSWORD would change only one method of it, so chains are
+ * set by the master).
+ *
+ * An expired password (MariaDB PASSWORD EXPIRE or lifetime, MySQL alike) gets a restricted session in
+ * which only SET / SET PASSWORD / ALTER USER run (ER_MUST_CHANGE_PASSWORD on anything else): no
+ * SELECT is sent on it before the change; the accounts are listed by the master, and the session sets
+ * its own password, which renews it.
+ *
+ * The password travels as its client-computed hash; only when a password-validation plugin refuses the
+ * hash (MariaDB strict_password_validation) is the change repeated with the plaintext the server
+ * validates (see mysql-sql.ts for what the server then logs).
  */
-import { columnText as text } from './mysql-connector';
+import { DatabaseError, ToolkitError } from '../errors';
 import type { OwnPasswordChange, Row, ServerInfo, SqlSession } from '../rotation/engine-strategy';
+import { accountStatesOf, describeAccount, ensureBackslashEscapes, errorCode, quoteName, run, statementFailure, type AccountState } from './mysql-accounts';
+import { describeChain, pluginKind, takesPassword, type AuthMethod } from './mysql-auth-chain';
+import { columnText as text, escapeMysql as escape } from './mysql-connector';
+import { accountForClient, hostOfUserFunction } from './mysql-host-match';
 import { assertSupportedServer } from './mysql-server-info';
-import { accountName, alterPasswordStatement, ownPasswordStatements, pluginFromCreateUser } from './mysql-sql';
-import { accountsOf, describeAccount, ensureBackslashEscapes, errorCode, quoteName, run, statementFailure } from './mysql-accounts';
+import {
+  accountName,
+  alterAccountPasswordStatement,
+  chainFromCreateUser,
+  discardOldPasswordStatement,
+  hasDualPasswords,
+  ownPasswordStatements,
+  requiresCurrentPassword,
+  type PasswordForm,
+} from './mysql-sql';
 
 /** Refusals for lack of privilege: a less demanding statement may still work. */
 const PRIVILEGE_CODES: ReadonlySet<string> = new Set([
@@ -16,31 +54,86 @@ const PRIVILEGE_CODES: ReadonlySet<string> = new Set([
   '1044',
   'ER_TABLEACCESS_DENIED_ERROR',
   '1142',
+  'ER_COLUMNACCESS_DENIED_ERROR',
+  '1143',
   'ER_ACCESS_DENIED_ERROR',
   '1045',
+  // MySQL 8: a PASSWORD REQUIRE CURRENT account given a form without REPLACE, or a wrong REPLACE.
+  'ER_MISSING_CURRENT_PASSWORD',
+  '3892',
+  'ER_INCORRECT_CURRENT_PASSWORD',
+  '3891',
 ]);
 
-/** Single-user: the logged-in user sets its own password. */
+/** What a server answers when a password-validation plugin refuses a statement. */
+const VALIDATION_CODES: ReadonlySet<string> = new Set([
+  // MariaDB strict_password_validation: SET PASSWORD with a hash.
+  'ER_OPTION_PREVENTS_STATEMENT',
+  '1290',
+  // MariaDB: ALTER/CREATE USER with a hash, or a plaintext the plugin rejects.
+  'ER_CANNOT_USER',
+  '1396',
+  // MySQL validate_password, MariaDB plugins: the plaintext does not meet the policy.
+  'ER_NOT_VALID_PASSWORD',
+  '1819',
+]);
+
+/** The session's expired-password state: ER_MUST_CHANGE_PASSWORD on anything but a password change. */
+const MUST_CHANGE_CODES: ReadonlySet<string> = new Set(['ER_MUST_CHANGE_PASSWORD', '1820']);
+
+/** Single-user: the logged-in user sets its own password on every account of its name (see the module comment). */
 export async function setOwnMysqlPassword(session: SqlSession, server: ServerInfo, change: OwnPasswordChange): Promise<void> {
-  const { username, password } = change;
+  const { username } = change;
   assertSupportedServer(server);
-  await ensureBackslashEscapes(session, 'current');
-  const plugin = await ownPlugin(session);
-  const statements = ownPasswordStatements(server, password, plugin);
-  for (let i = 0; i < statements.length; i += 1) {
+  await prepareOwnSession(session);
+  const own = await readOwnAccount(session);
+  const expired = own === undefined;
+  const listed = expired ? undefined : await listOwnHosts(session, username);
+  const others = listed?.filter((h) => h !== own?.host);
+  const ownChainNeedsMaster = own !== undefined && own.chain.length > 1;
+  if (own !== undefined && listed !== undefined && others!.length === 0 && !ownChainNeedsMaster) {
     try {
-      await session.query(statements[i]!);
+      await setOwnAccount(session, server, change, own.chain, own.requireCurrent);
       return;
     } catch (err) {
-      const last = i === statements.length - 1;
-      if (last || !PRIVILEGE_CODES.has(errorCode(err) ?? '')) {
-        throw statementFailure(err, `setting the password of user ${quoteName(username)}`, 'current');
-      }
+      // The user may not change its own password here (RDS rds.restrict_password_commands, a plugin
+      // refusing the session): the master can, when there is one.
+      if (change.master === undefined || !(err instanceof ToolkitError) || err.code !== 'DATABASE') throw err;
     }
+  }
+
+  const helper = await accountManager(session, server, change);
+  if (helper === undefined) throw unreachable(username, own?.host, others, expired, ownChainNeedsMaster);
+  await ensureBackslashEscapes(helper.session, helper.role);
+  const states = (await accountStatesOf(helper.session, server, [username])).filter((a) => !a.isRole);
+  const ownState = await ownAccountState(helper.session, states, username, own?.host);
+  if (ownState === undefined) {
+    throw new DatabaseError(`The account user ${quoteName(username)} logged in as is not among its accounts in the catalogs`);
+  }
+  const rest = states.filter((a) => a !== ownState && usesPassword(a));
+  const unexplained = rest.find((a) => a.chain.some((m) => pluginKind(m.plugin) === 'unknown'));
+  if (unexplained !== undefined) {
+    throw new DatabaseError(
+      `${describeAccount(username, unexplained.host)} authenticates with ${describeChain(unexplained.chain)}, which this toolkit cannot explain: nothing was changed`,
+    );
+  }
+  const retain = !change.restoring && hasDualPasswords(server);
+  for (const account of rest) await setAccountPassword(helper.session, server, account, change.password, helper.role, retain);
+  if (ownState.chain.length > 1) {
+    await setAccountPassword(helper.session, server, ownState, change.password, helper.role, false);
+    return;
+  }
+  try {
+    await setOwnAccount(session, server, change, ownState.chain, ownState.requireCurrent === 'Y' || own?.requireCurrent === true);
+  } catch (err) {
+    // The user may not change its own password here (RDS rds.restrict_password_commands, a plugin
+    // refusing the session): the master can, when there is one.
+    if (helper.role !== 'master' || (err instanceof ToolkitError && err.code !== 'DATABASE')) throw err;
+    await setAccountPassword(helper.session, server, ownState, change.password, 'master', retain);
   }
 }
 
-/** Single-user self-healing: the master sets the password on every account of `username`. */
+/** Single-user self-healing: the master sets the password on every password account of `username`. */
 export async function setMysqlPasswordAsMaster(
   session: SqlSession,
   server: ServerInfo,
@@ -49,27 +142,266 @@ export async function setMysqlPasswordAsMaster(
 ): Promise<void> {
   assertSupportedServer(server);
   await ensureBackslashEscapes(session, 'master');
-  const accounts = await accountsOf(session, username);
-  for (const account of accounts) {
-    await run(
-      session,
-      alterPasswordStatement(server, accountName(username, account.host), account.plugin, password),
-      `setting the password of ${describeAccount(username, account.host)}`,
-    );
+  const accounts = (await accountStatesOf(session, server, [username])).filter((a) => !a.isRole);
+  if (accounts.length === 0) throw new DatabaseError(`No account of user ${quoteName(username)} exists in mysql.user (any host)`);
+  const targets = accounts.filter(usesPassword);
+  if (targets.length === 0) {
+    throw new DatabaseError(`No account of user ${quoteName(username)} authenticates with a password: nothing was changed`);
+  }
+  // Drift healing sets a password the old one never matched: nothing to retain.
+  for (const account of targets) await setAccountPassword(session, server, account, password, 'master', false);
+}
+
+/**
+ * Runs a password statement in its hashed form and, when a password-validation plugin refused it,
+ * once more in the plaintext form the server validates (the one case where the plaintext reaches the
+ * server: see mysql-sql.ts). `build` gives the statement for a form.
+ * @throws DatabaseError naming the action (and the validation plugin when it refused the plaintext too).
+ */
+export async function runPasswordStatement(
+  session: SqlSession,
+  build: (form: PasswordForm) => string,
+  action: string,
+  role: 'master' | 'current',
+): Promise<void> {
+  const same = build('hash') === build('plain');
+  await withValidationFallback(session, async (form) => void (await session.query(build(form))), action, role, same);
+}
+
+/**
+ * `attempt('hash')`, then `attempt('plain')` only when a password-validation plugin explains the
+ * refusal (or, in an expired session that may not read the plugin list, when the server named its
+ * strict-validation option).
+ */
+async function withValidationFallback(
+  session: SqlSession,
+  attempt: (form: PasswordForm) => Promise<void>,
+  action: string,
+  role: 'master' | 'current',
+  noPlainForm: boolean,
+): Promise<void> {
+  try {
+    await attempt('hash');
+    return;
+  } catch (err) {
+    const code = errorCode(err) ?? '';
+    if (noPlainForm || !VALIDATION_CODES.has(code)) throw statementFailure(err, action, role);
+    const plugins = await validationPlugins(session);
+    const explained = plugins === undefined ? code === 'ER_OPTION_PREVENTS_STATEMENT' || code === '1290' : plugins.length > 0;
+    if (!explained) throw statementFailure(err, action, role);
+    try {
+      await attempt('plain');
+    } catch (second) {
+      const failure = statementFailure(second, action, role);
+      if (!VALIDATION_CODES.has(errorCode(second) ?? '')) throw failure;
+      const names = plugins !== undefined && plugins.length > 0 ? plugins.join(', ') : 'password validation';
+      throw new DatabaseError(
+        `MySQL as the ${role} user: ${action} was refused by the server's password policy (${names}), even as the plaintext it validates; ` +
+          'make the rotation password policy meet it (length, character classes, excluded characters)',
+        { cause: { name: 'Error', code: errorCode(second) } },
+      );
+    }
   }
 }
 
-/** The logged-in account's auth plugin; undefined when the server will not say. */
-async function ownPlugin(session: SqlSession): Promise<string | undefined> {
-  let rows: readonly Row[];
+/** The active password-validation plugins (MariaDB) or components (MySQL); undefined when unreadable. */
+async function validationPlugins(session: SqlSession): Promise<string[] | undefined> {
   try {
-    rows = await session.query('SHOW CREATE USER CURRENT_USER()');
+    const rows = await session.query(
+      "SELECT PLUGIN_NAME AS name FROM information_schema.PLUGINS WHERE PLUGIN_TYPE = 'PASSWORD VALIDATION' AND PLUGIN_STATUS = 'ACTIVE'",
+    );
+    const names = rows.map((r) => text(r.name)).filter((n) => /^[A-Za-z0-9_]+$/.test(n));
+    if (names.length > 0) return names;
+    // MySQL 8's validate_password component is no plugin: its variables show it is there.
+    const vars = await session.query("SHOW VARIABLES LIKE 'validate\\_password%'");
+    return vars.length > 0 ? ['validate_password'] : [];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Makes the session's literals safe (NO_BACKSLASH_ESCAPES off) with a SET: the one kind of statement a
+ * session restricted to changing its expired password may run besides the change itself.
+ */
+async function prepareOwnSession(session: SqlSession): Promise<void> {
+  await run(
+    session,
+    "SET SESSION sql_mode = TRIM(BOTH ',' FROM REPLACE(REPLACE(@@SESSION.sql_mode, 'NO_BACKSLASH_ESCAPES', ''), ',,', ','))",
+    'turning off NO_BACKSLASH_ESCAPES',
+    'current',
+  );
+}
+
+interface OwnAccount {
+  readonly host: string;
+  readonly chain: readonly AuthMethod[];
+  readonly requireCurrent: boolean;
+}
+
+/**
+ * The account the session matched and how it authenticates (no chain when the server will not show
+ * it); undefined when the session may only change its expired password (ER_MUST_CHANGE_PASSWORD).
+ */
+async function readOwnAccount(session: SqlSession): Promise<OwnAccount | undefined> {
+  let who: readonly Row[];
+  try {
+    who = await session.query('SELECT CURRENT_USER() AS account');
   } catch (err) {
     const failure = statementFailure(err, 'reading the own account', 'current');
-    if (failure.code === 'DATABASE') return undefined;
+    if (MUST_CHANGE_CODES.has(errorCode(failure) ?? '')) return undefined;
     throw failure;
   }
-  const statement = rows[0] === undefined ? undefined : Object.values(rows[0])[0];
-  return statement === undefined ? undefined : pluginFromCreateUser(text(statement));
+  const host = hostOfUserFunction(text(who[0]?.account));
+  let statement = '';
+  try {
+    const rows = await session.query('SHOW CREATE USER CURRENT_USER()');
+    statement = rows[0] === undefined ? '' : text(Object.values(rows[0])[0]);
+  } catch (err) {
+    const failure = statementFailure(err, 'reading the own account', 'current');
+    if (failure.code !== 'DATABASE') throw failure;
+  }
+  return { host, chain: chainFromCreateUser(statement), requireCurrent: requiresCurrentPassword(statement) };
 }
 
+/**
+ * The host parts of the user's password accounts, read by the user itself (with the plugin where it may
+ * read that column, so socket-only accounts are left out); undefined when it may not read them.
+ */
+async function listOwnHosts(session: SqlSession, username: string): Promise<string[] | undefined> {
+  const where = `FROM mysql.user WHERE User = ${escape(username)}`;
+  for (const sql of [`SELECT Host AS host, plugin ${where}`, `SELECT Host AS host ${where}`]) {
+    try {
+      const rows = await session.query(sql);
+      return rows.filter((r) => r.plugin === undefined || takesPassword(text(r.plugin)) || pluginKind(text(r.plugin)) === 'unknown').map((r) => text(r.host));
+    } catch (err) {
+      const failure = statementFailure(err, `listing the accounts of user ${quoteName(username)}`, 'current');
+      if (failure.code !== 'DATABASE') throw failure;
+    }
+  }
+  return undefined;
+}
+
+interface AccountManager {
+  readonly session: SqlSession;
+  readonly role: 'master' | 'current';
+}
+
+/**
+ * Who may change the other accounts: the master when the secret names one, else the user itself when
+ * it holds CREATE USER and may read the catalogs; undefined when nobody may.
+ */
+async function accountManager(session: SqlSession, server: ServerInfo, change: OwnPasswordChange): Promise<AccountManager | undefined> {
+  if (change.master !== undefined) return { session: await change.master(), role: 'master' };
+  try {
+    const rows = await session.query(
+      "SELECT COUNT(*) AS n FROM information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE = 'CREATE USER'",
+    );
+    if (Number(text(rows[0]?.n) || '0') === 0) return undefined;
+    await accountStatesOf(session, server, [change.username]);
+    return { session, role: 'current' };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The user's own account among `states`: by its host, or (expired session) by the address the server sees. */
+async function ownAccountState(
+  manager: SqlSession,
+  states: readonly AccountState[],
+  username: string,
+  host: string | undefined,
+): Promise<AccountState | undefined> {
+  if (host !== undefined) return states.find((a) => a.host === host);
+  const who = await run(manager, 'SELECT USER() AS client', 'reading the client address');
+  const candidates = states.map((a) => ({ ...a, user: username }));
+  const match = accountForClient(candidates, username, hostOfUserFunction(text(who[0]?.client)));
+  return match === undefined ? undefined : states.find((a) => a.host === match.host);
+}
+
+/** The user's own statement (SET PASSWORD / ALTER USER USER()), with the privilege and validation fallbacks. */
+async function setOwnAccount(
+  session: SqlSession,
+  server: ServerInfo,
+  change: OwnPasswordChange,
+  chain: readonly AuthMethod[],
+  requireCurrent: boolean,
+): Promise<void> {
+  const plugin = chain[0]?.plugin;
+  const action = `setting the password of user ${quoteName(change.username)}`;
+  const attempt = async (form: PasswordForm): Promise<void> => {
+    const statements = ownPasswordStatements(server, change.password, plugin, {
+      form,
+      ...(change.currentPassword !== undefined ? { currentPassword: change.currentPassword } : {}),
+      requireCurrent,
+      ...(change.restoring === true ? { restoring: true } : {}),
+    });
+    for (let i = 0; i < statements.length; i += 1) {
+      try {
+        await session.query(statements[i]!);
+        return;
+      } catch (err) {
+        if (i === statements.length - 1 || !PRIVILEGE_CODES.has(errorCode(err) ?? '')) throw err;
+      }
+    }
+  };
+  const same = ownPasswordStatements(server, change.password, plugin, { form: 'hash' }).join() === ownPasswordStatements(server, change.password, plugin, { form: 'plain' }).join();
+  await withValidationFallback(session, attempt, action, 'current', same);
+  if (change.restoring === true && hasDualPasswords(server)) {
+    // The password that failed its proof must not stay valid as the secondary one.
+    await session.query(discardOldPasswordStatement()).catch(() => undefined);
+  }
+}
+
+/** The master (or a user holding CREATE USER) sets one account's password, its chain kept. */
+async function setAccountPassword(
+  session: SqlSession,
+  server: ServerInfo,
+  account: AccountState,
+  password: string,
+  role: 'master' | 'current',
+  retain: boolean,
+): Promise<void> {
+  const name = accountName(account.user, account.host);
+  await runPasswordStatement(
+    session,
+    (form) => alterAccountPasswordStatement(server, name, account.chain, password, { form, retainCurrent: retain }),
+    `setting the password of ${describeAccount(account.user, account.host)}`,
+    role,
+  );
+}
+
+function usesPassword(account: AccountState): boolean {
+  return account.chain.some((m) => takesPassword(m.plugin)) || account.chain.some((m) => pluginKind(m.plugin) === 'unknown');
+}
+
+function unreachable(
+  username: string,
+  ownHost: string | undefined,
+  others: readonly string[] | undefined,
+  expired: boolean,
+  chain: boolean,
+): DatabaseError {
+  const user = quoteName(username);
+  const fix = 'give the secret a masterarn (a master that may ALTER USER)';
+  if (expired) {
+    return new DatabaseError(
+      `The password of user ${user} has expired: the expired session may set only its own password and cannot list the user's other host entries; ${fix}. Nothing was changed`,
+    );
+  }
+  if (others === undefined) {
+    return new DatabaseError(
+      `User ${user} cannot list its own host entries (SELECT on mysql.user is refused), so the rotation cannot make sure it changes every one of them; ` +
+        `grant SELECT (User, Host) ON mysql.user to the user, or ${fix}. Nothing was changed`,
+    );
+  }
+  if (chain) {
+    return new DatabaseError(
+      `${describeAccount(username, ownHost ?? '%')} authenticates with a chain of methods, which only ALTER USER can change whole (the user's own SET PASSWORD changes one method); ${fix}. Nothing was changed`,
+    );
+  }
+  return new DatabaseError(
+    `User ${user} also exists as ${others.map((h) => describeAccount(username, h)).join(', ')}, which its own session cannot change ` +
+      `(SET PASSWORD changes only ${describeAccount(username, ownHost ?? '%')}); ${fix}. Nothing was changed`,
+  );
+}

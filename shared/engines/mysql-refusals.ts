@@ -1,21 +1,138 @@
 /**
  * Why MySQL or MariaDB refused a login: from the error number alone (what the connector can tell), and from the
  * catalogs as the master (mysql.user, mysql.global_priv), so that only proven drift is healed.
+ *
+ * A 1045 says nothing: a wrong password, no account for this address, a missing user and an unmet
+ * REQUIRE SSL all look alike. The master reads the accounts of the user (and the anonymous ones), finds
+ * the one the server picks for the function's address (USER() of the master session, which logs in from
+ * the same place), and explains in this order: no such user; no account for this address (or an
+ * anonymous one taking precedence); blocked after failed logins; locked; a client certificate required;
+ * a method the driver cannot answer; expired; and only then the password. A wrong password is proven by
+ * comparing the stored mysql_native_password hash with the refused password's; where the stored form
+ * cannot be computed here (caching_sha2_password's salted hash), it is concluded by elimination, and only
+ * when the code was a plain access denial and the account needs no TLS. Anything else is `undetermined`.
  */
 import type { RefusalReason } from '../errors';
+import { ToolkitError } from '../errors';
 import type { PasswordRestore, RefusalDiagnosis, RefusedLogin, ServerInfo, SqlSession } from '../rotation/engine-strategy';
+import { accountStatesOf, describeAccount, ensureBackslashEscapes, quoteName, run, type AccountState } from './mysql-accounts';
+import { describeChain, driverSupports, firstInteractiveMethod, pluginKind, takesPassword, type AuthMethod } from './mysql-auth-chain';
+import { columnText as text } from './mysql-connector';
+import { accountForClient, hostOfUserFunction } from './mysql-host-match';
+import { accountName, storedIdentifiedClause } from './mysql-sql';
+import { mysqlNativePasswordHash } from './password-hashes';
 
-/** The reason a refusal's error number alone gives. */
-export function mysqlRefusalReasonFromCode(_code: string | undefined): RefusalReason {
-  return 'undetermined';
-}
+export { mysqlRefusalReasonFromCode } from './mysql-error-codes';
 
 /** As the master: explains a refused login. Reads only. */
-export async function diagnoseMysqlRefusal(_session: SqlSession, _server: ServerInfo, refused: RefusedLogin): Promise<RefusalDiagnosis> {
-  return { reason: refused.error.reason, detail: 'not diagnosed' };
+export async function diagnoseMysqlRefusal(session: SqlSession, server: ServerInfo, refused: RefusedLogin): Promise<RefusalDiagnosis> {
+  const { username } = refused;
+  const byCode = refused.error.reason;
+  await ensureBackslashEscapes(session, 'master');
+  const states = (await accountStatesOf(session, server, username === '' ? [''] : [username, ''])).filter((a) => !a.isRole);
+  const mine = states.filter((a) => a.user === username);
+  if (mine.length === 0) return { reason: 'role-missing', detail: `no account of user ${quoteName(username)} exists (any host)` };
+  const who = await run(session, 'SELECT USER() AS client', 'reading the client address');
+  const client = hostOfUserFunction(text(who[0]?.client));
+  const matched = accountForClient(states, username, client);
+  const hosts = mine.map((a) => quoteName(a.host)).join(', ');
+  if (matched === undefined || byCode === 'host-not-allowed') {
+    return {
+      reason: 'host-not-allowed',
+      detail: `no account of user ${quoteName(username)} matches the address ${client} as the server sees it; the user exists for host ${hosts}`,
+    };
+  }
+  if (matched.user !== username) {
+    return {
+      reason: 'host-not-allowed',
+      detail: `the anonymous ${describeAccount('', matched.host)} matches the address ${client} before any account of user ${quoteName(username)} (host ${hosts})`,
+    };
+  }
+  return explainAccount(matched, refused, byCode);
 }
 
-/** As the master: the stored verifiers of every account of the user, to put back exactly; undefined when unreadable. */
-export async function saveMysqlPassword(_session: SqlSession, _server: ServerInfo, _username: string): Promise<PasswordRestore | undefined> {
+function explainAccount(account: AccountState, refused: RefusedLogin, byCode: RefusalReason): RefusalDiagnosis {
+  const name = describeAccount(account.user, account.host);
+  if (byCode === 'blocked-after-failed-logins') {
+    return {
+      reason: byCode,
+      detail: `${name} is blocked after too many failed logins (MariaDB max_password_errors, MySQL FAILED_LOGIN_ATTEMPTS); FLUSH PRIVILEGES or ALTER USER unblocks it`,
+    };
+  }
+  if (account.locked || byCode === 'login-disabled') return { reason: 'login-disabled', detail: `${name} is locked (ACCOUNT LOCK)` };
+  const certificate = certificateRequirement(account);
+  if (certificate !== undefined) return { reason: 'client-certificate-required', detail: `${name} has ${certificate}` };
+  const method = firstInteractiveMethod(account.chain);
+  if (method === undefined || !takesPassword(method.plugin)) {
+    const which = method?.plugin ?? describeChain(account.chain);
+    return { reason: 'unsupported-auth-plugin', detail: `${name} authenticates with ${which}, which takes no password over TCP` };
+  }
+  if (!driverSupports(method.plugin)) {
+    return {
+      reason: 'unsupported-auth-plugin',
+      detail: `${name} authenticates with ${describeChain(account.chain)}; the server asks a TCP client for ${method.plugin}, which the mysql2 driver cannot answer`,
+    };
+  }
+  if (byCode === 'expired') return { reason: 'expired', detail: `the password of ${name} has expired` };
+  const comparison = comparePassword(method, refused.password);
+  if (account.expired && comparison !== 'differs') {
+    return { reason: 'expired', detail: `the password of ${name} has expired (PASSWORD EXPIRE or its lifetime)` };
+  }
+  if (comparison === 'differs') {
+    return { reason: 'wrong-password', detail: `the stored ${method.plugin} hash of ${name} does not match the secret's password` };
+  }
+  if (comparison === 'matches') {
+    const tls = account.sslType.trim() !== '' ? `; the account requires TLS (${account.sslType})` : '';
+    return { reason: 'undetermined', detail: `the secret's password matches the stored hash of ${name}${tls}; the refusal has another cause` };
+  }
+  if ((byCode === 'undetermined' || byCode === 'wrong-password') && account.sslType.trim() === '' && !account.expired) {
+    return {
+      reason: 'wrong-password',
+      detail:
+        `by elimination: ${name} matches this address, is not locked, blocked or expired, needs no TLS, and authenticates with ` +
+        `${method.plugin}, whose stored form cannot be compared here`,
+    };
+  }
+  return { reason: 'undetermined', detail: `${name} shows no cause in the catalogs (${method.plugin}${account.sslType ? `, REQUIRE ${account.sslType}` : ''})` };
+}
+
+/** REQUIRE X509 / SUBJECT / ISSUER in words, or undefined when no client certificate is required. */
+function certificateRequirement(account: AccountState): string | undefined {
+  const type = account.sslType.trim().toUpperCase();
+  if (type === 'X509') return 'REQUIRE X509';
+  if (type === 'SPECIFIED' && (account.subject !== '' || account.issuer !== '')) {
+    return `REQUIRE ${[account.subject !== '' ? 'SUBJECT' : '', account.issuer !== '' ? 'ISSUER' : ''].filter(Boolean).join(' AND ')}`;
+  }
   return undefined;
+}
+
+/** The refused password against a method's stored form, where the toolkit can compute it. */
+function comparePassword(method: AuthMethod, password: string): 'matches' | 'differs' | 'unknown' {
+  if (pluginKind(method.plugin) !== 'client-hashed' || !/^\*[0-9A-F]{40}$/i.test(method.authString)) return 'unknown';
+  return mysqlNativePasswordHash(password).toUpperCase() === method.authString.toUpperCase() ? 'matches' : 'differs';
+}
+
+/**
+ * As the master: the stored authentication of every password account of the user (every method of a
+ * chain, every stored string), to put back exactly; undefined when the master may not read it.
+ */
+export async function saveMysqlPassword(session: SqlSession, server: ServerInfo, username: string): Promise<PasswordRestore | undefined> {
+  let accounts: AccountState[];
+  try {
+    await ensureBackslashEscapes(session, 'master');
+    accounts = (await accountStatesOf(session, server, [username])).filter((a) => !a.isRole && a.chain.some((m) => takesPassword(m.plugin)));
+  } catch (err) {
+    if (err instanceof ToolkitError && err.code === 'DATABASE') return undefined;
+    throw err;
+  }
+  return async (master: SqlSession): Promise<void> => {
+    await ensureBackslashEscapes(master, 'master');
+    for (const account of accounts) {
+      const target = accountName(account.user, account.host);
+      const what = `putting the stored password of ${describeAccount(account.user, account.host)} back`;
+      await run(master, `ALTER USER ${target} ${storedIdentifiedClause(server, account.chain)}`, what);
+      // Setting a password renews it; the DBA's PASSWORD EXPIRE is put back too.
+      if (account.expiredByDba) await run(master, `ALTER USER ${target} PASSWORD EXPIRE`, what);
+    }
+  };
 }

@@ -3,9 +3,9 @@
  * @@version_comment, and the `aurora_version` variable that only Aurora MySQL has. The password
  * syntax and the user-name limit depend on it, so it is never guessed from the secret's `engine`.
  */
-import { DatabaseError } from '../errors';
-import type { ServerInfo, SqlSession } from '../rotation/engine-strategy';
-import { columnText as text } from './mysql-connector';
+import { DatabaseError, ToolkitError } from '../errors';
+import type { Row, ServerInfo, SqlSession } from '../rotation/engine-strategy';
+import { columnText as text, greetingVersion } from './mysql-connector';
 
 /** The oldest servers whose account statements this strategy can express (CREATE USER IF NOT EXISTS, ALTER USER … REQUIRE). */
 export const MINIMUM_VERSIONS = { mysql: [5, 7, 8], mariadb: [10, 2, 0] } as const;
@@ -27,8 +27,21 @@ export function parseMysqlServerInfo(version: string, comment = '', auroraVersio
   };
 }
 
+/**
+ * Reads the server behind a session. A session whose password has expired may run no SELECT
+ * (ER_MUST_CHANGE_PASSWORD): the version the server announced when the default connector logged in
+ * answers instead.
+ */
 export async function readMysqlServerInfo(session: SqlSession): Promise<ServerInfo> {
-  const rows = await session.query('SELECT VERSION() AS version, @@version_comment AS comment');
+  let rows: readonly Row[];
+  try {
+    rows = await session.query('SELECT VERSION() AS version, @@version_comment AS comment');
+  } catch (err) {
+    const greeting = greetingVersion(session);
+    const code = err instanceof ToolkitError ? err.causeSummary?.code : undefined;
+    if (greeting === undefined || (code !== 'ER_MUST_CHANGE_PASSWORD' && code !== '1820')) throw err;
+    return parseMysqlServerInfo(greeting);
+  }
   const version = text(rows[0]?.version);
   const comment = text(rows[0]?.comment);
   if (/mariadb/i.test(version) || /mariadb/i.test(comment)) return parseMysqlServerInfo(version, comment);

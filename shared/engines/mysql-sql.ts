@@ -4,15 +4,28 @@
  * session first makes sure NO_BACKSLASH_ESCAPES is off, which those literals rely on.
  *
  * Password statements keep the plaintext out of the server's statement logs wherever the server has
- * a client-side form for it:
+ * a client-side form for it (`form: 'hash'`, the default):
  * - MariaDB, oneself: `SET PASSWORD = '<mysql_native_password hash>'` (a bare literal is read as a hash
  *   there; ALTER USER would need the global CREATE USER privilege, even for oneself);
- * - MariaDB, as master: `ALTER USER … IDENTIFIED BY PASSWORD '<hash>'`;
+ * - MariaDB, as master: `ALTER USER … IDENTIFIED BY PASSWORD '<hash>'`, or for an authentication chain
+ *   `IDENTIFIED VIA a USING … OR b …` with every method of the chain kept;
  * - MySQL 5.7/8.x, accounts on mysql_native_password: `IDENTIFIED WITH mysql_native_password AS '<hash>'`;
  * - MySQL 8.x caching_sha2_password / sha256_password: no client-side form exists (the server salts),
  *   so `IDENTIFIED BY '<plain>'` is unavoidable; MySQL rewrites it to `<secret>` in its general and
  *   slow logs unless the server runs with --log-raw;
  * - MariaDB ed25519: `PASSWORD('<plain>')`, likewise unavoidable.
+ *
+ * `form: 'plain'` is the one deliberate exception, used only when the server refuses the hashed form
+ * because a password-validation plugin must see the password (MariaDB simple_password_check or
+ * cracklib_password_check with strict_password_validation, MySQL validate_password): the plaintext then
+ * reaches the server. MariaDB writes such a statement to its general log (and the slow log) exactly as
+ * sent, password included, when those logs are on; MySQL rewrites the password as `<secret>`.
+ *
+ * MySQL 8.0.14+ single-user: the user's own change keeps the replaced password valid as the account's
+ * secondary password (`RETAIN CURRENT PASSWORD`), so applications still holding AWSCURRENT keep logging
+ * in while they switch; the next rotation's RETAIN replaces it, and a step that puts a password back
+ * after a failed proof discards it (`DISCARD OLD PASSWORD`). MySQL 8.0.13+ accounts under PASSWORD
+ * REQUIRE CURRENT get `REPLACE '<current>'`.
  */
 import { escapeMysql as escape } from './mysql-connector';
 import { DatabaseError } from '../errors';
@@ -20,10 +33,31 @@ import type { ServerInfo } from '../rotation/engine-strategy';
 import { mysqlNativePasswordHash } from './password-hashes';
 import { atLeast, describeServer } from './mysql-server-info';
 import { findKeyword, tokenize, unquote } from './mysql-statement-tokens';
+import { NATIVE_PLUGIN, describeChain, normalizePlugin, pluginKind, type AuthMethod } from './mysql-auth-chain';
 
-export const NATIVE_PLUGIN = 'mysql_native_password';
+export { NATIVE_PLUGIN, normalizePlugin } from './mysql-auth-chain';
+
 /** Plugins whose password the server hashes itself, so the statement must carry the plaintext. */
-const SERVER_HASHED_PLUGINS: ReadonlySet<string> = new Set(['caching_sha2_password', 'sha256_password', 'ed25519']);
+const SERVER_HASHED_PLUGINS: ReadonlySet<string> = new Set(['caching_sha2_password', 'sha256_password', 'ed25519', 'parsec']);
+/** MySQL plugins whose accounts may hold a secondary password (8.0.14+). */
+const DUAL_PASSWORD_PLUGINS: ReadonlySet<string> = new Set(['mysql_native_password', 'caching_sha2_password', 'sha256_password']);
+
+/**
+ * How a password travels in a statement: as the client-computed hash where one exists (`hash`), or as
+ * the plaintext the server validates (`plain`, only after a password-validation plugin refused a hash).
+ */
+export type PasswordForm = 'hash' | 'plain';
+
+/** What the user's own password change must say beyond the new password. */
+export interface OwnPasswordOptions {
+  readonly form?: PasswordForm;
+  /** The password the session logged in with: MySQL 8.0.13+ `REPLACE` clause. */
+  readonly currentPassword?: string;
+  /** MySQL PASSWORD REQUIRE CURRENT as SHOW CREATE USER says it: then no form without REPLACE is offered. */
+  readonly requireCurrent?: boolean;
+  /** Putting the previous password back: nothing is retained as a secondary password. */
+  readonly restoring?: boolean;
+}
 
 /** `'user'@'host'` as a string-literal account name (quotes, spaces, capitals and unicode survive). */
 export function accountName(user: string, host: string): string {
@@ -48,13 +82,6 @@ export function usernameProblem(username: string, engine: string, server?: Serve
   return undefined;
 }
 
-/** What an account authenticates with, normalised: '' (MariaDB's legacy empty plugin) means native. */
-export function normalizePlugin(plugin: string | undefined): string | undefined {
-  if (plugin === undefined) return undefined;
-  const p = plugin.trim().toLowerCase();
-  return p === '' ? NATIVE_PLUGIN : p;
-}
-
 /**
  * The auth plugin named in a SHOW CREATE USER row: `IDENTIFIED WITH 'plugin'` (MySQL),
  * `IDENTIFIED BY PASSWORD` (MariaDB, native) or `IDENTIFIED VIA plugin` (MariaDB). Undefined when the
@@ -74,37 +101,163 @@ export function pluginFromCreateUser(statement: string): string | undefined {
 }
 
 /**
+ * How the account behind a SHOW CREATE USER row authenticates: every method of a MariaDB chain
+ * (`IDENTIFIED VIA a USING '…' OR b`), with the stored strings the row shows. Empty when it names none.
+ */
+export function chainFromCreateUser(statement: string): AuthMethod[] {
+  const tokens = tokenize(statement);
+  const at = findKeyword(tokens, 'IDENTIFIED');
+  if (at < 0) return [];
+  const how = tokens[at + 1]?.text.toUpperCase();
+  if (how === 'BY') {
+    const literal = tokens[at + 2]?.text.toUpperCase() === 'PASSWORD' ? tokens[at + 3] : tokens[at + 2];
+    return [{ plugin: NATIVE_PLUGIN, authString: literal?.kind === 'quoted' ? unquote(literal.text) : '' }];
+  }
+  if (how !== 'WITH' && how !== 'VIA') return [];
+  const chain: AuthMethod[] = [];
+  let i = at + 2;
+  while (tokens[i] !== undefined) {
+    const plugin = normalizePlugin(unquote(tokens[i]!.text)) ?? NATIVE_PLUGIN;
+    let authString = '';
+    const next = tokens[i + 1]?.text.toUpperCase();
+    if ((next === 'USING' || next === 'AS') && tokens[i + 2]?.kind === 'quoted') {
+      authString = unquote(tokens[i + 2]!.text);
+      i += 3;
+    } else {
+      i += 1;
+    }
+    chain.push({ plugin, authString });
+    if (tokens[i]?.text.toUpperCase() !== 'OR') break;
+    i += 1;
+  }
+  return chain;
+}
+
+/** MySQL's PASSWORD REQUIRE CURRENT in a SHOW CREATE USER row: true unless OPTIONAL (DEFAULT counts as on). */
+export function requiresCurrentPassword(statement: string): boolean {
+  const tokens = tokenize(statement);
+  for (let i = findKeyword(tokens, 'REQUIRE'); i >= 0; i = findKeyword(tokens, 'REQUIRE', i + 1)) {
+    if (tokens[i - 1]?.text.toUpperCase() === 'PASSWORD' && tokens[i + 1]?.text.toUpperCase() === 'CURRENT') {
+      return tokens[i + 2]?.text.toUpperCase() !== 'OPTIONAL';
+    }
+  }
+  return false;
+}
+
+/**
  * Statements for the logged-in user to set its own password, in order of preference: when the first
  * is refused for lack of privilege, the next is tried.
  */
-export function ownPasswordStatements(server: ServerInfo, password: string, plugin: string | undefined): string[] {
+export function ownPasswordStatements(server: ServerInfo, password: string, plugin: string | undefined, options: OwnPasswordOptions = {}): string[] {
   const p = normalizePlugin(plugin);
+  const form = options.form ?? 'hash';
   if (server.flavor === 'mariadb') {
-    if (p === undefined || p === NATIVE_PLUGIN) return [`SET PASSWORD = ${escape(mysqlNativePasswordHash(password))}`];
-    if (p === 'ed25519') return [`SET PASSWORD = PASSWORD(${escape(password)})`];
+    if (p === undefined || p === NATIVE_PLUGIN) {
+      return [form === 'hash' ? `SET PASSWORD = ${escape(mysqlNativePasswordHash(password))}` : `SET PASSWORD = PASSWORD(${escape(password)})`];
+    }
+    if (p === 'ed25519' || p === 'parsec') return [`SET PASSWORD = PASSWORD(${escape(password)})`];
     throw noPassword(p);
   }
-  const plain = `ALTER USER USER() IDENTIFIED BY ${escape(password)}`;
-  if (p === NATIVE_PLUGIN) {
+  const replace = atLeast(server, 8, 0, 13) && options.currentPassword !== undefined ? ` REPLACE ${escape(options.currentPassword)}` : '';
+  const plain = `ALTER USER USER() IDENTIFIED BY ${escape(password)}${replace}`;
+  const statements: string[] = [];
+  const known = p === undefined || DUAL_PASSWORD_PLUGINS.has(p);
+  if (known && atLeast(server, 8, 0, 14) && options.restoring !== true) statements.push(`${plain} RETAIN CURRENT PASSWORD`);
+  if (p === NATIVE_PLUGIN && form === 'hash' && !(options.requireCurrent === true && atLeast(server, 8, 0, 13))) {
     // Changing one's own plugin clause may need CREATE USER on some versions; then the plain form.
-    return [`ALTER USER CURRENT_USER() IDENTIFIED WITH ${NATIVE_PLUGIN} AS ${escape(mysqlNativePasswordHash(password))}`, plain];
+    statements.push(`ALTER USER CURRENT_USER() IDENTIFIED WITH ${NATIVE_PLUGIN} AS ${escape(mysqlNativePasswordHash(password))}`);
   }
-  if (p === undefined || SERVER_HASHED_PLUGINS.has(p)) return [plain];
+  if (p === undefined || SERVER_HASHED_PLUGINS.has(p) || p === NATIVE_PLUGIN) {
+    statements.push(plain);
+    return statements;
+  }
   throw noPassword(p);
 }
 
+/** MySQL 8.0.14+: drops the logged-in account's secondary password (after a password was put back). */
+export function discardOldPasswordStatement(): string {
+  return 'ALTER USER USER() DISCARD OLD PASSWORD';
+}
+
+/** True when the server keeps secondary passwords (MySQL 8.0.14+; MariaDB has none). */
+export function hasDualPasswords(server: ServerInfo): boolean {
+  return server.flavor === 'mysql' && atLeast(server, 8, 0, 14);
+}
+
 /** The `IDENTIFIED …` clause for the master to give `password` to an account using `plugin`. */
-export function identifiedClause(server: ServerInfo, plugin: string | undefined, password: string): string {
+export function identifiedClause(server: ServerInfo, plugin: string | undefined, password: string, form: PasswordForm = 'hash'): string {
   const p = normalizePlugin(plugin) ?? NATIVE_PLUGIN;
   if (!/^[a-z0-9_]+$/.test(p)) throw noPassword(p);
   if (server.flavor === 'mariadb') {
-    if (p === NATIVE_PLUGIN) return `IDENTIFIED BY PASSWORD ${escape(mysqlNativePasswordHash(password))}`;
-    if (p === 'ed25519') return `IDENTIFIED VIA ed25519 USING PASSWORD(${escape(password)})`;
+    if (p === NATIVE_PLUGIN) {
+      return form === 'hash' ? `IDENTIFIED BY PASSWORD ${escape(mysqlNativePasswordHash(password))}` : `IDENTIFIED BY ${escape(password)}`;
+    }
+    if (p === 'ed25519' || p === 'parsec') return `IDENTIFIED VIA ${p} USING PASSWORD(${escape(password)})`;
     throw noPassword(p);
   }
-  if (p === NATIVE_PLUGIN) return `IDENTIFIED WITH ${NATIVE_PLUGIN} AS ${escape(mysqlNativePasswordHash(password))}`;
+  if (p === NATIVE_PLUGIN) {
+    return form === 'hash'
+      ? `IDENTIFIED WITH ${NATIVE_PLUGIN} AS ${escape(mysqlNativePasswordHash(password))}`
+      : `IDENTIFIED WITH ${NATIVE_PLUGIN} BY ${escape(password)}`;
+  }
   if (SERVER_HASHED_PLUGINS.has(p)) return `IDENTIFIED WITH ${p} BY ${escape(password)}`;
   throw noPassword(p);
+}
+
+/**
+ * The `IDENTIFIED …` clause giving `password` to every method of an account's authentication that takes
+ * one, and keeping the others exactly as stored (a MariaDB chain keeps its unix_socket, PAM or GSSAPI
+ * methods, in their order). A single method is `identifiedClause`.
+ */
+export function chainIdentifiedClause(server: ServerInfo, chain: readonly AuthMethod[], password: string, form: PasswordForm = 'hash'): string {
+  if (chain.length <= 1 || server.flavor !== 'mariadb') return identifiedClause(server, chain[0]?.plugin, password, form);
+  if (!chain.some((m) => pluginKind(m.plugin) === 'client-hashed' || pluginKind(m.plugin) === 'server-hashed')) {
+    throw noPassword(describeChain(chain));
+  }
+  const parts = chain.map((m) => {
+    const plugin = checkedPlugin(m.plugin, chain);
+    switch (pluginKind(plugin)) {
+      case 'client-hashed':
+        return form === 'hash'
+          ? `${plugin} USING ${escape(mysqlNativePasswordHash(password))}`
+          : `${plugin} USING PASSWORD(${escape(password)})`;
+      case 'server-hashed':
+        return `${plugin} USING PASSWORD(${escape(password)})`;
+      case 'socket':
+      case 'external':
+        return m.authString === '' ? plugin : `${plugin} USING ${escape(m.authString)}`;
+      default:
+        throw noPassword(describeChain(chain));
+    }
+  });
+  return `IDENTIFIED VIA ${parts.join(' OR ')}`;
+}
+
+/**
+ * The `IDENTIFIED …` clause that puts an account's stored authentication back exactly as it was read
+ * (every method, every stored string), with no password travelling at all.
+ */
+export function storedIdentifiedClause(server: ServerInfo, chain: readonly AuthMethod[]): string {
+  if (chain.length === 0) throw new DatabaseError('The account has no stored authentication to put back');
+  if (server.flavor === 'mariadb') {
+    const parts = chain.map((m) => {
+      const plugin = checkedPlugin(m.plugin, chain);
+      return m.authString === '' && pluginKind(plugin) !== 'client-hashed' ? plugin : `${plugin} USING ${escape(m.authString)}`;
+    });
+    return `IDENTIFIED VIA ${parts.join(' OR ')}`;
+  }
+  const only = chain[0]!;
+  const plugin = checkedPlugin(only.plugin, chain);
+  // caching_sha2_password stores binary salt bytes: a hex literal carries them unchanged.
+  const printable = /^[\x20-\x7e]*$/.test(only.authString);
+  const stored = printable || only.authHex === undefined ? escape(only.authString) : `0x${only.authHex}`;
+  return `IDENTIFIED WITH ${plugin} AS ${stored}`;
+}
+
+function checkedPlugin(plugin: string, chain: readonly AuthMethod[]): string {
+  const p = normalizePlugin(plugin) ?? NATIVE_PLUGIN;
+  if (!/^[a-z0-9_]+$/.test(p)) throw noPassword(describeChain(chain));
+  return p;
 }
 
 /** An account's TLS requirement as mysql.user stores it. */
@@ -148,19 +301,51 @@ export function createAccountStatement(
   plugin: string | undefined,
   placeholderPassword: string,
   tls: TlsRequirement,
+  form: PasswordForm = 'hash',
 ): string {
-  return `CREATE USER IF NOT EXISTS ${account} ${identifiedClause(server, plugin, placeholderPassword)} ${requireClause(tls)}`;
+  return `CREATE USER IF NOT EXISTS ${account} ${identifiedClause(server, plugin, placeholderPassword, form)} ${requireClause(tls)}`;
 }
 
+/** What else an ALTER USER setting a password says. */
+export interface AlterPasswordOptions {
+  readonly form?: PasswordForm;
+  /** MySQL 8.0.14+: keep the replaced password valid as the secondary one. */
+  readonly retainCurrent?: boolean;
+}
+
+/** ALTER USER giving `password` to a single-plugin account, with its TLS requirement restated when given. */
 export function alterPasswordStatement(
   server: ServerInfo,
   account: string,
   plugin: string | undefined,
   password: string,
   tls?: TlsRequirement,
+  options: AlterPasswordOptions = {},
 ): string {
   const require = tls === undefined ? '' : ` ${requireClause(tls)}`;
-  return `ALTER USER ${account} ${identifiedClause(server, plugin, password)}${require}`;
+  return `ALTER USER ${account} ${identifiedClause(server, plugin, password, options.form)}${require}${retainClause(server, plugin, options)}`;
+}
+
+/**
+ * ALTER USER giving `password` to every password method of an account's authentication (see
+ * `chainIdentifiedClause`) and nothing else: TLS requirements, resource limits, lock and expiry
+ * options are not named, so the server keeps them.
+ */
+export function alterAccountPasswordStatement(
+  server: ServerInfo,
+  account: string,
+  chain: readonly AuthMethod[],
+  password: string,
+  options: AlterPasswordOptions = {},
+): string {
+  return `ALTER USER ${account} ${chainIdentifiedClause(server, chain, password, options.form)}${retainClause(server, chain[0]?.plugin, options)}`;
+}
+
+function retainClause(server: ServerInfo, plugin: string | undefined, options: AlterPasswordOptions): string {
+  const p = normalizePlugin(plugin) ?? NATIVE_PLUGIN;
+  // RETAIN goes only with a plaintext IDENTIFIED … BY, which native accounts get in the plain form.
+  const byForm = SERVER_HASHED_PLUGINS.has(p) || (p === NATIVE_PLUGIN && options.form === 'plain');
+  return options.retainCurrent === true && hasDualPasswords(server) && DUAL_PASSWORD_PLUGINS.has(p) && byForm ? ' RETAIN CURRENT PASSWORD' : '';
 }
 
 function noPassword(plugin: string): DatabaseError {

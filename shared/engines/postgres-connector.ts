@@ -27,7 +27,6 @@ const APPLICATION_NAME = 'secrets-manager-rotation';
  */
 export type PostgresLoginAuthentication = 'scram' | 'md5' | 'password' | 'none';
 
-const authenticationBySession = new WeakMap<SqlSession, PostgresLoginAuthentication>();
 
 /**
  * How the server authenticated the login behind `session`, when this connector opened it (undefined for
@@ -35,7 +34,7 @@ const authenticationBySession = new WeakMap<SqlSession, PostgresLoginAuthenticat
  * kind the login proved usable.
  */
 export function postgresLoginAuthentication(session: SqlSession): PostgresLoginAuthentication | undefined {
-  return authenticationBySession.get(session);
+  return session.login?.authentication;
 }
 
 interface AuthenticationEvents {
@@ -93,6 +92,7 @@ export const connectPostgres: Connector = async (request: ConnectRequest): Promi
     clearTimeout(timer);
   }
   const session: SqlSession = {
+    login: { authentication },
     async query(sql: string, params?: readonly unknown[]): Promise<readonly Row[]> {
       try {
         const result = await client.query(sql, params === undefined ? undefined : [...params]);
@@ -111,6 +111,5 @@ export const connectPostgres: Connector = async (request: ConnectRequest): Promi
       await client.end().catch(() => undefined);
     },
   };
-  authenticationBySession.set(session, authentication);
   return session;
 };

@@ -12,8 +12,22 @@ import type { AuthenticationError, RefusalReason } from '../errors';
 /** A row as the driver returns it. */
 export type Row = Readonly<Record<string, unknown>>;
 
+/**
+ * What a connector learned while logging in, for its engine's own later use: MySQL's greeting version
+ * (an expired session may run nothing else), how PostgreSQL authenticated the login (a role that logs in
+ * with SCRAM keeps SCRAM). Anything that wraps a session must pass it on.
+ */
+export interface LoginFacts {
+  /** The version the server announced in its greeting (MySQL/MariaDB). */
+  readonly serverVersion?: string;
+  /** How the server authenticated the login (PostgreSQL): `scram`, `md5`, `password` or `none`. */
+  readonly authentication?: 'scram' | 'md5' | 'password' | 'none';
+}
+
 /** One open database login. Statements are fully escaped client-side or use the driver's own parameters. */
 export interface SqlSession {
+  /** What the connector learned at login; wrappers pass it on. */
+  readonly login?: LoginFacts;
   query(sql: string, params?: readonly unknown[]): Promise<readonly Row[]>;
   /** Closes the login; never throws. */
   close(): Promise<void>;
@@ -104,6 +118,16 @@ export interface OwnPasswordChange {
    * closes it. Undefined without a `masterarn`.
    */
   readonly master?: () => Promise<SqlSession>;
+  /**
+   * The password the session logged in with: MySQL 8.0.13+ PASSWORD REQUIRE CURRENT needs it in a
+   * `REPLACE` clause. Never logged.
+   */
+  readonly currentPassword?: string;
+  /**
+   * True when the step puts the previous password back after a failed proof: nothing of the refused
+   * password may stay valid (MySQL 8.0.14+ discards the secondary password it retained).
+   */
+  readonly restoring?: boolean;
 }
 
 export interface EngineStrategy {

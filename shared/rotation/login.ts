@@ -155,6 +155,7 @@ function boundedSession(ctx: StepContext, session: SqlSession, who: string): Sql
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => (closing ??= session.close().catch(() => undefined));
   return {
+    ...(session.login !== undefined ? { login: session.login } : {}),
     query(sql: string, params?: readonly unknown[]): Promise<readonly Row[]> {
       return ctx.deadline.bound(
         () => session.query(sql, params),

@@ -27,7 +27,10 @@ export async function explainRefusal(
   if (master === undefined) {
     return {
       reason: refusal.reason,
-      detail: refusal.reason === 'undetermined' ? UNTOLD_WITHOUT_MASTER : 'told by the error code; no masterarn to read the catalogs',
+      detail:
+        refusal.reason === 'undetermined'
+          ? UNTOLD_WITHOUT_MASTER
+          : `${refusal.detail !== undefined ? `${refusal.detail}; ` : ''}told by the error code; no masterarn to read the catalogs`,
     };
   }
   const session = await master.open();

@@ -76,9 +76,15 @@ async function changeAndProve(
 ): Promise<void> {
   await withSession(session, async (s) => {
     const server = await ctx.strategy.serverInfo(s);
-    const change = (password: string) => ({ username: pending.username, password, ...(master !== undefined ? { master: master.open } : {}) });
+    const change = (password: string, currentPassword: string, restoring: boolean) => ({
+      username: pending.username,
+      password,
+      currentPassword,
+      restoring,
+      ...(master !== undefined ? { master: master.open } : {}),
+    });
     ctx.deadline.check('change the password');
-    await ctx.strategy.setOwnPassword(s, server, change(pending.password));
+    await ctx.strategy.setOwnPassword(s, server, change(pending.password, known.password, false));
     const proof = await attemptLogin(ctx, pending, 'pending', { sslFrom: known });
     if ('session' in proof) {
       await proof.session.close();
@@ -86,7 +92,7 @@ async function changeAndProve(
     }
     // Diagnosed while the new password is still in place, so the catalogs explain its refusal.
     const diagnosis = await explainRefusal(ctx, master, pending, proof.refusal);
-    await ctx.strategy.setOwnPassword(s, server, change(known.password));
+    await ctx.strategy.setOwnPassword(s, server, change(known.password, pending.password, true));
     throw refusalFailure(ctx, 'the new password', diagnosis, 'the previous password was put back');
   });
 }

@@ -198,7 +198,7 @@ describe.each(['MySQL 8.0', 'MySQL 8.4', 'Aurora MySQL 3'])('%s (mysql.user, rol
     );
     await mysqlStrategy.syncAlternateUser(session, SERVERS[name]!, change());
     const w = writes(session.statements);
-    expect(w[0]).toMatch(/^CREATE USER IF NOT EXISTS 'app_clone'@'%' IDENTIFIED WITH caching_sha2_password BY '[A-Za-z0-9_-]{32}' REQUIRE SUBJECT '\/CN=app' AND ISSUER '\/CN=it\\'s'$/);
+    expect(w[0]).toMatch(/^CREATE USER IF NOT EXISTS 'app_clone'@'%' IDENTIFIED WITH caching_sha2_password BY 'Aa1-[A-Za-z0-9_-]{32}' REQUIRE SUBJECT '\/CN=app' AND ISSUER '\/CN=it\\'s'$/);
     expect(w[1]).toBe(
       "ALTER USER 'app_clone'@'%' REQUIRE SUBJECT '/CN=app' AND ISSUER '/CN=it\\'s' WITH MAX_QUERIES_PER_HOUR 0 MAX_UPDATES_PER_HOUR 0 MAX_CONNECTIONS_PER_HOUR 0 MAX_USER_CONNECTIONS 2 " +
         'PASSWORD EXPIRE NEVER PASSWORD HISTORY DEFAULT PASSWORD REUSE INTERVAL 5 DAY PASSWORD REQUIRE CURRENT OPTIONAL FAILED_LOGIN_ATTEMPTS 3 PASSWORD_LOCK_TIME UNBOUNDED ACCOUNT UNLOCK',

@@ -1,0 +1,124 @@
+/**
+ * How a MySQL/MariaDB account authenticates: one plugin (MySQL, MariaDB) or a MariaDB authentication
+ * chain (`IDENTIFIED VIA unix_socket OR mysql_native_password USING '…'`), tried by the server in order.
+ *
+ * What a plugin is decides everything the rotation may do with it:
+ * - `client-hashed`: mysql_native_password, whose stored form the toolkit computes itself, so the
+ *   plaintext never has to reach the server, and a refused password can be compared with it;
+ * - `server-hashed`: the server salts or derives the stored form (caching_sha2_password, sha256_password,
+ *   ed25519, parsec), so a statement must carry the plaintext;
+ * - `socket`: unix_socket / auth_socket / named_pipe, which the server tries and skips without a word to
+ *   a client on TCP, so the next method of a chain answers;
+ * - `external`: a method whose secret is not a database password (PAM, GSSAPI, LDAP, IAM tokens, no
+ *   login at all): the toolkit neither sets it nor logs in with it;
+ * - `unknown`: anything else, never changed, since what it does cannot be explained.
+ */
+import { columnText as text } from './mysql-connector';
+
+/** One method of an account's authentication, as the server stores it. */
+export interface AuthMethod {
+  /** Lower-case plugin name; MariaDB's legacy empty plugin is mysql_native_password. */
+  readonly plugin: string;
+  /** The stored string: a hash, a public key, a PAM service name; '' when none. Never logged. */
+  readonly authString: string;
+  /** The stored bytes in hex, where they may be binary (MySQL's caching_sha2_password). */
+  readonly authHex?: string;
+}
+
+/** What a plugin means for a password rotation (see the module comment). */
+export type PluginKind = 'client-hashed' | 'server-hashed' | 'socket' | 'external' | 'unknown';
+
+/** The plugin whose stored form (SHA1(SHA1(password))) the toolkit computes itself. */
+export const NATIVE_PLUGIN = 'mysql_native_password';
+
+const KINDS: Readonly<Record<string, PluginKind>> = {
+  mysql_native_password: 'client-hashed',
+  caching_sha2_password: 'server-hashed',
+  sha256_password: 'server-hashed',
+  ed25519: 'server-hashed',
+  parsec: 'server-hashed',
+  unix_socket: 'socket',
+  auth_socket: 'socket',
+  named_pipe: 'socket',
+  pam: 'external',
+  gssapi: 'external',
+  mysql_no_login: 'external',
+  awsauthenticationplugin: 'external',
+  authentication_pam: 'external',
+  authentication_ldap_simple: 'external',
+  authentication_ldap_sasl: 'external',
+  authentication_kerberos: 'external',
+  authentication_windows: 'external',
+  authentication_fido: 'external',
+  authentication_webauthn: 'external',
+  authentication_openid_connect: 'external',
+  authentication_iam: 'external',
+};
+
+/** The server-side plugins whose client side mysql2 implements (mysql_clear_password stays off). */
+const DRIVER_PLUGINS: ReadonlySet<string> = new Set(['mysql_native_password', 'caching_sha2_password', 'sha256_password']);
+
+/** What an account authenticates with, normalised: '' (MariaDB's legacy empty plugin) means native. */
+export function normalizePlugin(plugin: string | undefined): string | undefined {
+  if (plugin === undefined) return undefined;
+  const p = plugin.trim().toLowerCase();
+  return p === '' ? NATIVE_PLUGIN : p;
+}
+
+/** The kind of a plugin; `unknown` for any name not listed here. */
+export function pluginKind(plugin: string): PluginKind {
+  return KINDS[normalizePlugin(plugin) ?? ''] ?? 'unknown';
+}
+
+/** True for the plugins a password rotation sets (client- or server-hashed). */
+export function takesPassword(plugin: string): boolean {
+  const kind = pluginKind(plugin);
+  return kind === 'client-hashed' || kind === 'server-hashed';
+}
+
+/** True when the default connector (mysql2) can log in with the plugin. */
+export function driverSupports(plugin: string): boolean {
+  return DRIVER_PLUGINS.has(normalizePlugin(plugin) ?? '');
+}
+
+/**
+ * The method a TCP client is actually asked to answer: socket methods in front of it fail on the server
+ * without a word to the client and the chain moves on. Undefined when the chain holds only socket methods.
+ */
+export function firstInteractiveMethod(chain: readonly AuthMethod[]): AuthMethod | undefined {
+  return chain.find((m) => pluginKind(m.plugin) !== 'socket');
+}
+
+/** The chain in words for messages: plugin names only, never the stored strings. */
+export function describeChain(chain: readonly AuthMethod[]): string {
+  return chain.map((m) => m.plugin).join(' OR ');
+}
+
+/**
+ * The methods of a MariaDB 10.4+ `mysql.global_priv.Priv` document, in the order the server tries them.
+ * The top-level `plugin`/`authentication_string` is one method; `auth_or` lists the chain with an empty
+ * object where the top-level method stands.
+ */
+export function chainFromGlobalPriv(priv: unknown): AuthMethod[] {
+  const doc = asRecord(typeof priv === 'string' || Buffer.isBuffer(priv) ? safeJson(text(priv)) : priv);
+  const top: AuthMethod = { plugin: normalizePlugin(text(doc.plugin)) ?? NATIVE_PLUGIN, authString: text(doc.authentication_string) };
+  const or = Array.isArray(doc.auth_or) ? doc.auth_or : undefined;
+  if (or === undefined || or.length === 0) return [top];
+  return or.map((entry) => {
+    const e = asRecord(entry);
+    if (e.plugin === undefined) return top;
+    return { plugin: normalizePlugin(text(e.plugin)) ?? NATIVE_PLUGIN, authString: text(e.authentication_string) };
+  });
+}
+
+function safeJson(value: string): unknown {
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    return {};
+  }
+}
+
+function asRecord(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}

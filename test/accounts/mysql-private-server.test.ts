@@ -1,0 +1,155 @@
+/**
+ * The account states that need a server setting the shared server must never get, on ONE private
+ * MariaDB for the whole file (started in a temporary directory on a free port, stopped by its pid):
+ * a password-validation plugin (simple_password_check with strict_password_validation), failed-login
+ * limits (max_password_errors), the ed25519 plugin, and TLS with client certificates (REQUIRE X509).
+ * Global variables are changed only on this private server, and put back after each test.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { startTestEndpoint, type TestEndpoint } from '../reliability/rotation-rig';
+import { startPrivateMariadb, type PrivateMariadb } from '../reliability/private-mariadb';
+import { createCertificateAuthority, type CertificateAuthority } from '../reliability/tls-certificates';
+import {
+  createMaster,
+  expectOutcome,
+  logsIn,
+  runCell,
+  type AccountSpec,
+  type CellContext,
+  type CellOptions,
+  type MysqlServer,
+  type Outcome,
+} from './mysql-account-harness';
+
+const openssl = (args: readonly string[]): Promise<unknown> => promisify(execFile)('openssl', [...args]);
+
+let mariadb: PrivateMariadb;
+let ca: CertificateAuthority;
+let server: MysqlServer;
+let endpoint: TestEndpoint;
+let ctx: CellContext;
+let clientTls: { ca: Buffer; cert: Buffer; key: Buffer };
+const cleanup: string[] = [];
+
+beforeAll(async () => {
+  ca = await createCertificateAuthority('myacc-private-mariadb');
+  const serverCert = await ca.issue('server', ['IP:127.0.0.1', 'DNS:localhost']);
+  // A client certificate (the application's), signed by the same CA, for clientAuth.
+  const dir = ca.dir;
+  writeFileSync(join(dir, 'client.ext'), 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n');
+  await openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'client.key'), '-out', join(dir, 'client.csr'), '-subj', '/CN=myacc-app']);
+  await openssl(['x509', '-req', '-in', join(dir, 'client.csr'), '-CA', ca.caFile, '-CAkey', join(dir, 'ca.key'), '-CAcreateserial', '-out', join(dir, 'client.crt'), '-days', '1', '-extfile', join(dir, 'client.ext')]);
+  clientTls = { ca: readFileSync(ca.caFile), cert: readFileSync(join(dir, 'client.crt')), key: readFileSync(join(dir, 'client.key')) };
+  mariadb = await startPrivateMariadb({
+    plugins: ['simple_password_check.so', 'auth_ed25519.so'],
+    // Loaded, but strict only in the test that needs it: the set-up's accounts use hashes.
+    settings: { strict_password_validation: 'OFF' },
+    tls: { ca: ca.caFile, cert: serverCert.certFile, key: serverCert.keyFile },
+  });
+  server = { port: mariadb.port, admin: () => mariadb.admin() };
+  endpoint = await startTestEndpoint();
+  const master = await createMaster(endpoint, server);
+  ctx = { endpoint, server, masterArn: master.arn };
+}, 120_000);
+
+afterAll(async () => {
+  await endpoint?.close();
+  await mariadb?.stop();
+  ca?.remove();
+});
+
+async function setGlobal(name: string, value: string | number): Promise<void> {
+  const admin = await server.admin();
+  try {
+    await admin.query(`SET GLOBAL ${name} = ${typeof value === 'number' ? value : admin.escape(value)}`);
+  } finally {
+    await admin.end();
+  }
+}
+
+const rotated: Outcome = { kind: 'rotated' };
+const refused = (code: string, reason?: string, message?: RegExp): Outcome => ({ kind: 'refused', code, ...(reason ? { reason } : {}), ...(message ? { message } : {}) });
+
+async function cells(spec: AccountSpec, expected: [Outcome, Outcome, Outcome], label: string, options: CellOptions = {}): Promise<void> {
+  const [withMaster, withoutMaster, alternating] = expected;
+  expectOutcome(await runCell(ctx, spec, 'single-user', true, cleanup, options), withMaster, `${label} / single-user + master`);
+  expectOutcome(await runCell(ctx, spec, 'single-user', false, cleanup, options), withoutMaster, `${label} / single-user`);
+  expectOutcome(await runCell(ctx, spec, 'alternating-users', true, cleanup, options), alternating, `${label} / alternating-users`);
+}
+
+describe('a password-validation plugin that refuses hashes (simple_password_check, strict_password_validation)', () => {
+  it('every strategy rotates, sending the plaintext only after the hash was refused; MariaDB logs it as sent', async () => {
+    const plainCreate: AccountSpec = { identified: (_hash, password) => `IDENTIFIED BY '${password}'` };
+    await setGlobal('strict_password_validation', 'ON');
+    const logBefore = mariadb.generalLog().length;
+    try {
+      const run = await runCell(ctx, plainCreate, 'single-user', false, cleanup);
+      expectOutcome(run, rotated, 'validation / single-user');
+      const sent = mariadb.generalLog().slice(logBefore);
+      const hashedAttempt = sent.indexOf('SET PASSWORD = \'*');
+      const plainAttempt = sent.indexOf(`SET PASSWORD = PASSWORD('${run.current.password}')`);
+      expect(hashedAttempt).toBeGreaterThanOrEqual(0);
+      expect(plainAttempt).toBeGreaterThan(hashedAttempt);
+      expectOutcome(await runCell(ctx, plainCreate, 'single-user', true, cleanup), rotated, 'validation / single-user + master');
+      expectOutcome(await runCell(ctx, plainCreate, 'alternating-users', true, cleanup), rotated, 'validation / alternating-users');
+    } finally {
+      await setGlobal('strict_password_validation', 'OFF');
+    }
+  });
+
+  it('without strict validation the same rotation sends no plaintext', async () => {
+    const logBefore = mariadb.generalLog().length;
+    const run = await runCell(ctx, {}, 'single-user', false, cleanup);
+    expectOutcome(run, rotated, 'no strict validation / single-user');
+    expect(mariadb.generalLog().slice(logBefore)).not.toContain(run.current.password);
+  });
+});
+
+describe('failed-login limits (max_password_errors)', () => {
+  afterEach(() => setGlobal('max_password_errors', 4294967295));
+
+  it('max_password_errors=1: a normal rotation refuses no login, so nothing gets blocked', async () => {
+    await setGlobal('max_password_errors', 1);
+    await cells({}, [rotated, rotated, rotated], 'max_password_errors=1');
+  });
+
+  it('an account blocked by failed logins is refused with that reason, and not unblocked', async () => {
+    await setGlobal('max_password_errors', 1);
+    const blocked: AccountSpec = {
+      prepare: async (s, user) => {
+        expect(await logsIn(s, user, 'Wrong-password-1')).toBe(false);
+      },
+    };
+    const reason = 'blocked-after-failed-logins';
+    await cells(blocked, [refused('AUTH_FAILED', reason, /max_password_errors/), refused('AUTH_FAILED', reason), refused('AUTH_FAILED', reason)], 'blocked');
+  });
+});
+
+describe('the ed25519 plugin (which mysql2 cannot answer)', () => {
+  it('refused naming the plugin, with or without a master; nothing changed', async () => {
+    const ed25519: AccountSpec = { identified: (_hash, password) => `IDENTIFIED VIA ed25519 USING PASSWORD('${password}')` };
+    const reason = 'unsupported-auth-plugin';
+    await cells(ed25519, [refused('AUTH_FAILED', reason, /ed25519/), refused('AUTH_FAILED', reason, /client_ed25519/), refused('AUTH_FAILED', reason, /ed25519/)], 'ed25519');
+  });
+});
+
+describe('TLS requirements', () => {
+  const tls = (): CellOptions => ({ tls: true, env: { DB_TLS_MODE: 'verify-full', DB_CA_BUNDLE: ca.caFile }, appSsl: clientTls });
+
+  it('REQUIRE X509: refused (the function has no client certificate); the application keeps logging in with its certificate', async () => {
+    const reason = 'client-certificate-required';
+    await cells(
+      { options: 'REQUIRE X509' },
+      [refused('AUTH_FAILED', reason, /REQUIRE X509/), refused('AUTH_FAILED', 'undetermined'), refused('AUTH_FAILED', reason)],
+      'REQUIRE X509',
+      tls(),
+    );
+  });
+
+  it('REQUIRE SSL over TLS: rotated, the requirement kept', async () => {
+    await cells({ options: 'REQUIRE SSL' }, [rotated, rotated, rotated], 'REQUIRE SSL', tls());
+  });
+});

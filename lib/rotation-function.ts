@@ -77,6 +77,14 @@ export interface RotationFunctionOptions {
   readonly createSecretsManagerEndpoint?: boolean;
   /** Alarm on the function's errors, sent to this topic. @default no alarm */
   readonly alarmTopic?: sns.ITopic;
+  /**
+   * Bundle the handler from source with the esbuild installed in your project (and pg / mysql2
+   * resolvable), instead of using the bundle pre-built inside the package. The esbuild options are the
+   * same either way. Giving `entry` implies it.
+   * @default false when the package ships its pre-built bundles (installed from npm, or from git after
+   *   `prepare`); true in a source checkout of the toolkit, which has none, so it bundles its current code
+   */
+  readonly bundleFromSource?: boolean;
 }
 
 export interface RotationFunctionProps extends RotationFunctionOptions {
@@ -89,14 +97,6 @@ export interface RotationFunctionProps extends RotationFunctionOptions {
    * @default no shared permission: each `DatabaseSecretRotation` adds one for its secret
    */
   readonly sharedSecretNamePattern?: string;
-  /**
-   * Bundle the handler from source with the esbuild installed in your project (and pg / mysql2
-   * resolvable), instead of using the bundle pre-built inside the package. The esbuild options are the
-   * same either way. Giving `entry` implies it.
-   * @default false when the package ships its pre-built bundles (installed from npm, or from git after
-   *   `prepare`); true in a source checkout of the toolkit, which has none, so it bundles its current code
-   */
-  readonly bundleFromSource?: boolean;
   /** Your own handler file, bundled from source. @default the toolkit's handler for the engine */
   readonly entry?: string;
   /** Only when bundling from source. @default the nearest lock file at or above the entry */

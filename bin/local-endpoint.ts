@@ -4,47 +4,48 @@
  * handlers registered, so `aws --endpoint-url …` and `rotate:local --endpoint` can rotate through it.
  */
 import { ConfigError } from '../shared/errors';
+import { parseCommandLine } from '../local/operator/cli-args';
+import { runMain } from '../local/operator/cli-main';
 import { registerRepoRotationHandlers } from '../local/repo-handlers';
 import { startLocalSecretsManager } from '../local/secrets-manager';
 
 const DEFAULT_PORT = 4566;
 
-interface CliOptions {
+/** The command line: a port (0 for any free one) and whether rotation errors reach RotateSecret's caller. */
+export interface CliOptions {
   readonly port: number;
   readonly surfaceRotationErrors: boolean;
+  /** `--help` was given: print usage, start nothing. */
+  readonly help: boolean;
 }
 
-const USAGE = 'usage: local-endpoint [--port <0-65535>] [--surface-rotation-errors]';
+const USAGE = 'usage: local-endpoint [--port <0-65535>] [--surface-rotation-errors] [--help]';
+const FLAGS = { port: { type: 'string' }, 'surface-rotation-errors': { type: 'boolean' } } as const;
 
-function usage(problem: string): never {
-  throw new ConfigError(`${problem}; ${USAGE}`);
-}
-
+/**
+ * Reads the command line through `parseCommandLine` (node's parseArgs).
+ * @throws ConfigError naming the problem and the usage
+ */
 export function parseArgs(argv: readonly string[]): CliOptions {
-  let port = DEFAULT_PORT;
-  let surfaceRotationErrors = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--port' || arg.startsWith('--port=')) {
-      const raw = arg === '--port' ? argv[++i] : arg.slice('--port='.length);
-      port = Number(raw);
-      if (raw === undefined || raw === '' || !Number.isInteger(port) || port < 0 || port > 65535) usage('--port needs a port number');
-    } else if (arg === '--surface-rotation-errors') {
-      surfaceRotationErrors = true;
-    } else {
-      usage(`unknown argument ${arg}`);
-    }
+  let line;
+  try {
+    line = parseCommandLine(argv, FLAGS);
+  } catch (err) {
+    throw new ConfigError(`${err instanceof Error ? err.message : String(err)}; ${USAGE}`);
   }
-  return { port, surfaceRotationErrors };
+  if (line.help) return { port: DEFAULT_PORT, surfaceRotationErrors: false, help: true };
+  const raw = line.flags.port;
+  const port = raw === undefined ? DEFAULT_PORT : Number(raw);
+  if (!/^\d+$/.test(raw ?? '0') || port > 65535) throw new ConfigError(`--port needs a port number (0-65535); ${USAGE}`);
+  return { port, surfaceRotationErrors: line.flags['surface-rotation-errors'] === true, help: false };
 }
 
-async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  if (args.includes('--help') || args.includes('-h')) {
+async function main(): Promise<number> {
+  const options = parseArgs(process.argv.slice(2));
+  if (options.help) {
     console.log(`Starts the embedded Secrets Manager endpoint on 127.0.0.1.\n${USAGE}`);
-    return;
+    return 0;
   }
-  const options = parseArgs(args);
   const endpoint = await startLocalSecretsManager(options);
   const registered = registerRepoRotationHandlers(endpoint);
 
@@ -60,20 +61,22 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  return 0;
 }
 
-if (require.main === module) {
-  main().catch((err: unknown) => {
-    const code = (err as { code?: unknown }).code;
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      process.exit(2);
-    }
-    console.error(
-      code === 'EADDRINUSE'
-        ? 'The port is already in use (LocalStack or another endpoint?): pass --port <n>, or --port 0 for any free port.'
-        : `local-endpoint failed: ${err instanceof Error ? err.name : String(err)}`,
-    );
-    process.exit(1);
-  });
+/** Exit codes: 2 for a bad command line, 1 when the endpoint cannot start. */
+function failure(err: unknown): number {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    return 2;
+  }
+  const code = (err as { code?: unknown }).code;
+  console.error(
+    code === 'EADDRINUSE'
+      ? 'The port is already in use (LocalStack or another endpoint?): pass --port <n>, or --port 0 for any free port.'
+      : `local-endpoint failed: ${err instanceof Error ? err.name : String(err)}`,
+  );
+  return 1;
 }
+
+if (require.main === module) runMain(() => main().catch(failure));

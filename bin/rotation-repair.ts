@@ -1,8 +1,6 @@
 #!/usr/bin/env node
-/** `npm run rotation:repair -- --secret-id X [--yes]`: shows, then (with --yes) fixes, a stuck rotation. */
-import { processIo } from '../local/operator/cli-io';
+/** `npm run rotation:repair -- --secret-id X [--yes]`: shows, then (with --yes) fixes and verifies, a stuck rotation. */
+import { runMain } from '../local/operator/cli-main';
 import { runRotationRepairCli } from '../local/operator/operator-cli';
 
-void runRotationRepairCli(process.argv.slice(2), processIo).then((code) => {
-  process.exitCode = code;
-});
+runMain(runRotationRepairCli);

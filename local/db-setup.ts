@@ -9,8 +9,10 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { canLoginMysql, canLoginPostgres, connectMysqlAdmin, connectPostgresAdmin } from './admin-connections';
-import { isLocalHost, mysqlAdminSettings, postgresAdminSettings, type Env } from './db-settings';
+import { classifyAdminLoginFailure, describeAdminLoginProblem, type AdminLoginProblem } from './admin-login-problem';
+import { isLocalHost, mysqlAdminSettings, postgresAdminSettings, type AdminSettings, type Env } from './db-settings';
 import { createMysqlUser, createPostgresUser, fixtureUsername } from './fixtures';
+import { noProgress, type ProgressSink } from './operator/wait-progress';
 
 export const START_POSTGRES = 'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start';
 export const START_MARIADB = 'start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd';
@@ -25,10 +27,13 @@ export class DatabaseSetupError extends Error {
 
 export type Log = (line: string) => void;
 
+export type SetupEngine = 'postgres' | 'mysql';
+
 /** How setup finds, checks and starts one of the two servers on this machine. */
 interface LocalServer {
+  readonly engine: SetupEngine;
   readonly name: string;
-  readonly host: (env: Env) => string;
+  readonly settings: (env: Env) => AdminSettings;
   readonly ping: (env: Env) => Promise<void>;
   /** What to run by hand, for the messages. */
   readonly startCommand: string;
@@ -36,17 +41,22 @@ interface LocalServer {
   readonly installedAt: string;
   /** What to do instead when it is not installed here. */
   readonly elsewhere: string;
+  /** True when the locally installed server is already running (whatever port it listens on). */
+  readonly isRunning: () => boolean;
   readonly start: () => void;
 }
 
 const LOCAL_SERVERS: Readonly<Record<'postgres' | 'mysql', LocalServer>> = {
   postgres: {
+    engine: 'postgres',
     name: 'PostgreSQL',
-    host: (env) => postgresAdminSettings(env).host,
+    settings: postgresAdminSettings,
     ping: pingPostgres,
     startCommand: START_POSTGRES,
     installedAt: '/etc/postgresql',
     elsewhere: 'point PGHOST at a server',
+    isRunning: () =>
+      readdirSync('/etc/postgresql').some((version) => exitsZero('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'status'])),
     start: () => {
       for (const version of readdirSync('/etc/postgresql')) {
         execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'start'], { stdio: 'ignore' });
@@ -54,40 +64,64 @@ const LOCAL_SERVERS: Readonly<Record<'postgres' | 'mysql', LocalServer>> = {
     },
   },
   mysql: {
+    engine: 'mysql',
     name: 'MariaDB',
-    host: (env) => mysqlAdminSettings(env).host,
+    settings: mysqlAdminSettings,
     ping: pingMysql,
     startCommand: START_MARIADB,
     installedAt: '/usr/sbin/mariadbd',
     elsewhere: 'point MYSQL_HOST at a server',
+    isRunning: () => exitsZero('start-stop-daemon', ['--status', '--exec', '/usr/sbin/mariadbd']),
     start: () => {
       execFileSync('start-stop-daemon', ['--start', '--oknodo', '--background', '--exec', '/usr/sbin/mariadbd'], { stdio: 'ignore' });
     },
   },
 };
 
-export async function setupDatabases(env: Env = process.env, log: Log = console.log): Promise<void> {
+export interface SetupOptions {
+  /** @default process.env */
+  readonly env?: Env;
+  /** Setup's own lines. @default stderr: stdout belongs to the results of the command that runs setup */
+  readonly log?: Log;
+  /** Shown while a server is starting. @default none */
+  readonly progress?: ProgressSink;
+  /** Only these servers. @default both */
+  readonly engines?: readonly SetupEngine[];
+}
+
+const BOTH: readonly SetupEngine[] = ['postgres', 'mysql'];
+
+/**
+ * Starts the servers when installed here but stopped, makes PostgreSQL check passwords on loopback
+ * (root only), then proves each server refuses a wrong password.
+ * @throws DatabaseSetupError naming the server, host and port, and what to do
+ */
+export async function setupDatabases(options: SetupOptions = {}): Promise<void> {
+  const env = options.env ?? process.env;
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const engines = options.engines ?? BOTH;
   const canManage = process.getuid?.() === 0;
-  await ensureRunning(LOCAL_SERVERS.postgres, env, canManage, log);
-  await ensureRunning(LOCAL_SERVERS.mysql, env, canManage, log);
-  if (canManage && isLocalHost(postgresAdminSettings(env).host)) await enforcePostgresPasswordAuth(env, log);
-  await verifyPasswordAuth(env);
-  log('db:setup: PostgreSQL and MariaDB are up and refuse wrong passwords.');
+  for (const engine of engines) await ensureRunning(LOCAL_SERVERS[engine], env, canManage, log, options.progress ?? noProgress);
+  if (engines.includes('postgres') && canManage && isLocalHost(postgresAdminSettings(env).host)) {
+    await enforcePostgresPasswordAuth(env, log);
+  }
+  await verifyPasswordAuth(env, engines);
+  log(`db:setup: ${engines.map((e) => LOCAL_SERVERS[e].name).join(' and ')} ${engines.length > 1 ? 'are' : 'is'} up and refuse${engines.length > 1 ? '' : 's'} wrong passwords.`);
 }
 
 /**
- * Fails unless both servers refuse a wrong password for a real user. The tests run this first: a
+ * Fails unless each server refuses a wrong password for a real user. The tests run this first: a
  * server that accepts any password would make every rotation test pass for the wrong reason.
+ * @throws DatabaseSetupError when a server cannot be reached, refuses the admin, or accepts a wrong password
  */
-export async function verifyPasswordAuth(env: Env = process.env): Promise<void> {
-  await expectReachable(LOCAL_SERVERS.postgres, env);
-  await expectReachable(LOCAL_SERVERS.mysql, env);
-  if (await acceptsWrongPassword('postgres', env)) {
+export async function verifyPasswordAuth(env: Env = process.env, engines: readonly SetupEngine[] = BOTH): Promise<void> {
+  for (const engine of engines) await expectAdminLogin(LOCAL_SERVERS[engine], env);
+  if (engines.includes('postgres') && (await acceptsWrongPassword('postgres', env))) {
     throw new DatabaseSetupError(
       'PostgreSQL accepts a wrong password on loopback (trust auth): run `npm run db:setup` as root to enforce scram-sha-256.',
     );
   }
-  if (await acceptsWrongPassword('mysql', env)) {
+  if (engines.includes('mysql') && (await acceptsWrongPassword('mysql', env))) {
     throw new DatabaseSetupError('MariaDB accepts a wrong password: check its authentication plugins, then `npm run db:setup`.');
   }
 }
@@ -161,35 +195,82 @@ export function withManagedBlock(hba: string, adminUser: string): string {
   return `${block}\n${rest}`;
 }
 
-async function ensureRunning(server: LocalServer, env: Env, canManage: boolean, log: Log): Promise<void> {
-  const ping = (): Promise<void> => server.ping(env);
-  if (await succeeds(ping)) return;
-  const host = server.host(env);
-  if (!canManage || !isLocalHost(host)) {
-    throw new DatabaseSetupError(`${server.name} is not reachable at ${host}; start it (e.g. \`${server.startCommand}\`).`);
-  }
+const START_WAIT_MS = 60_000;
+
+/**
+ * Only a server that does not answer is started: one that answers and refuses the admin is running,
+ * and starting it again would not fix the credentials.
+ */
+async function ensureRunning(server: LocalServer, env: Env, canManage: boolean, log: Log, progress: ProgressSink): Promise<void> {
+  const first = await loginProblem(server, env);
+  if (first === undefined) return;
+  const settings = server.settings(env);
+  if (first.kind !== 'unreachable') throw problemError(server, env, first);
+  if (!canManage || !isLocalHost(settings.host)) throw problemError(server, env, first);
   if (!existsSync(server.installedAt)) {
-    throw new DatabaseSetupError(`${server.name} is not installed here (no ${server.installedAt}); ${server.elsewhere}.`);
+    throw new DatabaseSetupError(
+      `${server.name} is not reachable at ${settings.host}:${settings.port} and not installed here (no ${server.installedAt}); ${server.elsewhere}.`,
+    );
+  }
+  if (server.isRunning()) {
+    // Starting it again would not help: it answers somewhere else than where the variables point.
+    throw new DatabaseSetupError(
+      `${server.name} is not reachable at ${settings.host}:${settings.port} (${first.code}), although the local server is ` +
+        `running: it listens elsewhere; check ${server.engine === 'postgres' ? 'PGHOST/PGPORT' : 'MYSQL_HOST/MYSQL_PORT'}.`,
+    );
   }
   log(`db:setup: starting ${server.name}…`);
   server.start();
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (await succeeds(ping)) return;
-    await new Promise((r) => setTimeout(r, 500));
+  const started = Date.now();
+  let last: AdminLoginProblem | undefined = first;
+  try {
+    while (Date.now() - started < START_WAIT_MS) {
+      progress({
+        awaiting: `${server.name} to accept the admin login at ${settings.host}:${settings.port}`,
+        elapsedMs: Date.now() - started,
+        limitMs: START_WAIT_MS,
+      });
+      last = await loginProblem(server, env);
+      if (last === undefined) return;
+      if (last.kind === 'refused') throw problemError(server, env, last);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  } finally {
+    progress(undefined);
   }
-  throw new DatabaseSetupError(`${server.name} did not come up within 60 s after \`${server.startCommand}\`.`);
+  throw new DatabaseSetupError(
+    `${server.name} did not accept the admin login at ${settings.host}:${settings.port} within 60 s after \`${server.startCommand}\` ` +
+      `(last: ${last?.code ?? last?.kind ?? 'unknown'}).`,
+  );
 }
 
-async function expectReachable(server: LocalServer, env: Env): Promise<void> {
+async function expectAdminLogin(server: LocalServer, env: Env): Promise<void> {
+  const problem = await loginProblem(server, env);
+  if (problem !== undefined) throw problemError(server, env, problem);
+}
+
+/** Undefined when the admin logs in. */
+async function loginProblem(server: LocalServer, env: Env): Promise<AdminLoginProblem | undefined> {
   try {
     await server.ping(env);
+    return undefined;
   } catch (err) {
-    const code = (err as { code?: string }).code ?? 'error';
-    throw new DatabaseSetupError(
-      `${server.name} is not reachable (${code}): run \`npm run db:setup\` (it starts local servers: \`${server.startCommand}\`).`,
-    );
+    return classifyAdminLoginFailure(err);
   }
+}
+
+function exitsZero(command: string, args: readonly string[]): boolean {
+  try {
+    execFileSync(command, args, { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function problemError(server: LocalServer, env: Env, problem: AdminLoginProblem): DatabaseSetupError {
+  const hint = `\`npm run db:setup\` as root (it runs \`${server.startCommand}\`)`;
+  return new DatabaseSetupError(describeAdminLoginProblem(server.engine, server.name, server.settings(env), problem, hint));
 }
 
 async function pingPostgres(env: Env): Promise<void> {
@@ -200,13 +281,4 @@ async function pingPostgres(env: Env): Promise<void> {
 async function pingMysql(env: Env): Promise<void> {
   const c = await connectMysqlAdmin(env, 3000);
   await c.end();
-}
-
-async function succeeds(fn: () => Promise<void>): Promise<boolean> {
-  try {
-    await fn();
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -1,20 +1,50 @@
 /**
- * Typed configuration read from Secrets Manager and validated with a zod (v4) schema.
+ * Typed configuration read from Secrets Manager and validated by any Standard Schema validator
+ * (standardschema.dev): zod 3.24+ and zod 4 (classic and mini), valibot, arktype and others.
  *
- * zod is imported for its types only: validation calls the schema's own `safeParse`, so this module
- * (and every bundle that imports `shared/`) carries no zod runtime; the application that builds the
- * schema already has zod.
+ * No validator is imported, not even for types: the schema brings its own `~standard.validate`, so
+ * this module (and every bundle that imports `shared/`) carries no validator runtime, the published
+ * types need no validator installed, and zod is only an optional peer of the package.
  *
  * A mismatch throws `SecretValidationError` naming the secret, the schema and each failing path with
- * its problem. The problem text is built here from the issue's code and schema-side facts (expected
- * type, bounds, format) plus the received value's TYPE; zod's own `message` is never used, because a
- * custom message or error map can embed the input, i.e. the secret.
+ * its problem. A validator's own `message` is never used, because a custom message or error map can
+ * embed the input, i.e. the secret. For zod (3 or 4) the problem is built from the issue's code and
+ * schema-side facts (expected type, bounds, format) plus the received value's TYPE; for any other
+ * validator it is "failed <vendor> validation" at that path.
  */
-import type { z } from 'zod';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { SecretValidationError, fromSecretsManagerError, type ValidationIssue } from './errors';
 import { SecretCache, type SecretsReadClient } from './secret-cache';
 import { payloadToSecretValue, type SecretValue } from './secret-value';
+
+/** One issue as Standard Schema v1 reports it. Validators may add fields (zod adds `code` and facts). */
+export interface StandardSchemaIssue {
+  /** The validator's text: never shown, since it may quote the input. */
+  readonly message: string;
+  readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined;
+}
+
+/** The outcome of a Standard Schema validation: the output value, or the issues. */
+export type StandardSchemaResult<Output> =
+  | { readonly value: Output; readonly issues?: undefined }
+  | { readonly issues: ReadonlyArray<StandardSchemaIssue> };
+
+/**
+ * The Standard Schema v1 interface, as far as this loader uses it: what zod 3.24+, zod 4, valibot and
+ * arktype schemas implement under the `~standard` key.
+ */
+export interface StandardSchemaV1<Input = unknown, Output = Input> {
+  readonly '~standard': {
+    readonly version: 1;
+    /** e.g. `zod`, `valibot`. */
+    readonly vendor: string;
+    readonly validate: (value: unknown) => StandardSchemaResult<Output> | Promise<StandardSchemaResult<Output>>;
+    readonly types?: { readonly input: Input; readonly output: Output } | undefined;
+  };
+}
+
+/** The validated (output) type of a Standard Schema: what `load` resolves to. */
+export type InferSchemaOutput<S extends StandardSchemaV1> = NonNullable<S['~standard']['types']>['output'];
 
 export interface ConfigLoaderOptions {
   /** Prepended to every name as `${prefix}/${name}`. */
@@ -29,8 +59,6 @@ export interface LoadOptions {
 /** Where values come from: a `SecretCache` (cached, single-flight) or a client (one read per load). */
 export type ConfigSource = SecretCache | SecretsReadClient;
 
-type ZodIssue = z.core.$ZodIssue;
-
 export class ConfigLoader {
   readonly #source: ConfigSource;
   readonly #prefix: string;
@@ -40,15 +68,20 @@ export class ConfigLoader {
     this.#prefix = (options.prefix ?? '').replace(/\/+$/, '');
   }
 
-  /** The secret `name` (under the prefix), validated by `schema` and typed by it. */
-  async load<S extends z.ZodType>(name: string, schema: S, options: LoadOptions = {}): Promise<z.infer<S>> {
+  /**
+   * The secret `name` (under the prefix), validated by `schema` and typed by its output.
+   * @throws SecretValidationError naming the secret, the schema and every failing path (never a value)
+   * @throws the typed Secrets Manager errors of `fromSecretsManagerError` when the secret cannot be read
+   */
+  async load<S extends StandardSchemaV1>(name: string, schema: S, options: LoadOptions = {}): Promise<InferSchemaOutput<S>> {
     const secretId = this.#prefix ? `${this.#prefix}/${name}` : name;
     const value = await this.#read(secretId);
-    const result = schema.safeParse(value);
-    if (result.success) return result.data;
-    const schemaName = options.schemaName ?? schema.description ?? 'schema';
-    const issues = result.error.issues.map((issue) => describeIssue(issue, value));
-    // zod sees a Uint8Array as an object with every field missing: say what it really is first.
+    const standard = schema['~standard'];
+    const result = await standard.validate(value);
+    if (result.issues === undefined) return result.value as InferSchemaOutput<S>;
+    const schemaName = options.schemaName ?? describedName(schema) ?? 'schema';
+    const issues = result.issues.map((issue) => describeIssue(issue, value, standard.vendor));
+    // A validator sees a Uint8Array as an object with every field missing: say what it really is first.
     if (value instanceof Uint8Array) issues.unshift({ path: '', problem: 'is a SecretBinary, not a JSON SecretString' });
     throw new SecretValidationError(`secret does not match ${schemaName}`, issues, { secretId });
   }
@@ -65,40 +98,84 @@ export class ConfigLoader {
   }
 }
 
-/** One zod issue as a path and a problem that cannot contain the input. */
-export function describeIssue(issue: ZodIssue, input: unknown): ValidationIssue {
-  return { path: formatPath(issue.path), problem: describeProblem(issue, valueAt(input, issue.path)) };
+/** zod's `.describe()` text (zod 3 and 4 both expose it as `description`), when the schema has one. */
+function describedName(schema: object): string | undefined {
+  const description = (schema as { description?: unknown }).description;
+  return typeof description === 'string' && description !== '' ? description : undefined;
 }
 
-function describeProblem(issue: ZodIssue, received: unknown): string {
+/**
+ * One issue as a path and a problem that cannot contain the input: built from zod's issue codes (3 and
+ * 4), else only the vendor's name. `vendor` defaults to zod, which every issue with a `code` comes from.
+ */
+export function describeIssue(issue: StandardSchemaIssue, input: unknown, vendor = 'zod'): ValidationIssue {
+  const path = (issue.path ?? []).map((segment) => (typeof segment === 'object' && segment !== null ? segment.key : segment));
+  const problem = vendor === 'zod' ? describeZodProblem(issue as ZodIssueFacts, valueAt(input, path)) : `failed ${vendor} validation`;
+  return { path: formatPath(path), problem };
+}
+
+/**
+ * The schema-side facts zod 3 and zod 4 put on an issue, by code. Fields that can carry the INPUT
+ * (zod 3's `received` of an enum, `keys` names) are read for their count or not at all.
+ */
+interface ZodIssueFacts {
+  readonly code?: string;
+  readonly expected?: unknown;
+  readonly origin?: unknown;
+  /** zod 3's name for `origin` on too_big / too_small. */
+  readonly type?: unknown;
+  readonly maximum?: unknown;
+  readonly minimum?: unknown;
+  readonly inclusive?: boolean;
+  readonly format?: unknown;
+  /** zod 3's name for `format` on invalid_string. */
+  readonly validation?: unknown;
+  readonly divisor?: unknown;
+  readonly multipleOf?: unknown;
+  readonly keys?: readonly unknown[];
+  readonly values?: readonly unknown[];
+  readonly options?: readonly unknown[];
+}
+
+function describeZodProblem(issue: ZodIssueFacts, received: unknown): string {
+  const text = (value: unknown): string => (typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint' ? String(value) : '?');
   switch (issue.code) {
     case 'invalid_type':
       return received === undefined
-        ? `is required (expected ${issue.expected})`
-        : `expected ${issue.expected}, received ${typeName(received)}`;
+        ? `is required (expected ${text(issue.expected)})`
+        : `expected ${text(issue.expected)}, received ${typeName(received)}`;
     case 'too_big':
-      return `too big: ${issue.origin} must be ${issue.inclusive ? '<=' : '<'} ${String(issue.maximum)}`;
+      return `too big: ${text(issue.origin ?? issue.type)} must be ${issue.inclusive ? '<=' : '<'} ${text(issue.maximum)}`;
     case 'too_small':
-      return `too small: ${issue.origin} must be ${issue.inclusive ? '>=' : '>'} ${String(issue.minimum)}`;
+      return `too small: ${text(issue.origin ?? issue.type)} must be ${issue.inclusive ? '>=' : '>'} ${text(issue.minimum)}`;
     case 'invalid_format':
-      return `invalid format: expected ${issue.format}`;
+      return `invalid format: expected ${text(issue.format)}`;
+    case 'invalid_string':
+      return `invalid format: expected ${typeof issue.validation === 'string' ? issue.validation : 'a matching string'}`;
     case 'not_multiple_of':
-      return `not a multiple of ${issue.divisor}`;
+      return `not a multiple of ${text(issue.divisor ?? issue.multipleOf)}`;
     case 'unrecognized_keys':
       // Key names come from the secret, not the schema: count them, do not echo them.
-      return `has ${issue.keys.length} unrecognized key(s)`;
+      return `has ${issue.keys?.length ?? 'some'} unrecognized key(s)`;
     case 'invalid_union':
-      return 'matches none of the allowed shapes (invalid_union)';
+    case 'invalid_union_discriminator':
+      return `matches none of the allowed shapes (${issue.code})`;
     case 'invalid_key':
-      return `invalid key in ${issue.origin}`;
+      return `invalid key in ${text(issue.origin)}`;
     case 'invalid_element':
-      return `invalid element in ${issue.origin}`;
+      return `invalid element in ${text(issue.origin)}`;
     case 'invalid_value':
-      return `is not one of the ${issue.values.length} allowed value(s) (invalid_value)`;
+    case 'invalid_enum_value':
+    case 'invalid_literal': {
+      const count = (issue.values ?? issue.options)?.length;
+      return count !== undefined ? `is not one of the ${count} allowed value(s) (${issue.code})` : `is not the allowed value (${issue.code})`;
+    }
     case 'custom':
       return 'failed a custom check (custom)';
+    case undefined:
+      return 'failed zod validation';
     default:
-      return `invalid (${(issue as { code: string }).code})`;
+      return `invalid (${issue.code})`;
   }
 }
 

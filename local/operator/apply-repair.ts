@@ -4,9 +4,11 @@
  *
  * A re-drive first RESUMES the stuck rotation, as Secrets Manager does when RotateSecret finds one
  * unfinished: same token, so a single-user setSecret that already changed the password finds it set.
- * Only when that does not complete in time does it clear the label and rotate afresh.
+ * Only when that does not complete in time does it clear the label and rotate afresh, ONCE per stuck
+ * rotation: the fallback's token is derived from the stuck version's, so a later run that finds the
+ * fallback itself stuck recognises it and resumes it instead of minting yet another version.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import {
   RotateSecretCommand,
   UpdateSecretVersionStageCommand,
@@ -15,7 +17,8 @@ import {
 import { fromSecretsManagerError } from '../../shared/errors';
 import type { RepairPlan } from './repair-plan';
 import { readResumeAnswer, type ResumeAnswer } from './resume-answer';
-import { AWSCURRENT, AWSPENDING, readRotationStatus, type RotationStatus } from './rotation-status';
+import { AWSCURRENT, AWSPENDING, isRotationComplete, readRotationStatus, type RotationStatus } from './rotation-status';
+import { noProgress, reportWhile, type ProgressSink } from './wait-progress';
 
 /** How a re-drive ended up completing (or trying to): the stuck rotation itself, or a new one. */
 export type RedrivePath = 'resumed' | 'fresh-rotation';
@@ -23,7 +26,10 @@ export type RedrivePath = 'resumed' | 'fresh-rotation';
 export interface RepairOutcome {
   readonly plan: RepairPlan;
   readonly applied: boolean;
-  /** True when, afterwards, no stray AWSPENDING is left (and, for a re-drive, AWSCURRENT moved). */
+  /**
+   * True when, afterwards, no stray AWSPENDING is left, AWSCURRENT is on exactly one version and no
+   * label is on two (and, for a re-drive, AWSCURRENT moved to the version awaited).
+   */
   readonly resolved: boolean;
   readonly after: RotationStatus;
   /** For a re-drive: the last path taken. */
@@ -42,6 +48,8 @@ export interface ApplyRepairOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /** The clock of the deadlines, in milliseconds; tests move it with `sleep`. */
   readonly now?: () => number;
+  /** Told what is awaited and for how long, at every poll and during long calls. @default nothing shown */
+  readonly progress?: ProgressSink;
 }
 
 interface Waiting {
@@ -49,6 +57,7 @@ interface Waiting {
   readonly pollMs: number;
   readonly sleep: (ms: number) => Promise<void>;
   readonly now: () => number;
+  readonly progress: ProgressSink;
 }
 
 export async function applyRepair(
@@ -59,13 +68,25 @@ export async function applyRepair(
 ): Promise<RepairOutcome> {
   if (plan.action === 'none' || plan.pendingVersionId === undefined) {
     const after = await readRotationStatus(client, secretId);
-    return { plan, applied: false, resolved: after.stuck === undefined, after };
+    return withLabelCheck({ plan, applied: false, resolved: true, after });
   }
-  if (plan.action === 'redrive') return redrive(client, secretId, plan, plan.pendingVersionId, waiting(options));
+  if (plan.action === 'redrive') {
+    return withLabelCheck(await redrive(client, secretId, plan, plan.pendingVersionId, waiting(options)));
+  }
   const removed = await removePending(client, secretId, plan.pendingVersionId);
   const after = await readRotationStatus(client, secretId);
   if (removed !== undefined) return { plan, applied: false, resolved: false, after, error: removed };
-  return { plan, applied: true, resolved: after.stuck === undefined, after };
+  return withLabelCheck({ plan, applied: true, resolved: true, after });
+}
+
+/**
+ * No outcome is `resolved` on labels that are not sound, whatever the path said: an endpoint that
+ * moved AWSCURRENT without taking it off the old version has not finished a rotation.
+ */
+function withLabelCheck(outcome: RepairOutcome): RepairOutcome {
+  if (!outcome.resolved || isRotationComplete(outcome.after)) return outcome;
+  const problems = [...outcome.after.problems, ...(outcome.after.stuck ? ['a stray AWSPENDING is still there'] : [])];
+  return { ...outcome, resolved: false, error: `the labels are not sound afterwards: ${problems.join('; ')}` };
 }
 
 function waiting(options: ApplyRepairOptions): Waiting {
@@ -74,6 +95,7 @@ function waiting(options: ApplyRepairOptions): Waiting {
     pollMs: options.pollMs ?? 1000,
     sleep: options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms))),
     now: options.now ?? Date.now,
+    progress: options.progress ?? noProgress,
   };
 }
 
@@ -100,15 +122,45 @@ async function waitUntil(
   client: SecretsManagerClient,
   secretId: string,
   done: (s: RotationStatus) => boolean,
+  awaiting: string,
   w: Waiting,
 ): Promise<RotationStatus> {
-  const deadline = w.now() + w.waitMs;
+  const started = w.now();
+  const deadline = started + w.waitMs;
   let status = await readRotationStatus(client, secretId);
-  while (!done(status) && w.now() < deadline) {
-    await w.sleep(w.pollMs);
-    status = await readRotationStatus(client, secretId);
+  try {
+    while (!done(status) && w.now() < deadline) {
+      w.progress({ awaiting, elapsedMs: w.now() - started, limitMs: w.waitMs });
+      await w.sleep(w.pollMs);
+      status = await readRotationStatus(client, secretId);
+    }
+  } finally {
+    w.progress(undefined);
   }
   return status;
+}
+
+/** RotateSecret, with progress while the endpoint runs the rotation before answering (emulators do). */
+function rotateSecret(client: SecretsManagerClient, input: { SecretId: string; ClientRequestToken?: string }, w: Waiting) {
+  return reportWhile(w.progress, 'RotateSecret to answer (an emulator runs the rotation first)', () =>
+    client.send(new RotateSecretCommand(input)),
+  );
+}
+
+/**
+ * The token of the one fallback rotation for a stuck version: a UUID derived from the stuck version's
+ * id, so it is the same on every run and recognisable afterwards.
+ */
+export function fallbackToken(stuckVersionId: string): string {
+  const hex = createHash('sha256').update(`rotation:repair fallback for ${stuckVersionId}`).digest('hex');
+  // RFC 9562 layout: version 8 (custom), variant 10xx.
+  const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** The version the stuck one is the fallback of, when it is one: its rotation was already started afresh. */
+function fallbackOrigin(status: RotationStatus, stuckVersionId: string): string | undefined {
+  return status.versions.find((v) => v.versionId !== stuckVersionId && fallbackToken(v.versionId) === stuckVersionId)?.versionId;
 }
 
 async function redrive(
@@ -121,7 +173,7 @@ async function redrive(
   // No token of our own: the service re-attempts the stuck rotation under the stuck version's token.
   let answer: ResumeAnswer;
   try {
-    const out = await client.send(new RotateSecretCommand({ SecretId: secretId }));
+    const out = await rotateSecret(client, { SecretId: secretId }, w);
     answer = readResumeAnswer(out.VersionId !== undefined ? { versionId: out.VersionId } : {});
   } catch (err) {
     answer = readResumeAnswer({ error: err });
@@ -139,9 +191,23 @@ async function redrive(
   // An endpoint that rotates anyway instead of refusing: that rotation is the one to wait for.
   const target = answer.kind === 'started' && answer.versionId !== undefined ? answer.versionId : stuckVersionId;
   const path: RedrivePath = target === stuckVersionId ? 'resumed' : 'fresh-rotation';
-  const resumed = await waitUntil(client, secretId, completedOn(target), w);
+  const resumed = await waitUntil(client, secretId, completedOn(target), `AWSCURRENT to move to ${target} (${path === 'resumed' ? 'the resumed rotation' : 'the rotation the endpoint started'})`, w);
   if (completedOn(target)(resumed)) return { plan, applied: true, resolved: true, path, after: resumed };
   if (path === 'fresh-rotation') return unfinished(plan, resumed, target, path);
+  const origin = fallbackOrigin(resumed, stuckVersionId);
+  if (origin !== undefined) {
+    return {
+      plan,
+      applied: true,
+      resolved: false,
+      path,
+      after: resumed,
+      error:
+        `the resumed rotation of ${stuckVersionId} did not complete; that version is already the fresh rotation an earlier ` +
+        `rotation:repair started for ${origin}, so no further version was made: check the rotation function's logs, ` +
+        'fix the cause, then run rotation:repair again',
+    };
+  }
   return fallBackToFreshRotation(client, secretId, plan, stuckVersionId, resumed, w);
 }
 
@@ -173,14 +239,14 @@ async function fallBackToFreshRotation(
     return { plan, applied: true, resolved: false, path, after: await readRotationStatus(client, secretId), error: removed };
   }
   // Our own token names the new version, so success is "AWSCURRENT is on it", whatever else happened.
-  const token = randomUUID();
+  const token = fallbackToken(stuckVersionId);
   try {
-    await client.send(new RotateSecretCommand({ SecretId: secretId, ClientRequestToken: token }));
+    await rotateSecret(client, { SecretId: secretId, ClientRequestToken: token }, w);
   } catch (err) {
     const error = `${fromSecretsManagerError(err, 'RotateSecret', { secretId }).message} (AWSPENDING was already removed from ${stuckVersionId})`;
     return { plan, applied: true, resolved: false, path, after: await readRotationStatus(client, secretId), error };
   }
-  const after = await waitUntil(client, secretId, completedOn(token), w);
+  const after = await waitUntil(client, secretId, completedOn(token), `AWSCURRENT to move to ${token} (the fallback rotation)`, w);
   if (completedOn(token)(after)) return { plan, applied: true, resolved: true, path, after };
   return unfinished(plan, after, token, path);
 }

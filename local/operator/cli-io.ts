@@ -1,6 +1,7 @@
 /** Where a command writes, and the environment it reads: injectable so commands run in-process in tests. */
 import type { Env } from '../../shared/secrets-client';
 import { isToolkitError } from '../../shared/errors';
+import { createProgressSink, noProgress, type ProgressSink, type StatusStream } from './wait-progress';
 
 export interface CliIo {
   /** Results: the table or the JSON document. */
@@ -8,13 +9,21 @@ export interface CliIo {
   /** Progress and errors. */
   readonly stderr: (text: string) => void;
   readonly env: Env;
+  /** Where waits are shown (stderr in a real run); no progress is shown without one. */
+  readonly statusStream?: StatusStream;
 }
 
 export const processIo: CliIo = {
   stdout: (text) => process.stdout.write(`${text}\n`),
   stderr: (text) => process.stderr.write(`${text}\n`),
   env: process.env,
+  statusStream: process.stderr,
 };
+
+/** The command's progress sink: lines prefixed with its name, on `io.statusStream`. */
+export function progressFor(io: CliIo, command: string): ProgressSink {
+  return io.statusStream ? createProgressSink(io.statusStream, { prefix: `${command}: ` }) : noProgress;
+}
 
 /**
  * One line for an error. Toolkit errors carry messages built to name the secret and step only; any

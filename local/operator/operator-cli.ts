@@ -3,41 +3,62 @@
  * usual AWS environment (`getSecretsClient`), or by `--endpoint` / `--region` for a one-off.
  */
 import { ConfigError } from '../../shared/errors';
-import { getSecretsClient, isLoopback, type Env } from '../../shared/secrets-client';
-import { applyRepair, type RedrivePath } from './apply-repair';
-import { describeError, EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIo } from './cli-io';
-import { parseFlags } from './cli-flags';
+import { getSecretsClient, isLoopback, resolveSecretsClientSettings, type Env } from '../../shared/secrets-client';
+import { applyRepair, type RedrivePath, type RepairOutcome } from './apply-repair';
+import { parseCommandLine } from './cli-args';
+import { describeError, EXIT_FAILED, EXIT_OK, EXIT_USAGE, progressFor, type CliIo } from './cli-io';
 import { isRepairAction, planRepair, renderRepairPlan, REPAIR_ACTIONS, type RepairAction } from './repair-plan';
-import { readRotationStatus } from './rotation-status';
+import { isRotationComplete, readRotationStatus, toStatusDocument } from './rotation-status';
 import { renderRotationStatus } from './status-report';
+import { describeVerification, verifyCurrent, type CurrentVerification } from './verify-current';
 
-const COMMON_FLAGS = { 'secret-id': 'string', endpoint: 'string', region: 'string', json: 'boolean', help: 'boolean' } as const;
-const REPAIR_FLAGS = { ...COMMON_FLAGS, yes: 'boolean', action: 'string', 'wait-seconds': 'string' } as const;
+const COMMON_FLAGS = {
+  'secret-id': { type: 'string' },
+  endpoint: { type: 'string' },
+  region: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+const REPAIR_FLAGS = {
+  ...COMMON_FLAGS,
+  yes: { type: 'boolean' },
+  action: { type: 'string' },
+  'wait-seconds': { type: 'string' },
+  'labels-only': { type: 'boolean' },
+} as const;
 
 export const STATUS_USAGE = `Usage: npm run rotation:status -- --secret-id ID [--json] [--endpoint URL] [--region REGION]
 
 Versions and labels, rotation configuration, last and next rotation, and whether a rotation is stuck
-(AWSPENDING on a version that is not AWSCURRENT). The endpoint comes from the usual AWS environment
+(AWSPENDING on a version that is not AWSCURRENT). --json prints one document with every field present:
+"stuck" (null, or the stray AWSPENDING) and "complete" (true when AWSCURRENT is on exactly one version
+and no rotation is unfinished). The endpoint comes from the usual AWS environment
 (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL, SECRETS_MANAGER_ENDPOINT, ENVIRONMENT=local) unless given.`;
 
 export const REPAIR_USAGE = `Usage: npm run rotation:repair -- --secret-id ID [--yes] [--action ${REPAIR_ACTIONS.join('|')}] [--json]
-                                [--wait-seconds N] [--endpoint URL] [--region REGION]
+                                [--wait-seconds N] [--labels-only] [--endpoint URL] [--region REGION]
 
 For a stuck rotation, shows what it would do; with --yes, does it. remove-pending removes the stray
 AWSPENDING label (AWSCURRENT untouched). redrive resumes the stuck rotation with its own token (RotateSecret,
 which Secrets Manager answers "A previous rotation isn't complete. That rotation will be reattempted.") and
 waits --wait-seconds until AWSCURRENT moves to the stuck version; only if it does not, it removes the label
-and starts a new rotation (a single-user secret whose setSecret already ran may then need its masterarn).
-Default: redrive when rotation is on with a function, else remove-pending.`;
+and starts a new rotation (a single-user secret whose setSecret already ran may then need its masterarn);
+that fallback happens once per stuck rotation: a later run resumes it rather than make another version.
+Default: redrive when rotation is on with a function, else remove-pending.
 
+Before it exits 0 it verifies: AWSCURRENT on exactly one version (named), no stray AWSPENDING, and, when
+the database is reachable from here, that this version's credentials log in (SELECT 1). When it cannot
+log in from here, or with --labels-only, it says it checked labels only. Waits show progress on stderr.`;
+
+/** `rotation:status`, in-process: the exit code; the table or JSON on `io.stdout`, errors on `io.stderr`. */
 export async function runRotationStatusCli(argv: readonly string[], io: CliIo): Promise<number> {
   let flags;
   try {
-    flags = parseFlags(argv, COMMON_FLAGS);
-    if (flags.help) {
+    const line = parseCommandLine(argv, COMMON_FLAGS);
+    if (line.help) {
       io.stdout(STATUS_USAGE);
       return EXIT_OK;
     }
+    flags = line.flags;
     requireSecretId(flags['secret-id']);
   } catch (err) {
     io.stderr(`rotation:status: ${describeError(err)}\n\n${STATUS_USAGE}`);
@@ -47,24 +68,29 @@ export async function runRotationStatusCli(argv: readonly string[], io: CliIo): 
   try {
     const client = getSecretsClient(clientEnv(io.env, flags.endpoint, flags.region));
     const status = await readRotationStatus(client, secretId);
-    io.stdout(flags.json ? JSON.stringify(status, null, 2) : renderRotationStatus(status));
+    io.stdout(flags.json ? JSON.stringify(toStatusDocument(status), null, 2) : renderRotationStatus(status));
     return EXIT_OK;
   } catch (err) {
-    io.stderr(`rotation:status: ${describeError(err)}`);
+    io.stderr(`rotation:status: ${describeError(err)}${whereIfUnreachable(err, clientEnv(io.env, flags.endpoint, flags.region))}`);
     return EXIT_FAILED;
   }
 }
 
+/**
+ * `rotation:repair`, in-process: the plan, then (with --yes) the repair and its verification. Exit 0
+ * only for a dry run, a healthy secret, or a repair whose result was verified.
+ */
 export async function runRotationRepairCli(argv: readonly string[], io: CliIo): Promise<number> {
   let flags;
   let action: RepairAction | undefined;
   let waitMs: number | undefined;
   try {
-    flags = parseFlags(argv, REPAIR_FLAGS);
-    if (flags.help) {
+    const line = parseCommandLine(argv, REPAIR_FLAGS);
+    if (line.help) {
       io.stdout(REPAIR_USAGE);
       return EXIT_OK;
     }
+    flags = line.flags;
     requireSecretId(flags['secret-id']);
     if (flags.action !== undefined) {
       if (!isRepairAction(flags.action)) throw new ConfigError(`--action must be one of ${REPAIR_ACTIONS.join(', ')}`);
@@ -87,38 +113,66 @@ export async function runRotationRepairCli(argv: readonly string[], io: CliIo): 
     const plan = planRepair(before, action);
     const apply = flags.yes === true && plan.action !== 'none';
     if (!apply) {
-      io.stdout(
-        flags.json
-          ? JSON.stringify({ plan, applied: false, resolved: before.stuck === undefined, after: before }, null, 2)
-          : renderRepairPlan(plan, false),
-      );
-      // A stuck secret that cannot be repaired as asked is a failure; a dry run or a healthy secret is not.
-      return plan.action === 'none' && before.stuck !== undefined ? EXIT_FAILED : EXIT_OK;
+      const healthy = plan.action === 'none' && isRotationComplete(before);
+      const document = { plan, applied: false, resolved: healthy, after: toStatusDocument(before) };
+      const problems = plan.action === 'none' ? before.problems.map((p) => `problem (not something rotation:repair changes): ${p}`) : [];
+      io.stdout(flags.json ? JSON.stringify(document, null, 2) : [renderRepairPlan(plan, false), ...problems].join('\n'));
+      // Nothing it can repair on a secret that is not healthy is a failure; a dry run or a healthy secret is not.
+      return plan.action === 'none' && !healthy ? EXIT_FAILED : EXIT_OK;
     }
     // The plan, AWSCURRENT's fate included, is said before anything is changed.
     if (!flags.json) io.stdout(renderRepairPlan(plan, true));
-    const outcome = await applyRepair(client, secretId, plan, { waitMs: waitMs ?? defaultWaitMs(env) });
+    const progress = progressFor(io, 'rotation:repair');
+    const outcome = await applyRepair(client, secretId, plan, { waitMs: waitMs ?? defaultWaitMs(env), progress });
+    const verification = outcome.resolved
+      ? await verifyCurrent(client, secretId, outcome.after, { labelsOnly: flags['labels-only'] === true, env: io.env })
+      : undefined;
+    const verified = verification !== undefined && verification.labelsOk && verification.login !== 'refused';
     if (flags.json) {
-      io.stdout(JSON.stringify(outcome, null, 2));
+      io.stdout(JSON.stringify({ ...outcome, after: toStatusDocument(outcome.after), verified, ...(verification ? { verification } : {}) }, null, 2));
     } else {
-      const current = outcome.after.versions.find((v) => v.stages.includes('AWSCURRENT'))?.versionId ?? '(none)';
-      io.stdout(
-        outcome.resolved
-          ? `repaired: no stray AWSPENDING is left; AWSCURRENT is on ${current}${pathNote(outcome.path)}`
-          : `not repaired: ${outcome.error ?? 'a stray AWSPENDING is still there'}`,
-      );
+      io.stdout(repairVerdict(outcome, verification, verified));
     }
-    return outcome.resolved ? EXIT_OK : EXIT_FAILED;
+    return verified ? EXIT_OK : EXIT_FAILED;
   } catch (err) {
-    io.stderr(`rotation:repair: ${describeError(err)}`);
+    io.stderr(`rotation:repair: ${describeError(err)}${whereIfUnreachable(err, clientEnv(io.env, flags.endpoint, flags.region))}`);
     return EXIT_FAILED;
   }
+}
+
+/** The last lines: "repaired" only with a verification behind it, and what was verified. */
+function repairVerdict(outcome: RepairOutcome, verification: CurrentVerification | undefined, verified: boolean): string {
+  if (!outcome.resolved || verification === undefined) {
+    return `not repaired: ${outcome.error ?? 'a stray AWSPENDING is still there'}`;
+  }
+  if (!verified) return `not repaired: ${describeVerification(verification)}`;
+  return [
+    `repaired: no stray AWSPENDING is left; AWSCURRENT is on ${verification.versionId}${pathNote(outcome.path)}`,
+    describeVerification(verification),
+  ].join('\n');
 }
 
 function pathNote(path: RedrivePath | undefined): string {
   if (path === 'resumed') return ' (the stuck rotation was resumed with its own token)';
   if (path === 'fresh-rotation') return ' (the stuck rotation did not complete in time: a new rotation replaced it)';
   return '';
+}
+
+/**
+ * For an endpoint that did not answer: which one, as host:port (a URL could carry credentials in its
+ * user part, so only host and port are shown), or the AWS region.
+ */
+function whereIfUnreachable(err: unknown, env: Env): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code !== 'NETWORK' && code !== 'TIMEOUT') return '';
+  try {
+    const settings = resolveSecretsClientSettings(env);
+    if (settings.endpoint === undefined) return ` (AWS Secrets Manager in ${settings.region})`;
+    const url = new URL(settings.endpoint);
+    return ` (endpoint ${url.protocol}//${url.hostname}:${url.port || (url.protocol === 'https:' ? '443' : '80')})`;
+  } catch {
+    return '';
+  }
 }
 
 function requireSecretId(value: string | undefined): void {

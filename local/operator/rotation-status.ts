@@ -55,6 +55,27 @@ export interface RotationStatus {
   readonly problems: readonly string[];
 }
 
+/**
+ * True when the last rotation finished and the labels are sound: AWSCURRENT on exactly one version, no
+ * AWSPENDING apart from on AWSCURRENT, no label on two versions.
+ */
+export function isRotationComplete(status: RotationStatus): boolean {
+  return status.stuck === undefined && status.problems.length === 0;
+}
+
+/**
+ * The `--json` document of a status: every field always present, so a script can test
+ * `.stuck` (null when not stuck) and `.complete` without knowing which fields are optional.
+ */
+export interface RotationStatusDocument extends Omit<RotationStatus, 'stuck'> {
+  readonly stuck: StuckRotation | null;
+  readonly complete: boolean;
+}
+
+export function toStatusDocument(status: RotationStatus): RotationStatusDocument {
+  return { ...status, stuck: status.stuck ?? null, complete: isRotationComplete(status) };
+}
+
 export async function readRotationStatus(client: SecretsManagerClient, secretId: string): Promise<RotationStatus> {
   let described: DescribeSecretCommandOutput;
   try {

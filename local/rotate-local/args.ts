@@ -1,6 +1,6 @@
 /** The command line of `npm run rotate:local`. */
 import { ConfigError } from '../../shared/errors';
-import { parseFlags } from '../operator/cli-flags';
+import { parseCommandLine } from '../operator/cli-args';
 import { isDemoEngine, isDemoStrategy, type DemoEngine, type DemoStrategy } from './scenarios';
 
 export interface RotateLocalOptions {
@@ -13,6 +13,8 @@ export interface RotateLocalOptions {
   readonly json: boolean;
   /** A running Secrets Manager endpoint; otherwise LOCALSTACK_URL, otherwise the embedded endpoint. */
   readonly endpoint?: string;
+  /** Skip the db:setup step (the servers are known to be set up, e.g. right after `npm run db:setup`). */
+  readonly skipSetup: boolean;
   readonly help: boolean;
 }
 
@@ -28,26 +30,36 @@ RDS format, attaches the matching rotation function, rotates, and verifies from 
   --secret-id ID                          rotate this existing secret instead of the demo ones
   --rotations N                           rotations per scenario (default 1, at most ${MAX_ROTATIONS})
   --endpoint URL                          a running Secrets Manager endpoint (e.g. npm run local:endpoint)
-  --json                                  machine-readable result on stdout
-  --help
+  --json                                  only the JSON result on stdout (progress stays on stderr)
+  --skip-setup                            do not run db:setup first
+  --help                                  this text, and nothing else
 
+First it runs db:setup for the engines it needs (starts local servers, makes PostgreSQL check passwords).
 Target: --endpoint, else LocalStack when LOCALSTACK_URL is set, else an embedded endpoint in-process.
 An emulator other than the embedded one (LocalStack, moto…) rotates through its own RotateSecret and
 needs the rotation functions deployed in it as <engine>-<strategy>-rotation (npm run localstack:deploy).
 Databases: PGHOST/PGPORT/PGUSER/PGPASSWORD and MYSQL_HOST/MYSQL_PORT/MYSQL_USER/MYSQL_PASSWORD.`;
 
 const FLAGS = {
-  engine: 'string',
-  strategy: 'string',
-  'secret-id': 'string',
-  rotations: 'string',
-  endpoint: 'string',
-  json: 'boolean',
-  help: 'boolean',
+  engine: { type: 'string' },
+  strategy: { type: 'string' },
+  'secret-id': { type: 'string' },
+  rotations: { type: 'string' },
+  endpoint: { type: 'string' },
+  json: { type: 'boolean' },
+  'skip-setup': { type: 'boolean' },
 } as const;
 
+const HELP_ONLY: RotateLocalOptions = { rotations: 1, json: false, skipSetup: true, help: true };
+
+/**
+ * The options, or `help: true` alone when usage was asked for (then nothing else is read or checked).
+ * @throws ConfigError naming the flag at fault
+ */
 export function parseRotateLocalArgs(argv: readonly string[]): RotateLocalOptions {
-  const flags = parseFlags(argv, FLAGS);
+  const line = parseCommandLine(argv, FLAGS);
+  if (line.help) return HELP_ONLY;
+  const flags = line.flags;
   if (flags.engine !== undefined && !isDemoEngine(flags.engine)) {
     throw new ConfigError('--engine must be postgres or mysql');
   }
@@ -66,7 +78,8 @@ export function parseRotateLocalArgs(argv: readonly string[]): RotateLocalOption
     ...(flags.endpoint !== undefined ? { endpoint: flags.endpoint.replace(/\/+$/, '') } : {}),
     rotations,
     json: flags.json === true,
-    help: flags.help === true,
+    skipSetup: flags['skip-setup'] === true,
+    help: false,
   };
 }
 

@@ -46,9 +46,18 @@ export function renderReportTable(report: RotateLocalReport): string {
     return failed ? [`${where}: rotation ${failed.index}: ${failed.error ?? 'failed'}`] : [];
   });
   const footer = report.ok
-    ? `All ${report.scenarios.length} scenario(s) rotated and verified against the ${report.target.kind} endpoint ${report.target.endpoint}.`
+    ? `All ${report.scenarios.length} scenario(s) rotated and verified; target: ${describeTarget(report.target.kind, report.target.endpoint)}.`
     : `${failures.length} scenario(s) failed:`;
   return [table, '', footer, ...failures.map((f) => `  ${f}`)].join('\n');
+}
+
+/**
+ * `embedded endpoint http://…`, `LocalStack http://…`, `endpoint http://…`: the kind said once (the
+ * kind `endpoint` used to read "endpoint endpoint").
+ */
+export function describeTarget(kind: TargetKind, endpoint: string): string {
+  if (kind === 'localstack') return `LocalStack ${endpoint}`;
+  return kind === 'embedded' ? `embedded endpoint ${endpoint}` : `endpoint ${endpoint}`;
 }
 
 function meanOf(runs: readonly RotationRun[], pick: (run: RotationRun) => number | undefined): string {

@@ -3,10 +3,11 @@
  * (table or JSON) to stdout; the exit code is non-zero when anything failed. No password is ever
  * written: messages come from typed errors that name the secret and step, and the report has no values.
  */
-import { describeError, EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIo } from '../operator/cli-io';
+import { setupDatabases } from '../db-setup';
+import { describeError, EXIT_FAILED, EXIT_OK, EXIT_USAGE, progressFor, type CliIo } from '../operator/cli-io';
 import { parseRotateLocalArgs, ROTATE_LOCAL_USAGE, type RotateLocalOptions } from './args';
 import { databaseProblem } from './preflight';
-import { buildReport, renderReportTable, type RotateLocalReport } from './report';
+import { buildReport, describeTarget, renderReportTable, type RotateLocalReport } from './report';
 import { runDemoScenario, runExistingSecret, type ScenarioContext, type ScenarioResult } from './run-scenario';
 import { DEMO_ENGINES, selectScenarios, type DemoEngine } from './scenarios';
 import { AUTH_TOKEN_HINT, readLocalStackHealth } from './localstack';
@@ -39,11 +40,10 @@ export async function rotateLocal(options: RotateLocalOptions, io: CliIo): Promi
   const kind = targetKind({ ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}), env: io.env });
   const startHint = kind === 'localstack' ? '`docker compose up -d --wait`' : '`npm run db:setup`';
 
-  const engines: readonly DemoEngine[] =
-    options.secretId !== undefined ? DEMO_ENGINES : DEMO_ENGINES.filter((e) => options.engine === undefined || e === options.engine);
+  const engines = enginesOf(options);
   const problems = new Map<DemoEngine, string>();
   for (const engine of engines) {
-    const problem = await databaseProblem(engine, io.env, startHint);
+    const problem = await prepareDatabase(engine, options, io, startHint);
     if (problem !== undefined) {
       problems.set(engine, problem);
       progress(problem);
@@ -55,7 +55,7 @@ export async function rotateLocal(options: RotateLocalOptions, io: CliIo): Promi
     env: io.env,
     log: (line) => io.stderr(line),
   });
-  progress(`target: ${target.kind} endpoint ${target.endpoint}`);
+  progress(`target: ${describeTarget(target.kind, target.endpoint)}`);
   const unreachable = target.kind === 'localstack' ? await localStackProblem(target.endpoint, io.env) : undefined;
   if (unreachable !== undefined) for (const line of unreachable) progress(line);
   const ctx: ScenarioContext = { target, env: io.env, rotations: options.rotations, progress };
@@ -89,4 +89,26 @@ async function localStackProblem(url: string, env: CliIo['env']): Promise<string
   const lines = [`LocalStack does not answer at ${url} (/_localstack/health): start it with \`docker compose up -d --wait\`, then \`npm run localstack:deploy\``];
   if (!env.LOCALSTACK_AUTH_TOKEN?.trim()) lines.push(AUTH_TOKEN_HINT);
   return lines;
+}
+
+/**
+ * db:setup for one engine (after parsing, so --help and a typo cost nothing; its lines go to stderr,
+ * so --json stays pure), then the admin login check. Undefined when the engine is ready; otherwise one
+ * line: the login problem, naming host and port, when there is one, else what setup found.
+ */
+async function prepareDatabase(engine: DemoEngine, options: RotateLocalOptions, io: CliIo, startHint: string): Promise<string | undefined> {
+  let setupProblem: string | undefined;
+  if (!options.skipSetup) {
+    try {
+      await setupDatabases({ env: io.env, log: io.stderr, progress: progressFor(io, 'db:setup'), engines: [engine] });
+    } catch (err) {
+      setupProblem = `db:setup: ${describeError(err)}`;
+    }
+  }
+  return (await databaseProblem(engine, io.env, startHint)) ?? setupProblem;
+}
+
+/** The engines a run needs: an existing secret may be either. */
+function enginesOf(options: RotateLocalOptions): readonly DemoEngine[] {
+  return options.secretId !== undefined ? DEMO_ENGINES : DEMO_ENGINES.filter((e) => options.engine === undefined || e === options.engine);
 }

@@ -50,5 +50,5 @@ test('[embedded] a bad port or an unknown argument is a ConfigError naming the u
   expect(() => parseArgs(['--port', 'abc'])).toThrow(ConfigError);
   expect(() => parseArgs(['--port'])).toThrow(/usage: local-endpoint/);
   expect(() => parseArgs(['--port', '70000'])).toThrow(ConfigError);
-  expect(() => parseArgs(['--verbose'])).toThrow(/unknown argument --verbose/);
+  expect(() => parseArgs(['--verbose'])).toThrow(/unknown flag --verbose/);
 });

@@ -1,18 +1,26 @@
 import { parseRotateLocalArgs } from '../../local/rotate-local/args';
-import { parseFlags } from '../../local/operator/cli-flags';
+import { parseCommandLine } from '../../local/operator/cli-args';
 import { formatDuration, renderTable } from '../../local/operator/text-table';
 import { rotationFunctionArn, selectScenarios, demoUsername } from '../../local/rotate-local/scenarios';
 import { ConfigError } from '../../shared/errors';
 
 describe('rotate:local arguments', () => {
   it('defaults to every scenario, one rotation, a table, the embedded endpoint', () => {
-    expect(parseRotateLocalArgs([])).toEqual({ rotations: 1, json: false, help: false });
+    expect(parseRotateLocalArgs([])).toEqual({ rotations: 1, json: false, skipSetup: false, help: false });
   });
 
   it('reads every flag in both spellings', () => {
     expect(
       parseRotateLocalArgs(['--engine', 'mysql', '--strategy=alternating-users', '--rotations', '3', '--json', '--endpoint', 'http://127.0.0.1:4566/']),
-    ).toEqual({ engine: 'mysql', strategy: 'alternating-users', rotations: 3, json: true, help: false, endpoint: 'http://127.0.0.1:4566' });
+    ).toEqual({
+      engine: 'mysql',
+      strategy: 'alternating-users',
+      rotations: 3,
+      json: true,
+      skipSetup: false,
+      help: false,
+      endpoint: 'http://127.0.0.1:4566',
+    });
     expect(parseRotateLocalArgs(['--', '--secret-id', 'app/db'])).toMatchObject({ secretId: 'app/db' });
   });
 
@@ -23,17 +31,28 @@ describe('rotate:local arguments', () => {
     [['--rotations', '2.5'], /--rotations/],
     [['--endpoint', 'ftp://x'], /http/],
     [['--endpoint', 'http://user:pw@host'], /credentials/],
-    [['--engin', 'mysql'], /Unknown flag --engin/],
-    [['mysql'], /Unexpected argument/],
-    [['--engine'], /needs a value/],
-    [['--json=yes'], /takes no value/],
+    [['--engin', 'mysql'], /unknown flag --engin; known: --engine, --strategy/],
+    [['mysql'], /unexpected argument "mysql"/],
+    [['--engine'], /--engine needs a value/],
+    [['--engine='], /--engine needs a value/],
+    [['--json=yes'], /--json takes no value/],
+    [['--', '--', '--json'], /unexpected argument/],
   ])('refuses %j', (argv, message) => {
     expect(() => parseRotateLocalArgs(argv)).toThrow(ConfigError);
     expect(() => parseRotateLocalArgs(argv)).toThrow(message);
   });
 
   it('does not take the next flag as a value', () => {
-    expect(() => parseFlags(['--secret-id', '--json'], { 'secret-id': 'string', json: 'boolean' })).toThrow(/needs a value/);
+    const specs = { 'secret-id': { type: 'string' }, json: { type: 'boolean' } } as const;
+    expect(() => parseCommandLine(['--secret-id', '--json'], specs)).toThrow(/--secret-id needs a value/);
+  });
+
+  it('--help (or -h) wins over everything else on the line, even a bad flag', () => {
+    expect(parseRotateLocalArgs(['--engine', 'oracle', '--help'])).toMatchObject({ help: true });
+    expect(parseRotateLocalArgs(['--nope', '-h'])).toMatchObject({ help: true });
+    expect(parseRotateLocalArgs(['--json', '--help'])).toMatchObject({ help: true });
+    // After a `--`, "--help" is a stray word, not a request for usage.
+    expect(() => parseRotateLocalArgs(['--', '--json', '--', '--help'])).toThrow(ConfigError);
   });
 });
 

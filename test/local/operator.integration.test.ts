@@ -4,11 +4,14 @@
  * setSecret failed (rotation on, stray AWSPENDING), rotating a real PostgreSQL user.
  */
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   CancelRotateSecretCommand,
   CreateSecretCommand,
   DescribeSecretCommand,
   GetSecretValueCommand,
+  ListSecretVersionIdsCommand,
   PutSecretValueCommand,
   RotateSecretCommand,
   SecretsManagerClient,
@@ -17,7 +20,7 @@ import { canLoginPostgres } from '../../local/admin-connections';
 import { createPostgresUser, type PostgresFixtureUser } from '../../local/fixtures';
 import type { CliIo } from '../../local/operator/cli-io';
 import { runRotationRepairCli, runRotationStatusCli } from '../../local/operator/operator-cli';
-import type { RotationStatus } from '../../local/operator/rotation-status';
+import type { RotationStatus, RotationStatusDocument } from '../../local/operator/rotation-status';
 import { registerRepoRotationHandlers, repoRotationFunctionArn } from '../../local/repo-handlers';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../local/secrets-manager';
 import { noteSensitive } from '../../local/sensitive-values';
@@ -91,12 +94,15 @@ describe('a rotation cancelled half-way (rotation off, stray AWSPENDING)', () =>
     expect(table.stdout).toMatch(new RegExp(`${current}\\s+AWSCURRENT`));
 
     const json = await runBin('rotation-status.ts', ['--secret-id', name, '--json'], env);
-    const status = JSON.parse(json.stdout) as RotationStatus;
+    const status = JSON.parse(json.stdout) as RotationStatusDocument;
     expect(status).toMatchObject({
       name,
       rotation: { enabled: false, lambdaArn: repoRotationFunctionArn('postgres', 'single-user') },
       stuck: { pendingVersionId: strayVersion, currentVersionId: current },
+      complete: false,
     });
+    // Only the SDK's notice could reach stderr on a successful run: the commands opt out of it.
+    expect(json.stderr).not.toMatch(/NodeVersionSupportWarning/);
     expect(status.lastRotatedDate).toEqual(expect.any(String));
   });
 
@@ -114,6 +120,8 @@ describe('a rotation cancelled half-way (rotation off, stray AWSPENDING)', () =>
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/AWSCURRENT: not touched/);
     expect(result.stdout).toMatch(new RegExp(`repaired: no stray AWSPENDING is left; AWSCURRENT is on ${current}`));
+    // The fixture user's password is AWSCURRENT's: the command proves it by a login, and says which version.
+    expect(result.stdout).toContain(`verified: AWSCURRENT is on exactly one version, ${current}, and its credentials log in at ${user.host}:${user.port}`);
     const after = await stages(name);
     expect(currentVersion(after)).toBe(current);
     expect(Object.values(after).some((s) => s.includes('AWSPENDING'))).toBe(false);
@@ -125,7 +133,7 @@ describe('a rotation cancelled half-way (rotation off, stray AWSPENDING)', () =>
     expect(repair.out.join('\n')).toMatch(/not stuck: nothing to repair/);
     const status = io();
     expect(await runRotationStatusCli(['--secret-id', name, '--json'], status)).toBe(0);
-    expect((JSON.parse(status.out[0]!) as RotationStatus).stuck).toBeUndefined();
+    expect(JSON.parse(status.out[0]!)).toMatchObject({ stuck: null, complete: true });
   });
 });
 
@@ -167,6 +175,7 @@ describe('a rotation that failed at setSecret (rotation on, stray AWSPENDING)', 
     expect(text.indexOf(`AWSCURRENT: WILL MOVE to the stuck version ${stuck}`)).toBeGreaterThanOrEqual(0);
     expect(text.indexOf('AWSCURRENT: WILL MOVE')).toBeLessThan(text.indexOf('repaired:'));
     expect(text).toContain(`repaired: no stray AWSPENDING is left; AWSCURRENT is on ${stuck} (the stuck rotation was resumed with its own token)`);
+    expect(text).toContain(`verified: AWSCURRENT is on exactly one version, ${stuck}, and its credentials log in`);
     expect(code).toBe(0);
 
     const after = await client.send(new GetSecretValueCommand({ SecretId: name }));
@@ -214,6 +223,17 @@ describe('a re-drive that fails again', () => {
     expect(endpoint.rotationHistory(name).map((r) => r.token)).toEqual([stuck, stuck, pending]);
     await expect(canLoginPostgres(user.username, user.password, process.env, user.database)).resolves.toBe(true);
   });
+
+  it('a second failed attempt resumes the fallback and makes no further version', async () => {
+    const versionsBefore = await versionCount(name);
+    const pending = Object.entries(await stages(name)).find(([, s]) => s.includes('AWSPENDING'))?.[0];
+    const cli = io();
+    expect(await runRotationRepairCli(['--secret-id', name, '--yes'], cli)).toBe(1);
+    expect(await versionCount(name)).toBe(versionsBefore);
+    expect(cli.out.join('\n')).toContain(`that version is already the fresh rotation an earlier rotation:repair started`);
+    expect(cli.out.join('\n')).not.toMatch(/^repaired/m);
+    expect(endpoint.rotationHistory(name).at(-1)).toMatchObject({ token: pending, outcome: 'failed' });
+  });
 });
 
 describe('a single-user rotation whose setSecret changed the password and then lost its answer (no masterarn)', () => {
@@ -259,6 +279,115 @@ describe('a single-user rotation whose setSecret changed the password and then l
     expect(cli.err).toEqual([]);
   });
 });
+
+describe('verification before "repaired"', () => {
+  it('--labels-only says it checked labels only, naming the version', async () => {
+    const user = await createPostgresUser();
+    try {
+      const name = `operator-test/labels-${randomUUID().slice(0, 8)}`;
+      await createUserSecret(name, user);
+      await client.send(new PutSecretValueCommand({ SecretId: name, ClientRequestToken: randomUUID(), SecretString: '{"never":"used"}', VersionStages: ['AWSPENDING'] }));
+      const current = currentVersion(await stages(name))!;
+      const cli = io();
+      expect(await runRotationRepairCli(['--secret-id', name, '--yes', '--labels-only'], cli)).toBe(0);
+      expect(cli.out.join('\n')).toContain(`checked labels only: AWSCURRENT is on exactly one version, ${current}; no login tried (--labels-only)`);
+    } finally {
+      await user.drop();
+    }
+  });
+
+  it('exits 1 when the version left AWSCURRENT does not log in', async () => {
+    const user = await createPostgresUser();
+    try {
+      const name = `operator-test/wrong-${randomUUID().slice(0, 8)}`;
+      await createUserSecret(name, user);
+      // AWSCURRENT now holds a password the database never had; the stray AWSPENDING is what gets repaired.
+      const wrong = JSON.stringify({ engine: 'postgres', host: user.host, port: user.port, username: user.username, password: `${user.password}-not`, dbname: user.database, ssl: false });
+      noteSensitive(`${user.password}-not`);
+      await client.send(new PutSecretValueCommand({ SecretId: name, SecretString: wrong }));
+      await client.send(new PutSecretValueCommand({ SecretId: name, ClientRequestToken: randomUUID(), SecretString: '{"never":"used"}', VersionStages: ['AWSPENDING'] }));
+      const current = currentVersion(await stages(name))!;
+      const cli = io();
+      expect(await runRotationRepairCli(['--secret-id', name, '--yes'], cli)).toBe(1);
+      expect(cli.out.join('\n')).toContain(`not repaired: AWSCURRENT is on exactly one version, ${current}, but its credentials do NOT log in at ${user.host}:${user.port}`);
+    } finally {
+      await user.drop();
+    }
+  });
+
+  it('against an emulator that leaves AWSCURRENT on two versions, never says "repaired" and exits 1', async () => {
+    const user = await createPostgresUser();
+    const stray = randomUUID();
+    const proxy = await labelBreakingProxy(endpoint.endpoint, () => stray);
+    try {
+      const name = `operator-test/broken-labels-${randomUUID().slice(0, 8)}`;
+      await createUserSecret(name, user);
+      await client.send(new PutSecretValueCommand({ SecretId: name, ClientRequestToken: stray, SecretString: '{"x":1}', VersionStages: ['AWSPENDING'] }));
+      const cli = { ...io(), env: { ...process.env, SECRETS_MANAGER_ENDPOINT: proxy.url } };
+      expect(await runRotationRepairCli(['--secret-id', name, '--yes', '--action', 'remove-pending'], cli)).toBe(1);
+      const text = cli.out.join('\n');
+      expect(text).toMatch(/not repaired: the labels are not sound afterwards: AWSCURRENT is on 2 versions/);
+      expect(text).not.toMatch(/^repaired/m);
+      proxy.breakLabels = false;
+      const status = io();
+      await runRotationStatusCli(['--secret-id', name, '--json', '--endpoint', proxy.url], status);
+      expect(JSON.parse(status.out[0]!)).toMatchObject({ stuck: null, complete: true });
+    } finally {
+      await proxy.close();
+      await user.drop();
+    }
+  });
+});
+
+async function versionCount(secretId: string): Promise<number> {
+  const out = await client.send(new ListSecretVersionIdsCommand({ SecretId: secretId, IncludeDeprecated: true }));
+  return out.Versions?.length ?? 0;
+}
+
+/**
+ * An emulator with broken label bookkeeping: a proxy in front of the endpoint whose DescribeSecret
+ * answers, once a label was changed through it, show AWSCURRENT on one more version than it is on.
+ */
+async function labelBreakingProxy(target: string, wronglyCurrent: () => string): Promise<{ url: string; breakLabels: boolean; close(): Promise<void> }> {
+  // Honest until the repair changes a label; from then on its answers are wrong.
+  const state = { breakLabels: true, changed: false };
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const action = String(req.headers['x-amz-target']);
+      if (action.endsWith('.UpdateSecretVersionStage') || action.endsWith('.RotateSecret')) state.changed = true;
+      const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k !== 'host' && k !== 'content-length')) as Record<string, string>;
+      void fetch(`${target}${req.url ?? '/'}`, { method: req.method, headers, body: body.length ? body : undefined }).then(async (answer) => {
+        let text = await answer.text();
+        if (state.breakLabels && state.changed && action.endsWith('.DescribeSecret') && answer.ok) {
+          const doc = JSON.parse(text) as { VersionIdsToStages?: Record<string, string[]> };
+          const map = doc.VersionIdsToStages ?? {};
+          const extra = wronglyCurrent();
+          map[extra] = [...(map[extra] ?? []), 'AWSCURRENT'];
+          doc.VersionIdsToStages = map;
+          text = JSON.stringify(doc);
+        }
+        res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/x-amz-json-1.1' });
+        res.end(text);
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const proxy = {
+    url: `http://127.0.0.1:${port}`,
+    get breakLabels() {
+      return state.breakLabels;
+    },
+    set breakLabels(value: boolean) {
+      state.breakLabels = value;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+  return proxy;
+}
 
 /** The repo's single-user PostgreSQL handler, talking to this test's endpoint. */
 function singleUserHandler() {

@@ -7,7 +7,8 @@ import {
   SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { applyRepair } from '../../local/operator/apply-repair';
+import { applyRepair, fallbackToken } from '../../local/operator/apply-repair';
+import type { WaitProgress } from '../../local/operator/wait-progress';
 import { planRepair, renderRepairPlan } from '../../local/operator/repair-plan';
 import { isReattemptRefusal, readResumeAnswer } from '../../local/operator/resume-answer';
 import { summarizeRotationStatus } from '../../local/operator/rotation-status';
@@ -160,6 +161,25 @@ describe('applyRepair re-drive against an asynchronous endpoint (as AWS rotates)
     expect(sm.commandCalls(UpdateSecretVersionStageCommand)).toHaveLength(0);
   });
 
+  it('reports what it waits for and for how long at every poll, and says when the wait is over', async () => {
+    let polls = 0;
+    sm.on(ListSecretVersionIdsCommand).resolves({ Versions: [] });
+    sm.on(RotateSecretCommand).rejects(reattemptRefusal());
+    sm.on(DescribeSecretCommand).callsFake(() => {
+      polls += 1;
+      if (polls < 3) return described({ v1: ['AWSCURRENT'], v2: ['AWSPENDING'] });
+      return described({ v1: ['AWSPREVIOUS'], v2: ['AWSCURRENT'] });
+    });
+    const reports: Array<WaitProgress | undefined> = [];
+    await applyRepair(client, 'app/db', stuckPlan(), { waitMs: 5_000, pollMs: 1000, ...fakeTime(), progress: (p) => reports.push(p) });
+    const awaiting = 'AWSCURRENT to move to v2 (the resumed rotation)';
+    expect(reports.filter((r) => r?.awaiting === awaiting)).toEqual([
+      { awaiting, elapsedMs: 0, limitMs: 5_000 },
+      { awaiting, elapsedMs: 1000, limitMs: 5_000 },
+    ]);
+    expect(reports.at(-1)).toBeUndefined();
+  });
+
   it('falls back to clearing the label and a new rotation only once the resume has not completed by the deadline', async () => {
     let token = '';
     let cleared = false;
@@ -189,7 +209,10 @@ describe('applyRepair re-drive against an asynchronous endpoint (as AWS rotates)
       VersionStage: 'AWSPENDING',
       RemoveFromVersionId: 'v2',
     });
-    expect(token).toMatch(/^[0-9a-f-]{36}$/);
+    // One fallback per stuck version: its token is derived from the stuck version, the same on every run.
+    expect(token).toBe(fallbackToken('v2'));
+    expect(token).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(fallbackToken('v3')).not.toBe(token);
     expect(outcome).toMatchObject({ applied: true, resolved: true, path: 'fresh-rotation' });
   });
 

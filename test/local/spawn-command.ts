@@ -12,7 +12,8 @@ const ROOT = join(__dirname, '..', '..');
 
 export function runBin(script: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('npx', ['tsx', join('bin', script), ...args], {
+    // node --import tsx, not npx: the same loader without npm's own start-up second.
+    const child = spawn(process.execPath, ['--import', 'tsx', join('bin', script), ...args], {
       cwd: ROOT,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

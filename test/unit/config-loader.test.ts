@@ -1,6 +1,8 @@
 import { inspect } from 'node:util';
 import { z } from 'zod';
-import { ConfigLoader } from '../../shared/config-loader';
+import * as zm from 'zod/mini';
+import { z as z3 } from 'zod/v3';
+import { ConfigLoader, type StandardSchemaV1 } from '../../shared/config-loader';
 import { SecretCache } from '../../shared/secret-cache';
 import { SecretNotFoundError, SecretValidationError } from '../../shared/errors';
 import { FakeSecretsClient } from './secret-cache.fakes';
@@ -95,5 +97,57 @@ describe('ConfigLoader', () => {
   it('maps Secrets Manager failures to typed errors', async () => {
     const loader = new ConfigLoader(new FakeSecretsClient().asClient());
     await expect(loader.load('absent', DatabaseConfig)).rejects.toBeInstanceOf(SecretNotFoundError);
+  });
+});
+
+describe('ConfigLoader accepts any Standard Schema validator', () => {
+  it('a zod 3 schema (zod/v3): typed by its output, and its issues described without values', async () => {
+    const V3Config = z3.object({ host: z3.string(), port: z3.number().int().default(5432), mode: z3.enum(['a', 'b']) }).describe('V3Config');
+    const client = new FakeSecretsClient();
+    client.put('ok', { host: 'db', mode: 'a' });
+    client.put('bad', { host: PASSWORD.length, mode: PASSWORD, extra: PASSWORD, [PASSWORD]: 1 });
+    const loader = new ConfigLoader(client.asClient());
+    const config = await loader.load('ok', V3Config);
+    const port: number = config.port; // z3.infer's output type, through ~standard.types
+    expect(port).toBe(5432);
+    const err = await loader.load('bad', z3.strictObject(V3Config.shape).describe('V3Config')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SecretValidationError);
+    expect((err as SecretValidationError).issues).toEqual([
+      { path: 'host', problem: 'expected string, received number' },
+      { path: 'mode', problem: 'is not one of the 2 allowed value(s) (invalid_enum_value)' },
+      { path: '', problem: 'has 2 unrecognized key(s)' },
+    ]);
+    expect(inspect(err, { depth: 10 })).not.toContain(PASSWORD);
+    expect(String(err)).toContain('V3Config');
+  });
+
+  it('a zod 4 mini schema', async () => {
+    const Mini = zm.object({ host: zm.string(), port: zm.number() });
+    const client = new FakeSecretsClient();
+    client.put('mini', { host: 'db', port: 'x' });
+    await expect(new ConfigLoader(client.asClient()).load('mini', Mini)).rejects.toThrow('port expected number, received string');
+  });
+
+  it('any other Standard Schema, async included: its messages are never shown, only the vendor and the path', async () => {
+    const leaky: StandardSchemaV1<unknown, { token: string }> = {
+      '~standard': {
+        version: 1,
+        vendor: 'acme',
+        validate: async (value) => {
+          const token = (value as { token?: unknown }).token;
+          return typeof token === 'string' && token.length > 100
+            ? { value: { token } }
+            : { issues: [{ message: `bad token ${String(token)}`, path: [{ key: 'token' }] }] };
+        },
+      },
+    };
+    const client = new FakeSecretsClient();
+    client.put('acme', { token: PASSWORD });
+    const err = await new ConfigLoader(client.asClient()).load('acme', leaky).catch((e: unknown) => e);
+    expect((err as SecretValidationError).issues).toEqual([{ path: 'token', problem: 'failed acme validation' }]);
+    for (const view of [String(err), JSON.stringify(err), inspect(err, { depth: 10 })]) expect(view).not.toContain(PASSWORD);
+    client.put('acme-ok', { token: 'x'.repeat(101) });
+    const ok: { token: string } = await new ConfigLoader(client.asClient()).load('acme-ok', leaky);
+    expect(ok.token).toHaveLength(101);
   });
 });

@@ -291,7 +291,7 @@ export const LAMBDA_DEADLINE_CODE = 'LAMBDA_DEADLINE';
  * the request hang rather than fail.
  */
 export const SECRETS_MANAGER_NETWORK_HINT =
-  'check the network path from the function to Secrets Manager (in a VPC: an interface VPC endpoint for secretsmanager or a NAT gateway, and security groups and network ACLs allowing HTTPS on 443)';
+  'check the network path to Secrets Manager (in a VPC: an interface VPC endpoint for secretsmanager or a NAT gateway, and security groups and network ACLs allowing HTTPS on 443)';
 
 /**
  * Maps an error thrown by the Secrets Manager SDK client (or a network failure under it) to a typed

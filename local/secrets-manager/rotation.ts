@@ -285,6 +285,14 @@ export class RotationCoordinator {
       secret.rotation.lastRotatedDate = finishedAt;
       secret.rotation.scheduleBase = finishedAt;
     }
+    if (!failure && trigger !== 'testOnly') {
+      // As the service does once a rotation completes (an AWS maintainer: "the backend cleans up",
+      // aws-samples/aws-secrets-manager-rotation-lambdas#145): the function's finishSecret moves only
+      // AWSCURRENT, and an AWSPENDING left beside it would block the next rotation once AWSCURRENT moves
+      // on by another way (a PutSecretValue), aws/aws-cdk#28539.
+      const finished = secret.versions.get(token);
+      if (finished?.stages.includes(AWSCURRENT)) detachStage(finished, AWSPENDING);
+    }
     return failure ? { record, error: failure.error } : { record };
   }
 

@@ -53,7 +53,6 @@ describe('the example app under cdk-nag AwsSolutionsChecks', () => {
     const functions = ['PostgresSingleUser', 'PostgresAlternatingUsers', 'MysqlSingleUser', 'MysqlAlternatingUsers'];
     expect(acknowledged.sort()).toEqual([
       ...functions.flatMap((f) => [
-        `AwsSolutions-IAM5[Resource::*] DbSecretRotation/${f}/GetRandomPasswordPolicy`,
         `AwsSolutions-IAM5[Resource::*] DbSecretRotation/${f}/VpcNetworkInterfacesPolicy`,
       ]),
       ...['Postgres', 'Mysql'].flatMap((db) => [
@@ -113,7 +112,6 @@ describe('cdk-nag on the wildcards a user can opt into', () => {
       const nag = report.pluginReports.find((r) => r.pluginName === 'AwsSolutions')!;
       expect(nag.violations).toEqual([]);
       expect((nag.suppressedViolations ?? []).map((v) => v.ruleName).sort()).toEqual([
-        'AwsSolutions-IAM5[Resource::*]', // GetRandomPassword
         'AwsSolutions-IAM5[Resource::*]', // X-Ray, on the role's default policy
         'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:cluster:*]',
         'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:db:*]',

@@ -179,7 +179,7 @@ describe('rotate:local through an emulator that has the functions', () => {
 
     const result = await rotateLocal(['--secret-id', secretName, '--strategy', 'single-user'], { LOCALSTACK_URL: standIn.url });
     expect(result.code).toBe(0);
-    expect(result.stderr).toContain(`rotate:local: target: localstack endpoint ${standIn.url}`);
+    expect(result.stderr).toContain(`rotate:local: target: LocalStack ${standIn.url}`);
     expect(result.stdout).toMatch(/^mysql\s+single-user\s+ok\s+1\/1/m);
     expect(emulator.endpoint.rotationHistory(secretName).map((h) => h.outcome)).toEqual(['succeeded']);
     const services = new Set(standIn.requests.map((r) => r.service));

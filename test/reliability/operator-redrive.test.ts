@@ -44,8 +44,9 @@ interface Scenario {
 async function stuckThenRedriven(combination: Combination, scenario: Scenario): Promise<Redriven> {
   const rig = await suite.rig(combination, { withMaster: scenario.withMaster });
   const before = (await rig.state()).current;
-  // MySQL's alternate-user sync sends the account options' ALTER USER before the password's (one host entry here).
-  const at = combination.engine === 'mysql' && combination.strategy === 'alternating-users' ? 2 : 1;
+  // MySQL's alternate-user sync sends the account options' ALTER USER before the password's (one host
+  // entry here); the user's own session first sets its sql_mode (a SET), then SET PASSWORD.
+  const at = combination.engine === 'mysql' ? 2 : 1;
   rig.injector.arm({ at, timing: 'after', when: accountChange(combination) });
   await expect(
     rig.endpoint.client.send(new RotateSecretCommand({ SecretId: rig.secretId, RotationLambdaARN: rig.functionArn })),

@@ -1,17 +1,21 @@
 /**
  * createSecret: store the next version under AWSPENDING with the token as its version id. An existing
- * pending value is kept (a retry must not mint a second password); only a missing one is generated.
+ * pending value is kept (a retry must not mint a second password); only a missing one is generated,
+ * under the function's password policy overridden by the secret's `dbrotation:` tags.
  */
 import { serializeSecretFields, type DatabaseSecret } from '../database-secret';
 import { SecretNotFoundError, SecretValidationError, fromSecretsManagerError } from '../errors';
 import { alternateUsername } from './alternate-username';
 import { generatePassword } from './generate-password';
+import { secretPasswordPolicy } from './password-policy-tags';
 import { AWSCURRENT, AWSPENDING, readDatabaseSecret } from './secret-versions';
 import type { StepContext, StepResult } from './step-context';
 
 export async function createSecret(ctx: StepContext): Promise<StepResult> {
   const readCtx = { client: ctx.client, step: ctx.step };
   const family = ctx.strategy.family;
+  // From the gate's DescribeSecret: no request, and a bad tag fails here, before anything is written.
+  const policy = secretPasswordPolicy(ctx.description.Tags, ctx.settings.passwordPolicy, family, { secretId: ctx.secretArn, step: ctx.step });
   const current = await readDatabaseSecret(readCtx, ctx.secretArn, { stage: AWSCURRENT }, family);
   try {
     await readDatabaseSecret(readCtx, ctx.secretArn, { stage: AWSPENDING, versionId: ctx.event.token }, family);
@@ -28,7 +32,7 @@ export async function createSecret(ctx: StepContext): Promise<StepResult> {
       step: ctx.step,
     });
   }
-  const password = generatePassword(ctx.settings.passwordPolicy);
+  const password = generatePassword(policy);
   ctx.deadline.check('store the pending secret');
   try {
     await ctx.client.putSecretValue({

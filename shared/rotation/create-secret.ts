@@ -8,6 +8,7 @@ import { SecretNotFoundError, SecretValidationError, fromSecretsManagerError } f
 import { alternateUsername } from './alternate-username';
 import { generatePassword } from './generate-password';
 import { secretPasswordPolicy } from './password-policy-tags';
+import { ALTERNATE_USERNAME_KEY, pairedUsername } from './precreated-pair';
 import { AWSCURRENT, AWSPENDING, readDatabaseSecret } from './secret-versions';
 import type { StepContext, StepResult } from './step-context';
 
@@ -24,13 +25,20 @@ export async function createSecret(ctx: StepContext): Promise<StepResult> {
     if (!(err instanceof SecretNotFoundError)) throw err;
   }
 
-  const username = ctx.settings.strategy === 'alternating-users' ? alternateUsername(current.username) : current.username;
+  const context = { secretId: ctx.secretArn, step: ctx.step };
+  const alternating = ctx.settings.strategy === 'alternating-users';
+  const paired = pairedUsername(current, context);
+  if (paired !== undefined && !alternating) {
+    throw new SecretValidationError(
+      'The secret names a pre-created pair of users, which only alternating-users rotation uses',
+      [{ path: ALTERNATE_USERNAME_KEY, problem: 'is set but this function rotates a single user; remove the key or rotate with alternating users' }],
+      context,
+    );
+  }
+  const username = alternating ? (paired ?? alternateUsername(current.username)) : current.username;
   const problem = ctx.strategy.usernameProblem(username, current.engine);
   if (problem !== undefined) {
-    throw new SecretValidationError('Cannot name the alternate user', [{ path: 'username', problem }], {
-      secretId: ctx.secretArn,
-      step: ctx.step,
-    });
+    throw new SecretValidationError('Cannot name the alternate user', [{ path: 'username', problem }], context);
   }
   const password = generatePassword(policy);
   ctx.deadline.check('store the pending secret');
@@ -38,7 +46,8 @@ export async function createSecret(ctx: StepContext): Promise<StepResult> {
     await ctx.client.putSecretValue({
       SecretId: ctx.secretArn,
       ClientRequestToken: ctx.event.token,
-      SecretString: nextVersionString(current, username, password),
+      // A pair swaps: the next version's other user is the one current now.
+      SecretString: nextVersionString(current, username, password, paired !== undefined ? { [ALTERNATE_USERNAME_KEY]: current.username } : {}),
       VersionStages: [AWSPENDING],
       ...(ctx.event.rotationToken !== undefined ? { RotationToken: ctx.event.rotationToken } : {}),
     });
@@ -48,11 +57,20 @@ export async function createSecret(ctx: StepContext): Promise<StepResult> {
   return 'success';
 }
 
-/** A copy of the current value, every extra key kept, with the new username and password. */
-export function nextVersionString(current: DatabaseSecret, username: string, password: string): string {
+/**
+ * A copy of the current value, every extra key kept, with the new username and password (and `extra`
+ * keys, e.g. a pre-created pair's swapped `alternateusername`, set over the copy).
+ */
+export function nextVersionString(
+  current: DatabaseSecret,
+  username: string,
+  password: string,
+  extra: Readonly<Record<string, string>> = {},
+): string {
   // No prototype: a `__proto__` key of the secret stays a plain key, as `parseDatabaseSecret` keeps it.
   const fields = Object.create(null) as Record<string, unknown>;
   for (const key of Object.getOwnPropertyNames(current.fields)) fields[key] = current.fields[key];
+  for (const key of Object.keys(extra)) fields[key] = extra[key];
   fields.username = username;
   fields.password = password;
   return serializeSecretFields(fields);

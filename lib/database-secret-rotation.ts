@@ -44,7 +44,19 @@ export interface DatabaseSecretRotationProps extends RotationFunctionOptions, Ro
    * @default false
    */
   readonly resolveRdsManagedMaster?: boolean;
-  /** The RDS ARNs the describe calls may name. @default every DB instance and cluster of the account and region */
+  /**
+   * The secret's host is a reader of the master's database (an Aurora reader endpoint or reader
+   * instance, an RDS read replica) rather than the master's own host: the function may call
+   * rds:DescribeDBInstances/DescribeDBClusters to confirm it, as AWS's templates do. The password is
+   * still changed on the master's host, the writer. Alternating users only (it needs the master).
+   * @default false
+   */
+  readonly readerHost?: boolean;
+  /**
+   * The RDS ARNs the describe calls may name: the master's instance or cluster and, with `readerHost`,
+   * the reader or replica instances.
+   * @default every DB instance and cluster of the account and region
+   */
   readonly rdsResourceArns?: string[];
   /** Send function-error alarms and Secrets Manager `RotationFailed` events for this secret to this topic. */
   readonly alarmTopic?: sns.ITopic;
@@ -196,7 +208,7 @@ export class DatabaseSecretRotation extends Construct {
         resources: [masterArn],
       }));
       if (props.masterSecret.encryptionKey) keys.push({ key: props.masterSecret.encryptionKey.keyArn, actions: ['kms:Decrypt'] });
-      if (props.resolveRdsManagedMaster) statements.push(this.rdsDescribeStatement(props.rdsResourceArns));
+      if (props.resolveRdsManagedMaster || props.readerHost) statements.push(this.rdsDescribeStatement(props.rdsResourceArns));
     }
     for (const { key, actions } of keys) {
       statements.push(new iam.PolicyStatement({
@@ -218,7 +230,7 @@ export class DatabaseSecretRotation extends Construct {
     const clusters = stack.formatArn({ service: 'rds', resource: 'cluster', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     for (const arn of [instances, clusters]) {
       acknowledgeNagFinding(this, `AwsSolutions-IAM5[Resource::${nagResourceName(this, arn)}]`,
-        'The RDS-managed master names its instance or cluster only in a tag read at rotation time; pass rdsResourceArns to narrow it');
+        'The RDS-managed master (or the reader host) names its instance or cluster only at rotation time; pass rdsResourceArns to narrow it');
     }
     return new iam.PolicyStatement({ actions: ['rds:DescribeDBInstances', 'rds:DescribeDBClusters'], resources: [instances, clusters] });
   }
@@ -276,6 +288,9 @@ function validateMasterSecret(where: string, props: DatabaseSecretRotationProps,
   }
   if (props.resolveRdsManagedMaster && !alternating) {
     throw new ConfigError(`${where}: resolveRdsManagedMaster applies to the master secret of alternating users only`);
+  }
+  if (props.readerHost && !alternating) {
+    throw new ConfigError(`${where}: readerHost applies to alternating users only (the master changes the password on the writer)`);
   }
 }
 

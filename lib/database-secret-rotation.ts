@@ -1,9 +1,9 @@
 /**
  * Attaches rotation to one database secret: the invoke permission (with aws:SourceAccount AND
  * aws:SourceArn), least-privilege IAM on the exact secret ARNs, database ingress, the schedule and window,
- * and failure alarms. Everything secret-specific is created HERE, in the secret's stack, referring to the
- * function only by ARN/role name: a function in a shared rotation stack never points back at an app stack,
- * so there is no dependency cycle (aws-cdk #33336).
+ * failure alarms and success notifications. Everything secret-specific is created HERE, in the secret's
+ * stack, referring to the function only by ARN/role name: a function in a shared rotation stack never
+ * points back at an app stack, so there is no dependency cycle (aws-cdk #33336).
  */
 import { ArnFormat, Names, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -19,6 +19,11 @@ import { ConfigError } from '../shared/errors';
 import { acknowledgeNagFinding, nagResourceName } from './nag-acknowledgement';
 import { RotationEngine, RotationStrategy } from './rotation-engine';
 import { RotationFunction, type RotationFunctionOptions } from './rotation-function';
+import {
+  RotationSucceededNotification,
+  type RotationSucceededDeliveryOptions,
+  type RotationSucceededTarget,
+} from './rotation-succeeded-notification';
 import { type RotationScheduleOptions, rotationRules } from './schedule';
 
 export interface DatabaseSecretRotationProps extends RotationFunctionOptions, RotationScheduleOptions {
@@ -60,6 +65,13 @@ export interface DatabaseSecretRotationProps extends RotationFunctionOptions, Ro
   readonly rdsResourceArns?: string[];
   /** Send function-error alarms and Secrets Manager `RotationFailed` events for this secret to this topic. */
   readonly alarmTopic?: sns.ITopic;
+  /**
+   * Send this secret's `RotationSucceeded` events to one target (an SNS topic, a Lambda function or an
+   * event bus) through an EventBridge rule, so applications refresh their pools at once; see
+   * `RotationSucceededNotification`.
+   * @default no notification
+   */
+  readonly rotationSucceeded?: RotationSucceededTarget & RotationSucceededDeliveryOptions;
 }
 
 /** The migration path from `addRotationSingleUser/MultiUser`: same option names where they exist. */
@@ -147,6 +159,8 @@ export class DatabaseSecretRotation extends Construct {
   readonly policy: iam.Policy;
   /** The per-secret invoke permission; undefined when the shared function's pattern covers the secret. */
   readonly permission?: lambda.CfnPermission;
+  /** The rule sending `RotationSucceeded` to the `rotationSucceeded` target, when one was given. */
+  readonly rotationSucceededNotification?: RotationSucceededNotification;
 
   constructor(scope: Construct, id: string, props: DatabaseSecretRotationProps) {
     super(scope, id);
@@ -191,6 +205,12 @@ export class DatabaseSecretRotation extends Construct {
     if (props.alarmTopic) {
       this.addRotationFailedRule(props.secret, props.alarmTopic);
       addFunctionErrorAlarmOnce(Stack.of(this), fn, props.alarmTopic);
+    }
+    if (props.rotationSucceeded) {
+      this.rotationSucceededNotification = new RotationSucceededNotification(this, 'RotationSucceeded', {
+        ...props.rotationSucceeded,
+        secrets: [props.secret],
+      });
     }
   }
 

@@ -1,7 +1,7 @@
 /** The command line of `npm run bench`: which benchmarks, how many runs. */
 import { ConfigError } from '../shared/errors';
 
-export const BENCHMARKS = ['rotation-latency', 'cold-start', 'cache', 'secrets-api', 'fleet', 'aws-scale'] as const;
+export const BENCHMARKS = ['rotation-latency', 'cold-start', 'cache', 'secrets-api', 'fleet', 'aws-scale', 'pools'] as const;
 export type BenchmarkId = (typeof BENCHMARKS)[number];
 
 export interface BenchArgs {
@@ -25,7 +25,8 @@ export const USAGE = `Usage: npm run bench -- [--only ${BENCHMARKS.join(',')}] [
 Runs the benchmarks against PostgreSQL and MariaDB on loopback and an embedded Secrets Manager endpoint,
 and writes their sections into BENCHMARKS.md (sections not run keep their previous text).
   --only LIST          comma-separated benchmarks (default: all)
-  --runs N             measured runs per benchmark (default ${DEFAULT_RUNS}; at least 20 for published numbers)
+  --runs N             measured runs per benchmark (default ${DEFAULT_RUNS}; at least 20 for published numbers);
+                       pools: rotations per engine, strategy and pool
   --fleet-secrets N    secrets in the fleet benchmark, half per engine (default ${DEFAULT_FLEET_SECRETS})
   --output FILE        where to write (default BENCHMARKS.md)
   --idle-wait S        before each benchmark, wait up to S seconds for the load average to drop below

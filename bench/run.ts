@@ -13,6 +13,7 @@ import { renderCache, runCache, type CacheResult } from './cache';
 import { renderColdStart, runColdStart } from './cold-start';
 import { renderFleet, runFleet } from './fleet';
 import { machineInfo } from './machine';
+import { renderPools, runPools } from './pools';
 import { writeReport, type RenderedSection } from './report';
 import { renderRotationLatency, runRotationLatency, type RotationLatencyResult } from './rotation-latency';
 import { renderSecretsApi, runSecretsApi } from './secrets-api';
@@ -88,6 +89,8 @@ async function main(): Promise<void> {
       rotationMs: Math.max(...singles.map((s) => s.handlerMs.median)),
     });
   });
+
+  await section('pools', async () => renderPools(await runPools(args.runs, log)));
 
   const output = path.resolve(process.cwd(), args.output);
   writeReport(output, run, sections);

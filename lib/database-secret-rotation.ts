@@ -1,9 +1,9 @@
 /**
  * Attaches rotation to one database secret: the invoke permission (with aws:SourceAccount AND
  * aws:SourceArn), least-privilege IAM on the exact secret ARNs, database ingress, the schedule and window,
- * and failure alarms. Everything secret-specific is created HERE, in the secret's stack, referring to the
- * function only by ARN/role name: a function in a shared rotation stack never points back at an app stack,
- * so there is no dependency cycle (aws-cdk #33336).
+ * failure alarms and success notifications. Everything secret-specific is created HERE, in the secret's
+ * stack, referring to the function only by ARN/role name: a function in a shared rotation stack never
+ * points back at an app stack, so there is no dependency cycle (aws-cdk #33336).
  */
 import { ArnFormat, Names, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -19,6 +19,11 @@ import { ConfigError } from '../shared/errors';
 import { acknowledgeNagFinding, nagResourceName } from './nag-acknowledgement';
 import { RotationEngine, RotationStrategy } from './rotation-engine';
 import { RotationFunction, type RotationFunctionOptions } from './rotation-function';
+import {
+  RotationSucceededNotification,
+  type RotationSucceededDeliveryOptions,
+  type RotationSucceededTarget,
+} from './rotation-succeeded-notification';
 import { type RotationScheduleOptions, rotationRules } from './schedule';
 
 export interface DatabaseSecretRotationProps extends RotationFunctionOptions, RotationScheduleOptions {
@@ -44,10 +49,29 @@ export interface DatabaseSecretRotationProps extends RotationFunctionOptions, Ro
    * @default false
    */
   readonly resolveRdsManagedMaster?: boolean;
-  /** The RDS ARNs the describe calls may name. @default every DB instance and cluster of the account and region */
+  /**
+   * The secret's host is a reader of the master's database (an Aurora reader endpoint or reader
+   * instance, an RDS read replica) rather than the master's own host: the function may call
+   * rds:DescribeDBInstances/DescribeDBClusters to confirm it, as AWS's templates do. The password is
+   * still changed on the master's host, the writer. Alternating users only (it needs the master).
+   * @default false
+   */
+  readonly readerHost?: boolean;
+  /**
+   * The RDS ARNs the describe calls may name: the master's instance or cluster and, with `readerHost`,
+   * the reader or replica instances.
+   * @default every DB instance and cluster of the account and region
+   */
   readonly rdsResourceArns?: string[];
   /** Send function-error alarms and Secrets Manager `RotationFailed` events for this secret to this topic. */
   readonly alarmTopic?: sns.ITopic;
+  /**
+   * Send this secret's `RotationSucceeded` events to one target (an SNS topic, a Lambda function or an
+   * event bus) through an EventBridge rule, so applications refresh their pools at once; see
+   * `RotationSucceededNotification`.
+   * @default no notification
+   */
+  readonly rotationSucceeded?: RotationSucceededTarget & RotationSucceededDeliveryOptions;
 }
 
 /** The migration path from `addRotationSingleUser/MultiUser`: same option names where they exist. */
@@ -135,6 +159,8 @@ export class DatabaseSecretRotation extends Construct {
   readonly policy: iam.Policy;
   /** The per-secret invoke permission; undefined when the shared function's pattern covers the secret. */
   readonly permission?: lambda.CfnPermission;
+  /** The rule sending `RotationSucceeded` to the `rotationSucceeded` target, when one was given. */
+  readonly rotationSucceededNotification?: RotationSucceededNotification;
 
   constructor(scope: Construct, id: string, props: DatabaseSecretRotationProps) {
     super(scope, id);
@@ -180,6 +206,12 @@ export class DatabaseSecretRotation extends Construct {
       this.addRotationFailedRule(props.secret, props.alarmTopic);
       addFunctionErrorAlarmOnce(Stack.of(this), fn, props.alarmTopic);
     }
+    if (props.rotationSucceeded) {
+      this.rotationSucceededNotification = new RotationSucceededNotification(this, 'RotationSucceeded', {
+        ...props.rotationSucceeded,
+        secrets: [props.secret],
+      });
+    }
   }
 
   private statements(props: DatabaseSecretRotationProps, alternating: boolean): iam.PolicyStatement[] {
@@ -196,7 +228,7 @@ export class DatabaseSecretRotation extends Construct {
         resources: [masterArn],
       }));
       if (props.masterSecret.encryptionKey) keys.push({ key: props.masterSecret.encryptionKey.keyArn, actions: ['kms:Decrypt'] });
-      if (props.resolveRdsManagedMaster) statements.push(this.rdsDescribeStatement(props.rdsResourceArns));
+      if (props.resolveRdsManagedMaster || props.readerHost) statements.push(this.rdsDescribeStatement(props.rdsResourceArns));
     }
     for (const { key, actions } of keys) {
       statements.push(new iam.PolicyStatement({
@@ -218,7 +250,7 @@ export class DatabaseSecretRotation extends Construct {
     const clusters = stack.formatArn({ service: 'rds', resource: 'cluster', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     for (const arn of [instances, clusters]) {
       acknowledgeNagFinding(this, `AwsSolutions-IAM5[Resource::${nagResourceName(this, arn)}]`,
-        'The RDS-managed master names its instance or cluster only in a tag read at rotation time; pass rdsResourceArns to narrow it');
+        'The RDS-managed master (or the reader host) names its instance or cluster only at rotation time; pass rdsResourceArns to narrow it');
     }
     return new iam.PolicyStatement({ actions: ['rds:DescribeDBInstances', 'rds:DescribeDBClusters'], resources: [instances, clusters] });
   }
@@ -276,6 +308,9 @@ function validateMasterSecret(where: string, props: DatabaseSecretRotationProps,
   }
   if (props.resolveRdsManagedMaster && !alternating) {
     throw new ConfigError(`${where}: resolveRdsManagedMaster applies to the master secret of alternating users only`);
+  }
+  if (props.readerHost && !alternating) {
+    throw new ConfigError(`${where}: readerHost applies to alternating users only (the master changes the password on the writer)`);
   }
 }
 

@@ -17,6 +17,13 @@ export {
   fullSecretArn,
 } from './database-secret-rotation';
 export {
+  RotationSucceededNotification,
+  type RotationSucceededNotificationProps,
+  type RotationSucceededTarget,
+  type RotationSucceededDeliveryOptions,
+  rotationSucceededPattern,
+} from './rotation-succeeded-notification';
+export {
   type RotationScheduleOptions,
   type RotationRules,
   DEFAULT_ROTATION_INTERVAL,

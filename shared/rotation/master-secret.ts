@@ -11,6 +11,7 @@ import { SecretValidationError, ToolkitError, TransientError } from '../errors';
 import type { SqlSession } from './engine-strategy';
 import { defaultRdsLookup, type RdsEndpoint, type RdsEndpointLookup, type RdsResourceKind } from './rds-endpoint';
 import { login } from './login';
+import { assertReaderOfMaster, defaultRdsTopology, type RdsTopology } from './rds-replica';
 import { AWSCURRENT, describeSecret, getSecretString } from './secret-versions';
 import type { StepContext } from './step-context';
 
@@ -23,11 +24,15 @@ export interface MasterSecretContext {
   readonly family: EngineFamily;
   readonly step: string;
   readonly rdsLookup?: RdsEndpointLookup;
+  /** Answers the reader check of a child on another host. @default the RDS API */
+  readonly rdsTopology?: RdsTopology;
 }
 
 /**
- * Reads and validates the master secret. Its host must equal the child's: the master acts on the
- * child's server (the child's dbname is opened, see `masterDatabase`).
+ * Reads and validates the master secret. Its host must equal the child's, or the child's host must be a
+ * reader of the master's database by the RDS API (an Aurora reader endpoint or instance, an RDS read
+ * replica; see rds-replica.ts): the master acts on its own host, the writer, opening the child's dbname
+ * (see `masterDatabase`).
  */
 export async function resolveMasterSecret(ctx: MasterSecretContext, masterArn: string, child: DatabaseSecret): Promise<DatabaseSecret> {
   const readCtx = { client: ctx.client, step: ctx.step };
@@ -40,13 +45,16 @@ export async function resolveMasterSecret(ctx: MasterSecretContext, masterArn: s
     value = { username, password, engine: endpoint.engine, host: endpoint.host, port: endpoint.port };
   }
   const master = parseDatabaseSecret(value, { secretId: masterArn, step: ctx.step, expectedFamily: ctx.family, requireEngine: true });
-  if (master.host.toLowerCase() !== child.host.toLowerCase() || master.port !== child.port) {
+  const sameHost = master.host.toLowerCase() === child.host.toLowerCase();
+  if (sameHost && master.port !== child.port) {
     throw new SecretValidationError(
       "The current secret's host and port are not the master secret's",
       [{ path: 'host', problem: `${child.host}:${child.port} differs from the master's ${master.host}:${master.port}` }],
       { secretId: masterArn, step: ctx.step },
     );
   }
+  // Another host may be a reader of the master's database: the master still acts on its own host (the writer).
+  if (!sameHost) await assertReaderOfMaster(child, master, ctx.rdsTopology ?? defaultRdsTopology, { secretId: masterArn, step: ctx.step });
   return master;
 }
 

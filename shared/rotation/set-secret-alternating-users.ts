@@ -2,12 +2,14 @@
  * setSecret, alternating users: the master creates or updates the alternate user (`name` <-> `name_clone`)
  * and gives it the current user's rights. AWSPENDING is tried first (a retry is a no-op); AWSCURRENT must
  * log in before anything changes (the templates' confused-deputy check: only a valid credential is
- * rotated onward).
+ * rotated onward). A secret naming a pre-created pair (`alternateusername`) gets only the other user's
+ * password set (see precreated-pair.ts).
  */
 import { SecretValidationError, StageMismatchError } from '../errors';
 import { alternateUsername } from './alternate-username';
 import { attemptLogin, tryLogin } from './login';
 import { masterSessionFor } from './master-session';
+import { assertPairSwapped, pairedUsername, setPairedUserPassword } from './precreated-pair';
 import { explainRefusal, refusalFailure } from './refusal';
 import { AWSCURRENT, AWSPENDING, readDatabaseSecret } from './secret-versions';
 import type { StepContext, StepResult } from './step-context';
@@ -24,7 +26,10 @@ export async function setSecretAlternatingUsers(ctx: StepContext): Promise<StepR
     await already.close();
     return 'skipped';
   }
-  if (pending.username !== alternateUsername(current.username)) {
+  const paired = pairedUsername(current, context) !== undefined;
+  if (paired) {
+    assertPairSwapped(current, pending, context);
+  } else if (pending.username !== alternateUsername(current.username)) {
     throw new StageMismatchError(
       `Attempting to modify user ${pending.username} other than the current user's alternate ${alternateUsername(current.username)}`,
       context,
@@ -50,6 +55,10 @@ export async function setSecretAlternatingUsers(ctx: StepContext): Promise<StepR
     const problem = ctx.strategy.usernameProblem(pending.username, current.engine, server);
     if (problem !== undefined) {
       throw new SecretValidationError('Cannot create the alternate user', [{ path: 'username', problem }], context);
+    }
+    if (paired) {
+      await setPairedUserPassword(ctx, session, server, pending);
+      return 'success';
     }
     ctx.deadline.check('update the alternate user');
     await ctx.strategy.syncAlternateUser(session, server, {

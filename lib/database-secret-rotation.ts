@@ -33,8 +33,12 @@ export interface DatabaseSecretRotationProps extends RotationFunctionOptions, Ro
   /** @default RotationStrategy.SINGLE_USER */
   readonly strategy?: RotationStrategy;
   /**
-   * The superuser secret, required for alternating users: the function may read it. The function finds it
-   * through the secret's `masterarn` field, as AWS's templates do; `rds.DatabaseSecret({ masterSecret })` writes it.
+   * The master (admin) secret the function may read, found through the rotated secret's `masterarn` field
+   * as AWS's templates do (`rds.DatabaseSecret({ masterSecret })` writes it). Required for alternating users,
+   * which create and grant the second user. Optional for single user: there the master is used only to
+   * diagnose a refused login from the catalogs, heal a proven password drift, reach a MySQL user's other
+   * host entries and renew an expired MySQL password; without it those cases fail with a typed error.
+   * @default none (single user); required (alternating users)
    */
   readonly masterSecret?: secretsmanager.ISecret;
   /** Share one function among many secrets of the same engine and strategy. @default a dedicated function */
@@ -177,7 +181,7 @@ export class DatabaseSecretRotation extends Construct {
 
     if (props.target) allowDatabaseAccess(this.node.path, props.target, fn);
 
-    this.policy = new iam.Policy(this, 'Policy', { statements: this.statements(props, alternating) });
+    this.policy = new iam.Policy(this, 'Policy', { statements: this.statements(props) });
     this.policy.attachToRole(fn.role);
 
     if (fn.sharedSourceArn === undefined) {
@@ -214,12 +218,12 @@ export class DatabaseSecretRotation extends Construct {
     }
   }
 
-  private statements(props: DatabaseSecretRotationProps, alternating: boolean): iam.PolicyStatement[] {
+  private statements(props: DatabaseSecretRotationProps): iam.PolicyStatement[] {
     const secretArn = fullSecretArn(props.secret);
     const statements = [new iam.PolicyStatement({ actions: SECRET_ROTATION_ACTIONS, resources: [secretArn] })];
     const keys: { key: string; actions: string[] }[] = [];
     if (props.secret.encryptionKey) keys.push({ key: props.secret.encryptionKey.keyArn, actions: ['kms:Decrypt', 'kms:GenerateDataKey'] });
-    if (alternating && props.masterSecret) {
+    if (props.masterSecret) {
       const masterArn = fullSecretArn(props.masterSecret);
       statements.push(new iam.PolicyStatement({
         actions: props.resolveRdsManagedMaster
@@ -299,9 +303,6 @@ export function fullSecretArn(secret: secretsmanager.ISecret): string {
 function validateMasterSecret(where: string, props: DatabaseSecretRotationProps, alternating: boolean): void {
   if (alternating && !props.masterSecret) {
     throw new ConfigError(`${where}: alternating users need masterSecret (the superuser secret that creates and grants the second user)`);
-  }
-  if (!alternating && props.masterSecret) {
-    throw new ConfigError(`${where}: masterSecret is only used by alternating users; single-user rotation must not be granted it`);
   }
   if (props.masterSecret && props.masterSecret.secretArn === props.secret.secretArn) {
     throw new ConfigError(`${where}: masterSecret must be another secret than the one rotated`);

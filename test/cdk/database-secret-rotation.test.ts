@@ -99,6 +99,23 @@ describe('DatabaseSecretRotation, single user, dedicated function', () => {
   });
 });
 
+describe('DatabaseSecretRotation, single user with a master secret', () => {
+  // The master lets a single-user function diagnose a refused login and heal proven drift: it may read
+  // the master, and nothing more.
+  const stack = unbundledStack();
+  const master = new secretsmanager.Secret(stack, 'Master');
+  const user = new secretsmanager.Secret(stack, 'User');
+  new DatabaseSecretRotation(stack, 'Rotation', { secret: user, masterSecret: master, engine: RotationEngine.MYSQL, entry: STUB_ENTRY } as never);
+  const template = Template.fromStack(stack);
+
+  it('grants the secret actions on the secret and only GetSecretValue on the master', () => {
+    expect(rotationPolicy(template, 'Rotation')).toEqual([
+      { Action: SECRET_ACTIONS, Effect: 'Allow', Resource: ref(stack, user) },
+      { Action: 'secretsmanager:GetSecretValue', Effect: 'Allow', Resource: ref(stack, master) },
+    ]);
+  });
+});
+
 describe('DatabaseSecretRotation, alternating users with customer KMS keys', () => {
   const stack = unbundledStack();
   const { vpc, db } = database(stack);
@@ -309,14 +326,6 @@ describe('synth-time errors', () => {
     expect(() => new DatabaseSecretRotation(stack, 'R', {
       secret: secretIn(stack), engine: RotationEngine.POSTGRES, strategy: RotationStrategy.ALTERNATING_USERS, entry: STUB_ENTRY,
     } as never)).toThrow(/alternating users need masterSecret/);
-  });
-
-  it('a master secret for single-user rotation', () => {
-    const stack = unbundledStack();
-    const master = new secretsmanager.Secret(stack, 'Master');
-    expect(() => new DatabaseSecretRotation(stack, 'R', {
-      secret: secretIn(stack), masterSecret: master, engine: RotationEngine.POSTGRES, entry: STUB_ENTRY,
-    } as never)).toThrow(/only used by alternating users/);
   });
 
   it('a shared function of another strategy or engine', () => {

@@ -196,7 +196,8 @@ export function createMysqlPool(options: CreateMysqlPoolOptions): RotatingMysqlP
       return;
     }
     let used: PoolLogin | undefined;
-    let retried = false;
+    let lastRefused: PoolLogin | undefined;
+    let refusals = 0;
     let drainedHere = 0;
     const attempt = (): void => {
       used = applyCurrentLogin();
@@ -206,9 +207,11 @@ export function createMysqlPool(options: CreateMysqlPoolOptions): RotatingMysqlP
       if (err) {
         if (used === undefined || !credentials.isAuthError(err)) return callback(err, connection);
         credentials.noteRefused();
-        if (retried) return callback(err, connection);
-        retried = true;
-        credentials.recover(used).then(attempt, (probeErr: NodeJS.ErrnoException) => callback(probeErr, connection));
+        const refused = used;
+        refusals++;
+        if (!credentials.shouldRetry(refused, lastRefused, refusals)) return callback(err, connection);
+        lastRefused = refused;
+        credentials.recover(refused).then(attempt, (probeErr: NodeJS.ErrnoException) => callback(probeErr, connection));
         return;
       }
       const login = loginOf(connection);

@@ -174,7 +174,8 @@ function rotatingPoolClass(driver: PgModule): RotatingPoolClass {
       // A pool being ended answers with pg's own error.
       if (this.ending) return super.connect();
       await this.#credentials.refresh();
-      let retried = false;
+      let lastRefused: PoolLogin | undefined;
+      let refusals = 0;
       let drainedHere = 0;
       for (;;) {
         let client: Pg.PoolClient;
@@ -184,8 +185,9 @@ function rotatingPoolClass(driver: PgModule): RotatingPoolClass {
           const refused = typeof err === 'object' && err !== null ? refusedWith.get(err) : undefined;
           if (refused === undefined || !this.#credentials.isAuthError(err)) throw err;
           this.#credentials.noteRefused();
-          if (retried) throw err;
-          retried = true;
+          refusals++;
+          if (!this.#credentials.shouldRetry(refused, lastRefused, refusals)) throw err;
+          lastRefused = refused;
           await this.#credentials.recover(refused);
           continue;
         }

@@ -54,6 +54,8 @@ export interface PoolCredentialsOptions {
 }
 
 /** Refused values remembered for the probe's skip list; a rotation adds at most two. */
+/** Logins again after a refusal, per checkout. */
+const MAX_RETRIES = 2;
 const MAX_REFUSED = 4;
 /** The database a login lands in when the secret names none (PostgreSQL's default; MySQL has none). */
 const DEFAULT_DATABASE: Readonly<Record<EngineFamily, string>> = { postgres: 'postgres', mysql: '' };
@@ -167,6 +169,16 @@ export class PoolCredentials {
   /** Counts a new connection that logged in. */
   noteLogin(): void {
     this.#stats.logins++;
+  }
+
+  /**
+   * Whether a checkout refused for the `refusals`-th time, with `refused`, should log in again after a
+   * probe: the first refusal always; a later one only when other credentials were refused than the time
+   * before (a rotation step landed between the probe and the retry), and at most `MAX_RETRIES` times.
+   */
+  shouldRetry(refused: PoolLogin, previous: PoolLogin | undefined, refusals: number): boolean {
+    if (refusals > MAX_RETRIES) return false;
+    return previous === undefined || !sameSecretValue(previous.value, refused.value);
   }
 
   /** Counts a refused login. */

@@ -32,6 +32,20 @@ function setup(accepted: Set<string>) {
 }
 
 describe('PoolCredentials', () => {
+  it('logs in again after a refusal, and again only when other credentials were refused the second time (at most twice)', () => {
+    const { credentials } = setup(new Set());
+    const login = (password: string) => ({ secret: {} as never, value: JSON.stringify(secret('app', password)), account: 'app@127.0.0.1:5432/app' });
+    const a = login('a');
+    const b = login('b');
+    const c = login('c');
+    expect(credentials.shouldRetry(a, undefined, 1)).toBe(true);
+    // A rotation step landed between the probe and the retry: the retry was refused with new credentials.
+    expect(credentials.shouldRetry(b, a, 2)).toBe(true);
+    // Refused twice with the same credentials: the probe found nothing better, so stop.
+    expect(credentials.shouldRetry(a, a, 2)).toBe(false);
+    expect(credentials.shouldRetry(c, b, 3)).toBe(false);
+  });
+
   it('uses AWSPENDING once AWSCURRENT is refused, until AWSCURRENT changes', async () => {
     const db = new Set(['app/old-pw']);
     const { client, credentials, trials } = setup(db);

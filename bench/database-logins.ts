@@ -4,10 +4,14 @@
  * credentials is kept: only the login's role, counts and durations.
  */
 import { performance } from 'node:perf_hooks';
+import { AuthenticationError } from '../shared/errors';
 import type { Connector, SqlSession } from '../shared/rotation/engine-strategy';
 
 export interface DatabaseTally {
+  /** Login attempts, refused ones included. */
   logins: number;
+  /** Logins the server refused (an AuthenticationError from the connector). */
+  refused: number;
   loginMs: number;
   queries: number;
   queryMs: number;
@@ -24,6 +28,9 @@ export class DatabaseLoginCounter {
       let session: SqlSession;
       try {
         session = await connect(request);
+      } catch (err) {
+        if (err instanceof AuthenticationError) this.#tally.refused += 1;
+        throw err;
       } finally {
         this.#tally.logins += 1;
         this.#tally.loginMs += performance.now() - started;
@@ -75,5 +82,5 @@ export class DatabaseLoginCounter {
 }
 
 function emptyTally(): DatabaseTally {
-  return { logins: 0, loginMs: 0, queries: 0, queryMs: 0 };
+  return { logins: 0, refused: 0, loginMs: 0, queries: 0, queryMs: 0 };
 }

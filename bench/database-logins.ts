@@ -14,6 +14,8 @@ export interface DatabaseTally {
   refused: number;
   loginMs: number;
   queries: number;
+  /** Statement round trips: statements sent while none was in flight (pipelined ones count once). */
+  roundTrips: number;
   queryMs: number;
 }
 
@@ -38,14 +40,20 @@ export class DatabaseLoginCounter {
       this.#open += 1;
       this.#peakOpen = Math.max(this.#peakOpen, this.#open);
       let closed = false;
+      // Pipelined statements overlap: their time is counted once, from the first sent to the last answered.
+      let inFlight = 0;
+      let busySince = 0;
       return {
         query: async (sql, params) => {
-          const queryStarted = performance.now();
+          if (inFlight++ === 0) {
+            busySince = performance.now();
+            this.#tally.roundTrips += 1;
+          }
           try {
             return await session.query(sql, params);
           } finally {
             this.#tally.queries += 1;
-            this.#tally.queryMs += performance.now() - queryStarted;
+            if (--inFlight === 0) this.#tally.queryMs += performance.now() - busySince;
           }
         },
         close: async () => {
@@ -82,5 +90,5 @@ export class DatabaseLoginCounter {
 }
 
 function emptyTally(): DatabaseTally {
-  return { logins: 0, refused: 0, loginMs: 0, queries: 0, queryMs: 0 };
+  return { logins: 0, refused: 0, loginMs: 0, queries: 0, roundTrips: 0, queryMs: 0 };
 }

@@ -63,6 +63,8 @@ export interface RotationScenarioResult {
   readonly refusedLogins: number;
   readonly loginMs: Summary;
   readonly queries: number;
+  /** Statement round trips (pipelined statements count once). */
+  readonly roundTrips: number;
   readonly queryMs: Summary;
   readonly steps: Readonly<Record<StepName, StepResult>>;
 }
@@ -105,18 +107,19 @@ interface Prepared {
 
 /**
  * Warm rotations of every spec, round-robin (one rotation of each per round), so the machine's load
- * drifts over all of them alike; each spec has its own user and secret on `server`.
+ * drifts over all of them alike; each spec has its own user and secret on its engine's server.
  */
 export async function measureInterleaved(
   rig: RotationRig,
   specs: readonly ScenarioSpec[],
   runs: number,
-  server?: BenchServer,
+  serverFor: (engine: EngineFamily) => BenchServer | undefined = () => undefined,
 ): Promise<RotationScenarioResult[]> {
   const users: BenchUser[] = [];
   try {
     const prepared: Prepared[] = [];
     for (const spec of specs) {
+      const server = serverFor(spec.engine);
       const user = await createBenchUser(spec.engine, server);
       users.push(user);
       let masterArn: string | undefined;
@@ -204,6 +207,7 @@ function summarizeScenario(spec: ScenarioSpec, samples: ReadonlyArray<Record<Ste
     refusedLogins: median(perRotation((s) => s.db.refused)),
     loginMs: summarize(perRotation((s) => s.db.loginMs)),
     queries: median(perRotation((s) => s.db.queries)),
+    roundTrips: median(perRotation((s) => s.db.roundTrips)),
     queryMs: summarize(perRotation((s) => s.db.queryMs)),
     steps,
   };
@@ -242,7 +246,7 @@ export function scenarioLabel(s: Pick<RotationScenarioResult, 'engine' | 'strate
 /** The overview table: times, CPU and every count per scenario. */
 export function overviewTable(scenarios: readonly RotationScenarioResult[]): string {
   return table(
-    ['engine × strategy', 'runs', 'handler median / p95', 'CPU per rotation median / p95', 'SM requests (by operation)', 'writes', 'DB logins', 'refused logins', 'statements'],
+    ['engine × strategy', 'runs', 'handler median / p95', 'CPU per rotation median / p95', 'SM requests (by operation)', 'writes', 'DB logins', 'refused logins', 'statements (round trips)'],
     scenarios.map((s) => [
       scenarioLabel(s),
       String(s.runs),
@@ -252,7 +256,7 @@ export function overviewTable(scenarios: readonly RotationScenarioResult[]): str
       num(s.writes),
       num(s.logins),
       num(s.refusedLogins),
-      num(s.queries),
+      `${num(s.queries)} (${num(s.roundTrips)})`,
     ]),
   );
 }

@@ -66,6 +66,8 @@ export interface BenchServer {
 export interface HandlerVariant {
   readonly name: string;
   readonly connect?: (engine: EngineFamily) => Connector;
+  /** Wraps the counted connector (so the counter sees what this wrapper passes on). */
+  readonly outer?: (connect: Connector) => Connector;
   readonly strategyImpl?: (engine: EngineFamily) => EngineStrategy;
 }
 
@@ -132,12 +134,12 @@ export async function openRotationRig(options: RotationRigOptions = {}): Promise
       const handler = createRotationHandler({
         engine: strategyImpl,
         strategy,
-        connect: logins.wrap(variant?.connect?.(engine) ?? strategyImpl.defaultConnector),
+        connect: (variant?.outer ?? ((c: Connector) => c))(logins.wrap(variant?.connect?.(engine) ?? strategyImpl.defaultConnector)),
         env: handlerEnv,
         logger: silentLogger,
       });
       const context = { getRemainingTimeInMillis: () => 60_000 };
-      const arn = await rig.registerFunction(`bench-${key}`, async (event) => {
+      const arn = await rig.registerFunction(`bench-${key}`.replace(/[^A-Za-z0-9_-]+/g, '-').slice(0, 64), async (event) => {
         if (!rig.recordSteps) return handler(event, context);
         logins.reset();
         const cpuBefore = process.cpuUsage();

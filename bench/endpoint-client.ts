@@ -45,7 +45,12 @@ export async function startEndpointProcess(options: EndpointProcessOptions = {})
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   const functions = new Map<string, RotationFunction>();
-  const waiting = new Map<number, (reply: Extract<ChildMessage, { type: 'reply' }>) => void>();
+  const waiting = new Map<number, { resolve: (reply: Extract<ChildMessage, { type: 'reply' }>) => void; reject: (err: Error) => void }>();
+  // A child that dies must fail what waits on it, so the benchmark's cleanup (dropping users) still runs.
+  child.once('exit', (code) => {
+    for (const w of waiting.values()) w.reject(new Error(`bench endpoint process exited with ${code}`));
+    waiting.clear();
+  });
   let nextId = 0;
 
   const ready = new Promise<Extract<ChildMessage, { type: 'ready' }>>((resolve, reject) => {
@@ -53,7 +58,7 @@ export async function startEndpointProcess(options: EndpointProcessOptions = {})
     child.on('message', (message: ChildMessage) => {
       if (message.type === 'ready') resolve(message);
       else if (message.type === 'reply') {
-        waiting.get(message.id)?.(message);
+        waiting.get(message.id)?.resolve(message);
         waiting.delete(message.id);
       } else if (message.type === 'invoke') {
         const fn = functions.get(message.arn);
@@ -71,8 +76,9 @@ export async function startEndpointProcess(options: EndpointProcessOptions = {})
   type Request = { type: 'register'; arn: string } | { type: 'take-steps' } | { type: 'totals' } | { type: 'close' };
   const ask = <T extends Extract<ChildMessage, { type: 'reply' }>>(message: Request): Promise<T> => {
     const id = nextId++;
-    return new Promise<T>((resolve) => {
-      waiting.set(id, resolve as (reply: Extract<ChildMessage, { type: 'reply' }>) => void);
+    if (child.exitCode !== null) return Promise.reject(new Error(`bench endpoint process exited with ${child.exitCode}`));
+    return new Promise<T>((resolve, reject) => {
+      waiting.set(id, { resolve: resolve as (reply: Extract<ChildMessage, { type: 'reply' }>) => void, reject });
       child.send({ ...message, id } as ParentMessage);
     });
   };

@@ -1,7 +1,7 @@
 /** The command line of `npm run bench`: which benchmarks, how many runs. */
 import { ConfigError } from '../shared/errors';
 
-export const BENCHMARKS = ['rotation-latency', 'cold-start', 'cache', 'secrets-api', 'fleet', 'aws-scale', 'pools'] as const;
+export const BENCHMARKS = ['rotation-latency', 'modeled-aws', 'levers', 'cold-start', 'cache', 'secrets-api', 'fleet', 'aws-scale', 'pools'] as const;
 export type BenchmarkId = (typeof BENCHMARKS)[number];
 
 export interface BenchArgs {
@@ -13,12 +13,15 @@ export interface BenchArgs {
   readonly output: string;
   /** Longest wait before each benchmark for the machine's load to drop below its CPU count. */
   readonly idleWaitSeconds: number;
+  /** Injected Secrets Manager round trip of the modeled-AWS run, in ms. */
+  readonly latencyMs: number;
   readonly help: boolean;
 }
 
 export const DEFAULT_RUNS = 20;
 export const DEFAULT_FLEET_SECRETS = 500;
 export const DEFAULT_IDLE_WAIT_SECONDS = 30;
+export const DEFAULT_LATENCY_MS = 5;
 
 export const USAGE = `Usage: npm run bench -- [--only ${BENCHMARKS.join(',')}] [--runs N] [--fleet-secrets N] [--output FILE]
 
@@ -29,6 +32,7 @@ and writes their sections into BENCHMARKS.md (sections not run keep their previo
                        pools: rotations per engine, strategy and pool
   --fleet-secrets N    secrets in the fleet benchmark, half per engine (default ${DEFAULT_FLEET_SECRETS})
   --output FILE        where to write (default BENCHMARKS.md)
+  --latency-ms MS      modeled-aws: injected Secrets Manager round trip (default ${DEFAULT_LATENCY_MS})
   --idle-wait S        before each benchmark, wait up to S seconds for the load average to drop below
                        the CPU count (default ${DEFAULT_IDLE_WAIT_SECONDS}; 0 never waits)`;
 
@@ -38,6 +42,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   let fleetSecrets = DEFAULT_FLEET_SECRETS;
   let output = 'BENCHMARKS.md';
   let idleWaitSeconds = DEFAULT_IDLE_WAIT_SECONDS;
+  let latencyMs = DEFAULT_LATENCY_MS;
   let help = false;
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
@@ -68,6 +73,10 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
         idleWaitSeconds = Number(value());
         if (!Number.isInteger(idleWaitSeconds) || idleWaitSeconds < 0) throw new ConfigError('--idle-wait must be a whole number >= 0');
         break;
+      case '--latency-ms':
+        latencyMs = Number(value());
+        if (!Number.isFinite(latencyMs) || latencyMs < 0) throw new ConfigError('--latency-ms must be a number >= 0');
+        break;
       case '--output':
         output = value();
         break;
@@ -79,7 +88,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
         throw new ConfigError(`unknown flag ${JSON.stringify(flag)}\n${USAGE}`);
     }
   }
-  return { only, runs, fleetSecrets, output, idleWaitSeconds, help };
+  return { only, runs, fleetSecrets, output, idleWaitSeconds, latencyMs, help };
 }
 
 function positiveInteger(flag: string, raw: string): number {

@@ -4,12 +4,18 @@
  * credentials is kept: only the login's role, counts and durations.
  */
 import { performance } from 'node:perf_hooks';
+import { AuthenticationError } from '../shared/errors';
 import type { Connector, SqlSession } from '../shared/rotation/engine-strategy';
 
 export interface DatabaseTally {
+  /** Login attempts, refused ones included. */
   logins: number;
+  /** Logins the server refused (an AuthenticationError from the connector). */
+  refused: number;
   loginMs: number;
   queries: number;
+  /** Statement round trips: statements sent while none was in flight (pipelined ones count once). */
+  roundTrips: number;
   queryMs: number;
 }
 
@@ -24,6 +30,9 @@ export class DatabaseLoginCounter {
       let session: SqlSession;
       try {
         session = await connect(request);
+      } catch (err) {
+        if (err instanceof AuthenticationError) this.#tally.refused += 1;
+        throw err;
       } finally {
         this.#tally.logins += 1;
         this.#tally.loginMs += performance.now() - started;
@@ -31,14 +40,20 @@ export class DatabaseLoginCounter {
       this.#open += 1;
       this.#peakOpen = Math.max(this.#peakOpen, this.#open);
       let closed = false;
+      // Pipelined statements overlap: their time is counted once, from the first sent to the last answered.
+      let inFlight = 0;
+      let busySince = 0;
       return {
         query: async (sql, params) => {
-          const queryStarted = performance.now();
+          if (inFlight++ === 0) {
+            busySince = performance.now();
+            this.#tally.roundTrips += 1;
+          }
           try {
             return await session.query(sql, params);
           } finally {
             this.#tally.queries += 1;
-            this.#tally.queryMs += performance.now() - queryStarted;
+            if (--inFlight === 0) this.#tally.queryMs += performance.now() - busySince;
           }
         },
         close: async () => {
@@ -75,5 +90,5 @@ export class DatabaseLoginCounter {
 }
 
 function emptyTally(): DatabaseTally {
-  return { logins: 0, loginMs: 0, queries: 0, queryMs: 0 };
+  return { logins: 0, refused: 0, loginMs: 0, queries: 0, roundTrips: 0, queryMs: 0 };
 }

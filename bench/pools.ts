@@ -97,7 +97,7 @@ interface Credentials {
 
 export async function runPools(rotations: number, log: (line: string) => void): Promise<PoolsResult> {
   const rig = await openRotationRig();
-  const reader = endpointClient(rig.local.endpoint, rig.local.region);
+  const reader = endpointClient(rig.endpoint.endpoint, rig.endpoint.region);
   const cleanup: BenchUser[] = [];
   try {
     const mysqlMaster = await createMysqlMaster();
@@ -109,7 +109,7 @@ export async function runPools(rotations: number, log: (line: string) => void): 
     const scenarios: PoolScenarioResult[] = [];
     for (const engine of ['postgres', 'mysql'] as const) {
       for (const strategy of ['single-user', 'alternating-users'] as const) {
-        const fn = slowRotationFunction(rig, engine, strategy);
+        const fn = await slowRotationFunction(rig, engine, strategy);
         for (const contender of CONTENDERS[engine]) {
           log(`pools: ${engine} ${strategy} ${contender}, ${rotations} rotations`);
           const user = await createUser(engine);
@@ -139,14 +139,12 @@ export async function runPools(rotations: number, log: (line: string) => void): 
 }
 
 /** A rotation function that keeps the window after setSecret open, as a slow rotation would. */
-function slowRotationFunction(rig: RotationRig, engine: EngineFamily, strategy: RotationStrategyName): string {
+async function slowRotationFunction(rig: RotationRig, engine: EngineFamily, strategy: RotationStrategyName): Promise<string> {
   const handler = createRotationHandler({ engine: ENGINE_STRATEGIES[engine], strategy, secretsClient: rig.driver, env: {}, logger: silentLogger });
-  const arn = `arn:aws:lambda:${rig.local.region}:${rig.local.accountId}:function:${uniqueName(`appsx-bench-pools-${engine}-${strategy}`)}`;
-  rig.local.registerRotationFunction(arn, async (event) => {
+  return rig.registerFunction(uniqueName(`appsx-bench-pools-${engine}-${strategy}`), async (event) => {
     await handler(event);
     if (event.Step === 'setSecret') await sleep(WINDOW_MS);
   });
-  return arn;
 }
 
 async function underRotation(

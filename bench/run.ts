@@ -12,6 +12,8 @@ import { renderAwsScale } from './aws-scale';
 import { renderCache, runCache, type CacheResult } from './cache';
 import { renderColdStart, runColdStart } from './cold-start';
 import { renderFleet, runFleet } from './fleet';
+import { renderLevers, runLevers } from './levers';
+import { renderModeledAws, runModeledAws } from './modeled-aws';
 import { machineInfo } from './machine';
 import { renderPools, runPools } from './pools';
 import { writeReport, type RenderedSection } from './report';
@@ -76,6 +78,8 @@ async function main(): Promise<void> {
     rotation = await runRotationLatency(args.runs, log);
     return renderRotationLatency(rotation);
   });
+  await section('modeled-aws', async () => renderModeledAws(await runModeledAws(args.runs, args.latencyMs, log)));
+  await section('levers', async () => renderLevers(await runLevers(args.runs, log)));
   await section('cold-start', async () => renderColdStart(await runColdStart(args.runs, log)));
   await section('secrets-api', async () => renderSecretsApi(await runSecretsApi(args.runs, log)));
   await section('fleet', async () => renderFleet(await runFleet(args.fleetSecrets, log)));

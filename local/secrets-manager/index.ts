@@ -11,6 +11,7 @@ import { SecretStore } from './store';
 import type { LocalSecretsManager, LocalSecretsManagerOptions } from './types';
 
 export type {
+  EndpointRequestRecord,
   LocalSecretsManager,
   LocalSecretsManagerOptions,
   RotationEvent,
@@ -42,7 +43,10 @@ export async function startLocalSecretsManager(options: LocalSecretsManagerOptio
     log,
     surfaceErrors: options.surfaceRotationErrors ?? false,
   });
-  const server = createEndpointServer(buildOperationTable({ store, now }, rotation), log);
+  const server = createEndpointServer(buildOperationTable({ store, now }, rotation), log, {
+    ...(options.requestLatencyMs !== undefined ? { latencyMs: options.requestLatencyMs } : {}),
+    ...(options.onRequest !== undefined ? { onRequest: options.onRequest } : {}),
+  });
   // The SDK keeps connections alive; an idle one must not hold close() open.
   server.keepAliveTimeout = 5_000;
 

@@ -4,10 +4,13 @@
  * present, as AWS requires; the signature itself is not checked. Bodies are capped at 1 MiB.
  */
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { OperationTable } from './context';
 import { isJsonObject, type JsonObject } from './input';
 import { NOT_EMULATED } from './operation-table';
+import type { EndpointRequestRecord } from './types';
 import { isWireError, serialization, WireError } from './wire-errors';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -95,11 +98,30 @@ function parseInput(body: Buffer): JsonObject {
   return parsed;
 }
 
-export function createEndpointServer(operations: OperationTable, log: (line: string) => void): Server {
+/** Benchmark options (see `LocalSecretsManagerOptions.requestLatencyMs` and `onRequest`). */
+export interface EndpointServerOptions {
+  readonly latencyMs?: number;
+  readonly onRequest?: (record: EndpointRequestRecord) => void;
+}
+
+function actionOf(req: IncomingMessage): string {
+  const target = req.headers['x-amz-target'];
+  return typeof target === 'string' && target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : 'unknown';
+}
+
+export function createEndpointServer(operations: OperationTable, log: (line: string) => void, options: EndpointServerOptions = {}): Server {
+  const latencyMs = options.latencyMs ?? 0;
+  if (!Number.isFinite(latencyMs) || latencyMs < 0) throw new RangeError('requestLatencyMs must be a number >= 0');
+  const onRequest = options.onRequest;
   return createServer((req, res) => {
     const requestId = randomUUID();
+    if (onRequest !== undefined) {
+      const arrived = performance.now();
+      res.once('finish', () => onRequest({ action: actionOf(req), status: res.statusCode, durationMs: performance.now() - arrived }));
+    }
     void (async () => {
       try {
+        if (latencyMs > 0) await delay(latencyMs);
         if (req.method !== 'POST' || (req.url !== '/' && !req.url?.startsWith('/?'))) {
           req.resume();
           throw new WireError('UnknownOperationException', 'Only POST / is served (AWS JSON 1.1).', 404);

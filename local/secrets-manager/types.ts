@@ -50,6 +50,26 @@ export interface LocalSecretsManagerOptions {
   readonly log?: (line: string) => void;
   /** The clock; tests of dates inject one. */
   readonly now?: () => Date;
+  /**
+   * Milliseconds every request waits before it is served: models the network round trip to the real
+   * service (benchmarks use 5 ms, a VPC endpoint's round trip). @default 0 (answered at once)
+   */
+  readonly requestLatencyMs?: number;
+  /**
+   * Called once per request after its answer is sent (benchmarks count requests per operation on the
+   * endpoint side with it). Gets no input or output, which may carry secret values. @default none
+   */
+  readonly onRequest?: (record: EndpointRequestRecord) => void;
+}
+
+/** What `onRequest` learns about one request: its operation, status and time in the endpoint. */
+export interface EndpointRequestRecord {
+  /** The X-Amz-Target action (e.g. `GetSecretValue`), or `unknown` when there is none. */
+  readonly action: string;
+  /** The HTTP status answered. */
+  readonly status: number;
+  /** From the request's arrival to its answer, injected latency included, in milliseconds. */
+  readonly durationMs: number;
 }
 
 export interface LocalSecretsManager {

@@ -15,15 +15,29 @@
  * Reads and checks come first (the master's ADMIN OPTION on 16+, an expired original, objects in
  * another database), then every change in one transaction: a crash leaves either nothing or
  * everything, and the next attempt converges from whatever it finds.
+ *
+ * Round trips: the reads that do not depend on an earlier answer are sent with BEGIN, together (the
+ * connector's pipeline mode), for both roles where which one is the original is not yet known; the
+ * checks then read their answers. When the alternate already exists, its password change is sent
+ * together with COMMIT. A pipelined statement after a failed one fails too (the transaction is
+ * aborted) and COMMIT then rolls back, so what a crash or a refusal leaves is unchanged.
  */
 import { DatabaseError, isToolkitError } from '../errors';
 import { CLONE_SUFFIX } from '../rotation/alternate-username';
-import type { AlternateUserChange, ServerInfo, SqlSession } from '../rotation/engine-strategy';
-import { assertMasterAdministers } from './postgres-admin-option';
-import { assertNoObjectsElsewhere, ownedObjects, reassignCloneObjects } from './postgres-clone-objects';
-import { OriginalRoleExpiredError, ROLE_ATTRIBUTES_SQL, hashedPassword, passwordHashingFor, roleAttributesOf, sameLoginAttributes } from './postgres-role-attributes';
+import type { AlternateUserChange, Row, ServerInfo, SqlSession } from '../rotation/engine-strategy';
+import { MASTER_ADMINISTERS_SQL, assertMasterAdministers } from './postgres-admin-option';
+import { OWNED_OBJECTS_SQL, assertNoObjectsElsewhere, ownedObjects, reassignCloneObjects } from './postgres-clone-objects';
+import {
+  OriginalRoleExpiredError,
+  PASSWORD_METHOD_SQL,
+  ROLE_ATTRIBUTES_SQL,
+  hashedPassword,
+  passwordHashingFor,
+  roleAttributesOf,
+  sameLoginAttributes,
+} from './postgres-role-attributes';
 import { loginAttributesSql } from './postgres-role-sql';
-import { desiredAlternateSettings, effectiveStartRole, readSettingsCatalog, settingChanges } from './postgres-role-settings';
+import { ROLE_SETTINGS_SQL, desiredAlternateSettings, effectiveStartRole, readSettingsCatalog, settingChanges } from './postgres-role-settings';
 import { MEMBERSHIP_SQL, ROLE_EXISTS_SQL, createRoleSql, grantMembershipSql, setPasswordAsMasterSql } from './postgres-sql';
 
 /** Whether `member` holds a direct membership in `role` with INHERIT and SET (16+ options; before 16, any row). */
@@ -35,15 +49,67 @@ function directMembershipSql(server: ServerInfo): string {
   );
 }
 
-async function inTransaction(session: SqlSession, work: () => Promise<void>): Promise<void> {
-  await session.query('BEGIN');
+const CURRENT_DATABASE_SQL = 'SELECT current_database() AS db';
+
+/** A statement and its parameters. */
+type Statement = readonly [sql: string, params?: readonly unknown[]];
+
+function statementKey([sql, params]: Statement): string {
+  return JSON.stringify([sql, params ?? []]);
+}
+
+/**
+ * `session`, answering the prefetched statements from their rows (each at most once) and sending the
+ * rest: the checks below keep their own code and read the answers that came in one round trip.
+ */
+function answering(session: SqlSession, answers: Map<string, readonly Row[]>): SqlSession {
+  return {
+    query: async (sql, params) => {
+      const key = statementKey([sql, params]);
+      const rows = answers.get(key);
+      if (rows === undefined) return session.query(sql, params);
+      answers.delete(key);
+      return rows;
+    },
+    close: () => session.close(),
+  };
+}
+
+/**
+ * BEGIN and the `reads` together (one round trip in pipeline mode), then `work` on a session that
+ * answers those reads; `work` may return a last statement, sent together with COMMIT.
+ */
+async function inTransaction(session: SqlSession, reads: readonly Statement[], work: (session: SqlSession) => Promise<Statement | undefined>): Promise<void> {
   try {
-    await work();
-    await session.query('COMMIT');
+    const [, ...rows] = await Promise.all([session.query('BEGIN'), ...reads.map(([sql, params]) => session.query(sql, params))]);
+    const answers = new Map(reads.map((read, i) => [statementKey(read), rows[i]!] as const));
+    const last = await work(answering(session, answers));
+    await Promise.all([...(last === undefined ? [] : [session.query(last[0], last[1])]), session.query('COMMIT')]);
   } catch (err) {
     await session.query('ROLLBACK').catch(() => undefined);
     throw err;
   }
+}
+
+/** The reads that do not depend on which role is the original: asked for both orders where it matters. */
+function independentReads(server: ServerInfo, current: string, alternate: string): Statement[] {
+  const both = [
+    [current, alternate],
+    [alternate, current],
+  ] as const;
+  return [
+    [ROLE_EXISTS_SQL, [alternate]],
+    [MEMBERSHIP_SQL, [current, alternate]],
+    [MASTER_ADMINISTERS_SQL, [current]],
+    [MASTER_ADMINISTERS_SQL, [alternate]],
+    ...both.map((pair): Statement => [ROLE_ATTRIBUTES_SQL, pair]),
+    [PASSWORD_METHOD_SQL],
+    ...both.map((pair): Statement => [ROLE_SETTINGS_SQL, pair]),
+    [CURRENT_DATABASE_SQL],
+    [OWNED_OBJECTS_SQL, [current]],
+    [OWNED_OBJECTS_SQL, [alternate]],
+    ...both.map((pair): Statement => [directMembershipSql(server), pair]),
+  ];
 }
 
 /** Which of the two roles is the original, from the catalogs (memberships) and then the names. */
@@ -64,9 +130,9 @@ async function originalOf(session: SqlSession, current: string, alternate: strin
  * @throws CloneOwnsObjectsError when the clone's objects cannot be given to the original's session role
  * @throws DatabaseError when a statement is refused (the transaction is rolled back)
  */
-export async function syncPostgresAlternateUser(session: SqlSession, server: ServerInfo, change: AlternateUserChange): Promise<void> {
+export async function syncPostgresAlternateUser(connection: SqlSession, server: ServerInfo, change: AlternateUserChange): Promise<void> {
   const { currentUsername, alternateUsername, password } = change;
-  await inTransaction(session, async () => {
+  await inTransaction(connection, independentReads(server, currentUsername, alternateUsername), async (session) => {
     const { original, clone, alternateExists } = await originalOf(session, currentUsername, alternateUsername);
     const cloneExists = clone !== alternateUsername || alternateExists;
     await assertMasterAdministers(session, server, original);
@@ -77,13 +143,14 @@ export async function syncPostgresAlternateUser(session: SqlSession, server: Ser
     if (originalAttributes?.expired === true) throw new OriginalRoleExpiredError(original, originalAttributes.validUntil ?? '');
     const hash = await hashedPassword(password, alternateUsername, await passwordHashingFor(session, original));
     const catalog = await readSettingsCatalog(session, original, clone);
-    const database = String((await session.query('SELECT current_database() AS db'))[0]?.db);
+    const database = String((await session.query(CURRENT_DATABASE_SQL))[0]?.db);
     const owner = effectiveStartRole(catalog, original, database);
     const owned = cloneExists ? await ownedObjects(session, clone) : { here: 0, elsewhere: new Map<string, number>() };
     assertNoObjectsElsewhere(clone, owner, owned);
 
-    // Every check passed: from here on, changes.
-    await session.query(alternateExists ? setPasswordAsMasterSql(alternateUsername, hash) : createRoleSql(alternateUsername, hash));
+    // Every check passed: from here on, changes. A new role is created first (the grants below name it);
+    // an existing one's password change goes last, with COMMIT.
+    if (!alternateExists) await session.query(createRoleSql(alternateUsername, hash));
     const member = (await session.query(directMembershipSql(server), [original, clone]))[0];
     if (member?.ok !== true) await session.query(grantMembershipSql(original, clone, server));
     if (owned.here > 0 && owner !== clone) await reassignCloneObjects(session, server, clone, owner);
@@ -104,5 +171,6 @@ export async function syncPostgresAlternateUser(session: SqlSession, server: Ser
         );
       }
     }
+    return alternateExists ? [setPasswordAsMasterSql(alternateUsername, hash)] : undefined;
   });
 }

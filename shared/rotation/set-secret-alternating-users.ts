@@ -1,13 +1,17 @@
 /**
  * setSecret, alternating users: the master creates or updates the alternate user (`name` <-> `name_clone`)
- * and gives it the current user's rights. AWSPENDING is tried first (a retry is a no-op); AWSCURRENT must
- * log in before anything changes (the templates' confused-deputy check: only a valid credential is
- * rotated onward). A secret naming a pre-created pair (`alternateusername`) gets only the other user's
- * password set (see precreated-pair.ts).
+ * and makes it the same account as the current user; then a fresh login proves the pending password
+ * before the step returns. AWSCURRENT must log in before anything changes (the templates' confused-deputy
+ * check: only a valid credential is rotated onward). A secret naming a pre-created pair
+ * (`alternateusername`) gets only the other user's password set (see precreated-pair.ts).
+ *
+ * Unlike the templates, AWSPENDING is not tried first: in a normal rotation that login is always refused
+ * (the alternate still has its old password), and a refused login counts against failed-login limits. A
+ * retry instead runs the sync again, which is idempotent and ends in the same state.
  */
 import { SecretValidationError, StageMismatchError } from '../errors';
 import { alternateUsername } from './alternate-username';
-import { attemptLogin, tryLogin } from './login';
+import { attemptLogin } from './login';
 import { masterSessionFor } from './master-session';
 import { assertPairSwapped, pairedUsername, setPairedUserPassword } from './precreated-pair';
 import { explainRefusal, refusalFailure } from './refusal';
@@ -21,11 +25,6 @@ export async function setSecretAlternatingUsers(ctx: StepContext): Promise<StepR
   const current = await readDatabaseSecret(readCtx, ctx.secretArn, { stage: AWSCURRENT }, family);
   const pending = await readDatabaseSecret(readCtx, ctx.secretArn, { stage: AWSPENDING, versionId: ctx.event.token }, family);
 
-  const already = await tryLogin(ctx, pending, 'pending');
-  if (already !== undefined) {
-    await already.close();
-    return 'skipped';
-  }
   const paired = pairedUsername(current, context) !== undefined;
   if (paired) {
     assertPairSwapped(current, pending, context);
@@ -58,16 +57,22 @@ export async function setSecretAlternatingUsers(ctx: StepContext): Promise<StepR
     }
     if (paired) {
       await setPairedUserPassword(ctx, session, server, pending);
-      return 'success';
+    } else {
+      ctx.deadline.check('update the alternate user');
+      await ctx.strategy.syncAlternateUser(session, server, {
+        currentUsername: current.username,
+        alternateUsername: pending.username,
+        password: pending.password,
+        warn: (message) =>
+          ctx.logger.log({ level: 'warn', message, secretArn: ctx.secretArn, step: ctx.step, engine: family, username: pending.username, host: pending.host }),
+      });
     }
-    ctx.deadline.check('update the alternate user');
-    await ctx.strategy.syncAlternateUser(session, server, {
-      currentUsername: current.username,
-      alternateUsername: pending.username,
-      password: pending.password,
-      warn: (message) =>
-        ctx.logger.log({ level: 'warn', message, secretArn: ctx.secretArn, step: ctx.step, engine: family, username: pending.username, host: pending.host }),
-    });
+    const proof = await attemptLogin(ctx, pending, 'pending');
+    if ('refusal' in proof) {
+      const diagnosis = await explainRefusal(ctx, master, pending, proof.refusal);
+      throw refusalFailure(ctx, 'the alternate user\'s new password', diagnosis, 'AWSCURRENT is unchanged; the retry runs the sync again');
+    }
+    await proof.session.close();
   } finally {
     await master?.close();
   }

@@ -144,9 +144,11 @@ async function connect(request: ConnectRequest, awaitServerClose: boolean, close
     clearTimeout(timer);
   }
   let closed = false;
+  let inFlight = 0;
   const session: SqlSession = {
     login: { authentication },
     async query(sql: string, params?: readonly unknown[]): Promise<readonly Row[]> {
+      inFlight += 1;
       try {
         const result = await client.query(sql, params === undefined ? undefined : [...params]);
         return result.rows as Row[];
@@ -158,12 +160,20 @@ async function connect(request: ConnectRequest, awaitServerClose: boolean, close
           });
         }
         throw classifyStatementError(err, { ...errorContext, action: 'a statement' });
+      } finally {
+        inFlight -= 1;
       }
     },
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
       const stream = client.connection.stream as Socket;
+      // A statement still running (given up at the deadline): the server reads the goodbye only when it
+      // ends, so drop the socket now; the server then ends the backend and rolls its transaction back.
+      if (inFlight > 0) {
+        stream.destroy();
+        return;
+      }
       const ended = client.end().catch(() => undefined);
       if (awaitServerClose) {
         await ended;

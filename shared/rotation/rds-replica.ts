@@ -11,7 +11,8 @@
  * whose first label happens to match a reader would otherwise pass, and the current credential would
  * then be proven on a server other than the one the master changes.
  */
-import { AccessDeniedError, SecretValidationError, ToolkitError, TransientError, type ErrorContext } from '../errors';
+import { SDK_CONNECTION_TIMEOUT_MS } from '../secrets-client';
+import { AccessDeniedError, SecretValidationError, ToolkitError, type ErrorContext } from '../errors';
 
 /** What the check needs of one DB instance. */
 export interface RdsInstanceFacts {
@@ -109,10 +110,12 @@ export async function assertReaderOfMaster(
         { ...context, cause: err },
       );
     }
-    throw new TransientError(`The current secret's host ${hosts}, and the RDS API could not tell whether it is a reader or replica of it`, {
-      ...context,
-      cause: err,
-    });
+    // Unproven, the other host is a misconfigured secret: say so, with why the RDS API could not clear it.
+    throw new SecretValidationError(
+      "The current secret's host and port are not the master secret's, and the RDS API could not tell whether it is a reader or replica of it",
+      [{ path: 'host', problem: `${hosts}; give the function rds:DescribeDBInstances and rds:DescribeDBClusters (readerHost) for a reader host` }],
+      { ...context, cause: err },
+    );
   }
   if (check.reader !== undefined) return check.reader;
   throw new SecretValidationError(
@@ -203,7 +206,8 @@ function rdsModule(): RdsModule {
 }
 
 function rdsClient(rds: RdsModule): { send(command: object): Promise<unknown> } {
-  return (client ??= new rds.RDSClient({}));
+  // The same connect timeout as the master's endpoint lookup: an RDS API the function cannot reach fails fast.
+  return (client ??= new rds.RDSClient({ requestHandler: { connectionTimeout: SDK_CONNECTION_TIMEOUT_MS } }));
 }
 
 async function orUndefined(call: () => Promise<unknown>): Promise<unknown> {

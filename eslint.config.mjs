@@ -28,6 +28,14 @@ export default tseslint.config(
     rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
   },
   {
+    // Test support lives under test/ and flows one way: the product, the local loop and the benchmarks never
+    // import it.
+    files: ['{shared,lib,lambdas,local,emulator,operator,bin,bench,scripts}/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/test/**', '**/test'], message: 'test/ is test-only support' }] }],
+    },
+  },
+  {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },
   },

@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { gzipSync } from 'node:zlib';
 import { ROTATION_EXTERNAL_MODULES, bundlingAliases } from '../lib/rotation-function';
 import { ROTATION_BUNDLING_TARGET } from '../lib/runtime';
-import { lambdaArn } from '../local/secrets-manager/arn';
+import { lambdaArn } from '../emulator/arn';
 import type { EngineFamily } from '../shared/database-secret';
 import { kb, ms, num, table, times, verdict } from './format';
 import { STEPS, createBenchUser, createSecret, openRotationRig, rotateSecret, secretJson, uniqueName, type BenchUser } from './rotation-rig';

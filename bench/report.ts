@@ -58,7 +58,7 @@ function renderRun(run: RunContext): string {
     `- Machine: ${m.cpus} CPUs (nproc), ${m.model}, ${m.memoryGb.toFixed(1)} GiB memory, ${m.platform}`,
     `- Node: ${m.node}`,
     `- Load average at start (1 / 5 / 15 min): ${formatLoad(m.loadAverage)}`,
-    '- Servers: PostgreSQL and MariaDB on 127.0.0.1; Secrets Manager: the embedded endpoint (`local/secrets-manager`) in the benchmark process.',
+    '- Servers: PostgreSQL and MariaDB on 127.0.0.1; Secrets Manager: the embedded endpoint (`emulator/`) in the benchmark process.',
   ].join('\n');
 }
 

@@ -7,7 +7,7 @@ import { PutSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/clien
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { startLocalSecretsManager } from '../local/secrets-manager';
+import { startLocalSecretsManager } from '../emulator';
 import { AuthenticationError } from '../shared/errors';
 import { SecretCache, type SecretValue } from '../shared/secret-cache';
 import { num, table, times, verdict } from './format';

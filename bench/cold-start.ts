@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { gzipSync } from 'node:zlib';
 import { ROTATION_EXTERNAL_MODULES, bundlingAliases } from '../lib/rotation-function';
 import { ROTATION_BUNDLING_TARGET } from '../lib/runtime';
-import type { RotationEvent } from '../local/secrets-manager';
+import type { RotationEvent } from '../emulator';
 import type { EngineFamily } from '../shared/database-secret';
 import type { RotationStrategyName } from '../shared/rotation/rotation-settings';
 import { kb, medianP95, ms, num, table, times, verdict } from './format';

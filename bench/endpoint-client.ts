@@ -4,7 +4,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
-import type { RotationFunction } from '../local/secrets-manager';
+import type { RotationFunction } from '../emulator';
 import { ToolkitError, summarizeCause } from '../shared/errors';
 import type { ChildMessage, ParentMessage, RequestTally, StepRequests } from './endpoint-protocol';
 

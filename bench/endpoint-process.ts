@@ -10,7 +10,7 @@
  *
  * Run by `startEndpointProcess` (endpoint-client.ts); this file is the child's entry.
  */
-import { startLocalSecretsManager, type EndpointRequestRecord, type RotationEvent } from '../local/secrets-manager';
+import { startLocalSecretsManager, type EndpointRequestRecord, type RotationEvent } from '../emulator';
 import { summarizeCause } from '../shared/errors';
 import type { ChildMessage, ParentMessage, RequestTally, StepRequests } from './endpoint-protocol';
 

@@ -1,5 +1,5 @@
 /** The IPC messages between the benchmark and its endpoint process (endpoint-process.ts). */
-import type { RotationEvent } from '../local/secrets-manager';
+import type { RotationEvent } from '../emulator';
 
 /** Requests of one operation: how many, and their time in the endpoint (injected latency included). */
 export interface RequestTally {

@@ -58,7 +58,7 @@ function renderRun(run: RunContext): string {
     `- Machine: ${m.cpus} CPUs (nproc), ${m.model}, ${m.memoryGb.toFixed(1)} GiB memory, ${m.platform}`,
     `- Node: ${m.node}`,
     `- Load average at start (1 / 5 / 15 min): ${formatLoad(m.loadAverage)}`,
-    '- Servers: PostgreSQL and MariaDB on 127.0.0.1 (section 1b: private ones with TLS); Secrets Manager: the embedded endpoint (`local/secrets-manager`) in a process of its own (`bench/endpoint-process.ts`).',
+    '- Servers: PostgreSQL and MariaDB on 127.0.0.1 (section 1b: private ones with TLS); Secrets Manager: the embedded endpoint (`emulator`) in a process of its own (`bench/endpoint-process.ts`).',
   ].join('\n');
 }
 

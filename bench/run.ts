@@ -5,7 +5,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { describeError } from '../local/operator/cli-io';
+import { describeError } from '../operator/cli-io';
 import { isToolkitError } from '../shared/errors';
 import { parseBenchArgs, USAGE, type BenchArgs, type BenchmarkId } from './args';
 import { renderAwsScale } from './aws-scale';

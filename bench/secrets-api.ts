@@ -4,7 +4,7 @@
  * columns alike). Interleaved rounds, medians: the lever behind `shared/secrets-api/signed-client.ts`.
  */
 import { CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { startLocalSecretsManager } from '../local/secrets-manager';
+import { startLocalSecretsManager } from '../emulator';
 import { createSignedSecretsApi } from '../shared/secrets-api/signed-client';
 
 export interface SecretsApiResult {

@@ -2,9 +2,9 @@
 /** `npm run db:setup`: start the local servers if needed and make PostgreSQL check passwords. */
 import { setupDatabases, type SetupEngine } from '../local/db-setup';
 import { ConfigError } from '../shared/errors';
-import { parseCommandLine } from '../local/operator/cli-args';
-import { describeError, EXIT_FAILED, EXIT_OK, EXIT_USAGE, progressFor, type CliIo } from '../local/operator/cli-io';
-import { runMain } from '../local/operator/cli-main';
+import { parseCommandLine } from '../operator/cli-args';
+import { describeError, EXIT_FAILED, EXIT_OK, EXIT_USAGE, progressFor, type CliIo } from '../operator/cli-io';
+import { runMain } from '../operator/cli-main';
 
 export const DB_SETUP_USAGE = `Usage: npm run db:setup [-- --engine postgres|mysql]
 

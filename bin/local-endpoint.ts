@@ -4,10 +4,10 @@
  * handlers registered, so `aws --endpoint-url …` and `rotate:local --endpoint` can rotate through it.
  */
 import { ConfigError } from '../shared/errors';
-import { parseCommandLine } from '../local/operator/cli-args';
-import { runMain } from '../local/operator/cli-main';
+import { parseCommandLine } from '../operator/cli-args';
+import { runMain } from '../operator/cli-main';
 import { registerRepoRotationHandlers } from '../local/repo-handlers';
-import { startLocalSecretsManager } from '../local/secrets-manager';
+import { startLocalSecretsManager } from '../emulator';
 
 const DEFAULT_PORT = 4566;
 

@@ -28,7 +28,7 @@ import type { Construct } from 'constructs';
 import { DbTlsMode, RotationEngine, RotationStrategy } from '../lib/rotation-engine';
 import { RotationFunction } from '../lib/rotation-function';
 import { ROTATION_RUNTIME, localStackReleaseFor } from '../lib/runtime';
-import { describeError } from '../local/operator/cli-io';
+import { describeError } from '../operator/cli-io';
 import { checkEndpointUrl } from '../local/rotate-local/args';
 import { cdkOutputFilter, lineSplitter } from '../local/rotate-local/cdk-output';
 import {

@@ -12,7 +12,7 @@ import { canLoginMysql, canLoginPostgres, connectMysqlAdmin, connectPostgresAdmi
 import { classifyAdminLoginFailure, describeAdminLoginProblem, type AdminLoginProblem } from './admin-login-problem';
 import { isLocalHost, mysqlAdminSettings, postgresAdminSettings, type AdminSettings, type Env } from './db-settings';
 import { createMysqlUser, createPostgresUser, fixtureUsername } from './fixtures';
-import { noProgress, type ProgressSink } from './operator/wait-progress';
+import { noProgress, type ProgressSink } from '../operator/wait-progress';
 
 export const START_POSTGRES = 'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start';
 export const START_MARIADB = 'start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd';

@@ -7,4 +7,4 @@ export * from './admin-connections';
 export * from './db-setup';
 export * from './fixtures';
 export * from './sensitive-values';
-export * from './secrets-manager';
+export * from '../emulator';

@@ -20,7 +20,7 @@ import {
   type DemoEngine,
   type DemoStrategy,
 } from './rotate-local/scenarios';
-import type { LocalSecretsManager } from './secrets-manager';
+import type { LocalSecretsManager } from '../emulator';
 
 export type RepoRotationEngine = DemoEngine;
 export type RepoRotationStrategy = DemoStrategy;

@@ -1,6 +1,6 @@
 /** The command line of `npm run rotate:local`. */
 import { ConfigError } from '../../shared/errors';
-import { parseCommandLine } from '../operator/cli-args';
+import { parseCommandLine } from '../../operator/cli-args';
 import { isDemoEngine, isDemoStrategy, type DemoEngine, type DemoStrategy } from './scenarios';
 
 export interface RotateLocalOptions {

@@ -1,5 +1,5 @@
 /** The result of `rotate:local`: a compact table for people, a JSON document for scripts. */
-import { formatDuration, renderTable } from '../operator/text-table';
+import { formatDuration, renderTable } from '../../operator/text-table';
 import { ROTATION_STEPS } from '../../shared/rotation/event';
 import type { RotationRun, ScenarioResult } from './run-scenario';
 import type { TargetKind } from './target';

@@ -4,7 +4,7 @@
  * written: messages come from typed errors that name the secret and step, and the report has no values.
  */
 import { setupDatabases } from '../db-setup';
-import { describeError, EXIT_FAILED, EXIT_OK, EXIT_USAGE, progressFor, type CliIo } from '../operator/cli-io';
+import { describeError, EXIT_FAILED, EXIT_OK, EXIT_USAGE, progressFor, type CliIo } from '../../operator/cli-io';
 import { parseRotateLocalArgs, ROTATE_LOCAL_USAGE, type RotateLocalOptions } from './args';
 import { databaseProblem } from './preflight';
 import { buildReport, describeTarget, renderReportTable, type RotateLocalReport } from './report';

@@ -9,8 +9,8 @@ import { DEFAULT_PORTS, type DatabaseSecret } from '../../shared/database-secret
 import { fromSecretsManagerError } from '../../shared/errors';
 import { canLoginMysql, canLoginPostgres } from '../admin-connections';
 import { mysqlAdminSettings, postgresAdminSettings, type Env } from '../db-settings';
-import { describeError } from '../operator/cli-io';
-import type { RotationStep } from '../secrets-manager';
+import { describeError } from '../../operator/cli-io';
+import type { RotationStep } from '../../emulator';
 import { ensureDemoMaster, ensureDemoUser } from './demo-accounts';
 import {
   COMPOSE_DATABASE_HOSTS,

@@ -3,7 +3,7 @@
  * second run finds the users, secrets and functions of the first.
  */
 import type { EngineFamily } from '../../shared/database-secret';
-import { lambdaArn } from '../secrets-manager/arn';
+import { lambdaArn } from '../../emulator/arn';
 
 export type DemoEngine = EngineFamily;
 export type DemoStrategy = 'single-user' | 'alternating-users';

@@ -6,7 +6,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { getSecretsClient, type Env } from '../../shared/secrets-client';
 import { silentLogger } from '../../shared/rotation/logger';
 import { registerRepoRotationHandlers } from '../repo-handlers';
-import { startLocalSecretsManager, type RotationRecord } from '../secrets-manager';
+import { startLocalSecretsManager, type RotationRecord } from '../../emulator';
 import { ConfigError } from '../../shared/errors';
 import { missingFunctionsHint, RotationFunctionResolver } from './rotation-functions';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION, rotationFunctionArn, rotationFunctionName, type DemoEngine, type DemoStrategy } from './scenarios';

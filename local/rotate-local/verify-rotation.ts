@@ -6,7 +6,7 @@
 import { DescribeSecretCommand, GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { parseDatabaseSecret, type DatabaseSecret } from '../../shared/database-secret';
 import { fromSecretsManagerError } from '../../shared/errors';
-import type { RotationRecord } from '../secrets-manager';
+import type { RotationRecord } from '../../emulator';
 
 export interface Check {
   readonly name: string;

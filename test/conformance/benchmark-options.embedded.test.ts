@@ -4,7 +4,7 @@
  * least that long. Neither changes what is answered.
  */
 import { CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { startLocalSecretsManager, type EndpointRequestRecord, type LocalSecretsManager } from '../../local/secrets-manager';
+import { startLocalSecretsManager, type EndpointRequestRecord, type LocalSecretsManager } from '../../emulator';
 
 const LATENCY_MS = 40;
 let local: LocalSecretsManager;

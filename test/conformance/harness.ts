@@ -10,7 +10,7 @@ import {
   SecretsManagerClient,
   type SecretsManagerClientConfig,
 } from '@aws-sdk/client-secrets-manager';
-import { startLocalSecretsManager, type LocalSecretsManager, type LocalSecretsManagerOptions } from '../../local/secrets-manager';
+import { startLocalSecretsManager, type LocalSecretsManager, type LocalSecretsManagerOptions } from '../../emulator';
 import { noteSensitive } from '../../local/sensitive-values';
 
 const DUMMY = { accessKeyId: 'test', secretAccessKey: 'test' } as const;

@@ -9,7 +9,7 @@ import {
   UpdateSecretVersionStageCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import type { RotationEvent, RotationFunction } from '../../local/secrets-manager';
+import type { RotationEvent, RotationFunction } from '../../emulator';
 
 /** The error a scripted step throws; its message quotes the pending value, which must never surface. */
 export class StepFailedError extends Error {

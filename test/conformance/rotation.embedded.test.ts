@@ -13,7 +13,7 @@ import {
   RotateSecretCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { ConfigError } from '../../shared/errors';
-import type { RotationEvent } from '../../local/secrets-manager';
+import type { RotationEvent } from '../../emulator';
 import { errorName, rejection, secretValue, startEmbedded, type Target } from './harness';
 import { scriptedRotation, type ScriptedRotation } from './rotation-handlers';
 

@@ -6,9 +6,9 @@
 import { DB_SETUP_USAGE, runDbSetupCli } from '../../bin/db-setup';
 import { parseArgs as parseEndpointArgs } from '../../bin/local-endpoint';
 import { classifyAdminLoginFailure, describeAdminLoginProblem } from '../../local/admin-login-problem';
-import type { CliIo } from '../../local/operator/cli-io';
-import { REPAIR_USAGE, runRotationRepairCli, runRotationStatusCli, STATUS_USAGE } from '../../local/operator/operator-cli';
-import { createProgressSink, type StatusStream } from '../../local/operator/wait-progress';
+import type { CliIo } from '../../operator/cli-io';
+import { REPAIR_USAGE, runRotationRepairCli, runRotationStatusCli, STATUS_USAGE } from '../../operator/operator-cli';
+import { createProgressSink, type StatusStream } from '../../operator/wait-progress';
 import { ROTATE_LOCAL_USAGE } from '../../local/rotate-local/args';
 import { runRotateLocalCli } from '../../local/rotate-local/rotate-local';
 import { runBin } from './spawn-command';

@@ -18,11 +18,11 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { canLoginPostgres } from '../../local/admin-connections';
 import { createPostgresUser, type PostgresFixtureUser } from '../../local/fixtures';
-import type { CliIo } from '../../local/operator/cli-io';
-import { runRotationRepairCli, runRotationStatusCli } from '../../local/operator/operator-cli';
-import type { RotationStatus, RotationStatusDocument } from '../../local/operator/rotation-status';
+import type { CliIo } from '../../operator/cli-io';
+import { runRotationRepairCli, runRotationStatusCli } from '../../operator/operator-cli';
+import type { RotationStatus, RotationStatusDocument } from '../../operator/rotation-status';
 import { registerRepoRotationHandlers, repoRotationFunctionArn } from '../../local/repo-handlers';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../local/secrets-manager';
+import { startLocalSecretsManager, type LocalSecretsManager } from '../../emulator';
 import { noteSensitive } from '../../local/sensitive-values';
 import { postgresStrategy } from '../../shared/engines/postgres';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';

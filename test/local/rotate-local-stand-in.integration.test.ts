@@ -13,7 +13,7 @@ import { registerRepoRotationHandlers } from '../../local/repo-handlers';
 import { AUTH_TOKEN_HINT } from '../../local/rotate-local/localstack';
 import { demoSecretString } from '../../local/rotate-local/seed-secret';
 import { rotationFunctionArn, rotationFunctionName, selectScenarios } from '../../local/rotate-local/scenarios';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../local/secrets-manager';
+import { startLocalSecretsManager, type LocalSecretsManager } from '../../emulator';
 import { postgresAdminSettings, mysqlAdminSettings } from '../../local/db-settings';
 import { silentLogger } from '../../shared/rotation/logger';
 import { runGuarded, type GuardedResult } from './guarded-command';

@@ -9,7 +9,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { registerRepoRotationHandlers } from '../../local/repo-handlers';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../local/secrets-manager';
+import { startLocalSecretsManager, type LocalSecretsManager } from '../../emulator';
 import { noteSensitive } from '../../local/sensitive-values';
 import { silentLogger } from '../../shared/rotation/logger';
 import { runBin, type CommandResult } from './spawn-command';

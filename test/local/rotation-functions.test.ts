@@ -5,7 +5,7 @@
  */
 import { lookUpFunction, RotationFunctionResolver, type FunctionLookup } from '../../local/rotate-local/rotation-functions';
 import { rotateSecretError } from '../../local/rotate-local/run-scenario';
-import { startLocalSecretsManager } from '../../local/secrets-manager';
+import { startLocalSecretsManager } from '../../emulator';
 import { startLocalStackStandIn } from './localstack-stand-in';
 
 describe('lookUpFunction', () => {

@@ -5,10 +5,10 @@
  * availability invariant is checked before every external call the rotation function makes.
  */
 import { RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
-import type { ExternalCall } from '../../local/fault-injection';
-import { applyRepair, type RepairOutcome } from '../../local/operator/apply-repair';
-import { planRepair } from '../../local/operator/repair-plan';
-import { readRotationStatus } from '../../local/operator/rotation-status';
+import type { ExternalCall } from '../support/fault-injection';
+import { applyRepair, type RepairOutcome } from '../../operator/apply-repair';
+import { planRepair } from '../../operator/repair-plan';
+import { readRotationStatus } from '../../operator/rotation-status';
 import { lastFailure } from './recovery';
 import {
   COMBINATIONS,

@@ -5,9 +5,9 @@
  *   3. clear the stuck AWSPENDING and start afresh with a new token (the rotation:repair command).
  */
 import { ROTATION_STEPS } from '../../shared/rotation/event';
-import { applyRepair } from '../../local/operator/apply-repair';
-import { planRepair } from '../../local/operator/repair-plan';
-import { readRotationStatus } from '../../local/operator/rotation-status';
+import { applyRepair } from '../../operator/apply-repair';
+import { planRepair } from '../../operator/repair-plan';
+import { readRotationStatus } from '../../operator/rotation-status';
 import type { Rig } from './rotation-rig';
 
 export type Rung = 'retry-step' | 'same-token' | 'fresh-token';

@@ -10,9 +10,9 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { canLoginMysql, canLoginPostgres, connectMysqlAdmin } from '../../local/admin-connections';
 import { mysqlAdminSettings, postgresAdminSettings } from '../../local/db-settings';
-import { FaultInjector } from '../../local/fault-injection';
+import { FaultInjector } from '../support/fault-injection';
 import { createMysqlUser, createPostgresUser } from '../../local/fixtures';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../local/secrets-manager';
+import { startLocalSecretsManager, type LocalSecretsManager } from '../../emulator';
 import { noteSensitive } from '../../local/sensitive-values';
 import { mysqlStrategy } from '../../shared/engines/mysql';
 import { postgresStrategy } from '../../shared/engines/postgres';

@@ -7,7 +7,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { randomBytes } from 'node:crypto';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../local/secrets-manager';
+import { startLocalSecretsManager, type LocalSecretsManager } from '../../emulator';
 import { noteSensitive } from '../../local/sensitive-values';
 import type { StepLogLine, RotationLogger } from '../../shared/rotation/logger';
 

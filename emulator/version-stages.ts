@@ -5,7 +5,7 @@
 import type { SecretRecord, SecretVersion } from './store';
 import { WireError } from './wire-errors';
 
-import { AWSCURRENT, AWSPENDING, AWSPREVIOUS } from '../../shared/staging-labels';
+import { AWSCURRENT, AWSPENDING, AWSPREVIOUS } from '../shared/staging-labels';
 
 export { AWSCURRENT, AWSPENDING, AWSPREVIOUS };
 

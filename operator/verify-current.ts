@@ -7,11 +7,11 @@
  * The value is read to log in and goes nowhere else: no password, host list or value is printed.
  */
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { parseTlsMode, resolveTlsMode } from '../../shared/connection-options';
-import { parseDatabaseSecret, type DatabaseSecret } from '../../shared/database-secret';
-import { fromSecretsManagerError, isToolkitError } from '../../shared/errors';
-import type { Connector } from '../../shared/rotation/engine-strategy';
-import type { Env } from '../../shared/secrets-client';
+import { parseTlsMode, resolveTlsMode } from '../shared/connection-options';
+import { parseDatabaseSecret, type DatabaseSecret } from '../shared/database-secret';
+import { fromSecretsManagerError, isToolkitError } from '../shared/errors';
+import type { Connector } from '../shared/rotation/engine-strategy';
+import type { Env } from '../shared/secrets-client';
 import { AWSCURRENT, type RotationStatus } from './rotation-status';
 
 /**
@@ -101,8 +101,8 @@ export async function verifyCurrent(
 
 /** The engines' own connectors, loaded only when a login is tried (each pulls its driver). */
 async function defaultConnector(family: DatabaseSecret['family']): Promise<Connector> {
-  if (family === 'postgres') return (await import('../../shared/engines/postgres')).postgresStrategy.defaultConnector;
-  return (await import('../../shared/engines/mysql')).mysqlStrategy.defaultConnector;
+  if (family === 'postgres') return (await import('../shared/engines/postgres')).postgresStrategy.defaultConnector;
+  return (await import('../shared/engines/mysql')).mysqlStrategy.defaultConnector;
 }
 
 /** One line for the operator, naming the version checked. */

@@ -14,7 +14,7 @@ import {
   UpdateSecretVersionStageCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { fromSecretsManagerError } from '../../shared/errors';
+import { fromSecretsManagerError } from '../shared/errors';
 import type { RepairPlan } from './repair-plan';
 import { readResumeAnswer, type ResumeAnswer } from './resume-answer';
 import { AWSCURRENT, AWSPENDING, isRotationComplete, readRotationStatus, type RotationStatus } from './rotation-status';

@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { ConfigError, InvalidRequestError, SecretNotFoundError, summarizeCause, ToolkitError } from '../../shared/errors';
+import { ConfigError, InvalidRequestError, SecretNotFoundError, summarizeCause, ToolkitError } from '../shared/errors';
 import { isLambdaArn, lambdaArn } from './arn';
 import type { EndpointContext, OperationTable } from './context';
 import { optBoolean, optObject, optString, type JsonObject } from './input';

@@ -1,8 +1,8 @@
 /** The public types of the embedded Secrets Manager endpoint. */
 
-import type { RotationStep, SecretsManagerRotationEvent } from '../../shared/rotation/event';
+import type { RotationStep, SecretsManagerRotationEvent } from '../shared/rotation/event';
 
-export { ROTATION_STEPS, type RotationStep } from '../../shared/rotation/event';
+export { ROTATION_STEPS, type RotationStep } from '../shared/rotation/event';
 
 /** What Secrets Manager sends a rotation function for each step: the handlers' own event type. */
 export type RotationEvent = SecretsManagerRotationEvent;

@@ -2,8 +2,8 @@
  * `rotation:status` and `rotation:repair`: any Secrets Manager endpoint, AWS included, chosen by the
  * usual AWS environment (`getSecretsClient`), or by `--endpoint` / `--region` for a one-off.
  */
-import { ConfigError } from '../../shared/errors';
-import { getSecretsClient, isLoopback, resolveSecretsClientSettings, type Env } from '../../shared/secrets-client';
+import { ConfigError } from '../shared/errors';
+import { getSecretsClient, isLoopback, resolveSecretsClientSettings, type Env } from '../shared/secrets-client';
 import { applyRepair, type RedrivePath, type RepairOutcome } from './apply-repair';
 import { parseCommandLine } from './cli-args';
 import { describeError, EXIT_FAILED, EXIT_OK, EXIT_USAGE, progressFor, type CliIo } from './cli-io';

@@ -7,12 +7,12 @@ import {
   SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { applyRepair, fallbackToken } from '../../local/operator/apply-repair';
-import type { WaitProgress } from '../../local/operator/wait-progress';
-import { planRepair, renderRepairPlan } from '../../local/operator/repair-plan';
-import { isReattemptRefusal, readResumeAnswer } from '../../local/operator/resume-answer';
-import { summarizeRotationStatus } from '../../local/operator/rotation-status';
-import { renderRotationStatus } from '../../local/operator/status-report';
+import { applyRepair, fallbackToken } from '../../operator/apply-repair';
+import type { WaitProgress } from '../../operator/wait-progress';
+import { planRepair, renderRepairPlan } from '../../operator/repair-plan';
+import { isReattemptRefusal, readResumeAnswer } from '../../operator/resume-answer';
+import { summarizeRotationStatus } from '../../operator/rotation-status';
+import { renderRotationStatus } from '../../operator/status-report';
 
 const NOW = new Date('2026-01-10T12:00:00Z');
 const LAMBDA = 'arn:aws:lambda:us-east-1:000000000000:function:postgres-single-user-rotation';

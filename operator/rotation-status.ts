@@ -10,9 +10,9 @@ import {
   type SecretsManagerClient,
   type SecretVersionsListEntry,
 } from '@aws-sdk/client-secrets-manager';
-import { fromSecretsManagerError } from '../../shared/errors';
+import { fromSecretsManagerError } from '../shared/errors';
 
-import { AWSCURRENT, AWSPENDING, AWSPREVIOUS } from '../../shared/rotation/secret-versions';
+import { AWSCURRENT, AWSPENDING, AWSPREVIOUS } from '../shared/rotation/secret-versions';
 
 export { AWSCURRENT, AWSPENDING, AWSPREVIOUS };
 

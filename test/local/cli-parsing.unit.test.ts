@@ -1,6 +1,6 @@
 import { parseRotateLocalArgs } from '../../local/rotate-local/args';
-import { parseCommandLine } from '../../local/operator/cli-args';
-import { formatDuration, renderTable } from '../../local/operator/text-table';
+import { parseCommandLine } from '../../operator/cli-args';
+import { formatDuration, renderTable } from '../../operator/text-table';
 import { rotationFunctionArn, selectScenarios, demoUsername } from '../../local/rotate-local/scenarios';
 import { ConfigError } from '../../shared/errors';
 

@@ -3,8 +3,8 @@
  * rules), with the operation's defaults (32 characters, at least one of each included type) and its
  * input limits.
  */
-import { generatePassword } from '../../shared/rotation/generate-password';
-import { ConfigError } from '../../shared/errors';
+import { generatePassword } from '../shared/rotation/generate-password';
+import { ConfigError } from '../shared/errors';
 import type { OperationTable } from './context';
 import { optBoolean, optInteger, optString, type JsonObject } from './input';
 import { invalidParameter, validation } from './wire-errors';

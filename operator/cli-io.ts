@@ -1,6 +1,6 @@
 /** Where a command writes, and the environment it reads: injectable so commands run in-process in tests. */
-import type { Env } from '../../shared/secrets-client';
-import { isToolkitError } from '../../shared/errors';
+import type { Env } from '../shared/secrets-client';
+import { isToolkitError } from '../shared/errors';
 import { createProgressSink, noProgress, type ProgressSink, type StatusStream } from './wait-progress';
 
 export interface CliIo {

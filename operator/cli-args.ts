@@ -5,7 +5,7 @@
  * usage never runs anything, not even when another flag is wrong.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../../shared/errors';
+import { ConfigError } from '../shared/errors';
 
 /** One flag: a string that needs a value, or a boolean switch. Short aliases are single letters. */
 export interface FlagSpec {

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { connectMysqlAdmin } from '../local/admin-connections';
 import type { Env } from '../local/db-settings';
-import { createCertificateAuthority, type CertificateAuthority } from '../test/reliability/tls-certificates';
+import { createCertificateAuthority, type CertificateAuthority } from '../local/tls-certificates';
 
 const run = promisify(execFile);
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startTestEndpoint, type TestEndpoint } from '../reliability/rotation-rig';
 import { startPrivateMariadb, type PrivateMariadb } from '../reliability/private-mariadb';
-import { createCertificateAuthority, type CertificateAuthority } from '../reliability/tls-certificates';
+import { createCertificateAuthority, type CertificateAuthority } from '../../local/tls-certificates';
 import {
   createMaster,
   expectOutcome,

@@ -20,7 +20,7 @@ import { LeakScanner, describeLeaks, readSensitiveValues } from '../setup/leak-s
 import { recordFigure } from './figures';
 import { readState, startTestEndpoint, type TestEndpoint } from './rotation-rig';
 import { startPrivatePostgres, serverOwnedFile, type PrivatePostgres } from './private-postgres';
-import { createCertificateAuthority, type CertificateAuthority } from './tls-certificates';
+import { createCertificateAuthority, type CertificateAuthority } from '../../local/tls-certificates';
 
 let server: PrivatePostgres;
 let ca: CertificateAuthority;

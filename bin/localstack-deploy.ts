@@ -28,6 +28,8 @@ import type { Construct } from 'constructs';
 import { DbTlsMode, RotationEngine, RotationStrategy } from '../lib/rotation-engine';
 import { RotationFunction } from '../lib/rotation-function';
 import { ROTATION_RUNTIME, localStackReleaseFor } from '../lib/runtime';
+import { parseCommandLine } from '../operator/cli-args';
+import { runMain } from '../operator/cli-main';
 import { describeError } from '../operator/cli-io';
 import { checkEndpointUrl } from '../local/rotate-local/args';
 import { cdkOutputFilter, lineSplitter } from '../local/rotate-local/cdk-output';
@@ -249,19 +251,39 @@ async function deploy(env: NodeJS.ProcessEnv): Promise<number> {
   return 0;
 }
 
-if (require.main === module) {
-  if (process.argv.includes('--synth')) {
+/** What `--help` prints. */
+export const LOCALSTACK_DEPLOY_USAGE = `Usage: npm run localstack:deploy [-- --synth]
+
+Deploys the four rotation functions into LocalStack with cdklocal, as <engine>-<strategy>-rotation, then
+prints the rotate:local command that rotates through them.
+  --synth     be the CDK app itself (cdklocal synth --app "npx tsx bin/localstack-deploy.ts --synth")
+  -h, --help  print this and exit
+Environment: LOCALSTACK_URL (default ${DEFAULT_LOCALSTACK_URL}); LOCALSTACK_AUTH_TOKEN for LocalStack 4.15 and later.`;
+
+/** The command: `--help`, `--synth`, or the deploy; one line on any failure, never a trace. */
+async function localStackDeployCli(argv: readonly string[]): Promise<number> {
+  let line: ReturnType<typeof parseCommandLine<{ synth: { type: 'boolean' } }>>;
+  try {
+    line = parseCommandLine(argv, { synth: { type: 'boolean' } });
+  } catch (err) {
+    say(`${describeError(err)}\n${LOCALSTACK_DEPLOY_USAGE}`);
+    return 2;
+  }
+  if (line.help) {
+    process.stdout.write(`${LOCALSTACK_DEPLOY_USAGE}\n`);
+    return 0;
+  }
+  if (line.flags.synth === true) {
     buildLocalStackApp().app.synth();
-  } else {
-    void deploy(process.env).then(
-      (code) => {
-        process.exitCode = code;
-      },
-      (err: unknown) => {
-        // One line, never a trace, and no values (describeError keeps a foreign error's class and code).
-        say(`failed: ${describeError(err)}`);
-        process.exitCode = 1;
-      },
-    );
+    return 0;
+  }
+  try {
+    return await deploy(process.env);
+  } catch (err) {
+    // One line, never a trace, and no values (describeError keeps a foreign error's class and code).
+    say(`failed: ${describeError(err)}`);
+    return 1;
   }
 }
+
+if (require.main === module) runMain(localStackDeployCli);

@@ -3,6 +3,7 @@
  * `--json` keeps stdout to the JSON document, errors name host AND port and tell "not reachable" from
  * "login refused", and long waits show progress (in place on a terminal, plain lines otherwise).
  */
+import { LOCALSTACK_DEPLOY_USAGE } from '../../bin/localstack-deploy';
 import { DB_SETUP_USAGE, runDbSetupCli } from '../../bin/db-setup';
 import { parseArgs as parseEndpointArgs } from '../../bin/local-endpoint';
 import { classifyAdminLoginFailure, describeAdminLoginProblem } from '../../local/admin-login-problem';
@@ -56,6 +57,17 @@ describe('--help on every command prints usage and does nothing else', () => {
     expect(result.code).toBe(0);
     expect(result.stdout.trim()).toBe(ROTATE_LOCAL_USAGE);
     expect(result.stderr).toBe('');
+  });
+
+  it('as a process, localstack:deploy --help prints only the usage and reaches for no LocalStack; a bad flag exits 2 in one line', async () => {
+    const help = await runBin('localstack-deploy.ts', ['--help'], { LOCALSTACK_URL: 'http://127.0.0.1:1' });
+    expect(help.code).toBe(0);
+    expect(help.stdout.trim()).toBe(LOCALSTACK_DEPLOY_USAGE);
+    expect(help.stderr).toBe('');
+    const bad = await runBin('localstack-deploy.ts', ['--no-such-flag'], { LOCALSTACK_URL: 'http://127.0.0.1:1' });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^localstack:deploy: unknown flag --no-such-flag/);
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
   });
 });
 

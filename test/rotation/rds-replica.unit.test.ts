@@ -1,5 +1,5 @@
 /** The reader check of a user secret on another host than its master's, against a fake RDS topology. */
-import { AccessDeniedError, SecretValidationError, TransientError } from '../../shared/errors';
+import { AccessDeniedError, SecretValidationError } from '../../shared/errors';
 import {
   assertReaderOfMaster,
   readerOfMaster,
@@ -117,11 +117,12 @@ describe('assertReaderOfMaster', () => {
     expect((err as Error).message).toContain('no DB instance is named replica1');
   });
 
-  it('types RDS API failures: AccessDenied names the actions, anything else is transient', async () => {
+  it('types RDS API failures: AccessDenied names the actions; anything else leaves the other host unproven, an invalid secret', async () => {
     const denied = Object.assign(new Error('denied'), { name: 'AccessDenied' });
     await expect(assertReaderOfMaster(child, master, failing(denied), context)).rejects.toThrow(AccessDeniedError);
     await expect(assertReaderOfMaster(child, master, failing(denied), context)).rejects.toThrow(/rds:DescribeDBInstances/);
     const throttled = Object.assign(new Error('slow down'), { name: 'Throttling' });
-    await expect(assertReaderOfMaster(child, master, failing(throttled), context)).rejects.toThrow(TransientError);
+    await expect(assertReaderOfMaster(child, master, failing(throttled), context)).rejects.toThrow(SecretValidationError);
+    await expect(assertReaderOfMaster(child, master, failing(throttled), context)).rejects.toThrow(/host and port are not the master/);
   });
 });

@@ -4,7 +4,7 @@
  * credentials is kept: only the login's role, counts and durations.
  */
 import { performance } from 'node:perf_hooks';
-import type { Connector, SqlSession } from '../shared/rotation/engine-strategy';
+import type { Connector, SqlSession } from '../shared/rotation/database-engine';
 
 export interface DatabaseTally {
   logins: number;

@@ -12,10 +12,10 @@ import { createMysqlUser, createPostgresUser } from '../local/fixtures';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../local/secrets-manager';
 import { lambdaArn } from '../local/secrets-manager/arn';
 import type { EngineFamily } from '../shared/database-secret';
-import { mysqlStrategy } from '../shared/engines/mysql';
-import { postgresStrategy } from '../shared/engines/postgres';
+import { mysqlEngine } from '../shared/engines/mysql';
+import { postgresEngine } from '../shared/engines/postgres';
 import { createRotationHandler } from '../shared/rotation/create-rotation-handler';
-import type { EngineStrategy } from '../shared/rotation/engine-strategy';
+import type { DatabaseEngine } from '../shared/rotation/database-engine';
 import { silentLogger } from '../shared/rotation/logger';
 import type { RotationStrategyName } from '../shared/rotation/rotation-settings';
 import { DatabaseLoginCounter, type DatabaseTally } from './database-logins';
@@ -24,9 +24,9 @@ import { SecretsManagerCallCounter, endpointClient, type CallTally } from './sec
 export const STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
 export type StepName = (typeof STEPS)[number];
 
-export const ENGINE_STRATEGIES: Readonly<Record<EngineFamily, EngineStrategy>> = {
-  postgres: postgresStrategy,
-  mysql: mysqlStrategy,
+export const ENGINE_STRATEGIES: Readonly<Record<EngineFamily, DatabaseEngine>> = {
+  postgres: postgresEngine,
+  mysql: mysqlEngine,
 };
 
 /** One step's cost: wall time in the handler, and what it spent on Secrets Manager and the database. */

@@ -1,6 +1,6 @@
 /** The CDK side of the toolkit: constructs, stacks and their supporting types. */
 export { ROTATION_RUNTIME, ROTATION_BUNDLING_TARGET, esbuildTargetFor } from './runtime';
-export { RotationEngine, RotationStrategy, DbTlsMode, engineFamily, rotationEntryCandidates } from './rotation-engine';
+export { RotationEngine, RotationStrategy, DbTlsMode, rotationEntryCandidates } from './rotation-engine';
 export {
   RotationFunction,
   type RotationFunctionOptions,

@@ -35,7 +35,7 @@ import {
   shimAliases,
   toNodejsBundlingOptions,
 } from './rotation-bundling';
-import { DbTlsMode, RotationEngine, RotationStrategy, engineFamily } from './rotation-engine';
+import { DbTlsMode, RotationEngine, RotationStrategy } from './rotation-engine';
 import { ROTATION_RUNTIME } from './runtime';
 import { isIsolatedSelection, noRouteMessage } from './secrets-manager-route';
 
@@ -296,7 +296,7 @@ export const VPC_NETWORK_INTERFACE_ACTIONS: readonly string[] = [
 
 /** The function's environment: strategy, TLS mode, CA bundle, the resolved password policy, the test query. */
 export function rotationEnvironment(props: RotationFunctionProps): Record<string, string> {
-  const policy = resolvePasswordPolicy(props.passwordPolicy ?? {}, engineFamily(props.engine));
+  const policy = resolvePasswordPolicy(props.passwordPolicy ?? {}, props.engine);
   return {
     ROTATION_STRATEGY: props.strategy,
     DB_TLS_MODE: props.tlsMode ?? DbTlsMode.VERIFY_FULL,
@@ -313,7 +313,7 @@ export function rotationEnvironment(props: RotationFunctionProps): Record<string
  * @throws ConfigError naming the construct and every problem.
  */
 export function assertValidPasswordPolicy(where: string, engine: RotationEngine, policy: PasswordPolicy): void {
-  const problems = validatePasswordPolicy(policy, engineFamily(engine));
+  const problems = validatePasswordPolicy(policy, engine);
   if (problems.length > 0) {
     throw new ConfigError(`${where}: invalid password policy for ${engine}: ${problems.join('; ')}`);
   }

@@ -20,17 +20,29 @@ export { defaultPoolCache, type PoolRotationStats } from './pools/pool-credentia
 export * from './config-loader';
 export * from './aws-secret-manager';
 export * from './rotation/create-rotation-handler';
-export * from './rotation/engine-registry';
 export * from './rotation/event';
 export type {
   AlternateUserChange,
   ConnectRequest,
   Connector,
-  EngineStrategy,
+  DatabaseEngine,
   LoginRole,
   Row,
   ServerInfo,
   SqlSession,
-} from './rotation/engine-strategy';
-export { postgresStrategy } from './engines/postgres';
-export { mysqlStrategy } from './engines/mysql';
+} from './rotation/database-engine';
+export { postgresEngine } from './engines/postgres';
+export { mysqlEngine } from './engines/mysql';
+
+import { postgresEngine } from './engines/postgres';
+import { mysqlEngine } from './engines/mysql';
+/**
+ * The PostgreSQL database engine under its former name.
+ * @deprecated Use `postgresEngine`: "strategy" now means only single user or alternating users.
+ */
+export const postgresStrategy = postgresEngine;
+/**
+ * The MySQL / MariaDB database engine under its former name.
+ * @deprecated Use `mysqlEngine`: "strategy" now means only single user or alternating users.
+ */
+export const mysqlStrategy = mysqlEngine;

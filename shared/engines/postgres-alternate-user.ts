@@ -18,7 +18,7 @@
  */
 import { DatabaseError, isToolkitError } from '../errors';
 import { CLONE_SUFFIX } from '../rotation/alternate-username';
-import type { AlternateUserChange, ServerInfo, SqlSession } from '../rotation/engine-strategy';
+import type { AlternateUserChange, ServerInfo, SqlSession } from '../rotation/database-engine';
 import { assertMasterAdministers } from './postgres-admin-option';
 import { assertNoObjectsElsewhere, ownedObjects, reassignCloneObjects } from './postgres-clone-objects';
 import { OriginalRoleExpiredError, ROLE_ATTRIBUTES_SQL, hashedPassword, passwordHashingFor, roleAttributesOf, sameLoginAttributes } from './postgres-role-attributes';

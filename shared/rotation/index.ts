@@ -1,9 +1,8 @@
-/** The engine-agnostic rotation engine. Engine strategies live in shared/engines/. */
+/** The engine-agnostic rotation engine. The database engines live in shared/engines/. */
 export * from './alternate-username';
 export * from './create-rotation-handler';
 export * from './deadline';
-export * from './engine-registry';
-export * from './engine-strategy';
+export * from './database-engine';
 export * from './event';
 export * from './gate';
 export * from './logger';

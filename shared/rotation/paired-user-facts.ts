@@ -7,7 +7,7 @@
  * hex literal, which no sql_mode (NO_BACKSLASH_ESCAPES, ANSI_QUOTES) reads differently.
  */
 import type { EngineFamily } from '../database-secret';
-import type { SqlSession } from './engine-strategy';
+import type { SqlSession } from './database-engine';
 
 /** The other user as the catalogs show it. */
 export interface PairedUserFacts {

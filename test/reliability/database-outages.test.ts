@@ -7,12 +7,12 @@ import { RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { connectMysqlAdmin, connectPostgresAdmin } from '../../local/admin-connections';
 import { mysqlAdminSettings, postgresAdminSettings } from '../../local/db-settings';
 import { isRetryable } from '../../shared/errors';
-import type { Connector } from '../../shared/rotation/engine-strategy';
+import type { Connector } from '../../shared/rotation/database-engine';
 import { lastFailure, recover } from './recovery';
 import { recordFigure } from './figures';
 import {
   COMBINATIONS,
-  strategyOf,
+  databaseEngineOf,
   type Combination,
   type EngineName,
   type Rig,
@@ -52,7 +52,7 @@ async function expectRotated(r: Rig, before: SecretState): Promise<void> {
 
 /** A connector that notes each session's server-side id, so a test can kill exactly that session. */
 function sessionIdRecorder(engine: EngineName): { connector: Connector; last: () => number | undefined } {
-  const base = strategyOf(engine).defaultConnector;
+  const base = databaseEngineOf(engine).defaultConnector;
   let last: number | undefined;
   const connector: Connector = async (request) => {
     const session = await base(request);

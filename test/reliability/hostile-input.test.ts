@@ -22,7 +22,7 @@ import type { RotationStrategyName } from '../../shared/rotation/rotation-settin
 import { captureLogger, lambdaArn, uniqueName } from '../rotation/support';
 import { recordFigure } from './figures';
 import { EVENT_CASES, SET_SECRET_CASES, VALUE_CASES, type HostileContext } from './hostile-cases';
-import { createMasterSecret, dropMasters, startTestEndpoint, strategyOf, type EngineName, type TestEndpoint } from './rotation-rig';
+import { createMasterSecret, dropMasters, startTestEndpoint, databaseEngineOf, type EngineName, type TestEndpoint } from './rotation-rig';
 
 const CANARY = 'rel_canary';
 
@@ -134,7 +134,7 @@ describe.each<EngineName>(['postgres', 'mysql'])('hostile input: %s', (engine) =
     for (const strategy of ['single-user', 'alternating-users'] as const) {
       const logs = captureLogger();
       handlers.set(strategy, {
-        handler: createRotationHandler({ engine: strategyOf(engine), strategy, secretsClient: client, env: {}, logger: logs }),
+        handler: createRotationHandler({ engine: databaseEngineOf(engine), strategy, secretsClient: client, env: {}, logger: logs }),
         logs,
       });
     }

@@ -14,10 +14,10 @@ import { FaultInjector } from '../../local/fault-injection';
 import { createMysqlUser, createPostgresUser } from '../../local/fixtures';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../local/secrets-manager';
 import { noteSensitive } from '../../local/sensitive-values';
-import { mysqlStrategy } from '../../shared/engines/mysql';
-import { postgresStrategy } from '../../shared/engines/postgres';
+import { mysqlEngine } from '../../shared/engines/mysql';
+import { postgresEngine } from '../../shared/engines/postgres';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
-import type { Connector, EngineStrategy } from '../../shared/rotation/engine-strategy';
+import type { Connector, DatabaseEngine } from '../../shared/rotation/database-engine';
 import type { RotationHandler } from '../../shared/rotation/event';
 import type { RotationStrategyName } from '../../shared/rotation/rotation-settings';
 import { captureLogger, createSecret, lambdaArn, uniqueName } from '../rotation/support';
@@ -86,8 +86,8 @@ export async function startTestEndpoint(): Promise<TestEndpoint> {
   };
 }
 
-export function strategyOf(engine: EngineName): EngineStrategy {
-  return engine === 'postgres' ? postgresStrategy : mysqlStrategy;
+export function databaseEngineOf(engine: EngineName): DatabaseEngine {
+  return engine === 'postgres' ? postgresEngine : mysqlEngine;
 }
 
 export interface Rig {
@@ -123,12 +123,12 @@ export async function createRig(endpoint: TestEndpoint, combination: Combination
   const injector = new FaultInjector();
   const logs = captureLogger();
   const wrapped = injector.wrapClient(endpoint.newClient());
-  const engineStrategy = strategyOf(engine);
+  const databaseEngine = databaseEngineOf(engine);
   const handler = createRotationHandler({
-    engine: engineStrategy,
+    engine: databaseEngine,
     strategy,
     secretsClient: wrapped,
-    connect: injector.wrapConnector(options.connector ?? engineStrategy.defaultConnector),
+    connect: injector.wrapConnector(options.connector ?? databaseEngine.defaultConnector),
     env: options.connectTimeoutMs !== undefined ? { DB_CONNECT_TIMEOUT_MS: String(options.connectTimeoutMs) } : {},
     logger: logs,
   });

@@ -1,6 +1,6 @@
 /**
  * The contract between the engine-agnostic rotation steps and one database engine. The steps decide
- * WHO logs in and WHAT must change; a strategy knows only how to say it in its engine's SQL.
+ * WHO logs in and WHAT must change; an engine knows only how to say it in its engine's SQL.
  *
  * All database traffic goes through a `Connector`, so tests, the local loop and fault injection can
  * wrap, slow down or break every login and every statement.
@@ -130,7 +130,13 @@ export interface OwnPasswordChange {
   readonly restoring?: boolean;
 }
 
-export interface EngineStrategy {
+/**
+ * One database engine (PostgreSQL, or MySQL with MariaDB and Aurora MySQL): how to log in, read the server,
+ * and say each password change in its SQL. Not to be confused with the rotation strategy (single user or
+ * alternating users), which is `RotationSettings.strategy`. The toolkit's two are `postgresEngine` and
+ * `mysqlEngine`; tests and fault injection wrap one to slow or break it.
+ */
+export interface DatabaseEngine {
   readonly family: EngineFamily;
   /** The AWS templates' default EXCLUDE_CHARACTERS for this engine. */
   readonly defaultExcludeCharacters: string;

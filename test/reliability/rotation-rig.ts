@@ -21,11 +21,10 @@ import type { Connector, DatabaseEngine } from '../../shared/rotation/database-e
 import type { RotationHandler } from '../../shared/rotation/event';
 import type { RotationStrategyName } from '../../shared/rotation/rotation-settings';
 import { captureLogger, createSecret, lambdaArn, uniqueName } from '../rotation/support';
-
-export type EngineName = 'postgres' | 'mysql';
+import type { EngineFamily } from '../../shared/database-secret';
 
 export interface Combination {
-  readonly engine: EngineName;
+  readonly engine: EngineFamily;
   readonly strategy: RotationStrategyName;
 }
 
@@ -86,7 +85,7 @@ export async function startTestEndpoint(): Promise<TestEndpoint> {
   };
 }
 
-export function databaseEngineOf(engine: EngineName): DatabaseEngine {
+export function databaseEngineOf(engine: EngineFamily): DatabaseEngine {
   return engine === 'postgres' ? postgresEngine : mysqlEngine;
 }
 
@@ -199,7 +198,7 @@ export async function readState(client: SecretsManagerClient, secretId: string):
 }
 
 /** A master secret for the local server: postgres trusts loopback; MariaDB's root has no password. */
-export async function createMasterSecret(client: SecretsManagerClient, engine: EngineName, port?: number): Promise<string> {
+export async function createMasterSecret(client: SecretsManagerClient, engine: EngineFamily, port?: number): Promise<string> {
   if (engine === 'postgres') {
     const admin = postgresAdminSettings();
     return createSecret(client, uniqueName('rel-pg-master'), {

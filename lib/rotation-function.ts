@@ -17,6 +17,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import type { EngineFamily } from '../shared/database-secret';
 import { ConfigError } from '../shared/errors';
 import {
   type PasswordPolicy,
@@ -191,7 +192,7 @@ export class RotationFunction extends Construct implements ec2.IConnectable {
         entry,
         handler: 'handler',
         depsLockFilePath,
-        bundling: toNodejsBundlingOptions(rotationBundleSettings(entry)),
+        bundling: toNodejsBundlingOptions(rotationBundleSettings(props.engine, entry)),
       });
     } else {
       // The asset is the directory of index.js and its map: no bundling, no esbuild, no drivers at synth.
@@ -335,6 +336,6 @@ export function secretArnPattern(scope: Construct, namePattern: string): string 
  * The shims of `shimAliases` as NodejsFunction `esbuildArgs` (`--alias:<name>` → shim file), for
  * callers that drive esbuild's command line. @see shimAliases in rotation-bundling.ts, the definition
  */
-export function bundlingAliases(entry: string): Record<string, string> {
-  return aliasArgs(shimAliases(entry));
+export function bundlingAliases(engine: EngineFamily, entry: string): Record<string, string> {
+  return aliasArgs(shimAliases(engine, entry));
 }

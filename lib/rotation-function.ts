@@ -19,6 +19,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { EngineFamily } from '../shared/database-secret';
 import { ConfigError } from '../shared/errors';
+import { ROTATION_ENV } from '../shared/rotation/rotation-settings';
 import {
   type PasswordPolicy,
   passwordPolicyToEnv,
@@ -299,11 +300,11 @@ export const VPC_NETWORK_INTERFACE_ACTIONS: readonly string[] = [
 export function rotationEnvironment(props: RotationFunctionProps): Record<string, string> {
   const policy = resolvePasswordPolicy(props.passwordPolicy ?? {}, props.engine);
   return {
-    ROTATION_STRATEGY: props.strategy,
-    DB_TLS_MODE: props.tlsMode ?? DbTlsMode.VERIFY_FULL,
+    [ROTATION_ENV.strategy]: props.strategy,
+    [ROTATION_ENV.tlsMode]: props.tlsMode ?? DbTlsMode.VERIFY_FULL,
     NODE_EXTRA_CA_CERTS: LAMBDA_CA_BUNDLE,
     ...passwordPolicyToEnv(policy),
-    ...(props.testQuery !== undefined ? { TEST_QUERY: props.testQuery } : {}),
+    ...(props.testQuery !== undefined ? { [ROTATION_ENV.testQuery]: props.testQuery } : {}),
   };
 }
 

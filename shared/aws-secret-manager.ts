@@ -23,7 +23,10 @@ export interface SecretConnectionInfo {
 }
 
 export interface AwsSecretManagerOptions {
-  /** Where AWS_DEFAULT_REGION (then AWS_REGION) and the client settings are read. Default `process.env`. */
+  /**
+   * Where AWS_DEFAULT_REGION (then AWS_REGION: the module's own order, not the SDK's) and the client settings are read.
+   * @default process.env
+   */
   readonly env?: Env;
   /** The client for a region. Default: `getSecretsClient` with that region (endpoint overrides still apply). */
   readonly clientForRegion?: (region: string) => SecretsReadClient;
@@ -133,6 +136,12 @@ export class AwsSecretManager {
     return cache;
   }
 
+  /**
+   * AWS_DEFAULT_REGION first, the reverse of the SDK (and of `getSecretsClient`): this class keeps the
+   * contract of the AwsSecretManager module it stands in for, which documents AWS_DEFAULT_REGION as the
+   * variable it reads (and fails without). Callers ported from it set that one; reading AWS_REGION first
+   * would, where both are set and differ, read the secret from a region the caller did not choose.
+   */
   #defaultRegion(): string {
     const region = this.#env.AWS_DEFAULT_REGION?.trim() || this.#env.AWS_REGION?.trim();
     if (!region) {

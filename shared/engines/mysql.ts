@@ -13,6 +13,10 @@ import { mysqlConnector } from './mysql-connector';
 import { readMysqlServerInfo } from './mysql-server-info';
 import { usernameProblem } from './mysql-sql';
 
+/**
+ * MySQL, MariaDB and Aurora MySQL for `createRotationHandler`: the server's flavour and version are read
+ * from the server, and each statement is written for it. Loads `mysql2` only when it first connects.
+ */
 export const mysqlEngine: DatabaseEngine = {
   family: 'mysql',
   defaultExcludeCharacters: DEFAULT_EXCLUDE_CHARACTERS.mysql,

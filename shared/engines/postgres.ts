@@ -13,6 +13,10 @@ import { postgresUsernameProblem } from './postgres-sql';
 
 export { connectPostgres } from './postgres-connector';
 
+/**
+ * PostgreSQL (and Aurora PostgreSQL) for `createRotationHandler`: its statements carry a password
+ * verifier computed client-side, never the password. Loads `pg` only when it first connects.
+ */
 export const postgresEngine: DatabaseEngine = {
   family: 'postgres',
   defaultExcludeCharacters: DEFAULT_EXCLUDE_CHARACTERS.postgres,

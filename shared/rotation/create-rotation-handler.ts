@@ -27,6 +27,7 @@ import { setSecretSingleUser } from './set-secret-single-user';
 import type { StepContext, StepResult } from './step-context';
 import { testSecret } from './test-secret';
 
+/** What `createRotationHandler` is built from: the engine, and overrides of what it reads from the environment. */
 export interface CreateRotationHandlerOptions {
   /** The database engine to rotate: `postgresEngine` or `mysqlEngine` (from `shared/engines/`). */
   readonly engine: DatabaseEngine;
@@ -42,13 +43,13 @@ export interface CreateRotationHandlerOptions {
   readonly secretsClient?: SecretsManagerClient;
   /** @default the engine's driver connector (`pg` or `mysql2`) */
   readonly connect?: Connector;
-  /** Default: the TEST_QUERY variable, else `SELECT 1`. */
+  /** The testSecret query, run as the pending user. @default the TEST_QUERY variable, else `SELECT 1` */
   readonly testQuery?: string;
-  /** Default: `process.env`. */
+  /** Where the configuration variables are read. @default process.env */
   readonly env?: Env;
-  /** Default: one JSON line per step on stdout. */
+  /** @default one JSON line per step on stdout (secret ARN, step, strategy, engine, outcome, ms, error code) */
   readonly logger?: RotationLogger;
-  /** Default: the RDS API (loaded only for RDS-managed master secrets). */
+  /** Finds an RDS instance's or cluster's endpoint. @default the RDS API, loaded only for RDS-managed master secrets */
   readonly rdsLookup?: RdsEndpointLookup;
 }
 
@@ -59,7 +60,17 @@ type StepRunner = (ctx: StepContext) => Promise<StepResult>;
  * every Secrets Manager, RDS and database call by the Lambda's remaining time (`Deadline`): a call
  * still unanswered then fails the step with a TimeoutError naming it, logged while there is time.
  *
+ * The handler rejects (after logging) with a `ToolkitError` naming the secret and the step; Secrets
+ * Manager then retries the step.
+ *
+ * @param options the engine (required) and overrides of the environment's configuration.
+ * @returns the Lambda handler, `(event, context) => Promise<void>`.
  * @throws ConfigError at construction for a bad environment (password policy, TLS mode, timeouts).
+ * @example
+ * import { createRotationHandler, postgresEngine } from 'db-secret-rotation-toolkit/shared';
+ *
+ * // Built once per container; ROTATION_STRATEGY, DB_TLS_MODE and the password variables come from the environment.
+ * export const handler = createRotationHandler({ engine: postgresEngine, strategy: 'alternating-users' });
  */
 export function createRotationHandler(options: CreateRotationHandlerOptions): RotationHandler {
   const env = options.env ?? process.env;

@@ -36,6 +36,7 @@ export interface SqlSession {
 /** Which credential a login uses: named in logs and errors, never with its value. */
 export type LoginRole = 'pending' | 'current' | 'previous' | 'master';
 
+/** What a `Connector` is asked to open: whose login, to which database, with which TLS and time bound. */
 export interface ConnectRequest {
   readonly family: EngineFamily;
   readonly secret: DatabaseSecret;
@@ -69,6 +70,7 @@ export interface ServerInfo {
   readonly version: string;
 }
 
+/** What alternating-users rotation asks the master to do to the other user (`syncAlternateUser`). */
 export interface AlternateUserChange {
   /** The account whose rights the alternate user gets (the current secret's user). */
   readonly currentUsername: string;

@@ -6,6 +6,10 @@
 import { ConfigError } from '../errors';
 import type { EngineFamily } from '../database-secret';
 
+/**
+ * How new passwords are generated, as the AWS templates' variables and GetRandomPassword's parameters
+ * say it. Every field optional; the construct writes it into the function's environment.
+ */
 export interface PasswordPolicy {
   /** Password length, 1–4096 (GetRandomPassword's range). @default 32 */
   readonly length?: number;

@@ -8,6 +8,7 @@ import { ConfigError } from '../errors';
 import type { Env } from '../secrets-client';
 import { passwordPolicyFromEnv, type ResolvedPasswordPolicy } from './password-policy';
 
+/** AWS's rotation strategies: the user changes its own password, or two users take turns. */
 export type RotationStrategyName = 'single-user' | 'alternating-users';
 export const ROTATION_STRATEGIES: readonly RotationStrategyName[] = ['single-user', 'alternating-users'];
 

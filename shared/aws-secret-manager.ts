@@ -22,6 +22,7 @@ export interface SecretConnectionInfo {
   readonly Secret: string;
 }
 
+/** Where an `AwsSecretManager` reads its region and clients, and how its caches behave. */
 export interface AwsSecretManagerOptions {
   /**
    * Where AWS_DEFAULT_REGION (then AWS_REGION: the module's own order, not the SDK's) and the client settings are read.
@@ -40,6 +41,16 @@ interface Location {
   readonly dbType: string;
 }
 
+/**
+ * JDBC connection options for database secrets, one `SecretCache` per region, so values follow the
+ * cache's TTL and rotations are picked up.
+ *
+ * @throws ConfigError from `getValueForSecret` when neither AWS_DEFAULT_REGION nor AWS_REGION is set
+ *   and the secret was not registered with a region; the cache's typed errors when it cannot be read.
+ * @example
+ * const manager = new AwsSecretManager();
+ * const { url, user, password, driver } = await manager.getValueForSecret({ dbType: 'POSTGRES', Secret: 'prod/app/db' });
+ */
 export class AwsSecretManager {
   readonly #env: Env;
   readonly #clientForRegion: (region: string) => SecretsReadClient;

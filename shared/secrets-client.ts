@@ -7,6 +7,7 @@
 import type { SecretsManagerClient, SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
 import { ConfigError } from './errors';
 
+/** Environment variables as `process.env` holds them. */
 export type Env = Readonly<Record<string, string | undefined>>;
 
 /** What `getSecretsClient` resolved the environment to; safe to log (dummy credentials only). */

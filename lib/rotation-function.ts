@@ -89,8 +89,11 @@ export interface RotationFunctionOptions {
   readonly bundleFromSource?: boolean;
 }
 
+/** One rotation function: its engine and strategy, plus the options every function shares. */
 export interface RotationFunctionProps extends RotationFunctionOptions {
+  /** The database engine the function rotates. */
   readonly engine: RotationEngine;
+  /** Single user or alternating users (the function's ROTATION_STRATEGY). */
   readonly strategy: RotationStrategy;
   /**
    * Share this function among many secrets: ONE invoke permission for every secret whose name matches this
@@ -112,6 +115,26 @@ export const LAMBDA_CA_BUNDLE = '/var/runtime/ca-cert.pem';
 
 export { ROTATION_EXTERNAL_MODULES };
 
+/**
+ * One rotation Lambda for one engine and strategy: the toolkit's own handler (no SAR application, no
+ * CloudFormation transform), its role, log group, optional alarm and VPC wiring. Share it among many
+ * secrets through `DatabaseSecretRotation`'s `rotationFunction` and `sharedSecretNamePattern`.
+ *
+ * @throws ConfigError at synth for settings that cannot work (VPC options without a VPC, an invalid
+ *   password policy, no route to Secrets Manager from isolated subnets, a missing pre-built bundle).
+ * @example
+ * const fn = new RotationFunction(this, 'PostgresRotation', {
+ *   engine: RotationEngine.POSTGRES,
+ *   strategy: RotationStrategy.SINGLE_USER,
+ *   vpc,
+ *   sharedSecretNamePattern: 'myapp/*',
+ * });
+ * new DatabaseSecretRotation(this, 'AppRotation', {
+ *   secret: appSecret,
+ *   engine: RotationEngine.POSTGRES,
+ *   rotationFunction: fn,
+ * });
+ */
 export class RotationFunction extends Construct implements ec2.IConnectable {
   readonly engine: RotationEngine;
   readonly strategy: RotationStrategy;

@@ -49,7 +49,10 @@ interface Location {
  *   and the secret was not registered with a region; the cache's typed errors when it cannot be read.
  * @example
  * const manager = new AwsSecretManager();
- * const { url, user, password, driver } = await manager.getValueForSecret({ dbType: 'POSTGRES', Secret: 'prod/app/db' });
+ * const { url, user, password, driver } = await manager.getValueForSecret({
+ *   dbType: 'POSTGRES',
+ *   Secret: 'prod/app/db',
+ * });
  */
 export class AwsSecretManager {
   readonly #env: Env;

@@ -1,5 +1,5 @@
 /**
- * The MySQL strategy against the local MariaDB: passwords really change, the clone really gets the
+ * The MySQL engine against the local MariaDB: passwords really change, the clone really gets the
  * current user's host part, grants (with their options) and TLS requirement, a crash half-way
  * converges on re-run, and no password reaches the server's general log.
  */

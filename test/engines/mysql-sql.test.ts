@@ -1,5 +1,5 @@
 /**
- * The SQL the MySQL strategy sends, per server flavour, against a recording fake session: only MariaDB
+ * The SQL the MySQL engine sends, per server flavour, against a recording fake session: only MariaDB
  * 10.11 runs here, so MySQL 5.7/8.0/8.4 and Aurora MySQL 2/3 are covered at this level.
  */
 import { mysqlNativePasswordHash } from '../../shared/engines/password-hashes';
@@ -171,7 +171,7 @@ describe('setOwnPassword (single-user, as the user itself)', () => {
     ['MySQL 5.6', parseMysqlServerInfo('5.6.51')],
     ['MySQL 5.7.5', parseMysqlServerInfo('5.7.5-m15')],
     ['MariaDB 10.1', parseMysqlServerInfo('10.1.48-MariaDB')],
-  ])('refuses %s, which lacks the statements the strategy relies on', async (_name, info) => {
+  ])('refuses %s, which lacks the statements the engine relies on', async (_name, info) => {
     const session = recordingSession();
     await expect(mysqlEngine.setOwnPassword(session, info, { username: 'app', password: PASSWORD })).rejects.toThrow(/not supported/);
     expect(session.statements).toEqual([]);

@@ -1,4 +1,4 @@
-/** The statements the PostgreSQL strategy sends, per server version (only 15 runs here). */
+/** The statements the PostgreSQL engine sends, per server version (only 15 runs here). */
 import {
   createRoleSql,
   defaultRoleSql,
@@ -13,7 +13,7 @@ import type { Row, ServerInfo, SqlSession } from '../../shared/rotation/database
 
 const server = (major: number, aurora = false): ServerInfo => ({ flavor: 'postgres', aurora, major, minor: 0, patch: 0, version: `${major}.0` });
 
-/** Records statements; answers the strategy's reads with `answers`. */
+/** Records statements; answers the engine's reads with `answers`. */
 function recordingSession(answers: Record<string, Row[]>): SqlSession & { sql: string[] } {
   const sql: string[] = [];
   return {

@@ -34,7 +34,7 @@ interface FakeDatabase {
 }
 
 /**
- * A database that accepts only `accepted` passwords and answers the strategy's reads. An ALTER ROLE …
+ * A database that accepts only `accepted` passwords and answers the engine's reads. An ALTER ROLE …
  * PASSWORD makes it accept the pending password instead, as the real one would.
  */
 function fakeDatabase(accepted: string[], passwordEncryption = 'scram-sha-256'): FakeDatabase {

@@ -169,7 +169,7 @@ async function bundle(variant: Variant, outRoot: string): Promise<{ file: string
   const file = path.join(outRoot, variant.id, 'index.js');
   const entry = path.join(ROOT, variant.entry);
   const deployed = variant.engine !== undefined;
-  const alias = deployed ? aliasesOf(bundlingAliases(entry)) : {};
+  const alias = variant.engine !== undefined ? aliasesOf(bundlingAliases(variant.engine, entry)) : {};
   const result = await build({
     entryPoints: [entry],
     bundle: true,

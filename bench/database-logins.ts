@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { AuthenticationError } from '../shared/errors';
-import type { Connector, SqlSession } from '../shared/rotation/engine-strategy';
+import type { Connector, SqlSession } from '../shared/rotation/database-engine';
 
 export interface DatabaseTally {
   /** Login attempts, refused ones included. */

@@ -11,7 +11,7 @@
 import { parseDatabaseSecret } from '../shared/database-secret';
 import { MYSQL_SESSION_OPTIONS, mysqlConnectorWith } from '../shared/engines/mysql-connector';
 import { postgresConnector } from '../shared/engines/postgres-connector';
-import type { Connector, SqlSession } from '../shared/rotation/engine-strategy';
+import type { Connector, SqlSession } from '../shared/rotation/database-engine';
 import { mysqlAdminSettings } from '../local/db-settings';
 import { ms, num, table, times } from './format';
 import { measureInterleaved, scenarioLabel, type RotationScenarioResult, type ScenarioSpec } from './rotation-latency';

@@ -14,10 +14,10 @@ import { createMysqlUser, createPostgresUser, fixtureUsername } from '../local/f
 import type { RotationFunction } from '../emulator';
 import { lambdaArn } from '../emulator/arn';
 import type { EngineFamily } from '../shared/database-secret';
-import { mysqlStrategy } from '../shared/engines/mysql';
-import { postgresStrategy } from '../shared/engines/postgres';
+import { mysqlEngine } from '../shared/engines/mysql';
+import { postgresEngine } from '../shared/engines/postgres';
 import { createRotationHandler } from '../shared/rotation/create-rotation-handler';
-import type { Connector, EngineStrategy } from '../shared/rotation/engine-strategy';
+import type { Connector, DatabaseEngine } from '../shared/rotation/database-engine';
 import { silentLogger } from '../shared/rotation/logger';
 import type { RotationStrategyName } from '../shared/rotation/rotation-settings';
 import { DatabaseLoginCounter, type DatabaseTally } from './database-logins';
@@ -27,9 +27,9 @@ import { endpointClient, type CallTally } from './secrets-manager-calls';
 export const STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
 export type StepName = (typeof STEPS)[number];
 
-export const ENGINE_STRATEGIES: Readonly<Record<EngineFamily, EngineStrategy>> = {
-  postgres: postgresStrategy,
-  mysql: mysqlStrategy,
+export const ENGINE_STRATEGIES: Readonly<Record<EngineFamily, DatabaseEngine>> = {
+  postgres: postgresEngine,
+  mysql: mysqlEngine,
 };
 
 /** Operations that write a secret version or its labels (the 50/s quota class). */
@@ -68,7 +68,7 @@ export interface HandlerVariant {
   readonly connect?: (engine: EngineFamily) => Connector;
   /** Wraps the counted connector (so the counter sees what this wrapper passes on). */
   readonly outer?: (connect: Connector) => Connector;
-  readonly strategyImpl?: (engine: EngineFamily) => EngineStrategy;
+  readonly strategyImpl?: (engine: EngineFamily) => DatabaseEngine;
 }
 
 export interface RotationRigOptions {

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 /** `npm run db:setup`: start the local servers if needed and make PostgreSQL check passwords. */
-import { setupDatabases, type SetupEngine } from '../local/db-setup';
+import { setupDatabases } from '../local/db-setup';
 import { ConfigError } from '../shared/errors';
 import { parseCommandLine } from '../operator/cli-args';
 import { describeError, EXIT_FAILED, EXIT_OK, EXIT_USAGE, progressFor, type CliIo } from '../operator/cli-io';
 import { runMain } from '../operator/cli-main';
+import type { EngineFamily } from '../shared/database-secret';
 
 export const DB_SETUP_USAGE = `Usage: npm run db:setup [-- --engine postgres|mysql]
 
@@ -18,7 +19,7 @@ const FLAGS = { engine: { type: 'string' } } as const;
 
 /** The command, in-process: parses, then sets up; lines to stderr. */
 export async function runDbSetupCli(argv: readonly string[], io: CliIo): Promise<number> {
-  let engines: SetupEngine[] | undefined;
+  let engines: EngineFamily[] | undefined;
   try {
     const line = parseCommandLine(argv, FLAGS);
     if (line.help) {

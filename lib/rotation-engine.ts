@@ -1,7 +1,11 @@
 /** What a rotation function rotates (the engine) and how (the strategy), and where each engine's code lives. */
 import * as path from 'path';
-import type { EngineFamily } from '../shared/database-secret';
 
+/**
+ * The database engine a rotation function rotates. Its values are the toolkit's `EngineFamily` names, so a
+ * `RotationEngine` is usable wherever an engine family is asked for; the secret's own `engine` value
+ * (`aurora-postgresql`, `mariadb`, …) maps to one of them through `engineFamily` in shared/database-secret.ts.
+ */
 export enum RotationEngine {
   POSTGRES = 'postgres',
   MYSQL = 'mysql',
@@ -21,10 +25,6 @@ export enum DbTlsMode {
   REQUIRE = 'require',
   PREFER = 'prefer',
   DISABLE = 'disable',
-}
-
-export function engineFamily(engine: RotationEngine): EngineFamily {
-  return engine === RotationEngine.POSTGRES ? 'postgres' : 'mysql';
 }
 
 const ENTRY_DIRECTORY: Readonly<Record<RotationEngine, string>> = {

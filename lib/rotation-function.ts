@@ -17,7 +17,9 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import type { EngineFamily } from '../shared/database-secret';
 import { ConfigError } from '../shared/errors';
+import { ROTATION_ENV } from '../shared/rotation/rotation-settings';
 import {
   type PasswordPolicy,
   passwordPolicyToEnv,
@@ -35,7 +37,7 @@ import {
   shimAliases,
   toNodejsBundlingOptions,
 } from './rotation-bundling';
-import { DbTlsMode, RotationEngine, RotationStrategy, engineFamily } from './rotation-engine';
+import { DbTlsMode, RotationEngine, RotationStrategy } from './rotation-engine';
 import { ROTATION_RUNTIME } from './runtime';
 import { isIsolatedSelection, noRouteMessage } from './secrets-manager-route';
 
@@ -87,8 +89,11 @@ export interface RotationFunctionOptions {
   readonly bundleFromSource?: boolean;
 }
 
+/** One rotation function: its engine and strategy, plus the options every function shares. */
 export interface RotationFunctionProps extends RotationFunctionOptions {
+  /** The database engine the function rotates. */
   readonly engine: RotationEngine;
+  /** Single user or alternating users (the function's ROTATION_STRATEGY). */
   readonly strategy: RotationStrategy;
   /**
    * Share this function among many secrets: ONE invoke permission for every secret whose name matches this
@@ -110,6 +115,26 @@ export const LAMBDA_CA_BUNDLE = '/var/runtime/ca-cert.pem';
 
 export { ROTATION_EXTERNAL_MODULES };
 
+/**
+ * One rotation Lambda for one engine and strategy: the toolkit's own handler (no SAR application, no
+ * CloudFormation transform), its role, log group, optional alarm and VPC wiring. Share it among many
+ * secrets through `DatabaseSecretRotation`'s `rotationFunction` and `sharedSecretNamePattern`.
+ *
+ * @throws ConfigError at synth for settings that cannot work (VPC options without a VPC, an invalid
+ *   password policy, no route to Secrets Manager from isolated subnets, a missing pre-built bundle).
+ * @example
+ * const fn = new RotationFunction(this, 'PostgresRotation', {
+ *   engine: RotationEngine.POSTGRES,
+ *   strategy: RotationStrategy.SINGLE_USER,
+ *   vpc,
+ *   sharedSecretNamePattern: 'myapp/*',
+ * });
+ * new DatabaseSecretRotation(this, 'AppRotation', {
+ *   secret: appSecret,
+ *   engine: RotationEngine.POSTGRES,
+ *   rotationFunction: fn,
+ * });
+ */
 export class RotationFunction extends Construct implements ec2.IConnectable {
   readonly engine: RotationEngine;
   readonly strategy: RotationStrategy;
@@ -191,7 +216,7 @@ export class RotationFunction extends Construct implements ec2.IConnectable {
         entry,
         handler: 'handler',
         depsLockFilePath,
-        bundling: toNodejsBundlingOptions(rotationBundleSettings(entry)),
+        bundling: toNodejsBundlingOptions(rotationBundleSettings(props.engine, entry)),
       });
     } else {
       // The asset is the directory of index.js and its map: no bundling, no esbuild, no drivers at synth.
@@ -296,13 +321,13 @@ export const VPC_NETWORK_INTERFACE_ACTIONS: readonly string[] = [
 
 /** The function's environment: strategy, TLS mode, CA bundle, the resolved password policy, the test query. */
 export function rotationEnvironment(props: RotationFunctionProps): Record<string, string> {
-  const policy = resolvePasswordPolicy(props.passwordPolicy ?? {}, engineFamily(props.engine));
+  const policy = resolvePasswordPolicy(props.passwordPolicy ?? {}, props.engine);
   return {
-    ROTATION_STRATEGY: props.strategy,
-    DB_TLS_MODE: props.tlsMode ?? DbTlsMode.VERIFY_FULL,
+    [ROTATION_ENV.strategy]: props.strategy,
+    [ROTATION_ENV.tlsMode]: props.tlsMode ?? DbTlsMode.VERIFY_FULL,
     NODE_EXTRA_CA_CERTS: LAMBDA_CA_BUNDLE,
     ...passwordPolicyToEnv(policy),
-    ...(props.testQuery !== undefined ? { TEST_QUERY: props.testQuery } : {}),
+    ...(props.testQuery !== undefined ? { [ROTATION_ENV.testQuery]: props.testQuery } : {}),
   };
 }
 
@@ -313,7 +338,7 @@ export function rotationEnvironment(props: RotationFunctionProps): Record<string
  * @throws ConfigError naming the construct and every problem.
  */
 export function assertValidPasswordPolicy(where: string, engine: RotationEngine, policy: PasswordPolicy): void {
-  const problems = validatePasswordPolicy(policy, engineFamily(engine));
+  const problems = validatePasswordPolicy(policy, engine);
   if (problems.length > 0) {
     throw new ConfigError(`${where}: invalid password policy for ${engine}: ${problems.join('; ')}`);
   }
@@ -335,6 +360,6 @@ export function secretArnPattern(scope: Construct, namePattern: string): string 
  * The shims of `shimAliases` as NodejsFunction `esbuildArgs` (`--alias:<name>` → shim file), for
  * callers that drive esbuild's command line. @see shimAliases in rotation-bundling.ts, the definition
  */
-export function bundlingAliases(entry: string): Record<string, string> {
-  return aliasArgs(shimAliases(entry));
+export function bundlingAliases(engine: EngineFamily, entry: string): Record<string, string> {
+  return aliasArgs(shimAliases(engine, entry));
 }

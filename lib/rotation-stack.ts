@@ -12,6 +12,7 @@ import { ConfigError } from '../shared/errors';
 import { RotationEngine, RotationStrategy } from './rotation-engine';
 import { RotationFunction, type RotationFunctionOptions } from './rotation-function';
 
+/** Which shared functions the stack deploys, and where. */
 export interface RotationStackProps extends StackProps {
   /** @default the VPC named by context, else a new one */
   readonly vpc?: ec2.IVpc;
@@ -37,6 +38,18 @@ export const VPC_CONTEXT = {
   privateSubnetIds: 'rotation:privateSubnetIds',
 } as const;
 
+/**
+ * The shared rotation functions of an account: one `RotationFunction` per engine and strategy, in the
+ * databases' VPC (given, named by `VPC_CONTEXT`, or new). Secrets use them through `functionFor`.
+ *
+ * @example
+ * const rotation = new RotationStack(app, 'DbSecretRotation', { vpc, sharedSecretNamePattern: 'myapp/*' });
+ * new DatabaseSecretRotation(appStack, 'AppRotation', {
+ *   secret: appSecret,
+ *   engine: RotationEngine.MYSQL,
+ *   rotationFunction: rotation.functionFor(RotationEngine.MYSQL, RotationStrategy.SINGLE_USER),
+ * });
+ */
 export class RotationStack extends Stack {
   readonly vpc: ec2.IVpc;
   readonly functions: readonly RotationFunction[];

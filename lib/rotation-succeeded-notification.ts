@@ -47,6 +47,7 @@ export interface RotationSucceededDeliveryOptions {
   readonly maxEventAge?: Duration;
 }
 
+/** Which secrets' rotations are announced, and to which target. */
 export interface RotationSucceededNotificationProps extends RotationSucceededTarget, RotationSucceededDeliveryOptions {
   /** The secrets whose successful rotations are announced; at least one, each once. */
   readonly secrets: readonly secretsmanager.ISecret[];

@@ -6,10 +6,11 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import { ConfigError } from '../shared/errors';
 
+/** When a secret rotates: every `automaticallyAfter`, or on a schedule expression. */
 export interface RotationScheduleOptions {
   /** Rotate every so often. @default Duration.days(30) */
   readonly automaticallyAfter?: Duration;
-  /** A `rate(...)` or `cron(...)` expression; exclusive with automaticallyAfter. */
+  /** A `rate(...)` or `cron(...)` expression; exclusive with automaticallyAfter. @default none */
   readonly scheduleExpression?: string;
   /** How long the rotation window stays open, in whole hours (1 to 24). @default Secrets Manager's */
   readonly windowDuration?: Duration;
@@ -20,6 +21,7 @@ export interface RotationRules {
   readonly duration?: string;
 }
 
+/** How often a secret rotates when no schedule is given: 30 days, as aws-cdk-lib's rotation. */
 export const DEFAULT_ROTATION_INTERVAL: Duration = Duration.days(30);
 const MIN_HOURS = 4;
 const MAX_DAYS = 1000;

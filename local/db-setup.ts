@@ -13,6 +13,7 @@ import { classifyAdminLoginFailure, describeAdminLoginProblem, type AdminLoginPr
 import { isLocalHost, mysqlAdminSettings, postgresAdminSettings, type AdminSettings, type Env } from './db-settings';
 import { createMysqlUser, createPostgresUser, fixtureUsername } from './fixtures';
 import { noProgress, type ProgressSink } from '../operator/wait-progress';
+import type { EngineFamily } from '../shared/database-secret';
 
 export const START_POSTGRES = 'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start';
 export const START_MARIADB = 'start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd';
@@ -27,11 +28,9 @@ export class DatabaseSetupError extends Error {
 
 export type Log = (line: string) => void;
 
-export type SetupEngine = 'postgres' | 'mysql';
-
 /** How setup finds, checks and starts one of the two servers on this machine. */
 interface LocalServer {
-  readonly engine: SetupEngine;
+  readonly engine: EngineFamily;
   readonly name: string;
   readonly settings: (env: Env) => AdminSettings;
   readonly ping: (env: Env) => Promise<void>;
@@ -86,10 +85,10 @@ export interface SetupOptions {
   /** Shown while a server is starting. @default none */
   readonly progress?: ProgressSink;
   /** Only these servers. @default both */
-  readonly engines?: readonly SetupEngine[];
+  readonly engines?: readonly EngineFamily[];
 }
 
-const BOTH: readonly SetupEngine[] = ['postgres', 'mysql'];
+const BOTH: readonly EngineFamily[] = ['postgres', 'mysql'];
 
 /**
  * Starts the servers when installed here but stopped, makes PostgreSQL check passwords on loopback
@@ -114,7 +113,7 @@ export async function setupDatabases(options: SetupOptions = {}): Promise<void> 
  * server that accepts any password would make every rotation test pass for the wrong reason.
  * @throws DatabaseSetupError when a server cannot be reached, refuses the admin, or accepts a wrong password
  */
-export async function verifyPasswordAuth(env: Env = process.env, engines: readonly SetupEngine[] = BOTH): Promise<void> {
+export async function verifyPasswordAuth(env: Env = process.env, engines: readonly EngineFamily[] = BOTH): Promise<void> {
   for (const engine of engines) await expectAdminLogin(LOCAL_SERVERS[engine], env);
   if (engines.includes('postgres') && (await acceptsWrongPassword('postgres', env))) {
     throw new DatabaseSetupError(

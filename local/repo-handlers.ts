@@ -5,10 +5,10 @@
  * Each handler is built with `createRotationHandler` and talks back to the endpoint it is registered on.
  */
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { mysqlStrategy } from '../shared/engines/mysql';
-import { postgresStrategy } from '../shared/engines/postgres';
+import { mysqlEngine } from '../shared/engines/mysql';
+import { postgresEngine } from '../shared/engines/postgres';
 import { createRotationHandler } from '../shared/rotation/create-rotation-handler';
-import type { EngineStrategy } from '../shared/rotation/engine-strategy';
+import type { DatabaseEngine } from '../shared/rotation/database-engine';
 import { jsonLineLogger, type RotationLogger } from '../shared/rotation/logger';
 import { getSecretsClient, type Env } from '../shared/secrets-client';
 import {
@@ -17,13 +17,10 @@ import {
   LOCAL_ACCOUNT_ID,
   LOCAL_REGION,
   rotationFunctionArn,
-  type DemoEngine,
-  type DemoStrategy,
 } from './rotate-local/scenarios';
 import type { LocalSecretsManager } from '../emulator';
-
-export type RepoRotationEngine = DemoEngine;
-export type RepoRotationStrategy = DemoStrategy;
+import type { EngineFamily } from '../shared/database-secret';
+import type { RotationStrategyName } from '../shared/rotation/rotation-settings';
 
 export type HandlerHost = Pick<LocalSecretsManager, 'endpoint' | 'region' | 'accountId' | 'registerRotationFunction'>;
 
@@ -34,12 +31,12 @@ export interface RepoHandlerOptions {
   readonly logger?: RotationLogger;
 }
 
-const STRATEGIES: Readonly<Record<RepoRotationEngine, EngineStrategy>> = { postgres: postgresStrategy, mysql: mysqlStrategy };
+const STRATEGIES: Readonly<Record<EngineFamily, DatabaseEngine>> = { postgres: postgresEngine, mysql: mysqlEngine };
 
 /** The fixed function ARN of one of the repo's rotation handlers on an endpoint. */
 export function repoRotationFunctionArn(
-  engine: RepoRotationEngine,
-  strategy: RepoRotationStrategy,
+  engine: EngineFamily,
+  strategy: RotationStrategyName,
   endpoint: Pick<LocalSecretsManager, 'region' | 'accountId'> = { region: LOCAL_REGION, accountId: LOCAL_ACCOUNT_ID },
 ): string {
   return rotationFunctionArn(engine, strategy, endpoint.region, endpoint.accountId);

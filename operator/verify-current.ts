@@ -10,7 +10,7 @@ import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/clien
 import { parseTlsMode, resolveTlsMode } from '../shared/connection-options';
 import { parseDatabaseSecret, type DatabaseSecret } from '../shared/database-secret';
 import { fromSecretsManagerError, isToolkitError } from '../shared/errors';
-import type { Connector } from '../shared/rotation/engine-strategy';
+import type { Connector } from '../shared/rotation/database-engine';
 import type { Env } from '../shared/secrets-client';
 import { AWSCURRENT, type RotationStatus } from './rotation-status';
 
@@ -101,8 +101,8 @@ export async function verifyCurrent(
 
 /** The engines' own connectors, loaded only when a login is tried (each pulls its driver). */
 async function defaultConnector(family: DatabaseSecret['family']): Promise<Connector> {
-  if (family === 'postgres') return (await import('../shared/engines/postgres')).postgresStrategy.defaultConnector;
-  return (await import('../shared/engines/mysql')).mysqlStrategy.defaultConnector;
+  if (family === 'postgres') return (await import('../shared/engines/postgres')).postgresEngine.defaultConnector;
+  return (await import('../shared/engines/mysql')).mysqlEngine.defaultConnector;
 }
 
 /** One line for the operator, naming the version checked. */

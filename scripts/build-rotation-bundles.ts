@@ -18,7 +18,7 @@ async function main(): Promise<void> {
     const outdir = prebuiltBundleDirectory(engine, join(ROOT, 'dist', 'lib'));
     rmSync(outdir, { recursive: true, force: true });
     mkdirSync(outdir, { recursive: true });
-    const result = await build(toEsbuildBuildOptions(rotationBundleSettings(entry), entry, outdir) as BuildOptions);
+    const result = await build(toEsbuildBuildOptions(rotationBundleSettings(engine, entry), entry, outdir) as BuildOptions);
     if (result.metafile) writeFileSync(`${outdir}.meta.json`, JSON.stringify(result.metafile));
     const bytes = Object.entries(result.metafile?.outputs ?? {}).find(([file]) => file.endsWith('index.js'))?.[1].bytes;
     process.stderr.write(`build:bundles: ${basename(outdir)}/index.js ${bytes ?? '?'} bytes\n`);

@@ -22,8 +22,12 @@ export interface SecretConnectionInfo {
   readonly Secret: string;
 }
 
+/** Where an `AwsSecretManager` reads its region and clients, and how its caches behave. */
 export interface AwsSecretManagerOptions {
-  /** Where AWS_DEFAULT_REGION (then AWS_REGION) and the client settings are read. Default `process.env`. */
+  /**
+   * Where AWS_DEFAULT_REGION (then AWS_REGION: the module's own order, not the SDK's) and the client settings are read.
+   * @default process.env
+   */
   readonly env?: Env;
   /** The client for a region. Default: `getSecretsClient` with that region (endpoint overrides still apply). */
   readonly clientForRegion?: (region: string) => SecretsReadClient;
@@ -37,6 +41,19 @@ interface Location {
   readonly dbType: string;
 }
 
+/**
+ * JDBC connection options for database secrets, one `SecretCache` per region, so values follow the
+ * cache's TTL and rotations are picked up.
+ *
+ * @throws ConfigError from `getValueForSecret` when neither AWS_DEFAULT_REGION nor AWS_REGION is set
+ *   and the secret was not registered with a region; the cache's typed errors when it cannot be read.
+ * @example
+ * const manager = new AwsSecretManager();
+ * const { url, user, password, driver } = await manager.getValueForSecret({
+ *   dbType: 'POSTGRES',
+ *   Secret: 'prod/app/db',
+ * });
+ */
 export class AwsSecretManager {
   readonly #env: Env;
   readonly #clientForRegion: (region: string) => SecretsReadClient;
@@ -133,6 +150,12 @@ export class AwsSecretManager {
     return cache;
   }
 
+  /**
+   * AWS_DEFAULT_REGION first, the reverse of the SDK (and of `getSecretsClient`): this class keeps the
+   * contract of the AwsSecretManager module it stands in for, which documents AWS_DEFAULT_REGION as the
+   * variable it reads (and fails without). Callers ported from it set that one; reading AWS_REGION first
+   * would, where both are set and differ, read the secret from a region the caller did not choose.
+   */
   #defaultRegion(): string {
     const region = this.#env.AWS_DEFAULT_REGION?.trim() || this.#env.AWS_REGION?.trim();
     if (!region) {

@@ -46,19 +46,33 @@ export interface StandardSchemaV1<Input = unknown, Output = Input> {
 /** The validated (output) type of a Standard Schema: what `load` resolves to. */
 export type InferSchemaOutput<S extends StandardSchemaV1> = NonNullable<S['~standard']['types']>['output'];
 
+/** Where a `ConfigLoader` looks its names up. */
 export interface ConfigLoaderOptions {
-  /** Prepended to every name as `${prefix}/${name}`. */
+  /** Prepended to every name as `${prefix}/${name}`. @default none */
   readonly prefix?: string;
 }
 
+/** How one `load` names its schema in errors. */
 export interface LoadOptions {
-  /** How the error names the schema; defaults to the schema's description, else "schema". */
+  /** How the error names the schema. @default the schema's description, else "schema" */
   readonly schemaName?: string;
 }
 
 /** Where values come from: a `SecretCache` (cached, single-flight) or a client (one read per load). */
 export type ConfigSource = SecretCache | SecretsReadClient;
 
+/**
+ * Typed configuration from Secrets Manager: reads a JSON secret and validates it with any Standard
+ * Schema validator (zod 3.24+ or 4, valibot, arktype, …), without importing one itself. Errors name the
+ * secret, the schema and each failing path, never a value (the validator's own message may quote it).
+ *
+ * @example
+ * import { ConfigLoader, SecretCache } from 'db-secret-rotation-toolkit/shared';
+ * import { z } from 'zod';
+ *
+ * const loader = new ConfigLoader(new SecretCache(), { prefix: 'prod/app' });
+ * const config = await loader.load('config', z.object({ apiUrl: z.string().url(), retries: z.number().int() }));
+ */
 export class ConfigLoader {
   readonly #source: ConfigSource;
   readonly #prefix: string;

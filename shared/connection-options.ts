@@ -28,6 +28,11 @@ import {
 import type { Env } from './secrets-client';
 import { secureContextFor, trustedCertificates } from './tls';
 
+/**
+ * How a database login uses TLS, as libpq names it: `verify-full` checks the chain and the host name,
+ * `require` encrypts without checking, `prefer` is `require` whose caller may retry in plaintext after a
+ * TLS failure, `disable` never encrypts.
+ */
 export type TlsMode = 'verify-full' | 'require' | 'prefer' | 'disable';
 
 export const TLS_MODES: readonly TlsMode[] = ['verify-full', 'require', 'prefer', 'disable'];
@@ -47,6 +52,7 @@ export interface JdbcOptions {
   readonly jars: string;
 }
 
+/** The database types `toJdbcOptions` maps, as the JDBC world names them. */
 export type JdbcDbType = 'POSTGRES' | 'MYSQL' | 'MARIADB' | 'REDSHIFT';
 
 interface JdbcTarget {
@@ -64,8 +70,9 @@ const JDBC_TARGETS: Readonly<Record<JdbcDbType, JdbcTarget>> = {
   REDSHIFT: { scheme: 'redshift', port: 5439, driver: 'com.amazon.redshift.jdbc.Driver' },
 };
 
+/** What the secret-to-driver mappers (`toPgClientConfig`, `toMysqlConnectionOptions`) add to the secret. */
 export interface DriverOptionsInput {
-  /** Used when the secret has no `ssl`; default `verify-full`. */
+  /** Used when the secret has no `ssl`. @default verify-full */
   readonly tlsMode?: TlsMode;
   /**
    * `tlsMode` already accounts for a secret's `ssl` (the rotation's login resolves it, sometimes from

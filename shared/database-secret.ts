@@ -15,6 +15,10 @@ import { isIPv6 } from 'node:net';
 import { inspect } from 'node:util';
 import { SecretValidationError, type ValidationIssue } from './errors';
 
+/**
+ * The toolkit's name for a database engine: `postgres` (PostgreSQL, Aurora PostgreSQL) or `mysql`
+ * (MySQL, MariaDB, Aurora MySQL). `engineFamily` maps a secret's `engine` value to it.
+ */
 export type EngineFamily = 'postgres' | 'mysql';
 
 /** A validated RDS-format secret. `util.inspect` and `JSON.stringify` of it never show the password. */
@@ -35,6 +39,7 @@ export interface DatabaseSecret {
   readonly fields: Readonly<Record<string, unknown>>;
 }
 
+/** What `parseDatabaseSecret` names in its errors and which secrets it accepts. */
 export interface ParseDatabaseSecretOptions {
   /** Named in the error; never a value. */
   readonly secretId?: string;

@@ -38,6 +38,20 @@ export interface CauseSummary {
   readonly code?: string;
 }
 
+/**
+ * The base of every error the toolkit throws. Each has a stable `code` to branch on (messages may be
+ * reworded), and names the secret and the rotation step when it knows them; no message, `toJSON()` or
+ * `causeSummary` ever holds a password, a secret value or a connection string. The cause keeps only its
+ * class name and code.
+ *
+ * @example
+ * try {
+ *   await cache.getSecret('prod/app/db');
+ * } catch (err) {
+ *   if (err instanceof ToolkitError && err.code === 'NOT_FOUND') return fallback();
+ *   throw err;
+ * }
+ */
 export class ToolkitError extends Error {
   readonly code: ErrorCode;
   readonly secretId?: string;
@@ -66,6 +80,7 @@ export class ToolkitError extends Error {
   }
 }
 
+/** Code `CONFIG`: a bad option or environment variable, raised when the handler or object is built. */
 export class ConfigError extends ToolkitError {
   override readonly name: string = 'ConfigError';
   constructor(message: string, context?: ErrorContext) {
@@ -73,6 +88,7 @@ export class ConfigError extends ToolkitError {
   }
 }
 
+/** Code `EVENT_INVALID`: a rotation event without a usable SecretId, ClientRequestToken or Step. */
 export class EventValidationError extends ToolkitError {
   override readonly name: string = 'EventValidationError';
   constructor(message: string, context?: ErrorContext) {
@@ -86,6 +102,10 @@ export interface ValidationIssue {
   readonly problem: string;
 }
 
+/**
+ * Code `SECRET_INVALID`: a secret value that is not a usable database secret. `issues` lists every
+ * problem at once, by field path, never with the value.
+ */
 export class SecretValidationError extends ToolkitError {
   override readonly name: string = 'SecretValidationError';
   readonly issues: readonly ValidationIssue[];
@@ -97,6 +117,7 @@ export class SecretValidationError extends ToolkitError {
   }
 }
 
+/** Code `NOT_FOUND`: Secrets Manager has no such secret, or no version with the asked label. */
 export class SecretNotFoundError extends ToolkitError {
   override readonly name: string = 'SecretNotFoundError';
   constructor(message: string, context?: ErrorContext) {
@@ -104,6 +125,7 @@ export class SecretNotFoundError extends ToolkitError {
   }
 }
 
+/** Code `ACCESS_DENIED`: the caller's IAM role (or the secret's KMS key policy) does not allow the call. */
 export class AccessDeniedError extends ToolkitError {
   override readonly name: string = 'AccessDeniedError';
   constructor(message: string, context?: ErrorContext) {
@@ -111,6 +133,7 @@ export class AccessDeniedError extends ToolkitError {
   }
 }
 
+/** Code `THROTTLED`: Secrets Manager throttled the call after the SDK's own retries. Retryable. */
 export class ThrottledError extends ToolkitError {
   override readonly name: string = 'ThrottledError';
   constructor(message: string, context?: ErrorContext) {
@@ -134,6 +157,7 @@ export class InvalidRequestError extends ToolkitError {
   }
 }
 
+/** Code `ROTATION_DISABLED`: the secret's rotation is not enabled, so the step refuses to run. */
 export class RotationDisabledError extends ToolkitError {
   override readonly name: string = 'RotationDisabledError';
   constructor(message: string, context?: ErrorContext) {
@@ -218,6 +242,7 @@ export class AuthenticationError extends ToolkitError {
   }
 }
 
+/** Code `NETWORK`: a server (database or Secrets Manager) could not be reached: refused, unresolved, reset. */
 export class NetworkError extends ToolkitError {
   override readonly name: string = 'NetworkError';
   constructor(message: string, context?: ErrorContext) {
@@ -225,6 +250,7 @@ export class NetworkError extends ToolkitError {
   }
 }
 
+/** Code `TIMEOUT`: a call did not finish in its time bound (connect timeout, fetch timeout, the Lambda's deadline). */
 export class TimeoutError extends ToolkitError {
   override readonly name: string = 'TimeoutError';
   constructor(message: string, context?: ErrorContext) {
@@ -232,6 +258,7 @@ export class TimeoutError extends ToolkitError {
   }
 }
 
+/** Code `TLS`: the TLS handshake failed or the server's certificate could not be verified. */
 export class TlsError extends ToolkitError {
   override readonly name: string = 'TlsError';
   constructor(message: string, context?: ErrorContext) {
@@ -247,6 +274,7 @@ export class DatabaseError extends ToolkitError {
   }
 }
 
+/** True for any error the toolkit threw (any `ToolkitError` subclass). */
 export function isToolkitError(err: unknown): err is ToolkitError {
   return err instanceof ToolkitError;
 }

@@ -66,55 +66,66 @@ export interface SecretsReadClient {
   send(command: DescribeSecretCommand, options?: SendOptions): Promise<DescribeSecretCommandOutput>;
 }
 
+/** What the cache passes to `send`: a signal that aborts the call at `fetchTimeoutMs`. */
 export interface SendOptions {
   readonly abortSignal?: AbortSignal;
 }
 
+/** How a `SecretCache` reads, keeps and refreshes values. Every field optional. */
 export interface SecretCacheOptions {
-  /** Defaults to `getSecretsClient()`, resolved at the first fetch (construction never throws). */
+  /** @default `getSecretsClient()`, resolved at the first fetch (construction never throws) */
   readonly client?: SecretsReadClient;
-  /** Lifetime of a fetched value before callers must wait for a new one. Default 300. */
+  /** Seconds a fetched value lives before callers must wait for a new one. @default 300 */
   readonly ttlSeconds?: number;
-  /** Length of the refresh window before expiry. Default min(60, ttlSeconds / 5): 60 at the default TTL. */
+  /** Seconds of the refresh window before expiry. @default min(60, ttlSeconds / 5): 60 at the default TTL */
   readonly refreshBeforeExpirySeconds?: number;
   /**
-   * Stale-if-error bound: how long past its expiry a value may still be served while Secrets Manager
-   * fails with retryable errors. 0 disables stale-if-error. Default 900 (15 min).
+   * Stale-if-error bound, in seconds: how long past its expiry a value may still be served while Secrets
+   * Manager fails with retryable errors. 0 disables stale-if-error.
+   * @default 900 (15 min)
    */
   readonly maxStaleSeconds?: number;
-  /** Most entries kept (least recently read evicted first). Default 1000. */
+  /** Most entries kept (least recently read evicted first). @default 1000 */
   readonly maxEntries?: number;
-  /** Most bytes of secret values kept (UTF-8 bytes of SecretString, or SecretBinary length). Unbounded by default. */
+  /**
+   * Most bytes of secret values kept (UTF-8 bytes of SecretString, or SecretBinary length).
+   * @default unbounded
+   */
   readonly maxBytes?: number;
-  /** A fetch with no answer after this long fails with TimeoutError (retryable). 0 disables. Default 10 000. */
+  /** Milliseconds after which an unanswered fetch fails with TimeoutError (retryable). 0 disables. @default 10000 */
   readonly fetchTimeoutMs?: number;
-  /** Back-off after failures, per key. Default base 1 000 ms, max 60 000 ms. */
+  /** Back-off after failures, per key. @default base 1000 ms, max 60000 ms */
   readonly backoff?: BackoffPolicy;
-  /** Monotonic milliseconds. Default `performance.now()`. */
+  /** Monotonic milliseconds. @default performance.now() */
   readonly clock?: MonotonicClock;
-  /** Uniform in [0, 1), for back-off jitter. Default `Math.random`. */
+  /** Uniform in [0, 1), for back-off jitter. @default Math.random */
   readonly random?: () => number;
   /**
    * Expire an AWSCURRENT value at the secret's `NextRotationDate` when that comes before its TTL, as
    * read by one DescribeSecret call beside every AWSCURRENT fetch (GetSecretValue or a prefetch batch),
    * made in parallel so it adds no latency. Costs that extra request and the
    * secretsmanager:DescribeSecret permission; without it (or on any DescribeSecret failure) the TTL
-   * applies. Lets a long `ttlSeconds` coexist with scheduled rotations. Default false.
+   * applies. Lets a long `ttlSeconds` coexist with scheduled rotations.
+   * @default false
    */
   readonly expireAtNextRotation?: boolean;
-  /** Wall-clock epoch milliseconds, to place `NextRotationDate` on the monotonic clock. Default `Date.now`. */
+  /** Wall-clock epoch milliseconds, to place `NextRotationDate` on the monotonic clock. @default Date.now */
   readonly wallClock?: () => number;
 }
 
+/** Which version `getSecret` reads. @default AWSCURRENT, served from the cache when fresh */
 export interface GetSecretOptions {
   /** Fetch now even if a fresh value is cached (joins a fetch already in flight). */
   readonly forceRefresh?: boolean;
+  /** A staging label (`AWSPENDING`, `AWSPREVIOUS`, or your own). @default AWSCURRENT */
   readonly versionStage?: string;
+  /** One version by its id, instead of a label. */
   readonly versionId?: string;
 }
 
+/** How `withSecret` recognises a refused login and which values it must not retry. */
 export interface WithSecretOptions {
-  /** Decides whether `fn` failed because the credentials were refused. Default: the built-in classifiers. */
+  /** Decides whether `fn` failed because the credentials were refused. @default isAuthenticationFailure */
   readonly isAuthError?: AuthErrorClassifier;
   /**
    * Values the caller already saw refused (compared by content): `fn` is never called with them, so a
@@ -123,6 +134,7 @@ export interface WithSecretOptions {
   readonly refused?: readonly SecretValue[];
 }
 
+/** Counters since the cache was made (`stats()`, also its `toJSON`): safe to log, no ids or values. */
 export interface SecretCacheStats {
   /** Reads answered from memory without waiting (fresh or stale). */
   readonly hits: number;
@@ -138,15 +150,19 @@ export interface SecretCacheStats {
   readonly errors: number;
   /** Entries removed to respect maxEntries / maxBytes. */
   readonly evictions: number;
+  /** Entries held now. */
   readonly entries: number;
+  /** Bytes of values held now. */
   readonly bytes: number;
 }
 
+/** One secret `prefetch` could not load, and why. */
 export interface PrefetchFailure {
   readonly secretId: string;
   readonly error: ToolkitError;
 }
 
+/** What `prefetch` loaded and what failed; it never throws for a single secret. */
 export interface PrefetchReport {
   /** Ids now cached (fetched, joined or already fresh). */
   readonly loaded: readonly string[];
@@ -195,6 +211,29 @@ interface Entry {
 
 type BatchResult = ReadonlyMap<string, Fetched | ToolkitError>;
 
+/**
+ * An in-memory cache of Secrets Manager values for applications: refreshes ahead of expiry in the
+ * background, serves the last value through Secrets Manager outages (stale-if-error), shares one fetch
+ * per secret, and bridges a rotation in `withSecret`. See the module comment for the value's timeline.
+ *
+ * @throws from its methods, typed errors only: `SecretNotFoundError`, `AccessDeniedError`,
+ *   `ThrottledError`, `TransientError`, `NetworkError`, `TimeoutError`, and from `withSecret` an
+ *   `AuthenticationError` when neither AWSCURRENT nor AWSPENDING logs in.
+ * @example
+ * import { SecretCache, toPgClientConfig } from 'db-secret-rotation-toolkit/shared';
+ * import { Client } from 'pg';
+ *
+ * const cache = new SecretCache({ ttlSeconds: 300 });
+ * const rows = await cache.withSecret('prod/app/db', async (secret) => {
+ *   const client = new Client(toPgClientConfig(secret));
+ *   await client.connect();
+ *   try {
+ *     return (await client.query('SELECT 1')).rows;
+ *   } finally {
+ *     await client.end();
+ *   }
+ * });
+ */
 export class SecretCache {
   readonly #explicitClient: SecretsReadClient | undefined;
   #defaultClient: SecretsReadClient | undefined;

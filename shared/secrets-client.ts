@@ -7,6 +7,7 @@
 import type { SecretsManagerClient, SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
 import { ConfigError } from './errors';
 
+/** Environment variables as `process.env` holds them. */
 export type Env = Readonly<Record<string, string | undefined>>;
 
 /** What `getSecretsClient` resolved the environment to; safe to log (dummy credentials only). */
@@ -22,13 +23,17 @@ const DEFAULT_LOCALSTACK_URL = 'http://localhost:4566';
 const LOCAL_REGION = 'us-east-1';
 const DUMMY_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' } as const;
 const ENVIRONMENTS = ['local', 'staging', 'production'] as const;
+/** Where the region is read, in the SDK's own order: AWS_REGION wins, AWS_DEFAULT_REGION is the fallback. */
+const REGION_VARIABLES = ['AWS_REGION', 'AWS_DEFAULT_REGION'] as const;
+/** Where an explicit endpoint is read, most specific first. */
+const ENDPOINT_VARIABLES = ['SECRETS_MANAGER_ENDPOINT', 'AWS_ENDPOINT_URL_SECRETS_MANAGER', 'AWS_ENDPOINT_URL'] as const;
 
 /** Resolves the environment to client settings, without building a client. */
 export function resolveSecretsClientSettings(env: Env = process.env): SecretsClientSettings {
-  const explicit = firstSet(env, ['SECRETS_MANAGER_ENDPOINT', 'AWS_ENDPOINT_URL_SECRETS_MANAGER', 'AWS_ENDPOINT_URL']);
+  const explicit = firstSet(env, ENDPOINT_VARIABLES);
   if (explicit) {
     const endpoint = parseEndpoint(explicit.value, explicit.name);
-    const region = firstSet(env, ['AWS_REGION', 'AWS_DEFAULT_REGION'])?.value ?? LOCAL_REGION;
+    const region = firstSet(env, REGION_VARIABLES)?.value ?? LOCAL_REGION;
     return { target: 'endpoint', region, endpoint, dummyCredentials: isLoopback(endpoint) && !hasCredentials(env) };
   }
 
@@ -43,7 +48,7 @@ export function resolveSecretsClientSettings(env: Env = process.env): SecretsCli
     return { target: 'localstack', region: LOCAL_REGION, endpoint, dummyCredentials: true };
   }
 
-  const region = firstSet(env, ['AWS_REGION', 'AWS_DEFAULT_REGION'])?.value;
+  const region = firstSet(env, REGION_VARIABLES)?.value;
   if (!region) {
     throw new ConfigError(
       'No AWS region: set AWS_REGION (or AWS_DEFAULT_REGION), or set SECRETS_MANAGER_ENDPOINT / ENVIRONMENT=local for a local endpoint',

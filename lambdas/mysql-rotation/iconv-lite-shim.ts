@@ -1,5 +1,6 @@
 /**
- * Stands in for iconv-lite in the MySQL Lambda bundle (esbuild alias; see lib/rotation-function.ts).
+ * Stands in for iconv-lite in the MySQL Lambda bundle (an esbuild alias, wired in `ROTATION_SHIMS`,
+ * lib/rotation-bundling.ts).
  *
  * mysql2 loads iconv-lite eagerly (~490 KB, a third of the bundle) but calls it only for charsets Node
  * cannot decode itself. The rotation connects with utf8mb4, so the only such charset it meets is

@@ -1,11 +1,13 @@
 /** The command line of `npm run rotate:local`. */
 import { ConfigError } from '../../shared/errors';
 import { parseCommandLine } from '../../operator/cli-args';
-import { isDemoEngine, isDemoStrategy, type DemoEngine, type DemoStrategy } from './scenarios';
+import { isDemoEngine, isDemoStrategy } from './scenarios';
+import type { EngineFamily } from '../../shared/database-secret';
+import type { RotationStrategyName } from '../../shared/rotation/rotation-settings';
 
 export interface RotateLocalOptions {
-  readonly engine?: DemoEngine;
-  readonly strategy?: DemoStrategy;
+  readonly engine?: EngineFamily;
+  readonly strategy?: RotationStrategyName;
   /** Rotate this existing secret instead of the demo scenarios. */
   readonly secretId?: string;
   /** Rotations per scenario, each verified. */

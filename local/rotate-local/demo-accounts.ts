@@ -10,7 +10,8 @@ import { mysqlAdminSettings, postgresAdminSettings, type Env } from '../db-setti
 import { createMysqlUser, createPostgresUser, mysqlIdentifiedBy } from '../fixtures';
 import { fixturePassword } from '../fixtures/names';
 import { noteSensitive } from '../sensitive-values';
-import { demoMasterUsername, type DemoEngine } from './scenarios';
+import { demoMasterUsername } from './scenarios';
+import type { EngineFamily } from '../../shared/database-secret';
 
 /** A database login; the password never leaves this process except into a secret. */
 export interface DemoLogin {
@@ -21,7 +22,7 @@ export interface DemoLogin {
 }
 
 /** Creates the user, or resets the password of the one a previous run left. */
-export async function ensureDemoUser(engine: DemoEngine, username: string, env: Env): Promise<DemoLogin> {
+export async function ensureDemoUser(engine: EngineFamily, username: string, env: Env): Promise<DemoLogin> {
   const password = fixturePassword();
   noteSensitive(password);
   return engine === 'postgres' ? ensurePostgresUser(username, password, env, []) : ensureMysqlUser(username, password, env, false);
@@ -32,7 +33,7 @@ export async function ensureDemoUser(engine: DemoEngine, username: string, env: 
  * server that trusts its admin with an empty password, which no secret can hold) a demo master with the
  * admin's powers and a fresh password.
  */
-export async function ensureDemoMaster(engine: DemoEngine, env: Env): Promise<DemoLogin> {
+export async function ensureDemoMaster(engine: EngineFamily, env: Env): Promise<DemoLogin> {
   const admin = engine === 'postgres' ? postgresAdminSettings(env) : mysqlAdminSettings(env);
   if (admin.password !== '') return { username: admin.user, password: admin.password };
   const password = fixturePassword();

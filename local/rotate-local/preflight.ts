@@ -5,12 +5,12 @@
 import { isMysqlAuthFailure, isPostgresAuthFailure } from '../../shared/auth-errors';
 import { connectMysqlAdmin, connectPostgresAdmin } from '../admin-connections';
 import { mysqlAdminSettings, postgresAdminSettings, type Env } from '../db-settings';
-import type { DemoEngine } from './scenarios';
+import type { EngineFamily } from '../../shared/database-secret';
 
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ECONNRESET']);
 
 /** Undefined when the admin logs in; otherwise the one line to show. */
-export async function databaseProblem(engine: DemoEngine, env: Env, startHint: string): Promise<string | undefined> {
+export async function databaseProblem(engine: EngineFamily, env: Env, startHint: string): Promise<string | undefined> {
   const settings = engine === 'postgres' ? postgresAdminSettings(env) : mysqlAdminSettings(env);
   const name = engine === 'postgres' ? 'PostgreSQL' : 'MySQL';
   const vars = engine === 'postgres' ? 'PGUSER/PGPASSWORD' : 'MYSQL_USER/MYSQL_PASSWORD';

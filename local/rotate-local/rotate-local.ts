@@ -9,9 +9,10 @@ import { parseRotateLocalArgs, ROTATE_LOCAL_USAGE, type RotateLocalOptions } fro
 import { databaseProblem } from './preflight';
 import { buildReport, describeTarget, renderReportTable, type RotateLocalReport } from './report';
 import { runDemoScenario, runExistingSecret, type ScenarioContext, type ScenarioResult } from './run-scenario';
-import { DEMO_ENGINES, selectScenarios, type DemoEngine } from './scenarios';
+import { DEMO_ENGINES, selectScenarios } from './scenarios';
 import { AUTH_TOKEN_HINT, readLocalStackHealth } from './localstack';
 import { openTarget, targetKind } from './target';
+import type { EngineFamily } from '../../shared/database-secret';
 
 export async function runRotateLocalCli(argv: readonly string[], io: CliIo): Promise<number> {
   let options: RotateLocalOptions;
@@ -41,7 +42,7 @@ export async function rotateLocal(options: RotateLocalOptions, io: CliIo): Promi
   const startHint = kind === 'localstack' ? '`docker compose up -d --wait`' : '`npm run db:setup`';
 
   const engines = enginesOf(options);
-  const problems = new Map<DemoEngine, string>();
+  const problems = new Map<EngineFamily, string>();
   for (const engine of engines) {
     const problem = await prepareDatabase(engine, options, io, startHint);
     if (problem !== undefined) {
@@ -96,7 +97,7 @@ async function localStackProblem(url: string, env: CliIo['env']): Promise<string
  * so --json stays pure), then the admin login check. Undefined when the engine is ready; otherwise one
  * line: the login problem, naming host and port, when there is one, else what setup found.
  */
-async function prepareDatabase(engine: DemoEngine, options: RotateLocalOptions, io: CliIo, startHint: string): Promise<string | undefined> {
+async function prepareDatabase(engine: EngineFamily, options: RotateLocalOptions, io: CliIo, startHint: string): Promise<string | undefined> {
   let setupProblem: string | undefined;
   if (!options.skipSetup) {
     try {
@@ -109,6 +110,6 @@ async function prepareDatabase(engine: DemoEngine, options: RotateLocalOptions, 
 }
 
 /** The engines a run needs: an existing secret may be either. */
-function enginesOf(options: RotateLocalOptions): readonly DemoEngine[] {
+function enginesOf(options: RotateLocalOptions): readonly EngineFamily[] {
   return options.secretId !== undefined ? DEMO_ENGINES : DEMO_ENGINES.filter((e) => options.engine === undefined || e === options.engine);
 }

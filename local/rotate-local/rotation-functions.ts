@@ -6,9 +6,11 @@
  * reports is the one to attach: its account need not be LocalStack's 000000000000 (moto's is
  * 123456789012).
  */
-import { LOCAL_ACCOUNT_ID, rotationFunctionArn, rotationFunctionName, selectScenarios, type DemoEngine, type DemoStrategy } from './scenarios';
+import { LOCAL_ACCOUNT_ID, rotationFunctionArn, rotationFunctionName, selectScenarios } from './scenarios';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { NodeSha256 } from '../../shared/secrets-api/node-sha256';
+import type { EngineFamily } from '../../shared/database-secret';
+import type { RotationStrategyName } from '../../shared/rotation/rotation-settings';
 
 /** The answer about one function. */
 export type FunctionLookup =
@@ -103,7 +105,7 @@ export class RotationFunctionResolver {
   ) {}
 
   /** The answer for one scenario's function, asked at most once. */
-  lookUp(engine: DemoEngine, strategy: DemoStrategy): Promise<FunctionLookup> {
+  lookUp(engine: EngineFamily, strategy: RotationStrategyName): Promise<FunctionLookup> {
     const name = rotationFunctionName(engine, strategy);
     let answer = this.answers.get(name);
     if (answer === undefined) {
@@ -114,7 +116,7 @@ export class RotationFunctionResolver {
   }
 
   /** The documented ARN, for when the endpoint cannot be asked. */
-  fallbackArn(engine: DemoEngine, strategy: DemoStrategy): string {
+  fallbackArn(engine: EngineFamily, strategy: RotationStrategyName): string {
     return rotationFunctionArn(engine, strategy, this.region, LOCAL_ACCOUNT_ID);
   }
 }

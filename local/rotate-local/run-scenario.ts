@@ -18,13 +18,13 @@ import {
   demoSecretName,
   demoUsername,
   scenarioLabel,
-  type DemoEngine,
-  type DemoStrategy,
   type Scenario,
 } from './scenarios';
 import { demoSecretString, upsertSecret } from './seed-secret';
 import type { RotationTarget } from './target';
 import { readVersion, verifyRotation, type Check, type LoginProbe } from './verify-rotation';
+import type { EngineFamily } from '../../shared/database-secret';
+import type { RotationStrategyName } from '../../shared/rotation/rotation-settings';
 
 export type StepTimes = Partial<Record<RotationStep, number>>;
 
@@ -43,8 +43,8 @@ export interface RotationRun {
 }
 
 export interface ScenarioResult {
-  readonly engine: DemoEngine;
-  readonly strategy: DemoStrategy | 'existing';
+  readonly engine: EngineFamily;
+  readonly strategy: RotationStrategyName | 'existing';
   readonly secretId: string;
   readonly functionArn?: string;
   readonly outcome: 'succeeded' | 'failed';
@@ -112,11 +112,11 @@ export async function runDemoScenario(scenario: Scenario, ctx: ScenarioContext):
 /** `--secret-id`: rotates a secret that already exists, through its attached function or the one for its engine. */
 export async function runExistingSecret(
   secretId: string,
-  strategy: DemoStrategy | undefined,
+  strategy: RotationStrategyName | undefined,
   ctx: ScenarioContext,
 ): Promise<ScenarioResult> {
   const started = performance.now();
-  let engine: DemoEngine = 'postgres';
+  let engine: EngineFamily = 'postgres';
   try {
     const current = await readVersion(ctx.target.client, secretId, { stage: 'AWSCURRENT' });
     engine = current.secret.family;
@@ -217,7 +217,7 @@ export function rotateSecretError(err: unknown, secretId: string, functionArn: s
  * Where the secret says the server is. LocalStack's Lambdas reach it by its compose service name; the
  * other targets run the handlers on this machine, so the admin settings' host serves both.
  */
-function secretEndpoint(engine: DemoEngine, ctx: ScenarioContext): { host: string; port: number } {
+function secretEndpoint(engine: EngineFamily, ctx: ScenarioContext): { host: string; port: number } {
   if (ctx.target.composeHosts) {
     const override = engine === 'postgres' ? ctx.env.LOCALSTACK_PG_HOST : ctx.env.LOCALSTACK_MYSQL_HOST;
     return { host: override?.trim() || COMPOSE_DATABASE_HOSTS[engine], port: DEFAULT_PORTS[engine] };

@@ -9,7 +9,9 @@ import { registerRepoRotationHandlers } from '../repo-handlers';
 import { startLocalSecretsManager, type RotationRecord } from '../../emulator';
 import { ConfigError } from '../../shared/errors';
 import { missingFunctionsHint, RotationFunctionResolver } from './rotation-functions';
-import { LOCAL_ACCOUNT_ID, LOCAL_REGION, rotationFunctionArn, rotationFunctionName, type DemoEngine, type DemoStrategy } from './scenarios';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION, rotationFunctionArn, rotationFunctionName } from './scenarios';
+import type { EngineFamily } from '../../shared/database-secret';
+import type { RotationStrategyName } from '../../shared/rotation/rotation-settings';
 
 export type TargetKind = 'embedded' | 'endpoint' | 'localstack';
 
@@ -22,7 +24,7 @@ export interface RotationTarget {
    * for first (Lambda GetFunction), and the ARN the endpoint reports is used.
    * @throws ConfigError when the endpoint says it has no such function, or does not answer
    */
-  rotationFunction(engine: DemoEngine, strategy: DemoStrategy): Promise<string>;
+  rotationFunction(engine: EngineFamily, strategy: RotationStrategyName): Promise<string>;
   /** The endpoint's record of rotation runs, where it can be read (the embedded endpoint only). */
   readonly history?: (secretId: string) => readonly RotationRecord[];
   /** Whether secrets must name the databases by their compose service names (LocalStack's Lambdas). */

@@ -22,7 +22,7 @@ import {
   ToolkitError,
   summarizeCause,
 } from '../errors';
-import type { LoginRole } from '../rotation/engine-strategy';
+import type { LoginRole } from '../rotation/database-engine';
 import { MYSQL_LOGIN_REFUSAL_CODES, mysqlErrorCode, mysqlRefusalDetail, mysqlRefusalReasonFromCode, renamedMysqlError } from './mysql-error-codes';
 import { isPostgresLoginRefusalCode, postgresRefusalCauses, postgresRefusalReasonFromCode } from './postgres-refusals';
 

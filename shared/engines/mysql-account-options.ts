@@ -12,7 +12,7 @@
  */
 import { escapeMysql as escape, columnText as text } from './mysql-connector';
 import { DatabaseError } from '../errors';
-import type { Row, ServerInfo, SqlSession } from '../rotation/engine-strategy';
+import type { Row, ServerInfo, SqlSession } from '../rotation/database-engine';
 import { mysqlNativePasswordHash } from './password-hashes';
 import { atLeast } from './mysql-server-info';
 import { identifiedClause, NATIVE_PLUGIN, normalizePlugin, requireClause, type PasswordForm, type TlsRequirement } from './mysql-sql';

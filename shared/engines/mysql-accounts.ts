@@ -5,12 +5,12 @@
  */
 import { columnText as text, escapeMysql as escape } from './mysql-connector';
 import { DatabaseError, ToolkitError } from '../errors';
-import type { LoginRole, Row, SqlSession } from '../rotation/engine-strategy';
+import type { LoginRole, Row, SqlSession } from '../rotation/database-engine';
 import { classifyStatementError, codeOf } from './driver-errors';
 import { chainFromGlobalPriv, normalizePlugin, NATIVE_PLUGIN, type AuthMethod } from './mysql-auth-chain';
 import { atLeast } from './mysql-server-info';
 import { accountName, type TlsRequirement } from './mysql-sql';
-import type { ServerInfo } from '../rotation/engine-strategy';
+import type { ServerInfo } from '../rotation/database-engine';
 
 /** One `user@host` account as mysql.user stores it: what the password and TLS statements need. */
 export interface AccountRow extends TlsRequirement {

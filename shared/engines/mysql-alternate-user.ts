@@ -35,7 +35,7 @@
 import { randomBytes } from 'node:crypto';
 import { columnText as text, escapeMysql as escape } from './mysql-connector';
 import { DatabaseError } from '../errors';
-import type { AlternateUserChange, ServerInfo, SqlSession } from '../rotation/engine-strategy';
+import type { AlternateUserChange, ServerInfo, SqlSession } from '../rotation/database-engine';
 import { accountOptionsClause, identifiedFor, readAccountOptions, type AccountOptions } from './mysql-account-options';
 import {
   grantRowsOf,

@@ -20,7 +20,7 @@
 import type * as Mysql2 from 'mysql2';
 import type { Connection } from 'mysql2/promise';
 import { toMysqlConnectionOptions } from '../connection-options';
-import type { ConnectRequest, Connector, Row, SqlSession } from '../rotation/engine-strategy';
+import type { ConnectRequest, Connector, Row, SqlSession } from '../rotation/database-engine';
 import { AuthenticationError, NetworkError, REFUSAL_REASON_TEXT } from '../errors';
 import { classifyConnectError, classifyStatementError, codeOf } from './driver-errors';
 import { mysqlErrorCode, renamedMysqlError } from './mysql-error-codes';

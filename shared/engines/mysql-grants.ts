@@ -14,7 +14,7 @@
  * never read here, so no hash can reach a summary.
  */
 import { DatabaseError } from '../errors';
-import type { ServerInfo } from '../rotation/engine-strategy';
+import type { ServerInfo } from '../rotation/database-engine';
 import { columnText } from './mysql-connector';
 import { accountEnd, findKeyword, tokenize, unquote, type Token } from './mysql-statement-tokens';
 

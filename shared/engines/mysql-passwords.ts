@@ -29,7 +29,7 @@
  * validates (see mysql-sql.ts for what the server then logs).
  */
 import { DatabaseError, ToolkitError } from '../errors';
-import type { OwnPasswordChange, Row, ServerInfo, SqlSession } from '../rotation/engine-strategy';
+import type { OwnPasswordChange, Row, ServerInfo, SqlSession } from '../rotation/database-engine';
 import { accountStatesOf, describeAccount, ensureBackslashEscapes, errorCode, quoteName, run, statementFailure, type AccountState } from './mysql-accounts';
 import { describeChain, pluginKind, takesPassword, type AuthMethod } from './mysql-auth-chain';
 import { columnText as text, escapeMysql as escape } from './mysql-connector';

@@ -14,7 +14,7 @@
  */
 import type { RefusalReason } from '../errors';
 import { ToolkitError } from '../errors';
-import type { PasswordRestore, RefusalDiagnosis, RefusedLogin, ServerInfo, SqlSession } from '../rotation/engine-strategy';
+import type { PasswordRestore, RefusalDiagnosis, RefusedLogin, ServerInfo, SqlSession } from '../rotation/database-engine';
 import { accountStatesOf, describeAccount, ensureBackslashEscapes, quoteName, run, type AccountState } from './mysql-accounts';
 import { describeChain, driverSupports, firstInteractiveMethod, pluginKind, takesPassword, type AuthMethod } from './mysql-auth-chain';
 import { columnText as text } from './mysql-connector';

@@ -4,10 +4,13 @@
  * syntax and the user-name limit depend on it, so it is never guessed from the secret's `engine`.
  */
 import { DatabaseError, ToolkitError } from '../errors';
-import type { Row, ServerInfo, SqlSession } from '../rotation/engine-strategy';
+import type { Row, ServerInfo, SqlSession } from '../rotation/database-engine';
 import { columnText as text, greetingVersion } from './mysql-connector';
 
-/** The oldest servers whose account statements this strategy can express (CREATE USER IF NOT EXISTS, ALTER USER … REQUIRE). */
+/**
+ * The oldest servers whose account statements this engine can express (CREATE USER IF NOT EXISTS,
+ * ALTER USER … REQUIRE).
+ */
 export const MINIMUM_VERSIONS = { mysql: [5, 7, 8], mariadb: [10, 2, 0] } as const;
 
 /** Parses what the server reported. `auroraVersion` is `@@aurora_version` when the variable exists. */

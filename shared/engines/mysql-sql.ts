@@ -29,7 +29,7 @@
  */
 import { escapeMysql as escape } from './mysql-connector';
 import { DatabaseError } from '../errors';
-import type { ServerInfo } from '../rotation/engine-strategy';
+import type { ServerInfo } from '../rotation/database-engine';
 import { mysqlNativePasswordHash } from './password-hashes';
 import { atLeast, describeServer } from './mysql-server-info';
 import { findKeyword, tokenize, unquote } from './mysql-statement-tokens';

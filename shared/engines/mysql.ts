@@ -1,11 +1,10 @@
 /**
- * The MySQL / MariaDB / Aurora MySQL rotation strategy. The SQL is in mysql-sql.ts (per flavour),
+ * The MySQL / MariaDB / Aurora MySQL database engine. The SQL is in mysql-sql.ts (per flavour),
  * mysql-grants.ts (copying SHOW GRANTS), mysql-passwords.ts (single-user password changes) and
  * mysql-alternate-user.ts (the alternate user's sync, and the order of its statements); the mysql2
- * connector in mysql-connector.ts. Loading this module registers the strategy for `engine: 'mysql'`.
+ * connector in mysql-connector.ts. Pass `mysqlEngine` as `createRotationHandler`'s `engine`.
  */
-import { registerEngineStrategy } from '../rotation/engine-registry';
-import type { EngineStrategy, SqlSession } from '../rotation/engine-strategy';
+import type { DatabaseEngine, SqlSession } from '../rotation/database-engine';
 import { DEFAULT_EXCLUDE_CHARACTERS } from '../rotation/password-policy';
 import { diagnoseMysqlRefusal, saveMysqlPassword } from './mysql-refusals';
 import { syncMysqlAlternateUser } from './mysql-alternate-user';
@@ -14,7 +13,11 @@ import { mysqlConnector } from './mysql-connector';
 import { readMysqlServerInfo } from './mysql-server-info';
 import { usernameProblem } from './mysql-sql';
 
-export const mysqlStrategy: EngineStrategy = {
+/**
+ * MySQL, MariaDB and Aurora MySQL for `createRotationHandler`: the server's flavour and version are read
+ * from the server, and each statement is written for it. Loads `mysql2` only when it first connects.
+ */
+export const mysqlEngine: DatabaseEngine = {
   family: 'mysql',
   defaultExcludeCharacters: DEFAULT_EXCLUDE_CHARACTERS.mysql,
   defaultConnector: mysqlConnector,
@@ -29,5 +32,3 @@ export const mysqlStrategy: EngineStrategy = {
   savePassword: saveMysqlPassword,
   syncAlternateUser: syncMysqlAlternateUser,
 };
-
-registerEngineStrategy(mysqlStrategy);

@@ -9,7 +9,7 @@
  * fixes it, instead of a bare 42501 halfway through.
  */
 import { DatabaseError, type ErrorContext } from '../errors';
-import type { ServerInfo, SqlSession } from '../rotation/engine-strategy';
+import type { ServerInfo, SqlSession } from '../rotation/database-engine';
 import { escapePostgresIdentifier } from './postgres-escape';
 import { adminOptionGrantSql } from './postgres-role-sql';
 

@@ -24,7 +24,7 @@
  */
 import { DatabaseError, isToolkitError } from '../errors';
 import { CLONE_SUFFIX } from '../rotation/alternate-username';
-import type { AlternateUserChange, Row, ServerInfo, SqlSession } from '../rotation/engine-strategy';
+import type { AlternateUserChange, Row, ServerInfo, SqlSession } from '../rotation/database-engine';
 import { MASTER_ADMINISTERS_SQL, assertMasterAdministers } from './postgres-admin-option';
 import { OWNED_OBJECTS_SQL, assertNoObjectsElsewhere, ownedObjects, reassignCloneObjects } from './postgres-clone-objects';
 import {

@@ -23,7 +23,7 @@
  * them, and they no longer apply once the clone's sessions run as the owner).
  */
 import { DatabaseError, isToolkitError, type ErrorContext } from '../errors';
-import type { ServerInfo, SqlSession } from '../rotation/engine-strategy';
+import type { ServerInfo, SqlSession } from '../rotation/database-engine';
 import { escapePostgresIdentifier } from './postgres-escape';
 import { RESET_ROLE_SQL, borrowRoleSql, reassignOwnedSql, returnRoleSql, setLocalRoleSql } from './postgres-role-sql';
 

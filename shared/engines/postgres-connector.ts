@@ -17,7 +17,7 @@ import type { Socket } from 'node:net';
 import type * as Pg from 'pg';
 import { toPgClientConfig } from '../connection-options';
 import { NetworkError, TimeoutError } from '../errors';
-import type { ConnectRequest, Connector, Row, SqlSession } from '../rotation/engine-strategy';
+import type { ConnectRequest, Connector, Row, SqlSession } from '../rotation/database-engine';
 import { classifyConnectError, classifyStatementError, codeOf } from './driver-errors';
 
 let pg: typeof Pg | undefined;

@@ -7,7 +7,7 @@
  * edited but not reloaded, or one holding errors (the server then keeps its previous rules), is not
  * trusted.
  */
-import type { Row, SqlSession } from '../rotation/engine-strategy';
+import type { Row, SqlSession } from '../rotation/database-engine';
 
 /**
  * The rules in file order, with whether each line's address admits the master's address (null when it

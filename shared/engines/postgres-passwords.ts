@@ -19,7 +19,7 @@
  */
 import { AuthenticationError, DatabaseError, SecretValidationError, ToolkitError } from '../errors';
 import { assertMasterAdministers } from './postgres-admin-option';
-import type { OwnPasswordChange, Row, ServerInfo, SqlSession } from '../rotation/engine-strategy';
+import type { OwnPasswordChange, Row, ServerInfo, SqlSession } from '../rotation/database-engine';
 import { scramPreparationProblem } from './password-hashes';
 import {
   PASSWORD_ENCRYPTION_SQL,

@@ -31,7 +31,7 @@
  *    proven by a login before the step returns.
  */
 import type { RefusalReason } from '../errors';
-import type { PasswordRestore, RefusalDiagnosis, RefusedLogin, Row, ServerInfo, SqlSession } from '../rotation/engine-strategy';
+import type { PasswordRestore, RefusalDiagnosis, RefusedLogin, Row, ServerInfo, SqlSession } from '../rotation/database-engine';
 import { matchPostgresStoredPassword } from './password-hashes';
 import { MEMBER_OF_SQL, STORED_PASSWORD_METHODS, groupsNamed, hbaVerdict, readHbaRules, type HbaVerdict } from './postgres-hba';
 import { restorePasswordSql } from './postgres-sql';

@@ -4,7 +4,7 @@
  * only speak md5 keep working after the switch).
  */
 import { DatabaseError, type ErrorContext } from '../errors';
-import type { Row, SqlSession } from '../rotation/engine-strategy';
+import type { Row, SqlSession } from '../rotation/database-engine';
 import type { LoginAttributes } from './postgres-role-sql';
 import { passwordHashAsync } from './postgres-sql';
 

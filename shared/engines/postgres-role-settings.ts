@@ -11,7 +11,7 @@
  * owner), and that hides a database-wide `role`; so where the original's effective start role in a
  * database differs, the alternate gets a per-database `role` of its own.
  */
-import type { Row, SqlSession } from '../rotation/engine-strategy';
+import type { Row, SqlSession } from '../rotation/database-engine';
 import { ROLE_SETTING, parseRoleSetting, resetRoleSettingSql, setRoleSettingSql, type RoleSetting } from './postgres-role-sql';
 
 /** The settings of one role, by database name (`undefined` key: role-wide), each by setting name. */

@@ -5,7 +5,7 @@
  * and literals are quoted by `postgres-escape.ts`; no statement here ever carries a password.
  */
 import { escapePostgresIdentifier as ident, escapePostgresLiteral as literal } from './postgres-escape';
-import type { ServerInfo } from '../rotation/engine-strategy';
+import type { ServerInfo } from '../rotation/database-engine';
 
 /** The session default the toolkit manages itself: the role a login starts as. */
 export const ROLE_SETTING = 'role';

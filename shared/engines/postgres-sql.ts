@@ -1,5 +1,5 @@
 /**
- * The SQL the PostgreSQL strategy sends, as pure functions of the server and the names, so each server
+ * The SQL the PostgreSQL engine sends, as pure functions of the server and the names, so each server
  * version's statements can be unit-tested without that server. Identifiers and literals are quoted by
  * the rules of pg's escapeIdentifier/escapeLiteral (postgres-escape.ts, so this module does not load
  * pg). Passwords never appear: only a SCRAM-SHA-256 verifier (or an md5 hash when the server's
@@ -7,7 +7,7 @@
  */
 import { escapePostgresIdentifier as escapeIdentifier, escapePostgresLiteral as escapeLiteral } from './postgres-escape';
 import { postgresMd5Hash, scramSha256Verifier, scramSha256VerifierAsync } from './password-hashes';
-import type { ServerInfo } from '../rotation/engine-strategy';
+import type { ServerInfo } from '../rotation/database-engine';
 
 /** NAMEDATALEN - 1: PostgreSQL silently truncates longer identifiers, which could make two names collide. */
 export const POSTGRES_MAX_IDENTIFIER_BYTES = 63;

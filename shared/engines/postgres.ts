@@ -1,11 +1,9 @@
 /**
- * The PostgreSQL rotation strategy: the connector of `postgres-connector.ts`, the password changes of
+ * The PostgreSQL database engine: the connector of `postgres-connector.ts`, the password changes of
  * `postgres-passwords.ts` and the alternate user's sync of `postgres-alternate-user.ts`, all speaking
- * the SQL of `postgres-sql.ts`. Importing this module registers the strategy for
- * `createRotationHandler({ engine: 'postgres' })`.
+ * the SQL of `postgres-sql.ts`. Pass `postgresEngine` as `createRotationHandler`'s `engine`.
  */
-import { registerEngineStrategy } from '../rotation/engine-registry';
-import type { EngineStrategy } from '../rotation/engine-strategy';
+import type { DatabaseEngine } from '../rotation/database-engine';
 import { DEFAULT_EXCLUDE_CHARACTERS } from '../rotation/password-policy';
 import { diagnosePostgresRefusal, savePostgresPassword } from './postgres-refusals';
 import { syncPostgresAlternateUser } from './postgres-alternate-user';
@@ -15,7 +13,11 @@ import { postgresUsernameProblem } from './postgres-sql';
 
 export { connectPostgres } from './postgres-connector';
 
-export const postgresStrategy: EngineStrategy = {
+/**
+ * PostgreSQL (and Aurora PostgreSQL) for `createRotationHandler`: its statements carry a password
+ * verifier computed client-side, never the password. Loads `pg` only when it first connects.
+ */
+export const postgresEngine: DatabaseEngine = {
   family: 'postgres',
   defaultExcludeCharacters: DEFAULT_EXCLUDE_CHARACTERS.postgres,
   defaultConnector: connectPostgres,
@@ -30,5 +32,3 @@ export const postgresStrategy: EngineStrategy = {
   savePassword: savePostgresPassword,
   syncAlternateUser: syncPostgresAlternateUser,
 };
-
-registerEngineStrategy(postgresStrategy);

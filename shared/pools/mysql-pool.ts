@@ -56,20 +56,21 @@ const MYSQL_LOGIN_KEYS = [
   'stream',
 ] as const;
 
+/** Which secret `createMysqlPool` logs in with, and the driver's own pool options. */
 export interface CreateMysqlPoolOptions {
   /** Name or ARN of the database secret (RDS format, a MySQL, Aurora MySQL or MariaDB engine). */
   readonly secretId: string;
-  /** Where the secret is read; default one process-wide `SecretCache` with its defaults (TTL 300 s). */
+  /** Where the secret is read. @default one process-wide `SecretCache` with its defaults (TTL 300 s) */
   readonly cache?: SecretCache;
   /** mysql2's own pool options (connectionLimit, maxIdle, idleTimeout, queueLimit, timezone, …). */
   readonly pool?: MysqlPoolOptions;
-  /** Used when the secret has no `ssl`; default `verify-full`. */
+  /** Used when the secret has no `ssl`. @default verify-full */
   readonly tlsMode?: TlsMode;
   /** A PEM bundle trusted on top of Node's roots (e.g. the RDS CA bundle). */
   readonly caBundlePath?: string;
-  /** Login timeout per connection. Default `pool.connectTimeout` when set, else 5000. */
+  /** Login timeout per connection, in milliseconds. @default `pool.connectTimeout` when set, else 5000 */
   readonly connectTimeoutMs?: number;
-  /** Decides which connect failures mean "credentials refused". Default errno 1045 / 1698. */
+  /** Decides which connect failures mean "credentials refused". @default errno 1045 / 1698 */
   readonly isAuthError?: AuthErrorClassifier;
 }
 
@@ -107,7 +108,16 @@ function loadMysql(): MysqlRuntime {
  * `mysql.createPool({ host, user, password, connectionLimit: 20 })` becomes
  * `createMysqlPool({ secretId, pool: { connectionLimit: 20 } })`. The callback-style pool is its `.pool`,
  * as with mysql2. Nothing is read or connected until the first query.
+ * A refused login makes one probe per secret for the value the database takes (AWSCURRENT refreshed,
+ * then AWSPENDING mid-rotation); pooled connections are retired only when the account changes
+ * (alternating users), since a password change does not end a logged-in session.
+ *
  * @throws ConfigError when `pool` names credentials, host, port, database, a URI, a socket or TLS.
+ * @example
+ * import { createMysqlPool } from 'db-secret-rotation-toolkit/shared';
+ *
+ * const pool = createMysqlPool({ secretId: 'prod/app/db', pool: { connectionLimit: 20 } });
+ * const [rows] = await pool.query('SELECT NOW()');
  */
 export function createMysqlPool(options: CreateMysqlPoolOptions): RotatingMysqlPool {
   const poolOptions: MysqlPoolOptions = { ...(options.pool ?? {}) };

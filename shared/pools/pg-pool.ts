@@ -24,20 +24,21 @@ export type PgPoolOptions = Omit<
 
 const PG_LOGIN_KEYS = ['user', 'password', 'host', 'port', 'database', 'connectionString', 'ssl', 'stream'] as const;
 
+/** Which secret `createPgPool` logs in with, and the driver's own pool options. */
 export interface CreatePgPoolOptions {
   /** Name or ARN of the database secret (RDS format, a PostgreSQL engine). */
   readonly secretId: string;
-  /** Where the secret is read; default one process-wide `SecretCache` with its defaults (TTL 300 s). */
+  /** Where the secret is read. @default one process-wide `SecretCache` with its defaults (TTL 300 s) */
   readonly cache?: SecretCache;
   /** pg's own pool options (max, idleTimeoutMillis, maxUses, application_name, statement_timeout, …). */
   readonly pool?: PgPoolOptions;
-  /** Used when the secret has no `ssl`; default `verify-full`. */
+  /** Used when the secret has no `ssl`. @default verify-full */
   readonly tlsMode?: TlsMode;
   /** A PEM bundle trusted on top of Node's roots (e.g. the RDS CA bundle). */
   readonly caBundlePath?: string;
-  /** Login timeout per connection. Default `pool.connectionTimeoutMillis` when set, else 5000. */
+  /** Login timeout per connection, in milliseconds. @default `pool.connectionTimeoutMillis` when set, else 5000 */
   readonly connectTimeoutMs?: number;
-  /** Decides which connect failures mean "credentials refused". Default SQLSTATE 28P01 / 28000. */
+  /** Decides which connect failures mean "credentials refused". @default SQLSTATE 28P01 / 28000 */
   readonly isAuthError?: AuthErrorClassifier;
 }
 
@@ -72,7 +73,16 @@ function loadPg(): PgModule {
  * A rotation-aware `pg.Pool` for the secret. Switching is one line:
  * `new pg.Pool({ host, user, password, max: 20 })` becomes `createPgPool({ secretId, pool: { max: 20 } })`.
  * Nothing is read or connected until the first query.
+ * A refused login makes one probe per secret for the value the database takes (AWSCURRENT refreshed,
+ * then AWSPENDING mid-rotation); pooled connections are retired only when the account changes
+ * (alternating users), since a password change does not end a logged-in session.
+ *
  * @throws ConfigError when `pool` names credentials, host, port, database, a connection string or TLS.
+ * @example
+ * import { createPgPool } from 'db-secret-rotation-toolkit/shared';
+ *
+ * const pool = createPgPool({ secretId: 'prod/app/db', pool: { max: 20 } });
+ * const { rows } = await pool.query('SELECT now()');
  */
 export function createPgPool(options: CreatePgPoolOptions): RotatingPgPool {
   const poolOptions: PgPoolOptions = { ...(options.pool ?? {}) };

@@ -3,12 +3,10 @@
  * logger. Configuration is read here, at cold start, so a bad environment fails the first invocation
  * before any step runs.
  *
- * `engine` is either a family name, resolved through the engine registry (engine modules register
- * themselves when imported), or the EngineStrategy object itself, which is what the Lambda entries pass:
- * that keeps each Lambda bundle free of the other engine's driver.
+ * `engine` is the DatabaseEngine object itself, never a name looked up at run time: importing only the
+ * one engine keeps each Lambda bundle free of the other engine's driver.
  */
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { EngineFamily } from '../database-secret';
 import { AuthenticationError, EventValidationError, ToolkitError, summarizeCause } from '../errors';
 import { sdkSecretsApi } from '../secrets-api/sdk-adapter';
 import { secretsApiFromEnvironment } from '../secrets-api/from-environment';
@@ -16,8 +14,7 @@ import type { Env } from '../secrets-client';
 import { boundedRdsLookup, boundedSecretsApi } from './bounded-clients';
 import { createSecret } from './create-secret';
 import { Deadline } from './deadline';
-import { registeredEngineStrategy } from './engine-registry';
-import type { Connector, EngineStrategy } from './engine-strategy';
+import type { Connector, DatabaseEngine } from './database-engine';
 import { isRotationStep, parseRotationEvent, type RotationHandler, type RotationStep } from './event';
 import { finishSecret } from './finish-secret';
 import { checkRotationGate } from './gate';
@@ -30,27 +27,29 @@ import { setSecretSingleUser } from './set-secret-single-user';
 import type { StepContext, StepResult } from './step-context';
 import { testSecret } from './test-secret';
 
+/** What `createRotationHandler` is built from: the engine, and overrides of what it reads from the environment. */
 export interface CreateRotationHandlerOptions {
-  /** The engine: a family name (looked up in the registry) or its EngineStrategy. */
-  readonly engine: EngineFamily | EngineStrategy;
-  /** Default: the ROTATION_STRATEGY variable, else `single-user`. */
+  /** The database engine to rotate: `postgresEngine` or `mysqlEngine` (from `shared/engines/`). */
+  readonly engine: DatabaseEngine;
+  /**
+   * The rotation strategy, as AWS names it: the user changes its own password, or two users alternate.
+   * @default the ROTATION_STRATEGY variable, else `single-user`
+   */
   readonly strategy?: RotationStrategyName;
   /**
    * An SDK client to call Secrets Manager with (tests, callers with their own configuration).
    * @default the signed client of `secretsApiFromEnvironment(env)` (no SDK client is loaded)
    */
   readonly secretsClient?: SecretsManagerClient;
-  /** Default: the strategy's driver connector. */
+  /** @default the engine's driver connector (`pg` or `mysql2`) */
   readonly connect?: Connector;
-  /** Default: the TEST_QUERY variable, else `SELECT 1`. */
+  /** The testSecret query, run as the pending user. @default the TEST_QUERY variable, else `SELECT 1` */
   readonly testQuery?: string;
-  /** Default: `process.env`. */
+  /** Where the configuration variables are read. @default process.env */
   readonly env?: Env;
-  /** Overrides the strategy resolved from `engine` (tests, fault injection). */
-  readonly strategyImpl?: EngineStrategy;
-  /** Default: one JSON line per step on stdout. */
+  /** @default one JSON line per step on stdout (secret ARN, step, strategy, engine, outcome, ms, error code) */
   readonly logger?: RotationLogger;
-  /** Default: the RDS API (loaded only for RDS-managed master secrets). */
+  /** Finds an RDS instance's or cluster's endpoint. @default the RDS API, loaded only for RDS-managed master secrets */
   readonly rdsLookup?: RdsEndpointLookup;
 }
 
@@ -61,19 +60,28 @@ type StepRunner = (ctx: StepContext) => Promise<StepResult>;
  * every Secrets Manager, RDS and database call by the Lambda's remaining time (`Deadline`): a call
  * still unanswered then fails the step with a TimeoutError naming it, logged while there is time.
  *
+ * The handler rejects (after logging) with a `ToolkitError` naming the secret and the step; Secrets
+ * Manager then retries the step.
+ *
+ * @param options the engine (required) and overrides of the environment's configuration.
+ * @returns the Lambda handler, `(event, context) => Promise<void>`.
  * @throws ConfigError at construction for a bad environment (password policy, TLS mode, timeouts).
+ * @example
+ * import { createRotationHandler, postgresEngine } from 'db-secret-rotation-toolkit/shared';
+ *
+ * // Built once per container; ROTATION_STRATEGY, DB_TLS_MODE and the password variables come from the environment.
+ * export const handler = createRotationHandler({ engine: postgresEngine, strategy: 'alternating-users' });
  */
 export function createRotationHandler(options: CreateRotationHandlerOptions): RotationHandler {
   const env = options.env ?? process.env;
-  const strategyImpl =
-    options.strategyImpl ?? (typeof options.engine === 'string' ? registeredEngineStrategy(options.engine) : options.engine);
-  const settings: RotationSettings = rotationSettingsFromEnv(env, strategyImpl.family, {
+  const engine = options.engine;
+  const settings: RotationSettings = rotationSettingsFromEnv(env, engine.family, {
     ...(options.strategy !== undefined ? { strategy: options.strategy } : {}),
     ...(options.testQuery !== undefined ? { testQuery: options.testQuery } : {}),
   });
   const sharedClient = options.secretsClient !== undefined ? sdkSecretsApi(options.secretsClient) : secretsApiFromEnvironment(env);
   const rdsLookup = options.rdsLookup ?? defaultRdsLookup;
-  const connector = options.connect ?? strategyImpl.defaultConnector;
+  const connector = options.connect ?? engine.defaultConnector;
   const logger = options.logger ?? jsonLineLogger();
   const steps: Readonly<Record<RotationStep, StepRunner>> = {
     createSecret,
@@ -84,7 +92,7 @@ export function createRotationHandler(options: CreateRotationHandlerOptions): Ro
 
   return async (rawEvent, invocation) => {
     const started = Date.now();
-    const base = { strategy: settings.strategy, engine: strategyImpl.family };
+    const base = { strategy: settings.strategy, engine: engine.family };
     let secretArn: string | undefined;
     let step: string | undefined;
     const report = (outcome: StepOutcome, err?: unknown): void => {
@@ -120,7 +128,7 @@ export function createRotationHandler(options: CreateRotationHandlerOptions): Ro
       const deadline = new Deadline(invocation, { secretId: secretArn, step: event.step });
       const ctx: StepContext = {
         client,
-        strategy: strategyImpl,
+        engine,
         settings,
         event,
         step: event.step,

@@ -14,7 +14,7 @@ import type { StepContext, StepResult } from './step-context';
 
 export async function createSecret(ctx: StepContext): Promise<StepResult> {
   const readCtx = { client: ctx.client, step: ctx.step };
-  const family = ctx.strategy.family;
+  const family = ctx.engine.family;
   // From the gate's DescribeSecret: no request, and a bad tag fails here, before anything is written.
   const policy = secretPasswordPolicy(ctx.description.Tags, ctx.settings.passwordPolicy, family, { secretId: ctx.secretArn, step: ctx.step });
   const current = await readDatabaseSecret(readCtx, ctx.secretArn, { stage: AWSCURRENT }, family);
@@ -36,7 +36,7 @@ export async function createSecret(ctx: StepContext): Promise<StepResult> {
     );
   }
   const username = alternating ? (paired ?? alternateUsername(current.username)) : current.username;
-  const problem = ctx.strategy.usernameProblem(username, current.engine);
+  const problem = ctx.engine.usernameProblem(username, current.engine);
   if (problem !== undefined) {
     throw new SecretValidationError('Cannot name the alternate user', [{ path: 'username', problem }], context);
   }

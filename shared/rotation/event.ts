@@ -6,6 +6,7 @@
 import { EventValidationError } from '../errors';
 
 export const ROTATION_STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
+/** One of AWS's four rotation steps, in the order Secrets Manager calls them. */
 export type RotationStep = (typeof ROTATION_STEPS)[number];
 
 /** The raw event: the field names Secrets Manager uses. */
@@ -30,6 +31,10 @@ export interface RotationInvocationContext {
   getRemainingTimeInMillis(): number;
 }
 
+/**
+ * The Lambda handler `createRotationHandler` returns. Resolves when the step succeeded (or was already
+ * done); rejects with a `ToolkitError` otherwise.
+ */
 export type RotationHandler = (event: SecretsManagerRotationEvent, context?: RotationInvocationContext) => Promise<void>;
 
 export function isRotationStep(step: string): step is RotationStep {

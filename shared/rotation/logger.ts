@@ -4,8 +4,10 @@
  */
 import type { CauseSummary, RefusalReason } from '../errors';
 
+/** How a step ended: `already-current` when the gate found the version already AWSCURRENT. */
 export type StepOutcome = 'success' | 'already-current' | 'skipped' | 'failure';
 
+/** One log line of a rotation step; no field can carry a password or a secret string. */
 export interface StepLogLine {
   readonly level: 'info' | 'warn' | 'error';
   readonly message: string;
@@ -14,6 +16,7 @@ export interface StepLogLine {
   readonly strategy?: string;
   readonly engine?: string;
   readonly outcome?: StepOutcome;
+  /** Milliseconds from the invocation's start. */
   readonly durationMs?: number;
   /** The error's code (AUTH_FAILED, TLS…) and class of the underlying cause. */
   readonly errorCode?: string;
@@ -25,6 +28,7 @@ export interface StepLogLine {
   readonly host?: string;
 }
 
+/** Where the handler writes its step lines (`createRotationHandler`'s `logger`). */
 export interface RotationLogger {
   log(line: StepLogLine): void;
 }

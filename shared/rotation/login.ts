@@ -11,7 +11,7 @@ import { allowsPlaintextFallback, resolveTlsMode, type TlsMode } from '../connec
 import type { DatabaseSecret } from '../database-secret';
 import { AuthenticationError, TimeoutError, TlsError, ToolkitError } from '../errors';
 import { classifyConnectError } from '../engines/driver-errors';
-import type { LoginRole, Row, SqlSession } from './engine-strategy';
+import type { LoginRole, Row, SqlSession } from './database-engine';
 import type { StepContext } from './step-context';
 
 /**
@@ -41,7 +41,7 @@ export async function login(ctx: StepContext, secret: DatabaseSecret, role: Logi
       message: 'TLS failed and DB_TLS_MODE is prefer: retrying without TLS (the connection is not encrypted)',
       secretArn: ctx.secretArn,
       step: ctx.step,
-      engine: ctx.strategy.family,
+      engine: ctx.engine.family,
       errorCode: err.code,
       ...(err.causeSummary !== undefined ? { cause: err.causeSummary } : {}),
       username: secret.username,
@@ -101,7 +101,7 @@ async function connectOnce(
   const context = { secretId: ctx.secretArn, step: ctx.step };
   // The connector is told the time left; a custom one may not honour it, so the deadline stands behind.
   const opening = ctx.connector({
-    family: ctx.strategy.family,
+    family: ctx.engine.family,
     secret,
     role,
     tlsMode,
@@ -140,7 +140,7 @@ async function connectOnce(
     // A custom connector may throw raw driver errors: classify them here, once.
     throw err instanceof ToolkitError
       ? err
-      : classifyConnectError(err, { family: ctx.strategy.family, role, secretId: ctx.secretArn, step: ctx.step });
+      : classifyConnectError(err, { family: ctx.engine.family, role, secretId: ctx.secretArn, step: ctx.step });
   }
   return boundedSession(ctx, session, `the ${role} user on ${where}`);
 }

@@ -8,7 +8,7 @@ import type { SecretsApi } from '../secrets-api/secrets-api';
 import { DEFAULT_POSTGRES_DATABASE } from '../connection-options';
 import { parseDatabaseSecret, toRecord, type DatabaseSecret, type EngineFamily } from '../database-secret';
 import { SecretValidationError, ToolkitError, TransientError } from '../errors';
-import type { SqlSession } from './engine-strategy';
+import type { SqlSession } from './database-engine';
 import { defaultRdsLookup, type RdsEndpoint, type RdsEndpointLookup, type RdsResourceKind } from './rds-endpoint';
 import { login } from './login';
 import { assertReaderOfMaster, defaultRdsTopology, type RdsTopology } from './rds-replica';
@@ -72,7 +72,7 @@ export function masterDatabase(child: DatabaseSecret): string | undefined {
  */
 export async function loginAsMaster(ctx: StepContext, child: DatabaseSecret, masterArn: string): Promise<SqlSession> {
   const master = await resolveMasterSecret(
-    { client: ctx.client, family: ctx.strategy.family, step: ctx.step, rdsLookup: ctx.rdsLookup },
+    { client: ctx.client, family: ctx.engine.family, step: ctx.step, rdsLookup: ctx.rdsLookup },
     masterArn,
     child,
   );

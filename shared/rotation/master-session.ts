@@ -3,7 +3,7 @@
  * engine's own fallbacks (MySQL's other host parts, RDS's restricted password commands) share it.
  */
 import type { DatabaseSecret } from '../database-secret';
-import type { ServerInfo, SqlSession } from './engine-strategy';
+import type { ServerInfo, SqlSession } from './database-engine';
 import { loginAsMaster } from './master-secret';
 import type { StepContext } from './step-context';
 
@@ -26,7 +26,7 @@ export function masterSessionFor(ctx: StepContext, child: DatabaseSecret): Maste
   const open = (): Promise<SqlSession> => (session ??= loginAsMaster(ctx, child, masterArn));
   return {
     open,
-    server: async () => (server ??= open().then((s) => ctx.strategy.serverInfo(s))),
+    server: async () => (server ??= open().then((s) => ctx.engine.serverInfo(s))),
     async close() {
       if (session === undefined) return;
       const opened = await session.catch(() => undefined);

@@ -1,13 +1,13 @@
 /**
  * What the master's catalogs say about the other user of a pre-created pair, before its password is
- * set: two small reads, one per engine family. They live here rather than in the engine strategies
+ * set: two small reads, one per engine family. They live here rather than in the database engines
  * because only the pre-created pair asks them, and they read nothing but names and flags.
  *
  * The name is never spliced into SQL: PostgreSQL binds it as a parameter; MySQL compares bytes with a
  * hex literal, which no sql_mode (NO_BACKSLASH_ESCAPES, ANSI_QUOTES) reads differently.
  */
 import type { EngineFamily } from '../database-secret';
-import type { SqlSession } from './engine-strategy';
+import type { SqlSession } from './database-engine';
 
 /** The other user as the catalogs show it. */
 export interface PairedUserFacts {

@@ -6,6 +6,10 @@
 import { ConfigError } from '../errors';
 import type { EngineFamily } from '../database-secret';
 
+/**
+ * How new passwords are generated, as the AWS templates' variables and GetRandomPassword's parameters
+ * say it. Every field optional; the construct writes it into the function's environment.
+ */
 export interface PasswordPolicy {
   /** Password length, 1–4096 (GetRandomPassword's range). @default 32 */
   readonly length?: number;
@@ -88,16 +92,27 @@ export function validatePasswordPolicy(policy: PasswordPolicy, family: EngineFam
   return problems;
 }
 
+/**
+ * The AWS templates' environment variable for each policy field: written by `passwordPolicyToEnv` at
+ * synth and read by `passwordPolicyFromEnv` at cold start, from this one table.
+ */
+export const PASSWORD_POLICY_ENV = {
+  length: 'PASSWORD_LENGTH',
+  excludeCharacters: 'EXCLUDE_CHARACTERS',
+  excludeNumbers: 'EXCLUDE_NUMBERS',
+  excludePunctuation: 'EXCLUDE_PUNCTUATION',
+  excludeUppercase: 'EXCLUDE_UPPERCASE',
+  excludeLowercase: 'EXCLUDE_LOWERCASE',
+  requireEachIncludedType: 'REQUIRE_EACH_INCLUDED_TYPE',
+} as const satisfies Readonly<Record<keyof PasswordPolicy, string>>;
+
 /** The policy as the AWS templates' environment variables, for the deployed function. */
 export function passwordPolicyToEnv(policy: PasswordPolicy): Record<string, string> {
   const env: Record<string, string> = {};
-  if (policy.length !== undefined) env.PASSWORD_LENGTH = String(policy.length);
-  if (policy.excludeCharacters !== undefined) env.EXCLUDE_CHARACTERS = policy.excludeCharacters;
-  if (policy.excludeNumbers !== undefined) env.EXCLUDE_NUMBERS = String(policy.excludeNumbers);
-  if (policy.excludePunctuation !== undefined) env.EXCLUDE_PUNCTUATION = String(policy.excludePunctuation);
-  if (policy.excludeUppercase !== undefined) env.EXCLUDE_UPPERCASE = String(policy.excludeUppercase);
-  if (policy.excludeLowercase !== undefined) env.EXCLUDE_LOWERCASE = String(policy.excludeLowercase);
-  if (policy.requireEachIncludedType !== undefined) env.REQUIRE_EACH_INCLUDED_TYPE = String(policy.requireEachIncludedType);
+  for (const [field, variable] of Object.entries(PASSWORD_POLICY_ENV) as [keyof PasswordPolicy, string][]) {
+    const value = policy[field];
+    if (value !== undefined) env[variable] = String(value);
+  }
   return env;
 }
 
@@ -115,19 +130,20 @@ export function passwordPolicyFromEnv(
     return v === undefined || v === '' ? undefined : ['true', '1', 'y', 'yes'].includes(v.trim().toLowerCase());
   };
   let length: number | undefined;
-  const rawLength = env.PASSWORD_LENGTH?.trim();
+  const rawLength = env[PASSWORD_POLICY_ENV.length]?.trim();
   if (rawLength) {
-    if (!/^\d+$/.test(rawLength)) throw new ConfigError('PASSWORD_LENGTH must be a whole number');
+    if (!/^\d+$/.test(rawLength)) throw new ConfigError(`${PASSWORD_POLICY_ENV.length} must be a whole number`);
     length = Number(rawLength);
   }
+  const excludeCharacters = env[PASSWORD_POLICY_ENV.excludeCharacters];
   const policy: PasswordPolicy = {
     ...(length !== undefined ? { length } : {}),
-    ...(env.EXCLUDE_CHARACTERS !== undefined ? { excludeCharacters: env.EXCLUDE_CHARACTERS } : {}),
-    ...optional('excludeNumbers', flag('EXCLUDE_NUMBERS')),
-    ...optional('excludePunctuation', flag('EXCLUDE_PUNCTUATION')),
-    ...optional('excludeUppercase', flag('EXCLUDE_UPPERCASE')),
-    ...optional('excludeLowercase', flag('EXCLUDE_LOWERCASE')),
-    ...optional('requireEachIncludedType', flag('REQUIRE_EACH_INCLUDED_TYPE')),
+    ...(excludeCharacters !== undefined ? { excludeCharacters } : {}),
+    ...optional('excludeNumbers', flag(PASSWORD_POLICY_ENV.excludeNumbers)),
+    ...optional('excludePunctuation', flag(PASSWORD_POLICY_ENV.excludePunctuation)),
+    ...optional('excludeUppercase', flag(PASSWORD_POLICY_ENV.excludeUppercase)),
+    ...optional('excludeLowercase', flag(PASSWORD_POLICY_ENV.excludeLowercase)),
+    ...optional('requireEachIncludedType', flag(PASSWORD_POLICY_ENV.requireEachIncludedType)),
   };
   const problems = validatePasswordPolicy(policy, family);
   if (problems.length) throw new ConfigError(`Invalid password policy in the environment: ${problems.join('; ')}`);

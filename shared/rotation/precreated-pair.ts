@@ -10,13 +10,13 @@
  *
  * Each rotation's next version swaps the two names (`username` becomes the other user, and
  * `alternateusername` the one that was current), so the key always names the user NOT in use, and the
- * master only sets that user's password (`EngineStrategy.setPasswordAsMaster`): nothing else about
+ * master only sets that user's password (`DatabaseEngine.setPasswordAsMaster`): nothing else about
  * either account is touched. Before that, the master's catalogs must show the other user exists, may log
  * in, and is not the master itself; otherwise the step fails with a typed error and changes nothing.
  */
 import type { DatabaseSecret } from '../database-secret';
 import { AuthenticationError, SecretValidationError, StageMismatchError, type ErrorContext } from '../errors';
-import type { ServerInfo, SqlSession } from './engine-strategy';
+import type { ServerInfo, SqlSession } from './database-engine';
 import { pairedUserFacts } from './paired-user-facts';
 import type { StepContext } from './step-context';
 
@@ -74,7 +74,7 @@ export async function setPairedUserPassword(
   pending: DatabaseSecret,
 ): Promise<void> {
   const context = { secretId: ctx.secretArn, step: ctx.step };
-  const facts = await pairedUserFacts(session, ctx.strategy.family, pending.username);
+  const facts = await pairedUserFacts(session, ctx.engine.family, pending.username);
   const unchanged = `the pre-created pair mode (${ALTERNATE_USERNAME_KEY}) never creates or alters users beyond their password; nothing was changed`;
   if (!facts.exists) {
     throw new AuthenticationError(`The other user of the pair, ${pending.username}, does not exist: create it first; ${unchanged}`, {
@@ -96,5 +96,5 @@ export async function setPairedUserPassword(
     });
   }
   ctx.deadline.check('set the password of the other user of the pair');
-  await ctx.strategy.setPasswordAsMaster(session, server, pending.username, pending.password);
+  await ctx.engine.setPasswordAsMaster(session, server, pending.username, pending.password);
 }

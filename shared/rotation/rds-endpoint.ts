@@ -6,8 +6,10 @@
 import { SecretNotFoundError } from '../errors';
 import { SDK_CONNECTION_TIMEOUT_MS } from '../secrets-client';
 
+/** Which RDS API an ARN is looked up with: DescribeDBInstances or DescribeDBClusters. */
 export type RdsResourceKind = 'instance' | 'cluster';
 
+/** The writer endpoint of an RDS instance or cluster, and its engine as RDS names it (`aurora-postgresql`, …). */
 export interface RdsEndpoint {
   readonly host: string;
   readonly port: number;

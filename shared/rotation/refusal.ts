@@ -5,7 +5,7 @@
  */
 import type { DatabaseSecret } from '../database-secret';
 import { AuthenticationError, REFUSAL_REASON_TEXT } from '../errors';
-import type { RefusalDiagnosis } from './engine-strategy';
+import type { RefusalDiagnosis } from './database-engine';
 import type { MasterSession } from './master-session';
 import type { StepContext } from './step-context';
 
@@ -35,7 +35,7 @@ export async function explainRefusal(
   }
   const session = await master.open();
   const server = await master.server();
-  return ctx.strategy.diagnoseRefusal(session, server, { username: secret.username, password: secret.password, error: refusal });
+  return ctx.engine.diagnoseRefusal(session, server, { username: secret.username, password: secret.password, error: refusal });
 }
 
 /**

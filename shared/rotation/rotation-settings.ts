@@ -8,8 +8,27 @@ import { ConfigError } from '../errors';
 import type { Env } from '../secrets-client';
 import { passwordPolicyFromEnv, type ResolvedPasswordPolicy } from './password-policy';
 
+/** AWS's rotation strategies: the user changes its own password, or two users take turns. */
 export type RotationStrategyName = 'single-user' | 'alternating-users';
 export const ROTATION_STRATEGIES: readonly RotationStrategyName[] = ['single-user', 'alternating-users'];
+
+/**
+ * The names of the rotation function's environment variables: written by the CDK construct
+ * (`rotationEnvironment` in lib/rotation-function.ts) and read here, so the two can never disagree.
+ * The password policy's variables are `PASSWORD_POLICY_ENV` (password-policy.ts).
+ */
+export const ROTATION_ENV = {
+  /** `single-user` or `alternating-users`. @default single-user */
+  strategy: 'ROTATION_STRATEGY',
+  /** Applies to secrets without an `ssl` key. @default verify-full */
+  tlsMode: 'DB_TLS_MODE',
+  /** A PEM file trusted on top of Node's roots. */
+  caBundle: 'DB_CA_BUNDLE',
+  /** Milliseconds, 1 to 60000. @default 5000 */
+  connectTimeoutMs: 'DB_CONNECT_TIMEOUT_MS',
+  /** The testSecret query. @default SELECT 1 */
+  testQuery: 'TEST_QUERY',
+} as const;
 
 /** The AWS templates' test query is `SELECT NOW()`; any trivial read does. */
 export const DEFAULT_TEST_QUERY = 'SELECT 1';
@@ -41,17 +60,17 @@ export function rotationSettingsFromEnv(
   family: EngineFamily,
   overrides: RotationSettingsOverrides = {},
 ): RotationSettings {
-  const strategy = overrides.strategy ?? parseStrategy(env.ROTATION_STRATEGY);
+  const strategy = overrides.strategy ?? parseStrategy(env[ROTATION_ENV.strategy]);
   if (!ROTATION_STRATEGIES.includes(strategy)) {
     throw new ConfigError(`strategy must be one of ${ROTATION_STRATEGIES.join(', ')}`);
   }
-  const testQuery = (overrides.testQuery ?? env.TEST_QUERY ?? '').trim() || DEFAULT_TEST_QUERY;
-  const caBundlePath = env.DB_CA_BUNDLE?.trim() || undefined;
+  const testQuery = (overrides.testQuery ?? env[ROTATION_ENV.testQuery] ?? '').trim() || DEFAULT_TEST_QUERY;
+  const caBundlePath = env[ROTATION_ENV.caBundle]?.trim() || undefined;
   return {
     strategy,
-    tlsMode: parseTlsMode(env.DB_TLS_MODE),
+    tlsMode: parseTlsMode(env[ROTATION_ENV.tlsMode], ROTATION_ENV.tlsMode),
     ...(caBundlePath !== undefined ? { caBundlePath } : {}),
-    connectTimeoutMs: parseConnectTimeout(env.DB_CONNECT_TIMEOUT_MS),
+    connectTimeoutMs: parseConnectTimeout(env[ROTATION_ENV.connectTimeoutMs]),
     testQuery,
     passwordPolicy: passwordPolicyFromEnv(env, family),
   };
@@ -61,7 +80,7 @@ export function parseStrategy(value: string | undefined): RotationStrategyName {
   const normalized = value?.trim().toLowerCase();
   if (!normalized) return 'single-user';
   if (!(ROTATION_STRATEGIES as readonly string[]).includes(normalized)) {
-    throw new ConfigError(`ROTATION_STRATEGY must be one of ${ROTATION_STRATEGIES.join(', ')}`);
+    throw new ConfigError(`${ROTATION_ENV.strategy} must be one of ${ROTATION_STRATEGIES.join(', ')}`);
   }
   return normalized as RotationStrategyName;
 }
@@ -70,7 +89,7 @@ function parseConnectTimeout(value: string | undefined): number {
   const raw = value?.trim();
   if (!raw) return DEFAULT_CONNECT_TIMEOUT_MS;
   if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > MAX_CONNECT_TIMEOUT_MS) {
-    throw new ConfigError(`DB_CONNECT_TIMEOUT_MS must be a whole number of milliseconds from 1 to ${MAX_CONNECT_TIMEOUT_MS}`);
+    throw new ConfigError(`${ROTATION_ENV.connectTimeoutMs} must be a whole number of milliseconds from 1 to ${MAX_CONNECT_TIMEOUT_MS}`);
   }
   return Number(raw);
 }

@@ -20,7 +20,7 @@ import type { StepContext, StepResult } from './step-context';
 
 export async function setSecretAlternatingUsers(ctx: StepContext): Promise<StepResult> {
   const readCtx = { client: ctx.client, step: ctx.step };
-  const family = ctx.strategy.family;
+  const family = ctx.engine.family;
   const context = { secretId: ctx.secretArn, step: ctx.step };
   const current = await readDatabaseSecret(readCtx, ctx.secretArn, { stage: AWSCURRENT }, family);
   const pending = await readDatabaseSecret(readCtx, ctx.secretArn, { stage: AWSPENDING, versionId: ctx.event.token }, family);
@@ -51,7 +51,7 @@ export async function setSecretAlternatingUsers(ctx: StepContext): Promise<StepR
     await currentLogin.session.close();
     const session = await master!.open();
     const server = await master!.server();
-    const problem = ctx.strategy.usernameProblem(pending.username, current.engine, server);
+    const problem = ctx.engine.usernameProblem(pending.username, current.engine, server);
     if (problem !== undefined) {
       throw new SecretValidationError('Cannot create the alternate user', [{ path: 'username', problem }], context);
     }
@@ -59,7 +59,7 @@ export async function setSecretAlternatingUsers(ctx: StepContext): Promise<StepR
       await setPairedUserPassword(ctx, session, server, pending);
     } else {
       ctx.deadline.check('update the alternate user');
-      await ctx.strategy.syncAlternateUser(session, server, {
+      await ctx.engine.syncAlternateUser(session, server, {
         currentUsername: current.username,
         alternateUsername: pending.username,
         password: pending.password,

@@ -18,7 +18,7 @@
  */
 import type { DatabaseSecret } from '../database-secret';
 import { StageMismatchError } from '../errors';
-import type { SqlSession } from './engine-strategy';
+import type { SqlSession } from './database-engine';
 import { attemptLogin, tryLogin, withSession } from './login';
 import { masterSessionFor, type MasterSession } from './master-session';
 import { explainRefusal, refusalFailure } from './refusal';
@@ -27,7 +27,7 @@ import type { StepContext, StepResult } from './step-context';
 
 export async function setSecretSingleUser(ctx: StepContext): Promise<StepResult> {
   const readCtx = { client: ctx.client, step: ctx.step };
-  const family = ctx.strategy.family;
+  const family = ctx.engine.family;
   const current = await readDatabaseSecret(readCtx, ctx.secretArn, { stage: AWSCURRENT }, family);
   const pending = await readDatabaseSecret(readCtx, ctx.secretArn, { stage: AWSPENDING, versionId: ctx.event.token }, family);
   assertSameAccount(ctx, pending, current, 'current');
@@ -75,7 +75,7 @@ async function changeAndProve(
   master: MasterSession | undefined,
 ): Promise<void> {
   await withSession(session, async (s) => {
-    const server = await ctx.strategy.serverInfo(s);
+    const server = await ctx.engine.serverInfo(s);
     const change = (password: string, currentPassword: string, restoring: boolean) => ({
       username: pending.username,
       password,
@@ -84,7 +84,7 @@ async function changeAndProve(
       ...(master !== undefined ? { master: master.open } : {}),
     });
     ctx.deadline.check('change the password');
-    await ctx.strategy.setOwnPassword(s, server, change(pending.password, known.password, false));
+    await ctx.engine.setOwnPassword(s, server, change(pending.password, known.password, false));
     const proof = await attemptLogin(ctx, pending, 'pending', { sslFrom: known });
     if ('session' in proof) {
       await proof.session.close();
@@ -92,7 +92,7 @@ async function changeAndProve(
     }
     // Diagnosed while the new password is still in place, so the catalogs explain its refusal.
     const diagnosis = await explainRefusal(ctx, master, pending, proof.refusal);
-    await ctx.strategy.setOwnPassword(s, server, change(known.password, pending.password, true));
+    await ctx.engine.setOwnPassword(s, server, change(known.password, pending.password, true));
     throw refusalFailure(ctx, 'the new password', diagnosis, 'the previous password was put back');
   });
 }
@@ -107,16 +107,16 @@ async function healAsMaster(ctx: StepContext, master: MasterSession, current: Da
     message: 'The current password no longer matches the account (drift proven from the catalogs): the master sets the pending password',
     secretArn: ctx.secretArn,
     step: ctx.step,
-    engine: ctx.strategy.family,
+    engine: ctx.engine.family,
     username: pending.username,
     host: pending.host,
     reason: 'wrong-password',
   });
   const session = await master.open();
   const server = await master.server();
-  const restore = await ctx.strategy.savePassword(session, server, pending.username);
+  const restore = await ctx.engine.savePassword(session, server, pending.username);
   ctx.deadline.check('set the password as the master');
-  await ctx.strategy.setPasswordAsMaster(session, server, pending.username, pending.password);
+  await ctx.engine.setPasswordAsMaster(session, server, pending.username, pending.password);
   const proof = await attemptLogin(ctx, pending, 'pending', { sslFrom: current });
   if ('session' in proof) {
     await proof.session.close();

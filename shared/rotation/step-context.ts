@@ -2,7 +2,7 @@
 import type { DescribeSecretCommandOutput } from '@aws-sdk/client-secrets-manager';
 import type { SecretsApi } from '../secrets-api/secrets-api';
 import type { Deadline } from './deadline';
-import type { Connector, EngineStrategy } from './engine-strategy';
+import type { Connector, DatabaseEngine } from './database-engine';
 import type { RotationEvent, RotationStep } from './event';
 import type { RotationLogger } from './logger';
 import type { RdsEndpointLookup } from './rds-endpoint';
@@ -10,7 +10,8 @@ import type { RotationSettings } from './rotation-settings';
 
 export interface StepContext {
   readonly client: SecretsApi;
-  readonly strategy: EngineStrategy;
+  /** The database engine whose SQL the step speaks (not the rotation strategy, which is `settings.strategy`). */
+  readonly engine: DatabaseEngine;
   readonly settings: RotationSettings;
   readonly event: RotationEvent;
   readonly step: RotationStep;

@@ -8,9 +8,9 @@ export async function testSecret(ctx: StepContext): Promise<StepResult> {
     { client: ctx.client, step: ctx.step },
     ctx.secretArn,
     { stage: AWSPENDING, versionId: ctx.event.token },
-    ctx.strategy.family,
+    ctx.engine.family,
   );
   const session = await login(ctx, pending, 'pending');
-  await withSession(session, (s) => ctx.strategy.runTestQuery(s, ctx.settings.testQuery));
+  await withSession(session, (s) => ctx.engine.runTestQuery(s, ctx.settings.testQuery));
   return 'success';
 }

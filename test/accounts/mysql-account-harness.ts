@@ -16,7 +16,7 @@ import { createConnection, type Connection } from 'mysql2/promise';
 import { connectMysqlAdmin } from '../../local/admin-connections';
 import { mysqlAdminSettings } from '../../local/db-settings';
 import { noteSensitive } from '../../local/sensitive-values';
-import { mysqlStrategy } from '../../shared/engines/mysql';
+import { mysqlEngine } from '../../shared/engines/mysql';
 import { mysqlNativePasswordHash } from '../../shared/engines/password-hashes';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
 import type { RotationStrategyName } from '../../shared/rotation/rotation-settings';
@@ -226,7 +226,7 @@ export async function runCell(
     const appBefore = await logsIn(ctx.server, username, secretPassword, APP_ADDRESS, options.appSsl);
     const logs = captureLogger();
     const handler = createRotationHandler({
-      engine: mysqlStrategy,
+      engine: mysqlEngine,
       strategy,
       secretsClient: ctx.endpoint.client,
       env: { DB_TLS_MODE: 'disable', ...options.env },

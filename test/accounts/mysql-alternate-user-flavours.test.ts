@@ -3,10 +3,10 @@
  * MariaDB 10.11 runs live here, so MariaDB before 10.4, MySQL 5.7/8.0/8.4 and Aurora MySQL 2/3 are
  * covered at this level (catalog reads, option clauses, grant plans, order, password last).
  */
-import { mysqlStrategy } from '../../shared/engines/mysql';
+import { mysqlEngine } from '../../shared/engines/mysql';
 import { parseMysqlServerInfo } from '../../shared/engines/mysql-server-info';
 import { mysqlNativePasswordHash } from '../../shared/engines/password-hashes';
-import type { Row, ServerInfo } from '../../shared/rotation/engine-strategy';
+import type { Row, ServerInfo } from '../../shared/rotation/database-engine';
 import { driverError, recordingSession, type FakeRule } from '../engines/mysql-fake-session';
 
 const PASSWORD = "N3w-Pa$$w0rd'with\\quote";
@@ -78,7 +78,7 @@ describe.each(['MariaDB 10.11', 'MariaDB 11.4'])('%s (mysql.global_priv)', (name
         },
       }),
     );
-    await mysqlStrategy.syncAlternateUser(session, SERVERS[name]!, change());
+    await mysqlEngine.syncAlternateUser(session, SERVERS[name]!, change());
     const w = writes(session.statements);
     expect(w[0]).toMatch(
       /^CREATE USER IF NOT EXISTS 'app_clone'@'10\.0\.%' IDENTIFIED VIA mysql_native_password USING '\*[0-9A-F]{40}' OR unix_socket OR pam USING 'app-svc' REQUIRE SSL$/,
@@ -106,7 +106,7 @@ describe.each(['MariaDB 10.11', 'MariaDB 11.4'])('%s (mysql.global_priv)', (name
         { options: [options('%'), options('10.9.%')], grants: ['GRANT SELECT, DELETE ON `a`.* TO `app_clone`@`%`'] },
       ),
     );
-    await mysqlStrategy.syncAlternateUser(session, SERVERS[name]!, change(warnings));
+    await mysqlEngine.syncAlternateUser(session, SERVERS[name]!, change(warnings));
     const w = writes(session.statements);
     expect(w[0]).toBe("DROP USER IF EXISTS 'app_clone'@'10.9.%'");
     expect(w).toContain("REVOKE DELETE ON `a`.* FROM 'app_clone'@'%'");
@@ -128,7 +128,7 @@ describe('MariaDB 10.3 (mysql.user, no lifetime or lock)', () => {
         grants: { '%': ['GRANT USAGE ON *.* TO `app`@`%`'] },
       }),
     );
-    await mysqlStrategy.syncAlternateUser(session, SERVERS['MariaDB 10.3']!, change());
+    await mysqlEngine.syncAlternateUser(session, SERVERS['MariaDB 10.3']!, change());
     expect(session.statements).toContain("SELECT * FROM mysql.user WHERE User = 'app' ORDER BY Host");
     expect(writes(session.statements)[1]).toBe(
       "ALTER USER 'app_clone'@'%' REQUIRE X509 WITH MAX_QUERIES_PER_HOUR 0 MAX_UPDATES_PER_HOUR 3 MAX_CONNECTIONS_PER_HOUR 0 MAX_USER_CONNECTIONS 0 MAX_STATEMENT_TIME 0.000000",
@@ -144,7 +144,7 @@ describe.each(['MySQL 5.7', 'Aurora MySQL 2'])('%s (mysql.user)', (name) => {
         grants: { '10.0.%': ["GRANT USAGE ON *.* TO 'app'@'10.0.%'", "GRANT SELECT ON `shop`.* TO 'app'@'10.0.%' WITH GRANT OPTION"] },
       }),
     );
-    await mysqlStrategy.syncAlternateUser(session, SERVERS[name]!, change());
+    await mysqlEngine.syncAlternateUser(session, SERVERS[name]!, change());
     const w = writes(session.statements);
     expect(w[0]).toMatch(/^CREATE USER IF NOT EXISTS 'app_clone'@'10\.0\.%' IDENTIFIED WITH mysql_native_password AS '\*[0-9A-F]{40}' REQUIRE SSL$/);
     expect(w[1]).toBe(
@@ -196,7 +196,7 @@ describe.each(['MySQL 8.0', 'MySQL 8.4', 'Aurora MySQL 3'])('%s (mysql.user, rol
         [{ match: /default_roles WHERE USER = 'app' /, rows: [{ user: 'r1', host: '%' }] }, { match: /default_roles WHERE USER = 'app_clone' /, rows: [], times: 1 }, { match: /default_roles WHERE USER = 'app_clone' /, rows: [{ user: 'r1', host: '%' }] }],
       ),
     );
-    await mysqlStrategy.syncAlternateUser(session, SERVERS[name]!, change());
+    await mysqlEngine.syncAlternateUser(session, SERVERS[name]!, change());
     const w = writes(session.statements);
     expect(w[0]).toMatch(/^CREATE USER IF NOT EXISTS 'app_clone'@'%' IDENTIFIED WITH caching_sha2_password BY 'Aa1-[A-Za-z0-9_-]{32}' REQUIRE SUBJECT '\/CN=app' AND ISSUER '\/CN=it\\'s'$/);
     expect(w[1]).toBe(
@@ -221,7 +221,7 @@ describe('failures', () => {
 
   it('a refused grant stops before the password is set and names the grant, not the password', async () => {
     const session = recordingSession(base(['GRANT SUPER ON *.* TO `app`@`%`'], [{ match: /^GRANT SUPER/, error: driverError('ER_SPECIFIC_ACCESS_DENIED_ERROR', 1227, 'GRANT SUPER') }]));
-    const err = (await mysqlStrategy.syncAlternateUser(session, SERVERS['MariaDB 10.11']!, change()).catch((e: unknown) => e)) as Error;
+    const err = (await mysqlEngine.syncAlternateUser(session, SERVERS['MariaDB 10.11']!, change()).catch((e: unknown) => e)) as Error;
     expect(err.message).toMatch(/GRANT SUPER ON \*\.\* \(to the alternate user\) was refused \(ER_SPECIFIC_ACCESS_DENIED_ERROR\)/);
     expect(err.message).not.toContain('N3w-Pa');
     expect(session.statements.some((x) => x.includes('IDENTIFIED BY PASSWORD') && x.startsWith('ALTER USER'))).toBe(false);
@@ -229,25 +229,25 @@ describe('failures', () => {
 
   it('a SHOW GRANTS row it cannot read stops before the password, instead of copying a partial set', async () => {
     const session = recordingSession(base(['WEIRD ROW TO `app`@`%`']));
-    await expect(mysqlStrategy.syncAlternateUser(session, SERVERS['MariaDB 10.11']!, change())).rejects.toThrow(/cannot read/);
+    await expect(mysqlEngine.syncAlternateUser(session, SERVERS['MariaDB 10.11']!, change())).rejects.toThrow(/cannot read/);
     expect(session.statements.some((x) => x.includes('IDENTIFIED BY PASSWORD') && x.startsWith('ALTER USER'))).toBe(false);
   });
 
   it('an authentication method that cannot be copied stops before any change', async () => {
     const priv = { plugin: 'mysql_native_password', authentication_string: OLD_HASH, auth_or: [{ plugin: 'auth_socket_custom', authentication_string: 'x' }, {}] };
     const session = recordingSession(fakeServer({ options: [{ host: '%', priv: JSON.stringify(priv) }], grants: { '%': [] } }));
-    await expect(mysqlStrategy.syncAlternateUser(session, SERVERS['MariaDB 10.11']!, change())).rejects.toThrow(/auth_socket_custom method/);
+    await expect(mysqlEngine.syncAlternateUser(session, SERVERS['MariaDB 10.11']!, change())).rejects.toThrow(/auth_socket_custom method/);
     expect(writes(session.statements)).toEqual([]);
   });
 
   it('a missing original account fails with its name', async () => {
     const session = recordingSession([]);
-    await expect(mysqlStrategy.syncAlternateUser(session, SERVERS['MariaDB 10.11']!, change())).rejects.toThrow(/No account of user 'app'/);
+    await expect(mysqlEngine.syncAlternateUser(session, SERVERS['MariaDB 10.11']!, change())).rejects.toThrow(/No account of user 'app'/);
   });
 
   it('network failures keep their class (retryable)', async () => {
     const lost = Object.assign(new Error('Connection lost'), { code: 'PROTOCOL_CONNECTION_LOST' });
     const session = recordingSession(base([], [{ match: /^CREATE USER/, error: lost }]));
-    await expect(mysqlStrategy.syncAlternateUser(session, SERVERS['MariaDB 10.11']!, change())).rejects.toMatchObject({ code: 'NETWORK' });
+    await expect(mysqlEngine.syncAlternateUser(session, SERVERS['MariaDB 10.11']!, change())).rejects.toMatchObject({ code: 'NETWORK' });
   });
 });

@@ -8,9 +8,9 @@
  */
 import type { Connection } from 'mysql2/promise';
 import { canLoginMysql } from '../../local/admin-connections';
-import { mysqlStrategy } from '../../shared/engines/mysql';
+import { mysqlEngine } from '../../shared/engines/mysql';
 import { mysqlNativePasswordHash } from '../../shared/engines/password-hashes';
-import type { Row, ServerInfo, SqlSession } from '../../shared/rotation/engine-strategy';
+import type { Row, ServerInfo, SqlSession } from '../../shared/rotation/database-engine';
 import { assertMysqlEquivalent, mysqlDifferences } from '../equivalence/mysql-equivalence';
 import { cloneTestName, cloneTestPassword, connectMysqlAdmin, createCloneWorld, dropUsers, type CloneWorld } from '../equivalence/mysql-fixture-accounts';
 
@@ -24,7 +24,7 @@ beforeAll(async () => {
   admin = await connectMysqlAdmin();
   world = await createCloneWorld(admin);
   master = await world.session();
-  server = await mysqlStrategy.serverInfo(master);
+  server = await mysqlEngine.serverInfo(master);
 });
 
 afterAll(async () => {
@@ -42,7 +42,7 @@ function names(): { original: string; alternate: string } {
 
 async function sync(from: string, to: string, password: string, session: SqlSession = master): Promise<string[]> {
   const warnings: string[] = [];
-  await mysqlStrategy.syncAlternateUser(session, server, {
+  await mysqlEngine.syncAlternateUser(session, server, {
     currentUsername: from,
     alternateUsername: to,
     password,

@@ -9,7 +9,7 @@
 import { createConnection, type Connection } from 'mysql2/promise';
 import { canLoginMysql } from '../../local/admin-connections';
 import { mysqlAdminSettings } from '../../local/db-settings';
-import { mysqlStrategy } from '../../shared/engines/mysql';
+import { mysqlEngine } from '../../shared/engines/mysql';
 import { mysqlNativePasswordHash } from '../../shared/engines/password-hashes';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
 import { assertMysqlEquivalent, mysqlDifferences } from '../equivalence/mysql-equivalence';
@@ -43,7 +43,7 @@ function secret(user: { username: string; password: string }, extra: Record<stri
 function handler(): { arn: string; logs: ReturnType<typeof captureLogger> } {
   const logs = captureLogger();
   const arn = lambdaArn(uniqueName('myclone-mysql-au'));
-  const h = createRotationHandler({ engine: mysqlStrategy, strategy: 'alternating-users', secretsClient: endpoint.client, env: {}, logger: logs });
+  const h = createRotationHandler({ engine: mysqlEngine, strategy: 'alternating-users', secretsClient: endpoint.client, env: {}, logger: logs });
   endpoint.local.registerRotationFunction(arn, (event) => h(event));
   return { arn, logs };
 }

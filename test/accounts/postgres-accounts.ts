@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { noteSensitive } from '../../local/sensitive-values';
-import { postgresStrategy } from '../../shared/engines/postgres';
+import { postgresEngine } from '../../shared/engines/postgres';
 import { escapePostgresIdentifier as ident, escapePostgresLiteral as literal } from '../../shared/engines/postgres-escape';
 import { postgresMd5Hash, scramSha256Verifier } from '../../shared/engines/password-hashes';
 import type { RefusalReason } from '../../shared/errors';
@@ -169,7 +169,7 @@ export function registerHandlers(endpoint: Endpoint): Handlers {
     const arn = lambdaArn(uniqueName(`pgacc-${strategy}`));
     endpoint.local.registerRotationFunction(
       arn,
-      createRotationHandler({ engine: postgresStrategy, strategy, secretsClient: endpoint.client, env: { DB_TLS_MODE: 'disable' }, logger: logs }),
+      createRotationHandler({ engine: postgresEngine, strategy, secretsClient: endpoint.client, env: { DB_TLS_MODE: 'disable' }, logger: logs }),
     );
     arns[strategy] = arn;
   }

@@ -5,7 +5,7 @@
 import type { Client } from 'pg';
 import { escapeIdentifier as id, escapeLiteral as lit } from 'pg';
 import { createHash } from 'node:crypto';
-import { postgresStrategy } from '../../shared/engines/postgres';
+import { postgresEngine } from '../../shared/engines/postgres';
 import { syncPostgresAlternateUser } from '../../shared/engines/postgres-alternate-user';
 import { assertPostgresEquivalent, postgresDifferences } from '../equivalence/postgres-equivalence';
 import { admin, createRole, dropAll, name, password, sessionOf } from './postgres-alternate-support';
@@ -20,7 +20,7 @@ let table: string;
 
 async function sync(): Promise<void> {
   const session = sessionOf(db);
-  await syncPostgresAlternateUser(session, await postgresStrategy.serverInfo(session), { currentUsername: original, alternateUsername: clone, password: password() });
+  await syncPostgresAlternateUser(session, await postgresEngine.serverInfo(session), { currentUsername: original, alternateUsername: clone, password: password() });
 }
 
 beforeAll(async () => {

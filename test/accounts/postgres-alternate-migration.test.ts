@@ -8,9 +8,9 @@
  */
 import type { Client } from 'pg';
 import { escapeIdentifier as id } from 'pg';
-import { postgresStrategy } from '../../shared/engines/postgres';
+import { postgresEngine } from '../../shared/engines/postgres';
 import { syncPostgresAlternateUser } from '../../shared/engines/postgres-alternate-user';
-import type { SqlSession } from '../../shared/rotation/engine-strategy';
+import type { SqlSession } from '../../shared/rotation/database-engine';
 import { assertPostgresEquivalent, postgresDifferences } from '../equivalence/postgres-equivalence';
 import { rotate, secretValue } from '../rotation/support';
 import { admin, adminMasterValue, asLogin, createRole, dropAll, name, password, secretValueFor, sessionOf, startRig, type Rig } from './postgres-alternate-support';
@@ -133,7 +133,7 @@ describe('crash at every statement of the sync', () => {
     const s = await awsTemplateState();
     await db.query(`ALTER ROLE ${id(s.user)} SET statement_timeout = '15s'`);
     await db.query(`ALTER ROLE ${id(s.user)} CONNECTION LIMIT 4`);
-    const server = await postgresStrategy.serverInfo(sessionOf(db));
+    const server = await postgresEngine.serverInfo(sessionOf(db));
     const initial = await postgresDifferences(db, s.user, s.clone);
     expect(initial.length).toBeGreaterThan(0);
     let crashes = 0;

@@ -5,7 +5,7 @@
  */
 import { adminOptionGrantSql, loginAttributesSql, setRoleSettingSql, splitSettingList } from '../../shared/engines/postgres-role-sql';
 import { desiredAlternateSettings, effectiveStartRole, settingChanges, settingsCatalogOf } from '../../shared/engines/postgres-role-settings';
-import type { ServerInfo } from '../../shared/rotation/engine-strategy';
+import type { ServerInfo } from '../../shared/rotation/database-engine';
 
 const pg = (major: number): ServerInfo => ({ flavor: 'postgres', aurora: false, major, minor: 0, patch: 0, version: `${major}.0` });
 

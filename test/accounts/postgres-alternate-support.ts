@@ -11,9 +11,9 @@ import { connectPostgresAdmin } from '../../local/admin-connections';
 import { postgresAdminSettings, type Env } from '../../local/db-settings';
 import { noteSensitive } from '../../local/sensitive-values';
 import { scramSha256Verifier } from '../../shared/engines/password-hashes';
-import { postgresStrategy } from '../../shared/engines/postgres';
+import { postgresEngine } from '../../shared/engines/postgres';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
-import type { EngineStrategy, SqlSession } from '../../shared/rotation/engine-strategy';
+import type { DatabaseEngine, SqlSession } from '../../shared/rotation/database-engine';
 import { captureLogger, createSecret, lambdaArn, startEndpoint, uniqueName, type Endpoint } from '../rotation/support';
 
 export const PREFIX = 'pgclone';
@@ -99,7 +99,7 @@ export interface Rig {
   close(): Promise<void>;
 }
 
-export async function startRig(engine: EngineStrategy = postgresStrategy): Promise<Rig> {
+export async function startRig(engine: DatabaseEngine = postgresEngine): Promise<Rig> {
   const endpoint = await startEndpoint();
   const logs = captureLogger();
   const tag = randomBytes(3).toString('hex');

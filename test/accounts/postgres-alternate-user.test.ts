@@ -10,7 +10,7 @@ import type { Client } from 'pg';
 import { escapeIdentifier as id } from 'pg';
 import { assertPostgresEquivalent, postgresDifferences } from '../equivalence/postgres-equivalence';
 import { rotate, secretValue } from '../rotation/support';
-import { postgresStrategy } from '../../shared/engines/postgres';
+import { postgresEngine } from '../../shared/engines/postgres';
 import { syncPostgresAlternateUser } from '../../shared/engines/postgres-alternate-user';
 import { adminMasterValue, admin, asLogin, createRole, dropAll, name, password, secretValueFor, sessionOf, startRig, type Rig } from './postgres-alternate-support';
 
@@ -141,7 +141,7 @@ describe('PostgreSQL alternate user: session defaults and attributes (adv-04)', 
     roles.push(md5, `${md5}_clone`, scram, `${scram}_clone`);
     await createRole(db, md5, password(), '', 'md5');
     await createRole(db, scram, password());
-    const server = await postgresStrategy.serverInfo(sessionOf(db));
+    const server = await postgresEngine.serverInfo(sessionOf(db));
     for (const user of [md5, scram]) {
       await syncPostgresAlternateUser(sessionOf(db), server, { currentUsername: user, alternateUsername: `${user}_clone`, password: password() });
       await assertPostgresEquivalent(db, user, `${user}_clone`);

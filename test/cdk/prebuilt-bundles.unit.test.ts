@@ -4,11 +4,14 @@
  * there says how to get one. (Synth from the packed package, with no esbuild, is proved by
  * test/package/consumer.test.ts.)
  */
+import * as fs from 'fs';
 import * as path from 'path';
 import { RotationEngine, RotationFunction, RotationStrategy } from '../../lib';
 import {
   prebuiltBundleDirectory,
+  ROTATION_SHIMS,
   rotationBundleSettings,
+  shimAliases,
   toEsbuildBuildOptions,
   toNodejsBundlingOptions,
 } from '../../lib/rotation-bundling';
@@ -18,7 +21,7 @@ import { unbundledStack } from './cdk-test-helpers';
 
 describe('one definition of the rotation bundles', () => {
   const entry = rotationEntryCandidates(RotationEngine.MYSQL)[0]!;
-  const settings = rotationBundleSettings(entry);
+  const settings = rotationBundleSettings(RotationEngine.MYSQL, entry);
 
   it('carries every setting into both forms: NodejsFunction bundling and esbuild build options', () => {
     const cdk = toNodejsBundlingOptions(settings);
@@ -53,6 +56,16 @@ describe('one definition of the rotation bundles', () => {
       metafile: settings.metafile,
       alias: settings.aliases,
     });
+  });
+
+  it('wires the shims by name for the toolkit\'s own MySQL handler only, and every named shim exists', () => {
+    for (const [moduleName, file] of Object.entries(settings.aliases)) {
+      expect(fs.existsSync(file)).toBe(true);
+      expect(path.basename(file)).toBe(`${ROTATION_SHIMS.mysql[moduleName]}.ts`);
+    }
+    expect(shimAliases(RotationEngine.POSTGRES, rotationEntryCandidates(RotationEngine.POSTGRES)[0]!)).toEqual({});
+    // A custom handler placed beside the shims still gets none: it may use what they replace.
+    expect(shimAliases(RotationEngine.MYSQL, path.join(path.dirname(entry), 'custom.ts'))).toEqual({});
   });
 
   it('puts the bundles beside dist/lib, named after the handler directories', () => {

@@ -10,11 +10,9 @@ import {
   RotationEngine,
   RotationFunction,
   RotationStrategy,
-  ROTATION_BUNDLING_TARGET,
-  ROTATION_RUNTIME,
-  VPC_NETWORK_INTERFACE_ACTIONS,
-  esbuildTargetFor,
 } from '../../lib';
+import { ROTATION_BUNDLING_TARGET, ROTATION_RUNTIME, esbuildTargetFor } from '../../lib/runtime';
+import { VPC_NETWORK_INTERFACE_ACTIONS } from '../../lib/rotation-function';
 import { isEsbuildInstalled, findLockFile, resolveRotationEntry } from '../../lib/local-bundling';
 import { STUB_ENTRY, policyStatements, unbundledStack, wildcardActions } from './cdk-test-helpers';
 

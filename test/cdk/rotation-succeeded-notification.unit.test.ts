@@ -14,7 +14,8 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { DatabaseSecretRotation, RotationEngine, RotationSucceededNotification, acknowledgeNagFinding } from '../../lib';
+import { DatabaseSecretRotation, RotationEngine, RotationSucceededNotification } from '../../lib';
+import { acknowledgeNagFinding } from '../../lib/nag-acknowledgement';
 import { ConfigError } from '../../shared/errors';
 import { STUB_ENTRY, unbundledStack } from './cdk-test-helpers';
 

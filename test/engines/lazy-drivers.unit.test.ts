@@ -70,7 +70,7 @@ function driversLoadedByImport(module: string, drivers: readonly string[]): { lo
 describe('drivers load on first use', () => {
   afterEach(() => jest.resetModules());
 
-  it('importing the PostgreSQL strategy (and its SQL) does not load pg', () => {
+  it('importing the PostgreSQL engine (and its SQL) does not load pg', () => {
     expect(driversLoadedByImport('../../shared/engines/postgres', ['pg']).loaded).toEqual([]);
   });
 

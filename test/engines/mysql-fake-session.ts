@@ -2,7 +2,7 @@
  * A SqlSession that records every statement and answers from a script: the first rule whose pattern
  * matches the statement gives rows or throws. Unmatched statements succeed with no rows.
  */
-import type { Row, SqlSession } from '../../shared/rotation/engine-strategy';
+import type { Row, SqlSession } from '../../shared/rotation/database-engine';
 
 export interface FakeRule {
   readonly match: RegExp;

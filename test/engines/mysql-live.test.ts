@@ -1,5 +1,5 @@
 /**
- * The MySQL strategy against the local MariaDB: passwords really change, the clone really gets the
+ * The MySQL engine against the local MariaDB: passwords really change, the clone really gets the
  * current user's host part, grants (with their options) and TLS requirement, a crash half-way
  * converges on re-run, and no password reaches the server's general log.
  */
@@ -11,9 +11,9 @@ import { createMysqlUser, dropMysqlUsers, type MysqlFixtureUser } from '../../lo
 import { fixturePassword, fixtureUsername } from '../../local/fixtures/names';
 import { noteSensitive } from '../../local/sensitive-values';
 import { parseDatabaseSecret } from '../../shared/database-secret';
-import { mysqlStrategy } from '../../shared/engines/mysql';
+import { mysqlEngine } from '../../shared/engines/mysql';
 import { mysqlConnector } from '../../shared/engines/mysql-connector';
-import type { Row, ServerInfo, SqlSession } from '../../shared/rotation/engine-strategy';
+import type { Row, ServerInfo, SqlSession } from '../../shared/rotation/database-engine';
 
 function adminSession(conn: Connection): SqlSession {
   return {
@@ -57,7 +57,7 @@ let server: ServerInfo;
 beforeAll(async () => {
   admin = await connectMysqlAdmin();
   master = adminSession(await connectMysqlAdmin());
-  server = await mysqlStrategy.serverInfo(master);
+  server = await mysqlEngine.serverInfo(master);
 });
 
 afterAll(async () => {
@@ -110,7 +110,7 @@ describe('setOwnPassword on MariaDB', () => {
     const session = await loginAs(user);
     const pw = newPassword();
     try {
-      await mysqlStrategy.setOwnPassword(session, await mysqlStrategy.serverInfo(session), { username: user.username, password: pw });
+      await mysqlEngine.setOwnPassword(session, await mysqlEngine.serverInfo(session), { username: user.username, password: pw });
     } finally {
       await session.close();
     }
@@ -126,7 +126,7 @@ describe('setPasswordAsMaster on MariaDB', () => {
     try {
       await admin.query('CREATE USER ?@? IDENTIFIED BY PASSWORD ?', [name, '10.9.%', '*0123456789ABCDEF0123456789ABCDEF01234567']);
       const pw = newPassword();
-      await mysqlStrategy.setPasswordAsMaster(master, server, name, pw);
+      await mysqlEngine.setPasswordAsMaster(master, server, name, pw);
       await expect(canLoginMysql(name, pw)).resolves.toBe(true);
       await expect(canLoginMysql(name, user.password)).resolves.toBe(false);
       const [rows] = await admin.query('SELECT COUNT(DISTINCT authentication_string) AS n FROM mysql.user WHERE User = ?', [name]);
@@ -173,13 +173,13 @@ describe('syncAlternateUser on MariaDB', () => {
       close: async () => undefined,
     };
     await expect(
-      mysqlStrategy.syncAlternateUser(crashing, server, { currentUsername: user.username, alternateUsername: clone, password: pw }),
+      mysqlEngine.syncAlternateUser(crashing, server, { currentUsername: user.username, alternateUsername: clone, password: pw }),
     ).rejects.toMatchObject({ code: 'NETWORK' });
     // Half-made: the clone exists, but the pending password does not log in yet.
     expect((await accountRows(admin, clone)).map((r) => r.host)).toEqual(['10.9.%', '127.0.0.1']);
     await expect(canLoginMysql(clone, pw)).resolves.toBe(false);
 
-    await mysqlStrategy.syncAlternateUser(master, server, { currentUsername: user.username, alternateUsername: clone, password: pw });
+    await mysqlEngine.syncAlternateUser(master, server, { currentUsername: user.username, alternateUsername: clone, password: pw });
     await expect(canLoginMysql(clone, pw)).resolves.toBe(true);
     await expect(canLoginMysql(user.username, user.password)).resolves.toBe(true);
   });
@@ -204,7 +204,7 @@ describe('syncAlternateUser on MariaDB', () => {
 
   it('re-running for the other direction alternates: the original user gets the clone password', async () => {
     const pw = newPassword();
-    await mysqlStrategy.syncAlternateUser(master, server, { currentUsername: clone, alternateUsername: user.username, password: pw });
+    await mysqlEngine.syncAlternateUser(master, server, { currentUsername: clone, alternateUsername: user.username, password: pw });
     await expect(canLoginMysql(user.username, pw)).resolves.toBe(true);
     await expect(canLoginMysql(user.username, user.password)).resolves.toBe(false);
     expect(await grantsOf(admin, user.username, '127.0.0.1')).toEqual(
@@ -224,12 +224,12 @@ describe('no password in the MariaDB general log', () => {
       await admin.query('SET GLOBAL general_log = 1');
       const own = await loginAs(user);
       try {
-        await mysqlStrategy.setOwnPassword(own, server, { username: user.username, password: passwords[0]! });
+        await mysqlEngine.setOwnPassword(own, server, { username: user.username, password: passwords[0]! });
       } finally {
         await own.close();
       }
-      await mysqlStrategy.setPasswordAsMaster(master, server, user.username, passwords[1]!);
-      await mysqlStrategy.syncAlternateUser(master, server, {
+      await mysqlEngine.setPasswordAsMaster(master, server, user.username, passwords[1]!);
+      await mysqlEngine.syncAlternateUser(master, server, {
         currentUsername: user.username,
         alternateUsername: `${user.username}_clone`,
         password: passwords[2]!,

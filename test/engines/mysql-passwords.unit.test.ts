@@ -4,10 +4,10 @@
  * and that a step refuses before sending any change when it cannot reach every account. MySQL 8's dual
  * passwords and PASSWORD REQUIRE CURRENT are covered here only, since only MariaDB runs in the suite.
  */
-import { mysqlStrategy } from '../../shared/engines/mysql';
+import { mysqlEngine } from '../../shared/engines/mysql';
 import { parseMysqlServerInfo } from '../../shared/engines/mysql-server-info';
 import { mysqlNativePasswordHash } from '../../shared/engines/password-hashes';
-import type { OwnPasswordChange, Row } from '../../shared/rotation/engine-strategy';
+import type { OwnPasswordChange, Row } from '../../shared/rotation/database-engine';
 import { driverError, recordingSession, type FakeRule, type RecordingSession } from './mysql-fake-session';
 
 const NEW = 'New-pw-1234';
@@ -87,7 +87,7 @@ describe('every host part of the user, or none', () => {
     const j = journal();
     const own = j.session('own', ownRules({ hosts: [{ host: '%' }, { host: '10.0.%' }] }));
     const master = j.session('master', masterRules([{ host: '%' }, { host: '10.0.%' }]));
-    await mysqlStrategy.setOwnPassword(own, MARIADB, change({ master: async () => master }));
+    await mysqlEngine.setOwnPassword(own, MARIADB, change({ master: async () => master }));
     expect(changes(j.log)).toEqual([`master: ALTER USER 'app'@'10.0.%' IDENTIFIED BY PASSWORD '${NEW_HASH}'`, `own: SET PASSWORD = '${NEW_HASH}'`]);
     expect(j.log.join('\n')).not.toContain(NEW);
   });
@@ -95,7 +95,7 @@ describe('every host part of the user, or none', () => {
   it('without a master: refuses before any change, naming the host entries it cannot reach', async () => {
     const j = journal();
     const own = j.session('own', ownRules({ hosts: [{ host: '%' }, { host: '10.0.%' }, { host: 'db.internal' }] }));
-    const err = await mysqlStrategy.setOwnPassword(own, MARIADB, change()).catch((e: unknown) => e);
+    const err = await mysqlEngine.setOwnPassword(own, MARIADB, change()).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'DATABASE' });
     expect((err as Error).message).toMatch(/also exists as account 'app'@'10\.0\.%', account 'app'@'db\.internal'.*masterarn.*Nothing was changed/);
     expect(changes(j.log)).toEqual([]);
@@ -104,7 +104,7 @@ describe('every host part of the user, or none', () => {
   it('without a master, a user that cannot list its host entries is refused before any change', async () => {
     const j = journal();
     const own = j.session('own', ownRules({ hosts: 'denied' }));
-    await expect(mysqlStrategy.setOwnPassword(own, MARIADB, change())).rejects.toThrow(/cannot list its own host entries.*SELECT \(User, Host\) ON mysql\.user/);
+    await expect(mysqlEngine.setOwnPassword(own, MARIADB, change())).rejects.toThrow(/cannot list its own host entries.*SELECT \(User, Host\) ON mysql\.user/);
     expect(changes(j.log)).toEqual([]);
   });
 
@@ -112,14 +112,14 @@ describe('every host part of the user, or none', () => {
     const j = journal();
     const own = j.session('own', ownRules({ hosts: 'denied' }));
     const master = j.session('master', masterRules([{ host: '%' }]));
-    await mysqlStrategy.setOwnPassword(own, MARIADB, change({ master: async () => master }));
+    await mysqlEngine.setOwnPassword(own, MARIADB, change({ master: async () => master }));
     expect(changes(j.log)).toEqual([`own: SET PASSWORD = '${NEW_HASH}'`]);
   });
 
   it('host entries that take no password (unix_socket) are not the secret\'s: left alone, no master needed', async () => {
     const j = journal();
     const own = j.session('own', ownRules({ hosts: [{ host: '%' }, { host: 'localhost', plugin: 'unix_socket' }] }));
-    await mysqlStrategy.setOwnPassword(own, MARIADB, change());
+    await mysqlEngine.setOwnPassword(own, MARIADB, change());
     expect(changes(j.log)).toEqual([`own: SET PASSWORD = '${NEW_HASH}'`]);
   });
 
@@ -127,7 +127,7 @@ describe('every host part of the user, or none', () => {
     const j = journal();
     const own = j.session('own', ownRules({ hosts: [{ host: '%' }, { host: '10.0.%' }] }));
     const master = j.session('master', masterRules([{ host: '%' }, { host: '10.0.%', priv: { plugin: 'mystery_auth', authentication_string: 'x' } }]));
-    await expect(mysqlStrategy.setOwnPassword(own, MARIADB, change({ master: async () => master }))).rejects.toThrow(/mystery_auth.*cannot explain/);
+    await expect(mysqlEngine.setOwnPassword(own, MARIADB, change({ master: async () => master }))).rejects.toThrow(/mystery_auth.*cannot explain/);
     expect(changes(j.log)).toEqual([]);
   });
 
@@ -138,7 +138,7 @@ describe('every host part of the user, or none', () => {
       { match: /USER_PRIVILEGES/, rows: [{ n: 1 }] },
       ...masterRules([{ host: '%' }, { host: '10.0.%' }]),
     ]);
-    await mysqlStrategy.setOwnPassword(own, MARIADB, change());
+    await mysqlEngine.setOwnPassword(own, MARIADB, change());
     expect(changes(j.log)).toEqual([`own: ALTER USER 'app'@'10.0.%' IDENTIFIED BY PASSWORD '${NEW_HASH}'`, `own: SET PASSWORD = '${NEW_HASH}'`]);
   });
 
@@ -146,7 +146,7 @@ describe('every host part of the user, or none', () => {
     const j = journal();
     const own = j.session('own', [...ownRules(), { match: /^SET PASSWORD/, error: driverError('ER_SPECIFIC_ACCESS_DENIED_ERROR', 1227, 'x') }]);
     const master = j.session('master', masterRules([{ host: '%' }]));
-    await mysqlStrategy.setOwnPassword(own, MARIADB, change({ master: async () => master }));
+    await mysqlEngine.setOwnPassword(own, MARIADB, change({ master: async () => master }));
     expect(changes(j.log).at(-1)).toBe(`master: ALTER USER 'app'@'%' IDENTIFIED BY PASSWORD '${NEW_HASH}'`);
   });
 });
@@ -157,7 +157,7 @@ describe('an expired password is renewed', () => {
     const own = j.session('own', ownRules({ expired: true }));
     // The server sees the function at 10.0.1.5: the more specific 10.0.% account is the user's own.
     const master = j.session('master', masterRules([{ host: '%' }, { host: '10.0.%' }]));
-    await mysqlStrategy.setOwnPassword(own, MARIADB, change({ master: async () => master }));
+    await mysqlEngine.setOwnPassword(own, MARIADB, change({ master: async () => master }));
     const ownStatements = j.log.filter((l) => l.startsWith('own: '));
     expect(ownStatements.filter((l) => !/^own: SET /.test(l))).toEqual(['own: SELECT CURRENT_USER() AS account']);
     expect(ownStatements.at(-1)).toBe(`own: SET PASSWORD = '${NEW_HASH}'`);
@@ -167,7 +167,7 @@ describe('an expired password is renewed', () => {
   it('without a master: refused before any change (the expired session cannot list its host entries)', async () => {
     const j = journal();
     const own = j.session('own', ownRules({ expired: true }));
-    await expect(mysqlStrategy.setOwnPassword(own, MARIADB, change())).rejects.toThrow(/has expired.*masterarn.*Nothing was changed/);
+    await expect(mysqlEngine.setOwnPassword(own, MARIADB, change())).rejects.toThrow(/has expired.*masterarn.*Nothing was changed/);
     expect(changes(j.log)).toEqual([]);
   });
 });
@@ -185,14 +185,14 @@ describe('MariaDB authentication chains keep every method', () => {
     const j = journal();
     const own = j.session('own', ownRules({ createUser: chainUser }));
     const master = j.session('master', masterRules([{ host: '%', priv: chainPriv }]));
-    await mysqlStrategy.setOwnPassword(own, MARIADB, change({ master: async () => master }));
+    await mysqlEngine.setOwnPassword(own, MARIADB, change({ master: async () => master }));
     expect(changes(j.log)).toEqual([`master: ALTER USER 'app'@'%' IDENTIFIED VIA unix_socket OR mysql_native_password USING '${NEW_HASH}'`]);
   });
 
   it('without a master a chain is refused before any change (SET PASSWORD would change one method)', async () => {
     const j = journal();
     const own = j.session('own', ownRules({ createUser: chainUser }));
-    await expect(mysqlStrategy.setOwnPassword(own, MARIADB, change())).rejects.toThrow(/chain of methods.*masterarn/);
+    await expect(mysqlEngine.setOwnPassword(own, MARIADB, change())).rejects.toThrow(/chain of methods.*masterarn/);
     expect(changes(j.log)).toEqual([]);
   });
 
@@ -207,7 +207,7 @@ describe('MariaDB authentication chains keep every method', () => {
         },
       ]),
     );
-    await mysqlStrategy.setPasswordAsMaster(master, MARIADB, 'app', NEW);
+    await mysqlEngine.setPasswordAsMaster(master, MARIADB, 'app', NEW);
     expect(changes(j.log)).toEqual([
       `master: ALTER USER 'app'@'%' IDENTIFIED VIA mysql_native_password USING '${NEW_HASH}' OR pam USING 'mariadb' OR ed25519 USING PASSWORD('${NEW}')`,
     ]);
@@ -224,14 +224,14 @@ describe('password-validation plugins: the plaintext only when a plugin refuses 
       { match: /^SET PASSWORD = '\*/, error: driverError('ER_OPTION_PREVENTS_STATEMENT', 1290, 'x') },
       plugins(['simple_password_check']),
     ]);
-    await mysqlStrategy.setOwnPassword(own, MARIADB, change());
+    await mysqlEngine.setOwnPassword(own, MARIADB, change());
     expect(changes(j.log)).toEqual([`own: SET PASSWORD = '${NEW_HASH}'`, `own: SET PASSWORD = PASSWORD('${NEW}')`]);
   });
 
   it('no plaintext when no validation plugin explains the refusal', async () => {
     const j = journal();
     const own = j.session('own', [...ownRules(), { match: /^SET PASSWORD/, error: driverError('ER_CANNOT_USER', 1396, 'x') }, plugins([])]);
-    await expect(mysqlStrategy.setOwnPassword(own, MARIADB, change())).rejects.toThrow(/ER_CANNOT_USER/);
+    await expect(mysqlEngine.setOwnPassword(own, MARIADB, change())).rejects.toThrow(/ER_CANNOT_USER/);
     expect(j.log.join('\n')).not.toContain(NEW);
   });
 
@@ -242,7 +242,7 @@ describe('password-validation plugins: the plaintext only when a plugin refuses 
       { match: /IDENTIFIED BY PASSWORD/, error: driverError('ER_CANNOT_USER', 1396, 'x') },
       plugins(['cracklib_password_check']),
     ]);
-    await mysqlStrategy.setPasswordAsMaster(master, MARIADB, 'app', NEW);
+    await mysqlEngine.setPasswordAsMaster(master, MARIADB, 'app', NEW);
     expect(changes(j.log).at(-1)).toBe(`master: ALTER USER 'app'@'%' IDENTIFIED BY '${NEW}'`);
   });
 
@@ -252,7 +252,7 @@ describe('password-validation plugins: the plaintext only when a plugin refuses 
       { match: /^ALTER USER/, error: driverError('ER_CANNOT_USER', 1396, `ALTER USER x IDENTIFIED BY '${NEW}'`) },
       plugins(['simple_password_check']),
     ]);
-    const err = await mysqlStrategy.setPasswordAsMaster(master, MARIADB, 'app', NEW).catch((e: unknown) => e);
+    const err = await mysqlEngine.setPasswordAsMaster(master, MARIADB, 'app', NEW).catch((e: unknown) => e);
     expect((err as Error).message).toMatch(/password policy \(simple_password_check\)/);
     expect(`${(err as Error).message} ${JSON.stringify(err)}`).not.toContain(NEW);
   });
@@ -270,13 +270,13 @@ describe('MySQL 8: dual passwords and PASSWORD REQUIRE CURRENT (unit-tested SQL:
 
   it('8.0.14+: the old password is retained as the secondary one, with REPLACE <current>', async () => {
     const own = ownMysql(sha2User);
-    await mysqlStrategy.setOwnPassword(own, MYSQL80, change({ currentPassword: CUR }));
+    await mysqlEngine.setOwnPassword(own, MYSQL80, change({ currentPassword: CUR }));
     expect(lastChange(own)).toBe(`ALTER USER USER() IDENTIFIED BY '${NEW}' REPLACE '${CUR}' RETAIN CURRENT PASSWORD`);
   });
 
   it('without APPLICATION_PASSWORD_ADMIN: the native hash form, then the plain one', async () => {
     const own = ownMysql(nativeOptional, [{ match: /RETAIN CURRENT PASSWORD/, error: driverError('ER_SPECIFIC_ACCESS_DENIED_ERROR', 1227, 'x') }]);
-    await mysqlStrategy.setOwnPassword(own, MYSQL80, change({ currentPassword: CUR }));
+    await mysqlEngine.setOwnPassword(own, MYSQL80, change({ currentPassword: CUR }));
     expect(own.statements.filter((x) => x.startsWith('ALTER USER'))).toEqual([
       `ALTER USER USER() IDENTIFIED BY '${NEW}' REPLACE '${CUR}' RETAIN CURRENT PASSWORD`,
       `ALTER USER CURRENT_USER() IDENTIFIED WITH mysql_native_password AS '${NEW_HASH}'`,
@@ -285,7 +285,7 @@ describe('MySQL 8: dual passwords and PASSWORD REQUIRE CURRENT (unit-tested SQL:
 
   it('PASSWORD REQUIRE CURRENT: no form without REPLACE is offered', async () => {
     const own = ownMysql(nativeRequired, [{ match: /RETAIN CURRENT PASSWORD/, error: driverError('ER_SPECIFIC_ACCESS_DENIED_ERROR', 1227, 'x') }]);
-    await mysqlStrategy.setOwnPassword(own, MYSQL80, change({ currentPassword: CUR }));
+    await mysqlEngine.setOwnPassword(own, MYSQL80, change({ currentPassword: CUR }));
     expect(own.statements.filter((x) => x.startsWith('ALTER USER'))).toEqual([
       `ALTER USER USER() IDENTIFIED BY '${NEW}' REPLACE '${CUR}' RETAIN CURRENT PASSWORD`,
       `ALTER USER USER() IDENTIFIED BY '${NEW}' REPLACE '${CUR}'`,
@@ -294,7 +294,7 @@ describe('MySQL 8: dual passwords and PASSWORD REQUIRE CURRENT (unit-tested SQL:
 
   it('putting the previous password back retains nothing and discards the secondary password', async () => {
     const own = ownMysql(sha2User);
-    await mysqlStrategy.setOwnPassword(own, MYSQL80, change({ password: CUR, currentPassword: NEW, restoring: true }));
+    await mysqlEngine.setOwnPassword(own, MYSQL80, change({ password: CUR, currentPassword: NEW, restoring: true }));
     expect(own.statements.filter((x) => x.startsWith('ALTER USER'))).toEqual([
       `ALTER USER USER() IDENTIFIED BY '${CUR}' REPLACE '${NEW}'`,
       'ALTER USER USER() DISCARD OLD PASSWORD',
@@ -306,13 +306,13 @@ describe('MySQL 8: dual passwords and PASSWORD REQUIRE CURRENT (unit-tested SQL:
     ['8.0.13', `ALTER USER USER() IDENTIFIED BY '${NEW}' REPLACE '${CUR}'`],
   ])('MySQL %s: no RETAIN before 8.0.14, no REPLACE before 8.0.13', async (version, expected) => {
     const own = ownMysql(sha2User);
-    await mysqlStrategy.setOwnPassword(own, parseMysqlServerInfo(version), change({ currentPassword: CUR }));
+    await mysqlEngine.setOwnPassword(own, parseMysqlServerInfo(version), change({ currentPassword: CUR }));
     expect(lastChange(own)).toBe(expected);
   });
 
   it('MariaDB has no dual passwords: never RETAIN, never DISCARD', async () => {
     const own = recordingSession(ownRules());
-    await mysqlStrategy.setOwnPassword(own, MARIADB, change({ currentPassword: CUR, restoring: true }));
+    await mysqlEngine.setOwnPassword(own, MARIADB, change({ currentPassword: CUR, restoring: true }));
     expect(own.statements.filter((x) => /^(SET PASSWORD|ALTER USER)/.test(x)).join('\n')).not.toMatch(/RETAIN|DISCARD|REPLACE/);
   });
 
@@ -323,7 +323,7 @@ describe('MySQL 8: dual passwords and PASSWORD REQUIRE CURRENT (unit-tested SQL:
       { match: /default_password_lifetime/, rows: [{ lifetime: 0, now: 1 }] },
       { match: /FROM mysql\.user WHERE User IN/, rows: ['%', '10.0.%'].map((host) => ({ user: 'app', host, plugin: 'caching_sha2_password', authHex: '2441', sslType: '', expired: 'N', locked: 'N' })) },
     ]);
-    await mysqlStrategy.setOwnPassword(own, MYSQL80, change({ currentPassword: CUR, master: async () => master }));
+    await mysqlEngine.setOwnPassword(own, MYSQL80, change({ currentPassword: CUR, master: async () => master }));
     expect(changes(j.log)).toEqual([
       `master: ALTER USER 'app'@'10.0.%' IDENTIFIED WITH caching_sha2_password BY '${NEW}' RETAIN CURRENT PASSWORD`,
       `own: ALTER USER USER() IDENTIFIED BY '${NEW}' REPLACE '${CUR}' RETAIN CURRENT PASSWORD`,

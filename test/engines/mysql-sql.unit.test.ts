@@ -1,13 +1,12 @@
 /**
- * The SQL the MySQL strategy sends, per server flavour, against a recording fake session: only MariaDB
+ * The SQL the MySQL engine sends, per server flavour, against a recording fake session: only MariaDB
  * 10.11 runs here, so MySQL 5.7/8.0/8.4 and Aurora MySQL 2/3 are covered at this level.
  */
 import { mysqlNativePasswordHash } from '../../shared/engines/password-hashes';
-import { mysqlStrategy } from '../../shared/engines/mysql';
+import { mysqlEngine } from '../../shared/engines/mysql';
 import { parseMysqlServerInfo } from '../../shared/engines/mysql-server-info';
 import { accountName, pluginFromCreateUser, requireClause } from '../../shared/engines/mysql-sql';
-import { registeredEngineStrategy } from '../../shared/rotation/engine-registry';
-import type { ServerInfo } from '../../shared/rotation/engine-strategy';
+import type { ServerInfo } from '../../shared/rotation/database-engine';
 import { driverError, recordingSession, type FakeRule } from './mysql-fake-session';
 
 const PASSWORD = "N3w-Pa$$w0rd'with\\quote";
@@ -58,11 +57,11 @@ describe('server flavour and version, from what the server reports', () => {
       { match: /VERSION\(\)/, rows: [{ version: '8.0.28', comment: 'Source distribution' }] },
       { match: /aurora/, rows: [{ Variable_name: 'aurora_version', Value: '3.04.0' }] },
     ]);
-    await expect(mysqlStrategy.serverInfo(session)).resolves.toMatchObject({ flavor: 'mysql', aurora: true, major: 8 });
+    await expect(mysqlEngine.serverInfo(session)).resolves.toMatchObject({ flavor: 'mysql', aurora: true, major: 8 });
     expect(session.statements[1]).toMatch(/^SHOW GLOBAL VARIABLES LIKE/);
 
     const maria = recordingSession([{ match: /VERSION\(\)/, rows: [{ version: '10.11.19-MariaDB', comment: 'x' }] }]);
-    await expect(mysqlStrategy.serverInfo(maria)).resolves.toMatchObject({ flavor: 'mariadb', aurora: false });
+    await expect(mysqlEngine.serverInfo(maria)).resolves.toMatchObject({ flavor: 'mariadb', aurora: false });
     expect(maria.statements).toHaveLength(1);
   });
 
@@ -74,29 +73,29 @@ describe('server flavour and version, from what the server reports', () => {
 describe('user-name limits', () => {
   const name = (n: number): string => 'u'.repeat(n);
   it('uses the secret engine before login: MariaDB 80, MySQL and Aurora 32', () => {
-    expect(mysqlStrategy.usernameProblem(name(80), 'mariadb')).toBeUndefined();
-    expect(mysqlStrategy.usernameProblem(name(81), 'mariadb')).toMatch(/81 characters.*at most 80/);
-    expect(mysqlStrategy.usernameProblem(name(32), 'mysql')).toBeUndefined();
-    expect(mysqlStrategy.usernameProblem(name(33), 'aurora-mysql')).toMatch(/at most 32/);
+    expect(mysqlEngine.usernameProblem(name(80), 'mariadb')).toBeUndefined();
+    expect(mysqlEngine.usernameProblem(name(81), 'mariadb')).toMatch(/81 characters.*at most 80/);
+    expect(mysqlEngine.usernameProblem(name(32), 'mysql')).toBeUndefined();
+    expect(mysqlEngine.usernameProblem(name(33), 'aurora-mysql')).toMatch(/at most 32/);
   });
 
   it('uses the server after login, whatever the secret says', () => {
-    expect(mysqlStrategy.usernameProblem(name(40), 'mysql', server('MariaDB 10.11'))).toBeUndefined();
-    expect(mysqlStrategy.usernameProblem(name(33), 'mariadb', server('MySQL 8.0'))).toMatch(/MySQL 8\.0\.36 allows at most 32/);
-    expect(mysqlStrategy.usernameProblem(name(17), 'mysql', parseMysqlServerInfo('5.6.51'))).toMatch(/at most 16/);
+    expect(mysqlEngine.usernameProblem(name(40), 'mysql', server('MariaDB 10.11'))).toBeUndefined();
+    expect(mysqlEngine.usernameProblem(name(33), 'mariadb', server('MySQL 8.0'))).toMatch(/MySQL 8\.0\.36 allows at most 32/);
+    expect(mysqlEngine.usernameProblem(name(17), 'mysql', parseMysqlServerInfo('5.6.51'))).toMatch(/at most 16/);
   });
 
   it('counts characters, not bytes, and rejects names MySQL cannot store', () => {
-    expect(mysqlStrategy.usernameProblem('é'.repeat(32), 'mysql')).toBeUndefined();
-    expect(mysqlStrategy.usernameProblem('app😀', 'mysql')).toMatch(/cannot store/);
-    expect(mysqlStrategy.usernameProblem('', 'mysql')).toMatch(/empty/);
+    expect(mysqlEngine.usernameProblem('é'.repeat(32), 'mysql')).toBeUndefined();
+    expect(mysqlEngine.usernameProblem('app😀', 'mysql')).toMatch(/cannot store/);
+    expect(mysqlEngine.usernameProblem('', 'mysql')).toMatch(/empty/);
   });
 });
 
 describe('setOwnPassword (single-user, as the user itself)', () => {
   it.each(MARIADB)('%s: SET PASSWORD with the client-side hash, never the plaintext', async (name) => {
     const session = recordingSession([createUserRow('mariadb-native')]);
-    await mysqlStrategy.setOwnPassword(session, server(name), { username: 'app', password: PASSWORD });
+    await mysqlEngine.setOwnPassword(session, server(name), { username: 'app', password: PASSWORD });
     const last = session.statements.at(-1)!;
     expect(last).toBe(`SET PASSWORD = '${HASH}'`);
     expect(session.statements.join('\n')).not.toContain(PASSWORD);
@@ -107,13 +106,13 @@ describe('setOwnPassword (single-user, as the user itself)', () => {
     const session = recordingSession([
       { match: /^SHOW CREATE USER/, rows: [{ c: "CREATE USER `app`@`%` IDENTIFIED VIA ed25519 USING 'abc'" }] },
     ]);
-    await mysqlStrategy.setOwnPassword(session, server('MariaDB 10.11'), { username: 'app', password: 'plain-pw-123' });
+    await mysqlEngine.setOwnPassword(session, server('MariaDB 10.11'), { username: 'app', password: 'plain-pw-123' });
     expect(session.statements.at(-1)).toBe("SET PASSWORD = PASSWORD('plain-pw-123')");
   });
 
   it.each(MYSQL_NATIVE)('%s with mysql_native_password: ALTER USER … AS <hash>', async (name) => {
     const session = recordingSession([createUserRow('mysql_native_password')]);
-    await mysqlStrategy.setOwnPassword(session, server(name), { username: 'app', password: PASSWORD });
+    await mysqlEngine.setOwnPassword(session, server(name), { username: 'app', password: PASSWORD });
     expect(session.statements.at(-1)).toBe(`ALTER USER CURRENT_USER() IDENTIFIED WITH mysql_native_password AS '${HASH}'`);
     expect(session.statements.join('\n')).not.toContain('N3w-Pa');
   });
@@ -123,7 +122,7 @@ describe('setOwnPassword (single-user, as the user itself)', () => {
       createUserRow('mysql_native_password'),
       { match: /IDENTIFIED WITH/, error: driverError('ER_SPECIFIC_ACCESS_DENIED_ERROR', 1227, 'x') },
     ]);
-    await mysqlStrategy.setOwnPassword(session, server('MySQL 5.7'), { username: 'app', password: 'plain-pw-123' });
+    await mysqlEngine.setOwnPassword(session, server('MySQL 5.7'), { username: 'app', password: 'plain-pw-123' });
     expect(session.statements.slice(-2)).toEqual([
       `ALTER USER CURRENT_USER() IDENTIFIED WITH mysql_native_password AS '${mysqlNativePasswordHash('plain-pw-123')}'`,
       "ALTER USER USER() IDENTIFIED BY 'plain-pw-123'",
@@ -132,19 +131,19 @@ describe('setOwnPassword (single-user, as the user itself)', () => {
 
   it.each(MYSQL_SHA2)('%s with caching_sha2_password: ALTER USER USER() IDENTIFIED BY (no client-side form), the old one retained', async (name) => {
     const session = recordingSession([createUserRow('caching_sha2_password')]);
-    await mysqlStrategy.setOwnPassword(session, server(name), { username: 'app', password: PASSWORD });
+    await mysqlEngine.setOwnPassword(session, server(name), { username: 'app', password: PASSWORD });
     expect(session.statements.at(-1)).toBe(`ALTER USER USER() IDENTIFIED BY 'N3w-Pa$$w0rd\\'with\\\\quote' RETAIN CURRENT PASSWORD`);
   });
 
   it('MySQL 8 when SHOW CREATE USER is refused: the plain form', async () => {
     const session = recordingSession([{ match: /^SHOW CREATE USER/, error: driverError('ER_TABLEACCESS_DENIED_ERROR', 1142, 'x') }]);
-    await mysqlStrategy.setOwnPassword(session, server('MySQL 8.0'), { username: 'app', password: 'plain-pw-123' });
+    await mysqlEngine.setOwnPassword(session, server('MySQL 8.0'), { username: 'app', password: 'plain-pw-123' });
     expect(session.statements.at(-1)).toBe("ALTER USER USER() IDENTIFIED BY 'plain-pw-123' RETAIN CURRENT PASSWORD");
   });
 
   it('refuses accounts whose plugin takes no password (IAM authentication)', async () => {
     const session = recordingSession([createUserRow('AWSAuthenticationPlugin')]);
-    await expect(mysqlStrategy.setOwnPassword(session, server('MySQL 8.0'), { username: 'app', password: PASSWORD })).rejects.toThrow(
+    await expect(mysqlEngine.setOwnPassword(session, server('MySQL 8.0'), { username: 'app', password: PASSWORD })).rejects.toThrow(
       /awsauthenticationplugin plugin/,
     );
   });
@@ -154,7 +153,7 @@ describe('setOwnPassword (single-user, as the user itself)', () => {
       createUserRow('mariadb-native'),
       { match: /^SET PASSWORD/, error: driverError('ER_PASSWORD_NO_MATCH', 1133, `SET PASSWORD = '${HASH}'`) },
     ]);
-    const err = await mysqlStrategy.setOwnPassword(session, server('MariaDB 10.11'), { username: 'app', password: PASSWORD }).catch((e: unknown) => e);
+    const err = await mysqlEngine.setOwnPassword(session, server('MariaDB 10.11'), { username: 'app', password: PASSWORD }).catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'DatabaseError', code: 'DATABASE' });
     const shown = `${(err as Error).message} ${JSON.stringify(err)}`;
     expect(shown).toMatch(/setting the password of user 'app'.*ER_PASSWORD_NO_MATCH/);
@@ -164,7 +163,7 @@ describe('setOwnPassword (single-user, as the user itself)', () => {
 
   it('turns off NO_BACKSLASH_ESCAPES with a SET before anything else (an expired session may run a SET)', async () => {
     const session = recordingSession();
-    await mysqlStrategy.setOwnPassword(session, server('MySQL 8.0'), { username: 'app', password: 'plain-pw-123' });
+    await mysqlEngine.setOwnPassword(session, server('MySQL 8.0'), { username: 'app', password: 'plain-pw-123' });
     expect(session.statements[0]).toMatch(/^SET SESSION sql_mode = .*REPLACE\(.*@@SESSION\.sql_mode, 'NO_BACKSLASH_ESCAPES', ''\)/);
   });
 
@@ -172,9 +171,9 @@ describe('setOwnPassword (single-user, as the user itself)', () => {
     ['MySQL 5.6', parseMysqlServerInfo('5.6.51')],
     ['MySQL 5.7.5', parseMysqlServerInfo('5.7.5-m15')],
     ['MariaDB 10.1', parseMysqlServerInfo('10.1.48-MariaDB')],
-  ])('refuses %s, which lacks the statements the strategy relies on', async (_name, info) => {
+  ])('refuses %s, which lacks the statements the engine relies on', async (_name, info) => {
     const session = recordingSession();
-    await expect(mysqlStrategy.setOwnPassword(session, info, { username: 'app', password: PASSWORD })).rejects.toThrow(/not supported/);
+    await expect(mysqlEngine.setOwnPassword(session, info, { username: 'app', password: PASSWORD })).rejects.toThrow(/not supported/);
     expect(session.statements).toEqual([]);
   });
 });
@@ -198,7 +197,7 @@ describe('setPasswordAsMaster (single-user self-healing)', () => {
 
   it.each(MARIADB)('%s: ALTER USER … IDENTIFIED BY PASSWORD <hash> on every host part', async (name) => {
     const session = recordingSession([accounts('mysql_native_password', "o'brien")]);
-    await mysqlStrategy.setPasswordAsMaster(session, server(name), "o'brien", PASSWORD);
+    await mysqlEngine.setPasswordAsMaster(session, server(name), "o'brien", PASSWORD);
     expect(session.statements.filter((s) => s.startsWith('ALTER USER'))).toEqual([
       `ALTER USER 'o\\'brien'@'%' IDENTIFIED BY PASSWORD '${HASH}'`,
       `ALTER USER 'o\\'brien'@'10.0.%' IDENTIFIED BY PASSWORD '${HASH}'`,
@@ -208,19 +207,19 @@ describe('setPasswordAsMaster (single-user self-healing)', () => {
 
   it.each(MYSQL_NATIVE)('%s: IDENTIFIED WITH mysql_native_password AS <hash>', async (name) => {
     const session = recordingSession([accounts('mysql_native_password')]);
-    await mysqlStrategy.setPasswordAsMaster(session, server(name), 'app', PASSWORD);
+    await mysqlEngine.setPasswordAsMaster(session, server(name), 'app', PASSWORD);
     expect(session.statements).toContain(`ALTER USER 'app'@'%' IDENTIFIED WITH mysql_native_password AS '${HASH}'`);
   });
 
   it.each(MYSQL_SHA2)('%s: keeps the account on caching_sha2_password', async (name) => {
     const session = recordingSession([accounts('caching_sha2_password')]);
-    await mysqlStrategy.setPasswordAsMaster(session, server(name), 'app', 'plain-pw-123');
+    await mysqlEngine.setPasswordAsMaster(session, server(name), 'app', 'plain-pw-123');
     expect(session.statements).toContain("ALTER USER 'app'@'%' IDENTIFIED WITH caching_sha2_password BY 'plain-pw-123'");
   });
 
   it('fails clearly when the user has no account', async () => {
     const session = recordingSession();
-    await expect(mysqlStrategy.setPasswordAsMaster(session, server('MySQL 8.0'), 'ghost', PASSWORD)).rejects.toThrow(
+    await expect(mysqlEngine.setPasswordAsMaster(session, server('MySQL 8.0'), 'ghost', PASSWORD)).rejects.toThrow(
       /No account of user 'ghost' exists/,
     );
     expect(session.statements.some((x) => x.startsWith('ALTER USER'))).toBe(false);
@@ -251,8 +250,8 @@ describe('SQL building blocks', () => {
     expect(requireClause({ sslType: 'SPECIFIED', cipher: 'AES256-SHA', issuer: '', subject: '' })).toBe("REQUIRE CIPHER 'AES256-SHA'");
   });
 
-  it('registers itself for engine family mysql', () => {
-    expect(registeredEngineStrategy('mysql')).toBe(mysqlStrategy);
-    expect(mysqlStrategy.defaultExcludeCharacters).toBe('/@"\'\\');
+  it('is the mysql engine, with the AWS templates\' excluded characters', () => {
+    expect(mysqlEngine.family).toBe('mysql');
+    expect(mysqlEngine.defaultExcludeCharacters).toBe('/@"\'\\');
   });
 });

@@ -8,7 +8,7 @@ import { connectPostgresAdmin } from '../../local/admin-connections';
 import { postgresAdminSettings } from '../../local/db-settings';
 import { parseDatabaseSecret } from '../../shared/database-secret';
 import { connectPostgres, postgresConnector } from '../../shared/engines/postgres-connector';
-import type { ConnectRequest } from '../../shared/rotation/engine-strategy';
+import type { ConnectRequest } from '../../shared/rotation/database-engine';
 
 const admin = postgresAdminSettings();
 

@@ -5,7 +5,7 @@
  */
 import { AuthenticationError, DatabaseError, SecretValidationError } from '../../shared/errors';
 import { setOwnPostgresPassword, setPostgresPasswordAsMaster } from '../../shared/engines/postgres-passwords';
-import { postgresStrategy } from '../../shared/engines/postgres';
+import { postgresEngine } from '../../shared/engines/postgres';
 import {
   SERVER_INFO_SQL,
   passwordTransactionSql,
@@ -13,7 +13,7 @@ import {
   setPasswordAsMasterSql,
   storesMd5,
 } from '../../shared/engines/postgres-sql';
-import type { Row, ServerInfo, SqlSession } from '../../shared/rotation/engine-strategy';
+import type { Row, ServerInfo, SqlSession } from '../../shared/rotation/database-engine';
 
 const server: ServerInfo = { flavor: 'postgres', aurora: false, major: 15, minor: 0, patch: 0, version: '15.0' };
 const password = 'New-Password-42';
@@ -41,7 +41,7 @@ function session(facts: Row, options: { roleEncryption?: string; fail?: (sql: st
 
 async function prepared(facts: Row, options?: Parameters<typeof session>[1]): Promise<Recorded> {
   const s = session(facts, options);
-  await postgresStrategy.serverInfo(s);
+  await postgresEngine.serverInfo(s);
   return s;
 }
 

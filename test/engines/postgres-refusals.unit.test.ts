@@ -9,7 +9,7 @@ import { postgresMd5Hash, scramSha256Verifier } from '../../shared/engines/passw
 import { hbaVerdict, type HbaLogin, type HbaRule } from '../../shared/engines/postgres-hba';
 import { diagnosePostgresRefusal, postgresRefusalReasonFromCode, savePostgresPassword } from '../../shared/engines/postgres-refusals';
 import { AuthenticationError } from '../../shared/errors';
-import type { Row, ServerInfo, SqlSession } from '../../shared/rotation/engine-strategy';
+import type { Row, ServerInfo, SqlSession } from '../../shared/rotation/database-engine';
 
 const server: ServerInfo = { flavor: 'postgres', aurora: false, major: 15, minor: 0, patch: 0, version: '15.0' };
 const ctx = { family: 'postgres' as const, role: 'current' as const, secretId: 'arn:s', step: 'setSecret' };

@@ -7,7 +7,7 @@ import { open, stat } from 'node:fs/promises';
 import { canLoginPostgres, connectPostgresAdmin } from '../../local/admin-connections';
 import { createPostgresUser, dropPostgresUsers, type PostgresFixtureUser } from '../../local/fixtures';
 import { postgresAdminSettings } from '../../local/db-settings';
-import { postgresStrategy } from '../../shared/engines/postgres';
+import { postgresEngine } from '../../shared/engines/postgres';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
 import type { RotationStrategyName } from '../../shared/rotation/rotation-settings';
 import {
@@ -45,7 +45,7 @@ beforeAll(async () => {
   for (const strategy of ['single-user', 'alternating-users'] as const) {
     endpoint.local.registerRotationFunction(
       lambdaArn(`pg-${strategy}`),
-      createRotationHandler({ engine: postgresStrategy, strategy, secretsClient: client, env: {}, logger: logs }),
+      createRotationHandler({ engine: postgresEngine, strategy, secretsClient: client, env: {}, logger: logs }),
     );
   }
 });
@@ -213,7 +213,7 @@ describe('re-running steps', () => {
     const user = await fixture();
     const arn = await secretFor(user, { masterarn: masterArn });
     const runLog = captureLogger();
-    const handler = createRotationHandler({ engine: postgresStrategy, strategy, secretsClient: client, env: {}, logger: runLog });
+    const handler = createRotationHandler({ engine: postgresEngine, strategy, secretsClient: client, env: {}, logger: runLog });
     const pendingAfter: Record<string, string> = {};
     const wrapperArn = lambdaArn(uniqueName(`pg-twice-${strategy}`));
     endpoint.local.registerRotationFunction(wrapperArn, async (event) => {
@@ -332,12 +332,12 @@ describe('TLS mode and deadline', () => {
     const preferArn = lambdaArn(uniqueName('pg-prefer'));
     endpoint.local.registerRotationFunction(
       preferArn,
-      createRotationHandler({ engine: postgresStrategy, secretsClient: client, env: { DB_TLS_MODE: 'prefer' }, logger: preferLog }),
+      createRotationHandler({ engine: postgresEngine, secretsClient: client, env: { DB_TLS_MODE: 'prefer' }, logger: preferLog }),
     );
     const strictArn = lambdaArn(uniqueName('pg-strict'));
     endpoint.local.registerRotationFunction(
       strictArn,
-      createRotationHandler({ engine: postgresStrategy, secretsClient: client, env: {}, logger: captureLogger() }),
+      createRotationHandler({ engine: postgresEngine, secretsClient: client, env: {}, logger: captureLogger() }),
     );
     const strictSecret = await createSecret(client, uniqueName('pg-strict'), value);
     await expect(rotate(client, strictSecret, strictArn)).rejects.toThrow(/TLS/);
@@ -353,7 +353,7 @@ describe('TLS mode and deadline', () => {
   it('fails with a TimeoutError before Lambda would kill it', async () => {
     const user = await fixture();
     const arn = await secretFor(user);
-    const handler = createRotationHandler({ engine: postgresStrategy, secretsClient: client, env: {}, logger: captureLogger() });
+    const handler = createRotationHandler({ engine: postgresEngine, secretsClient: client, env: {}, logger: captureLogger() });
     const fnArn = lambdaArn(uniqueName('pg-late'));
     endpoint.local.registerRotationFunction(fnArn, (event) =>
       handler(event, { getRemainingTimeInMillis: () => (event.Step === 'setSecret' ? 500 : 60_000) }),

@@ -1,4 +1,4 @@
-/** The statements the PostgreSQL strategy sends, per server version (only 15 runs here). */
+/** The statements the PostgreSQL engine sends, per server version (only 15 runs here). */
 import {
   createRoleSql,
   defaultRoleSql,
@@ -8,12 +8,12 @@ import {
   postgresUsernameProblem,
   setPasswordSql,
 } from '../../shared/engines/postgres-sql';
-import { postgresStrategy } from '../../shared/engines/postgres';
-import type { Row, ServerInfo, SqlSession } from '../../shared/rotation/engine-strategy';
+import { postgresEngine } from '../../shared/engines/postgres';
+import type { Row, ServerInfo, SqlSession } from '../../shared/rotation/database-engine';
 
 const server = (major: number, aurora = false): ServerInfo => ({ flavor: 'postgres', aurora, major, minor: 0, patch: 0, version: `${major}.0` });
 
-/** Records statements; answers the strategy's reads with `answers`. */
+/** Records statements; answers the engine's reads with `answers`. */
 function recordingSession(answers: Record<string, Row[]>): SqlSession & { sql: string[] } {
   const sql: string[] = [];
   return {
@@ -78,7 +78,7 @@ describe('passwords never in the SQL', () => {
       close: async () => {},
     };
     await expect(
-      postgresStrategy.syncAlternateUser(failing, server(15), { currentUsername: 'app', alternateUsername: 'app_clone', password }),
+      postgresEngine.syncAlternateUser(failing, server(15), { currentUsername: 'app', alternateUsername: 'app_clone', password }),
     ).rejects.toThrow();
     expect(session.sql).toContain('ROLLBACK');
     expect(session.sql).not.toContain('COMMIT');

@@ -12,7 +12,7 @@ import { noteSensitive } from '../../local/sensitive-values';
 import { mysqlNativePasswordHash } from '../../shared/engines/password-hashes';
 import { mysqlConnector } from '../../shared/engines/mysql-connector';
 import { parseDatabaseSecret } from '../../shared/database-secret';
-import type { SqlSession } from '../../shared/rotation/engine-strategy';
+import type { SqlSession } from '../../shared/rotation/database-engine';
 
 export const PREFIX = 'myclone';
 

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { connectMysqlAdmin } from '../../local/admin-connections';
 import { createMysqlUser, fixtureUsername, type MysqlFixtureUser } from '../../local/fixtures';
-import { mysqlStrategy } from '../../shared/engines/mysql';
+import { mysqlEngine } from '../../shared/engines/mysql';
 import { AuthenticationError } from '../../shared/errors';
 import { createMysqlPool, type MysqlPoolOptions, type RotatingMysqlPool } from '../../shared/pools/mysql-pool';
 import { SecretCache } from '../../shared/secret-cache';
@@ -48,8 +48,8 @@ beforeAll(async () => {
     password: master.password,
     ssl: false,
   });
-  singleUserFn = registerSlowRotation(endpoint, mysqlStrategy, 'single-user', logs, WINDOW_MS);
-  alternatingFn = registerSlowRotation(endpoint, mysqlStrategy, 'alternating-users', logs, WINDOW_MS);
+  singleUserFn = registerSlowRotation(endpoint, mysqlEngine, 'single-user', logs, WINDOW_MS);
+  alternatingFn = registerSlowRotation(endpoint, mysqlEngine, 'alternating-users', logs, WINDOW_MS);
 });
 
 afterAll(async () => {

@@ -12,7 +12,7 @@ import { inspect } from 'node:util';
 import { connectPostgresAdmin } from '../../local/admin-connections';
 import { postgresAdminSettings } from '../../local/db-settings';
 import { createPostgresUser, fixtureUsername, type PostgresFixtureUser } from '../../local/fixtures';
-import { postgresStrategy } from '../../shared/engines/postgres';
+import { postgresEngine } from '../../shared/engines/postgres';
 import { AuthenticationError } from '../../shared/errors';
 import { createPgPool, type RotatingPgPool } from '../../shared/pools/pg-pool';
 import { SecretCache } from '../../shared/secret-cache';
@@ -43,8 +43,8 @@ beforeAll(async () => {
     dbname: admin.database,
     ssl: false,
   });
-  singleUserFn = registerSlowRotation(endpoint, postgresStrategy, 'single-user', logs, WINDOW_MS);
-  alternatingFn = registerSlowRotation(endpoint, postgresStrategy, 'alternating-users', logs, WINDOW_MS);
+  singleUserFn = registerSlowRotation(endpoint, postgresEngine, 'single-user', logs, WINDOW_MS);
+  alternatingFn = registerSlowRotation(endpoint, postgresEngine, 'alternating-users', logs, WINDOW_MS);
 });
 
 afterAll(async () => {

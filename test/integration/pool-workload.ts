@@ -6,7 +6,7 @@
  */
 import type { RotationLogger } from '../../shared/rotation/logger';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
-import type { EngineStrategy } from '../../shared/rotation/engine-strategy';
+import type { DatabaseEngine } from '../../shared/rotation/database-engine';
 import { summarizeCause } from '../../shared/errors';
 import { lambdaArn, uniqueName, type Endpoint } from '../rotation/support';
 
@@ -73,7 +73,7 @@ export function sleep(ms: number): Promise<void> {
  */
 export function registerSlowRotation(
   endpoint: Endpoint,
-  engine: EngineStrategy,
+  engine: DatabaseEngine,
   strategy: 'single-user' | 'alternating-users',
   logger: RotationLogger,
   windowMs: number,

@@ -6,7 +6,7 @@
 import { Client } from 'pg';
 import { postgresAdminSettings } from '../../local/db-settings';
 import { createPostgresUser, type PostgresFixtureUser } from '../../local/fixtures';
-import { postgresStrategy } from '../../shared/engines/postgres';
+import { postgresEngine } from '../../shared/engines/postgres';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
 import { SecretCache } from '../../shared/secret-cache';
 import type { SecretValue } from '../../shared/secret-value';
@@ -54,7 +54,7 @@ describe('withSecret across a real rotation', () => {
     expect(await cache.withSecret(secretId, currentUser)).toBe(user.username);
 
     const handler = createRotationHandler({
-      engine: postgresStrategy,
+      engine: postgresEngine,
       strategy: 'single-user',
       secretsClient: endpoint.client,
       logger: captureLogger(),

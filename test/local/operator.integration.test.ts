@@ -24,7 +24,7 @@ import type { RotationStatus, RotationStatusDocument } from '../../operator/rota
 import { registerRepoRotationHandlers, repoRotationFunctionArn } from '../../local/repo-handlers';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../emulator';
 import { noteSensitive } from '../../local/sensitive-values';
-import { postgresStrategy } from '../../shared/engines/postgres';
+import { postgresEngine } from '../../shared/engines/postgres';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
 import { silentLogger } from '../../shared/rotation/logger';
 import { runBin } from './spawn-command';
@@ -391,5 +391,5 @@ async function labelBreakingProxy(target: string, wronglyCurrent: () => string):
 
 /** The repo's single-user PostgreSQL handler, talking to this test's endpoint. */
 function singleUserHandler() {
-  return createRotationHandler({ engine: postgresStrategy, strategy: 'single-user', secretsClient: client, logger: silentLogger });
+  return createRotationHandler({ engine: postgresEngine, strategy: 'single-user', secretsClient: client, logger: silentLogger });
 }

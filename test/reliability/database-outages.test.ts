@@ -7,20 +7,20 @@ import { RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { connectMysqlAdmin, connectPostgresAdmin } from '../../local/admin-connections';
 import { mysqlAdminSettings, postgresAdminSettings } from '../../local/db-settings';
 import { isRetryable } from '../../shared/errors';
-import type { Connector } from '../../shared/rotation/engine-strategy';
+import type { Connector } from '../../shared/rotation/database-engine';
 import { lastFailure, recover } from './recovery';
 import { recordFigure } from './figures';
 import {
   COMBINATIONS,
-  strategyOf,
+  databaseEngineOf,
   type Combination,
-  type EngineName,
   type Rig,
   type SecretState,
   rigSuite,
   type RigOptions,
 } from './rotation-rig';
 import { startTcpFaultProxy, type TcpFaultProxy } from './tcp-fault-proxy';
+import type { EngineFamily } from '../../shared/database-secret';
 
 const suite = rigSuite();
 
@@ -51,8 +51,8 @@ async function expectRotated(r: Rig, before: SecretState): Promise<void> {
 }
 
 /** A connector that notes each session's server-side id, so a test can kill exactly that session. */
-function sessionIdRecorder(engine: EngineName): { connector: Connector; last: () => number | undefined } {
-  const base = strategyOf(engine).defaultConnector;
+function sessionIdRecorder(engine: EngineFamily): { connector: Connector; last: () => number | undefined } {
+  const base = databaseEngineOf(engine).defaultConnector;
   let last: number | undefined;
   const connector: Connector = async (request) => {
     const session = await base(request);
@@ -63,7 +63,7 @@ function sessionIdRecorder(engine: EngineName): { connector: Connector; last: ()
   return { connector, last: () => last };
 }
 
-async function killSession(engine: EngineName, id: number): Promise<void> {
+async function killSession(engine: EngineFamily, id: number): Promise<void> {
   if (engine === 'postgres') {
     const admin = await connectPostgresAdmin();
     try {
@@ -82,7 +82,7 @@ async function killSession(engine: EngineName, id: number): Promise<void> {
 }
 
 /** Kills the rotation's session just before its first account-changing statement; returns what it killed. */
-async function rotateWithKill(r: Rig, engine: EngineName, last: () => number | undefined): Promise<string | undefined> {
+async function rotateWithKill(r: Rig, engine: EngineFamily, last: () => number | undefined): Promise<string | undefined> {
   let killed: string | undefined;
   r.injector.reset();
   r.injector.setObserver(async (call) => {
@@ -139,7 +139,7 @@ describe.each(COMBINATIONS)('the server kills the connection mid-setSecret: $eng
   });
 });
 
-describe.each<EngineName>(['postgres', 'mysql'])('the database is unreachable or slow: %s', (engine) => {
+describe.each<EngineFamily>(['postgres', 'mysql'])('the database is unreachable or slow: %s', (engine) => {
   let proxy: TcpFaultProxy;
   beforeAll(async () => {
     proxy = await startTcpFaultProxy(engine === 'postgres' ? postgresAdminSettings().port : mysqlAdminSettings().port);
@@ -169,7 +169,7 @@ describe.each<EngineName>(['postgres', 'mysql'])('the database is unreachable or
 });
 
 describe('Secrets Manager throttles', () => {
-  it.each<EngineName>(['postgres', 'mysql'])('%s: a throttled PutSecretValue fails createSecret as THROTTLED, retryable, and the retry completes', async (engine) => {
+  it.each<EngineFamily>(['postgres', 'mysql'])('%s: a throttled PutSecretValue fails createSecret as THROTTLED, retryable, and the retry completes', async (engine) => {
     const r = await rig({ engine, strategy: 'single-user' });
     const before = await r.state();
     // A clean rotation finds the PutSecretValue call's number; the next rotation is throttled exactly there.

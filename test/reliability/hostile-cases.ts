@@ -4,11 +4,11 @@
  * names the error code it must raise and a pattern the message must contain to name the problem.
  */
 import type { ErrorCode } from '../../shared/errors';
-import type { EngineName } from './rotation-rig';
+import type { EngineFamily } from '../../shared/database-secret';
 
 /** What the cases are built from: a real fixture user and the ids of the secrets around it. */
 export interface HostileContext {
-  readonly engine: EngineName;
+  readonly engine: EngineFamily;
   readonly secretId: string;
   /** AWSPENDING's version id on `secretId`. */
   readonly pendingToken: string;
@@ -47,7 +47,7 @@ export interface SetSecretCase {
   /** AWSCURRENT, from the valid value. */
   readonly current: (ctx: HostileContext) => Record<string, unknown>;
   /** One code, or one per engine where the servers answer differently. */
-  readonly code: ErrorCode | Readonly<Record<EngineName, ErrorCode>>;
+  readonly code: ErrorCode | Readonly<Record<EngineFamily, ErrorCode>>;
   readonly names: RegExp;
 }
 

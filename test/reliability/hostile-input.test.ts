@@ -22,7 +22,8 @@ import type { RotationStrategyName } from '../../shared/rotation/rotation-settin
 import { captureLogger, lambdaArn, uniqueName } from '../rotation/support';
 import { recordFigure } from './figures';
 import { EVENT_CASES, SET_SECRET_CASES, VALUE_CASES, type HostileContext } from './hostile-cases';
-import { createMasterSecret, dropMasters, startTestEndpoint, strategyOf, type EngineName, type TestEndpoint } from './rotation-rig';
+import { createMasterSecret, dropMasters, startTestEndpoint, databaseEngineOf, type TestEndpoint } from './rotation-rig';
+import type { EngineFamily } from '../../shared/database-secret';
 
 const CANARY = 'rel_canary';
 
@@ -81,7 +82,7 @@ interface EngineFixture {
   exists(username: string): Promise<boolean>;
 }
 
-async function engineFixture(engine: EngineName): Promise<EngineFixture> {
+async function engineFixture(engine: EngineFamily): Promise<EngineFixture> {
   const user = engine === 'postgres' ? await createPostgresUser() : await createMysqlUser();
   drops.push(() => user.drop());
   const valid = {
@@ -123,7 +124,7 @@ function expectNoSecretIn(err: ToolkitError, logText: string, secrets: readonly 
   for (const s of secrets) expect(printed.includes(s)).toBe(false);
 }
 
-describe.each<EngineName>(['postgres', 'mysql'])('hostile input: %s', (engine) => {
+describe.each<EngineFamily>(['postgres', 'mysql'])('hostile input: %s', (engine) => {
   let fixture: EngineFixture;
   let ctx: HostileContext;
   let masterPassword: string;
@@ -134,7 +135,7 @@ describe.each<EngineName>(['postgres', 'mysql'])('hostile input: %s', (engine) =
     for (const strategy of ['single-user', 'alternating-users'] as const) {
       const logs = captureLogger();
       handlers.set(strategy, {
-        handler: createRotationHandler({ engine: strategyOf(engine), strategy, secretsClient: client, env: {}, logger: logs }),
+        handler: createRotationHandler({ engine: databaseEngineOf(engine), strategy, secretsClient: client, env: {}, logger: logs }),
         logs,
       });
     }

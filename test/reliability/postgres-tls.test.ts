@@ -11,10 +11,10 @@ import { canLoginPostgres, connectPostgresAdmin } from '../../local/admin-connec
 import { createPostgresUser, type PostgresFixtureUser } from '../../local/fixtures';
 import type { TlsMode } from '../../shared/connection-options';
 import { parseDatabaseSecret } from '../../shared/database-secret';
-import { connectPostgres, postgresStrategy } from '../../shared/engines/postgres';
+import { connectPostgres, postgresEngine } from '../../shared/engines/postgres';
 import { isToolkitError } from '../../shared/errors';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
-import type { Connector } from '../../shared/rotation/engine-strategy';
+import type { Connector } from '../../shared/rotation/database-engine';
 import { captureLogger, createSecret, lambdaArn, rotate, secretValue, uniqueName } from '../rotation/support';
 import { LeakScanner, describeLeaks, readSensitiveValues } from '../setup/leak-scanner';
 import { recordFigure } from './figures';
@@ -135,7 +135,7 @@ function handler(env: Record<string, string>, connector?: Connector): { arn: str
   const arn = lambdaArn(uniqueName('rel-tls'));
   endpoint.local.registerRotationFunction(
     arn,
-    createRotationHandler({ engine: postgresStrategy, strategy: 'single-user', secretsClient: endpoint.client, env, logger: logs, ...(connector ? { connect: connector } : {}) }),
+    createRotationHandler({ engine: postgresEngine, strategy: 'single-user', secretsClient: endpoint.client, env, logger: logs, ...(connector ? { connect: connector } : {}) }),
   );
   return { arn, logs };
 }

@@ -6,7 +6,7 @@
 import { RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { canLoginPostgres } from '../../local/admin-connections';
 import { createPostgresUser, type PostgresFixtureUser } from '../../local/fixtures';
-import { postgresStrategy } from '../../shared/engines/postgres';
+import { postgresEngine } from '../../shared/engines/postgres';
 import { isToolkitError } from '../../shared/errors';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
 import { silentLogger } from '../../shared/rotation/logger';
@@ -79,7 +79,7 @@ describe('50 secrets, at most 10 in flight, one PostgreSQL server', () => {
     const functionArn = lambdaArn(uniqueName('rel-fleet'));
     suite.endpoint.local.registerRotationFunction(
       functionArn,
-      createRotationHandler({ engine: postgresStrategy, strategy: 'single-user', secretsClient: suite.endpoint.client, env: {}, logger: silentLogger }),
+      createRotationHandler({ engine: postgresEngine, strategy: 'single-user', secretsClient: suite.endpoint.client, env: {}, logger: silentLogger }),
     );
     const ids = await Promise.all(
       users.map((u) =>

@@ -14,18 +14,17 @@ import { FaultInjector } from '../support/fault-injection';
 import { createMysqlUser, createPostgresUser } from '../../local/fixtures';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../emulator';
 import { noteSensitive } from '../../local/sensitive-values';
-import { mysqlStrategy } from '../../shared/engines/mysql';
-import { postgresStrategy } from '../../shared/engines/postgres';
+import { mysqlEngine } from '../../shared/engines/mysql';
+import { postgresEngine } from '../../shared/engines/postgres';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
-import type { Connector, EngineStrategy } from '../../shared/rotation/engine-strategy';
+import type { Connector, DatabaseEngine } from '../../shared/rotation/database-engine';
 import type { RotationHandler } from '../../shared/rotation/event';
 import type { RotationStrategyName } from '../../shared/rotation/rotation-settings';
 import { captureLogger, createSecret, lambdaArn, uniqueName } from '../rotation/support';
-
-export type EngineName = 'postgres' | 'mysql';
+import type { EngineFamily } from '../../shared/database-secret';
 
 export interface Combination {
-  readonly engine: EngineName;
+  readonly engine: EngineFamily;
   readonly strategy: RotationStrategyName;
 }
 
@@ -86,8 +85,8 @@ export async function startTestEndpoint(): Promise<TestEndpoint> {
   };
 }
 
-export function strategyOf(engine: EngineName): EngineStrategy {
-  return engine === 'postgres' ? postgresStrategy : mysqlStrategy;
+export function databaseEngineOf(engine: EngineFamily): DatabaseEngine {
+  return engine === 'postgres' ? postgresEngine : mysqlEngine;
 }
 
 export interface Rig {
@@ -123,12 +122,12 @@ export async function createRig(endpoint: TestEndpoint, combination: Combination
   const injector = new FaultInjector();
   const logs = captureLogger();
   const wrapped = injector.wrapClient(endpoint.newClient());
-  const engineStrategy = strategyOf(engine);
+  const databaseEngine = databaseEngineOf(engine);
   const handler = createRotationHandler({
-    engine: engineStrategy,
+    engine: databaseEngine,
     strategy,
     secretsClient: wrapped,
-    connect: injector.wrapConnector(options.connector ?? engineStrategy.defaultConnector),
+    connect: injector.wrapConnector(options.connector ?? databaseEngine.defaultConnector),
     env: options.connectTimeoutMs !== undefined ? { DB_CONNECT_TIMEOUT_MS: String(options.connectTimeoutMs) } : {},
     logger: logs,
   });
@@ -199,7 +198,7 @@ export async function readState(client: SecretsManagerClient, secretId: string):
 }
 
 /** A master secret for the local server: postgres trusts loopback; MariaDB's root has no password. */
-export async function createMasterSecret(client: SecretsManagerClient, engine: EngineName, port?: number): Promise<string> {
+export async function createMasterSecret(client: SecretsManagerClient, engine: EngineFamily, port?: number): Promise<string> {
   if (engine === 'postgres') {
     const admin = postgresAdminSettings();
     return createSecret(client, uniqueName('rel-pg-master'), {

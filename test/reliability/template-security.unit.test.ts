@@ -9,7 +9,8 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { buildApp } from '../../bin/app';
-import { DatabaseSecretRotation, RotationEngine, RotationStrategy, VPC_NETWORK_INTERFACE_ACTIONS } from '../../lib';
+import { DatabaseSecretRotation, RotationEngine, RotationStrategy } from '../../lib';
+import { VPC_NETWORK_INTERFACE_ACTIONS } from '../../lib/rotation-function';
 import { STUB_ENTRY, unbundledApp } from '../cdk/cdk-test-helpers';
 import { recordFigure } from './figures';
 

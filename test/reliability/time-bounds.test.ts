@@ -12,11 +12,11 @@ import { DescribeSecretCommand, GetSecretValueCommand, RotateSecretCommand } fro
 import { createServer as createHttpServer, request as httpRequest, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import { createMysqlUser, createPostgresUser, fixtureUsername } from '../../local/fixtures';
-import { mysqlStrategy } from '../../shared/engines/mysql';
-import { postgresStrategy } from '../../shared/engines/postgres';
+import { mysqlEngine } from '../../shared/engines/mysql';
+import { postgresEngine } from '../../shared/engines/postgres';
 import { TimeoutError } from '../../shared/errors';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
-import type { EngineStrategy } from '../../shared/rotation/engine-strategy';
+import type { DatabaseEngine } from '../../shared/rotation/database-engine';
 import type { RotationInvocationContext } from '../../shared/rotation/event';
 import type { StepLogLine } from '../../shared/rotation/logger';
 import { captureLogger, createSecret, lambdaArn, startEndpoint, uniqueName, type Endpoint } from '../rotation/support';
@@ -118,7 +118,7 @@ describe('a Secrets Manager endpoint that does not answer in time', () => {
   async function runAgainst(url: string): Promise<{ error: unknown; elapsedMs: number; lines: StepLogLine[] }> {
     const logs = captureLogger();
     const handler = createRotationHandler({
-      engine: postgresStrategy,
+      engine: postgresEngine,
       env: { SECRETS_MANAGER_ENDPOINT: url, AWS_REGION: 'us-east-1' },
       logger: logs,
     });
@@ -200,7 +200,7 @@ describe('one Secrets Manager call stalls in the middle of a step', () => {
     try {
       const logs = captureLogger();
       const handler = createRotationHandler({
-        engine: postgresStrategy,
+        engine: postgresEngine,
         env: { SECRETS_MANAGER_ENDPOINT: proxy.url, AWS_REGION: 'us-east-1' },
         logger: logs,
       });
@@ -253,12 +253,12 @@ describe('one Secrets Manager call stalls in the middle of a step', () => {
   });
 });
 
-const ENGINES: ReadonlyArray<{ name: string; strategy: EngineStrategy; engine: string; sleep: string }> = [
-  { name: 'postgres', strategy: postgresStrategy, engine: 'postgres', sleep: 'SELECT pg_sleep(6)' },
-  { name: 'mysql', strategy: mysqlStrategy, engine: 'mariadb', sleep: 'SELECT SLEEP(6)' },
+const ENGINES: ReadonlyArray<{ name: string; databaseEngine: DatabaseEngine; engine: string; sleep: string }> = [
+  { name: 'postgres', databaseEngine: postgresEngine, engine: 'postgres', sleep: 'SELECT pg_sleep(6)' },
+  { name: 'mysql', databaseEngine: mysqlEngine, engine: 'mariadb', sleep: 'SELECT SLEEP(6)' },
 ];
 
-describe.each(ENGINES)('the database does not answer in time: $name', ({ name, strategy, engine, sleep }) => {
+describe.each(ENGINES)('the database does not answer in time: $name', ({ name, databaseEngine, engine, sleep }) => {
   let endpoint: Endpoint;
   beforeAll(async () => {
     endpoint = await startEndpoint();
@@ -288,7 +288,7 @@ describe.each(ENGINES)('the database does not answer in time: $name', ({ name, s
       await proxy.setMode('stall');
       const logs = captureLogger();
       // A connect timeout longer than the Lambda's time: the deadline, not the setting, must end the login.
-      const handler = createRotationHandler({ engine: strategy, secretsClient: endpoint.client, env: { DB_CONNECT_TIMEOUT_MS: '20000' }, logger: logs });
+      const handler = createRotationHandler({ engine: databaseEngine, secretsClient: endpoint.client, env: { DB_CONNECT_TIMEOUT_MS: '20000' }, logger: logs });
       const secretId = await createSecret(endpoint.client, uniqueName(`tb-stall-${name}`), {
         engine,
         host: '127.0.0.1',
@@ -316,7 +316,7 @@ describe.each(ENGINES)('the database does not answer in time: $name', ({ name, s
     const proxy = await startTcpFaultProxy(user.port);
     try {
       const logs = captureLogger();
-      const handler = createRotationHandler({ engine: strategy, secretsClient: endpoint.client, env: {}, testQuery: sleep, logger: logs });
+      const handler = createRotationHandler({ engine: databaseEngine, secretsClient: endpoint.client, env: {}, testQuery: sleep, logger: logs });
       const secretId = await createSecret(endpoint.client, uniqueName(`tb-sleep-${name}`), {
         engine,
         host: '127.0.0.1',

@@ -9,9 +9,9 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ConfigError, EventValidationError, RotationDisabledError, StageMismatchError } from '../../shared/errors';
-import { postgresStrategy } from '../../shared/engines/postgres';
+import { postgresEngine } from '../../shared/engines/postgres';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
-import type { Connector } from '../../shared/rotation/engine-strategy';
+import type { Connector } from '../../shared/rotation/database-engine';
 import { captureLogger } from './support';
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:app-AbCdEf';
@@ -25,7 +25,7 @@ const neverConnect: Connector = async () => {
 function handler(strategy: 'single-user' | 'alternating-users' = 'single-user', env: Record<string, string> = {}) {
   const logger = captureLogger();
   const h = createRotationHandler({
-    engine: postgresStrategy,
+    engine: postgresEngine,
     strategy,
     secretsClient: new SecretsManagerClient({ region: 'us-east-1' }),
     env,
@@ -148,13 +148,7 @@ describe('cold start', () => {
     [{ DB_CONNECT_TIMEOUT_MS: '-5' }],
   ])('fails when the handler is built, not mid-rotation: %j', (env) => {
     expect(() =>
-      createRotationHandler({ engine: postgresStrategy, secretsClient: new SecretsManagerClient({ region: 'us-east-1' }), env }),
+      createRotationHandler({ engine: postgresEngine, secretsClient: new SecretsManagerClient({ region: 'us-east-1' }), env }),
     ).toThrow(ConfigError);
-  });
-
-  it('resolves an engine by name once its module is loaded', () => {
-    expect(() =>
-      createRotationHandler({ engine: 'postgres', secretsClient: new SecretsManagerClient({ region: 'us-east-1' }), env: {} }),
-    ).not.toThrow();
   });
 });

@@ -7,7 +7,7 @@ import type { Connection } from 'mysql2/promise';
 import { canLoginMysql, connectMysqlAdmin } from '../../local/admin-connections';
 import { mysqlAdminSettings } from '../../local/db-settings';
 import { createMysqlUser, type MysqlFixtureUser } from '../../local/fixtures';
-import { mysqlStrategy } from '../../shared/engines/mysql';
+import { mysqlEngine } from '../../shared/engines/mysql';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
 import {
   captureLogger,
@@ -42,7 +42,7 @@ function secretFor(user: { username: string; password: string }, extra: Record<s
 function registerHandler(strategy: 'single-user' | 'alternating-users'): { arn: string; logs: ReturnType<typeof captureLogger> } {
   const logs = captureLogger();
   const arn = lambdaArn(uniqueName(`mysql-${strategy}`));
-  const handler = createRotationHandler({ engine: mysqlStrategy, strategy, secretsClient: endpoint.client, env: {}, logger: logs });
+  const handler = createRotationHandler({ engine: mysqlEngine, strategy, secretsClient: endpoint.client, env: {}, logger: logs });
   endpoint.local.registerRotationFunction(arn, (event) => handler(event));
   return { arn, logs };
 }

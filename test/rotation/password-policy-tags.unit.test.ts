@@ -12,8 +12,8 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { SecretValidationError } from '../../shared/errors';
-import { postgresStrategy } from '../../shared/engines/postgres';
-import { mysqlStrategy } from '../../shared/engines/mysql';
+import { postgresEngine } from '../../shared/engines/postgres';
+import { mysqlEngine } from '../../shared/engines/mysql';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
 import { DIGITS, LOWERCASE, PUNCTUATION, UPPERCASE } from '../../shared/rotation/generate-password';
 import { resolvePasswordPolicy } from '../../shared/rotation/password-policy';
@@ -107,7 +107,7 @@ describe('secretPasswordPolicy', () => {
 
 describe('createSecret with tags (mocked Secrets Manager)', () => {
   const sm = mockClient(SecretsManagerClient);
-  function run(tags: Tag[], engine = postgresStrategy, env: Record<string, string> = {}) {
+  function run(tags: Tag[], engine = postgresEngine, env: Record<string, string> = {}) {
     const CURRENT = JSON.stringify({ engine: engine.family, host: 'db.example', username: 'app', password: 'current-pw-123' });
     sm.reset();
     sm.on(DescribeSecretCommand).resolves({ ARN, RotationEnabled: true, VersionIdsToStages: { [TOKEN]: ['AWSPENDING'] }, Tags: tags });
@@ -137,7 +137,7 @@ describe('createSecret with tags (mocked Secrets Manager)', () => {
   it('generates the pending password under the tags, over the environment, with no extra request', async () => {
     await run(
       [tag(PASSWORD_POLICY_TAGS.length, '48'), tag(PASSWORD_POLICY_TAGS.excludePunctuation, 'true'), tag(PASSWORD_POLICY_TAGS.excludeNumbers, 'true')],
-      postgresStrategy,
+      postgresEngine,
       { PASSWORD_LENGTH: '20', EXCLUDE_UPPERCASE: 'true' },
     );
     const password = writtenPassword();
@@ -148,7 +148,7 @@ describe('createSecret with tags (mocked Secrets Manager)', () => {
   });
 
   it('replaces the engine default exclusions with the tag set on MySQL too', async () => {
-    await run([tag(PASSWORD_POLICY_TAGS.excludeCharacters, `${UPPERCASE}${DIGITS}${PUNCTUATION}`)], mysqlStrategy);
+    await run([tag(PASSWORD_POLICY_TAGS.excludeCharacters, `${UPPERCASE}${DIGITS}${PUNCTUATION}`)], mysqlEngine);
     expect([...writtenPassword()].every((c) => LOWERCASE.includes(c))).toBe(true);
   });
 

@@ -5,7 +5,7 @@
 import { DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { SecretValidationError } from '../../shared/errors';
-import { postgresStrategy } from '../../shared/engines/postgres';
+import { postgresEngine } from '../../shared/engines/postgres';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
 import { ALTERNATE_USERNAME_KEY } from '../../shared/rotation/precreated-pair';
 import { captureLogger } from './support';
@@ -23,7 +23,7 @@ function run(current: Record<string, unknown>, strategy: 'single-user' | 'altern
   );
   sm.on(PutSecretValueCommand).resolves({ ARN });
   const handler = createRotationHandler({
-    engine: postgresStrategy,
+    engine: postgresEngine,
     strategy,
     secretsClient: new SecretsManagerClient({ region: 'us-east-1' }),
     env: {},

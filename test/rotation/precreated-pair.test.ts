@@ -12,10 +12,10 @@ import type { Connection } from 'mysql2/promise';
 import { canLoginMysql, canLoginPostgres, connectMysqlAdmin, connectPostgresAdmin } from '../../local/admin-connections';
 import { mysqlAdminSettings, postgresAdminSettings } from '../../local/db-settings';
 import { createMysqlUser, createPostgresUser, type MysqlFixtureUser, type PostgresFixtureUser } from '../../local/fixtures';
-import { mysqlStrategy } from '../../shared/engines/mysql';
-import { postgresStrategy } from '../../shared/engines/postgres';
+import { mysqlEngine } from '../../shared/engines/mysql';
+import { postgresEngine } from '../../shared/engines/postgres';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
-import type { Connector, EngineStrategy } from '../../shared/rotation/engine-strategy';
+import type { Connector, DatabaseEngine } from '../../shared/rotation/database-engine';
 import { PASSWORD_POLICY_TAGS } from '../../shared/rotation/password-policy-tags';
 import { ALTERNATE_USERNAME_KEY } from '../../shared/rotation/precreated-pair';
 import { captureLogger, lambdaArn, rotate, secretValue, startEndpoint, uniqueName, type Endpoint } from './support';
@@ -31,10 +31,10 @@ afterAll(async () => {
 const pairName = (): string => `appsx_${randomBytes(4).toString('hex')}`;
 
 /** Statements run as the master, recorded through a wrapping connector. */
-function recordingHandler(strategy: EngineStrategy) {
+function recordingHandler(engine: DatabaseEngine) {
   const masterStatements: string[] = [];
   const connect: Connector = async (request) => {
-    const session = await strategy.defaultConnector(request);
+    const session = await engine.defaultConnector(request);
     return {
       query: (sql, params) => {
         if (request.role === 'master') masterStatements.push(sql);
@@ -44,9 +44,9 @@ function recordingHandler(strategy: EngineStrategy) {
     };
   };
   const logs = captureLogger();
-  const arn = lambdaArn(uniqueName(`pair-${strategy.family}`));
+  const arn = lambdaArn(uniqueName(`pair-${engine.family}`));
   const handler = createRotationHandler({
-    engine: strategy,
+    engine,
     strategy: 'alternating-users',
     secretsClient: endpoint.client,
     env: {},
@@ -117,7 +117,7 @@ describe('PostgreSQL pre-created pair', () => {
     // The DBA's own grant, which the rotation must neither copy nor remove.
     await admin.query(`GRANT pg_read_all_stats TO "${blue.username}"`);
     const before = await memberships([blue.username, green.username]);
-    const { arn, logs, masterStatements } = recordingHandler(postgresStrategy);
+    const { arn, logs, masterStatements } = recordingHandler(postgresEngine);
     const id = await createTaggedSecret(
       {
         engine: 'postgres',
@@ -156,7 +156,7 @@ describe('PostgreSQL pre-created pair', () => {
   it('refuses a missing other user with AUTH_FAILED role-missing, creating nothing', async () => {
     const blue = await fixture(`${pairName()}_blue`);
     const missing = `${pairName()}_missing`;
-    const { arn, logs, masterStatements } = recordingHandler(postgresStrategy);
+    const { arn, logs, masterStatements } = recordingHandler(postgresEngine);
     const id = await createTaggedSecret({
       engine: 'postgres', host: blue.host, port: blue.port, username: blue.username, [ALTERNATE_USERNAME_KEY]: missing,
       password: blue.password, dbname: blue.database, ssl: false, masterarn: masterArn,
@@ -177,7 +177,7 @@ describe('PostgreSQL pre-created pair', () => {
       engine: 'postgres', host: master.host, port: master.port, username: master.username, password: master.password,
       dbname: master.database, ssl: false,
     });
-    const { arn, logs } = recordingHandler(postgresStrategy);
+    const { arn, logs } = recordingHandler(postgresEngine);
     const id = await createTaggedSecret({
       engine: 'postgres', host: blue.host, port: blue.port, username: blue.username, [ALTERNATE_USERNAME_KEY]: master.username,
       password: blue.password, dbname: blue.database, ssl: false, masterarn: ownMasterArn,
@@ -191,7 +191,7 @@ describe('PostgreSQL pre-created pair', () => {
     const blue = await fixture(`${pairName()}_blue`);
     const green = await fixture(`${pairName()}_green`);
     await admin.query(`ALTER ROLE "${green.username}" NOLOGIN`);
-    const { arn, logs } = recordingHandler(postgresStrategy);
+    const { arn, logs } = recordingHandler(postgresEngine);
     const id = await createTaggedSecret({
       engine: 'postgres', host: blue.host, port: blue.port, username: blue.username, [ALTERNATE_USERNAME_KEY]: green.username,
       password: blue.password, dbname: blue.database, ssl: false, masterarn: masterArn,
@@ -245,7 +245,7 @@ describe('MariaDB pre-created pair', () => {
     const blue = await fixture(`${base}_b`);
     const green = await fixture(`${base}_g`);
     const before = { blue: await grantsOf(blue.username), green: await grantsOf(green.username) };
-    const { arn, logs, masterStatements } = recordingHandler(mysqlStrategy);
+    const { arn, logs, masterStatements } = recordingHandler(mysqlEngine);
     const id = await createTaggedSecret(secretOf(blue, green.username, masterArn));
     const expected = [green.username, blue.username, green.username];
     const seen: string[] = [blue.password];
@@ -269,7 +269,7 @@ describe('MariaDB pre-created pair', () => {
   it('refuses a missing other user with AUTH_FAILED role-missing, creating nothing', async () => {
     const blue = await fixture(`${pairName()}_b`);
     const missing = `${pairName()}_x`;
-    const { arn, logs, masterStatements } = recordingHandler(mysqlStrategy);
+    const { arn, logs, masterStatements } = recordingHandler(mysqlEngine);
     const id = await createTaggedSecret(secretOf(blue, missing, masterArn));
     const failure = await rotationFailure(id, arn, logs);
     expect(failure).toMatchObject({ step: 'setSecret', errorCode: 'AUTH_FAILED', reason: 'role-missing' });
@@ -280,7 +280,7 @@ describe('MariaDB pre-created pair', () => {
 
   it('refuses a pair whose other user is the master itself, leaving its password alone', async () => {
     const blue = await fixture(`${pairName()}_b`);
-    const { arn, logs } = recordingHandler(mysqlStrategy);
+    const { arn, logs } = recordingHandler(mysqlEngine);
     const id = await createTaggedSecret(secretOf(blue, master.username, masterArn));
     const failure = await rotationFailure(id, arn, logs);
     expect(failure).toMatchObject({ step: 'setSecret', errorCode: 'SECRET_INVALID' });

@@ -11,10 +11,10 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { canLoginMysql, canLoginPostgres, connectMysqlAdmin, connectPostgresAdmin } from '../../local/admin-connections';
 import { mysqlAdminSettings, postgresAdminSettings } from '../../local/db-settings';
 import { createMysqlUser, createPostgresUser, type MysqlFixtureUser, type PostgresFixtureUser } from '../../local/fixtures';
-import { mysqlStrategy } from '../../shared/engines/mysql';
-import { postgresStrategy } from '../../shared/engines/postgres';
+import { mysqlEngine } from '../../shared/engines/mysql';
+import { postgresEngine } from '../../shared/engines/postgres';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
-import type { Connector, EngineStrategy, LoginRole } from '../../shared/rotation/engine-strategy';
+import type { Connector, DatabaseEngine, LoginRole } from '../../shared/rotation/database-engine';
 import { captureLogger, createSecret, lambdaArn, rotate, secretValue, startEndpoint, uniqueName, type Endpoint } from './support';
 
 const rds = mockClient(RDSClient);
@@ -31,15 +31,15 @@ beforeEach(() => rds.reset());
 const READER = 'localhost';
 const name = (): string => `appsx_${randomBytes(4).toString('hex')}`;
 
-function recordingHandler(strategy: EngineStrategy) {
+function recordingHandler(engine: DatabaseEngine) {
   const logins: { role: LoginRole; host: string }[] = [];
   const connect: Connector = async (request) => {
     logins.push({ role: request.role, host: request.secret.host });
-    return strategy.defaultConnector(request);
+    return engine.defaultConnector(request);
   };
   const logs = captureLogger();
-  const arn = lambdaArn(uniqueName(`reader-${strategy.family}`));
-  const handler = createRotationHandler({ engine: strategy, strategy: 'alternating-users', secretsClient: endpoint.client, env: {}, connect, logger: logs });
+  const arn = lambdaArn(uniqueName(`reader-${engine.family}`));
+  const handler = createRotationHandler({ engine, strategy: 'alternating-users', secretsClient: endpoint.client, env: {}, connect, logger: logs });
   endpoint.local.registerRotationFunction(arn, (event) => handler(event));
   // The steps that run as the master: setSecret's logins are recorded per invocation, in order.
   return { arn, logs, logins };
@@ -75,7 +75,7 @@ describe('PostgreSQL user secret on an Aurora reader endpoint', () => {
     mockCluster(READER);
     const user = await createPostgresUser({ username: name() });
     users.push(user);
-    const { arn, logins } = recordingHandler(postgresStrategy);
+    const { arn, logins } = recordingHandler(postgresEngine);
     const id = await createSecret(endpoint.client, uniqueName('appsx-reader'), {
       engine: 'aurora-postgresql', host: READER, port: s.port, username: user.username, password: user.password,
       dbname: user.database, ssl: false, masterarn: masterArn,
@@ -95,7 +95,7 @@ describe('PostgreSQL user secret on an Aurora reader endpoint', () => {
     mockCluster('appsx-other.cluster-ro-abc.us-east-1.rds.amazonaws.com');
     const user = await createPostgresUser({ username: name() });
     users.push(user);
-    const { arn, logs, logins } = recordingHandler(postgresStrategy);
+    const { arn, logs, logins } = recordingHandler(postgresEngine);
     const id = await createSecret(endpoint.client, uniqueName('appsx-reader'), {
       engine: 'aurora-postgresql', host: READER, port: s.port, username: user.username, password: user.password,
       dbname: user.database, ssl: false, masterarn: masterArn,
@@ -143,7 +143,7 @@ describe('MariaDB user secret on an RDS read replica', () => {
     });
     const user = await createMysqlUser({ username: name() });
     users.push(user);
-    const { arn, logins } = recordingHandler(mysqlStrategy);
+    const { arn, logins } = recordingHandler(mysqlEngine);
     const id = await createSecret(endpoint.client, uniqueName('appsx-replica'), {
       engine: 'mariadb', host: READER, port: s.port, username: user.username, password: user.password, ssl: false, masterarn: masterArn,
     });
@@ -162,7 +162,7 @@ describe('MariaDB user secret on an RDS read replica', () => {
     });
     const user = await createMysqlUser({ username: name() });
     users.push(user);
-    const { arn, logs } = recordingHandler(mysqlStrategy);
+    const { arn, logs } = recordingHandler(mysqlEngine);
     const id = await createSecret(endpoint.client, uniqueName('appsx-replica'), {
       engine: 'mariadb', host: READER, port: s.port, username: user.username, password: user.password, ssl: false, masterarn: masterArn,
     });

@@ -14,11 +14,11 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { postgresStrategy } from '../../shared/engines/postgres';
+import { postgresEngine } from '../../shared/engines/postgres';
 import { PASSWORD_ENCRYPTION_SQL, SERVER_INFO_SQL } from '../../shared/engines/postgres-sql';
 import { AuthenticationError } from '../../shared/errors';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
-import type { ConnectRequest, Connector, LoginRole, Row, SqlSession } from '../../shared/rotation/engine-strategy';
+import type { ConnectRequest, Connector, LoginRole, Row, SqlSession } from '../../shared/rotation/database-engine';
 import { captureLogger } from './support';
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:app-AbCdEf';
@@ -34,7 +34,7 @@ interface FakeDatabase {
 }
 
 /**
- * A database that accepts only `accepted` passwords and answers the strategy's reads. An ALTER ROLE …
+ * A database that accepts only `accepted` passwords and answers the engine's reads. An ALTER ROLE …
  * PASSWORD makes it accept the pending password instead, as the real one would.
  */
 function fakeDatabase(accepted: string[], passwordEncryption = 'scram-sha-256'): FakeDatabase {
@@ -63,7 +63,7 @@ function fakeDatabase(accepted: string[], passwordEncryption = 'scram-sha-256'):
 
 function handler(db: FakeDatabase) {
   return createRotationHandler({
-    engine: postgresStrategy,
+    engine: postgresEngine,
     strategy: 'single-user',
     secretsClient: new SecretsManagerClient({ region: 'us-east-1' }),
     env: {},

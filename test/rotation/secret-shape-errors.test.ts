@@ -4,12 +4,12 @@
  * version over Secrets Manager's 64 KiB SecretString limit, refused before PutSecretValue.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { mysqlStrategy } from '../../shared/engines/mysql';
-import { postgresStrategy } from '../../shared/engines/postgres';
+import { mysqlEngine } from '../../shared/engines/mysql';
+import { postgresEngine } from '../../shared/engines/postgres';
 import { MAX_SECRET_BYTES } from '../../shared/database-secret';
 import { SecretValidationError } from '../../shared/errors';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
-import type { Connector, EngineStrategy } from '../../shared/rotation/engine-strategy';
+import type { Connector, DatabaseEngine } from '../../shared/rotation/database-engine';
 import { withinSecretSizeLimit } from '../../shared/rotation/create-secret';
 import { captureLogger, createSecret, lambdaArn, rotate, startEndpoint, uniqueName, type Endpoint } from './support';
 
@@ -32,18 +32,18 @@ function recordingClient(client: SecretsManagerClient): { client: SecretsManager
   return { client: view, sent };
 }
 
-const ENGINES: ReadonlyArray<{ name: string; strategy: EngineStrategy; engine: string; port: number }> = [
-  { name: 'postgres', strategy: postgresStrategy, engine: 'postgres', port: 5432 },
-  { name: 'mysql', strategy: mysqlStrategy, engine: 'mariadb', port: 3306 },
+const ENGINES: ReadonlyArray<{ name: string; databaseEngine: DatabaseEngine; engine: string; port: number }> = [
+  { name: 'postgres', databaseEngine: postgresEngine, engine: 'postgres', port: 5432 },
+  { name: 'mysql', databaseEngine: mysqlEngine, engine: 'mariadb', port: 3306 },
 ];
 
-describe.each(ENGINES)('$name', ({ name, strategy, engine, port }) => {
+describe.each(ENGINES)('$name', ({ name, databaseEngine, engine, port }) => {
   it.each(['127.0.0.1', 'db.example.com', '[::1]'])(
     'a host holding its port (%s:port) fails createSecret as SECRET_INVALID naming host, before any login',
     async (host) => {
       const logs = captureLogger();
       const connector: Connector = jest.fn(() => Promise.reject(new Error('no login may be tried')));
-      const handler = createRotationHandler({ engine: strategy, secretsClient: endpoint.client, connect: connector, env: {}, logger: logs });
+      const handler = createRotationHandler({ engine: databaseEngine, secretsClient: endpoint.client, connect: connector, env: {}, logger: logs });
       const functionArn = lambdaArn(uniqueName(`shape-${name}`));
       endpoint.local.registerRotationFunction(functionArn, (event) => handler(event));
       const secretId = await createSecret(endpoint.client, uniqueName(`shape-${name}`), {
@@ -66,7 +66,7 @@ describe('a next version over 64 KiB', () => {
   it('is refused in createSecret before PutSecretValue, saying so, and nothing is stored', async () => {
     const logs = captureLogger();
     const { client, sent } = recordingClient(endpoint.client);
-    const handler = createRotationHandler({ engine: postgresStrategy, secretsClient: client, env: { PASSWORD_LENGTH: '4096' }, logger: logs });
+    const handler = createRotationHandler({ engine: postgresEngine, secretsClient: client, env: { PASSWORD_LENGTH: '4096' }, logger: logs });
     const functionArn = lambdaArn(uniqueName('shape-big'));
     endpoint.local.registerRotationFunction(functionArn, (event) => handler(event));
     const current = { engine: 'postgres', host: 'db.example.com', username: 'infra_big_user', password: 'short-password-0' };

@@ -8,7 +8,7 @@
  */
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { NetworkError, TimeoutError, type ToolkitError } from '../../shared/errors';
-import type { ConnectRequest, Connector, Row, SqlSession } from '../../shared/rotation/engine-strategy';
+import type { ConnectRequest, Connector, Row, SqlSession } from '../../shared/rotation/database-engine';
 
 export type ExternalCallKind = 'secrets-manager' | 'connect' | 'query';
 

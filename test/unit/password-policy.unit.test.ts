@@ -4,7 +4,7 @@
  */
 import * as path from 'path';
 import { ConfigError } from '../../shared/errors';
-import { postgresStrategy } from '../../shared/engines/postgres';
+import { postgresEngine } from '../../shared/engines/postgres';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
 import { passwordPolicyFromEnv, validatePasswordPolicy } from '../../shared/rotation/password-policy';
 
@@ -24,7 +24,7 @@ describe('EXCLUDE_CHARACTERS', () => {
   it('lets the handler start cold with it (hunt-08)', () => {
     expect(() =>
       createRotationHandler({
-        engine: postgresStrategy,
+        engine: postgresEngine,
         env: { EXCLUDE_CHARACTERS: CDK_DEFAULT, SECRETS_MANAGER_ENDPOINT: 'http://127.0.0.1:9', AWS_REGION: 'us-east-1' },
       }),
     ).not.toThrow();

@@ -20,8 +20,8 @@ import { escapeIdentifier as id } from 'pg';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { postgresStrategy } from '../../shared/engines/postgres';
-import type { EngineStrategy } from '../../shared/rotation/engine-strategy';
+import { postgresEngine } from '../../shared/engines/postgres';
+import type { DatabaseEngine } from '../../shared/rotation/database-engine';
 import { assertPostgresEquivalent } from '../equivalence/postgres-equivalence';
 import { startPrivatePostgres, type PrivatePostgres } from '../reliability/private-postgres';
 import { rotate, secretValue } from '../rotation/support';
@@ -36,8 +36,8 @@ export function binDirOf(major: number): string {
 }
 
 /** Proven drift, so the heal cell reaches the master's password change on every major. */
-const driftProven: EngineStrategy = {
-  ...postgresStrategy,
+const driftProven: DatabaseEngine = {
+  ...postgresEngine,
   diagnoseRefusal: async () => ({ reason: 'wrong-password', detail: 'drift fixed by the version matrix' }),
 };
 

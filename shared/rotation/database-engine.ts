@@ -1,6 +1,6 @@
 /**
  * The contract between the engine-agnostic rotation steps and one database engine. The steps decide
- * WHO logs in and WHAT must change; a strategy knows only how to say it in its engine's SQL.
+ * WHO logs in and WHAT must change; an engine knows only how to say it in its engine's SQL.
  *
  * All database traffic goes through a `Connector`, so tests, the local loop and fault injection can
  * wrap, slow down or break every login and every statement.
@@ -36,6 +36,7 @@ export interface SqlSession {
 /** Which credential a login uses: named in logs and errors, never with its value. */
 export type LoginRole = 'pending' | 'current' | 'previous' | 'master';
 
+/** What a `Connector` is asked to open: whose login, to which database, with which TLS and time bound. */
 export interface ConnectRequest {
   readonly family: EngineFamily;
   readonly secret: DatabaseSecret;
@@ -69,6 +70,7 @@ export interface ServerInfo {
   readonly version: string;
 }
 
+/** What alternating-users rotation asks the master to do to the other user (`syncAlternateUser`). */
 export interface AlternateUserChange {
   /** The account whose rights the alternate user gets (the current secret's user). */
   readonly currentUsername: string;
@@ -130,7 +132,13 @@ export interface OwnPasswordChange {
   readonly restoring?: boolean;
 }
 
-export interface EngineStrategy {
+/**
+ * One database engine (PostgreSQL, or MySQL with MariaDB and Aurora MySQL): how to log in, read the server,
+ * and say each password change in its SQL. Not to be confused with the rotation strategy (single user or
+ * alternating users), which is `RotationSettings.strategy`. The toolkit's two are `postgresEngine` and
+ * `mysqlEngine`; tests and fault injection wrap one to slow or break it.
+ */
+export interface DatabaseEngine {
   readonly family: EngineFamily;
   /** The AWS templates' default EXCLUDE_CHARACTERS for this engine. */
   readonly defaultExcludeCharacters: string;

@@ -30,7 +30,7 @@ import type { RotationStrategyName } from '../shared/rotation/rotation-settings'
 import { SecretCache } from '../shared/secret-cache';
 import { summarizeCause } from '../shared/errors';
 import { ms, num, table } from './format';
-import { ENGINE_STRATEGIES, createSecret, openRotationRig, rotateSecret, secretJson, uniqueName, type BenchUser, type RotationRig } from './rotation-rig';
+import { ENGINES, createSecret, openRotationRig, rotateSecret, secretJson, uniqueName, type BenchUser, type RotationRig } from './rotation-rig';
 import { endpointClient } from './secrets-manager-calls';
 import { quantile } from './stats';
 
@@ -140,7 +140,7 @@ export async function runPools(rotations: number, log: (line: string) => void): 
 
 /** A rotation function that keeps the window after setSecret open, as a slow rotation would. */
 async function slowRotationFunction(rig: RotationRig, engine: EngineFamily, strategy: RotationStrategyName): Promise<string> {
-  const handler = createRotationHandler({ engine: ENGINE_STRATEGIES[engine], strategy, secretsClient: rig.driver, env: {}, logger: silentLogger });
+  const handler = createRotationHandler({ engine: ENGINES[engine], strategy, secretsClient: rig.driver, env: {}, logger: silentLogger });
   return rig.registerFunction(uniqueName(`appsx-bench-pools-${engine}-${strategy}`), async (event) => {
     await handler(event);
     if (event.Step === 'setSecret') await sleep(WINDOW_MS);

@@ -27,7 +27,7 @@ import { endpointClient, type CallTally } from './secrets-manager-calls';
 export const STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
 export type StepName = (typeof STEPS)[number];
 
-export const ENGINE_STRATEGIES: Readonly<Record<EngineFamily, DatabaseEngine>> = {
+export const ENGINES: Readonly<Record<EngineFamily, DatabaseEngine>> = {
   postgres: postgresEngine,
   mysql: mysqlEngine,
 };
@@ -68,7 +68,7 @@ export interface HandlerVariant {
   readonly connect?: (engine: EngineFamily) => Connector;
   /** Wraps the counted connector (so the counter sees what this wrapper passes on). */
   readonly outer?: (connect: Connector) => Connector;
-  readonly strategyImpl?: (engine: EngineFamily) => DatabaseEngine;
+  readonly engineOf?: (engine: EngineFamily) => DatabaseEngine;
 }
 
 export interface RotationRigOptions {
@@ -128,13 +128,13 @@ export async function openRotationRig(options: RotationRigOptions = {}): Promise
       const key = `${engine}-${strategy}${variant ? `-${variant.name}` : ''}`;
       const existing = registered.get(key);
       if (existing !== undefined) return existing;
-      const engineStrategy = ENGINE_STRATEGIES[engine];
-      const strategyImpl = variant?.strategyImpl?.(engine) ?? engineStrategy;
+      const defaultEngine = ENGINES[engine];
+      const chosen = variant?.engineOf?.(engine) ?? defaultEngine;
       // No secretsClient: the handler builds its default one from the environment, as the Lambdas do.
       const handler = createRotationHandler({
-        engine: strategyImpl,
+        engine: chosen,
         strategy,
-        connect: (variant?.outer ?? ((c: Connector) => c))(logins.wrap(variant?.connect?.(engine) ?? strategyImpl.defaultConnector)),
+        connect: (variant?.outer ?? ((c: Connector) => c))(logins.wrap(variant?.connect?.(engine) ?? chosen.defaultConnector)),
         env: handlerEnv,
         logger: silentLogger,
       });

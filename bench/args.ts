@@ -1,7 +1,17 @@
 /** The command line of `npm run bench`: which benchmarks, how many runs. */
 import { ConfigError } from '../shared/errors';
 
-export const BENCHMARKS = ['rotation-latency', 'modeled-aws', 'levers', 'cold-start', 'cache', 'secrets-api', 'fleet', 'aws-scale', 'pools'] as const;
+export const BENCHMARKS = [
+  'rotation-latency',
+  'modeled-aws',
+  'levers',
+  'cold-start',
+  'cache',
+  'secrets-api',
+  'fleet',
+  'aws-scale',
+  'pools',
+] as const;
 export type BenchmarkId = (typeof BENCHMARKS)[number];
 
 export interface BenchArgs {
@@ -58,7 +68,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
           .map((s) => s.trim())
           .filter(Boolean)
           .map((s) => {
-            if (!(BENCHMARKS as readonly string[]).includes(s)) throw new ConfigError(`unknown benchmark ${JSON.stringify(s)}; known: ${BENCHMARKS.join(', ')}`);
+            if (!(BENCHMARKS as readonly string[]).includes(s))
+              throw new ConfigError(`unknown benchmark ${JSON.stringify(s)}; known: ${BENCHMARKS.join(', ')}`);
             return s as BenchmarkId;
           });
         if (only.length === 0) throw new ConfigError('--only needs at least one benchmark');

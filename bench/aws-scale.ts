@@ -16,14 +16,25 @@ interface Quota {
 const QUOTA_PAGE = 'https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_limits.html';
 const QUOTAS: readonly Quota[] = [
   { name: 'GetSecretValue', operations: ['GetSecretValue'], perSecond: 10_000, source: QUOTA_PAGE },
-  { name: 'DescribeSecret', operations: ['DescribeSecret'], perSecond: 40_000, source: 'https://aws.amazon.com/about-aws/whats-new/2025/03/aws-secrets-manager-increases-api-requests-seconds (DescribeSecret 40,000/s; before, 10,000/s combined with GetSecretValue)' },
+  {
+    name: 'DescribeSecret',
+    operations: ['DescribeSecret'],
+    perSecond: 40_000,
+    source:
+      'https://aws.amazon.com/about-aws/whats-new/2025/03/aws-secrets-manager-increases-api-requests-seconds (DescribeSecret 40,000/s; before, 10,000/s combined with GetSecretValue)',
+  },
   {
     name: 'PutSecretValue + UpdateSecret + UpdateSecretVersionStage (+ replication calls), combined',
     operations: ['PutSecretValue', 'UpdateSecret', 'UpdateSecretVersionStage'],
     perSecond: 50,
     source: QUOTA_PAGE,
   },
-  { name: 'RotateSecret + CancelRotateSecret, combined', operations: ['RotateSecret', 'CancelRotateSecret'], perSecond: 50, source: QUOTA_PAGE },
+  {
+    name: 'RotateSecret + CancelRotateSecret, combined',
+    operations: ['RotateSecret', 'CancelRotateSecret'],
+    perSecond: 50,
+    source: QUOTA_PAGE,
+  },
   {
     name: 'GetRandomPassword',
     operations: ['GetRandomPassword'],
@@ -72,7 +83,9 @@ const WRITE_QUOTA_PER_SECOND = 50;
 
 function writesNote(input: AwsScaleInput): string {
   const writes = Math.max(
-    ...Object.values(input.requestsPerRotation).map((r) => (r.PutSecretValue ?? 0) + (r.UpdateSecretVersionStage ?? 0) + (r.UpdateSecret ?? 0)),
+    ...Object.values(input.requestsPerRotation).map(
+      (r) => (r.PutSecretValue ?? 0) + (r.UpdateSecretVersionStage ?? 0) + (r.UpdateSecret ?? 0),
+    ),
   );
   const templateWrites = (TEMPLATE_REQUESTS.PutSecretValue ?? 0) + (TEMPLATE_REQUESTS.UpdateSecretVersionStage ?? 0);
   const base = `- The write quota (PutSecretValue + UpdateSecret + UpdateSecretVersionStage, ${WRITE_QUOTA_PER_SECOND}/s, not adjustable) binds first: ${writes} writes per rotation here, ${templateWrites} in the templates.`;
@@ -86,25 +99,47 @@ export function renderAwsScale(input: AwsScaleInput): string {
   for (const engine of engines) {
     for (const c of capacities(input.requestsPerRotation[engine]!)) {
       if (c.perRotation === 0 && c.quota.operations.includes('RotateSecret')) continue;
-      rows.push([engine, c.quota.name, num(c.perRotation), num(c.quota.perSecond), Number.isFinite(c.rotationsPerSecond) ? num(c.rotationsPerSecond, 1) : '∞']);
+      rows.push([
+        engine,
+        c.quota.name,
+        num(c.perRotation),
+        num(c.quota.perSecond),
+        Number.isFinite(c.rotationsPerSecond) ? num(c.rotationsPerSecond, 1) : '∞',
+      ]);
     }
   }
-  const limits = [...engines.map((e) => [e, input.requestsPerRotation[e]!] as const), ['AWS template (anchor)', TEMPLATE_REQUESTS] as const].map(
-    ([label, requests]) => {
-      const b = bottleneck(requests);
-      return [label, b.quota.name, num(b.rotationsPerSecond, 1), num(b.rotationsPerSecond * 3600), num(FLEET / (b.rotationsPerSecond * 3600), 2)];
-    },
-  );
+  const limits = [
+    ...engines.map((e) => [e, input.requestsPerRotation[e]!] as const),
+    ['AWS template (anchor)', TEMPLATE_REQUESTS] as const,
+  ].map(([label, requests]) => {
+    const b = bottleneck(requests);
+    return [
+      label,
+      b.quota.name,
+      num(b.rotationsPerSecond, 1),
+      num(b.rotationsPerSecond * 3600),
+      num(FLEET / (b.rotationsPerSecond * 3600), 2),
+    ];
+  });
   const worst = Math.min(...engines.map((e) => bottleneck(input.requestsPerRotation[e]!).rotationsPerSecond));
   const concurrency = worst * (input.rotationMs / 1000);
   return [
     '## 5. At AWS scale, on paper',
     '',
-    'Requests per single-user rotation are the ones counted in section 1 of this run; quotas are the documented defaults per account and region (sources below). A scheduled rotation\'s RotateSecret is made by the service, so only the function\'s own requests are charged here.',
+    "Requests per single-user rotation are the ones counted in section 1 of this run; quotas are the documented defaults per account and region (sources below). A scheduled rotation's RotateSecret is made by the service, so only the function's own requests are charged here.",
     '',
     table(['engine', 'quota', 'requests per rotation', 'quota per second', 'rotations per second it allows'], rows),
     '',
-    table(['function', 'binding quota', 'rotations per second', 'rotations per hour per account and region', `hours to rotate ${num(FLEET)} secrets`], limits),
+    table(
+      [
+        'function',
+        'binding quota',
+        'rotations per second',
+        'rotations per hour per account and region',
+        `hours to rotate ${num(FLEET)} secrets`,
+      ],
+      limits,
+    ),
     '',
     `**Cache reads one function instance can serve:** ${num(input.cacheHitsPerSecond)} hits per second on one thread (section 3, measured here), with no Secrets Manager request on the read path: an instance makes one GetSecretValue per secret per TTL (300 s by default) plus a background refresh, whatever its read rate. Against the 10,000/s GetSecretValue quota that is room for about ${num(10_000 * 300)} (instance × secret) pairs per account and region at the default TTL, where an uncached reader at 10 reads per second per secret would exhaust the quota with ${num(1000)} pairs.`,
     '',

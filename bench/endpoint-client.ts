@@ -67,7 +67,11 @@ export async function startEndpointProcess(options: EndpointProcessOptions = {})
           child.send(out);
         };
         if (fn === undefined) answer({ name: 'ConfigError', message: `no function registered for ${message.arn}` });
-        else fn(message.event).then(() => answer(), (err: unknown) => answer(safeError(err)));
+        else
+          fn(message.event).then(
+            () => answer(),
+            (err: unknown) => answer(safeError(err)),
+          );
       }
     });
   });

@@ -25,7 +25,13 @@ async function main(): Promise<void> {
     const t = totals.get(r.action) ?? { count: 0, ms: 0 };
     totals.set(r.action, { count: t.count + 1, ms: t.ms + r.durationMs });
   };
-  const local = await startLocalSecretsManager({ port: 0, surfaceRotationErrors: true, log: () => undefined, requestLatencyMs: latencyMs, onRequest: record });
+  const local = await startLocalSecretsManager({
+    port: 0,
+    surfaceRotationErrors: true,
+    log: () => undefined,
+    requestLatencyMs: latencyMs,
+    onRequest: record,
+  });
   const pending = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
   let steps: StepRequests[] = [];
   let nextCall = 0;
@@ -40,19 +46,21 @@ async function main(): Promise<void> {
     return out;
   };
 
-  const forwarder = (arn: string) => async (event: RotationEvent): Promise<undefined> => {
-    const callId = nextCall++;
-    const before = snapshot();
-    try {
-      await new Promise<void>((resolve, reject) => {
-        pending.set(callId, { resolve, reject });
-        send({ type: 'invoke', callId, arn, event });
-      });
-    } finally {
-      steps.push({ step: event.Step, requests: since(before) });
-    }
-    return undefined;
-  };
+  const forwarder =
+    (arn: string) =>
+    async (event: RotationEvent): Promise<undefined> => {
+      const callId = nextCall++;
+      const before = snapshot();
+      try {
+        await new Promise<void>((resolve, reject) => {
+          pending.set(callId, { resolve, reject });
+          send({ type: 'invoke', callId, arn, event });
+        });
+      } finally {
+        steps.push({ step: event.Step, requests: since(before) });
+      }
+      return undefined;
+    };
 
   process.on('message', (message: ParentMessage) => {
     switch (message.type) {

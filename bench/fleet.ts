@@ -59,8 +59,16 @@ export async function runFleet(secrets: number, log: (line: string) => void): Pr
     };
     // PostgreSQL roles one at a time: concurrent GRANTs on schema public collide ("tuple concurrently updated").
     await Promise.all([
-      mapWithLimit(engines.filter((e) => e === 'postgres'), 1, addMember),
-      mapWithLimit(engines.filter((e) => e === 'mysql'), SETUP_CONCURRENCY, addMember),
+      mapWithLimit(
+        engines.filter((e) => e === 'postgres'),
+        1,
+        addMember,
+      ),
+      mapWithLimit(
+        engines.filter((e) => e === 'mysql'),
+        SETUP_CONCURRENCY,
+        addMember,
+      ),
     ]);
     const setupMs = performance.now() - setupStarted;
 
@@ -72,7 +80,11 @@ export async function runFleet(secrets: number, log: (line: string) => void): Pr
     const rss = sampleMax(() => process.memoryUsage.rss(), 20);
     const pgAdmin = await connectPostgresAdmin();
     const myAdmin = await connectMysqlAdmin();
-    const pgPeak = sampleMax(async () => Number((await pgAdmin.query('SELECT count(*) AS n FROM pg_stat_activity WHERE backend_type = $1', ['client backend'])).rows[0].n), 50);
+    const pgPeak = sampleMax(
+      async () =>
+        Number((await pgAdmin.query('SELECT count(*) AS n FROM pg_stat_activity WHERE backend_type = $1', ['client backend'])).rows[0].n),
+      50,
+    );
     const myPeak = sampleMax(async () => {
       const [rows] = await myAdmin.query("SHOW GLOBAL STATUS LIKE 'Threads_connected'");
       return Number((rows as Array<{ Value: string }>)[0]?.Value ?? 0);
@@ -180,16 +192,22 @@ export function renderFleet(result: FleetResult): string {
         ['failures (failed RotateSecret or new password refused)', `${num(result.failures)} ${verdict(result.failures === 0)}`],
         ['new passwords verified by a login', `${num(result.verifiedLogins)} of ${num(result.secrets)}`],
         ['peak DB sessions held by the handlers', num(result.peakHandlerSessions)],
-        ['peak server connections sampled (PostgreSQL / MariaDB, all clients)', `${num(result.peakServerConnections.postgres)} / ${num(result.peakServerConnections.mysql)}`],
+        [
+          'peak server connections sampled (PostgreSQL / MariaDB, all clients)',
+          `${num(result.peakServerConnections.postgres)} / ${num(result.peakServerConnections.mysql)}`,
+        ],
         ['RSS before / peak during the run', `${num(result.rssBeforeMb, 0)} MB / ${num(result.peakRssMb, 0)} MB`],
         ['Secrets Manager requests by the handlers', `${num(result.smCalls)} (${num(result.smCalls / result.secrets, 1)} per rotation)`],
         ['database logins by the handlers', `${num(result.logins)} (${num(result.logins / result.secrets, 1)} per rotation)`],
-        ['CPU of the benchmark process per rotation (handlers + signed client + drivers + the driver\'s RotateSecret; not the endpoint)', ms(result.cpuMsPerRotation)],
+        [
+          "CPU of the benchmark process per rotation (handlers + signed client + drivers + the driver's RotateSecret; not the endpoint)",
+          ms(result.cpuMsPerRotation),
+        ],
         ['event loop busy during the run', `${num(result.eventLoopUtilization * 100, 0)} %`],
       ],
     ),
     '',
-    'The RSS is the benchmark process: both handlers and the 20 rotations in flight share it (the endpoint runs in its own process). Server-wide connection counts include the benchmark\'s own admin sampler and any other client of the servers at the time.',
+    "The RSS is the benchmark process: both handlers and the 20 rotations in flight share it (the endpoint runs in its own process). Server-wide connection counts include the benchmark's own admin sampler and any other client of the servers at the time.",
     '',
   ].join('\n');
 }

@@ -20,7 +20,10 @@ import { median } from './stats';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
-const AWAITS_CLOSE: HandlerVariant = { name: 'before: close awaits the server', connect: () => postgresConnector({ awaitServerClose: true }) };
+const AWAITS_CLOSE: HandlerVariant = {
+  name: 'before: close awaits the server',
+  connect: () => postgresConnector({ awaitServerClose: true }),
+};
 const UNPIPELINED: HandlerVariant = { name: 'before: one round trip per statement', outer: serialized };
 const MYSQL2_DEFAULTS: HandlerVariant = { name: "before: mysql2's defaults", connect: () => mysqlConnectorWith({}) };
 
@@ -89,13 +92,26 @@ async function measureMysqlLogins(rounds: number): Promise<LoginCost[]> {
   const user = await createBenchUser('mysql');
   try {
     const admin = mysqlAdminSettings();
-    const secret = parseDatabaseSecret({ engine: 'mariadb', host: admin.host, port: admin.port, username: user.username, password: user.password, dbname: user.database });
+    const secret = parseDatabaseSecret({
+      engine: 'mariadb',
+      host: admin.host,
+      port: admin.port,
+      username: user.username,
+      password: user.password,
+      dbname: user.database,
+    });
     const variants = [
       { variant: "mysql2's defaults", connect: mysqlConnectorWith({}) },
-      { variant: `shipped (${Object.entries(MYSQL_SESSION_OPTIONS).map(([k, v]) => `${k}: ${String(v)}`).join(', ')})`, connect: mysqlConnectorWith() },
+      {
+        variant: `shipped (${Object.entries(MYSQL_SESSION_OPTIONS)
+          .map(([k, v]) => `${k}: ${String(v)}`)
+          .join(', ')})`,
+        connect: mysqlConnectorWith(),
+      },
     ];
     const samples = variants.map(() => ({ cpu: [] as number[], wall: [] as number[] }));
-    const login = (connect: Connector): Promise<SqlSession> => connect({ family: 'mysql', role: 'current', secret, tlsMode: 'disable', connectTimeoutMs: 5_000 });
+    const login = (connect: Connector): Promise<SqlSession> =>
+      connect({ family: 'mysql', role: 'current', secret, tlsMode: 'disable', connectTimeoutMs: 5_000 });
     const once = async (connect: Connector): Promise<void> => {
       const session = await login(connect);
       await session.query('SELECT 1');
@@ -150,7 +166,11 @@ async function heldPerSession(open: () => Promise<SqlSession>): Promise<number> 
   return (after - before) / HELD_SESSIONS;
 }
 
-function pair(scenarios: readonly RotationScenarioResult[], shipped: (s: RotationScenarioResult) => boolean, before: string): string[] | undefined {
+function pair(
+  scenarios: readonly RotationScenarioResult[],
+  shipped: (s: RotationScenarioResult) => boolean,
+  before: string,
+): string[] | undefined {
   const after = scenarios.find((s) => shipped(s) && s.variant === undefined);
   const old = scenarios.find((s) => shipped(s) && s.variant === before);
   if (!after || !old) return undefined;
@@ -178,20 +198,34 @@ export function renderLevers(result: LeversResult): string {
     '',
     `Each lever is undone in one handler variant; the shipped handler and its variants rotate interleaved round by round, ${s[0]?.runs ?? 0} warm rotations each (section 1's method: default signed client, endpoint in its own process, loopback servers without TLS). "DB time" is logins plus statements (pipelined statements timed once, first sent to last answered).`,
     '',
-    table(['lever (before → shipped)', 'handler median', 'CPU per rotation median', 'DB time (logins + statements)', 'statement round trips'], rows),
+    table(
+      ['lever (before → shipped)', 'handler median', 'CPU per rotation median', 'DB time (logins + statements)', 'statement round trips'],
+      rows,
+    ),
     '',
     'Every variant:',
     '',
     table(
       ['handler', 'handler median / p95', 'CPU median', 'logins / time', 'statements (round trips) / time'],
-      s.map((x) => [scenarioLabel(x), `${ms(x.handlerMs.median, 2)} / ${ms(x.handlerMs.p95, 2)}`, ms(x.cpuMs.median, 2), `${num(x.logins)} / ${ms(x.loginMs.median, 2)}`, `${num(x.queries)} (${num(x.roundTrips)}) / ${ms(x.queryMs.median, 2)}`]),
+      s.map((x) => [
+        scenarioLabel(x),
+        `${ms(x.handlerMs.median, 2)} / ${ms(x.handlerMs.p95, 2)}`,
+        ms(x.cpuMs.median, 2),
+        `${num(x.logins)} / ${ms(x.loginMs.median, 2)}`,
+        `${num(x.queries)} (${num(x.roundTrips)}) / ${ms(x.queryMs.median, 2)}`,
+      ]),
     ),
     '',
     `mysql2 logins alone (login, \`SELECT 1\`, close; ${result.rounds} interleaved rounds of ${result.loginsPerRound} per variant, medians; the heap an open session holds is measured with ${HELD_SESSIONS} sessions open between two full collections):`,
     '',
     table(
       ['session options', 'CPU per login', 'wall per login', 'heap held per open session'],
-      result.mysqlLogins.map((l) => [l.variant, ms(l.cpuMsPerLogin, 3), ms(l.wallMsPerLogin, 2), `${num(l.heldBytesPerSession / 1024, 1)} KB`]),
+      result.mysqlLogins.map((l) => [
+        l.variant,
+        ms(l.cpuMsPerLogin, 3),
+        ms(l.wallMsPerLogin, 2),
+        `${num(l.heldBytesPerSession / 1024, 1)} KB`,
+      ]),
     ),
     '',
     defaults && shipped ? `CPU per login: ${times(shipped.cpuMsPerLogin / defaults.cpuMsPerLogin)} of mysql2's defaults.` : '',

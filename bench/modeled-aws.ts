@@ -7,7 +7,14 @@
 import type { EngineFamily } from '../shared/database-secret';
 import { ms, table } from './format';
 import { startPrivateTlsServers } from './private-servers';
-import { SCENARIOS, measureInterleaved, overviewTable, scenarioLabel, timeSplitTable, type RotationScenarioResult } from './rotation-latency';
+import {
+  SCENARIOS,
+  measureInterleaved,
+  overviewTable,
+  scenarioLabel,
+  timeSplitTable,
+  type RotationScenarioResult,
+} from './rotation-latency';
 import { openRotationRig, type BenchServer } from './rotation-rig';
 
 export interface ModeledAwsResult {
@@ -21,7 +28,10 @@ export async function runModeledAws(runs: number, latencyMs: number, log: (line:
   try {
     const rig = await openRotationRig({ latencyMs, handlerEnv: { DB_TLS_MODE: 'verify-full', DB_CA_BUNDLE: servers.caFile } });
     try {
-      const serverFor = (engine: EngineFamily): BenchServer => ({ env: engine === 'postgres' ? servers.postgres.env : servers.mysql.env, ssl: true });
+      const serverFor = (engine: EngineFamily): BenchServer => ({
+        env: engine === 'postgres' ? servers.postgres.env : servers.mysql.env,
+        ssl: true,
+      });
       log(`modeled-aws: ${SCENARIOS.length} combinations, ${runs} rotations each, ${latencyMs} ms per request, TLS logins`);
       return { latencyMs, scenarios: await measureInterleaved(rig, SCENARIOS, runs, serverFor) };
     } finally {

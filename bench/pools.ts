@@ -30,7 +30,16 @@ import type { RotationStrategyName } from '../shared/rotation/rotation-settings'
 import { SecretCache } from '../shared/secret-cache';
 import { summarizeCause } from '../shared/errors';
 import { ms, num, table } from './format';
-import { ENGINES, createSecret, openRotationRig, rotateSecret, secretJson, uniqueName, type BenchUser, type RotationRig } from './rotation-rig';
+import {
+  ENGINES,
+  createSecret,
+  openRotationRig,
+  rotateSecret,
+  secretJson,
+  uniqueName,
+  type BenchUser,
+  type RotationRig,
+} from './rotation-rig';
 import { endpointClient } from './secrets-manager-calls';
 import { quantile } from './stats';
 
@@ -82,7 +91,8 @@ const CONTENDERS: Readonly<Record<EngineFamily, readonly ContenderId[]>> = {
 
 const CONTENDER_NAMES: Readonly<Record<ContenderId, (engine: EngineFamily) => string>> = {
   toolkit: (e) => (e === 'postgres' ? 'createPgPool (SecretCache defaults)' : 'createMysqlPool (SecretCache defaults)'),
-  'read-once': (e) => (e === 'postgres' ? 'pg.Pool, credentials read once from Powertools' : 'mysql2 pool, credentials read once from Powertools'),
+  'read-once': (e) =>
+    e === 'postgres' ? 'pg.Pool, credentials read once from Powertools' : 'mysql2 pool, credentials read once from Powertools',
   'pg-password-callback': () => 'pg.Pool, `password` callback reading Powertools (maxAge 5 s)',
   'mysql-recreated': () => 'mysql2 pool re-created from Powertools (forceFetch) on a refused login',
 };
@@ -226,7 +236,14 @@ async function openPool(engine: EngineFamily, contender: ContenderId, secretId: 
   }
   const mysql = await import('mysql2/promise');
   const make = (c: Credentials) =>
-    mysql.createPool({ ...MYSQL_POOL, host: c.host, port: Number(c.port), user: c.username, password: c.password, ...(c.dbname ? { database: c.dbname } : {}) });
+    mysql.createPool({
+      ...MYSQL_POOL,
+      host: c.host,
+      port: Number(c.port),
+      user: c.username,
+      password: c.password,
+      ...(c.dbname ? { database: c.dbname } : {}),
+    });
   let pool = make(await read());
   const retired: Array<ReturnType<typeof make>> = [];
   let refreshing: Promise<void> | undefined;
@@ -256,7 +273,15 @@ async function openPool(engine: EngineFamily, contender: ContenderId, secretId: 
 function postgresMasterJson(): string {
   const s = postgresAdminSettings();
   // Loopback trusts postgres, so any password logs in; the secret format demands a non-empty one.
-  return JSON.stringify({ engine: 'postgres', host: s.host, port: s.port, username: s.user, password: s.password || 'trusted-on-loopback', dbname: s.database, ssl: false });
+  return JSON.stringify({
+    engine: 'postgres',
+    host: s.host,
+    port: s.port,
+    username: s.user,
+    password: s.password || 'trusted-on-loopback',
+    dbname: s.database,
+    ssl: false,
+  });
 }
 
 async function createUser(engine: EngineFamily): Promise<BenchUser> {

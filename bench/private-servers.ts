@@ -74,7 +74,11 @@ export async function startPrivateTlsServers(): Promise<PrivateTlsServers> {
 function postgresBinDir(): string {
   if (process.env.PG_BINDIR) return process.env.PG_BINDIR;
   const base = '/usr/lib/postgresql';
-  const versions = existsSync(base) ? readdirSync(base).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)) : [];
+  const versions = existsSync(base)
+    ? readdirSync(base)
+        .filter((v) => /^\d+$/.test(v))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
   if (versions.length === 0) throw new Error('No PostgreSQL server binaries found (set PG_BINDIR)');
   return join(base, versions[0]!, 'bin');
 }
@@ -82,7 +86,9 @@ function postgresBinDir(): string {
 /** PostgreSQL refuses to run as root: as root, files go to the `postgres` account and the server runs as it. */
 function serverAccount(): { uid: number; gid: number } | undefined {
   if (userInfo().uid !== 0) return undefined;
-  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'));
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('postgres:'));
   if (line === undefined) throw new Error('Running as root but there is no postgres account to run the server as');
   const [, , uid, gid] = line.split(':');
   return { uid: Number(uid), gid: Number(gid) };
@@ -91,7 +97,8 @@ function serverAccount(): { uid: number; gid: number } | undefined {
 async function startPostgres(cert: { certFile: string; keyFile: string }): Promise<PrivateServer> {
   const bin = postgresBinDir();
   const account = serverAccount();
-  const asServer = (command: string, args: string[]): [string, string[]] => (account ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args]);
+  const asServer = (command: string, args: string[]): [string, string[]] =>
+    account ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args];
   const own = (path: string, mode?: number): void => {
     if (mode !== undefined) chmodSync(path, mode);
     if (account) chownSync(path, account.uid, account.gid);
@@ -103,7 +110,19 @@ async function startPostgres(cert: { certFile: string; keyFile: string }): Promi
   writeFileSync(pwfile, `${password}\n`, { mode: 0o600 });
   own(pwfile);
   const data = join(dir, 'data');
-  const initdb = asServer(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--pwfile', pwfile, '--auth-host=scram-sha-256', '--auth-local=trust', '-E', 'UTF8', '--no-sync']);
+  const initdb = asServer(join(bin, 'initdb'), [
+    '-D',
+    data,
+    '-U',
+    'postgres',
+    '--pwfile',
+    pwfile,
+    '--auth-host=scram-sha-256',
+    '--auth-local=trust',
+    '-E',
+    'UTF8',
+    '--no-sync',
+  ]);
   await run(initdb[0], initdb[1]);
   rmSync(pwfile, { force: true });
   const certFile = join(dir, 'server.crt');

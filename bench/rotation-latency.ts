@@ -126,9 +126,17 @@ export async function measureInterleaved(
       if (spec.strategy === 'alternating-users') {
         const master = await createBenchMaster(spec.engine, server);
         users.push(master);
-        masterArn = await createSecret(rig.driver, uniqueName(`bench-${spec.engine}-master`), secretJson(spec.engine, master, undefined, server));
+        masterArn = await createSecret(
+          rig.driver,
+          uniqueName(`bench-${spec.engine}-master`),
+          secretJson(spec.engine, master, undefined, server),
+        );
       }
-      const secretArn = await createSecret(rig.driver, uniqueName(`bench-${spec.engine}-${spec.strategy}`), secretJson(spec.engine, user, masterArn, server));
+      const secretArn = await createSecret(
+        rig.driver,
+        uniqueName(`bench-${spec.engine}-${spec.strategy}`),
+        secretJson(spec.engine, user, masterArn, server),
+      );
       const functionArn = await rig.functionArn(spec.engine, spec.strategy, spec.variant);
       prepared.push({ spec, secretArn, functionArn, samples: [], endToEnd: [] });
     }
@@ -158,7 +166,11 @@ function completeSteps(steps: Partial<Record<StepName, StepSample>>): Record<Ste
   return steps as Record<StepName, StepSample>;
 }
 
-function summarizeScenario(spec: ScenarioSpec, samples: ReadonlyArray<Record<StepName, StepSample>>, endToEnd: readonly number[]): RotationScenarioResult {
+function summarizeScenario(
+  spec: ScenarioSpec,
+  samples: ReadonlyArray<Record<StepName, StepSample>>,
+  endToEnd: readonly number[],
+): RotationScenarioResult {
   const perRotation = (pick: (s: StepSample) => number): number[] =>
     samples.map((rotation) => STEPS.reduce((sum, step) => sum + pick(rotation[step]), 0));
   const merged = samples.map((r) => {
@@ -220,7 +232,11 @@ function operationMedians(samples: ReadonlyArray<ReadonlyMap<string, { count: nu
 }
 
 export function describeOperations(byOperation: Readonly<Record<string, number>>): string {
-  return Object.entries(byOperation).map(([op, n]) => `${op} ${n}`).join(', ') || '—';
+  return (
+    Object.entries(byOperation)
+      .map(([op, n]) => `${op} ${n}`)
+      .join(', ') || '—'
+  );
 }
 
 /** Issue 14's anchors for AWS's Python templates on this kind of setup (measured outside this run). */
@@ -246,7 +262,17 @@ export function scenarioLabel(s: Pick<RotationScenarioResult, 'engine' | 'strate
 /** The overview table: times, CPU and every count per scenario. */
 export function overviewTable(scenarios: readonly RotationScenarioResult[]): string {
   return table(
-    ['engine × strategy', 'runs', 'handler median / p95', 'CPU per rotation median / p95', 'SM requests (by operation)', 'writes', 'DB logins', 'refused logins', 'statements (round trips)'],
+    [
+      'engine × strategy',
+      'runs',
+      'handler median / p95',
+      'CPU per rotation median / p95',
+      'SM requests (by operation)',
+      'writes',
+      'DB logins',
+      'refused logins',
+      'statements (round trips)',
+    ],
     scenarios.map((s) => [
       scenarioLabel(s),
       String(s.runs),
@@ -264,10 +290,24 @@ export function overviewTable(scenarios: readonly RotationScenarioResult[]): str
 /** Where each scenario's time goes, per rotation (medians): requests, logins, statements, the rest. */
 export function timeSplitTable(scenarios: readonly RotationScenarioResult[]): string {
   return table(
-    ['engine × strategy', 'handler median', 'SM requests (time in endpoint)', 'DB logins', 'statements', 'rest (handler work, client, scheduling)'],
+    [
+      'engine × strategy',
+      'handler median',
+      'SM requests (time in endpoint)',
+      'DB logins',
+      'statements',
+      'rest (handler work, client, scheduling)',
+    ],
     scenarios.map((s) => {
       const rest = s.handlerMs.median - s.smMs.median - s.loginMs.median - s.queryMs.median;
-      return [scenarioLabel(s), ms(s.handlerMs.median, 2), ms(s.smMs.median, 2), ms(s.loginMs.median, 2), ms(s.queryMs.median, 2), ms(rest, 2)];
+      return [
+        scenarioLabel(s),
+        ms(s.handlerMs.median, 2),
+        ms(s.smMs.median, 2),
+        ms(s.loginMs.median, 2),
+        ms(s.queryMs.median, 2),
+        ms(rest, 2),
+      ];
     }),
   );
 }
@@ -277,9 +317,19 @@ export function countGoals(scenarios: readonly RotationScenarioResult[]): string
   const rows: string[][] = [];
   for (const s of scenarios) {
     const limit = s.strategy === 'single-user' ? GOALS.singleUserRequests : GOALS.alternatingRequests;
-    rows.push([`${scenarioLabel(s)}: SM requests ≤ ${limit}`, num(s.smCalls), verdict(s.smCalls <= limit), describeOperations(s.smByOperation)]);
+    rows.push([
+      `${scenarioLabel(s)}: SM requests ≤ ${limit}`,
+      num(s.smCalls),
+      verdict(s.smCalls <= limit),
+      describeOperations(s.smByOperation),
+    ]);
     rows.push([`${scenarioLabel(s)}: writes ≤ ${GOALS.writes}`, num(s.writes), verdict(s.writes <= GOALS.writes), '']);
-    rows.push([`${scenarioLabel(s)}: no refused login`, num(s.refusedLogins), verdict(s.refusedLogins === GOALS.refusedLogins), `${num(s.logins)} logins`]);
+    rows.push([
+      `${scenarioLabel(s)}: no refused login`,
+      num(s.refusedLogins),
+      verdict(s.refusedLogins === GOALS.refusedLogins),
+      `${num(s.logins)} logins`,
+    ]);
   }
   const pg = scenarios.find((s) => s.engine === 'postgres' && s.strategy === 'single-user' && s.variant === undefined);
   if (pg) {
@@ -301,7 +351,12 @@ export function renderRotationLatency(result: RotationLatencyResult): string {
     const single = find(engine, 'single-user');
     const alternating = find(engine, 'alternating-users');
     if (single) {
-      goals.push([`(issue 9) ${engine} single-user ≤ ${EARLIER_GOAL_MS[engine]} ms median`, ms(single.handlerMs.median, 2), verdict(single.handlerMs.median <= EARLIER_GOAL_MS[engine]), '']);
+      goals.push([
+        `(issue 9) ${engine} single-user ≤ ${EARLIER_GOAL_MS[engine]} ms median`,
+        ms(single.handlerMs.median, 2),
+        verdict(single.handlerMs.median <= EARLIER_GOAL_MS[engine]),
+        '',
+      ]);
     }
     if (single && alternating) {
       const factor = alternating.handlerMs.median / single.handlerMs.median;
@@ -333,7 +388,20 @@ export function renderRotationLatency(result: RotationLatencyResult): string {
     return [
       `#### ${scenarioLabel(s)}`,
       '',
-      table(['step', 'median / p95', 'CPU', 'SM requests / time', 'which requests', 'DB logins / time', 'statements / time', 'floor (own round trips)', 'above floor (median)'], rows),
+      table(
+        [
+          'step',
+          'median / p95',
+          'CPU',
+          'SM requests / time',
+          'which requests',
+          'DB logins / time',
+          'statements / time',
+          'floor (own round trips)',
+          'above floor (median)',
+        ],
+        rows,
+      ),
     ].join('\n');
   });
 

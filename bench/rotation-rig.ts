@@ -187,7 +187,8 @@ export function uniqueName(prefix: string): string {
 /** The prefix of every user the benchmarks create (BENCH_USER_PREFIX, default `bench`). */
 export function benchUserPrefix(): string {
   const prefix = process.env.BENCH_USER_PREFIX?.trim() || 'bench';
-  if (!/^[a-z][a-z0-9]{0,7}$/.test(prefix)) throw new Error('BENCH_USER_PREFIX must be 1-8 lower-case letters or digits, starting with a letter');
+  if (!/^[a-z][a-z0-9]{0,7}$/.test(prefix))
+    throw new Error('BENCH_USER_PREFIX must be 1-8 lower-case letters or digits, starting with a letter');
   return prefix;
 }
 

@@ -42,12 +42,7 @@ import {
   releaseAtLeast,
   type LocalStackHealth,
 } from '../local/rotate-local/localstack';
-import {
-  LOCAL_ACCOUNT_ID,
-  LOCAL_REGION,
-  rotationFunctionName,
-  selectScenarios,
-} from '../local/rotate-local/scenarios';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION, rotationFunctionName, selectScenarios } from '../local/rotate-local/scenarios';
 import type { EngineFamily } from '../shared/database-secret';
 import type { RotationStrategyName } from '../shared/rotation/rotation-settings';
 
@@ -205,7 +200,9 @@ async function deploy(env: NodeJS.ProcessEnv): Promise<number> {
   }
   const health = await readLocalStackHealth(url);
   if (health === undefined) {
-    say(`LocalStack does not answer at ${url} (/_localstack/health): start it with \`docker compose up -d --wait\` (or set LOCALSTACK_URL)`);
+    say(
+      `LocalStack does not answer at ${url} (/_localstack/health): start it with \`docker compose up -d --wait\` (or set LOCALSTACK_URL)`,
+    );
     if (!env.LOCALSTACK_AUTH_TOKEN?.trim()) say(AUTH_TOKEN_HINT);
     return 1;
   }
@@ -218,7 +215,9 @@ async function deploy(env: NodeJS.ProcessEnv): Promise<number> {
   const work = mkdtempSync(join(tmpdir(), 'localstack-deploy-'));
   const where = health.version !== undefined ? `LocalStack ${health.version} at ${url}` : `LocalStack at ${url}`;
   const failed = (step: string, code: number): number => {
-    say(`cdklocal ${step} failed (exit ${code}) against ${where}: the ❌ line above says why; LocalStack's own log: \`docker compose logs localstack\``);
+    say(
+      `cdklocal ${step} failed (exit ${code}) against ${where}: the ❌ line above says why; LocalStack's own log: \`docker compose logs localstack\``,
+    );
     return 1;
   };
   try {
@@ -247,7 +246,11 @@ async function deploy(env: NodeJS.ProcessEnv): Promise<number> {
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-  say(`done: ${selectScenarios().map((s) => rotationFunctionName(s.engine, s.strategy)).join(', ')}. Now: LOCALSTACK_URL=${url} npm run rotate:local`);
+  say(
+    `done: ${selectScenarios()
+      .map((s) => rotationFunctionName(s.engine, s.strategy))
+      .join(', ')}. Now: LOCALSTACK_URL=${url} npm run rotate:local`,
+  );
   return 0;
 }
 

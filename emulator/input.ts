@@ -56,12 +56,7 @@ export function optInteger(input: JsonObject, key: string, rule: LengthRule = {}
   return value;
 }
 
-export function optStringList(
-  input: JsonObject,
-  key: string,
-  listRule: LengthRule = {},
-  itemRule: LengthRule = {},
-): string[] | undefined {
+export function optStringList(input: JsonObject, key: string, listRule: LengthRule = {}, itemRule: LengthRule = {}): string[] | undefined {
   const value = input[key];
   if (value === undefined || value === null) return undefined;
   if (!Array.isArray(value)) throw serialization(`Expected a list for ${key}`);

@@ -17,7 +17,14 @@ import { optBoolean, optObject, optString, type JsonObject } from './input';
 import { readClientRequestToken, readSecretId, requireLive } from './operations/secret-lifecycle';
 import { parseRotationRules } from './rotation-schedule';
 import type { SecretRecord, SecretVersion } from './store';
-import { ROTATION_STEPS, type RotationFunction, type RotationRecord, type RotationStep, type RotationStepRecord, type RotationTrigger } from './types';
+import {
+  ROTATION_STEPS,
+  type RotationFunction,
+  type RotationRecord,
+  type RotationStep,
+  type RotationStepRecord,
+  type RotationTrigger,
+} from './types';
 import { AWSCURRENT, AWSPENDING, attachStage, detachStage, pendingRotationVersion, stageHolder } from './version-stages';
 import { compact } from './wire-shapes';
 import { invalidRequest, WireError } from './wire-errors';
@@ -184,13 +191,7 @@ export class RotationCoordinator {
    * AWSPENDING version and removing it. The temporary version carries a copy of AWSCURRENT's value here,
    * so that a function's testSecret can read it.
    */
-  private async testOnly(
-    secret: SecretRecord,
-    arn: string,
-    handler: RotationFunction,
-    versionId: string,
-    now: Date,
-  ): Promise<JsonObject> {
+  private async testOnly(secret: SecretRecord, arn: string, handler: RotationFunction, versionId: string, now: Date): Promise<JsonObject> {
     const current = stageHolder(secret, AWSCURRENT);
     const temporary: SecretVersion = { versionId, createdDate: now, stages: [] };
     if (current?.secretString !== undefined) temporary.secretString = current.secretString;

@@ -72,7 +72,10 @@ function checkAuthorization(req: IncomingMessage): void {
     );
   }
   if (req.headers['x-amz-date'] === undefined && req.headers.date === undefined) {
-    throw new WireError('IncompleteSignatureException', "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
+    throw new WireError(
+      'IncompleteSignatureException',
+      "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.",
+    );
   }
 }
 
@@ -134,7 +137,12 @@ export function createEndpointServer(operations: OperationTable, log: (line: str
       } catch (err) {
         if (res.headersSent || res.destroyed) return;
         if (err instanceof BodyTooLarge) {
-          send(res, 413, { __type: 'RequestEntityTooLargeException', message: `Request bodies are limited to ${MAX_BODY_BYTES} bytes.` }, requestId);
+          send(
+            res,
+            413,
+            { __type: 'RequestEntityTooLargeException', message: `Request bodies are limited to ${MAX_BODY_BYTES} bytes.` },
+            requestId,
+          );
         } else if (isWireError(err)) {
           send(res, err.status, { __type: err.type, message: err.message }, requestId);
         } else {

@@ -81,8 +81,10 @@ export interface DatabaseSecretRotationProps extends RotationFunctionOptions, Ro
 }
 
 /** The migration path from `addRotationSingleUser/MultiUser`: same option names where they exist. */
-export interface DatabaseRotationOptions
-  extends Omit<DatabaseSecretRotationProps, 'secret' | 'engine' | 'target' | 'vpc' | 'masterSecret' | 'securityGroups'> {
+export interface DatabaseRotationOptions extends Omit<
+  DatabaseSecretRotationProps,
+  'secret' | 'engine' | 'target' | 'vpc' | 'masterSecret' | 'securityGroups'
+> {
   /**
    * The secret to rotate. Single-user default: the database's own (master) secret. Alternating users: the
    * application user's secret (`rds.DatabaseSecret({ masterSecret: db.secret }).attach(db)`); the database's
@@ -97,8 +99,21 @@ export interface DatabaseRotationOptions
 
 /** The options that shape a function; they conflict with a shared `rotationFunction`. */
 const FUNCTION_OPTION_KEYS = [
-  'role', 'permissionsBoundary', 'memorySize', 'timeout', 'architecture', 'tracing', 'reservedConcurrentExecutions',
-  'vpc', 'vpcSubnets', 'securityGroups', 'functionName', 'logRetention', 'passwordPolicy', 'tlsMode', 'testQuery',
+  'role',
+  'permissionsBoundary',
+  'memorySize',
+  'timeout',
+  'architecture',
+  'tracing',
+  'reservedConcurrentExecutions',
+  'vpc',
+  'vpcSubnets',
+  'securityGroups',
+  'functionName',
+  'logRetention',
+  'passwordPolicy',
+  'tlsMode',
+  'testQuery',
   'createSecretsManagerEndpoint',
 ] as const satisfies readonly (keyof RotationFunctionOptions)[];
 
@@ -128,21 +143,50 @@ const SECRET_ROTATION_ACTIONS = [
  */
 export class DatabaseSecretRotation extends Construct {
   /** Rotation for an `rds.DatabaseInstance`: VPC, port, engine and (single-user) secret come from the instance. */
-  static forInstance(scope: Construct, id: string, instance: rds.DatabaseInstance, options: DatabaseRotationOptions = {}): DatabaseSecretRotation {
-    return DatabaseSecretRotation.forDatabase(scope, id, {
-      kind: 'instance', vpc: instance.vpc, target: instance, secret: instance.secret,
-      engineFamily: instance.engine?.engineFamily, arn: instance.instanceArn,
-      rdsManagedMaster: (instance.node.defaultChild as rds.CfnDBInstance).manageMasterUserPassword === true,
-    }, options);
+  static forInstance(
+    scope: Construct,
+    id: string,
+    instance: rds.DatabaseInstance,
+    options: DatabaseRotationOptions = {},
+  ): DatabaseSecretRotation {
+    return DatabaseSecretRotation.forDatabase(
+      scope,
+      id,
+      {
+        kind: 'instance',
+        vpc: instance.vpc,
+        target: instance,
+        secret: instance.secret,
+        engineFamily: instance.engine?.engineFamily,
+        arn: instance.instanceArn,
+        rdsManagedMaster: (instance.node.defaultChild as rds.CfnDBInstance).manageMasterUserPassword === true,
+      },
+      options,
+    );
   }
 
   /** Rotation for an `rds.DatabaseCluster`: VPC, subnets, port, engine and (single-user) secret come from the cluster. */
-  static forCluster(scope: Construct, id: string, cluster: rds.DatabaseCluster, options: DatabaseRotationOptions = {}): DatabaseSecretRotation {
-    return DatabaseSecretRotation.forDatabase(scope, id, {
-      kind: 'cluster', vpc: cluster.vpc, vpcSubnets: cluster.vpcSubnets, target: cluster, secret: cluster.secret,
-      engineFamily: cluster.engine?.engineFamily, arn: cluster.clusterArn,
-      rdsManagedMaster: (cluster.node.defaultChild as rds.CfnDBCluster).manageMasterUserPassword === true,
-    }, options);
+  static forCluster(
+    scope: Construct,
+    id: string,
+    cluster: rds.DatabaseCluster,
+    options: DatabaseRotationOptions = {},
+  ): DatabaseSecretRotation {
+    return DatabaseSecretRotation.forDatabase(
+      scope,
+      id,
+      {
+        kind: 'cluster',
+        vpc: cluster.vpc,
+        vpcSubnets: cluster.vpcSubnets,
+        target: cluster,
+        secret: cluster.secret,
+        engineFamily: cluster.engine?.engineFamily,
+        arn: cluster.clusterArn,
+        rdsManagedMaster: (cluster.node.defaultChild as rds.CfnDBCluster).manageMasterUserPassword === true,
+      },
+      options,
+    );
   }
 
   private static forDatabase(scope: Construct, id: string, db: DatabaseFacts, options: DatabaseRotationOptions): DatabaseSecretRotation {
@@ -152,10 +196,14 @@ export class DatabaseSecretRotation extends Construct {
     if (!db.secret) throw new ConfigError(`${where}: the ${db.kind} has no secret; pass the secret to rotate to DatabaseSecretRotation`);
     const alternating = strategy === RotationStrategy.ALTERNATING_USERS;
     if (alternating && !secret) {
-      throw new ConfigError(`${where}: alternating users rotate an application user's secret; pass \`secret\` (the ${db.kind}'s secret is its master)`);
+      throw new ConfigError(
+        `${where}: alternating users rotate an application user's secret; pass \`secret\` (the ${db.kind}'s secret is its master)`,
+      );
     }
     if (db.rdsManagedMaster && !secret) {
-      throw new ConfigError(`${where}: the ${db.kind}'s master password is managed by RDS, which rotates it itself; pass an application user's \`secret\``);
+      throw new ConfigError(
+        `${where}: the ${db.kind}'s master password is managed by RDS, which rotates it itself; pass an application user's \`secret\``,
+      );
     }
     // An RDS-managed master holds no host: the function must resolve it through the RDS API.
     const resolveRdsManagedMaster = options.resolveRdsManagedMaster ?? (alternating && db.rdsManagedMaster ? true : undefined);
@@ -244,22 +292,26 @@ export class DatabaseSecretRotation extends Construct {
     if (props.secret.encryptionKey) keys.push({ key: props.secret.encryptionKey.keyArn, actions: ['kms:Decrypt', 'kms:GenerateDataKey'] });
     if (props.masterSecret) {
       const masterArn = fullSecretArn(props.masterSecret);
-      statements.push(new iam.PolicyStatement({
-        actions: props.resolveRdsManagedMaster
-          ? ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret']
-          : ['secretsmanager:GetSecretValue'],
-        resources: [masterArn],
-      }));
+      statements.push(
+        new iam.PolicyStatement({
+          actions: props.resolveRdsManagedMaster
+            ? ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret']
+            : ['secretsmanager:GetSecretValue'],
+          resources: [masterArn],
+        }),
+      );
       if (props.masterSecret.encryptionKey) keys.push({ key: props.masterSecret.encryptionKey.keyArn, actions: ['kms:Decrypt'] });
       if (props.resolveRdsManagedMaster || props.readerHost) statements.push(this.rdsDescribeStatement(props.rdsResourceArns));
     }
     for (const { key, actions } of keys) {
-      statements.push(new iam.PolicyStatement({
-        actions,
-        resources: [key],
-        // Only when Secrets Manager uses the key on the function's behalf, never directly.
-        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` } },
-      }));
+      statements.push(
+        new iam.PolicyStatement({
+          actions,
+          resources: [key],
+          // Only when Secrets Manager uses the key on the function's behalf, never directly.
+          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` } },
+        }),
+      );
     }
     return statements;
   }
@@ -272,8 +324,11 @@ export class DatabaseSecretRotation extends Construct {
     const instances = stack.formatArn({ service: 'rds', resource: 'db', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     const clusters = stack.formatArn({ service: 'rds', resource: 'cluster', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     for (const arn of [instances, clusters]) {
-      acknowledgeNagFinding(this, `AwsSolutions-IAM5[Resource::${nagResourceName(this, arn)}]`,
-        'The RDS-managed master (or the reader host) names its instance or cluster only at rotation time; pass rdsResourceArns to narrow it');
+      acknowledgeNagFinding(
+        this,
+        `AwsSolutions-IAM5[Resource::${nagResourceName(this, arn)}]`,
+        'The RDS-managed master (or the reader host) names its instance or cluster only at rotation time; pass rdsResourceArns to narrow it',
+      );
     }
     return new iam.PolicyStatement({ actions: ['rds:DescribeDBInstances', 'rds:DescribeDBClusters'], resources: [instances, clusters] });
   }
@@ -334,7 +389,12 @@ function validateMasterSecret(where: string, props: DatabaseSecretRotationProps,
   }
 }
 
-function useSharedFunction(where: string, fn: RotationFunction, props: DatabaseSecretRotationProps, strategy: RotationStrategy): RotationFunction {
+function useSharedFunction(
+  where: string,
+  fn: RotationFunction,
+  props: DatabaseSecretRotationProps,
+  strategy: RotationStrategy,
+): RotationFunction {
   if (fn.engine !== props.engine || fn.strategy !== strategy) {
     throw new ConfigError(
       `${where}: the shared rotationFunction rotates ${fn.engine} (${fn.strategy}), this secret needs ${props.engine} (${strategy})`,
@@ -360,7 +420,12 @@ function assertSecretMatchesSharedPattern(where: string, secret: secretsmanager.
   const name = cfn instanceof secretsmanager.CfnSecret ? cfn.name : undefined;
   const pattern = fn.sharedSourceArn?.split(':secret:')[1];
   if (name === undefined || pattern === undefined || Token.isUnresolved(name) || Token.isUnresolved(pattern)) return;
-  const regex = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  const regex = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
   if (!regex.test(`${name}-abcdef`)) {
     throw new ConfigError(`${where}: secret ${name} does not match the shared function's secret name pattern ${pattern}`);
   }

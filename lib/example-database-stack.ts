@@ -44,12 +44,24 @@ export class ExampleDatabaseStack extends Stack {
     });
     this.alarmTopic = createAlarmTopic(this);
 
-    this.postgres = createDatabase(this, 'Postgres', vpc, rds.DatabaseInstanceEngine.postgres({
-      version: rds.PostgresEngineVersion.VER_17,
-    }), `${prefix}/postgres/master`);
-    this.mysql = createDatabase(this, 'Mysql', vpc, rds.DatabaseInstanceEngine.mysql({
-      version: rds.MysqlEngineVersion.VER_8_4_3,
-    }), `${prefix}/mysql/master`);
+    this.postgres = createDatabase(
+      this,
+      'Postgres',
+      vpc,
+      rds.DatabaseInstanceEngine.postgres({
+        version: rds.PostgresEngineVersion.VER_17,
+      }),
+      `${prefix}/postgres/master`,
+    );
+    this.mysql = createDatabase(
+      this,
+      'Mysql',
+      vpc,
+      rds.DatabaseInstanceEngine.mysql({
+        version: rds.MysqlEngineVersion.VER_8_4_3,
+      }),
+      `${prefix}/mysql/master`,
+    );
 
     for (const [name, db, engine] of [
       ['Postgres', this.postgres, RotationEngine.POSTGRES],
@@ -58,16 +70,23 @@ export class ExampleDatabaseStack extends Stack {
       const common = { endpoint: this.endpoint, alarmTopic: this.alarmTopic };
       const single = props.rotation.functionFor(engine, RotationStrategy.SINGLE_USER);
       const alternating = props.rotation.functionFor(engine, RotationStrategy.ALTERNATING_USERS);
-      this.rotations.push(DatabaseSecretRotation.forInstance(this, `${name}MasterRotation`, db, {
-        ...common, rotationFunction: single,
-      }));
+      this.rotations.push(
+        DatabaseSecretRotation.forInstance(this, `${name}MasterRotation`, db, {
+          ...common,
+          rotationFunction: single,
+        }),
+      );
       const appSingle = new rds.DatabaseSecret(this, `${name}AppSingleUserSecret`, {
         username: 'app_single',
         secretName: `${prefix}/${engine}/app-single`,
       }).attach(db);
-      this.rotations.push(DatabaseSecretRotation.forInstance(this, `${name}AppSingleUserRotation`, db, {
-        ...common, rotationFunction: single, secret: appSingle,
-      }));
+      this.rotations.push(
+        DatabaseSecretRotation.forInstance(this, `${name}AppSingleUserRotation`, db, {
+          ...common,
+          rotationFunction: single,
+          secret: appSingle,
+        }),
+      );
       // masterSecret makes rds.DatabaseSecret write `masterarn` into the value: the function finds the master there.
       // PostgreSQL 16+ (this example runs 17): RDS's master is CREATEROLE, not superuser, so it may change
       // `app_alt` (and grant it to `app_alt_clone`) only with ADMIN OPTION on it. Create the role AS the
@@ -79,15 +98,24 @@ export class ExampleDatabaseStack extends Stack {
         secretName: `${prefix}/${engine}/app-alternating`,
         masterSecret: db.secret,
       }).attach(db);
-      this.rotations.push(DatabaseSecretRotation.forInstance(this, `${name}AppAlternatingRotation`, db, {
-        ...common, rotationFunction: alternating, strategy: RotationStrategy.ALTERNATING_USERS, secret: appAlternating,
-      }));
+      this.rotations.push(
+        DatabaseSecretRotation.forInstance(this, `${name}AppAlternatingRotation`, db, {
+          ...common,
+          rotationFunction: alternating,
+          strategy: RotationStrategy.ALTERNATING_USERS,
+          secret: appAlternating,
+        }),
+      );
     }
   }
 }
 
 function createDatabase(
-  scope: Construct, id: string, vpc: ec2.IVpc, engine: rds.IInstanceEngine, secretName: string,
+  scope: Construct,
+  id: string,
+  vpc: ec2.IVpc,
+  engine: rds.IInstanceEngine,
+  secretName: string,
 ): rds.DatabaseInstance {
   const db = new rds.DatabaseInstance(scope, id, {
     engine,
@@ -100,8 +128,16 @@ function createDatabase(
     deletionProtection: false,
   });
   acknowledgeNagFinding(db, 'AwsSolutions-RDS3', 'An example database: single-AZ keeps its cost down; production sets multiAz');
-  acknowledgeNagFinding(db, 'AwsSolutions-RDS10', 'An example database meant to be destroyed with its stack; production sets deletionProtection');
-  acknowledgeNagFinding(db, 'AwsSolutions-RDS11', 'The default port is kept so the example reads like a real deployment; it is reachable only from the rotation functions');
+  acknowledgeNagFinding(
+    db,
+    'AwsSolutions-RDS10',
+    'An example database meant to be destroyed with its stack; production sets deletionProtection',
+  );
+  acknowledgeNagFinding(
+    db,
+    'AwsSolutions-RDS11',
+    'The default port is kept so the example reads like a real deployment; it is reachable only from the rotation functions',
+  );
   return db;
 }
 

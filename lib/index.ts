@@ -11,11 +11,7 @@
  */
 export { RotationEngine, RotationStrategy, DbTlsMode } from './rotation-engine';
 export { RotationFunction, type RotationFunctionOptions, type RotationFunctionProps } from './rotation-function';
-export {
-  DatabaseSecretRotation,
-  type DatabaseSecretRotationProps,
-  type DatabaseRotationOptions,
-} from './database-secret-rotation';
+export { DatabaseSecretRotation, type DatabaseSecretRotationProps, type DatabaseRotationOptions } from './database-secret-rotation';
 export {
   RotationSucceededNotification,
   type RotationSucceededNotificationProps,

@@ -34,9 +34,7 @@ export function findLockFile(fromDirectory: string): string {
     }
     const parent = path.dirname(directory);
     if (parent === directory) {
-      throw new ConfigError(
-        `No lock file (${LOCK_FILES.join(', ')}) at or above ${fromDirectory}; pass depsLockFilePath explicitly`,
-      );
+      throw new ConfigError(`No lock file (${LOCK_FILES.join(', ')}) at or above ${fromDirectory}; pass depsLockFilePath explicitly`);
     }
     directory = parent;
   }

@@ -122,19 +122,12 @@ export const ROTATION_SHIMS: Readonly<Record<EngineFamily, Readonly<Record<strin
  * own handler for `engine` gets them (its `.ts` source or compiled `.js`): a custom `entry` is bundled as
  * its author wrote it, since it may use the modules the shims replace.
  */
-export function shimAliases(
-  engine: EngineFamily,
-  entry: string,
-  libDirectory: string = __dirname,
-): Record<string, string> {
+export function shimAliases(engine: EngineFamily, entry: string, libDirectory: string = __dirname): Record<string, string> {
   const own = rotationEntryCandidates(engine as RotationEngine, libDirectory).map((c) => path.resolve(c));
   if (!own.includes(path.resolve(entry))) return {};
   const extension = path.extname(entry);
   return Object.fromEntries(
-    Object.entries(ROTATION_SHIMS[engine]).map(([moduleName, file]) => [
-      moduleName,
-      path.join(path.dirname(entry), `${file}${extension}`),
-    ]),
+    Object.entries(ROTATION_SHIMS[engine]).map(([moduleName, file]) => [moduleName, path.join(path.dirname(entry), `${file}${extension}`)]),
   );
 }
 

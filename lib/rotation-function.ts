@@ -172,10 +172,12 @@ export class RotationFunction extends Construct implements ec2.IConnectable {
       );
     }
 
-    this.role = props.role ?? new iam.Role(this, 'ServiceRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Rotation function for ${props.engine} (${props.strategy})`,
-    });
+    this.role =
+      props.role ??
+      new iam.Role(this, 'ServiceRole', {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+        description: `Rotation function for ${props.engine} (${props.strategy})`,
+      });
     if (props.permissionsBoundary) iam.PermissionsBoundary.of(this.role).apply(props.permissionsBoundary);
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
@@ -226,8 +228,11 @@ export class RotationFunction extends Construct implements ec2.IConnectable {
     for (const policy of policies) this.function.node.addDependency(policy);
     this.logGroup.grantWrite(this.role);
     if (props.tracing !== undefined && props.tracing !== lambda.Tracing.DISABLED) {
-      acknowledgeNagFinding(this.role, 'AwsSolutions-IAM5[Resource::*]',
-        'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions (added by Lambda tracing)');
+      acknowledgeNagFinding(
+        this.role,
+        'AwsSolutions-IAM5[Resource::*]',
+        'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions (added by Lambda tracing)',
+      );
     }
 
     if (props.sharedSecretNamePattern !== undefined) {
@@ -242,13 +247,15 @@ export class RotationFunction extends Construct implements ec2.IConnectable {
 
     if (props.endpoint) this.useSecretsManagerEndpoint(props.endpoint);
     if (props.createSecretsManagerEndpoint && props.vpc) {
-      this.useSecretsManagerEndpoint(new ec2.InterfaceVpcEndpoint(this, 'SecretsManagerEndpoint', {
-        vpc: props.vpc,
-        service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
-        subnets: props.vpcSubnets,
-        privateDnsEnabled: true,
-        open: false,
-      }));
+      this.useSecretsManagerEndpoint(
+        new ec2.InterfaceVpcEndpoint(this, 'SecretsManagerEndpoint', {
+          vpc: props.vpc,
+          service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+          subnets: props.vpcSubnets,
+          privateDnsEnabled: true,
+          open: false,
+        }),
+      );
     }
     if (props.alarmTopic) this.addErrorAlarm(this, 'ErrorsAlarm', props.alarmTopic);
 
@@ -298,8 +305,11 @@ export class RotationFunction extends Construct implements ec2.IConnectable {
       roles: [this.role],
       statements: [new iam.PolicyStatement({ actions: [...VPC_NETWORK_INTERFACE_ACTIONS], resources: ['*'] })],
     });
-    acknowledgeNagFinding(networkInterfaces, 'AwsSolutions-IAM5[Resource::*]',
-      'A VPC Lambda manages its ENIs before they exist; EC2 supports only "*" for these actions (as AWSLambdaVPCAccessExecutionRole)');
+    acknowledgeNagFinding(
+      networkInterfaces,
+      'AwsSolutions-IAM5[Resource::*]',
+      'A VPC Lambda manages its ENIs before they exist; EC2 supports only "*" for these actions (as AWSLambdaVPCAccessExecutionRole)',
+    );
     return [networkInterfaces];
   }
 

@@ -60,14 +60,16 @@ export class RotationStack extends Stack {
     const functions: RotationFunction[] = [];
     for (const engine of props.engines ?? [RotationEngine.POSTGRES, RotationEngine.MYSQL]) {
       for (const strategy of props.strategies ?? [RotationStrategy.SINGLE_USER, RotationStrategy.ALTERNATING_USERS]) {
-        functions.push(new RotationFunction(this, functionId(engine, strategy), {
-          ...props.functionOptions,
-          vpc: this.vpc,
-          engine,
-          strategy,
-          sharedSecretNamePattern: props.sharedSecretNamePattern,
-          entry: props.entries?.[engine],
-        }));
+        functions.push(
+          new RotationFunction(this, functionId(engine, strategy), {
+            ...props.functionOptions,
+            vpc: this.vpc,
+            engine,
+            strategy,
+            sharedSecretNamePattern: props.sharedSecretNamePattern,
+            entry: props.entries?.[engine],
+          }),
+        );
       }
     }
     this.functions = functions;
@@ -82,7 +84,11 @@ export class RotationStack extends Stack {
 }
 
 function functionId(engine: RotationEngine, strategy: RotationStrategy): string {
-  const pascal = (s: string): string => s.split('-').map((w) => w[0].toUpperCase() + w.slice(1)).join('');
+  const pascal = (s: string): string =>
+    s
+      .split('-')
+      .map((w) => w[0].toUpperCase() + w.slice(1))
+      .join('');
   return `${pascal(engine)}${pascal(strategy)}`;
 }
 
@@ -91,7 +97,13 @@ function vpcFromContext(scope: Construct): ec2.IVpc | undefined {
   if (vpcId === undefined) return undefined;
   const list = (key: string): string[] => {
     const value: unknown = scope.node.tryGetContext(key);
-    const items = typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value;
+    const items =
+      typeof value === 'string'
+        ? value
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : value;
     if (!Array.isArray(items) || items.length === 0 || !items.every((i) => typeof i === 'string')) {
       throw new ConfigError(`Context ${key} must list at least one value (JSON array or comma-separated) when ${VPC_CONTEXT.vpcId} is set`);
     }

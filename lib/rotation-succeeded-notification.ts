@@ -67,7 +67,9 @@ export class RotationSucceededNotification extends Construct {
     this.rule = new events.Rule(this, 'Rule', {
       description:
         props.description ??
-        (props.secrets.length === 1 ? 'Secrets Manager rotated the secret' : `Secrets Manager rotated one of ${props.secrets.length} secrets`),
+        (props.secrets.length === 1
+          ? 'Secrets Manager rotated the secret'
+          : `Secrets Manager rotated one of ${props.secrets.length} secrets`),
       eventPattern: rotationSucceededPattern(props.secrets),
       targets: [targetOf(props)],
     });
@@ -104,7 +106,9 @@ function targetOf(props: RotationSucceededNotificationProps): events.IRuleTarget
 function validate(where: string, props: RotationSucceededNotificationProps): void {
   const given = (['topic', 'function', 'eventBus'] as const).filter((k) => props[k] !== undefined);
   if (given.length !== 1) {
-    throw new ConfigError(`${where}: give exactly one target (topic, function or eventBus); got ${given.length === 0 ? 'none' : given.join(' and ')}`);
+    throw new ConfigError(
+      `${where}: give exactly one target (topic, function or eventBus); got ${given.length === 0 ? 'none' : given.join(' and ')}`,
+    );
   }
   if (props.secrets.length === 0) throw new ConfigError(`${where}: secrets is empty; name at least one secret`);
   const arns = props.secrets.map((s) => s.secretArn);
@@ -112,7 +116,10 @@ function validate(where: string, props: RotationSucceededNotificationProps): voi
   if (twice !== undefined) {
     throw new ConfigError(`${where}: ${Token.isUnresolved(twice) ? 'a secret' : `secret ${twice}`} is listed twice`);
   }
-  if (props.retryAttempts !== undefined && (!Number.isInteger(props.retryAttempts) || props.retryAttempts < 0 || props.retryAttempts > MAX_RETRY_ATTEMPTS)) {
+  if (
+    props.retryAttempts !== undefined &&
+    (!Number.isInteger(props.retryAttempts) || props.retryAttempts < 0 || props.retryAttempts > MAX_RETRY_ATTEMPTS)
+  ) {
     throw new ConfigError(`${where}: retryAttempts must be a whole number from 0 to ${MAX_RETRY_ATTEMPTS}`);
   }
   if (props.maxEventAge !== undefined && !props.maxEventAge.isUnresolved()) {
@@ -120,6 +127,8 @@ function validate(where: string, props: RotationSucceededNotificationProps): voi
     if (seconds < 60 || seconds > 86_400) throw new ConfigError(`${where}: maxEventAge must be from 1 minute to 24 hours`);
   }
   if (props.eventBus !== undefined && (props.retryAttempts !== undefined || props.maxEventAge !== undefined)) {
-    throw new ConfigError(`${where}: an event bus target takes no retryAttempts or maxEventAge (EventBridge retries bus-to-bus delivery itself); a deadLetterQueue is allowed`);
+    throw new ConfigError(
+      `${where}: an event bus target takes no retryAttempts or maxEventAge (EventBridge retries bus-to-bus delivery itself); a deadLetterQueue is allowed`,
+    );
   }
 }

@@ -43,12 +43,7 @@ export async function connectMysqlAdmin(env: Env = process.env, timeoutMs = 5000
 }
 
 /** Tries a login with the given credentials; true when the server accepted it. */
-export async function canLoginPostgres(
-  user: string,
-  password: string,
-  env: Env = process.env,
-  database?: string,
-): Promise<boolean> {
+export async function canLoginPostgres(user: string, password: string, env: Env = process.env, database?: string): Promise<boolean> {
   const s = postgresAdminSettings(env);
   const client = new Client({
     host: s.host,
@@ -86,4 +81,3 @@ export async function canLoginMysql(user: string, password: string, env: Env = p
     await conn?.end().catch(() => undefined);
   }
 }
-

@@ -55,7 +55,9 @@ const LOCAL_SERVERS: Readonly<Record<'postgres' | 'mysql', LocalServer>> = {
     installedAt: '/etc/postgresql',
     elsewhere: 'point PGHOST at a server',
     isRunning: () =>
-      readdirSync('/etc/postgresql').some((version) => exitsZero('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'status'])),
+      readdirSync('/etc/postgresql').some((version) =>
+        exitsZero('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'status']),
+      ),
     start: () => {
       for (const version of readdirSync('/etc/postgresql')) {
         execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'start'], { stdio: 'ignore' });
@@ -105,7 +107,9 @@ export async function setupDatabases(options: SetupOptions = {}): Promise<void> 
     await enforcePostgresPasswordAuth(env, log);
   }
   await verifyPasswordAuth(env, engines);
-  log(`db:setup: ${engines.map((e) => LOCAL_SERVERS[e].name).join(' and ')} ${engines.length > 1 ? 'are' : 'is'} up and refuse${engines.length > 1 ? '' : 's'} wrong passwords.`);
+  log(
+    `db:setup: ${engines.map((e) => LOCAL_SERVERS[e].name).join(' and ')} ${engines.length > 1 ? 'are' : 'is'} up and refuse${engines.length > 1 ? '' : 's'} wrong passwords.`,
+  );
 }
 
 /**

@@ -11,13 +11,7 @@ import { createRotationHandler } from '../shared/rotation/create-rotation-handle
 import type { DatabaseEngine } from '../shared/rotation/database-engine';
 import { jsonLineLogger, type RotationLogger } from '../shared/rotation/logger';
 import { getSecretsClient, type Env } from '../shared/secrets-client';
-import {
-  DEMO_ENGINES,
-  DEMO_STRATEGIES,
-  LOCAL_ACCOUNT_ID,
-  LOCAL_REGION,
-  rotationFunctionArn,
-} from './rotate-local/scenarios';
+import { DEMO_ENGINES, DEMO_STRATEGIES, LOCAL_ACCOUNT_ID, LOCAL_REGION, rotationFunctionArn } from './rotate-local/scenarios';
 import type { LocalSecretsManager } from '../emulator';
 import type { EngineFamily } from '../shared/database-secret';
 import type { RotationStrategyName } from '../shared/rotation/rotation-settings';

@@ -25,8 +25,21 @@ export async function createCertificateAuthority(label: string): Promise<Certifi
   const caKey = join(dir, 'ca.key');
   const caFile = join(dir, 'ca.pem');
   await openssl([
-    'req', '-x509', ...EC_KEY, '-keyout', caKey, '-out', caFile, '-days', '1', '-subj', `/CN=${label}`,
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+    'req',
+    '-x509',
+    ...EC_KEY,
+    '-keyout',
+    caKey,
+    '-out',
+    caFile,
+    '-days',
+    '1',
+    '-subj',
+    `/CN=${label}`,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
   ]);
   return {
     dir,
@@ -46,7 +59,23 @@ export async function createCertificateAuthority(label: string): Promise<Certifi
         ].join('\n'),
       );
       await openssl(['req', ...EC_KEY, '-keyout', keyFile, '-out', csr, '-subj', `/CN=${name}`]);
-      await openssl(['x509', '-req', '-in', csr, '-CA', caFile, '-CAkey', caKey, '-CAcreateserial', '-out', certFile, '-days', '1', '-extfile', ext]);
+      await openssl([
+        'x509',
+        '-req',
+        '-in',
+        csr,
+        '-CA',
+        caFile,
+        '-CAkey',
+        caKey,
+        '-CAcreateserial',
+        '-out',
+        certFile,
+        '-days',
+        '1',
+        '-extfile',
+        ext,
+      ]);
       return { certFile, keyFile };
     },
     remove: () => rmSync(dir, { recursive: true, force: true }),

@@ -9,11 +9,7 @@
  * fallback itself stuck recognises it and resumes it instead of minting yet another version.
  */
 import { createHash } from 'node:crypto';
-import {
-  RotateSecretCommand,
-  UpdateSecretVersionStageCommand,
-  type SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
+import { RotateSecretCommand, UpdateSecretVersionStageCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { fromSecretsManagerError } from '../shared/errors';
 import type { RepairPlan } from './repair-plan';
 import { readResumeAnswer, type ResumeAnswer } from './resume-answer';
@@ -102,7 +98,9 @@ function waiting(options: ApplyRepairOptions): Waiting {
 /** The error message, or undefined when the label is gone. */
 async function removePending(client: SecretsManagerClient, secretId: string, versionId: string): Promise<string | undefined> {
   try {
-    await client.send(new UpdateSecretVersionStageCommand({ SecretId: secretId, VersionStage: AWSPENDING, RemoveFromVersionId: versionId }));
+    await client.send(
+      new UpdateSecretVersionStageCommand({ SecretId: secretId, VersionStage: AWSPENDING, RemoveFromVersionId: versionId }),
+    );
     return undefined;
   } catch (err) {
     return fromSecretsManagerError(err, 'UpdateSecretVersionStage', { secretId }).message;
@@ -191,7 +189,13 @@ async function redrive(
   // An endpoint that rotates anyway instead of refusing: that rotation is the one to wait for.
   const target = answer.kind === 'started' && answer.versionId !== undefined ? answer.versionId : stuckVersionId;
   const path: RedrivePath = target === stuckVersionId ? 'resumed' : 'fresh-rotation';
-  const resumed = await waitUntil(client, secretId, completedOn(target), `AWSCURRENT to move to ${target} (${path === 'resumed' ? 'the resumed rotation' : 'the rotation the endpoint started'})`, w);
+  const resumed = await waitUntil(
+    client,
+    secretId,
+    completedOn(target),
+    `AWSCURRENT to move to ${target} (${path === 'resumed' ? 'the resumed rotation' : 'the rotation the endpoint started'})`,
+    w,
+  );
   if (completedOn(target)(resumed)) return { plan, applied: true, resolved: true, path, after: resumed };
   if (path === 'fresh-rotation') return unfinished(plan, resumed, target, path);
   const origin = fallbackOrigin(resumed, stuckVersionId);

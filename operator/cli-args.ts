@@ -22,9 +22,7 @@ export type ParsedFlags<S extends FlagSpecs> = {
 };
 
 /** Either the flags, or a request for usage (nothing else should happen then). */
-export type CommandLine<S extends FlagSpecs> =
-  | { readonly help: true }
-  | { readonly help: false; readonly flags: ParsedFlags<S> };
+export type CommandLine<S extends FlagSpecs> = { readonly help: true } | { readonly help: false; readonly flags: ParsedFlags<S> };
 
 const HELP: FlagSpec = { type: 'boolean', short: 'h' };
 
@@ -74,7 +72,9 @@ function toConfigError(err: unknown, known: readonly string[]): ConfigError {
       return new ConfigError(`unexpected argument "${flag}": every argument is a flag (${knownList})`);
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
       return new ConfigError(
-        /does not take an argument/.test(message) ? `${flag} takes no value` : `${flag} needs a value (write ${flag}=VALUE for one starting with -)`,
+        /does not take an argument/.test(message)
+          ? `${flag} takes no value`
+          : `${flag} needs a value (write ${flag}=VALUE for one starting with -)`,
       );
     default:
       return new ConfigError(`cannot read the command line (${typeof code === 'string' ? code : 'parse error'})`);

@@ -129,7 +129,13 @@ export async function runRotationRepairCli(argv: readonly string[], io: CliIo): 
       : undefined;
     const verified = verification !== undefined && verification.labelsOk && verification.login !== 'refused';
     if (flags.json) {
-      io.stdout(JSON.stringify({ ...outcome, after: toStatusDocument(outcome.after), verified, ...(verification ? { verification } : {}) }, null, 2));
+      io.stdout(
+        JSON.stringify(
+          { ...outcome, after: toStatusDocument(outcome.after), verified, ...(verification ? { verification } : {}) },
+          null,
+          2,
+        ),
+      );
     } else {
       io.stdout(repairVerdict(outcome, verification, verified));
     }

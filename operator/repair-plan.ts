@@ -34,7 +34,14 @@ export function planRepair(status: RotationStatus, requested?: RepairAction, now
   const secret = status.name || status.arn;
   const stuck = status.stuck;
   if (!stuck) {
-    return { secret, action: 'none', touchesCurrent: false, steps: [], warnings: [], blocked: 'the rotation is not stuck: nothing to repair' };
+    return {
+      secret,
+      action: 'none',
+      touchesCurrent: false,
+      steps: [],
+      warnings: [],
+      blocked: 'the rotation is not stuck: nothing to repair',
+    };
   }
   const lambdaArn = status.rotation.lambdaArn;
   const action: RepairAction = requested ?? (status.rotation.enabled && lambdaArn ? 'redrive' : 'remove-pending');
@@ -44,9 +51,7 @@ export function planRepair(status: RotationStatus, requested?: RepairAction, now
   };
   const warnings: string[] = [];
   if (stuck.pendingCreatedDate && now.getTime() - Date.parse(stuck.pendingCreatedDate) < RECENT_PENDING_MS) {
-    warnings.push(
-      'the pending version was created less than 15 minutes ago: a rotation may still be running; repairing now races it',
-    );
+    warnings.push('the pending version was created less than 15 minutes ago: a rotation may still be running; repairing now races it');
   }
   if (action === 'redrive') {
     if (!lambdaArn) {
@@ -116,7 +121,9 @@ export function renderRepairPlan(plan: RepairPlan, willApply: boolean): string {
   return [
     `rotation:repair ${plan.secret}: ${plan.action}${willApply ? '' : ' (dry run: pass --yes to apply)'}`,
     ...(plan.action === 'redrive'
-      ? ['path: RESUME the stuck rotation with its own token; a fresh rotation with a new token only as a fallback if it does not complete in time']
+      ? [
+          'path: RESUME the stuck rotation with its own token; a fresh rotation with a new token only as a fallback if it does not complete in time',
+        ]
       : []),
     `AWSCURRENT: ${plan.touchesCurrent ? currentFate(plan) : 'not touched'}`,
     ...plan.steps.map((s, i) => `  ${i + 1}. ${s}`),

@@ -62,9 +62,10 @@ export async function verifyCurrent(
     const out = await client.send(new GetSecretValueCommand({ SecretId: secretId, VersionId: versionId }));
     secret = parseDatabaseSecret(out.SecretString ?? null, { secretId });
   } catch (err) {
-    const why = isToolkitError(err) && err.code === 'SECRET_INVALID'
-      ? 'the value is not an RDS-format database secret'
-      : `its value could not be read (${fromSecretsManagerError(err, 'GetSecretValue', { secretId }).code})`;
+    const why =
+      isToolkitError(err) && err.code === 'SECRET_INVALID'
+        ? 'the value is not an RDS-format database secret'
+        : `its value could not be read (${fromSecretsManagerError(err, 'GetSecretValue', { secretId }).code})`;
     return { versionId, labelsOk: true, login: 'labels-only', note: why };
   }
   const database = `${secret.host}:${secret.port}`;
@@ -93,8 +94,14 @@ export async function verifyCurrent(
     return { versionId, labelsOk: true, login: 'logs-in', database };
   } catch (err) {
     const code = isToolkitError(err) ? err.code : 'UNKNOWN';
-    if (code === 'AUTH_FAILED') return { versionId, labelsOk: true, login: 'refused', database, note: `the server refused the login (${code})` };
-    const why = code === 'NETWORK' || code === 'TIMEOUT' ? 'the database is not reachable from here' : code === 'TLS' ? 'TLS could not be set up from here' : 'the login could not be completed';
+    if (code === 'AUTH_FAILED')
+      return { versionId, labelsOk: true, login: 'refused', database, note: `the server refused the login (${code})` };
+    const why =
+      code === 'NETWORK' || code === 'TIMEOUT'
+        ? 'the database is not reachable from here'
+        : code === 'TLS'
+          ? 'TLS could not be set up from here'
+          : 'the login could not be completed';
     return { versionId, labelsOk: true, login: 'labels-only', database, note: `${why} (${code})` };
   }
 }

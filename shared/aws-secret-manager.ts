@@ -64,8 +64,7 @@ export class AwsSecretManager {
 
   constructor(options: AwsSecretManagerOptions = {}) {
     this.#env = options.env ?? process.env;
-    this.#clientForRegion =
-      options.clientForRegion ?? ((region) => getSecretsClient({ ...this.#env, AWS_REGION: region }));
+    this.#clientForRegion = options.clientForRegion ?? ((region) => getSecretsClient({ ...this.#env, AWS_REGION: region }));
     this.#cacheOptions = options.cache ?? {};
   }
 

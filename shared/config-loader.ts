@@ -26,8 +26,7 @@ export interface StandardSchemaIssue {
 
 /** The outcome of a Standard Schema validation: the output value, or the issues. */
 export type StandardSchemaResult<Output> =
-  | { readonly value: Output; readonly issues?: undefined }
-  | { readonly issues: ReadonlyArray<StandardSchemaIssue> };
+  { readonly value: Output; readonly issues?: undefined } | { readonly issues: ReadonlyArray<StandardSchemaIssue> };
 
 /**
  * The Standard Schema v1 interface, as far as this loader uses it: what zod 3.24+, zod 4, valibot and
@@ -152,7 +151,8 @@ interface ZodIssueFacts {
 }
 
 function describeZodProblem(issue: ZodIssueFacts, received: unknown): string {
-  const text = (value: unknown): string => (typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint' ? String(value) : '?');
+  const text = (value: unknown): string =>
+    typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint' ? String(value) : '?';
   switch (issue.code) {
     case 'invalid_type':
       return received === undefined
@@ -182,7 +182,9 @@ function describeZodProblem(issue: ZodIssueFacts, received: unknown): string {
     case 'invalid_enum_value':
     case 'invalid_literal': {
       const count = (issue.values ?? issue.options)?.length;
-      return count !== undefined ? `is not one of the ${count} allowed value(s) (${issue.code})` : `is not the allowed value (${issue.code})`;
+      return count !== undefined
+        ? `is not one of the ${count} allowed value(s) (${issue.code})`
+        : `is not the allowed value (${issue.code})`;
     }
     case 'custom':
       return 'failed a custom check (custom)';

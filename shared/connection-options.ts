@@ -280,11 +280,7 @@ function optionalText(record: Readonly<Record<string, unknown>>, key: string, is
 }
 
 /** RDS format: `jdbc:<scheme>://host:port[/dbname]`, an IPv6 host in brackets. */
-function urlFromHost(
-  record: Readonly<Record<string, unknown>>,
-  target: JdbcTarget,
-  issues: ValidationIssue[],
-): string | undefined {
+function urlFromHost(record: Readonly<Record<string, unknown>>, target: JdbcTarget, issues: ValidationIssue[]): string | undefined {
   if (ownValue(record, 'host') === undefined) {
     // Not when hosturl/url was given but invalid: that already has its issue.
     if (ownValue(record, 'hosturl') === undefined && ownValue(record, 'url') === undefined) {

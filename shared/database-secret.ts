@@ -214,7 +214,8 @@ function bracketedHostProblem(host: string): string {
   const match = /^\[([^\]]*)\](.*)$/.exec(host);
   if (match === null || !isIPv6(match[1] ?? '')) return 'must be a host name or an IP address (it starts with "[")';
   if (match[2] === '') return 'must be an IPv6 address without the brackets (they belong to URLs)';
-  if (/^:\d*$/.test(match[2] ?? '')) return 'must not contain a port ("[address]:port"); put the port in "port" and the address without brackets';
+  if (/^:\d*$/.test(match[2] ?? ''))
+    return 'must not contain a port ("[address]:port"); put the port in "port" and the address without brackets';
   return 'must be a host name or an IP address (it has text after "]")';
 }
 

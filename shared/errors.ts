@@ -285,26 +285,14 @@ export function summarizeCause(err: unknown): CauseSummary {
   if (err !== null && typeof err === 'object') {
     const e = err as { name?: unknown; code?: unknown; errno?: unknown; constructor?: { name?: unknown } };
     const name =
-      typeof e.name === 'string' && e.name !== 'Error'
-        ? e.name
-        : typeof e.constructor?.name === 'string'
-          ? e.constructor.name
-          : 'Error';
+      typeof e.name === 'string' && e.name !== 'Error' ? e.name : typeof e.constructor?.name === 'string' ? e.constructor.name : 'Error';
     const rawCode = typeof e.code === 'string' || typeof e.code === 'number' ? e.code : e.errno;
     return rawCode === undefined || rawCode === null ? { name } : { name, code: String(rawCode) };
   }
   return { name: typeof err };
 }
 
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-]);
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT', 'TimeoutError', 'RequestTimeout']);
 
 /**

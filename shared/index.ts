@@ -13,16 +13,8 @@ import { mysqlEngine } from './engines/mysql';
 import { postgresEngine } from './engines/postgres';
 
 // The rotation handler factory and the engines.
-export {
-  createRotationHandler,
-  type CreateRotationHandlerOptions,
-} from './rotation/create-rotation-handler';
-export type {
-  RotationHandler,
-  RotationInvocationContext,
-  RotationStep,
-  SecretsManagerRotationEvent,
-} from './rotation/event';
+export { createRotationHandler, type CreateRotationHandlerOptions } from './rotation/create-rotation-handler';
+export type { RotationHandler, RotationInvocationContext, RotationStep, SecretsManagerRotationEvent } from './rotation/event';
 export type { RotationStrategyName } from './rotation/rotation-settings';
 export type { RotationLogger, StepLogLine, StepOutcome } from './rotation/logger';
 export type { RdsEndpoint, RdsEndpointLookup, RdsLookupOptions, RdsResourceKind } from './rotation/rds-endpoint';
@@ -65,12 +57,7 @@ export {
 } from './secret-cache';
 export type { SecretValue } from './secret-value';
 export { createPgPool, type CreatePgPoolOptions, type PgPoolOptions, type RotatingPgPool } from './pools/pg-pool';
-export {
-  createMysqlPool,
-  type CreateMysqlPoolOptions,
-  type MysqlPoolOptions,
-  type RotatingMysqlPool,
-} from './pools/mysql-pool';
+export { createMysqlPool, type CreateMysqlPoolOptions, type MysqlPoolOptions, type RotatingMysqlPool } from './pools/mysql-pool';
 export { defaultPoolCache, type PoolRotationStats } from './pools/pool-credentials';
 export { isAuthenticationFailure, type AuthErrorClassifier } from './auth-errors';
 export {
@@ -83,12 +70,7 @@ export {
   type StandardSchemaResult,
   type StandardSchemaV1,
 } from './config-loader';
-export {
-  parseDatabaseSecret,
-  type DatabaseSecret,
-  type EngineFamily,
-  type ParseDatabaseSecretOptions,
-} from './database-secret';
+export { parseDatabaseSecret, type DatabaseSecret, type EngineFamily, type ParseDatabaseSecretOptions } from './database-secret';
 export {
   toJdbcOptions,
   toMysqlConnectionOptions,

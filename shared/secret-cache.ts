@@ -48,13 +48,7 @@ import {
 } from './errors';
 import { systemMonotonicClock, type MonotonicClock } from './monotonic-clock';
 import { getSecretsClient } from './secrets-client';
-import {
-  payloadByteSize,
-  payloadToSecretValue,
-  sameSecretValue,
-  type RawSecretPayload,
-  type SecretValue,
-} from './secret-value';
+import { payloadByteSize, payloadToSecretValue, sameSecretValue, type RawSecretPayload, type SecretValue } from './secret-value';
 
 export type { SecretValue } from './secret-value';
 
@@ -258,8 +252,7 @@ export class SecretCache {
   constructor(options: SecretCacheOptions = {}) {
     const ttl = options.ttlSeconds ?? DEFAULT_TTL_SECONDS;
     requireNumber('ttlSeconds', ttl, 0);
-    const refreshBefore =
-      options.refreshBeforeExpirySeconds ?? Math.min(DEFAULT_REFRESH_BEFORE_SECONDS, ttl / 5);
+    const refreshBefore = options.refreshBeforeExpirySeconds ?? Math.min(DEFAULT_REFRESH_BEFORE_SECONDS, ttl / 5);
     requireNumber('refreshBeforeExpirySeconds', refreshBefore, 0);
     if (refreshBefore > ttl) throw new ConfigError('refreshBeforeExpirySeconds must not exceed ttlSeconds');
     const maxStale = options.maxStaleSeconds ?? DEFAULT_MAX_STALE_SECONDS;
@@ -327,12 +320,7 @@ export class SecretCache {
       }
     }
     this.#stats.misses++;
-    if (
-      options.forceRefresh !== true &&
-      entry?.lastError !== undefined &&
-      entry.inflight === undefined &&
-      now < entry.retryAt
-    ) {
+    if (options.forceRefresh !== true && entry?.lastError !== undefined && entry.inflight === undefined && now < entry.retryAt) {
       throw entry.lastError;
     }
 
@@ -355,11 +343,7 @@ export class SecretCache {
    * password exists only there. When nothing works, an `AuthenticationError` naming the secret is
    * thrown. Errors that are not authentication failures propagate untouched.
    */
-  async withSecret<R>(
-    secretId: string,
-    fn: (value: SecretValue) => Promise<R> | R,
-    options: WithSecretOptions = {},
-  ): Promise<R> {
+  async withSecret<R>(secretId: string, fn: (value: SecretValue) => Promise<R> | R, options: WithSecretOptions = {}): Promise<R> {
     const isAuthError = options.isAuthError ?? isAuthenticationFailure;
     const tried: SecretValue[] = [...(options.refused ?? [])];
     let lastAuthError: unknown;
@@ -504,9 +488,7 @@ export class SecretCache {
   /** Starts the one flight of `entry`; the returned promise is what every joiner awaits. */
   #start(entry: Entry, fetch: () => Promise<Fetched>): Promise<SecretValue> {
     const fetched = this.#asksRotationDate(entry)
-      ? Promise.all([fetch(), this.#nextRotationAt(entry)]).then(([f, rotationAt]) =>
-          rotationAt === undefined ? f : { ...f, rotationAt },
-        )
+      ? Promise.all([fetch(), this.#nextRotationAt(entry)]).then(([f, rotationAt]) => (rotationAt === undefined ? f : { ...f, rotationAt }))
       : fetch();
     const flight = fetched.then(
       (fetched) => this.#settleSuccess(entry, fetched),
@@ -564,9 +546,7 @@ export class SecretCache {
           SecretIdList: [...secretIds],
           ...(nextToken !== undefined ? { NextToken: nextToken } : {}),
         });
-        const output = await this.#send(undefined, 'BatchGetSecretValue', (client, options) =>
-          client.send(command, options),
-        );
+        const output = await this.#send(undefined, 'BatchGetSecretValue', (client, options) => client.send(command, options));
         for (const item of output.SecretValues ?? []) {
           const id = secretIds.find((requested) => matchesSecret(requested, item.Name, item.ARN));
           if (id !== undefined) result.set(id, { payload: item });

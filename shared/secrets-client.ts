@@ -39,9 +39,7 @@ export function resolveSecretsClientSettings(env: Env = process.env): SecretsCli
 
   const environment = env.ENVIRONMENT?.trim().toLowerCase() || undefined;
   if (environment !== undefined && !(ENVIRONMENTS as readonly string[]).includes(environment)) {
-    throw new ConfigError(
-      `ENVIRONMENT must be one of ${ENVIRONMENTS.join(', ')} (or unset for real AWS); it is not a known value`,
-    );
+    throw new ConfigError(`ENVIRONMENT must be one of ${ENVIRONMENTS.join(', ')} (or unset for real AWS); it is not a known value`);
   }
   if (environment === 'local') {
     const endpoint = parseEndpoint(env.LOCALSTACK_URL?.trim() || DEFAULT_LOCALSTACK_URL, 'LOCALSTACK_URL');

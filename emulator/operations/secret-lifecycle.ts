@@ -30,9 +30,7 @@ export function readSecretId(input: JsonObject): string {
 function createSecret(ctx: EndpointContext, input: JsonObject): JsonObject {
   const name = reqString(input, 'Name', { min: 1, max: 512 });
   if (!SECRET_NAME.test(name)) {
-    throw invalidParameter(
-      'Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!',
-    );
+    throw invalidParameter('Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!');
   }
   const token = readClientRequestToken(input);
   const description = optString(input, 'Description', { max: 2048 });
@@ -47,9 +45,7 @@ function createSecret(ctx: EndpointContext, input: JsonObject): JsonObject {
   const existing = ctx.store.find(name);
   if (existing && existing.name === name) {
     if (existing.deletedDate !== undefined) {
-      throw invalidRequest(
-        `You can't create this secret because a secret with this name is already scheduled for deletion.`,
-      );
+      throw invalidRequest(`You can't create this secret because a secret with this name is already scheduled for deletion.`);
     }
     // A retried CreateSecret (same token, same value) answers as the first call did.
     const retried = token !== undefined && value !== undefined ? existing.versions.get(token) : undefined;

@@ -27,10 +27,7 @@ function selectVersion(secret: SecretRecord, versionId?: string, versionStage?: 
     version = secret.versions.get(versionId);
     if (!version) throw valueNotFound(`VersionId: ${versionId}`);
     if (versionStage !== undefined && !version.stages.includes(versionStage)) {
-      throw new WireError(
-        'ResourceNotFoundException',
-        'You provided a VersionStage that is not associated to the provided VersionId.',
-      );
+      throw new WireError('ResourceNotFoundException', 'You provided a VersionStage that is not associated to the provided VersionId.');
     }
   } else {
     const stage = versionStage ?? AWSCURRENT;
@@ -38,7 +35,8 @@ function selectVersion(secret: SecretRecord, versionId?: string, versionStage?: 
     if (!version) throw valueNotFound(`staging label: ${stage}`);
   }
   // The AWSPENDING version RotateSecret creates has no value until createSecret stores one.
-  if (!hasValue(version)) throw valueNotFound(versionId !== undefined ? `VersionId: ${versionId}` : `staging label: ${versionStage ?? AWSCURRENT}`);
+  if (!hasValue(version))
+    throw valueNotFound(versionId !== undefined ? `VersionId: ${versionId}` : `staging label: ${versionStage ?? AWSCURRENT}`);
   return version;
 }
 
@@ -163,9 +161,7 @@ function listSecretVersionIds(ctx: EndpointContext, input: JsonObject): JsonObje
   const nextToken = optString(input, 'NextToken', { min: 1, max: 4096 });
   const includeDeprecated = optBoolean(input, 'IncludeDeprecated') ?? false;
   const secret = ctx.store.resolve(secretId);
-  const versions = [...secret.versions.values()]
-    .filter((version) => includeDeprecated || version.stages.length > 0)
-    .reverse();
+  const versions = [...secret.versions.values()].filter((version) => includeDeprecated || version.stages.length > 0).reverse();
   const slice = page(versions, maxResults, nextToken, `ListSecretVersionIds:${secret.arn}`);
   return compact({
     Versions: slice.items.map(versionListEntryShape),

@@ -9,10 +9,7 @@ export const MAX_TAGS = 50;
 export function readTags(input: JsonObject, key = 'Tags'): Array<[string, string]> | undefined {
   const list = optObjectList(input, key);
   if (list === undefined) return undefined;
-  return list.map((tag): [string, string] => [
-    reqString(tag, 'Key', { min: 1, max: 128 }),
-    optString(tag, 'Value', { max: 256 }) ?? '',
-  ]);
+  return list.map((tag): [string, string] => [reqString(tag, 'Key', { min: 1, max: 128 }), optString(tag, 'Value', { max: 256 }) ?? '']);
 }
 
 export function applyTags(secret: SecretRecord, tags: ReadonlyArray<readonly [string, string]>): void {

@@ -52,9 +52,7 @@ async function ensurePostgresUser(username: string, password: string, env: Env, 
     exists = ((await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [username])).rowCount ?? 0) > 0;
     if (exists) {
       const attrs = ['LOGIN', ...attributes].join(' ');
-      await admin.query(
-        `ALTER ROLE ${escapeIdentifier(username)} WITH ${attrs} PASSWORD ${escapeLiteral(scramSha256Verifier(password))}`,
-      );
+      await admin.query(`ALTER ROLE ${escapeIdentifier(username)} WITH ${attrs} PASSWORD ${escapeLiteral(scramSha256Verifier(password))}`);
       await admin.query(`GRANT CREATE, USAGE ON SCHEMA public TO ${escapeIdentifier(username)}`);
     }
   } finally {

@@ -65,7 +65,15 @@ export async function rotateLocal(options: RotateLocalOptions, io: CliIo): Promi
     if (options.secretId !== undefined) {
       results.push(
         unreachable !== undefined
-          ? { engine: 'postgres', strategy: options.strategy ?? 'existing', secretId: options.secretId, outcome: 'failed', setupMs: 0, rotations: [], error: unreachable[0]! }
+          ? {
+              engine: 'postgres',
+              strategy: options.strategy ?? 'existing',
+              secretId: options.secretId,
+              outcome: 'failed',
+              setupMs: 0,
+              rotations: [],
+              error: unreachable[0]!,
+            }
           : await runExistingSecret(options.secretId, options.strategy, ctx),
       );
     } else {
@@ -87,7 +95,9 @@ export async function rotateLocal(options: RotateLocalOptions, io: CliIo): Promi
 /** Undefined when LocalStack answers its health check; otherwise the lines to show, the first one the reason. */
 async function localStackProblem(url: string, env: CliIo['env']): Promise<string[] | undefined> {
   if ((await readLocalStackHealth(url)) !== undefined) return undefined;
-  const lines = [`LocalStack does not answer at ${url} (/_localstack/health): start it with \`docker compose up -d --wait\`, then \`npm run localstack:deploy\``];
+  const lines = [
+    `LocalStack does not answer at ${url} (/_localstack/health): start it with \`docker compose up -d --wait\`, then \`npm run localstack:deploy\``,
+  ];
   if (!env.LOCALSTACK_AUTH_TOKEN?.trim()) lines.push(AUTH_TOKEN_HINT);
   return lines;
 }
@@ -97,7 +107,12 @@ async function localStackProblem(url: string, env: CliIo['env']): Promise<string
  * so --json stays pure), then the admin login check. Undefined when the engine is ready; otherwise one
  * line: the login problem, naming host and port, when there is one, else what setup found.
  */
-async function prepareDatabase(engine: EngineFamily, options: RotateLocalOptions, io: CliIo, startHint: string): Promise<string | undefined> {
+async function prepareDatabase(
+  engine: EngineFamily,
+  options: RotateLocalOptions,
+  io: CliIo,
+  startHint: string,
+): Promise<string | undefined> {
   let setupProblem: string | undefined;
   if (!options.skipSetup) {
     try {

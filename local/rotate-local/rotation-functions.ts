@@ -31,7 +31,12 @@ const GET_FUNCTION_PATH = '/2015-03-31/functions/';
 export async function lookUpFunction(endpoint: string, region: string, name: string, timeoutMs = 5000): Promise<FunctionLookup> {
   const url = new URL(`${endpoint.replace(/\/+$/, '')}${GET_FUNCTION_PATH}${encodeURIComponent(name)}`);
   // Emulators do not check signatures, but LocalStack picks the service from the credential scope.
-  const signer = new SignatureV4({ credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, region, service: 'lambda', sha256: NodeSha256 });
+  const signer = new SignatureV4({
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    region,
+    service: 'lambda',
+    sha256: NodeSha256,
+  });
   const { headers } = await signer.sign({
     method: 'GET',
     protocol: url.protocol,
@@ -84,7 +89,9 @@ function networkCode(err: unknown): string {
 
 /** The sentence a user needs when an endpoint lacks the functions: the names, and how to put them there. */
 export function missingFunctionsHint(kind: 'localstack' | 'endpoint'): string {
-  const names = selectScenarios().map((s) => rotationFunctionName(s.engine, s.strategy)).join(', ');
+  const names = selectScenarios()
+    .map((s) => rotationFunctionName(s.engine, s.strategy))
+    .join(', ');
   return kind === 'localstack'
     ? 'deploy the rotation functions into LocalStack with `npm run localstack:deploy`'
     : `rotate:local drives that emulator's own RotateSecret, which needs the rotation functions deployed in it as Lambda functions named ${names} ` +

@@ -12,14 +12,7 @@ import { mysqlAdminSettings, postgresAdminSettings, type Env } from '../db-setti
 import { describeError } from '../../operator/cli-io';
 import type { RotationStep } from '../../emulator';
 import { ensureDemoMaster, ensureDemoUser } from './demo-accounts';
-import {
-  COMPOSE_DATABASE_HOSTS,
-  demoMasterSecretName,
-  demoSecretName,
-  demoUsername,
-  scenarioLabel,
-  type Scenario,
-} from './scenarios';
+import { COMPOSE_DATABASE_HOSTS, demoMasterSecretName, demoSecretName, demoUsername, scenarioLabel, type Scenario } from './scenarios';
 import { demoSecretString, upsertSecret } from './seed-secret';
 import type { RotationTarget } from './target';
 import { readVersion, verifyRotation, type Check, type LoginProbe } from './verify-rotation';
@@ -132,9 +125,25 @@ export async function runExistingSecret(
         : described.RotationLambdaARN;
     const setupMs = roundMs(performance.now() - started);
     const rotations = await rotateRepeatedly(secretId, functionArn, secretId, ctx);
-    return { engine, strategy: strategy ?? 'existing', secretId, functionArn, outcome: allSucceeded(rotations, ctx.rotations), setupMs, rotations };
+    return {
+      engine,
+      strategy: strategy ?? 'existing',
+      secretId,
+      functionArn,
+      outcome: allSucceeded(rotations, ctx.rotations),
+      setupMs,
+      rotations,
+    };
   } catch (err) {
-    return { engine, strategy: strategy ?? 'existing', secretId, outcome: 'failed', setupMs: roundMs(performance.now() - started), rotations: [], error: describeError(err) };
+    return {
+      engine,
+      strategy: strategy ?? 'existing',
+      secretId,
+      outcome: 'failed',
+      setupMs: roundMs(performance.now() - started),
+      rotations: [],
+      error: describeError(err),
+    };
   }
 }
 

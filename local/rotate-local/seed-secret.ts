@@ -40,12 +40,7 @@ export function demoSecretString(value: DemoSecretValue): string {
 }
 
 /** Creates the secret or puts a new AWSCURRENT version; returns its ARN. */
-export async function upsertSecret(
-  client: SecretsManagerClient,
-  name: string,
-  secretString: string,
-  description: string,
-): Promise<string> {
+export async function upsertSecret(client: SecretsManagerClient, name: string, secretString: string, description: string): Promise<string> {
   // Each call's failure names that call: a refused RestoreSecret must not read as a PutSecretValue problem.
   const call = async <T>(action: string, send: () => Promise<T>): Promise<T> => {
     try {
@@ -57,7 +52,9 @@ export async function upsertSecret(
   const existing = await describeIfExists(client, name);
   if (!existing) {
     const out = await call('CreateSecret', () =>
-      client.send(new CreateSecretCommand({ Name: name, SecretString: secretString, Description: description, ClientRequestToken: randomUUID() })),
+      client.send(
+        new CreateSecretCommand({ Name: name, SecretString: secretString, Description: description, ClientRequestToken: randomUUID() }),
+      ),
     );
     return out.ARN ?? name;
   }

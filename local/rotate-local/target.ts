@@ -76,7 +76,9 @@ export async function openTarget(request: TargetRequest): Promise<RotationTarget
         case 'missing':
           throw new ConfigError(`${url} has no Lambda function ${name}: ${missingFunctionsHint(kind)}`);
         case 'unreachable':
-          throw new ConfigError(`nothing answers at ${url} (${answer.code}): ${kind === 'localstack' ? 'start LocalStack with `docker compose up -d --wait`' : 'start the endpoint first'}`);
+          throw new ConfigError(
+            `nothing answers at ${url} (${answer.code}): ${kind === 'localstack' ? 'start LocalStack with `docker compose up -d --wait`' : 'start the endpoint first'}`,
+          );
         case 'unknown':
           // No Lambda API to ask (the repo's own endpoint, `npm run local:endpoint`): the documented ARN.
           return functions.fallbackArn(engine, strategy);

@@ -61,7 +61,10 @@ export interface Verification {
 export async function verifyRotation(request: VerifyRequest): Promise<Verification> {
   const { client, secretId, before, token } = request;
   const checks: Check[] = [];
-  const record = request.history?.(secretId).filter((r) => r.token === token).pop();
+  const record = request
+    .history?.(secretId)
+    .filter((r) => r.token === token)
+    .pop();
   if (request.history) {
     checks.push({ name: 'endpoint history: every step succeeded', ok: record?.outcome === 'succeeded' });
   }

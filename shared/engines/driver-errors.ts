@@ -23,7 +23,13 @@ import {
   summarizeCause,
 } from '../errors';
 import type { LoginRole } from '../rotation/database-engine';
-import { MYSQL_LOGIN_REFUSAL_CODES, mysqlErrorCode, mysqlRefusalDetail, mysqlRefusalReasonFromCode, renamedMysqlError } from './mysql-error-codes';
+import {
+  MYSQL_LOGIN_REFUSAL_CODES,
+  mysqlErrorCode,
+  mysqlRefusalDetail,
+  mysqlRefusalReasonFromCode,
+  renamedMysqlError,
+} from './mysql-error-codes';
 import { isPostgresLoginRefusalCode, postgresRefusalCauses, postgresRefusalReasonFromCode } from './postgres-refusals';
 
 export interface DriverErrorContext {
@@ -152,7 +158,9 @@ function isAuthCode(err: unknown, family: EngineFamily): boolean {
   if (e.code === MYSQL_DB_ACCESS_DENIED_CODE || e.errno === MYSQL_DB_ACCESS_DENIED_ERRNO) return true;
   // Locked, blocked, expired, plugin: refusals of the account that carry their reason in the code.
   const code = codeOf(err);
-  return family === 'mysql' && code !== undefined && (MYSQL_LOGIN_REFUSAL_CODES.has(code) || MYSQL_LOGIN_REFUSAL_CODES.has(String(e.errno)));
+  return (
+    family === 'mysql' && code !== undefined && (MYSQL_LOGIN_REFUSAL_CODES.has(code) || MYSQL_LOGIN_REFUSAL_CODES.has(String(e.errno)))
+  );
 }
 
 /** By the symbolic code, else by the number (mysql2's table may lack a newer MySQL name). */

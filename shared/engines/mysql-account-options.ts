@@ -79,7 +79,9 @@ const SSL_TYPES = ['', 'ANY', 'X509', 'SPECIFIED'] as const;
  */
 export async function readAccountOptions(session: SqlSession, server: ServerInfo, username: string): Promise<AccountOptions[]> {
   if (server.flavor === 'mariadb' && atLeast(server, 10, 4)) {
-    const rows = await session.query(`SELECT Host AS host, Priv AS priv FROM mysql.global_priv WHERE User = ${escape(username)} ORDER BY Host`);
+    const rows = await session.query(
+      `SELECT Host AS host, Priv AS priv FROM mysql.global_priv WHERE User = ${escape(username)} ORDER BY Host`,
+    );
     return rows.map((r) => fromGlobalPriv(text(r.host), r.priv));
   }
   const rows = await session.query(`SELECT * FROM mysql.user WHERE User = ${escape(username)} ORDER BY Host`);
@@ -115,7 +117,9 @@ function fromPrivObject(host: string, priv: Record<string, unknown>): AccountOpt
       ? [top]
       : chain.map((entry) => {
           const e = (entry ?? {}) as Record<string, unknown>;
-          return e.plugin === undefined ? top : { plugin: normalizePlugin(str(e.plugin)) ?? NATIVE_PLUGIN, authString: str(e.authentication_string) };
+          return e.plugin === undefined
+            ? top
+            : { plugin: normalizePlugin(str(e.plugin)) ?? NATIVE_PLUGIN, authString: str(e.authentication_string) };
         });
   const lifetime = num(priv.password_lifetime, -1);
   return {
@@ -185,7 +189,13 @@ export function accountOptionsClause(server: ServerInfo, o: AccountOptions): str
   if (server.flavor === 'mariadb' && o.maxStatementTime !== undefined) limits.push(`MAX_STATEMENT_TIME ${o.maxStatementTime}`);
   const parts = [requireClause(o), `WITH ${limits.join(' ')}`];
   if (o.passwordLifetime !== undefined) {
-    parts.push(o.passwordLifetime === null ? 'PASSWORD EXPIRE DEFAULT' : o.passwordLifetime === 0 ? 'PASSWORD EXPIRE NEVER' : `PASSWORD EXPIRE INTERVAL ${int(o.passwordLifetime)} DAY`);
+    parts.push(
+      o.passwordLifetime === null
+        ? 'PASSWORD EXPIRE DEFAULT'
+        : o.passwordLifetime === 0
+          ? 'PASSWORD EXPIRE NEVER'
+          : `PASSWORD EXPIRE INTERVAL ${int(o.passwordLifetime)} DAY`,
+    );
   }
   const p = o.passwordPolicy;
   if (p !== undefined) {
@@ -217,7 +227,9 @@ export function identifiedFor(server: ServerInfo, o: AccountOptions, password: s
   const methods = o.auth.map((m) => {
     if (!/^[a-z0-9_]+$/.test(m.plugin)) throw uncopiable(m.plugin);
     if (m.plugin === NATIVE_PLUGIN) {
-      return form === 'hash' ? `${NATIVE_PLUGIN} USING ${escape(mysqlNativePasswordHash(password))}` : `${NATIVE_PLUGIN} USING PASSWORD(${escape(password)})`;
+      return form === 'hash'
+        ? `${NATIVE_PLUGIN} USING ${escape(mysqlNativePasswordHash(password))}`
+        : `${NATIVE_PLUGIN} USING PASSWORD(${escape(password)})`;
     }
     if (m.plugin === 'ed25519' || m.plugin === 'parsec') return `${m.plugin} USING PASSWORD(${escape(password)})`;
     if (!COPIED_PLUGINS.has(m.plugin)) throw uncopiable(m.plugin);

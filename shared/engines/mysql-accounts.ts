@@ -68,7 +68,12 @@ const SSL_TYPES: Readonly<Record<string, string>> = { '0': '', '1': 'ANY', '2': 
  */
 export async function accountStatesOf(session: SqlSession, server: ServerInfo, usernames: readonly string[]): Promise<AccountState[]> {
   const names = usernames.map((u) => escape(u)).join(', ');
-  const what = `reading the accounts of ${usernames.filter((u) => u !== '').map(quoteName).join(', ') || 'the anonymous user'}`;
+  const what = `reading the accounts of ${
+    usernames
+      .filter((u) => u !== '')
+      .map(quoteName)
+      .join(', ') || 'the anonymous user'
+  }`;
   // Password lifetimes exist from MariaDB 10.4.3 and MySQL 5.7.4; older MariaDB has no such variable.
   const lifetimes = server.flavor === 'mysql' || atLeast(server, 10, 4);
   const clock = lifetimes ? await run(session, 'SELECT @@GLOBAL.default_password_lifetime AS lifetime, UNIX_TIMESTAMP() AS now', what) : [];
@@ -79,7 +84,11 @@ export async function accountStatesOf(session: SqlSession, server: ServerInfo, u
     return days > 0 && changedAt !== undefined && changedAt > 0 && now > changedAt + days * 86_400;
   };
   if (server.flavor === 'mariadb' && atLeast(server, 10, 4)) {
-    const rows = await run(session, `SELECT User AS user, Host AS host, Priv AS priv FROM mysql.global_priv WHERE User IN (${names}) ORDER BY Host`, what);
+    const rows = await run(
+      session,
+      `SELECT User AS user, Host AS host, Priv AS priv FROM mysql.global_priv WHERE User IN (${names}) ORDER BY Host`,
+      what,
+    );
     return rows.map((r) => {
       const priv = privDocument(r.priv);
       const changedAt = typeof priv.password_last_changed === 'number' ? priv.password_last_changed : undefined;
@@ -110,7 +119,17 @@ export async function accountStatesOf(session: SqlSession, server: ServerInfo, u
     return rows.map((r) => {
       const plugin = normalizePlugin(text(r.plugin)) ?? NATIVE_PLUGIN;
       const auth = text(r.auth) || (plugin === NATIVE_PLUGIN ? text(r.password) : '');
-      return { ...tlsOf(r), user: text(r.user), host: text(r.host), chain: [{ plugin, authString: auth }], locked: false, expired: false, expiredByDba: false, requireCurrent: undefined, isRole: false };
+      return {
+        ...tlsOf(r),
+        user: text(r.user),
+        host: text(r.host),
+        chain: [{ plugin, authString: auth }],
+        locked: false,
+        expired: false,
+        expiredByDba: false,
+        requireCurrent: undefined,
+        isRole: false,
+      };
     });
   }
   const requireCurrent = atLeast(server, 8, 0, 13) ? ', Password_require_current AS requireCurrent' : '';
@@ -130,7 +149,13 @@ export async function accountStatesOf(session: SqlSession, server: ServerInfo, u
       ...tlsOf(r),
       user: text(r.user),
       host: text(r.host),
-      chain: [{ plugin: normalizePlugin(text(r.plugin)) ?? NATIVE_PLUGIN, authString: Buffer.from(text(r.authHex), 'hex').toString('latin1'), authHex: text(r.authHex) }],
+      chain: [
+        {
+          plugin: normalizePlugin(text(r.plugin)) ?? NATIVE_PLUGIN,
+          authString: Buffer.from(text(r.authHex), 'hex').toString('latin1'),
+          authHex: text(r.authHex),
+        },
+      ],
       locked: text(r.locked).toUpperCase() === 'Y',
       expired: explicit || elapsed(changedAt, lifetime),
       expiredByDba: explicit,

@@ -108,12 +108,23 @@ export async function syncMysqlAlternateUser(session: SqlSession, server: Server
   for (const o of originals) {
     const before = existing.find((e) => e.host === o.host);
     if (before?.locked === true && o.locked === false) {
-      warn(`Unlocked ${describeAccount(alternate, o.host)}: ${describeAccount(current, o.host)} is not locked, and the alternate user must work where it does`);
+      warn(
+        `Unlocked ${describeAccount(alternate, o.host)}: ${describeAccount(current, o.host)} is not locked, and the alternate user must work where it does`,
+      );
     }
-    await run(session, `ALTER USER ${accountName(alternate, o.host)} ${accountOptionsClause(server, o)}`, `setting the options of ${describeAccount(alternate, o.host)}`);
+    await run(
+      session,
+      `ALTER USER ${accountName(alternate, o.host)} ${accountOptionsClause(server, o)}`,
+      `setting the options of ${describeAccount(alternate, o.host)}`,
+    );
     await syncRights(session, server, current, alternate, o.host, warn);
   }
-  await runPasswordStatement(session, passwordStatement, `setting the password of user ${quoteName(alternate)} (${originals.length} host entries)`, 'master');
+  await runPasswordStatement(
+    session,
+    passwordStatement,
+    `setting the password of user ${quoteName(alternate)} (${originals.length} host entries)`,
+    'master',
+  );
 }
 
 async function readOptions(session: SqlSession, server: ServerInfo, username: string): Promise<AccountOptions[]> {
@@ -160,7 +171,9 @@ async function syncRights(
   const catalog = new ObjectCatalog(session);
   const pending = async (): Promise<GrantStatement[]> =>
     planGrantSync(source, await readAccountGrants(session, server, to, host), grantee, server).filter(
-      (s) => !(s.adds.length > 0 && s.adds.every((k) => skipped.has(k))) && !(s.revokes !== undefined && s.revokes.privileges.every((p) => kept.has(rightKey(s.revokes!.object, p)))),
+      (s) =>
+        !(s.adds.length > 0 && s.adds.every((k) => skipped.has(k))) &&
+        !(s.revokes !== undefined && s.revokes.privileges.every((p) => kept.has(rightKey(s.revokes!.object, p)))),
     );
   let plan = await pending();
   for (let pass = 0; pass < GRANT_PASSES && plan.length > 0; pass += 1) {
@@ -218,7 +231,9 @@ async function withoutStaleRevokes(
   if (name === undefined) return statement;
   if (!(await catalog.exists(name))) {
     for (const p of r.privileges) kept.add(rightKey(r.object, p));
-    onKeep(`${statement.summary.replace(/^REVOKE /, '')}: ${name.routineType === undefined ? 'the table' : 'the routine'} no longer exists`);
+    onKeep(
+      `${statement.summary.replace(/^REVOKE /, '')}: ${name.routineType === undefined ? 'the table' : 'the routine'} no longer exists`,
+    );
     return undefined;
   }
   if (r.kind !== 'table') return statement;
@@ -253,7 +268,8 @@ class ObjectCatalog {
         : column === undefined
           ? `SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ${where}TABLE_NAME = ${escape(name.name)}`
           : `SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ${where}TABLE_NAME = ${escape(name.name)} AND COLUMN_NAME = ${escape(column)}`;
-    const found = (await run(this.session, sql, `looking up ${column === undefined ? name.name : column} in information_schema`)).length > 0;
+    const found =
+      (await run(this.session, sql, `looking up ${column === undefined ? name.name : column} in information_schema`)).length > 0;
     this.known.set(key, found);
     return found;
   }

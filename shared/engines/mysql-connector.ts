@@ -50,7 +50,12 @@ export function greetingVersion(session: SqlSession): string | undefined {
 }
 
 /** The plugins mysql2 implements itself; any other name the server asks for is one it lacks. */
-const MYSQL2_PLUGINS: ReadonlySet<string> = new Set(['mysql_native_password', 'caching_sha2_password', 'sha256_password', 'mysql_clear_password']);
+const MYSQL2_PLUGINS: ReadonlySet<string> = new Set([
+  'mysql_native_password',
+  'caching_sha2_password',
+  'sha256_password',
+  'mysql_clear_password',
+]);
 
 /**
  * An `authPlugins` map that holds no plugin and notes every client plugin mysql2 looks up: the last
@@ -124,12 +129,15 @@ async function connectMysql(request: ConnectRequest, sessionOptions: Readonly<Re
     const plugin = asked.filter((name) => !MYSQL2_PLUGINS.has(name)).at(-1);
     if (failure instanceof AuthenticationError && failure.reason === 'unsupported-auth-plugin' && plugin !== undefined) {
       const detail = `the server asks for the ${plugin} client plugin, which mysql2 does not implement`;
-      throw new AuthenticationError(`MySQL login with the ${request.role} secret was refused: ${REFUSAL_REASON_TEXT['unsupported-auth-plugin']} (${detail})`, {
-        ...context,
-        reason: 'unsupported-auth-plugin',
-        detail,
-        cause: { name: 'Error', code: failure.causeSummary?.code ?? 'AUTH_SWITCH_PLUGIN_ERROR' },
-      });
+      throw new AuthenticationError(
+        `MySQL login with the ${request.role} secret was refused: ${REFUSAL_REASON_TEXT['unsupported-auth-plugin']} (${detail})`,
+        {
+          ...context,
+          reason: 'unsupported-auth-plugin',
+          detail,
+          cause: { name: 'Error', code: failure.causeSummary?.code ?? 'AUTH_SWITCH_PLUGIN_ERROR' },
+        },
+      );
     }
     throw failure;
   }

@@ -241,8 +241,18 @@ export function planGrantSync(source: AccountGrants, target: AccountGrants, gran
     const lift = [...have].filter((p) => !want.has(p));
     const add = [...want].filter((p) => !have.has(p));
     // A partial revoke is lifted by granting the privilege at the level it was revoked at.
-    if (lift.length > 0) partial.push(plain('grant', `GRANT ${privilegeList(lift)} ON ${object} TO ${grantee}`, `lifting the partial revoke of ${privilegeList(lift)} ON ${object}`));
-    if (add.length > 0) partial.push(plain('revoke', `REVOKE ${privilegeList(add)} ON ${object} FROM ${grantee}`, `REVOKE ${privilegeList(add)} ON ${object}`));
+    if (lift.length > 0)
+      partial.push(
+        plain(
+          'grant',
+          `GRANT ${privilegeList(lift)} ON ${object} TO ${grantee}`,
+          `lifting the partial revoke of ${privilegeList(lift)} ON ${object}`,
+        ),
+      );
+    if (add.length > 0)
+      partial.push(
+        plain('revoke', `REVOKE ${privilegeList(add)} ON ${object} FROM ${grantee}`, `REVOKE ${privilegeList(add)} ON ${object}`),
+      );
   }
 
   const roles: GrantStatement[] = [];
@@ -251,7 +261,11 @@ export function planGrantSync(source: AccountGrants, target: AccountGrants, gran
     const have = target.roles.get(role);
     if (want === have) continue;
     const grantRole = (admin: boolean): GrantStatement =>
-      plain('grant', `GRANT ${role} TO ${grantee}${admin ? ' WITH ADMIN OPTION' : ''}`, `GRANT ${role}${admin ? ' WITH ADMIN OPTION' : ''}`);
+      plain(
+        'grant',
+        `GRANT ${role} TO ${grantee}${admin ? ' WITH ADMIN OPTION' : ''}`,
+        `GRANT ${role}${admin ? ' WITH ADMIN OPTION' : ''}`,
+      );
     if (want === undefined) {
       revokes.push(plain('revoke', `REVOKE ${role} FROM ${grantee}`, `REVOKE ${role}`));
     } else if (have === undefined || want) {
@@ -293,7 +307,13 @@ function defaultRoleStatement(server: ServerInfo, roles: readonly string[], gran
     throw new DatabaseError(`The account has ${roles.length} default roles; MariaDB allows one, so they cannot be copied`);
   }
   const keyword = server.flavor === 'mariadb' ? 'FOR' : 'TO';
-  return { action: 'default-role', sql: `SET DEFAULT ROLE ${list} ${keyword} ${grantee}`, summary: `SET DEFAULT ROLE ${list}`, adds: [], parts: [] };
+  return {
+    action: 'default-role',
+    sql: `SET DEFAULT ROLE ${list} ${keyword} ${grantee}`,
+    summary: `SET DEFAULT ROLE ${list}`,
+    adds: [],
+    parts: [],
+  };
 }
 
 function grantPrivileges(

@@ -30,7 +30,16 @@
  */
 import { DatabaseError, ToolkitError } from '../errors';
 import type { OwnPasswordChange, Row, ServerInfo, SqlSession } from '../rotation/database-engine';
-import { accountStatesOf, describeAccount, ensureBackslashEscapes, errorCode, quoteName, run, statementFailure, type AccountState } from './mysql-accounts';
+import {
+  accountStatesOf,
+  describeAccount,
+  ensureBackslashEscapes,
+  errorCode,
+  quoteName,
+  run,
+  statementFailure,
+  type AccountState,
+} from './mysql-accounts';
 import { describeChain, pluginKind, takesPassword, type AuthMethod } from './mysql-auth-chain';
 import { columnText as text, escapeMysql as escape } from './mysql-connector';
 import { accountForClient, hostOfUserFunction } from './mysql-host-match';
@@ -134,12 +143,7 @@ export async function setOwnMysqlPassword(session: SqlSession, server: ServerInf
 }
 
 /** Single-user self-healing: the master sets the password on every password account of `username`. */
-export async function setMysqlPasswordAsMaster(
-  session: SqlSession,
-  server: ServerInfo,
-  username: string,
-  password: string,
-): Promise<void> {
+export async function setMysqlPasswordAsMaster(session: SqlSession, server: ServerInfo, username: string, password: string): Promise<void> {
   assertSupportedServer(server);
   await ensureBackslashEscapes(session, 'master');
   const accounts = (await accountStatesOf(session, server, [username])).filter((a) => !a.isRole);
@@ -273,7 +277,9 @@ async function listOwnHosts(session: SqlSession, username: string): Promise<stri
   for (const sql of [`SELECT Host AS host, plugin ${where}`, `SELECT Host AS host ${where}`]) {
     try {
       const rows = await session.query(sql);
-      return rows.filter((r) => r.plugin === undefined || takesPassword(text(r.plugin)) || pluginKind(text(r.plugin)) === 'unknown').map((r) => text(r.host));
+      return rows
+        .filter((r) => r.plugin === undefined || takesPassword(text(r.plugin)) || pluginKind(text(r.plugin)) === 'unknown')
+        .map((r) => text(r.host));
     } catch (err) {
       const failure = statementFailure(err, `listing the accounts of user ${quoteName(username)}`, 'current');
       if (failure.code !== 'DATABASE') throw failure;
@@ -294,9 +300,7 @@ interface AccountManager {
 async function accountManager(session: SqlSession, server: ServerInfo, change: OwnPasswordChange): Promise<AccountManager | undefined> {
   if (change.master !== undefined) return { session: await change.master(), role: 'master' };
   try {
-    const rows = await session.query(
-      "SELECT COUNT(*) AS n FROM information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE = 'CREATE USER'",
-    );
+    const rows = await session.query("SELECT COUNT(*) AS n FROM information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE = 'CREATE USER'");
     if (Number(text(rows[0]?.n) || '0') === 0) return undefined;
     await accountStatesOf(session, server, [change.username]);
     return { session, role: 'current' };
@@ -345,7 +349,9 @@ async function setOwnAccount(
       }
     }
   };
-  const same = ownPasswordStatements(server, change.password, plugin, { form: 'hash' }).join() === ownPasswordStatements(server, change.password, plugin, { form: 'plain' }).join();
+  const same =
+    ownPasswordStatements(server, change.password, plugin, { form: 'hash' }).join() ===
+    ownPasswordStatements(server, change.password, plugin, { form: 'plain' }).join();
   await withValidationFallback(session, attempt, action, 'current', same);
   if (change.restoring === true && hasDualPasswords(server)) {
     // The password that failed its proof must not stay valid as the secondary one.

@@ -83,7 +83,10 @@ function explainAccount(account: AccountState, refused: RefusedLogin, byCode: Re
   }
   if (comparison === 'matches') {
     const tls = account.sslType.trim() !== '' ? `; the account requires TLS (${account.sslType})` : '';
-    return { reason: 'undetermined', detail: `the secret's password matches the stored hash of ${name}${tls}; the refusal has another cause` };
+    return {
+      reason: 'undetermined',
+      detail: `the secret's password matches the stored hash of ${name}${tls}; the refusal has another cause`,
+    };
   }
   if ((byCode === 'undetermined' || byCode === 'wrong-password') && account.sslType.trim() === '' && !account.expired) {
     return {
@@ -93,7 +96,10 @@ function explainAccount(account: AccountState, refused: RefusedLogin, byCode: Re
         `${method.plugin}, whose stored form cannot be compared here`,
     };
   }
-  return { reason: 'undetermined', detail: `${name} shows no cause in the catalogs (${method.plugin}${account.sslType ? `, REQUIRE ${account.sslType}` : ''})` };
+  return {
+    reason: 'undetermined',
+    detail: `${name} shows no cause in the catalogs (${method.plugin}${account.sslType ? `, REQUIRE ${account.sslType}` : ''})`,
+  };
 }
 
 /** REQUIRE X509 / SUBJECT / ISSUER in words, or undefined when no client certificate is required. */
@@ -120,7 +126,9 @@ export async function saveMysqlPassword(session: SqlSession, server: ServerInfo,
   let accounts: AccountState[];
   try {
     await ensureBackslashEscapes(session, 'master');
-    accounts = (await accountStatesOf(session, server, [username])).filter((a) => !a.isRole && a.chain.some((m) => takesPassword(m.plugin)));
+    accounts = (await accountStatesOf(session, server, [username])).filter(
+      (a) => !a.isRole && a.chain.some((m) => takesPassword(m.plugin)),
+    );
   } catch (err) {
     if (err instanceof ToolkitError && err.code === 'DATABASE') return undefined;
     throw err;

@@ -148,12 +148,19 @@ export function requiresCurrentPassword(statement: string): boolean {
  * Statements for the logged-in user to set its own password, in order of preference: when the first
  * is refused for lack of privilege, the next is tried.
  */
-export function ownPasswordStatements(server: ServerInfo, password: string, plugin: string | undefined, options: OwnPasswordOptions = {}): string[] {
+export function ownPasswordStatements(
+  server: ServerInfo,
+  password: string,
+  plugin: string | undefined,
+  options: OwnPasswordOptions = {},
+): string[] {
   const p = normalizePlugin(plugin);
   const form = options.form ?? 'hash';
   if (server.flavor === 'mariadb') {
     if (p === undefined || p === NATIVE_PLUGIN) {
-      return [form === 'hash' ? `SET PASSWORD = ${escape(mysqlNativePasswordHash(password))}` : `SET PASSWORD = PASSWORD(${escape(password)})`];
+      return [
+        form === 'hash' ? `SET PASSWORD = ${escape(mysqlNativePasswordHash(password))}` : `SET PASSWORD = PASSWORD(${escape(password)})`,
+      ];
     }
     if (p === 'ed25519' || p === 'parsec') return [`SET PASSWORD = PASSWORD(${escape(password)})`];
     throw noPassword(p);
@@ -209,7 +216,12 @@ export function identifiedClause(server: ServerInfo, plugin: string | undefined,
  * one, and keeping the others exactly as stored (a MariaDB chain keeps its unix_socket, PAM or GSSAPI
  * methods, in their order). A single method is `identifiedClause`.
  */
-export function chainIdentifiedClause(server: ServerInfo, chain: readonly AuthMethod[], password: string, form: PasswordForm = 'hash'): string {
+export function chainIdentifiedClause(
+  server: ServerInfo,
+  chain: readonly AuthMethod[],
+  password: string,
+  form: PasswordForm = 'hash',
+): string {
   if (chain.length <= 1 || server.flavor !== 'mariadb') return identifiedClause(server, chain[0]?.plugin, password, form);
   if (!chain.some((m) => pluginKind(m.plugin) === 'client-hashed' || pluginKind(m.plugin) === 'server-hashed')) {
     throw noPassword(describeChain(chain));
@@ -345,11 +357,11 @@ function retainClause(server: ServerInfo, plugin: string | undefined, options: A
   const p = normalizePlugin(plugin) ?? NATIVE_PLUGIN;
   // RETAIN goes only with a plaintext IDENTIFIED … BY, which native accounts get in the plain form.
   const byForm = SERVER_HASHED_PLUGINS.has(p) || (p === NATIVE_PLUGIN && options.form === 'plain');
-  return options.retainCurrent === true && hasDualPasswords(server) && DUAL_PASSWORD_PLUGINS.has(p) && byForm ? ' RETAIN CURRENT PASSWORD' : '';
+  return options.retainCurrent === true && hasDualPasswords(server) && DUAL_PASSWORD_PLUGINS.has(p) && byForm
+    ? ' RETAIN CURRENT PASSWORD'
+    : '';
 }
 
 function noPassword(plugin: string): DatabaseError {
-  return new DatabaseError(
-    `The account authenticates with the ${plugin} plugin, which takes no password this toolkit can set`,
-  );
+  return new DatabaseError(`The account authenticates with the ${plugin} plugin, which takes no password this toolkit can set`);
 }

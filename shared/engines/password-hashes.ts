@@ -21,7 +21,11 @@ export function scramSha256Verifier(password: string, salt: Buffer = randomBytes
  * The same verifier, with the PBKDF2 rounds on libuv's thread pool: a few milliseconds of CPU that
  * would otherwise block the event loop (and every other rotation or request sharing it).
  */
-export async function scramSha256VerifierAsync(password: string, salt: Buffer = randomBytes(16), iterations = SCRAM_ITERATIONS): Promise<string> {
+export async function scramSha256VerifierAsync(
+  password: string,
+  salt: Buffer = randomBytes(16),
+  iterations = SCRAM_ITERATIONS,
+): Promise<string> {
   const salted = await saltedPassword(scramPreparedPassword(password), salt, iterations);
   return scramVerifierText(salted, salt, iterations);
 }
@@ -83,7 +87,12 @@ export async function matchPostgresStoredPassword(stored: string, username: stri
   const salt = Buffer.from(parts[2]!, 'base64');
   const storedKey = Buffer.from(parts[3]!, 'base64');
   const serverKey = Buffer.from(parts[4]!, 'base64');
-  if (iterations < 1 || iterations > MAX_VERIFIED_ITERATIONS || storedKey.length !== SCRAM_KEY_BYTES || serverKey.length !== SCRAM_KEY_BYTES) {
+  if (
+    iterations < 1 ||
+    iterations > MAX_VERIFIED_ITERATIONS ||
+    storedKey.length !== SCRAM_KEY_BYTES ||
+    serverKey.length !== SCRAM_KEY_BYTES
+  ) {
     return 'unverifiable';
   }
   for (const candidate of new Set([password, scramPreparedPassword(password)])) {
@@ -121,7 +130,9 @@ function scramVerifierText(salted: Buffer, salt: Buffer, iterations: number): st
 
 /** PostgreSQL's legacy md5 format, for servers whose password_encryption is md5. */
 export function postgresMd5Hash(password: string, username: string): string {
-  return `md5${createHash('md5').update(password + username, 'utf8').digest('hex')}`;
+  return `md5${createHash('md5')
+    .update(password + username, 'utf8')
+    .digest('hex')}`;
 }
 
 /** The mysql_native_password hash (`*` + SHA1(SHA1(password)) in upper-case hex), as MariaDB and MySQL 5.7 store it. */

@@ -23,7 +23,7 @@ export const ADMIN_OPTION_REQUIRED_FROM_MAJOR = 16;
  */
 export const MASTER_ADMINISTERS_SQL =
   'SELECT current_user AS master, m.rolsuper AS master_super, m.rolcreaterole AS master_createrole, ' +
-  'r.rolsuper AS role_super, pg_has_role(r.oid, \'USAGE WITH ADMIN OPTION\') AS admin ' +
+  "r.rolsuper AS role_super, pg_has_role(r.oid, 'USAGE WITH ADMIN OPTION') AS admin " +
   'FROM pg_roles r, pg_roles m WHERE r.rolname = $1 AND m.rolname = current_user';
 
 /**
@@ -43,7 +43,10 @@ export class RoleAdministrationError extends DatabaseError {
   readonly remedy: string;
 
   constructor(role: string, master: string, remedy: string, why: string, context: ErrorContext = {}) {
-    super(`PostgreSQL: the master role "${master}" cannot administer role "${role}": ${why}. Remedy: ${remedy}; nothing was changed`, context);
+    super(
+      `PostgreSQL: the master role "${master}" cannot administer role "${role}": ${why}. Remedy: ${remedy}; nothing was changed`,
+      context,
+    );
     this.role = role;
     this.master = master;
     this.remedy = remedy;
@@ -61,16 +64,33 @@ export class RoleAdministrationError extends DatabaseError {
  * @param context secret and step named in the error
  * @throws RoleAdministrationError when the master may not administer the role (`remedy` says what lifts it)
  */
-export async function assertMasterAdministers(session: SqlSession, server: ServerInfo, role: string, context: ErrorContext = {}): Promise<void> {
+export async function assertMasterAdministers(
+  session: SqlSession,
+  server: ServerInfo,
+  role: string,
+  context: ErrorContext = {},
+): Promise<void> {
   const row = (await session.query(MASTER_ADMINISTERS_SQL, [role]))[0];
   if (row === undefined) return;
   const master = String(row.master);
   if (row.master_super === true) return;
   if (row.role_super === true) {
-    throw new RoleAdministrationError(role, master, 'name a superuser in the masterarn secret', 'only a superuser may change a superuser role', context);
+    throw new RoleAdministrationError(
+      role,
+      master,
+      'name a superuser in the masterarn secret',
+      'only a superuser may change a superuser role',
+      context,
+    );
   }
   if (row.master_createrole !== true) {
-    throw new RoleAdministrationError(role, master, `ALTER ROLE ${escapePostgresIdentifier(master)} CREATEROLE`, 'it has neither SUPERUSER nor CREATEROLE', context);
+    throw new RoleAdministrationError(
+      role,
+      master,
+      `ALTER ROLE ${escapePostgresIdentifier(master)} CREATEROLE`,
+      'it has neither SUPERUSER nor CREATEROLE',
+      context,
+    );
   }
   if (server.major < ADMIN_OPTION_REQUIRED_FROM_MAJOR || row.admin === true) return;
   throw new RoleAdministrationError(

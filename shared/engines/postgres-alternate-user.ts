@@ -37,7 +37,13 @@ import {
   sameLoginAttributes,
 } from './postgres-role-attributes';
 import { loginAttributesSql } from './postgres-role-sql';
-import { ROLE_SETTINGS_SQL, desiredAlternateSettings, effectiveStartRole, readSettingsCatalog, settingChanges } from './postgres-role-settings';
+import {
+  ROLE_SETTINGS_SQL,
+  desiredAlternateSettings,
+  effectiveStartRole,
+  readSettingsCatalog,
+  settingChanges,
+} from './postgres-role-settings';
 import { MEMBERSHIP_SQL, ROLE_EXISTS_SQL, createRoleSql, grantMembershipSql, setPasswordAsMasterSql } from './postgres-sql';
 
 /** Whether `member` holds a direct membership in `role` with INHERIT and SET (16+ options; before 16, any row). */
@@ -79,7 +85,11 @@ function answering(session: SqlSession, answers: Map<string, readonly Row[]>): S
  * BEGIN and the `reads` together (one round trip in pipeline mode), then `work` on a session that
  * answers those reads; `work` may return a last statement, sent together with COMMIT.
  */
-async function inTransaction(session: SqlSession, reads: readonly Statement[], work: (session: SqlSession) => Promise<Statement | undefined>): Promise<void> {
+async function inTransaction(
+  session: SqlSession,
+  reads: readonly Statement[],
+  work: (session: SqlSession) => Promise<Statement | undefined>,
+): Promise<void> {
   try {
     const [, ...rows] = await Promise.all([session.query('BEGIN'), ...reads.map(([sql, params]) => session.query(sql, params))]);
     const answers = new Map(reads.map((read, i) => [statementKey(read), rows[i]!] as const));
@@ -113,13 +123,23 @@ function independentReads(server: ServerInfo, current: string, alternate: string
 }
 
 /** Which of the two roles is the original, from the catalogs (memberships) and then the names. */
-async function originalOf(session: SqlSession, current: string, alternate: string): Promise<{ original: string; clone: string; alternateExists: boolean }> {
+async function originalOf(
+  session: SqlSession,
+  current: string,
+  alternate: string,
+): Promise<{ original: string; clone: string; alternateExists: boolean }> {
   const alternateExists = (await session.query(ROLE_EXISTS_SQL, [alternate])).length > 0;
   if (!alternateExists) return { original: current, clone: alternate, alternateExists };
   const membership = (await session.query(MEMBERSHIP_SQL, [current, alternate]))[0] ?? {};
   const alternateIsOriginal =
-    membership.member_of_role === true ? false : membership.role_of_member === true ? true : current.endsWith(CLONE_SUFFIX) && !alternate.endsWith(CLONE_SUFFIX);
-  return alternateIsOriginal ? { original: alternate, clone: current, alternateExists } : { original: current, clone: alternate, alternateExists };
+    membership.member_of_role === true
+      ? false
+      : membership.role_of_member === true
+        ? true
+        : current.endsWith(CLONE_SUFFIX) && !alternate.endsWith(CLONE_SUFFIX);
+  return alternateIsOriginal
+    ? { original: alternate, clone: current, alternateExists }
+    : { original: current, clone: alternate, alternateExists };
 }
 
 /**
@@ -138,7 +158,9 @@ export async function syncPostgresAlternateUser(connection: SqlSession, server: 
     await assertMasterAdministers(session, server, original);
     if (cloneExists) await assertMasterAdministers(session, server, clone);
 
-    const attributes = new Map((await session.query(ROLE_ATTRIBUTES_SQL, [original, clone])).map((row) => [String(row.rolname), roleAttributesOf(row)]));
+    const attributes = new Map(
+      (await session.query(ROLE_ATTRIBUTES_SQL, [original, clone])).map((row) => [String(row.rolname), roleAttributesOf(row)]),
+    );
     const originalAttributes = attributes.get(original);
     if (originalAttributes?.expired === true) throw new OriginalRoleExpiredError(original, originalAttributes.validUntil ?? '');
     const hash = await hashedPassword(password, alternateUsername, await passwordHashingFor(session, original));

@@ -55,7 +55,10 @@ export class CloneOwnsObjectsError extends DatabaseError {
   /** The statement a DBA runs (in each named database). */
   readonly remedy: string;
   constructor(role: string, why: string, remedy: string, context: ErrorContext = {}) {
-    super(`PostgreSQL: role "${role}" owns objects that its sessions could no longer use after the switch: ${why}. Remedy: ${remedy}; nothing was changed`, context);
+    super(
+      `PostgreSQL: role "${role}" owns objects that its sessions could no longer use after the switch: ${why}. Remedy: ${remedy}; nothing was changed`,
+      context,
+    );
     this.role = role;
     this.remedy = remedy;
   }
@@ -100,25 +103,44 @@ export function assertNoObjectsElsewhere(clone: string, owner: string, owned: Ow
  * before this returns. Idempotent: with nothing owned, nothing runs.
  * @throws CloneOwnsObjectsError when the clone lacks the owner's privileges, or the reassignment is refused
  */
-export async function reassignCloneObjects(session: SqlSession, server: ServerInfo, clone: string, owner: string, context: ErrorContext = {}): Promise<void> {
+export async function reassignCloneObjects(
+  session: SqlSession,
+  server: ServerInfo,
+  clone: string,
+  owner: string,
+  context: ErrorContext = {},
+): Promise<void> {
   const who = (await session.query(canActAsSql(server), [clone]))[0] ?? {};
   const master = String(who.master);
   const borrow = who.master_super !== true && who.can_set !== true;
   const remedy = `run ${reassignOwnedSql(clone, owner)} as a superuser`;
   if (borrow && who.self_granted === true) {
-    throw new CloneOwnsObjectsError(clone, `the master "${master}" holds a grant of "${clone}" it made itself, which this step would change`, remedy, context);
+    throw new CloneOwnsObjectsError(
+      clone,
+      `the master "${master}" holds a grant of "${clone}" it made itself, which this step would change`,
+      remedy,
+      context,
+    );
   }
   if (borrow) await session.query(borrowRoleSql(clone, master, server));
   await session.query(setLocalRoleSql(clone));
-  const reach = (await session.query('SELECT pg_has_role($1, \'USAGE\') AS ok', [owner]))[0];
+  const reach = (await session.query("SELECT pg_has_role($1, 'USAGE') AS ok", [owner]))[0];
   if (reach?.ok !== true) {
-    throw new CloneOwnsObjectsError(clone, `"${clone}" does not have the privileges of ${escapePostgresIdentifier(owner)} (NOINHERIT), so it may not give its objects to it`, remedy, context);
+    throw new CloneOwnsObjectsError(
+      clone,
+      `"${clone}" does not have the privileges of ${escapePostgresIdentifier(owner)} (NOINHERIT), so it may not give its objects to it`,
+      remedy,
+      context,
+    );
   }
   try {
     await session.query(reassignOwnedSql(clone, owner));
   } catch (err) {
     const code = isToolkitError(err) ? err.causeSummary?.code : undefined;
-    throw new CloneOwnsObjectsError(clone, `the server refused to reassign them${code !== undefined ? ` (error ${code})` : ''}`, remedy, { ...context, cause: err });
+    throw new CloneOwnsObjectsError(clone, `the server refused to reassign them${code !== undefined ? ` (error ${code})` : ''}`, remedy, {
+      ...context,
+      cause: err,
+    });
   }
   await session.query(RESET_ROLE_SQL);
   if (borrow) await session.query(returnRoleSql(clone, master));

@@ -37,7 +37,6 @@ const APPLICATION_NAME = 'secrets-manager-rotation';
  */
 export type PostgresLoginAuthentication = 'scram' | 'md5' | 'password' | 'none';
 
-
 /**
  * How the server authenticated the login behind `session`, when this connector opened it (undefined for
  * a session from another connector or a wrapper): what the password change needs to keep a verifier
@@ -129,7 +128,10 @@ async function connect(request: ConnectRequest, awaitServerClose: boolean, close
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new TimeoutError(`PostgreSQL login with the ${request.role} secret timed out after ${request.connectTimeoutMs} ms`, errorContext)),
+      () =>
+        reject(
+          new TimeoutError(`PostgreSQL login with the ${request.role} secret timed out after ${request.connectTimeoutMs} ms`, errorContext),
+        ),
       request.connectTimeoutMs,
     );
   });

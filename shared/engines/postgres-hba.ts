@@ -50,9 +50,7 @@ export interface HbaLogin {
 
 /** The line a login meets: none, one, or unknown (named why). */
 export type HbaVerdict =
-  | { readonly kind: 'no-entry' }
-  | { readonly kind: 'line'; readonly rule: HbaRule }
-  | { readonly kind: 'unknown'; readonly why: string };
+  { readonly kind: 'no-entry' } | { readonly kind: 'line'; readonly rule: HbaRule } | { readonly kind: 'unknown'; readonly why: string };
 
 /** Methods that check the password against pg_authid's stored verifier (md5 and password take a SCRAM verifier too). */
 export const STORED_PASSWORD_METHODS: ReadonlySet<string> = new Set(['scram-sha-256', 'md5', 'password']);
@@ -79,9 +77,18 @@ export function hbaVerdict(rules: readonly HbaRule[], login: HbaLogin): HbaVerdi
     return { kind: 'unknown', why: `pg_hba.conf line ${broken.line} has an error, so the server runs on rules the file no longer shows` };
   }
   for (const rule of rules) {
-    const match = all([typeMatches(rule.type, login.ssl), any(rule.databases.map((d) => databaseMatches(d, login))), any(rule.users.map((u) => userMatches(u, login))), rule.addressMatches ?? undefined]);
+    const match = all([
+      typeMatches(rule.type, login.ssl),
+      any(rule.databases.map((d) => databaseMatches(d, login))),
+      any(rule.users.map((u) => userMatches(u, login))),
+      rule.addressMatches ?? undefined,
+    ]);
     if (match === true) return { kind: 'line', rule };
-    if (match === undefined) return { kind: 'unknown', why: `whether pg_hba.conf line ${rule.line} applies cannot be told from here (host name, samehost/samenet or a regular expression)` };
+    if (match === undefined)
+      return {
+        kind: 'unknown',
+        why: `whether pg_hba.conf line ${rule.line} applies cannot be told from here (host name, samehost/samenet or a regular expression)`,
+      };
   }
   return { kind: 'no-entry' };
 }

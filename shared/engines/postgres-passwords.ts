@@ -115,7 +115,12 @@ export async function setOwnPostgresPassword(session: SqlSession, _server: Serve
  * LOGIN, no VALID UNTIL), in the role's own password_encryption.
  * @throws SecretValidationError before any change for a password that changes under SASLprep
  */
-export async function setPostgresPasswordAsMaster(session: SqlSession, server: ServerInfo, username: string, password: string): Promise<void> {
+export async function setPostgresPasswordAsMaster(
+  session: SqlSession,
+  server: ServerInfo,
+  username: string,
+  password: string,
+): Promise<void> {
   assertScramStable(password);
   // PostgreSQL 16+ lets only a role with ADMIN OPTION on `username` change its password: say so, with the
   // GRANT that fixes it, before anything is written.
@@ -184,7 +189,8 @@ function assertScramStable(password: string): void {
  */
 function assertRoomForProof(facts: SessionFacts | undefined, username: string): void {
   if (facts === undefined || facts.superuser) return;
-  const full = (limit?: number, sessions?: number): boolean => limit !== undefined && limit >= 0 && sessions !== undefined && sessions + 1 > limit;
+  const full = (limit?: number, sessions?: number): boolean =>
+    limit !== undefined && limit >= 0 && sessions !== undefined && sessions + 1 > limit;
   const what = full(facts.roleConnectionLimit, facts.roleSessions)
     ? `role ${username} has CONNECTION LIMIT ${facts.roleConnectionLimit} with ${facts.roleSessions} sessions open`
     : full(facts.databaseConnectionLimit, facts.databaseSessions)

@@ -128,7 +128,8 @@ export async function diagnosePostgresRefusal(session: SqlSession, _server: Serv
 function accountFindings(role: Row, name: string, code: string | undefined): Finding[] {
   const found: Finding[] = [];
   if (role.can_login !== true) found.push({ reason: 'login-disabled', detail: `${name} is NOLOGIN` });
-  if (role.expired === true) found.push({ reason: 'expired', detail: `${name} expired: VALID UNTIL ${String(role.valid_until)} has passed` });
+  if (role.expired === true)
+    found.push({ reason: 'expired', detail: `${name} expired: VALID UNTIL ${String(role.valid_until)} has passed` });
   const limit = Number(role.role_connection_limit);
   const sessions = Number(role.role_sessions);
   const dbLimit = Number(role.database_connection_limit);
@@ -136,7 +137,10 @@ function accountFindings(role: Row, name: string, code: string | undefined): Fin
   if (role.superuser !== true && limit >= 0 && sessions >= limit) {
     found.push({ reason: 'connection-limit', detail: `${name} is at its CONNECTION LIMIT ${limit} (${sessions} sessions open)` });
   } else if (role.superuser !== true && dbLimit >= 0 && dbSessions >= dbLimit) {
-    found.push({ reason: 'connection-limit', detail: `database ${String(role.database)} is at its CONNECTION LIMIT ${dbLimit} (${dbSessions} sessions open)` });
+    found.push({
+      reason: 'connection-limit',
+      detail: `database ${String(role.database)} is at its CONNECTION LIMIT ${dbLimit} (${dbSessions} sessions open)`,
+    });
   } else if (code === TOO_MANY_CONNECTIONS) {
     found.push({
       reason: 'connection-limit',
@@ -178,10 +182,20 @@ interface PasswordFinding {
   readonly note?: string;
 }
 
-async function passwordFinding(session: SqlSession, refused: RefusedLogin, hba: HbaVerdict | undefined, code: string | undefined): Promise<PasswordFinding> {
+async function passwordFinding(
+  session: SqlSession,
+  refused: RefusedLogin,
+  hba: HbaVerdict | undefined,
+  code: string | undefined,
+): Promise<PasswordFinding> {
   const stored = (await session.query(STORED_PASSWORD_SQL, [refused.username]))[0]?.rolpassword;
   if (stored === null || stored === undefined) {
-    return { finding: { reason: 'unsupported-auth-plugin', detail: 'the role has no password (PASSWORD NULL): it logs in by another method or not at all' } };
+    return {
+      finding: {
+        reason: 'unsupported-auth-plugin',
+        detail: 'the role has no password (PASSWORD NULL): it logs in by another method or not at all',
+      },
+    };
   }
   const text = String(stored);
   const line = hba?.kind === 'line' ? hba.rule : undefined;
@@ -196,13 +210,16 @@ async function passwordFinding(session: SqlSession, refused: RefusedLogin, hba: 
   const match = await matchPostgresStoredPassword(text, refused.username, refused.password);
   if (match === 'match') return { note: 'the password matches the stored verifier: it has not drifted' };
   if (match === 'unverifiable') return { note: 'the stored password is in a form this toolkit cannot verify' };
-  if (code !== INVALID_PASSWORD) return { note: `the password does not match the stored verifier, but the refusal (${code ?? 'no code'}) is not a password check's` };
+  if (code !== INVALID_PASSWORD)
+    return { note: `the password does not match the stored verifier, but the refusal (${code ?? 'no code'}) is not a password check's` };
   return { finding: { reason: 'wrong-password', detail: 'the password does not match the stored verifier (proven drift)' } };
 }
 
 function eliminationFinding(code: string | undefined): PasswordFinding {
   if (code !== INVALID_PASSWORD) {
-    return { note: `the master cannot read pg_authid or pg_hba.conf, and ${code ?? 'this refusal'} stands for ${postgresRefusalCauses(code) ?? 'causes it cannot tell apart'}` };
+    return {
+      note: `the master cannot read pg_authid or pg_hba.conf, and ${code ?? 'this refusal'} stands for ${postgresRefusalCauses(code) ?? 'causes it cannot tell apart'}`,
+    };
   }
   return {
     finding: {
@@ -218,7 +235,11 @@ function eliminationFinding(code: string | undefined): PasswordFinding {
  * As the master: the role's stored password (pg_authid.rolpassword, superuser only), to put back exactly
  * when a heal cannot be proven; undefined when the master may not read it (RDS's master cannot).
  */
-export async function savePostgresPassword(session: SqlSession, _server: ServerInfo, username: string): Promise<PasswordRestore | undefined> {
+export async function savePostgresPassword(
+  session: SqlSession,
+  _server: ServerInfo,
+  username: string,
+): Promise<PasswordRestore | undefined> {
   const readable = (await session.query("SELECT has_table_privilege('pg_catalog.pg_authid', 'SELECT') AS readable"))[0]?.readable === true;
   if (!readable) return undefined;
   const rows = await session.query(STORED_PASSWORD_SQL, [username]);

@@ -33,7 +33,11 @@ export function roleAttributesOf(row: Row): RoleAttributes {
 
 /** Whether `alternate` already carries `original`'s attributes. */
 export function sameLoginAttributes(original: LoginAttributes, alternate: LoginAttributes): boolean {
-  return original.inherit === alternate.inherit && original.connectionLimit === alternate.connectionLimit && original.validUntil === alternate.validUntil;
+  return (
+    original.inherit === alternate.inherit &&
+    original.connectionLimit === alternate.connectionLimit &&
+    original.validUntil === alternate.validUntil
+  );
 }
 
 /**
@@ -78,10 +82,18 @@ export type PasswordHashing = 'md5' | 'scram-sha-256';
  */
 export async function passwordHashingFor(session: SqlSession, original: string): Promise<PasswordHashing> {
   const server = (await session.query(PASSWORD_METHOD_SQL))[0] ?? {};
-  const scramOnly = String(server.rds_accepted ?? '').trim().toLowerCase() === 'scram';
+  const scramOnly =
+    String(server.rds_accepted ?? '')
+      .trim()
+      .toLowerCase() === 'scram';
   let kind: unknown;
   if (server.readable === true) kind = (await session.query(VERIFIER_KIND_SQL, [original]))[0]?.kind;
-  const fromServer = String(server.password_encryption ?? '').trim().toLowerCase() === 'md5' ? 'md5' : 'scram-sha-256';
+  const fromServer =
+    String(server.password_encryption ?? '')
+      .trim()
+      .toLowerCase() === 'md5'
+      ? 'md5'
+      : 'scram-sha-256';
   const chosen: PasswordHashing = kind === 'md5' || kind === 'scram-sha-256' ? kind : fromServer;
   return chosen === 'md5' && scramOnly ? 'scram-sha-256' : chosen;
 }

@@ -43,7 +43,12 @@ export async function readSettingsCatalog(session: SqlSession, original: string,
 
 /** The catalog rows of `ROLE_SETTINGS_SQL` as a `SettingsCatalog`. */
 export function settingsCatalogOf(rows: readonly Row[], original: string, alternate: string): SettingsCatalog {
-  const catalog = { original: new Map(), alternate: new Map(), databaseRole: new Map<string, string>(), allRolesRole: undefined as string | undefined };
+  const catalog = {
+    original: new Map(),
+    alternate: new Map(),
+    databaseRole: new Map<string, string>(),
+    allRolesRole: undefined as string | undefined,
+  };
   for (const row of rows) {
     const database = typeof row.datname === 'string' ? row.datname : undefined;
     const settings = settingsOf(row.setconfig);
@@ -54,7 +59,8 @@ export function settingsCatalogOf(rows: readonly Row[], original: string, altern
       else catalog.databaseRole.set(database, role);
       continue;
     }
-    const target: SettingsByDatabase = row.rolname === original ? catalog.original : row.rolname === alternate ? catalog.alternate : new Map();
+    const target: SettingsByDatabase =
+      row.rolname === original ? catalog.original : row.rolname === alternate ? catalog.alternate : new Map();
     target.set(database, settings);
   }
   return catalog;
@@ -127,7 +133,8 @@ export function settingChanges(role: string, current: SettingsByDatabase, desire
     const have = current.get(database) ?? new Map<string, string>();
     const want = desired.get(database) ?? new Map<string, string>();
     for (const [name, value] of want) {
-      if (have.get(name) !== value) changes.push({ sql: setRoleSettingSql(role, database, { name, value } as RoleSetting), database, name });
+      if (have.get(name) !== value)
+        changes.push({ sql: setRoleSettingSql(role, database, { name, value } as RoleSetting), database, name });
     }
     for (const name of have.keys()) {
       if (!want.has(name)) changes.push({ sql: resetRoleSettingSql(role, database, name), database, name });

@@ -125,7 +125,7 @@ export function passwordTransactionSql(roleSwitched: boolean): string {
  */
 export const ROLE_PASSWORD_ENCRYPTION_SQL =
   "SELECT v AS password_encryption, has_table_privilege('pg_catalog.pg_authid', 'SELECT') AS can_read_authid FROM (" +
-  "SELECT substr(c, 21) AS v, CASE WHEN s.setrole <> 0 AND s.setdatabase <> 0 THEN 1 WHEN s.setrole <> 0 THEN 2 ELSE 3 END AS rank " +
+  'SELECT substr(c, 21) AS v, CASE WHEN s.setrole <> 0 AND s.setdatabase <> 0 THEN 1 WHEN s.setrole <> 0 THEN 2 ELSE 3 END AS rank ' +
   'FROM pg_catalog.pg_db_role_setting s CROSS JOIN LATERAL unnest(s.setconfig) AS c ' +
   "WHERE c LIKE 'password\\_encryption=%' " +
   'AND s.setrole IN (0, (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = $1)) ' +

@@ -17,10 +17,7 @@ import { PoolCredentials, defaultPoolCache, type PoolLogin, type PoolRotationSta
 import { rejectLoginKeys, resolveConnectTimeout } from './pool-options';
 
 /** pg's pool options without what the secret decides: credentials, host, port, database and TLS. */
-export type PgPoolOptions = Omit<
-  Pg.PoolConfig,
-  'user' | 'password' | 'host' | 'port' | 'database' | 'connectionString' | 'ssl' | 'stream'
->;
+export type PgPoolOptions = Omit<Pg.PoolConfig, 'user' | 'password' | 'host' | 'port' | 'database' | 'connectionString' | 'ssl' | 'stream'>;
 
 const PG_LOGIN_KEYS = ['user', 'password', 'host', 'port', 'database', 'connectionString', 'ssl', 'stream'] as const;
 
@@ -50,11 +47,7 @@ export interface RotatingPgPool extends Pg.Pool {
 }
 
 type PgModule = typeof Pg;
-type ConnectCallback = (
-  err: Error | undefined,
-  client: Pg.PoolClient | undefined,
-  done: (release?: Error | boolean) => void,
-) => void;
+type ConnectCallback = (err: Error | undefined, client: Pg.PoolClient | undefined, done: (release?: Error | boolean) => void) => void;
 type ClientConnectCallback = ((err: Error) => void) | ((err: null, c: Pg.Client) => void);
 type RotatingPoolClass = new (options: Pg.PoolConfig, credentials: PoolCredentials) => RotatingPgPool;
 

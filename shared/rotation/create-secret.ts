@@ -16,7 +16,10 @@ export async function createSecret(ctx: StepContext): Promise<StepResult> {
   const readCtx = { client: ctx.client, step: ctx.step };
   const family = ctx.engine.family;
   // From the gate's DescribeSecret: no request, and a bad tag fails here, before anything is written.
-  const policy = secretPasswordPolicy(ctx.description.Tags, ctx.settings.passwordPolicy, family, { secretId: ctx.secretArn, step: ctx.step });
+  const policy = secretPasswordPolicy(ctx.description.Tags, ctx.settings.passwordPolicy, family, {
+    secretId: ctx.secretArn,
+    step: ctx.step,
+  });
   const current = await readDatabaseSecret(readCtx, ctx.secretArn, { stage: AWSCURRENT }, family);
   try {
     await readDatabaseSecret(readCtx, ctx.secretArn, { stage: AWSPENDING, versionId: ctx.event.token }, family);
@@ -31,7 +34,12 @@ export async function createSecret(ctx: StepContext): Promise<StepResult> {
   if (paired !== undefined && !alternating) {
     throw new SecretValidationError(
       'The secret names a pre-created pair of users, which only alternating-users rotation uses',
-      [{ path: ALTERNATE_USERNAME_KEY, problem: 'is set but this function rotates a single user; remove the key or rotate with alternating users' }],
+      [
+        {
+          path: ALTERNATE_USERNAME_KEY,
+          problem: 'is set but this function rotates a single user; remove the key or rotate with alternating users',
+        },
+      ],
       context,
     );
   }

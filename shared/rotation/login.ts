@@ -118,7 +118,10 @@ async function connectOnce(
       () => opening,
       () => {
         expired = true;
-        return new TimeoutError(`Logging in as the ${role} user to ${where}: no answer within the Lambda time left; ${DATABASE_NETWORK_HINT}`, context);
+        return new TimeoutError(
+          `Logging in as the ${role} user to ${where}: no answer within the Lambda time left; ${DATABASE_NETWORK_HINT}`,
+          context,
+        );
       },
     );
   } catch (err) {
@@ -132,10 +135,13 @@ async function connectOnce(
     }
     if (err instanceof TimeoutError) {
       // The connector's own connect timeout: the same advice, and the driver's cause kept.
-      throw new TimeoutError(`Logging in as the ${role} user to ${where} timed out after ${connectTimeoutMs} ms; ${DATABASE_NETWORK_HINT}`, {
-        ...context,
-        cause: err.causeSummary ?? err,
-      });
+      throw new TimeoutError(
+        `Logging in as the ${role} user to ${where} timed out after ${connectTimeoutMs} ms; ${DATABASE_NETWORK_HINT}`,
+        {
+          ...context,
+          cause: err.causeSummary ?? err,
+        },
+      );
     }
     // A custom connector may throw raw driver errors: classify them here, once.
     throw err instanceof ToolkitError

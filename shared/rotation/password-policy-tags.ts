@@ -56,7 +56,9 @@ const FALSE_WORDS = ['false', 'no', 'n', '0'];
  * keys and unreadable values are collected as issues (named by tag, never quoting the value).
  */
 export function passwordPolicyTagOverrides(tags: readonly Tag[] | undefined): { policy: PasswordPolicy; issues: ValidationIssue[] } {
-  const byLowerName = new Map(Object.entries(PASSWORD_POLICY_TAGS).map(([rule, name]) => [name.toLowerCase(), rule as keyof PasswordPolicy]));
+  const byLowerName = new Map(
+    Object.entries(PASSWORD_POLICY_TAGS).map(([rule, name]) => [name.toLowerCase(), rule as keyof PasswordPolicy]),
+  );
   const policy: Record<string, unknown> = {};
   const issues: ValidationIssue[] = [];
   const seen = new Set<string>();
@@ -110,7 +112,9 @@ export function secretPasswordPolicy(
   if (issues.length === 0 && Object.keys(overrides).length === 0) return functionPolicy;
   const merged: PasswordPolicy = { ...functionPolicy, ...overrides };
   if (issues.length === 0) {
-    const named = Object.keys(overrides).map((rule) => PASSWORD_POLICY_TAGS[rule as keyof PasswordPolicy]).join(', ');
+    const named = Object.keys(overrides)
+      .map((rule) => PASSWORD_POLICY_TAGS[rule as keyof PasswordPolicy])
+      .join(', ');
     for (const problem of validatePasswordPolicy(merged, family)) issues.push({ path: `tags ${named}`, problem });
   }
   if (issues.length > 0) {

@@ -121,10 +121,7 @@ export function passwordPolicyToEnv(policy: PasswordPolicy): Record<string, stri
  * the templates; a length that is not an integer, or a policy that cannot produce a password, is a
  * ConfigError naming the variable.
  */
-export function passwordPolicyFromEnv(
-  env: Readonly<Record<string, string | undefined>>,
-  family: EngineFamily,
-): ResolvedPasswordPolicy {
+export function passwordPolicyFromEnv(env: Readonly<Record<string, string | undefined>>, family: EngineFamily): ResolvedPasswordPolicy {
   const flag = (name: string): boolean | undefined => {
     const v = env[name];
     return v === undefined || v === '' ? undefined : ['true', '1', 'y', 'yes'].includes(v.trim().toLowerCase());

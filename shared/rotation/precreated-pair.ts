@@ -85,7 +85,12 @@ export async function setPairedUserPassword(
   if (facts.isMaster) {
     throw new SecretValidationError(
       'The pre-created pair names the master as its other user',
-      [{ path: ALTERNATE_USERNAME_KEY, problem: `is the master's own account ${pending.username}; its password is never rotated by a user's secret` }],
+      [
+        {
+          path: ALTERNATE_USERNAME_KEY,
+          problem: `is the master's own account ${pending.username}; its password is never rotated by a user's secret`,
+        },
+      ],
       context,
     );
   }

@@ -49,12 +49,18 @@ export const defaultRdsLookup: RdsEndpointLookup = async (kind, arn, options = {
     throw new SecretNotFoundError(`${arn} is not a valid DB ${kind === 'instance' ? 'Instance' : 'Cluster'} ARN: none found`);
   };
   if (kind === 'instance') {
-    const out = (await rdsClient.send(new rds.DescribeDBInstancesCommand({ DBInstanceIdentifier: arn }), sendOptions)) as DescribeInstancesOutput;
+    const out = (await rdsClient.send(
+      new rds.DescribeDBInstancesCommand({ DBInstanceIdentifier: arn }),
+      sendOptions,
+    )) as DescribeInstancesOutput;
     const db = out.DBInstances?.[0];
     if (!db?.Endpoint?.Address || db.Endpoint.Port === undefined || !db.Engine) return notFound();
     return { host: db.Endpoint.Address, port: db.Endpoint.Port, engine: db.Engine };
   }
-  const out = (await rdsClient.send(new rds.DescribeDBClustersCommand({ DBClusterIdentifier: arn }), sendOptions)) as DescribeClustersOutput;
+  const out = (await rdsClient.send(
+    new rds.DescribeDBClustersCommand({ DBClusterIdentifier: arn }),
+    sendOptions,
+  )) as DescribeClustersOutput;
   const db = out.DBClusters?.[0];
   if (!db?.Endpoint || db.Port === undefined || !db.Engine) return notFound();
   return { host: db.Endpoint, port: db.Port, engine: db.Engine };

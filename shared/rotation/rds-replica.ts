@@ -55,7 +55,11 @@ interface Endpoint {
  *   others as instances with read replicas).
  * @throws whatever `topology` throws (the caller types it).
  */
-export async function readerOfMaster(child: Endpoint, master: Endpoint & { readonly engine: string }, topology: RdsTopology): Promise<ReaderCheck> {
+export async function readerOfMaster(
+  child: Endpoint,
+  master: Endpoint & { readonly engine: string },
+  topology: RdsTopology,
+): Promise<ReaderCheck> {
   const childHost = child.host.toLowerCase();
   const childId = firstLabel(childHost);
   const [masterId, masterSecondLabel] = twoLabels(master.host.toLowerCase());
@@ -75,7 +79,11 @@ export async function readerOfMaster(child: Endpoint, master: Endpoint & { reado
   const cluster = await topology.cluster(clusterId);
   if (cluster === undefined) return { why: `no Aurora cluster is named ${clusterId}` };
   if (cluster.readerEndpoint?.toLowerCase() === childHost) {
-    return sameEndpoint(cluster.readerEndpoint, cluster.port, child, `the reader endpoint of cluster ${clusterId}`) ?? { reader: 'aurora-reader-endpoint' };
+    return (
+      sameEndpoint(cluster.readerEndpoint, cluster.port, child, `the reader endpoint of cluster ${clusterId}`) ?? {
+        reader: 'aurora-reader-endpoint',
+      }
+    );
   }
   const member = cluster.members.find((m) => m.instanceId.toLowerCase() === childId);
   if (member === undefined) return { why: `${childId} is neither the reader endpoint nor an instance of cluster ${clusterId}` };
@@ -113,7 +121,12 @@ export async function assertReaderOfMaster(
     // Unproven, the other host is a misconfigured secret: say so, with why the RDS API could not clear it.
     throw new SecretValidationError(
       "The current secret's host and port are not the master secret's, and the RDS API could not tell whether it is a reader or replica of it",
-      [{ path: 'host', problem: `${hosts}; give the function rds:DescribeDBInstances and rds:DescribeDBClusters (readerHost) for a reader host` }],
+      [
+        {
+          path: 'host',
+          problem: `${hosts}; give the function rds:DescribeDBInstances and rds:DescribeDBClusters (readerHost) for a reader host`,
+        },
+      ],
       { ...context, cause: err },
     );
   }
@@ -174,8 +187,7 @@ export const defaultRdsTopology: RdsTopology = {
   async instance(id) {
     const rds = rdsModule();
     const out = (await orUndefined(() => rdsClient(rds).send(new rds.DescribeDBInstancesCommand({ DBInstanceIdentifier: id })))) as
-      | DescribeInstancesOutput
-      | undefined;
+      DescribeInstancesOutput | undefined;
     const db = out?.DBInstances?.[0];
     if (db === undefined) return undefined;
     return {
@@ -188,8 +200,7 @@ export const defaultRdsTopology: RdsTopology = {
   async cluster(id) {
     const rds = rdsModule();
     const out = (await orUndefined(() => rdsClient(rds).send(new rds.DescribeDBClustersCommand({ DBClusterIdentifier: id })))) as
-      | DescribeClustersOutput
-      | undefined;
+      DescribeClustersOutput | undefined;
     const db = out?.DBClusters?.[0];
     if (db === undefined) return undefined;
     return {

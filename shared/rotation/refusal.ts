@@ -43,9 +43,12 @@ export async function explainRefusal(
  * `outcome` what the step did about it ("nothing was changed").
  */
 export function refusalFailure(ctx: StepContext, what: string, diagnosis: RefusalDiagnosis, outcome: string): AuthenticationError {
-  return new AuthenticationError(`The login with ${what} is refused: ${REFUSAL_REASON_TEXT[diagnosis.reason]} (${diagnosis.detail}); ${outcome}`, {
-    secretId: ctx.secretArn,
-    step: ctx.step,
-    reason: diagnosis.reason,
-  });
+  return new AuthenticationError(
+    `The login with ${what} is refused: ${REFUSAL_REASON_TEXT[diagnosis.reason]} (${diagnosis.detail}); ${outcome}`,
+    {
+      secretId: ctx.secretArn,
+      step: ctx.step,
+      reason: diagnosis.reason,
+    },
+  );
 }

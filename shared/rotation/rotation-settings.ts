@@ -55,11 +55,7 @@ export interface RotationSettingsOverrides {
  * file trusted on top of Node's roots), DB_CONNECT_TIMEOUT_MS (default 5000), TEST_QUERY and the
  * templates' password variables.
  */
-export function rotationSettingsFromEnv(
-  env: Env,
-  family: EngineFamily,
-  overrides: RotationSettingsOverrides = {},
-): RotationSettings {
+export function rotationSettingsFromEnv(env: Env, family: EngineFamily, overrides: RotationSettingsOverrides = {}): RotationSettings {
   const strategy = overrides.strategy ?? parseStrategy(env[ROTATION_ENV.strategy]);
   if (!ROTATION_STRATEGIES.includes(strategy)) {
     throw new ConfigError(`strategy must be one of ${ROTATION_STRATEGIES.join(', ')}`);

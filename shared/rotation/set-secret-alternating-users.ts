@@ -35,11 +35,18 @@ export async function setSecretAlternatingUsers(ctx: StepContext): Promise<StepR
     );
   }
   if (pending.host !== current.host) {
-    throw new StageMismatchError(`Attempting to modify the user on host ${pending.host} other than the current host ${current.host}`, context);
+    throw new StageMismatchError(
+      `Attempting to modify the user on host ${pending.host} other than the current host ${current.host}`,
+      context,
+    );
   }
 
   if (current.masterarn === undefined) {
-    throw new SecretValidationError('Alternating-users rotation needs a master secret', [{ path: 'masterarn', problem: 'is missing' }], context);
+    throw new SecretValidationError(
+      'Alternating-users rotation needs a master secret',
+      [{ path: 'masterarn', problem: 'is missing' }],
+      context,
+    );
   }
   const master = masterSessionFor(ctx, current);
   try {
@@ -64,13 +71,21 @@ export async function setSecretAlternatingUsers(ctx: StepContext): Promise<StepR
         alternateUsername: pending.username,
         password: pending.password,
         warn: (message) =>
-          ctx.logger.log({ level: 'warn', message, secretArn: ctx.secretArn, step: ctx.step, engine: family, username: pending.username, host: pending.host }),
+          ctx.logger.log({
+            level: 'warn',
+            message,
+            secretArn: ctx.secretArn,
+            step: ctx.step,
+            engine: family,
+            username: pending.username,
+            host: pending.host,
+          }),
       });
     }
     const proof = await attemptLogin(ctx, pending, 'pending');
     if ('refusal' in proof) {
       const diagnosis = await explainRefusal(ctx, master, pending, proof.refusal);
-      throw refusalFailure(ctx, 'the alternate user\'s new password', diagnosis, 'AWSCURRENT is unchanged; the retry runs the sync again');
+      throw refusalFailure(ctx, "the alternate user's new password", diagnosis, 'AWSCURRENT is unchanged; the retry runs the sync again');
     }
     await proof.session.close();
   } finally {

@@ -138,6 +138,9 @@ function assertSameAccount(ctx: StepContext, pending: DatabaseSecret, other: Dat
     throw new StageMismatchError(`Attempting to modify user ${pending.username} other than the ${label} user ${other.username}`, context);
   }
   if (pending.host !== other.host) {
-    throw new StageMismatchError(`Attempting to modify the user on host ${pending.host} other than the ${label} host ${other.host}`, context);
+    throw new StageMismatchError(
+      `Attempting to modify the user on host ${pending.host} other than the ${label} host ${other.host}`,
+      context,
+    );
   }
 }

@@ -25,7 +25,11 @@ interface CredentialProviderNode {
 export function secretsApiFromEnvironment(env: Env = process.env): SecretsApi {
   const settings = resolveSecretsClientSettings(env);
   const endpoint = settings.endpoint ?? secretsManagerEndpoint(settings.region, env);
-  return createSignedSecretsApi({ endpoint, region: settings.region, credentials: credentialsFor(env, toClientConfig(settings).credentials) });
+  return createSignedSecretsApi({
+    endpoint,
+    region: settings.region,
+    credentials: credentialsFor(env, toClientConfig(settings).credentials),
+  });
 }
 
 function credentialsFor(env: Env, fixed: unknown): SignedClientOptions['credentials'] {

@@ -30,5 +30,8 @@ export interface SecretsApi {
   describeSecret(input: DescribeSecretCommandInput, options?: CallOptions): Promise<DescribeSecretCommandOutput>;
   getSecretValue(input: GetSecretValueCommandInput, options?: CallOptions): Promise<GetSecretValueCommandOutput>;
   putSecretValue(input: PutSecretValueCommandInput, options?: CallOptions): Promise<PutSecretValueCommandOutput>;
-  updateSecretVersionStage(input: UpdateSecretVersionStageCommandInput, options?: CallOptions): Promise<UpdateSecretVersionStageCommandOutput>;
+  updateSecretVersionStage(
+    input: UpdateSecretVersionStageCommandInput,
+    options?: CallOptions,
+  ): Promise<UpdateSecretVersionStageCommandOutput>;
 }

@@ -68,11 +68,20 @@ export function createSignedSecretsApi(options: SignedClientOptions): SecretsApi
   const url = new URL(options.endpoint);
   const secure = url.protocol === 'https:';
   const agent = secure ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
-  const signer = new SignatureV4({ credentials: options.credentials, region: options.region, service: 'secretsmanager', sha256: NodeSha256 });
+  const signer = new SignatureV4({
+    credentials: options.credentials,
+    region: options.region,
+    service: 'secretsmanager',
+    sha256: NodeSha256,
+  });
   const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   const path = url.pathname === '' ? '/' : url.pathname;
 
-  const once = async (operation: string, body: string, signal: AbortSignal | undefined): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }> => {
+  const once = async (
+    operation: string,
+    body: string,
+    signal: AbortSignal | undefined,
+  ): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }> => {
     const signed = await signer.sign({
       method: 'POST',
       protocol: url.protocol,
@@ -85,7 +94,15 @@ export function createSignedSecretsApi(options: SignedClientOptions): SecretsApi
     });
     return new Promise((resolve, reject) => {
       const req = (secure ? https : http).request(
-        { hostname: url.hostname, port: url.port, path, method: 'POST', agent, headers: signed.headers, ...(signal !== undefined ? { signal } : {}) },
+        {
+          hostname: url.hostname,
+          port: url.port,
+          path,
+          method: 'POST',
+          agent,
+          headers: signed.headers,
+          ...(signal !== undefined ? { signal } : {}),
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -145,7 +162,11 @@ function serviceError(status: number, headers: http.IncomingHttpHeaders, text: s
   const raw = typeof parsed.__type === 'string' ? parsed.__type : typeof header === 'string' ? header : '';
   const name = raw.split(':')[0]!.split('#').pop() || (status >= 500 ? 'ServiceUnavailable' : 'UnknownError');
   const message = typeof parsed.message === 'string' ? parsed.message : typeof parsed.Message === 'string' ? parsed.Message : name;
-  return Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status }, $fault: status >= 500 ? ('server' as const) : ('client' as const) });
+  return Object.assign(new Error(message), {
+    name,
+    $metadata: { httpStatusCode: status },
+    $fault: status >= 500 ? ('server' as const) : ('client' as const),
+  });
 }
 
 function decode(text: string): unknown {

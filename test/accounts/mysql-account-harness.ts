@@ -67,8 +67,7 @@ export interface CellOptions {
 
 /** What a cell promises: rotated (or renewed), or refused with an error code and a reason. */
 export type Outcome =
-  | { readonly kind: 'rotated' }
-  | { readonly kind: 'refused'; readonly code: string; readonly reason?: string; readonly message?: RegExp };
+  { readonly kind: 'rotated' } | { readonly kind: 'refused'; readonly code: string; readonly reason?: string; readonly message?: RegExp };
 
 /** What the handler reported for the rotation: its failure line's code, reason and message. */
 export interface CellResult {
@@ -91,7 +90,13 @@ export function shortName(tag: string): string {
 }
 
 /** Logs in from `localAddress` (the application's address by default); true when the server accepted. */
-export async function logsIn(server: MysqlServer, user: string, password: string, localAddress = APP_ADDRESS, ssl?: object): Promise<boolean> {
+export async function logsIn(
+  server: MysqlServer,
+  user: string,
+  password: string,
+  localAddress = APP_ADDRESS,
+  ssl?: object,
+): Promise<boolean> {
   let conn: Connection | undefined;
   try {
     conn = await createConnection({
@@ -129,7 +134,8 @@ export async function dbaState(admin: Connection, user: string, verifiers: boole
       create = create.replace(/(USING|PASSWORD) '[^']*'/g, "$1 '<verifier>'").replace(/ PASSWORD EXPIRE(?! INTERVAL| NEVER| DEFAULT)/, '');
       delete doc.authentication_string;
       delete doc.password_last_changed;
-      if (Array.isArray(doc.auth_or)) doc.auth_or = (doc.auth_or as Array<Record<string, unknown>>).map(({ authentication_string: _a, ...rest }) => rest);
+      if (Array.isArray(doc.auth_or))
+        doc.auth_or = (doc.auth_or as Array<Record<string, unknown>>).map(({ authentication_string: _a, ...rest }) => rest);
     }
     state[host] = { create, priv: doc };
   }
@@ -172,7 +178,8 @@ export async function dropUsers(server: MysqlServer, names: readonly string[]): 
   try {
     const all = names.flatMap((n) => [n, `${n}_clone`]);
     const [rows] = await admin.query('SELECT User AS user, Host AS host FROM mysql.global_priv WHERE User IN (?)', [all]);
-    for (const r of rows as Array<{ user: string; host: string }>) await admin.query('DROP USER IF EXISTS ?@?', [String(r.user), String(r.host)]);
+    for (const r of rows as Array<{ user: string; host: string }>)
+      await admin.query('DROP USER IF EXISTS ?@?', [String(r.user), String(r.host)]);
   } finally {
     await admin.end();
   }
@@ -215,7 +222,8 @@ export async function runCell(
   try {
     if (!spec.missing) {
       for (const host of spec.hosts ?? ['%']) {
-        const identified = spec.identified?.(mysqlNativePasswordHash(password), password) ?? `IDENTIFIED BY PASSWORD '${mysqlNativePasswordHash(password)}'`;
+        const identified =
+          spec.identified?.(mysqlNativePasswordHash(password), password) ?? `IDENTIFIED BY PASSWORD '${mysqlNativePasswordHash(password)}'`;
         await admin.query(`CREATE USER ${admin.format('?@?', [username, host])} ${identified} ${spec.options ?? ''}`);
         if (spec.mayListAccounts !== false) await admin.query('GRANT SELECT (User, Host) ON mysql.user TO ?@?', [username, host]);
       }
@@ -263,7 +271,8 @@ export async function runCell(
       after,
       appBefore,
       appAfter: await logsIn(ctx.server, current.username, current.password, APP_ADDRESS, options.appSsl),
-      oldAfter: current.password !== secretPassword ? await logsIn(ctx.server, username, secretPassword, APP_ADDRESS, options.appSsl) : false,
+      oldAfter:
+        current.password !== secretPassword ? await logsIn(ctx.server, username, secretPassword, APP_ADDRESS, options.appSsl) : false,
       current: { username: current.username, password: current.password },
       secretPassword,
       texts: [logs.text(), failure?.message ?? '', apiError ?? '', ...ctx.endpoint.logLines],
@@ -294,7 +303,12 @@ export function expectOutcome(run: CellRun, expected: Outcome, label: string): v
       expect({ label, dba: run.after.exact }).toEqual({ label, dba: run.before.exact });
     }
   } else {
-    expect(seen).toMatchObject({ label, ok: false, errorCode: expected.code, ...(expected.reason !== undefined ? { reason: expected.reason } : {}) });
+    expect(seen).toMatchObject({
+      label,
+      ok: false,
+      errorCode: expected.code,
+      ...(expected.reason !== undefined ? { reason: expected.reason } : {}),
+    });
     if (expected.message !== undefined) expect(run.result.message).toMatch(expected.message);
     expect({ label, dba: run.after.exact }).toEqual({ label, dba: run.before.exact });
     expect({ label, appLogsIn: run.appAfter }).toEqual({ label, appLogsIn: run.appBefore });

@@ -37,7 +37,12 @@ afterAll(async () => {
 });
 
 const rotated: Outcome = { kind: 'rotated' };
-const refused = (code: string, reason?: string, message?: RegExp): Outcome => ({ kind: 'refused', code, ...(reason ? { reason } : {}), ...(message ? { message } : {}) });
+const refused = (code: string, reason?: string, message?: RegExp): Outcome => ({
+  kind: 'refused',
+  code,
+  ...(reason ? { reason } : {}),
+  ...(message ? { message } : {}),
+});
 
 interface Row {
   readonly state: string;
@@ -149,10 +154,18 @@ describe('attribute combinations drawn by fast-check', () => {
     });
     await fc.assert(
       fc.asyncProperty(attributes, async (a) => {
-        const options = [a.limits ? 'WITH MAX_USER_CONNECTIONS 9' : '', a.locked ? 'ACCOUNT LOCK' : '', a.expired ? 'PASSWORD EXPIRE' : a.lifetime ? 'PASSWORD EXPIRE INTERVAL 30 DAY' : '']
+        const options = [
+          a.limits ? 'WITH MAX_USER_CONNECTIONS 9' : '',
+          a.locked ? 'ACCOUNT LOCK' : '',
+          a.expired ? 'PASSWORD EXPIRE' : a.lifetime ? 'PASSWORD EXPIRE INTERVAL 30 DAY' : '',
+        ]
           .filter(Boolean)
           .join(' ');
-        const spec: AccountSpec = { options, ...(a.secondHost ? { hosts: ['%', '127.0.0.1'] } : {}), ...(a.chain ? { identified: chain } : {}) };
+        const spec: AccountSpec = {
+          options,
+          ...(a.secondHost ? { hosts: ['%', '127.0.0.1'] } : {}),
+          ...(a.chain ? { identified: chain } : {}),
+        };
         const expected: Outcome = a.locked
           ? refused('AUTH_FAILED', 'login-disabled')
           : !a.master && (a.secondHost || a.expired || a.chain)

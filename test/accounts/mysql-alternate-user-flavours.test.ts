@@ -28,7 +28,11 @@ const SERVERS: Record<string, ServerInfo> = {
  * A fake server: the catalogs of `app` answer from `source`; `app_clone` has `clone` before the sync
  * and, once written to, the source's rights (the grantee does not matter to the reader).
  */
-function fakeServer(source: { options: FakeRule['rows']; grants: Record<string, string[]> }, clone: { options?: Row[]; grants?: string[] } = {}, extra: FakeRule[] = []): FakeRule[] {
+function fakeServer(
+  source: { options: FakeRule['rows']; grants: Record<string, string[]> },
+  clone: { options?: Row[]; grants?: string[] } = {},
+  extra: FakeRule[] = [],
+): FakeRule[] {
   const rules: FakeRule[] = [...extra];
   rules.push({ match: /(global_priv|mysql\.user) WHERE User = 'app' /, rows: source.options });
   rules.push({ match: /(global_priv|mysql\.user) WHERE User = 'app_clone' /, rows: clone.options ?? [] });
@@ -41,7 +45,9 @@ function fakeServer(source: { options: FakeRule['rows']; grants: Record<string, 
   return rules;
 }
 
-const change = (warnings: string[] = []): { currentUsername: string; alternateUsername: string; password: string; warn: (m: string) => void } => ({
+const change = (
+  warnings: string[] = [],
+): { currentUsername: string; alternateUsername: string; password: string; warn: (m: string) => void } => ({
   currentUsername: 'app',
   alternateUsername: 'app_clone',
   password: PASSWORD,
@@ -98,11 +104,17 @@ describe.each(['MariaDB 10.11', 'MariaDB 11.4'])('%s (mysql.global_priv)', (name
   });
 
   it('an existing clone: extra rights revoked, a host entry the original lacks dropped (with a warning), one password statement for every host', async () => {
-    const options = (host: string): Row => ({ host, priv: JSON.stringify({ plugin: 'mysql_native_password', authentication_string: OLD_HASH }) });
+    const options = (host: string): Row => ({
+      host,
+      priv: JSON.stringify({ plugin: 'mysql_native_password', authentication_string: OLD_HASH }),
+    });
     const warnings: string[] = [];
     const session = recordingSession(
       fakeServer(
-        { options: [options('%'), options('db.internal')], grants: { '%': ['GRANT SELECT ON `a`.* TO `app`@`%`'], 'db.internal': ['GRANT SELECT ON `b`.* TO `app`@`db.internal`'] } },
+        {
+          options: [options('%'), options('db.internal')],
+          grants: { '%': ['GRANT SELECT ON `a`.* TO `app`@`%`'], 'db.internal': ['GRANT SELECT ON `b`.* TO `app`@`db.internal`'] },
+        },
         { options: [options('%'), options('10.9.%')], grants: ['GRANT SELECT, DELETE ON `a`.* TO `app_clone`@`%`'] },
       ),
     );
@@ -114,7 +126,9 @@ describe.each(['MariaDB 10.11', 'MariaDB 11.4'])('%s (mysql.global_priv)', (name
     expect(w).toContain(
       "ALTER USER 'app_clone'@'%' REQUIRE NONE WITH MAX_QUERIES_PER_HOUR 0 MAX_UPDATES_PER_HOUR 0 MAX_CONNECTIONS_PER_HOUR 0 MAX_USER_CONNECTIONS 0 MAX_STATEMENT_TIME 0 PASSWORD EXPIRE DEFAULT ACCOUNT UNLOCK",
     );
-    expect(w.at(-1)).toBe(`ALTER USER 'app_clone'@'%' IDENTIFIED BY PASSWORD '${HASH}', 'app_clone'@'db.internal' IDENTIFIED BY PASSWORD '${HASH}'`);
+    expect(w.at(-1)).toBe(
+      `ALTER USER 'app_clone'@'%' IDENTIFIED BY PASSWORD '${HASH}', 'app_clone'@'db.internal' IDENTIFIED BY PASSWORD '${HASH}'`,
+    );
     expect(w.filter((s) => /IDENTIFIED BY PASSWORD '\*/.test(s) && s.includes(HASH))).toHaveLength(1);
     expect(warnings).toEqual(["Dropped account 'app_clone'@'10.9.%': user 'app' has no account at that host"]);
   });
@@ -124,7 +138,26 @@ describe('MariaDB 10.3 (mysql.user, no lifetime or lock)', () => {
   it('carries TLS, limits and MAX_STATEMENT_TIME', async () => {
     const session = recordingSession(
       fakeServer({
-        options: [{ Host: '%', User: 'app', plugin: 'mysql_native_password', authentication_string: OLD_HASH, ssl_type: 'X509', ssl_cipher: '', x509_issuer: '', x509_subject: '', max_questions: 0, max_updates: 3, max_connections: 0, max_user_connections: 0, max_statement_time: '0.000000', password_expired: 'N', is_role: 'N', default_role: '' }],
+        options: [
+          {
+            Host: '%',
+            User: 'app',
+            plugin: 'mysql_native_password',
+            authentication_string: OLD_HASH,
+            ssl_type: 'X509',
+            ssl_cipher: '',
+            x509_issuer: '',
+            x509_subject: '',
+            max_questions: 0,
+            max_updates: 3,
+            max_connections: 0,
+            max_user_connections: 0,
+            max_statement_time: '0.000000',
+            password_expired: 'N',
+            is_role: 'N',
+            default_role: '',
+          },
+        ],
         grants: { '%': ['GRANT USAGE ON *.* TO `app`@`%`'] },
       }),
     );
@@ -140,13 +173,32 @@ describe.each(['MySQL 5.7', 'Aurora MySQL 2'])('%s (mysql.user)', (name) => {
   it('native hash in CREATE and ALTER, lifetime and lock carried, no default roles read', async () => {
     const session = recordingSession(
       fakeServer({
-        options: [{ Host: '10.0.%', User: 'app', plugin: 'mysql_native_password', authentication_string: OLD_HASH, ssl_type: 'ANY', ssl_cipher: '', x509_issuer: '', x509_subject: '', max_questions: 0, max_updates: 0, max_connections: 0, max_user_connections: 0, password_lifetime: null, account_locked: 'N' }],
+        options: [
+          {
+            Host: '10.0.%',
+            User: 'app',
+            plugin: 'mysql_native_password',
+            authentication_string: OLD_HASH,
+            ssl_type: 'ANY',
+            ssl_cipher: '',
+            x509_issuer: '',
+            x509_subject: '',
+            max_questions: 0,
+            max_updates: 0,
+            max_connections: 0,
+            max_user_connections: 0,
+            password_lifetime: null,
+            account_locked: 'N',
+          },
+        ],
         grants: { '10.0.%': ["GRANT USAGE ON *.* TO 'app'@'10.0.%'", "GRANT SELECT ON `shop`.* TO 'app'@'10.0.%' WITH GRANT OPTION"] },
       }),
     );
     await mysqlEngine.syncAlternateUser(session, SERVERS[name]!, change());
     const w = writes(session.statements);
-    expect(w[0]).toMatch(/^CREATE USER IF NOT EXISTS 'app_clone'@'10\.0\.%' IDENTIFIED WITH mysql_native_password AS '\*[0-9A-F]{40}' REQUIRE SSL$/);
+    expect(w[0]).toMatch(
+      /^CREATE USER IF NOT EXISTS 'app_clone'@'10\.0\.%' IDENTIFIED WITH mysql_native_password AS '\*[0-9A-F]{40}' REQUIRE SSL$/,
+    );
     expect(w[1]).toBe(
       "ALTER USER 'app_clone'@'10.0.%' REQUIRE SSL WITH MAX_QUERIES_PER_HOUR 0 MAX_UPDATES_PER_HOUR 0 MAX_CONNECTIONS_PER_HOUR 0 MAX_USER_CONNECTIONS 0 PASSWORD EXPIRE DEFAULT ACCOUNT UNLOCK",
     );
@@ -193,12 +245,18 @@ describe.each(['MySQL 8.0', 'MySQL 8.4', 'Aurora MySQL 3'])('%s (mysql.user, rol
           },
         },
         {},
-        [{ match: /default_roles WHERE USER = 'app' /, rows: [{ user: 'r1', host: '%' }] }, { match: /default_roles WHERE USER = 'app_clone' /, rows: [], times: 1 }, { match: /default_roles WHERE USER = 'app_clone' /, rows: [{ user: 'r1', host: '%' }] }],
+        [
+          { match: /default_roles WHERE USER = 'app' /, rows: [{ user: 'r1', host: '%' }] },
+          { match: /default_roles WHERE USER = 'app_clone' /, rows: [], times: 1 },
+          { match: /default_roles WHERE USER = 'app_clone' /, rows: [{ user: 'r1', host: '%' }] },
+        ],
       ),
     );
     await mysqlEngine.syncAlternateUser(session, SERVERS[name]!, change());
     const w = writes(session.statements);
-    expect(w[0]).toMatch(/^CREATE USER IF NOT EXISTS 'app_clone'@'%' IDENTIFIED WITH caching_sha2_password BY 'Aa1-[A-Za-z0-9_-]{32}' REQUIRE SUBJECT '\/CN=app' AND ISSUER '\/CN=it\\'s'$/);
+    expect(w[0]).toMatch(
+      /^CREATE USER IF NOT EXISTS 'app_clone'@'%' IDENTIFIED WITH caching_sha2_password BY 'Aa1-[A-Za-z0-9_-]{32}' REQUIRE SUBJECT '\/CN=app' AND ISSUER '\/CN=it\\'s'$/,
+    );
     expect(w[1]).toBe(
       "ALTER USER 'app_clone'@'%' REQUIRE SUBJECT '/CN=app' AND ISSUER '/CN=it\\'s' WITH MAX_QUERIES_PER_HOUR 0 MAX_UPDATES_PER_HOUR 0 MAX_CONNECTIONS_PER_HOUR 0 MAX_USER_CONNECTIONS 2 " +
         'PASSWORD EXPIRE NEVER PASSWORD HISTORY DEFAULT PASSWORD REUSE INTERVAL 5 DAY PASSWORD REQUIRE CURRENT OPTIONAL FAILED_LOGIN_ATTEMPTS 3 PASSWORD_LOCK_TIME UNBOUNDED ACCOUNT UNLOCK',
@@ -217,10 +275,22 @@ describe.each(['MySQL 8.0', 'MySQL 8.4', 'Aurora MySQL 3'])('%s (mysql.user, rol
 
 describe('failures', () => {
   const base = (grants: string[], extra: FakeRule[] = []): FakeRule[] =>
-    fakeServer({ options: [{ host: '%', priv: JSON.stringify({ plugin: 'mysql_native_password', authentication_string: OLD_HASH }) }], grants: { '%': grants } }, {}, extra);
+    fakeServer(
+      {
+        options: [{ host: '%', priv: JSON.stringify({ plugin: 'mysql_native_password', authentication_string: OLD_HASH }) }],
+        grants: { '%': grants },
+      },
+      {},
+      extra,
+    );
 
   it('a refused grant stops before the password is set and names the grant, not the password', async () => {
-    const session = recordingSession(base(['GRANT SUPER ON *.* TO `app`@`%`'], [{ match: /^GRANT SUPER/, error: driverError('ER_SPECIFIC_ACCESS_DENIED_ERROR', 1227, 'GRANT SUPER') }]));
+    const session = recordingSession(
+      base(
+        ['GRANT SUPER ON *.* TO `app`@`%`'],
+        [{ match: /^GRANT SUPER/, error: driverError('ER_SPECIFIC_ACCESS_DENIED_ERROR', 1227, 'GRANT SUPER') }],
+      ),
+    );
     const err = (await mysqlEngine.syncAlternateUser(session, SERVERS['MariaDB 10.11']!, change()).catch((e: unknown) => e)) as Error;
     expect(err.message).toMatch(/GRANT SUPER ON \*\.\* \(to the alternate user\) was refused \(ER_SPECIFIC_ACCESS_DENIED_ERROR\)/);
     expect(err.message).not.toContain('N3w-Pa');
@@ -234,7 +304,11 @@ describe('failures', () => {
   });
 
   it('an authentication method that cannot be copied stops before any change', async () => {
-    const priv = { plugin: 'mysql_native_password', authentication_string: OLD_HASH, auth_or: [{ plugin: 'auth_socket_custom', authentication_string: 'x' }, {}] };
+    const priv = {
+      plugin: 'mysql_native_password',
+      authentication_string: OLD_HASH,
+      auth_or: [{ plugin: 'auth_socket_custom', authentication_string: 'x' }, {}],
+    };
     const session = recordingSession(fakeServer({ options: [{ host: '%', priv: JSON.stringify(priv) }], grants: { '%': [] } }));
     await expect(mysqlEngine.syncAlternateUser(session, SERVERS['MariaDB 10.11']!, change())).rejects.toThrow(/auth_socket_custom method/);
     expect(writes(session.statements)).toEqual([]);

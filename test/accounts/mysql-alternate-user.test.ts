@@ -12,7 +12,14 @@ import { mysqlEngine } from '../../shared/engines/mysql';
 import { mysqlNativePasswordHash } from '../../shared/engines/password-hashes';
 import type { Row, ServerInfo, SqlSession } from '../../shared/rotation/database-engine';
 import { assertMysqlEquivalent, mysqlDifferences } from '../equivalence/mysql-equivalence';
-import { cloneTestName, cloneTestPassword, connectMysqlAdmin, createCloneWorld, dropUsers, type CloneWorld } from '../equivalence/mysql-fixture-accounts';
+import {
+  cloneTestName,
+  cloneTestPassword,
+  connectMysqlAdmin,
+  createCloneWorld,
+  dropUsers,
+  type CloneWorld,
+} from '../equivalence/mysql-fixture-accounts';
 
 let admin: Connection;
 let world: CloneWorld;
@@ -79,11 +86,14 @@ describe('syncAlternateUser on MariaDB: the alternate user is the same account',
     await m.query(`REVOKE ${m.escapeId(world.roles[1])} FROM ${o()}`);
     await m.query(`REVOKE PROXY ON ? FROM ${o()}`, [world.master.username]);
     await m.query(`SET DEFAULT ROLE NONE FOR ${o()}`);
-    await m.query(`ALTER USER ${o()} IDENTIFIED BY PASSWORD ? WITH MAX_QUERIES_PER_HOUR 0 MAX_USER_CONNECTIONS 0 MAX_STATEMENT_TIME 0 PASSWORD EXPIRE DEFAULT`, [
+    await m.query(
+      `ALTER USER ${o()} IDENTIFIED BY PASSWORD ? WITH MAX_QUERIES_PER_HOUR 0 MAX_USER_CONNECTIONS 0 MAX_STATEMENT_TIME 0 PASSWORD EXPIRE DEFAULT`,
+      [mysqlNativePasswordHash(originalPassword)],
+    );
+    await m.query(`DROP USER ${o('10.9.%')}`);
+    await m.query(`CREATE USER ${o('10.7.%')} IDENTIFIED BY PASSWORD ? REQUIRE SSL PASSWORD EXPIRE NEVER`, [
       mysqlNativePasswordHash(originalPassword),
     ]);
-    await m.query(`DROP USER ${o('10.9.%')}`);
-    await m.query(`CREATE USER ${o('10.7.%')} IDENTIFIED BY PASSWORD ? REQUIRE SSL PASSWORD EXPIRE NEVER`, [mysqlNativePasswordHash(originalPassword)]);
     await m.query(`GRANT SELECT ON ${db}.* TO ${o('10.7.%')}`);
     // ...and someone gave the alternate user something of its own.
     await m.query(`GRANT DELETE, DROP ON ${db}.* TO ?@?`, [alternate, '%']);
@@ -154,10 +164,14 @@ describe('grants on objects that no longer exist', () => {
     expect(warnings).toHaveLength(4);
     expect(warnings).toEqual(
       expect.arrayContaining([
-        expect.stringContaining(`GRANT SELECT ON \`${world.db}\`.\`old_report\` WITH GRANT OPTION: the table no longer exists (ER_NO_SUCH_TABLE)`),
+        expect.stringContaining(
+          `GRANT SELECT ON \`${world.db}\`.\`old_report\` WITH GRANT OPTION: the table no longer exists (ER_NO_SUCH_TABLE)`,
+        ),
         expect.stringContaining(`GRANT SELECT (\`gone\`) ON \`${world.db}\`.\`narrowed\`: a column no longer exists (ER_BAD_FIELD_ERROR)`),
         expect.stringContaining(`GRANT UPDATE (\`gone\`) ON \`${world.db}\`.\`narrowed\`: a column no longer exists (ER_BAD_FIELD_ERROR)`),
-        expect.stringContaining(`GRANT EXECUTE ON PROCEDURE \`${world.db}\`.\`gone_proc\`: the routine no longer exists (ER_SP_DOES_NOT_EXIST)`),
+        expect.stringContaining(
+          `GRANT EXECUTE ON PROCEDURE \`${world.db}\`.\`gone_proc\`: the routine no longer exists (ER_SP_DOES_NOT_EXIST)`,
+        ),
       ]),
     );
     expect(warnings.every((w) => w.includes(`'${original}'@'%'`) && w.includes(`'${alternate}'@'%'`))).toBe(true);
@@ -182,7 +196,11 @@ describe('grants on objects that no longer exist', () => {
     expect(back).toHaveLength(5);
     expect(back).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(new RegExp(`^Left on account '${original}'@'%', though account '${alternate}'@'%' lacks it, as it grants nothing: SELECT ON .*old_report.*: the table no longer exists$`)),
+        expect.stringMatching(
+          new RegExp(
+            `^Left on account '${original}'@'%', though account '${alternate}'@'%' lacks it, as it grants nothing: SELECT ON .*old_report.*: the table no longer exists$`,
+          ),
+        ),
         expect.stringContaining('SELECT (`gone`) ON'),
         expect.stringContaining('UPDATE (`gone`) ON'),
         expect.stringContaining('EXECUTE ON PROCEDURE'),
@@ -200,13 +218,15 @@ describe('grants on objects that no longer exist', () => {
 });
 
 describe('what cannot be copied stops the sync before any change', () => {
-  it('an authentication chain holding the original\'s mysql_old_password hash', async () => {
+  it("an authentication chain holding the original's mysql_old_password hash", async () => {
     const { original, alternate } = names();
     await world.masterConnection.query(
       "CREATE USER ?@? IDENTIFIED VIA mysql_old_password USING '0123456789abcdef' OR mysql_native_password USING ?",
       [original, '%', mysqlNativePasswordHash(cloneTestPassword())],
     );
-    await expect(sync(original, alternate, cloneTestPassword())).rejects.toThrow(/mysql_old_password method, which this toolkit does not copy/);
+    await expect(sync(original, alternate, cloneTestPassword())).rejects.toThrow(
+      /mysql_old_password method, which this toolkit does not copy/,
+    );
     const [rows] = await admin.query('SELECT COUNT(*) AS n FROM mysql.user WHERE User = ?', [alternate]);
     expect(Number((rows as Array<{ n: number }>)[0]!.n)).toBe(0);
   });
@@ -234,7 +254,11 @@ describe('a crash after any statement', () => {
     const m = world.masterConnection;
     const db = m.escapeId(world.db);
     for (const host of ['%', '10.9.%']) {
-      await m.query('CREATE USER ?@? IDENTIFIED BY PASSWORD ? WITH MAX_QUERIES_PER_HOUR 50', [original, host, mysqlNativePasswordHash(cloneTestPassword())]);
+      await m.query('CREATE USER ?@? IDENTIFIED BY PASSWORD ? WITH MAX_QUERIES_PER_HOUR 50', [
+        original,
+        host,
+        mysqlNativePasswordHash(cloneTestPassword()),
+      ]);
       await m.query(`GRANT SELECT ON ${db}.* TO ?@? WITH GRANT OPTION`, [original, host]);
       await m.query(`GRANT ${m.escapeId(world.roles[0])} TO ?@?`, [original, host]);
       await m.query(`SET DEFAULT ROLE ${m.escapeId(world.roles[0])} FOR ?@?`, [original, host]);

@@ -13,7 +13,13 @@ import { mysqlEngine } from '../../shared/engines/mysql';
 import { mysqlNativePasswordHash } from '../../shared/engines/password-hashes';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
 import { assertMysqlEquivalent, mysqlDifferences } from '../equivalence/mysql-equivalence';
-import { cloneTestName, cloneTestPassword, connectMysqlAdmin, createCloneWorld, type CloneWorld } from '../equivalence/mysql-fixture-accounts';
+import {
+  cloneTestName,
+  cloneTestPassword,
+  connectMysqlAdmin,
+  createCloneWorld,
+  type CloneWorld,
+} from '../equivalence/mysql-fixture-accounts';
 import { captureLogger, createSecret, lambdaArn, rotate, secretValue, startEndpoint, uniqueName, type Endpoint } from '../rotation/support';
 
 const settings = mysqlAdminSettings();
@@ -37,13 +43,27 @@ afterAll(async () => {
 });
 
 function secret(user: { username: string; password: string }, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { engine: 'mariadb', host: settings.host, port: settings.port, username: user.username, password: user.password, ssl: false, ...extra };
+  return {
+    engine: 'mariadb',
+    host: settings.host,
+    port: settings.port,
+    username: user.username,
+    password: user.password,
+    ssl: false,
+    ...extra,
+  };
 }
 
 function handler(): { arn: string; logs: ReturnType<typeof captureLogger> } {
   const logs = captureLogger();
   const arn = lambdaArn(uniqueName('myclone-mysql-au'));
-  const h = createRotationHandler({ engine: mysqlEngine, strategy: 'alternating-users', secretsClient: endpoint.client, env: {}, logger: logs });
+  const h = createRotationHandler({
+    engine: mysqlEngine,
+    strategy: 'alternating-users',
+    secretsClient: endpoint.client,
+    env: {},
+    logger: logs,
+  });
   endpoint.local.registerRotationFunction(arn, (event) => h(event));
   return { arn, logs };
 }
@@ -53,14 +73,24 @@ async function newUser(hosts: readonly string[] = ['%']): Promise<{ username: st
   const user = { username: cloneTestName(), password: cloneTestPassword() };
   made.push(user.username, `${user.username}_clone`);
   for (const host of hosts) {
-    await world.masterConnection.query('CREATE USER ?@? IDENTIFIED BY PASSWORD ?', [user.username, host, mysqlNativePasswordHash(user.password)]);
+    await world.masterConnection.query('CREATE USER ?@? IDENTIFIED BY PASSWORD ?', [
+      user.username,
+      host,
+      mysqlNativePasswordHash(user.password),
+    ]);
   }
   return user;
 }
 
 /** Runs `sql` logged in as the user; the driver's error code when refused. */
 async function runAs(user: { username: string; password: string }, sql: string): Promise<string> {
-  const conn = await createConnection({ host: settings.host, port: settings.port, user: user.username, password: user.password, charset: 'utf8mb4' });
+  const conn = await createConnection({
+    host: settings.host,
+    port: settings.port,
+    user: user.username,
+    password: user.password,
+    charset: 'utf8mb4',
+  });
   conn.on('error', () => undefined);
   try {
     await conn.query(sql);

@@ -40,8 +40,37 @@ beforeAll(async () => {
   // A client certificate (the application's), signed by the same CA, for clientAuth.
   const dir = ca.dir;
   writeFileSync(join(dir, 'client.ext'), 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n');
-  await openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'client.key'), '-out', join(dir, 'client.csr'), '-subj', '/CN=myacc-app']);
-  await openssl(['x509', '-req', '-in', join(dir, 'client.csr'), '-CA', ca.caFile, '-CAkey', join(dir, 'ca.key'), '-CAcreateserial', '-out', join(dir, 'client.crt'), '-days', '1', '-extfile', join(dir, 'client.ext')]);
+  await openssl([
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    join(dir, 'client.key'),
+    '-out',
+    join(dir, 'client.csr'),
+    '-subj',
+    '/CN=myacc-app',
+  ]);
+  await openssl([
+    'x509',
+    '-req',
+    '-in',
+    join(dir, 'client.csr'),
+    '-CA',
+    ca.caFile,
+    '-CAkey',
+    join(dir, 'ca.key'),
+    '-CAcreateserial',
+    '-out',
+    join(dir, 'client.crt'),
+    '-days',
+    '1',
+    '-extfile',
+    join(dir, 'client.ext'),
+  ]);
   clientTls = { ca: readFileSync(ca.caFile), cert: readFileSync(join(dir, 'client.crt')), key: readFileSync(join(dir, 'client.key')) };
   mariadb = await startPrivateMariadb({
     plugins: ['simple_password_check.so', 'auth_ed25519.so'],
@@ -71,7 +100,12 @@ async function setGlobal(name: string, value: string | number): Promise<void> {
 }
 
 const rotated: Outcome = { kind: 'rotated' };
-const refused = (code: string, reason?: string, message?: RegExp): Outcome => ({ kind: 'refused', code, ...(reason ? { reason } : {}), ...(message ? { message } : {}) });
+const refused = (code: string, reason?: string, message?: RegExp): Outcome => ({
+  kind: 'refused',
+  code,
+  ...(reason ? { reason } : {}),
+  ...(message ? { message } : {}),
+});
 
 async function cells(spec: AccountSpec, expected: [Outcome, Outcome, Outcome], label: string, options: CellOptions = {}): Promise<void> {
   const [withMaster, withoutMaster, alternating] = expected;
@@ -89,7 +123,7 @@ describe('a password-validation plugin that refuses hashes (simple_password_chec
       const run = await runCell(ctx, plainCreate, 'single-user', false, cleanup);
       expectOutcome(run, rotated, 'validation / single-user');
       const sent = mariadb.generalLog().slice(logBefore);
-      const hashedAttempt = sent.indexOf('SET PASSWORD = \'*');
+      const hashedAttempt = sent.indexOf("SET PASSWORD = '*");
       const plainAttempt = sent.indexOf(`SET PASSWORD = PASSWORD('${run.current.password}')`);
       expect(hashedAttempt).toBeGreaterThanOrEqual(0);
       expect(plainAttempt).toBeGreaterThan(hashedAttempt);
@@ -124,7 +158,11 @@ describe('failed-login limits (max_password_errors)', () => {
       },
     };
     const reason = 'blocked-after-failed-logins';
-    await cells(blocked, [refused('AUTH_FAILED', reason, /max_password_errors/), refused('AUTH_FAILED', reason), refused('AUTH_FAILED', reason)], 'blocked');
+    await cells(
+      blocked,
+      [refused('AUTH_FAILED', reason, /max_password_errors/), refused('AUTH_FAILED', reason), refused('AUTH_FAILED', reason)],
+      'blocked',
+    );
   });
 });
 
@@ -132,7 +170,15 @@ describe('the ed25519 plugin (which mysql2 cannot answer)', () => {
   it('refused naming the plugin, with or without a master; nothing changed', async () => {
     const ed25519: AccountSpec = { identified: (_hash, password) => `IDENTIFIED VIA ed25519 USING PASSWORD('${password}')` };
     const reason = 'unsupported-auth-plugin';
-    await cells(ed25519, [refused('AUTH_FAILED', reason, /ed25519/), refused('AUTH_FAILED', reason, /client_ed25519/), refused('AUTH_FAILED', reason, /ed25519/)], 'ed25519');
+    await cells(
+      ed25519,
+      [
+        refused('AUTH_FAILED', reason, /ed25519/),
+        refused('AUTH_FAILED', reason, /client_ed25519/),
+        refused('AUTH_FAILED', reason, /ed25519/),
+      ],
+      'ed25519',
+    );
   });
 });
 

@@ -67,18 +67,34 @@ const MATRIX: ReadonlyArray<readonly [string, AccountState, readonly [Outcome, O
   ['CONNECTION LIMIT with room (kept)', { connectionLimit: 'room' }, [ROTATED, ROTATED, ROTATED, ROTATED]],
   ['missing role', { missing: true }, [refused('role-missing'), refused('role-missing'), U, refused('role-missing')]],
   // Elimination cannot see PASSWORD NULL (pg_authid is unreadable): healed like drift, and documented.
-  ['no password (PASSWORD NULL)', { noPassword: true }, [refused('unsupported-auth-plugin'), ROTATED, U, refused('unsupported-auth-plugin')]],
+  [
+    'no password (PASSWORD NULL)',
+    { noPassword: true },
+    [refused('unsupported-auth-plugin'), ROTATED, U, refused('unsupported-auth-plugin')],
+  ],
   ['password_encryption md5 on a SCRAM role', { md5Encryption: true }, [ROTATED, ROTATED, ROTATED, ROTATED]],
   ['drift', { drift: true }, [ROTATED, ROTATED, U, refused('wrong-password')]],
-  ['drift + VALID UNTIL past (never healed)', { drift: true, validUntil: 'past' }, [refused('expired'), refused('expired'), U, refused('expired')]],
+  [
+    'drift + VALID UNTIL past (never healed)',
+    { drift: true, validUntil: 'past' },
+    [refused('expired'), refused('expired'), U, refused('expired')],
+  ],
   ['drift + NOLOGIN', { drift: true, nologin: true }, [refused('login-disabled'), refused('login-disabled'), U, refused('login-disabled')]],
   [
     'drift + CONNECTION LIMIT reached',
     { drift: true, connectionLimit: 'exhausted' },
     [refused('connection-limit'), refused('connection-limit'), U, refused('connection-limit')],
   ],
-  ['drift + read-only + password_encryption md5', { drift: true, readOnly: true, md5Encryption: true }, [ROTATED, ROTATED, U, refused('wrong-password')]],
-  ['NOLOGIN + VALID UNTIL past', { nologin: true, validUntil: 'past' }, [refused('login-disabled'), refused('login-disabled'), U, refused('login-disabled')]],
+  [
+    'drift + read-only + password_encryption md5',
+    { drift: true, readOnly: true, md5Encryption: true },
+    [ROTATED, ROTATED, U, refused('wrong-password')],
+  ],
+  [
+    'NOLOGIN + VALID UNTIL past',
+    { nologin: true, validUntil: 'past' },
+    [refused('login-disabled'), refused('login-disabled'), U, refused('login-disabled')],
+  ],
 ];
 
 describe.each(MATRIX)('%s', (_name, state, outcomes) => {
@@ -92,20 +108,44 @@ describe.each(MATRIX)('%s', (_name, state, outcomes) => {
 
 describe('what the refusal says', () => {
   it('an expired role names VALID UNTIL, says the password has not drifted, and keeps the password (adv-17)', async () => {
-    const result = await runCell(endpoint, handlers, masters, SHARED_SERVER, { validUntil: 'past' }, 'superuser-master', refused('expired'));
+    const result = await runCell(
+      endpoint,
+      handlers,
+      masters,
+      SHARED_SERVER,
+      { validUntil: 'past' },
+      'superuser-master',
+      refused('expired'),
+    );
     expect(result.message).toMatch(/VALID UNTIL 2001-01-01 00:00:00 UTC has passed/);
     expect(result.message).toMatch(/has not drifted/);
     expect(result.message).toMatch(/nothing was changed/);
   });
 
   it('drift on an expired role names both, and is not healed', async () => {
-    const result = await runCell(endpoint, handlers, masters, SHARED_SERVER, { validUntil: 'past', drift: true }, 'superuser-master', refused('expired'));
+    const result = await runCell(
+      endpoint,
+      handlers,
+      masters,
+      SHARED_SERVER,
+      { validUntil: 'past', drift: true },
+      'superuser-master',
+      refused('expired'),
+    );
     expect(result.message).toMatch(/expired/);
     expect(result.message).toMatch(/does not match the stored verifier/);
   });
 
   it('an RDS-like master says what elimination could not see', async () => {
-    const result = await runCell(endpoint, handlers, masters, SHARED_SERVER, { nologin: true, drift: true }, 'rds-like-master', refused('login-disabled'));
+    const result = await runCell(
+      endpoint,
+      handlers,
+      masters,
+      SHARED_SERVER,
+      { nologin: true, drift: true },
+      'rds-like-master',
+      refused('login-disabled'),
+    );
     expect(result.message).toMatch(/NOLOGIN/);
   });
 

@@ -22,7 +22,11 @@ export interface PgServer {
   readonly adminPassword: string;
 }
 
-export const SHARED_SERVER: PgServer = { host: '127.0.0.1', port: Number(process.env.PGPORT || 5432), adminPassword: process.env.PGPASSWORD ?? '' };
+export const SHARED_SERVER: PgServer = {
+  host: '127.0.0.1',
+  port: Number(process.env.PGPORT || 5432),
+  adminPassword: process.env.PGPASSWORD ?? '',
+};
 
 export type ValidUntil = 'none' | 'past' | 'future';
 /** `exhausted`: CONNECTION LIMIT 1 with the application holding the one session; `one`: CONNECTION LIMIT 1, free; `room`: 5. */
@@ -63,7 +67,14 @@ export function pgPassword(): string {
 }
 
 export async function pgAdmin(server: PgServer, database = 'postgres'): Promise<Client> {
-  const client = new Client({ host: server.host, port: server.port, user: 'postgres', password: server.adminPassword, database, connectionTimeoutMillis: 5000 });
+  const client = new Client({
+    host: server.host,
+    port: server.port,
+    user: 'postgres',
+    password: server.adminPassword,
+    database,
+    connectionTimeoutMillis: 5000,
+  });
   client.on('error', () => undefined);
   await client.connect();
   return client;
@@ -127,7 +138,13 @@ export async function roleRows(admin: Client, name: string): Promise<RoleRows> {
  * server's log). For `exhausted`, the application's session is opened before NOLOGIN or an expiry is
  * applied, as it would have been, and returned.
  */
-export async function createRoleInState(admin: Client, server: PgServer, name: string, password: string, state: AccountState): Promise<Client | undefined> {
+export async function createRoleInState(
+  admin: Client,
+  server: PgServer,
+  name: string,
+  password: string,
+  state: AccountState,
+): Promise<Client | undefined> {
   if (state.missing === true) return undefined;
   const attrs = [
     'LOGIN',
@@ -135,7 +152,11 @@ export async function createRoleInState(admin: Client, server: PgServer, name: s
       ? 'PASSWORD NULL'
       : `PASSWORD ${literal(state.md5Stored === true ? postgresMd5Hash(password, name) : scramSha256Verifier(password))}`,
     state.validUntil === 'future' ? "VALID UNTIL '2999-12-31 00:00:00+00'" : '',
-    state.connectionLimit === 'exhausted' || state.connectionLimit === 'one' ? 'CONNECTION LIMIT 1' : state.connectionLimit === 'room' ? 'CONNECTION LIMIT 5' : '',
+    state.connectionLimit === 'exhausted' || state.connectionLimit === 'one'
+      ? 'CONNECTION LIMIT 1'
+      : state.connectionLimit === 'room'
+        ? 'CONNECTION LIMIT 5'
+        : '',
   ];
   await admin.query(`CREATE ROLE ${ident(name)} WITH ${attrs.join(' ')}`);
   for (const group of state.memberOf ?? []) await admin.query(`GRANT ${ident(group)} TO ${ident(name)}`);
@@ -169,7 +190,13 @@ export function registerHandlers(endpoint: Endpoint): Handlers {
     const arn = lambdaArn(uniqueName(`pgacc-${strategy}`));
     endpoint.local.registerRotationFunction(
       arn,
-      createRotationHandler({ engine: postgresEngine, strategy, secretsClient: endpoint.client, env: { DB_TLS_MODE: 'disable' }, logger: logs }),
+      createRotationHandler({
+        engine: postgresEngine,
+        strategy,
+        secretsClient: endpoint.client,
+        env: { DB_TLS_MODE: 'disable' },
+        logger: logs,
+      }),
     );
     arns[strategy] = arn;
   }
@@ -232,7 +259,12 @@ export async function runCell(
     held = await createRoleInState(admin, server, name, password, state);
     const before = { role: await roleRows(admin, name), clone: await roleRows(admin, clone) };
     const loggedInBefore = await loginCode(server, name, secretPassword);
-    const masterarn = column === 'superuser-master' || column === 'alternating-users' ? masters.superuser : column === 'rds-like-master' ? masters.rdsLike : undefined;
+    const masterarn =
+      column === 'superuser-master' || column === 'alternating-users'
+        ? masters.superuser
+        : column === 'rds-like-master'
+          ? masters.rdsLike
+          : undefined;
     const arn = await createSecret(endpoint.client, uniqueName('pgacc-app'), {
       engine: 'postgres',
       host: server.host,
@@ -268,7 +300,10 @@ export async function runCell(
       return { outcome: 'rotated', message: '', after: after.role, current };
     }
     const reason = (failure?.reason as RefusalReason | undefined) ?? 'failed-without-reason';
-    check('refused' in expected && expected.refused === reason, `refused with ${reason}, expected ${'refused' in expected ? expected.refused : 'rotated'}`);
+    check(
+      'refused' in expected && expected.refused === reason,
+      `refused with ${reason}, expected ${'refused' in expected ? expected.refused : 'rotated'}`,
+    );
     check(JSON.stringify(after) === JSON.stringify(before), 'a refused rotation changed the role or its clone');
     check(current.password === secretPassword && current.username === name, 'a refused rotation changed AWSCURRENT');
     check((await loginCode(server, name, secretPassword)) === loggedInBefore, 'AWSCURRENT logs in differently after the refusal');

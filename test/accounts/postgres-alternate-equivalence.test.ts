@@ -20,7 +20,11 @@ let table: string;
 
 async function sync(): Promise<void> {
   const session = sessionOf(db);
-  await syncPostgresAlternateUser(session, await postgresEngine.serverInfo(session), { currentUsername: original, alternateUsername: clone, password: password() });
+  await syncPostgresAlternateUser(session, await postgresEngine.serverInfo(session), {
+    currentUsername: original,
+    alternateUsername: clone,
+    password: password(),
+  });
 }
 
 beforeAll(async () => {
@@ -69,22 +73,38 @@ describe('assertPostgresEquivalent', () => {
   });
 
   it('catches a role-wide session default', () =>
-    catches(`ALTER ROLE ${id(clone)} SET search_path = 'elsewhere'`, /^session defaults \(database postgres\)$/, `ALTER ROLE ${id(clone)} SET search_path = '$user', 'public'`));
+    catches(
+      `ALTER ROLE ${id(clone)} SET search_path = 'elsewhere'`,
+      /^session defaults \(database postgres\)$/,
+      `ALTER ROLE ${id(clone)} SET search_path = '$user', 'public'`,
+    ));
 
   it('catches a per-database session default', () =>
-    catches(`ALTER ROLE ${id(clone)} IN DATABASE postgres RESET statement_timeout`, /^session defaults \(database postgres\)$/, `ALTER ROLE ${id(clone)} IN DATABASE postgres SET statement_timeout = '20s'`));
+    catches(
+      `ALTER ROLE ${id(clone)} IN DATABASE postgres RESET statement_timeout`,
+      /^session defaults \(database postgres\)$/,
+      `ALTER ROLE ${id(clone)} IN DATABASE postgres SET statement_timeout = '20s'`,
+    ));
 
   it('catches a different start role (the toolkit-managed `role`)', () =>
-    catches(`ALTER ROLE ${id(clone)} SET role = ${lit(owner)}`, /^starts as \(database postgres\)$/, `ALTER ROLE ${id(clone)} SET role = ${lit(original)}`));
+    catches(
+      `ALTER ROLE ${id(clone)} SET role = ${lit(owner)}`,
+      /^starts as \(database postgres\)$/,
+      `ALTER ROLE ${id(clone)} SET role = ${lit(original)}`,
+    ));
 
-  it('catches CONNECTION LIMIT', () => catches(`ALTER ROLE ${id(clone)} CONNECTION LIMIT 3`, /^CONNECTION LIMIT$/, `ALTER ROLE ${id(clone)} CONNECTION LIMIT 12`));
+  it('catches CONNECTION LIMIT', () =>
+    catches(`ALTER ROLE ${id(clone)} CONNECTION LIMIT 3`, /^CONNECTION LIMIT$/, `ALTER ROLE ${id(clone)} CONNECTION LIMIT 12`));
 
-  it('catches VALID UNTIL', () => catches(`ALTER ROLE ${id(clone)} VALID UNTIL 'infinity'`, /^VALID UNTIL$/, `ALTER ROLE ${id(clone)} VALID UNTIL '2099-03-01'`));
+  it('catches VALID UNTIL', () =>
+    catches(`ALTER ROLE ${id(clone)} VALID UNTIL 'infinity'`, /^VALID UNTIL$/, `ALTER ROLE ${id(clone)} VALID UNTIL '2099-03-01'`));
 
   it('catches INHERIT', () => catches(`ALTER ROLE ${id(clone)} NOINHERIT`, /^INHERIT$/, `ALTER ROLE ${id(clone)} INHERIT`));
 
   it('catches the password hashing (md5 against SCRAM)', async () => {
-    const md5 = `md5${createHash('md5').update(password() + clone).digest('hex')}`;
+    const md5 = `md5${createHash('md5')
+      .update(password() + clone)
+      .digest('hex')}`;
     // Undone by the sync (the next rotation's), which sets the password in the original's hashing.
     await catches(`ALTER ROLE ${id(clone)} PASSWORD ${lit(md5)}`, /^password hashing$/, sync);
   });
@@ -94,7 +114,11 @@ describe('assertPostgresEquivalent', () => {
     roles.push(extra);
     await db.query(`CREATE ROLE ${id(extra)} NOLOGIN`);
     await catches(`GRANT ${id(extra)} TO ${id(clone)}`, new RegExp(`^membership in ${extra}$`), `REVOKE ${id(extra)} FROM ${id(clone)}`);
-    await catches(`GRANT ${id(extra)} TO ${id(clone)} WITH ADMIN OPTION`, new RegExp(`^membership in ${extra}$`), `REVOKE ${id(extra)} FROM ${id(clone)}`);
+    await catches(
+      `GRANT ${id(extra)} TO ${id(clone)} WITH ADMIN OPTION`,
+      new RegExp(`^membership in ${extra}$`),
+      `REVOKE ${id(extra)} FROM ${id(clone)}`,
+    );
   });
 
   it('catches a privilege granted to the alternate only', async () => {
@@ -102,7 +126,11 @@ describe('assertPostgresEquivalent', () => {
     const other = name('t');
     await db.query(`CREATE TABLE ${id(other)} (v int)`);
     try {
-      await catches(`GRANT SELECT ON ${id(other)} TO ${id(clone)}`, new RegExp(`^SELECT on table ${other}$`), `REVOKE SELECT ON ${id(other)} FROM ${id(clone)}`);
+      await catches(
+        `GRANT SELECT ON ${id(other)} TO ${id(clone)}`,
+        new RegExp(`^SELECT on table ${other}$`),
+        `REVOKE SELECT ON ${id(other)} FROM ${id(clone)}`,
+      );
     } finally {
       await db.query(`DROP TABLE ${id(other)}`);
     }
@@ -112,7 +140,11 @@ describe('assertPostgresEquivalent', () => {
     const owned = name('t');
     await db.query(`CREATE TABLE ${id(owned)} (v int)`);
     try {
-      await catches(`ALTER TABLE ${id(owned)} OWNER TO ${id(clone)}`, new RegExp(`^(OWNER|SELECT) on table ${owned}$`), `ALTER TABLE ${id(owned)} OWNER TO CURRENT_USER`);
+      await catches(
+        `ALTER TABLE ${id(owned)} OWNER TO ${id(clone)}`,
+        new RegExp(`^(OWNER|SELECT) on table ${owned}$`),
+        `ALTER TABLE ${id(owned)} OWNER TO CURRENT_USER`,
+      );
     } finally {
       await db.query(`DROP TABLE ${id(owned)}`);
     }

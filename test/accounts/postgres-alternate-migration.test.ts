@@ -13,7 +13,19 @@ import { syncPostgresAlternateUser } from '../../shared/engines/postgres-alterna
 import type { SqlSession } from '../../shared/rotation/database-engine';
 import { assertPostgresEquivalent, postgresDifferences } from '../equivalence/postgres-equivalence';
 import { rotate, secretValue } from '../rotation/support';
-import { admin, adminMasterValue, asLogin, createRole, dropAll, name, password, secretValueFor, sessionOf, startRig, type Rig } from './postgres-alternate-support';
+import {
+  admin,
+  adminMasterValue,
+  asLogin,
+  createRole,
+  dropAll,
+  name,
+  password,
+  secretValueFor,
+  sessionOf,
+  startRig,
+  type Rig,
+} from './postgres-alternate-support';
 
 const env = process.env;
 let rig: Rig;
@@ -35,7 +47,9 @@ afterAll(async () => {
 });
 
 /** The state AWS's function leaves: clone = CREATE ROLE … LOGIN; GRANT original TO clone; the clone creates objects. */
-async function awsTemplateState(creator: Client = db): Promise<{ user: string; pw: string; clone: string; clonePw: string; schema: string }> {
+async function awsTemplateState(
+  creator: Client = db,
+): Promise<{ user: string; pw: string; clone: string; clonePw: string; schema: string }> {
   const user = name();
   const pw = password();
   const clone = `${user}_clone`;
@@ -70,7 +84,9 @@ describe('migration from AWS’s multi-user function (adv-05)', () => {
     expect((await asLogin(env, s.clone, current.password, reads(s.schema))).rows).toEqual([{ n: 1, f: 1 }]);
     expect((await asLogin(env, s.user, s.pw, `${reads(s.schema)}; `)).rows).toEqual([{ n: 1, f: 1 }]);
     // What the clone creates from now on belongs to the original too.
-    expect((await asLogin(env, s.clone, current.password, `CREATE TABLE ${id(s.schema)}.later (v int); SELECT current_user AS u`)).rows).toEqual([{ u: s.user }]);
+    expect(
+      (await asLogin(env, s.clone, current.password, `CREATE TABLE ${id(s.schema)}.later (v int); SELECT current_user AS u`)).rows,
+    ).toEqual([{ u: s.user }]);
   });
 
   it('AWSCURRENT on the clone (the other half of AWS’s secrets): the original’s password changes, the clone’s objects move to it', async () => {
@@ -151,7 +167,11 @@ describe('crash at every statement of the sync', () => {
         },
         close: async () => undefined,
       };
-      const outcome = await syncPostgresAlternateUser(session, server, { currentUsername: s.user, alternateUsername: s.clone, password: password() }).then(
+      const outcome = await syncPostgresAlternateUser(session, server, {
+        currentUsername: s.user,
+        alternateUsername: s.clone,
+        password: password(),
+      }).then(
         () => 'done',
         () => 'crashed',
       );

@@ -4,7 +4,12 @@
  * the 16+ refusal names.
  */
 import { adminOptionGrantSql, loginAttributesSql, setRoleSettingSql, splitSettingList } from '../../shared/engines/postgres-role-sql';
-import { desiredAlternateSettings, effectiveStartRole, settingChanges, settingsCatalogOf } from '../../shared/engines/postgres-role-settings';
+import {
+  desiredAlternateSettings,
+  effectiveStartRole,
+  settingChanges,
+  settingsCatalogOf,
+} from '../../shared/engines/postgres-role-settings';
 import type { ServerInfo } from '../../shared/rotation/database-engine';
 
 const pg = (major: number): ServerInfo => ({ flavor: 'postgres', aurora: false, major, minor: 0, patch: 0, version: `${major}.0` });
@@ -22,7 +27,9 @@ describe('setting text', () => {
     expect(setRoleSettingSql('app_clone', undefined, { name: 'search_path', value: '"S x", "$user", public' })).toBe(
       `ALTER ROLE "app_clone" SET "search_path" = 'S x', '$user', 'public'`,
     );
-    expect(setRoleSettingSql('a', 'my db', { name: 'DateStyle', value: 'ISO, MDY' })).toBe(`ALTER ROLE "a" IN DATABASE "my db" SET "DateStyle" = 'ISO, MDY'`);
+    expect(setRoleSettingSql('a', 'my db', { name: 'DateStyle', value: 'ISO, MDY' })).toBe(
+      `ALTER ROLE "a" IN DATABASE "my db" SET "DateStyle" = 'ISO, MDY'`,
+    );
     expect(setRoleSettingSql('a', undefined, { name: 'app.tenant', value: "o'k" })).toBe(`ALTER ROLE "a" SET "app"."tenant" = 'o''k'`);
   });
 
@@ -39,11 +46,22 @@ describe('setting text', () => {
 });
 
 describe('start role and desired settings', () => {
-  const rows = (extra: Array<{ datname: string | null; rolname: string | null; setconfig: string[] }>) => settingsCatalogOf(extra, 'app', 'app_clone');
+  const rows = (extra: Array<{ datname: string | null; rolname: string | null; setconfig: string[] }>) =>
+    settingsCatalogOf(extra, 'app', 'app_clone');
 
   it('the alternate starts as the original where the original has no role default', () => {
     const catalog = rows([{ datname: null, rolname: 'app', setconfig: ['search_path=s1'] }]);
-    expect(desiredAlternateSettings(catalog, 'app')).toEqual(new Map([[undefined, new Map([['search_path', 's1'], ['role', 'app']])]]));
+    expect(desiredAlternateSettings(catalog, 'app')).toEqual(
+      new Map([
+        [
+          undefined,
+          new Map([
+            ['search_path', 's1'],
+            ['role', 'app'],
+          ]),
+        ],
+      ]),
+    );
   });
 
   it('follows the original’s own, per-database, database-wide and all-roles defaults by priority', () => {
@@ -60,7 +78,12 @@ describe('start role and desired settings', () => {
     const desired = desiredAlternateSettings(catalog, 'app');
     expect(desired.get(undefined)).toEqual(new Map([['role', 'everyone']]));
     expect(desired.get('d1')).toEqual(new Map([['role', 'd1_owner']]));
-    expect(desired.get('d2')).toEqual(new Map([['work_mem', '8MB'], ['role', 'd2_owner']]));
+    expect(desired.get('d2')).toEqual(
+      new Map([
+        ['work_mem', '8MB'],
+        ['role', 'd2_owner'],
+      ]),
+    );
     expect(desired.get('d3')).toEqual(new Map([['role', 'app']]));
   });
 

@@ -44,15 +44,33 @@ export function sessionOf(client: Client): SqlSession {
 
 /** Creates a login role whose password reaches the server as a verifier only (md5 on request). */
 export async function createRole(db: Client, role: string, pw: string, attributes = '', hashing: 'scram' | 'md5' = 'scram'): Promise<void> {
-  const verifier = hashing === 'md5' ? `md5${createHash('md5').update(pw + role).digest('hex')}` : scramSha256Verifier(pw);
+  const verifier =
+    hashing === 'md5'
+      ? `md5${createHash('md5')
+          .update(pw + role)
+          .digest('hex')}`
+      : scramSha256Verifier(pw);
   await db.query(`CREATE ROLE ${id(role)} WITH LOGIN ${attributes} PASSWORD ${lit(verifier)}`);
 }
 
 /** Logs in as `user` and runs `sql`; the rows, or the SQLSTATE of the failure. */
-export async function asLogin(env: Env, user: string, pw: string, sql: string, database?: string): Promise<{ rows?: any[]; code?: string }> {
+export async function asLogin(
+  env: Env,
+  user: string,
+  pw: string,
+  sql: string,
+  database?: string,
+): Promise<{ rows?: any[]; code?: string }> {
   const { Client: PgClient } = await import('pg');
   const s = postgresAdminSettings(env);
-  const c = new PgClient({ host: s.host, port: s.port, user, password: pw, database: database ?? s.database, connectionTimeoutMillis: 5000 });
+  const c = new PgClient({
+    host: s.host,
+    port: s.port,
+    user,
+    password: pw,
+    database: database ?? s.database,
+    connectionTimeoutMillis: 5000,
+  });
   c.on('error', () => undefined);
   try {
     await c.connect();
@@ -70,7 +88,9 @@ export async function asLogin(env: Env, user: string, pw: string, sql: string, d
 export async function dropAll(env: Env, roles: readonly string[], databases: readonly string[] = []): Promise<void> {
   const main = await admin(env);
   try {
-    const existing = (await main.query('SELECT rolname FROM pg_roles WHERE rolname = ANY($1::text[])', [roles])).rows.map((r) => String(r.rolname));
+    const existing = (await main.query('SELECT rolname FROM pg_roles WHERE rolname = ANY($1::text[])', [roles])).rows.map((r) =>
+      String(r.rolname),
+    );
     const dbs = (await main.query('SELECT datname FROM pg_database WHERE datallowconn')).rows.map((r) => String(r.datname));
     for (const dbName of databases) await main.query(`DROP DATABASE IF EXISTS ${id(dbName)}`).catch(() => undefined);
     if (existing.length > 0) {
@@ -121,7 +141,16 @@ export async function startRig(engine: DatabaseEngine = postgresEngine): Promise
 /** A secret value for `user` on the server of `env`. */
 export function secretValueFor(env: Env, user: string, pw: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   const s = postgresAdminSettings(env);
-  return { engine: 'postgres', host: s.host, port: s.port, username: user, password: pw, dbname: s.database ?? 'postgres', ssl: false, ...extra };
+  return {
+    engine: 'postgres',
+    host: s.host,
+    port: s.port,
+    username: user,
+    password: pw,
+    dbname: s.database ?? 'postgres',
+    ssl: false,
+    ...extra,
+  };
 }
 
 /** A master secret for the admin of `env` (loopback trusts postgres on the shared server: any password). */

@@ -12,7 +12,19 @@ import { assertPostgresEquivalent, postgresDifferences } from '../equivalence/po
 import { rotate, secretValue } from '../rotation/support';
 import { postgresEngine } from '../../shared/engines/postgres';
 import { syncPostgresAlternateUser } from '../../shared/engines/postgres-alternate-user';
-import { adminMasterValue, admin, asLogin, createRole, dropAll, name, password, secretValueFor, sessionOf, startRig, type Rig } from './postgres-alternate-support';
+import {
+  adminMasterValue,
+  admin,
+  asLogin,
+  createRole,
+  dropAll,
+  name,
+  password,
+  secretValueFor,
+  sessionOf,
+  startRig,
+  type Rig,
+} from './postgres-alternate-support';
 
 const env = process.env;
 let rig: Rig;
@@ -37,7 +49,10 @@ afterAll(async () => {
 });
 
 /** A fresh original role in this suite's database, with its secret (masterarn: the superuser). */
-async function original(attributes = '', hashing: 'scram' | 'md5' = 'scram'): Promise<{ user: string; pw: string; arn: string; inDb: Client }> {
+async function original(
+  attributes = '',
+  hashing: 'scram' | 'md5' = 'scram',
+): Promise<{ user: string; pw: string; arn: string; inDb: Client }> {
   const user = name();
   const pw = password();
   roles.push(user, `${user}_clone`);
@@ -109,7 +124,14 @@ describe('PostgreSQL alternate user: session defaults and attributes (adv-04)', 
       const made = await asLogin(dbEnv, current.username, current.password, `CREATE TABLE ${id(table)} (v int); SELECT current_user AS u`);
       expect(made.rows?.[0]).toEqual({ u: owner });
       const previous = await secretValue(rig.endpoint.client, arn, 'AWSPREVIOUS');
-      expect(await asLogin(dbEnv, previous.username, previous.password, `INSERT INTO ${id(table)} VALUES (1); SELECT count(*)::int n FROM ${id(table)}`)).toEqual({ rows: [{ n: 1 }] });
+      expect(
+        await asLogin(
+          dbEnv,
+          previous.username,
+          previous.password,
+          `INSERT INTO ${id(table)} VALUES (1); SELECT count(*)::int n FROM ${id(table)}`,
+        ),
+      ).toEqual({ rows: [{ n: 1 }] });
       // In the shared `postgres` database (no per-database role there) both start as the original.
       expect((await asLogin(env, current.username, current.password, 'SELECT current_user AS u')).rows?.[0]).toEqual({ u: user });
     } finally {
@@ -125,7 +147,9 @@ describe('PostgreSQL alternate user: session defaults and attributes (adv-04)', 
       await db.query(`CREATE ROLE ${id(owner)} NOLOGIN`);
       await db.query(`GRANT ${id(owner)} TO ${id(user)}`);
       // The master's own sessions in this database would start as the owner too: keep the admin itself.
-      await db.query(`ALTER ROLE ${id(String((await db.query('SELECT current_user AS u')).rows[0].u))} IN DATABASE ${id(database)} SET role = none`);
+      await db.query(
+        `ALTER ROLE ${id(String((await db.query('SELECT current_user AS u')).rows[0].u))} IN DATABASE ${id(database)} SET role = none`,
+      );
       await db.query(`ALTER DATABASE ${id(database)} SET role = ${id(owner)}`);
       const current = await rotateAndCheck(arn, user, inDb);
       expect((await asLogin(dbEnv, current.username, current.password, 'SELECT current_user AS u')).rows?.[0]).toEqual({ u: owner });
@@ -143,7 +167,11 @@ describe('PostgreSQL alternate user: session defaults and attributes (adv-04)', 
     await createRole(db, scram, password());
     const server = await postgresEngine.serverInfo(sessionOf(db));
     for (const user of [md5, scram]) {
-      await syncPostgresAlternateUser(sessionOf(db), server, { currentUsername: user, alternateUsername: `${user}_clone`, password: password() });
+      await syncPostgresAlternateUser(sessionOf(db), server, {
+        currentUsername: user,
+        alternateUsername: `${user}_clone`,
+        password: password(),
+      });
       await assertPostgresEquivalent(db, user, `${user}_clone`);
     }
     const kinds = await db.query('SELECT rolname, left(rolpassword, 3) AS k FROM pg_authid WHERE rolname = ANY($1::text[]) ORDER BY 1', [

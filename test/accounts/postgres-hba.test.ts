@@ -11,7 +11,12 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from 'pg';
 import { escapePostgresIdentifier as ident, escapePostgresLiteral as literal } from '../../shared/engines/postgres-escape';
-import { matchPostgresStoredPassword, postgresMd5Hash, scramPreparationProblem, scramSha256Verifier } from '../../shared/engines/password-hashes';
+import {
+  matchPostgresStoredPassword,
+  postgresMd5Hash,
+  scramPreparationProblem,
+  scramSha256Verifier,
+} from '../../shared/engines/password-hashes';
 import { startPrivatePostgres, type PrivatePostgres } from '../reliability/private-postgres';
 import { startEndpoint, type Endpoint } from '../rotation/support';
 import {
@@ -80,10 +85,18 @@ const MATRIX: ReadonlyArray<readonly [string, AccountState, readonly [Outcome, O
   // 28000 is never drift: the RDS-like master, which cannot read pg_hba, does not conclude anything.
   ['no pg_hba line for this address', member('pgacc_elsewhere'), [refused('host-not-allowed'), U, U, refused('host-not-allowed')]],
   ['a pg_hba line rejects this address', member('pgacc_rejected'), [refused('host-not-allowed'), U, U, refused('host-not-allowed')]],
-  ['drift + a rejecting line (never healed)', member('pgacc_rejected', { drift: true }), [refused('host-not-allowed'), U, U, refused('host-not-allowed')]],
+  [
+    'drift + a rejecting line (never healed)',
+    member('pgacc_rejected', { drift: true }),
+    [refused('host-not-allowed'), U, U, refused('host-not-allowed')],
+  ],
   ['an ldap line', member('pgacc_ldap'), [refused('unsupported-auth-plugin'), U, U, refused('unsupported-auth-plugin')]],
   // Elimination cannot see the md5 hash (pg_authid): it heals, with a SCRAM verifier, which the line takes.
-  ['an md5 hash under a scram-sha-256 line', member('pgacc_allowed', { md5Stored: true }), [refused('unsupported-auth-plugin'), ROTATED, U, refused('unsupported-auth-plugin')]],
+  [
+    'an md5 hash under a scram-sha-256 line',
+    member('pgacc_allowed', { md5Stored: true }),
+    [refused('unsupported-auth-plugin'), ROTATED, U, refused('unsupported-auth-plugin')],
+  ],
   ['drift under an md5 line', member('pgacc_md5line', { drift: true, md5Stored: true }), [ROTATED, ROTATED, U, refused('wrong-password')]],
 ];
 
@@ -95,19 +108,51 @@ describe.each(MATRIX)('%s', (_name, state, outcomes) => {
 
 describe('what a host refusal says', () => {
   it('names the address and the database when no line admits it', async () => {
-    const result = await runCell(endpoint, handlers, masters, server, member('pgacc_elsewhere'), 'superuser-master', refused('host-not-allowed'));
+    const result = await runCell(
+      endpoint,
+      handlers,
+      masters,
+      server,
+      member('pgacc_elsewhere'),
+      'superuser-master',
+      refused('host-not-allowed'),
+    );
     expect(result.message).toMatch(/no pg_hba\.conf line admits this role from 127\.0\.0\.1 to database postgres/);
   });
 
   it('names the rejecting line and the method of a line that does not use the stored password', async () => {
-    const rejected = await runCell(endpoint, handlers, masters, server, member('pgacc_rejected'), 'superuser-master', refused('host-not-allowed'));
+    const rejected = await runCell(
+      endpoint,
+      handlers,
+      masters,
+      server,
+      member('pgacc_rejected'),
+      'superuser-master',
+      refused('host-not-allowed'),
+    );
     expect(rejected.message).toMatch(/pg_hba\.conf line 4 rejects/);
-    const ldap = await runCell(endpoint, handlers, masters, server, member('pgacc_ldap'), 'superuser-master', refused('unsupported-auth-plugin'));
+    const ldap = await runCell(
+      endpoint,
+      handlers,
+      masters,
+      server,
+      member('pgacc_ldap'),
+      'superuser-master',
+      refused('unsupported-auth-plugin'),
+    );
     expect(ldap.message).toMatch(/line 5 .* with ldap/);
   });
 
   it('names the md5 hash that a scram-sha-256 line cannot use', async () => {
-    const result = await runCell(endpoint, handlers, masters, server, member('pgacc_allowed', { md5Stored: true }), 'superuser-master', refused('unsupported-auth-plugin'));
+    const result = await runCell(
+      endpoint,
+      handlers,
+      masters,
+      server,
+      member('pgacc_allowed', { md5Stored: true }),
+      'superuser-master',
+      refused('unsupported-auth-plugin'),
+    );
     expect(result.message).toMatch(/md5 hash, which pg_hba\.conf line 8 \(scram-sha-256\) cannot use/);
   });
 });
@@ -120,7 +165,15 @@ describe('verifier kinds and password_encryption', () => {
   });
 
   it('keeps SCRAM under password_encryption md5 for a role that logs in with SCRAM (an md5 line with a SCRAM verifier)', async () => {
-    const result = await runCell(endpoint, handlers, masters, server, member('pgacc_md5line', { md5Encryption: true }), 'no-master', ROTATED);
+    const result = await runCell(
+      endpoint,
+      handlers,
+      masters,
+      server,
+      member('pgacc_md5line', { md5Encryption: true }),
+      'no-master',
+      ROTATED,
+    );
     expect(result.after.password).toMatch(/^SCRAM-SHA-256\$/);
   });
 
@@ -134,12 +187,35 @@ describe('verifier kinds and password_encryption', () => {
 describe('SASLprep: verifier, server and clients agree', () => {
   /** Characters SASLprep maps, removes, normalises, prohibits, or leaves alone. */
   const interesting = [
-    'a', 'Z', '7', '-', ' ', '\\', "'", 'é', 'ß', 'Ω', '密', '😀', '\u00a0', '\u2003', '\u200b', '\u00ad', '\u200d', '\ufe0f',
-    'ｐ', 'ﬁ', '½', '\u0301', '\u2126', 'Ⅸ', '\u0627', '\ue000', '\u0085',
+    'a',
+    'Z',
+    '7',
+    '-',
+    ' ',
+    '\\',
+    "'",
+    'é',
+    'ß',
+    'Ω',
+    '密',
+    '😀',
+    '\u00a0',
+    '\u2003',
+    '\u200b',
+    '\u00ad',
+    '\u200d',
+    '\ufe0f',
+    'ｐ',
+    'ﬁ',
+    '½',
+    '\u0301',
+    '\u2126',
+    'Ⅸ',
+    '\u0627',
+    '\ue000',
+    '\u0085',
   ];
-  const passwords = fc
-    .array(fc.constantFrom(...interesting), { minLength: 1, maxLength: 12 })
-    .map((chars) => `p${chars.join('')}`);
+  const passwords = fc.array(fc.constantFrom(...interesting), { minLength: 1, maxLength: 12 }).map((chars) => `p${chars.join('')}`);
 
   async function serverVerifier(name: string, password: string): Promise<string> {
     // The plaintext goes to the private server only (its log is deleted with it).
@@ -186,11 +262,20 @@ describe('SASLprep: verifier, server and clients agree', () => {
       const { setOwnPostgresPassword, readPostgresServerInfo } = await import('../../shared/engines/postgres-passwords');
       const { connectPostgres } = await import('../../shared/engines/postgres-connector');
       const { parseDatabaseSecret } = await import('../../shared/database-secret');
-      const secret = parseDatabaseSecret({ engine: 'postgres', host: '127.0.0.1', port: server.port, username: name, password, dbname: 'postgres' });
+      const secret = parseDatabaseSecret({
+        engine: 'postgres',
+        host: '127.0.0.1',
+        port: server.port,
+        username: name,
+        password,
+        dbname: 'postgres',
+      });
       const session = await connectPostgres({ family: 'postgres', secret, role: 'current', tlsMode: 'disable', connectTimeoutMs: 5000 });
       try {
         const info = await readPostgresServerInfo(session);
-        await expect(setOwnPostgresPassword(session, info, { username: name, password: 'new\u00a0password-123' })).rejects.toThrow(/SASLprep/);
+        await expect(setOwnPostgresPassword(session, info, { username: name, password: 'new\u00a0password-123' })).rejects.toThrow(
+          /SASLprep/,
+        );
       } finally {
         await session.close();
       }

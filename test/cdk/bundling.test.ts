@@ -26,15 +26,26 @@ interface Metafile {
 
 /** The heaviest packages of a bundle, from esbuild's metafile. */
 function heaviestPackages(metafile: Metafile, count = 8): string {
-  const [output] = Object.entries(metafile.outputs).filter(([file]) => file.endsWith('index.js')).map(([, o]) => o);
+  const [output] = Object.entries(metafile.outputs)
+    .filter(([file]) => file.endsWith('index.js'))
+    .map(([, o]) => o);
   const byPackage = new Map<string, number>();
   for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
     const parts = input.split('node_modules/');
     const segments = parts[parts.length - 1].split('/');
-    const name = parts.length === 1 ? `(own) ${segments.slice(0, 2).join('/')}` : segments[0].startsWith('@') ? segments.slice(0, 2).join('/') : segments[0];
+    const name =
+      parts.length === 1
+        ? `(own) ${segments.slice(0, 2).join('/')}`
+        : segments[0].startsWith('@')
+          ? segments.slice(0, 2).join('/')
+          : segments[0];
     byPackage.set(name, (byPackage.get(name) ?? 0) + bytesInOutput);
   }
-  return [...byPackage.entries()].sort((a, b) => b[1] - a[1]).slice(0, count).map(([n, b]) => `${n} ${b}`).join(', ');
+  return [...byPackage.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, count)
+    .map(([n, b]) => `${n} ${b}`)
+    .join(', ');
 }
 
 describe('the real rotation bundles', () => {
@@ -55,31 +66,44 @@ describe('the real rotation bundles', () => {
     return path.join(outdir, `asset.${hash}`);
   }
 
-  it.each([RotationEngine.POSTGRES, RotationEngine.MYSQL])('%s: minified, with a source map and metafile, and loads with a handler', (engine) => {
-    const dir = assetDirectory(engine);
-    expect(fs.readdirSync(dir).sort()).toEqual(['index.js', 'index.js.map', 'index.meta.json']);
-    // A separate Node process, as Lambda loads it: nothing of the bundle (clients, sockets) leaks into jest.
-    const loaded = execFileSync(process.execPath, ['-e', `process.stdout.write(typeof require(${JSON.stringify(path.join(dir, 'index.js'))}).handler)`], {
-      env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1', ROTATION_STRATEGY: 'single-user', NODE_NO_WARNINGS: '1' },
-      encoding: 'utf8',
-    });
-    expect(loaded).toBe('function');
-  });
+  it.each([RotationEngine.POSTGRES, RotationEngine.MYSQL])(
+    '%s: minified, with a source map and metafile, and loads with a handler',
+    (engine) => {
+      const dir = assetDirectory(engine);
+      expect(fs.readdirSync(dir).sort()).toEqual(['index.js', 'index.js.map', 'index.meta.json']);
+      // A separate Node process, as Lambda loads it: nothing of the bundle (clients, sockets) leaks into jest.
+      const loaded = execFileSync(
+        process.execPath,
+        ['-e', `process.stdout.write(typeof require(${JSON.stringify(path.join(dir, 'index.js'))}).handler)`],
+        {
+          env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1', ROTATION_STRATEGY: 'single-user', NODE_NO_WARNINGS: '1' },
+          encoding: 'utf8',
+        },
+      );
+      expect(loaded).toBe('function');
+    },
+  );
 
   it.each([RotationEngine.POSTGRES, RotationEngine.MYSQL])('%s: within the size budget', (engine) => {
     const dir = assetDirectory(engine);
     const bytes = fs.statSync(path.join(dir, 'index.js')).size;
     const metafile = JSON.parse(fs.readFileSync(path.join(dir, 'index.meta.json'), 'utf8')) as Metafile;
-    const verdict = bytes <= BUDGET_BYTES[engine]
-      ? 'within budget'
-      : `${engine} bundle is ${bytes} bytes, budget ${BUDGET_BYTES[engine]}; heaviest: ${heaviestPackages(metafile)}`;
+    const verdict =
+      bytes <= BUDGET_BYTES[engine]
+        ? 'within budget'
+        : `${engine} bundle is ${bytes} bytes, budget ${BUDGET_BYTES[engine]}; heaviest: ${heaviestPackages(metafile)}`;
     expect(verdict).toBe('within budget');
   });
 
-  it('bundles the SigV4 signer (pinned), not the SDK client, and never the other engine\'s driver', () => {
-    const read = (engine: RotationEngine) => Object.keys((JSON.parse(
-      fs.readFileSync(path.join(assetDirectory(engine), 'index.meta.json'), 'utf8'),
-    ) as Metafile & { inputs: Record<string, unknown> }).inputs);
+  it("bundles the SigV4 signer (pinned), not the SDK client, and never the other engine's driver", () => {
+    const read = (engine: RotationEngine) =>
+      Object.keys(
+        (
+          JSON.parse(fs.readFileSync(path.join(assetDirectory(engine), 'index.meta.json'), 'utf8')) as Metafile & {
+            inputs: Record<string, unknown>;
+          }
+        ).inputs,
+      );
     const pg = read(RotationEngine.POSTGRES);
     const mysql = read(RotationEngine.MYSQL);
     // The Lambdas call Secrets Manager through the bundled signed client; the SDK client is loaded only

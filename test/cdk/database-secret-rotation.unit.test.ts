@@ -29,8 +29,9 @@ function database(stack: Stack) {
   return { vpc, db };
 }
 
-const ref = (stack: Stack, construct: { node: { defaultChild?: unknown } }) =>
-  ({ Ref: stack.getLogicalId(construct.node.defaultChild as never) });
+const ref = (stack: Stack, construct: { node: { defaultChild?: unknown } }) => ({
+  Ref: stack.getLogicalId(construct.node.defaultChild as never),
+});
 
 /** The statements of the DatabaseSecretRotation's own policy. */
 function rotationPolicy(template: Template, rotationId: string): unknown[] {
@@ -57,7 +58,9 @@ describe('DatabaseSecretRotation, single user, dedicated function', () => {
     template.hasResourceProperties('AWS::Lambda::Permission', {
       Action: 'lambda:InvokeFunction',
       Principal: 'secretsmanager.amazonaws.com',
-      FunctionName: { 'Fn::GetAtt': [stack.getLogicalId(rotation.rotationFunction.function.node.defaultChild as lambda.CfnFunction), 'Arn'] },
+      FunctionName: {
+        'Fn::GetAtt': [stack.getLogicalId(rotation.rotationFunction.function.node.defaultChild as lambda.CfnFunction), 'Arn'],
+      },
       SourceAccount: { Ref: 'AWS::AccountId' },
       SourceArn: secretRef,
     });
@@ -87,10 +90,9 @@ describe('DatabaseSecretRotation, single user, dedicated function', () => {
       RotationRules: { ScheduleExpression: 'rate(30 days)' },
       RotateImmediatelyOnUpdate: false,
     });
-    expect(schedule.DependsOn).toEqual(expect.arrayContaining([
-      stack.getLogicalId(rotation.policy.node.defaultChild as never),
-      stack.getLogicalId(rotation.permission!),
-    ]));
+    expect(schedule.DependsOn).toEqual(
+      expect.arrayContaining([stack.getLogicalId(rotation.policy.node.defaultChild as never), stack.getLogicalId(rotation.permission!)]),
+    );
   });
 
   it('deploys no SAR application, no transform and no hosted rotation', () => {
@@ -105,7 +107,12 @@ describe('DatabaseSecretRotation, single user with a master secret', () => {
   const stack = unbundledStack();
   const master = new secretsmanager.Secret(stack, 'Master');
   const user = new secretsmanager.Secret(stack, 'User');
-  new DatabaseSecretRotation(stack, 'Rotation', { secret: user, masterSecret: master, engine: RotationEngine.MYSQL, entry: STUB_ENTRY } as never);
+  new DatabaseSecretRotation(stack, 'Rotation', {
+    secret: user,
+    masterSecret: master,
+    engine: RotationEngine.MYSQL,
+    entry: STUB_ENTRY,
+  } as never);
   const template = Template.fromStack(stack);
 
   it('grants the secret actions on the secret and only GetSecretValue on the master', () => {
@@ -135,7 +142,9 @@ describe('DatabaseSecretRotation, alternating users with customer KMS keys', () 
     windowDuration: Duration.hours(2),
   } as never);
   const template = Template.fromStack(stack);
-  const viaSecretsManager = { StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } } };
+  const viaSecretsManager = {
+    StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } },
+  };
   const arnOf = (k: kms.Key) => ({ 'Fn::GetAtt': [stack.getLogicalId(k.node.defaultChild as never), 'Arn'] });
 
   it('grants exactly: the secret actions, GetSecretValue on the master, the keys through Secrets Manager only', () => {
@@ -165,9 +174,16 @@ describe('DatabaseSecretRotation.forInstance / forCluster', () => {
     const stack = unbundledStack();
     const { db } = database(stack);
     const user = new rds.DatabaseSecret(stack, 'AppUser', { username: 'app', masterSecret: db.secret }).attach(db);
-    DatabaseSecretRotation.forInstance(stack, 'Single', db, { entry: STUB_ENTRY, excludeCharacters: ':/@"\'\\%', automaticallyAfter: Duration.hours(12) } as never);
+    DatabaseSecretRotation.forInstance(stack, 'Single', db, {
+      entry: STUB_ENTRY,
+      excludeCharacters: ':/@"\'\\%',
+      automaticallyAfter: Duration.hours(12),
+    } as never);
     DatabaseSecretRotation.forInstance(stack, 'Alternating', db, {
-      entry: STUB_ENTRY, strategy: RotationStrategy.ALTERNATING_USERS, secret: user, resolveRdsManagedMaster: true,
+      entry: STUB_ENTRY,
+      strategy: RotationStrategy.ALTERNATING_USERS,
+      secret: user,
+      resolveRdsManagedMaster: true,
     } as never);
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::Lambda::Function', {
@@ -175,7 +191,8 @@ describe('DatabaseSecretRotation.forInstance / forCluster', () => {
       VpcConfig: Match.objectLike({ SubnetIds: Match.anyValue() }),
     });
     template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
-      SecretId: ref(stack, db.secret!), RotationRules: { ScheduleExpression: 'rate(12 hours)' },
+      SecretId: ref(stack, db.secret!),
+      RotationRules: { ScheduleExpression: 'rate(12 hours)' },
     });
     expect(rotationPolicy(template, 'Alternating')).toEqual([
       { Action: SECRET_ACTIONS, Effect: 'Allow', Resource: ref(stack, user) },
@@ -190,16 +207,18 @@ describe('DatabaseSecretRotation.forInstance / forCluster', () => {
   it('needs the user secret for alternating users and refuses an RDS-managed master password', () => {
     const stack = unbundledStack();
     const { db, vpc } = database(stack);
-    expect(() => DatabaseSecretRotation.forInstance(stack, 'A', db, { strategy: RotationStrategy.ALTERNATING_USERS, entry: STUB_ENTRY } as never))
-      .toThrow(/pass `secret`/);
+    expect(() =>
+      DatabaseSecretRotation.forInstance(stack, 'A', db, { strategy: RotationStrategy.ALTERNATING_USERS, entry: STUB_ENTRY } as never),
+    ).toThrow(/pass `secret`/);
     const managed = new rds.DatabaseInstance(stack, 'Managed', {
       engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17 }),
       vpc,
       credentials: rds.Credentials.fromUsername('dbadmin'),
       manageMasterUserPassword: true,
     });
-    expect(() => DatabaseSecretRotation.forInstance(stack, 'M', managed, { entry: STUB_ENTRY } as never))
-      .toThrow(/master password is managed by RDS, which rotates it itself/);
+    expect(() => DatabaseSecretRotation.forInstance(stack, 'M', managed, { entry: STUB_ENTRY } as never)).toThrow(
+      /master password is managed by RDS, which rotates it itself/,
+    );
   });
 
   it('resolves an RDS-managed master through the RDS API for alternating users', () => {
@@ -212,10 +231,18 @@ describe('DatabaseSecretRotation.forInstance / forCluster', () => {
       manageMasterUserPassword: true,
     });
     const user = new rds.DatabaseSecret(stack, 'AppUser', { username: 'app', masterSecret: managed.secret }).attach(managed);
-    DatabaseSecretRotation.forInstance(stack, 'R', managed, { entry: STUB_ENTRY, strategy: RotationStrategy.ALTERNATING_USERS, secret: user } as never);
+    DatabaseSecretRotation.forInstance(stack, 'R', managed, {
+      entry: STUB_ENTRY,
+      strategy: RotationStrategy.ALTERNATING_USERS,
+      secret: user,
+    } as never);
     const statements = rotationPolicy(Template.fromStack(stack), 'R');
     expect(statements[1]).toEqual(expect.objectContaining({ Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'] }));
-    expect(statements[2]).toEqual({ Action: ['rds:DescribeDBInstances', 'rds:DescribeDBClusters'], Effect: 'Allow', Resource: stack.resolve(managed.instanceArn) });
+    expect(statements[2]).toEqual({
+      Action: ['rds:DescribeDBInstances', 'rds:DescribeDBClusters'],
+      Effect: 'Allow',
+      Resource: stack.resolve(managed.instanceArn),
+    });
   });
 
   it('derives a MySQL engine from an Aurora MySQL cluster and its subnets', () => {
@@ -238,12 +265,15 @@ describe('DatabaseSecretRotation.forInstance / forCluster', () => {
 });
 
 describe('alarms', () => {
-  it('alarms on function errors once per function and sends each secret\'s RotationFailed event to the topic', () => {
+  it("alarms on function errors once per function and sends each secret's RotationFailed event to the topic", () => {
     const stack = unbundledStack();
     const { vpc } = database(stack);
     const topic = new sns.Topic(stack, 'Topic');
     const shared = new RotationFunction(stack, 'Shared', {
-      entry: STUB_ENTRY, engine: RotationEngine.MYSQL, strategy: RotationStrategy.SINGLE_USER, vpc,
+      entry: STUB_ENTRY,
+      engine: RotationEngine.MYSQL,
+      strategy: RotationStrategy.SINGLE_USER,
+      vpc,
     });
     const a = new secretsmanager.Secret(stack, 'A');
     const b = secretsmanager.Secret.fromSecretPartialArn(stack, 'B', 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:imported');
@@ -264,12 +294,19 @@ describe('alarms', () => {
       EventPattern: {
         source: ['aws.secretsmanager'],
         'detail-type': ['AWS Service Event via CloudTrail'],
-        detail: { eventSource: ['secretsmanager.amazonaws.com'], eventName: ['RotationFailed'], additionalEventData: { SecretId: secretId } },
+        detail: {
+          eventSource: ['secretsmanager.amazonaws.com'],
+          eventName: ['RotationFailed'],
+          additionalEventData: { SecretId: secretId },
+        },
       },
       Targets: [Match.objectLike({ Arn: ref(stack, topic) })],
     });
     template.hasResourceProperties('AWS::Events::Rule', pattern([ref(stack, a)]));
-    template.hasResourceProperties('AWS::Events::Rule', pattern([{ prefix: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:imported' }]));
+    template.hasResourceProperties(
+      'AWS::Events::Rule',
+      pattern([{ prefix: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:imported' }]),
+    );
     // The imported secret is known only by a partial ARN: IAM and the invoke condition match its random suffix.
     expect(rotationPolicy(template, 'RotB')).toEqual([
       { Action: SECRET_ACTIONS, Effect: 'Allow', Resource: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:imported-??????' },
@@ -287,7 +324,11 @@ describe('across stacks: shared functions in a rotation stack, secrets in an app
   const appStack = new Stack(app, 'App');
   const vpc = new ec2.Vpc(rotationStack, 'Vpc', { maxAzs: 2, natGateways: 1 });
   const shared = new RotationFunction(rotationStack, 'PgSingle', {
-    entry: STUB_ENTRY, engine: RotationEngine.POSTGRES, strategy: RotationStrategy.SINGLE_USER, vpc, sharedSecretNamePattern: 'myapp/*',
+    entry: STUB_ENTRY,
+    engine: RotationEngine.POSTGRES,
+    strategy: RotationStrategy.SINGLE_USER,
+    vpc,
+    sharedSecretNamePattern: 'myapp/*',
   });
   const db = new rds.DatabaseInstance(appStack, 'Db', {
     engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17 }),
@@ -323,111 +364,197 @@ describe('synth-time errors', () => {
 
   it('alternating users without a master secret', () => {
     const stack = unbundledStack();
-    expect(() => new DatabaseSecretRotation(stack, 'R', {
-      secret: secretIn(stack), engine: RotationEngine.POSTGRES, strategy: RotationStrategy.ALTERNATING_USERS, entry: STUB_ENTRY,
-    } as never)).toThrow(/alternating users need masterSecret/);
+    expect(
+      () =>
+        new DatabaseSecretRotation(stack, 'R', {
+          secret: secretIn(stack),
+          engine: RotationEngine.POSTGRES,
+          strategy: RotationStrategy.ALTERNATING_USERS,
+          entry: STUB_ENTRY,
+        } as never),
+    ).toThrow(/alternating users need masterSecret/);
   });
 
   it('a shared function of another strategy or engine', () => {
     const stack = unbundledStack();
-    const fn = new RotationFunction(stack, 'Fn', { entry: STUB_ENTRY, engine: RotationEngine.POSTGRES, strategy: RotationStrategy.SINGLE_USER });
+    const fn = new RotationFunction(stack, 'Fn', {
+      entry: STUB_ENTRY,
+      engine: RotationEngine.POSTGRES,
+      strategy: RotationStrategy.SINGLE_USER,
+    });
     const master = new secretsmanager.Secret(stack, 'Master');
-    expect(() => new DatabaseSecretRotation(stack, 'R1', {
-      secret: secretIn(stack), masterSecret: master, engine: RotationEngine.POSTGRES, strategy: RotationStrategy.ALTERNATING_USERS, rotationFunction: fn,
-    })).toThrow(/rotates postgres \(single-user\), this secret needs postgres \(alternating-users\)/);
-    expect(() => new DatabaseSecretRotation(stack, 'R2', {
-      secret: new secretsmanager.Secret(stack, 'Other'), engine: RotationEngine.MYSQL, rotationFunction: fn,
-    })).toThrow(/needs mysql \(single-user\)/);
+    expect(
+      () =>
+        new DatabaseSecretRotation(stack, 'R1', {
+          secret: secretIn(stack),
+          masterSecret: master,
+          engine: RotationEngine.POSTGRES,
+          strategy: RotationStrategy.ALTERNATING_USERS,
+          rotationFunction: fn,
+        }),
+    ).toThrow(/rotates postgres \(single-user\), this secret needs postgres \(alternating-users\)/);
+    expect(
+      () =>
+        new DatabaseSecretRotation(stack, 'R2', {
+          secret: new secretsmanager.Secret(stack, 'Other'),
+          engine: RotationEngine.MYSQL,
+          rotationFunction: fn,
+        }),
+    ).toThrow(/needs mysql \(single-user\)/);
   });
 
   it('function options next to a shared function', () => {
     const stack = unbundledStack();
-    const fn = new RotationFunction(stack, 'Fn', { entry: STUB_ENTRY, engine: RotationEngine.POSTGRES, strategy: RotationStrategy.SINGLE_USER });
-    expect(() => new DatabaseSecretRotation(stack, 'R', {
-      secret: secretIn(stack), engine: RotationEngine.POSTGRES, rotationFunction: fn, memorySize: 1024, passwordPolicy: { length: 20 },
-    })).toThrow(/memorySize, passwordPolicy configure a function/);
+    const fn = new RotationFunction(stack, 'Fn', {
+      entry: STUB_ENTRY,
+      engine: RotationEngine.POSTGRES,
+      strategy: RotationStrategy.SINGLE_USER,
+    });
+    expect(
+      () =>
+        new DatabaseSecretRotation(stack, 'R', {
+          secret: secretIn(stack),
+          engine: RotationEngine.POSTGRES,
+          rotationFunction: fn,
+          memorySize: 1024,
+          passwordPolicy: { length: 20 },
+        }),
+    ).toThrow(/memorySize, passwordPolicy configure a function/);
   });
 
-  it('a secret outside the shared function\'s name pattern', () => {
+  it("a secret outside the shared function's name pattern", () => {
     const stack = unbundledStack();
     const fn = new RotationFunction(stack, 'Fn', {
-      entry: STUB_ENTRY, engine: RotationEngine.POSTGRES, strategy: RotationStrategy.SINGLE_USER, sharedSecretNamePattern: 'myapp/*',
+      entry: STUB_ENTRY,
+      engine: RotationEngine.POSTGRES,
+      strategy: RotationStrategy.SINGLE_USER,
+      sharedSecretNamePattern: 'myapp/*',
     });
     const secret = new secretsmanager.Secret(stack, 'S', { secretName: 'otherapp/db' });
-    expect(() => new DatabaseSecretRotation(stack, 'R', { secret, engine: RotationEngine.POSTGRES, rotationFunction: fn }))
-      .toThrow(/otherapp\/db does not match .*myapp\/\*/);
+    expect(() => new DatabaseSecretRotation(stack, 'R', { secret, engine: RotationEngine.POSTGRES, rotationFunction: fn })).toThrow(
+      /otherapp\/db does not match .*myapp\/\*/,
+    );
   });
 
   it('isolated subnets without a Secrets Manager endpoint, and the two ways to fix it', () => {
-    const isolated = (stack: Stack) => new ec2.Vpc(stack, 'Vpc', {
-      natGateways: 0, subnetConfiguration: [{ name: 'db', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
-    });
+    const isolated = (stack: Stack) =>
+      new ec2.Vpc(stack, 'Vpc', {
+        natGateways: 0,
+        subnetConfiguration: [{ name: 'db', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
+      });
     const broken = unbundledStack();
-    new DatabaseSecretRotation(broken, 'R', { secret: secretIn(broken), engine: RotationEngine.MYSQL, vpc: isolated(broken), entry: STUB_ENTRY } as never);
+    new DatabaseSecretRotation(broken, 'R', {
+      secret: secretIn(broken),
+      engine: RotationEngine.MYSQL,
+      vpc: isolated(broken),
+      entry: STUB_ENTRY,
+    } as never);
     expect(() => Template.fromStack(broken)).toThrow(/isolated subnets \(no NAT\) and cannot reach Secrets Manager. Pass `endpoint`/);
 
     const withEndpoint = unbundledStack();
     const vpc = isolated(withEndpoint);
     const endpoint = vpc.addInterfaceEndpoint('Sm', { service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER, open: false });
-    new DatabaseSecretRotation(withEndpoint, 'R', { secret: secretIn(withEndpoint), engine: RotationEngine.MYSQL, vpc, endpoint, entry: STUB_ENTRY } as never);
+    new DatabaseSecretRotation(withEndpoint, 'R', {
+      secret: secretIn(withEndpoint),
+      engine: RotationEngine.MYSQL,
+      vpc,
+      endpoint,
+      entry: STUB_ENTRY,
+    } as never);
     const template = Template.fromStack(withEndpoint);
     template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
-      FromPort: 443, ToPort: 443, GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^VpcSmSecurityGroup'), 'GroupId'] },
+      FromPort: 443,
+      ToPort: 443,
+      GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^VpcSmSecurityGroup'), 'GroupId'] },
     });
 
     const created = unbundledStack();
     new DatabaseSecretRotation(created, 'R', {
-      secret: secretIn(created), engine: RotationEngine.MYSQL, vpc: isolated(created), createSecretsManagerEndpoint: true, entry: STUB_ENTRY,
+      secret: secretIn(created),
+      engine: RotationEngine.MYSQL,
+      vpc: isolated(created),
+      createSecretsManagerEndpoint: true,
+      entry: STUB_ENTRY,
     } as never);
     Template.fromStack(created).resourceCountIs('AWS::EC2::VPCEndpoint', 1);
   });
 
   it('an exclude set that leaves no character to use', () => {
     const stack = unbundledStack();
-    expect(() => new DatabaseSecretRotation(stack, 'R', {
-      secret: secretIn(stack), engine: RotationEngine.MYSQL, entry: STUB_ENTRY,
-      passwordPolicy: { excludeCharacters: 'abcdefghijklmnopqrstuvwxyz0123456789', excludeUppercase: true, excludePunctuation: true },
-    } as never)).toThrow(/invalid password policy for mysql: the policy excludes every character type/);
+    expect(
+      () =>
+        new DatabaseSecretRotation(stack, 'R', {
+          secret: secretIn(stack),
+          engine: RotationEngine.MYSQL,
+          entry: STUB_ENTRY,
+          passwordPolicy: { excludeCharacters: 'abcdefghijklmnopqrstuvwxyz0123456789', excludeUppercase: true, excludePunctuation: true },
+        } as never),
+    ).toThrow(/invalid password policy for mysql: the policy excludes every character type/);
   });
 
   it('a target while the function is outside any VPC', () => {
     const stack = unbundledStack();
     const { db } = database(stack);
-    expect(() => new DatabaseSecretRotation(stack, 'R', { secret: db.secret!, engine: RotationEngine.POSTGRES, target: db, entry: STUB_ENTRY } as never))
-      .toThrow(/target needs the rotation function in a VPC/);
+    expect(
+      () =>
+        new DatabaseSecretRotation(stack, 'R', {
+          secret: db.secret!,
+          engine: RotationEngine.POSTGRES,
+          target: db,
+          entry: STUB_ENTRY,
+        } as never),
+    ).toThrow(/target needs the rotation function in a VPC/);
   });
 
   it('an invalid schedule', () => {
     const stack = unbundledStack();
-    expect(() => new DatabaseSecretRotation(stack, 'R', {
-      secret: secretIn(stack), engine: RotationEngine.MYSQL, entry: STUB_ENTRY, scheduleExpression: 'rate(1 hours)',
-    } as never)).toThrow(/at most every 4 hours/);
+    expect(
+      () =>
+        new DatabaseSecretRotation(stack, 'R', {
+          secret: secretIn(stack),
+          engine: RotationEngine.MYSQL,
+          entry: STUB_ENTRY,
+          scheduleExpression: 'rate(1 hours)',
+        } as never),
+    ).toThrow(/at most every 4 hours/);
   });
 });
 
 it('lets an RDS-managed master of unknown instance be described account-wide, acknowledged for cdk-nag', () => {
   const stack = unbundledStack();
   new DatabaseSecretRotation(stack, 'R', {
-    secret: new secretsmanager.Secret(stack, 'User'), masterSecret: new secretsmanager.Secret(stack, 'Master'),
-    engine: RotationEngine.POSTGRES, strategy: RotationStrategy.ALTERNATING_USERS, resolveRdsManagedMaster: true, entry: STUB_ENTRY,
+    secret: new secretsmanager.Secret(stack, 'User'),
+    masterSecret: new secretsmanager.Secret(stack, 'Master'),
+    engine: RotationEngine.POSTGRES,
+    strategy: RotationStrategy.ALTERNATING_USERS,
+    resolveRdsManagedMaster: true,
+    entry: STUB_ENTRY,
   } as never);
   const rdsStatement = rotationPolicy(Template.fromStack(stack), 'R')[2] as { Action: string[]; Resource: unknown[] };
   expect(rdsStatement.Action).toEqual(['rds:DescribeDBInstances', 'rds:DescribeDBClusters']);
-  const arn = (kind: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':rds:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:${kind}:*`]] });
+  const arn = (kind: string) => ({
+    'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':rds:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:${kind}:*`]],
+  });
   expect(rdsStatement.Resource).toEqual([arn('db'), arn('cluster')]);
 });
 
 describe("DatabaseSecretRotation accepts aws-cdk-lib's default excludeCharacters (hunt-08)", () => {
   // The value addRotationSingleUser/MultiUser use, with its leading space, from the installed aws-cdk-lib.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const cdkDefault = (require(path.join(__dirname, '../../node_modules/aws-cdk-lib/aws-rds/lib/private/util.js')) as {
-    DEFAULT_PASSWORD_EXCLUDE_CHARS: string;
-  }).DEFAULT_PASSWORD_EXCLUDE_CHARS;
+  /* eslint-disable @typescript-eslint/no-require-imports -- the installed aws-cdk-lib's own constant */
+  const cdkDefault = (
+    require(path.join(__dirname, '../../node_modules/aws-cdk-lib/aws-rds/lib/private/util.js')) as {
+      DEFAULT_PASSWORD_EXCLUDE_CHARS: string;
+    }
+  ).DEFAULT_PASSWORD_EXCLUDE_CHARS;
+  /* eslint-enable @typescript-eslint/no-require-imports */
 
   it('as passwordPolicy.excludeCharacters, and as forInstance excludeCharacters carried over from addRotationSingleUser', () => {
     const stack = unbundledStack();
     new DatabaseSecretRotation(stack, 'R', {
-      secret: new secretsmanager.Secret(stack, 'Secret'), engine: RotationEngine.POSTGRES, entry: STUB_ENTRY, passwordPolicy: { excludeCharacters: cdkDefault },
+      secret: new secretsmanager.Secret(stack, 'Secret'),
+      engine: RotationEngine.POSTGRES,
+      entry: STUB_ENTRY,
+      passwordPolicy: { excludeCharacters: cdkDefault },
     } as never);
     const { db } = database(stack);
     DatabaseSecretRotation.forInstance(stack, 'Single', db, { entry: STUB_ENTRY, excludeCharacters: cdkDefault } as never);
@@ -437,4 +564,3 @@ describe("DatabaseSecretRotation accepts aws-cdk-lib's default excludeCharacters
     expect(Object.keys(functions)).toHaveLength(2);
   });
 });
-

@@ -51,16 +51,16 @@ describe('the example app under cdk-nag AwsSolutionsChecks', () => {
       v.violatingConstructs.map((c) => `${v.ruleName} ${c.constructPath.replace(/\/Resource$/, '')}`),
     );
     const functions = ['PostgresSingleUser', 'PostgresAlternatingUsers', 'MysqlSingleUser', 'MysqlAlternatingUsers'];
-    expect(acknowledged.sort()).toEqual([
-      ...functions.flatMap((f) => [
-        `AwsSolutions-IAM5[Resource::*] DbSecretRotation/${f}/VpcNetworkInterfacesPolicy`,
-      ]),
-      ...['Postgres', 'Mysql'].flatMap((db) => [
-        `AwsSolutions-RDS10 DbSecretRotationExample/${db}`,
-        `AwsSolutions-RDS11 DbSecretRotationExample/${db}`,
-        `AwsSolutions-RDS3 DbSecretRotationExample/${db}`,
-      ]),
-    ].sort());
+    expect(acknowledged.sort()).toEqual(
+      [
+        ...functions.flatMap((f) => [`AwsSolutions-IAM5[Resource::*] DbSecretRotation/${f}/VpcNetworkInterfacesPolicy`]),
+        ...['Postgres', 'Mysql'].flatMap((db) => [
+          `AwsSolutions-RDS10 DbSecretRotationExample/${db}`,
+          `AwsSolutions-RDS11 DbSecretRotationExample/${db}`,
+          `AwsSolutions-RDS3 DbSecretRotationExample/${db}`,
+        ]),
+      ].sort(),
+    );
     for (const v of nag.suppressedViolations ?? []) {
       expect(v.reason?.trim().length).toBeGreaterThan(20);
       expect(v.acknowledgedId).toBe(`AwsSolutions::${v.ruleName}`);
@@ -92,7 +92,7 @@ describe('the example app under cdk-nag AwsSolutionsChecks', () => {
 });
 
 describe('cdk-nag on the wildcards a user can opt into', () => {
-  it('acknowledges an account-wide RDS describe and X-Ray tracing; an imported secret\'s -?????? is no finding', () => {
+  it("acknowledges an account-wide RDS describe and X-Ray tracing; an imported secret's -?????? is no finding", () => {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-nag-'));
     try {
       const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });

@@ -58,7 +58,7 @@ describe('one definition of the rotation bundles', () => {
     });
   });
 
-  it('wires the shims by name for the toolkit\'s own MySQL handler only, and every named shim exists', () => {
+  it("wires the shims by name for the toolkit's own MySQL handler only, and every named shim exists", () => {
     for (const [moduleName, file] of Object.entries(settings.aliases)) {
       expect(fs.existsSync(file)).toBe(true);
       expect(path.basename(file)).toBe(`${ROTATION_SHIMS.mysql[moduleName]}.ts`);
@@ -82,7 +82,11 @@ describe('RotationFunction in a source checkout', () => {
 
   it('refuses bundleFromSource: false without a pre-built bundle, saying how to get one', () => {
     const make = () =>
-      new RotationFunction(unbundledStack(), 'Fn', { engine: RotationEngine.MYSQL, strategy: RotationStrategy.SINGLE_USER, bundleFromSource: false });
+      new RotationFunction(unbundledStack(), 'Fn', {
+        engine: RotationEngine.MYSQL,
+        strategy: RotationStrategy.SINGLE_USER,
+        bundleFromSource: false,
+      });
     expect(make).toThrow(ConfigError);
     expect(make).toThrow(/no pre-built mysql rotation bundle at .*mysql-rotation: build the package .*or set bundleFromSource: true/);
   });

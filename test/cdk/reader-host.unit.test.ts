@@ -14,8 +14,13 @@ describe('DatabaseSecretRotation readerHost', () => {
     const stack = unbundledStack();
     const arns = ['arn:aws:rds:us-east-1:111122223333:cluster:orders', 'arn:aws:rds:us-east-1:111122223333:db:orders-2'];
     new DatabaseSecretRotation(stack, 'R', {
-      secret: new secretsmanager.Secret(stack, 'User'), masterSecret: new secretsmanager.Secret(stack, 'Master'),
-      engine: RotationEngine.MYSQL, strategy: RotationStrategy.ALTERNATING_USERS, readerHost: true, rdsResourceArns: arns, entry: STUB_ENTRY,
+      secret: new secretsmanager.Secret(stack, 'User'),
+      masterSecret: new secretsmanager.Secret(stack, 'Master'),
+      engine: RotationEngine.MYSQL,
+      strategy: RotationStrategy.ALTERNATING_USERS,
+      readerHost: true,
+      rdsResourceArns: arns,
+      entry: STUB_ENTRY,
     } as never);
     const statements = rotationPolicy(Template.fromStack(stack));
     expect(statements[1]).toMatchObject({ Action: 'secretsmanager:GetSecretValue' });
@@ -25,8 +30,11 @@ describe('DatabaseSecretRotation readerHost', () => {
   it('grants no RDS call without it', () => {
     const stack = unbundledStack();
     new DatabaseSecretRotation(stack, 'R', {
-      secret: new secretsmanager.Secret(stack, 'User'), masterSecret: new secretsmanager.Secret(stack, 'Master'),
-      engine: RotationEngine.MYSQL, strategy: RotationStrategy.ALTERNATING_USERS, entry: STUB_ENTRY,
+      secret: new secretsmanager.Secret(stack, 'User'),
+      masterSecret: new secretsmanager.Secret(stack, 'Master'),
+      engine: RotationEngine.MYSQL,
+      strategy: RotationStrategy.ALTERNATING_USERS,
+      entry: STUB_ENTRY,
     } as never);
     expect(JSON.stringify(rotationPolicy(Template.fromStack(stack)))).not.toContain('rds:');
   });
@@ -34,9 +42,13 @@ describe('DatabaseSecretRotation readerHost', () => {
   it('is refused for single-user rotation', () => {
     const stack = unbundledStack();
     expect(
-      () => new DatabaseSecretRotation(stack, 'R', {
-        secret: new secretsmanager.Secret(stack, 'User'), engine: RotationEngine.MYSQL, readerHost: true, entry: STUB_ENTRY,
-      } as never),
+      () =>
+        new DatabaseSecretRotation(stack, 'R', {
+          secret: new secretsmanager.Secret(stack, 'User'),
+          engine: RotationEngine.MYSQL,
+          readerHost: true,
+          entry: STUB_ENTRY,
+        } as never),
     ).toThrow(/readerHost applies to alternating users only/);
   });
 });

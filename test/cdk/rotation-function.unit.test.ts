@@ -5,12 +5,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import {
-  DbTlsMode,
-  RotationEngine,
-  RotationFunction,
-  RotationStrategy,
-} from '../../lib';
+import { DbTlsMode, RotationEngine, RotationFunction, RotationStrategy } from '../../lib';
 import { ROTATION_BUNDLING_TARGET, ROTATION_RUNTIME, esbuildTargetFor } from '../../lib/runtime';
 import { VPC_NETWORK_INTERFACE_ACTIONS } from '../../lib/rotation-function';
 import { isEsbuildInstalled, findLockFile, resolveRotationEntry } from '../../lib/local-bundling';
@@ -84,14 +79,16 @@ describe('RotationFunction defaults (one synth shared by the assertions)', () =>
       ManagedPolicyArns: Match.absent(),
     });
     const statements = Object.values(policyStatements(template)).flat();
-    expect(statements).toEqual(expect.arrayContaining([
-      { Action: [...VPC_NETWORK_INTERFACE_ACTIONS], Effect: 'Allow', Resource: '*' },
-      {
-        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        Effect: 'Allow',
-        Resource: { 'Fn::GetAtt': [stack.getLogicalId(fn.logGroup.node.defaultChild as logs.CfnLogGroup), 'Arn'] },
-      },
-    ]));
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        { Action: [...VPC_NETWORK_INTERFACE_ACTIONS], Effect: 'Allow', Resource: '*' },
+        {
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Effect: 'Allow',
+          Resource: { 'Fn::GetAtt': [stack.getLogicalId(fn.logGroup.node.defaultChild as logs.CfnLogGroup), 'Arn'] },
+        },
+      ]),
+    );
     expect(statements).toHaveLength(2);
   });
 
@@ -160,7 +157,9 @@ describe('RotationFunction overrides', () => {
       VpcConfig: { SecurityGroupIds: [{ 'Fn::GetAtt': [stack.getLogicalId(sg.node.defaultChild as ec2.CfnSecurityGroup), 'GroupId'] }] },
     });
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
-    template.hasResourceProperties('AWS::IAM::Role', { PermissionsBoundary: { Ref: stack.getLogicalId(boundary.node.defaultChild as iam.CfnManagedPolicy) } });
+    template.hasResourceProperties('AWS::IAM::Role', {
+      PermissionsBoundary: { Ref: stack.getLogicalId(boundary.node.defaultChild as iam.CfnManagedPolicy) },
+    });
     expect(fn.securityGroup).toBeUndefined();
     // Tracing adds X-Ray, the second and last wildcard.
     expect(wildcardActions(template)).toEqual(
@@ -192,7 +191,20 @@ describe('RotationFunction overrides', () => {
       Action: 'lambda:InvokeFunction',
       Principal: 'secretsmanager.amazonaws.com',
       SourceAccount: { Ref: 'AWS::AccountId' },
-      SourceArn: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':secretsmanager:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':secret:myapp/*']] },
+      SourceArn: {
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            ':secretsmanager:',
+            { Ref: 'AWS::Region' },
+            ':',
+            { Ref: 'AWS::AccountId' },
+            ':secret:myapp/*',
+          ],
+        ],
+      },
     });
     expect(fn.sharedSourceArn).toBeDefined();
   });
@@ -217,14 +229,20 @@ describe('RotationFunction synth-time errors', () => {
 
   it('fails in isolated subnets with no endpoint, naming the fixes', () => {
     const stack = unbundledStack();
-    const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'db', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+    const vpc = new ec2.Vpc(stack, 'Vpc', {
+      natGateways: 0,
+      subnetConfiguration: [{ name: 'db', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
+    });
     new RotationFunction(stack, 'Rotation', { ...base, vpc });
     expect(() => Template.fromStack(stack)).toThrow(/isolated subnets \(no NAT\).*endpoint.*createSecretsManagerEndpoint/s);
   });
 
   it('accepts isolated subnets once an endpoint is registered, even after construction', () => {
     const stack = unbundledStack();
-    const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'db', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+    const vpc = new ec2.Vpc(stack, 'Vpc', {
+      natGateways: 0,
+      subnetConfiguration: [{ name: 'db', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
+    });
     const fn = new RotationFunction(stack, 'Rotation', { ...base, vpc });
     fn.useSecretsManagerEndpoint(vpc.addInterfaceEndpoint('Sm', { service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER }));
     expect(() => Template.fromStack(stack)).not.toThrow();
@@ -255,10 +273,13 @@ describe('local bundling inputs', () => {
 
 describe('RotationFunction excludeCharacters: whatever GetRandomPassword accepts', () => {
   // aws-cdk-lib's own default for addRotationSingleUser/MultiUser, read from the installed version.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const cdkDefault = (require(path.join(__dirname, '../../node_modules/aws-cdk-lib/aws-rds/lib/private/util.js')) as {
-    DEFAULT_PASSWORD_EXCLUDE_CHARS: string;
-  }).DEFAULT_PASSWORD_EXCLUDE_CHARS;
+  /* eslint-disable @typescript-eslint/no-require-imports -- the installed aws-cdk-lib's own constant */
+  const cdkDefault = (
+    require(path.join(__dirname, '../../node_modules/aws-cdk-lib/aws-rds/lib/private/util.js')) as {
+      DEFAULT_PASSWORD_EXCLUDE_CHARS: string;
+    }
+  ).DEFAULT_PASSWORD_EXCLUDE_CHARS;
+  /* eslint-enable @typescript-eslint/no-require-imports */
 
   it.each([
     ["aws-cdk-lib's default, which holds a space", cdkDefault],
@@ -278,4 +299,3 @@ describe('RotationFunction excludeCharacters: whatever GetRandomPassword accepts
     expect(cdkDefault).toContain(' ');
   });
 });
-

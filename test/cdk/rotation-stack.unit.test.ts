@@ -35,13 +35,21 @@ describe('RotationStack', () => {
   it('creates an isolated VPC with flow logs, and then insists on a Secrets Manager endpoint', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const stack = new RotationStack(app, 'Rotation', {
-      entries, engines: [RotationEngine.POSTGRES], strategies: [RotationStrategy.SINGLE_USER], sharedSecretNamePattern: 'app/*',
+      entries,
+      engines: [RotationEngine.POSTGRES],
+      strategies: [RotationStrategy.SINGLE_USER],
+      sharedSecretNamePattern: 'app/*',
     });
     expect(() => Template.fromStack(stack)).toThrow(/cannot reach Secrets Manager/);
-    expect(() => stack.functionFor(RotationEngine.MYSQL, RotationStrategy.SINGLE_USER)).toThrow(/has no mysql single-user rotation function/);
+    expect(() => stack.functionFor(RotationEngine.MYSQL, RotationStrategy.SINGLE_USER)).toThrow(
+      /has no mysql single-user rotation function/,
+    );
 
     const withEndpoint = new RotationStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Rotation', {
-      entries, engines: [RotationEngine.POSTGRES], strategies: [RotationStrategy.SINGLE_USER], sharedSecretNamePattern: 'app/*',
+      entries,
+      engines: [RotationEngine.POSTGRES],
+      strategies: [RotationStrategy.SINGLE_USER],
+      sharedSecretNamePattern: 'app/*',
       functionOptions: { createSecretsManagerEndpoint: true },
     });
     const template = Template.fromStack(withEndpoint);

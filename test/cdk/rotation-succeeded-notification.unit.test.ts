@@ -19,14 +19,20 @@ import { acknowledgeNagFinding } from '../../lib/nag-acknowledgement';
 import { ConfigError } from '../../shared/errors';
 import { STUB_ENTRY, unbundledStack } from './cdk-test-helpers';
 
-const ref = (stack: Stack, construct: { node: { defaultChild?: unknown } }) => ({ Ref: stack.getLogicalId(construct.node.defaultChild as never) });
+const ref = (stack: Stack, construct: { node: { defaultChild?: unknown } }) => ({
+  Ref: stack.getLogicalId(construct.node.defaultChild as never),
+});
 const IMPORTED = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:imported';
 
 function pattern(secretIds: unknown[]) {
   return {
     source: ['aws.secretsmanager'],
     'detail-type': ['AWS Service Event via CloudTrail'],
-    detail: { eventSource: ['secretsmanager.amazonaws.com'], eventName: ['RotationSucceeded'], additionalEventData: { SecretId: secretIds } },
+    detail: {
+      eventSource: ['secretsmanager.amazonaws.com'],
+      eventName: ['RotationSucceeded'],
+      additionalEventData: { SecretId: secretIds },
+    },
   };
 }
 
@@ -62,15 +68,21 @@ describe('RotationSucceededNotification', () => {
     const fn = handler(stack);
     const dlq = new sqs.Queue(stack, 'Dlq');
     const n = new RotationSucceededNotification(stack, 'N', {
-      secrets: [new secretsmanager.Secret(stack, 'A')], function: fn, deadLetterQueue: dlq, retryAttempts: 4, maxEventAge: Duration.hours(2),
+      secrets: [new secretsmanager.Secret(stack, 'A')],
+      function: fn,
+      deadLetterQueue: dlq,
+      retryAttempts: 4,
+      maxEventAge: Duration.hours(2),
     });
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::Events::Rule', {
-      Targets: [Match.objectLike({
-        Arn: { 'Fn::GetAtt': [stack.getLogicalId(fn.node.defaultChild as never), 'Arn'] },
-        RetryPolicy: { MaximumRetryAttempts: 4, MaximumEventAgeInSeconds: 7200 },
-        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [stack.getLogicalId(dlq.node.defaultChild as never), 'Arn'] } },
-      })],
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [stack.getLogicalId(fn.node.defaultChild as never), 'Arn'] },
+          RetryPolicy: { MaximumRetryAttempts: 4, MaximumEventAgeInSeconds: 7200 },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [stack.getLogicalId(dlq.node.defaultChild as never), 'Arn'] } },
+        }),
+      ],
     });
     template.hasResourceProperties('AWS::Lambda::Permission', {
       Action: 'lambda:InvokeFunction',
@@ -88,7 +100,9 @@ describe('RotationSucceededNotification', () => {
       Targets: [Match.objectLike({ Arn: 'arn:aws:events:us-east-1:444455556666:event-bus/platform', RoleArn: Match.anyValue() })],
     });
     template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: { Statement: [{ Action: 'events:PutEvents', Effect: 'Allow', Resource: 'arn:aws:events:us-east-1:444455556666:event-bus/platform' }] },
+      PolicyDocument: {
+        Statement: [{ Action: 'events:PutEvents', Effect: 'Allow', Resource: 'arn:aws:events:us-east-1:444455556666:event-bus/platform' }],
+      },
     });
   });
 
@@ -97,13 +111,21 @@ describe('RotationSucceededNotification', () => {
       ['no target', () => ({}), /exactly one target.*none/],
       ['two targets', (s) => ({ topic: new sns.Topic(s, 'T'), function: handler(s) }), /topic and function/],
       ['no secret', (s) => ({ topic: new sns.Topic(s, 'T'), secrets: [] }), /secrets is empty/],
-      ['a secret twice', (s) => {
-        const secret = new secretsmanager.Secret(s, 'Twice');
-        return { topic: new sns.Topic(s, 'T'), secrets: [secret, secret] };
-      }, /listed twice/],
+      [
+        'a secret twice',
+        (s) => {
+          const secret = new secretsmanager.Secret(s, 'Twice');
+          return { topic: new sns.Topic(s, 'T'), secrets: [secret, secret] };
+        },
+        /listed twice/,
+      ],
       ['retryAttempts out of range', (s) => ({ topic: new sns.Topic(s, 'T'), retryAttempts: 186 }), /0 to 185/],
       ['maxEventAge under a minute', (s) => ({ topic: new sns.Topic(s, 'T'), maxEventAge: Duration.seconds(30) }), /1 minute to 24 hours/],
-      ['retries on a bus target', (s) => ({ eventBus: new events.EventBus(s, 'Bus'), retryAttempts: 2 }), /event bus target takes no retryAttempts/],
+      [
+        'retries on a bus target',
+        (s) => ({ eventBus: new events.EventBus(s, 'Bus'), retryAttempts: 2 }),
+        /event bus target takes no retryAttempts/,
+      ],
     ];
     it.each(cases)('%s', (_label, props, message) => {
       const stack = unbundledStack();
@@ -126,7 +148,11 @@ describe('DatabaseSecretRotation rotationSucceeded', () => {
     const alarms = new sns.Topic(stack, 'Alarms');
     const fn = handler(stack, 'Refresh');
     const rotation = new DatabaseSecretRotation(stack, 'R', {
-      secret, engine: RotationEngine.POSTGRES, entry: STUB_ENTRY, alarmTopic: alarms, rotationSucceeded: { function: fn },
+      secret,
+      engine: RotationEngine.POSTGRES,
+      entry: STUB_ENTRY,
+      alarmTopic: alarms,
+      rotationSucceeded: { function: fn },
     } as never);
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::Events::Rule', 2);
@@ -142,7 +168,11 @@ describe('DatabaseSecretRotation rotationSucceeded', () => {
 
   it('adds no success rule by default', () => {
     const stack = unbundledStack();
-    new DatabaseSecretRotation(stack, 'R', { secret: new secretsmanager.Secret(stack, 'S'), engine: RotationEngine.MYSQL, entry: STUB_ENTRY } as never);
+    new DatabaseSecretRotation(stack, 'R', {
+      secret: new secretsmanager.Secret(stack, 'S'),
+      engine: RotationEngine.MYSQL,
+      entry: STUB_ENTRY,
+    } as never);
     Template.fromStack(stack).resourceCountIs('AWS::Events::Rule', 0);
   });
 });
@@ -165,11 +195,17 @@ it('leaves cdk-nag AwsSolutions clean for all three targets', () => {
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     expect(() => app.synth()).not.toThrow();
     const report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8')) as {
-      pluginReports: { pluginName: string; violations: unknown[]; suppressedViolations?: { ruleName: string; violatingConstructs: { constructPath: string }[] }[] }[];
+      pluginReports: {
+        pluginName: string;
+        violations: unknown[];
+        suppressedViolations?: { ruleName: string; violatingConstructs: { constructPath: string }[] }[];
+      }[];
     };
     const nag = report.pluginReports.find((r) => r.pluginName === 'AwsSolutions')!;
     expect(nag.violations).toEqual([]);
-    const suppressed = (nag.suppressedViolations ?? []).flatMap((v) => v.violatingConstructs.map((c) => `${v.ruleName} ${c.constructPath}`));
+    const suppressed = (nag.suppressedViolations ?? []).flatMap((v) =>
+      v.violatingConstructs.map((c) => `${v.ruleName} ${c.constructPath}`),
+    );
     expect(suppressed).toEqual(['AwsSolutions-SNS3 Notify/Control/Resource']);
   } finally {
     fs.rmSync(outdir, { recursive: true, force: true });

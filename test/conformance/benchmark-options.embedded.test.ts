@@ -13,7 +13,12 @@ const records: EndpointRequestRecord[] = [];
 
 beforeAll(async () => {
   local = await startLocalSecretsManager({ log: () => undefined, requestLatencyMs: LATENCY_MS, onRequest: (r) => records.push(r) });
-  client = new SecretsManagerClient({ endpoint: local.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+  client = new SecretsManagerClient({
+    endpoint: local.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    maxAttempts: 1,
+  });
 });
 
 afterAll(async () => {
@@ -23,7 +28,9 @@ afterAll(async () => {
 
 it('reports each request once, by operation and status, and holds it for the injected latency', async () => {
   const created = await client.send(new CreateSecretCommand({ Name: 'bench-options-secret', SecretString: '{"k":"value-not-reported"}' }));
-  await expect(client.send(new GetSecretValueCommand({ SecretId: 'bench-options-missing' }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+  await expect(client.send(new GetSecretValueCommand({ SecretId: 'bench-options-missing' }))).rejects.toMatchObject({
+    name: 'ResourceNotFoundException',
+  });
   const read = await client.send(new GetSecretValueCommand({ SecretId: created.ARN! }));
   expect(read.SecretString).toBe('{"k":"value-not-reported"}');
 

@@ -55,7 +55,10 @@ test('[embedded] concurrency storm: 200 parallel PutSecretValue/UpdateSecretVers
   expect(results.filter((r, i) => i % 2 === 0 && r.status === 'fulfilled')).toHaveLength(100);
 
   const map = (await t.client.send(new DescribeSecretCommand({ SecretId: name }))).VersionIdsToStages ?? {};
-  const holders = (stage: string): string[] => Object.entries(map).filter(([, s]) => s.includes(stage)).map(([id]) => id);
+  const holders = (stage: string): string[] =>
+    Object.entries(map)
+      .filter(([, s]) => s.includes(stage))
+      .map(([id]) => id);
   expect(holders('AWSCURRENT')).toHaveLength(1);
   expect(holders('AWSPREVIOUS')).toHaveLength(1);
   expect(holders('AWSPREVIOUS')[0]).not.toBe(holders('AWSCURRENT')[0]);

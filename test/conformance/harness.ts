@@ -5,11 +5,7 @@
  * made is force-deleted at the end (against AWS nothing must be left behind).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import {
-  DeleteSecretCommand,
-  SecretsManagerClient,
-  type SecretsManagerClientConfig,
-} from '@aws-sdk/client-secrets-manager';
+import { DeleteSecretCommand, SecretsManagerClient, type SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
 import { startLocalSecretsManager, type LocalSecretsManager, type LocalSecretsManagerOptions } from '../../emulator';
 import { noteSensitive } from '../../local/sensitive-values';
 

@@ -15,7 +15,12 @@ beforeAll(async () => {
   beta = t.name('list-beta');
   gamma = t.name('list-gamma');
   await t.client.send(
-    new CreateSecretCommand({ Name: alpha, SecretString: secretValue(), Description: 'Orders Database', Tags: [{ Key: 'tier', Value: 'gold' }] }),
+    new CreateSecretCommand({
+      Name: alpha,
+      SecretString: secretValue(),
+      Description: 'Orders Database',
+      Tags: [{ Key: 'tier', Value: 'gold' }],
+    }),
   );
   await t.client.send(new CreateSecretCommand({ Name: beta, SecretString: secretValue(), Tags: [{ Key: 'tier', Value: 'silver' }] }));
   await t.client.send(new CreateSecretCommand({ Name: gamma, SecretString: secretValue() }));

@@ -28,7 +28,11 @@ test('[embedded] the standalone endpoint prints its URL and serves the SDK, unti
   const { child, endpoint } = start(['--port', '0']);
   try {
     const url = await endpoint;
-    const client = new SecretsManagerClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const client = new SecretsManagerClient({
+      endpoint: url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
     await client.send(new CreateSecretCommand({ Name: 'cli-check', SecretString: 'not-a-secret' }));
     expect((await client.send(new GetSecretValueCommand({ SecretId: 'cli-check' }))).SecretString).toBe('not-a-secret');
     client.destroy();

@@ -67,9 +67,7 @@ test('[embedded] RotateSecret runs the four steps in order with the ARN, the tok
   }
   expect(f.script.events[0]!.RotationToken).toEqual(expect.any(String));
   expect((await t.client.send(new GetSecretValueCommand({ SecretId: f.name }))).SecretString).toBe(f.newValue);
-  expect((await t.client.send(new GetSecretValueCommand({ SecretId: f.name, VersionStage: 'AWSPREVIOUS' }))).SecretString).toBe(
-    f.oldValue,
-  );
+  expect((await t.client.send(new GetSecretValueCommand({ SecretId: f.name, VersionStage: 'AWSPREVIOUS' }))).SecretString).toBe(f.oldValue);
   const history = t.embedded!.rotationHistory(f.name);
   expect(history).toHaveLength(1);
   expect(history[0]).toMatchObject({ outcome: 'succeeded', token: out.VersionId, trigger: 'RotateSecret', lambdaArn: f.lambda });
@@ -104,7 +102,9 @@ test('[embedded] the AWSPENDING version exists without a value when createSecret
     seen.push({
       stages: await stages(event.SecretId),
       pendingRead: await errorName(
-        t.client.send(new GetSecretValueCommand({ SecretId: event.SecretId, VersionId: event.ClientRequestToken, VersionStage: 'AWSPENDING' })),
+        t.client.send(
+          new GetSecretValueCommand({ SecretId: event.SecretId, VersionId: event.ClientRequestToken, VersionStage: 'AWSPENDING' }),
+        ),
       ),
     });
   });
@@ -233,9 +233,7 @@ test('[embedded] the first PutSecretValue with the rotation token fills the valu
     new PutSecretValueCommand({ SecretId: f.name, ClientRequestToken: token, SecretString: f.newValue, VersionStages: ['AWSPENDING'] }),
   );
   expect(filled.VersionId).toBe(token);
-  expect((await t.client.send(new GetSecretValueCommand({ SecretId: f.name, VersionStage: 'AWSPENDING' }))).SecretString).toBe(
-    f.newValue,
-  );
+  expect((await t.client.send(new GetSecretValueCommand({ SecretId: f.name, VersionStage: 'AWSPENDING' }))).SecretString).toBe(f.newValue);
   const again = t.client.send(
     new PutSecretValueCommand({ SecretId: f.name, ClientRequestToken: token, SecretString: secretValue(), VersionStages: ['AWSPENDING'] }),
   );
@@ -250,7 +248,12 @@ test('[embedded] RotateImmediately=false stores the configuration and runs only 
     during.push(await stages(event.SecretId));
   });
   await t.client.send(
-    new RotateSecretCommand({ SecretId: f.name, RotationLambdaARN: f.lambda, RotateImmediately: false, RotationRules: { AutomaticallyAfterDays: 7 } }),
+    new RotateSecretCommand({
+      SecretId: f.name,
+      RotationLambdaARN: f.lambda,
+      RotateImmediately: false,
+      RotationRules: { AutomaticallyAfterDays: 7 },
+    }),
   );
   expect(f.script.events.map((e) => e.Step)).toEqual(['testSecret']);
   const token = f.script.events[0]!.ClientRequestToken;

@@ -57,9 +57,7 @@ describe('CreateSecret', () => {
 
   test('refuses both SecretString and SecretBinary with InvalidParameterException', async () => {
     const name = t.name('both');
-    const call = t.client.send(
-      new CreateSecretCommand({ Name: name, SecretString: secretValue(), SecretBinary: Buffer.from('abc') }),
-    );
+    const call = t.client.send(new CreateSecretCommand({ Name: name, SecretString: secretValue(), SecretBinary: Buffer.from('abc') }));
     expect(await errorName(call)).toBe('InvalidParameterException');
   });
 
@@ -111,9 +109,7 @@ describe('DescribeSecret', () => {
   });
 
   test('an unknown secret is ResourceNotFoundException', async () => {
-    expect(await errorName(t.client.send(new DescribeSecretCommand({ SecretId: t.name('missing') })))).toBe(
-      'ResourceNotFoundException',
-    );
+    expect(await errorName(t.client.send(new DescribeSecretCommand({ SecretId: t.name('missing') })))).toBe('ResourceNotFoundException');
   });
 });
 
@@ -123,9 +119,7 @@ describe('UpdateSecret', () => {
     const first = secretValue('first');
     const second = secretValue('second');
     const created = await t.client.send(new CreateSecretCommand({ Name: name, SecretString: first }));
-    const updated = await t.client.send(
-      new UpdateSecretCommand({ SecretId: name, SecretString: second, Description: 'changed' }),
-    );
+    const updated = await t.client.send(new UpdateSecretCommand({ SecretId: name, SecretString: second, Description: 'changed' }));
     expect(updated.VersionId).not.toBe(created.VersionId);
     const out = await t.client.send(new DescribeSecretCommand({ SecretId: name }));
     expect(out.Description).toBe('changed');
@@ -162,9 +156,7 @@ describe('DeleteSecret and RestoreSecret', () => {
     expect(await errorName(t.client.send(new PutSecretValueCommand({ SecretId: name, SecretString: value })))).toBe(
       'InvalidRequestException',
     );
-    expect(
-      await errorName(t.client.send(new CreateSecretCommand({ Name: name, SecretString: value }))),
-    ).toBe('InvalidRequestException');
+    expect(await errorName(t.client.send(new CreateSecretCommand({ Name: name, SecretString: value })))).toBe('InvalidRequestException');
 
     await t.client.send(new RestoreSecretCommand({ SecretId: name }));
     const restored = await t.client.send(new GetSecretValueCommand({ SecretId: name }));
@@ -186,9 +178,7 @@ describe('DeleteSecret and RestoreSecret', () => {
   test('ForceDeleteWithoutRecovery with RecoveryWindowInDays is InvalidParameterException', async () => {
     const name = t.name('delete-both');
     await t.client.send(new CreateSecretCommand({ Name: name, SecretString: secretValue() }));
-    const call = t.client.send(
-      new DeleteSecretCommand({ SecretId: name, ForceDeleteWithoutRecovery: true, RecoveryWindowInDays: 7 }),
-    );
+    const call = t.client.send(new DeleteSecretCommand({ SecretId: name, ForceDeleteWithoutRecovery: true, RecoveryWindowInDays: 7 }));
     expect(await errorName(call)).toBe('InvalidParameterException');
   });
 
@@ -213,7 +203,13 @@ describe('TagResource and UntagResource', () => {
     const name = t.name('tags');
     await t.client.send(new CreateSecretCommand({ Name: name, SecretString: secretValue(), Tags: [{ Key: 'a', Value: '1' }] }));
     await t.client.send(
-      new TagResourceCommand({ SecretId: name, Tags: [{ Key: 'a', Value: '2' }, { Key: 'b', Value: '3' }] }),
+      new TagResourceCommand({
+        SecretId: name,
+        Tags: [
+          { Key: 'a', Value: '2' },
+          { Key: 'b', Value: '3' },
+        ],
+      }),
     );
     let tags = (await t.client.send(new DescribeSecretCommand({ SecretId: name }))).Tags ?? [];
     expect([...tags].sort((x, y) => x.Key!.localeCompare(y.Key!))).toEqual([

@@ -110,7 +110,12 @@ describe('PutSecretValue', () => {
     const { name, versionId } = await secretWith('put-pending', current);
     const pendingId = token();
     const out = await t.client.send(
-      new PutSecretValueCommand({ SecretId: name, SecretString: secretValue(), ClientRequestToken: pendingId, VersionStages: ['AWSPENDING'] }),
+      new PutSecretValueCommand({
+        SecretId: name,
+        SecretString: secretValue(),
+        ClientRequestToken: pendingId,
+        VersionStages: ['AWSPENDING'],
+      }),
     );
     expect(out.VersionStages).toEqual(['AWSPENDING']);
     expect((await t.client.send(new GetSecretValueCommand({ SecretId: name }))).SecretString).toBe(current);
@@ -122,8 +127,12 @@ describe('PutSecretValue', () => {
     const { name } = await secretWith('put-move-label');
     const a = token();
     const b = token();
-    await t.client.send(new PutSecretValueCommand({ SecretId: name, SecretString: secretValue(), ClientRequestToken: a, VersionStages: ['MINE'] }));
-    await t.client.send(new PutSecretValueCommand({ SecretId: name, SecretString: secretValue(), ClientRequestToken: b, VersionStages: ['MINE'] }));
+    await t.client.send(
+      new PutSecretValueCommand({ SecretId: name, SecretString: secretValue(), ClientRequestToken: a, VersionStages: ['MINE'] }),
+    );
+    await t.client.send(
+      new PutSecretValueCommand({ SecretId: name, SecretString: secretValue(), ClientRequestToken: b, VersionStages: ['MINE'] }),
+    );
     const out = await t.client.send(new DescribeSecretCommand({ SecretId: name }));
     expect(out.VersionIdsToStages?.[b]).toEqual(['MINE']);
     expect(out.VersionIdsToStages?.[a]).toBeUndefined();
@@ -174,9 +183,7 @@ describe('PutSecretValue', () => {
 
   test('PutSecretValue accepts a RotationToken', async () => {
     const { name } = await secretWith('put-rotation-token');
-    const out = await t.client.send(
-      new PutSecretValueCommand({ SecretId: name, SecretString: secretValue(), RotationToken: token() }),
-    );
+    const out = await t.client.send(new PutSecretValueCommand({ SecretId: name, SecretString: secretValue(), RotationToken: token() }));
     expect(out.VersionStages).toEqual(['AWSCURRENT']);
   });
 });
@@ -244,7 +251,9 @@ describe('UpdateSecretVersionStage', () => {
 
   test('AWSCURRENT cannot be removed without moving it', async () => {
     const { name, v2 } = await twoVersions('stage-remove-current');
-    const call = t.client.send(new UpdateSecretVersionStageCommand({ SecretId: name, VersionStage: 'AWSCURRENT', RemoveFromVersionId: v2 }));
+    const call = t.client.send(
+      new UpdateSecretVersionStageCommand({ SecretId: name, VersionStage: 'AWSCURRENT', RemoveFromVersionId: v2 }),
+    );
     expect(await errorName(call)).toBe('InvalidParameterException');
   });
 
@@ -252,10 +261,20 @@ describe('UpdateSecretVersionStage', () => {
     const { name, versionId: v1 } = await secretWith('stage-finish');
     const pending = token();
     await t.client.send(
-      new PutSecretValueCommand({ SecretId: name, SecretString: secretValue(), ClientRequestToken: pending, VersionStages: ['AWSPENDING'] }),
+      new PutSecretValueCommand({
+        SecretId: name,
+        SecretString: secretValue(),
+        ClientRequestToken: pending,
+        VersionStages: ['AWSPENDING'],
+      }),
     );
     await t.client.send(
-      new UpdateSecretVersionStageCommand({ SecretId: name, VersionStage: 'AWSCURRENT', MoveToVersionId: pending, RemoveFromVersionId: v1 }),
+      new UpdateSecretVersionStageCommand({
+        SecretId: name,
+        VersionStage: 'AWSCURRENT',
+        MoveToVersionId: pending,
+        RemoveFromVersionId: v1,
+      }),
     );
     const out = await t.client.send(new DescribeSecretCommand({ SecretId: name }));
     expect(out.VersionIdsToStages?.[v1]).toEqual(['AWSPREVIOUS']);

@@ -17,7 +17,7 @@ const AWKWARD = [
   "o'brien",
   "''",
   'back\\slash',
-  "both ' and \\ and \"",
+  'both \' and \\ and "',
   '\\',
   'trailing\\',
   'unicode ✓ 𝄞 Ω',
@@ -81,7 +81,15 @@ describe('drivers load on first use', () => {
     await expect(
       connect({
         family: 'postgres',
-        secret: { family: 'postgres', engine: 'postgres', host: '127.0.0.1', port: 9, username: 'nobody', password: 'pw-never-used', fields: {} },
+        secret: {
+          family: 'postgres',
+          engine: 'postgres',
+          host: '127.0.0.1',
+          port: 9,
+          username: 'nobody',
+          password: 'pw-never-used',
+          fields: {},
+        },
         role: 'current',
         tlsMode: 'disable',
         connectTimeoutMs: 2_000,

@@ -32,7 +32,11 @@ describe('fromGlobalPriv', () => {
       passwordLifetime: null,
       locked: false,
     });
-    expect(fromGlobalPriv('h', { password_lifetime: 0, account_locked: true, ssl_type: 2 })).toMatchObject({ passwordLifetime: 0, locked: true, sslType: 'X509' });
+    expect(fromGlobalPriv('h', { password_lifetime: 0, account_locked: true, ssl_type: 2 })).toMatchObject({
+      passwordLifetime: 0,
+      locked: true,
+      sslType: 'X509',
+    });
   });
 
   it('refuses what it cannot read, naming the host only', () => {
@@ -42,7 +46,13 @@ describe('fromGlobalPriv', () => {
 
 describe('fromUserRow', () => {
   it('takes only the columns the version has', () => {
-    const v57 = fromUserRow(parseMysqlServerInfo('5.7.44'), { Host: '%', plugin: 'mysql_native_password', ssl_type: '', password_lifetime: null, account_locked: 'Y' });
+    const v57 = fromUserRow(parseMysqlServerInfo('5.7.44'), {
+      Host: '%',
+      plugin: 'mysql_native_password',
+      ssl_type: '',
+      password_lifetime: null,
+      account_locked: 'Y',
+    });
     expect(v57).toMatchObject({ passwordLifetime: null, locked: true });
     expect(v57.passwordPolicy).toBeUndefined();
     expect(v57.maxStatementTime).toBeUndefined();
@@ -76,7 +86,9 @@ describe('identifiedFor', () => {
   });
 
   it('a chain keeps its methods in order, the new password where a password goes', () => {
-    expect(identifiedFor(MARIADB, chain(['unix_socket', ''], ['mysql_native_password', '*OLD'], ['ed25519', 'old'], ['pam', 'svc']), PASSWORD)).toBe(
+    expect(
+      identifiedFor(MARIADB, chain(['unix_socket', ''], ['mysql_native_password', '*OLD'], ['ed25519', 'old'], ['pam', 'svc']), PASSWORD),
+    ).toBe(
       `IDENTIFIED VIA unix_socket OR mysql_native_password USING '${HASH}' OR ed25519 USING PASSWORD('pw\\'\\\\x') OR pam USING 'svc'`,
     );
   });
@@ -86,14 +98,34 @@ describe('identifiedFor', () => {
   });
 
   it.each([
-    [[['mysql_old_password', 'abcd'], ['mysql_native_password', '*X']], /mysql_old_password method/],
-    [[['unix_socket', ''], ['pam', 'svc']], /takes a password/],
-    [[['mysql_native_password', '*X'], ['Bad Plugin', '']], /Bad Plugin method/],
+    [
+      [
+        ['mysql_old_password', 'abcd'],
+        ['mysql_native_password', '*X'],
+      ],
+      /mysql_old_password method/,
+    ],
+    [
+      [
+        ['unix_socket', ''],
+        ['pam', 'svc'],
+      ],
+      /takes a password/,
+    ],
+    [
+      [
+        ['mysql_native_password', '*X'],
+        ['Bad Plugin', ''],
+      ],
+      /Bad Plugin method/,
+    ],
   ] as Array<[Array<[string, string]>, RegExp]>)('refuses %j', (auth, error) => {
     expect(() => identifiedFor(MARIADB, chain(...auth), PASSWORD)).toThrow(error);
   });
 
   it('several methods on MySQL are refused (multi-factor is not copied)', () => {
-    expect(() => identifiedFor(MYSQL8, chain(['caching_sha2_password', 'x'], ['authentication_fido', '']), PASSWORD)).toThrow(/only MariaDB chains/);
+    expect(() => identifiedFor(MYSQL8, chain(['caching_sha2_password', 'x'], ['authentication_fido', '']), PASSWORD)).toThrow(
+      /only MariaDB chains/,
+    );
   });
 });

@@ -239,10 +239,9 @@ describe('no password in the MariaDB general log', () => {
       await admin.query('SET GLOBAL log_output = ?', [saved.output]);
     }
     try {
-      const [rows] = await admin.query(
-        'SELECT CONVERT(argument USING utf8mb4) AS arg FROM mysql.general_log WHERE event_time >= ?',
-        [saved.since],
-      );
+      const [rows] = await admin.query('SELECT CONVERT(argument USING utf8mb4) AS arg FROM mysql.general_log WHERE event_time >= ?', [
+        saved.since,
+      ]);
       const logged = (rows as Array<{ arg: string | null }>).map((r) => r.arg ?? '');
       // The statements did reach the log: the check below is not vacuous.
       expect(logged.some((a) => a.startsWith('SET PASSWORD ='))).toBe(true);

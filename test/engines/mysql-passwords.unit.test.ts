@@ -41,7 +41,9 @@ function journal(): { log: string[]; session(name: string, rules?: readonly Fake
 
 const mustChange = driverError('ER_MUST_CHANGE_PASSWORD', 1820, 'SELECT');
 
-function ownRules(options: { host?: string; hosts?: Array<{ host: string; plugin?: string }> | 'denied'; createUser?: string; expired?: boolean } = {}): FakeRule[] {
+function ownRules(
+  options: { host?: string; hosts?: Array<{ host: string; plugin?: string }> | 'denied'; createUser?: string; expired?: boolean } = {},
+): FakeRule[] {
   const rules: FakeRule[] = [];
   if (options.expired) {
     rules.push({ match: /^SELECT/, error: mustChange }, { match: /^SHOW/, error: mustChange });
@@ -55,7 +57,10 @@ function ownRules(options: { host?: string; hosts?: Array<{ host: string; plugin
   if (options.hosts === 'denied') {
     rules.push({ match: /FROM mysql\.user WHERE User = /, error: driverError('ER_TABLEACCESS_DENIED_ERROR', 1142, 'x') });
   } else {
-    rules.push({ match: /FROM mysql\.user WHERE User = /, rows: (options.hosts ?? [{ host: options.host ?? '%' }]).map((h) => ({ host: h.host, plugin: h.plugin ?? 'mysql_native_password' })) });
+    rules.push({
+      match: /FROM mysql\.user WHERE User = /,
+      rows: (options.hosts ?? [{ host: options.host ?? '%' }]).map((h) => ({ host: h.host, plugin: h.plugin ?? 'mysql_native_password' })),
+    });
   }
   return rules;
 }
@@ -69,7 +74,13 @@ function masterRules(accounts: Array<{ host: string; priv?: Record<string, unkno
       rows: accounts.map((a) => ({
         user: 'app',
         host: a.host,
-        priv: JSON.stringify(a.priv ?? { plugin: 'mysql_native_password', authentication_string: '*0123456789ABCDEF0123456789ABCDEF01234567', password_last_changed: 1_700_000_000 }),
+        priv: JSON.stringify(
+          a.priv ?? {
+            plugin: 'mysql_native_password',
+            authentication_string: '*0123456789ABCDEF0123456789ABCDEF01234567',
+            password_last_changed: 1_700_000_000,
+          },
+        ),
       })),
     },
     { match: /^SELECT USER\(\)/, rows: [{ client }] },
@@ -88,7 +99,10 @@ describe('every host part of the user, or none', () => {
     const own = j.session('own', ownRules({ hosts: [{ host: '%' }, { host: '10.0.%' }] }));
     const master = j.session('master', masterRules([{ host: '%' }, { host: '10.0.%' }]));
     await mysqlEngine.setOwnPassword(own, MARIADB, change({ master: async () => master }));
-    expect(changes(j.log)).toEqual([`master: ALTER USER 'app'@'10.0.%' IDENTIFIED BY PASSWORD '${NEW_HASH}'`, `own: SET PASSWORD = '${NEW_HASH}'`]);
+    expect(changes(j.log)).toEqual([
+      `master: ALTER USER 'app'@'10.0.%' IDENTIFIED BY PASSWORD '${NEW_HASH}'`,
+      `own: SET PASSWORD = '${NEW_HASH}'`,
+    ]);
     expect(j.log.join('\n')).not.toContain(NEW);
   });
 
@@ -97,14 +111,18 @@ describe('every host part of the user, or none', () => {
     const own = j.session('own', ownRules({ hosts: [{ host: '%' }, { host: '10.0.%' }, { host: 'db.internal' }] }));
     const err = await mysqlEngine.setOwnPassword(own, MARIADB, change()).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'DATABASE' });
-    expect((err as Error).message).toMatch(/also exists as account 'app'@'10\.0\.%', account 'app'@'db\.internal'.*masterarn.*Nothing was changed/);
+    expect((err as Error).message).toMatch(
+      /also exists as account 'app'@'10\.0\.%', account 'app'@'db\.internal'.*masterarn.*Nothing was changed/,
+    );
     expect(changes(j.log)).toEqual([]);
   });
 
   it('without a master, a user that cannot list its host entries is refused before any change', async () => {
     const j = journal();
     const own = j.session('own', ownRules({ hosts: 'denied' }));
-    await expect(mysqlEngine.setOwnPassword(own, MARIADB, change())).rejects.toThrow(/cannot list its own host entries.*SELECT \(User, Host\) ON mysql\.user/);
+    await expect(mysqlEngine.setOwnPassword(own, MARIADB, change())).rejects.toThrow(
+      /cannot list its own host entries.*SELECT \(User, Host\) ON mysql\.user/,
+    );
     expect(changes(j.log)).toEqual([]);
   });
 
@@ -116,7 +134,7 @@ describe('every host part of the user, or none', () => {
     expect(changes(j.log)).toEqual([`own: SET PASSWORD = '${NEW_HASH}'`]);
   });
 
-  it('host entries that take no password (unix_socket) are not the secret\'s: left alone, no master needed', async () => {
+  it("host entries that take no password (unix_socket) are not the secret's: left alone, no master needed", async () => {
     const j = journal();
     const own = j.session('own', ownRules({ hosts: [{ host: '%' }, { host: 'localhost', plugin: 'unix_socket' }] }));
     await mysqlEngine.setOwnPassword(own, MARIADB, change());
@@ -126,8 +144,13 @@ describe('every host part of the user, or none', () => {
   it('a host entry on a plugin nobody can explain stops the step before any change', async () => {
     const j = journal();
     const own = j.session('own', ownRules({ hosts: [{ host: '%' }, { host: '10.0.%' }] }));
-    const master = j.session('master', masterRules([{ host: '%' }, { host: '10.0.%', priv: { plugin: 'mystery_auth', authentication_string: 'x' } }]));
-    await expect(mysqlEngine.setOwnPassword(own, MARIADB, change({ master: async () => master }))).rejects.toThrow(/mystery_auth.*cannot explain/);
+    const master = j.session(
+      'master',
+      masterRules([{ host: '%' }, { host: '10.0.%', priv: { plugin: 'mystery_auth', authentication_string: 'x' } }]),
+    );
+    await expect(mysqlEngine.setOwnPassword(own, MARIADB, change({ master: async () => master }))).rejects.toThrow(
+      /mystery_auth.*cannot explain/,
+    );
     expect(changes(j.log)).toEqual([]);
   });
 
@@ -139,12 +162,18 @@ describe('every host part of the user, or none', () => {
       ...masterRules([{ host: '%' }, { host: '10.0.%' }]),
     ]);
     await mysqlEngine.setOwnPassword(own, MARIADB, change());
-    expect(changes(j.log)).toEqual([`own: ALTER USER 'app'@'10.0.%' IDENTIFIED BY PASSWORD '${NEW_HASH}'`, `own: SET PASSWORD = '${NEW_HASH}'`]);
+    expect(changes(j.log)).toEqual([
+      `own: ALTER USER 'app'@'10.0.%' IDENTIFIED BY PASSWORD '${NEW_HASH}'`,
+      `own: SET PASSWORD = '${NEW_HASH}'`,
+    ]);
   });
 
   it('when the user may not set its own password (RDS restricted password commands), the master does', async () => {
     const j = journal();
-    const own = j.session('own', [...ownRules(), { match: /^SET PASSWORD/, error: driverError('ER_SPECIFIC_ACCESS_DENIED_ERROR', 1227, 'x') }]);
+    const own = j.session('own', [
+      ...ownRules(),
+      { match: /^SET PASSWORD/, error: driverError('ER_SPECIFIC_ACCESS_DENIED_ERROR', 1227, 'x') },
+    ]);
     const master = j.session('master', masterRules([{ host: '%' }]));
     await mysqlEngine.setOwnPassword(own, MARIADB, change({ master: async () => master }));
     expect(changes(j.log).at(-1)).toBe(`master: ALTER USER 'app'@'%' IDENTIFIED BY PASSWORD '${NEW_HASH}'`);
@@ -161,7 +190,10 @@ describe('an expired password is renewed', () => {
     const ownStatements = j.log.filter((l) => l.startsWith('own: '));
     expect(ownStatements.filter((l) => !/^own: SET /.test(l))).toEqual(['own: SELECT CURRENT_USER() AS account']);
     expect(ownStatements.at(-1)).toBe(`own: SET PASSWORD = '${NEW_HASH}'`);
-    expect(changes(j.log)).toEqual([`master: ALTER USER 'app'@'%' IDENTIFIED BY PASSWORD '${NEW_HASH}'`, `own: SET PASSWORD = '${NEW_HASH}'`]);
+    expect(changes(j.log)).toEqual([
+      `master: ALTER USER 'app'@'%' IDENTIFIED BY PASSWORD '${NEW_HASH}'`,
+      `own: SET PASSWORD = '${NEW_HASH}'`,
+    ]);
   });
 
   it('without a master: refused before any change (the expired session cannot list its host entries)', async () => {
@@ -173,7 +205,8 @@ describe('an expired password is renewed', () => {
 });
 
 describe('MariaDB authentication chains keep every method', () => {
-  const chainUser = "CREATE USER `app`@`%` IDENTIFIED VIA unix_socket OR mysql_native_password USING '*0123456789ABCDEF0123456789ABCDEF01234567'";
+  const chainUser =
+    "CREATE USER `app`@`%` IDENTIFIED VIA unix_socket OR mysql_native_password USING '*0123456789ABCDEF0123456789ABCDEF01234567'";
   const chainPriv = {
     plugin: 'mysql_native_password',
     authentication_string: '*0123456789ABCDEF0123456789ABCDEF01234567',
@@ -186,7 +219,9 @@ describe('MariaDB authentication chains keep every method', () => {
     const own = j.session('own', ownRules({ createUser: chainUser }));
     const master = j.session('master', masterRules([{ host: '%', priv: chainPriv }]));
     await mysqlEngine.setOwnPassword(own, MARIADB, change({ master: async () => master }));
-    expect(changes(j.log)).toEqual([`master: ALTER USER 'app'@'%' IDENTIFIED VIA unix_socket OR mysql_native_password USING '${NEW_HASH}'`]);
+    expect(changes(j.log)).toEqual([
+      `master: ALTER USER 'app'@'%' IDENTIFIED VIA unix_socket OR mysql_native_password USING '${NEW_HASH}'`,
+    ]);
   });
 
   it('without a master a chain is refused before any change (SET PASSWORD would change one method)', async () => {
@@ -203,7 +238,15 @@ describe('MariaDB authentication chains keep every method', () => {
       masterRules([
         {
           host: '%',
-          priv: { plugin: 'ed25519', authentication_string: 'pubkey', auth_or: [{ plugin: 'mysql_native_password', authentication_string: '*00' }, { plugin: 'pam', authentication_string: 'mariadb' }, {}] },
+          priv: {
+            plugin: 'ed25519',
+            authentication_string: 'pubkey',
+            auth_or: [
+              { plugin: 'mysql_native_password', authentication_string: '*00' },
+              { plugin: 'pam', authentication_string: 'mariadb' },
+              {},
+            ],
+          },
         },
       ]),
     );
@@ -259,8 +302,10 @@ describe('password-validation plugins: the plaintext only when a plugin refuses 
 });
 
 describe('MySQL 8: dual passwords and PASSWORD REQUIRE CURRENT (unit-tested SQL: only MariaDB runs here)', () => {
-  const sha2User = "CREATE USER `app`@`%` IDENTIFIED WITH 'caching_sha2_password' AS '<hash>' REQUIRE NONE PASSWORD REQUIRE CURRENT DEFAULT";
-  const nativeOptional = "CREATE USER `app`@`%` IDENTIFIED WITH 'mysql_native_password' AS '*00' REQUIRE NONE PASSWORD REQUIRE CURRENT OPTIONAL";
+  const sha2User =
+    "CREATE USER `app`@`%` IDENTIFIED WITH 'caching_sha2_password' AS '<hash>' REQUIRE NONE PASSWORD REQUIRE CURRENT DEFAULT";
+  const nativeOptional =
+    "CREATE USER `app`@`%` IDENTIFIED WITH 'mysql_native_password' AS '*00' REQUIRE NONE PASSWORD REQUIRE CURRENT OPTIONAL";
   const nativeRequired = "CREATE USER `app`@`%` IDENTIFIED WITH 'mysql_native_password' AS '*00' REQUIRE NONE PASSWORD REQUIRE CURRENT";
 
   function ownMysql(createUser: string, extra: FakeRule[] = []): RecordingSession {
@@ -275,7 +320,9 @@ describe('MySQL 8: dual passwords and PASSWORD REQUIRE CURRENT (unit-tested SQL:
   });
 
   it('without APPLICATION_PASSWORD_ADMIN: the native hash form, then the plain one', async () => {
-    const own = ownMysql(nativeOptional, [{ match: /RETAIN CURRENT PASSWORD/, error: driverError('ER_SPECIFIC_ACCESS_DENIED_ERROR', 1227, 'x') }]);
+    const own = ownMysql(nativeOptional, [
+      { match: /RETAIN CURRENT PASSWORD/, error: driverError('ER_SPECIFIC_ACCESS_DENIED_ERROR', 1227, 'x') },
+    ]);
     await mysqlEngine.setOwnPassword(own, MYSQL80, change({ currentPassword: CUR }));
     expect(own.statements.filter((x) => x.startsWith('ALTER USER'))).toEqual([
       `ALTER USER USER() IDENTIFIED BY '${NEW}' REPLACE '${CUR}' RETAIN CURRENT PASSWORD`,
@@ -284,7 +331,9 @@ describe('MySQL 8: dual passwords and PASSWORD REQUIRE CURRENT (unit-tested SQL:
   });
 
   it('PASSWORD REQUIRE CURRENT: no form without REPLACE is offered', async () => {
-    const own = ownMysql(nativeRequired, [{ match: /RETAIN CURRENT PASSWORD/, error: driverError('ER_SPECIFIC_ACCESS_DENIED_ERROR', 1227, 'x') }]);
+    const own = ownMysql(nativeRequired, [
+      { match: /RETAIN CURRENT PASSWORD/, error: driverError('ER_SPECIFIC_ACCESS_DENIED_ERROR', 1227, 'x') },
+    ]);
     await mysqlEngine.setOwnPassword(own, MYSQL80, change({ currentPassword: CUR }));
     expect(own.statements.filter((x) => x.startsWith('ALTER USER'))).toEqual([
       `ALTER USER USER() IDENTIFIED BY '${NEW}' REPLACE '${CUR}' RETAIN CURRENT PASSWORD`,
@@ -321,7 +370,18 @@ describe('MySQL 8: dual passwords and PASSWORD REQUIRE CURRENT (unit-tested SQL:
     const own = j.session('own', ownRules({ createUser: sha2User, hosts: [{ host: '%' }, { host: '10.0.%' }] }));
     const master = j.session('master', [
       { match: /default_password_lifetime/, rows: [{ lifetime: 0, now: 1 }] },
-      { match: /FROM mysql\.user WHERE User IN/, rows: ['%', '10.0.%'].map((host) => ({ user: 'app', host, plugin: 'caching_sha2_password', authHex: '2441', sslType: '', expired: 'N', locked: 'N' })) },
+      {
+        match: /FROM mysql\.user WHERE User IN/,
+        rows: ['%', '10.0.%'].map((host) => ({
+          user: 'app',
+          host,
+          plugin: 'caching_sha2_password',
+          authHex: '2441',
+          sslType: '',
+          expired: 'N',
+          locked: 'N',
+        })),
+      },
     ]);
     await mysqlEngine.setOwnPassword(own, MYSQL80, change({ currentPassword: CUR, master: async () => master }));
     expect(changes(j.log)).toEqual([

@@ -43,7 +43,7 @@ describe('the reason a refused login code gives', () => {
   it.each([
     [4151, 'ER_BULK_PARSER_INCOMPLETE_ESCAPE_SEQUENCE', 'ER_ACCOUNT_HAS_BEEN_LOCKED', 'login-disabled'],
     [4150, 'ER_BULK_PARSER_UNEXPECTED_CHAR_AFTER_COLUMN_TERMINATOR', 'ER_USER_IS_BLOCKED', 'blocked-after-failed-logins'],
-  ])('MariaDB %i at login carries MariaDB\'s name, not mysql2\'s MySQL one', (errno, mysqlName, mariadbName, reason) => {
+  ])("MariaDB %i at login carries MariaDB's name, not mysql2's MySQL one", (errno, mysqlName, mariadbName, reason) => {
     const raw = Object.assign(new Error(`Access denied near 'x'`), { errno, code: mysqlName, sqlState: 'HY000' });
     const err = classifyConnectError(raw, { family: 'mysql', role: 'current' });
     expect(err).toBeInstanceOf(AuthenticationError);
@@ -103,7 +103,11 @@ describe('the account the server picks for an address', () => {
         const picked = accountForClient(accounts, 'app', client);
         const admitting = accounts.filter((a) => hostMatches(a.host, client));
         if (admitting.length === 0) return picked === undefined;
-        return picked !== undefined && hostMatches(picked.host, client) && admitting.every((a) => hostSpecificity(a.host) <= hostSpecificity(picked.host));
+        return (
+          picked !== undefined &&
+          hostMatches(picked.host, client) &&
+          admitting.every((a) => hostSpecificity(a.host) <= hostSpecificity(picked.host))
+        );
       }),
     );
   });
@@ -139,21 +143,91 @@ function refusal(reason: RefusalReason = 'undetermined', password = SECRET_PW) {
 describe('the master explains a refused login from the catalogs', () => {
   it.each<[string, readonly Account[], RefusalReason, string, RefusalReason, RegExp]>([
     ['no such user', [], 'undetermined', SECRET_PW, 'role-missing', /no account of user 'app' exists/],
-    ['an account for another address only', [{ host: '127.0.0.2' }], 'undetermined', SECRET_PW, 'host-not-allowed', /matches the address 10\.0\.1\.5.*'127\.0\.0\.2'/],
-    ['an anonymous account first', [{ host: '%' }, { user: '', host: '10.0.1.%' }], 'undetermined', SECRET_PW, 'host-not-allowed', /anonymous account ''@'10\.0\.1\.%'/],
+    [
+      'an account for another address only',
+      [{ host: '127.0.0.2' }],
+      'undetermined',
+      SECRET_PW,
+      'host-not-allowed',
+      /matches the address 10\.0\.1\.5.*'127\.0\.0\.2'/,
+    ],
+    [
+      'an anonymous account first',
+      [{ host: '%' }, { user: '', host: '10.0.1.%' }],
+      'undetermined',
+      SECRET_PW,
+      'host-not-allowed',
+      /anonymous account ''@'10\.0\.1\.%'/,
+    ],
     ['blocked (the code says so)', [{}], 'blocked-after-failed-logins', SECRET_PW, 'blocked-after-failed-logins', /max_password_errors/],
     ['ACCOUNT LOCK', [{ priv: priv({ account_locked: true }) }], 'undetermined', 'wrong', 'login-disabled', /locked/],
     ['REQUIRE X509', [{ priv: priv({ ssl_type: 2 }) }], 'undetermined', 'wrong', 'client-certificate-required', /REQUIRE X509/],
-    ['REQUIRE SUBJECT', [{ priv: priv({ ssl_type: 3, x509_subject: '/CN=app' }) }], 'undetermined', 'wrong', 'client-certificate-required', /REQUIRE SUBJECT/],
-    ['ed25519', [{ priv: { plugin: 'ed25519', authentication_string: 'pk' } }], 'unsupported-auth-plugin', SECRET_PW, 'unsupported-auth-plugin', /ed25519/],
-    ['ed25519 before the native method', [{ priv: priv({ auth_or: [{ plugin: 'ed25519', authentication_string: 'pk' }, {}] }) }], 'unsupported-auth-plugin', SECRET_PW, 'unsupported-auth-plugin', /ed25519 OR mysql_native_password/],
-    ['unix_socket only', [{ priv: { plugin: 'unix_socket', authentication_string: '' } }], 'undetermined', SECRET_PW, 'unsupported-auth-plugin', /unix_socket/],
+    [
+      'REQUIRE SUBJECT',
+      [{ priv: priv({ ssl_type: 3, x509_subject: '/CN=app' }) }],
+      'undetermined',
+      'wrong',
+      'client-certificate-required',
+      /REQUIRE SUBJECT/,
+    ],
+    [
+      'ed25519',
+      [{ priv: { plugin: 'ed25519', authentication_string: 'pk' } }],
+      'unsupported-auth-plugin',
+      SECRET_PW,
+      'unsupported-auth-plugin',
+      /ed25519/,
+    ],
+    [
+      'ed25519 before the native method',
+      [{ priv: priv({ auth_or: [{ plugin: 'ed25519', authentication_string: 'pk' }, {}] }) }],
+      'unsupported-auth-plugin',
+      SECRET_PW,
+      'unsupported-auth-plugin',
+      /ed25519 OR mysql_native_password/,
+    ],
+    [
+      'unix_socket only',
+      [{ priv: { plugin: 'unix_socket', authentication_string: '' } }],
+      'undetermined',
+      SECRET_PW,
+      'unsupported-auth-plugin',
+      /unix_socket/,
+    ],
     ['expired (the code says so)', [{}], 'expired', SECRET_PW, 'expired', /expired/],
-    ['expired by PASSWORD EXPIRE, right password', [{ priv: priv({ password_last_changed: 0 }) }], 'undetermined', SECRET_PW, 'expired', /expired/],
-    ['drift: the stored hash differs', [{ priv: priv({ authentication_string: OTHER_HASH }) }], 'undetermined', SECRET_PW, 'wrong-password', /does not match/],
-    ['drift behind a unix_socket method', [{ priv: priv({ authentication_string: OTHER_HASH, auth_or: [{ plugin: 'unix_socket' }, {}] }) }], 'undetermined', SECRET_PW, 'wrong-password', /does not match/],
+    [
+      'expired by PASSWORD EXPIRE, right password',
+      [{ priv: priv({ password_last_changed: 0 }) }],
+      'undetermined',
+      SECRET_PW,
+      'expired',
+      /expired/,
+    ],
+    [
+      'drift: the stored hash differs',
+      [{ priv: priv({ authentication_string: OTHER_HASH }) }],
+      'undetermined',
+      SECRET_PW,
+      'wrong-password',
+      /does not match/,
+    ],
+    [
+      'drift behind a unix_socket method',
+      [{ priv: priv({ authentication_string: OTHER_HASH, auth_or: [{ plugin: 'unix_socket' }, {}] }) }],
+      'undetermined',
+      SECRET_PW,
+      'wrong-password',
+      /does not match/,
+    ],
     ['the password matches: not drift', [{}], 'undetermined', SECRET_PW, 'undetermined', /matches the stored hash/],
-    ['the password matches, REQUIRE SSL', [{ priv: priv({ ssl_type: 1 }) }], 'undetermined', SECRET_PW, 'undetermined', /requires TLS \(ANY\)/],
+    [
+      'the password matches, REQUIRE SSL',
+      [{ priv: priv({ ssl_type: 1 }) }],
+      'undetermined',
+      SECRET_PW,
+      'undetermined',
+      /requires TLS \(ANY\)/,
+    ],
   ])('%s', async (_name, accounts, byCode, password, reason, detail) => {
     const session = master(accounts);
     const diagnosis = await diagnoseMysqlRefusal(session, MARIADB, refusal(byCode, password));
@@ -166,7 +240,9 @@ describe('the master explains a refused login from the catalogs', () => {
 
   it('the most specific account for the address decides, not the first one listed', async () => {
     const session = master([{ host: '%' }, { host: '10.0.%', priv: priv({ account_locked: true }) }]);
-    await expect(diagnoseMysqlRefusal(session, MARIADB, refusal('undetermined', 'wrong'))).resolves.toMatchObject({ reason: 'login-disabled' });
+    await expect(diagnoseMysqlRefusal(session, MARIADB, refusal('undetermined', 'wrong'))).resolves.toMatchObject({
+      reason: 'login-disabled',
+    });
   });
 
   it('MySQL caching_sha2_password: wrong password only by elimination, and never with a TLS requirement', async () => {
@@ -175,20 +251,40 @@ describe('the master explains a refused login from the catalogs', () => {
         { match: /default_password_lifetime/, rows: [{ lifetime: 0, now: NOW }] },
         {
           match: /FROM mysql\.user WHERE User IN/,
-          rows: [{ user: 'app', host: '%', plugin: 'caching_sha2_password', authHex: '2441243030352461', sslType, expired: 'N', changedAt: NOW - 10, lifetime: null, locked: 'N' }],
+          rows: [
+            {
+              user: 'app',
+              host: '%',
+              plugin: 'caching_sha2_password',
+              authHex: '2441243030352461',
+              sslType,
+              expired: 'N',
+              changedAt: NOW - 10,
+              lifetime: null,
+              locked: 'N',
+            },
+          ],
         },
         { match: /^SELECT USER\(\)/, rows: [{ client: 'm@10.0.1.5' }] },
       ]);
-    await expect(diagnoseMysqlRefusal(mysqlMaster(''), MYSQL80, refusal())).resolves.toMatchObject({ reason: 'wrong-password', detail: expect.stringMatching(/by elimination/) });
+    await expect(diagnoseMysqlRefusal(mysqlMaster(''), MYSQL80, refusal())).resolves.toMatchObject({
+      reason: 'wrong-password',
+      detail: expect.stringMatching(/by elimination/),
+    });
     await expect(diagnoseMysqlRefusal(mysqlMaster('ANY'), MYSQL80, refusal())).resolves.toMatchObject({ reason: 'undetermined' });
   });
 
   it('MariaDB 10.3 (no global_priv, no lifetimes): read from mysql.user, the native hash from its Password column', async () => {
     const session = recordingSession([
-      { match: /FROM mysql\.user WHERE User IN/, rows: [{ user: 'app', host: '%', plugin: '', auth: '', password: OTHER_HASH, sslType: '' }] },
+      {
+        match: /FROM mysql\.user WHERE User IN/,
+        rows: [{ user: 'app', host: '%', plugin: '', auth: '', password: OTHER_HASH, sslType: '' }],
+      },
       { match: /^SELECT USER\(\)/, rows: [{ client: 'm@10.0.1.5' }] },
     ]);
-    await expect(diagnoseMysqlRefusal(session, parseMysqlServerInfo('10.3.39-MariaDB'), refusal())).resolves.toMatchObject({ reason: 'wrong-password' });
+    await expect(diagnoseMysqlRefusal(session, parseMysqlServerInfo('10.3.39-MariaDB'), refusal())).resolves.toMatchObject({
+      reason: 'wrong-password',
+    });
     expect(session.statements.some((x) => /default_password_lifetime|global_priv/.test(x))).toBe(false);
   });
 
@@ -218,7 +314,20 @@ describe('putting stored verifiers back exactly', () => {
   it('MySQL: a binary caching_sha2_password string goes back as a hex literal', async () => {
     const reader = recordingSession([
       { match: /default_password_lifetime/, rows: [{ lifetime: 0, now: NOW }] },
-      { match: /FROM mysql\.user WHERE User IN/, rows: [{ user: 'app', host: '%', plugin: 'caching_sha2_password', authHex: '24412430303524FF01', sslType: '', expired: 'N', locked: 'N' }] },
+      {
+        match: /FROM mysql\.user WHERE User IN/,
+        rows: [
+          {
+            user: 'app',
+            host: '%',
+            plugin: 'caching_sha2_password',
+            authHex: '24412430303524FF01',
+            sslType: '',
+            expired: 'N',
+            locked: 'N',
+          },
+        ],
+      },
     ]);
     const restore = await saveMysqlPassword(reader, MYSQL80, 'app');
     const writer = recordingSession();
@@ -227,7 +336,9 @@ describe('putting stored verifiers back exactly', () => {
   });
 
   it('a master that may not read the catalogs: no put-back, said so by undefined', async () => {
-    const reader = recordingSession([{ match: /global_priv/, error: Object.assign(new Error('denied'), { code: 'ER_TABLEACCESS_DENIED_ERROR', errno: 1142 }) }]);
+    const reader = recordingSession([
+      { match: /global_priv/, error: Object.assign(new Error('denied'), { code: 'ER_TABLEACCESS_DENIED_ERROR', errno: 1142 }) },
+    ]);
     await expect(saveMysqlPassword(reader, MARIADB, 'app')).resolves.toBeUndefined();
   });
 });

@@ -129,11 +129,14 @@ describe('setOwnPassword (single-user, as the user itself)', () => {
     ]);
   });
 
-  it.each(MYSQL_SHA2)('%s with caching_sha2_password: ALTER USER USER() IDENTIFIED BY (no client-side form), the old one retained', async (name) => {
-    const session = recordingSession([createUserRow('caching_sha2_password')]);
-    await mysqlEngine.setOwnPassword(session, server(name), { username: 'app', password: PASSWORD });
-    expect(session.statements.at(-1)).toBe(`ALTER USER USER() IDENTIFIED BY 'N3w-Pa$$w0rd\\'with\\\\quote' RETAIN CURRENT PASSWORD`);
-  });
+  it.each(MYSQL_SHA2)(
+    '%s with caching_sha2_password: ALTER USER USER() IDENTIFIED BY (no client-side form), the old one retained',
+    async (name) => {
+      const session = recordingSession([createUserRow('caching_sha2_password')]);
+      await mysqlEngine.setOwnPassword(session, server(name), { username: 'app', password: PASSWORD });
+      expect(session.statements.at(-1)).toBe(`ALTER USER USER() IDENTIFIED BY 'N3w-Pa$$w0rd\\'with\\\\quote' RETAIN CURRENT PASSWORD`);
+    },
+  );
 
   it('MySQL 8 when SHOW CREATE USER is refused: the plain form', async () => {
     const session = recordingSession([{ match: /^SHOW CREATE USER/, error: driverError('ER_TABLEACCESS_DENIED_ERROR', 1142, 'x') }]);
@@ -153,7 +156,9 @@ describe('setOwnPassword (single-user, as the user itself)', () => {
       createUserRow('mariadb-native'),
       { match: /^SET PASSWORD/, error: driverError('ER_PASSWORD_NO_MATCH', 1133, `SET PASSWORD = '${HASH}'`) },
     ]);
-    const err = await mysqlEngine.setOwnPassword(session, server('MariaDB 10.11'), { username: 'app', password: PASSWORD }).catch((e: unknown) => e);
+    const err = await mysqlEngine
+      .setOwnPassword(session, server('MariaDB 10.11'), { username: 'app', password: PASSWORD })
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'DatabaseError', code: 'DATABASE' });
     const shown = `${(err as Error).message} ${JSON.stringify(err)}`;
     expect(shown).toMatch(/setting the password of user 'app'.*ER_PASSWORD_NO_MATCH/);
@@ -250,7 +255,7 @@ describe('SQL building blocks', () => {
     expect(requireClause({ sslType: 'SPECIFIED', cipher: 'AES256-SHA', issuer: '', subject: '' })).toBe("REQUIRE CIPHER 'AES256-SHA'");
   });
 
-  it('is the mysql engine, with the AWS templates\' excluded characters', () => {
+  it("is the mysql engine, with the AWS templates' excluded characters", () => {
     expect(mysqlEngine.family).toBe('mysql');
     expect(mysqlEngine.defaultExcludeCharacters).toBe('/@"\'\\');
   });

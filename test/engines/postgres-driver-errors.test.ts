@@ -5,7 +5,8 @@ import { parseDatabaseSecret } from '../../shared/database-secret';
 import { postgresAdminSettings } from '../../local/db-settings';
 
 const ctx = { family: 'postgres' as const, role: 'current' as const, secretId: 'arn:s', step: 'setSecret' };
-const err = (fields: Record<string, unknown>, message = 'password "hunter2-secret" in the message') => Object.assign(new Error(message), fields);
+const err = (fields: Record<string, unknown>, message = 'password "hunter2-secret" in the message') =>
+  Object.assign(new Error(message), fields);
 
 describe('classifyConnectError', () => {
   it.each([
@@ -50,7 +51,14 @@ describe('classifyConnectError', () => {
 describe('the pg connector against the real server', () => {
   const admin = postgresAdminSettings();
   const secret = (fields: Record<string, unknown>) =>
-    parseDatabaseSecret({ engine: 'postgres', host: admin.host, port: admin.port, username: 'postgres', password: 'x-unused-x', ...fields });
+    parseDatabaseSecret({
+      engine: 'postgres',
+      host: admin.host,
+      port: admin.port,
+      username: 'postgres',
+      password: 'x-unused-x',
+      ...fields,
+    });
   const request = (fields: Record<string, unknown>, tlsMode: 'disable' | 'require' = 'disable') => ({
     family: 'postgres' as const,
     role: 'pending' as const,

@@ -31,7 +31,8 @@ function session(facts: Row, options: { roleEncryption?: string; fail?: (sql: st
       sql.push(text);
       const failure = options.fail?.(text);
       if (failure !== undefined) throw failure;
-      if (text === SERVER_INFO_SQL) return [{ version_num: '150000', version: '15.0', aurora: false, password_encryption: 'scram-sha-256', ...facts }];
+      if (text === SERVER_INFO_SQL)
+        return [{ version_num: '150000', version: '15.0', aurora: false, password_encryption: 'scram-sha-256', ...facts }];
       if (text.includes('pg_db_role_setting')) return [{ password_encryption: options.roleEncryption ?? 'scram-sha-256' }];
       return [];
     },
@@ -154,7 +155,10 @@ describe('refused before any change', () => {
   });
 
   it('room for one more login, or a superuser (exempt): changes', async () => {
-    for (const facts of [{ role_connection_limit: 3, role_sessions: 2 }, { superuser: true, role_connection_limit: 1, role_sessions: 1 }]) {
+    for (const facts of [
+      { role_connection_limit: 3, role_sessions: 2 },
+      { superuser: true, role_connection_limit: 1, role_sessions: 1 },
+    ]) {
       const s = await prepared(facts);
       await setOwnPostgresPassword(s, server, { username: 'app', password });
       expect(changes(s)).toHaveLength(1);
@@ -179,7 +183,10 @@ describe('RDS rds.restrict_password_commands', () => {
       },
     });
     expect(opened).toBe(1);
-    expect(changes(master)).toEqual([expect.stringContaining('pg_db_role_setting'), expect.stringMatching(/^ALTER ROLE "app" WITH PASSWORD 'md5[0-9a-f]{32}'$/)]);
+    expect(changes(master)).toEqual([
+      expect.stringContaining('pg_db_role_setting'),
+      expect.stringMatching(/^ALTER ROLE "app" WITH PASSWORD 'md5[0-9a-f]{32}'$/),
+    ]);
   });
 
   it('without a master: a DatabaseError naming the setting', async () => {

@@ -121,7 +121,9 @@ describe('the diagnosis as the master', () => {
 
   it('proves drift only when the password does not verify and the refusal was a password check', async () => {
     const stored = { rolpassword: scramSha256Verifier('someone-else-set-this') };
-    await expect(diagnosePostgresRefusal(masterSession(fine, stored), server, { username: 'app', password, error: refusal('28P01') })).resolves.toMatchObject({
+    await expect(
+      diagnosePostgresRefusal(masterSession(fine, stored), server, { username: 'app', password, error: refusal('28P01') }),
+    ).resolves.toMatchObject({
       reason: 'wrong-password',
     });
     const not = await diagnosePostgresRefusal(masterSession(fine, stored), server, { username: 'app', password, error: refusal('28000') });
@@ -130,13 +132,21 @@ describe('the diagnosis as the master', () => {
 
   it('a password that verifies is not drift, against SCRAM and md5', async () => {
     for (const rolpassword of [scramSha256Verifier(password), postgresMd5Hash(password, 'app')]) {
-      const d = await diagnosePostgresRefusal(masterSession(fine, { rolpassword }), server, { username: 'app', password, error: refusal('28P01') });
+      const d = await diagnosePostgresRefusal(masterSession(fine, { rolpassword }), server, {
+        username: 'app',
+        password,
+        error: refusal('28P01'),
+      });
       expect(d).toEqual({ reason: 'undetermined', detail: 'the password matches the stored verifier: it has not drifted' });
     }
   });
 
   it('an RDS IAM role is not healed', async () => {
-    const d = await diagnosePostgresRefusal(masterSession({ ...fine, iam: true, can_read_authid: false }), server, { username: 'app', password, error: refusal('28000') });
+    const d = await diagnosePostgresRefusal(masterSession({ ...fine, iam: true, can_read_authid: false }), server, {
+      username: 'app',
+      password,
+      error: refusal('28000'),
+    });
     expect(d.reason).toBe('unsupported-auth-plugin');
     expect(d.detail).toMatch(/rds_iam/);
   });
@@ -146,14 +156,26 @@ describe('the diagnosis as the master', () => {
     const d = await diagnosePostgresRefusal(masterSession(rds), server, { username: 'app', password, error: refusal('28P01') });
     expect(d.reason).toBe('wrong-password');
     expect(d.detail).toMatch(/by elimination/);
-    for (const role of [{ ...rds, expired: true, valid_until: '2001-01-01' }, { ...rds, can_login: false }, { ...rds, role_connection_limit: 2, role_sessions: 2 }]) {
-      expect((await diagnosePostgresRefusal(masterSession(role), server, { username: 'app', password, error: refusal('28P01') })).reason).not.toBe('wrong-password');
+    for (const role of [
+      { ...rds, expired: true, valid_until: '2001-01-01' },
+      { ...rds, can_login: false },
+      { ...rds, role_connection_limit: 2, role_sessions: 2 },
+    ]) {
+      expect(
+        (await diagnosePostgresRefusal(masterSession(role), server, { username: 'app', password, error: refusal('28P01') })).reason,
+      ).not.toBe('wrong-password');
     }
-    expect((await diagnosePostgresRefusal(masterSession(rds), server, { username: 'app', password, error: refusal('28000') })).reason).toBe('undetermined');
+    expect((await diagnosePostgresRefusal(masterSession(rds), server, { username: 'app', password, error: refusal('28000') })).reason).toBe(
+      'undetermined',
+    );
   });
 
   it('53300 with no role or database limit reached names the server', async () => {
-    const d = await diagnosePostgresRefusal(masterSession({ ...fine, server_sessions: 97, max_connections: 100 }), server, { username: 'app', password, error: refusal('53300') });
+    const d = await diagnosePostgresRefusal(masterSession({ ...fine, server_sessions: 97, max_connections: 100 }), server, {
+      username: 'app',
+      password,
+      error: refusal('53300'),
+    });
     expect(d.reason).toBe('connection-limit');
     expect(d.detail).toMatch(/max_connections 100/);
   });

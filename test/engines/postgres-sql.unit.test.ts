@@ -11,7 +11,14 @@ import {
 import { postgresEngine } from '../../shared/engines/postgres';
 import type { Row, ServerInfo, SqlSession } from '../../shared/rotation/database-engine';
 
-const server = (major: number, aurora = false): ServerInfo => ({ flavor: 'postgres', aurora, major, minor: 0, patch: 0, version: `${major}.0` });
+const server = (major: number, aurora = false): ServerInfo => ({
+  flavor: 'postgres',
+  aurora,
+  major,
+  minor: 0,
+  patch: 0,
+  version: `${major}.0`,
+});
 
 /** Records statements; answers the engine's reads with `answers`. */
 function recordingSession(answers: Record<string, Row[]>): SqlSession & { sql: string[] } {

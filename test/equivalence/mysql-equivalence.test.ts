@@ -5,7 +5,14 @@
 import type { Connection } from 'mysql2/promise';
 import { mysqlNativePasswordHash } from '../../shared/engines/password-hashes';
 import { assertMysqlEquivalent, mysqlDifferences, normaliseCreateUser, normaliseGrantRow } from './mysql-equivalence';
-import { cloneTestName, cloneTestPassword, connectMysqlAdmin, createCloneWorld, dropUsers, type CloneWorld } from './mysql-fixture-accounts';
+import {
+  cloneTestName,
+  cloneTestPassword,
+  connectMysqlAdmin,
+  createCloneWorld,
+  dropUsers,
+  type CloneWorld,
+} from './mysql-fixture-accounts';
 
 let admin: Connection;
 let world: CloneWorld;
@@ -84,9 +91,15 @@ describe('assertMysqlEquivalent', () => {
 describe('the normalisation', () => {
   it('replaces the grantee and drops the IDENTIFIED part of a grant row, sorting column lists', () => {
     expect(
-      normaliseGrantRow("GRANT USAGE ON *.* TO `a``b`@`%` IDENTIFIED BY PASSWORD '*AB' REQUIRE SSL WITH MAX_QUERIES_PER_HOUR 3", 'a`b', '%'),
+      normaliseGrantRow(
+        "GRANT USAGE ON *.* TO `a``b`@`%` IDENTIFIED BY PASSWORD '*AB' REQUIRE SSL WITH MAX_QUERIES_PER_HOUR 3",
+        'a`b',
+        '%',
+      ),
     ).toBe('GRANT USAGE ON *.* TO <grantee> REQUIRE SSL WITH MAX_QUERIES_PER_HOUR 3');
-    expect(normaliseGrantRow('GRANT UPDATE (`b`, `a`) ON `d`.`t` TO `u`@`h`', 'u', 'h')).toBe('GRANT UPDATE (`a`, `b`) ON `d` . `t` TO <grantee>');
+    expect(normaliseGrantRow('GRANT UPDATE (`b`, `a`) ON `d`.`t` TO `u`@`h`', 'u', 'h')).toBe(
+      'GRANT UPDATE (`a`, `b`) ON `d` . `t` TO <grantee>',
+    );
   });
 
   it('replaces the name and password strings of SHOW CREATE USER, keeping non-password USING and the lifetime', () => {
@@ -94,7 +107,9 @@ describe('the normalisation', () => {
       normaliseCreateUser(
         "CREATE USER `u`@`%` IDENTIFIED VIA mysql_native_password USING '*AB' OR pam USING 'svc' REQUIRE SSL PASSWORD EXPIRE INTERVAL 9 DAY",
       ),
-    ).toBe("CREATE USER <user> IDENTIFIED VIA mysql_native_password USING <password> OR pam USING 'svc' REQUIRE SSL PASSWORD EXPIRE INTERVAL 9 DAY");
+    ).toBe(
+      "CREATE USER <user> IDENTIFIED VIA mysql_native_password USING <password> OR pam USING 'svc' REQUIRE SSL PASSWORD EXPIRE INTERVAL 9 DAY",
+    );
     expect(normaliseCreateUser("CREATE USER 'u'@'%' IDENTIFIED WITH 'caching_sha2_password' AS '$A$005$x' PASSWORD EXPIRE")).toBe(
       "CREATE USER <user> IDENTIFIED WITH 'caching_sha2_password' AS <password>",
     );

@@ -19,7 +19,15 @@
 import type { Connection } from 'mysql2/promise';
 
 /** Methods whose stored string is derived from the password, so it differs between the two users. */
-const PASSWORD_PLUGINS = new Set(['', 'mysql_native_password', 'mysql_old_password', 'ed25519', 'parsec', 'caching_sha2_password', 'sha256_password']);
+const PASSWORD_PLUGINS = new Set([
+  '',
+  'mysql_native_password',
+  'mysql_old_password',
+  'ed25519',
+  'parsec',
+  'caching_sha2_password',
+  'sha256_password',
+]);
 
 /** The normalised catalog view of one user: host entry -> aspect -> text. */
 export type MysqlAccountSnapshot = Map<string, Map<string, string>>;
@@ -66,7 +74,9 @@ export async function mysqlAccountSnapshot(admin: Connection, user: string): Pro
   const hosts = (await q(admin, 'SELECT Host AS h FROM mysql.user WHERE User = ? ORDER BY Host', [user])).map((r) => str(r.h));
   for (const host of hosts) {
     const aspects = new Map<string, string>();
-    const grants = (await q(admin, 'SHOW GRANTS FOR ?@?', [user, host])).map((r) => normaliseGrantRow(str(Object.values(r)[0]), user, host));
+    const grants = (await q(admin, 'SHOW GRANTS FOR ?@?', [user, host])).map((r) =>
+      normaliseGrantRow(str(Object.values(r)[0]), user, host),
+    );
     aspects.set('grants', JSON.stringify(grants.sort()));
     const create = str(Object.values((await q(admin, 'SHOW CREATE USER ?@?', [user, host]))[0] ?? {})[0]);
     aspects.set('create user', normaliseCreateUser(create));
@@ -78,7 +88,11 @@ export async function mysqlAccountSnapshot(admin: Connection, user: string): Pro
       aspects.set('mysql.user', normaliseUserRow(row));
     }
     if (!mariadb && major >= 8) {
-      const roles = await q(admin, 'SELECT DEFAULT_ROLE_USER AS u, DEFAULT_ROLE_HOST AS h FROM mysql.default_roles WHERE USER = ? AND HOST = ?', [user, host]);
+      const roles = await q(
+        admin,
+        'SELECT DEFAULT_ROLE_USER AS u, DEFAULT_ROLE_HOST AS h FROM mysql.default_roles WHERE USER = ? AND HOST = ?',
+        [user, host],
+      );
       aspects.set('default roles', JSON.stringify(roles.map((r) => `${str(r.u)}@${str(r.h)}`).sort()));
     }
     snapshot.set(host, aspects);
@@ -104,7 +118,10 @@ export function normaliseGrantRow(row: string, user: string, host: string): stri
     }
     if (t === '(') {
       const close = tokens.indexOf(')', i);
-      const columns = tokens.slice(i + 1, close).filter((c) => c !== ',').sort();
+      const columns = tokens
+        .slice(i + 1, close)
+        .filter((c) => c !== ',')
+        .sort();
       out.push(`(${columns.join(', ')})`);
       i = close;
       continue;
@@ -127,7 +144,11 @@ export function normaliseCreateUser(statement: string): string {
       if (tokens[i + 1] === '@') i += 2;
       continue;
     }
-    if ((upper === 'VIA' || upper === 'WITH' || upper === 'OR') && tokens[i + 1] !== undefined && /^[`'"]?[a-z0-9_]+[`'"]?$/i.test(tokens[i + 1]!)) {
+    if (
+      (upper === 'VIA' || upper === 'WITH' || upper === 'OR') &&
+      tokens[i + 1] !== undefined &&
+      /^[`'"]?[a-z0-9_]+[`'"]?$/i.test(tokens[i + 1]!)
+    ) {
       plugin = unquote(tokens[i + 1]!).toLowerCase();
     }
     if (upper === 'BY' && tokens[i + 1]?.toUpperCase() === 'PASSWORD' && isQuoted(tokens[i + 2])) {
@@ -141,7 +162,11 @@ export function normaliseCreateUser(statement: string): string {
       i += 1;
       continue;
     }
-    if (upper === 'PASSWORD' && tokens[i + 1]?.toUpperCase() === 'EXPIRE' && !['INTERVAL', 'NEVER', 'DEFAULT'].includes(tokens[i + 2]?.toUpperCase() ?? '')) {
+    if (
+      upper === 'PASSWORD' &&
+      tokens[i + 1]?.toUpperCase() === 'EXPIRE' &&
+      !['INTERVAL', 'NEVER', 'DEFAULT'].includes(tokens[i + 2]?.toUpperCase() ?? '')
+    ) {
       i += 1;
       continue;
     }
@@ -152,7 +177,10 @@ export function normaliseCreateUser(statement: string): string {
 
 /** mysql.global_priv's JSON without password-derived strings, with absent fields as their defaults. */
 export function normaliseGlobalPriv(value: unknown): string {
-  const priv = (typeof value === 'object' && value !== null && !Buffer.isBuffer(value) ? value : JSON.parse(str(value))) as Record<string, unknown>;
+  const priv = (typeof value === 'object' && value !== null && !Buffer.isBuffer(value) ? value : JSON.parse(str(value))) as Record<
+    string,
+    unknown
+  >;
   const defaults: Record<string, unknown> = {
     access: 0,
     ssl_type: 0,

@@ -50,7 +50,13 @@ export async function createCloneWorld(admin: Connection): Promise<CloneWorld> {
   await admin.query('GRANT ALL PRIVILEGES ON *.* TO ?@? WITH GRANT OPTION', [master.username, '%']);
   const s = mysqlAdminSettings();
   const { createConnection } = await import('mysql2/promise');
-  const masterConnection = await createConnection({ host: s.host, port: s.port, user: master.username, password: master.password, charset: 'utf8mb4' });
+  const masterConnection = await createConnection({
+    host: s.host,
+    port: s.port,
+    user: master.username,
+    password: master.password,
+    charset: 'utf8mb4',
+  });
   masterConnection.on('error', () => undefined);
   const roles: [string, string] = [`${master.username}_r1`, `${master.username}_r2`];
   const id = (n: string): string => masterConnection.escapeId(n);
@@ -66,7 +72,13 @@ export async function createCloneWorld(admin: Connection): Promise<CloneWorld> {
     db,
     roles,
     async session(): Promise<SqlSession> {
-      const secret = parseDatabaseSecret({ engine: 'mariadb', host: s.host, port: s.port, username: master.username, password: master.password });
+      const secret = parseDatabaseSecret({
+        engine: 'mariadb',
+        host: s.host,
+        port: s.port,
+        username: master.username,
+        password: master.password,
+      });
       return mysqlConnector({ family: 'mysql', secret, role: 'master', tlsMode: 'disable', connectTimeoutMs: 5000 });
     },
     async createFullAccount(name: string, password: string): Promise<void> {

@@ -46,7 +46,7 @@ async function settingRows(admin: PgQueryable): Promise<{ byRole: Map<string, Ma
   const byRole = new Map<string, Map<string, Map<string, string>>>();
   const all = await rows(
     admin,
-    'SELECT coalesce(d.datname, \'\') AS db, coalesce(r.rolname, \'\') AS role, s.setconfig FROM pg_db_role_setting s ' +
+    "SELECT coalesce(d.datname, '') AS db, coalesce(r.rolname, '') AS role, s.setconfig FROM pg_db_role_setting s " +
       'LEFT JOIN pg_database d ON d.oid = s.setdatabase LEFT JOIN pg_roles r ON r.oid = s.setrole',
   );
   for (const row of all) {
@@ -88,7 +88,7 @@ function reachSql(major: number): string {
  */
 function privilegesSql(major: number): string {
   const reach = `(${reachSql(major)})`;
-  const related = "(SELECT oid FROM pg_roles WHERE rolname = ANY($2::text[]))";
+  const related = '(SELECT oid FROM pg_roles WHERE rolname = ANY($2::text[]))';
   const mentions = (acl: string): string => `EXISTS (SELECT 1 FROM aclexplode(${acl}) x WHERE x.grantee IN ${related})`;
   const any = (test: string): string => `EXISTS (SELECT 1 FROM ${reach} g WHERE ${test})`;
   const owner = (col: string): string => any(`pg_has_role(g.oid, ${col}, 'USAGE')`);
@@ -111,7 +111,7 @@ function privilegesSql(major: number): string {
     UNION ALL
     SELECT 'schema ' || nsp.oid::regnamespace::text, 'OWNER', ${owner('nsp.nspowner')} FROM nsp
     UNION ALL
-    SELECT 'function ' || fn.oid::regprocedure::text, 'EXECUTE', ${any('has_function_privilege(g.oid, fn.oid, \'EXECUTE\')')} FROM fn
+    SELECT 'function ' || fn.oid::regprocedure::text, 'EXECUTE', ${any("has_function_privilege(g.oid, fn.oid, 'EXECUTE')")} FROM fn
     UNION ALL
     SELECT 'function ' || fn.oid::regprocedure::text, 'OWNER', ${owner('fn.proowner')} FROM fn
     UNION ALL
@@ -160,7 +160,13 @@ export async function postgresDifferences(admin: PgQueryable, original: string, 
     differ('exists', a !== undefined, b !== undefined);
     return out;
   }
-  for (const [what, column] of [['INHERIT', 'rolinherit'], ['CONNECTION LIMIT', 'rolconnlimit'], ['VALID UNTIL', 'valid_until'], ['LOGIN', 'rolcanlogin'], ['REPLICATION', 'rolreplication']] as const) {
+  for (const [what, column] of [
+    ['INHERIT', 'rolinherit'],
+    ['CONNECTION LIMIT', 'rolconnlimit'],
+    ['VALID UNTIL', 'valid_until'],
+    ['LOGIN', 'rolcanlogin'],
+    ['REPLICATION', 'rolreplication'],
+  ] as const) {
     differ(what, a[column], b[column]);
   }
 
@@ -182,7 +188,12 @@ export async function postgresDifferences(admin: PgQueryable, original: string, 
   differ('reachable attributes (SUPERUSER, CREATEDB, CREATEROLE, BYPASSRLS)', await reachable(original), await reachable(alternate));
 
   const memberships = async (login: string): Promise<Map<string, string>> =>
-    new Map((await rows(admin, membershipsSql(major), [login, pair])).map((r) => [r.rolname, `member=${r.member} usage=${r.usage} set=${r.set} admin=${r.admin}`]));
+    new Map(
+      (await rows(admin, membershipsSql(major), [login, pair])).map((r) => [
+        r.rolname,
+        `member=${r.member} usage=${r.usage} set=${r.set} admin=${r.admin}`,
+      ]),
+    );
   const [ma, mb] = [await memberships(original), await memberships(alternate)];
   for (const [role, text] of ma) differ(`membership in ${role}`, text, mb.get(role));
 

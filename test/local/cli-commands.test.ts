@@ -97,19 +97,35 @@ describe('errors name the server, host and port, and what is wrong', () => {
     const io = { ...deadEndIo(), env: { PATH: process.env.PATH, MYSQL_PASSWORD: wrong } };
     expect(await runDbSetupCli(['--engine', 'mysql'], io)).toBe(1);
     const text = io.err.join('\n');
-    expect(text).toMatch(/MariaDB refused the admin login of root at 127\.0\.0\.1:3306 \(ER_ACCESS_DENIED_ERROR\): the server is up; check MYSQL_USER\/MYSQL_PASSWORD/);
+    expect(text).toMatch(
+      /MariaDB refused the admin login of root at 127\.0\.0\.1:3306 \(ER_ACCESS_DENIED_ERROR\): the server is up; check MYSQL_USER\/MYSQL_PASSWORD/,
+    );
     expect(text).not.toMatch(/not reachable/);
     expect(text).not.toContain(wrong);
   });
 
   it('the classifier goes by codes: network codes, pg SQLSTATE 28P01, mysql errno 1045, nested AggregateError', () => {
-    expect(classifyAdminLoginFailure(Object.assign(new Error('x'), { code: 'ECONNREFUSED' }))).toEqual({ kind: 'unreachable', code: 'ECONNREFUSED' });
-    expect(classifyAdminLoginFailure(new AggregateError([Object.assign(new Error('a'), { code: 'EHOSTUNREACH' })]))).toMatchObject({ kind: 'unreachable' });
+    expect(classifyAdminLoginFailure(Object.assign(new Error('x'), { code: 'ECONNREFUSED' }))).toEqual({
+      kind: 'unreachable',
+      code: 'ECONNREFUSED',
+    });
+    expect(classifyAdminLoginFailure(new AggregateError([Object.assign(new Error('a'), { code: 'EHOSTUNREACH' })]))).toMatchObject({
+      kind: 'unreachable',
+    });
     expect(classifyAdminLoginFailure(Object.assign(new Error('x'), { code: '28P01' }))).toEqual({ kind: 'refused', code: '28P01' });
     expect(classifyAdminLoginFailure(Object.assign(new Error('x'), { errno: 1045 }))).toMatchObject({ kind: 'refused' });
-    expect(classifyAdminLoginFailure(new Error('Connection terminated due to connection timeout'))).toEqual({ kind: 'unreachable', code: 'ETIMEDOUT' });
+    expect(classifyAdminLoginFailure(new Error('Connection terminated due to connection timeout'))).toEqual({
+      kind: 'unreachable',
+      code: 'ETIMEDOUT',
+    });
     expect(classifyAdminLoginFailure(Object.assign(new Error('x'), { code: '3D000' }))).toEqual({ kind: 'other', code: '3D000' });
-    const line = describeAdminLoginProblem('postgres', 'PostgreSQL', { host: 'db', port: 6543, user: 'admin' }, { kind: 'other', code: '3D000' }, '-');
+    const line = describeAdminLoginProblem(
+      'postgres',
+      'PostgreSQL',
+      { host: 'db', port: 6543, user: 'admin' },
+      { kind: 'other', code: '3D000' },
+      '-',
+    );
     expect(line).toBe('PostgreSQL admin login of admin at db:6543 failed (3D000): check PGHOST/PGPORT and PGUSER/PGPASSWORD');
   });
 

@@ -11,7 +11,16 @@ describe('rotate:local arguments', () => {
 
   it('reads every flag in both spellings', () => {
     expect(
-      parseRotateLocalArgs(['--engine', 'mysql', '--strategy=alternating-users', '--rotations', '3', '--json', '--endpoint', 'http://127.0.0.1:4566/']),
+      parseRotateLocalArgs([
+        '--engine',
+        'mysql',
+        '--strategy=alternating-users',
+        '--rotations',
+        '3',
+        '--json',
+        '--endpoint',
+        'http://127.0.0.1:4566/',
+      ]),
     ).toEqual({
       engine: 'mysql',
       strategy: 'alternating-users',

@@ -44,7 +44,7 @@ describe('docker-compose.yml', () => {
     expect(needsAuthToken(pinned)).toBe(false);
   });
 
-  it("passes LOCALSTACK_AUTH_TOKEN through from the shell, empty when unset (never a value in the file)", () => {
+  it('passes LOCALSTACK_AUTH_TOKEN through from the shell, empty when unset (never a value in the file)', () => {
     expect(asObj(asObj(services.localstack).environment).LOCALSTACK_AUTH_TOKEN).toBe('${LOCALSTACK_AUTH_TOKEN:-}');
   });
 

@@ -31,7 +31,11 @@ const GUARD = join(__dirname, 'outbound-guard.cjs');
  * @param env added to this process's environment, after every `AWS_*` and `LOCALSTACK_*` variable of
  *   the test's own environment is removed (a value of undefined removes one more)
  */
-export function runGuarded(command: string, args: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<GuardedResult> {
+export function runGuarded(
+  command: string,
+  args: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<GuardedResult> {
   const dir = mkdtempSync(join(tmpdir(), 'lstack-guard-'));
   const log = join(dir, 'connections.jsonl');
   const childEnv: NodeJS.ProcessEnv = {};

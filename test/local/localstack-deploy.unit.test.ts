@@ -22,7 +22,9 @@ describe('localstack:deploy', () => {
 
   it('deploys one function per scenario, named as rotate:local attaches them', () => {
     expect(functions.map((f) => f.Properties.FunctionName).sort()).toEqual(
-      selectScenarios().map((s) => rotationFunctionName(s.engine, s.strategy)).sort(),
+      selectScenarios()
+        .map((s) => rotationFunctionName(s.engine, s.strategy))
+        .sort(),
     );
   });
 
@@ -36,7 +38,7 @@ describe('localstack:deploy', () => {
     }
   });
 
-  it("points every endpoint variable cdklocal checks at LocalStack, with its test account, whatever the shell has", () => {
+  it('points every endpoint variable cdklocal checks at LocalStack, with its test account, whatever the shell has', () => {
     const env = cdklocalEnv(
       {
         PATH: '/usr/bin',
@@ -52,7 +54,11 @@ describe('localstack:deploy', () => {
       },
       { url: 'http://localhost:4566', s3: 'http://127.0.0.1:4566' },
     );
-    expect(Object.keys(env).filter((k) => k.startsWith('AWS_')).sort()).toEqual([
+    expect(
+      Object.keys(env)
+        .filter((k) => k.startsWith('AWS_'))
+        .sort(),
+    ).toEqual([
       'AWS_ACCESS_KEY_ID',
       'AWS_DEFAULT_REGION',
       'AWS_ENDPOINT_URL',
@@ -90,7 +96,11 @@ describe('localstack:deploy', () => {
     const env = cdklocalEnv({ AWS_PROFILE: 'prod' }, { url: 'http://127.0.0.1:4566', s3: 'http://127.0.0.1:4566' });
     const after = { ...env };
     expect(() => configureEnvironment(after, env.AWS_ENVAR_ALLOWLIST!)).not.toThrow();
-    expect(after).toMatchObject({ AWS_ENDPOINT_URL: 'http://127.0.0.1:4566', AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:4566', AWS_REGION: 'us-east-1' });
+    expect(after).toMatchObject({
+      AWS_ENDPOINT_URL: 'http://127.0.0.1:4566',
+      AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:4566',
+      AWS_REGION: 'us-east-1',
+    });
     expect(after.AWS_PROFILE).toBeUndefined();
     expect(() => configureEnvironment({ AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' }, '')).toThrow(/AWS_ENDPOINT_URL_S3/);
   });
@@ -142,7 +152,9 @@ describe("cdklocal's S3 endpoint", () => {
   });
 
   it("keeps the name over https (the certificate's), with cdklocal's s3. prefix", async () => {
-    expect(await localStackS3Endpoint('https://localhost.localstack.cloud:4566', resolve)).toBe('https://s3.localhost.localstack.cloud:4566');
+    expect(await localStackS3Endpoint('https://localhost.localstack.cloud:4566', resolve)).toBe(
+      'https://s3.localhost.localstack.cloud:4566',
+    );
   });
 });
 

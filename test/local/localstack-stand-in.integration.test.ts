@@ -47,7 +47,7 @@ describe('localstack:deploy against a stand-in that answers as LocalStack does',
 
   afterAll(() => standIn.close());
 
-  it('gets past cdklocal\'s own checks and finishes bootstrap and deploy', () => {
+  it("gets past cdklocal's own checks and finishes bootstrap and deploy", () => {
     expect(result.stderr).not.toMatch(/AWS_ENDPOINT_URL_S3/);
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/✅\s+Environment aws:\/\/000000000000\/us-east-1 bootstrapped/);
@@ -86,12 +86,18 @@ describe('localstack:deploy against a stand-in that answers as LocalStack does',
     }
   });
 
-  it("uploads the stack with the four functions on the runtime LocalStack was checked for", () => {
+  it('uploads the stack with the four functions on the runtime LocalStack was checked for', () => {
     const templates = [...standIn.uploads.entries()].filter(([key]) => key.endsWith('.json'));
     expect(templates).toHaveLength(1);
-    const template = JSON.parse(templates[0]![1].toString('utf8')) as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+    const template = JSON.parse(templates[0]![1].toString('utf8')) as {
+      Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+    };
     const functions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
-    expect(functions.map((f) => f.Properties.FunctionName).sort()).toEqual(selectScenarios().map((s) => rotationFunctionName(s.engine, s.strategy)).sort());
+    expect(functions.map((f) => f.Properties.FunctionName).sort()).toEqual(
+      selectScenarios()
+        .map((s) => rotationFunctionName(s.engine, s.strategy))
+        .sort(),
+    );
     for (const f of functions) expect(f.Properties.Runtime).toBe(ROTATION_RUNTIME.name);
     // The two bundles (one per engine) went up as zip files.
     expect([...standIn.uploads.keys()].filter((key) => key.endsWith('.zip'))).toHaveLength(2);
@@ -105,7 +111,9 @@ describe('localstack:deploy failing', () => {
       const result = await deploy({ ...SHELL, LOCALSTACK_URL: standIn.url, LOCALSTACK_AUTH_TOKEN: TOKEN });
       expect(result.code).toBe(1);
       const last = result.stderr.trim().split('\n').pop();
-      expect(last).toMatch(/^localstack:deploy: cdklocal bootstrap failed \(exit \d+\) against LocalStack 4\.14\.0 at http:\/\/127\.0\.0\.1:\d+: .*docker compose logs localstack/);
+      expect(last).toMatch(
+        /^localstack:deploy: cdklocal bootstrap failed \(exit \d+\) against LocalStack 4\.14\.0 at http:\/\/127\.0\.0\.1:\d+: .*docker compose logs localstack/,
+      );
       expect(result.stderr).toMatch(/❌/);
       expect(result.stderr).not.toMatch(/synthesizing/);
       expect(standIn.requests.length).toBeGreaterThan(0);
@@ -122,7 +130,9 @@ describe('localstack:deploy failing', () => {
       const result = await deploy({ LOCALSTACK_URL: standIn.url });
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(
-        new RegExp(`LocalStack 4\\.4\\.0 at ${standIn.url} cannot run ${ROTATION_RUNTIME.name}.*${localStackReleaseFor().replace(/\./g, '\\.')} or later`),
+        new RegExp(
+          `LocalStack 4\\.4\\.0 at ${standIn.url} cannot run ${ROTATION_RUNTIME.name}.*${localStackReleaseFor().replace(/\./g, '\\.')} or later`,
+        ),
       );
       expect(standIn.requests).toEqual([]);
       expectNoLeak(result);
@@ -137,7 +147,10 @@ describe('localstack:deploy failing', () => {
     await standIn.close();
     const result = await deploy({ LOCALSTACK_URL: url });
     expect(result.code).toBe(1);
-    const lines = result.stderr.trim().split('\n').filter((line) => line.startsWith('localstack:deploy:'));
+    const lines = result.stderr
+      .trim()
+      .split('\n')
+      .filter((line) => line.startsWith('localstack:deploy:'));
     expect(lines).toEqual([
       `localstack:deploy: LocalStack does not answer at ${url} (/_localstack/health): start it with \`docker compose up -d --wait\` (or set LOCALSTACK_URL)`,
       `localstack:deploy: ${AUTH_TOKEN_HINT}`,

@@ -80,7 +80,16 @@ export async function startLocalStackStandIn(options: StandInOptions = {}): Prom
   function handle(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
     const path = req.url ?? '/';
     if (path.startsWith('/_localstack/health')) {
-      send(res, 200, 'application/json', JSON.stringify({ services: { cloudformation: 'available', lambda: 'available', s3: 'available' }, edition: 'community', version: options.version ?? '4.14.0' }));
+      send(
+        res,
+        200,
+        'application/json',
+        JSON.stringify({
+          services: { cloudformation: 'available', lambda: 'available', s3: 'available' },
+          edition: 'community',
+          version: options.version ?? '4.14.0',
+        }),
+      );
       return;
     }
     const auth = String(req.headers.authorization ?? '');
@@ -109,7 +118,12 @@ export async function startLocalStackStandIn(options: StandInOptions = {}): Prom
       case 'cloudformation':
         return cloudFormation(res, action, form);
       case 'ssm':
-        return send(res, 200, 'application/x-amz-json-1.1', JSON.stringify({ Parameter: { Name: '/cdk-bootstrap/hnb659fds/version', Value: BOOTSTRAP_VERSION, Type: 'String', Version: 1 } }));
+        return send(
+          res,
+          200,
+          'application/x-amz-json-1.1',
+          JSON.stringify({ Parameter: { Name: '/cdk-bootstrap/hnb659fds/version', Value: BOOTSTRAP_VERSION, Type: 'String', Version: 1 } }),
+        );
       case 's3':
         return s3(req, res, path, body);
       case 'lambda':
@@ -123,7 +137,12 @@ export async function startLocalStackStandIn(options: StandInOptions = {}): Prom
 
   function sts(res: ServerResponse, action: string | undefined): void {
     if (action === 'GetCallerIdentity') {
-      return xml(res, 'GetCallerIdentity', STS_NS, `<Arn>arn:aws:iam::${ACCOUNT}:root</Arn><UserId>${ACCOUNT}</UserId><Account>${ACCOUNT}</Account>`);
+      return xml(
+        res,
+        'GetCallerIdentity',
+        STS_NS,
+        `<Arn>arn:aws:iam::${ACCOUNT}:root</Arn><UserId>${ACCOUNT}</UserId><Account>${ACCOUNT}</Account>`,
+      );
     }
     if (action === 'AssumeRole') {
       return xml(
@@ -158,7 +177,12 @@ export async function startLocalStackStandIn(options: StandInOptions = {}): Prom
       }
       case 'CreateChangeSet':
         if (!stack) stacks.set(name, { status: 'REVIEW_IN_PROGRESS', outputs: {} });
-        return xml(res, 'CreateChangeSet', CFN_NS, `<Id>arn:aws:cloudformation:${REGION}:${ACCOUNT}:changeSet/${form.get('ChangeSetName')}/stand-in</Id><StackId>${stackId}</StackId>`);
+        return xml(
+          res,
+          'CreateChangeSet',
+          CFN_NS,
+          `<Id>arn:aws:cloudformation:${REGION}:${ACCOUNT}:changeSet/${form.get('ChangeSetName')}/stand-in</Id><StackId>${stackId}</StackId>`,
+        );
       case 'DescribeChangeSet':
         return xml(
           res,
@@ -203,9 +227,15 @@ export async function startLocalStackStandIn(options: StandInOptions = {}): Prom
       res.writeHead(404).end();
       return;
     }
-    if (query.startsWith('location')) return send(res, 200, 'application/xml', '<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/"/>');
+    if (query.startsWith('location'))
+      return send(res, 200, 'application/xml', '<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/"/>');
     if (query.startsWith('list-type=2')) {
-      return send(res, 200, 'application/xml', '<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><KeyCount>0</KeyCount><IsTruncated>false</IsTruncated></ListBucketResult>');
+      return send(
+        res,
+        200,
+        'application/xml',
+        '<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><KeyCount>0</KeyCount><IsTruncated>false</IsTruncated></ListBucketResult>',
+      );
     }
     // GetBucketEncryption and the rest: "not configured", which the CDK CLI takes in its stride.
     return send(res, 404, 'application/xml', '<Error><Code>NoSuchKey</Code><Message>stand-in</Message></Error>');
@@ -219,7 +249,12 @@ export async function startLocalStackStandIn(options: StandInOptions = {}): Prom
       res.end(JSON.stringify({ Type: 'User', Message: `Function not found: ${name}` }));
       return;
     }
-    send(res, 200, 'application/json', JSON.stringify({ Configuration: { FunctionName: name, FunctionArn: arn, Runtime: 'nodejs24.x', State: 'Active' } }));
+    send(
+      res,
+      200,
+      'application/json',
+      JSON.stringify({ Configuration: { FunctionName: name, FunctionArn: arn, Runtime: 'nodejs24.x', State: 'Active' } }),
+    );
   }
 
   function forward(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
@@ -285,5 +320,10 @@ function xml(res: ServerResponse, action: string, ns: string, inner: string): vo
 }
 
 function queryError(res: ServerResponse, status: number, code: string, message: string): void {
-  send(res, status, 'text/xml', `<ErrorResponse><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>stand-in</RequestId></ErrorResponse>`);
+  send(
+    res,
+    status,
+    'text/xml',
+    `<ErrorResponse><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>stand-in</RequestId></ErrorResponse>`,
+  );
 }

@@ -36,7 +36,11 @@ const FLAKY_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:flaky-postgres
 beforeAll(async () => {
   endpoint = await startLocalSecretsManager({ log: () => undefined });
   registerRepoRotationHandlers(endpoint, { logger: silentLogger });
-  client = new SecretsManagerClient({ endpoint: endpoint.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  client = new SecretsManagerClient({
+    endpoint: endpoint.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
 });
 
 afterAll(async () => {
@@ -47,12 +51,26 @@ afterAll(async () => {
 function io(): CliIo & { out: string[]; err: string[] } {
   const out: string[] = [];
   const err: string[] = [];
-  return { out, err, stdout: (t) => out.push(t), stderr: (t) => err.push(t), env: { ...process.env, SECRETS_MANAGER_ENDPOINT: endpoint.endpoint } };
+  return {
+    out,
+    err,
+    stdout: (t) => out.push(t),
+    stderr: (t) => err.push(t),
+    env: { ...process.env, SECRETS_MANAGER_ENDPOINT: endpoint.endpoint },
+  };
 }
 
 /** A secret for a fresh fixture user of its own: each scenario rotates its user's password. */
 async function createUserSecret(name: string, user: PostgresFixtureUser): Promise<string> {
-  const value = JSON.stringify({ engine: 'postgres', host: user.host, port: user.port, username: user.username, password: user.password, dbname: user.database, ssl: false });
+  const value = JSON.stringify({
+    engine: 'postgres',
+    host: user.host,
+    port: user.port,
+    username: user.username,
+    password: user.password,
+    dbname: user.database,
+    ssl: false,
+  });
   const out = await client.send(new CreateSecretCommand({ Name: name, SecretString: value }));
   return out.ARN!;
 }
@@ -77,7 +95,12 @@ describe('a rotation cancelled half-way (rotation off, stray AWSPENDING)', () =>
     // What an interrupted rotation leaves: a pending version nobody will finish, then CancelRotateSecret.
     strayVersion = randomUUID();
     await client.send(
-      new PutSecretValueCommand({ SecretId: name, ClientRequestToken: strayVersion, SecretString: '{"never":"used"}', VersionStages: ['AWSPENDING'] }),
+      new PutSecretValueCommand({
+        SecretId: name,
+        ClientRequestToken: strayVersion,
+        SecretString: '{"never":"used"}',
+        VersionStages: ['AWSPENDING'],
+      }),
     );
     await client.send(new CancelRotateSecretCommand({ SecretId: name }));
     current = currentVersion(await stages(name))!;
@@ -121,7 +144,9 @@ describe('a rotation cancelled half-way (rotation off, stray AWSPENDING)', () =>
     expect(result.stdout).toMatch(/AWSCURRENT: not touched/);
     expect(result.stdout).toMatch(new RegExp(`repaired: no stray AWSPENDING is left; AWSCURRENT is on ${current}`));
     // The fixture user's password is AWSCURRENT's: the command proves it by a login, and says which version.
-    expect(result.stdout).toContain(`verified: AWSCURRENT is on exactly one version, ${current}, and its credentials log in at ${user.host}:${user.port}`);
+    expect(result.stdout).toContain(
+      `verified: AWSCURRENT is on exactly one version, ${current}, and its credentials log in at ${user.host}:${user.port}`,
+    );
     const after = await stages(name);
     expect(currentVersion(after)).toBe(current);
     expect(Object.values(after).some((s) => s.includes('AWSPENDING'))).toBe(false);
@@ -174,7 +199,9 @@ describe('a rotation that failed at setSecret (rotation on, stray AWSPENDING)', 
     expect(text).toMatch(/path: RESUME the stuck rotation/);
     expect(text.indexOf(`AWSCURRENT: WILL MOVE to the stuck version ${stuck}`)).toBeGreaterThanOrEqual(0);
     expect(text.indexOf('AWSCURRENT: WILL MOVE')).toBeLessThan(text.indexOf('repaired:'));
-    expect(text).toContain(`repaired: no stray AWSPENDING is left; AWSCURRENT is on ${stuck} (the stuck rotation was resumed with its own token)`);
+    expect(text).toContain(
+      `repaired: no stray AWSPENDING is left; AWSCURRENT is on ${stuck} (the stuck rotation was resumed with its own token)`,
+    );
     expect(text).toContain(`verified: AWSCURRENT is on exactly one version, ${stuck}, and its credentials log in`);
     expect(code).toBe(0);
 
@@ -286,11 +313,20 @@ describe('verification before "repaired"', () => {
     try {
       const name = `operator-test/labels-${randomUUID().slice(0, 8)}`;
       await createUserSecret(name, user);
-      await client.send(new PutSecretValueCommand({ SecretId: name, ClientRequestToken: randomUUID(), SecretString: '{"never":"used"}', VersionStages: ['AWSPENDING'] }));
+      await client.send(
+        new PutSecretValueCommand({
+          SecretId: name,
+          ClientRequestToken: randomUUID(),
+          SecretString: '{"never":"used"}',
+          VersionStages: ['AWSPENDING'],
+        }),
+      );
       const current = currentVersion(await stages(name))!;
       const cli = io();
       expect(await runRotationRepairCli(['--secret-id', name, '--yes', '--labels-only'], cli)).toBe(0);
-      expect(cli.out.join('\n')).toContain(`checked labels only: AWSCURRENT is on exactly one version, ${current}; no login tried (--labels-only)`);
+      expect(cli.out.join('\n')).toContain(
+        `checked labels only: AWSCURRENT is on exactly one version, ${current}; no login tried (--labels-only)`,
+      );
     } finally {
       await user.drop();
     }
@@ -302,14 +338,31 @@ describe('verification before "repaired"', () => {
       const name = `operator-test/wrong-${randomUUID().slice(0, 8)}`;
       await createUserSecret(name, user);
       // AWSCURRENT now holds a password the database never had; the stray AWSPENDING is what gets repaired.
-      const wrong = JSON.stringify({ engine: 'postgres', host: user.host, port: user.port, username: user.username, password: `${user.password}-not`, dbname: user.database, ssl: false });
+      const wrong = JSON.stringify({
+        engine: 'postgres',
+        host: user.host,
+        port: user.port,
+        username: user.username,
+        password: `${user.password}-not`,
+        dbname: user.database,
+        ssl: false,
+      });
       noteSensitive(`${user.password}-not`);
       await client.send(new PutSecretValueCommand({ SecretId: name, SecretString: wrong }));
-      await client.send(new PutSecretValueCommand({ SecretId: name, ClientRequestToken: randomUUID(), SecretString: '{"never":"used"}', VersionStages: ['AWSPENDING'] }));
+      await client.send(
+        new PutSecretValueCommand({
+          SecretId: name,
+          ClientRequestToken: randomUUID(),
+          SecretString: '{"never":"used"}',
+          VersionStages: ['AWSPENDING'],
+        }),
+      );
       const current = currentVersion(await stages(name))!;
       const cli = io();
       expect(await runRotationRepairCli(['--secret-id', name, '--yes'], cli)).toBe(1);
-      expect(cli.out.join('\n')).toContain(`not repaired: AWSCURRENT is on exactly one version, ${current}, but its credentials do NOT log in at ${user.host}:${user.port}`);
+      expect(cli.out.join('\n')).toContain(
+        `not repaired: AWSCURRENT is on exactly one version, ${current}, but its credentials do NOT log in at ${user.host}:${user.port}`,
+      );
     } finally {
       await user.drop();
     }
@@ -322,7 +375,9 @@ describe('verification before "repaired"', () => {
     try {
       const name = `operator-test/broken-labels-${randomUUID().slice(0, 8)}`;
       await createUserSecret(name, user);
-      await client.send(new PutSecretValueCommand({ SecretId: name, ClientRequestToken: stray, SecretString: '{"x":1}', VersionStages: ['AWSPENDING'] }));
+      await client.send(
+        new PutSecretValueCommand({ SecretId: name, ClientRequestToken: stray, SecretString: '{"x":1}', VersionStages: ['AWSPENDING'] }),
+      );
       const cli = { ...io(), env: { ...process.env, SECRETS_MANAGER_ENDPOINT: proxy.url } };
       expect(await runRotationRepairCli(['--secret-id', name, '--yes', '--action', 'remove-pending'], cli)).toBe(1);
       const text = cli.out.join('\n');
@@ -348,7 +403,10 @@ async function versionCount(secretId: string): Promise<number> {
  * An emulator with broken label bookkeeping: a proxy in front of the endpoint whose DescribeSecret
  * answers, once a label was changed through it, show AWSCURRENT on one more version than it is on.
  */
-async function labelBreakingProxy(target: string, wronglyCurrent: () => string): Promise<{ url: string; breakLabels: boolean; close(): Promise<void> }> {
+async function labelBreakingProxy(
+  target: string,
+  wronglyCurrent: () => string,
+): Promise<{ url: string; breakLabels: boolean; close(): Promise<void> }> {
   // Honest until the repair changes a label; from then on its answers are wrong.
   const state = { breakLabels: true, changed: false };
   const server = createServer((req, res) => {
@@ -358,20 +416,25 @@ async function labelBreakingProxy(target: string, wronglyCurrent: () => string):
       const body = Buffer.concat(chunks);
       const action = String(req.headers['x-amz-target']);
       if (action.endsWith('.UpdateSecretVersionStage') || action.endsWith('.RotateSecret')) state.changed = true;
-      const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k !== 'host' && k !== 'content-length')) as Record<string, string>;
-      void fetch(`${target}${req.url ?? '/'}`, { method: req.method, headers, body: body.length ? body : undefined }).then(async (answer) => {
-        let text = await answer.text();
-        if (state.breakLabels && state.changed && action.endsWith('.DescribeSecret') && answer.ok) {
-          const doc = JSON.parse(text) as { VersionIdsToStages?: Record<string, string[]> };
-          const map = doc.VersionIdsToStages ?? {};
-          const extra = wronglyCurrent();
-          map[extra] = [...(map[extra] ?? []), 'AWSCURRENT'];
-          doc.VersionIdsToStages = map;
-          text = JSON.stringify(doc);
-        }
-        res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/x-amz-json-1.1' });
-        res.end(text);
-      });
+      const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k !== 'host' && k !== 'content-length')) as Record<
+        string,
+        string
+      >;
+      void fetch(`${target}${req.url ?? '/'}`, { method: req.method, headers, body: body.length ? body : undefined }).then(
+        async (answer) => {
+          let text = await answer.text();
+          if (state.breakLabels && state.changed && action.endsWith('.DescribeSecret') && answer.ok) {
+            const doc = JSON.parse(text) as { VersionIdsToStages?: Record<string, string[]> };
+            const map = doc.VersionIdsToStages ?? {};
+            const extra = wronglyCurrent();
+            map[extra] = [...(map[extra] ?? []), 'AWSCURRENT'];
+            doc.VersionIdsToStages = map;
+            text = JSON.stringify(doc);
+          }
+          res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/x-amz-json-1.1' });
+          res.end(text);
+        },
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -319,7 +319,10 @@ describe('readResumeAnswer', () => {
   });
 
   it("reads any other answered error as the reattempt's own failure, and a success as a rotation started", () => {
-    expect(readResumeAnswer({ error: http('AuthenticationError') })).toEqual({ kind: 'reattempt-failed', errorName: 'AuthenticationError' });
+    expect(readResumeAnswer({ error: http('AuthenticationError') })).toEqual({
+      kind: 'reattempt-failed',
+      errorName: 'AuthenticationError',
+    });
     expect(readResumeAnswer({ versionId: 'v9' })).toEqual({ kind: 'started', versionId: 'v9' });
     expect(readResumeAnswer({})).toEqual({ kind: 'started' });
   });

@@ -8,7 +8,13 @@
  * under the ARN the emulator reports, verified from outside. Users, secrets: lstack_ names, dropped after.
  */
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { createMysqlUser, createPostgresUser, fixtureUsername, type MysqlFixtureUser, type PostgresFixtureUser } from '../../local/fixtures';
+import {
+  createMysqlUser,
+  createPostgresUser,
+  fixtureUsername,
+  type MysqlFixtureUser,
+  type PostgresFixtureUser,
+} from '../../local/fixtures';
 import { registerRepoRotationHandlers } from '../../local/repo-handlers';
 import { AUTH_TOKEN_HINT } from '../../local/rotate-local/localstack';
 import { demoSecretString } from '../../local/rotate-local/seed-secret';
@@ -34,22 +40,40 @@ interface Emulator {
 async function startEmulator(accountId: string): Promise<Emulator> {
   const endpoint = await startLocalSecretsManager({ accountId, log: () => undefined });
   registerRepoRotationHandlers(endpoint, { logger: silentLogger });
-  const client = new SecretsManagerClient({ endpoint: endpoint.endpoint, region: endpoint.region, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  const client = new SecretsManagerClient({
+    endpoint: endpoint.endpoint,
+    region: endpoint.region,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
   return { endpoint, client };
 }
 
-async function seedSecret(emulator: Emulator, name: string, user: PostgresFixtureUser | MysqlFixtureUser, engine: 'postgres' | 'mysql'): Promise<void> {
+async function seedSecret(
+  emulator: Emulator,
+  name: string,
+  user: PostgresFixtureUser | MysqlFixtureUser,
+  engine: 'postgres' | 'mysql',
+): Promise<void> {
   await emulator.client.send(
     new CreateSecretCommand({
       Name: name,
-      SecretString: demoSecretString({ engine, host: user.host, port: user.port, login: { username: user.username, password: user.password, database: user.database } }),
+      SecretString: demoSecretString({
+        engine,
+        host: user.host,
+        port: user.port,
+        login: { username: user.username, password: user.password, database: user.database },
+      }),
     }),
   );
 }
 
 /** Only the stand-in and the two database servers: nothing else was contacted. */
 function expectOnlyStandInAndDatabases(result: GuardedResult, standIn: LocalStackStandIn): void {
-  const allowed = new Set([Number(new URL(standIn.url).port), postgresAdminSettings(process.env).port, mysqlAdminSettings(process.env).port]);
+  const allowed = new Set([
+    Number(new URL(standIn.url).port),
+    postgresAdminSettings(process.env).port,
+    mysqlAdminSettings(process.env).port,
+  ]);
   expect(result.connections.filter((c) => !allowed.has(c.port))).toEqual([]);
   expect(result.connections.some((c) => c.port === Number(new URL(standIn.url).port))).toBe(true);
 }
@@ -68,7 +92,12 @@ describe('rotate:local against an emulator without the rotation functions', () =
     await emulator.client.send(
       new CreateSecretCommand({
         Name: secretName,
-        SecretString: demoSecretString({ engine: 'postgres', host: '127.0.0.1', port: 5432, login: { username: 'lstack_nobody', password: 'lstack-not-a-password' } }),
+        SecretString: demoSecretString({
+          engine: 'postgres',
+          host: '127.0.0.1',
+          port: 5432,
+          login: { username: 'lstack_nobody', password: 'lstack-not-a-password' },
+        }),
       }),
     );
   });
@@ -83,7 +112,9 @@ describe('rotate:local against an emulator without the rotation functions', () =
     standIn.requests.length = 0;
     const result = await rotateLocal(['--secret-id', secretName, '--strategy', 'single-user'], { LOCALSTACK_URL: standIn.url });
     expect(result.code).toBe(1);
-    expect(result.stdout).toContain(`${standIn.url} has no Lambda function postgres-single-user-rotation: deploy the rotation functions into LocalStack with \`npm run localstack:deploy\``);
+    expect(result.stdout).toContain(
+      `${standIn.url} has no Lambda function postgres-single-user-rotation: deploy the rotation functions into LocalStack with \`npm run localstack:deploy\``,
+    );
     expect(result.stdout).not.toMatch(/secret or version not found/);
     const calls = standIn.requests.map((r) => `${r.service} ${r.action}`);
     expect(calls).toEqual(expect.arrayContaining(['secretsmanager GetSecretValue', 'secretsmanager DescribeSecret', 'lambda GetFunction']));
@@ -97,7 +128,9 @@ describe('rotate:local against an emulator without the rotation functions', () =
     await gone.close();
     const result = await rotateLocal(['--engine', 'postgres', '--strategy', 'single-user'], { LOCALSTACK_URL: gone.url });
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain(`rotate:local: LocalStack does not answer at ${gone.url} (/_localstack/health): start it with \`docker compose up -d --wait\``);
+    expect(result.stderr).toContain(
+      `rotate:local: LocalStack does not answer at ${gone.url} (/_localstack/health): start it with \`docker compose up -d --wait\``,
+    );
     expect(result.stderr).toContain(`rotate:local: ${AUTH_TOKEN_HINT}`);
     expect(result.stdout).toMatch(/^postgres\s+single-user\s+FAILED/m);
     expect(result.stderr).not.toMatch(/preparing demo user/);
@@ -108,7 +141,9 @@ describe('rotate:local against an emulator without the rotation functions', () =
     const result = await rotateLocal(['--endpoint', standIn.url, '--engine', 'postgres'], {});
     expect(result.code).toBe(1);
     for (const name of ['postgres-single-user-rotation', 'postgres-alternating-users-rotation']) {
-      expect(result.stdout).toContain(`${standIn.url} has no Lambda function ${name}: rotate:local drives that emulator's own RotateSecret`);
+      expect(result.stdout).toContain(
+        `${standIn.url} has no Lambda function ${name}: rotate:local drives that emulator's own RotateSecret`,
+      );
     }
     for (const name of FUNCTION_NAMES) expect(result.stdout).toContain(name);
     expect(result.stdout).toContain('npm run local:endpoint');
@@ -136,7 +171,10 @@ describe('rotate:local through an emulator that has the functions', () => {
     const emulator = await startEmulator(accountId);
     emulators.push(emulator);
     const functions = Object.fromEntries(
-      selectScenarios().map((s) => [rotationFunctionName(s.engine, s.strategy), rotationFunctionArn(s.engine, s.strategy, emulator.endpoint.region, accountId)]),
+      selectScenarios().map((s) => [
+        rotationFunctionName(s.engine, s.strategy),
+        rotationFunctionArn(s.engine, s.strategy, emulator.endpoint.region, accountId),
+      ]),
     );
     const standIn = await startLocalStackStandIn({ secretsManager: emulator.endpoint.endpoint, functions });
     standIns.push(standIn);
@@ -153,7 +191,10 @@ describe('rotate:local through an emulator that has the functions', () => {
     const result = await rotateLocal(['--endpoint', standIn.url, '--secret-id', secretName, '--strategy', 'single-user', '--json'], {});
     expect(result.stderr).not.toMatch(/not found/);
     expect(result.code).toBe(0);
-    const report = JSON.parse(result.stdout) as { ok: boolean; scenarios: Array<{ functionArn: string; rotations: Array<{ checks: Array<{ name: string; ok: boolean }> }> }> };
+    const report = JSON.parse(result.stdout) as {
+      ok: boolean;
+      scenarios: Array<{ functionArn: string; rotations: Array<{ checks: Array<{ name: string; ok: boolean }> }> }>;
+    };
     expect(report.ok).toBe(true);
     const arn = `arn:aws:lambda:us-east-1:${MOTO_ACCOUNT}:function:postgres-single-user-rotation`;
     expect(report.scenarios[0]!.functionArn).toBe(arn);

@@ -21,7 +21,11 @@ const endpointLog: string[] = [];
 beforeAll(async () => {
   endpoint = await startLocalSecretsManager({ log: (line) => endpointLog.push(line) });
   registerRepoRotationHandlers(endpoint, { logger: silentLogger });
-  client = new SecretsManagerClient({ endpoint: endpoint.endpoint, region: endpoint.region, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  client = new SecretsManagerClient({
+    endpoint: endpoint.endpoint,
+    region: endpoint.region,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
 });
 
 afterAll(async () => {

@@ -61,12 +61,16 @@ describe("RotateSecret's failure", () => {
     // What LocalStack and moto answer for a function that is not deployed in them.
     const err = Object.assign(new Error('Lambda does not exist or could not be accessed'), { name: 'ResourceNotFoundException' });
     const line = rotateSecretError(err, 'app/db', arn, 'http://127.0.0.1:5000');
-    expect(line).toBe(`RotateSecret: http://127.0.0.1:5000 has no rotation function ${arn} (ResourceNotFoundException): deploy it there under that name [secret app/db]`);
+    expect(line).toBe(
+      `RotateSecret: http://127.0.0.1:5000 has no rotation function ${arn} (ResourceNotFoundException): deploy it there under that name [secret app/db]`,
+    );
     expect(line).not.toMatch(/secret or version not found/);
   });
 
   it('keeps the usual typed message for anything else', () => {
     const err = Object.assign(new Error('x'), { name: 'InvalidRequestException' });
-    expect(rotateSecretError(err, 'app/db', arn, 'http://e')).toBe('RotateSecret: refused by Secrets Manager (InvalidRequestException) [secret app/db]');
+    expect(rotateSecretError(err, 'app/db', arn, 'http://e')).toBe(
+      'RotateSecret: refused by Secrets Manager (InvalidRequestException) [secret app/db]',
+    );
   });
 });

@@ -14,7 +14,18 @@
  * the footprint was measured, to spare a 100 MB download per run.
  */
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -108,7 +119,14 @@ afterAll(() => {
 
 describe('installing from git: prepare builds a fresh checkout', () => {
   it('builds the compiled entry points, their types and both pre-built rotation bundles', () => {
-    for (const file of ['lib/index.js', 'lib/index.d.ts', 'shared/index.js', 'shared/index.d.ts', 'bundles/postgres-rotation/index.js', 'bundles/mysql-rotation/index.js']) {
+    for (const file of [
+      'lib/index.js',
+      'lib/index.d.ts',
+      'shared/index.js',
+      'shared/index.d.ts',
+      'bundles/postgres-rotation/index.js',
+      'bundles/mysql-rotation/index.js',
+    ]) {
       expect([file, existsSync(join(source, 'dist', file))]).toEqual([file, true]);
     }
   });
@@ -129,9 +147,21 @@ describe('the reader install', () => {
   });
 
   it('loads db-secret-rotation-toolkit/shared from CommonJS and from ESM, with no CDK installed', async () => {
-    const cjs = await run(process.execPath, ['-e', `const s = require('${NAME}/shared'); process.stdout.write([typeof s.SecretCache, typeof s.ConfigLoader].join())`], { cwd: consumer });
+    const cjs = await run(
+      process.execPath,
+      ['-e', `const s = require('${NAME}/shared'); process.stdout.write([typeof s.SecretCache, typeof s.ConfigLoader].join())`],
+      { cwd: consumer },
+    );
     expect(cjs.stdout).toBe('function,function');
-    const esm = await run(process.execPath, ['--input-type=module', '-e', `import { SecretCache, ConfigLoader } from '${NAME}/shared'; process.stdout.write([typeof SecretCache, typeof ConfigLoader].join())`], { cwd: consumer });
+    const esm = await run(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { SecretCache, ConfigLoader } from '${NAME}/shared'; process.stdout.write([typeof SecretCache, typeof ConfigLoader].join())`,
+      ],
+      { cwd: consumer },
+    );
     expect(esm.stdout).toBe('function,function');
   });
 });
@@ -154,7 +184,10 @@ describe('with the CDK beside it (symlinked from the repo)', () => {
       ['bundler', { module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler }, undefined],
     ];
     const resolved = settings.flatMap(([label, options, mode]) =>
-      [[NAME, 'lib'], [`${NAME}/shared`, 'shared']].map(([specifier, dir]) => {
+      [
+        [NAME, 'lib'],
+        [`${NAME}/shared`, 'shared'],
+      ].map(([specifier, dir]) => {
         const result = ts.resolveModuleName(specifier!, from, options, ts.sys, undefined, undefined, mode).resolvedModule;
         return [label, specifier, result?.resolvedFileName.endsWith(join(NAME, 'dist', dir!, 'index.d.ts')) ?? false];
       }),
@@ -175,7 +208,15 @@ describe('with the CDK beside it (symlinked from the repo)', () => {
     writeFileSync(
       join(consumer, 'tsconfig.json'),
       JSON.stringify({
-        compilerOptions: { module: 'node16', moduleResolution: 'node16', target: 'es2022', strict: true, noEmit: true, skipLibCheck: true, types: ['node'] },
+        compilerOptions: {
+          module: 'node16',
+          moduleResolution: 'node16',
+          target: 'es2022',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          types: ['node'],
+        },
         files: ['reader.ts', 'reader.mts'],
       }),
     );

@@ -10,15 +10,7 @@ import { isRetryable } from '../../shared/errors';
 import type { Connector } from '../../shared/rotation/database-engine';
 import { lastFailure, recover } from './recovery';
 import { recordFigure } from './figures';
-import {
-  COMBINATIONS,
-  databaseEngineOf,
-  type Combination,
-  type Rig,
-  type SecretState,
-  rigSuite,
-  type RigOptions,
-} from './rotation-rig';
+import { COMBINATIONS, databaseEngineOf, type Combination, type Rig, type SecretState, rigSuite, type RigOptions } from './rotation-rig';
 import { startTcpFaultProxy, type TcpFaultProxy } from './tcp-fault-proxy';
 import type { EngineFamily } from '../../shared/database-secret';
 
@@ -169,28 +161,31 @@ describe.each<EngineFamily>(['postgres', 'mysql'])('the database is unreachable 
 });
 
 describe('Secrets Manager throttles', () => {
-  it.each<EngineFamily>(['postgres', 'mysql'])('%s: a throttled PutSecretValue fails createSecret as THROTTLED, retryable, and the retry completes', async (engine) => {
-    const r = await rig({ engine, strategy: 'single-user' });
-    const before = await r.state();
-    // A clean rotation finds the PutSecretValue call's number; the next rotation is throttled exactly there.
-    r.injector.reset();
-    const put = { at: 0 };
-    r.injector.setObserver(async (call) => {
-      if (put.at === 0 && call.name === 'PutSecretValue') put.at = call.index;
-    });
-    expect(await rotate(r)).toBeUndefined();
-    r.injector.setObserver(undefined);
-    const rotated = await r.state();
-    expect(put.at).toBeGreaterThan(0);
-    r.injector.arm({ at: put.at, timing: 'before', sdkError: 'ThrottlingException' });
-    expect(await rotate(r)).toBeDefined();
-    expect(failureCodes(r)).toContain('createSecret:THROTTLED');
-    const failure = lastFailure(r)!;
-    expect(failure.failedStep).toBe('createSecret');
-    await recover(r, failure, 'retry-step', async () => undefined);
-    await expectRotated(r, rotated);
-    expect(before.current.versionId).not.toBe(rotated.current.versionId);
-  });
+  it.each<EngineFamily>(['postgres', 'mysql'])(
+    '%s: a throttled PutSecretValue fails createSecret as THROTTLED, retryable, and the retry completes',
+    async (engine) => {
+      const r = await rig({ engine, strategy: 'single-user' });
+      const before = await r.state();
+      // A clean rotation finds the PutSecretValue call's number; the next rotation is throttled exactly there.
+      r.injector.reset();
+      const put = { at: 0 };
+      r.injector.setObserver(async (call) => {
+        if (put.at === 0 && call.name === 'PutSecretValue') put.at = call.index;
+      });
+      expect(await rotate(r)).toBeUndefined();
+      r.injector.setObserver(undefined);
+      const rotated = await r.state();
+      expect(put.at).toBeGreaterThan(0);
+      r.injector.arm({ at: put.at, timing: 'before', sdkError: 'ThrottlingException' });
+      expect(await rotate(r)).toBeDefined();
+      expect(failureCodes(r)).toContain('createSecret:THROTTLED');
+      const failure = lastFailure(r)!;
+      expect(failure.failedStep).toBe('createSecret');
+      await recover(r, failure, 'retry-step', async () => undefined);
+      await expectRotated(r, rotated);
+      expect(before.current.versionId).not.toBe(rotated.current.versionId);
+    },
+  );
 
   it('classifies throttling as retryable', () => {
     const { fromSecretsManagerError } = jest.requireActual<typeof import('../../shared/errors')>('../../shared/errors');

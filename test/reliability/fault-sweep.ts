@@ -12,7 +12,6 @@ import { recordFigure } from './figures';
 import { assertConverged, availabilityProblem } from './invariants';
 import { createRig, dropMasters, startTestEndpoint, type Combination, type Credential, type Rig, type TestEndpoint } from './rotation-rig';
 
-
 function describeCall(call: ExternalCall): string {
   return `call ${call.index} (${call.kind} ${call.name})`;
 }
@@ -125,7 +124,10 @@ export function describeFaultSweep(combinations: readonly Combination[]): void {
       recordFigure(`points.${combination.engine}.${combination.strategy}.${timing}`, points.length);
       recordFigure(
         `absorbed.${combination.engine}.${combination.strategy}.${timing}`,
-        points.filter((p) => p.failedStep === undefined).map((p) => `k=${p.k} ${p.call}`).join('; ') || 'none',
+        points
+          .filter((p) => p.failedStep === undefined)
+          .map((p) => `k=${p.k} ${p.call}`)
+          .join('; ') || 'none',
       );
       if (combination.engine === 'mysql' && combination.strategy === 'alternating-users') {
         // The points between CREATE USER and the password (the last ALTER USER): the clone exists and is

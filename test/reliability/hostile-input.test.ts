@@ -51,7 +51,9 @@ afterAll(async () => {
 });
 
 async function putVersion(secretId: string, token: string, value: string, stage: string): Promise<void> {
-  await client.send(new PutSecretValueCommand({ SecretId: secretId, ClientRequestToken: token, SecretString: value, VersionStages: [stage] }));
+  await client.send(
+    new PutSecretValueCommand({ SecretId: secretId, ClientRequestToken: token, SecretString: value, VersionStages: [stage] }),
+  );
 }
 
 async function newSecret(value: string): Promise<string> {
@@ -151,9 +153,16 @@ describe.each<EngineFamily>(['postgres', 'mysql'])('hostile input: %s', (engine)
     const other = await newSecret(JSON.stringify(fixture.valid));
     const otherSecretToken = randomUUID();
     await putVersion(other, otherSecretToken, JSON.stringify(fixture.valid), 'AWSPENDING');
-    const otherHost = await newSecret(JSON.stringify({ ...fixture.valid, host: 'db.elsewhere.internal', username: 'admin', password: 'x'.repeat(16) }));
+    const otherHost = await newSecret(
+      JSON.stringify({ ...fixture.valid, host: 'db.elsewhere.internal', username: 'admin', password: 'x'.repeat(16) }),
+    );
     const otherEngine = await newSecret(
-      JSON.stringify({ ...fixture.valid, engine: engine === 'postgres' ? 'mysql' : 'postgres', username: 'admin', password: 'y'.repeat(16) }),
+      JSON.stringify({
+        ...fixture.valid,
+        engine: engine === 'postgres' ? 'mysql' : 'postgres',
+        username: 'admin',
+        password: 'y'.repeat(16),
+      }),
     );
     const notJson = await newSecret('admin:password');
     ctx = {
@@ -237,7 +246,9 @@ describe.each<EngineFamily>(['postgres', 'mysql'])('hostile input: %s', (engine)
     const username = strategy === 'alternating-users' ? `${String(currentValue.username)}_clone` : currentValue.username;
     await putVersion(secretId, token, JSON.stringify({ ...currentValue, username, password: newPassword }), 'AWSPENDING');
     const expected = typeof code === 'string' ? code : code[engine];
-    await expectRefused(strategy, { SecretId: secretId, ClientRequestToken: token, Step: 'setSecret' }, secretId, expected, names, [newPassword]);
+    await expectRefused(strategy, { SecretId: secretId, ClientRequestToken: token, Step: 'setSecret' }, secretId, expected, names, [
+      newPassword,
+    ]);
     expect(await fixture.exists(`${fixture.username}_clone`)).toBe(false);
     expect(await fixture.canLogin(fixture.username, newPassword)).toBe(false);
     if (engine === 'postgres') expect(await fixture.exists(CANARY)).toBe(true);

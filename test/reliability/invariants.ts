@@ -44,7 +44,6 @@ export async function assertConverged(rig: Rig, before: SecretState, label: stri
   return after;
 }
 
-
 /**
  * The equivalence check of issue 13, after every alternating rotation: the user AWSCURRENT now names
  * must be the same account as the one it replaced, in everything but name and password.
@@ -63,7 +62,9 @@ async function alternateDifferences(rig: Rig, original: string, alternate: strin
     // Only the rig's own database: other suites create and drop databases with database-wide settings
     // while this runs, which would show as passing differences in databases the rig never uses.
     const foreign = (what: string): boolean => /\(database /.test(what) && !what.includes(`(database ${rig.database ?? ''})`);
-    return (await postgresDifferences(admin, original, alternate)).filter((d) => !foreign(d.what)).map((d) => `the alternate differs: ${d.what}`);
+    return (await postgresDifferences(admin, original, alternate))
+      .filter((d) => !foreign(d.what))
+      .map((d) => `the alternate differs: ${d.what}`);
   } finally {
     await admin.end();
   }

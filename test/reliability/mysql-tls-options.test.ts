@@ -38,7 +38,10 @@ const TABLE: readonly TlsExpectation[] = [
 describe('mysql2 TLS options per mode', () => {
   it.each(TABLE)('ssl=$ssl mode=$mode bundle=$caBundlePath → encrypted $encrypted, verified $verifies', (row) => {
     const secret = row.ssl === undefined ? base : { ...base, ssl: row.ssl };
-    const options = toMysqlConnectionOptions(secret, { tlsMode: row.mode, ...(row.caBundlePath ? { caBundlePath: row.caBundlePath } : {}) });
+    const options = toMysqlConnectionOptions(secret, {
+      tlsMode: row.mode,
+      ...(row.caBundlePath ? { caBundlePath: row.caBundlePath } : {}),
+    });
     const ssl = options.ssl as { rejectUnauthorized?: boolean; verifyIdentity?: boolean; ca?: string[] } | undefined;
     expect(ssl !== undefined).toBe(row.encrypted);
     if (ssl === undefined) return;

@@ -10,13 +10,7 @@ import { applyRepair, type RepairOutcome } from '../../operator/apply-repair';
 import { planRepair } from '../../operator/repair-plan';
 import { readRotationStatus } from '../../operator/rotation-status';
 import { lastFailure } from './recovery';
-import {
-  COMBINATIONS,
-  type Combination,
-  type Credential,
-  type Rig,
-  rigSuite,
-} from './rotation-rig';
+import { COMBINATIONS, type Combination, type Credential, type Rig, rigSuite } from './rotation-rig';
 
 const suite = rigSuite();
 

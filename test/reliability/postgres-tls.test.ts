@@ -87,7 +87,15 @@ async function setServerTls(cert: { certFile: string; keyFile: string } | undefi
 }
 
 function secret(extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { engine: 'postgres', host: '127.0.0.1', port: server.port, username: user.username, password: user.password, dbname: 'postgres', ...extra };
+  return {
+    engine: 'postgres',
+    host: '127.0.0.1',
+    port: server.port,
+    username: user.username,
+    password: user.password,
+    dbname: 'postgres',
+    ...extra,
+  };
 }
 
 /** Logs in through the rotation's own connector and says whether the session is encrypted. */
@@ -135,7 +143,14 @@ function handler(env: Record<string, string>, connector?: Connector): { arn: str
   const arn = lambdaArn(uniqueName('rel-tls'));
   endpoint.local.registerRotationFunction(
     arn,
-    createRotationHandler({ engine: postgresEngine, strategy: 'single-user', secretsClient: endpoint.client, env, logger: logs, ...(connector ? { connect: connector } : {}) }),
+    createRotationHandler({
+      engine: postgresEngine,
+      strategy: 'single-user',
+      secretsClient: endpoint.client,
+      env,
+      logger: logs,
+      ...(connector ? { connect: connector } : {}),
+    }),
   );
   return { arn, logs };
 }

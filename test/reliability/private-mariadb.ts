@@ -94,7 +94,9 @@ export async function startPrivateMariadb(options: PrivateMariadbOptions = {}): 
   ];
   const cnf = join(dir, 'my.cnf');
   writeFileSync(cnf, `${lines.join('\n')}\n`);
-  await run('mariadb-install-db', [`--defaults-file=${cnf}`, '--auth-root-authentication-method=normal', '--skip-test-db'], { timeout: 60_000 });
+  await run('mariadb-install-db', [`--defaults-file=${cnf}`, '--auth-root-authentication-method=normal', '--skip-test-db'], {
+    timeout: 60_000,
+  });
   const child = spawn('mariadbd', [`--defaults-file=${cnf}`], { stdio: 'ignore', detached: true });
   child.unref();
   const pid = child.pid;

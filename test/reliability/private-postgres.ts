@@ -30,7 +30,11 @@ function binDir(): string {
   const fromEnv = process.env.PG_BINDIR;
   if (fromEnv) return fromEnv;
   const base = '/usr/lib/postgresql';
-  const versions = existsSync(base) ? readdirSync(base).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)) : [];
+  const versions = existsSync(base)
+    ? readdirSync(base)
+        .filter((v) => /^\d+$/.test(v))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
   if (versions.length === 0) {
     throw new Error('No PostgreSQL server binaries found (set PG_BINDIR to the directory holding initdb and pg_ctl)');
   }
@@ -91,7 +95,17 @@ export async function startPrivatePostgres(choice: PrivatePostgresOptions = {}):
   handOver(pwfile);
   const data = join(dir, 'data');
   const initdb = asServerUser(join(bin, 'initdb'), [
-    '-D', data, '-U', 'postgres', '--pwfile', pwfile, `--auth-host=${choice.authHost ?? 'scram-sha-256'}`, '--auth-local=trust', '-E', 'UTF8', '--no-sync',
+    '-D',
+    data,
+    '-U',
+    'postgres',
+    '--pwfile',
+    pwfile,
+    `--auth-host=${choice.authHost ?? 'scram-sha-256'}`,
+    '--auth-local=trust',
+    '-E',
+    'UTF8',
+    '--no-sync',
   ]);
   await run(initdb[0], initdb[1]);
   rmSync(pwfile, { force: true });
@@ -100,7 +114,14 @@ export async function startPrivatePostgres(choice: PrivatePostgresOptions = {}):
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c log_statement=all`;
   const start = asServerUser(join(bin, 'pg_ctl'), ['-D', data, '-o', options, '-l', logFile, '-w', 'start']);
   await run(start[0], start[1]);
-  const env: NodeJS.ProcessEnv = { ...process.env, PGHOST: '127.0.0.1', PGPORT: String(port), PGUSER: 'postgres', PGPASSWORD: password, PGDATABASE: 'postgres' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PGHOST: '127.0.0.1',
+    PGPORT: String(port),
+    PGUSER: 'postgres',
+    PGPASSWORD: password,
+    PGDATABASE: 'postgres',
+  };
   return {
     port,
     dir,

@@ -12,12 +12,7 @@ import { createRotationHandler } from '../../shared/rotation/create-rotation-han
 import { silentLogger } from '../../shared/rotation/logger';
 import { recordFigure } from './figures';
 import { assertConverged } from './invariants';
-import {
-  COMBINATIONS,
-  readState,
-  type Rig,
-  rigSuite,
-} from './rotation-rig';
+import { COMBINATIONS, readState, type Rig, rigSuite } from './rotation-rig';
 import { createSecret, lambdaArn, uniqueName } from '../rotation/support';
 
 const suite = rigSuite();
@@ -34,7 +29,10 @@ describe.each(COMBINATIONS)('races: $engine, $strategy', (combination) => {
 
   it('two RotateSecret calls at once: one is refused, the other completes', async () => {
     const before = await rig.state();
-    const results = await Promise.allSettled([suite.endpoint.client.send(rotateCommand(rig)), suite.endpoint.client.send(rotateCommand(rig))]);
+    const results = await Promise.allSettled([
+      suite.endpoint.client.send(rotateCommand(rig)),
+      suite.endpoint.client.send(rotateCommand(rig)),
+    ]);
     const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     expect(refused).toHaveLength(1);
@@ -79,7 +77,13 @@ describe('50 secrets, at most 10 in flight, one PostgreSQL server', () => {
     const functionArn = lambdaArn(uniqueName('rel-fleet'));
     suite.endpoint.local.registerRotationFunction(
       functionArn,
-      createRotationHandler({ engine: postgresEngine, strategy: 'single-user', secretsClient: suite.endpoint.client, env: {}, logger: silentLogger }),
+      createRotationHandler({
+        engine: postgresEngine,
+        strategy: 'single-user',
+        secretsClient: suite.endpoint.client,
+        env: {},
+        logger: silentLogger,
+      }),
     );
     const ids = await Promise.all(
       users.map((u) =>

@@ -3,11 +3,7 @@
  * Secrets Manager client and connector go through a FaultInjector, a fixture user and its secret, and
  * the checks made from outside the rotation (who logs in, which version holds which label).
  */
-import {
-  DescribeSecretCommand,
-  GetSecretValueCommand,
-  SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
+import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { canLoginMysql, canLoginPostgres, connectMysqlAdmin } from '../../local/admin-connections';
 import { mysqlAdminSettings, postgresAdminSettings } from '../../local/db-settings';
 import { FaultInjector } from '../support/fault-injection';
@@ -254,13 +250,20 @@ export async function mysqlGrantSet(username: string): Promise<string[]> {
   const admin = await connectMysqlAdmin();
   try {
     const [rows] = await admin.query('SHOW GRANTS FOR ?@?', [username, '%']);
-    return (rows as Array<Record<string, unknown>>)
-      .map((r) => String(Object.values(r)[0]))
-      .filter((g) => !/^GRANT USAGE ON \*\.\* TO/.test(g) || /WITH|REQUIRE/.test(g))
-      .map((g) => g.split(`\`${username}\``).join('`<user>`').replace(/ IDENTIFIED BY PASSWORD '[^']*'/, ''))
-      // Column lists come back in no fixed order.
-      .map((g) => g.replace(/\(([^)]*)\)/g, (_, cols: string) => `(${cols.split(', ').sort().join(', ')})`))
-      .sort();
+    return (
+      (rows as Array<Record<string, unknown>>)
+        .map((r) => String(Object.values(r)[0]))
+        .filter((g) => !/^GRANT USAGE ON \*\.\* TO/.test(g) || /WITH|REQUIRE/.test(g))
+        .map((g) =>
+          g
+            .split(`\`${username}\``)
+            .join('`<user>`')
+            .replace(/ IDENTIFIED BY PASSWORD '[^']*'/, ''),
+        )
+        // Column lists come back in no fixed order.
+        .map((g) => g.replace(/\(([^)]*)\)/g, (_, cols: string) => `(${cols.split(', ').sort().join(', ')})`))
+        .sort()
+    );
   } finally {
     await admin.end();
   }

@@ -26,11 +26,7 @@ interface Statement {
 }
 
 /** Where AWS allows nothing narrower than a wildcard (the CDK issue's acknowledged list). */
-const ACKNOWLEDGED_STAR_ACTIONS = new Set([
-  ...VPC_NETWORK_INTERFACE_ACTIONS,
-  'xray:PutTraceSegments',
-  'xray:PutTelemetryRecords',
-]);
+const ACKNOWLEDGED_STAR_ACTIONS = new Set([...VPC_NETWORK_INTERFACE_ACTIONS, 'xray:PutTraceSegments', 'xray:PutTelemetryRecords']);
 /** RDS-managed masters of unknown instance: any instance or cluster of the account, acknowledged. */
 const ACKNOWLEDGED_PATTERN_ACTIONS = new Set(['rds:DescribeDBInstances', 'rds:DescribeDBClusters']);
 
@@ -70,7 +66,7 @@ function statementsOf(resources: Record<string, Resource>): Array<{ id: string; 
       for (const p of (r.Properties?.Policies as Array<{ PolicyDocument: Json }> | undefined) ?? []) documents.push(p.PolicyDocument);
     }
     for (const d of documents) {
-      for (const statement of ((d as { Statement?: Statement[] } | undefined)?.Statement ?? [])) out.push({ id, statement });
+      for (const statement of (d as { Statement?: Statement[] } | undefined)?.Statement ?? []) out.push({ id, statement });
     }
   }
   return out;
@@ -118,7 +114,7 @@ describe('synthesized templates: security properties', () => {
     recordFigure('templates.starStatements', stars);
   });
 
-  it('uses a wildcard inside an ARN only for a shared function\'s secret prefix or the acknowledged RDS describe', () => {
+  it("uses a wildcard inside an ARN only for a shared function's secret prefix or the acknowledged RDS describe", () => {
     const unexpected: string[] = [];
     let patterns = 0;
     for (const t of synthesized) {
@@ -148,7 +144,11 @@ describe('synthesized templates: security properties', () => {
     );
     expect(permissions.length).toBeGreaterThanOrEqual(3);
     for (const p of permissions) {
-      expect({ id: p.id, sourceAccount: p.properties.SourceAccount !== undefined, sourceArn: p.properties.SourceArn !== undefined }).toEqual({
+      expect({
+        id: p.id,
+        sourceAccount: p.properties.SourceAccount !== undefined,
+        sourceArn: p.properties.SourceArn !== undefined,
+      }).toEqual({
         id: p.id,
         sourceAccount: true,
         sourceArn: true,
@@ -165,7 +165,10 @@ describe('synthesized templates: security properties', () => {
     for (const t of synthesized) {
       for (const [id, r] of Object.entries(t.resources)) {
         if (r.Type !== 'AWS::Lambda::Function') continue;
-        const vars = ((r.Properties?.Environment as { Variables?: Record<string, Json> } | undefined)?.Variables ?? {}) as Record<string, Json>;
+        const vars = ((r.Properties?.Environment as { Variables?: Record<string, Json> } | undefined)?.Variables ?? {}) as Record<
+          string,
+          Json
+        >;
         for (const [name, value] of Object.entries(vars)) {
           variables += 1;
           if (/PASSWORD(?!_)|SECRET_?(STRING|VALUE)|CREDENTIAL|TOKEN/i.test(name)) findings.push(`${t.name}/${id}: variable ${name}`);
@@ -181,8 +184,10 @@ describe('synthesized templates: security properties', () => {
     const findings: string[] = [];
     for (const t of synthesized) {
       for (const [id, r] of Object.entries(t.resources)) {
-        if (r.Type === 'AWS::SecretsManager::Secret' && r.Properties?.SecretString !== undefined) findings.push(`${t.name}/${id}: SecretString`);
-        if (r.Type === 'AWS::RDS::DBInstance' && typeof r.Properties?.MasterUserPassword === 'string') findings.push(`${t.name}/${id}: literal MasterUserPassword`);
+        if (r.Type === 'AWS::SecretsManager::Secret' && r.Properties?.SecretString !== undefined)
+          findings.push(`${t.name}/${id}: SecretString`);
+        if (r.Type === 'AWS::RDS::DBInstance' && typeof r.Properties?.MasterUserPassword === 'string')
+          findings.push(`${t.name}/${id}: literal MasterUserPassword`);
       }
       if (/"password"\s*:\s*"[^"{]/i.test(t.text.replace(/\\"/g, '"'))) findings.push(`${t.name}: a literal "password" value`);
     }

@@ -288,7 +288,12 @@ describe.each(ENGINES)('the database does not answer in time: $name', ({ name, d
       await proxy.setMode('stall');
       const logs = captureLogger();
       // A connect timeout longer than the Lambda's time: the deadline, not the setting, must end the login.
-      const handler = createRotationHandler({ engine: databaseEngine, secretsClient: endpoint.client, env: { DB_CONNECT_TIMEOUT_MS: '20000' }, logger: logs });
+      const handler = createRotationHandler({
+        engine: databaseEngine,
+        secretsClient: endpoint.client,
+        env: { DB_CONNECT_TIMEOUT_MS: '20000' },
+        logger: logs,
+      });
       const secretId = await createSecret(endpoint.client, uniqueName(`tb-stall-${name}`), {
         engine,
         host: '127.0.0.1',
@@ -312,11 +317,20 @@ describe.each(ENGINES)('the database does not answer in time: $name', ({ name, d
   });
 
   it('a statement never returns: testSecret fails in time naming it, and the session is dropped', async () => {
-    const user = name === 'postgres' ? await createPostgresUser({ username: fixtureUsername('infra') }) : await createMysqlUser({ username: fixtureUsername('infra') });
+    const user =
+      name === 'postgres'
+        ? await createPostgresUser({ username: fixtureUsername('infra') })
+        : await createMysqlUser({ username: fixtureUsername('infra') });
     const proxy = await startTcpFaultProxy(user.port);
     try {
       const logs = captureLogger();
-      const handler = createRotationHandler({ engine: databaseEngine, secretsClient: endpoint.client, env: {}, testQuery: sleep, logger: logs });
+      const handler = createRotationHandler({
+        engine: databaseEngine,
+        secretsClient: endpoint.client,
+        env: {},
+        testQuery: sleep,
+        logger: logs,
+      });
       const secretId = await createSecret(endpoint.client, uniqueName(`tb-sleep-${name}`), {
         engine,
         host: '127.0.0.1',
@@ -330,7 +344,9 @@ describe.each(ENGINES)('the database does not answer in time: $name', ({ name, d
       const failures = logs.lines.filter((l) => l.outcome === 'failure');
       expect(failures).toHaveLength(1);
       expect(failures[0]).toMatchObject({ step: 'testSecret', errorCode: 'TIMEOUT' });
-      expect(failures[0]!.message).toMatch(new RegExp(`^A SELECT statement as the pending user on 127\\.0\\.0\\.1:${proxy.port}: no answer within the Lambda time left`));
+      expect(failures[0]!.message).toMatch(
+        new RegExp(`^A SELECT statement as the pending user on 127\\.0\\.0\\.1:${proxy.port}: no answer within the Lambda time left`),
+      );
       expect(failures[0]!.message).toMatch(DATABASE_HINT);
       expect(failures[0]!.durationMs).toBeLessThan(LAMBDA_TIMEOUT_MS - 500);
       // The sleeping statement's connection is closed by the client, long before the sleep ends.

@@ -9,17 +9,7 @@ import { mysqlAdminSettings } from '../../local/db-settings';
 import { createMysqlUser, type MysqlFixtureUser } from '../../local/fixtures';
 import { mysqlEngine } from '../../shared/engines/mysql';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
-import {
-  captureLogger,
-  createSecret,
-  lambdaArn,
-  rotate,
-  secretValue,
-  stagesOf,
-  startEndpoint,
-  uniqueName,
-  type Endpoint,
-} from './support';
+import { captureLogger, createSecret, lambdaArn, rotate, secretValue, stagesOf, startEndpoint, uniqueName, type Endpoint } from './support';
 
 const settings = mysqlAdminSettings();
 let endpoint: Endpoint;
@@ -36,7 +26,15 @@ afterAll(async () => {
 });
 
 function secretFor(user: { username: string; password: string }, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { engine: 'mariadb', host: settings.host, port: settings.port, username: user.username, password: user.password, ssl: false, ...extra };
+  return {
+    engine: 'mariadb',
+    host: settings.host,
+    port: settings.port,
+    username: user.username,
+    password: user.password,
+    ssl: false,
+    ...extra,
+  };
 }
 
 function registerHandler(strategy: 'single-user' | 'alternating-users'): { arn: string; logs: ReturnType<typeof captureLogger> } {

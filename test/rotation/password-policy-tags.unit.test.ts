@@ -17,11 +17,7 @@ import { mysqlEngine } from '../../shared/engines/mysql';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
 import { DIGITS, LOWERCASE, PUNCTUATION, UPPERCASE } from '../../shared/rotation/generate-password';
 import { resolvePasswordPolicy } from '../../shared/rotation/password-policy';
-import {
-  PASSWORD_POLICY_TAGS,
-  passwordPolicyTagOverrides,
-  secretPasswordPolicy,
-} from '../../shared/rotation/password-policy-tags';
+import { PASSWORD_POLICY_TAGS, passwordPolicyTagOverrides, secretPasswordPolicy } from '../../shared/rotation/password-policy-tags';
 import { captureLogger } from './support';
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:app-AbCdEf';
@@ -136,7 +132,11 @@ describe('createSecret with tags (mocked Secrets Manager)', () => {
 
   it('generates the pending password under the tags, over the environment, with no extra request', async () => {
     await run(
-      [tag(PASSWORD_POLICY_TAGS.length, '48'), tag(PASSWORD_POLICY_TAGS.excludePunctuation, 'true'), tag(PASSWORD_POLICY_TAGS.excludeNumbers, 'true')],
+      [
+        tag(PASSWORD_POLICY_TAGS.length, '48'),
+        tag(PASSWORD_POLICY_TAGS.excludePunctuation, 'true'),
+        tag(PASSWORD_POLICY_TAGS.excludeNumbers, 'true'),
+      ],
       postgresEngine,
       { PASSWORD_LENGTH: '20', EXCLUDE_UPPERCASE: 'true' },
     );
@@ -156,7 +156,12 @@ describe('createSecret with tags (mocked Secrets Manager)', () => {
     await expect(run([tag(PASSWORD_POLICY_TAGS.requireEachIncludedType, 'sometimes')])).rejects.toBeInstanceOf(SecretValidationError);
     expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(0);
     await expect(
-      run([tag(PASSWORD_POLICY_TAGS.excludeLowercase, 'true'), tag(PASSWORD_POLICY_TAGS.excludeUppercase, 'true'), tag(PASSWORD_POLICY_TAGS.excludeNumbers, 'true'), tag(PASSWORD_POLICY_TAGS.excludePunctuation, 'true')]),
+      run([
+        tag(PASSWORD_POLICY_TAGS.excludeLowercase, 'true'),
+        tag(PASSWORD_POLICY_TAGS.excludeUppercase, 'true'),
+        tag(PASSWORD_POLICY_TAGS.excludeNumbers, 'true'),
+        tag(PASSWORD_POLICY_TAGS.excludePunctuation, 'true'),
+      ]),
     ).rejects.toThrow(/excludes every character type/);
     expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(0);
   });

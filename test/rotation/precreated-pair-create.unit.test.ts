@@ -35,7 +35,12 @@ function run(current: Record<string, unknown>, strategy: 'single-user' | 'altern
   return handler({ SecretId: ARN, ClientRequestToken: TOKEN, Step: 'createSecret' });
 }
 
-const base = { engine: 'postgres', host: 'db.example', password: 'current-pw-123', masterarn: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:m' };
+const base = {
+  engine: 'postgres',
+  host: 'db.example',
+  password: 'current-pw-123',
+  masterarn: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:m',
+};
 
 describe('createSecret, pre-created pair', () => {
   it('names the other user in the next version and the current one as its other user', async () => {
@@ -47,7 +52,7 @@ describe('createSecret, pre-created pair', () => {
     expect(next.password).not.toBe(base.password);
   });
 
-  it('keeps the templates\' _clone naming for a secret without the key', async () => {
+  it("keeps the templates' _clone naming for a secret without the key", async () => {
     await run({ ...base, username: 'app' });
     const next = JSON.parse(sm.commandCalls(PutSecretValueCommand)[0]!.args[0].input.SecretString!) as Record<string, unknown>;
     expect(next.username).toBe('app_clone');

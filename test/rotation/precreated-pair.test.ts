@@ -148,7 +148,10 @@ describe('PostgreSQL pre-created pair', () => {
     expect(masterStatements.length).toBeGreaterThan(0);
     expect(masterStatements.filter((sql) => ACCOUNT_CHANGES.test(sql))).toEqual([]);
     expect(await memberships([blue.username, green.username])).toEqual(before);
-    const clones = await admin.query('SELECT 1 FROM pg_roles WHERE rolname IN ($1, $2)', [`${blue.username}_clone`, `${green.username}_clone`]);
+    const clones = await admin.query('SELECT 1 FROM pg_roles WHERE rolname IN ($1, $2)', [
+      `${blue.username}_clone`,
+      `${green.username}_clone`,
+    ]);
     expect(clones.rowCount).toBe(0);
     for (const pw of seen) expect(logs.text()).not.toContain(pw);
   });
@@ -158,8 +161,15 @@ describe('PostgreSQL pre-created pair', () => {
     const missing = `${pairName()}_missing`;
     const { arn, logs, masterStatements } = recordingHandler(postgresEngine);
     const id = await createTaggedSecret({
-      engine: 'postgres', host: blue.host, port: blue.port, username: blue.username, [ALTERNATE_USERNAME_KEY]: missing,
-      password: blue.password, dbname: blue.database, ssl: false, masterarn: masterArn,
+      engine: 'postgres',
+      host: blue.host,
+      port: blue.port,
+      username: blue.username,
+      [ALTERNATE_USERNAME_KEY]: missing,
+      password: blue.password,
+      dbname: blue.database,
+      ssl: false,
+      masterarn: masterArn,
     });
     const failure = await rotationFailure(id, arn, logs);
     expect(failure).toMatchObject({ step: 'setSecret', errorCode: 'AUTH_FAILED', reason: 'role-missing' });
@@ -174,13 +184,25 @@ describe('PostgreSQL pre-created pair', () => {
     const master = await fixture(`${pairName()}_master`, ['CREATEROLE']);
     const blue = await fixture(`${pairName()}_blue`);
     const ownMasterArn = await createTaggedSecret({
-      engine: 'postgres', host: master.host, port: master.port, username: master.username, password: master.password,
-      dbname: master.database, ssl: false,
+      engine: 'postgres',
+      host: master.host,
+      port: master.port,
+      username: master.username,
+      password: master.password,
+      dbname: master.database,
+      ssl: false,
     });
     const { arn, logs } = recordingHandler(postgresEngine);
     const id = await createTaggedSecret({
-      engine: 'postgres', host: blue.host, port: blue.port, username: blue.username, [ALTERNATE_USERNAME_KEY]: master.username,
-      password: blue.password, dbname: blue.database, ssl: false, masterarn: ownMasterArn,
+      engine: 'postgres',
+      host: blue.host,
+      port: blue.port,
+      username: blue.username,
+      [ALTERNATE_USERNAME_KEY]: master.username,
+      password: blue.password,
+      dbname: blue.database,
+      ssl: false,
+      masterarn: ownMasterArn,
     });
     const failure = await rotationFailure(id, arn, logs);
     expect(failure).toMatchObject({ step: 'setSecret', errorCode: 'SECRET_INVALID' });
@@ -193,8 +215,15 @@ describe('PostgreSQL pre-created pair', () => {
     await admin.query(`ALTER ROLE "${green.username}" NOLOGIN`);
     const { arn, logs } = recordingHandler(postgresEngine);
     const id = await createTaggedSecret({
-      engine: 'postgres', host: blue.host, port: blue.port, username: blue.username, [ALTERNATE_USERNAME_KEY]: green.username,
-      password: blue.password, dbname: blue.database, ssl: false, masterarn: masterArn,
+      engine: 'postgres',
+      host: blue.host,
+      port: blue.port,
+      username: blue.username,
+      [ALTERNATE_USERNAME_KEY]: green.username,
+      password: blue.password,
+      dbname: blue.database,
+      ssl: false,
+      masterarn: masterArn,
     });
     const failure = await rotationFailure(id, arn, logs);
     expect(failure).toMatchObject({ step: 'setSecret', errorCode: 'AUTH_FAILED', reason: 'login-disabled' });
@@ -215,8 +244,14 @@ describe('MariaDB pre-created pair', () => {
   };
   const settings = mysqlAdminSettings();
   const secretOf = (user: MysqlFixtureUser, other: string, arn: string) => ({
-    engine: 'mariadb', host: settings.host, port: settings.port, username: user.username, [ALTERNATE_USERNAME_KEY]: other,
-    password: user.password, ssl: false, masterarn: arn,
+    engine: 'mariadb',
+    host: settings.host,
+    port: settings.port,
+    username: user.username,
+    [ALTERNATE_USERNAME_KEY]: other,
+    password: user.password,
+    ssl: false,
+    masterarn: arn,
   });
 
   beforeAll(async () => {
@@ -226,7 +261,12 @@ describe('MariaDB pre-created pair', () => {
     users.push(master);
     await admin.query('GRANT ALL PRIVILEGES ON *.* TO ?@? WITH GRANT OPTION', [master.username, '%']);
     masterArn = await createTaggedSecret({
-      engine: 'mariadb', host: settings.host, port: settings.port, username: master.username, password: master.password, ssl: false,
+      engine: 'mariadb',
+      host: settings.host,
+      port: settings.port,
+      username: master.username,
+      password: master.password,
+      ssl: false,
     });
   });
   afterAll(async () => {
@@ -261,7 +301,10 @@ describe('MariaDB pre-created pair', () => {
     }
     expect(masterStatements.filter((sql) => ACCOUNT_CHANGES.test(sql))).toEqual([]);
     expect({ blue: await grantsOf(blue.username), green: await grantsOf(green.username) }).toEqual(before);
-    const [clones] = await admin.query('SELECT User FROM mysql.user WHERE User IN (?, ?)', [`${blue.username}_clone`, `${green.username}_clone`]);
+    const [clones] = await admin.query('SELECT User FROM mysql.user WHERE User IN (?, ?)', [
+      `${blue.username}_clone`,
+      `${green.username}_clone`,
+    ]);
     expect(clones).toEqual([]);
     for (const pw of seen) expect(logs.text()).not.toContain(pw);
   });

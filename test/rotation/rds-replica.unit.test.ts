@@ -10,7 +10,10 @@ import {
 
 const SUFFIX = 'abc123.us-east-1.rds.amazonaws.com';
 
-function topology(instances: Record<string, RdsInstanceFacts>, clusters: Record<string, RdsClusterFacts> = {}): RdsTopology & { asked: string[] } {
+function topology(
+  instances: Record<string, RdsInstanceFacts>,
+  clusters: Record<string, RdsClusterFacts> = {},
+): RdsTopology & { asked: string[] } {
   const asked: string[] = [];
   return {
     asked,
@@ -41,13 +44,17 @@ describe('readerOfMaster, RDS instances', () => {
 
   it('refuses a replica of another instance, an unknown instance, a look-alike host and another port', async () => {
     const other = topology({ replica1: { address: replica.host, port: 5432, readReplicaSource: 'elsewhere' } });
-    await expect(readerOfMaster(replica, master, other)).resolves.toMatchObject({ why: expect.stringContaining('not a read replica of primary') });
+    await expect(readerOfMaster(replica, master, other)).resolves.toMatchObject({
+      why: expect.stringContaining('not a read replica of primary'),
+    });
     await expect(readerOfMaster(replica, master, topology({}))).resolves.toMatchObject({ why: expect.stringContaining('no DB instance') });
     // A CNAME whose first label matches a replica is not the replica.
     const lookAlike = { host: 'replica1.attacker.example', port: 5432 };
     const real = topology({ replica1: { address: replica.host, port: 5432, readReplicaSource: 'primary' } });
     await expect(readerOfMaster(lookAlike, master, real)).resolves.toMatchObject({ why: expect.stringContaining('another address') });
-    await expect(readerOfMaster({ ...replica, port: 6432 }, master, real)).resolves.toMatchObject({ why: expect.stringContaining('port 5432') });
+    await expect(readerOfMaster({ ...replica, port: 6432 }, master, real)).resolves.toMatchObject({
+      why: expect.stringContaining('port 5432'),
+    });
   });
 });
 
@@ -73,7 +80,10 @@ describe('readerOfMaster, Aurora clusters', () => {
 
   it('finds the cluster through the instance a master instance endpoint names, and accepts a reader instance', async () => {
     const t = topology(
-      { 'orders-1': { address: byInstanceEndpoint.host, port: 3306, clusterId: 'orders' }, 'orders-2': { address: `orders-2.${SUFFIX}`, port: 3306 } },
+      {
+        'orders-1': { address: byInstanceEndpoint.host, port: 3306, clusterId: 'orders' },
+        'orders-2': { address: `orders-2.${SUFFIX}`, port: 3306 },
+      },
       { orders: cluster },
     );
     await expect(readerOfMaster({ host: `orders-2.${SUFFIX}`, port: 3306 }, byInstanceEndpoint, t)).resolves.toEqual({

@@ -39,13 +39,22 @@ function recordingHandler(engine: DatabaseEngine) {
   };
   const logs = captureLogger();
   const arn = lambdaArn(uniqueName(`reader-${engine.family}`));
-  const handler = createRotationHandler({ engine, strategy: 'alternating-users', secretsClient: endpoint.client, env: {}, connect, logger: logs });
+  const handler = createRotationHandler({
+    engine,
+    strategy: 'alternating-users',
+    secretsClient: endpoint.client,
+    env: {},
+    connect,
+    logger: logs,
+  });
   endpoint.local.registerRotationFunction(arn, (event) => handler(event));
   // The steps that run as the master: setSecret's logins are recorded per invocation, in order.
   return { arn, logs, logins };
 }
 
-const hostsOf = (logins: { role: LoginRole; host: string }[], role: LoginRole) => [...new Set(logins.filter((l) => l.role === role).map((l) => l.host))];
+const hostsOf = (logins: { role: LoginRole; host: string }[], role: LoginRole) => [
+  ...new Set(logins.filter((l) => l.role === role).map((l) => l.host)),
+];
 
 describe('PostgreSQL user secret on an Aurora reader endpoint', () => {
   const s = postgresAdminSettings();
@@ -54,8 +63,13 @@ describe('PostgreSQL user secret on an Aurora reader endpoint', () => {
   beforeAll(async () => {
     masterArn = await createSecret(endpoint.client, uniqueName('appsx-master'), {
       // The writer: the cluster's instance `127` (the first label of 127.0.0.1, as RDS names instances).
-      engine: 'aurora-postgresql', host: s.host, port: s.port, username: s.user,
-      password: s.password || 'trusted-on-loopback', dbname: s.database, ssl: false,
+      engine: 'aurora-postgresql',
+      host: s.host,
+      port: s.port,
+      username: s.user,
+      password: s.password || 'trusted-on-loopback',
+      dbname: s.database,
+      ssl: false,
     });
   });
   afterAll(async () => {
@@ -67,7 +81,15 @@ describe('PostgreSQL user secret on an Aurora reader endpoint', () => {
       DBInstances: [{ DBInstanceIdentifier: '127', Endpoint: { Address: s.host, Port: s.port }, DBClusterIdentifier: 'appsx-cluster' }],
     });
     rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: 'appsx-cluster' }).resolves({
-      DBClusters: [{ DBClusterIdentifier: 'appsx-cluster', Endpoint: s.host, ReaderEndpoint: readerEndpoint, Port: s.port, DBClusterMembers: [{ DBInstanceIdentifier: '127', IsClusterWriter: true }] }],
+      DBClusters: [
+        {
+          DBClusterIdentifier: 'appsx-cluster',
+          Endpoint: s.host,
+          ReaderEndpoint: readerEndpoint,
+          Port: s.port,
+          DBClusterMembers: [{ DBInstanceIdentifier: '127', IsClusterWriter: true }],
+        },
+      ],
     });
   };
 
@@ -77,8 +99,14 @@ describe('PostgreSQL user secret on an Aurora reader endpoint', () => {
     users.push(user);
     const { arn, logins } = recordingHandler(postgresEngine);
     const id = await createSecret(endpoint.client, uniqueName('appsx-reader'), {
-      engine: 'aurora-postgresql', host: READER, port: s.port, username: user.username, password: user.password,
-      dbname: user.database, ssl: false, masterarn: masterArn,
+      engine: 'aurora-postgresql',
+      host: READER,
+      port: s.port,
+      username: user.username,
+      password: user.password,
+      dbname: user.database,
+      ssl: false,
+      masterarn: masterArn,
     });
     for (let round = 0; round < 2; round += 1) await rotate(endpoint.client, id, arn);
     const current = await secretValue(endpoint.client, id);
@@ -97,8 +125,14 @@ describe('PostgreSQL user secret on an Aurora reader endpoint', () => {
     users.push(user);
     const { arn, logs, logins } = recordingHandler(postgresEngine);
     const id = await createSecret(endpoint.client, uniqueName('appsx-reader'), {
-      engine: 'aurora-postgresql', host: READER, port: s.port, username: user.username, password: user.password,
-      dbname: user.database, ssl: false, masterarn: masterArn,
+      engine: 'aurora-postgresql',
+      host: READER,
+      port: s.port,
+      username: user.username,
+      password: user.password,
+      dbname: user.database,
+      ssl: false,
+      masterarn: masterArn,
     });
     await expect(rotate(endpoint.client, id, arn)).rejects.toBeDefined();
     const failure = logs.lines.find((l) => l.outcome === 'failure');
@@ -129,7 +163,12 @@ describe('MariaDB user secret on an RDS read replica', () => {
       await admin.end();
     }
     masterArn = await createSecret(endpoint.client, uniqueName('appsx-master'), {
-      engine: 'mariadb', host: s.host, port: s.port, username: master.username, password: master.password, ssl: false,
+      engine: 'mariadb',
+      host: s.host,
+      port: s.port,
+      username: master.username,
+      password: master.password,
+      ssl: false,
     });
   });
   afterAll(async () => {
@@ -139,13 +178,21 @@ describe('MariaDB user secret on an RDS read replica', () => {
 
   it('rotates with alternating users: the clone is made at the writer and tested at the replica', async () => {
     rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: READER }).resolves({
-      DBInstances: [{ DBInstanceIdentifier: READER, Endpoint: { Address: READER, Port: s.port }, ReadReplicaSourceDBInstanceIdentifier: '127' }],
+      DBInstances: [
+        { DBInstanceIdentifier: READER, Endpoint: { Address: READER, Port: s.port }, ReadReplicaSourceDBInstanceIdentifier: '127' },
+      ],
     });
     const user = await createMysqlUser({ username: name() });
     users.push(user);
     const { arn, logins } = recordingHandler(mysqlEngine);
     const id = await createSecret(endpoint.client, uniqueName('appsx-replica'), {
-      engine: 'mariadb', host: READER, port: s.port, username: user.username, password: user.password, ssl: false, masterarn: masterArn,
+      engine: 'mariadb',
+      host: READER,
+      port: s.port,
+      username: user.username,
+      password: user.password,
+      ssl: false,
+      masterarn: masterArn,
     });
     await rotate(endpoint.client, id, arn);
     const current = await secretValue(endpoint.client, id);
@@ -158,13 +205,25 @@ describe('MariaDB user secret on an RDS read replica', () => {
 
   it('refuses a replica of another instance', async () => {
     rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: READER }).resolves({
-      DBInstances: [{ DBInstanceIdentifier: READER, Endpoint: { Address: READER, Port: s.port }, ReadReplicaSourceDBInstanceIdentifier: 'someone-else' }],
+      DBInstances: [
+        {
+          DBInstanceIdentifier: READER,
+          Endpoint: { Address: READER, Port: s.port },
+          ReadReplicaSourceDBInstanceIdentifier: 'someone-else',
+        },
+      ],
     });
     const user = await createMysqlUser({ username: name() });
     users.push(user);
     const { arn, logs } = recordingHandler(mysqlEngine);
     const id = await createSecret(endpoint.client, uniqueName('appsx-replica'), {
-      engine: 'mariadb', host: READER, port: s.port, username: user.username, password: user.password, ssl: false, masterarn: masterArn,
+      engine: 'mariadb',
+      host: READER,
+      port: s.port,
+      username: user.username,
+      password: user.password,
+      ssl: false,
+      masterarn: masterArn,
     });
     await expect(rotate(endpoint.client, id, arn)).rejects.toBeDefined();
     expect(logs.lines.find((l) => l.outcome === 'failure')).toMatchObject({ step: 'setSecret', errorCode: 'SECRET_INVALID' });

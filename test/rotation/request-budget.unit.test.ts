@@ -87,7 +87,10 @@ const denied = () => Object.assign(new Error('x'), { name: 'AccessDeniedExceptio
 
 beforeEach(() => {
   sm.reset();
-  sm.on(DescribeSecretCommand).resolves({ ARN, VersionIdsToStages: { old: ['AWSCURRENT'], prev: ['AWSPREVIOUS'], [TOKEN]: ['AWSPENDING'] } });
+  sm.on(DescribeSecretCommand).resolves({
+    ARN,
+    VersionIdsToStages: { old: ['AWSCURRENT'], prev: ['AWSPREVIOUS'], [TOKEN]: ['AWSPENDING'] },
+  });
   sm.on(GetSecretValueCommand, { VersionStage: 'AWSCURRENT' }).resolves({ SecretString: secretJson(PASSWORDS.current) });
   sm.on(GetSecretValueCommand, { VersionStage: 'AWSPREVIOUS' }).resolves({ SecretString: secretJson(PASSWORDS.previous) });
   sm.on(GetSecretValueCommand, { VersionStage: 'AWSPENDING', VersionId: TOKEN }).resolves({ SecretString: secretJson(PASSWORDS.pending) });

@@ -43,7 +43,13 @@ describe.each(ENGINES)('$name', ({ name, databaseEngine, engine, port }) => {
     async (host) => {
       const logs = captureLogger();
       const connector: Connector = jest.fn(() => Promise.reject(new Error('no login may be tried')));
-      const handler = createRotationHandler({ engine: databaseEngine, secretsClient: endpoint.client, connect: connector, env: {}, logger: logs });
+      const handler = createRotationHandler({
+        engine: databaseEngine,
+        secretsClient: endpoint.client,
+        connect: connector,
+        env: {},
+        logger: logs,
+      });
       const functionArn = lambdaArn(uniqueName(`shape-${name}`));
       endpoint.local.registerRotationFunction(functionArn, (event) => handler(event));
       const secretId = await createSecret(endpoint.client, uniqueName(`shape-${name}`), {
@@ -66,7 +72,12 @@ describe('a next version over 64 KiB', () => {
   it('is refused in createSecret before PutSecretValue, saying so, and nothing is stored', async () => {
     const logs = captureLogger();
     const { client, sent } = recordingClient(endpoint.client);
-    const handler = createRotationHandler({ engine: postgresEngine, secretsClient: client, env: { PASSWORD_LENGTH: '4096' }, logger: logs });
+    const handler = createRotationHandler({
+      engine: postgresEngine,
+      secretsClient: client,
+      env: { PASSWORD_LENGTH: '4096' },
+      logger: logs,
+    });
     const functionArn = lambdaArn(uniqueName('shape-big'));
     endpoint.local.registerRotationFunction(functionArn, (event) => handler(event));
     const current = { engine: 'postgres', host: 'db.example.com', username: 'infra_big_user', password: 'short-password-0' };
@@ -79,10 +90,14 @@ describe('a next version over 64 KiB', () => {
     expect(sent).not.toContain('PutSecretValue');
     expect(logs.lines).toHaveLength(1);
     expect(logs.lines[0]).toMatchObject({ step: 'createSecret', errorCode: 'SECRET_INVALID' });
-    expect(logs.lines[0]!.message).toMatch(/^The next version would be \d+ bytes, over Secrets Manager's 65536-byte SecretString limit; nothing was stored/);
-    await expect(endpoint.client.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: 'AWSPENDING' }))).rejects.toMatchObject({
-      name: 'ResourceNotFoundException',
-    });
+    expect(logs.lines[0]!.message).toMatch(
+      /^The next version would be \d+ bytes, over Secrets Manager's 65536-byte SecretString limit; nothing was stored/,
+    );
+    await expect(endpoint.client.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: 'AWSPENDING' }))).rejects.toMatchObject(
+      {
+        name: 'ResourceNotFoundException',
+      },
+    );
   });
 
   it('counts UTF-8 bytes, not characters, and lets exactly 65536 bytes through', () => {

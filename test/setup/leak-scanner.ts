@@ -88,5 +88,7 @@ export class LeakScanner {
 
 /** One line per leak, safe to print. */
 export function describeLeaks(where: string, leaks: readonly Leak[]): string[] {
-  return leaks.map((l) => `${where}: registered value #${l.value} (${l.length} characters) at line ${l.line}, after ${JSON.stringify(l.before)}`);
+  return leaks.map(
+    (l) => `${where}: registered value #${l.value} (${l.length} characters) at line ${l.line}, after ${JSON.stringify(l.before)}`,
+  );
 }

@@ -92,7 +92,11 @@ export async function startStatementLogging(env: NodeJS.ProcessEnv = process.env
     marks.mysqlGeneralLog = String(row.g);
     marks.mysqlLogOutput = String(row.o);
     marks.mysqlSince = row.now instanceof Date ? row.now.toISOString() : String(row.now);
-    const outputs = new Set(String(row.o).split(',').filter((o) => o !== 'NONE'));
+    const outputs = new Set(
+      String(row.o)
+        .split(',')
+        .filter((o) => o !== 'NONE'),
+    );
     outputs.add('TABLE');
     await my.query(`SET GLOBAL log_output = '${[...outputs].join(',')}'`);
     await my.query('SET GLOBAL general_log = 1');
@@ -111,7 +115,10 @@ export async function startStatementLogging(env: NodeJS.ProcessEnv = process.env
 }
 
 /** What the servers logged since the marks, as text. */
-export async function readServerLogs(marks: ServerLogMarks, env: NodeJS.ProcessEnv = process.env): Promise<{ postgres?: string; mysql: string }> {
+export async function readServerLogs(
+  marks: ServerLogMarks,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ postgres?: string; mysql: string }> {
   let postgres: string | undefined;
   if (marks.postgresLog !== undefined && marks.postgresOffset !== undefined) {
     const pg = await connectPostgresAdmin(env);
@@ -120,7 +127,11 @@ export async function readServerLogs(marks: ServerLogMarks, env: NodeJS.ProcessE
       const parts: string[] = [];
       // A rotated log is shorter than the mark: read it from its start.
       for (let offset = size < marks.postgresOffset ? 0 : marks.postgresOffset; offset < size; offset += PG_CHUNK) {
-        const rows = await pg.query('SELECT pg_read_binary_file($1, $2, $3) AS chunk', [marks.postgresLog, offset, Math.min(PG_CHUNK, size - offset)]);
+        const rows = await pg.query('SELECT pg_read_binary_file($1, $2, $3) AS chunk', [
+          marks.postgresLog,
+          offset,
+          Math.min(PG_CHUNK, size - offset),
+        ]);
         parts.push((rows.rows[0]?.chunk as Buffer).toString('utf8'));
       }
       postgres = parts.join('');

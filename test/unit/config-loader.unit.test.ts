@@ -77,9 +77,7 @@ describe('ConfigLoader', () => {
     expect(err).toBeInstanceOf(SecretValidationError);
     const views = [String(err), JSON.stringify(err), inspect(err, { depth: 10 }), (err as Error).stack ?? ''];
     for (const view of views) expect(view).not.toContain(PASSWORD);
-    expect((err as SecretValidationError).issues.map((i) => i.path)).toEqual(
-      expect.arrayContaining(['password', 'nested[0].token', '']),
-    );
+    expect((err as SecretValidationError).issues.map((i) => i.path)).toEqual(expect.arrayContaining(['password', 'nested[0].token', '']));
     expect(String(err)).toContain('LeakySchema');
   });
 
@@ -102,7 +100,9 @@ describe('ConfigLoader', () => {
 
 describe('ConfigLoader accepts any Standard Schema validator', () => {
   it('a zod 3 schema (zod/v3): typed by its output, and its issues described without values', async () => {
-    const V3Config = z3.object({ host: z3.string(), port: z3.number().int().default(5432), mode: z3.enum(['a', 'b']) }).describe('V3Config');
+    const V3Config = z3
+      .object({ host: z3.string(), port: z3.number().int().default(5432), mode: z3.enum(['a', 'b']) })
+      .describe('V3Config');
     const client = new FakeSecretsClient();
     client.put('ok', { host: 'db', mode: 'a' });
     client.put('bad', { host: PASSWORD.length, mode: PASSWORD, extra: PASSWORD, [PASSWORD]: 1 });

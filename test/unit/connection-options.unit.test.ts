@@ -418,9 +418,7 @@ describe('toPgClientConfig', () => {
     expect(ssl.ca).toContain(TEST_CA);
     expect(ssl.ca).toContain(rootCertificates[0]);
     expect(ssl.secureContext).toBeDefined();
-    expect((toPgClientConfig(pgSecret, { caBundlePath: caPath, env: {} }).ssl as ConnectionOptions).secureContext).toBe(
-      ssl.secureContext,
-    );
+    expect((toPgClientConfig(pgSecret, { caBundlePath: caPath, env: {} }).ssl as ConnectionOptions).secureContext).toBe(ssl.secureContext);
     expect(toPgClientConfig(pgSecret, { caBundlePath: caPath, tlsMode: 'require' }).ssl).toEqual({ rejectUnauthorized: false });
   });
 
@@ -504,8 +502,10 @@ describe('toMysqlConnectionOptions', () => {
 
   it('lets the secret’s ssl win and adds the CA bundle to Node’s roots', () => {
     expect(toMysqlConnectionOptions({ ...mySecret, ssl: 'FALSE' }, { tlsMode: 'verify-full' }).ssl).toBeUndefined();
-    const ssl = toMysqlConnectionOptions({ ...mySecret, ssl: true }, { tlsMode: 'disable', caBundlePath: caPath, env: {} })
-      .ssl as { ca: string[]; verifyIdentity: boolean };
+    const ssl = toMysqlConnectionOptions({ ...mySecret, ssl: true }, { tlsMode: 'disable', caBundlePath: caPath, env: {} }).ssl as {
+      ca: string[];
+      verifyIdentity: boolean;
+    };
     expect(ssl.verifyIdentity).toBe(true);
     expect(ssl.ca).toContain(TEST_CA);
     expect(ssl.ca).toContain(rootCertificates[0]);
@@ -554,12 +554,15 @@ describe('the driver mappers refuse a host holding a port before any connection'
   ])('%s', (_name, map) => {
     const err = thrown(map);
     expect(err).toBeInstanceOf(SecretValidationError);
-    expect(err.issues!.map((i) => `${i.path} ${i.problem}`)).toEqual(['host must not contain a port ("host:port"); put the port in "port"']);
+    expect(err.issues!.map((i) => `${i.path} ${i.problem}`)).toEqual([
+      'host must not contain a port ("host:port"); put the port in "port"',
+    ]);
   });
 
   it('keeps a bare IPv6 host, bracketed only in a JDBC URL', () => {
     expect(toPgClientConfig({ engine: 'postgres', username: USERNAME, password: PASSWORD, host: '::1' }).host).toBe('::1');
-    expect(toJdbcOptions({ username: USERNAME, password: PASSWORD, host: '2001:db8::5', port: 3306 }, 'MYSQL').url).toMatch(/^jdbc:mysql:\/\/\[2001:db8::5\]:3306/);
+    expect(toJdbcOptions({ username: USERNAME, password: PASSWORD, host: '2001:db8::5', port: 3306 }, 'MYSQL').url).toMatch(
+      /^jdbc:mysql:\/\/\[2001:db8::5\]:3306/,
+    );
   });
 });
-

@@ -197,9 +197,7 @@ describe('parseDatabaseSecret: valid secrets', () => {
   });
 
   it('accepts the expected family', () => {
-    expect(parseDatabaseSecret({ ...valid, engine: 'mariadb' }, { expectedFamily: 'mysql', requireEngine: true }).family).toBe(
-      'mysql',
-    );
+    expect(parseDatabaseSecret({ ...valid, engine: 'mariadb' }, { expectedFamily: 'mysql', requireEngine: true }).family).toBe('mysql');
   });
 });
 
@@ -237,7 +235,9 @@ describe('parseDatabaseSecret: fields', () => {
     expect(Object.getOwnPropertyNames(secret.fields)).toContain('__proto__');
     expect(Object.getPrototypeOf(secret.fields)).toBe(Object.prototype);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    expect(JSON.parse(serializeSecretFields(secret.fields))).toEqual(JSON.parse(`{"__proto__": {"polluted": "yes"}, ${JSON.stringify(valid).slice(1)}`));
+    expect(JSON.parse(serializeSecretFields(secret.fields))).toEqual(
+      JSON.parse(`{"__proto__": {"polluted": "yes"}, ${JSON.stringify(valid).slice(1)}`),
+    );
   });
 
   it('ignores inherited properties', () => {
@@ -305,9 +305,7 @@ describe('parseDatabaseSecret: parsed secrets', () => {
     const secret = parseDatabaseSecret(valid);
     expect(parseDatabaseSecret(secret)).toEqual(secret);
     expect(parseDatabaseSecret(secret).password).toBe(PASSWORD);
-    expect(thrown(() => parseDatabaseSecret(secret, { expectedFamily: 'mysql' })).issues.map((i) => i.path)).toEqual([
-      'engine',
-    ]);
+    expect(thrown(() => parseDatabaseSecret(secret, { expectedFamily: 'mysql' })).issues.map((i) => i.path)).toEqual(['engine']);
   });
 });
 
@@ -343,4 +341,3 @@ describe('parseDatabaseSecret: host', () => {
     expect(parseDatabaseSecret({ ...valid, host: '::1:5432' }).host).toBe('::1:5432');
   });
 });
-

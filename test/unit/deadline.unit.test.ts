@@ -56,9 +56,12 @@ describe('Deadline.bound', () => {
 
   it('runs unbounded, without a signal, outside Lambda', async () => {
     let seen: AbortSignal | undefined | null = null;
-    await new Deadline(undefined).bound(async (signal) => {
-      seen = signal;
-    }, () => new TimeoutError('x'));
+    await new Deadline(undefined).bound(
+      async (signal) => {
+        seen = signal;
+      },
+      () => new TimeoutError('x'),
+    );
     expect(seen).toBeUndefined();
   });
 
@@ -97,7 +100,9 @@ describe('boundedSecretsApi', () => {
       signal = options?.abortSignal;
       return never();
     });
-    const err = await boundedSecretsApi(api, deadlineWithWork(100)).describeSecret(input).catch((e: unknown) => e);
+    const err = await boundedSecretsApi(api, deadlineWithWork(100))
+      .describeSecret(input)
+      .catch((e: unknown) => e);
     expect(signal?.aborted).toBe(true);
     expect(err).toMatchObject({ name: 'AbortError', code: LAMBDA_DEADLINE_CODE });
     const mapped = fromSecretsManagerError(err, 'DescribeSecret', { secretId: 'app/db', step: 'createSecret' });

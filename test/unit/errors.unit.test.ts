@@ -80,16 +80,13 @@ describe('fromSecretsManagerError: by exception name', () => {
 });
 
 describe('fromSecretsManagerError: by network code and status', () => {
-  it.each(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'])(
-    '%s → NetworkError',
-    (code) => {
-      const mapped = fromSecretsManagerError(nodeError(code), 'DescribeSecret');
-      expect(mapped).toBeInstanceOf(NetworkError);
-      expect(mapped.code).toBe('NETWORK');
-      expect(mapped.message).toContain(code);
-      expect(mapped.causeSummary).toEqual({ name: 'Error', code });
-    },
-  );
+  it.each(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'])('%s → NetworkError', (code) => {
+    const mapped = fromSecretsManagerError(nodeError(code), 'DescribeSecret');
+    expect(mapped).toBeInstanceOf(NetworkError);
+    expect(mapped.code).toBe('NETWORK');
+    expect(mapped.message).toContain(code);
+    expect(mapped.causeSummary).toEqual({ name: 'Error', code });
+  });
 
   it.each(['ETIMEDOUT', 'ESOCKETTIMEDOUT', 'TimeoutError', 'RequestTimeout'])('code %s → TimeoutError', (code) => {
     expect(fromSecretsManagerError(nodeError(code), 'DescribeSecret')).toBeInstanceOf(TimeoutError);
@@ -140,7 +137,11 @@ describe('summarizeCause', () => {
     ['a plain Error', new Error(LEAKY), { name: 'Error' }],
     ['an error with a string code', nodeError('ECONNREFUSED'), { name: 'Error', code: 'ECONNREFUSED' }],
     ['a pg error (code = SQLSTATE)', Object.assign(new Error(LEAKY), { name: 'error', code: '28P01' }), { name: 'error', code: '28P01' }],
-    ['a mysql2 error (numeric errno)', Object.assign(new Error(LEAKY), { errno: 1045, sql: `SET PASSWORD = '${LEAKY}'` }), { name: 'Error', code: '1045' }],
+    [
+      'a mysql2 error (numeric errno)',
+      Object.assign(new Error(LEAKY), { errno: 1045, sql: `SET PASSWORD = '${LEAKY}'` }),
+      { name: 'Error', code: '1045' },
+    ],
     ['a numeric code', Object.assign(new Error(LEAKY), { code: 42 }), { name: 'Error', code: '42' }],
     ['a toolkit error', new ConfigError('bad'), { name: 'ConfigError', code: 'CONFIG' }],
     ['a custom class', new (class DriverFailure extends Error {})(LEAKY), { name: 'DriverFailure' }],

@@ -4,7 +4,14 @@
  */
 import fc from 'fast-check';
 import { ConfigError } from '../../shared/errors';
-import { DIGITS, LOWERCASE, PUNCTUATION, UPPERCASE, generatePassword, includedCharacterTypes } from '../../shared/rotation/generate-password';
+import {
+  DIGITS,
+  LOWERCASE,
+  PUNCTUATION,
+  UPPERCASE,
+  generatePassword,
+  includedCharacterTypes,
+} from '../../shared/rotation/generate-password';
 import type { ResolvedPasswordPolicy } from '../../shared/rotation/password-policy';
 
 const PRINTABLE = [...`${LOWERCASE}${UPPERCASE}${DIGITS}${PUNCTUATION} `];
@@ -44,9 +51,12 @@ describe('generatePassword', () => {
 
   it('refuses, with a ConfigError, a policy that cannot produce a password', () => {
     fc.assert(
-      fc.property(policies.filter((p) => !possible(p)), (policy) => {
-        expect(() => generatePassword(policy)).toThrow(ConfigError);
-      }),
+      fc.property(
+        policies.filter((p) => !possible(p)),
+        (policy) => {
+          expect(() => generatePassword(policy)).toThrow(ConfigError);
+        },
+      ),
       { numRuns: 200 },
     );
   });

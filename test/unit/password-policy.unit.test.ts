@@ -9,10 +9,13 @@ import { createRotationHandler } from '../../shared/rotation/create-rotation-han
 import { passwordPolicyFromEnv, validatePasswordPolicy } from '../../shared/rotation/password-policy';
 
 // The value aws-cdk-lib's addRotationSingleUser/MultiUser use by default, from the installed version.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const CDK_DEFAULT = (require(path.join(__dirname, '../../node_modules/aws-cdk-lib/aws-rds/lib/private/util.js')) as {
-  DEFAULT_PASSWORD_EXCLUDE_CHARS: string;
-}).DEFAULT_PASSWORD_EXCLUDE_CHARS;
+/* eslint-disable @typescript-eslint/no-require-imports -- the installed aws-cdk-lib's own constant */
+const CDK_DEFAULT = (
+  require(path.join(__dirname, '../../node_modules/aws-cdk-lib/aws-rds/lib/private/util.js')) as {
+    DEFAULT_PASSWORD_EXCLUDE_CHARS: string;
+  }
+).DEFAULT_PASSWORD_EXCLUDE_CHARS;
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 describe('EXCLUDE_CHARACTERS', () => {
   it("takes aws-cdk-lib's default, leading space and all, exactly as given", () => {

@@ -34,7 +34,11 @@ function setup(accepted: Set<string>) {
 describe('PoolCredentials', () => {
   it('logs in again after a refusal, and again only when other credentials were refused the second time (at most twice)', () => {
     const { credentials } = setup(new Set());
-    const login = (password: string) => ({ secret: {} as never, value: JSON.stringify(secret('app', password)), account: 'app@127.0.0.1:5432/app' });
+    const login = (password: string) => ({
+      secret: {} as never,
+      value: JSON.stringify(secret('app', password)),
+      account: 'app@127.0.0.1:5432/app',
+    });
     const a = login('a');
     const b = login('b');
     const c = login('c');

@@ -126,7 +126,9 @@ describe('SecretCache expireAtNextRotation', () => {
     const { clock, cache } = setup();
     sm.on(DescribeSecretCommand).resolves({ NextRotationDate: rotationIn(100) });
     await cache.getSecret(ID);
-    sm.on(GetSecretValueCommand).rejects(Object.assign(new Error('down'), { name: 'InternalServiceError', $metadata: { httpStatusCode: 500 } }));
+    sm.on(GetSecretValueCommand).rejects(
+      Object.assign(new Error('down'), { name: 'InternalServiceError', $metadata: { httpStatusCode: 500 } }),
+    );
     clock.advance(101);
     await expect(cache.getSecret(ID)).resolves.toBe('before-rotation');
   });

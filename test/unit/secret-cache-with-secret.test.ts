@@ -1,11 +1,7 @@
 import { Client } from 'pg';
 import { createConnection } from 'mysql2/promise';
 import { SecretCache } from '../../shared/secret-cache';
-import {
-  isAuthenticationFailure,
-  isMysqlAuthFailure,
-  isPostgresAuthFailure,
-} from '../../shared/auth-errors';
+import { isAuthenticationFailure, isMysqlAuthFailure, isPostgresAuthFailure } from '../../shared/auth-errors';
 import { AuthenticationError, DatabaseError, ThrottledError } from '../../shared/errors';
 import { FakeSecretsClient, ManualClock, sdkError } from './secret-cache.fakes';
 
@@ -68,9 +64,10 @@ describe('SecretCache.withSecret', () => {
     client.put(ID, { password: OLD });
     client.put(ID, { password: NEW }, 'AWSPENDING');
     const db = database(() => 'something-else-entirely');
-    const err = await cache
-      .withSecret(ID, db.query, { refused: [{ password: OLD }, { password: NEW }] })
-      .then(() => undefined, (e: unknown) => e);
+    const err = await cache.withSecret(ID, db.query, { refused: [{ password: OLD }, { password: NEW }] }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(AuthenticationError);
     expect((err as AuthenticationError).secretId).toBe(ID);
     expect(db.logins).toEqual([]);
@@ -83,11 +80,7 @@ describe('SecretCache.withSecret', () => {
     const db = database(() => NEW); // the database already has the new password
     await expect(cache.withSecret(ID, db.query)).resolves.toBe('rows');
     expect(db.logins).toEqual([OLD, NEW]); // the unchanged AWSCURRENT is not tried twice
-    expect(client.calls.map((c) => c.input.VersionStage ?? 'AWSCURRENT')).toEqual([
-      'AWSCURRENT',
-      'AWSCURRENT',
-      'AWSPENDING',
-    ]);
+    expect(client.calls.map((c) => c.input.VersionStage ?? 'AWSCURRENT')).toEqual(['AWSCURRENT', 'AWSCURRENT', 'AWSPENDING']);
   });
 
   it('gives up with an AuthenticationError naming the secret, never the password, when nothing works', async () => {
@@ -135,9 +128,7 @@ describe('SecretCache.withSecret', () => {
       if (value !== 'token-v2') throw Object.assign(new Error('unauthorized'), { status: 401 });
       return 'ok';
     });
-    await expect(
-      cache.withSecret(ID, fn, { isAuthError: (e) => (e as { status?: number }).status === 401 }),
-    ).resolves.toBe('ok');
+    await expect(cache.withSecret(ID, fn, { isAuthError: (e) => (e as { status?: number }).status === 401 })).resolves.toBe('ok');
     expect(fn).toHaveBeenCalledTimes(2);
   });
 });
@@ -158,7 +149,13 @@ describe('authentication-failure classifiers', () => {
   });
 
   it('recognise what the real pg and mysql2 drivers throw for a wrong password', async () => {
-    const pg = new Client({ host: '127.0.0.1', port: 5432, user: 'rt_no_such_role_zz', password: 'wrong-password-xyz', database: 'postgres' });
+    const pg = new Client({
+      host: '127.0.0.1',
+      port: 5432,
+      user: 'rt_no_such_role_zz',
+      password: 'wrong-password-xyz',
+      database: 'postgres',
+    });
     const pgError = await pg.connect().catch((e: unknown) => e);
     await pg.end().catch(() => undefined);
     expect(isAuthenticationFailure(pgError)).toBe(true);

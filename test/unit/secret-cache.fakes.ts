@@ -2,10 +2,7 @@
  * Test doubles for the cached reader: a counting Secrets Manager client whose answers are held until
  * the test releases them, and a clock the test moves by hand.
  */
-import type {
-  BatchGetSecretValueCommandOutput,
-  GetSecretValueCommandOutput,
-} from '@aws-sdk/client-secrets-manager';
+import type { BatchGetSecretValueCommandOutput, GetSecretValueCommandOutput } from '@aws-sdk/client-secrets-manager';
 import type { SecretsReadClient } from '../../shared/secret-cache';
 import { noteSensitive } from '../../local/sensitive-values';
 
@@ -39,9 +36,7 @@ export class FakeSecretsClient {
 
   put(secretId: string, value: string | Uint8Array | object, stage = 'AWSCURRENT'): void {
     const stored: StoredSecret =
-      value instanceof Uint8Array
-        ? { SecretBinary: value }
-        : { SecretString: typeof value === 'string' ? value : JSON.stringify(value) };
+      value instanceof Uint8Array ? { SecretBinary: value } : { SecretString: typeof value === 'string' ? value : JSON.stringify(value) };
     if (stored.SecretString !== undefined) noteSensitive(stored.SecretString);
     this.store.set(`${secretId}|${stage}`, { ...stored, VersionId: `v-${this.store.size + 1}` });
   }

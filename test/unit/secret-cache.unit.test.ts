@@ -1,13 +1,6 @@
 import { inspect } from 'node:util';
 import { SecretCache, type SecretCacheOptions } from '../../shared/secret-cache';
-import {
-  AccessDeniedError,
-  ConfigError,
-  SecretNotFoundError,
-  ThrottledError,
-  TimeoutError,
-  ToolkitError,
-} from '../../shared/errors';
+import { AccessDeniedError, ConfigError, SecretNotFoundError, ThrottledError, TimeoutError, ToolkitError } from '../../shared/errors';
 import { FakeSecretsClient, ManualClock, sdkError, settle } from './secret-cache.fakes';
 
 const PASSWORD = 'hunter2-Sup3r-S3cret-Value';
@@ -306,7 +299,14 @@ describe('SecretCache: errors', () => {
 
   it('is built without a region and reports the missing region as a typed error at the first read', async () => {
     const saved = { ...process.env };
-    for (const name of ['AWS_REGION', 'AWS_DEFAULT_REGION', 'ENVIRONMENT', 'SECRETS_MANAGER_ENDPOINT', 'AWS_ENDPOINT_URL_SECRETS_MANAGER', 'AWS_ENDPOINT_URL']) {
+    for (const name of [
+      'AWS_REGION',
+      'AWS_DEFAULT_REGION',
+      'ENVIRONMENT',
+      'SECRETS_MANAGER_ENDPOINT',
+      'AWS_ENDPOINT_URL_SECRETS_MANAGER',
+      'AWS_ENDPOINT_URL',
+    ]) {
       delete process.env[name];
     }
     try {

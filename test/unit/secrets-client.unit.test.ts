@@ -50,9 +50,9 @@ describe('resolveSecretsClientSettings: explicit endpoints', () => {
   it('uses AWS_REGION, then AWS_DEFAULT_REGION, then us-east-1', () => {
     const endpoint = 'http://localhost:4566';
     expect(resolveSecretsClientSettings({ SECRETS_MANAGER_ENDPOINT: endpoint, AWS_REGION: 'eu-west-1' }).region).toBe('eu-west-1');
-    expect(
-      resolveSecretsClientSettings({ SECRETS_MANAGER_ENDPOINT: endpoint, AWS_DEFAULT_REGION: 'ap-south-1' }).region,
-    ).toBe('ap-south-1');
+    expect(resolveSecretsClientSettings({ SECRETS_MANAGER_ENDPOINT: endpoint, AWS_DEFAULT_REGION: 'ap-south-1' }).region).toBe(
+      'ap-south-1',
+    );
     expect(
       resolveSecretsClientSettings({ SECRETS_MANAGER_ENDPOINT: endpoint, AWS_REGION: 'eu-west-1', AWS_DEFAULT_REGION: 'ap-south-1' })
         .region,
@@ -60,9 +60,7 @@ describe('resolveSecretsClientSettings: explicit endpoints', () => {
   });
 
   it('strips trailing slashes', () => {
-    expect(resolveSecretsClientSettings({ SECRETS_MANAGER_ENDPOINT: 'http://localhost:4566///' }).endpoint).toBe(
-      'http://localhost:4566',
-    );
+    expect(resolveSecretsClientSettings({ SECRETS_MANAGER_ENDPOINT: 'http://localhost:4566///' }).endpoint).toBe('http://localhost:4566');
   });
 
   it.each([
@@ -121,18 +119,14 @@ describe('resolveSecretsClientSettings: ENVIRONMENT', () => {
   });
 
   it.each(['staging', 'production', undefined])('%p with only AWS_DEFAULT_REGION → real AWS there', (environment) => {
-    expect(resolveSecretsClientSettings({ ENVIRONMENT: environment, AWS_DEFAULT_REGION: 'us-west-2' }).region).toBe(
-      'us-west-2',
-    );
+    expect(resolveSecretsClientSettings({ ENVIRONMENT: environment, AWS_DEFAULT_REGION: 'us-west-2' }).region).toBe('us-west-2');
   });
 
   it('never points at localhost when nothing is set: no region is a ConfigError naming AWS_REGION', () => {
     const err = thrown(() => resolveSecretsClientSettings({}));
     expect(err).toBeInstanceOf(ConfigError);
     expect(err.message).toContain('AWS_REGION');
-    expect(thrown(() => resolveSecretsClientSettings({ ENVIRONMENT: 'production', AWS_REGION: '  ' })).message).toContain(
-      'AWS_REGION',
-    );
+    expect(thrown(() => resolveSecretsClientSettings({ ENVIRONMENT: 'production', AWS_REGION: '  ' })).message).toContain('AWS_REGION');
   });
 
   it('an unknown ENVIRONMENT → ConfigError naming the variable, region or not', () => {

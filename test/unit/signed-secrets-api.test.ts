@@ -46,7 +46,9 @@ const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'not-a-real-k
 
 describe('the signed Secrets Manager client', () => {
   it('sends a SigV4-signed JSON 1.1 POST naming the operation, and returns the parsed answer with Dates', async () => {
-    const s = await server([{ status: 200, body: JSON.stringify({ ARN: 'arn:x', CreatedDate: 1_700_000_000.5, VersionIdsToStages: { v1: ['AWSCURRENT'] } }) }]);
+    const s = await server([
+      { status: 200, body: JSON.stringify({ ARN: 'arn:x', CreatedDate: 1_700_000_000.5, VersionIdsToStages: { v1: ['AWSCURRENT'] } }) },
+    ]);
     try {
       const api = createSignedSecretsApi({ endpoint: s.url, region: 'eu-west-1', credentials });
       const out = await api.describeSecret({ SecretId: 'app' });
@@ -56,7 +58,9 @@ describe('the signed Secrets Manager client', () => {
       const { headers, body } = s.seen[0]!;
       expect(headers['x-amz-target']).toBe('secretsmanager.DescribeSecret');
       expect(headers['content-type']).toBe('application/x-amz-json-1.1');
-      expect(headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/secretsmanager\/aws4_request, SignedHeaders=.*x-amz-target.*, Signature=[0-9a-f]{64}$/);
+      expect(headers.authorization).toMatch(
+        /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/secretsmanager\/aws4_request, SignedHeaders=.*x-amz-target.*, Signature=[0-9a-f]{64}$/,
+      );
       expect(headers['x-amz-security-token']).toBe('session-token-1');
       expect(JSON.parse(body)).toEqual({ SecretId: 'app' });
     } finally {
@@ -65,7 +69,9 @@ describe('the signed Secrets Manager client', () => {
   });
 
   it('raises service errors in the SDK shape, so they are typed as with the SDK, and does not retry a 4xx', async () => {
-    const s = await server([{ status: 400, body: JSON.stringify({ __type: 'com.amazonaws.secretsmanager#ResourceNotFoundException', message: 'nope' }) }]);
+    const s = await server([
+      { status: 400, body: JSON.stringify({ __type: 'com.amazonaws.secretsmanager#ResourceNotFoundException', message: 'nope' }) },
+    ]);
     try {
       const api = createSignedSecretsApi({ endpoint: s.url, region: 'us-east-1', credentials });
       const err = await api.getSecretValue({ SecretId: 'app', VersionStage: 'AWSPENDING' }).catch((e: unknown) => e);
@@ -79,10 +85,19 @@ describe('the signed Secrets Manager client', () => {
 
   it('retries throttling, 5xx and dropped connections up to three attempts, then gives up typed', async () => {
     const throttled = { status: 400, body: JSON.stringify({ __type: 'ThrottlingException' }) };
-    const s = await server([throttled, 'reset', { status: 200, body: '{"Name":"app"}' }, { status: 503, body: '' }, { status: 503, body: '' }, { status: 503, body: '' }]);
+    const s = await server([
+      throttled,
+      'reset',
+      { status: 200, body: '{"Name":"app"}' },
+      { status: 503, body: '' },
+      { status: 503, body: '' },
+      { status: 503, body: '' },
+    ]);
     try {
       const api = createSignedSecretsApi({ endpoint: s.url, region: 'us-east-1', credentials });
-      await expect(api.putSecretValue({ SecretId: 'app', ClientRequestToken: 't', SecretString: '{}' })).resolves.toMatchObject({ Name: 'app' });
+      await expect(api.putSecretValue({ SecretId: 'app', ClientRequestToken: 't', SecretString: '{}' })).resolves.toMatchObject({
+        Name: 'app',
+      });
       expect(s.seen).toHaveLength(3);
       // Every retry of PutSecretValue carries the same ClientRequestToken: Secrets Manager makes it idempotent.
       expect(new Set(s.seen.map((r) => JSON.parse(r.body).ClientRequestToken))).toEqual(new Set(['t']));
@@ -110,7 +125,9 @@ describe('the signed Secrets Manager client', () => {
   it('resolves the public endpoint per partition and variant', () => {
     expect(secretsManagerEndpoint('eu-west-1')).toBe('https://secretsmanager.eu-west-1.amazonaws.com');
     expect(secretsManagerEndpoint('cn-north-1')).toBe('https://secretsmanager.cn-north-1.amazonaws.com.cn');
-    expect(secretsManagerEndpoint('us-gov-west-1', { AWS_USE_FIPS_ENDPOINT: 'true' })).toBe('https://secretsmanager-fips.us-gov-west-1.amazonaws.com');
+    expect(secretsManagerEndpoint('us-gov-west-1', { AWS_USE_FIPS_ENDPOINT: 'true' })).toBe(
+      'https://secretsmanager-fips.us-gov-west-1.amazonaws.com',
+    );
     expect(secretsManagerEndpoint('eu-west-1', { AWS_USE_DUALSTACK_ENDPOINT: '1' })).toBe('https://secretsmanager.eu-west-1.api.aws');
   });
 });

@@ -103,7 +103,11 @@ export function versionMatrix(majors: readonly number[]): void {
 
       it('single-user heal: the superuser master sets the password of a drifted role', async () => {
         const { user } = await role();
-        const arn = await healRig.secret(secretValueFor(server.env, user, 'drifted-not-the-password', { masterarn: await healRig.secret(secretValueFor(server.env, 'postgres', server.env.PGPASSWORD!)) }));
+        const arn = await healRig.secret(
+          secretValueFor(server.env, user, 'drifted-not-the-password', {
+            masterarn: await healRig.secret(secretValueFor(server.env, 'postgres', server.env.PGPASSWORD!)),
+          }),
+        );
         await rotate(healRig.endpoint.client, arn, healRig.fn('single-user'));
         const current = await secretValue(healRig.endpoint.client, arn);
         expect((await asLogin(server.env, user, current.password, 'SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
@@ -121,7 +125,12 @@ export function versionMatrix(majors: readonly number[]): void {
         for (const expected of [`${user}_clone`, user]) {
           const current = await alternate(arn, user);
           expect(current.username).toBe(expected);
-          const seen = await asLogin(server.env, current.username, current.password, "SELECT current_user AS u, current_setting('statement_timeout') AS st, (SELECT count(*)::int FROM orders) AS n");
+          const seen = await asLogin(
+            server.env,
+            current.username,
+            current.password,
+            "SELECT current_user AS u, current_setting('statement_timeout') AS st, (SELECT count(*)::int FROM orders) AS n",
+          );
           expect(seen.rows).toEqual([{ u: user, st: '25s', n: 0 }]);
         }
       });
@@ -155,7 +164,11 @@ export function versionMatrix(majors: readonly number[]): void {
         if (major >= 16) await db.query(`GRANT ${id(user)} TO ${id(master.user)} WITH ADMIN OPTION, INHERIT FALSE, SET FALSE`);
         // AWS's function, as this master: CREATE ROLE clone; GRANT original TO clone. The clone then creates a table.
         const clonePw = password();
-        const asMaster = await admin({ ...server.env, PGUSER: master.user, PGPASSWORD: (await secretValue(rig.endpoint.client, master.arn)).password });
+        const asMaster = await admin({
+          ...server.env,
+          PGUSER: master.user,
+          PGPASSWORD: (await secretValue(rig.endpoint.client, master.arn)).password,
+        });
         try {
           await createRole(asMaster, `${user}_clone`, clonePw);
           await asMaster.query(`GRANT ${id(user)} TO ${id(`${user}_clone`)}`);
@@ -164,14 +177,28 @@ export function versionMatrix(majors: readonly number[]): void {
         }
         await db.query(`GRANT CREATE, USAGE ON SCHEMA public TO ${id(`${user}_clone`)}`);
         const table = name('t');
-        expect((await asLogin(server.env, `${user}_clone`, clonePw, `CREATE TABLE ${id(table)} (v int); INSERT INTO ${id(table)} VALUES (1); SELECT 1 AS ok`)).rows).toEqual([{ ok: 1 }]);
+        expect(
+          (
+            await asLogin(
+              server.env,
+              `${user}_clone`,
+              clonePw,
+              `CREATE TABLE ${id(table)} (v int); INSERT INTO ${id(table)} VALUES (1); SELECT 1 AS ok`,
+            )
+          ).rows,
+        ).toEqual([{ ok: 1 }]);
         const arn = await rig.secret(secretValueFor(server.env, user, pw, { masterarn: master.arn }));
         const current = await alternate(arn, user);
         expect(current.username).toBe(`${user}_clone`);
-        expect((await asLogin(server.env, current.username, current.password, `SELECT count(*)::int AS n FROM ${id(table)}`)).rows).toEqual([{ n: 1 }]);
+        expect((await asLogin(server.env, current.username, current.password, `SELECT count(*)::int AS n FROM ${id(table)}`)).rows).toEqual(
+          [{ n: 1 }],
+        );
         expect((await asLogin(server.env, user, pw, `SELECT count(*)::int AS n FROM ${id(table)}`)).rows).toEqual([{ n: 1 }]);
         // The master's borrowed membership in the clone was given back.
-        const borrowed = await db.query('SELECT count(*)::int AS n FROM pg_auth_members a WHERE a.member = $1::regrole AND a.grantor = a.member', [master.user]);
+        const borrowed = await db.query(
+          'SELECT count(*)::int AS n FROM pg_auth_members a WHERE a.member = $1::regrole AND a.grantor = a.member',
+          [master.user],
+        );
         expect(borrowed.rows[0].n).toBe(0);
       });
 
@@ -185,7 +212,8 @@ export function versionMatrix(majors: readonly number[]): void {
         expect(kind.rows[0].k).toBe('md5');
         const warned = server.log().slice(logBefore).includes('setting an MD5-encrypted password');
         expect(warned).toBe(major >= 18);
-        if (warned) console.log(`PostgreSQL ${major} warns on the md5 alternate: "WARNING: setting an MD5-encrypted password" (md5 is deprecated)`);
+        if (warned)
+          console.log(`PostgreSQL ${major} warns on the md5 alternate: "WARNING: setting an MD5-encrypted password" (md5 is deprecated)`);
       });
     });
   }

@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startTestEndpoint, type TestEndpoint } from '../reliability/rotation-rig';
-import { startPrivateMariadb, type PrivateMariadb } from '../reliability/private-mariadb';
+import { startPrivateMariadb, type PrivateMariadb } from '../../local/private-mariadb';
 import { createCertificateAuthority, type CertificateAuthority } from '../../local/tls-certificates';
 import {
   createMaster,

@@ -17,7 +17,7 @@ import {
   scramPreparationProblem,
   scramSha256Verifier,
 } from '../../shared/engines/password-hashes';
-import { startPrivatePostgres, type PrivatePostgres } from '../reliability/private-postgres';
+import { startPrivatePostgres, type PrivatePostgres } from '../../local/private-postgres';
 import { startEndpoint, type Endpoint } from '../rotation/support';
 import {
   COLUMNS,

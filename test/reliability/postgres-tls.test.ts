@@ -19,7 +19,7 @@ import { captureLogger, createSecret, lambdaArn, rotate, secretValue, uniqueName
 import { LeakScanner, describeLeaks, readSensitiveValues } from '../setup/leak-scanner';
 import { recordFigure } from './figures';
 import { readState, startTestEndpoint, type TestEndpoint } from './rotation-rig';
-import { startPrivatePostgres, serverOwnedFile, type PrivatePostgres } from './private-postgres';
+import { startPrivatePostgres, serverOwnedFile, type PrivatePostgres } from '../../local/private-postgres';
 import { createCertificateAuthority, type CertificateAuthority } from '../../local/tls-certificates';
 
 let server: PrivatePostgres;

@@ -23,7 +23,7 @@ import { performance } from 'node:perf_hooks';
 import { postgresEngine } from '../../shared/engines/postgres';
 import type { DatabaseEngine } from '../../shared/rotation/database-engine';
 import { assertPostgresEquivalent } from '../equivalence/postgres-equivalence';
-import { startPrivatePostgres, type PrivatePostgres } from '../reliability/private-postgres';
+import { startPrivatePostgres, type PrivatePostgres } from '../../local/private-postgres';
 import { rotate, secretValue } from '../rotation/support';
 import { admin, asLogin, createRole, name, password, secretValueFor, startRig, type Rig } from '../accounts/postgres-alternate-support';
 

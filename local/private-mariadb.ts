@@ -23,6 +23,8 @@ export interface PrivateMariadbOptions {
   readonly plugins?: readonly string[];
   /** Extra `[mariadbd]` settings, e.g. `{ max_password_errors: '3' }`. */
   readonly settings?: Readonly<Record<string, string>>;
+  /** Keep the general log (every statement received, for the leak scan). @default true */
+  readonly generalLog?: boolean;
   /** PEM files for TLS: the server's certificate and key, and the CA it trusts for client certificates. */
   readonly tls?: { readonly ca: string; readonly cert: string; readonly key: string };
 }
@@ -81,8 +83,7 @@ export async function startPrivateMariadb(options: PrivateMariadbOptions = {}): 
     `socket=${join(dir, 'server.sock')}`,
     `pid-file=${join(dir, 'server.pid')}`,
     `log-error=${join(dir, 'error.log')}`,
-    'general-log=1',
-    `general-log-file=${join(dir, 'general.log')}`,
+    ...(options.generalLog === false ? [] : ['general-log=1', `general-log-file=${join(dir, 'general.log')}`]),
     'skip-name-resolve',
     'innodb_buffer_pool_size=16M',
     'innodb_log_file_size=8M',

@@ -6,12 +6,12 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { noteSensitive } from '../../local/sensitive-values';
+import { noteSensitive } from './sensitive-values';
 
 const run = promisify(execFile);
 
@@ -81,6 +81,14 @@ export interface PrivatePostgresOptions {
   readonly binDir?: string;
   /** pg_hba's method for TCP logins: md5 also accepts SCRAM verifiers, for clients of md5 roles. */
   readonly authHost?: 'scram-sha-256' | 'md5';
+  /** Serve TLS with this certificate and key (copied into the server's folder, owned by its account). */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
+  /**
+   * Run as a production server does (fsync on, no statement log), for measurements; tests keep the
+   * default: fsync off for speed, and every statement logged for the leak scan.
+   * @default false
+   */
+  readonly durable?: boolean;
 }
 
 export async function startPrivatePostgres(choice: PrivatePostgresOptions = {}): Promise<PrivatePostgres> {
@@ -111,7 +119,9 @@ export async function startPrivatePostgres(choice: PrivatePostgresOptions = {}):
   rmSync(pwfile, { force: true });
   const port = await freePort();
   const logFile = join(dir, 'server.log');
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c log_statement=all`;
+  const tls = choice.tls === undefined ? '' : serveTls(dir, choice.tls);
+  const mode = choice.durable === true ? '' : ' -c fsync=off -c log_statement=all';
+  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1${mode}${tls}`;
   const start = asServerUser(join(bin, 'pg_ctl'), ['-D', data, '-o', options, '-l', logFile, '-w', 'start']);
   await run(start[0], start[1]);
   const env: NodeJS.ProcessEnv = {
@@ -133,6 +143,18 @@ export async function startPrivatePostgres(choice: PrivatePostgresOptions = {}):
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The server's own copies of the certificate and key, and the options that serve them. */
+function serveTls(dir: string, tls: { readonly certFile: string; readonly keyFile: string }): string {
+  const certFile = join(dir, 'server.crt');
+  const keyFile = join(dir, 'server.key');
+  copyFileSync(tls.certFile, certFile);
+  copyFileSync(tls.keyFile, keyFile);
+  chmodSync(certFile, 0o644);
+  handOver(certFile);
+  serverOwnedFile(keyFile);
+  return ` -c ssl=on -c ssl_cert_file=${certFile} -c ssl_key_file=${keyFile}`;
 }
 
 /** Hands a file (a server key) to the server's account, readable by it alone as PostgreSQL demands. */

@@ -41,14 +41,14 @@ export async function setSecretAlternatingUsers(ctx: StepContext): Promise<StepR
     );
   }
 
-  if (current.masterarn === undefined) {
+  const master = masterSessionFor(ctx, current);
+  if (master === undefined) {
     throw new SecretValidationError(
       'Alternating-users rotation needs a master secret',
       [{ path: 'masterarn', problem: 'is missing' }],
       context,
     );
   }
-  const master = masterSessionFor(ctx, current);
   try {
     const currentLogin = await attemptLogin(ctx, current, 'current');
     if ('refusal' in currentLogin) {
@@ -56,8 +56,8 @@ export async function setSecretAlternatingUsers(ctx: StepContext): Promise<StepR
       throw refusalFailure(ctx, 'the current secret', diagnosis, 'it is not rotated onward and nothing was changed');
     }
     await currentLogin.session.close();
-    const session = await master!.open();
-    const server = await master!.server();
+    const session = await master.open();
+    const server = await master.server();
     const problem = ctx.engine.usernameProblem(pending.username, current.engine, server);
     if (problem !== undefined) {
       throw new SecretValidationError('Cannot create the alternate user', [{ path: 'username', problem }], context);
@@ -89,7 +89,7 @@ export async function setSecretAlternatingUsers(ctx: StepContext): Promise<StepR
     }
     await proof.session.close();
   } finally {
-    await master?.close();
+    await master.close();
   }
   return 'success';
 }

@@ -150,11 +150,16 @@ describe('PostgreSQL alternate user: session defaults and attributes (adv-04)', 
       await db.query(
         `ALTER ROLE ${id(String((await db.query('SELECT current_user AS u')).rows[0].u))} IN DATABASE ${id(database)} SET role = none`,
       );
+      // Only this user (and its alternate, a member) may connect meanwhile: other suites' roles running
+      // at the same time are then not subject to this database-wide default.
+      await db.query(`REVOKE CONNECT ON DATABASE ${id(database)} FROM PUBLIC`);
+      await db.query(`GRANT CONNECT ON DATABASE ${id(database)} TO ${id(user)}`);
       await db.query(`ALTER DATABASE ${id(database)} SET role = ${id(owner)}`);
       const current = await rotateAndCheck(arn, user, inDb);
       expect((await asLogin(dbEnv, current.username, current.password, 'SELECT current_user AS u')).rows?.[0]).toEqual({ u: owner });
     } finally {
       await db.query(`ALTER DATABASE ${id(database)} RESET role`);
+      await db.query(`GRANT CONNECT ON DATABASE ${id(database)} TO PUBLIC`);
       await inDb.end();
     }
   });

@@ -41,8 +41,24 @@ async function majorOf(admin: PgQueryable): Promise<number> {
   return Number(row.major);
 }
 
+/** What to compare. */
+export interface EquivalenceOptions {
+  /**
+   * Only these databases for the per-database comparisons: suites sharing a server create and drop
+   * databases with database-wide settings while another compares. @default every database either may open
+   */
+  readonly databases?: readonly string[];
+}
+
 /** Session defaults of one role per database name ('' = role-wide), plus the role-independent rows. */
-async function settingRows(admin: PgQueryable): Promise<{ byRole: Map<string, Map<string, Map<string, string>>>; databases: string[] }> {
+/**
+ * `databases` are those either login may connect to: a database neither can open gives neither a
+ * session to start in, so its settings cannot make them differ.
+ */
+async function settingRows(
+  admin: PgQueryable,
+  pair: readonly [string, string],
+): Promise<{ byRole: Map<string, Map<string, Map<string, string>>>; databases: string[] }> {
   const byRole = new Map<string, Map<string, Map<string, string>>>();
   const all = await rows(
     admin,
@@ -59,7 +75,13 @@ async function settingRows(admin: PgQueryable): Promise<{ byRole: Map<string, Ma
     perDb.set(row.db, settings);
     byRole.set(row.role, perDb);
   }
-  const databases = (await rows(admin, 'SELECT datname FROM pg_database WHERE datallowconn ORDER BY 1')).map((r) => String(r.datname));
+  const databases = (
+    await rows(
+      admin,
+      "SELECT datname FROM pg_database WHERE datallowconn AND (has_database_privilege($1, datname, 'CONNECT') OR has_database_privilege($2, datname, 'CONNECT')) ORDER BY 1",
+      [...pair],
+    )
+  ).map((r) => String(r.datname));
   return { byRole, databases };
 }
 
@@ -137,7 +159,12 @@ const OWNED_ELSEWHERE_SQL =
  * Every observable difference between `original` and `alternate` other than name and password.
  * @param admin a superuser connection (pg_authid is read when readable; the rest needs no superuser)
  */
-export async function postgresDifferences(admin: PgQueryable, original: string, alternate: string): Promise<RoleDifference[]> {
+export async function postgresDifferences(
+  admin: PgQueryable,
+  original: string,
+  alternate: string,
+  options: EquivalenceOptions = {},
+): Promise<RoleDifference[]> {
   const out: RoleDifference[] = [];
   const differ = (what: string, a: unknown, b: unknown): void => {
     if (JSON.stringify(a) !== JSON.stringify(b)) out.push({ what, original: a, alternate: b });
@@ -170,7 +197,9 @@ export async function postgresDifferences(admin: PgQueryable, original: string, 
     differ(what, a[column], b[column]);
   }
 
-  const { byRole, databases } = await settingRows(admin);
+  const settings = await settingRows(admin, [original, alternate]);
+  const { byRole } = settings;
+  const databases = options.databases === undefined ? settings.databases : settings.databases.filter((d) => options.databases!.includes(d));
   for (const db of databases) {
     differ(`starts as (database ${db})`, startRole(byRole, original, db), startRole(byRole, alternate, db));
     differ(`session defaults (database ${db})`, sessionDefaults(byRole, original, db), sessionDefaults(byRole, alternate, db));

@@ -60,11 +60,9 @@ async function alternateDifferences(rig: Rig, original: string, alternate: strin
   const admin = await connectPostgresAdmin({ ...process.env, ...(rig.database !== undefined ? { PGDATABASE: rig.database } : {}) });
   try {
     // Only the rig's own database: other suites create and drop databases with database-wide settings
-    // while this runs, which would show as passing differences in databases the rig never uses.
-    const foreign = (what: string): boolean => /\(database /.test(what) && !what.includes(`(database ${rig.database ?? ''})`);
-    return (await postgresDifferences(admin, original, alternate))
-      .filter((d) => !foreign(d.what))
-      .map((d) => `the alternate differs: ${d.what}`);
+    // while this runs.
+    const scope = rig.database !== undefined ? { databases: [rig.database] } : {};
+    return (await postgresDifferences(admin, original, alternate, scope)).map((d) => `the alternate differs: ${d.what}`);
   } finally {
     await admin.end();
   }

@@ -3,6 +3,7 @@
  * cold start (a bad value must fail the deploy's first invocation, not the middle of a rotation), and
  * the same rules the CDK construct checks at synth.
  */
+import { includedCharacterTypes } from './generate-password';
 import { ConfigError } from '../errors';
 import type { EngineFamily } from '../database-secret';
 
@@ -47,13 +48,6 @@ const MAX_PASSWORD_LENGTH = 4096;
  */
 export const MAX_EXCLUDE_CHARACTERS_LENGTH = 4096;
 
-const CLASSES = [
-  { flag: 'excludeLowercase', chars: 'abcdefghijklmnopqrstuvwxyz', name: 'lowercase letters' },
-  { flag: 'excludeUppercase', chars: 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', name: 'uppercase letters' },
-  { flag: 'excludeNumbers', chars: '0123456789', name: 'numbers' },
-  { flag: 'excludePunctuation', chars: '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~', name: 'punctuation' },
-] as const;
-
 /** Fills in the engine's defaults. */
 export function resolvePasswordPolicy(policy: PasswordPolicy, family: EngineFamily): ResolvedPasswordPolicy {
   return {
@@ -82,7 +76,8 @@ export function validatePasswordPolicy(policy: PasswordPolicy, family: EngineFam
   if ([...p.excludeCharacters].length > MAX_EXCLUDE_CHARACTERS_LENGTH) {
     problems.push(`excludeCharacters may hold at most ${MAX_EXCLUDE_CHARACTERS_LENGTH} characters (GetRandomPassword's limit)`);
   }
-  const included = CLASSES.filter((c) => !p[c.flag] && [...c.chars].some((ch) => !p.excludeCharacters.includes(ch)));
+  // The generator's own reading of the types, so validation and generation cannot disagree.
+  const included = includedCharacterTypes(p);
   if (included.length === 0) {
     problems.push('the policy excludes every character type: no password can be generated');
   }

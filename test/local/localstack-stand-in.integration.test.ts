@@ -50,7 +50,8 @@ describe('localstack:deploy against a stand-in that answers as LocalStack does',
   it("gets past cdklocal's own checks and finishes bootstrap and deploy", () => {
     expect(result.stderr).not.toMatch(/AWS_ENDPOINT_URL_S3/);
     expect(result.code).toBe(0);
-    expect(result.stderr).toMatch(/✅\s+Environment aws:\/\/000000000000\/us-east-1 bootstrapped/);
+    // The CDK CLI writes its progress to stdout when CI is set and to stderr otherwise.
+    expect(result.stdout + result.stderr).toMatch(/✅\s+Environment aws:\/\/000000000000\/us-east-1 bootstrapped/);
     expect(result.stderr).toMatch(/localstack:deploy: done: postgres-single-user-rotation/);
     expectNoLeak(result);
   });

@@ -29,7 +29,7 @@ import { DbTlsMode, RotationEngine, RotationStrategy } from '../lib/rotation-eng
 import { RotationFunction } from '../lib/rotation-function';
 import { ROTATION_RUNTIME, localStackReleaseFor } from '../lib/runtime';
 import { parseCommandLine } from '../operator/cli-args';
-import { runMain } from '../operator/cli-main';
+import { SDK_NODE_WARNING_OPT_OUT, runMain } from '../operator/cli-main';
 import { describeError } from '../operator/cli-io';
 import { checkEndpointUrl } from '../local/rotate-local/args';
 import { cdkOutputFilter, lineSplitter } from '../local/rotate-local/cdk-output';
@@ -97,7 +97,7 @@ export interface LocalStackEndpoints {
 const LEGACY_ENDPOINT_VARIABLES = ['LOCALSTACK_HOSTNAME', 'EDGE_PORT', 'USE_SSL'];
 
 /** The variables cdklocal lets through to the CDK CLI (it drops every other AWS_* variable). */
-const CDKLOCAL_ALLOWLIST = ['AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'];
+const CDKLOCAL_ALLOWLIST = ['AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', SDK_NODE_WARNING_OPT_OUT];
 
 /**
  * The environment cdklocal runs in: every endpoint variable it checks points at LocalStack
@@ -106,7 +106,9 @@ const CDKLOCAL_ALLOWLIST = ['AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_ACCESS_KEY_
  * credentials and account. Every `AWS_*` variable of the shell is dropped first: a profile, a session
  * token, real keys or a service endpoint (`AWS_ENDPOINT_URL_STS`…) would send part of the deploy to a
  * real account. The CDK CLI's telemetry, notices and version check are off, so nothing but LocalStack
- * is contacted. LOCALSTACK_AUTH_TOKEN and everything else pass through unchanged.
+ * is contacted. The SDK's Node-version notice stays off in the children as in this command (the
+ * user's own value of that switch is kept). LOCALSTACK_AUTH_TOKEN and everything else pass through
+ * unchanged.
  */
 export function cdklocalEnv(env: NodeJS.ProcessEnv, endpoints: LocalStackEndpoints): NodeJS.ProcessEnv {
   const kept: NodeJS.ProcessEnv = {};
@@ -128,6 +130,7 @@ export function cdklocalEnv(env: NodeJS.ProcessEnv, endpoints: LocalStackEndpoin
     AWS_DEFAULT_REGION: LOCAL_REGION,
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test',
+    [SDK_NODE_WARNING_OPT_OUT]: env[SDK_NODE_WARNING_OPT_OUT] ?? 'true',
     CDK_DEFAULT_ACCOUNT: LOCAL_ACCOUNT_ID,
     CDK_DEFAULT_REGION: LOCAL_REGION,
     CDK_DISABLE_CLI_TELEMETRY: 'true',

@@ -65,6 +65,7 @@ describe('localstack:deploy', () => {
       'AWS_ENDPOINT_URL_S3',
       'AWS_ENVAR_ALLOWLIST',
       'AWS_REGION',
+      'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED',
       'AWS_SECRET_ACCESS_KEY',
     ]);
     expect(env).toMatchObject({
@@ -81,6 +82,8 @@ describe('localstack:deploy', () => {
       CDK_DISABLE_VERSION_CHECK: 'true',
       LOCALSTACK_AUTH_TOKEN: 'ls-token-value',
       PATH: '/usr/bin',
+      // The SDK's Node-version notice stays off in cdklocal and the CDK CLI, as in our own commands.
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     });
     // cdklocal keeps only allow-listed AWS_* variables: ours must all survive its clean-up.
     for (const key of env.AWS_ENVAR_ALLOWLIST!.split(',')) expect(env[key]).toBeDefined();

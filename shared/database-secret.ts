@@ -201,6 +201,9 @@ export function hostProblem(host: string): string | undefined {
     if (/^[^:]+:\d*$/.test(host)) return 'must not contain a port ("host:port"); put the port in "port"';
     return 'must be a host name or an IP address (it contains ":" but is not an IPv6 address)';
   }
+  // The usual host is plain ASCII: answer it without the Unicode-property pattern, whose first use
+  // builds its character tables (about 0.5 ms of CPU in a fresh process, on every cold start).
+  if (/^[A-Za-z0-9._-]*$/.test(host)) return undefined;
   const odd = /[^\p{L}\p{M}\p{N}._-]/u.exec(host)?.[0];
   if (odd !== undefined) {
     const shown = /^[\x21-\x7e]$/.test(odd) ? `"${odd}"` : 'a control or symbol character';

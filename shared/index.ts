@@ -31,6 +31,9 @@ export type {
 } from './rotation/database-engine';
 export { postgresEngine } from './engines/postgres';
 export { mysqlEngine } from './engines/mysql';
+// For a handler of your own: load the engine's driver during the Lambda's init (as lambdas/* do).
+export { loadPostgresDriver } from './engines/postgres-connector';
+export { loadMysqlDriver } from './engines/mysql-connector';
 /**
  * The PostgreSQL database engine under its former name.
  * @deprecated Use `postgresEngine`: "strategy" now means only single user or alternating users.

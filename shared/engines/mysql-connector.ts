@@ -4,8 +4,9 @@
  * SQL text, which can hold a password) ever leaves this file.
  *
  * mysql2 is required on the first login, not at import: a bundled CommonJS module runs its
- * initialisation when first required, so the Lambda's init does not pay for the driver. `escapeMysql`
- * gives the SQL builders mysql2's `escape` on the same terms.
+ * initialisation when first required, so an application that imports `shared/` (the reader, the
+ * pools) pays for the driver only when it logs in. `escapeMysql` gives the SQL builders mysql2's
+ * `escape` on the same terms. The rotation Lambda calls `loadMysqlDriver` during its init instead.
  *
  * Three things the rotation needs from a login that mysql2 does not hand out by itself:
  * - the client announces CAN_HANDLE_EXPIRED_PASSWORDS, so an account whose password has expired gets a
@@ -31,6 +32,18 @@ function loadMysql2(): typeof Mysql2 {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   mysql2 ??= require('mysql2') as typeof Mysql2;
   return mysql2;
+}
+
+/**
+ * Loads mysql2 now rather than at the first login, with the promise wrapper its connections load on
+ * first use (`connection.promise()`): for the rotation Lambda's module initialisation, which Lambda
+ * runs before the first invocation (with the function's full CPU allocation during the init phase), so
+ * the first rotation no longer pays for it inside its setSecret. Idempotent; opens no connection.
+ */
+export function loadMysqlDriver(): void {
+  loadMysql2();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require('mysql2/promise');
 }
 
 /** mysql2's `escape` of a string (a quoted, backslash-escaped literal), with the driver loaded on first use. */

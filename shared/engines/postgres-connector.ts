@@ -2,7 +2,8 @@
  * The default PostgreSQL connector, on `pg`: typed failures, an 'error' listener so a server-side kill
  * cannot crash the process, and a connect timeout that is a TimeoutError. pg itself is required on the
  * first login, not at import: a bundled CommonJS module runs its initialisation when first required,
- * so the Lambda's init does not pay for it.
+ * so an application that imports `shared/` (the reader, the pools) pays for pg only when it logs in.
+ * The rotation Lambda calls `loadPostgresDriver` during its init instead (see there).
  *
  * Closing does not wait for the server: pg's `end()` resolves only once the server has closed the
  * socket after the Terminate message (a round trip plus the backend's exit, about 5 ms a session on
@@ -26,6 +27,18 @@ function loadPg(): typeof Pg {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   pg ??= require('pg') as typeof Pg;
   return pg;
+}
+
+/**
+ * Loads pg now rather than at the first login: for the rotation Lambda's module initialisation, which
+ * Lambda runs before the first invocation (with the function's full CPU allocation during the init
+ * phase). Requiring pg also loads what it needs from Node (net, WebCrypto for SCRAM) and, on Node
+ * releases without a `navigator` global (before 21), Node's fetch implementation, which pg's runtime
+ * check touches. The first rotation then no longer pays for it inside its setSecret. Idempotent; loads
+ * nothing else and opens no connection.
+ */
+export function loadPostgresDriver(): void {
+  loadPg();
 }
 
 const APPLICATION_NAME = 'secrets-manager-rotation';

@@ -1,5 +1,6 @@
 /**
- * The drivers load on the first login, not at import (a Lambda's init does not pay for them), and what
+ * The drivers load on the first login, not at import (an application importing `shared/` pays for
+ * them only when it logs in), except in the rotation Lambdas, which load theirs during init; and what
  * replaced their helpers behaves exactly like them: pg's identifier/literal quoting, mysql2's escape,
  * and the SCRAM verifier computed off the event loop.
  */
@@ -104,5 +105,31 @@ describe('drivers load on first use', () => {
     const escapeMysql = exports.escapeMysql as (value: string) => string;
     for (const text of AWKWARD) expect(escapeMysql(text)).toBe(mysql2Escape(text));
     expect(loaded).toEqual(['mysql2']);
+  });
+});
+
+describe('the rotation Lambdas load their driver during init', () => {
+  const saved = { ...process.env };
+  beforeEach(() => {
+    // What the handler needs to build at import: a region for its Secrets Manager client.
+    process.env.AWS_REGION = 'us-east-1';
+    delete process.env.SECRETS_MANAGER_ENDPOINT;
+    delete process.env.ROTATION_STRATEGY;
+  });
+  afterEach(() => {
+    process.env = { ...saved };
+    jest.resetModules();
+  });
+
+  it('the PostgreSQL Lambda loads pg at import, and not mysql2', () => {
+    const { loaded, exports } = driversLoadedByImport('../../lambdas/postgres-rotation/index', ['pg', 'mysql2']);
+    expect(loaded).toEqual(['pg']);
+    expect(typeof exports.handler).toBe('function');
+  });
+
+  it('the MySQL Lambda loads mysql2 and its promise wrapper at import, and not pg', () => {
+    const { loaded, exports } = driversLoadedByImport('../../lambdas/mysql-rotation/index', ['pg', 'mysql2', 'mysql2/promise']);
+    expect(loaded.sort()).toEqual(['mysql2', 'mysql2/promise']);
+    expect(typeof exports.handler).toBe('function');
   });
 });

@@ -186,6 +186,9 @@ export class StageMismatchError extends ToolkitError {
  * - `role-missing`: no such role or user;
  * - `connection-limit`: the login was refused for too many connections (PostgreSQL CONNECTION LIMIT of the
  *   role or database, max_connections): the credentials were right, a fresh login cannot be had now;
+ * - `database-not-allowed`: the credentials were right but the secret's database cannot be opened by
+ *   this account (PostgreSQL: it does not exist, the role lacks CONNECT on it, or it accepts no
+ *   connections): not a password matter, so nothing about the password is changed;
  * - `undetermined`: the refusal could not be explained (no master to read the catalogs, or the
  *   catalogs show nothing wrong); the message names the causes that could not be told apart.
  */
@@ -199,6 +202,7 @@ export type RefusalReason =
   | 'blocked-after-failed-logins'
   | 'role-missing'
   | 'connection-limit'
+  | 'database-not-allowed'
   | 'undetermined';
 
 /** Each reason in words, for messages. */
@@ -212,6 +216,7 @@ export const REFUSAL_REASON_TEXT: Readonly<Record<RefusalReason, string>> = {
   'blocked-after-failed-logins': 'the account is blocked after too many failed logins',
   'role-missing': 'no such user or role exists',
   'connection-limit': 'the account or the server has no connection left for another login',
+  'database-not-allowed': "the account may not open the secret's database (missing, no CONNECT privilege, or closed to connections)",
   undetermined: 'the cause could not be determined',
 };
 

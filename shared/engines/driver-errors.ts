@@ -114,7 +114,10 @@ export function classifyConnectError(raw: unknown, context: DriverErrorContext):
   if (context.family === 'postgres' && isPostgresLoginRefusalCode(code)) {
     // The code alone rarely tells the cause: the message names what it can stand for.
     const reason = postgresRefusalReasonFromCode(code);
-    return new AuthenticationError(`${who} was refused (${code}: ${postgresRefusalCauses(code)})`, { ...ctx, reason });
+    const causes = postgresRefusalCauses(code);
+    // A code that tells one cause is the diagnosis itself, with or without a master.
+    const detail = reason !== 'undetermined' && causes !== undefined ? { detail: `${code}: ${causes}` } : {};
+    return new AuthenticationError(`${who} was refused (${code}: ${causes})`, { ...ctx, reason, ...detail });
   }
   if (isAuthCode(err, context.family)) {
     const reason = context.family === 'postgres' ? postgresRefusalReasonFromCode(code) : mysqlLoginReason(err, code);

@@ -13,10 +13,14 @@
  *   password was right and the role is NOLOGIN. Never a wrong password under a password method.
  * - 53300: the password was right, but the role's or the database's CONNECTION LIMIT, or the server's
  *   max_connections, is reached.
+ * - 3D000, 42501, 55000: the password was right, but the database the login names does not exist, the
+ *   role lacks CONNECT on it, or it accepts no connections (ALLOW_CONNECTIONS false). PostgreSQL checks
+ *   these only after authentication, so they never hide a wrong password, and the code alone tells them.
  *
  * The diagnosis, as the master, in this order (the first cause found is the reason; every cause found is
  * named in the detail, so "drifted AND expired" says both and is never healed):
- * 1. the role is missing, NOLOGIN, past its VALID UNTIL, at a connection limit, or an RDS IAM role;
+ * 1. the role is missing, NOLOGIN, past its VALID UNTIL, without CONNECT on the database (or the database
+ *    accepts no connections), at a connection limit, or an RDS IAM role;
  * 2. for a refusal that is not 28P01, the pg_hba line the function's address meets (when readable): none
  *    or `reject` is `host-not-allowed`, a method that does not use the stored password is
  *    `unsupported-auth-plugin`;
@@ -24,8 +28,8 @@
  *    scram-sha-256, is `unsupported-auth-plugin`; a password that does not verify against it, refused
  *    with 28P01, is PROVEN drift (`wrong-password`); one that verifies is not drift.
  * 4. Without pg_authid (an RDS-like master: CREATEROLE, not superuser), drift is concluded BY
- *    ELIMINATION, and only then: the role exists, may log in, has not expired, is under its connection
- *    limits, is no IAM role, and the refusal was 28P01. What elimination cannot rule out is a role
+ *    ELIMINATION, and only then: the role exists, may log in, has not expired, may open the database, is
+ *    under its connection limits, is no IAM role, and the refusal was 28P01. What elimination cannot rule out is a role
  *    without a password or with an md5 hash under a scram-sha-256 line; healing sets a SCRAM verifier
  *    (or md5 under password_encryption md5), which such a role then logs in with, and the new password is
  *    proven by a login before the step returns.
@@ -39,6 +43,16 @@ import { restorePasswordSql } from './postgres-sql';
 const INVALID_PASSWORD = '28P01';
 const INVALID_AUTHORIZATION = '28000';
 const TOO_MANY_CONNECTIONS = '53300';
+const INVALID_CATALOG_NAME = '3D000';
+const INSUFFICIENT_PRIVILEGE = '42501';
+const OBJECT_NOT_IN_PREREQUISITE_STATE = '55000';
+
+/** Login codes that say the password checked out and the database is what refused the session. */
+const DATABASE_REFUSAL_CODES: ReadonlySet<string> = new Set([
+  INVALID_CATALOG_NAME,
+  INSUFFICIENT_PRIVILEGE,
+  OBJECT_NOT_IN_PREREQUISITE_STATE,
+]);
 
 /** What each login SQLSTATE can stand for, in words, for the connector's message. */
 const CAUSES_BY_CODE: Readonly<Record<string, string>> = {
@@ -47,15 +61,20 @@ const CAUSES_BY_CODE: Readonly<Record<string, string>> = {
     'no pg_hba.conf line admits this address, a line rejects it, the role may not log in (NOLOGIN), ' +
     'or a method that does not use the stored password (ldap, pam, RDS IAM, cert) refused it',
   [TOO_MANY_CONNECTIONS]: "the role's or the database's CONNECTION LIMIT, or the server's max_connections, is reached",
+  [INVALID_CATALOG_NAME]: 'the password checked out, but the database the secret names (dbname, else postgres) does not exist',
+  [INSUFFICIENT_PRIVILEGE]: 'the password checked out, but the role lacks CONNECT on the database the secret names (dbname, else postgres)',
+  [OBJECT_NOT_IN_PREREQUISITE_STATE]:
+    'the password checked out, but the database the secret names (dbname, else postgres) accepts no connections (ALLOW_CONNECTIONS false)',
 };
 
 /**
- * The reason a login refusal's SQLSTATE alone gives: `connection-limit` for 53300; `undetermined` for
- * 28P01 and 28000, each of which stands for several causes (see the module comment), a wrong password
- * among them only for 28P01.
+ * The reason a login refusal's SQLSTATE alone gives: `connection-limit` for 53300; `database-not-allowed`
+ * for 3D000, 42501 and 55000; `undetermined` for 28P01 and 28000, each of which stands for several causes
+ * (see the module comment), a wrong password among them only for 28P01.
  */
 export function postgresRefusalReasonFromCode(code: string | undefined): RefusalReason {
-  return code === TOO_MANY_CONNECTIONS ? 'connection-limit' : 'undetermined';
+  if (code === TOO_MANY_CONNECTIONS) return 'connection-limit';
+  return code !== undefined && DATABASE_REFUSAL_CODES.has(code) ? 'database-not-allowed' : 'undetermined';
 }
 
 /** The causes a login SQLSTATE can stand for, in words; undefined for other codes. */
@@ -77,6 +96,7 @@ const ROLE_STATE_SQL =
   'SELECT r.rolname IS NOT NULL AS role_exists, r.rolcanlogin AS can_login, r.rolsuper AS superuser, ' +
   "r.rolvaliduntil < now() AS expired, to_char(r.rolvaliduntil AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS \"UTC\"') AS valid_until, " +
   'r.rolconnlimit AS role_connection_limit, d.datconnlimit AS database_connection_limit, ' +
+  "d.datallowconn AS database_allows_connections, pg_catalog.has_database_privilege(r.oid, d.oid, 'CONNECT') AS can_connect, " +
   "(SELECT count(*) FROM pg_catalog.pg_stat_activity a WHERE a.usename = r.rolname AND (a.backend_type = 'client backend' OR (a.backend_type IS NULL AND a.usename IS NOT NULL)))::int AS role_sessions, " +
   "(SELECT count(*) FROM pg_catalog.pg_stat_activity a WHERE a.datname = d.datname AND (a.backend_type = 'client backend' OR (a.backend_type IS NULL AND a.usename IS NOT NULL)))::int AS database_sessions, " +
   "(SELECT count(*) FROM pg_catalog.pg_stat_activity a WHERE (a.backend_type = 'client backend' OR (a.backend_type IS NULL AND a.usename IS NOT NULL)))::int AS server_sessions, " +
@@ -124,12 +144,22 @@ export async function diagnosePostgresRefusal(session: SqlSession, _server: Serv
   return { reason: first.reason, detail: notes.join('; ') };
 }
 
-/** The role's own state: login right, expiry, connection limits, IAM. */
+/** The role's own state: login right, expiry, the database's door, connection limits, IAM. */
 function accountFindings(role: Row, name: string, code: string | undefined): Finding[] {
   const found: Finding[] = [];
   if (role.can_login !== true) found.push({ reason: 'login-disabled', detail: `${name} is NOLOGIN` });
   if (role.expired === true)
     found.push({ reason: 'expired', detail: `${name} expired: VALID UNTIL ${String(role.valid_until)} has passed` });
+  // The master opened the secret's database: checked after the password, so a heal could never be proven.
+  if (role.can_connect === false) {
+    found.push({ reason: 'database-not-allowed', detail: `${name} lacks CONNECT on database ${String(role.database)}` });
+  }
+  if (role.database_allows_connections === false) {
+    found.push({
+      reason: 'database-not-allowed',
+      detail: `database ${String(role.database)} accepts no connections (ALLOW_CONNECTIONS false)`,
+    });
+  }
   const limit = Number(role.role_connection_limit);
   const sessions = Number(role.role_sessions);
   const dbLimit = Number(role.database_connection_limit);

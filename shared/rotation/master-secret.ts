@@ -66,16 +66,16 @@ export function masterDatabase(child: DatabaseSecret): string | undefined {
   return child.dbname ?? (child.family === 'postgres' ? DEFAULT_POSTGRES_DATABASE : undefined);
 }
 
+/** `resolveMasterSecret` with the step's Secrets Manager client, engine and RDS lookup. */
+export async function resolveMasterFor(ctx: StepContext, child: DatabaseSecret, masterArn: string): Promise<DatabaseSecret> {
+  return resolveMasterSecret({ client: ctx.client, family: ctx.engine.family, step: ctx.step, rdsLookup: ctx.rdsLookup }, masterArn, child);
+}
+
 /**
- * A session as the master named by the child's `masterarn`, on the child's database. Shared by the
+ * A session as `master` (from `resolveMasterFor`), on the child's database. Shared by the
  * alternating-users setSecret and the single-user self-healing path.
  */
-export async function loginAsMaster(ctx: StepContext, child: DatabaseSecret, masterArn: string): Promise<SqlSession> {
-  const master = await resolveMasterSecret(
-    { client: ctx.client, family: ctx.engine.family, step: ctx.step, rdsLookup: ctx.rdsLookup },
-    masterArn,
-    child,
-  );
+export async function loginAsMaster(ctx: StepContext, child: DatabaseSecret, master: DatabaseSecret): Promise<SqlSession> {
   const database = masterDatabase(child);
   return login(ctx, master, 'master', database !== undefined ? { database } : {});
 }

@@ -4,11 +4,13 @@
  */
 import type { DatabaseSecret } from '../database-secret';
 import type { ServerInfo, SqlSession } from './database-engine';
-import { loginAsMaster } from './master-secret';
+import { loginAsMaster, resolveMasterFor } from './master-secret';
 import type { StepContext } from './step-context';
 
 /** A master session opened lazily, with the server it runs on. */
 export interface MasterSession {
+  /** The master's secret, read and checked on first call (by `open` too); later calls return the same. */
+  secret(): Promise<DatabaseSecret>;
   /** Logs in as the master on first call; later calls return the same session. */
   open(): Promise<SqlSession>;
   /** The server behind the master session (asked once). */
@@ -21,10 +23,13 @@ export interface MasterSession {
 export function masterSessionFor(ctx: StepContext, child: DatabaseSecret): MasterSession | undefined {
   const masterArn = child.masterarn;
   if (masterArn === undefined) return undefined;
+  let secret: Promise<DatabaseSecret> | undefined;
   let session: Promise<SqlSession> | undefined;
   let server: Promise<ServerInfo> | undefined;
-  const open = (): Promise<SqlSession> => (session ??= loginAsMaster(ctx, child, masterArn));
+  const resolved = (): Promise<DatabaseSecret> => (secret ??= resolveMasterFor(ctx, child, masterArn));
+  const open = (): Promise<SqlSession> => (session ??= resolved().then((master) => loginAsMaster(ctx, child, master)));
   return {
+    secret: resolved,
     open,
     server: async () => (server ??= open().then((s) => ctx.engine.serverInfo(s))),
     async close() {

@@ -16,7 +16,8 @@ export const UNTOLD_WITHOUT_MASTER =
 
 /**
  * Why `secret`'s login was refused: the engine's diagnosis as the master when there is one, else what
- * the refusal's code alone says. Reads only.
+ * the refusal's code alone says. A `database-not-allowed` refusal is told by its code alone, master or
+ * not: the master opens the same database, which may not exist. Reads only.
  */
 export async function explainRefusal(
   ctx: StepContext,
@@ -24,6 +25,9 @@ export async function explainRefusal(
   secret: DatabaseSecret,
   refusal: AuthenticationError,
 ): Promise<RefusalDiagnosis> {
+  if (refusal.reason === 'database-not-allowed') {
+    return { reason: refusal.reason, detail: `${refusal.detail ?? 'told by the error code'}; the password checked out` };
+  }
   if (master === undefined) {
     return {
       reason: refusal.reason,

@@ -229,6 +229,11 @@ export interface AuthenticationErrorContext extends ErrorContext {
    * for): names only, never a value. Used as the diagnosis when no master can read the catalogs.
    */
   readonly detail?: string;
+  /**
+   * Whether the refused login ran over TLS, when the connector knows: which pg_hba.conf line it met
+   * (`hostssl`, `hostnossl`) depends on it, and the master's own session may differ.
+   */
+  readonly tls?: boolean;
 }
 
 /** The database refused the credentials; `reason` says why, when it could be told. */
@@ -236,10 +241,13 @@ export class AuthenticationError extends ToolkitError {
   override readonly name: string = 'AuthenticationError';
   readonly reason: RefusalReason;
   readonly detail?: string;
+  /** Whether the refused login ran over TLS; undefined when not known. */
+  readonly tls?: boolean;
   constructor(message: string, context: AuthenticationErrorContext = {}) {
     super('AUTH_FAILED', message, context);
     this.reason = context.reason ?? 'undetermined';
     if (context.detail !== undefined) this.detail = context.detail;
+    if (context.tls !== undefined) this.tls = context.tls;
   }
 
   override toJSON(): Record<string, unknown> {

@@ -21,8 +21,10 @@
  * named in the detail, so "drifted AND expired" says both and is never healed):
  * 1. the role is missing, NOLOGIN, past its VALID UNTIL, without CONNECT on the database (or the database
  *    accepts no connections), at a connection limit, or an RDS IAM role;
- * 2. for a refusal that is not 28P01, the pg_hba line the function's address meets (when readable): none
- *    or `reject` is `host-not-allowed`, a method that does not use the stored password is
+ * 2. for a refusal that is not 28P01, the pg_hba line the function's address meets (when readable), placed
+ *    by the refused login's own TLS (hostssl/hostnossl): none or `reject` is `host-not-allowed` (naming a
+ *    line the other TLS setting would meet), a client certificate demanded (`cert`, `clientcert=`) is
+ *    `client-certificate-required`, another method that does not use the stored password is
  *    `unsupported-auth-plugin`;
  * 3. the stored password (pg_authid, superuser only): none, or an md5 hash where the line asks
  *    scram-sha-256, is `unsupported-auth-plugin`; a password that does not verify against it, refused
@@ -37,7 +39,15 @@
 import type { RefusalReason } from '../errors';
 import type { PasswordRestore, RefusalDiagnosis, RefusedLogin, Row, ServerInfo, SqlSession } from '../rotation/database-engine';
 import { matchPostgresStoredPassword } from './password-hashes';
-import { MEMBER_OF_SQL, STORED_PASSWORD_METHODS, groupsNamed, hbaVerdict, readHbaRules, type HbaVerdict } from './postgres-hba';
+import {
+  MEMBER_OF_SQL,
+  STORED_PASSWORD_METHODS,
+  clientCertificateDemand,
+  groupsNamed,
+  hbaVerdict,
+  readHbaRules,
+  type HbaVerdict,
+} from './postgres-hba';
 import { restorePasswordSql } from './postgres-sql';
 
 const INVALID_PASSWORD = '28P01';
@@ -127,13 +137,13 @@ export async function diagnosePostgresRefusal(session: SqlSession, _server: Serv
   if (role.role_exists !== true) return { reason: 'role-missing', detail: `${name} does not exist` };
 
   const findings: Finding[] = accountFindings(role, name, code);
-  const hba = role.can_read_hba === true ? await hbaFor(session, role, refused.username) : undefined;
+  const hba = role.can_read_hba === true ? await hbaFor(session, role, refused) : undefined;
   if (code !== INVALID_PASSWORD && hba !== undefined) {
     const finding = hbaFinding(hba, role);
     if (finding !== undefined) findings.push(finding);
   }
 
-  const password = role.can_read_authid === true ? await passwordFinding(session, refused, hba, code) : eliminationFinding(code);
+  const password = role.can_read_authid === true ? await passwordFinding(session, refused, hba?.verdict, code) : eliminationFinding(code);
   // A matching password is not drift whatever else was found; a mismatch only adds to what blocks.
   const all = [...findings, ...(password.finding !== undefined ? [password.finding] : [])];
   const first = all[0];
@@ -183,20 +193,55 @@ function accountFindings(role: Row, name: string, code: string | undefined): Fin
   return found;
 }
 
-async function hbaFor(session: SqlSession, role: Row, username: string): Promise<HbaVerdict> {
+/** The line the refused login met, and the one it would have met with TLS the other way. */
+interface HbaPlacement {
+  readonly verdict: HbaVerdict;
+  /** Whether the refused login ran over TLS (its own, else the master's session's). */
+  readonly ssl: boolean;
+  readonly otherTls: HbaVerdict;
+}
+
+async function hbaFor(session: SqlSession, role: Row, refused: RefusedLogin): Promise<HbaPlacement> {
+  const { username } = refused;
   const rules = await readHbaRules(session);
   const database = String(role.database);
   const groups = groupsNamed(rules, database);
   const memberOf = new Set(groups.length > 0 ? (await session.query(MEMBER_OF_SQL, [username, groups])).map((r) => String(r.rolname)) : []);
-  return hbaVerdict(rules, { username, database, ssl: role.ssl === true, memberOf });
+  // The master's session may use TLS when the refused login did not (or the reverse): hostssl and
+  // hostnossl lines are placed by the refused login's own TLS, which its connector reports.
+  const ssl = refused.error.tls ?? role.ssl === true;
+  return {
+    verdict: hbaVerdict(rules, { username, database, ssl, memberOf }),
+    ssl,
+    otherTls: hbaVerdict(rules, { username, database, ssl: !ssl, memberOf }),
+  };
 }
 
-function hbaFinding(hba: HbaVerdict, role: Row): Finding | undefined {
-  const from = `from ${role.client_address === null || role.client_address === undefined ? 'this address' : String(role.client_address)} to database ${String(role.database)}`;
-  if (hba.kind === 'no-entry') return { reason: 'host-not-allowed', detail: `no pg_hba.conf line admits this role ${from}` };
-  if (hba.kind === 'unknown') return { reason: 'undetermined', detail: hba.why };
-  const { rule } = hba;
-  if (rule.method === 'reject') return { reason: 'host-not-allowed', detail: `pg_hba.conf line ${rule.line} rejects this role ${from}` };
+function hbaFinding(hba: HbaPlacement, role: Row): Finding | undefined {
+  const tls = hba.ssl ? 'over TLS' : 'without TLS';
+  const from = `from ${role.client_address === null || role.client_address === undefined ? 'this address' : String(role.client_address)} to database ${String(role.database)} ${tls}`;
+  const verdict = hba.verdict;
+  if (verdict.kind === 'no-entry' || (verdict.kind === 'line' && verdict.rule.method === 'reject')) {
+    const what =
+      verdict.kind === 'no-entry'
+        ? `no pg_hba.conf line admits this role ${from}`
+        : `pg_hba.conf line ${verdict.rule.line} rejects this role ${from}`;
+    const other = hba.otherTls;
+    const hint =
+      other.kind === 'line' && other.rule.method !== 'reject'
+        ? ` (line ${other.rule.line} admits it ${hba.ssl ? 'without TLS: set "ssl": false in the secret' : 'over TLS only: set "ssl": true in the secret'})`
+        : '';
+    return { reason: 'host-not-allowed', detail: `${what}${hint}` };
+  }
+  if (verdict.kind === 'unknown') return { reason: 'undetermined', detail: verdict.why };
+  const { rule } = verdict;
+  const certificate = clientCertificateDemand(rule);
+  if (certificate !== undefined) {
+    return {
+      reason: 'client-certificate-required',
+      detail: `pg_hba.conf line ${rule.line} demands a client certificate (${certificate}) of this role ${from}, which the function does not present`,
+    };
+  }
   if (!STORED_PASSWORD_METHODS.has(rule.method)) {
     return {
       reason: 'unsupported-auth-plugin',

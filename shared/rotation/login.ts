@@ -146,7 +146,7 @@ async function connectOnce(
     // A custom connector may throw raw driver errors: classify them here, once.
     throw err instanceof ToolkitError
       ? err
-      : classifyConnectError(err, { family: ctx.engine.family, role, secretId: ctx.secretArn, step: ctx.step });
+      : classifyConnectError(err, { family: ctx.engine.family, role, secretId: ctx.secretArn, step: ctx.step, tls: tlsMode !== 'disable' });
   }
   return boundedSession(ctx, session, `the ${role} user on ${where}`);
 }

@@ -10,7 +10,7 @@ import type { Client } from 'pg';
 import { escapePostgresIdentifier as ident, escapePostgresLiteral as literal } from '../../shared/engines/postgres-escape';
 import { scramSha256Verifier } from '../../shared/engines/password-hashes';
 import { connectPostgres, postgresEngine } from '../../shared/engines/postgres';
-import { AuthenticationError } from '../../shared/errors';
+import { AuthenticationError, NetworkError } from '../../shared/errors';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
 import type { Connector } from '../../shared/rotation/database-engine';
 import type { StepLogLine } from '../../shared/rotation/logger';
@@ -23,6 +23,9 @@ const logs = captureLogger();
 let singleUser: string;
 /** Single-user whose proving login (the pending secret's) is refused, as a connection-limit race would. */
 let proofRefused: string;
+/** Single-user whose proving login loses its connection. */
+let proofLost: string;
+const lostOnce = new Set<string>();
 let rdsLikeMaster: { name: string; password: string };
 const roles: string[] = [];
 const databases: string[] = [];
@@ -57,6 +60,25 @@ beforeAll(async () => {
       env: { DB_TLS_MODE: 'disable' },
       logger: logs,
       connect: refusing,
+    }),
+  );
+  proofLost = lambdaArn(uniqueName('hps-proof-lost'));
+  endpoint.local.registerRotationFunction(
+    proofLost,
+    createRotationHandler({
+      engine: postgresEngine,
+      strategy: 'single-user',
+      secretsClient: endpoint.client,
+      env: { DB_TLS_MODE: 'disable' },
+      logger: logs,
+      // Once per secret: the re-attempted rotation's proof connects.
+      connect: async (request) => {
+        if (request.role === 'pending' && request.secretId !== undefined && !lostOnce.has(request.secretId)) {
+          lostOnce.add(request.secretId);
+          throw new NetworkError('PostgreSQL login with the pending secret could not reach the server (ECONNRESET)');
+        }
+        return connectPostgres(request);
+      },
     }),
   );
   rdsLikeMaster = { name: `hps_rm_${randomBytes(4).toString('hex')}`, password: pgPassword() };
@@ -239,6 +261,21 @@ describe('masters that cannot act', () => {
     expect(await loginCode(SHARED_SERVER, name, password)).toBe('ok');
   });
 
+  it('a proof that fails for another cause (a lost connection): the previous password is put back, and the retry rotates', async () => {
+    const name = roleName('proof_lost');
+    const password = pgPassword();
+    await createRole(name, password);
+    const out = await rotation({ username: name, password, dbname: 'postgres' }, proofLost);
+    expect(out.error).toBeDefined();
+    expect(out.current.password).toBe(password);
+    expect(await loginCode(SHARED_SERVER, name, password)).toBe('ok');
+    // RotateSecret re-attempts the unfinished rotation with the same token; this time the proof connects.
+    await expect(rotate(endpoint.client, out.arn, singleUser)).rejects.toThrow(/previous rotation/);
+    const current = await secretValue(endpoint.client, out.arn);
+    expect(current.password).not.toBe(password);
+    expect(await loginCode(SHARED_SERVER, name, current.password)).toBe('ok');
+  });
+
   it('a proof refused while the master cannot log in: the previous password is put back before the error', async () => {
     const name = roleName('proof');
     const password = pgPassword();
@@ -252,5 +289,50 @@ describe('masters that cannot act', () => {
     expect(out.current.password).toBe(password);
     expect(await loginCode(SHARED_SERVER, name, password)).toBe('ok');
     expect(logs.lines.some((l) => l.secretArn === out.arn && /the previous password was put back/.test(l.message))).toBe(true);
+  });
+});
+
+describe('role attributes and secret shapes kept or refused as the DBA set them', () => {
+  it("VALID UNTIL 'infinity' is kept", async () => {
+    const name = roleName('infinity');
+    const password = pgPassword();
+    await createRole(name, password, "VALID UNTIL 'infinity'");
+    const before = await roleRows(admin, name);
+    const out = await rotation({ username: name, password, dbname: 'postgres' });
+    expect(out.failure?.message).toBeUndefined();
+    expect((await roleRows(admin, name)).attributes).toBe(before.attributes);
+    expect(before.attributes).toContain('infinity');
+  });
+
+  it.each([['no master'], ['superuser master']])('CONNECTION LIMIT 0: connection-limit before any change, %s', async (which) => {
+    const name = roleName('limit0');
+    const password = pgPassword();
+    await createRole(name, password, 'CONNECTION LIMIT 0');
+    const before = await roleRows(admin, name);
+    const out = await rotation({
+      username: name,
+      password,
+      dbname: 'postgres',
+      ...(which === 'superuser master' ? { masterarn: await superuserMaster() } : {}),
+    });
+    await expectUnchanged(name, before, out, password);
+    expect(out.failure?.reason).toBe('connection-limit');
+  });
+
+  it("engine 'aurora-postgresql' and ports written as strings, in the secret and its master's: drift healed", async () => {
+    const name = roleName('aurora');
+    const password = pgPassword();
+    await createRole(name, password);
+    const out = await rotation({
+      engine: 'aurora-postgresql',
+      port: String(SHARED_SERVER.port),
+      username: name,
+      password: pgPassword(),
+      dbname: 'postgres',
+      masterarn: await superuserMaster({ engine: 'aurora-postgresql', port: String(SHARED_SERVER.port) }),
+    });
+    expect(out.failure?.message).toBeUndefined();
+    expect(await loginCode(SHARED_SERVER, name, out.current.password)).toBe('ok');
+    expect(out.current.engine).toBe('aurora-postgresql');
   });
 });

@@ -136,3 +136,34 @@ it('a secret naming a hot standby: refused before any change, naming the standby
   expect((await secretValue(endpoint.client, arn)).password).toBe(password);
   expect(await loginCode(standby, name, password)).toBe('ok');
 });
+
+it('drift on a standby with a master of the same host: diagnosed, then refused before the master changes anything', async () => {
+  const name = `hps_replica_${randomBytes(3).toString('hex')}`;
+  const password = pgPassword();
+  await admin.query(`CREATE ROLE ${name} LOGIN PASSWORD ${literal(scramSha256Verifier(password))}`);
+  for (let i = 0; i < 100 && (await loginCode(standby, name, password)) !== 'ok'; i++) await new Promise((r) => setTimeout(r, 100));
+  const before = await roleRows(admin, name);
+  const logs = captureLogger();
+  const fn = lambdaArn(uniqueName('hps-standby'));
+  endpoint.local.registerRotationFunction(
+    fn,
+    createRotationHandler({
+      engine: postgresEngine,
+      strategy: 'single-user',
+      secretsClient: endpoint.client,
+      env: { DB_TLS_MODE: 'disable' },
+      logger: logs,
+    }),
+  );
+  const base = { engine: 'postgres', host: standby.host, port: standby.port, dbname: 'postgres', ssl: false };
+  const masterarn = await createSecret(endpoint.client, uniqueName('hps-standby-master'), {
+    ...base,
+    username: 'postgres',
+    password: standby.adminPassword,
+  });
+  const drifted = pgPassword();
+  const arn = await createSecret(endpoint.client, uniqueName('hps-standby-app'), { ...base, username: name, password: drifted, masterarn });
+  await expect(rotate(endpoint.client, arn, fn)).rejects.toThrow(/hot standby/);
+  expect(await roleRows(admin, name)).toEqual(before);
+  expect((await secretValue(endpoint.client, arn)).password).toBe(drifted);
+});

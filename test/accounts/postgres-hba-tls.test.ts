@@ -57,6 +57,8 @@ beforeAll(async () => {
   writeFileSync(join(pg.dir, 'data', 'pg_hba.conf'), HBA);
   admin = await pgAdmin(server);
   await admin.query(`ALTER SYSTEM SET ssl_ca_file = ${literal(serverCa)}`);
+  // As on RDS PostgreSQL 13 and older: new passwords are md5 unless the login proved SCRAM works.
+  await admin.query("ALTER SYSTEM SET password_encryption = 'md5'");
   await admin.query('SELECT pg_reload_conf()');
   for (const group of GROUPS) await admin.query(`CREATE ROLE ${ident(group)} NOLOGIN`);
   await admin.query('CREATE DATABASE hps_owndb');
@@ -107,7 +109,10 @@ interface Cell {
   readonly drift?: boolean;
 }
 
-/** Rotates a fresh member of `group`; checks rotated (AWSCURRENT logs in) or refused (nothing changed). */
+/**
+ * Rotates a fresh member of `group`; checks rotated (AWSCURRENT logs in) or refused (nothing changed).
+ * Returns the failure's message, or the stored password after a rotation.
+ */
 async function cell(c: Cell, expected: 'rotated' | RefusalReason): Promise<string> {
   const name = `hps_${c.group.slice(4)}_${randomBytes(3).toString('hex')}`;
   const password = pgPassword();
@@ -135,8 +140,11 @@ async function cell(c: Cell, expected: 'rotated' | RefusalReason): Promise<strin
     if (expected === 'rotated') {
       expect([where, error]).toEqual([where, undefined]);
       expect(current.password).not.toBe(secretPassword);
-      expect((await roleRows(admin, name)).attributes).toBe(before.attributes);
-      return '';
+      const after = await roleRows(admin, name);
+      expect(after.attributes).toBe(before.attributes);
+      // loginCode speaks plaintext only; over TLS the rotation's own proof stands.
+      if (!c.ssl) expect(await loginCode(server, name, current.password, c.dbname ?? 'postgres')).toBe('ok');
+      return after.password ?? '';
     }
     expect([where, failure?.reason]).toEqual([where, expected]);
     expect(await roleRows(admin, name)).toEqual(before);
@@ -148,8 +156,8 @@ async function cell(c: Cell, expected: 'rotated' | RefusalReason): Promise<strin
 }
 
 describe('hostssl and hostnossl: the refused login’s own TLS decides the line', () => {
-  it('a hostssl-only role rotates over TLS', async () => {
-    await cell({ group: 'hps_sslonly', ssl: true, master: 'none' }, 'rotated');
+  it('a hostssl-only role rotates over TLS, keeping SCRAM under password_encryption md5 (its login was SCRAM)', async () => {
+    expect(await cell({ group: 'hps_sslonly', ssl: true, master: 'none' }, 'rotated')).toMatch(/^SCRAM-SHA-256\$/);
   });
 
   it.each(['superuser-tls', 'superuser-plain'] as const)(
@@ -202,8 +210,10 @@ describe('a line for one database', () => {
 
 describe('the cleartext password method', () => {
   it('rotates, and drift is healed by the master', async () => {
-    await cell({ group: 'hps_cleartext', ssl: false, master: 'none' }, 'rotated');
-    await cell({ group: 'hps_cleartext', ssl: false, master: 'rds-like', drift: true }, 'rotated');
+    // A cleartext login proves nothing about the verifier kind: password_encryption (md5) decides, which the line takes.
+    expect(await cell({ group: 'hps_cleartext', ssl: false, master: 'none' }, 'rotated')).toMatch(/^md5/);
+    // The RDS-like master logged in with SCRAM: its heal keeps SCRAM, which the line takes too.
+    expect(await cell({ group: 'hps_cleartext', ssl: false, master: 'rds-like', drift: true }, 'rotated')).toMatch(/^SCRAM-SHA-256\$/);
   });
 });
 

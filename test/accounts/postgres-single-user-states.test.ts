@@ -247,6 +247,30 @@ describe('masters that cannot act', () => {
     expect(out.failure?.message).toMatch(/login with the master secret was refused/);
   });
 
+  it('a master secret on the same host but another port (the app through a pooler): refused before any change', async () => {
+    const name = roleName('mport');
+    const password = pgPassword();
+    await createRole(name, password);
+    const before = await roleRows(admin, name);
+    const drifted = pgPassword();
+    const out = await rotation({ username: name, password: drifted, dbname: 'postgres', masterarn: await superuserMaster({ port: 6432 }) });
+    await expectUnchanged(name, before, out, drifted);
+    expect(out.failure?.errorCode).toBe('SECRET_INVALID');
+    expect(out.failure?.message).toMatch(/differs from the master's/);
+  });
+
+  it('drift AND a missing database: the master cannot open it either, and says why; nothing changes', async () => {
+    const name = roleName('nodb_drift');
+    const password = pgPassword();
+    await createRole(name, password);
+    const before = await roleRows(admin, name);
+    const drifted = pgPassword();
+    const out = await rotation({ username: name, password: drifted, dbname: 'hps_no_such_db', masterarn: await superuserMaster() });
+    await expectUnchanged(name, before, out, drifted);
+    expect(out.failure?.reason).toBe('database-not-allowed');
+    expect(out.failure?.message).toMatch(/master secret .*3D000/);
+  });
+
   it('a master secret of the same role: drift is not healed (that would lock the master secret out)', async () => {
     const name = roleName('msame');
     const password = pgPassword();

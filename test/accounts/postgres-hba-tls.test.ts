@@ -43,6 +43,8 @@ let endpoint: Endpoint;
 let admin: Client;
 const logs = captureLogger();
 let fn: string;
+/** The same function under DB_TLS_MODE prefer. */
+let preferFn: string;
 let rdsLike: { name: string; password: string };
 
 beforeAll(async () => {
@@ -75,6 +77,17 @@ beforeAll(async () => {
       logger: logs,
     }),
   );
+  preferFn = lambdaArn(uniqueName('hps-hba-prefer'));
+  endpoint.local.registerRotationFunction(
+    preferFn,
+    createRotationHandler({
+      engine: postgresEngine,
+      strategy: 'single-user',
+      secretsClient: endpoint.client,
+      env: { DB_TLS_MODE: 'prefer' },
+      logger: logs,
+    }),
+  );
   rdsLike = { name: 'hps_rds_master', password: pgPassword() };
   await admin.query(
     `CREATE ROLE hps_rds_master LOGIN CREATEROLE IN ROLE hps_master PASSWORD ${literal(scramSha256Verifier(rdsLike.password))}`,
@@ -102,7 +115,10 @@ async function masterArn(master: Master): Promise<Record<string, unknown>> {
 
 interface Cell {
   readonly group: Group;
-  readonly ssl: boolean;
+  /** The secret's `ssl`; undefined leaves it out, so the function's DB_TLS_MODE decides. */
+  readonly ssl?: boolean;
+  /** The function's DB_TLS_MODE is prefer (else disable). */
+  readonly prefer?: boolean;
   readonly master: Master;
   /** The secret's dbname; undefined leaves it out. */
   readonly dbname?: string;
@@ -126,11 +142,11 @@ async function cell(c: Cell, expected: 'rotated' | RefusalReason): Promise<strin
       port: server.port,
       username: name,
       password: secretPassword,
-      ssl: c.ssl,
+      ...(c.ssl !== undefined ? { ssl: c.ssl } : {}),
       ...(c.dbname !== undefined ? { dbname: c.dbname } : {}),
       ...(await masterArn(c.master)),
     });
-    const error = await rotate(endpoint.client, arn, fn).then(
+    const error = await rotate(endpoint.client, arn, c.prefer === true ? preferFn : fn).then(
       () => undefined,
       (e: unknown) => e,
     );
@@ -143,7 +159,7 @@ async function cell(c: Cell, expected: 'rotated' | RefusalReason): Promise<strin
       const after = await roleRows(admin, name);
       expect(after.attributes).toBe(before.attributes);
       // loginCode speaks plaintext only; over TLS the rotation's own proof stands.
-      if (!c.ssl) expect(await loginCode(server, name, current.password, c.dbname ?? 'postgres')).toBe('ok');
+      if (c.ssl === false) expect(await loginCode(server, name, current.password, c.dbname ?? 'postgres')).toBe('ok');
       return after.password ?? '';
     }
     expect([where, failure?.reason]).toEqual([where, expected]);
@@ -171,6 +187,15 @@ describe('hostssl and hostnossl: the refused login’s own TLS decides the line'
   it('a hostnossl-only role whose secret asks for TLS: host-not-allowed, named, with a master over TLS', async () => {
     const message = await cell({ group: 'hps_nossl', ssl: true, master: 'superuser-tls' }, 'host-not-allowed');
     expect(message).toMatch(/over TLS/);
+  });
+
+  it('DB_TLS_MODE prefer: a hostnossl-only role is retried without TLS after its 28000 over TLS, as libpq does', async () => {
+    await cell({ group: 'hps_nossl', prefer: true, master: 'none' }, 'rotated');
+    expect(logs.lines.some((l) => l.level === 'warn' && /refused the login over TLS \(28000/.test(l.message))).toBe(true);
+  });
+
+  it('DB_TLS_MODE prefer: a hostssl-only role rotates over TLS', async () => {
+    await cell({ group: 'hps_sslonly', prefer: true, master: 'none' }, 'rotated');
   });
 
   it('without a master, only the code speaks', async () => {

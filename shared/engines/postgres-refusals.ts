@@ -98,8 +98,9 @@ export function isPostgresLoginRefusalCode(code: string | undefined): boolean {
 }
 
 /**
- * The role, its limits, and what this master may read: one round trip. The LEFT JOIN keeps a row when
- * the role is missing. A master that is no superuser sees other roles' sessions without their
+ * The role, its limits, and what this master may read: one round trip, for the database `$2` (the
+ * refused login's; null: the session's). The LEFT JOINs keep a row when the role or the database is
+ * missing. A master that is no superuser sees other roles' sessions without their
  * backend_type, so a session with a user and no visible type counts as a client's.
  */
 const ROLE_STATE_SQL =
@@ -112,12 +113,13 @@ const ROLE_STATE_SQL =
   "(SELECT count(*) FROM pg_catalog.pg_stat_activity a WHERE (a.backend_type = 'client backend' OR (a.backend_type IS NULL AND a.usename IS NOT NULL)))::int AS server_sessions, " +
   "current_setting('max_connections')::int AS max_connections, " +
   "EXISTS (SELECT 1 FROM pg_catalog.pg_roles g WHERE g.rolname = 'rds_iam' AND pg_catalog.pg_has_role(r.oid, g.oid, 'MEMBER')) AS iam, " +
-  'current_database() AS database, host(inet_client_addr()) AS client_address, ' +
+  'q.datname AS database, d.oid IS NOT NULL AS database_exists, host(inet_client_addr()) AS client_address, ' +
   'COALESCE((SELECT s.ssl FROM pg_catalog.pg_stat_ssl s WHERE s.pid = pg_backend_pid()), false) AS ssl, ' +
   "has_table_privilege('pg_catalog.pg_authid', 'SELECT') AS can_read_authid, " +
   "CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_proc WHERE proname = 'pg_hba_file_rules') " +
   "THEN has_function_privilege('pg_catalog.pg_hba_file_rules()', 'EXECUTE') ELSE false END AS can_read_hba " +
-  'FROM pg_catalog.pg_database d LEFT JOIN pg_catalog.pg_roles r ON r.rolname = $1 WHERE d.datname = current_database()';
+  'FROM (SELECT COALESCE($2::name, current_database()) AS datname) q ' +
+  'LEFT JOIN pg_catalog.pg_database d ON d.datname = q.datname LEFT JOIN pg_catalog.pg_roles r ON r.rolname = $1';
 
 const STORED_PASSWORD_SQL = 'SELECT rolpassword FROM pg_catalog.pg_authid WHERE rolname = $1';
 
@@ -132,7 +134,8 @@ interface Finding {
  */
 export async function diagnosePostgresRefusal(session: SqlSession, _server: ServerInfo, refused: RefusedLogin): Promise<RefusalDiagnosis> {
   const code = refused.error.causeSummary?.code;
-  const role = (await session.query(ROLE_STATE_SQL, [refused.username]))[0] ?? {};
+  // The refused login's database, which the master's session may not be on (see loginAsMaster).
+  const role = (await session.query(ROLE_STATE_SQL, [refused.username, refused.database ?? null]))[0] ?? {};
   const name = `role ${refused.username}`;
   if (role.role_exists !== true) return { reason: 'role-missing', detail: `${name} does not exist` };
 
@@ -160,7 +163,10 @@ function accountFindings(role: Row, name: string, code: string | undefined): Fin
   if (role.can_login !== true) found.push({ reason: 'login-disabled', detail: `${name} is NOLOGIN` });
   if (role.expired === true)
     found.push({ reason: 'expired', detail: `${name} expired: VALID UNTIL ${String(role.valid_until)} has passed` });
-  // The master opened the secret's database: checked after the password, so a heal could never be proven.
+  // Checked by the server after the password, so a heal could never be proven.
+  if (role.database_exists === false) {
+    found.push({ reason: 'database-not-allowed', detail: `database ${String(role.database)}, which the secret names, does not exist` });
+  }
   if (role.can_connect === false) {
     found.push({ reason: 'database-not-allowed', detail: `${name} lacks CONNECT on database ${String(role.database)}` });
   }
@@ -172,7 +178,8 @@ function accountFindings(role: Row, name: string, code: string | undefined): Fin
   }
   const limit = Number(role.role_connection_limit);
   const sessions = Number(role.role_sessions);
-  const dbLimit = Number(role.database_connection_limit);
+  const dbLimit =
+    role.database_connection_limit === null || role.database_connection_limit === undefined ? -1 : Number(role.database_connection_limit);
   const dbSessions = Number(role.database_sessions);
   if (role.superuser !== true && limit >= 0 && sessions >= limit) {
     found.push({ reason: 'connection-limit', detail: `${name} is at its CONNECTION LIMIT ${limit} (${sessions} sessions open)` });

@@ -6,6 +6,7 @@
 import type { DatabaseSecret } from '../database-secret';
 import { AuthenticationError, REFUSAL_REASON_TEXT } from '../errors';
 import type { RefusalDiagnosis } from './database-engine';
+import { masterDatabase } from './master-secret';
 import type { MasterSession } from './master-session';
 import type { StepContext } from './step-context';
 
@@ -39,7 +40,13 @@ export async function explainRefusal(
   }
   const session = await master.open();
   const server = await master.server();
-  return ctx.engine.diagnoseRefusal(session, server, { username: secret.username, password: secret.password, error: refusal });
+  const database = masterDatabase(secret);
+  return ctx.engine.diagnoseRefusal(session, server, {
+    username: secret.username,
+    password: secret.password,
+    error: refusal,
+    ...(database !== undefined ? { database } : {}),
+  });
 }
 
 /**

@@ -34,7 +34,8 @@ export async function setSecretSingleUser(ctx: StepContext): Promise<StepResult>
   const current = await readDatabaseSecret(readCtx, ctx.secretArn, { stage: AWSCURRENT }, family);
   const pending = await readDatabaseSecret(readCtx, ctx.secretArn, { stage: AWSPENDING, versionId: ctx.event.token }, family);
   assertSameAccount(ctx, pending, current, 'current');
-  const master = masterSessionFor(ctx, current);
+  // Roles are server-wide: a master the child's database refuses diagnoses and heals from its own.
+  const master = masterSessionFor(ctx, current, { anyDatabase: true });
   try {
     const own = await attemptLogin(ctx, current, 'current');
     if ('session' in own) {

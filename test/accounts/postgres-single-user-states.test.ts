@@ -259,7 +259,7 @@ describe('masters that cannot act', () => {
     expect(out.failure?.message).toMatch(/differs from the master's/);
   });
 
-  it('drift AND a missing database: the master cannot open it either, and says why; nothing changes', async () => {
+  it('drift AND a missing database: the master diagnoses from its own database, and nothing changes', async () => {
     const name = roleName('nodb_drift');
     const password = pgPassword();
     await createRole(name, password);
@@ -268,7 +268,28 @@ describe('masters that cannot act', () => {
     const out = await rotation({ username: name, password: drifted, dbname: 'hps_no_such_db', masterarn: await superuserMaster() });
     await expectUnchanged(name, before, out, drifted);
     expect(out.failure?.reason).toBe('database-not-allowed');
-    expect(out.failure?.message).toMatch(/master secret .*3D000/);
+    expect(out.failure?.message).toMatch(/database hps_no_such_db, which the secret names, does not exist/);
+  });
+
+  it("an RDS-like master without CONNECT on the app's database heals drift from its own database", async () => {
+    const name = roleName('mnoconn');
+    const db = roleName('db');
+    databases.push(db);
+    await admin.query(`CREATE DATABASE ${ident(db)}`);
+    await admin.query(`REVOKE CONNECT ON DATABASE ${ident(db)} FROM PUBLIC`);
+    const password = pgPassword();
+    await createRole(name, password);
+    await admin.query(`GRANT CONNECT ON DATABASE ${ident(db)} TO ${ident(name)}`);
+    const before = await roleRows(admin, name);
+    const out = await rotation({
+      username: name,
+      password: pgPassword(),
+      dbname: db,
+      masterarn: await masterSecret(rdsLikeMaster.name, rdsLikeMaster.password),
+    });
+    expect(out.failure?.message).toBeUndefined();
+    expect(await loginCode(SHARED_SERVER, name, out.current.password, db)).toBe('ok');
+    expect((await roleRows(admin, name)).attributes).toBe(before.attributes);
   });
 
   it('a master secret of the same role: drift is not healed (that would lock the master secret out)', async () => {

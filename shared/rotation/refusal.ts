@@ -27,7 +27,7 @@ export async function explainRefusal(
   refusal: AuthenticationError,
 ): Promise<RefusalDiagnosis> {
   if (refusal.reason === 'database-not-allowed') {
-    return { reason: refusal.reason, detail: `${refusal.detail ?? 'told by the error code'}; the password checked out` };
+    return { reason: refusal.reason, detail: refusal.detail ?? 'told by the error code: the password checked out' };
   }
   if (master === undefined) {
     return {

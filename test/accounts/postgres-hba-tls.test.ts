@@ -17,6 +17,7 @@ import { scramSha256Verifier } from '../../shared/engines/password-hashes';
 import type { RefusalReason } from '../../shared/errors';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
 import { captureLogger, createSecret, lambdaArn, rotate, secretValue, startEndpoint, uniqueName, type Endpoint } from '../rotation/support';
+import { LeakScanner, describeLeaks, readSensitiveValues } from '../setup/leak-scanner';
 import { loginCode, pgAdmin, pgPassword, roleRows, type PgServer } from './postgres-accounts';
 
 const GROUPS = ['hps_master', 'hps_sslonly', 'hps_nossl', 'hps_clientcert', 'hps_cert', 'hps_owndb', 'hps_team', 'hps_cleartext'] as const;
@@ -95,6 +96,11 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  // The private server logged every statement: no password may be in it.
+  if (pg !== undefined) {
+    const leaks = new LeakScanner(readSensitiveValues(process.env.ROTATION_TOOLKIT_SENSITIVE_FILE)).scan(pg.log());
+    expect(describeLeaks('private PostgreSQL log', leaks)).toEqual([]);
+  }
   await admin?.end();
   await endpoint?.close();
   await pg?.stop();

@@ -17,6 +17,7 @@ import { escapePostgresLiteral as literal } from '../../shared/engines/postgres-
 import { scramSha256Verifier } from '../../shared/engines/password-hashes';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
 import { captureLogger, createSecret, lambdaArn, rotate, secretValue, startEndpoint, uniqueName, type Endpoint } from '../rotation/support';
+import { LeakScanner, describeLeaks, readSensitiveValues } from '../setup/leak-scanner';
 import { loginCode, pgAdmin, pgPassword, roleRows, type PgServer } from './postgres-accounts';
 
 const run = promisify(execFile);
@@ -91,6 +92,11 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  // The private server logged every statement: no password may be in it.
+  if (primary !== undefined) {
+    const leaks = new LeakScanner(readSensitiveValues(process.env.ROTATION_TOOLKIT_SENSITIVE_FILE)).scan(primary.log());
+    expect(describeLeaks('private PostgreSQL log', leaks)).toEqual([]);
+  }
   await admin?.end();
   await endpoint?.close();
   if (standbyDir !== undefined) {

@@ -147,7 +147,7 @@ async function putBackAfterFailure(ctx: StepContext, pending: DatabaseSecret, un
   ctx.logger.log({
     level: 'warn',
     message: put
-      ? `The new password could not be proven (${errorName(failure)}): the previous password was put back`
+      ? `The new password could not be proven (${errorName(failure)}): ${undo.outcome}`
       : `The new password could not be proven (${errorName(failure)}) nor the previous one put back: AWSPENDING holds the password in place, and a retry logs in with it`,
     secretArn: ctx.secretArn,
     step: ctx.step,

@@ -18,7 +18,7 @@
  *
  * Wrappers that keep the driver error as `cause` are followed a few levels down.
  */
-import { AuthenticationError, isToolkitError } from './errors';
+import { AuthenticationError, isToolkitError, type RefusalReason } from './errors';
 
 /** Decides whether an error thrown by an application callback is an authentication failure. */
 export type AuthErrorClassifier = (err: unknown) => boolean;
@@ -48,12 +48,18 @@ export function isMysqlAuthFailure(err: unknown): boolean {
   return MYSQL_ACCESS_DENIED_ERRNOS.has(e.errno) || MYSQL_ACCESS_DENIED_CODES.has(e.code);
 }
 
+/** Refusals that come after the password checked out. */
+const CREDENTIALS_WERE_RIGHT: ReadonlySet<RefusalReason> = new Set<RefusalReason>(['connection-limit', 'database-not-allowed']);
+
 /**
- * The toolkit's AuthenticationError, except a `connection-limit` refusal (PostgreSQL 53300 at login):
- * the credentials were right, so reading the secret again would not help.
+ * The toolkit's AuthenticationError, except a `connection-limit` refusal (PostgreSQL 53300 at login) or a
+ * `database-not-allowed` one (3D000, 42501, 55000 at login): the credentials were right, so reading the
+ * secret again would not help.
  */
 export function isToolkitAuthFailure(err: unknown): boolean {
-  return isToolkitError(err) && err.code === 'AUTH_FAILED' && !(err instanceof AuthenticationError && err.reason === 'connection-limit');
+  return (
+    isToolkitError(err) && err.code === 'AUTH_FAILED' && !(err instanceof AuthenticationError && CREDENTIALS_WERE_RIGHT.has(err.reason))
+  );
 }
 
 /** Every built-in classifier, applied to the error and to its `cause` chain. */

@@ -186,6 +186,9 @@ export class StageMismatchError extends ToolkitError {
  * - `role-missing`: no such role or user;
  * - `connection-limit`: the login was refused for too many connections (PostgreSQL CONNECTION LIMIT of the
  *   role or database, max_connections): the credentials were right, a fresh login cannot be had now;
+ * - `database-not-allowed`: the credentials were right but the secret's database cannot be opened by
+ *   this account (PostgreSQL: it does not exist, the role lacks CONNECT on it, or it accepts no
+ *   connections): not a password matter, so nothing about the password is changed;
  * - `undetermined`: the refusal could not be explained (no master to read the catalogs, or the
  *   catalogs show nothing wrong); the message names the causes that could not be told apart.
  */
@@ -199,6 +202,7 @@ export type RefusalReason =
   | 'blocked-after-failed-logins'
   | 'role-missing'
   | 'connection-limit'
+  | 'database-not-allowed'
   | 'undetermined';
 
 /** Each reason in words, for messages. */
@@ -212,6 +216,7 @@ export const REFUSAL_REASON_TEXT: Readonly<Record<RefusalReason, string>> = {
   'blocked-after-failed-logins': 'the account is blocked after too many failed logins',
   'role-missing': 'no such user or role exists',
   'connection-limit': 'the account or the server has no connection left for another login',
+  'database-not-allowed': "the account may not open the secret's database (missing, no CONNECT privilege, or closed to connections)",
   undetermined: 'the cause could not be determined',
 };
 
@@ -224,6 +229,11 @@ export interface AuthenticationErrorContext extends ErrorContext {
    * for): names only, never a value. Used as the diagnosis when no master can read the catalogs.
    */
   readonly detail?: string;
+  /**
+   * Whether the refused login ran over TLS, when the connector knows: which pg_hba.conf line it met
+   * (`hostssl`, `hostnossl`) depends on it, and the master's own session may differ.
+   */
+  readonly tls?: boolean;
 }
 
 /** The database refused the credentials; `reason` says why, when it could be told. */
@@ -231,10 +241,13 @@ export class AuthenticationError extends ToolkitError {
   override readonly name: string = 'AuthenticationError';
   readonly reason: RefusalReason;
   readonly detail?: string;
+  /** Whether the refused login ran over TLS; undefined when not known. */
+  readonly tls?: boolean;
   constructor(message: string, context: AuthenticationErrorContext = {}) {
     super('AUTH_FAILED', message, context);
     this.reason = context.reason ?? 'undetermined';
     if (context.detail !== undefined) this.detail = context.detail;
+    if (context.tls !== undefined) this.tls = context.tls;
   }
 
   override toJSON(): Record<string, unknown> {

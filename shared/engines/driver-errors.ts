@@ -38,6 +38,8 @@ export interface DriverErrorContext {
   readonly role: LoginRole;
   readonly secretId?: string;
   readonly step?: string;
+  /** Whether the login ran over TLS (kept on a refusal: it decides the pg_hba line met). */
+  readonly tls?: boolean;
 }
 
 export interface StatementErrorContext extends DriverErrorContext {
@@ -114,7 +116,11 @@ export function classifyConnectError(raw: unknown, context: DriverErrorContext):
   if (context.family === 'postgres' && isPostgresLoginRefusalCode(code)) {
     // The code alone rarely tells the cause: the message names what it can stand for.
     const reason = postgresRefusalReasonFromCode(code);
-    return new AuthenticationError(`${who} was refused (${code}: ${postgresRefusalCauses(code)})`, { ...ctx, reason });
+    const causes = postgresRefusalCauses(code);
+    // A code that tells one cause is the diagnosis itself, with or without a master.
+    const detail = reason !== 'undetermined' && causes !== undefined ? { detail: `${code}: ${causes}` } : {};
+    const tls = context.tls !== undefined ? { tls: context.tls } : {};
+    return new AuthenticationError(`${who} was refused (${code}: ${causes})`, { ...ctx, reason, ...detail, ...tls });
   }
   if (isAuthCode(err, context.family)) {
     const reason = context.family === 'postgres' ? postgresRefusalReasonFromCode(code) : mysqlLoginReason(err, code);

@@ -154,7 +154,8 @@ async function connect(request: ConnectRequest, awaitServerClose: boolean, close
     // Not a graceful end(): a server that never answered the login would never answer the goodbye
     // either, and the socket would stay open in the container.
     client.connection.stream.destroy();
-    throw classifyConnectError(err, errorContext);
+    // Past the SSLRequest, a refusal ran over TLS exactly when TLS was asked for (a server without TLS fails earlier).
+    throw classifyConnectError(err, { ...errorContext, tls: config.ssl !== undefined && config.ssl !== false });
   } finally {
     clearTimeout(timer);
   }

@@ -15,7 +15,7 @@ import type { Row, SqlSession } from '../rotation/database-engine';
  * is compared with IPv4 lines only.
  */
 export const HBA_RULES_SQL =
-  'SELECT line_number, type, database, user_name, address, auth_method, error, ' +
+  'SELECT line_number, type, database, user_name, address, auth_method, options, error, ' +
   "CASE WHEN type = 'local' THEN false WHEN address = 'all' THEN true " +
   'WHEN netmask IS NULL OR inet_client_addr() IS NULL THEN NULL ' +
   'WHEN family(address::inet) <> family(inet_client_addr()) THEN false ' +
@@ -34,6 +34,8 @@ export interface HbaRule {
   readonly users: readonly string[];
   /** trust, reject, scram-sha-256, md5, password, ldap, pam, cert, … */
   readonly method: string;
+  /** The line's options as `name=value` (`clientcert=verify-full`, `ldapserver=…`). */
+  readonly options: readonly string[];
   readonly error: string | null;
   readonly addressMatches: boolean | null;
 }
@@ -54,6 +56,16 @@ export type HbaVerdict =
 
 /** Methods that check the password against pg_authid's stored verifier (md5 and password take a SCRAM verifier too). */
 export const STORED_PASSWORD_METHODS: ReadonlySet<string> = new Set(['scram-sha-256', 'md5', 'password']);
+
+/**
+ * The client certificate a line demands before any password is checked: the `cert` method, or a
+ * `clientcert=` option (verify-ca, verify-full; `1` before PostgreSQL 12). Undefined when none.
+ */
+export function clientCertificateDemand(rule: HbaRule): string | undefined {
+  if (rule.method === 'cert') return 'the cert method';
+  const option = rule.options.find((o) => o.startsWith('clientcert='));
+  return option !== undefined && !['clientcert=0', 'clientcert=no-verify'].includes(option) ? option : undefined;
+}
 
 /** Reads the rules as the master; the caller has checked it may. */
 export async function readHbaRules(session: SqlSession): Promise<HbaRule[]> {
@@ -152,6 +164,7 @@ function ruleOf(row: Row): HbaRule {
     databases: list(row.database),
     users: list(row.user_name),
     method: String(row.auth_method ?? ''),
+    options: list(row.options),
     error: row.error === null || row.error === undefined ? null : String(row.error),
     addressMatches: typeof row.address_matches === 'boolean' ? row.address_matches : null,
   };

@@ -12,6 +12,8 @@
  *   master makes the change when the secret names one, else the step fails naming the setting;
  * - a role at its CONNECTION LIMIT (or a database at its own) is refused before the change: the login
  *   that must prove the new password would be refused, and the change could not be proven;
+ * - a secret whose host is a hot standby (read replica, reader endpoint) is refused before the change,
+ *   naming it: a standby changes no role, and the proof there would race the replay of the primary's;
  * - a new password whose SASLprep form differs from itself is refused before the change (clients would
  *   not agree on its SCRAM verifier, see `scramPreparationProblem`);
  * - the verifier kind follows password_encryption (md5 stays md5), except that a role that logged in
@@ -39,6 +41,8 @@ import { postgresLoginAuthentication } from './postgres-connector';
 interface SessionFacts {
   readonly passwordEncryption: string;
   readonly readOnly: boolean;
+  /** A hot standby (a read replica, an Aurora reader): no statement there may change a role. */
+  readonly inRecovery: boolean;
   readonly roleSwitched: boolean;
   readonly restrictPasswordCommands: boolean;
   readonly superuser: boolean;
@@ -85,12 +89,14 @@ export async function storedPassword(session: SqlSession, username: string, pass
  *   would exceed the role's or the database's CONNECTION LIMIT
  * @throws DatabaseError naming `rds.restrict_password_commands` when the role may not change its own
  *   password and no master can
+ * @throws DatabaseError before any change when the session is on a hot standby
  */
 export async function setOwnPostgresPassword(session: SqlSession, _server: ServerInfo, change: OwnPasswordChange): Promise<void> {
   const putBack = changedSessions.has(session);
   const facts = factsBySession.get(session);
   if (!putBack) {
     assertScramStable(change.password);
+    assertPrimary(facts);
     assertRoomForProof(facts, change.username);
   }
   const hash = await passwordHashAsync(change.password, change.username, keptEncryption(session, await readPasswordEncryption(session)));
@@ -114,6 +120,7 @@ export async function setOwnPostgresPassword(session: SqlSession, _server: Serve
  * Single-user self-healing of proven drift: the master sets the role's password and nothing else (no
  * LOGIN, no VALID UNTIL), in the role's own password_encryption.
  * @throws SecretValidationError before any change for a password that changes under SASLprep
+ * @throws DatabaseError before any change when the master's session is on a hot standby
  */
 export async function setPostgresPasswordAsMaster(
   session: SqlSession,
@@ -122,6 +129,7 @@ export async function setPostgresPasswordAsMaster(
   password: string,
 ): Promise<void> {
   assertScramStable(password);
+  assertPrimary(factsBySession.get(session));
   // PostgreSQL 16+ lets only a role with ADMIN OPTION on `username` change its password: say so, with the
   // GRANT that fixes it, before anything is written.
   await assertMasterAdministers(session, server, username);
@@ -203,6 +211,18 @@ function assertRoomForProof(facts: SessionFacts | undefined, username: string): 
   );
 }
 
+/**
+ * A standby refuses every change of a role (25006), and a change made on its primary reaches it only
+ * after replay, so the proving login here could be refused: the secret must name the writer.
+ */
+function assertPrimary(facts: SessionFacts | undefined): void {
+  if (facts?.inRecovery !== true) return;
+  throw new DatabaseError(
+    "PostgreSQL: the secret's host is a hot standby (a read replica or a reader endpoint), where no password can be changed; " +
+      "point the secret's host at the primary (the writer endpoint), which the replicas follow; the password was not changed",
+  );
+}
+
 function isInsufficientPrivilege(err: unknown): boolean {
   return err instanceof ToolkitError && err.causeSummary?.code === INSUFFICIENT_PRIVILEGE;
 }
@@ -223,6 +243,7 @@ function factsOf(row: Row): SessionFacts {
   const facts: SessionFacts = {
     passwordEncryption: passwordEncryptionOf(row),
     readOnly: row.read_only === true,
+    inRecovery: row.in_recovery === true,
     roleSwitched: row.role_switched === true,
     restrictPasswordCommands: ['on', 'true', '1', 'yes'].includes(String(row.restrict_password_commands ?? '').toLowerCase()),
     superuser: row.superuser === true,

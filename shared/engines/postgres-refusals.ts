@@ -13,19 +13,25 @@
  *   password was right and the role is NOLOGIN. Never a wrong password under a password method.
  * - 53300: the password was right, but the role's or the database's CONNECTION LIMIT, or the server's
  *   max_connections, is reached.
+ * - 3D000, 42501, 55000: the password was right, but the database the login names does not exist, the
+ *   role lacks CONNECT on it, or it accepts no connections (ALLOW_CONNECTIONS false). PostgreSQL checks
+ *   these only after authentication, so they never hide a wrong password, and the code alone tells them.
  *
  * The diagnosis, as the master, in this order (the first cause found is the reason; every cause found is
  * named in the detail, so "drifted AND expired" says both and is never healed):
- * 1. the role is missing, NOLOGIN, past its VALID UNTIL, at a connection limit, or an RDS IAM role;
- * 2. for a refusal that is not 28P01, the pg_hba line the function's address meets (when readable): none
- *    or `reject` is `host-not-allowed`, a method that does not use the stored password is
+ * 1. the role is missing, NOLOGIN, past its VALID UNTIL, without CONNECT on the database (or the database
+ *    accepts no connections), at a connection limit, or an RDS IAM role;
+ * 2. for a refusal that is not 28P01, the pg_hba line the function's address meets (when readable), placed
+ *    by the refused login's own TLS (hostssl/hostnossl): none or `reject` is `host-not-allowed` (naming a
+ *    line the other TLS setting would meet), a client certificate demanded (`cert`, `clientcert=`) is
+ *    `client-certificate-required`, another method that does not use the stored password is
  *    `unsupported-auth-plugin`;
  * 3. the stored password (pg_authid, superuser only): none, or an md5 hash where the line asks
  *    scram-sha-256, is `unsupported-auth-plugin`; a password that does not verify against it, refused
  *    with 28P01, is PROVEN drift (`wrong-password`); one that verifies is not drift.
  * 4. Without pg_authid (an RDS-like master: CREATEROLE, not superuser), drift is concluded BY
- *    ELIMINATION, and only then: the role exists, may log in, has not expired, is under its connection
- *    limits, is no IAM role, and the refusal was 28P01. What elimination cannot rule out is a role
+ *    ELIMINATION, and only then: the role exists, may log in, has not expired, may open the database, is
+ *    under its connection limits, is no IAM role, and the refusal was 28P01. What elimination cannot rule out is a role
  *    without a password or with an md5 hash under a scram-sha-256 line; healing sets a SCRAM verifier
  *    (or md5 under password_encryption md5), which such a role then logs in with, and the new password is
  *    proven by a login before the step returns.
@@ -33,12 +39,30 @@
 import type { RefusalReason } from '../errors';
 import type { PasswordRestore, RefusalDiagnosis, RefusedLogin, Row, ServerInfo, SqlSession } from '../rotation/database-engine';
 import { matchPostgresStoredPassword } from './password-hashes';
-import { MEMBER_OF_SQL, STORED_PASSWORD_METHODS, groupsNamed, hbaVerdict, readHbaRules, type HbaVerdict } from './postgres-hba';
+import {
+  MEMBER_OF_SQL,
+  STORED_PASSWORD_METHODS,
+  clientCertificateDemand,
+  groupsNamed,
+  hbaVerdict,
+  readHbaRules,
+  type HbaVerdict,
+} from './postgres-hba';
 import { restorePasswordSql } from './postgres-sql';
 
 const INVALID_PASSWORD = '28P01';
 const INVALID_AUTHORIZATION = '28000';
 const TOO_MANY_CONNECTIONS = '53300';
+const INVALID_CATALOG_NAME = '3D000';
+const INSUFFICIENT_PRIVILEGE = '42501';
+const OBJECT_NOT_IN_PREREQUISITE_STATE = '55000';
+
+/** Login codes that say the password checked out and the database is what refused the session. */
+const DATABASE_REFUSAL_CODES: ReadonlySet<string> = new Set([
+  INVALID_CATALOG_NAME,
+  INSUFFICIENT_PRIVILEGE,
+  OBJECT_NOT_IN_PREREQUISITE_STATE,
+]);
 
 /** What each login SQLSTATE can stand for, in words, for the connector's message. */
 const CAUSES_BY_CODE: Readonly<Record<string, string>> = {
@@ -47,15 +71,20 @@ const CAUSES_BY_CODE: Readonly<Record<string, string>> = {
     'no pg_hba.conf line admits this address, a line rejects it, the role may not log in (NOLOGIN), ' +
     'or a method that does not use the stored password (ldap, pam, RDS IAM, cert) refused it',
   [TOO_MANY_CONNECTIONS]: "the role's or the database's CONNECTION LIMIT, or the server's max_connections, is reached",
+  [INVALID_CATALOG_NAME]: 'the password checked out, but the database the secret names (dbname, else postgres) does not exist',
+  [INSUFFICIENT_PRIVILEGE]: 'the password checked out, but the role lacks CONNECT on the database the secret names (dbname, else postgres)',
+  [OBJECT_NOT_IN_PREREQUISITE_STATE]:
+    'the password checked out, but the database the secret names (dbname, else postgres) accepts no connections (ALLOW_CONNECTIONS false)',
 };
 
 /**
- * The reason a login refusal's SQLSTATE alone gives: `connection-limit` for 53300; `undetermined` for
- * 28P01 and 28000, each of which stands for several causes (see the module comment), a wrong password
- * among them only for 28P01.
+ * The reason a login refusal's SQLSTATE alone gives: `connection-limit` for 53300; `database-not-allowed`
+ * for 3D000, 42501 and 55000; `undetermined` for 28P01 and 28000, each of which stands for several causes
+ * (see the module comment), a wrong password among them only for 28P01.
  */
 export function postgresRefusalReasonFromCode(code: string | undefined): RefusalReason {
-  return code === TOO_MANY_CONNECTIONS ? 'connection-limit' : 'undetermined';
+  if (code === TOO_MANY_CONNECTIONS) return 'connection-limit';
+  return code !== undefined && DATABASE_REFUSAL_CODES.has(code) ? 'database-not-allowed' : 'undetermined';
 }
 
 /** The causes a login SQLSTATE can stand for, in words; undefined for other codes. */
@@ -69,25 +98,28 @@ export function isPostgresLoginRefusalCode(code: string | undefined): boolean {
 }
 
 /**
- * The role, its limits, and what this master may read: one round trip. The LEFT JOIN keeps a row when
- * the role is missing. A master that is no superuser sees other roles' sessions without their
+ * The role, its limits, and what this master may read: one round trip, for the database `$2` (the
+ * refused login's; null: the session's). The LEFT JOINs keep a row when the role or the database is
+ * missing. A master that is no superuser sees other roles' sessions without their
  * backend_type, so a session with a user and no visible type counts as a client's.
  */
 const ROLE_STATE_SQL =
   'SELECT r.rolname IS NOT NULL AS role_exists, r.rolcanlogin AS can_login, r.rolsuper AS superuser, ' +
   "r.rolvaliduntil < now() AS expired, to_char(r.rolvaliduntil AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS \"UTC\"') AS valid_until, " +
   'r.rolconnlimit AS role_connection_limit, d.datconnlimit AS database_connection_limit, ' +
+  "d.datallowconn AS database_allows_connections, pg_catalog.has_database_privilege(r.oid, d.oid, 'CONNECT') AS can_connect, " +
   "(SELECT count(*) FROM pg_catalog.pg_stat_activity a WHERE a.usename = r.rolname AND (a.backend_type = 'client backend' OR (a.backend_type IS NULL AND a.usename IS NOT NULL)))::int AS role_sessions, " +
   "(SELECT count(*) FROM pg_catalog.pg_stat_activity a WHERE a.datname = d.datname AND (a.backend_type = 'client backend' OR (a.backend_type IS NULL AND a.usename IS NOT NULL)))::int AS database_sessions, " +
   "(SELECT count(*) FROM pg_catalog.pg_stat_activity a WHERE (a.backend_type = 'client backend' OR (a.backend_type IS NULL AND a.usename IS NOT NULL)))::int AS server_sessions, " +
   "current_setting('max_connections')::int AS max_connections, " +
   "EXISTS (SELECT 1 FROM pg_catalog.pg_roles g WHERE g.rolname = 'rds_iam' AND pg_catalog.pg_has_role(r.oid, g.oid, 'MEMBER')) AS iam, " +
-  'current_database() AS database, host(inet_client_addr()) AS client_address, ' +
+  'q.datname AS database, d.oid IS NOT NULL AS database_exists, host(inet_client_addr()) AS client_address, ' +
   'COALESCE((SELECT s.ssl FROM pg_catalog.pg_stat_ssl s WHERE s.pid = pg_backend_pid()), false) AS ssl, ' +
   "has_table_privilege('pg_catalog.pg_authid', 'SELECT') AS can_read_authid, " +
   "CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_proc WHERE proname = 'pg_hba_file_rules') " +
   "THEN has_function_privilege('pg_catalog.pg_hba_file_rules()', 'EXECUTE') ELSE false END AS can_read_hba " +
-  'FROM pg_catalog.pg_database d LEFT JOIN pg_catalog.pg_roles r ON r.rolname = $1 WHERE d.datname = current_database()';
+  'FROM (SELECT COALESCE($2::name, current_database()) AS datname) q ' +
+  'LEFT JOIN pg_catalog.pg_database d ON d.datname = q.datname LEFT JOIN pg_catalog.pg_roles r ON r.rolname = $1';
 
 const STORED_PASSWORD_SQL = 'SELECT rolpassword FROM pg_catalog.pg_authid WHERE rolname = $1';
 
@@ -102,18 +134,19 @@ interface Finding {
  */
 export async function diagnosePostgresRefusal(session: SqlSession, _server: ServerInfo, refused: RefusedLogin): Promise<RefusalDiagnosis> {
   const code = refused.error.causeSummary?.code;
-  const role = (await session.query(ROLE_STATE_SQL, [refused.username]))[0] ?? {};
+  // The refused login's database, which the master's session may not be on (see loginAsMaster).
+  const role = (await session.query(ROLE_STATE_SQL, [refused.username, refused.database ?? null]))[0] ?? {};
   const name = `role ${refused.username}`;
   if (role.role_exists !== true) return { reason: 'role-missing', detail: `${name} does not exist` };
 
   const findings: Finding[] = accountFindings(role, name, code);
-  const hba = role.can_read_hba === true ? await hbaFor(session, role, refused.username) : undefined;
+  const hba = role.can_read_hba === true ? await hbaFor(session, role, refused) : undefined;
   if (code !== INVALID_PASSWORD && hba !== undefined) {
     const finding = hbaFinding(hba, role);
     if (finding !== undefined) findings.push(finding);
   }
 
-  const password = role.can_read_authid === true ? await passwordFinding(session, refused, hba, code) : eliminationFinding(code);
+  const password = role.can_read_authid === true ? await passwordFinding(session, refused, hba?.verdict, code) : eliminationFinding(code);
   // A matching password is not drift whatever else was found; a mismatch only adds to what blocks.
   const all = [...findings, ...(password.finding !== undefined ? [password.finding] : [])];
   const first = all[0];
@@ -124,15 +157,29 @@ export async function diagnosePostgresRefusal(session: SqlSession, _server: Serv
   return { reason: first.reason, detail: notes.join('; ') };
 }
 
-/** The role's own state: login right, expiry, connection limits, IAM. */
+/** The role's own state: login right, expiry, the database's door, connection limits, IAM. */
 function accountFindings(role: Row, name: string, code: string | undefined): Finding[] {
   const found: Finding[] = [];
   if (role.can_login !== true) found.push({ reason: 'login-disabled', detail: `${name} is NOLOGIN` });
   if (role.expired === true)
     found.push({ reason: 'expired', detail: `${name} expired: VALID UNTIL ${String(role.valid_until)} has passed` });
+  // Checked by the server after the password, so a heal could never be proven.
+  if (role.database_exists === false) {
+    found.push({ reason: 'database-not-allowed', detail: `database ${String(role.database)}, which the secret names, does not exist` });
+  }
+  if (role.can_connect === false) {
+    found.push({ reason: 'database-not-allowed', detail: `${name} lacks CONNECT on database ${String(role.database)}` });
+  }
+  if (role.database_allows_connections === false) {
+    found.push({
+      reason: 'database-not-allowed',
+      detail: `database ${String(role.database)} accepts no connections (ALLOW_CONNECTIONS false)`,
+    });
+  }
   const limit = Number(role.role_connection_limit);
   const sessions = Number(role.role_sessions);
-  const dbLimit = Number(role.database_connection_limit);
+  const dbLimit =
+    role.database_connection_limit === null || role.database_connection_limit === undefined ? -1 : Number(role.database_connection_limit);
   const dbSessions = Number(role.database_sessions);
   if (role.superuser !== true && limit >= 0 && sessions >= limit) {
     found.push({ reason: 'connection-limit', detail: `${name} is at its CONNECTION LIMIT ${limit} (${sessions} sessions open)` });
@@ -153,20 +200,55 @@ function accountFindings(role: Row, name: string, code: string | undefined): Fin
   return found;
 }
 
-async function hbaFor(session: SqlSession, role: Row, username: string): Promise<HbaVerdict> {
+/** The line the refused login met, and the one it would have met with TLS the other way. */
+interface HbaPlacement {
+  readonly verdict: HbaVerdict;
+  /** Whether the refused login ran over TLS (its own, else the master's session's). */
+  readonly ssl: boolean;
+  readonly otherTls: HbaVerdict;
+}
+
+async function hbaFor(session: SqlSession, role: Row, refused: RefusedLogin): Promise<HbaPlacement> {
+  const { username } = refused;
   const rules = await readHbaRules(session);
   const database = String(role.database);
   const groups = groupsNamed(rules, database);
   const memberOf = new Set(groups.length > 0 ? (await session.query(MEMBER_OF_SQL, [username, groups])).map((r) => String(r.rolname)) : []);
-  return hbaVerdict(rules, { username, database, ssl: role.ssl === true, memberOf });
+  // The master's session may use TLS when the refused login did not (or the reverse): hostssl and
+  // hostnossl lines are placed by the refused login's own TLS, which its connector reports.
+  const ssl = refused.error.tls ?? role.ssl === true;
+  return {
+    verdict: hbaVerdict(rules, { username, database, ssl, memberOf }),
+    ssl,
+    otherTls: hbaVerdict(rules, { username, database, ssl: !ssl, memberOf }),
+  };
 }
 
-function hbaFinding(hba: HbaVerdict, role: Row): Finding | undefined {
-  const from = `from ${role.client_address === null || role.client_address === undefined ? 'this address' : String(role.client_address)} to database ${String(role.database)}`;
-  if (hba.kind === 'no-entry') return { reason: 'host-not-allowed', detail: `no pg_hba.conf line admits this role ${from}` };
-  if (hba.kind === 'unknown') return { reason: 'undetermined', detail: hba.why };
-  const { rule } = hba;
-  if (rule.method === 'reject') return { reason: 'host-not-allowed', detail: `pg_hba.conf line ${rule.line} rejects this role ${from}` };
+function hbaFinding(hba: HbaPlacement, role: Row): Finding | undefined {
+  const tls = hba.ssl ? 'over TLS' : 'without TLS';
+  const from = `from ${role.client_address === null || role.client_address === undefined ? 'this address' : String(role.client_address)} to database ${String(role.database)} ${tls}`;
+  const verdict = hba.verdict;
+  if (verdict.kind === 'no-entry' || (verdict.kind === 'line' && verdict.rule.method === 'reject')) {
+    const what =
+      verdict.kind === 'no-entry'
+        ? `no pg_hba.conf line admits this role ${from}`
+        : `pg_hba.conf line ${verdict.rule.line} rejects this role ${from}`;
+    const other = hba.otherTls;
+    const hint =
+      other.kind === 'line' && other.rule.method !== 'reject'
+        ? ` (line ${other.rule.line} admits it ${hba.ssl ? 'without TLS: set "ssl": false in the secret' : 'over TLS only: set "ssl": true in the secret'})`
+        : '';
+    return { reason: 'host-not-allowed', detail: `${what}${hint}` };
+  }
+  if (verdict.kind === 'unknown') return { reason: 'undetermined', detail: verdict.why };
+  const { rule } = verdict;
+  const certificate = clientCertificateDemand(rule);
+  if (certificate !== undefined) {
+    return {
+      reason: 'client-certificate-required',
+      detail: `pg_hba.conf line ${rule.line} demands a client certificate (${certificate}) of this role ${from}, which the function does not present`,
+    };
+  }
   if (!STORED_PASSWORD_METHODS.has(rule.method)) {
     return {
       reason: 'unsupported-auth-plugin',

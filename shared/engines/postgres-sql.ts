@@ -23,7 +23,7 @@ export const SERVER_INFO_SQL =
   "SELECT current_setting('server_version_num') AS version_num, current_setting('server_version') AS version, " +
   "EXISTS (SELECT 1 FROM pg_catalog.pg_proc WHERE proname = 'aurora_version') AS aurora, " +
   "current_setting('password_encryption') AS password_encryption, " +
-  "current_setting('transaction_read_only') = 'on' AS read_only, " +
+  "current_setting('transaction_read_only') = 'on' AS read_only, pg_catalog.pg_is_in_recovery() AS in_recovery, " +
   'current_user <> session_user AS role_switched, ' +
   "current_setting('rds.restrict_password_commands', true) AS restrict_password_commands, " +
   'r.rolsuper AS superuser, r.rolconnlimit AS role_connection_limit, d.datconnlimit AS database_connection_limit, ' +

@@ -95,6 +95,11 @@ export interface RefusedLogin {
   readonly password: string;
   /** The refusal as the connector raised it: its driver code and the reason the code alone gives. */
   readonly error: AuthenticationError;
+  /**
+   * The database the refused login named (PostgreSQL: the secret's dbname, else postgres). The master's
+   * session may be on another one (its own, when it may not open this one). Undefined: the master's.
+   */
+  readonly database?: string;
 }
 
 /** Why a login was refused, read from the server's catalogs as the master. */

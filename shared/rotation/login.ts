@@ -1,6 +1,7 @@
 /**
  * Logging in to the database for a rotation step: the TLS mode (the secret's `ssl`, else the function's
- * DB_TLS_MODE), the `prefer` fallback to plaintext with a warning, the connect timeout shortened to the
+ * DB_TLS_MODE), the `prefer` fallback to plaintext with a warning (after a TLS failure, or, as libpq
+ * does, a PostgreSQL 28000 over TLS: a `hostnossl` line admits only plaintext), the connect timeout shortened to the
  * Lambda's remaining time, and typed failures.
  *
  * Every session handed out is bounded by the step's deadline: a login or a statement still unanswered
@@ -35,10 +36,14 @@ export async function login(ctx: StepContext, secret: DatabaseSecret, role: Logi
   try {
     return await connectOnce(ctx, secret, role, mode, options);
   } catch (err) {
-    if (!(err instanceof TlsError) || !allowsPlaintextFallback(mode)) throw err;
+    if (!allowsPlaintextFallback(mode)) throw err;
+    if (!(err instanceof TlsError) && !isPlaintextOnlyRefusal(ctx, err)) throw err;
+    const refusedOverTls = err instanceof AuthenticationError;
     ctx.logger.log({
       level: 'warn',
-      message: 'TLS failed and DB_TLS_MODE is prefer: retrying without TLS (the connection is not encrypted)',
+      message: refusedOverTls
+        ? 'PostgreSQL refused the login over TLS (28000: no pg_hba.conf line for it, e.g. hostnossl only) and DB_TLS_MODE is prefer: retrying without TLS, as libpq does (the connection is not encrypted)'
+        : 'TLS failed and DB_TLS_MODE is prefer: retrying without TLS (the connection is not encrypted)',
       secretArn: ctx.secretArn,
       step: ctx.step,
       engine: ctx.engine.family,
@@ -49,6 +54,16 @@ export async function login(ctx: StepContext, secret: DatabaseSecret, role: Logi
     });
     return connectOnce(ctx, secret, role, 'disable', options);
   }
+}
+
+/**
+ * A PostgreSQL refusal over TLS that a plaintext login may not meet: 28000 is what the server answers when
+ * no pg_hba.conf line admits the login as it came (a `hostnossl` line admits only plaintext). libpq's
+ * sslmode=prefer retries such a login without TLS; a wrong password (28P01) is not retried, so `prefer`
+ * costs no extra failed login in a normal refusal.
+ */
+function isPlaintextOnlyRefusal(ctx: StepContext, err: unknown): err is AuthenticationError {
+  return ctx.engine.family === 'postgres' && err instanceof AuthenticationError && err.tls === true && err.causeSummary?.code === '28000';
 }
 
 /** A login's outcome: the session, or the server's refusal of the credentials. */
@@ -146,7 +161,7 @@ async function connectOnce(
     // A custom connector may throw raw driver errors: classify them here, once.
     throw err instanceof ToolkitError
       ? err
-      : classifyConnectError(err, { family: ctx.engine.family, role, secretId: ctx.secretArn, step: ctx.step });
+      : classifyConnectError(err, { family: ctx.engine.family, role, secretId: ctx.secretArn, step: ctx.step, tls: tlsMode !== 'disable' });
   }
   return boundedSession(ctx, session, `the ${role} user on ${where}`);
 }

@@ -7,7 +7,7 @@
 import type { SecretsApi } from '../secrets-api/secrets-api';
 import { DEFAULT_POSTGRES_DATABASE } from '../connection-options';
 import { parseDatabaseSecret, toRecord, type DatabaseSecret, type EngineFamily } from '../database-secret';
-import { SecretValidationError, ToolkitError, TransientError } from '../errors';
+import { AuthenticationError, SecretValidationError, ToolkitError, TransientError } from '../errors';
 import type { SqlSession } from './database-engine';
 import { defaultRdsLookup, type RdsEndpoint, type RdsEndpointLookup, type RdsResourceKind } from './rds-endpoint';
 import { login } from './login';
@@ -66,18 +66,39 @@ export function masterDatabase(child: DatabaseSecret): string | undefined {
   return child.dbname ?? (child.family === 'postgres' ? DEFAULT_POSTGRES_DATABASE : undefined);
 }
 
+/** `resolveMasterSecret` with the step's Secrets Manager client, engine and RDS lookup. */
+export async function resolveMasterFor(ctx: StepContext, child: DatabaseSecret, masterArn: string): Promise<DatabaseSecret> {
+  return resolveMasterSecret({ client: ctx.client, family: ctx.engine.family, step: ctx.step, rdsLookup: ctx.rdsLookup }, masterArn, child);
+}
+
 /**
- * A session as the master named by the child's `masterarn`, on the child's database. Shared by the
- * alternating-users setSecret and the single-user self-healing path.
+ * A session as `master` (from `resolveMasterFor`), on the child's database. Shared by the
+ * alternating-users setSecret and the single-user self-healing path. With `anyDatabase`, a master the
+ * child's database refuses (`database-not-allowed`: no CONNECT there, or no such database) opens its own
+ * database instead (its `dbname`, else the engine's default), as work on server-wide roles allows.
+ * @throws AuthenticationError when the master's login is refused (on its own database too, with `anyDatabase`)
  */
-export async function loginAsMaster(ctx: StepContext, child: DatabaseSecret, masterArn: string): Promise<SqlSession> {
-  const master = await resolveMasterSecret(
-    { client: ctx.client, family: ctx.engine.family, step: ctx.step, rdsLookup: ctx.rdsLookup },
-    masterArn,
-    child,
-  );
+export async function loginAsMaster(
+  ctx: StepContext,
+  child: DatabaseSecret,
+  master: DatabaseSecret,
+  options: { readonly anyDatabase?: boolean } = {},
+): Promise<SqlSession> {
   const database = masterDatabase(child);
-  return login(ctx, master, 'master', database !== undefined ? { database } : {});
+  try {
+    return await login(ctx, master, 'master', database !== undefined ? { database } : {});
+  } catch (err) {
+    const own = masterDatabase(master);
+    if (
+      options.anyDatabase !== true ||
+      !(err instanceof AuthenticationError) ||
+      err.reason !== 'database-not-allowed' ||
+      own === database
+    ) {
+      throw err;
+    }
+    return login(ctx, master, 'master', own !== undefined ? { database: own } : {});
+  }
 }
 
 function isRdsManagedShape(record: Readonly<Record<string, unknown>>): boolean {

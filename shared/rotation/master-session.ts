@@ -4,11 +4,13 @@
  */
 import type { DatabaseSecret } from '../database-secret';
 import type { ServerInfo, SqlSession } from './database-engine';
-import { loginAsMaster } from './master-secret';
+import { loginAsMaster, resolveMasterFor } from './master-secret';
 import type { StepContext } from './step-context';
 
 /** A master session opened lazily, with the server it runs on. */
 export interface MasterSession {
+  /** The master's secret, read and checked on first call (by `open` too); later calls return the same. */
+  secret(): Promise<DatabaseSecret>;
   /** Logs in as the master on first call; later calls return the same session. */
   open(): Promise<SqlSession>;
   /** The server behind the master session (asked once). */
@@ -17,14 +19,29 @@ export interface MasterSession {
   close(): Promise<void>;
 }
 
+/** How the master's session may be opened. */
+export interface MasterSessionOptions {
+  /**
+   * When the child's database refuses the master (it lacks CONNECT there, or the database is missing),
+   * open the master's own database (its `dbname`, else the engine's default) instead: for work on roles,
+   * which are server-wide (single-user diagnosis and healing), not for work inside the child's database.
+   * @default false
+   */
+  readonly anyDatabase?: boolean;
+}
+
 /** The master named by `child.masterarn`, or undefined when the secret names none. */
-export function masterSessionFor(ctx: StepContext, child: DatabaseSecret): MasterSession | undefined {
+export function masterSessionFor(ctx: StepContext, child: DatabaseSecret, options: MasterSessionOptions = {}): MasterSession | undefined {
   const masterArn = child.masterarn;
   if (masterArn === undefined) return undefined;
+  let secret: Promise<DatabaseSecret> | undefined;
   let session: Promise<SqlSession> | undefined;
   let server: Promise<ServerInfo> | undefined;
-  const open = (): Promise<SqlSession> => (session ??= loginAsMaster(ctx, child, masterArn));
+  const resolved = (): Promise<DatabaseSecret> => (secret ??= resolveMasterFor(ctx, child, masterArn));
+  const open = (): Promise<SqlSession> =>
+    (session ??= resolved().then((master) => loginAsMaster(ctx, child, master, { anyDatabase: options.anyDatabase === true })));
   return {
+    secret: resolved,
     open,
     server: async () => (server ??= open().then((s) => ctx.engine.serverInfo(s))),
     async close() {

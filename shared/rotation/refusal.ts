@@ -6,6 +6,7 @@
 import type { DatabaseSecret } from '../database-secret';
 import { AuthenticationError, REFUSAL_REASON_TEXT } from '../errors';
 import type { RefusalDiagnosis } from './database-engine';
+import { masterDatabase } from './master-secret';
 import type { MasterSession } from './master-session';
 import type { StepContext } from './step-context';
 
@@ -16,7 +17,8 @@ export const UNTOLD_WITHOUT_MASTER =
 
 /**
  * Why `secret`'s login was refused: the engine's diagnosis as the master when there is one, else what
- * the refusal's code alone says. Reads only.
+ * the refusal's code alone says. A `database-not-allowed` refusal is told by its code alone, master or
+ * not: the master opens the same database, which may not exist. Reads only.
  */
 export async function explainRefusal(
   ctx: StepContext,
@@ -24,6 +26,9 @@ export async function explainRefusal(
   secret: DatabaseSecret,
   refusal: AuthenticationError,
 ): Promise<RefusalDiagnosis> {
+  if (refusal.reason === 'database-not-allowed') {
+    return { reason: refusal.reason, detail: refusal.detail ?? 'told by the error code: the password checked out' };
+  }
   if (master === undefined) {
     return {
       reason: refusal.reason,
@@ -35,7 +40,13 @@ export async function explainRefusal(
   }
   const session = await master.open();
   const server = await master.server();
-  return ctx.engine.diagnoseRefusal(session, server, { username: secret.username, password: secret.password, error: refusal });
+  const database = masterDatabase(secret);
+  return ctx.engine.diagnoseRefusal(session, server, {
+    username: secret.username,
+    password: secret.password,
+    error: refusal,
+    ...(database !== undefined ? { database } : {}),
+  });
 }
 
 /**

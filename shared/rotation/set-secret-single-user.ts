@@ -9,16 +9,19 @@
  *
  * Never a lockout:
  * - the change is proven by a fresh login with the new password; when that is refused, the user's
- *   still-open session puts the old password back and the step fails with the diagnosis;
+ *   still-open session puts the old password back and the step fails with the diagnosis; when the proof
+ *   or its diagnosis fails otherwise (the master's own login refused, a lost connection), the old
+ *   password is put back too before the error is thrown;
  * - a refusal of every credential is diagnosed as the master before anything changes, and only proven
  *   drift (a wrong password on an account that is otherwise fine) is healed by the master; every other
- *   cause fails with its `reason` and changes nothing;
+ *   cause fails with its `reason` and changes nothing, as does drift when the master logs in as the
+ *   same user (healing would lock the master's own secret out);
  * - a crash between the change and the proof leaves the new password in place under AWSPENDING: the
  *   retry's AWSPENDING login finds it.
  */
 import type { DatabaseSecret } from '../database-secret';
-import { StageMismatchError } from '../errors';
-import type { SqlSession } from './database-engine';
+import { StageMismatchError, ToolkitError } from '../errors';
+import type { RefusalDiagnosis, SqlSession } from './database-engine';
 import { attemptLogin, tryLogin, withSession } from './login';
 import { masterSessionFor, type MasterSession } from './master-session';
 import { explainRefusal, refusalFailure } from './refusal';
@@ -31,7 +34,8 @@ export async function setSecretSingleUser(ctx: StepContext): Promise<StepResult>
   const current = await readDatabaseSecret(readCtx, ctx.secretArn, { stage: AWSCURRENT }, family);
   const pending = await readDatabaseSecret(readCtx, ctx.secretArn, { stage: AWSPENDING, versionId: ctx.event.token }, family);
   assertSameAccount(ctx, pending, current, 'current');
-  const master = masterSessionFor(ctx, current);
+  // Roles are server-wide: a master the child's database refuses diagnoses and heals from its own.
+  const master = masterSessionFor(ctx, current, { anyDatabase: true });
   try {
     const own = await attemptLogin(ctx, current, 'current');
     if ('session' in own) {
@@ -56,6 +60,7 @@ export async function setSecretSingleUser(ctx: StepContext): Promise<StepResult>
     if (master === undefined || diagnosis.reason !== 'wrong-password') {
       throw refusalFailure(ctx, 'the current secret (and the pending and previous ones)', diagnosis, 'nothing was changed');
     }
+    await assertMasterIsAnotherRole(ctx, master, pending, diagnosis);
     await healAsMaster(ctx, master, current, pending);
     return 'success';
   } finally {
@@ -85,16 +90,102 @@ async function changeAndProve(
     });
     ctx.deadline.check('change the password');
     await ctx.engine.setOwnPassword(s, server, change(pending.password, known.password, false));
-    const proof = await attemptLogin(ctx, pending, 'pending', { sslFrom: known });
+    await proveOrPutBack(ctx, master, pending, known, {
+      what: 'the new password',
+      putBack: () => ctx.engine.setOwnPassword(s, server, change(known.password, pending.password, true)),
+      outcome: 'the previous password was put back',
+    });
+  });
+}
+
+/** How a change that its proof does not confirm is undone, and what the failure then says. */
+interface Undo {
+  /** Names the changed credential in the failure ("the new password"). */
+  readonly what: string;
+  /** Puts the old password back; undefined when it cannot be. */
+  readonly putBack: (() => Promise<void>) | undefined;
+  /** What the failure says about the undo ("the previous password was put back"). */
+  readonly outcome: string;
+}
+
+/**
+ * The fresh login with `pending` that proves a change, or the change undone: a refused proof is
+ * diagnosed while the new password is still in place (so the catalogs explain its refusal), then put
+ * back; a proof that fails otherwise (network, TLS, time), or a diagnosis that fails (the master's own
+ * login refused, unreachable), is put back too before its error is thrown, as far as it can be: a put-back
+ * that fails leaves the new password, which AWSPENDING holds, for the retry to find.
+ */
+async function proveOrPutBack(
+  ctx: StepContext,
+  master: MasterSession | undefined,
+  pending: DatabaseSecret,
+  sslFrom: DatabaseSecret,
+  undo: Undo,
+): Promise<void> {
+  let diagnosis: RefusalDiagnosis;
+  try {
+    const proof = await attemptLogin(ctx, pending, 'pending', { sslFrom });
     if ('session' in proof) {
       await proof.session.close();
       return;
     }
-    // Diagnosed while the new password is still in place, so the catalogs explain its refusal.
-    const diagnosis = await explainRefusal(ctx, master, pending, proof.refusal);
-    await ctx.engine.setOwnPassword(s, server, change(known.password, pending.password, true));
-    throw refusalFailure(ctx, 'the new password', diagnosis, 'the previous password was put back');
+    diagnosis = await explainRefusal(ctx, master, pending, proof.refusal);
+  } catch (err) {
+    await putBackAfterFailure(ctx, pending, undo, err);
+    throw err;
+  }
+  await undo.putBack?.();
+  throw refusalFailure(ctx, undo.what, diagnosis, undo.outcome);
+}
+
+async function putBackAfterFailure(ctx: StepContext, pending: DatabaseSecret, undo: Undo, failure: unknown): Promise<void> {
+  if (undo.putBack === undefined) return;
+  const put = await undo.putBack().then(
+    () => true,
+    () => false,
+  );
+  ctx.logger.log({
+    level: 'warn',
+    message: put
+      ? `The new password could not be proven (${errorName(failure)}): ${undo.outcome}`
+      : `The new password could not be proven (${errorName(failure)}) nor the previous one put back: AWSPENDING holds the password in place, and a retry logs in with it`,
+    secretArn: ctx.secretArn,
+    step: ctx.step,
+    engine: ctx.engine.family,
+    username: pending.username,
+    host: pending.host,
   });
+}
+
+/** The failure's class and code, never its message (which may quote a statement). */
+function errorName(err: unknown): string {
+  if (err instanceof ToolkitError) return `${err.name} ${err.code}`;
+  return err instanceof Error ? err.name : 'an error';
+}
+
+/**
+ * Healing as a master that logs in as the very role being rotated (the masterarn names another secret of
+ * the same role) would change the master's own password and lock its secret out: the master secret holds
+ * the password that works, so the fix is to copy it, not to overwrite it.
+ * @throws AuthenticationError (reason `wrong-password`) saying so, before anything is changed
+ */
+async function assertMasterIsAnotherRole(
+  ctx: StepContext,
+  master: MasterSession,
+  pending: DatabaseSecret,
+  diagnosis: RefusalDiagnosis,
+): Promise<void> {
+  const own = await master.secret();
+  if (own.username !== pending.username) return;
+  throw refusalFailure(
+    ctx,
+    'the current secret (and the pending and previous ones)',
+    {
+      reason: diagnosis.reason,
+      detail: `${diagnosis.detail}; the masterarn's secret logs in as this same user ${pending.username}, so healing would change the master's own password and lock its secret out: put the master secret's password in this secret, or name another master`,
+    },
+    'nothing was changed',
+  );
 }
 
 /**
@@ -117,19 +208,14 @@ async function healAsMaster(ctx: StepContext, master: MasterSession, current: Da
   const restore = await ctx.engine.savePassword(session, server, pending.username);
   ctx.deadline.check('set the password as the master');
   await ctx.engine.setPasswordAsMaster(session, server, pending.username, pending.password);
-  const proof = await attemptLogin(ctx, pending, 'pending', { sslFrom: current });
-  if ('session' in proof) {
-    await proof.session.close();
-    return;
-  }
-  const diagnosis = await explainRefusal(ctx, master, pending, proof.refusal);
-  if (restore !== undefined) await restore(session);
-  throw refusalFailure(
-    ctx,
-    'the password the master set',
-    diagnosis,
-    restore !== undefined ? 'the stored password was put back' : 'the master cannot read the stored password, so it could not be put back',
-  );
+  await proveOrPutBack(ctx, master, pending, current, {
+    what: 'the password the master set',
+    putBack: restore !== undefined ? () => restore(session) : undefined,
+    outcome:
+      restore !== undefined
+        ? 'the stored password was put back'
+        : 'the master cannot read the stored password, so it could not be put back',
+  });
 }
 
 function assertSameAccount(ctx: StepContext, pending: DatabaseSecret, other: DatabaseSecret, label: 'current' | 'previous'): void {

@@ -1,4 +1,5 @@
 /** Driver failures become typed errors by code, with nothing of the driver's message or SQL kept. */
+import { isAuthenticationFailure } from '../../shared/auth-errors';
 import { classifyConnectError, classifyStatementError } from '../../shared/engines/driver-errors';
 import { connectPostgres } from '../../shared/engines/postgres';
 import { parseDatabaseSecret } from '../../shared/database-secret';
@@ -25,7 +26,11 @@ describe('classifyConnectError', () => {
     [{ code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' }, 'TLS'],
     [{ code: 'SELF_SIGNED_CERT_IN_CHAIN' }, 'TLS'],
     [{ code: 'HANDSHAKE_NO_SSL_SUPPORT' }, 'TLS'],
-    [{ code: '3D000' }, 'DATABASE'],
+    // The password checked out, the database refused the session: a refusal, told by its code alone.
+    [{ code: '3D000' }, 'AUTH_FAILED'],
+    [{ code: '42501' }, 'AUTH_FAILED'],
+    [{ code: '55000' }, 'AUTH_FAILED'],
+    [{ code: 'XX000' }, 'DATABASE'],
     [{}, 'DATABASE'],
   ])('%j → %s', (fields, code) => {
     const typed = classifyConnectError(err(fields), ctx);
@@ -33,6 +38,12 @@ describe('classifyConnectError', () => {
     expect(typed.message).not.toContain('hunter2');
     expect(JSON.stringify(typed)).not.toContain('hunter2');
     expect(typed.secretId).toBe('arn:s');
+  });
+
+  it.each(['3D000', '42501', '55000'])('%s at login is database-not-allowed, which re-reading the secret would not cure', (code) => {
+    const typed = classifyConnectError(err({ code }), ctx);
+    expect(typed).toMatchObject({ reason: 'database-not-allowed', detail: expect.stringContaining('the password checked out') });
+    expect(isAuthenticationFailure(typed)).toBe(false);
   });
 
   it("recognises pg's codeless no-SSL error by its exact constant only", () => {

@@ -48,6 +48,7 @@ describe('pg_hba: the line a login meets', () => {
     databases: ['all'],
     users: ['all'],
     method: 'scram-sha-256',
+    options: [],
     error: null,
     addressMatches: true,
     ...fields,
@@ -168,6 +169,40 @@ describe('the diagnosis as the master', () => {
     expect((await diagnosePostgresRefusal(masterSession(rds), server, { username: 'app', password, error: refusal('28000') })).reason).toBe(
       'undetermined',
     );
+  });
+
+  it("places hostssl lines by the refused login's own TLS, not the master's, and names client certificates", async () => {
+    const line = (line_number: number, type: string, auth_method: string, options: string[] | null = null): Row => ({
+      line_number,
+      type,
+      database: ['all'],
+      user_name: ['all'],
+      auth_method,
+      options,
+      error: null,
+      address_matches: true,
+    });
+    const overTls = { ...fine, ssl: true, can_read_hba: true };
+    const plain = new AuthenticationError('refused', { cause: { name: 'error', code: '28000' }, tls: false });
+    const sslOnly = await diagnosePostgresRefusal(masterSession(overTls, undefined, [line(1, 'hostssl', 'scram-sha-256')]), server, {
+      username: 'app',
+      password,
+      error: plain,
+    });
+    expect(sslOnly.reason).toBe('host-not-allowed');
+    expect(sslOnly.detail).toMatch(/without TLS \(line 1 admits it over TLS only: set "ssl": true in the secret\)/);
+    for (const [rule, named] of [
+      [line(1, 'hostssl', 'scram-sha-256', ['clientcert=verify-full']), /clientcert=verify-full/],
+      [line(1, 'hostssl', 'cert'), /the cert method/],
+    ] as const) {
+      const d = await diagnosePostgresRefusal(masterSession(overTls, undefined, [rule]), server, {
+        username: 'app',
+        password,
+        error: refusal('28000'),
+      });
+      expect(d.reason).toBe('client-certificate-required');
+      expect(d.detail).toMatch(named);
+    }
   });
 
   it('53300 with no role or database limit reached names the server', async () => {

@@ -335,12 +335,13 @@ export const SET_SECRET_CASES: readonly SetSecretCase[] = [
     code: 'AUTH_FAILED',
     names: /without a masterarn the toolkit cannot tell/,
   },
-  // PostgreSQL says the database does not exist; MySQL refuses the user access to it (an auth code).
+  // PostgreSQL says the database does not exist (3D000), MySQL refuses the user access to it: both a
+  // refusal after the password checked out (PostgreSQL's reason: database-not-allowed).
   {
     name: 'SQL injection in dbname',
     strategy: 'single-user',
     current: (c) => ({ ...c.valid, dbname: "postgres'; DROP ROLE rel_canary; --" }),
-    code: { postgres: 'DATABASE', mysql: 'AUTH_FAILED' },
+    code: 'AUTH_FAILED',
     names: /login with the (pending|current) secret failed|is refused/,
   },
   {

@@ -28,7 +28,7 @@
  * hash (MariaDB strict_password_validation) is the change repeated with the plaintext the server
  * validates (see mysql-sql.ts for what the server then logs).
  */
-import { DatabaseError, ToolkitError } from '../errors';
+import { AuthenticationError, DatabaseError, ToolkitError } from '../errors';
 import type { OwnPasswordChange, Row, ServerInfo, SqlSession } from '../rotation/database-engine';
 import {
   accountStatesOf,
@@ -97,6 +97,7 @@ export async function setOwnMysqlPassword(session: SqlSession, server: ServerInf
   await prepareOwnSession(session);
   const own = await readOwnAccount(session);
   const expired = own === undefined;
+  if (own !== undefined && change.restoring !== true) await assertRoomForProof(session, username, own);
   const listed = expired ? undefined : await listOwnHosts(session, username);
   const others = listed?.filter((h) => h !== own?.host);
   const ownChainNeedsMaster = own !== undefined && own.chain.length > 1;
@@ -114,7 +115,7 @@ export async function setOwnMysqlPassword(session: SqlSession, server: ServerInf
   const helper = await accountManager(session, server, change);
   if (helper === undefined) throw unreachable(username, own?.host, others, expired, ownChainNeedsMaster);
   await ensureBackslashEscapes(helper.session, helper.role);
-  const states = (await accountStatesOf(helper.session, server, [username])).filter((a) => !a.isRole);
+  const states = (await readAccountsAs(helper, server, username)).filter((a) => !a.isRole);
   const ownState = await ownAccountState(helper.session, states, username, own?.host);
   if (ownState === undefined) {
     throw new DatabaseError(`The account user ${quoteName(username)} logged in as is not among its accounts in the catalogs`);
@@ -152,8 +153,14 @@ export async function setMysqlPasswordAsMaster(session: SqlSession, server: Serv
   if (targets.length === 0) {
     throw new DatabaseError(`No account of user ${quoteName(username)} authenticates with a password: nothing was changed`);
   }
+  // The account the function's address matches goes last: a crash before it leaves the pending
+  // password refused here, so the retry heals again (and reaches every other account) instead of
+  // finding the pending password in place and skipping the accounts not yet set.
+  const who = await run(session, 'SELECT USER() AS client', 'reading the client address');
+  const own = accountForClient(targets, username, hostOfUserFunction(text(who[0]?.client)));
+  const ordered = [...targets.filter((a) => a !== own), ...(own !== undefined ? [own] : [])];
   // Drift healing sets a password the old one never matched: nothing to retain.
-  for (const account of targets) await setAccountPassword(session, server, account, password, 'master', false);
+  for (const account of ordered) await setAccountPassword(session, server, account, password, 'master', false);
 }
 
 /**
@@ -241,6 +248,37 @@ interface OwnAccount {
   readonly host: string;
   readonly chain: readonly AuthMethod[];
   readonly requireCurrent: boolean;
+  /** The account's MAX_USER_CONNECTIONS (0: none of its own, the global max_user_connections applies). */
+  readonly maxUserConnections: number;
+}
+
+/**
+ * The proof of a new password is a second login while this session is still open: at the account's
+ * MAX_USER_CONNECTIONS (or the global max_user_connections) it would be refused with 1226/1203 and the
+ * change left unproven, so the step refuses before any change. Sessions are counted by user name (the
+ * user sees its own in PROCESSLIST), which can only over-count. Unreadable numbers skip the check: a
+ * refused proof still puts the old password back.
+ * @throws AuthenticationError (reason `connection-limit`) before any change
+ */
+async function assertRoomForProof(session: SqlSession, username: string, own: OwnAccount): Promise<void> {
+  let limit = own.maxUserConnections;
+  let sessions: number;
+  try {
+    const rows = await session.query(
+      `SELECT @@GLOBAL.max_user_connections AS global, (SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = ${escape(username)}) AS sessions`,
+    );
+    if (limit <= 0) limit = Number(text(rows[0]?.global) || '0');
+    sessions = Number(text(rows[0]?.sessions) || '0');
+  } catch {
+    return;
+  }
+  if (!(limit > 0) || !Number.isFinite(sessions) || sessions + 1 <= limit) return;
+  const which = own.maxUserConnections > 0 ? `MAX_USER_CONNECTIONS ${limit}` : `max_user_connections ${limit}`;
+  throw new AuthenticationError(
+    `MySQL: the login that must prove the new password would exceed a connection limit (${describeAccount(username, own.host)} has ${which} ` +
+      `with ${sessions} sessions open); the password was not changed`,
+    { reason: 'connection-limit' },
+  );
 }
 
 /**
@@ -265,7 +303,13 @@ async function readOwnAccount(session: SqlSession): Promise<OwnAccount | undefin
     const failure = statementFailure(err, 'reading the own account', 'current');
     if (failure.code !== 'DATABASE') throw failure;
   }
-  return { host, chain: chainFromCreateUser(statement), requireCurrent: requiresCurrentPassword(statement) };
+  const limit = /\bMAX_USER_CONNECTIONS\s+(\d+)/i.exec(statement);
+  return {
+    host,
+    chain: chainFromCreateUser(statement),
+    requireCurrent: requiresCurrentPassword(statement),
+    maxUserConnections: limit === null ? 0 : Number(limit[1]),
+  };
 }
 
 /**
@@ -306,6 +350,25 @@ async function accountManager(session: SqlSession, server: ServerInfo, change: O
     return { session, role: 'current' };
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * The accounts of `username` read by the account manager. Every one is re-stated with its own chain,
+ * which only the catalogs show: a master that may not read them (an RDS-like master without SELECT on
+ * mysql.*) stops the step before any change, saying what to grant.
+ * @throws DatabaseError naming the missing grant
+ */
+async function readAccountsAs(helper: AccountManager, server: ServerInfo, username: string): Promise<AccountState[]> {
+  try {
+    return await accountStatesOf(helper.session, server, [username]);
+  } catch (err) {
+    if (!(err instanceof ToolkitError) || err.code !== 'DATABASE') throw err;
+    throw new DatabaseError(
+      `The ${helper.role} user may not read the accounts of user ${quoteName(username)} (mysql.global_priv / mysql.user), which the rotation ` +
+        'needs to set every host entry with its own authentication methods; grant it SELECT on them. Nothing was changed',
+      { cause: { name: 'Error', code: errorCode(err) } },
+    );
   }
 }
 

@@ -28,8 +28,20 @@ export { mysqlRefusalReasonFromCode } from './mysql-error-codes';
 export async function diagnoseMysqlRefusal(session: SqlSession, server: ServerInfo, refused: RefusedLogin): Promise<RefusalDiagnosis> {
   const { username } = refused;
   const byCode = refused.error.reason;
+  const told = toldByCode(refused);
+  if (told !== undefined) return told;
   await ensureBackslashEscapes(session, 'master');
-  const states = (await accountStatesOf(session, server, username === '' ? [''] : [username, ''])).filter((a) => !a.isRole);
+  let states: AccountState[];
+  try {
+    states = (await accountStatesOf(session, server, username === '' ? [''] : [username, ''])).filter((a) => !a.isRole);
+  } catch (err) {
+    if (!(err instanceof ToolkitError) || err.code !== 'DATABASE') throw err;
+    // An RDS-like master without SELECT on mysql.*: no catalog, so no proof of drift either.
+    return {
+      reason: 'undetermined',
+      detail: `the master cannot read the accounts in mysql.global_priv / mysql.user (grant it SELECT on them), so the cause of the refusal (${byCode}) cannot be told`,
+    };
+  }
   const mine = states.filter((a) => a.user === username);
   if (mine.length === 0) return { reason: 'role-missing', detail: `no account of user ${quoteName(username)} exists (any host)` };
   const who = await run(session, 'SELECT USER() AS client', 'reading the client address');
@@ -49,6 +61,27 @@ export async function diagnoseMysqlRefusal(session: SqlSession, server: ServerIn
     };
   }
   return explainAccount(matched, refused, byCode);
+}
+
+/**
+ * Refusals whose number alone proves the password is not the problem: the server checks the password
+ * before the database (1044 at login) and before the connection limits (1226, 1203, 1040).
+ */
+function toldByCode(refused: RefusedLogin): RefusalDiagnosis | undefined {
+  const code = refused.error.causeSummary?.code;
+  if (code === 'ER_DBACCESS_DENIED_ERROR' || code === '1044') {
+    return {
+      reason: 'undetermined',
+      detail: `the password of user ${quoteName(refused.username)} was accepted, but the user may not open the secret's dbname (or it does not exist): not a password problem`,
+    };
+  }
+  if (refused.error.reason === 'connection-limit') {
+    return {
+      reason: 'connection-limit',
+      detail: `${refused.error.detail ?? `user ${quoteName(refused.username)} has no connection left`}; the password was not the problem`,
+    };
+  }
+  return undefined;
 }
 
 function explainAccount(account: AccountState, refused: RefusedLogin, byCode: RefusalReason): RefusalDiagnosis {

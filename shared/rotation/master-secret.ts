@@ -59,11 +59,14 @@ export async function resolveMasterSecret(ctx: MasterSecretContext, masterArn: s
 }
 
 /**
- * The database the master opens: the child's, as in the templates. A Postgres child without `dbname`
- * gets `postgres` here, not left to the mapper, which would fall back to the MASTER's own `dbname`.
+ * The database the master opens: for PostgreSQL the child's, as in the templates (a child without
+ * `dbname` gets `postgres` here, not left to the mapper, which would fall back to the MASTER's own
+ * `dbname`). For MySQL none: accounts are server-wide, and a child's dbname that does not exist would
+ * only make the master's login fail (1049) and blame the master for the child's secret.
  */
 export function masterDatabase(child: DatabaseSecret): string | undefined {
-  return child.dbname ?? (child.family === 'postgres' ? DEFAULT_POSTGRES_DATABASE : undefined);
+  if (child.family !== 'postgres') return undefined;
+  return child.dbname ?? DEFAULT_POSTGRES_DATABASE;
 }
 
 /**

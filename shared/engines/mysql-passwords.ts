@@ -97,7 +97,10 @@ export async function setOwnMysqlPassword(session: SqlSession, server: ServerInf
   await prepareOwnSession(session);
   const own = await readOwnAccount(session);
   const expired = own === undefined;
-  if (own !== undefined && change.restoring !== true) await assertRoomForProof(session, username, own);
+  if (own !== undefined && change.restoring !== true) {
+    await assertWritable(session, server, 'current');
+    await assertRoomForProof(session, username, own);
+  }
   const listed = expired ? undefined : await listOwnHosts(session, username);
   const others = listed?.filter((h) => h !== own?.host);
   const ownChainNeedsMaster = own !== undefined && own.chain.length > 1;
@@ -146,6 +149,7 @@ export async function setOwnMysqlPassword(session: SqlSession, server: ServerInf
 /** Single-user self-healing: the master sets the password on every password account of `username`. */
 export async function setMysqlPasswordAsMaster(session: SqlSession, server: ServerInfo, username: string, password: string): Promise<void> {
   assertSupportedServer(server);
+  await assertWritable(session, server, 'master');
   await ensureBackslashEscapes(session, 'master');
   const accounts = (await accountStatesOf(session, server, [username])).filter((a) => !a.isRole);
   if (accounts.length === 0) throw new DatabaseError(`No account of user ${quoteName(username)} exists in mysql.user (any host)`);
@@ -241,6 +245,29 @@ async function prepareOwnSession(session: SqlSession): Promise<void> {
     "SET SESSION sql_mode = TRIM(BOTH ',' FROM REPLACE(REPLACE(@@SESSION.sql_mode, 'NO_BACKSLASH_ESCAPES', ''), ',,', ','))",
     'turning off NO_BACKSLASH_ESCAPES',
     'current',
+  );
+}
+
+/**
+ * A read-only server (a replica: read_only, MySQL's super_read_only) takes no password change from the
+ * user, and one from a master holding SUPER / READ_ONLY ADMIN would be written on the replica only,
+ * diverging from its source and lost at the next rebuild: the step refuses before any change. A server
+ * that will not tell is left to refuse the statement itself.
+ * @throws DatabaseError naming read_only
+ */
+async function assertWritable(session: SqlSession, server: ServerInfo, role: 'master' | 'current'): Promise<void> {
+  const superReadOnly = server.flavor === 'mysql' ? ', @@GLOBAL.super_read_only AS superReadOnly' : '';
+  let rows: readonly Row[];
+  try {
+    rows = await session.query(`SELECT @@GLOBAL.read_only AS readOnly${superReadOnly}`);
+  } catch {
+    return;
+  }
+  const on = (v: unknown): boolean => ['1', 'ON'].includes(text(v).toUpperCase());
+  if (!on(rows[0]?.readOnly) && !on(rows[0]?.superReadOnly)) return;
+  throw new DatabaseError(
+    `MySQL as the ${role} user: the server is read-only (read_only${on(rows[0]?.superReadOnly) ? ', super_read_only' : ''} is ON: a replica, ` +
+      'or a primary fenced for maintenance), so no password can be changed on it; point the secret at the writer. Nothing was changed',
   );
 }
 

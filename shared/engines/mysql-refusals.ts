@@ -12,13 +12,14 @@
  * cannot be computed here (caching_sha2_password's salted hash), it is concluded by elimination, and only
  * when the code was a plain access denial and the account needs no TLS. Anything else is `undetermined`.
  */
+import { isIP } from 'node:net';
 import type { RefusalReason } from '../errors';
 import { ToolkitError } from '../errors';
 import type { PasswordRestore, RefusalDiagnosis, RefusedLogin, ServerInfo, SqlSession } from '../rotation/database-engine';
 import { accountStatesOf, describeAccount, ensureBackslashEscapes, quoteName, run, type AccountState } from './mysql-accounts';
 import { describeChain, driverSupports, firstInteractiveMethod, pluginKind, takesPassword, type AuthMethod } from './mysql-auth-chain';
 import { columnText as text } from './mysql-connector';
-import { accountForClient, hostOfUserFunction } from './mysql-host-match';
+import { accountForClient, hostMatches, hostOfUserFunction, hostSpecificity } from './mysql-host-match';
 import { accountName, storedIdentifiedClause } from './mysql-sql';
 import { mysqlNativePasswordHash } from './password-hashes';
 
@@ -60,7 +61,33 @@ export async function diagnoseMysqlRefusal(session: SqlSession, server: ServerIn
       detail: `the anonymous ${describeAccount('', matched.host)} matches the address ${client} before any account of user ${quoteName(username)} (host ${hosts})`,
     };
   }
-  return explainAccount(matched, refused, byCode);
+  const explained = explainAccount(matched, refused, byCode);
+  const shadows = unprovenShadows(states, matched, client);
+  if (shadows.length === 0) return explained;
+  // The server saw a host name, and matches account hosts against the address too: an anonymous
+  // account on an address pattern more specific than the user's may be the one it picked.
+  const note = `the server sees the function as ${client}, so it cannot be told whether the anonymous ${shadows
+    .map((a) => describeAccount('', a.host))
+    .join(', ')} (more specific than ${describeAccount(matched.user, matched.host)}) matches its address instead`;
+  return explained.reason === 'wrong-password'
+    ? { reason: 'undetermined', detail: `${explained.detail}, but ${note}` }
+    : { ...explained, detail: `${explained.detail}; ${note}` };
+}
+
+/**
+ * Anonymous accounts whose host part is an address pattern more specific than `matched`'s, when the
+ * client is known only by a host name (name resolution on): the server compares host parts with the
+ * client's name AND its address, and the address is not visible from here.
+ */
+function unprovenShadows(states: readonly AccountState[], matched: AccountState, client: string): AccountState[] {
+  if (isIP(client) !== 0) return [];
+  return states.filter(
+    (a) =>
+      a.user === '' &&
+      hostSpecificity(a.host) > hostSpecificity(matched.host) &&
+      /^[0-9.:%_/]+$/.test(a.host) &&
+      !hostMatches(a.host, client),
+  );
 }
 
 /**

@@ -8,12 +8,17 @@
  */
 import { randomBytes } from 'node:crypto';
 import { startTestEndpoint, type TestEndpoint } from '../reliability/rotation-rig';
-import { createSecret } from '../rotation/support';
+import type { Connection } from 'mysql2/promise';
+import { captureLogger, createSecret, lambdaArn, rotate, secretValue, stagesOf } from '../rotation/support';
+import { mysqlEngine } from '../../shared/engines/mysql';
 import { mysqlNativePasswordHash } from '../../shared/engines/password-hashes';
+import type { Connector, Row } from '../../shared/rotation/database-engine';
+import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
 import {
   createMaster,
   dropUsers,
   expectOutcome,
+  APP_ADDRESS,
   logsIn,
   runCell,
   sharedMariadb,
@@ -263,5 +268,87 @@ describe('masters', () => {
       refused('AUTH_FAILED', undefined, /master/),
       'bad / drift',
     );
+  });
+});
+
+describe('a crash after the password of one host entry of several is set', () => {
+  /** The master's `at`-th password statement reaches the server, then its connection "drops". */
+  const crashingMaster =
+    (at: number): Connector =>
+    async (request) => {
+      const session = await mysqlEngine.defaultConnector(request);
+      if (request.role !== 'master') return session;
+      let changes = 0;
+      return {
+        ...session,
+        async query(sql: string, params?: readonly unknown[]): Promise<readonly Row[]> {
+          if (!/^\s*(ALTER USER|SET PASSWORD)\b/i.test(sql)) return session.query(sql, params);
+          changes += 1;
+          const rows = await session.query(sql, params);
+          if (changes === at) throw Object.assign(new Error('simulated crash'), { code: 'ECONNRESET' });
+          return rows;
+        },
+      };
+    };
+
+  /** The stored native hash of every host entry of `user`. */
+  async function hashes(a: Connection, user: string): Promise<Record<string, string>> {
+    const [rows] = await a.query(
+      "SELECT Host AS host, JSON_VALUE(Priv, '$.authentication_string') AS hash FROM mysql.global_priv WHERE User = ? ORDER BY Host",
+      [user],
+    );
+    return Object.fromEntries((rows as Array<{ host: string; hash: string }>).map((r) => [r.host, r.hash]));
+  }
+
+  it.each([
+    ['the own session, the master setting the other entry', ['%', '127.0.0.1'], false],
+    ["healing drift, the function's entry sorting first", ['127.0.0.1', 'hms.example.invalid'], true],
+  ])('%s: the retry of setSecret (same token) sets every entry', async (_label, hosts, drifted) => {
+    const username = shortName('c', PREFIX);
+    cleanup.push(username);
+    const password = strongPassword();
+    const a = await server.admin();
+    try {
+      for (const host of hosts) await a.query('CREATE USER ?@? IDENTIFIED BY PASSWORD ?', [username, host, mysqlNativePasswordHash(password)]);
+      const secretId = await createSecret(endpoint.client, `${username}-secret`, {
+        engine: 'mariadb',
+        host: '127.0.0.1',
+        port: server.port,
+        username,
+        password: drifted ? strongPassword() : password,
+        ssl: false,
+        masterarn: ctx.masterArn,
+      });
+      const handler = (connect?: Connector): ReturnType<typeof createRotationHandler> =>
+        createRotationHandler({
+          engine: mysqlEngine,
+          strategy: 'single-user',
+          secretsClient: endpoint.client,
+          env: { DB_TLS_MODE: 'disable' },
+          logger: captureLogger(),
+          ...(connect !== undefined ? { connect } : {}),
+        });
+      const fn = lambdaArn(shortName('fn', PREFIX));
+      const crashing = handler(crashingMaster(1));
+      endpoint.local.registerRotationFunction(fn, (event) => crashing(event));
+      await expect(rotate(endpoint.client, secretId, fn)).rejects.toBeDefined();
+      const token = Object.entries(await stagesOf(endpoint.client, secretId)).find(([, st]) => st.includes('AWSPENDING'))?.[0];
+      expect(token).toBeDefined();
+      const pending = await secretValue(endpoint.client, secretId, 'AWSPENDING');
+      // One entry already has the pending password, one not.
+      const halfway = Object.values(await hashes(a, username)).filter((h) => h === mysqlNativePasswordHash(pending.password));
+      expect(halfway).toHaveLength(1);
+
+      const retry = handler();
+      for (const Step of ['setSecret', 'testSecret', 'finishSecret']) await retry({ SecretId: secretId, ClientRequestToken: token!, Step });
+      const current = await secretValue(endpoint.client, secretId);
+      expect(current.password).toBe(pending.password);
+      const expected = Object.fromEntries(hosts.map((h) => [h, mysqlNativePasswordHash(pending.password)]));
+      expect(await hashes(a, username)).toEqual(expected);
+      expect(await logsIn(server, username, pending.password, '127.0.0.1')).toBe(true);
+      if (hosts.includes('%')) expect(await logsIn(server, username, pending.password, APP_ADDRESS)).toBe(true);
+    } finally {
+      await a.end();
+    }
   });
 });

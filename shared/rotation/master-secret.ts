@@ -70,15 +70,18 @@ export function masterDatabase(child: DatabaseSecret): string | undefined {
 }
 
 /**
- * A session as the master named by the child's `masterarn`, on the child's database. Shared by the
- * alternating-users setSecret and the single-user self-healing path.
+ * A session as the master named by the child's `masterarn`, on the child's database (see
+ * `masterDatabase`). Shared by the alternating-users setSecret and the single-user self-healing path.
+ * @param resolved the master secret when already read (`resolveMasterSecret`); read here otherwise.
  */
-export async function loginAsMaster(ctx: StepContext, child: DatabaseSecret, masterArn: string): Promise<SqlSession> {
-  const master = await resolveMasterSecret(
-    { client: ctx.client, family: ctx.engine.family, step: ctx.step, rdsLookup: ctx.rdsLookup },
-    masterArn,
-    child,
-  );
+export async function loginAsMaster(
+  ctx: StepContext,
+  child: DatabaseSecret,
+  masterArn: string,
+  resolved?: Promise<DatabaseSecret>,
+): Promise<SqlSession> {
+  const master = await (resolved ??
+    resolveMasterSecret({ client: ctx.client, family: ctx.engine.family, step: ctx.step, rdsLookup: ctx.rdsLookup }, masterArn, child));
   const database = masterDatabase(child);
   return login(ctx, master, 'master', database !== undefined ? { database } : {});
 }

@@ -20,7 +20,7 @@ import type { DatabaseSecret } from '../database-secret';
 import { StageMismatchError } from '../errors';
 import type { SqlSession } from './database-engine';
 import { attemptLogin, tryLogin, withSession } from './login';
-import { masterSessionFor, type MasterSession } from './master-session';
+import { assertNotMastersOwnUser, masterSessionFor, type MasterSession } from './master-session';
 import { explainRefusal, refusalFailure } from './refusal';
 import { AWSCURRENT, AWSPENDING, readDatabaseSecret, readPreviousSecret } from './secret-versions';
 import type { StepContext, StepResult } from './step-context';
@@ -33,6 +33,7 @@ export async function setSecretSingleUser(ctx: StepContext): Promise<StepResult>
   assertSameAccount(ctx, pending, current, 'current');
   const master = masterSessionFor(ctx, current);
   try {
+    await assertNotMastersOwnUser(ctx, master, current);
     const own = await attemptLogin(ctx, current, 'current');
     if ('session' in own) {
       await changeAndProve(ctx, own.session, current, pending, master);

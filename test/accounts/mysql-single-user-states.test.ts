@@ -269,6 +269,37 @@ describe('masters', () => {
       'bad / drift',
     );
   });
+
+  it("the master's own user as the secret's user: refused before any change, the master secret keeps working", async () => {
+    const username = shortName('same', PREFIX);
+    cleanup.push(username);
+    const password = strongPassword();
+    const value = { engine: 'mariadb', host: '127.0.0.1', port: server.port, username, password, ssl: false };
+    const a = await server.admin();
+    try {
+      await a.query('CREATE USER ?@? IDENTIFIED BY PASSWORD ?', [username, '%', mysqlNativePasswordHash(password)]);
+      await a.query('GRANT ALL PRIVILEGES ON *.* TO ?@? WITH GRANT OPTION', [username, '%']);
+    } finally {
+      await a.end();
+    }
+    const masterArn = await createSecret(endpoint.client, `${username}-master`, value);
+    const child = await createSecret(endpoint.client, `${username}-child`, { ...value, masterarn: masterArn });
+    const logs = captureLogger();
+    const handler = createRotationHandler({
+      engine: mysqlEngine,
+      strategy: 'single-user',
+      secretsClient: endpoint.client,
+      env: { DB_TLS_MODE: 'disable' },
+      logger: logs,
+    });
+    const fn = lambdaArn(shortName('fn', PREFIX));
+    endpoint.local.registerRotationFunction(fn, (event) => handler(event));
+    await expect(rotate(endpoint.client, child, fn)).rejects.toBeDefined();
+    expect(logs.lines.find((l) => l.outcome === 'failure')).toMatchObject({ errorCode: 'SECRET_INVALID' });
+    expect(logs.text()).toMatch(/the master's own user/);
+    expect(await logsIn(server, username, password)).toBe(true);
+    expect((await secretValue(endpoint.client, child)).password).toBe(password);
+  });
 });
 
 describe('a crash after the password of one host entry of several is set', () => {

@@ -28,6 +28,7 @@ const cleanup: string[] = [];
 beforeAll(async () => {
   mariadb = await startPrivateMariadb({
     generalLog: false,
+    plugins: ['auth_ed25519.so'],
     settings: { skip_name_resolve: 'OFF', sql_mode: 'ANSI_QUOTES,NO_BACKSLASH_ESCAPES,STRICT_TRANS_TABLES,NO_ENGINE_SUBSTITUTION' },
   });
   server = { port: mariadb.port, admin: () => mariadb.admin() };
@@ -137,5 +138,26 @@ describe('read_only (a replica)', () => {
     await single({ prepare: readOnly(), hosts: ['%', '127.0.0.1'] }, told, refused('DATABASE'), 'read_only hosts');
     await admin((a) => a.query('SET GLOBAL read_only = 0'));
     expectOutcome(await runCell(ctx, { prepare: readOnly(), drifted: true }, 'single-user', true, cleanup), told, 'read_only drift');
+  });
+});
+
+describe('MariaDB chains with ed25519 (which mysql2 cannot answer)', () => {
+  it('ed25519 OR mysql_native_password: the server asks for ed25519 first, refused naming it, nothing changed', async () => {
+    const spec: AccountSpec = {
+      identified: (hash, password) => `IDENTIFIED VIA ed25519 USING PASSWORD('${password}') OR mysql_native_password USING '${hash}'`,
+    };
+    await single(
+      spec,
+      refused('AUTH_FAILED', 'unsupported-auth-plugin', /ed25519 OR mysql_native_password/),
+      refused('AUTH_FAILED', 'unsupported-auth-plugin'),
+      'ed25519 first',
+    );
+  });
+
+  it('mysql_native_password OR ed25519: the master re-states both methods with the new password', async () => {
+    const spec: AccountSpec = {
+      identified: (hash, password) => `IDENTIFIED VIA mysql_native_password USING '${hash}' OR ed25519 USING PASSWORD('${password}')`,
+    };
+    await single(spec, rotated, refused('DATABASE', undefined, /chain of methods/), 'native first');
   });
 });

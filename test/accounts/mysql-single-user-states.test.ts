@@ -132,6 +132,50 @@ describe('connection limits are not a password problem', () => {
   });
 });
 
+describe('the proving login refused for a connection limit (1226)', () => {
+  it('MAX_CONNECTIONS_PER_HOUR 1 used by the rotation itself: the old password is put back, the reason is the limit', async () => {
+    const username = shortName('ph', PREFIX);
+    cleanup.push(username);
+    const password = strongPassword();
+    const a = await server.admin();
+    try {
+      await a.query('CREATE USER ?@? IDENTIFIED BY PASSWORD ? WITH MAX_CONNECTIONS_PER_HOUR 1', [
+        username,
+        '%',
+        mysqlNativePasswordHash(password),
+      ]);
+      await a.query('GRANT SELECT (User, Host) ON mysql.user TO ?@?', [username, '%']);
+      const secretId = await createSecret(endpoint.client, `${username}-secret`, {
+        engine: 'mariadb',
+        host: '127.0.0.1',
+        port: server.port,
+        username,
+        password,
+        ssl: false,
+      });
+      const logs = captureLogger();
+      const handler = createRotationHandler({
+        engine: mysqlEngine,
+        strategy: 'single-user',
+        secretsClient: endpoint.client,
+        env: { DB_TLS_MODE: 'disable' },
+        logger: logs,
+      });
+      const fn = lambdaArn(shortName('fn', PREFIX));
+      endpoint.local.registerRotationFunction(fn, (event) => handler(event));
+      await expect(rotate(endpoint.client, secretId, fn)).rejects.toBeDefined();
+      expect(logs.lines.find((l) => l.outcome === 'failure')).toMatchObject({ errorCode: 'AUTH_FAILED', reason: 'connection-limit' });
+      const [rows] = await a.query("SELECT JSON_VALUE(Priv, '$.authentication_string') AS hash FROM mysql.global_priv WHERE User = ?", [
+        username,
+      ]);
+      expect((rows as Array<{ hash: string }>)[0]?.hash).toBe(mysqlNativePasswordHash(password));
+      expect((await secretValue(endpoint.client, secretId)).password).toBe(password);
+    } finally {
+      await a.end();
+    }
+  });
+});
+
 describe('a secret whose dbname the user cannot open (the password is right)', () => {
   it('a database that does not exist (1044 to the user, 1049 to the master): refused naming it, not healed', async () => {
     const spec: AccountSpec = { secretFields: { dbname: `hms_missing_${randomBytes(3).toString('hex')}` } };
@@ -340,7 +384,8 @@ describe('a crash after the password of one host entry of several is set', () =>
     const password = strongPassword();
     const a = await server.admin();
     try {
-      for (const host of hosts) await a.query('CREATE USER ?@? IDENTIFIED BY PASSWORD ?', [username, host, mysqlNativePasswordHash(password)]);
+      for (const host of hosts)
+        await a.query('CREATE USER ?@? IDENTIFIED BY PASSWORD ?', [username, host, mysqlNativePasswordHash(password)]);
       const secretId = await createSecret(endpoint.client, `${username}-secret`, {
         engine: 'mariadb',
         host: '127.0.0.1',
@@ -378,6 +423,43 @@ describe('a crash after the password of one host entry of several is set', () =>
       expect(await hashes(a, username)).toEqual(expected);
       expect(await logsIn(server, username, pending.password, '127.0.0.1')).toBe(true);
       if (hosts.includes('%')) expect(await logsIn(server, username, pending.password, APP_ADDRESS)).toBe(true);
+    } finally {
+      await a.end();
+    }
+  });
+});
+
+describe('a user whose password is empty', () => {
+  it('the secret holds an empty password: refused as invalid input before anything changes', async () => {
+    const username = shortName('e', PREFIX);
+    cleanup.push(username);
+    const a = await server.admin();
+    try {
+      await a.query("CREATE USER ?@? IDENTIFIED BY ''", [username, '%']);
+      const secretId = await createSecret(endpoint.client, `${username}-secret`, {
+        engine: 'mariadb',
+        host: '127.0.0.1',
+        port: server.port,
+        username,
+        password: '',
+        ssl: false,
+        masterarn: ctx.masterArn,
+      });
+      const logs = captureLogger();
+      const handler = createRotationHandler({
+        engine: mysqlEngine,
+        strategy: 'single-user',
+        secretsClient: endpoint.client,
+        env: { DB_TLS_MODE: 'disable' },
+        logger: logs,
+      });
+      const fn = lambdaArn(shortName('fn', PREFIX));
+      endpoint.local.registerRotationFunction(fn, (event) => handler(event));
+      await expect(rotate(endpoint.client, secretId, fn)).rejects.toBeDefined();
+      const failure = logs.lines.find((l) => l.outcome === 'failure');
+      expect(failure).toMatchObject({ errorCode: 'SECRET_INVALID' });
+      expect(failure?.message).toMatch(/password.*empty/);
+      expect(await logsIn(server, username, '')).toBe(true);
     } finally {
       await a.end();
     }

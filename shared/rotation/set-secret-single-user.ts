@@ -17,7 +17,7 @@
  *   retry's AWSPENDING login finds it.
  */
 import type { DatabaseSecret } from '../database-secret';
-import { StageMismatchError } from '../errors';
+import { StageMismatchError, ToolkitError } from '../errors';
 import type { SqlSession } from './database-engine';
 import { attemptLogin, tryLogin, withSession } from './login';
 import { assertNotMastersOwnUser, masterSessionFor, type MasterSession } from './master-session';
@@ -93,9 +93,38 @@ async function changeAndProve(
     }
     // Diagnosed while the new password is still in place, so the catalogs explain its refusal.
     const diagnosis = await explainRefusal(ctx, master, pending, proof.refusal);
-    await ctx.engine.setOwnPassword(s, server, change(known.password, pending.password, true));
-    throw refusalFailure(ctx, 'the new password', diagnosis, 'the previous password was put back');
+    const failed = await putBack(ctx, () => ctx.engine.setOwnPassword(s, server, change(known.password, pending.password, true)));
+    throw refusalFailure(ctx, 'the new password', diagnosis, failed ?? 'the previous password was put back');
   });
+}
+
+/**
+ * Runs a put-back; undefined when it worked, else the outcome to report. A put-back can be refused
+ * where the change was not (MariaDB password_reuse_check under strict validation refuses the old
+ * password; a connection lost): the new password then stays in place, and the error must say so and
+ * where it is, never "put back". AWSPENDING holds it, so the next attempt's pending login finds it.
+ */
+async function putBack(ctx: StepContext, work: () => Promise<void>): Promise<string | undefined> {
+  try {
+    await work();
+    return undefined;
+  } catch (err) {
+    const why =
+      err instanceof ToolkitError
+        ? `${err.code}${err.causeSummary?.code !== undefined ? ` ${err.causeSummary.code}` : ''}`
+        : 'an unexpected error';
+    ctx.logger.log({
+      level: 'error',
+      message: 'The previous password could not be put back: the new password stays in place under AWSPENDING',
+      secretArn: ctx.secretArn,
+      step: ctx.step,
+      engine: ctx.engine.family,
+      ...(err instanceof ToolkitError
+        ? { errorCode: err.code, ...(err.causeSummary !== undefined ? { cause: err.causeSummary } : {}) }
+        : {}),
+    });
+    return `the previous password could not be put back (${why}), so the new one stays in place and AWSPENDING holds it, where the next attempt finds it`;
+  }
 }
 
 /**
@@ -124,12 +153,14 @@ async function healAsMaster(ctx: StepContext, master: MasterSession, current: Da
     return;
   }
   const diagnosis = await explainRefusal(ctx, master, pending, proof.refusal);
-  if (restore !== undefined) await restore(session);
+  const failed = restore !== undefined ? await putBack(ctx, () => restore(session)) : undefined;
   throw refusalFailure(
     ctx,
     'the password the master set',
     diagnosis,
-    restore !== undefined ? 'the stored password was put back' : 'the master cannot read the stored password, so it could not be put back',
+    restore === undefined
+      ? 'the master cannot read the stored password, so it could not be put back'
+      : (failed ?? 'the stored password was put back'),
   );
 }
 

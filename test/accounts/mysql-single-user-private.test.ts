@@ -5,6 +5,7 @@
  * shadow 'app'@'%'), a server sql_mode with ANSI_QUOTES and NO_BACKSLASH_ESCAPES, and read_only (a
  * replica). Global variables are changed only on this private server, and put back after each test.
  */
+import { mysqlNativePasswordHash } from '../../shared/engines/password-hashes';
 import { startPrivateMariadb, type PrivateMariadb } from '../../local/private-mariadb';
 import { startTestEndpoint, type TestEndpoint } from '../reliability/rotation-rig';
 import {
@@ -28,8 +29,13 @@ const cleanup: string[] = [];
 beforeAll(async () => {
   mariadb = await startPrivateMariadb({
     generalLog: false,
-    plugins: ['auth_ed25519.so'],
-    settings: { skip_name_resolve: 'OFF', sql_mode: 'ANSI_QUOTES,NO_BACKSLASH_ESCAPES,STRICT_TRANS_TABLES,NO_ENGINE_SUBSTITUTION' },
+    plugins: ['auth_ed25519.so', 'password_reuse_check.so'],
+    // password_reuse_check is loaded but strict only in the test that needs it: the set-up's accounts use hashes.
+    settings: {
+      strict_password_validation: 'OFF',
+      skip_name_resolve: 'OFF',
+      sql_mode: 'ANSI_QUOTES,NO_BACKSLASH_ESCAPES,STRICT_TRANS_TABLES,NO_ENGINE_SUBSTITUTION',
+    },
   });
   server = { port: mariadb.port, admin: () => mariadb.admin() };
   endpoint = await startTestEndpoint();
@@ -159,5 +165,32 @@ describe('MariaDB chains with ed25519 (which mysql2 cannot answer)', () => {
       identified: (hash, password) => `IDENTIFIED VIA mysql_native_password USING '${hash}' OR ed25519 USING PASSWORD('${password}')`,
     };
     await single(spec, rotated, refused('DATABASE', undefined, /chain of methods/), 'native first');
+  });
+});
+
+describe('password_reuse_check with strict validation: the old password cannot be put back', () => {
+  afterEach(() => admin((a) => a.query('SET GLOBAL strict_password_validation = OFF')));
+
+  it('a proof refused for MAX_CONNECTIONS_PER_HOUR: the error says the new password stays in place under AWSPENDING', async () => {
+    await admin((a) => a.query('SET GLOBAL strict_password_validation = ON'));
+    // The harness's own login before the rotation, the rotation's login: the proof is the third.
+    const run = await runCell(
+      ctx,
+      { identified: (_hash, password) => `IDENTIFIED BY '${password}'`, options: 'WITH MAX_CONNECTIONS_PER_HOUR 2' },
+      'single-user',
+      false,
+      cleanup,
+    );
+    expect(run.result).toMatchObject({ ok: false, errorCode: 'AUTH_FAILED', reason: 'connection-limit' });
+    expect(run.result.message).toMatch(/could not be put back \(DATABASE.*stays in place and AWSPENDING holds it/);
+    expect(run.result.message).not.toMatch(/was put back|password policy/);
+    const pending = await admin(async (a) => {
+      const [rows] = await a.query("SELECT JSON_VALUE(Priv, '$.authentication_string') AS hash FROM mysql.global_priv WHERE User = ?", [
+        run.username,
+      ]);
+      return (rows as Array<{ hash: string }>)[0]?.hash;
+    });
+    expect(pending).not.toBe(mysqlNativePasswordHash(run.secretPassword));
+    expect(run.texts.join('\n')).toMatch(/could not be put back: the new password stays in place under AWSPENDING/);
   });
 });

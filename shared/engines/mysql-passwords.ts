@@ -99,7 +99,7 @@ export async function setOwnMysqlPassword(session: SqlSession, server: ServerInf
   const expired = own === undefined;
   if (own !== undefined && change.restoring !== true) {
     await assertWritable(session, server, 'current');
-    await assertRoomForProof(session, username, own);
+    await assertRoomForProof(session, username, own.host, own.maxUserConnections);
   }
   const listed = expired ? undefined : await listOwnHosts(session, username);
   const others = listed?.filter((h) => h !== own?.host);
@@ -122,6 +122,11 @@ export async function setOwnMysqlPassword(session: SqlSession, server: ServerInf
   const ownState = await ownAccountState(helper.session, states, username, own?.host);
   if (ownState === undefined) {
     throw new DatabaseError(`The account user ${quoteName(username)} logged in as is not among its accounts in the catalogs`);
+  }
+  if (expired && change.restoring !== true) {
+    // The expired session may run no SELECT: the account manager checks for it.
+    await assertWritable(helper.session, server, helper.role);
+    await assertRoomForProof(helper.session, username, ownState.host, await maxUserConnectionsOf(helper.session, username, ownState.host));
   }
   const rest = states.filter((a) => a !== ownState && usesPassword(a));
   const unexplained = rest.find((a) => a.chain.some((m) => pluginKind(m.plugin) === 'unknown'));
@@ -287,8 +292,8 @@ interface OwnAccount {
  * refused proof still puts the old password back.
  * @throws AuthenticationError (reason `connection-limit`) before any change
  */
-async function assertRoomForProof(session: SqlSession, username: string, own: OwnAccount): Promise<void> {
-  let limit = own.maxUserConnections;
+async function assertRoomForProof(session: SqlSession, username: string, host: string, maxUserConnections: number): Promise<void> {
+  let limit = maxUserConnections;
   let sessions: number;
   try {
     const rows = await session.query(
@@ -300,9 +305,9 @@ async function assertRoomForProof(session: SqlSession, username: string, own: Ow
     return;
   }
   if (!(limit > 0) || !Number.isFinite(sessions) || sessions + 1 <= limit) return;
-  const which = own.maxUserConnections > 0 ? `MAX_USER_CONNECTIONS ${limit}` : `max_user_connections ${limit}`;
+  const which = maxUserConnections > 0 ? `MAX_USER_CONNECTIONS ${limit}` : `max_user_connections ${limit}`;
   throw new AuthenticationError(
-    `MySQL: the login that must prove the new password would exceed a connection limit (${describeAccount(username, own.host)} has ${which} ` +
+    `MySQL: the login that must prove the new password would exceed a connection limit (${describeAccount(username, host)} has ${which} ` +
       `with ${sessions} sessions open); the password was not changed`,
     { reason: 'connection-limit' },
   );
@@ -330,13 +335,28 @@ async function readOwnAccount(session: SqlSession): Promise<OwnAccount | undefin
     const failure = statementFailure(err, 'reading the own account', 'current');
     if (failure.code !== 'DATABASE') throw failure;
   }
-  const limit = /\bMAX_USER_CONNECTIONS\s+(\d+)/i.exec(statement);
   return {
     host,
     chain: chainFromCreateUser(statement),
     requireCurrent: requiresCurrentPassword(statement),
-    maxUserConnections: limit === null ? 0 : Number(limit[1]),
+    maxUserConnections: maxUserConnectionsIn(statement),
   };
+}
+
+/** MAX_USER_CONNECTIONS of a SHOW CREATE USER statement; 0 when it names none. */
+function maxUserConnectionsIn(statement: string): number {
+  const limit = /\bMAX_USER_CONNECTIONS\s+(\d+)/i.exec(statement);
+  return limit === null ? 0 : Number(limit[1]);
+}
+
+/** As the account manager: an account's MAX_USER_CONNECTIONS (0 when none, or when it may not be read). */
+async function maxUserConnectionsOf(session: SqlSession, username: string, host: string): Promise<number> {
+  try {
+    const rows = await session.query(`SHOW CREATE USER ${accountName(username, host)}`);
+    return maxUserConnectionsIn(rows[0] === undefined ? '' : text(Object.values(rows[0])[0]));
+  } catch {
+    return 0;
+  }
 }
 
 /**

@@ -105,7 +105,7 @@ function toldByCode(refused: RefusedLogin): RefusalDiagnosis | undefined {
   if (refused.error.reason === 'connection-limit') {
     return {
       reason: 'connection-limit',
-      detail: `${refused.error.detail ?? `user ${quoteName(refused.username)} has no connection left`}; the password was not the problem`,
+      detail: refused.error.detail ?? `user ${quoteName(refused.username)} has no connection left, not a password problem`,
     };
   }
   return undefined;

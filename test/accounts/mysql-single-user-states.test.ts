@@ -105,6 +105,14 @@ describe('connection limits are not a password problem', () => {
     );
   });
 
+  it('MAX_USER_CONNECTIONS 1 and PASSWORD EXPIRE: the expired session cannot count, the master does; nothing changed', async () => {
+    expectOutcome(
+      await runCell(ctx, { options: 'WITH MAX_USER_CONNECTIONS 1 PASSWORD EXPIRE' }, 'single-user', true, cleanup),
+      refused('AUTH_FAILED', 'connection-limit', /MAX_USER_CONNECTIONS 1/),
+      'expired + MAX_USER_CONNECTIONS 1',
+    );
+  });
+
   it('MAX_USER_CONNECTIONS reached by the application: the login is refused (1226), nothing healed', async () => {
     const held: Array<{ end(): Promise<void> }> = [];
     const spec: AccountSpec = {

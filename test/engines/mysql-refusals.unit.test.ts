@@ -304,7 +304,7 @@ describe('the master explains a refused login from the catalogs', () => {
     expect(limited.error.reason).toBe('connection-limit');
     await expect(diagnoseMysqlRefusal(mysqlMaster(), MYSQL80, limited)).resolves.toMatchObject({
       reason: 'connection-limit',
-      detail: expect.stringMatching(/MAX_USER_CONNECTIONS.*not the problem/),
+      detail: expect.stringMatching(/MAX_USER_CONNECTIONS.*not a password problem/),
     });
   });
 

@@ -72,18 +72,47 @@ export function masterDatabase(child: DatabaseSecret): string | undefined {
 /**
  * A session as the master named by the child's `masterarn`, on the child's database (see
  * `masterDatabase`). Shared by the alternating-users setSecret and the single-user self-healing path.
- * @param resolved the master secret when already read (`resolveMasterSecret`); read here otherwise.
  */
-export async function loginAsMaster(
-  ctx: StepContext,
-  child: DatabaseSecret,
-  masterArn: string,
-  resolved?: Promise<DatabaseSecret>,
-): Promise<SqlSession> {
-  const master = await (resolved ??
-    resolveMasterSecret({ client: ctx.client, family: ctx.engine.family, step: ctx.step, rdsLookup: ctx.rdsLookup }, masterArn, child));
+export async function loginAsMaster(ctx: StepContext, child: DatabaseSecret, masterArn: string): Promise<SqlSession> {
+  const master = await resolveMasterSecret(
+    { client: ctx.client, family: ctx.engine.family, step: ctx.step, rdsLookup: ctx.rdsLookup },
+    masterArn,
+    child,
+  );
   const database = masterDatabase(child);
   return login(ctx, master, 'master', database !== undefined ? { database } : {});
+}
+
+/**
+ * Single-user: the secret's user must not be its master's own user. A user's rotation changes every
+ * account of its name, so it would change the master's password behind the master secret and lock out
+ * everything that uses it (this rotation's own diagnosis and healing among them). Only the master
+ * secret's `username` is read (one GetSecretValue, never the RDS API); a master secret that cannot be
+ * read is left to fail where the master is needed. A secret naming itself as its master is the master's
+ * own rotation, and passes.
+ * @throws SecretValidationError before any change
+ */
+export async function assertNotMastersOwnUser(ctx: StepContext, child: DatabaseSecret): Promise<void> {
+  const masterArn = child.masterarn;
+  if (masterArn === undefined || masterArn === ctx.secretArn) return;
+  let username: unknown;
+  try {
+    const parsed = toRecord(await getSecretString({ client: ctx.client, step: ctx.step }, masterArn, { stage: AWSCURRENT }));
+    username = 'problem' in parsed ? undefined : parsed.record.username;
+  } catch {
+    return;
+  }
+  if (username !== child.username) return;
+  throw new SecretValidationError(
+    "The secret's user is the master's own user",
+    [
+      {
+        path: 'username',
+        problem: "is the user of its masterarn; a user's rotation would change the master's password behind the master secret",
+      },
+    ],
+    { secretId: ctx.secretArn, step: ctx.step },
+  );
 }
 
 function isRdsManagedShape(record: Readonly<Record<string, unknown>>): boolean {

@@ -20,7 +20,8 @@ import type { DatabaseSecret } from '../database-secret';
 import { StageMismatchError, ToolkitError } from '../errors';
 import type { SqlSession } from './database-engine';
 import { attemptLogin, tryLogin, withSession } from './login';
-import { assertNotMastersOwnUser, masterSessionFor, type MasterSession } from './master-session';
+import { assertNotMastersOwnUser } from './master-secret';
+import { masterSessionFor, type MasterSession } from './master-session';
 import { explainRefusal, refusalFailure } from './refusal';
 import { AWSCURRENT, AWSPENDING, readDatabaseSecret, readPreviousSecret } from './secret-versions';
 import type { StepContext, StepResult } from './step-context';
@@ -33,7 +34,7 @@ export async function setSecretSingleUser(ctx: StepContext): Promise<StepResult>
   assertSameAccount(ctx, pending, current, 'current');
   const master = masterSessionFor(ctx, current);
   try {
-    await assertNotMastersOwnUser(ctx, master, current);
+    await assertNotMastersOwnUser(ctx, current);
     const own = await attemptLogin(ctx, current, 'current');
     if ('session' in own) {
       await changeAndProve(ctx, own.session, current, pending, master);

@@ -254,24 +254,28 @@ async function prepareOwnSession(session: SqlSession): Promise<void> {
 }
 
 /**
- * A read-only server (a replica: read_only, MySQL's super_read_only) takes no password change from the
+ * A read-only server (a replica: read_only; MySQL's super_read_only; an Aurora MySQL reader's
+ * innodb_read_only, since MySQL keeps its grant tables in InnoDB) takes no password change from the
  * user, and one from a master holding SUPER / READ_ONLY ADMIN would be written on the replica only,
  * diverging from its source and lost at the next rebuild: the step refuses before any change. A server
  * that will not tell is left to refuse the statement itself.
- * @throws DatabaseError naming read_only
+ * @throws DatabaseError naming the setting
  */
 async function assertWritable(session: SqlSession, server: ServerInfo, role: 'master' | 'current'): Promise<void> {
-  const superReadOnly = server.flavor === 'mysql' ? ', @@GLOBAL.super_read_only AS superReadOnly' : '';
+  const mysqlOnly =
+    server.flavor === 'mysql' ? ', @@GLOBAL.super_read_only AS super_read_only, @@GLOBAL.innodb_read_only AS innodb_read_only' : '';
   let rows: readonly Row[];
   try {
-    rows = await session.query(`SELECT @@GLOBAL.read_only AS readOnly${superReadOnly}`);
+    rows = await session.query(`SELECT @@GLOBAL.read_only AS read_only${mysqlOnly}`);
   } catch {
     return;
   }
-  const on = (v: unknown): boolean => ['1', 'ON'].includes(text(v).toUpperCase());
-  if (!on(rows[0]?.readOnly) && !on(rows[0]?.superReadOnly)) return;
+  const on = ['read_only', 'super_read_only', 'innodb_read_only'].filter((name) =>
+    ['1', 'ON'].includes(text(rows[0]?.[name]).toUpperCase()),
+  );
+  if (on.length === 0) return;
   throw new DatabaseError(
-    `MySQL as the ${role} user: the server is read-only (read_only${on(rows[0]?.superReadOnly) ? ', super_read_only' : ''} is ON: a replica, ` +
+    `MySQL as the ${role} user: the server is read-only (${on.join(', ')} ON: a replica or reader, ` +
       'or a primary fenced for maintenance), so no password can be changed on it; point the secret at the writer. Nothing was changed',
   );
 }

@@ -218,6 +218,21 @@ describe('account states', () => {
     );
   });
 
+  it('another host entry locked, TLS-bound and limited: its password set, everything else on it kept', async () => {
+    const spec: AccountSpec = {
+      hosts: ['127.0.0.1', APP_ADDRESS, '10.%'],
+      prepare: async (s, user) => {
+        const a = await s.admin();
+        try {
+          await a.query(`ALTER USER ${a.format('?@?', [user, '10.%'])} REQUIRE SSL WITH MAX_USER_CONNECTIONS 3 ACCOUNT LOCK`);
+        } finally {
+          await a.end();
+        }
+      },
+    };
+    expectOutcome(await runCell(ctx, spec, 'single-user', true, cleanup), rotated, 'mixed other entry');
+  });
+
   it('PASSWORD EXPIRE NEVER and INTERVAL are kept', async () => {
     await single({ options: 'PASSWORD EXPIRE NEVER' }, rotated, rotated, 'expire never');
     await single({ hosts: ['%', '127.0.0.1'], options: 'PASSWORD EXPIRE INTERVAL 10 DAY' }, rotated, refused('DATABASE'), 'interval');

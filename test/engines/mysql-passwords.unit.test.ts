@@ -393,8 +393,19 @@ describe('MySQL 8: dual passwords and PASSWORD REQUIRE CURRENT (unit-tested SQL:
 
 describe('refused before any change: a read-only server, no room for the proof', () => {
   it.each([
-    ['MariaDB read_only', MARIADB, { readOnly: 'ON' }, /read_only is ON/],
-    ['MySQL 8 super_read_only', MYSQL80, { readOnly: '0', superReadOnly: '1' }, /read_only, super_read_only is ON/],
+    ['MariaDB read_only', MARIADB, { read_only: 'ON' }, /\(read_only ON/],
+    [
+      'MySQL 8 super_read_only',
+      MYSQL80,
+      { read_only: '1', super_read_only: '1', innodb_read_only: '0' },
+      /\(read_only, super_read_only ON/,
+    ],
+    [
+      'Aurora MySQL reader (innodb_read_only)',
+      MYSQL80,
+      { read_only: '0', super_read_only: '0', innodb_read_only: '1' },
+      /\(innodb_read_only ON/,
+    ],
   ])('%s: the user sends no change, the master is not asked', async (_name, server, row, message) => {
     const j = journal();
     const own = j.session('own', [{ match: /@@GLOBAL\.read_only/, rows: [row] }, ...ownRules()]);
@@ -412,7 +423,7 @@ describe('refused before any change: a read-only server, no room for the proof',
 
   it('healing as the master on a read-only server: no change', async () => {
     const j = journal();
-    const master = j.session('master', [{ match: /@@GLOBAL\.read_only/, rows: [{ readOnly: '1' }] }, ...masterRules([{ host: '%' }])]);
+    const master = j.session('master', [{ match: /@@GLOBAL\.read_only/, rows: [{ read_only: '1' }] }, ...masterRules([{ host: '%' }])]);
     await expect(mysqlEngine.setPasswordAsMaster(master, MARIADB, 'app', NEW)).rejects.toThrow(/read-only/);
     expect(changes(j.log)).toEqual([]);
   });

@@ -11,6 +11,12 @@
  * comparing the stored mysql_native_password hash with the refused password's; where the stored form
  * cannot be computed here (caching_sha2_password's salted hash), it is concluded by elimination, and only
  * when the code was a plain access denial and the account needs no TLS. Anything else is `undetermined`.
+ *
+ * Some codes prove the password right before any catalog is read: 1044 at login (the server checks
+ * the password before the database) and the connection limits (1226, 1203, 1040): never drift. With
+ * name resolution on, USER() shows a host name while the server also matches host parts against the
+ * address: an account on an address pattern more specific than the one found keeps the answer
+ * `undetermined`, so nothing is healed on a guess.
  */
 import { isIP } from 'node:net';
 import type { RefusalReason } from '../errors';
@@ -64,10 +70,10 @@ export async function diagnoseMysqlRefusal(session: SqlSession, server: ServerIn
   const explained = explainAccount(matched, refused, byCode);
   const shadows = unprovenShadows(states, matched, client);
   if (shadows.length === 0) return explained;
-  // The server saw a host name, and matches account hosts against the address too: an anonymous
-  // account on an address pattern more specific than the user's may be the one it picked.
-  const note = `the server sees the function as ${client}, so it cannot be told whether the anonymous ${shadows
-    .map((a) => describeAccount('', a.host))
+  // The server saw a host name, and matches account hosts against the address too: an account on an
+  // address pattern more specific than the one found by name may be the one it picked.
+  const note = `the server sees the function as ${client}, so it cannot be told whether ${shadows
+    .map((a) => `${a.user === '' ? 'the anonymous ' : ''}${describeAccount(a.user, a.host)}`)
     .join(', ')} (more specific than ${describeAccount(matched.user, matched.host)}) matches its address instead`;
   return explained.reason === 'wrong-password'
     ? { reason: 'undetermined', detail: `${explained.detail}, but ${note}` }
@@ -75,15 +81,15 @@ export async function diagnoseMysqlRefusal(session: SqlSession, server: ServerIn
 }
 
 /**
- * Anonymous accounts whose host part is an address pattern more specific than `matched`'s, when the
- * client is known only by a host name (name resolution on): the server compares host parts with the
- * client's name AND its address, and the address is not visible from here.
+ * Accounts (the user's or anonymous) whose host part is an address pattern more specific than
+ * `matched`'s, when the client is known only by a host name (name resolution on): the server compares
+ * host parts with the client's name AND its address, and the address is not visible from here.
  */
 function unprovenShadows(states: readonly AccountState[], matched: AccountState, client: string): AccountState[] {
   if (isIP(client) !== 0) return [];
   return states.filter(
     (a) =>
-      a.user === '' &&
+      (a.user === '' || a.user === matched.user) &&
       hostSpecificity(a.host) > hostSpecificity(matched.host) &&
       /^[0-9.:%_/]+$/.test(a.host) &&
       !hostMatches(a.host, client),

@@ -317,6 +317,15 @@ describe('the master explains a refused login from the catalogs', () => {
       reason: 'undetermined',
       detail: expect.stringMatching(/does not match.*anonymous account ''@'10\.0\.1\.5'/),
     });
+    // The user's own entry on an address pattern, REQUIRE SSL, may be the one refusing: '%' differing is no proof.
+    const own = [
+      { host: '%', priv: priv({ authentication_string: OTHER_HASH }) },
+      { host: '10.0.1.%', priv: priv({ ssl_type: 1 }) },
+    ];
+    await expect(diagnoseMysqlRefusal(master(own, 'master@app-1.internal'), MARIADB, refusal())).resolves.toMatchObject({
+      reason: 'undetermined',
+      detail: expect.stringMatching(/account 'app'@'10\.0\.1\.%' \(more specific/),
+    });
     // With the address in USER() (skip_name_resolve) the match is exact: the anonymous account is not the function's.
     await expect(diagnoseMysqlRefusal(master(accounts, 'master@10.0.2.9'), MARIADB, refusal())).resolves.toMatchObject({
       reason: 'wrong-password',

@@ -24,6 +24,11 @@
  * SELECT is sent on it before the change; the accounts are listed by the master, and the session sets
  * its own password, which renews it.
  *
+ * Refused before any change: a read-only server (a replica or reader: the change would diverge from
+ * its source, or fail), and an account at its MAX_USER_CONNECTIONS (the login that proves the new
+ * password would be refused, 1226). The heal sets the function's own account last, so a crash
+ * between accounts leaves the pending password refused here and the retry heals them all again.
+ *
  * The password travels as its client-computed hash; only when a password-validation plugin refuses the
  * hash (MariaDB strict_password_validation) is the change repeated with the plaintext the server
  * validates (see mysql-sql.ts for what the server then logs).

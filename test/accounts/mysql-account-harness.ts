@@ -304,7 +304,6 @@ export function leakedPasswords(run: CellRun): number {
 /** Asserts a cell's outcome and the checks from outside (see the module comment). */
 export function expectOutcome(run: CellRun, expected: Outcome, label: string): void {
   const seen = { label, ...run.result };
-  if (process.env.HMS_DEBUG) console.log(label, run.result);
   if (expected.kind === 'rotated') {
     expect(seen).toEqual({ label, ok: true });
     expect({ label, appLogsIn: run.appAfter }).toEqual({ label, appLogsIn: true });

@@ -106,7 +106,7 @@ export async function setOwnMysqlPassword(session: SqlSession, server: ServerInf
     await assertWritable(session, server, 'current');
     await assertRoomForProof(session, username, own.host, own.maxUserConnections);
   }
-  const listed = expired ? undefined : await listOwnHosts(session, username);
+  const listed = expired ? undefined : await listOwnHosts(session, server, username);
   const others = listed?.filter((h) => h !== own?.host);
   const ownChainNeedsMaster = own !== undefined && own.chain.length > 1;
   if (own !== undefined && listed !== undefined && others!.length === 0 && !ownChainNeedsMaster) {
@@ -370,14 +370,17 @@ async function maxUserConnectionsOf(session: SqlSession, username: string, host:
 
 /**
  * The host parts of the user's password accounts, read by the user itself (with the plugin where it may
- * read that column, so socket-only accounts are left out); undefined when it may not read them.
+ * read that column, so socket-only accounts are left out); undefined when it may not read them. A
+ * MariaDB role of the same name is a row with an empty host (MariaDB stores a user's '' host as '%'),
+ * and no account of the user: it is left out.
  */
-async function listOwnHosts(session: SqlSession, username: string): Promise<string[] | undefined> {
+async function listOwnHosts(session: SqlSession, server: ServerInfo, username: string): Promise<string[] | undefined> {
   const where = `FROM mysql.user WHERE User = ${escape(username)}`;
   for (const sql of [`SELECT Host AS host, plugin ${where}`, `SELECT Host AS host ${where}`]) {
     try {
       const rows = await session.query(sql);
       return rows
+        .filter((r) => server.flavor !== 'mariadb' || text(r.host) !== '')
         .filter((r) => r.plugin === undefined || takesPassword(text(r.plugin)) || pluginKind(text(r.plugin)) === 'unknown')
         .map((r) => text(r.host));
     } catch (err) {

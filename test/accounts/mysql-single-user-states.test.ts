@@ -266,6 +266,31 @@ describe('account states', () => {
     await single(spec, rotated, rotated, 'default role');
   });
 
+  it('a MariaDB role of the same name as the user (a row on an empty host) is no host entry of it', async () => {
+    const made: string[] = [];
+    const spec: AccountSpec = {
+      prepare: async (s, user) => {
+        const a = await s.admin();
+        try {
+          await a.query('CREATE ROLE ?', [user]);
+          made.push(user);
+        } finally {
+          await a.end();
+        }
+      },
+    };
+    try {
+      await single(spec, rotated, rotated, 'same-name role');
+    } finally {
+      const a = await server.admin();
+      try {
+        for (const role of made) await a.query('DROP ROLE IF EXISTS ?', [role]);
+      } finally {
+        await a.end();
+      }
+    }
+  });
+
   it('a mysql_old_password (pre-4.1) hash: refused naming the plugin, nothing changed', async () => {
     await single(
       { identified: () => "IDENTIFIED VIA mysql_old_password USING '6f8c114b58f2ce9e'" },

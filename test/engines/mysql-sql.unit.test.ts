@@ -215,6 +215,19 @@ describe('setPasswordAsMaster (single-user self-healing)', () => {
     expect(session.statements.join('\n')).not.toContain('N3w-Pa');
   });
 
+  it('MariaDB 10.3 (roles in mysql.user): a role of the same name, on the empty host, is not set', async () => {
+    const session = recordingSession([
+      {
+        match: /FROM mysql\.user WHERE User IN /,
+        rows: ['%', ''].map((host) => ({ user: 'app', host, plugin: '', auth: '', password: '*0123', sslType: '' })),
+      },
+      { match: /^SELECT USER\(\)/, rows: [{ client: 'm@10.0.1.5' }] },
+    ]);
+    await mysqlEngine.setPasswordAsMaster(session, parseMysqlServerInfo('10.3.39-MariaDB'), 'app', PASSWORD);
+    expect(session.statements.filter((s) => s.startsWith('ALTER USER') || s.startsWith('SET PASSWORD'))).toHaveLength(1);
+    expect(session.statements.join('\n')).not.toMatch(/'app'@''/);
+  });
+
   it.each(MYSQL_NATIVE)('%s: IDENTIFIED WITH mysql_native_password AS <hash>', async (name) => {
     const session = recordingSession([accounts('mysql_native_password')]);
     await mysqlEngine.setPasswordAsMaster(session, server(name), 'app', PASSWORD);

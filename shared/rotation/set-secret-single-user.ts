@@ -14,7 +14,9 @@
  *   drift (a wrong password on an account that is otherwise fine) is healed by the master; every other
  *   cause fails with its `reason` and changes nothing;
  * - a crash between the change and the proof leaves the new password in place under AWSPENDING: the
- *   retry's AWSPENDING login finds it.
+ *   retry's AWSPENDING login finds it; so does a put-back the server refuses, and the error says so;
+ * - a secret whose user is its masterarn's own user is refused before anything: its rotation would
+ *   change the master's password behind the master secret.
  */
 import type { DatabaseSecret } from '../database-secret';
 import { StageMismatchError, ToolkitError } from '../errors';

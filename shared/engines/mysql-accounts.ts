@@ -128,7 +128,8 @@ export async function accountStatesOf(session: SqlSession, server: ServerInfo, u
         expired: false,
         expiredByDba: false,
         requireCurrent: undefined,
-        isRole: false,
+        // Before 10.4 roles share mysql.user with the users, on an empty host (a user's '' is stored as '%').
+        isRole: text(r.host) === '',
       };
     });
   }

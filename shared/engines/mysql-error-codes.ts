@@ -53,6 +53,24 @@ const REASON_BY_CODE: Readonly<Record<string, RefusalReason>> = {
   '1251': 'unsupported-auth-plugin',
   ER_PLUGIN_IS_NOT_LOADED: 'unsupported-auth-plugin',
   '1524': 'unsupported-auth-plugin',
+  // A pre-4.1 (mysql_old_password) hash: the server refuses it to any client under secure_auth.
+  ER_SERVER_IS_IN_SECURE_AUTH_MODE: 'unsupported-auth-plugin',
+  '1275': 'unsupported-auth-plugin',
+  // Connection limits: the credentials were right, there is no room for the session. MAX_USER_CONNECTIONS,
+  // MAX_CONNECTIONS_PER_HOUR (1226), the global max_user_connections (1203), max_connections (1040).
+  ER_USER_LIMIT_REACHED: 'connection-limit',
+  '1226': 'connection-limit',
+  ER_TOO_MANY_USER_CONNECTIONS: 'connection-limit',
+  '1203': 'connection-limit',
+  ER_CON_COUNT_ERROR: 'connection-limit',
+  '1040': 'connection-limit',
+  // The secret's database: the server checks the password first, so these prove it right. 1044 when the
+  // user has no right on that database (or it does not exist and the user may not know), 1049 when it
+  // does not exist and the user could see it.
+  ER_DBACCESS_DENIED_ERROR: 'database-not-allowed',
+  '1044': 'database-not-allowed',
+  ER_BAD_DB_ERROR: 'database-not-allowed',
+  '1049': 'database-not-allowed',
 };
 
 /** What a refusal's number says in MariaDB's or MySQL's own words, for messages without a master. */
@@ -64,6 +82,12 @@ const DETAIL_BY_ERRNO: Readonly<Record<number, string>> = {
   3118: 'MySQL ER_ACCOUNT_HAS_BEEN_LOCKED: the account is locked (ACCOUNT LOCK)',
   1862: 'ER_MUST_CHANGE_PASSWORD_LOGIN: the password has expired',
   1130: 'ER_HOST_NOT_PRIVILEGED: no account of the user may log in from this address',
+  1275: 'ER_SERVER_IS_IN_SECURE_AUTH_MODE: the account has a pre-4.1 (mysql_old_password) hash, which the server refuses',
+  1226: 'ER_USER_LIMIT_REACHED: the account has used up a resource limit (MAX_USER_CONNECTIONS or MAX_CONNECTIONS_PER_HOUR), not a password problem',
+  1203: 'ER_TOO_MANY_USER_CONNECTIONS: the user has max_user_connections sessions open, not a password problem',
+  1040: 'ER_CON_COUNT_ERROR: the server has max_connections sessions open, not a password problem',
+  1044: "ER_DBACCESS_DENIED_ERROR: the password was accepted, but the user may not open the secret's dbname (or it does not exist)",
+  1049: "ER_BAD_DB_ERROR: the password was accepted, but the secret's dbname does not exist",
 };
 
 /** The refusal's number in words (MariaDB's own for its numbers); undefined when it says nothing more. */

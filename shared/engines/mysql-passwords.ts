@@ -24,11 +24,16 @@
  * SELECT is sent on it before the change; the accounts are listed by the master, and the session sets
  * its own password, which renews it.
  *
+ * Refused before any change: a read-only server (a replica or reader: the change would diverge from
+ * its source, or fail), and an account at its MAX_USER_CONNECTIONS (the login that proves the new
+ * password would be refused, 1226). The heal sets the function's own account last, so a crash
+ * between accounts leaves the pending password refused here and the retry heals them all again.
+ *
  * The password travels as its client-computed hash; only when a password-validation plugin refuses the
  * hash (MariaDB strict_password_validation) is the change repeated with the plaintext the server
  * validates (see mysql-sql.ts for what the server then logs).
  */
-import { DatabaseError, ToolkitError } from '../errors';
+import { AuthenticationError, DatabaseError, ToolkitError } from '../errors';
 import type { OwnPasswordChange, Row, ServerInfo, SqlSession } from '../rotation/database-engine';
 import {
   accountStatesOf,
@@ -97,7 +102,11 @@ export async function setOwnMysqlPassword(session: SqlSession, server: ServerInf
   await prepareOwnSession(session);
   const own = await readOwnAccount(session);
   const expired = own === undefined;
-  const listed = expired ? undefined : await listOwnHosts(session, username);
+  if (own !== undefined && change.restoring !== true) {
+    await assertWritable(session, server, 'current');
+    await assertRoomForProof(session, username, own.host, own.maxUserConnections);
+  }
+  const listed = expired ? undefined : await listOwnHosts(session, server, username);
   const others = listed?.filter((h) => h !== own?.host);
   const ownChainNeedsMaster = own !== undefined && own.chain.length > 1;
   if (own !== undefined && listed !== undefined && others!.length === 0 && !ownChainNeedsMaster) {
@@ -114,10 +123,15 @@ export async function setOwnMysqlPassword(session: SqlSession, server: ServerInf
   const helper = await accountManager(session, server, change);
   if (helper === undefined) throw unreachable(username, own?.host, others, expired, ownChainNeedsMaster);
   await ensureBackslashEscapes(helper.session, helper.role);
-  const states = (await accountStatesOf(helper.session, server, [username])).filter((a) => !a.isRole);
+  const states = (await readAccountsAs(helper, server, username)).filter((a) => !a.isRole);
   const ownState = await ownAccountState(helper.session, states, username, own?.host);
   if (ownState === undefined) {
     throw new DatabaseError(`The account user ${quoteName(username)} logged in as is not among its accounts in the catalogs`);
+  }
+  if (expired && change.restoring !== true) {
+    // The expired session may run no SELECT: the account manager checks for it.
+    await assertWritable(helper.session, server, helper.role);
+    await assertRoomForProof(helper.session, username, ownState.host, await maxUserConnectionsOf(helper.session, username, ownState.host));
   }
   const rest = states.filter((a) => a !== ownState && usesPassword(a));
   const unexplained = rest.find((a) => a.chain.some((m) => pluginKind(m.plugin) === 'unknown'));
@@ -145,6 +159,7 @@ export async function setOwnMysqlPassword(session: SqlSession, server: ServerInf
 /** Single-user self-healing: the master sets the password on every password account of `username`. */
 export async function setMysqlPasswordAsMaster(session: SqlSession, server: ServerInfo, username: string, password: string): Promise<void> {
   assertSupportedServer(server);
+  await assertWritable(session, server, 'master');
   await ensureBackslashEscapes(session, 'master');
   const accounts = (await accountStatesOf(session, server, [username])).filter((a) => !a.isRole);
   if (accounts.length === 0) throw new DatabaseError(`No account of user ${quoteName(username)} exists in mysql.user (any host)`);
@@ -152,8 +167,14 @@ export async function setMysqlPasswordAsMaster(session: SqlSession, server: Serv
   if (targets.length === 0) {
     throw new DatabaseError(`No account of user ${quoteName(username)} authenticates with a password: nothing was changed`);
   }
+  // The account the function's address matches goes last: a crash before it leaves the pending
+  // password refused here, so the retry heals again (and reaches every other account) instead of
+  // finding the pending password in place and skipping the accounts not yet set.
+  const who = await run(session, 'SELECT USER() AS client', 'reading the client address');
+  const own = accountForClient(targets, username, hostOfUserFunction(text(who[0]?.client)));
+  const ordered = [...targets.filter((a) => a !== own), ...(own !== undefined ? [own] : [])];
   // Drift healing sets a password the old one never matched: nothing to retain.
-  for (const account of targets) await setAccountPassword(session, server, account, password, 'master', false);
+  for (const account of ordered) await setAccountPassword(session, server, account, password, 'master', false);
 }
 
 /**
@@ -237,10 +258,68 @@ async function prepareOwnSession(session: SqlSession): Promise<void> {
   );
 }
 
+/**
+ * A read-only server (a replica: read_only; MySQL's super_read_only; an Aurora MySQL reader's
+ * innodb_read_only, since MySQL keeps its grant tables in InnoDB) takes no password change from the
+ * user, and one from a master holding SUPER / READ_ONLY ADMIN would be written on the replica only,
+ * diverging from its source and lost at the next rebuild: the step refuses before any change. A server
+ * that will not tell is left to refuse the statement itself.
+ * @throws DatabaseError naming the setting
+ */
+async function assertWritable(session: SqlSession, server: ServerInfo, role: 'master' | 'current'): Promise<void> {
+  const mysqlOnly =
+    server.flavor === 'mysql' ? ', @@GLOBAL.super_read_only AS super_read_only, @@GLOBAL.innodb_read_only AS innodb_read_only' : '';
+  let rows: readonly Row[];
+  try {
+    rows = await session.query(`SELECT @@GLOBAL.read_only AS read_only${mysqlOnly}`);
+  } catch {
+    return;
+  }
+  const on = ['read_only', 'super_read_only', 'innodb_read_only'].filter((name) =>
+    ['1', 'ON'].includes(text(rows[0]?.[name]).toUpperCase()),
+  );
+  if (on.length === 0) return;
+  throw new DatabaseError(
+    `MySQL as the ${role} user: the server is read-only (${on.join(', ')} ON: a replica or reader, ` +
+      'or a primary fenced for maintenance), so no password can be changed on it; point the secret at the writer. Nothing was changed',
+  );
+}
+
 interface OwnAccount {
   readonly host: string;
   readonly chain: readonly AuthMethod[];
   readonly requireCurrent: boolean;
+  /** The account's MAX_USER_CONNECTIONS (0: none of its own, the global max_user_connections applies). */
+  readonly maxUserConnections: number;
+}
+
+/**
+ * The proof of a new password is a second login while this session is still open: at the account's
+ * MAX_USER_CONNECTIONS (or the global max_user_connections) it would be refused with 1226/1203 and the
+ * change left unproven, so the step refuses before any change. Sessions are counted by user name (the
+ * user sees its own in PROCESSLIST), which can only over-count. Unreadable numbers skip the check: a
+ * refused proof still puts the old password back.
+ * @throws AuthenticationError (reason `connection-limit`) before any change
+ */
+async function assertRoomForProof(session: SqlSession, username: string, host: string, maxUserConnections: number): Promise<void> {
+  let limit = maxUserConnections;
+  let sessions: number;
+  try {
+    const rows = await session.query(
+      `SELECT @@GLOBAL.max_user_connections AS global, (SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = ${escape(username)}) AS sessions`,
+    );
+    if (limit <= 0) limit = Number(text(rows[0]?.global) || '0');
+    sessions = Number(text(rows[0]?.sessions) || '0');
+  } catch {
+    return;
+  }
+  if (!(limit > 0) || !Number.isFinite(sessions) || sessions + 1 <= limit) return;
+  const which = maxUserConnections > 0 ? `MAX_USER_CONNECTIONS ${limit}` : `max_user_connections ${limit}`;
+  throw new AuthenticationError(
+    `MySQL: the login that must prove the new password would exceed a connection limit (${describeAccount(username, host)} has ${which} ` +
+      `with ${sessions} sessions open); the password was not changed`,
+    { reason: 'connection-limit' },
+  );
 }
 
 /**
@@ -265,19 +344,43 @@ async function readOwnAccount(session: SqlSession): Promise<OwnAccount | undefin
     const failure = statementFailure(err, 'reading the own account', 'current');
     if (failure.code !== 'DATABASE') throw failure;
   }
-  return { host, chain: chainFromCreateUser(statement), requireCurrent: requiresCurrentPassword(statement) };
+  return {
+    host,
+    chain: chainFromCreateUser(statement),
+    requireCurrent: requiresCurrentPassword(statement),
+    maxUserConnections: maxUserConnectionsIn(statement),
+  };
+}
+
+/** MAX_USER_CONNECTIONS of a SHOW CREATE USER statement; 0 when it names none. */
+function maxUserConnectionsIn(statement: string): number {
+  const limit = /\bMAX_USER_CONNECTIONS\s+(\d+)/i.exec(statement);
+  return limit === null ? 0 : Number(limit[1]);
+}
+
+/** As the account manager: an account's MAX_USER_CONNECTIONS (0 when none, or when it may not be read). */
+async function maxUserConnectionsOf(session: SqlSession, username: string, host: string): Promise<number> {
+  try {
+    const rows = await session.query(`SHOW CREATE USER ${accountName(username, host)}`);
+    return maxUserConnectionsIn(rows[0] === undefined ? '' : text(Object.values(rows[0])[0]));
+  } catch {
+    return 0;
+  }
 }
 
 /**
  * The host parts of the user's password accounts, read by the user itself (with the plugin where it may
- * read that column, so socket-only accounts are left out); undefined when it may not read them.
+ * read that column, so socket-only accounts are left out); undefined when it may not read them. A
+ * MariaDB role of the same name is a row with an empty host (MariaDB stores a user's '' host as '%'),
+ * and no account of the user: it is left out.
  */
-async function listOwnHosts(session: SqlSession, username: string): Promise<string[] | undefined> {
+async function listOwnHosts(session: SqlSession, server: ServerInfo, username: string): Promise<string[] | undefined> {
   const where = `FROM mysql.user WHERE User = ${escape(username)}`;
   for (const sql of [`SELECT Host AS host, plugin ${where}`, `SELECT Host AS host ${where}`]) {
     try {
       const rows = await session.query(sql);
       return rows
+        .filter((r) => server.flavor !== 'mariadb' || text(r.host) !== '')
         .filter((r) => r.plugin === undefined || takesPassword(text(r.plugin)) || pluginKind(text(r.plugin)) === 'unknown')
         .map((r) => text(r.host));
     } catch (err) {
@@ -306,6 +409,25 @@ async function accountManager(session: SqlSession, server: ServerInfo, change: O
     return { session, role: 'current' };
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * The accounts of `username` read by the account manager. Every one is re-stated with its own chain,
+ * which only the catalogs show: a master that may not read them (an RDS-like master without SELECT on
+ * mysql.*) stops the step before any change, saying what to grant.
+ * @throws DatabaseError naming the missing grant
+ */
+async function readAccountsAs(helper: AccountManager, server: ServerInfo, username: string): Promise<AccountState[]> {
+  try {
+    return await accountStatesOf(helper.session, server, [username]);
+  } catch (err) {
+    if (!(err instanceof ToolkitError) || err.code !== 'DATABASE') throw err;
+    throw new DatabaseError(
+      `The ${helper.role} user may not read the accounts of user ${quoteName(username)} (mysql.global_priv / mysql.user), which the rotation ` +
+        'needs to set every host entry with its own authentication methods; grant it SELECT on them. Nothing was changed',
+      { cause: { name: 'Error', code: errorCode(err) } },
+    );
   }
 }
 

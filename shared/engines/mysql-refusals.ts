@@ -11,14 +11,21 @@
  * comparing the stored mysql_native_password hash with the refused password's; where the stored form
  * cannot be computed here (caching_sha2_password's salted hash), it is concluded by elimination, and only
  * when the code was a plain access denial and the account needs no TLS. Anything else is `undetermined`.
+ *
+ * Some codes prove the password right before any catalog is read: 1044 at login (the server checks
+ * the password before the database) and the connection limits (1226, 1203, 1040): never drift. With
+ * name resolution on, USER() shows a host name while the server also matches host parts against the
+ * address: an account on an address pattern more specific than the one found keeps the answer
+ * `undetermined`, so nothing is healed on a guess.
  */
+import { isIP } from 'node:net';
 import type { RefusalReason } from '../errors';
 import { ToolkitError } from '../errors';
 import type { PasswordRestore, RefusalDiagnosis, RefusedLogin, ServerInfo, SqlSession } from '../rotation/database-engine';
 import { accountStatesOf, describeAccount, ensureBackslashEscapes, quoteName, run, type AccountState } from './mysql-accounts';
 import { describeChain, driverSupports, firstInteractiveMethod, pluginKind, takesPassword, type AuthMethod } from './mysql-auth-chain';
 import { columnText as text } from './mysql-connector';
-import { accountForClient, hostOfUserFunction } from './mysql-host-match';
+import { accountForClient, hostMatches, hostOfUserFunction, hostSpecificity } from './mysql-host-match';
 import { accountName, storedIdentifiedClause } from './mysql-sql';
 import { mysqlNativePasswordHash } from './password-hashes';
 
@@ -28,8 +35,20 @@ export { mysqlRefusalReasonFromCode } from './mysql-error-codes';
 export async function diagnoseMysqlRefusal(session: SqlSession, server: ServerInfo, refused: RefusedLogin): Promise<RefusalDiagnosis> {
   const { username } = refused;
   const byCode = refused.error.reason;
+  const told = toldByCode(refused);
+  if (told !== undefined) return told;
   await ensureBackslashEscapes(session, 'master');
-  const states = (await accountStatesOf(session, server, username === '' ? [''] : [username, ''])).filter((a) => !a.isRole);
+  let states: AccountState[];
+  try {
+    states = (await accountStatesOf(session, server, username === '' ? [''] : [username, ''])).filter((a) => !a.isRole);
+  } catch (err) {
+    if (!(err instanceof ToolkitError) || err.code !== 'DATABASE') throw err;
+    // An RDS-like master without SELECT on mysql.*: no catalog, so no proof of drift either.
+    return {
+      reason: 'undetermined',
+      detail: `the master cannot read the accounts in mysql.global_priv / mysql.user (grant it SELECT on them), so the cause of the refusal (${byCode}) cannot be told`,
+    };
+  }
   const mine = states.filter((a) => a.user === username);
   if (mine.length === 0) return { reason: 'role-missing', detail: `no account of user ${quoteName(username)} exists (any host)` };
   const who = await run(session, 'SELECT USER() AS client', 'reading the client address');
@@ -48,7 +67,53 @@ export async function diagnoseMysqlRefusal(session: SqlSession, server: ServerIn
       detail: `the anonymous ${describeAccount('', matched.host)} matches the address ${client} before any account of user ${quoteName(username)} (host ${hosts})`,
     };
   }
-  return explainAccount(matched, refused, byCode);
+  const explained = explainAccount(matched, refused, byCode);
+  const shadows = unprovenShadows(states, matched, client);
+  if (shadows.length === 0) return explained;
+  // The server saw a host name, and matches account hosts against the address too: an account on an
+  // address pattern more specific than the one found by name may be the one it picked.
+  const note = `the server sees the function as ${client}, so it cannot be told whether ${shadows
+    .map((a) => `${a.user === '' ? 'the anonymous ' : ''}${describeAccount(a.user, a.host)}`)
+    .join(', ')} (more specific than ${describeAccount(matched.user, matched.host)}) matches its address instead`;
+  return explained.reason === 'wrong-password'
+    ? { reason: 'undetermined', detail: `${explained.detail}, but ${note}` }
+    : { ...explained, detail: `${explained.detail}; ${note}` };
+}
+
+/**
+ * Accounts (the user's or anonymous) whose host part is an address pattern more specific than
+ * `matched`'s, when the client is known only by a host name (name resolution on): the server compares
+ * host parts with the client's name AND its address, and the address is not visible from here.
+ */
+function unprovenShadows(states: readonly AccountState[], matched: AccountState, client: string): AccountState[] {
+  if (isIP(client) !== 0) return [];
+  return states.filter(
+    (a) =>
+      (a.user === '' || a.user === matched.user) &&
+      hostSpecificity(a.host) > hostSpecificity(matched.host) &&
+      /^[0-9.:%_/]+$/.test(a.host) &&
+      !hostMatches(a.host, client),
+  );
+}
+
+/**
+ * Refusals whose number alone proves the password is not the problem: the server checks the password
+ * before the database (1044, 1049 at login) and before the connection limits (1226, 1203, 1040).
+ */
+function toldByCode(refused: RefusedLogin): RefusalDiagnosis | undefined {
+  if (refused.error.reason === 'database-not-allowed') {
+    return {
+      reason: 'database-not-allowed',
+      detail: `the password of user ${quoteName(refused.username)} was accepted, but the user may not open the secret's dbname (or it does not exist): not a password problem`,
+    };
+  }
+  if (refused.error.reason === 'connection-limit') {
+    return {
+      reason: 'connection-limit',
+      detail: refused.error.detail ?? `user ${quoteName(refused.username)} has no connection left, not a password problem`,
+    };
+  }
+  return undefined;
 }
 
 function explainAccount(account: AccountState, refused: RefusedLogin, byCode: RefusalReason): RefusalDiagnosis {

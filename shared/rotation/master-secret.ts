@@ -59,11 +59,14 @@ export async function resolveMasterSecret(ctx: MasterSecretContext, masterArn: s
 }
 
 /**
- * The database the master opens: the child's, as in the templates. A Postgres child without `dbname`
- * gets `postgres` here, not left to the mapper, which would fall back to the MASTER's own `dbname`.
+ * The database the master opens: for PostgreSQL the child's, as in the templates (a child without
+ * `dbname` gets `postgres` here, not left to the mapper, which would fall back to the MASTER's own
+ * `dbname`). For MySQL none: accounts are server-wide, and a child's dbname that does not exist would
+ * only make the master's login fail (1049) and blame the master for the child's secret.
  */
 export function masterDatabase(child: DatabaseSecret): string | undefined {
-  return child.dbname ?? (child.family === 'postgres' ? DEFAULT_POSTGRES_DATABASE : undefined);
+  if (child.family !== 'postgres') return undefined;
+  return child.dbname ?? DEFAULT_POSTGRES_DATABASE;
 }
 
 /** `resolveMasterSecret` with the step's Secrets Manager client, engine and RDS lookup. */
@@ -72,7 +75,7 @@ export async function resolveMasterFor(ctx: StepContext, child: DatabaseSecret, 
 }
 
 /**
- * A session as `master` (from `resolveMasterFor`), on the child's database. Shared by the
+ * A session as `master` (from `resolveMasterFor`), on the child's database (see `masterDatabase`). Shared by the
  * alternating-users setSecret and the single-user self-healing path. With `anyDatabase`, a master the
  * child's database refuses (`database-not-allowed`: no CONNECT there, or no such database) opens its own
  * database instead (its `dbname`, else the engine's default), as work on server-wide roles allows.
@@ -99,6 +102,38 @@ export async function loginAsMaster(
     }
     return login(ctx, master, 'master', own !== undefined ? { database: own } : {});
   }
+}
+
+/**
+ * Single-user: the secret's user must not be its master's own user. A user's rotation changes every
+ * account of its name, so it would change the master's password behind the master secret and lock out
+ * everything that uses it (this rotation's own diagnosis and healing among them). Only the master
+ * secret's `username` is read (one GetSecretValue, never the RDS API); a master secret that cannot be
+ * read is left to fail where the master is needed. A secret naming itself as its master is the master's
+ * own rotation, and passes.
+ * @throws SecretValidationError before any change
+ */
+export async function assertNotMastersOwnUser(ctx: StepContext, child: DatabaseSecret): Promise<void> {
+  const masterArn = child.masterarn;
+  if (masterArn === undefined || masterArn === ctx.secretArn) return;
+  let username: unknown;
+  try {
+    const parsed = toRecord(await getSecretString({ client: ctx.client, step: ctx.step }, masterArn, { stage: AWSCURRENT }));
+    username = 'problem' in parsed ? undefined : parsed.record.username;
+  } catch {
+    return;
+  }
+  if (username !== child.username) return;
+  throw new SecretValidationError(
+    "The secret's user is the master's own user",
+    [
+      {
+        path: 'username',
+        problem: "is the user of its masterarn; a user's rotation would change the master's password behind the master secret",
+      },
+    ],
+    { secretId: ctx.secretArn, step: ctx.step },
+  );
 }
 
 function isRdsManagedShape(record: Readonly<Record<string, unknown>>): boolean {

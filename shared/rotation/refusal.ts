@@ -33,7 +33,7 @@ export async function explainRefusal(
     return {
       reason: refusal.reason,
       detail:
-        refusal.reason === 'undetermined'
+        refusal.reason === 'undetermined' && refusal.detail === undefined
           ? UNTOLD_WITHOUT_MASTER
           : `${refusal.detail !== undefined ? `${refusal.detail}; ` : ''}told by the error code; no masterarn to read the catalogs`,
     };

@@ -17,12 +17,15 @@
  *   cause fails with its `reason` and changes nothing, as does drift when the master logs in as the
  *   same user (healing would lock the master's own secret out);
  * - a crash between the change and the proof leaves the new password in place under AWSPENDING: the
- *   retry's AWSPENDING login finds it.
+ *   retry's AWSPENDING login finds it; so does a put-back the server refuses, and the error says so;
+ * - a secret whose user is its masterarn's own user is refused before anything: its rotation would
+ *   change the master's password behind the master secret.
  */
 import type { DatabaseSecret } from '../database-secret';
 import { StageMismatchError, ToolkitError } from '../errors';
 import type { RefusalDiagnosis, SqlSession } from './database-engine';
 import { attemptLogin, tryLogin, withSession } from './login';
+import { assertNotMastersOwnUser } from './master-secret';
 import { masterSessionFor, type MasterSession } from './master-session';
 import { explainRefusal, refusalFailure } from './refusal';
 import { AWSCURRENT, AWSPENDING, readDatabaseSecret, readPreviousSecret } from './secret-versions';
@@ -37,6 +40,7 @@ export async function setSecretSingleUser(ctx: StepContext): Promise<StepResult>
   // Roles are server-wide: a master the child's database refuses diagnoses and heals from its own.
   const master = masterSessionFor(ctx, current, { anyDatabase: true });
   try {
+    await assertNotMastersOwnUser(ctx, current);
     const own = await attemptLogin(ctx, current, 'current');
     if ('session' in own) {
       await changeAndProve(ctx, own.session, current, pending, master);
@@ -134,8 +138,8 @@ async function proveOrPutBack(
     await putBackAfterFailure(ctx, pending, undo, err);
     throw err;
   }
-  await undo.putBack?.();
-  throw refusalFailure(ctx, undo.what, diagnosis, undo.outcome);
+  const failed = undo.putBack !== undefined ? await putBack(ctx, undo.putBack) : undefined;
+  throw refusalFailure(ctx, undo.what, diagnosis, failed ?? undo.outcome);
 }
 
 async function putBackAfterFailure(ctx: StepContext, pending: DatabaseSecret, undo: Undo, failure: unknown): Promise<void> {
@@ -186,6 +190,35 @@ async function assertMasterIsAnotherRole(
     },
     'nothing was changed',
   );
+}
+
+/**
+ * Runs a put-back; undefined when it worked, else the outcome to report. A put-back can be refused
+ * where the change was not (MariaDB password_reuse_check under strict validation refuses the old
+ * password; a connection lost): the new password then stays in place, and the error must say so and
+ * where it is, never "put back". AWSPENDING holds it, so the next attempt's pending login finds it.
+ */
+async function putBack(ctx: StepContext, work: () => Promise<void>): Promise<string | undefined> {
+  try {
+    await work();
+    return undefined;
+  } catch (err) {
+    const why =
+      err instanceof ToolkitError
+        ? `${err.code}${err.causeSummary?.code !== undefined ? ` ${err.causeSummary.code}` : ''}`
+        : 'an unexpected error';
+    ctx.logger.log({
+      level: 'error',
+      message: 'The previous password could not be put back: the new password stays in place under AWSPENDING',
+      secretArn: ctx.secretArn,
+      step: ctx.step,
+      engine: ctx.engine.family,
+      ...(err instanceof ToolkitError
+        ? { errorCode: err.code, ...(err.causeSummary !== undefined ? { cause: err.causeSummary } : {}) }
+        : {}),
+    });
+    return `the previous password could not be put back (${why}), so the new one stays in place and AWSPENDING holds it, where the next attempt finds it`;
+  }
 }
 
 /**

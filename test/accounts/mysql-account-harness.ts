@@ -51,6 +51,10 @@ export interface AccountSpec {
   readonly drifted?: boolean;
   /** The secret names a user that does not exist. */
   readonly missing?: boolean;
+  /** Appended to the generated user name (quotes, backslashes, '@', non-ASCII, length). */
+  readonly usernameSuffix?: string;
+  /** More fields of the user's secret (e.g. `dbname`). */
+  readonly secretFields?: Readonly<Record<string, unknown>>;
   /** Runs once the accounts exist, before the state is read (e.g. a refused login that blocks the user). */
   readonly prepare?: (server: MysqlServer, username: string, password: string) => Promise<void>;
 }
@@ -84,9 +88,9 @@ export function strongPassword(): string {
   return pw;
 }
 
-/** A user name with this task's prefix and a random suffix. */
-export function shortName(tag: string): string {
-  return `myacc_${tag}_${randomBytes(3).toString('hex')}`;
+/** A user name with a suite's prefix (`myacc` by default) and a random suffix. */
+export function shortName(tag: string, prefix = 'myacc'): string {
+  return `${prefix}_${tag}_${randomBytes(3).toString('hex')}`;
 }
 
 /** Logs in from `localAddress` (the application's address by default); true when the server accepted. */
@@ -148,11 +152,17 @@ export interface CellContext {
   readonly server: MysqlServer;
   /** The master secret's ARN on this server. */
   readonly masterArn: string;
+  /** The prefix of every user name the cells create. @default 'myacc' */
+  readonly namePrefix?: string;
 }
 
 /** Creates a master (every privilege WITH GRANT OPTION, like RDS's) and its secret. */
-export async function createMaster(endpoint: TestEndpoint, server: MysqlServer): Promise<{ arn: string; username: string }> {
-  const username = shortName('m');
+export async function createMaster(
+  endpoint: TestEndpoint,
+  server: MysqlServer,
+  prefix?: string,
+): Promise<{ arn: string; username: string }> {
+  const username = shortName('m', prefix);
   const password = strongPassword();
   const admin = await server.admin();
   try {
@@ -215,7 +225,7 @@ export async function runCell(
   cleanup: string[],
   options: CellOptions = {},
 ): Promise<CellRun> {
-  const username = shortName(strategy === 'single-user' ? 's' : 'a');
+  const username = `${shortName(strategy === 'single-user' ? 's' : 'a', ctx.namePrefix)}${spec.usernameSuffix ?? ''}`;
   cleanup.push(username);
   const password = strongPassword();
   const admin = await ctx.server.admin();
@@ -240,15 +250,17 @@ export async function runCell(
       env: { DB_TLS_MODE: 'disable', ...options.env },
       logger: logs,
     });
-    const fn = lambdaArn(shortName('fn'));
+    const fn = lambdaArn(shortName('fn', ctx.namePrefix));
     ctx.endpoint.local.registerRotationFunction(fn, (event) => handler(event));
-    const secretId = await createSecret(ctx.endpoint.client, `${username}-secret`, {
+    // Secrets Manager names allow only letters, digits and -/_+=.@!
+    const secretId = await createSecret(ctx.endpoint.client, `${username.replace(/[^A-Za-z0-9/_+=.@!-]/g, '_')}-secret`, {
       engine: 'mariadb',
       host: '127.0.0.1',
       port: ctx.server.port,
       username,
       password: secretPassword,
       ...(options.tls === true ? {} : { ssl: false }),
+      ...spec.secretFields,
       ...(withMaster ? { masterarn: ctx.masterArn } : {}),
     });
     let apiError: string | undefined;

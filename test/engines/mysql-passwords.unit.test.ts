@@ -390,3 +390,69 @@ describe('MySQL 8: dual passwords and PASSWORD REQUIRE CURRENT (unit-tested SQL:
     ]);
   });
 });
+
+describe('refused before any change: a read-only server, no room for the proof', () => {
+  it.each([
+    ['MariaDB read_only', MARIADB, { read_only: 'ON' }, /\(read_only ON/],
+    [
+      'MySQL 8 super_read_only',
+      MYSQL80,
+      { read_only: '1', super_read_only: '1', innodb_read_only: '0' },
+      /\(read_only, super_read_only ON/,
+    ],
+    [
+      'Aurora MySQL reader (innodb_read_only)',
+      MYSQL80,
+      { read_only: '0', super_read_only: '0', innodb_read_only: '1' },
+      /\(innodb_read_only ON/,
+    ],
+  ])('%s: the user sends no change, the master is not asked', async (_name, server, row, message) => {
+    const j = journal();
+    const own = j.session('own', [{ match: /@@GLOBAL\.read_only/, rows: [row] }, ...ownRules()]);
+    let masterAsked = false;
+    const err = await mysqlEngine
+      .setOwnPassword(own, server, change({ master: async () => ((masterAsked = true), j.session('master')) }))
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'DATABASE' });
+    expect((err as Error).message).toMatch(message);
+    expect((err as Error).message).toMatch(/Nothing was changed/);
+    expect(changes(j.log)).toEqual([]);
+    expect(masterAsked).toBe(false);
+    if (server === MYSQL80) expect(j.log.some((l) => l.includes('@@GLOBAL.super_read_only'))).toBe(true);
+  });
+
+  it('healing as the master on a read-only server: no change', async () => {
+    const j = journal();
+    const master = j.session('master', [{ match: /@@GLOBAL\.read_only/, rows: [{ read_only: '1' }] }, ...masterRules([{ host: '%' }])]);
+    await expect(mysqlEngine.setPasswordAsMaster(master, MARIADB, 'app', NEW)).rejects.toThrow(/read-only/);
+    expect(changes(j.log)).toEqual([]);
+  });
+
+  it.each([
+    [
+      'the account MAX_USER_CONNECTIONS',
+      "CREATE USER `app`@`%` IDENTIFIED BY PASSWORD '*0123' WITH MAX_USER_CONNECTIONS 2",
+      0,
+      2,
+      /MAX_USER_CONNECTIONS 2/,
+    ],
+    ['the global max_user_connections', "CREATE USER `app`@`%` IDENTIFIED BY PASSWORD '*0123'", 3, 3, /max_user_connections 3/],
+  ])('%s reached by the sessions open: connection-limit, no change', async (_name, createUser, global, sessions, message) => {
+    const j = journal();
+    const own = j.session('own', [{ match: /max_user_connections AS global/, rows: [{ global, sessions }] }, ...ownRules({ createUser })]);
+    const err = await mysqlEngine.setOwnPassword(own, MARIADB, change()).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'AUTH_FAILED', reason: 'connection-limit' });
+    expect((err as Error).message).toMatch(message);
+    expect(changes(j.log)).toEqual([]);
+  });
+
+  it('room for one more session: changed', async () => {
+    const j = journal();
+    const own = j.session('own', [
+      { match: /max_user_connections AS global/, rows: [{ global: 0, sessions: 1 }] },
+      ...ownRules({ createUser: "CREATE USER `app`@`%` IDENTIFIED BY PASSWORD '*0123' WITH MAX_USER_CONNECTIONS 2" }),
+    ]);
+    await mysqlEngine.setOwnPassword(own, MARIADB, change());
+    expect(changes(j.log)).toEqual([`own: SET PASSWORD = '${NEW_HASH}'`]);
+  });
+});

@@ -36,6 +36,15 @@ describe('the reason a refused login code gives', () => {
     ['AUTH_SWITCH_PLUGIN_ERROR', 'unsupported-auth-plugin'],
     ['1251', 'unsupported-auth-plugin'],
     ['1524', 'unsupported-auth-plugin'],
+    ['ER_SERVER_IS_IN_SECURE_AUTH_MODE', 'unsupported-auth-plugin'],
+    ['ER_USER_LIMIT_REACHED', 'connection-limit'],
+    ['1226', 'connection-limit'],
+    ['1203', 'connection-limit'],
+    ['ER_CON_COUNT_ERROR', 'connection-limit'],
+    ['ER_DBACCESS_DENIED_ERROR', 'database-not-allowed'],
+    ['1044', 'database-not-allowed'],
+    ['ER_BAD_DB_ERROR', 'database-not-allowed'],
+    ['1049', 'database-not-allowed'],
   ])('%s: %s', (code, reason) => {
     expect(mysqlRefusalReasonFromCode(code)).toBe(reason);
   });
@@ -272,6 +281,58 @@ describe('the master explains a refused login from the catalogs', () => {
       detail: expect.stringMatching(/by elimination/),
     });
     await expect(diagnoseMysqlRefusal(mysqlMaster('ANY'), MYSQL80, refusal())).resolves.toMatchObject({ reason: 'undetermined' });
+  });
+
+  it('MySQL caching_sha2_password refused with 1044 (the dbname) or 1226 (a limit): never wrong-password by elimination', async () => {
+    const mysqlMaster = () =>
+      recordingSession([
+        { match: /default_password_lifetime/, rows: [{ lifetime: 0, now: NOW }] },
+        {
+          match: /FROM mysql\.user WHERE User IN/,
+          rows: [{ user: 'app', host: '%', plugin: 'caching_sha2_password', authHex: '2441', sslType: '', expired: 'N', locked: 'N' }],
+        },
+        { match: /^SELECT USER\(\)/, rows: [{ client: 'm@10.0.1.5' }] },
+      ]);
+    const coded = (code: string, errno: number) =>
+      classifyConnectError(Object.assign(new Error('refused'), { code, errno }), {
+        family: 'mysql',
+        role: 'current',
+      }) as AuthenticationError;
+    const dbDenied = { username: 'app', password: SECRET_PW, error: coded('ER_DBACCESS_DENIED_ERROR', 1044) };
+    await expect(diagnoseMysqlRefusal(mysqlMaster(), MYSQL80, dbDenied)).resolves.toMatchObject({
+      reason: 'database-not-allowed',
+      detail: expect.stringMatching(/password .* was accepted.*dbname/),
+    });
+    const limited = { username: 'app', password: SECRET_PW, error: coded('ER_USER_LIMIT_REACHED', 1226) };
+    expect(limited.error.reason).toBe('connection-limit');
+    await expect(diagnoseMysqlRefusal(mysqlMaster(), MYSQL80, limited)).resolves.toMatchObject({
+      reason: 'connection-limit',
+      detail: expect.stringMatching(/MAX_USER_CONNECTIONS.*not a password problem/),
+    });
+  });
+
+  it('name resolution on: an anonymous account on a more specific address pattern keeps drift undetermined', async () => {
+    const accounts = [
+      { host: '%', priv: priv({ authentication_string: OTHER_HASH }) },
+      { user: '', host: '10.0.1.5' },
+    ];
+    await expect(diagnoseMysqlRefusal(master(accounts, 'master@app-1.internal'), MARIADB, refusal())).resolves.toMatchObject({
+      reason: 'undetermined',
+      detail: expect.stringMatching(/does not match.*anonymous account ''@'10\.0\.1\.5'/),
+    });
+    // The user's own entry on an address pattern, REQUIRE SSL, may be the one refusing: '%' differing is no proof.
+    const own = [
+      { host: '%', priv: priv({ authentication_string: OTHER_HASH }) },
+      { host: '10.0.1.%', priv: priv({ ssl_type: 1 }) },
+    ];
+    await expect(diagnoseMysqlRefusal(master(own, 'master@app-1.internal'), MARIADB, refusal())).resolves.toMatchObject({
+      reason: 'undetermined',
+      detail: expect.stringMatching(/account 'app'@'10\.0\.1\.%' \(more specific/),
+    });
+    // With the address in USER() (skip_name_resolve) the match is exact: the anonymous account is not the function's.
+    await expect(diagnoseMysqlRefusal(master(accounts, 'master@10.0.2.9'), MARIADB, refusal())).resolves.toMatchObject({
+      reason: 'wrong-password',
+    });
   });
 
   it('MariaDB 10.3 (no global_priv, no lifetimes): read from mysql.user, the native hash from its Password column', async () => {

@@ -200,14 +200,32 @@ describe('setPasswordAsMaster (single-user self-healing)', () => {
     })),
   });
 
-  it.each(MARIADB)('%s: ALTER USER … IDENTIFIED BY PASSWORD <hash> on every host part', async (name) => {
-    const session = recordingSession([accounts('mysql_native_password', "o'brien")]);
+  it.each(MARIADB)("%s: ALTER USER … IDENTIFIED BY PASSWORD <hash> on every host part, the function's own last", async (name) => {
+    // The function (10.0.1.5) logs in as 'o\'brien'@'10.0.%': that entry goes last, so a crash before it
+    // leaves the pending password refused and the retry heals every entry again.
+    const session = recordingSession([
+      accounts('mysql_native_password', "o'brien"),
+      { match: /^SELECT USER\(\)/, rows: [{ client: 'm@10.0.1.5' }] },
+    ]);
     await mysqlEngine.setPasswordAsMaster(session, server(name), "o'brien", PASSWORD);
     expect(session.statements.filter((s) => s.startsWith('ALTER USER'))).toEqual([
       `ALTER USER 'o\\'brien'@'%' IDENTIFIED BY PASSWORD '${HASH}'`,
       `ALTER USER 'o\\'brien'@'10.0.%' IDENTIFIED BY PASSWORD '${HASH}'`,
     ]);
     expect(session.statements.join('\n')).not.toContain('N3w-Pa');
+  });
+
+  it('MariaDB 10.3 (roles in mysql.user): a role of the same name, on the empty host, is not set', async () => {
+    const session = recordingSession([
+      {
+        match: /FROM mysql\.user WHERE User IN /,
+        rows: ['%', ''].map((host) => ({ user: 'app', host, plugin: '', auth: '', password: '*0123', sslType: '' })),
+      },
+      { match: /^SELECT USER\(\)/, rows: [{ client: 'm@10.0.1.5' }] },
+    ]);
+    await mysqlEngine.setPasswordAsMaster(session, parseMysqlServerInfo('10.3.39-MariaDB'), 'app', PASSWORD);
+    expect(session.statements.filter((s) => s.startsWith('ALTER USER') || s.startsWith('SET PASSWORD'))).toHaveLength(1);
+    expect(session.statements.join('\n')).not.toMatch(/'app'@''/);
   });
 
   it.each(MYSQL_NATIVE)('%s: IDENTIFIED WITH mysql_native_password AS <hash>', async (name) => {

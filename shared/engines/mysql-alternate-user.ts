@@ -31,6 +31,10 @@
  *   4. only then the real password, for every host entry in ONE statement.
  * Until step 4 the pending password does not log in, so the rotation's "pending already works" check
  * cannot end a retry early with a half-synced user; and one statement cannot leave a host entry behind.
+ *
+ * A statement refused after step 2 (a right the master may not give: mysql-grant-refusal.ts; the
+ * original dropped meanwhile) drops an alternate user this run created, so nothing is left half-made;
+ * an alternate user that existed keeps its old password (step 4 never ran), so it logs in as before.
  */
 import { randomBytes } from 'node:crypto';
 import { columnText as text, escapeMysql as escape } from './mysql-connector';
@@ -53,6 +57,7 @@ import { assertSupportedServer } from './mysql-server-info';
 import { accountName, requireClause, type PasswordForm } from './mysql-sql';
 import { describeAccount, ensureBackslashEscapes, errorCode, quoteName, run, statementFailure } from './mysql-accounts';
 import { runPasswordStatement } from './mysql-passwords';
+import { grantRemedy, MASTER_CANNOT_GRANT_CODES, MysqlGrantRefusedError } from './mysql-grant-refusal';
 
 /** A revoke of a grant that is already gone (a retry, or a grant the server printed but no longer holds). */
 const NO_SUCH_GRANT_CODES: ReadonlySet<string> = new Set([
@@ -97,34 +102,73 @@ export async function syncMysqlAlternateUser(session: SqlSession, server: Server
     `CREATE USER IF NOT EXISTS ${accountName(alternate, o.host)} ${identifiedFor(server, o, placeholder, form)} ${requireClause(o)}`;
 
   const existing = await readOptions(session, server, alternate);
-  const hosts = new Set(originals.map((o) => o.host));
-  for (const extra of existing.filter((o) => !hosts.has(o.host))) {
-    await run(session, `DROP USER IF EXISTS ${accountName(alternate, extra.host)}`, `dropping ${describeAccount(alternate, extra.host)}`);
-    warn(`Dropped ${describeAccount(alternate, extra.host)}: user ${quoteName(current)} has no account at that host`);
-  }
-  for (const o of originals) {
-    await runPasswordStatement(session, (form) => create(o, form), `creating ${describeAccount(alternate, o.host)}`, 'master');
-  }
-  for (const o of originals) {
-    const before = existing.find((e) => e.host === o.host);
-    if (before?.locked === true && o.locked === false) {
-      warn(
-        `Unlocked ${describeAccount(alternate, o.host)}: ${describeAccount(current, o.host)} is not locked, and the alternate user must work where it does`,
-      );
+  try {
+    const hosts = new Set(originals.map((o) => o.host));
+    for (const extra of existing.filter((o) => !hosts.has(o.host))) {
+      await run(session, `DROP USER IF EXISTS ${accountName(alternate, extra.host)}`, `dropping ${describeAccount(alternate, extra.host)}`);
+      warn(`Dropped ${describeAccount(alternate, extra.host)}: user ${quoteName(current)} has no account at that host`);
     }
-    await run(
+    for (const o of originals) {
+      await runPasswordStatement(session, (form) => create(o, form), `creating ${describeAccount(alternate, o.host)}`, 'master');
+    }
+    for (const o of originals) {
+      const before = existing.find((e) => e.host === o.host);
+      if (before?.locked === true && o.locked === false) {
+        warn(
+          `Unlocked ${describeAccount(alternate, o.host)}: ${describeAccount(current, o.host)} is not locked, and the alternate user must work where it does`,
+        );
+      }
+      await run(
+        session,
+        `ALTER USER ${accountName(alternate, o.host)} ${accountOptionsClause(server, o)}`,
+        `setting the options of ${describeAccount(alternate, o.host)}`,
+      );
+      await syncRights(session, server, current, alternate, o.host, warn);
+    }
+    await runPasswordStatement(
       session,
-      `ALTER USER ${accountName(alternate, o.host)} ${accountOptionsClause(server, o)}`,
-      `setting the options of ${describeAccount(alternate, o.host)}`,
+      passwordStatement,
+      `setting the password of user ${quoteName(alternate)} (${originals.length} host entries)`,
+      'master',
     );
-    await syncRights(session, server, current, alternate, o.host, warn);
+  } catch (err) {
+    // A user this run created is dropped again, so a refusal leaves nothing half-made; one that existed
+    // keeps its password (set last), so it still logs in as before.
+    const outcome =
+      existing.length > 0
+        ? `the password of user ${quoteName(alternate)} was not changed, so it logs in as before`
+        : (await dropCreated(session, alternate, originals))
+          ? `nothing was left: user ${quoteName(alternate)}, made in this run, was dropped again`
+          : `user ${quoteName(alternate)}, made in this run, could not be dropped again (it has a password nobody knows); the retry continues from it`;
+    if (!(err instanceof GrantRefusal)) throw err;
+    const remedy = grantRemedy(err.statement.sql, err.grantee, err.master);
+    throw new MysqlGrantRefusedError(err.statement.summary, err.master, remedy, err.code, outcome, {
+      cause: { name: 'Error', code: err.code },
+    });
   }
-  await runPasswordStatement(
-    session,
-    passwordStatement,
-    `setting the password of user ${quoteName(alternate)} (${originals.length} host entries)`,
-    'master',
-  );
+}
+
+/** Drops every host entry of a user this run created; false when that could not be done (the session is gone). */
+async function dropCreated(session: SqlSession, alternate: string, originals: readonly AccountOptions[]): Promise<boolean> {
+  try {
+    for (const o of originals) await session.query(`DROP USER IF EXISTS ${accountName(alternate, o.host)}`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Inside this module only: a grant the master was refused, turned into MysqlGrantRefusedError once the outcome is known. */
+class GrantRefusal extends Error {
+  constructor(
+    readonly statement: GrantStatement,
+    readonly grantee: string,
+    readonly master: string,
+    readonly code: string,
+    override readonly cause: unknown,
+  ) {
+    super(statement.summary);
+  }
 }
 
 async function readOptions(session: SqlSession, server: ServerInfo, username: string): Promise<AccountOptions[]> {
@@ -181,7 +225,7 @@ async function syncRights(
       const statement = await withoutStaleRevokes(planned, catalog, grantee, kept, (what) =>
         warn(`Left on ${describeAccount(to, host)}, though ${describeAccount(from, host)} lacks it, as it grants nothing: ${what}`),
       );
-      if (statement !== undefined) await apply(session, statement, skipped, (what) => warnSkipped(warn, what, from, to, host));
+      if (statement !== undefined) await apply(session, statement, grantee, skipped, (what) => warnSkipped(warn, what, from, to, host));
     }
     plan = await pending();
   }
@@ -194,22 +238,41 @@ async function syncRights(
   }
 }
 
-async function apply(session: SqlSession, statement: GrantStatement, skipped: Set<string>, onSkip: (what: string) => void): Promise<void> {
+async function apply(
+  session: SqlSession,
+  statement: GrantStatement,
+  grantee: string,
+  skipped: Set<string>,
+  onSkip: (what: string) => void,
+): Promise<void> {
   try {
     await session.query(statement.sql);
     return;
   } catch (err) {
     const code = errorCode(err) ?? '';
     if (statement.action === 'revoke' && NO_SUCH_GRANT_CODES.has(code)) return;
+    if (MASTER_CANNOT_GRANT_CODES.has(code)) throw new GrantRefusal(statement, grantee, await masterAccount(session), code, err);
     const missing = statement.action === 'grant' ? MISSING_OBJECT.get(code) : undefined;
     if (missing === undefined) throw statementFailure(err, `${statement.summary} (to the alternate user)`, 'master');
     // A dropped column refuses the whole list: the privileges on the columns that remain still count.
     if (missing === 'a column' && statement.parts.length > 0) {
-      for (const part of statement.parts) await apply(session, part, skipped, onSkip);
+      for (const part of statement.parts) await apply(session, part, grantee, skipped, onSkip);
       return;
     }
     for (const key of statement.adds) skipped.add(key);
     onSkip(`${statement.summary}: ${missing} no longer exists (${code})`);
+  }
+}
+
+/** The master's account as the server matched it (`'admin'@'%'`), for the remedy of a refused grant. */
+async function masterAccount(session: SqlSession): Promise<string> {
+  try {
+    const rows = await session.query('SELECT CURRENT_USER() AS me');
+    const me = text(rows[0]?.me);
+    const at = me.lastIndexOf('@');
+    return at <= 0 ? 'the master user' : accountName(me.slice(0, at), me.slice(at + 1));
+  } catch {
+    return 'the master user';
   }
 }
 

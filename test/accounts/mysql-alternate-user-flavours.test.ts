@@ -292,7 +292,9 @@ describe('failures', () => {
       ),
     );
     const err = (await mysqlEngine.syncAlternateUser(session, SERVERS['MariaDB 10.11']!, change()).catch((e: unknown) => e)) as Error;
-    expect(err.message).toMatch(/GRANT SUPER ON \*\.\* \(to the alternate user\) was refused \(ER_SPECIFIC_ACCESS_DENIED_ERROR\)/);
+    expect(err.message).toMatch(
+      /GRANT SUPER ON \*\.\* was refused \(ER_SPECIFIC_ACCESS_DENIED_ERROR\).*Remedy: GRANT SUPER ON \*\.\* TO the master user WITH GRANT OPTION/,
+    );
     expect(err.message).not.toContain('N3w-Pa');
     expect(session.statements.some((x) => x.includes('IDENTIFIED BY PASSWORD') && x.startsWith('ALTER USER'))).toBe(false);
   });

@@ -1,0 +1,266 @@
+/**
+ * syncAlternateUser on the local MariaDB against account states taken from production setups, each
+ * checked with the equivalence check: grants on objects whose names need quoting or hold wildcards,
+ * routine grants (and routines dropped later), GRANT ALL ON *.*, host entries with different rights
+ * and TLS requirements, odd user names, and a master that cannot give everything (RDS-like), which must
+ * fail naming the grant and leave nothing half-made. Every name starts with `hma_`.
+ */
+import type { Connection } from 'mysql2/promise';
+import { canLoginMysql } from '../../local/admin-connections';
+import { mysqlEngine } from '../../shared/engines/mysql';
+import { mysqlNativePasswordHash } from '../../shared/engines/password-hashes';
+import type { Row, ServerInfo, SqlSession } from '../../shared/rotation/database-engine';
+import { assertMysqlEquivalent } from '../equivalence/mysql-equivalence';
+import {
+  cloneTestName,
+  cloneTestPassword,
+  connectMysqlAdmin,
+  createCloneWorld,
+  dropUsers,
+  type CloneWorld,
+} from '../equivalence/mysql-fixture-accounts';
+
+const PREFIX = 'hma';
+
+let admin: Connection;
+let world: CloneWorld;
+let master: SqlSession;
+let server: ServerInfo;
+const made: string[] = [];
+const databases: string[] = [];
+
+beforeAll(async () => {
+  admin = await connectMysqlAdmin();
+  world = await createCloneWorld(admin, PREFIX);
+  master = await world.session();
+  server = await mysqlEngine.serverInfo(master);
+});
+
+afterAll(async () => {
+  await master.close();
+  await world.drop(made);
+  for (const db of databases) await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeId(db)}`);
+  await admin.end();
+});
+
+/** A fresh original user name (and its `_clone`), dropped after the file. */
+function names(base: string = cloneTestName(PREFIX)): { original: string; alternate: string } {
+  made.push(base, `${base}_clone`);
+  return { original: base, alternate: `${base}_clone` };
+}
+
+/** A database created as root, dropped after the file. */
+async function database(name: string): Promise<string> {
+  databases.push(name);
+  await admin.query(`CREATE DATABASE ${admin.escapeId(name)}`);
+  return admin.escapeId(name);
+}
+
+async function sync(from: string, to: string, password: string, session: SqlSession = master): Promise<string[]> {
+  const warnings: string[] = [];
+  await mysqlEngine.syncAlternateUser(session, server, {
+    currentUsername: from,
+    alternateUsername: to,
+    password,
+    warn: (m) => warnings.push(m),
+  });
+  return warnings;
+}
+
+async function create(user: string, host: string, password: string, options = ''): Promise<string> {
+  await admin.query(`CREATE USER ?@? IDENTIFIED BY PASSWORD ? ${options}`, [user, host, mysqlNativePasswordHash(password)]);
+  return admin.format('?@?', [user, host]);
+}
+
+async function hostsOf(user: string): Promise<string[]> {
+  const [rows] = await admin.query('SELECT Host AS h FROM mysql.user WHERE User = ? ORDER BY Host', [user]);
+  return (rows as Array<{ h: string }>).map((r) => String(r.h));
+}
+
+describe('objects whose names need quoting, wildcards and routines', () => {
+  it('copies them exactly, follows a later revoke, and a dropped routine never stops the sync', async () => {
+    const stamp = cloneTestName(PREFIX);
+    const wildcard = `${stamp}\\_w\\_%`; // the escaped pattern a DBA writes for `<stamp>_w_<anything>`
+    const tick = await database(`${stamp}_a\`b`);
+    const hyphen = await database(`${stamp}-h`);
+    await database(`${stamp}_w_one`);
+    await admin.query(`CREATE TABLE ${tick}.\`t\`\`x\` (\`col one\` INT, \`c\`\`2\` INT)`);
+    await admin.query(`CREATE TABLE ${hyphen}.t (a INT)`);
+    await admin.query(`CREATE PROCEDURE ${hyphen}.\`p-1\`() SELECT 1`);
+    await admin.query(`CREATE FUNCTION ${hyphen}.f() RETURNS INT DETERMINISTIC RETURN 1`);
+    await admin.query(`CREATE FUNCTION ${hyphen}.gone() RETURNS INT DETERMINISTIC RETURN 2`);
+
+    const { original, alternate } = names(`${cloneTestName(PREFIX)}'q@ü`);
+    const pw = cloneTestPassword();
+    const o = await create(original, '%', pw);
+    await admin.query(`GRANT SELECT, INSERT ON ${admin.escapeId(wildcard)}.* TO ${o}`);
+    await admin.query(`GRANT SELECT (\`col one\`), UPDATE (\`c\`\`2\`, \`col one\`) ON ${tick}.\`t\`\`x\` TO ${o} WITH GRANT OPTION`);
+    await admin.query(`GRANT SELECT, DELETE ON ${hyphen}.* TO ${o}`);
+    await admin.query(`GRANT EXECUTE ON PROCEDURE ${hyphen}.\`p-1\` TO ${o}`);
+    await admin.query(`GRANT EXECUTE, ALTER ROUTINE ON FUNCTION ${hyphen}.f TO ${o}`);
+    await admin.query(`GRANT EXECUTE ON FUNCTION ${hyphen}.gone TO ${o}`);
+    await admin.query(`GRANT ALL ON *.* TO ${o}`);
+
+    const first = cloneTestPassword();
+    expect(await sync(original, alternate, first)).toEqual([]);
+    await assertMysqlEquivalent(admin, original, alternate);
+    await expect(canLoginMysql(alternate, first)).resolves.toBe(true);
+
+    // The DBA narrows the original, and a routine goes away.
+    await admin.query(`REVOKE ALL ON *.* FROM ${o}`);
+    await admin.query(`REVOKE INSERT ON ${admin.escapeId(wildcard)}.* FROM ${o}`);
+    await admin.query(`REVOKE UPDATE (\`col one\`) ON ${tick}.\`t\`\`x\` FROM ${o}`);
+    await admin.query(`DROP FUNCTION ${hyphen}.gone`);
+    const second = cloneTestPassword();
+    await sync(original, alternate, second);
+    await assertMysqlEquivalent(admin, original, alternate);
+    await expect(canLoginMysql(alternate, second)).resolves.toBe(true);
+    // And the other way round, as the next rotation does.
+    await sync(alternate, original, cloneTestPassword());
+    await assertMysqlEquivalent(admin, alternate, original);
+  });
+});
+
+describe('host entries with different rights and options', () => {
+  it('each alternate entry matches its own original entry, through a host added and one removed', async () => {
+    const { original, alternate } = names();
+    const db = admin.escapeId(world.db);
+    const pw = cloneTestPassword();
+    const any = await create(original, '%', pw, 'REQUIRE SSL WITH MAX_USER_CONNECTIONS 5');
+    const lan = await create(
+      original,
+      '10.%',
+      pw,
+      "REQUIRE CIPHER 'ECDHE-RSA-AES256-GCM-SHA384' AND SUBJECT '/CN=lan' WITH MAX_QUERIES_PER_HOUR 7",
+    );
+    const box = await create(original, 'localhost', pw, 'PASSWORD EXPIRE INTERVAL 30 DAY ACCOUNT LOCK');
+    await admin.query(`GRANT SELECT ON ${db}.* TO ${any}`);
+    await admin.query(`GRANT INSERT, UPDATE ON ${db}.t TO ${lan} WITH GRANT OPTION`);
+    await admin.query(`GRANT PROCESS ON *.* TO ${box}`);
+    await sync(original, alternate, cloneTestPassword());
+    await assertMysqlEquivalent(admin, original, alternate);
+
+    await admin.query(`DROP USER ${lan}`);
+    const vpn = await create(original, '192.168.%', pw, 'REQUIRE X509');
+    await admin.query(`GRANT DELETE ON ${db}.t TO ${vpn}`);
+    // The fixture's roles were made by its master, which alone administers them.
+    await world.masterConnection.query(`GRANT ${admin.escapeId(world.roles[0])} TO ${box} WITH ADMIN OPTION`);
+    await world.masterConnection.query(`SET DEFAULT ROLE ${admin.escapeId(world.roles[0])} FOR ${box}`);
+    const warnings = await sync(original, alternate, cloneTestPassword());
+    expect(warnings).toEqual([expect.stringMatching(/^Dropped account '.+_clone'@'10\.%'/)]);
+    await assertMysqlEquivalent(admin, original, alternate);
+    expect(await hostsOf(alternate)).toEqual(['%', '192.168.%', 'localhost']);
+  });
+});
+
+describe('a master that cannot give every right (RDS-like: GRANT OPTION on the application database only)', () => {
+  let limited: { username: string; password: string };
+  let session: SqlSession;
+  /** A role made by root (so root alone administers it), and one the master was given WITH ADMIN OPTION. */
+  const rootRole = `\`${cloneTestName(PREFIX)}\``;
+  const masterRole = `\`${cloneTestName(PREFIX)}\``;
+
+  beforeAll(async () => {
+    limited = { username: cloneTestName(PREFIX), password: cloneTestPassword() };
+    made.push(limited.username);
+    const m = await create(limited.username, '%', limited.password);
+    await admin.query(`GRANT CREATE USER ON *.* TO ${m}`);
+    await admin.query(`GRANT SELECT ON mysql.* TO ${m}`);
+    await admin.query(`GRANT ALL PRIVILEGES ON ${admin.escapeId(world.db)}.* TO ${m} WITH GRANT OPTION`);
+    for (const role of [rootRole, masterRole]) await admin.query(`CREATE ROLE ${role}`);
+    await admin.query(`GRANT ${masterRole} TO ${m} WITH ADMIN OPTION`);
+    const { mysqlConnector } = await import('../../shared/engines/mysql-connector');
+    const { parseDatabaseSecret } = await import('../../shared/database-secret');
+    const { mysqlAdminSettings } = await import('../../local/db-settings');
+    const s = mysqlAdminSettings();
+    session = await mysqlConnector({
+      family: 'mysql',
+      secret: parseDatabaseSecret({ engine: 'mariadb', host: s.host, port: s.port, ...limited }),
+      role: 'master',
+      tlsMode: 'disable',
+      connectTimeoutMs: 5000,
+    });
+  });
+
+  afterAll(async () => {
+    await session.close();
+    for (const role of [rootRole, masterRole]) await admin.query(`DROP ROLE IF EXISTS ${role}`);
+  });
+
+  it('syncs what it may give', async () => {
+    const { original, alternate } = names();
+    const o = await create(original, '%', cloneTestPassword(), 'WITH MAX_QUERIES_PER_HOUR 9');
+    await admin.query(`GRANT SELECT, INSERT ON ${admin.escapeId(world.db)}.* TO ${o}`);
+    await admin.query(`GRANT UPDATE (a) ON ${admin.escapeId(world.db)}.t TO ${o}`);
+    const pw = cloneTestPassword();
+    await sync(original, alternate, pw, session);
+    await assertMysqlEquivalent(admin, original, alternate);
+    await expect(canLoginMysql(alternate, pw)).resolves.toBe(true);
+  });
+
+  it.each([
+    [
+      'a global privilege',
+      (o: string) => [`GRANT RELOAD ON *.* TO ${o}`],
+      /GRANT RELOAD ON \*\.\* was refused.*Remedy: GRANT RELOAD ON \*\.\* TO 'hma_\w+'@'%' WITH GRANT OPTION/,
+    ],
+    ['a right on another database', (o: string) => [`GRANT SELECT ON mysql.* TO ${o}`], /GRANT SELECT ON `mysql`\.\* was refused/],
+    [
+      'a role it does not administer',
+      (o: string) => [`GRANT ${rootRole} TO ${o}`],
+      /Remedy: GRANT `hma_\w+` TO 'hma_\w+'@'%' WITH ADMIN OPTION/,
+    ],
+    [
+      'a default role (it administers the role, but may not write the mysql schema)',
+      (o: string) => [`GRANT ${masterRole} TO ${o}`, `SET DEFAULT ROLE ${masterRole} FOR ${o}`],
+      /SET DEFAULT ROLE `hma_\w+` was refused.*Remedy: GRANT UPDATE ON mysql\.\*/,
+    ],
+  ])('%s: refused naming the grant and the remedy, and no alternate user is left behind', async (_what, grants, named) => {
+    const { original, alternate } = names();
+    const o = await create(original, '%', cloneTestPassword());
+    await create(original, '10.%', cloneTestPassword());
+    await admin.query(`GRANT SELECT ON ${admin.escapeId(world.db)}.* TO ${o}`);
+    for (const grant of grants(o)) await admin.query(grant);
+    const error = await sync(original, alternate, cloneTestPassword(), session).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'DATABASE', name: 'MysqlGrantRefusedError', reason: 'master-cannot-grant' });
+    expect(String((error as Error).message)).toMatch(named);
+    expect(String((error as Error).message)).toMatch(/nothing was left/);
+    expect(await hostsOf(alternate)).toEqual([]);
+  });
+
+  it('on an alternate user that exists: refused naming the grant, its password still the old one', async () => {
+    const { original, alternate } = names();
+    const o = await create(original, '%', cloneTestPassword());
+    await admin.query(`GRANT SELECT ON ${admin.escapeId(world.db)}.* TO ${o}`);
+    const old = cloneTestPassword();
+    await sync(original, alternate, old, session);
+    await admin.query(`GRANT PROCESS ON *.* TO ${o}`);
+    await expect(sync(original, alternate, cloneTestPassword(), session)).rejects.toMatchObject({
+      name: 'MysqlGrantRefusedError',
+      reason: 'master-cannot-grant',
+      message: expect.stringMatching(/GRANT PROCESS ON \*\.\*/),
+    });
+    await expect(canLoginMysql(alternate, old)).resolves.toBe(true);
+  });
+});
+
+describe('the original dropped while the alternate user is made', () => {
+  it('fails naming the original, and an alternate user made in this run is removed', async () => {
+    const { original, alternate } = names();
+    await create(original, '%', cloneTestPassword());
+    await admin.query(`GRANT SELECT ON ${admin.escapeId(world.db)}.* TO ?@?`, [original, '%']);
+    let dropped = false;
+    const dropping: SqlSession = {
+      async query(sql: string): Promise<readonly Row[]> {
+        if (!dropped && /^SHOW GRANTS FOR/i.test(sql)) {
+          dropped = true;
+          await dropUsers(admin, [original]);
+        }
+        return master.query(sql);
+      },
+      close: async (): Promise<void> => undefined,
+    };
+    await expect(sync(original, alternate, cloneTestPassword(), dropping)).rejects.toMatchObject({ code: 'DATABASE' });
+    expect(await hostsOf(alternate)).toEqual([]);
+  });
+});

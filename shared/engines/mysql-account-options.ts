@@ -75,6 +75,7 @@ const SSL_TYPES = ['', 'ANY', 'X509', 'SPECIFIED'] as const;
 
 /**
  * The options of every account (host part) of `username`, ordered by host; empty when there is none.
+ * A MariaDB role of the same name is not an account and is left out.
  * @throws DatabaseError when the catalog cannot be read (the master lacks SELECT on the mysql schema).
  */
 export async function readAccountOptions(session: SqlSession, server: ServerInfo, username: string): Promise<AccountOptions[]> {
@@ -82,10 +83,11 @@ export async function readAccountOptions(session: SqlSession, server: ServerInfo
     const rows = await session.query(
       `SELECT Host AS host, Priv AS priv FROM mysql.global_priv WHERE User = ${escape(username)} ORDER BY Host`,
     );
-    return rows.map((r) => fromGlobalPriv(text(r.host), r.priv));
+    // A MariaDB role lives beside the users (host ''), and may share a user's name: it is not an account.
+    return rows.filter((r) => !isRolePriv(r.priv)).map((r) => fromGlobalPriv(text(r.host), r.priv));
   }
   const rows = await session.query(`SELECT * FROM mysql.user WHERE User = ${escape(username)} ORDER BY Host`);
-  return rows.map((r) => fromUserRow(server, r));
+  return rows.filter((r) => text(r.is_role).toUpperCase() !== 'Y').map((r) => fromUserRow(server, r));
 }
 
 /**
@@ -98,6 +100,11 @@ export function fromGlobalPriv(host: string, priv: unknown): AccountOptions {
     throw new DatabaseError(`mysql.global_priv holds options this toolkit cannot read for the account at host ${escape(host)}`);
   }
   return fromPrivObject(host, parsed as Record<string, unknown>);
+}
+
+function isRolePriv(priv: unknown): boolean {
+  const parsed = typeof priv === 'object' && priv !== null && !Buffer.isBuffer(priv) ? priv : parseJson(text(priv));
+  return parsed !== null && typeof parsed === 'object' && (parsed as Record<string, unknown>).is_role === true;
 }
 
 function parseJson(json: string): unknown {

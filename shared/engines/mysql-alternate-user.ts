@@ -11,7 +11,9 @@
  *   dropped tables and columns) grants nothing and cannot be re-created: it is skipped with a warning
  *   that names it, never stopping the rotation. The other way round, such a grant held by the alternate
  *   user alone is left in place with a warning rather than revoked: it would apply again if the object
- *   came back, as the DBA set it, and it grants nothing meanwhile.
+ *   came back, as the DBA set it, and it grants nothing meanwhile. A MariaDB default role no longer
+ *   granted (revoked or dropped: MariaDB keeps it) is treated alike: not copied, with a warning, and
+ *   left in place on the alternate user.
  *
  * The source is always the user AWSCURRENT names (as in AWS's template): a DBA changes the rights of
  * that user, and the other follows at the next rotation.
@@ -49,6 +51,7 @@ import {
   privilegeColumn,
   revokePrivileges,
   rightKey,
+  staleDefaultRoles,
   type AccountGrants,
   type GrantStatement,
   type ObjectName,
@@ -210,6 +213,15 @@ async function syncRights(
 ): Promise<void> {
   const source = await readAccountGrants(session, server, from, host);
   const grantee = accountName(to, host);
+  for (const role of staleDefaultRoles(source, server)) {
+    warnSkipped(
+      warn,
+      `SET DEFAULT ROLE ${role}: the role is no longer granted to it (revoked or dropped), so it activates nothing`,
+      from,
+      to,
+      host,
+    );
+  }
   const skipped = new Set<string>();
   const kept = new Set<string>();
   const catalog = new ObjectCatalog(session);

@@ -293,11 +293,28 @@ export function planGrantSync(source: AccountGrants, target: AccountGrants, gran
     }
   }
 
+  // Only default roles that take effect are compared: a stale one activates nothing and cannot be set.
+  const live = (g: AccountGrants): string[] => {
+    const stale = new Set(staleDefaultRoles(g, server));
+    return g.defaultRoles.filter((r) => !stale.has(r));
+  };
   const defaults: GrantStatement[] = [];
-  if (source.defaultRoles.join('\n') !== target.defaultRoles.join('\n')) {
-    defaults.push(defaultRoleStatement(server, source.defaultRoles, grantee));
+  if (live(source).join('\n') !== live(target).join('\n')) {
+    defaults.push(defaultRoleStatement(server, live(source), grantee));
   }
   return [...revokes, ...grants, ...partial, ...roles, ...proxies, ...defaults];
+}
+
+/**
+ * The default roles of an account that are not granted to it: MariaDB keeps the default role when the
+ * role is revoked or dropped (SHOW GRANTS still prints `SET DEFAULT ROLE`), yet at login it activates
+ * nothing (the login succeeds with no role, noting ER_INVALID_ROLE), and no other account can be given
+ * it (SET DEFAULT ROLE is refused with ER_INVALID_ROLE). Empty on MySQL, which removes a default role
+ * with its grant.
+ */
+export function staleDefaultRoles(grants: AccountGrants, server: ServerInfo): string[] {
+  if (server.flavor !== 'mariadb') return [];
+  return grants.defaultRoles.filter((r) => !grants.roles.has(r));
 }
 
 /** `SET DEFAULT ROLE` in each flavour's form (MariaDB: one role, `FOR`; MySQL 8: a list, `TO`). */

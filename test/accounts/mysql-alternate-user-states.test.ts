@@ -10,7 +10,7 @@ import { canLoginMysql } from '../../local/admin-connections';
 import { mysqlEngine } from '../../shared/engines/mysql';
 import { mysqlNativePasswordHash } from '../../shared/engines/password-hashes';
 import type { Row, ServerInfo, SqlSession } from '../../shared/rotation/database-engine';
-import { assertMysqlEquivalent } from '../equivalence/mysql-equivalence';
+import { assertMysqlEquivalent, mysqlDifferences } from '../equivalence/mysql-equivalence';
 import {
   cloneTestName,
   cloneTestPassword,
@@ -262,5 +262,74 @@ describe('the original dropped while the alternate user is made', () => {
     };
     await expect(sync(original, alternate, cloneTestPassword(), dropping)).rejects.toMatchObject({ code: 'DATABASE' });
     expect(await hostsOf(alternate)).toEqual([]);
+  });
+});
+
+describe('a MariaDB default role no longer granted (revoked or dropped: MariaDB keeps it)', () => {
+  it('never stops the sync: not copied, with a warning naming it, and left in place the other way round', async () => {
+    const { original, alternate } = names();
+    const m = world.masterConnection;
+    const [revoked, dropped] = [`\`${cloneTestName(PREFIX)}\``, `\`${cloneTestName(PREFIX)}\``];
+    for (const role of [revoked, dropped]) await m.query(`CREATE ROLE ${role}`);
+    const pw = cloneTestPassword();
+    const o = await create(original, '%', pw);
+    const lan = await create(original, '10.%', pw);
+    await m.query(`GRANT ${revoked} TO ${o}`);
+    await m.query(`SET DEFAULT ROLE ${revoked} FOR ${o}`);
+    await m.query(`GRANT ${dropped} TO ${lan}`);
+    await m.query(`SET DEFAULT ROLE ${dropped} FOR ${lan}`);
+    expect(await sync(original, alternate, cloneTestPassword())).toEqual([]);
+    await assertMysqlEquivalent(admin, original, alternate);
+
+    await m.query(`REVOKE ${revoked} FROM ${o}`);
+    await m.query(`DROP ROLE ${dropped}`);
+    const next = cloneTestPassword();
+    const warnings = await sync(original, alternate, next);
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        new RegExp(`^Not copied from account '[^']+'@'%' .*: SET DEFAULT ROLE ${revoked}: the role is no longer granted`),
+      ),
+      expect.stringMatching(
+        new RegExp(`^Not copied from account '[^']+'@'10\\.%' .*: SET DEFAULT ROLE ${dropped}: the role is no longer granted`),
+      ),
+    ]);
+    await expect(canLoginMysql(alternate, next)).resolves.toBe(true);
+    // What remains different is the stale default role only, which activates nothing on either user.
+    const differences = await mysqlDifferences(admin, original, alternate);
+    expect(differences.length).toBeGreaterThan(0);
+    expect(differences.every((d) => /default_role|DEFAULT ROLE/.test(d))).toBe(true);
+    const [rows] = await admin.query('SHOW GRANTS FOR ?@?', [alternate, '%']);
+    expect(JSON.stringify(rows)).not.toMatch(/DEFAULT ROLE|GRANT `hma/);
+
+    // The next rotation, the other way round: the original's stale default role is left as the DBA set it
+    // (the alternate's entry at 10.% kept its own stale one when the role was dropped, and says so).
+    expect(await sync(alternate, original, cloneTestPassword())).toEqual([
+      expect.stringMatching(new RegExp(`^Not copied from account '[^']+_clone'@'10\\.%' .*: SET DEFAULT ROLE ${dropped}:`)),
+    ]);
+    const [back] = await admin.query('SHOW GRANTS FOR ?@?', [original, '%']);
+    expect(JSON.stringify(back)).toContain(`SET DEFAULT ROLE ${revoked}`);
+    await m.query(`DROP ROLE ${revoked}`);
+  });
+});
+
+describe('a role named like the alternate user (or the original)', () => {
+  it('is not taken for a host entry of either: no false "Dropped" warning, no host entry made for it', async () => {
+    const { original, alternate } = names();
+    await admin.query(`CREATE ROLE ${admin.escapeId(alternate)}`);
+    const o = await create(original, '%', cloneTestPassword());
+    await admin.query(`GRANT SELECT ON ${admin.escapeId(world.db)}.* TO ${o}`);
+    const pw = cloneTestPassword();
+    expect(await sync(original, alternate, pw)).toEqual([]);
+    await expect(canLoginMysql(alternate, pw)).resolves.toBe(true);
+    const [rows] = await admin.query(
+      "SELECT Host AS h, JSON_VALUE(Priv, '$.is_role') AS r FROM mysql.global_priv WHERE User = ? ORDER BY Host",
+      [alternate],
+    );
+    expect(rows).toEqual([
+      { h: '', r: '1' },
+      { h: '%', r: null },
+    ]);
+    await assertMysqlEquivalent(admin, original, alternate);
+    await admin.query(`DROP ROLE ${admin.escapeId(alternate)}`);
   });
 });

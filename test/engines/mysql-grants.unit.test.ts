@@ -2,7 +2,15 @@
  * Reading SHOW GRANTS rows (MySQL 5.7, 8.x and MariaDB shapes) into comparable rights, and the plan that
  * makes one account's rights equal another's: missing rights granted, extra ones revoked.
  */
-import { objectName, parseGrantRows, planGrantSync, privilegeColumn, privilegeList, rightKey } from '../../shared/engines/mysql-grants';
+import {
+  objectName,
+  parseGrantRows,
+  planGrantSync,
+  privilegeColumn,
+  privilegeList,
+  rightKey,
+  staleDefaultRoles,
+} from '../../shared/engines/mysql-grants';
 import { tokenize, unquote } from '../../shared/engines/mysql-statement-tokens';
 import { parseMysqlServerInfo } from '../../shared/engines/mysql-server-info';
 
@@ -186,6 +194,24 @@ describe('planGrantSync', () => {
       `SET DEFAULT ROLE 'r1'@'%', 'r2'@'%' TO ${TO}`,
     ]);
     expect(planGrantSync(parseGrantRows([]), source, TO, MYSQL8).map((s) => s.sql)).toEqual([`SET DEFAULT ROLE NONE TO ${TO}`]);
+  });
+
+  it('MariaDB default roles no longer granted (kept by MariaDB after a revoke or DROP ROLE) are neither copied nor removed', () => {
+    const stale = ['SET DEFAULT ROLE `gone` FOR `app`@`%`'];
+    expect(staleDefaultRoles(rows(...stale), MARIADB)).toEqual(['`gone`']);
+    expect(plan(stale, [])).toEqual([]);
+    expect(plan([], ['SET DEFAULT ROLE `gone` FOR `c`@`%`'])).toEqual([]);
+    // A live default role on the target is still cleared, and a live one on the source still set.
+    expect(plan(stale, ['GRANT `r` TO `c`@`%`', 'SET DEFAULT ROLE `r` FOR `c`@`%`'])).toEqual([
+      `REVOKE \`r\` FROM ${TO}`,
+      `SET DEFAULT ROLE NONE FOR ${TO}`,
+    ]);
+    expect(plan(['GRANT `r` TO `app`@`%`', 'SET DEFAULT ROLE `r` FOR `app`@`%`'], ['SET DEFAULT ROLE `gone` FOR `c`@`%`'])).toEqual([
+      `GRANT \`r\` TO ${TO}`,
+      `SET DEFAULT ROLE \`r\` FOR ${TO}`,
+    ]);
+    // MySQL drops a default role with its grant: its default roles are never stale.
+    expect(staleDefaultRoles(parseGrantRows([], ["'r1'@'%'"]), MYSQL8)).toEqual([]);
   });
 
   it('MySQL 8 partial revokes: added after the global grant, lifted by a grant at their level', () => {

@@ -60,8 +60,9 @@ export class MysqlGrantRefusedError extends DatabaseError {
    */
   constructor(grant: string, master: string, remedy: string, code: string, outcome: string, context: ErrorContext = {}) {
     super(
-      `MySQL: the master ${master} may not give the alternate user what the original holds: ${grant} was refused (${code}), as the master ` +
-        `does not hold it with the right to pass it on. Remedy: ${remedy}, or take the right from the original; ${outcome}`,
+      `MySQL: the master ${master} may not make the alternate user's rights equal the original's: ${grant} was refused (${code}), ` +
+        `as the master does not hold that right with the right to pass it on. Remedy: ${remedy}, or make the two users' rights ` +
+        `equal by hand; ${outcome}`,
       context,
     );
     this.grant = grant;

@@ -28,6 +28,8 @@ let master: SqlSession;
 let server: ServerInfo;
 const made: string[] = [];
 const databases: string[] = [];
+/** Roles made by the tests (quoted), dropped after the file even when a test fails. */
+const roles: string[] = [];
 
 beforeAll(async () => {
   admin = await connectMysqlAdmin();
@@ -40,6 +42,7 @@ afterAll(async () => {
   await master.close();
   await world.drop(made);
   for (const db of databases) await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeId(db)}`);
+  for (const role of roles) await admin.query(`DROP ROLE IF EXISTS ${role}`);
   await admin.end();
 });
 
@@ -121,6 +124,35 @@ describe('objects whose names need quoting, wildcards and routines', () => {
   });
 });
 
+describe('a master session in ANSI mode (RDS parameter groups set sql_mode=ANSI)', () => {
+  it('syncs names that need quoting, though SHOW GRANTS then prints "double-quoted" names', async () => {
+    const stamp = cloneTestName(PREFIX);
+    const db = await database(`${stamp}"q-d`);
+    await admin.query(`CREATE TABLE ${db}.\`t"x\` (\`c"1\` INT)`);
+    await admin.query(`CREATE PROCEDURE ${db}.\`p"1\`() SELECT 1`);
+    const { original, alternate } = names(`${cloneTestName(PREFIX)}"a`);
+    const o = await create(original, '%', cloneTestPassword());
+    await admin.query(`GRANT SELECT, INSERT ON ${admin.escapeId(`${stamp}\\_a\\_%`)}.* TO ${o}`);
+    await admin.query(`GRANT SELECT (\`c"1\`) ON ${db}.\`t"x\` TO ${o} WITH GRANT OPTION`);
+    await admin.query(`GRANT EXECUTE ON PROCEDURE ${db}.\`p"1\` TO ${o}`);
+    await world.masterConnection.query(`GRANT ${admin.escapeId(world.roles[0])} TO ${o}`);
+    await world.masterConnection.query(`SET DEFAULT ROLE ${admin.escapeId(world.roles[0])} FOR ${o}`);
+    const ansi = await world.session();
+    try {
+      await ansi.query("SET SESSION sql_mode = 'ANSI'");
+      const pw = cloneTestPassword();
+      await sync(original, alternate, pw, ansi);
+      await assertMysqlEquivalent(admin, original, alternate);
+      await expect(canLoginMysql(alternate, pw)).resolves.toBe(true);
+      await admin.query(`REVOKE INSERT ON ${admin.escapeId(`${stamp}\\_a\\_%`)}.* FROM ${o}`);
+      await sync(original, alternate, cloneTestPassword(), ansi);
+      await assertMysqlEquivalent(admin, original, alternate);
+    } finally {
+      await ansi.close();
+    }
+  });
+});
+
 describe('host entries with different rights and options', () => {
   it('each alternate entry matches its own original entry, through a host added and one removed', async () => {
     const { original, alternate } = names();
@@ -167,6 +199,7 @@ describe('a master that cannot give every right (RDS-like: GRANT OPTION on the a
     await admin.query(`GRANT CREATE USER ON *.* TO ${m}`);
     await admin.query(`GRANT SELECT ON mysql.* TO ${m}`);
     await admin.query(`GRANT ALL PRIVILEGES ON ${admin.escapeId(world.db)}.* TO ${m} WITH GRANT OPTION`);
+    roles.push(rootRole, masterRole);
     for (const role of [rootRole, masterRole]) await admin.query(`CREATE ROLE ${role}`);
     await admin.query(`GRANT ${masterRole} TO ${m} WITH ADMIN OPTION`);
     const { mysqlConnector } = await import('../../shared/engines/mysql-connector');
@@ -184,7 +217,6 @@ describe('a master that cannot give every right (RDS-like: GRANT OPTION on the a
 
   afterAll(async () => {
     await session.close();
-    for (const role of [rootRole, masterRole]) await admin.query(`DROP ROLE IF EXISTS ${role}`);
   });
 
   it('syncs what it may give', async () => {
@@ -270,6 +302,7 @@ describe('a MariaDB default role no longer granted (revoked or dropped: MariaDB 
     const { original, alternate } = names();
     const m = world.masterConnection;
     const [revoked, dropped] = [`\`${cloneTestName(PREFIX)}\``, `\`${cloneTestName(PREFIX)}\``];
+    roles.push(revoked, dropped);
     for (const role of [revoked, dropped]) await m.query(`CREATE ROLE ${role}`);
     const pw = cloneTestPassword();
     const o = await create(original, '%', pw);
@@ -308,13 +341,13 @@ describe('a MariaDB default role no longer granted (revoked or dropped: MariaDB 
     ]);
     const [back] = await admin.query('SHOW GRANTS FOR ?@?', [original, '%']);
     expect(JSON.stringify(back)).toContain(`SET DEFAULT ROLE ${revoked}`);
-    await m.query(`DROP ROLE ${revoked}`);
   });
 });
 
 describe('a role named like the alternate user (or the original)', () => {
   it('is not taken for a host entry of either: no false "Dropped" warning, no host entry made for it', async () => {
     const { original, alternate } = names();
+    roles.push(admin.escapeId(alternate));
     await admin.query(`CREATE ROLE ${admin.escapeId(alternate)}`);
     const o = await create(original, '%', cloneTestPassword());
     await admin.query(`GRANT SELECT ON ${admin.escapeId(world.db)}.* TO ${o}`);
@@ -330,6 +363,5 @@ describe('a role named like the alternate user (or the original)', () => {
       { h: '%', r: null },
     ]);
     await assertMysqlEquivalent(admin, original, alternate);
-    await admin.query(`DROP ROLE ${admin.escapeId(alternate)}`);
   });
 });

@@ -11,9 +11,9 @@
  *   dropped tables and columns) grants nothing and cannot be re-created: it is skipped with a warning
  *   that names it, never stopping the rotation. The other way round, such a grant held by the alternate
  *   user alone is left in place with a warning rather than revoked: it would apply again if the object
- *   came back, as the DBA set it, and it grants nothing meanwhile. A MariaDB default role no longer
- *   granted (revoked or dropped: MariaDB keeps it) is treated alike: not copied, with a warning, and
- *   left in place on the alternate user.
+ *   came back, as the DBA set it, and it grants nothing meanwhile. Two more such leftovers are treated
+ *   alike: PROXY on an account that was dropped (DROP USER leaves it, and only that account could give
+ *   it), and a MariaDB default role no longer granted (revoked or dropped: MariaDB keeps it).
  *
  * The source is always the user AWSCURRENT names (as in AWS's template): a DBA changes the rights of
  * that user, and the other follows at the next rotation.
@@ -51,6 +51,7 @@ import {
   privilegeColumn,
   revokePrivileges,
   rightKey,
+  accountParts,
   staleDefaultRoles,
   type AccountGrants,
   type GrantStatement,
@@ -146,7 +147,7 @@ export async function syncMysqlAlternateUser(session: SqlSession, server: Server
     if (!(err instanceof GrantRefusal)) throw err;
     const remedy = grantRemedy(err.statement.sql, err.grantee, err.master);
     throw new MysqlGrantRefusedError(err.statement.summary, err.master, remedy, err.code, outcome, {
-      cause: { name: 'Error', code: err.code },
+      cause: err.cause,
     });
   }
 }
@@ -229,15 +230,17 @@ async function syncRights(
     planGrantSync(source, await readAccountGrants(session, server, to, host), grantee, server).filter(
       (s) =>
         !(s.adds.length > 0 && s.adds.every((k) => skipped.has(k))) &&
+        !(s.proxied !== undefined && skipped.has(proxyKey(s))) &&
         !(s.revokes !== undefined && s.revokes.privileges.every((p) => kept.has(rightKey(s.revokes!.object, p)))),
     );
+  const onKeep = (what: string): void =>
+    warn(`Left on ${describeAccount(to, host)}, though ${describeAccount(from, host)} lacks it, as it grants nothing: ${what}`);
   let plan = await pending();
   for (let pass = 0; pass < GRANT_PASSES && plan.length > 0; pass += 1) {
     for (const planned of plan) {
-      const statement = await withoutStaleRevokes(planned, catalog, grantee, kept, (what) =>
-        warn(`Left on ${describeAccount(to, host)}, though ${describeAccount(from, host)} lacks it, as it grants nothing: ${what}`),
-      );
-      if (statement !== undefined) await apply(session, statement, grantee, skipped, (what) => warnSkipped(warn, what, from, to, host));
+      const statement = await withoutStaleRevokes(planned, catalog, grantee, kept, onKeep);
+      if (statement !== undefined)
+        await apply(session, statement, grantee, skipped, (what) => warnSkipped(warn, what, from, to, host), onKeep);
     }
     plan = await pending();
   }
@@ -256,6 +259,7 @@ async function apply(
   grantee: string,
   skipped: Set<string>,
   onSkip: (what: string) => void,
+  onKeep: (what: string) => void,
 ): Promise<void> {
   try {
     await session.query(statement.sql);
@@ -263,17 +267,42 @@ async function apply(
   } catch (err) {
     const code = errorCode(err) ?? '';
     if (statement.action === 'revoke' && NO_SUCH_GRANT_CODES.has(code)) return;
-    if (MASTER_CANNOT_GRANT_CODES.has(code)) throw new GrantRefusal(statement, grantee, await masterAccount(session), code, err);
+    if (MASTER_CANNOT_GRANT_CODES.has(code)) {
+      // Only the proxied account itself could give or take back PROXY on an account that is gone.
+      if (statement.proxied !== undefined && !(await accountExists(session, statement.proxied))) {
+        skipped.add(proxyKey(statement));
+        const what = `${statement.summary.replace(/^REVOKE /, '')}: the proxied account no longer exists (${code})`;
+        return statement.action === 'revoke' ? onKeep(what) : onSkip(what);
+      }
+      throw new GrantRefusal(statement, grantee, await masterAccount(session), code, err);
+    }
     const missing = statement.action === 'grant' ? MISSING_OBJECT.get(code) : undefined;
     if (missing === undefined) throw statementFailure(err, `${statement.summary} (to the alternate user)`, 'master');
     // A dropped column refuses the whole list: the privileges on the columns that remain still count.
     if (missing === 'a column' && statement.parts.length > 0) {
-      for (const part of statement.parts) await apply(session, part, grantee, skipped, onSkip);
+      for (const part of statement.parts) await apply(session, part, grantee, skipped, onSkip, onKeep);
       return;
     }
     for (const key of statement.adds) skipped.add(key);
     onSkip(`${statement.summary}: ${missing} no longer exists (${code})`);
   }
+}
+
+/** The key under which a skipped PROXY grant or kept PROXY right is remembered for the later passes. */
+function proxyKey(statement: GrantStatement): string {
+  return rightKey(statement.proxied ?? '', statement.action === 'revoke' ? 'REVOKE PROXY' : 'PROXY');
+}
+
+/** Whether a printed account (`` `u`@`h` ``) exists in mysql.user; true when it cannot be told, so the refusal stands. */
+async function accountExists(session: SqlSession, printed: string): Promise<boolean> {
+  const parts = accountParts(printed);
+  if (parts === undefined) return true;
+  const rows = await run(
+    session,
+    `SELECT 1 FROM mysql.user WHERE User = ${escape(parts.user)} AND Host = ${escape(parts.host)}`,
+    `looking up the proxied ${describeAccount(parts.user, parts.host)}`,
+  );
+  return rows.length > 0;
 }
 
 /** The master's account as the server matched it (`'admin'@'%'`), for the remedy of a refused grant. */

@@ -65,6 +65,12 @@ export interface GrantStatement {
    * that no longer exists.
    */
   readonly revokes?: { readonly object: string; readonly kind: GrantObjectKind; readonly privileges: readonly string[] };
+  /**
+   * For a PROXY grant or revoke: the proxied account as printed. A PROXY grant outlives the account it
+   * names (DROP USER leaves it), and then no one but that account could give or take it back, so the
+   * caller may skip it once it knows the account is gone.
+   */
+  readonly proxied?: string;
 }
 
 const ALL = 'ALL PRIVILEGES';
@@ -285,11 +291,15 @@ export function planGrantSync(source: AccountGrants, target: AccountGrants, gran
     const have = target.proxies.get(proxied);
     if (want === have) continue;
     if (have !== undefined && (want === undefined || !want)) {
-      revokes.push(plain('revoke', `REVOKE PROXY ON ${proxied} FROM ${grantee}`, `REVOKE PROXY ON ${proxied}`));
+      revokes.push({ ...plain('revoke', `REVOKE PROXY ON ${proxied} FROM ${grantee}`, `REVOKE PROXY ON ${proxied}`), proxied });
     }
     if (want !== undefined) {
       const option = want ? ' WITH GRANT OPTION' : '';
-      proxies.push(plain('grant', `GRANT PROXY ON ${proxied} TO ${grantee}${option}`, `GRANT PROXY ON ${proxied}${option}`));
+      proxies.push({
+        ...plain('grant', `GRANT PROXY ON ${proxied} TO ${grantee}${option}`, `GRANT PROXY ON ${proxied}${option}`),
+        adds: [rightKey(proxied, 'PROXY')],
+        proxied,
+      });
     }
   }
 
@@ -402,6 +412,14 @@ export function objectName(object: string): ObjectName | undefined {
   }
   if (parts.length !== 2 || parts.some((p) => p === '' || p === '*')) return undefined;
   return { ...(words.length > 0 ? { routineType: words.join(' ') } : {}), schema: parts[0]!, name: parts[1]! };
+}
+
+/** A printed account name (`` `u`@`h` ``, `'u'@'h'`, `"u"@"h"`) split into user and host; undefined for anything else. */
+export function accountParts(printed: string): { readonly user: string; readonly host: string } | undefined {
+  const tokens = tokenize(printed);
+  if (tokens.length !== 3 || tokens[1]!.text !== '@') return undefined;
+  const part = (t: Token): string => (t.kind === 'quoted' ? unquote(t.text) : t.text);
+  return { user: part(tokens[0]!), host: part(tokens[2]!) };
 }
 
 /** The column of a column privilege key (`UPDATE (`a`)` gives `a`), or undefined. */

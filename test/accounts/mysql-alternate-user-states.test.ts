@@ -365,3 +365,47 @@ describe('a role named like the alternate user (or the original)', () => {
     await assertMysqlEquivalent(admin, original, alternate);
   });
 });
+
+describe('PROXY on an account that was dropped (DROP USER leaves the grant, and only that account could give it)', () => {
+  it('never stops the sync: not copied, with a warning naming it, and left in place the other way round', async () => {
+    const { original, alternate } = names();
+    const proxied = { username: cloneTestName(PREFIX), password: cloneTestPassword() };
+    made.push(proxied.username);
+    const o = await create(original, '%', cloneTestPassword());
+    await create(proxied.username, '%', proxied.password);
+    await admin.query(`GRANT SELECT ON ${admin.escapeId(world.db)}.* TO ${o}`);
+    const { createConnection } = await import('mysql2/promise');
+    const { mysqlAdminSettings } = await import('../../local/db-settings');
+    const s = mysqlAdminSettings();
+    const asProxied = await createConnection({ host: s.host, port: s.port, user: proxied.username, password: proxied.password });
+    try {
+      // An account may give PROXY on itself (as the master does below, on itself: a live one).
+      await asProxied.query(`GRANT PROXY ON ?@'%' TO ${o}`, [proxied.username]);
+    } finally {
+      await asProxied.end();
+    }
+    await world.masterConnection.query(`GRANT PROXY ON ?@'%' TO ${o}`, [world.master.username]);
+    await dropUsers(admin, [proxied.username]);
+
+    const pw = cloneTestPassword();
+    const warnings = await sync(original, alternate, pw);
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        new RegExp(`^Not copied from .*: GRANT PROXY ON \`${proxied.username}\`@\`%\`: the proxied account no longer exists`),
+      ),
+    ]);
+    await expect(canLoginMysql(alternate, pw)).resolves.toBe(true);
+    // What remains different is the dead PROXY only; the live one is on both.
+    const differences = await mysqlDifferences(admin, original, alternate);
+    expect(differences).toHaveLength(1);
+    expect(differences[0]).toContain(proxied.username);
+    const [clone] = await admin.query('SHOW GRANTS FOR ?@?', [alternate, '%']);
+    expect(JSON.stringify(clone)).toContain(`GRANT PROXY ON \`${world.master.username}\`@\`%\``);
+    // Every later rotation passes too, and the other way round the dead PROXY is left on the original.
+    expect(await sync(original, alternate, cloneTestPassword())).toHaveLength(1);
+    const back = await sync(alternate, original, cloneTestPassword());
+    expect(back).toEqual([expect.stringMatching(/^Left on .*: PROXY ON `[^`]+`@`%`: the proxied account no longer exists/)]);
+    const [rows] = await admin.query('SHOW GRANTS FOR ?@?', [original, '%']);
+    expect(JSON.stringify(rows)).toContain(proxied.username);
+  });
+});

@@ -7,7 +7,9 @@
  */
 import type { Connection } from 'mysql2/promise';
 import { canLoginMysql } from '../../local/admin-connections';
+import { mysqlAdminSettings } from '../../local/db-settings';
 import { mysqlEngine } from '../../shared/engines/mysql';
+import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
 import { mysqlNativePasswordHash } from '../../shared/engines/password-hashes';
 import type { Row, ServerInfo, SqlSession } from '../../shared/rotation/database-engine';
 import { assertMysqlEquivalent, mysqlDifferences } from '../equivalence/mysql-equivalence';
@@ -19,6 +21,7 @@ import {
   dropUsers,
   type CloneWorld,
 } from '../equivalence/mysql-fixture-accounts';
+import { captureLogger, createSecret, lambdaArn, rotate, secretValue, startEndpoint, uniqueName } from '../rotation/support';
 
 const PREFIX = 'hma';
 
@@ -204,7 +207,6 @@ describe('a master that cannot give every right (RDS-like: GRANT OPTION on the a
     await admin.query(`GRANT ${masterRole} TO ${m} WITH ADMIN OPTION`);
     const { mysqlConnector } = await import('../../shared/engines/mysql-connector');
     const { parseDatabaseSecret } = await import('../../shared/database-secret');
-    const { mysqlAdminSettings } = await import('../../local/db-settings');
     const s = mysqlAdminSettings();
     session = await mysqlConnector({
       family: 'mysql',
@@ -258,6 +260,57 @@ describe('a master that cannot give every right (RDS-like: GRANT OPTION on the a
     expect(String((error as Error).message)).toMatch(named);
     expect(String((error as Error).message)).toMatch(/nothing was left/);
     expect(await hostsOf(alternate)).toEqual([]);
+  });
+
+  it('end to end: the rotation fails naming the grant and the remedy, AWSCURRENT still works; after the remedy it rotates', async () => {
+    const { original, alternate } = names();
+    const pw = cloneTestPassword();
+    const o = await create(original, '%', pw);
+    await admin.query(`GRANT SELECT ON ${admin.escapeId(world.db)}.* TO ${o}`);
+    await admin.query(`GRANT PROCESS ON *.* TO ${o}`);
+    const endpoint = await startEndpoint();
+    try {
+      const logs = captureLogger();
+      const arn = lambdaArn(uniqueName('hma-mysql-au'));
+      const handler = createRotationHandler({
+        engine: mysqlEngine,
+        strategy: 'alternating-users',
+        secretsClient: endpoint.client,
+        env: {},
+        logger: logs,
+      });
+      endpoint.local.registerRotationFunction(arn, (event) => handler(event));
+      const s = mysqlAdminSettings();
+      const base = { engine: 'mariadb', host: s.host, port: s.port, ssl: false };
+      const masterArn = await createSecret(endpoint.client, uniqueName('hma-master'), { ...base, ...limited });
+      const id = await createSecret(endpoint.client, uniqueName('hma-app'), {
+        ...base,
+        username: original,
+        password: pw,
+        masterarn: masterArn,
+      });
+
+      const error = await rotate(endpoint.client, id, arn).catch((e: unknown) => e);
+      expect(String((error as Error).message)).toMatch(
+        /GRANT PROCESS ON \*\.\* was refused.*Remedy: GRANT PROCESS ON \*\.\* TO '[^']+'@'%' WITH GRANT OPTION/,
+      );
+      expect(await hostsOf(alternate)).toEqual([]);
+      const current = await secretValue(endpoint.client, id);
+      expect(current.username).toBe(original);
+      await expect(canLoginMysql(original, pw)).resolves.toBe(true);
+      expect(logs.text()).not.toContain(pw);
+
+      // The DBA runs the remedy; the rotation, re-attempted as Secrets Manager does, goes through.
+      await admin.query(`GRANT PROCESS ON *.* TO ?@'%' WITH GRANT OPTION`, [limited.username]);
+      await expect(rotate(endpoint.client, id, arn)).rejects.toThrow(/previous rotation isn't complete/);
+      const after = await secretValue(endpoint.client, id);
+      expect(after.username).toBe(alternate);
+      await assertMysqlEquivalent(admin, original, alternate);
+      await expect(canLoginMysql(after.username, after.password)).resolves.toBe(true);
+    } finally {
+      await endpoint.close();
+      await admin.query(`REVOKE PROCESS, GRANT OPTION ON *.* FROM ?@'%'`, [limited.username]).catch(() => undefined);
+    }
   });
 
   it('on an alternate user that exists: refused naming the grant, its password still the old one', async () => {
@@ -375,7 +428,6 @@ describe('PROXY on an account that was dropped (DROP USER leaves the grant, and 
     await create(proxied.username, '%', proxied.password);
     await admin.query(`GRANT SELECT ON ${admin.escapeId(world.db)}.* TO ${o}`);
     const { createConnection } = await import('mysql2/promise');
-    const { mysqlAdminSettings } = await import('../../local/db-settings');
     const s = mysqlAdminSettings();
     const asProxied = await createConnection({ host: s.host, port: s.port, user: proxied.username, password: proxied.password });
     try {

@@ -29,6 +29,12 @@ export interface ObjectPrivileges {
   /** `SELECT`, `ALL PRIVILEGES`, `CREATE TEMPORARY TABLES`…; a column privilege as `UPDATE (`a`)`, one per column. */
   readonly privileges: ReadonlySet<string>;
   readonly grantOption: boolean;
+  /**
+   * MySQL 8 prints the dynamic privileges of `*.*` (BACKUP_ADMIN…) in rows of their own, split by each
+   * privilege's own WITH GRANT OPTION: the privileges printed only in rows without the option while
+   * another row of the object has it. Absent when every row of the object agrees (always on MariaDB).
+   */
+  readonly withoutOption?: ReadonlySet<string>;
 }
 
 /** Everything SHOW GRANTS (and, on MySQL 8, mysql.default_roles) says about one account's rights. */
@@ -79,7 +85,12 @@ const GRANT_OPTION = 'GRANT OPTION';
 const SUMMARY_LENGTH = 160;
 
 interface MutableAccountGrants {
-  objects: Map<string, { object: string; kind: GrantObjectKind; privileges: Set<string>; grantOption: boolean }>;
+  objects: Map<
+    string,
+    { object: string; kind: GrantObjectKind; privileges: Set<string>; grantOption: boolean; withoutOption?: ReadonlySet<string> }
+  >;
+  /** Per object, the privileges seen in rows with and without WITH GRANT OPTION. */
+  rowOptions: Map<string, { with: Set<string>; without: Set<string> }>;
   partialRevokes: Map<string, Set<string>>;
   roles: Map<string, boolean>;
   proxies: Map<string, boolean>;
@@ -104,9 +115,16 @@ export function parseGrantRows(rows: readonly string[], defaultRoles: readonly s
     roles: new Map(),
     proxies: new Map(),
     defaultRoles: [...defaultRoles],
+    rowOptions: new Map(),
   };
   for (const row of rows) parseRow(row, grants);
-  return { ...grants, defaultRoles: [...new Set(grants.defaultRoles)].sort() };
+  for (const [object, seen] of grants.rowOptions) {
+    const entry = grants.objects.get(object);
+    const without = [...seen.without].filter((p) => !seen.with.has(p));
+    if (entry !== undefined && entry.grantOption && without.length > 0) entry.withoutOption = new Set(without);
+  }
+  const { objects, partialRevokes, roles, proxies } = grants;
+  return { objects, partialRevokes, roles, proxies, defaultRoles: [...new Set(grants.defaultRoles)].sort() };
 }
 
 function parseRow(row: string, grants: MutableAccountGrants): void {
@@ -142,9 +160,15 @@ function parseGrant(row: string, tokens: readonly Token[], grants: MutableAccoun
     return;
   }
   const entry = grants.objects.get(object) ?? { object, kind: objectKind(object), privileges: new Set<string>(), grantOption: false };
-  for (const item of items) if (item !== USAGE) entry.privileges.add(item);
+  const seen = grants.rowOptions.get(object) ?? { with: new Set<string>(), without: new Set<string>() };
+  for (const item of items) {
+    if (item === USAGE) continue;
+    entry.privileges.add(item);
+    (grantOption ? seen.with : seen.without).add(item);
+  }
   entry.grantOption ||= grantOption;
   grants.objects.set(object, entry);
+  grants.rowOptions.set(object, seen);
 }
 
 function parsePartialRevoke(row: string, tokens: readonly Token[], grants: MutableAccountGrants): void {
@@ -235,8 +259,30 @@ export function planGrantSync(source: AccountGrants, target: AccountGrants, gran
     const extra = wanted.has(ALL) ? [] : [...held].filter((p) => !wanted.has(p));
     if (extra.length > 0) revokes.push(revokePrivileges(extra, object, grantee));
     if (have?.grantOption === true && want?.grantOption !== true) revokes.push(revokePrivileges([GRANT_OPTION], object, grantee));
-    const missing = held.has(ALL) ? [] : [...wanted].filter((p) => !held.has(p));
+    let missing = held.has(ALL) ? [] : [...wanted].filter((p) => !held.has(p));
     const needOption = want?.grantOption === true && have?.grantOption !== true;
+    if (want !== undefined && (want.withoutOption !== undefined || have?.withoutOption !== undefined)) {
+      // MySQL 8's dynamic privileges each carry their own GRANT OPTION (see ObjectPrivileges.withoutOption).
+      const optionOn = (e: ObjectPrivileges | undefined, p: string): boolean => e?.grantOption === true && e.withoutOption?.has(p) !== true;
+      const plainOnes: string[] = [];
+      const optioned: string[] = [];
+      for (const p of wanted) {
+        if (!held.has(p)) continue;
+        if (optionOn(have, p) && !optionOn(want, p)) {
+          // No statement takes back one privilege's option alone: revoke it, grant it again without.
+          revokes.push(revokePrivileges([p], object, grantee));
+          plainOnes.push(p);
+        } else if (optionOn(want, p) && !optionOn(have, p) && have?.grantOption === true) {
+          optioned.push(p);
+        }
+      }
+      plainOnes.push(...missing.filter((p) => want.withoutOption?.has(p) === true));
+      missing = [...missing.filter((p) => want.withoutOption?.has(p) !== true), ...optioned];
+      if (plainOnes.length > 0) grants.push(grantPrivileges(plainOnes, object, kind, want, false, grantee));
+      const withOption = want.grantOption && (needOption || missing.length > 0);
+      if (missing.length > 0 || needOption) grants.push(grantPrivileges(missing, object, kind, want, withOption, grantee));
+      continue;
+    }
     if (missing.length > 0 || needOption) grants.push(grantPrivileges(missing, object, kind, want!, needOption, grantee));
   }
 

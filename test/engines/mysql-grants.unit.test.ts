@@ -214,6 +214,46 @@ describe('planGrantSync', () => {
     expect(staleDefaultRoles(parseGrantRows([], ["'r1'@'%'"]), MYSQL8)).toEqual([]);
   });
 
+  it('MySQL 8 dynamic privileges keep their own GRANT OPTION (SHOW GRANTS splits them into rows by it)', () => {
+    const source = [
+      'GRANT SELECT, PROCESS ON *.* TO `app`@`%` WITH GRANT OPTION',
+      'GRANT BACKUP_ADMIN ON *.* TO `app`@`%` WITH GRANT OPTION',
+      'GRANT AUDIT_ADMIN,SYSTEM_VARIABLES_ADMIN ON *.* TO `app`@`%`',
+    ];
+    expect(rows(...source).objects.get('*.*')!.withoutOption).toEqual(new Set(['AUDIT_ADMIN', 'SYSTEM_VARIABLES_ADMIN']));
+    // A new account: the privileges the source holds without the option are granted without it.
+    expect(plan(source, [], MYSQL8)).toEqual([
+      `GRANT AUDIT_ADMIN, SYSTEM_VARIABLES_ADMIN ON *.* TO ${TO}`,
+      `GRANT SELECT, PROCESS, BACKUP_ADMIN ON *.* TO ${TO} WITH GRANT OPTION`,
+    ]);
+    // A target holding one with the option it should not have: revoked and granted again without it;
+    // one lacking the option it should have: granted again with it.
+    const target = [
+      'GRANT SELECT, PROCESS ON *.* TO `c`@`%` WITH GRANT OPTION',
+      'GRANT AUDIT_ADMIN,SYSTEM_VARIABLES_ADMIN ON *.* TO `c`@`%` WITH GRANT OPTION',
+      'GRANT BACKUP_ADMIN ON *.* TO `c`@`%`',
+    ];
+    expect(plan(source, target, MYSQL8)).toEqual([
+      `REVOKE AUDIT_ADMIN ON *.* FROM ${TO}`,
+      `REVOKE SYSTEM_VARIABLES_ADMIN ON *.* FROM ${TO}`,
+      `GRANT AUDIT_ADMIN, SYSTEM_VARIABLES_ADMIN ON *.* TO ${TO}`,
+      `GRANT BACKUP_ADMIN ON *.* TO ${TO} WITH GRANT OPTION`,
+    ]);
+    expect(
+      plan(
+        source,
+        source.map((r) => r.replace('`app`', '`c`')),
+        MYSQL8,
+      ),
+    ).toEqual([]);
+    // Rows that agree (MariaDB always prints one row per object) carry no per-privilege set.
+    expect(
+      rows('GRANT SELECT ON *.* TO `app`@`%` WITH GRANT OPTION', 'GRANT BACKUP_ADMIN ON *.* TO `app`@`%` WITH GRANT OPTION').objects.get(
+        '*.*',
+      )!.withoutOption,
+    ).toBeUndefined();
+  });
+
   it('MySQL 8 partial revokes: added after the global grant, lifted by a grant at their level', () => {
     expect(
       plan(

@@ -28,13 +28,14 @@ export interface ObjectPrivileges {
   readonly kind: GrantObjectKind;
   /** `SELECT`, `ALL PRIVILEGES`, `CREATE TEMPORARY TABLES`…; a column privilege as `UPDATE (`a`)`, one per column. */
   readonly privileges: ReadonlySet<string>;
+  /** WITH GRANT OPTION on the object (on MySQL 8's `*.*`: of its static privileges, the row that holds them or USAGE). */
   readonly grantOption: boolean;
   /**
-   * MySQL 8 prints the dynamic privileges of `*.*` (BACKUP_ADMIN…) in rows of their own, split by each
-   * privilege's own WITH GRANT OPTION: the privileges printed only in rows without the option while
-   * another row of the object has it. Absent when every row of the object agrees (always on MariaDB).
+   * MySQL 8's dynamic privileges (BACKUP_ADMIN…: upper case with `_`, never a space) each carry their
+   * own GRANT OPTION, and SHOW GRANTS prints them in rows of their own, split by it: those held WITH
+   * GRANT OPTION. Absent when the object has no dynamic privilege (always on MariaDB).
    */
-  readonly withoutOption?: ReadonlySet<string>;
+  readonly grantableDynamic?: ReadonlySet<string>;
 }
 
 /** Everything SHOW GRANTS (and, on MySQL 8, mysql.default_roles) says about one account's rights. */
@@ -87,10 +88,8 @@ const SUMMARY_LENGTH = 160;
 interface MutableAccountGrants {
   objects: Map<
     string,
-    { object: string; kind: GrantObjectKind; privileges: Set<string>; grantOption: boolean; withoutOption?: ReadonlySet<string> }
+    { object: string; kind: GrantObjectKind; privileges: Set<string>; grantOption: boolean; grantableDynamic?: Set<string> }
   >;
-  /** Per object, the privileges seen in rows with and without WITH GRANT OPTION. */
-  rowOptions: Map<string, { with: Set<string>; without: Set<string> }>;
   partialRevokes: Map<string, Set<string>>;
   roles: Map<string, boolean>;
   proxies: Map<string, boolean>;
@@ -115,16 +114,9 @@ export function parseGrantRows(rows: readonly string[], defaultRoles: readonly s
     roles: new Map(),
     proxies: new Map(),
     defaultRoles: [...defaultRoles],
-    rowOptions: new Map(),
   };
   for (const row of rows) parseRow(row, grants);
-  for (const [object, seen] of grants.rowOptions) {
-    const entry = grants.objects.get(object);
-    const without = [...seen.without].filter((p) => !seen.with.has(p));
-    if (entry !== undefined && entry.grantOption && without.length > 0) entry.withoutOption = new Set(without);
-  }
-  const { objects, partialRevokes, roles, proxies } = grants;
-  return { objects, partialRevokes, roles, proxies, defaultRoles: [...new Set(grants.defaultRoles)].sort() };
+  return { ...grants, defaultRoles: [...new Set(grants.defaultRoles)].sort() };
 }
 
 function parseRow(row: string, grants: MutableAccountGrants): void {
@@ -160,15 +152,16 @@ function parseGrant(row: string, tokens: readonly Token[], grants: MutableAccoun
     return;
   }
   const entry = grants.objects.get(object) ?? { object, kind: objectKind(object), privileges: new Set<string>(), grantOption: false };
-  const seen = grants.rowOptions.get(object) ?? { with: new Set<string>(), without: new Set<string>() };
-  for (const item of items) {
-    if (item === USAGE) continue;
-    entry.privileges.add(item);
-    (grantOption ? seen.with : seen.without).add(item);
+  const privileges = items.filter((item) => item !== USAGE);
+  for (const item of privileges) entry.privileges.add(item);
+  if (privileges.length > 0 && privileges.every(isDynamicPrivilege)) {
+    // A row of dynamic privileges: its option is theirs alone, not the object's.
+    entry.grantableDynamic ??= new Set<string>();
+    if (grantOption) for (const item of privileges) entry.grantableDynamic.add(item);
+  } else {
+    entry.grantOption ||= grantOption;
   }
-  entry.grantOption ||= grantOption;
   grants.objects.set(object, entry);
-  grants.rowOptions.set(object, seen);
 }
 
 function parsePartialRevoke(row: string, tokens: readonly Token[], grants: MutableAccountGrants): void {
@@ -229,6 +222,11 @@ function privilegeItems(row: string, tokens: readonly Token[]): string[] {
   return out;
 }
 
+/** MySQL 8's dynamic privileges are single words with `_` (BACKUP_ADMIN); static ones, and MariaDB's, are not. */
+function isDynamicPrivilege(privilege: string): boolean {
+  return /^[A-Z0-9]+(_[A-Z0-9]+)+$/.test(privilege);
+}
+
 function objectKind(object: string): GrantObjectKind {
   const first = tokenize(object)[0]?.text.toUpperCase();
   if (first === 'PROCEDURE' || first === 'FUNCTION' || first === 'PACKAGE') return 'routine';
@@ -261,27 +259,18 @@ export function planGrantSync(source: AccountGrants, target: AccountGrants, gran
     if (have?.grantOption === true && want?.grantOption !== true) revokes.push(revokePrivileges([GRANT_OPTION], object, grantee));
     let missing = held.has(ALL) ? [] : [...wanted].filter((p) => !held.has(p));
     const needOption = want?.grantOption === true && have?.grantOption !== true;
-    if (want !== undefined && (want.withoutOption !== undefined || have?.withoutOption !== undefined)) {
-      // MySQL 8's dynamic privileges each carry their own GRANT OPTION (see ObjectPrivileges.withoutOption).
-      const optionOn = (e: ObjectPrivileges | undefined, p: string): boolean => e?.grantOption === true && e.withoutOption?.has(p) !== true;
-      const plainOnes: string[] = [];
-      const optioned: string[] = [];
-      for (const p of wanted) {
-        if (!held.has(p)) continue;
-        if (optionOn(have, p) && !optionOn(want, p)) {
-          // No statement takes back one privilege's option alone: revoke it, grant it again without.
-          revokes.push(revokePrivileges([p], object, grantee));
-          plainOnes.push(p);
-        } else if (optionOn(want, p) && !optionOn(have, p) && have?.grantOption === true) {
-          optioned.push(p);
-        }
-      }
-      plainOnes.push(...missing.filter((p) => want.withoutOption?.has(p) === true));
-      missing = [...missing.filter((p) => want.withoutOption?.has(p) !== true), ...optioned];
+    if (want !== undefined && (want.grantableDynamic !== undefined || have?.grantableDynamic !== undefined)) {
+      // Dynamic privileges are granted apart, each with its own option; a wrong option on one held
+      // already is put right by granting it again with the option, or (none takes back one
+      // privilege's option alone) revoking it and granting it again without.
+      const wantOption = (p: string): boolean => want.grantableDynamic?.has(p) === true;
+      const dynamic = [...wanted].filter(isDynamicPrivilege);
+      const plainOnes = dynamic.filter((p) => !wantOption(p) && (!held.has(p) || have?.grantableDynamic?.has(p) === true));
+      const optioned = dynamic.filter((p) => wantOption(p) && have?.grantableDynamic?.has(p) !== true);
+      for (const p of plainOnes) if (held.has(p)) revokes.push(revokePrivileges([p], object, grantee));
       if (plainOnes.length > 0) grants.push(grantPrivileges(plainOnes, object, kind, want, false, grantee));
-      const withOption = want.grantOption && (needOption || missing.length > 0);
-      if (missing.length > 0 || needOption) grants.push(grantPrivileges(missing, object, kind, want, withOption, grantee));
-      continue;
+      if (optioned.length > 0) grants.push(grantPrivileges(optioned, object, kind, want, true, grantee));
+      missing = missing.filter((p) => !isDynamicPrivilege(p));
     }
     if (missing.length > 0 || needOption) grants.push(grantPrivileges(missing, object, kind, want!, needOption, grantee));
   }

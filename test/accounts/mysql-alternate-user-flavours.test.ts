@@ -262,7 +262,8 @@ describe.each(['MySQL 8.0', 'MySQL 8.4', 'Aurora MySQL 3'])('%s (mysql.user, rol
         'PASSWORD EXPIRE NEVER PASSWORD HISTORY DEFAULT PASSWORD REUSE INTERVAL 5 DAY PASSWORD REQUIRE CURRENT OPTIONAL FAILED_LOGIN_ATTEMPTS 3 PASSWORD_LOCK_TIME UNBOUNDED ACCOUNT UNLOCK',
     );
     expect(w.slice(2, -1)).toEqual([
-      "GRANT SELECT, INSERT, BACKUP_ADMIN ON *.* TO 'app_clone'@'%' WITH GRANT OPTION",
+      "GRANT BACKUP_ADMIN ON *.* TO 'app_clone'@'%' WITH GRANT OPTION",
+      "GRANT SELECT, INSERT ON *.* TO 'app_clone'@'%'",
       "REVOKE INSERT ON `mysql`.* FROM 'app_clone'@'%'",
       "GRANT `r1`@`%` TO 'app_clone'@'%'",
       "GRANT `r2`@`localhost` TO 'app_clone'@'%'",

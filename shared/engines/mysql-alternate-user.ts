@@ -37,10 +37,11 @@
  * A statement refused after step 2 (a right the master may not give: mysql-grant-refusal.ts; the
  * original dropped meanwhile) drops an alternate user this run created, so nothing is left half-made;
  * an alternate user that existed keeps its old password (step 4 never ran), so it logs in as before.
+ * A lost connection or a timeout is a crash like any other: nothing is undone, the retry converges.
  */
 import { randomBytes } from 'node:crypto';
 import { columnText as text, escapeMysql as escape } from './mysql-connector';
-import { DatabaseError } from '../errors';
+import { DatabaseError, ToolkitError } from '../errors';
 import type { AlternateUserChange, ServerInfo, SqlSession } from '../rotation/database-engine';
 import { accountOptionsClause, identifiedFor, readAccountOptions, type AccountOptions } from './mysql-account-options';
 import {
@@ -136,8 +137,11 @@ export async function syncMysqlAlternateUser(session: SqlSession, server: Server
       'master',
     );
   } catch (err) {
-    // A user this run created is dropped again, so a refusal leaves nothing half-made; one that existed
-    // keeps its password (set last), so it still logs in as before.
+    // A lost connection or a timeout is a crash: the session is gone, and the retry converges from
+    // whatever was made (the pending password does not log in before the user is complete).
+    if (err instanceof ToolkitError && (err.code === 'NETWORK' || err.code === 'TIMEOUT')) throw err;
+    // After a refusal, a user this run created is dropped again, so nothing is left half-made; one that
+    // existed keeps its password (set last), so it still logs in as before.
     const outcome =
       existing.length > 0
         ? `the password of user ${quoteName(alternate)} was not changed, so it logs in as before`

@@ -461,3 +461,58 @@ describe('PROXY on an account that was dropped (DROP USER leaves the grant, and 
     expect(JSON.stringify(rows)).toContain(proxied.username);
   });
 });
+
+describe('a user name whose `_clone` exceeds MariaDB’s 80 characters', () => {
+  it('is refused in createSecret, before any change, naming the limit; at exactly 80 it rotates', async () => {
+    const endpoint = await startEndpoint();
+    try {
+      const arn = lambdaArn(uniqueName('hma-mysql-len'));
+      const logs = captureLogger();
+      const handler = createRotationHandler({
+        engine: mysqlEngine,
+        strategy: 'alternating-users',
+        secretsClient: endpoint.client,
+        env: {},
+        logger: logs,
+      });
+      endpoint.local.registerRotationFunction(arn, (event) => handler(event));
+      const s = mysqlAdminSettings();
+      const base = { engine: 'mariadb', host: s.host, port: s.port, ssl: false };
+      const masterArn = await createSecret(endpoint.client, uniqueName('hma-master'), { ...base, ...world.master });
+      const stamp = cloneTestName(PREFIX);
+      for (const [length, rotates] of [
+        [75, false],
+        [74, true],
+      ] as const) {
+        const { original, alternate } = names(stamp.padEnd(length, 'x'));
+        const pw = cloneTestPassword();
+        const o = await create(original, '%', pw);
+        await admin.query(`GRANT SELECT ON ${admin.escapeId(world.db)}.* TO ${o}`);
+        const id = await createSecret(endpoint.client, uniqueName('hma-app'), {
+          ...base,
+          username: original,
+          password: pw,
+          masterarn: masterArn,
+        });
+        const outcome = await rotate(endpoint.client, id, arn).then(
+          () => 'rotated',
+          (e: unknown) => String((e as Error).message),
+        );
+        if (rotates) {
+          expect(outcome).toBe('rotated');
+          expect((await secretValue(endpoint.client, id)).username).toBe(alternate);
+          await assertMysqlEquivalent(admin, original, alternate);
+        } else {
+          expect(outcome).toMatch(
+            /step createSecret .*SECRET_INVALID.*the user name is 81 characters long; engine mariadb allows at most 80/,
+          );
+          expect(await hostsOf(alternate)).toEqual([]);
+          expect((await secretValue(endpoint.client, id)).username).toBe(original);
+          await expect(canLoginMysql(original, pw)).resolves.toBe(true);
+        }
+      }
+    } finally {
+      await endpoint.close();
+    }
+  });
+});

@@ -183,7 +183,12 @@ async function readOptions(session: SqlSession, server: ServerInfo, username: st
   try {
     return await readAccountOptions(session, server, username);
   } catch (err) {
-    throw statementFailure(err, `reading the account options of user ${quoteName(username)}`, 'master');
+    const what = `reading the account options of user ${quoteName(username)}`;
+    // A master scoped to the application's databases cannot read the catalogs at all: say what it needs.
+    const needs = MASTER_CANNOT_GRANT_CODES.has(errorCode(err) ?? '')
+      ? ` (the master needs SELECT on the mysql schema: GRANT SELECT ON mysql.* TO ${await masterAccount(session)}; nothing was changed)`
+      : '';
+    throw statementFailure(err, `${what}${needs}`, 'master');
   }
 }
 

@@ -221,6 +221,23 @@ describe('a master that cannot give every right (RDS-like: GRANT OPTION on the a
     await session.close();
   });
 
+  it('without SELECT on the mysql schema: refused before any change, naming the GRANT it needs', async () => {
+    const { original, alternate } = names();
+    await create(original, '%', cloneTestPassword());
+    await admin.query(`REVOKE SELECT ON mysql.* FROM ?@'%'`, [limited.username]);
+    try {
+      await expect(sync(original, alternate, cloneTestPassword(), session)).rejects.toMatchObject({
+        code: 'DATABASE',
+        message: expect.stringMatching(
+          /the master needs SELECT on the mysql schema: GRANT SELECT ON mysql\.\* TO 'hma_\w+'@'%'; nothing was changed/,
+        ),
+      });
+      expect(await hostsOf(alternate)).toEqual([]);
+    } finally {
+      await admin.query(`GRANT SELECT ON mysql.* TO ?@'%'`, [limited.username]);
+    }
+  });
+
   it('syncs what it may give', async () => {
     const { original, alternate } = names();
     const o = await create(original, '%', cloneTestPassword(), 'WITH MAX_QUERIES_PER_HOUR 9');

@@ -69,6 +69,8 @@ const PASSWORD_PLUGINS: ReadonlySet<string> = new Set([NATIVE_PLUGIN, 'ed25519',
  * is refused, since copying it would let the alternate user log in with the original's password.
  */
 const COPIED_PLUGINS: ReadonlySet<string> = new Set(['unix_socket', 'named_pipe', 'pam', 'gssapi']);
+/** MySQL's socket method, copied alike on an entry that takes no password. */
+const MYSQL_COPIED_PLUGINS: ReadonlySet<string> = new Set(['auth_socket']);
 
 /** TLS types by the number mysql.global_priv stores. */
 const SSL_TYPES = ['', 'ANY', 'X509', 'SPECIFIED'] as const;
@@ -246,6 +248,29 @@ export function identifiedFor(server: ServerInfo, o: AccountOptions, password: s
     throw new DatabaseError(`No authentication method of the account (${o.auth.map((m) => m.plugin).join(' OR ')}) takes a password`);
   }
   return `IDENTIFIED VIA ${methods.join(' OR ')}`;
+}
+
+/** True when some method of the account takes a password (false for a socket-only entry, say). */
+export function takesPasswordAt(o: AccountOptions): boolean {
+  return o.auth.some((m) => PASSWORD_PLUGINS.has(m.plugin));
+}
+
+/**
+ * The `IDENTIFIED …` clause of an account no method of which takes a password (`'app'@'localhost'
+ * IDENTIFIED VIA unix_socket`, for a job run as the OS user): every method copied as stored, USING
+ * string included (an OS user, a PAM service, a Kerberos principal: never a credential).
+ * @throws DatabaseError, naming the plugin, for a method this toolkit does not copy.
+ */
+export function copiedIdentified(server: ServerInfo, o: AccountOptions): string {
+  const method = (m: AuthMethod, keyword: 'USING' | 'AS'): string => {
+    if (!/^[a-z0-9_]+$/.test(m.plugin) || !(COPIED_PLUGINS.has(m.plugin) || MYSQL_COPIED_PLUGINS.has(m.plugin))) throw uncopiable(m.plugin);
+    return m.authString === '' ? m.plugin : `${m.plugin} ${keyword} ${escape(m.authString)}`;
+  };
+  if (server.flavor === 'mariadb') return `IDENTIFIED VIA ${o.auth.map((m) => method(m, 'USING')).join(' OR ')}`;
+  if (o.auth.length !== 1) {
+    throw new DatabaseError('The account has several authentication methods; only MariaDB chains (IDENTIFIED VIA … OR …) can be copied');
+  }
+  return `IDENTIFIED WITH ${method(o.auth[0]!, 'AS')}`;
 }
 
 /** True when a method's stored string is derived from the password (and so differs between the two users). */

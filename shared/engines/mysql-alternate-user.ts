@@ -30,7 +30,9 @@
  *   2. drop alternate host entries the current user lacks; CREATE USER IF NOT EXISTS for the others,
  *      with a throw-away password;
  *   3. account options, then rights, per host entry (re-read and compared until equal);
- *   4. only then the real password, for every host entry in ONE statement.
+ *   4. only then the real password, for every host entry in ONE statement (an entry no method of which
+ *      takes a password, e.g. `VIA unix_socket` for a job run as the OS user, gets its methods copied in
+ *      step 3 and no password, as the single-user rotation leaves it alone).
  * Until step 4 the pending password does not log in, so the rotation's "pending already works" check
  * cannot end a retry early with a half-synced user; and one statement cannot leave a host entry behind.
  *
@@ -43,7 +45,14 @@ import { randomBytes } from 'node:crypto';
 import { columnText as text, escapeMysql as escape } from './mysql-connector';
 import { DatabaseError, ToolkitError } from '../errors';
 import type { AlternateUserChange, ServerInfo, SqlSession } from '../rotation/database-engine';
-import { accountOptionsClause, identifiedFor, readAccountOptions, type AccountOptions } from './mysql-account-options';
+import {
+  accountOptionsClause,
+  copiedIdentified,
+  identifiedFor,
+  readAccountOptions,
+  takesPasswordAt,
+  type AccountOptions,
+} from './mysql-account-options';
 import {
   grantRowsOf,
   objectName,
@@ -96,15 +105,20 @@ export async function syncMysqlAlternateUser(session: SqlSession, server: Server
 
   const originals = await readOptions(session, server, current);
   if (originals.length === 0) throw new DatabaseError(`No account of user ${quoteName(current)} exists in mysql.user (any host)`);
+  // An entry no method of which takes a password (socket-only, say) is copied as it is, and gets none;
+  // the password goes to every other entry. With no such entry, identifiedFor says why.
+  const withPassword = originals.some(takesPasswordAt) ? originals.filter(takesPasswordAt) : originals;
+  const passwordless = originals.filter((o) => !withPassword.includes(o));
   // Built first: an authentication method that cannot be copied stops the rotation before any change.
   // Both forms: a password-validation plugin refuses hashes, and the plaintext form is then retried.
   const passwordStatement = (form: PasswordForm): string =>
-    `ALTER USER ${originals.map((o) => `${accountName(alternate, o.host)} ${identifiedFor(server, o, change.password, form)}`).join(', ')}`;
+    `ALTER USER ${withPassword.map((o) => `${accountName(alternate, o.host)} ${identifiedFor(server, o, change.password, form)}`).join(', ')}`;
   passwordStatement('hash');
+  const copied = new Map(passwordless.map((o) => [o.host, copiedIdentified(server, o)]));
   // Every character class, so a password-validation plugin accepts the placeholder too.
   const placeholder = `Aa1-${randomBytes(24).toString('base64url')}`;
   const create = (o: AccountOptions, form: PasswordForm): string =>
-    `CREATE USER IF NOT EXISTS ${accountName(alternate, o.host)} ${identifiedFor(server, o, placeholder, form)} ${requireClause(o)}`;
+    `CREATE USER IF NOT EXISTS ${accountName(alternate, o.host)} ${copied.get(o.host) ?? identifiedFor(server, o, placeholder, form)} ${requireClause(o)}`;
 
   const existing = await readOptions(session, server, alternate);
   try {
@@ -123,9 +137,11 @@ export async function syncMysqlAlternateUser(session: SqlSession, server: Server
           `Unlocked ${describeAccount(alternate, o.host)}: ${describeAccount(current, o.host)} is not locked, and the alternate user must work where it does`,
         );
       }
+      // A password-less entry gets its methods here (an existing alternate entry may have had others).
+      const identified = copied.has(o.host) ? `${copied.get(o.host)!} ` : '';
       await run(
         session,
-        `ALTER USER ${accountName(alternate, o.host)} ${accountOptionsClause(server, o)}`,
+        `ALTER USER ${accountName(alternate, o.host)} ${identified}${accountOptionsClause(server, o)}`,
         `setting the options of ${describeAccount(alternate, o.host)}`,
       );
       await syncRights(session, server, current, alternate, o.host, warn);
@@ -133,7 +149,7 @@ export async function syncMysqlAlternateUser(session: SqlSession, server: Server
     await runPasswordStatement(
       session,
       passwordStatement,
-      `setting the password of user ${quoteName(alternate)} (${originals.length} host entries)`,
+      `setting the password of user ${quoteName(alternate)} (${withPassword.length} host entries)`,
       'master',
     );
   } catch (err) {

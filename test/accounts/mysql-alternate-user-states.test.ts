@@ -533,3 +533,29 @@ describe('a user name whose `_clone` exceeds MariaDB’s 80 characters', () => {
     }
   });
 });
+
+describe('a host entry no method of which takes a password (VIA unix_socket, for a job run as the OS user)', () => {
+  it('is copied as it is and gets no password; the other entries rotate; an alternate entry with a password there is put right', async () => {
+    const { original, alternate } = names();
+    const pw = cloneTestPassword();
+    const o = await create(original, '%', pw);
+    await admin.query(`CREATE USER ?@'localhost' IDENTIFIED VIA unix_socket`, [original]);
+    await admin.query(`GRANT SELECT ON ${admin.escapeId(world.db)}.* TO ${o}`);
+    await admin.query(`GRANT SELECT, INSERT ON ${admin.escapeId(world.db)}.* TO ?@'localhost'`, [original]);
+    // An alternate user left with a password at that host (as a copy by hand would).
+    await create(alternate, 'localhost', cloneTestPassword());
+
+    const first = cloneTestPassword();
+    expect(await sync(original, alternate, first)).toEqual([]);
+    await assertMysqlEquivalent(admin, original, alternate);
+    await expect(canLoginMysql(alternate, first)).resolves.toBe(true);
+    const [rows] = await admin.query("SELECT Priv AS p FROM mysql.global_priv WHERE User = ? AND Host = 'localhost'", [alternate]);
+    const raw = (rows as Array<{ p: unknown }>)[0]!.p;
+    expect((typeof raw === 'string' ? JSON.parse(raw) : raw) as Record<string, unknown>).toMatchObject({ plugin: 'unix_socket' });
+
+    const next = cloneTestPassword();
+    await sync(original, alternate, next);
+    await assertMysqlEquivalent(admin, original, alternate);
+    await expect(canLoginMysql(alternate, next)).resolves.toBe(true);
+  });
+});

@@ -5,6 +5,7 @@
  */
 import {
   accountOptionsClause,
+  copiedIdentified,
   fromGlobalPriv,
   fromUserRow,
   identifiedFor,
@@ -79,6 +80,28 @@ describe('readAccountOptions', () => {
       { Host: '%', User: 'app', is_role: 'N', plugin: 'mysql_native_password', ssl_type: '' },
     ];
     expect((await readAccountOptions(session(rows), old, 'app')).map((o) => o.host)).toEqual(['%']);
+  });
+});
+
+describe('copiedIdentified (an entry no method of which takes a password)', () => {
+  const entry = (auth: Array<{ plugin: string; authString: string }>) => ({ ...fromGlobalPriv('localhost', '{}'), auth });
+  it('copies every method as stored, USING string included; refuses what it does not copy', () => {
+    expect(copiedIdentified(MARIADB, entry([{ plugin: 'unix_socket', authString: '' }]))).toBe('IDENTIFIED VIA unix_socket');
+    expect(
+      copiedIdentified(
+        MARIADB,
+        entry([
+          { plugin: 'pam', authString: "it's" },
+          { plugin: 'unix_socket', authString: '' },
+        ]),
+      ),
+    ).toBe("IDENTIFIED VIA pam USING 'it\\'s' OR unix_socket");
+    expect(copiedIdentified(MYSQL8, entry([{ plugin: 'auth_socket', authString: 'os_app' }]))).toBe(
+      "IDENTIFIED WITH auth_socket AS 'os_app'",
+    );
+    expect(() => copiedIdentified(MARIADB, entry([{ plugin: 'mysql_old_password', authString: '0123456789abcdef' }]))).toThrow(
+      /mysql_old_password method, which this toolkit does not copy/,
+    );
   });
 });
 

@@ -69,12 +69,15 @@ const PASSWORD_PLUGINS: ReadonlySet<string> = new Set([NATIVE_PLUGIN, 'ed25519',
  * is refused, since copying it would let the alternate user log in with the original's password.
  */
 const COPIED_PLUGINS: ReadonlySet<string> = new Set(['unix_socket', 'named_pipe', 'pam', 'gssapi']);
+/** MySQL's socket method, copied alike on an entry that takes no password. */
+const MYSQL_COPIED_PLUGINS: ReadonlySet<string> = new Set(['auth_socket']);
 
 /** TLS types by the number mysql.global_priv stores. */
 const SSL_TYPES = ['', 'ANY', 'X509', 'SPECIFIED'] as const;
 
 /**
  * The options of every account (host part) of `username`, ordered by host; empty when there is none.
+ * A MariaDB role of the same name is not an account and is left out.
  * @throws DatabaseError when the catalog cannot be read (the master lacks SELECT on the mysql schema).
  */
 export async function readAccountOptions(session: SqlSession, server: ServerInfo, username: string): Promise<AccountOptions[]> {
@@ -82,10 +85,11 @@ export async function readAccountOptions(session: SqlSession, server: ServerInfo
     const rows = await session.query(
       `SELECT Host AS host, Priv AS priv FROM mysql.global_priv WHERE User = ${escape(username)} ORDER BY Host`,
     );
-    return rows.map((r) => fromGlobalPriv(text(r.host), r.priv));
+    // A MariaDB role lives beside the users (host ''), and may share a user's name: it is not an account.
+    return rows.filter((r) => !isRolePriv(r.priv)).map((r) => fromGlobalPriv(text(r.host), r.priv));
   }
   const rows = await session.query(`SELECT * FROM mysql.user WHERE User = ${escape(username)} ORDER BY Host`);
-  return rows.map((r) => fromUserRow(server, r));
+  return rows.filter((r) => text(r.is_role).toUpperCase() !== 'Y').map((r) => fromUserRow(server, r));
 }
 
 /**
@@ -98,6 +102,11 @@ export function fromGlobalPriv(host: string, priv: unknown): AccountOptions {
     throw new DatabaseError(`mysql.global_priv holds options this toolkit cannot read for the account at host ${escape(host)}`);
   }
   return fromPrivObject(host, parsed as Record<string, unknown>);
+}
+
+function isRolePriv(priv: unknown): boolean {
+  const parsed = typeof priv === 'object' && priv !== null && !Buffer.isBuffer(priv) ? priv : parseJson(text(priv));
+  return parsed !== null && typeof parsed === 'object' && (parsed as Record<string, unknown>).is_role === true;
 }
 
 function parseJson(json: string): unknown {
@@ -239,6 +248,29 @@ export function identifiedFor(server: ServerInfo, o: AccountOptions, password: s
     throw new DatabaseError(`No authentication method of the account (${o.auth.map((m) => m.plugin).join(' OR ')}) takes a password`);
   }
   return `IDENTIFIED VIA ${methods.join(' OR ')}`;
+}
+
+/** True when some method of the account takes a password (false for a socket-only entry, say). */
+export function takesPasswordAt(o: AccountOptions): boolean {
+  return o.auth.some((m) => PASSWORD_PLUGINS.has(m.plugin));
+}
+
+/**
+ * The `IDENTIFIED …` clause of an account no method of which takes a password (`'app'@'localhost'
+ * IDENTIFIED VIA unix_socket`, for a job run as the OS user): every method copied as stored, USING
+ * string included (an OS user, a PAM service, a Kerberos principal: never a credential).
+ * @throws DatabaseError, naming the plugin, for a method this toolkit does not copy.
+ */
+export function copiedIdentified(server: ServerInfo, o: AccountOptions): string {
+  const method = (m: AuthMethod, keyword: 'USING' | 'AS'): string => {
+    if (!/^[a-z0-9_]+$/.test(m.plugin) || !(COPIED_PLUGINS.has(m.plugin) || MYSQL_COPIED_PLUGINS.has(m.plugin))) throw uncopiable(m.plugin);
+    return m.authString === '' ? m.plugin : `${m.plugin} ${keyword} ${escape(m.authString)}`;
+  };
+  if (server.flavor === 'mariadb') return `IDENTIFIED VIA ${o.auth.map((m) => method(m, 'USING')).join(' OR ')}`;
+  if (o.auth.length !== 1) {
+    throw new DatabaseError('The account has several authentication methods; only MariaDB chains (IDENTIFIED VIA … OR …) can be copied');
+  }
+  return `IDENTIFIED WITH ${method(o.auth[0]!, 'AS')}`;
 }
 
 /** True when a method's stored string is derived from the password (and so differs between the two users). */

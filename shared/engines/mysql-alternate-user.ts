@@ -11,7 +11,9 @@
  *   dropped tables and columns) grants nothing and cannot be re-created: it is skipped with a warning
  *   that names it, never stopping the rotation. The other way round, such a grant held by the alternate
  *   user alone is left in place with a warning rather than revoked: it would apply again if the object
- *   came back, as the DBA set it, and it grants nothing meanwhile.
+ *   came back, as the DBA set it, and it grants nothing meanwhile. Two more such leftovers are treated
+ *   alike: PROXY on an account that was dropped (DROP USER leaves it, and only that account could give
+ *   it), and a MariaDB default role no longer granted (revoked or dropped: MariaDB keeps it).
  *
  * The source is always the user AWSCURRENT names (as in AWS's template): a DBA changes the rights of
  * that user, and the other follows at the next rotation.
@@ -28,15 +30,29 @@
  *   2. drop alternate host entries the current user lacks; CREATE USER IF NOT EXISTS for the others,
  *      with a throw-away password;
  *   3. account options, then rights, per host entry (re-read and compared until equal);
- *   4. only then the real password, for every host entry in ONE statement.
+ *   4. only then the real password, for every host entry in ONE statement (an entry no method of which
+ *      takes a password, e.g. `VIA unix_socket` for a job run as the OS user, gets its methods copied in
+ *      step 3 and no password, as the single-user rotation leaves it alone).
  * Until step 4 the pending password does not log in, so the rotation's "pending already works" check
  * cannot end a retry early with a half-synced user; and one statement cannot leave a host entry behind.
+ *
+ * A statement refused after step 2 (a right the master may not give: mysql-grant-refusal.ts; the
+ * original dropped meanwhile) drops an alternate user this run created, so nothing is left half-made;
+ * an alternate user that existed keeps its old password (step 4 never ran), so it logs in as before.
+ * A lost connection or a timeout is a crash like any other: nothing is undone, the retry converges.
  */
 import { randomBytes } from 'node:crypto';
 import { columnText as text, escapeMysql as escape } from './mysql-connector';
-import { DatabaseError } from '../errors';
+import { DatabaseError, ToolkitError } from '../errors';
 import type { AlternateUserChange, ServerInfo, SqlSession } from '../rotation/database-engine';
-import { accountOptionsClause, identifiedFor, readAccountOptions, type AccountOptions } from './mysql-account-options';
+import {
+  accountOptionsClause,
+  copiedIdentified,
+  identifiedFor,
+  readAccountOptions,
+  takesPasswordAt,
+  type AccountOptions,
+} from './mysql-account-options';
 import {
   grantRowsOf,
   objectName,
@@ -45,6 +61,8 @@ import {
   privilegeColumn,
   revokePrivileges,
   rightKey,
+  accountParts,
+  staleDefaultRoles,
   type AccountGrants,
   type GrantStatement,
   type ObjectName,
@@ -53,6 +71,7 @@ import { assertSupportedServer } from './mysql-server-info';
 import { accountName, requireClause, type PasswordForm } from './mysql-sql';
 import { describeAccount, ensureBackslashEscapes, errorCode, quoteName, run, statementFailure } from './mysql-accounts';
 import { runPasswordStatement } from './mysql-passwords';
+import { grantRemedy, MASTER_CANNOT_GRANT_CODES, MysqlGrantRefusedError } from './mysql-grant-refusal';
 
 /** A revoke of a grant that is already gone (a retry, or a grant the server printed but no longer holds). */
 const NO_SUCH_GRANT_CODES: ReadonlySet<string> = new Set([
@@ -86,52 +105,106 @@ export async function syncMysqlAlternateUser(session: SqlSession, server: Server
 
   const originals = await readOptions(session, server, current);
   if (originals.length === 0) throw new DatabaseError(`No account of user ${quoteName(current)} exists in mysql.user (any host)`);
+  // An entry no method of which takes a password (socket-only, say) is copied as it is, and gets none;
+  // the password goes to every other entry. With no such entry, identifiedFor says why.
+  const withPassword = originals.some(takesPasswordAt) ? originals.filter(takesPasswordAt) : originals;
+  const passwordless = originals.filter((o) => !withPassword.includes(o));
   // Built first: an authentication method that cannot be copied stops the rotation before any change.
   // Both forms: a password-validation plugin refuses hashes, and the plaintext form is then retried.
   const passwordStatement = (form: PasswordForm): string =>
-    `ALTER USER ${originals.map((o) => `${accountName(alternate, o.host)} ${identifiedFor(server, o, change.password, form)}`).join(', ')}`;
+    `ALTER USER ${withPassword.map((o) => `${accountName(alternate, o.host)} ${identifiedFor(server, o, change.password, form)}`).join(', ')}`;
   passwordStatement('hash');
+  const copied = new Map(passwordless.map((o) => [o.host, copiedIdentified(server, o)]));
   // Every character class, so a password-validation plugin accepts the placeholder too.
   const placeholder = `Aa1-${randomBytes(24).toString('base64url')}`;
   const create = (o: AccountOptions, form: PasswordForm): string =>
-    `CREATE USER IF NOT EXISTS ${accountName(alternate, o.host)} ${identifiedFor(server, o, placeholder, form)} ${requireClause(o)}`;
+    `CREATE USER IF NOT EXISTS ${accountName(alternate, o.host)} ${copied.get(o.host) ?? identifiedFor(server, o, placeholder, form)} ${requireClause(o)}`;
 
   const existing = await readOptions(session, server, alternate);
-  const hosts = new Set(originals.map((o) => o.host));
-  for (const extra of existing.filter((o) => !hosts.has(o.host))) {
-    await run(session, `DROP USER IF EXISTS ${accountName(alternate, extra.host)}`, `dropping ${describeAccount(alternate, extra.host)}`);
-    warn(`Dropped ${describeAccount(alternate, extra.host)}: user ${quoteName(current)} has no account at that host`);
-  }
-  for (const o of originals) {
-    await runPasswordStatement(session, (form) => create(o, form), `creating ${describeAccount(alternate, o.host)}`, 'master');
-  }
-  for (const o of originals) {
-    const before = existing.find((e) => e.host === o.host);
-    if (before?.locked === true && o.locked === false) {
-      warn(
-        `Unlocked ${describeAccount(alternate, o.host)}: ${describeAccount(current, o.host)} is not locked, and the alternate user must work where it does`,
-      );
+  try {
+    const hosts = new Set(originals.map((o) => o.host));
+    for (const extra of existing.filter((o) => !hosts.has(o.host))) {
+      await run(session, `DROP USER IF EXISTS ${accountName(alternate, extra.host)}`, `dropping ${describeAccount(alternate, extra.host)}`);
+      warn(`Dropped ${describeAccount(alternate, extra.host)}: user ${quoteName(current)} has no account at that host`);
     }
-    await run(
+    for (const o of originals) {
+      await runPasswordStatement(session, (form) => create(o, form), `creating ${describeAccount(alternate, o.host)}`, 'master');
+    }
+    for (const o of originals) {
+      const before = existing.find((e) => e.host === o.host);
+      if (before?.locked === true && o.locked === false) {
+        warn(
+          `Unlocked ${describeAccount(alternate, o.host)}: ${describeAccount(current, o.host)} is not locked, and the alternate user must work where it does`,
+        );
+      }
+      // A password-less entry gets its methods here (an existing alternate entry may have had others).
+      const identified = copied.has(o.host) ? `${copied.get(o.host)!} ` : '';
+      await run(
+        session,
+        `ALTER USER ${accountName(alternate, o.host)} ${identified}${accountOptionsClause(server, o)}`,
+        `setting the options of ${describeAccount(alternate, o.host)}`,
+      );
+      await syncRights(session, server, current, alternate, o.host, warn);
+    }
+    await runPasswordStatement(
       session,
-      `ALTER USER ${accountName(alternate, o.host)} ${accountOptionsClause(server, o)}`,
-      `setting the options of ${describeAccount(alternate, o.host)}`,
+      passwordStatement,
+      `setting the password of user ${quoteName(alternate)} (${withPassword.length} host entries)`,
+      'master',
     );
-    await syncRights(session, server, current, alternate, o.host, warn);
+  } catch (err) {
+    // A lost connection or a timeout is a crash: the session is gone, and the retry converges from
+    // whatever was made (the pending password does not log in before the user is complete).
+    if (err instanceof ToolkitError && (err.code === 'NETWORK' || err.code === 'TIMEOUT')) throw err;
+    // After a refusal, a user this run created is dropped again, so nothing is left half-made; one that
+    // existed keeps its password (set last), so it still logs in as before.
+    const outcome =
+      existing.length > 0
+        ? `the password of user ${quoteName(alternate)} was not changed, so it logs in as before`
+        : (await dropCreated(session, alternate, originals))
+          ? `nothing was left: user ${quoteName(alternate)}, made in this run, was dropped again`
+          : `user ${quoteName(alternate)}, made in this run, could not be dropped again (it has a password nobody knows); the retry continues from it`;
+    if (!(err instanceof GrantRefusal)) throw err;
+    const remedy = grantRemedy(err.statement.sql, err.grantee, err.master);
+    throw new MysqlGrantRefusedError(err.statement.summary, err.master, remedy, err.code, outcome, {
+      cause: err.cause,
+    });
   }
-  await runPasswordStatement(
-    session,
-    passwordStatement,
-    `setting the password of user ${quoteName(alternate)} (${originals.length} host entries)`,
-    'master',
-  );
+}
+
+/** Drops every host entry of a user this run created; false when that could not be done (the session is gone). */
+async function dropCreated(session: SqlSession, alternate: string, originals: readonly AccountOptions[]): Promise<boolean> {
+  try {
+    for (const o of originals) await session.query(`DROP USER IF EXISTS ${accountName(alternate, o.host)}`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Inside this module only: a grant the master was refused, turned into MysqlGrantRefusedError once the outcome is known. */
+class GrantRefusal extends Error {
+  constructor(
+    readonly statement: GrantStatement,
+    readonly grantee: string,
+    readonly master: string,
+    readonly code: string,
+    override readonly cause: unknown,
+  ) {
+    super(statement.summary);
+  }
 }
 
 async function readOptions(session: SqlSession, server: ServerInfo, username: string): Promise<AccountOptions[]> {
   try {
     return await readAccountOptions(session, server, username);
   } catch (err) {
-    throw statementFailure(err, `reading the account options of user ${quoteName(username)}`, 'master');
+    const what = `reading the account options of user ${quoteName(username)}`;
+    // A master scoped to the application's databases cannot read the catalogs at all: say what it needs.
+    const needs = MASTER_CANNOT_GRANT_CODES.has(errorCode(err) ?? '')
+      ? ` (the master needs SELECT on the mysql schema: GRANT SELECT ON mysql.* TO ${await masterAccount(session)}; nothing was changed)`
+      : '';
+    throw statementFailure(err, `${what}${needs}`, 'master');
   }
 }
 
@@ -166,6 +239,15 @@ async function syncRights(
 ): Promise<void> {
   const source = await readAccountGrants(session, server, from, host);
   const grantee = accountName(to, host);
+  for (const role of staleDefaultRoles(source, server)) {
+    warnSkipped(
+      warn,
+      `SET DEFAULT ROLE ${role}: the role is no longer granted to it (revoked or dropped), so it activates nothing`,
+      from,
+      to,
+      host,
+    );
+  }
   const skipped = new Set<string>();
   const kept = new Set<string>();
   const catalog = new ObjectCatalog(session);
@@ -173,15 +255,17 @@ async function syncRights(
     planGrantSync(source, await readAccountGrants(session, server, to, host), grantee, server).filter(
       (s) =>
         !(s.adds.length > 0 && s.adds.every((k) => skipped.has(k))) &&
+        !(s.proxied !== undefined && skipped.has(proxyKey(s))) &&
         !(s.revokes !== undefined && s.revokes.privileges.every((p) => kept.has(rightKey(s.revokes!.object, p)))),
     );
+  const onKeep = (what: string): void =>
+    warn(`Left on ${describeAccount(to, host)}, though ${describeAccount(from, host)} lacks it, as it grants nothing: ${what}`);
   let plan = await pending();
   for (let pass = 0; pass < GRANT_PASSES && plan.length > 0; pass += 1) {
     for (const planned of plan) {
-      const statement = await withoutStaleRevokes(planned, catalog, grantee, kept, (what) =>
-        warn(`Left on ${describeAccount(to, host)}, though ${describeAccount(from, host)} lacks it, as it grants nothing: ${what}`),
-      );
-      if (statement !== undefined) await apply(session, statement, skipped, (what) => warnSkipped(warn, what, from, to, host));
+      const statement = await withoutStaleRevokes(planned, catalog, grantee, kept, onKeep);
+      if (statement !== undefined)
+        await apply(session, statement, grantee, skipped, (what) => warnSkipped(warn, what, from, to, host), onKeep);
     }
     plan = await pending();
   }
@@ -194,22 +278,67 @@ async function syncRights(
   }
 }
 
-async function apply(session: SqlSession, statement: GrantStatement, skipped: Set<string>, onSkip: (what: string) => void): Promise<void> {
+async function apply(
+  session: SqlSession,
+  statement: GrantStatement,
+  grantee: string,
+  skipped: Set<string>,
+  onSkip: (what: string) => void,
+  onKeep: (what: string) => void,
+): Promise<void> {
   try {
     await session.query(statement.sql);
     return;
   } catch (err) {
     const code = errorCode(err) ?? '';
     if (statement.action === 'revoke' && NO_SUCH_GRANT_CODES.has(code)) return;
+    if (MASTER_CANNOT_GRANT_CODES.has(code)) {
+      // Only the proxied account itself could give or take back PROXY on an account that is gone.
+      if (statement.proxied !== undefined && !(await accountExists(session, statement.proxied))) {
+        skipped.add(proxyKey(statement));
+        const what = `${statement.summary.replace(/^REVOKE /, '')}: the proxied account no longer exists (${code})`;
+        return statement.action === 'revoke' ? onKeep(what) : onSkip(what);
+      }
+      throw new GrantRefusal(statement, grantee, await masterAccount(session), code, err);
+    }
     const missing = statement.action === 'grant' ? MISSING_OBJECT.get(code) : undefined;
     if (missing === undefined) throw statementFailure(err, `${statement.summary} (to the alternate user)`, 'master');
     // A dropped column refuses the whole list: the privileges on the columns that remain still count.
     if (missing === 'a column' && statement.parts.length > 0) {
-      for (const part of statement.parts) await apply(session, part, skipped, onSkip);
+      for (const part of statement.parts) await apply(session, part, grantee, skipped, onSkip, onKeep);
       return;
     }
     for (const key of statement.adds) skipped.add(key);
     onSkip(`${statement.summary}: ${missing} no longer exists (${code})`);
+  }
+}
+
+/** The key under which a skipped PROXY grant or kept PROXY right is remembered for the later passes. */
+function proxyKey(statement: GrantStatement): string {
+  return rightKey(statement.proxied ?? '', statement.action === 'revoke' ? 'REVOKE PROXY' : 'PROXY');
+}
+
+/** Whether a printed account (`` `u`@`h` ``) exists in mysql.user; true when it cannot be told, so the refusal stands. */
+async function accountExists(session: SqlSession, printed: string): Promise<boolean> {
+  const parts = accountParts(printed);
+  if (parts === undefined) return true;
+  const rows = await run(
+    session,
+    `SELECT 1 FROM mysql.user WHERE User = ${escape(parts.user)} AND Host = ${escape(parts.host)}`,
+    `looking up the proxied ${describeAccount(parts.user, parts.host)}`,
+  );
+  return rows.length > 0;
+}
+
+/** The master's account as the server matched it (`'admin'@'%'`), for the remedy of a refused grant. */
+async function masterAccount(session: SqlSession): Promise<string> {
+  try {
+    const rows = await session.query('SELECT CURRENT_USER() AS me');
+    const me = text(rows[0]?.me);
+    const at = me.lastIndexOf('@');
+    return at <= 0 ? 'the master user' : accountName(me.slice(0, at), me.slice(at + 1));
+  } catch {
+    return 'the master user';
   }
 }
 

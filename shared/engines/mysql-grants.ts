@@ -28,7 +28,14 @@ export interface ObjectPrivileges {
   readonly kind: GrantObjectKind;
   /** `SELECT`, `ALL PRIVILEGES`, `CREATE TEMPORARY TABLES`…; a column privilege as `UPDATE (`a`)`, one per column. */
   readonly privileges: ReadonlySet<string>;
+  /** WITH GRANT OPTION on the object (on MySQL 8's `*.*`: of its static privileges, the row that holds them or USAGE). */
   readonly grantOption: boolean;
+  /**
+   * MySQL 8's dynamic privileges (BACKUP_ADMIN…: upper case with `_`, never a space) each carry their
+   * own GRANT OPTION, and SHOW GRANTS prints them in rows of their own, split by it: those held WITH
+   * GRANT OPTION. Absent when the object has no dynamic privilege (always on MariaDB).
+   */
+  readonly grantableDynamic?: ReadonlySet<string>;
 }
 
 /** Everything SHOW GRANTS (and, on MySQL 8, mysql.default_roles) says about one account's rights. */
@@ -65,6 +72,12 @@ export interface GrantStatement {
    * that no longer exists.
    */
   readonly revokes?: { readonly object: string; readonly kind: GrantObjectKind; readonly privileges: readonly string[] };
+  /**
+   * For a PROXY grant or revoke: the proxied account as printed. A PROXY grant outlives the account it
+   * names (DROP USER leaves it), and then no one but that account could give or take it back, so the
+   * caller may skip it once it knows the account is gone.
+   */
+  readonly proxied?: string;
 }
 
 const ALL = 'ALL PRIVILEGES';
@@ -73,7 +86,10 @@ const GRANT_OPTION = 'GRANT OPTION';
 const SUMMARY_LENGTH = 160;
 
 interface MutableAccountGrants {
-  objects: Map<string, { object: string; kind: GrantObjectKind; privileges: Set<string>; grantOption: boolean }>;
+  objects: Map<
+    string,
+    { object: string; kind: GrantObjectKind; privileges: Set<string>; grantOption: boolean; grantableDynamic?: Set<string> }
+  >;
   partialRevokes: Map<string, Set<string>>;
   roles: Map<string, boolean>;
   proxies: Map<string, boolean>;
@@ -136,8 +152,15 @@ function parseGrant(row: string, tokens: readonly Token[], grants: MutableAccoun
     return;
   }
   const entry = grants.objects.get(object) ?? { object, kind: objectKind(object), privileges: new Set<string>(), grantOption: false };
-  for (const item of items) if (item !== USAGE) entry.privileges.add(item);
-  entry.grantOption ||= grantOption;
+  const privileges = items.filter((item) => item !== USAGE);
+  for (const item of privileges) entry.privileges.add(item);
+  if (privileges.length > 0 && privileges.every(isDynamicPrivilege)) {
+    // A row of dynamic privileges: its option is theirs alone, not the object's.
+    entry.grantableDynamic ??= new Set<string>();
+    if (grantOption) for (const item of privileges) entry.grantableDynamic.add(item);
+  } else {
+    entry.grantOption ||= grantOption;
+  }
   grants.objects.set(object, entry);
 }
 
@@ -199,6 +222,11 @@ function privilegeItems(row: string, tokens: readonly Token[]): string[] {
   return out;
 }
 
+/** MySQL 8's dynamic privileges are single words with `_` (BACKUP_ADMIN); static ones, and MariaDB's, are not. */
+function isDynamicPrivilege(privilege: string): boolean {
+  return /^[A-Z0-9]+(_[A-Z0-9]+)+$/.test(privilege);
+}
+
 function objectKind(object: string): GrantObjectKind {
   const first = tokenize(object)[0]?.text.toUpperCase();
   if (first === 'PROCEDURE' || first === 'FUNCTION' || first === 'PACKAGE') return 'routine';
@@ -229,8 +257,21 @@ export function planGrantSync(source: AccountGrants, target: AccountGrants, gran
     const extra = wanted.has(ALL) ? [] : [...held].filter((p) => !wanted.has(p));
     if (extra.length > 0) revokes.push(revokePrivileges(extra, object, grantee));
     if (have?.grantOption === true && want?.grantOption !== true) revokes.push(revokePrivileges([GRANT_OPTION], object, grantee));
-    const missing = held.has(ALL) ? [] : [...wanted].filter((p) => !held.has(p));
+    let missing = held.has(ALL) ? [] : [...wanted].filter((p) => !held.has(p));
     const needOption = want?.grantOption === true && have?.grantOption !== true;
+    if (want !== undefined && (want.grantableDynamic !== undefined || have?.grantableDynamic !== undefined)) {
+      // Dynamic privileges are granted apart, each with its own option; a wrong option on one held
+      // already is put right by granting it again with the option, or (none takes back one
+      // privilege's option alone) revoking it and granting it again without.
+      const wantOption = (p: string): boolean => want.grantableDynamic?.has(p) === true;
+      const dynamic = [...wanted].filter(isDynamicPrivilege);
+      const plainOnes = dynamic.filter((p) => !wantOption(p) && (!held.has(p) || have?.grantableDynamic?.has(p) === true));
+      const optioned = dynamic.filter((p) => wantOption(p) && have?.grantableDynamic?.has(p) !== true);
+      for (const p of plainOnes) if (held.has(p)) revokes.push(revokePrivileges([p], object, grantee));
+      if (plainOnes.length > 0) grants.push(grantPrivileges(plainOnes, object, kind, want, false, grantee));
+      if (optioned.length > 0) grants.push(grantPrivileges(optioned, object, kind, want, true, grantee));
+      missing = missing.filter((p) => !isDynamicPrivilege(p));
+    }
     if (missing.length > 0 || needOption) grants.push(grantPrivileges(missing, object, kind, want!, needOption, grantee));
   }
 
@@ -285,19 +326,40 @@ export function planGrantSync(source: AccountGrants, target: AccountGrants, gran
     const have = target.proxies.get(proxied);
     if (want === have) continue;
     if (have !== undefined && (want === undefined || !want)) {
-      revokes.push(plain('revoke', `REVOKE PROXY ON ${proxied} FROM ${grantee}`, `REVOKE PROXY ON ${proxied}`));
+      revokes.push({ ...plain('revoke', `REVOKE PROXY ON ${proxied} FROM ${grantee}`, `REVOKE PROXY ON ${proxied}`), proxied });
     }
     if (want !== undefined) {
       const option = want ? ' WITH GRANT OPTION' : '';
-      proxies.push(plain('grant', `GRANT PROXY ON ${proxied} TO ${grantee}${option}`, `GRANT PROXY ON ${proxied}${option}`));
+      proxies.push({
+        ...plain('grant', `GRANT PROXY ON ${proxied} TO ${grantee}${option}`, `GRANT PROXY ON ${proxied}${option}`),
+        adds: [rightKey(proxied, 'PROXY')],
+        proxied,
+      });
     }
   }
 
+  // Only default roles that take effect are compared: a stale one activates nothing and cannot be set.
+  const live = (g: AccountGrants): string[] => {
+    const stale = new Set(staleDefaultRoles(g, server));
+    return g.defaultRoles.filter((r) => !stale.has(r));
+  };
   const defaults: GrantStatement[] = [];
-  if (source.defaultRoles.join('\n') !== target.defaultRoles.join('\n')) {
-    defaults.push(defaultRoleStatement(server, source.defaultRoles, grantee));
+  if (live(source).join('\n') !== live(target).join('\n')) {
+    defaults.push(defaultRoleStatement(server, live(source), grantee));
   }
   return [...revokes, ...grants, ...partial, ...roles, ...proxies, ...defaults];
+}
+
+/**
+ * The default roles of an account that are not granted to it: MariaDB keeps the default role when the
+ * role is revoked or dropped (SHOW GRANTS still prints `SET DEFAULT ROLE`), yet at login it activates
+ * nothing (the login succeeds with no role, noting ER_INVALID_ROLE), and no other account can be given
+ * it (SET DEFAULT ROLE is refused with ER_INVALID_ROLE). Empty on MySQL, which removes a default role
+ * with its grant.
+ */
+export function staleDefaultRoles(grants: AccountGrants, server: ServerInfo): string[] {
+  if (server.flavor !== 'mariadb') return [];
+  return grants.defaultRoles.filter((r) => !grants.roles.has(r));
 }
 
 /** `SET DEFAULT ROLE` in each flavour's form (MariaDB: one role, `FOR`; MySQL 8: a list, `TO`). */
@@ -385,6 +447,14 @@ export function objectName(object: string): ObjectName | undefined {
   }
   if (parts.length !== 2 || parts.some((p) => p === '' || p === '*')) return undefined;
   return { ...(words.length > 0 ? { routineType: words.join(' ') } : {}), schema: parts[0]!, name: parts[1]! };
+}
+
+/** A printed account name (`` `u`@`h` ``, `'u'@'h'`, `"u"@"h"`) split into user and host; undefined for anything else. */
+export function accountParts(printed: string): { readonly user: string; readonly host: string } | undefined {
+  const tokens = tokenize(printed);
+  if (tokens.length !== 3 || tokens[1]!.text !== '@') return undefined;
+  const part = (t: Token): string => (t.kind === 'quoted' ? unquote(t.text) : t.text);
+  return { user: part(tokens[0]!), host: part(tokens[2]!) };
 }
 
 /** The column of a column privilege key (`UPDATE (`a`)` gives `a`), or undefined. */

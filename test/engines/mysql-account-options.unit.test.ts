@@ -3,7 +3,15 @@
  * out (defaults included), MariaDB authentication chains rebuilt in order with the new password where
  * a password goes, and what cannot be copied refused by name.
  */
-import { accountOptionsClause, fromGlobalPriv, fromUserRow, identifiedFor } from '../../shared/engines/mysql-account-options';
+import {
+  accountOptionsClause,
+  copiedIdentified,
+  fromGlobalPriv,
+  fromUserRow,
+  identifiedFor,
+  readAccountOptions,
+} from '../../shared/engines/mysql-account-options';
+import type { Row, SqlSession } from '../../shared/rotation/database-engine';
 import { parseMysqlServerInfo } from '../../shared/engines/mysql-server-info';
 import { mysqlNativePasswordHash } from '../../shared/engines/password-hashes';
 
@@ -56,6 +64,44 @@ describe('fromUserRow', () => {
     expect(v57).toMatchObject({ passwordLifetime: null, locked: true });
     expect(v57.passwordPolicy).toBeUndefined();
     expect(v57.maxStatementTime).toBeUndefined();
+  });
+});
+
+describe('readAccountOptions', () => {
+  const session = (rows: Row[]): SqlSession => ({ query: async () => rows, close: async () => undefined });
+
+  it('leaves out a MariaDB role of the same name (host empty, is_role): it is not an account', async () => {
+    const role = { host: '', priv: { is_role: true } };
+    const user = { host: '%', priv: JSON.stringify({ plugin: 'mysql_native_password', authentication_string: HASH }) };
+    expect((await readAccountOptions(session([role, user]), MARIADB, 'app')).map((o) => o.host)).toEqual(['%']);
+    const old = parseMysqlServerInfo('10.3.39-MariaDB');
+    const rows = [
+      { Host: '', User: 'app', is_role: 'Y', plugin: '', ssl_type: '' },
+      { Host: '%', User: 'app', is_role: 'N', plugin: 'mysql_native_password', ssl_type: '' },
+    ];
+    expect((await readAccountOptions(session(rows), old, 'app')).map((o) => o.host)).toEqual(['%']);
+  });
+});
+
+describe('copiedIdentified (an entry no method of which takes a password)', () => {
+  const entry = (auth: Array<{ plugin: string; authString: string }>) => ({ ...fromGlobalPriv('localhost', '{}'), auth });
+  it('copies every method as stored, USING string included; refuses what it does not copy', () => {
+    expect(copiedIdentified(MARIADB, entry([{ plugin: 'unix_socket', authString: '' }]))).toBe('IDENTIFIED VIA unix_socket');
+    expect(
+      copiedIdentified(
+        MARIADB,
+        entry([
+          { plugin: 'pam', authString: "it's" },
+          { plugin: 'unix_socket', authString: '' },
+        ]),
+      ),
+    ).toBe("IDENTIFIED VIA pam USING 'it\\'s' OR unix_socket");
+    expect(copiedIdentified(MYSQL8, entry([{ plugin: 'auth_socket', authString: 'os_app' }]))).toBe(
+      "IDENTIFIED WITH auth_socket AS 'os_app'",
+    );
+    expect(() => copiedIdentified(MARIADB, entry([{ plugin: 'mysql_old_password', authString: '0123456789abcdef' }]))).toThrow(
+      /mysql_old_password method, which this toolkit does not copy/,
+    );
   });
 });
 

@@ -2,7 +2,15 @@
  * Reading SHOW GRANTS rows (MySQL 5.7, 8.x and MariaDB shapes) into comparable rights, and the plan that
  * makes one account's rights equal another's: missing rights granted, extra ones revoked.
  */
-import { objectName, parseGrantRows, planGrantSync, privilegeColumn, privilegeList, rightKey } from '../../shared/engines/mysql-grants';
+import {
+  objectName,
+  parseGrantRows,
+  planGrantSync,
+  privilegeColumn,
+  privilegeList,
+  rightKey,
+  staleDefaultRoles,
+} from '../../shared/engines/mysql-grants';
 import { tokenize, unquote } from '../../shared/engines/mysql-statement-tokens';
 import { parseMysqlServerInfo } from '../../shared/engines/mysql-server-info';
 
@@ -186,6 +194,66 @@ describe('planGrantSync', () => {
       `SET DEFAULT ROLE 'r1'@'%', 'r2'@'%' TO ${TO}`,
     ]);
     expect(planGrantSync(parseGrantRows([]), source, TO, MYSQL8).map((s) => s.sql)).toEqual([`SET DEFAULT ROLE NONE TO ${TO}`]);
+  });
+
+  it('MariaDB default roles no longer granted (kept by MariaDB after a revoke or DROP ROLE) are neither copied nor removed', () => {
+    const stale = ['SET DEFAULT ROLE `gone` FOR `app`@`%`'];
+    expect(staleDefaultRoles(rows(...stale), MARIADB)).toEqual(['`gone`']);
+    expect(plan(stale, [])).toEqual([]);
+    expect(plan([], ['SET DEFAULT ROLE `gone` FOR `c`@`%`'])).toEqual([]);
+    // A live default role on the target is still cleared, and a live one on the source still set.
+    expect(plan(stale, ['GRANT `r` TO `c`@`%`', 'SET DEFAULT ROLE `r` FOR `c`@`%`'])).toEqual([
+      `REVOKE \`r\` FROM ${TO}`,
+      `SET DEFAULT ROLE NONE FOR ${TO}`,
+    ]);
+    expect(plan(['GRANT `r` TO `app`@`%`', 'SET DEFAULT ROLE `r` FOR `app`@`%`'], ['SET DEFAULT ROLE `gone` FOR `c`@`%`'])).toEqual([
+      `GRANT \`r\` TO ${TO}`,
+      `SET DEFAULT ROLE \`r\` FOR ${TO}`,
+    ]);
+    // MySQL drops a default role with its grant: its default roles are never stale.
+    expect(staleDefaultRoles(parseGrantRows([], ["'r1'@'%'"]), MYSQL8)).toEqual([]);
+  });
+
+  it('MySQL 8 dynamic privileges keep their own GRANT OPTION (SHOW GRANTS splits them into rows by it)', () => {
+    const source = [
+      'GRANT SELECT, PROCESS ON *.* TO `app`@`%` WITH GRANT OPTION',
+      'GRANT BACKUP_ADMIN ON *.* TO `app`@`%` WITH GRANT OPTION',
+      'GRANT AUDIT_ADMIN,SYSTEM_VARIABLES_ADMIN ON *.* TO `app`@`%`',
+    ];
+    const read = rows(...source).objects.get('*.*')!;
+    expect(read.grantableDynamic).toEqual(new Set(['BACKUP_ADMIN']));
+    expect(read.grantOption).toBe(true);
+    // A new account: each dynamic privilege with its own option, the static ones with theirs.
+    expect(plan(source, [], MYSQL8)).toEqual([
+      `GRANT AUDIT_ADMIN, SYSTEM_VARIABLES_ADMIN ON *.* TO ${TO}`,
+      `GRANT BACKUP_ADMIN ON *.* TO ${TO} WITH GRANT OPTION`,
+      `GRANT SELECT, PROCESS ON *.* TO ${TO} WITH GRANT OPTION`,
+    ]);
+    // A target holding one with the option it should not have: revoked and granted again without it;
+    // one lacking the option it should have: granted again with it.
+    const target = [
+      'GRANT SELECT, PROCESS ON *.* TO `c`@`%` WITH GRANT OPTION',
+      'GRANT AUDIT_ADMIN,SYSTEM_VARIABLES_ADMIN ON *.* TO `c`@`%` WITH GRANT OPTION',
+      'GRANT BACKUP_ADMIN ON *.* TO `c`@`%`',
+    ];
+    expect(plan(source, target, MYSQL8)).toEqual([
+      `REVOKE AUDIT_ADMIN ON *.* FROM ${TO}`,
+      `REVOKE SYSTEM_VARIABLES_ADMIN ON *.* FROM ${TO}`,
+      `GRANT AUDIT_ADMIN, SYSTEM_VARIABLES_ADMIN ON *.* TO ${TO}`,
+      `GRANT BACKUP_ADMIN ON *.* TO ${TO} WITH GRANT OPTION`,
+    ]);
+    expect(
+      plan(
+        source,
+        source.map((r) => r.replace('`app`', '`c`')),
+        MYSQL8,
+      ),
+    ).toEqual([]);
+    // The static option alone (the USAGE row) is the object's; a dynamic row's option is not.
+    const onlyDynamic = rows('GRANT USAGE ON *.* TO `app`@`%`', 'GRANT BACKUP_ADMIN ON *.* TO `app`@`%` WITH GRANT OPTION');
+    expect(onlyDynamic.objects.get('*.*')!.grantOption).toBe(false);
+    // MariaDB's privileges (spaces, never a bare underscored word) are never dynamic.
+    expect(rows('GRANT READ_ONLY ADMIN, BINLOG MONITOR ON *.* TO `app`@`%`').objects.get('*.*')!.grantableDynamic).toBeUndefined();
   });
 
   it('MySQL 8 partial revokes: added after the global grant, lifted by a grant at their level', () => {

@@ -14,7 +14,7 @@
  *   default role, global privileges) without the password-derived strings and password_last_changed,
  *   with absent fields read as their defaults; MySQL and older MariaDB: the mysql.user row likewise;
  * - the default roles (MySQL 8's mysql.default_roles).
- * And the two users must have the same set of host entries.
+ * And the two users must have the same set of host entries (a MariaDB role of the same name is none).
  */
 import type { Connection } from 'mysql2/promise';
 
@@ -71,7 +71,10 @@ export async function mysqlAccountSnapshot(admin: Connection, user: string): Pro
   const [major = 0, minor = 0] = version.split(/[.-]/).map(Number);
   const globalPriv = mariadb && (major > 10 || (major === 10 && minor >= 4));
   const snapshot: MysqlAccountSnapshot = new Map();
-  const hosts = (await q(admin, 'SELECT Host AS h FROM mysql.user WHERE User = ? ORDER BY Host', [user])).map((r) => str(r.h));
+  // A MariaDB role of the same name (is_role) is not a host entry of the user.
+  const hosts = (await q(admin, 'SELECT * FROM mysql.user WHERE User = ? ORDER BY Host', [user]))
+    .filter((r) => str(r.is_role).toUpperCase() !== 'Y')
+    .map((r) => str(r.Host));
   for (const host of hosts) {
     const aspects = new Map<string, string>();
     const grants = (await q(admin, 'SHOW GRANTS FOR ?@?', [user, host])).map((r) =>

@@ -16,9 +16,9 @@ import type { SqlSession } from '../../shared/rotation/database-engine';
 
 export const PREFIX = 'myclone';
 
-/** A fresh user name with the `myclone_` prefix (short enough for `_clone` within MySQL's 32). */
-export function cloneTestName(): string {
-  return fixtureUsername(PREFIX);
+/** A fresh user name with the `myclone_` prefix, or another (short enough for `_clone` within MySQL's 32). */
+export function cloneTestName(prefix: string = PREFIX): string {
+  return fixtureUsername(prefix);
 }
 
 /** A fresh password, registered with the suite's leak scan. */
@@ -42,10 +42,13 @@ export interface CloneWorld {
   drop(extraUsers?: readonly string[]): Promise<void>;
 }
 
-/** Sets up the master, database and roles. `admin` is a root connection. */
-export async function createCloneWorld(admin: Connection): Promise<CloneWorld> {
-  const master = { username: cloneTestName(), password: cloneTestPassword() };
-  const db = `${cloneTestName()}_db`;
+/**
+ * Sets up the master, database and roles. `admin` is a root connection; `prefix` starts every name
+ * (default `myclone`).
+ */
+export async function createCloneWorld(admin: Connection, prefix: string = PREFIX): Promise<CloneWorld> {
+  const master = { username: cloneTestName(prefix), password: cloneTestPassword() };
+  const db = `${cloneTestName(prefix)}_db`;
   await admin.query('CREATE USER ?@? IDENTIFIED BY PASSWORD ?', [master.username, '%', mysqlNativePasswordHash(master.password)]);
   await admin.query('GRANT ALL PRIVILEGES ON *.* TO ?@? WITH GRANT OPTION', [master.username, '%']);
   const s = mysqlAdminSettings();

@@ -310,6 +310,13 @@ export const SECRETS_MANAGER_NETWORK_HINT =
   'check the network path to Secrets Manager (in a VPC: an interface VPC endpoint for secretsmanager or a NAT gateway, and security groups and network ACLs allowing HTTPS on 443)';
 
 /**
+ * What to do when the SDK's credential provider chain finds no credentials: the places it looks, in
+ * the order that matters in Lambda (the execution role's variables) and elsewhere.
+ */
+export const NO_CREDENTIALS_HINT =
+  'no AWS credentials could be loaded; give the function an execution role, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE, or a web identity or container role) in its environment';
+
+/**
  * Maps an error thrown by the Secrets Manager SDK client (or a network failure under it) to a typed
  * error. The SDK's own message is dropped: Secrets Manager messages carry no values, but a proxy's or a
  * third-party endpoint's might.
@@ -348,6 +355,18 @@ export function fromSecretsManagerError(err: unknown, action: string, context: E
     case 'InternalFailure':
     case 'ServiceUnavailable':
       return new TransientError(`${action}: Secrets Manager failed (${name})`, ctx);
+    case 'CredentialsProviderError':
+    case 'TokenProviderError':
+      // Raised before any request: no credentials anywhere in the provider chain (or an expired SSO
+      // token). Not transient: retrying cannot make credentials appear.
+      return new AccessDeniedError(`${action}: ${NO_CREDENTIALS_HINT} (${name})`, ctx);
+    case 'SyntaxError':
+      // A 2xx answer that is not JSON: a proxy's or captive portal's page, or an endpoint that is not
+      // Secrets Manager. The parser's message is dropped: it quotes the answer, which may hold a value.
+      return new TransientError(
+        `${action}: the answer was not Secrets Manager's JSON (SyntaxError); check that the endpoint is Secrets Manager and that no proxy answers in its place`,
+        ctx,
+      );
     case 'TimeoutError':
       return new TimeoutError(`${action}: request to Secrets Manager timed out; ${SECRETS_MANAGER_NETWORK_HINT}`, ctx);
     case 'AbortError':

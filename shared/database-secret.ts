@@ -17,13 +17,13 @@ import { SecretValidationError, type ValidationIssue } from './errors';
 
 /**
  * The toolkit's name for a database engine: `postgres` (PostgreSQL, Aurora PostgreSQL) or `mysql`
- * (MySQL, MariaDB, Aurora MySQL). `engineFamily` maps a secret's `engine` value to it.
+ * (MySQL, MariaDB, Aurora MySQL, named `aurora-mysql` or, for Aurora MySQL 1, `aurora`). `engineFamily` maps a secret's `engine` value to it.
  */
 export type EngineFamily = 'postgres' | 'mysql';
 
 /** A validated RDS-format secret. `util.inspect` and `JSON.stringify` of it never show the password. */
 export interface DatabaseSecret {
-  /** As written in the secret: postgres, aurora-postgresql, mysql, aurora-mysql, mariadb. */
+  /** As written in the secret: postgres, aurora-postgresql, mysql, aurora-mysql, aurora, mariadb. */
   readonly engine: string;
   readonly family: EngineFamily;
   readonly host: string;
@@ -63,6 +63,8 @@ const ENGINE_FAMILIES: Readonly<Record<string, EngineFamily>> = {
   'aurora-postgresql': 'postgres',
   mysql: 'mysql',
   'aurora-mysql': 'mysql',
+  // RDS's engine name for Aurora MySQL 1 (5.6-compatible), still found in secrets made for those clusters.
+  aurora: 'mysql',
   mariadb: 'mysql',
 };
 

@@ -142,6 +142,8 @@ describe('parseDatabaseSecret: valid secrets', () => {
     ['mysql', 'mysql', 3306],
     ['aurora-mysql', 'mysql', 3306],
     ['mariadb', 'mysql', 3306],
+    // RDS's engine name for Aurora MySQL 1 (5.6): secrets made for those clusters carry it.
+    ['aurora', 'mysql', 3306],
     ['Aurora-PostgreSQL', 'postgres', 5432],
   ])('maps engine %s to family %s with default port %d', (engine, family, port) => {
     const secret = parseDatabaseSecret({ ...valid, engine });

@@ -7,11 +7,12 @@
 import type { SecretsApi } from '../secrets-api/secrets-api';
 import { DEFAULT_POSTGRES_DATABASE } from '../connection-options';
 import { parseDatabaseSecret, toRecord, type DatabaseSecret, type EngineFamily } from '../database-secret';
-import { SecretValidationError, ToolkitError, TransientError } from '../errors';
+import { InvalidRequestError, SecretValidationError, ToolkitError, TransientError } from '../errors';
 import type { SqlSession } from './database-engine';
 import { defaultRdsLookup, type RdsEndpoint, type RdsEndpointLookup, type RdsResourceKind } from './rds-endpoint';
 import { login } from './login';
 import { assertReaderOfMaster, defaultRdsTopology, type RdsTopology } from './rds-replica';
+import { assertMasterInSecretRegion } from './secret-arn';
 import { AWSCURRENT, describeSecret, getSecretString } from './secret-versions';
 import type { StepContext } from './step-context';
 
@@ -35,8 +36,7 @@ export interface MasterSecretContext {
  * (see `masterDatabase`).
  */
 export async function resolveMasterSecret(ctx: MasterSecretContext, masterArn: string, child: DatabaseSecret): Promise<DatabaseSecret> {
-  const readCtx = { client: ctx.client, step: ctx.step };
-  const text = await getSecretString(readCtx, masterArn, { stage: AWSCURRENT });
+  const text = await readMasterString(ctx, masterArn);
   const parsed = toRecord(text);
   let value: unknown = text;
   if (!('problem' in parsed) && isRdsManagedShape(parsed.record)) {
@@ -71,6 +71,8 @@ export function masterDatabase(child: DatabaseSecret): string | undefined {
  * alternating-users setSecret and the single-user self-healing path.
  */
 export async function loginAsMaster(ctx: StepContext, child: DatabaseSecret, masterArn: string): Promise<SqlSession> {
+  // Said before the read, which would only come back as "not found" for a secret the operator can see.
+  assertMasterInSecretRegion(masterArn, ctx.secretArn, { secretId: ctx.secretArn, step: ctx.step });
   const master = await resolveMasterSecret(
     { client: ctx.client, family: ctx.engine.family, step: ctx.step, rdsLookup: ctx.rdsLookup },
     masterArn,
@@ -78,6 +80,25 @@ export async function loginAsMaster(ctx: StepContext, child: DatabaseSecret, mas
   );
   const database = masterDatabase(child);
   return login(ctx, master, 'master', database !== undefined ? { database } : {});
+}
+
+/**
+ * The master's AWSCURRENT text. Secrets Manager refuses a secret scheduled for deletion with a bare
+ * InvalidRequestException; only then is the master described, to say so by name.
+ */
+async function readMasterString(ctx: MasterSecretContext, masterArn: string): Promise<string> {
+  const readCtx = { client: ctx.client, step: ctx.step };
+  try {
+    return await getSecretString(readCtx, masterArn, { stage: AWSCURRENT });
+  } catch (err) {
+    if (!(err instanceof InvalidRequestError)) throw err;
+    const description = await describeSecret(readCtx, masterArn).catch(() => undefined);
+    if (description?.DeletedDate === undefined || description.DeletedDate === null) throw err;
+    throw new InvalidRequestError(
+      "The master secret named by the current secret's masterarn is scheduled for deletion; restore it (RestoreSecret) or point masterarn at another",
+      { secretId: masterArn, step: ctx.step },
+    );
+  }
 }
 
 function isRdsManagedShape(record: Readonly<Record<string, unknown>>): boolean {

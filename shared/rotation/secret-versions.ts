@@ -36,7 +36,7 @@ export async function describeSecret(ctx: SecretReadContext, secretId: string): 
  */
 export async function getSecretString(ctx: SecretReadContext, secretId: string, version: VersionSelector): Promise<string> {
   let value: string | undefined;
-  let binary = false;
+  let binary: boolean;
   try {
     const out = await ctx.client.getSecretValue({
       SecretId: secretId,

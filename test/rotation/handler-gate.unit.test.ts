@@ -78,7 +78,10 @@ describe('gate, in the templates order', () => {
     sm.on(DescribeSecretCommand).resolves({ ARN, DeletedDate, VersionIdsToStages: { old: ['AWSCURRENT'], [TOKEN]: ['AWSPENDING'] } });
     const { h, logger } = handler();
     for (const step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) {
-      await expect(h(event(step))).rejects.toMatchObject({ code: 'INVALID_REQUEST', message: expect.stringMatching(/scheduled for deletion/) });
+      await expect(h(event(step))).rejects.toMatchObject({
+        code: 'INVALID_REQUEST',
+        message: expect.stringMatching(/scheduled for deletion/),
+      });
     }
     expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(0);
     expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(0);
@@ -132,17 +135,20 @@ describe('createSecret', () => {
     expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(0);
   });
 
-  it.each(['AWSCURRENT', 'AWSPENDING'])('refuses a %s stored as SecretBinary as an invalid secret (not a missing one), writing nothing', async (stage) => {
-    const binary = { SecretBinary: new Uint8Array(Buffer.from(CURRENT)) };
-    if (stage === 'AWSCURRENT') sm.on(GetSecretValueCommand, { VersionStage: 'AWSCURRENT' }).resolves(binary);
-    sm.on(GetSecretValueCommand, { VersionStage: 'AWSPENDING', VersionId: TOKEN }).resolves(binary);
-    const { h, logger } = handler();
-    const err = await h(event('createSecret')).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: 'SECRET_INVALID', message: expect.stringMatching(/SecretBinary/) });
-    expect(String((err as Error).message)).toContain(stage);
-    expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(0);
-    expect(logger.text()).not.toContain('current-pw-123');
-  });
+  it.each(['AWSCURRENT', 'AWSPENDING'])(
+    'refuses a %s stored as SecretBinary as an invalid secret (not a missing one), writing nothing',
+    async (stage) => {
+      const binary = { SecretBinary: new Uint8Array(Buffer.from(CURRENT)) };
+      if (stage === 'AWSCURRENT') sm.on(GetSecretValueCommand, { VersionStage: 'AWSCURRENT' }).resolves(binary);
+      sm.on(GetSecretValueCommand, { VersionStage: 'AWSPENDING', VersionId: TOKEN }).resolves(binary);
+      const { h, logger } = handler();
+      const err = await h(event('createSecret')).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'SECRET_INVALID', message: expect.stringMatching(/SecretBinary/) });
+      expect(String((err as Error).message)).toContain(stage);
+      expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+      expect(logger.text()).not.toContain('current-pw-123');
+    },
+  );
 
   it('refuses an alternate name over 63 bytes', async () => {
     const long = JSON.stringify({ engine: 'postgres', host: 'h', username: 'é'.repeat(29), password: 'current-pw-123' });

@@ -160,10 +160,7 @@ describe('the signed Secrets Manager client', () => {
     const s = await server([{ status: 200, body }]);
     try {
       const api = createSignedSecretsApi({ endpoint: s.url, region: 'us-east-1', credentials });
-      const err = fromSecretsManagerError(
-        await api.getSecretValue({ SecretId: 'app' }).catch((e: unknown) => e),
-        'GetSecretValue',
-      );
+      const err = fromSecretsManagerError(await api.getSecretValue({ SecretId: 'app' }).catch((e: unknown) => e), 'GetSecretValue');
       expect(err.message).toMatch(/^GetSecretValue: the answer was not Secrets Manager's JSON/);
       expect(JSON.stringify(err)).not.toContain('hsm-Leak');
       expect(s.seen).toHaveLength(1);

@@ -30,7 +30,7 @@ export interface DatabaseSecret {
   readonly port: number;
   readonly username: string;
   readonly password: string;
-  /** Absent means the engine default (Postgres: `postgres`; MySQL: no default schema). */
+  /** Absent (or empty, or null in the JSON) means the engine default (Postgres: `postgres`; MySQL: no default schema). */
   readonly dbname?: string;
   /** The secret's `ssl` as true/false; undefined when absent (the function's DB_TLS_MODE then applies). */
   readonly ssl?: boolean;
@@ -269,9 +269,12 @@ function checkHost(value: unknown): Checked<string> {
   return problem === undefined ? text : { problem };
 }
 
-/** An empty `dbname` means "no database named", as if the key were absent. */
+/**
+ * An empty or null `dbname` means "no database named", as if the key were absent: Terraform writes
+ * `"dbname": null` for an instance created without a database name, and AWS's templates accept it.
+ */
 function checkDbname(value: unknown): Checked<string | undefined> {
-  if (value === '') return { value: undefined };
+  if (value === '' || value === null) return { value: undefined };
   return checkCredential(value);
 }
 

@@ -182,6 +182,13 @@ describe('parseDatabaseSecret: valid secrets', () => {
     expect(parseDatabaseSecret({ ...valid, dbname: 'orders' }).dbname).toBe('orders');
   });
 
+  it('reads "dbname": null (what Terraform writes for an instance without a database name) as absent, keeping the key', () => {
+    const secret = parseDatabaseSecret(JSON.stringify({ ...valid, dbname: null }), { expectedFamily: 'postgres', requireEngine: true });
+    expect(secret.dbname).toBeUndefined();
+    expect(Object.getOwnPropertyNames(secret.fields)).toContain('dbname');
+    expect(secret.fields.dbname).toBeNull();
+  });
+
   it('keeps masterarn', () => {
     const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:master-AbCdEf';
     expect(parseDatabaseSecret({ ...valid, masterarn: arn }).masterarn).toBe(arn);

@@ -13,7 +13,7 @@
  * validator it is "failed <vendor> validation" at that path.
  */
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { SecretValidationError, fromSecretsManagerError, type ValidationIssue } from './errors';
+import { SecretValidationError, fromSecretsManagerError, summarizeCause, type ValidationIssue } from './errors';
 import { SecretCache, type SecretsReadClient } from './secret-cache';
 import { payloadToSecretValue, type SecretValue } from './secret-value';
 
@@ -83,16 +83,33 @@ export class ConfigLoader {
 
   /**
    * The secret `name` (under the prefix), validated by `schema` and typed by its output.
-   * @throws SecretValidationError naming the secret, the schema and every failing path (never a value)
+   * @throws SecretValidationError naming the secret, the schema and every failing path (never a value),
+   *   also when the schema itself throws (a transform or refinement raising on the value)
    * @throws the typed Secrets Manager errors of `fromSecretsManagerError` when the secret cannot be read
    */
   async load<S extends StandardSchemaV1>(name: string, schema: S, options: LoadOptions = {}): Promise<InferSchemaOutput<S>> {
     const secretId = this.#prefix ? `${this.#prefix}/${name}` : name;
     const value = await this.#read(secretId);
     const standard = schema['~standard'];
-    const result = await standard.validate(value);
-    if (result.issues === undefined) return result.value as InferSchemaOutput<S>;
     const schemaName = options.schemaName ?? describedName(schema) ?? 'schema';
+    let result: StandardSchemaResult<unknown>;
+    try {
+      result = await standard.validate(value);
+    } catch (err) {
+      // A transform or refinement that throws (JSON.parse of a field, a check that raises) escapes the
+      // validator with its own message, which quotes the value: V8's SyntaxError does.
+      throw new SecretValidationError(
+        `secret does not match ${schemaName}`,
+        [
+          {
+            path: '',
+            problem: `made the ${standard.vendor} schema throw ${summarizeCause(err).name} (its message is not shown: it may quote the value)`,
+          },
+        ],
+        { secretId, cause: err },
+      );
+    }
+    if (result.issues === undefined) return result.value as InferSchemaOutput<S>;
     const issues = result.issues.map((issue) => describeIssue(issue, value, standard.vendor));
     // A validator sees a Uint8Array as an object with every field missing: say what it really is first.
     if (value instanceof Uint8Array) issues.unshift({ path: '', problem: 'is a SecretBinary, not a JSON SecretString' });

@@ -81,6 +81,35 @@ describe('ConfigLoader', () => {
     expect(String(err)).toContain('LeakySchema');
   });
 
+  it.each([
+    [
+      'a transform that parses a field as JSON',
+      z.object({ password: z.string().transform((text) => JSON.parse(text) as unknown) }),
+      'SyntaxError',
+    ],
+    [
+      'a refinement that throws with the value',
+      z.object({
+        password: z.string().refine((text) => {
+          throw new Error(`refused ${text}`);
+        }),
+      }),
+      'Error',
+    ],
+  ])('turns %s throwing into a SecretValidationError that shows neither value nor message', async (_label, schema, thrown) => {
+    // Unwrapped, the schema's own exception quotes the value (V8's JSON.parse its first 10 characters): prove it first.
+    const quoted = PASSWORD.slice(0, 10);
+    expect(() => schema.safeParse({ password: PASSWORD })).toThrow(quoted);
+    const client = new FakeSecretsClient();
+    client.put('throws', { password: PASSWORD });
+    const err = await new ConfigLoader(client.asClient()).load('throws', schema, { schemaName: 'Throwing' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SecretValidationError);
+    expect((err as SecretValidationError).issues).toEqual([{ path: '', problem: expect.stringContaining(`zod schema throw ${thrown}`) }]);
+    for (const view of [String(err), JSON.stringify(err), inspect(err, { depth: 10 }), (err as Error).stack ?? '']) {
+      expect(view).not.toContain(quoted);
+    }
+  });
+
   it('reports a binary or non-JSON secret as a type problem, without its content', async () => {
     const client = new FakeSecretsClient();
     client.put('bin', new Uint8Array([1, 2, 3]));

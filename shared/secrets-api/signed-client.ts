@@ -173,13 +173,21 @@ function serviceError(status: number, headers: http.IncomingHttpHeaders, text: s
   });
 }
 
+/**
+ * The answer's JSON, dates and binary revived. An answer that is not JSON throws a SyntaxError of its
+ * own: V8's quotes the text around the fault, which in a GetSecretValue answer is the secret.
+ */
 function decode(text: string): unknown {
   if (text.trim() === '') return {};
-  return JSON.parse(text, (key, value: unknown) => {
-    if (DATE_FIELDS.has(key) && typeof value === 'number') return new Date(value * 1000);
-    if (key === 'SecretBinary' && typeof value === 'string') return new Uint8Array(Buffer.from(value, 'base64'));
-    return value;
-  });
+  try {
+    return JSON.parse(text, (key, value: unknown) => {
+      if (DATE_FIELDS.has(key) && typeof value === 'number') return new Date(value * 1000);
+      if (key === 'SecretBinary' && typeof value === 'string') return new Uint8Array(Buffer.from(value, 'base64'));
+      return value;
+    });
+  } catch {
+    throw Object.assign(new Error('The answer is not valid JSON'), { name: 'SyntaxError' });
+  }
 }
 
 function encodeBinary(_key: string, value: unknown): unknown {

@@ -156,11 +156,16 @@ describe('the signed Secrets Manager client', () => {
   it.each([
     ['a truncated JSON body', '{"ARN":"arn:x","SecretString":"{\\"password\\":\\"hsm-Leak-9f3e'],
     ["a proxy's HTML page", '<html><body>hsm-Leak-9f3e</body></html>'],
+    ['a bare text answer', 'hsm-Leak-9f3e'],
   ])('types a 2xx answer that is not JSON (%s) as a clear failure that quotes none of it, without retrying', async (_label, body) => {
     const s = await server([{ status: 200, body }]);
     try {
       const api = createSignedSecretsApi({ endpoint: s.url, region: 'us-east-1', credentials });
-      const err = fromSecretsManagerError(await api.getSecretValue({ SecretId: 'app' }).catch((e: unknown) => e), 'GetSecretValue');
+      const raw = await api.getSecretValue({ SecretId: 'app' }).catch((e: unknown) => e);
+      // Even the client's own error, before any mapping, quotes none of the answer (V8's parser would).
+      expect(raw).toMatchObject({ name: 'SyntaxError' });
+      expect(`${String(raw)} ${(raw as Error).stack}`).not.toContain('hsm-Leak');
+      const err = fromSecretsManagerError(raw, 'GetSecretValue');
       expect(err.message).toMatch(/^GetSecretValue: the answer was not Secrets Manager's JSON/);
       expect(JSON.stringify(err)).not.toContain('hsm-Leak');
       expect(s.seen).toHaveLength(1);

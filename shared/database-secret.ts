@@ -184,7 +184,7 @@ export function ownValue(record: Readonly<Record<string, unknown>>, key: string)
  * Why `host` cannot name a database server, or undefined when it can. What the drivers (pg, mysql2)
  * can connect to is valid: a DNS name (letters of any script, digits, `.`, `-`, `_`), an IPv4
  * address, or a bare IPv6 address (`::1`, `fe80::1%eth0`). Refused, each with its own problem: a
- * scheme, a path, `@`, whitespace, NUL, a port (`db.example.com:5432`, `[::1]:5432`: the port goes in
+ * scheme, a path, `@`, whitespace (around the name or inside it), NUL, a port (`db.example.com:5432`, `[::1]:5432`: the port goes in
  * `port`), a bracketed IPv6 address (`[::1]`: the drivers would look the brackets up in DNS), and any
  * other character a host name cannot hold (`?`, `,`, `;`, `%`…). A bare IPv6 address is always read as
  * an address: `::1:5432` is the address 0::1:5432, not `::1` with a port.
@@ -196,6 +196,8 @@ export function hostProblem(host: string): string | undefined {
   if (host.includes('/')) return 'must be a host name (it contains a path)';
   if (host.includes('@')) return 'must be a host name (it contains "@")';
   if (host.includes('\0')) return 'must not contain NUL bytes';
+  // Said apart: a space or newline pasted around a host name is the common case, and trimming is the fix.
+  if (host.trim() !== host) return 'must not start or end with whitespace (a space or newline around the name)';
   if (/\s/.test(host)) return 'must not contain whitespace';
   if (host.startsWith('[')) return bracketedHostProblem(host);
   if (host.includes(':')) {

@@ -76,6 +76,8 @@ const hostile: Case[] = [
   ['a host with a scheme', { ...valid, host: `postgres://${USERNAME}:${PASSWORD}@${HOST}` }, ['host']],
   ['a host with a path', { ...valid, host: `${HOST}/mydb` }, ['host']],
   ['a host with inner whitespace', { ...valid, host: 'db-7q internal' }, ['host']],
+  ['a host with a leading space', { ...valid, host: ' db-7q.internal' }, ['host']],
+  ['a host with a trailing newline', { ...valid, host: 'db-7q.internal\n' }, ['host']],
   ['a host with a trailing newline', { ...valid, host: `${HOST}\n` }, ['host']],
   ['a host with credentials', { ...valid, host: `${USERNAME}:${PASSWORD}@${HOST}` }, ['host']],
   ['a host with a NUL byte', { ...valid, host: `${HOST}\0evil` }, ['host']],
@@ -173,6 +175,15 @@ describe('parseDatabaseSecret: valid secrets', () => {
     [undefined, undefined],
   ])('reads ssl %p as %p', (ssl, expected) => {
     expect(parseDatabaseSecret({ ...valid, ssl }).ssl).toBe(expected);
+  });
+
+  it('names whitespace around the host apart from whitespace inside it', () => {
+    expect(thrown(() => parseDatabaseSecret({ ...valid, host: `${HOST} ` })).issues).toEqual([
+      { path: 'host', problem: 'must not start or end with whitespace (a space or newline around the name)' },
+    ]);
+    expect(thrown(() => parseDatabaseSecret({ ...valid, host: 'db-7q internal' })).issues).toEqual([
+      { path: 'host', problem: 'must not contain whitespace' },
+    ]);
   });
 
   it('leaves dbname unset when absent or empty: the connection layer applies the default', () => {

@@ -7,10 +7,12 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fromSecretsManagerError } from '../../shared/errors';
 import { secretsManagerEndpoint } from '../../shared/secrets-api/aws-endpoint';
+import { secretsApiFromEnvironment } from '../../shared/secrets-api/from-environment';
 import { MAX_RETRY_AFTER_EXTRA_MS, retryAfterMs, retryDelayMs } from '../../shared/secrets-api/retry-after';
 import { createSignedSecretsApi } from '../../shared/secrets-api/signed-client';
 
 interface Seen {
+  readonly url: string;
   readonly headers: http.IncomingHttpHeaders;
   readonly body: string;
 }
@@ -23,7 +25,7 @@ async function server(replies: Reply[]): Promise<{ url: string; seen: Seen[]; cl
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      seen.push({ headers: req.headers, body: Buffer.concat(chunks).toString() });
+      seen.push({ url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString() });
       const reply = replies.shift() ?? { status: 200, body: '{}' };
       if (reply === 'hang') return;
       if (reply === 'reset') return req.socket.destroy();
@@ -169,6 +171,20 @@ describe('the signed Secrets Manager client', () => {
       expect(err.message).toMatch(/^GetSecretValue: the answer was not Secrets Manager's JSON/);
       expect(JSON.stringify(err)).not.toContain('hsm-Leak');
       expect(s.seen).toHaveLength(1);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('posts to the path of a SECRETS_MANAGER_ENDPOINT behind a path-routing proxy, trailing slash or not, and signs for it', async () => {
+    const s = await server([]);
+    try {
+      for (const endpoint of [`${s.url}/`, `${s.url}/proxy/sm/`, `${s.url}/proxy/sm`]) {
+        const api = secretsApiFromEnvironment({ SECRETS_MANAGER_ENDPOINT: endpoint, AWS_REGION: 'eu-west-1' });
+        await api.describeSecret({ SecretId: 'app' });
+      }
+      expect(s.seen.map((r) => r.url)).toEqual(['/', '/proxy/sm', '/proxy/sm']);
+      for (const r of s.seen) expect(r.headers.authorization).toMatch(/\/eu-west-1\/secretsmanager\/aws4_request/);
     } finally {
       await s.close();
     }

@@ -310,11 +310,11 @@ export const SECRETS_MANAGER_NETWORK_HINT =
   'check the network path to Secrets Manager (in a VPC: an interface VPC endpoint for secretsmanager or a NAT gateway, and security groups and network ACLs allowing HTTPS on 443)';
 
 /**
- * What to do when the SDK's credential provider chain finds no credentials: the places it looks, in
- * the order that matters in Lambda (the execution role's variables) and elsewhere.
+ * What to do when the SDK's credential provider chain finds no credentials: the places it looks, for
+ * the rotation Lambdas and for readers on ECS, EC2 or a laptop alike.
  */
 export const NO_CREDENTIALS_HINT =
-  'no AWS credentials could be loaded; give the function an execution role, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE, or a web identity or container role) in its environment';
+  'no AWS credentials could be loaded; give the code an IAM role (a Lambda execution role, an ECS task role, an instance profile, a web identity) or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) in its environment';
 
 /**
  * Maps an error thrown by the Secrets Manager SDK client (or a network failure under it) to a typed

@@ -13,7 +13,8 @@
  * validator it is "failed <vendor> validation" at that path.
  */
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { SecretValidationError, fromSecretsManagerError, summarizeCause, type ValidationIssue } from './errors';
+import { ConfigError, SecretValidationError, summarizeCause, type ValidationIssue } from './errors';
+import { DEFAULT_FETCH_TIMEOUT_MS, withinFetchTimeout } from './fetch-timeout';
 import { SecretCache, type SecretsReadClient } from './secret-cache';
 import { payloadToSecretValue, type SecretValue } from './secret-value';
 
@@ -49,6 +50,11 @@ export type InferSchemaOutput<S extends StandardSchemaV1> = NonNullable<S['~stan
 export interface ConfigLoaderOptions {
   /** Prepended to every name as `${prefix}/${name}`. @default none */
   readonly prefix?: string;
+  /**
+   * With a client as the source: milliseconds after which an unanswered read fails with TimeoutError
+   * (a `SecretCache` source has its own `fetchTimeoutMs`). 0 disables. @default 10000
+   */
+  readonly fetchTimeoutMs?: number;
 }
 
 /** How one `load` names its schema in errors. */
@@ -75,10 +81,17 @@ export type ConfigSource = SecretCache | SecretsReadClient;
 export class ConfigLoader {
   readonly #source: ConfigSource;
   readonly #prefix: string;
+  readonly #fetchTimeoutMs: number;
 
+  /** @throws ConfigError when `fetchTimeoutMs` is not a finite number >= 0. */
   constructor(source: ConfigSource, options: ConfigLoaderOptions = {}) {
     this.#source = source;
     this.#prefix = (options.prefix ?? '').replace(/\/+$/, '');
+    const fetchTimeoutMs = options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
+    if (typeof fetchTimeoutMs !== 'number' || !Number.isFinite(fetchTimeoutMs) || fetchTimeoutMs < 0) {
+      throw new ConfigError('fetchTimeoutMs must be a finite number >= 0');
+    }
+    this.#fetchTimeoutMs = fetchTimeoutMs;
   }
 
   /**
@@ -118,12 +131,11 @@ export class ConfigLoader {
 
   async #read(secretId: string): Promise<SecretValue> {
     if (this.#source instanceof SecretCache) return this.#source.getSecret(secretId);
-    let output;
-    try {
-      output = await this.#source.send(new GetSecretValueCommand({ SecretId: secretId }));
-    } catch (err) {
-      throw fromSecretsManagerError(err, 'GetSecretValue', { secretId });
-    }
+    const client = this.#source;
+    // Bounded as the cache's reads are: an endpoint that never answers must not hang start-up.
+    const output = await withinFetchTimeout(this.#fetchTimeoutMs, 'GetSecretValue', { secretId }, (options) =>
+      client.send(new GetSecretValueCommand({ SecretId: secretId }), options),
+    );
     return payloadToSecretValue(output, secretId);
   }
 }

@@ -4,7 +4,7 @@ import * as zm from 'zod/mini';
 import { z as z3 } from 'zod/v3';
 import { ConfigLoader, type StandardSchemaV1 } from '../../shared/config-loader';
 import { SecretCache } from '../../shared/secret-cache';
-import { SecretNotFoundError, SecretValidationError } from '../../shared/errors';
+import { ConfigError, SecretNotFoundError, SecretValidationError, TimeoutError } from '../../shared/errors';
 import { FakeSecretsClient } from './secret-cache.fakes';
 
 const PASSWORD = 'Leaky-Passw0rd-Value-77';
@@ -119,6 +119,21 @@ describe('ConfigLoader', () => {
     const err = await loader.load('text', DatabaseConfig).catch((e: unknown) => e);
     expect(String(err)).toContain('expected object, received string');
     expect(String(err)).not.toContain(PASSWORD);
+  });
+
+  it('fails a read from a client that never answers with a TimeoutError, aborting the request, instead of hanging', async () => {
+    let signal: AbortSignal | undefined;
+    const silent = {
+      send: (_command: unknown, options?: { abortSignal?: AbortSignal }) => {
+        signal = options?.abortSignal;
+        return new Promise<never>(() => undefined);
+      },
+    } as unknown as ConstructorParameters<typeof ConfigLoader>[0];
+    const err = await new ConfigLoader(silent, { fetchTimeoutMs: 20 }).load('database', DatabaseConfig).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect((err as TimeoutError).message).toMatch(/^GetSecretValue: no answer from Secrets Manager within 20 ms/);
+    expect(signal?.aborted).toBe(true);
+    expect(() => new ConfigLoader(silent, { fetchTimeoutMs: -1 })).toThrow(ConfigError);
   });
 
   it('maps Secrets Manager failures to typed errors', async () => {

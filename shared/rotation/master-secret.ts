@@ -74,7 +74,13 @@ export async function loginAsMaster(ctx: StepContext, child: DatabaseSecret, mas
   // Said before the read, which would only come back as "not found" for a secret the operator can see.
   assertMasterInSecretRegion(masterArn, ctx.secretArn, { secretId: ctx.secretArn, step: ctx.step });
   const master = await resolveMasterSecret(
-    { client: ctx.client, family: ctx.engine.family, step: ctx.step, rdsLookup: ctx.rdsLookup },
+    {
+      client: ctx.client,
+      family: ctx.engine.family,
+      step: ctx.step,
+      ...(ctx.rdsLookup !== undefined ? { rdsLookup: ctx.rdsLookup } : {}),
+      ...(ctx.rdsTopology !== undefined ? { rdsTopology: ctx.rdsTopology } : {}),
+    },
     masterArn,
     child,
   );

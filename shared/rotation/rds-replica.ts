@@ -13,6 +13,7 @@
  */
 import { SDK_CONNECTION_TIMEOUT_MS } from '../secrets-client';
 import { AccessDeniedError, SecretValidationError, ToolkitError, type ErrorContext } from '../errors';
+import type { RdsLookupOptions } from './rds-endpoint';
 
 /** What the check needs of one DB instance. */
 export interface RdsInstanceFacts {
@@ -31,10 +32,13 @@ export interface RdsClusterFacts {
   readonly members: readonly { readonly instanceId: string; readonly writer: boolean }[];
 }
 
-/** The two RDS describe calls, by identifier; undefined when none has that identifier. Injectable for tests. */
+/**
+ * The two RDS describe calls, by identifier; undefined when none has that identifier. Injectable for
+ * tests. `options.abortSignal` fires when the Lambda's time runs out (see `boundedRdsTopology`).
+ */
 export interface RdsTopology {
-  instance(id: string): Promise<RdsInstanceFacts | undefined>;
-  cluster(id: string): Promise<RdsClusterFacts | undefined>;
+  instance(id: string, options?: RdsLookupOptions): Promise<RdsInstanceFacts | undefined>;
+  cluster(id: string, options?: RdsLookupOptions): Promise<RdsClusterFacts | undefined>;
 }
 
 /** How the host reads from the master's database. */
@@ -154,7 +158,7 @@ function twoLabels(host: string): [string, string] {
 }
 
 interface RdsModule {
-  RDSClient: new (config: object) => { send(command: object): Promise<unknown> };
+  RDSClient: new (config: object) => { send(command: object, options?: RdsLookupOptions): Promise<unknown> };
   DescribeDBInstancesCommand: new (input: object) => object;
   DescribeDBClustersCommand: new (input: object) => object;
 }
@@ -177,17 +181,18 @@ interface DescribeClustersOutput {
 /** RDS answers an unknown or malformed identifier (an IP address's first label) with these. */
 const NOT_FOUND = new Set(['DBInstanceNotFoundFault', 'DBClusterNotFoundFault', 'InvalidParameterValue', 'InvalidParameterValueException']);
 
-let client: { send(command: object): Promise<unknown> } | undefined;
+let client: { send(command: object, options?: RdsLookupOptions): Promise<unknown> } | undefined;
 
 /**
  * The RDS API through the SDK the Lambda runtime ships, required only when a host differs from the
  * master's (bundles leave the RDS client out, as for rds-endpoint.ts).
  */
 export const defaultRdsTopology: RdsTopology = {
-  async instance(id) {
+  async instance(id, options = {}) {
     const rds = rdsModule();
-    const out = (await orUndefined(() => rdsClient(rds).send(new rds.DescribeDBInstancesCommand({ DBInstanceIdentifier: id })))) as
-      DescribeInstancesOutput | undefined;
+    const out = (await orUndefined(() =>
+      rdsClient(rds).send(new rds.DescribeDBInstancesCommand({ DBInstanceIdentifier: id }), signalOnly(options)),
+    )) as DescribeInstancesOutput | undefined;
     const db = out?.DBInstances?.[0];
     if (db === undefined) return undefined;
     return {
@@ -197,10 +202,11 @@ export const defaultRdsTopology: RdsTopology = {
       ...(db.DBClusterIdentifier !== undefined ? { clusterId: db.DBClusterIdentifier } : {}),
     };
   },
-  async cluster(id) {
+  async cluster(id, options = {}) {
     const rds = rdsModule();
-    const out = (await orUndefined(() => rdsClient(rds).send(new rds.DescribeDBClustersCommand({ DBClusterIdentifier: id })))) as
-      DescribeClustersOutput | undefined;
+    const out = (await orUndefined(() =>
+      rdsClient(rds).send(new rds.DescribeDBClustersCommand({ DBClusterIdentifier: id }), signalOnly(options)),
+    )) as DescribeClustersOutput | undefined;
     const db = out?.DBClusters?.[0];
     if (db === undefined) return undefined;
     return {
@@ -211,12 +217,16 @@ export const defaultRdsTopology: RdsTopology = {
   },
 };
 
+function signalOnly(options: RdsLookupOptions): RdsLookupOptions {
+  return options.abortSignal !== undefined ? { abortSignal: options.abortSignal } : {};
+}
+
 function rdsModule(): RdsModule {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require('@aws-sdk/client-rds') as RdsModule;
 }
 
-function rdsClient(rds: RdsModule): { send(command: object): Promise<unknown> } {
+function rdsClient(rds: RdsModule): { send(command: object, options?: RdsLookupOptions): Promise<unknown> } {
   // The same connect timeout as the master's endpoint lookup: an RDS API the function cannot reach fails fast.
   return (client ??= new rds.RDSClient({ requestHandler: { connectionTimeout: SDK_CONNECTION_TIMEOUT_MS } }));
 }

@@ -9,6 +9,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { postgresEngine } from '../../shared/engines/postgres';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
 import type { ConnectRequest, Connector, LoginRole, SqlSession } from '../../shared/rotation/database-engine';
+import type { RdsTopology } from '../../shared/rotation/rds-replica';
 import type { RotationStrategyName } from '../../shared/rotation/rotation-settings';
 import { secretArnRegion } from '../../shared/rotation/secret-arn';
 import { captureLogger } from './support';
@@ -133,5 +134,58 @@ describe('a masterarn that cannot be read', () => {
     expect(secretArnRegion('arn:aws-us-gov:secretsmanager:us-gov-west-1:111122223333:secret:db-AbCdEf')).toBe('us-gov-west-1');
     expect(secretArnRegion('prod/db/master')).toBeUndefined();
     expect(secretArnRegion('arn:aws:rds:us-east-1:111122223333:db:master')).toBeUndefined();
+  });
+});
+
+describe('a reader host whose replica check gets no answer from the RDS API', () => {
+  it('fails in time with a TimeoutError naming the RDS call, logged once, aborting the request, before any change', async () => {
+    const MASTER = MASTER_SAME_REGION;
+    sm.on(GetSecretValueCommand, { SecretId: ARN, VersionStage: 'AWSCURRENT' }).resolves({
+      SecretString: value({ host: 'app-replica.abc123.us-east-1.rds.amazonaws.com', masterarn: MASTER }),
+    });
+    sm.on(GetSecretValueCommand, { SecretId: ARN, VersionStage: 'AWSPENDING', VersionId: TOKEN }).resolves({
+      SecretString: value({
+        host: 'app-replica.abc123.us-east-1.rds.amazonaws.com',
+        username: 'app_clone',
+        password: 'pending-pw-333',
+        masterarn: MASTER,
+      }),
+    });
+    sm.on(GetSecretValueCommand, { SecretId: MASTER }).resolves({
+      SecretString: value({ host: 'app-primary.abc123.us-east-1.rds.amazonaws.com', username: 'admin', password: 'master-pw-444' }),
+    });
+    const signals: (AbortSignal | undefined)[] = [];
+    // An RDS API that accepts and never answers (no rds VPC endpoint, a proxy that hangs).
+    const silent: RdsTopology = {
+      instance: (_id, options) => {
+        signals.push(options?.abortSignal);
+        return new Promise(() => undefined);
+      },
+      cluster: (_id, options) => {
+        signals.push(options?.abortSignal);
+        return new Promise(() => undefined);
+      },
+    };
+    const db = scriptedDatabase();
+    const logger = captureLogger();
+    const h = createRotationHandler({
+      engine: postgresEngine,
+      strategy: 'alternating-users',
+      secretsClient: new SecretsManagerClient({ region: 'us-east-1' }),
+      env: {},
+      connect: db.connect,
+      logger,
+      rdsTopology: silent,
+    });
+    const started = Date.now();
+    // 200 ms of Lambda time left after the 1.5 s kept back for logging.
+    const context = { getRemainingTimeInMillis: () => 1_700 - (Date.now() - started) };
+    const err = await h({ SecretId: ARN, ClientRequestToken: TOKEN, Step: 'setSecret' }, context).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'TIMEOUT', message: expect.stringMatching(/^RDS DescribeDBInstances: no answer from the RDS API/) });
+    expect(logger.lines).toHaveLength(1);
+    expect(logger.lines[0]).toMatchObject({ outcome: 'failure', errorCode: 'TIMEOUT' });
+    expect(signals.length).toBeGreaterThan(0);
+    expect(signals.every((s) => s?.aborted === true)).toBe(true);
+    expect(db.sql.filter((s) => /ROLE|USER|GRANT/i.test(s))).toEqual([]);
   });
 });

@@ -310,6 +310,13 @@ export const SECRETS_MANAGER_NETWORK_HINT =
   'check the network path to Secrets Manager (in a VPC: an interface VPC endpoint for secretsmanager or a NAT gateway, and security groups and network ACLs allowing HTTPS on 443)';
 
 /**
+ * Where to look when the RDS API does not answer: like Secrets Manager, it needs an interface VPC
+ * endpoint or a NAT gateway from a function in a VPC.
+ */
+export const RDS_NETWORK_HINT =
+  'check the network path from the function to the RDS API (in a VPC: an interface VPC endpoint for rds or a NAT gateway, and security groups and network ACLs allowing HTTPS on 443)';
+
+/**
  * What to do when the SDK's credential provider chain finds no credentials: the places it looks, for
  * the rotation Lambdas and for readers on ECS, EC2 or a laptop alike.
  */

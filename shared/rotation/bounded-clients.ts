@@ -10,18 +10,11 @@
  * client serves every invocation of a container, and what bounds a rotation step is the time this
  * invocation has left.
  */
-import { LAMBDA_DEADLINE_CODE, TimeoutError, type ErrorContext } from '../errors';
+import { LAMBDA_DEADLINE_CODE, RDS_NETWORK_HINT, TimeoutError, type ErrorContext } from '../errors';
 import type { Deadline } from './deadline';
 import type { CallOptions, SecretsApi } from '../secrets-api/secrets-api';
 import type { RdsEndpointLookup, RdsResourceKind } from './rds-endpoint';
 import type { RdsTopology } from './rds-replica';
-
-/**
- * Where to look when the RDS API does not answer: like Secrets Manager, it needs an interface VPC
- * endpoint or a NAT gateway from a function in a VPC.
- */
-const RDS_NETWORK_HINT =
-  'check the network path from the function to the RDS API (in a VPC: an interface VPC endpoint for rds or a NAT gateway, and security groups and network ACLs allowing HTTPS on 443)';
 
 /** The error a Secrets Manager call is cut off with at the deadline; mapped by `fromSecretsManagerError`. */
 function deadlineAbort(): Error {

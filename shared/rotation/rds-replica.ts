@@ -12,7 +12,15 @@
  * then be proven on a server other than the one the master changes.
  */
 import { SDK_CONNECTION_TIMEOUT_MS } from '../secrets-client';
-import { AccessDeniedError, SecretValidationError, ToolkitError, type ErrorContext } from '../errors';
+import {
+  AccessDeniedError,
+  NetworkError,
+  RDS_NETWORK_HINT,
+  SecretValidationError,
+  TimeoutError,
+  ToolkitError,
+  type ErrorContext,
+} from '../errors';
 import type { RdsLookupOptions } from './rds-endpoint';
 
 /** What the check needs of one DB instance. */
@@ -99,9 +107,10 @@ export async function readerOfMaster(
 /**
  * The master-secret step's use of the check: resolves when `child` is a reader of `master`, else fails.
  *
- * @throws SecretValidationError naming both hosts and why the child's is no reader; AccessDeniedError
- *   when the function may not call rds:DescribeDBInstances/DescribeDBClusters; TransientError for any
- *   other RDS API failure (Secrets Manager retries the rotation).
+ * @throws SecretValidationError naming both hosts and why the child's is no reader (or why the RDS API
+ *   could not tell); AccessDeniedError when the function may not call rds:DescribeDBInstances or
+ *   DescribeDBClusters; NetworkError or TimeoutError naming the network path when the RDS API cannot
+ *   be reached.
  */
 export async function assertReaderOfMaster(
   child: Endpoint,
@@ -121,6 +130,14 @@ export async function assertReaderOfMaster(
         `The current secret's host ${hosts}, and the function may not ask the RDS API whether it is a reader or replica of it (rds:DescribeDBInstances, rds:DescribeDBClusters)`,
         { ...context, cause: err },
       );
+    }
+    // Not reached at all: the network path is what to fix, not the secret or the role.
+    const code = (err as { code?: unknown } | null)?.code;
+    if (name === 'TimeoutError' || (typeof code === 'string' && RDS_UNREACHABLE_CODES.has(code))) {
+      const message = `The current secret's host ${hosts}, and the RDS API could not be reached to check whether it is a reader or replica of it (${typeof code === 'string' ? code : String(name)}); ${RDS_NETWORK_HINT}`;
+      throw name === 'TimeoutError' || code === 'ETIMEDOUT'
+        ? new TimeoutError(message, { ...context, cause: err })
+        : new NetworkError(message, { ...context, cause: err });
     }
     // Unproven, the other host is a misconfigured secret: say so, with why the RDS API could not clear it.
     throw new SecretValidationError(
@@ -177,6 +194,18 @@ interface DescribeClustersOutput {
     DBClusterMembers?: Array<{ DBInstanceIdentifier?: string; IsClusterWriter?: boolean }>;
   }>;
 }
+
+/** Node's codes for an RDS API that cannot be reached (refused, unresolved, reset, timed out). */
+const RDS_UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+]);
 
 /** RDS answers an unknown or malformed identifier (an IP address's first label) with these. */
 const NOT_FOUND = new Set(['DBInstanceNotFoundFault', 'DBClusterNotFoundFault', 'InvalidParameterValue', 'InvalidParameterValueException']);

@@ -7,11 +7,20 @@
 import type { SecretsApi } from '../secrets-api/secrets-api';
 import { DEFAULT_POSTGRES_DATABASE } from '../connection-options';
 import { parseDatabaseSecret, toRecord, type DatabaseSecret, type EngineFamily } from '../database-secret';
-import { InvalidRequestError, SecretValidationError, ToolkitError, TransientError } from '../errors';
+import {
+  AccessDeniedError,
+  InvalidRequestError,
+  NetworkError,
+  RDS_NETWORK_HINT,
+  SecretValidationError,
+  ToolkitError,
+  TransientError,
+  summarizeCause,
+} from '../errors';
 import type { SqlSession } from './database-engine';
 import { defaultRdsLookup, type RdsEndpoint, type RdsEndpointLookup, type RdsResourceKind } from './rds-endpoint';
 import { login } from './login';
-import { assertReaderOfMaster, defaultRdsTopology, type RdsTopology } from './rds-replica';
+import { RDS_UNREACHABLE_CODES, assertReaderOfMaster, defaultRdsTopology, type RdsTopology } from './rds-replica';
 import { assertMasterInSecretRegion } from './secret-arn';
 import { AWSCURRENT, describeSecret, getSecretString } from './secret-versions';
 import type { StepContext } from './step-context';
@@ -136,6 +145,20 @@ async function rdsManagedEndpoint(ctx: MasterSecretContext, masterArn: string): 
     return await lookup(kind, arn);
   } catch (err) {
     if (err instanceof ToolkitError) throw err;
+    const action = kind === 'instance' ? 'rds:DescribeDBInstances' : 'rds:DescribeDBClusters';
+    const { name, code } = summarizeCause(err);
+    if (name === 'AccessDenied' || name === 'AccessDeniedException') {
+      throw new AccessDeniedError(
+        `The master secret is RDS-managed (username and password only), and the function may not look up its DB ${kind}'s endpoint (${action})`,
+        { ...context, cause: err },
+      );
+    }
+    if (name === 'TimeoutError' || (code !== undefined && RDS_UNREACHABLE_CODES.has(code))) {
+      throw new NetworkError(`The RDS API could not be reached to look up the master's DB ${kind} (${code ?? name}); ${RDS_NETWORK_HINT}`, {
+        ...context,
+        cause: err,
+      });
+    }
     throw new TransientError(`The RDS API could not describe the master's DB ${kind}`, { ...context, cause: err });
   }
 }

@@ -196,7 +196,7 @@ interface DescribeClustersOutput {
 }
 
 /** Node's codes for an RDS API that cannot be reached (refused, unresolved, reset, timed out). */
-const RDS_UNREACHABLE_CODES = new Set([
+export const RDS_UNREACHABLE_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'EPIPE',

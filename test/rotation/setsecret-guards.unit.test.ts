@@ -189,3 +189,53 @@ describe('a reader host whose replica check gets no answer from the RDS API', ()
     expect(db.sql.filter((s) => /ROLE|USER|GRANT/i.test(s))).toEqual([]);
   });
 });
+
+describe('an RDS-managed master (username and password only) whose endpoint cannot be looked up', () => {
+  const RDS_MASTER = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:rds!db-1234-AbCdEf';
+  const INSTANCE = 'arn:aws:rds:us-east-1:111122223333:db:app-primary';
+
+  it.each([
+    [
+      'AccessDenied',
+      Object.assign(new Error('not authorized'), { name: 'AccessDenied' }),
+      'ACCESS_DENIED',
+      /may not look up its DB instance's endpoint \(rds:DescribeDBInstances\)/,
+    ],
+    [
+      'an unresolved RDS API',
+      Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' }),
+      'NETWORK',
+      /could not be reached .*\(ENOTFOUND\); .*VPC endpoint for rds/,
+    ],
+  ])('%s: a typed error saying what to fix, before any change', async (_label, failure, code, message) => {
+    sm.on(GetSecretValueCommand, { SecretId: RDS_MASTER }).resolves({
+      SecretString: JSON.stringify({ username: 'admin', password: 'master-pw-444' }),
+    });
+    sm.on(DescribeSecretCommand, { SecretId: RDS_MASTER }).resolves({
+      ARN: RDS_MASTER,
+      Tags: [{ Key: 'aws:rds:primaryDBInstanceArn', Value: INSTANCE }],
+    });
+    sm.on(GetSecretValueCommand, { SecretId: ARN, VersionStage: 'AWSCURRENT' }).resolves({
+      SecretString: value({ masterarn: RDS_MASTER }),
+    });
+    sm.on(GetSecretValueCommand, { SecretId: ARN, VersionStage: 'AWSPENDING', VersionId: TOKEN }).resolves({
+      SecretString: value({ username: 'app_clone', password: 'pending-pw-333', masterarn: RDS_MASTER }),
+    });
+    const db = scriptedDatabase();
+    const h = createRotationHandler({
+      engine: postgresEngine,
+      strategy: 'alternating-users',
+      secretsClient: new SecretsManagerClient({ region: 'us-east-1' }),
+      env: {},
+      connect: db.connect,
+      logger: captureLogger(),
+      rdsLookup: async () => {
+        throw failure;
+      },
+    });
+    const err = await h({ SecretId: ARN, ClientRequestToken: TOKEN, Step: 'setSecret' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code, message: expect.stringMatching(message) });
+    expect(db.logins).toEqual(['current']);
+    expect(db.sql.filter((s) => /ROLE|USER|GRANT/i.test(s))).toEqual([]);
+  });
+});

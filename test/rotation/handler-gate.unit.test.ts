@@ -170,6 +170,30 @@ describe('finishSecret', () => {
   });
 });
 
+describe('finishSecret after a lost answer', () => {
+  const refused = () =>
+    Object.assign(new Error('RemoveFromVersionId must be the version that currently has it'), {
+      name: 'InvalidParameterException',
+      $metadata: { httpStatusCode: 400 },
+    });
+
+  it('succeeds when its move was refused only because its own earlier attempt had made it (the labels say so)', async () => {
+    sm.on(DescribeSecretCommand)
+      .resolvesOnce({ ARN, VersionIdsToStages: { old: ['AWSCURRENT'], [TOKEN]: ['AWSPENDING'] } })
+      .resolves({ ARN, VersionIdsToStages: { old: ['AWSPREVIOUS'], [TOKEN]: ['AWSCURRENT', 'AWSPENDING'] } });
+    sm.on(UpdateSecretVersionStageCommand).rejects(refused());
+    const { h, logger } = handler();
+    await expect(h(event('finishSecret'))).resolves.toBeUndefined();
+    expect(logger.lines.map((l) => l.outcome)).toEqual(['success']);
+  });
+
+  it('still fails typed when the labels show the move was not made', async () => {
+    sm.on(DescribeSecretCommand).resolves({ ARN, VersionIdsToStages: { old: ['AWSCURRENT'], [TOKEN]: ['AWSPENDING'] } });
+    sm.on(UpdateSecretVersionStageCommand).rejects(refused());
+    await expect(handler().h(event('finishSecret'))).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
+  });
+});
+
 describe('cold start', () => {
   it.each([
     [{ PASSWORD_LENGTH: 'abc' }],

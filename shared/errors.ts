@@ -346,9 +346,17 @@ export function fromSecretsManagerError(err: unknown, action: string, context: E
       return new AccessDeniedError(`${action}: access denied (${name})`, ctx);
     case 'DecryptionFailure':
       return new AccessDeniedError(`${action}: the secret's KMS key could not decrypt it (DecryptionFailure)`, ctx);
+    // Every throttling name the SDK's retry strategy (and the signed client) retries: a throttled
+    // request answered with a 400 must not read as a refused one once the retries are spent.
     case 'ThrottlingException':
     case 'TooManyRequestsException':
     case 'RequestLimitExceeded':
+    case 'Throttling':
+    case 'ThrottledException':
+    case 'RequestThrottled':
+    case 'RequestThrottledException':
+    case 'SlowDown':
+    case 'PriorRequestNotComplete':
       return new ThrottledError(`${action}: throttled by Secrets Manager (${name})`, ctx);
     case 'InvalidRequestException':
     case 'InvalidParameterException':
@@ -375,6 +383,8 @@ export function fromSecretsManagerError(err: unknown, action: string, context: E
         ctx,
       );
     case 'TimeoutError':
+    case 'RequestTimeout':
+    case 'RequestTimeoutException':
       return new TimeoutError(`${action}: request to Secrets Manager timed out; ${SECRETS_MANAGER_NETWORK_HINT}`, ctx);
     case 'AbortError':
       // The SDK's answer to an aborted request: ours at the Lambda's deadline, or a caller's own limit.

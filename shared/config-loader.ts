@@ -13,7 +13,8 @@
  * validator it is "failed <vendor> validation" at that path.
  */
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { SecretValidationError, fromSecretsManagerError, type ValidationIssue } from './errors';
+import { ConfigError, SecretValidationError, summarizeCause, type ValidationIssue } from './errors';
+import { DEFAULT_FETCH_TIMEOUT_MS, withinFetchTimeout } from './fetch-timeout';
 import { SecretCache, type SecretsReadClient } from './secret-cache';
 import { payloadToSecretValue, type SecretValue } from './secret-value';
 
@@ -49,6 +50,11 @@ export type InferSchemaOutput<S extends StandardSchemaV1> = NonNullable<S['~stan
 export interface ConfigLoaderOptions {
   /** Prepended to every name as `${prefix}/${name}`. @default none */
   readonly prefix?: string;
+  /**
+   * With a client as the source: milliseconds after which an unanswered read fails with TimeoutError
+   * (a `SecretCache` source has its own `fetchTimeoutMs`). 0 disables. @default 10000
+   */
+  readonly fetchTimeoutMs?: number;
 }
 
 /** How one `load` names its schema in errors. */
@@ -75,24 +81,48 @@ export type ConfigSource = SecretCache | SecretsReadClient;
 export class ConfigLoader {
   readonly #source: ConfigSource;
   readonly #prefix: string;
+  readonly #fetchTimeoutMs: number;
 
+  /** @throws ConfigError when `fetchTimeoutMs` is not a finite number >= 0. */
   constructor(source: ConfigSource, options: ConfigLoaderOptions = {}) {
     this.#source = source;
     this.#prefix = (options.prefix ?? '').replace(/\/+$/, '');
+    const fetchTimeoutMs = options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
+    if (typeof fetchTimeoutMs !== 'number' || !Number.isFinite(fetchTimeoutMs) || fetchTimeoutMs < 0) {
+      throw new ConfigError('fetchTimeoutMs must be a finite number >= 0');
+    }
+    this.#fetchTimeoutMs = fetchTimeoutMs;
   }
 
   /**
    * The secret `name` (under the prefix), validated by `schema` and typed by its output.
-   * @throws SecretValidationError naming the secret, the schema and every failing path (never a value)
+   * @throws SecretValidationError naming the secret, the schema and every failing path (never a value),
+   *   also when the schema itself throws (a transform or refinement raising on the value)
    * @throws the typed Secrets Manager errors of `fromSecretsManagerError` when the secret cannot be read
    */
   async load<S extends StandardSchemaV1>(name: string, schema: S, options: LoadOptions = {}): Promise<InferSchemaOutput<S>> {
     const secretId = this.#prefix ? `${this.#prefix}/${name}` : name;
     const value = await this.#read(secretId);
     const standard = schema['~standard'];
-    const result = await standard.validate(value);
-    if (result.issues === undefined) return result.value as InferSchemaOutput<S>;
     const schemaName = options.schemaName ?? describedName(schema) ?? 'schema';
+    let result: StandardSchemaResult<unknown>;
+    try {
+      result = await standard.validate(value);
+    } catch (err) {
+      // A transform or refinement that throws (JSON.parse of a field, a check that raises) escapes the
+      // validator with its own message, which quotes the value: V8's SyntaxError does.
+      throw new SecretValidationError(
+        `secret does not match ${schemaName}`,
+        [
+          {
+            path: '',
+            problem: `made the ${standard.vendor} schema throw ${summarizeCause(err).name} (its message is not shown: it may quote the value)`,
+          },
+        ],
+        { secretId, cause: err },
+      );
+    }
+    if (result.issues === undefined) return result.value as InferSchemaOutput<S>;
     const issues = result.issues.map((issue) => describeIssue(issue, value, standard.vendor));
     // A validator sees a Uint8Array as an object with every field missing: say what it really is first.
     if (value instanceof Uint8Array) issues.unshift({ path: '', problem: 'is a SecretBinary, not a JSON SecretString' });
@@ -101,12 +131,11 @@ export class ConfigLoader {
 
   async #read(secretId: string): Promise<SecretValue> {
     if (this.#source instanceof SecretCache) return this.#source.getSecret(secretId);
-    let output;
-    try {
-      output = await this.#source.send(new GetSecretValueCommand({ SecretId: secretId }));
-    } catch (err) {
-      throw fromSecretsManagerError(err, 'GetSecretValue', { secretId });
-    }
+    const client = this.#source;
+    // Bounded as the cache's reads are: an endpoint that never answers must not hang start-up.
+    const output = await withinFetchTimeout(this.#fetchTimeoutMs, 'GetSecretValue', { secretId }, (options) =>
+      client.send(new GetSecretValueCommand({ SecretId: secretId }), options),
+    );
     return payloadToSecretValue(output, secretId);
   }
 }

@@ -273,7 +273,8 @@ function firstText(
 
 function optionalText(record: Readonly<Record<string, unknown>>, key: string, issues: ValidationIssue[]): string | undefined {
   const value = ownValue(record, key);
-  if (value === undefined || value === '') return undefined;
+  // JSON null is "not given", as an empty string is (Terraform writes null for an unset dbname).
+  if (value === undefined || value === null || value === '') return undefined;
   if (typeof value === 'string') return value;
   issues.push({ path: key, problem: 'must be a string' });
   return undefined;

@@ -17,20 +17,20 @@ import { SecretValidationError, type ValidationIssue } from './errors';
 
 /**
  * The toolkit's name for a database engine: `postgres` (PostgreSQL, Aurora PostgreSQL) or `mysql`
- * (MySQL, MariaDB, Aurora MySQL). `engineFamily` maps a secret's `engine` value to it.
+ * (MySQL, MariaDB, Aurora MySQL, named `aurora-mysql` or, for Aurora MySQL 1, `aurora`). `engineFamily` maps a secret's `engine` value to it.
  */
 export type EngineFamily = 'postgres' | 'mysql';
 
 /** A validated RDS-format secret. `util.inspect` and `JSON.stringify` of it never show the password. */
 export interface DatabaseSecret {
-  /** As written in the secret: postgres, aurora-postgresql, mysql, aurora-mysql, mariadb. */
+  /** As written in the secret: postgres, aurora-postgresql, mysql, aurora-mysql, aurora, mariadb. */
   readonly engine: string;
   readonly family: EngineFamily;
   readonly host: string;
   readonly port: number;
   readonly username: string;
   readonly password: string;
-  /** Absent means the engine default (Postgres: `postgres`; MySQL: no default schema). */
+  /** Absent (or empty, or null in the JSON) means the engine default (Postgres: `postgres`; MySQL: no default schema). */
   readonly dbname?: string;
   /** The secret's `ssl` as true/false; undefined when absent (the function's DB_TLS_MODE then applies). */
   readonly ssl?: boolean;
@@ -63,6 +63,8 @@ const ENGINE_FAMILIES: Readonly<Record<string, EngineFamily>> = {
   'aurora-postgresql': 'postgres',
   mysql: 'mysql',
   'aurora-mysql': 'mysql',
+  // RDS's engine name for Aurora MySQL 1 (5.6-compatible), still found in secrets made for those clusters.
+  aurora: 'mysql',
   mariadb: 'mysql',
 };
 
@@ -182,7 +184,7 @@ export function ownValue(record: Readonly<Record<string, unknown>>, key: string)
  * Why `host` cannot name a database server, or undefined when it can. What the drivers (pg, mysql2)
  * can connect to is valid: a DNS name (letters of any script, digits, `.`, `-`, `_`), an IPv4
  * address, or a bare IPv6 address (`::1`, `fe80::1%eth0`). Refused, each with its own problem: a
- * scheme, a path, `@`, whitespace, NUL, a port (`db.example.com:5432`, `[::1]:5432`: the port goes in
+ * scheme, a path, `@`, whitespace (around the name or inside it), NUL, a port (`db.example.com:5432`, `[::1]:5432`: the port goes in
  * `port`), a bracketed IPv6 address (`[::1]`: the drivers would look the brackets up in DNS), and any
  * other character a host name cannot hold (`?`, `,`, `;`, `%`…). A bare IPv6 address is always read as
  * an address: `::1:5432` is the address 0::1:5432, not `::1` with a port.
@@ -194,6 +196,8 @@ export function hostProblem(host: string): string | undefined {
   if (host.includes('/')) return 'must be a host name (it contains a path)';
   if (host.includes('@')) return 'must be a host name (it contains "@")';
   if (host.includes('\0')) return 'must not contain NUL bytes';
+  // Said apart: a space or newline pasted around a host name is the common case, and trimming is the fix.
+  if (host.trim() !== host) return 'must not start or end with whitespace (a space or newline around the name)';
   if (/\s/.test(host)) return 'must not contain whitespace';
   if (host.startsWith('[')) return bracketedHostProblem(host);
   if (host.includes(':')) {
@@ -270,9 +274,12 @@ function checkHost(value: unknown): Checked<string> {
   return problem === undefined ? text : { problem };
 }
 
-/** An empty `dbname` means "no database named", as if the key were absent. */
+/**
+ * An empty or null `dbname` means "no database named", as if the key were absent: Terraform writes
+ * `"dbname": null` for an instance created without a database name, and AWS's templates accept it.
+ */
 function checkDbname(value: unknown): Checked<string | undefined> {
-  if (value === '') return { value: undefined };
+  if (value === '' || value === null) return { value: undefined };
   return checkCredential(value);
 }
 

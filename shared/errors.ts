@@ -323,6 +323,20 @@ export const SECRETS_MANAGER_NETWORK_HINT =
   'check the network path to Secrets Manager (in a VPC: an interface VPC endpoint for secretsmanager or a NAT gateway, and security groups and network ACLs allowing HTTPS on 443)';
 
 /**
+ * Where to look when the RDS API does not answer: like Secrets Manager, it needs an interface VPC
+ * endpoint or a NAT gateway from a function in a VPC.
+ */
+export const RDS_NETWORK_HINT =
+  'check the network path from the function to the RDS API (in a VPC: an interface VPC endpoint for rds or a NAT gateway, and security groups and network ACLs allowing HTTPS on 443)';
+
+/**
+ * What to do when the SDK's credential provider chain finds no credentials: the places it looks, for
+ * the rotation Lambdas and for readers on ECS, EC2 or a laptop alike.
+ */
+export const NO_CREDENTIALS_HINT =
+  'no AWS credentials could be loaded; give the code an IAM role (a Lambda execution role, an ECS task role, an instance profile, a web identity) or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) in its environment';
+
+/**
  * Maps an error thrown by the Secrets Manager SDK client (or a network failure under it) to a typed
  * error. The SDK's own message is dropped: Secrets Manager messages carry no values, but a proxy's or a
  * third-party endpoint's might.
@@ -345,9 +359,17 @@ export function fromSecretsManagerError(err: unknown, action: string, context: E
       return new AccessDeniedError(`${action}: access denied (${name})`, ctx);
     case 'DecryptionFailure':
       return new AccessDeniedError(`${action}: the secret's KMS key could not decrypt it (DecryptionFailure)`, ctx);
+    // Every throttling name the SDK's retry strategy (and the signed client) retries: a throttled
+    // request answered with a 400 must not read as a refused one once the retries are spent.
     case 'ThrottlingException':
     case 'TooManyRequestsException':
     case 'RequestLimitExceeded':
+    case 'Throttling':
+    case 'ThrottledException':
+    case 'RequestThrottled':
+    case 'RequestThrottledException':
+    case 'SlowDown':
+    case 'PriorRequestNotComplete':
       return new ThrottledError(`${action}: throttled by Secrets Manager (${name})`, ctx);
     case 'InvalidRequestException':
     case 'InvalidParameterException':
@@ -361,7 +383,21 @@ export function fromSecretsManagerError(err: unknown, action: string, context: E
     case 'InternalFailure':
     case 'ServiceUnavailable':
       return new TransientError(`${action}: Secrets Manager failed (${name})`, ctx);
+    case 'CredentialsProviderError':
+    case 'TokenProviderError':
+      // Raised before any request: no credentials anywhere in the provider chain (or an expired SSO
+      // token). Not transient: retrying cannot make credentials appear.
+      return new AccessDeniedError(`${action}: ${NO_CREDENTIALS_HINT} (${name})`, ctx);
+    case 'SyntaxError':
+      // A 2xx answer that is not JSON: a proxy's or captive portal's page, or an endpoint that is not
+      // Secrets Manager. The parser's message is dropped: it quotes the answer, which may hold a value.
+      return new TransientError(
+        `${action}: the answer was not Secrets Manager's JSON (SyntaxError); check that the endpoint is Secrets Manager and that no proxy answers in its place`,
+        ctx,
+      );
     case 'TimeoutError':
+    case 'RequestTimeout':
+    case 'RequestTimeoutException':
       return new TimeoutError(`${action}: request to Secrets Manager timed out; ${SECRETS_MANAGER_NETWORK_HINT}`, ctx);
     case 'AbortError':
       // The SDK's answer to an aborted request: ours at the Lambda's deadline, or a caller's own limit.

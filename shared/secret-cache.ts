@@ -36,12 +36,12 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { isAuthenticationFailure, type AuthErrorClassifier } from './auth-errors';
 import { fullJitterDelayMs, type BackoffPolicy } from './backoff';
+import { DEFAULT_FETCH_TIMEOUT_MS, withinFetchTimeout, type SendOptions } from './fetch-timeout';
 import {
   AccessDeniedError,
   AuthenticationError,
   ConfigError,
   SecretNotFoundError,
-  TimeoutError,
   fromSecretsManagerError,
   isRetryable,
   type ToolkitError,
@@ -60,10 +60,7 @@ export interface SecretsReadClient {
   send(command: DescribeSecretCommand, options?: SendOptions): Promise<DescribeSecretCommandOutput>;
 }
 
-/** What the cache passes to `send`: a signal that aborts the call at `fetchTimeoutMs`. */
-export interface SendOptions {
-  readonly abortSignal?: AbortSignal;
-}
+export type { SendOptions } from './fetch-timeout';
 
 /** How a `SecretCache` reads, keeps and refreshes values. Every field optional. */
 export interface SecretCacheOptions {
@@ -167,7 +164,6 @@ const DEFAULT_TTL_SECONDS = 300;
 const DEFAULT_REFRESH_BEFORE_SECONDS = 60;
 const DEFAULT_MAX_STALE_SECONDS = 900;
 const DEFAULT_MAX_ENTRIES = 1000;
-const DEFAULT_FETCH_TIMEOUT_MS = 10_000;
 const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 1_000, maxMs: 60_000 };
 /** BatchGetSecretValue accepts at most 20 ids in SecretIdList. */
 const BATCH_SIZE = 20;
@@ -573,31 +569,8 @@ export class SecretCache {
     action: string,
     call: (client: SecretsReadClient, options: SendOptions) => Promise<T>,
   ): Promise<T> {
-    const context = secretId !== undefined ? { secretId } : {};
     const client = this.#client();
-    if (this.#fetchTimeoutMs === 0) {
-      try {
-        return await call(client, {});
-      } catch (err) {
-        throw fromSecretsManagerError(err, action, context);
-      }
-    }
-    const controller = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        controller.abort();
-        reject(new TimeoutError(`${action}: no answer from Secrets Manager within ${this.#fetchTimeoutMs} ms`, context));
-      }, this.#fetchTimeoutMs);
-      timer.unref();
-    });
-    try {
-      return await Promise.race([call(client, { abortSignal: controller.signal }), timeout]);
-    } catch (err) {
-      throw fromSecretsManagerError(err, action, context);
-    } finally {
-      clearTimeout(timer);
-    }
+    return withinFetchTimeout(this.#fetchTimeoutMs, action, secretId !== undefined ? { secretId } : {}, (options) => call(client, options));
   }
 
   #client(): SecretsReadClient {

@@ -28,12 +28,28 @@ const REGION_VARIABLES = ['AWS_REGION', 'AWS_DEFAULT_REGION'] as const;
 /** Where an explicit endpoint is read, most specific first. */
 const ENDPOINT_VARIABLES = ['SECRETS_MANAGER_ENDPOINT', 'AWS_ENDPOINT_URL_SECRETS_MANAGER', 'AWS_ENDPOINT_URL'] as const;
 
-/** Resolves the environment to client settings, without building a client. */
+/**
+ * Resolves the environment to client settings, without building a client. With an explicit endpoint
+ * the region is AWS_REGION (then AWS_DEFAULT_REGION), else the region an AWS endpoint's name holds,
+ * else us-east-1.
+ *
+ * @throws ConfigError for an invalid endpoint or ENVIRONMENT, no region for real AWS, or an AWS
+ *   endpoint of another region than the one configured.
+ */
 export function resolveSecretsClientSettings(env: Env = process.env): SecretsClientSettings {
   const explicit = firstSet(env, ENDPOINT_VARIABLES);
   if (explicit) {
     const endpoint = parseEndpoint(explicit.value, explicit.name);
-    const region = firstSet(env, REGION_VARIABLES)?.value ?? LOCAL_REGION;
+    const configured = firstSet(env, REGION_VARIABLES);
+    const named = awsEndpointRegion(endpoint);
+    // Requests are signed for the client's region: Secrets Manager's own endpoint of another region
+    // refuses every one of them (InvalidSignatureException), which reads as a permissions problem.
+    if (configured !== undefined && named !== undefined && configured.value !== named) {
+      throw new ConfigError(
+        `${explicit.name} is Secrets Manager's endpoint in ${named}, but ${configured.name} is ${configured.value}: requests would be signed for the wrong region; use the endpoint of ${configured.value}, or unset ${explicit.name}`,
+      );
+    }
+    const region = configured?.value ?? named ?? LOCAL_REGION;
     return { target: 'endpoint', region, endpoint, dummyCredentials: isLoopback(endpoint) && !hasCredentials(env) };
   }
 
@@ -94,6 +110,25 @@ export function getSecretsClient(env: Env = process.env): SecretsManagerClient {
     clients.set(key, client);
   }
   return client;
+}
+
+/**
+ * The region an AWS Secrets Manager endpoint URL names: the public endpoints (FIPS and dual-stack
+ * included) and interface VPC endpoints' DNS names; undefined for anything else (emulators, proxies).
+ * @example
+ *   awsEndpointRegion('https://vpce-0a1b-x2y3.secretsmanager.eu-west-1.vpce.amazonaws.com'); // 'eu-west-1'
+ */
+export function awsEndpointRegion(endpoint: string): string | undefined {
+  let host: string;
+  try {
+    host = new URL(endpoint).hostname.toLowerCase();
+  } catch {
+    return undefined;
+  }
+  const match =
+    /^secretsmanager(?:-fips)?\.([a-z0-9-]+)\.(?:amazonaws\.com(?:\.cn)?|api\.aws|api\.amazonwebservices\.com\.cn)$/.exec(host) ??
+    /^vpce-[a-z0-9-]+\.secretsmanager(?:-fips)?\.([a-z0-9-]+)\.vpce\.amazonaws\.com(?:\.cn)?$/.exec(host);
+  return match?.[1];
 }
 
 /** True for endpoints on this machine, where no real credentials are needed. */

@@ -10,17 +10,11 @@
  * client serves every invocation of a container, and what bounds a rotation step is the time this
  * invocation has left.
  */
-import { LAMBDA_DEADLINE_CODE, TimeoutError, type ErrorContext } from '../errors';
+import { LAMBDA_DEADLINE_CODE, RDS_NETWORK_HINT, TimeoutError, type ErrorContext } from '../errors';
 import type { Deadline } from './deadline';
 import type { CallOptions, SecretsApi } from '../secrets-api/secrets-api';
 import type { RdsEndpointLookup, RdsResourceKind } from './rds-endpoint';
-
-/**
- * Where to look when the RDS API does not answer: like Secrets Manager, it needs an interface VPC
- * endpoint or a NAT gateway from a function in a VPC.
- */
-const RDS_NETWORK_HINT =
-  'check the network path from the function to the RDS API (in a VPC: an interface VPC endpoint for rds or a NAT gateway, and security groups and network ACLs allowing HTTPS on 443)';
+import type { RdsTopology } from './rds-replica';
 
 /** The error a Secrets Manager call is cut off with at the deadline; mapped by `fromSecretsManagerError`. */
 function deadlineAbort(): Error {
@@ -68,6 +62,31 @@ export function boundedRdsLookup(lookup: RdsEndpointLookup, deadline: Deadline, 
           context,
         ),
     );
+}
+
+/**
+ * The replica check's RDS calls (a child secret on another host than its master's), bounded by
+ * `deadline` like the lookup above: an RDS API the function cannot reach would otherwise hold the step
+ * until Lambda kills it, with nothing logged.
+ */
+export function boundedRdsTopology(topology: RdsTopology, deadline: Deadline, context: ErrorContext): RdsTopology {
+  const expired = (kind: RdsResourceKind) => () =>
+    new TimeoutError(
+      `RDS ${rdsCallName(kind)}: no answer from the RDS API within the Lambda time left, while checking whether the secret's host is a reader of the master's; ${RDS_NETWORK_HINT}, or raise the function's timeout`,
+      context,
+    );
+  return {
+    instance: (id, options = {}) =>
+      deadline.bound((signal) => {
+        const abortSignal = either(options.abortSignal, signal);
+        return topology.instance(id, abortSignal !== undefined ? { abortSignal } : {});
+      }, expired('instance')),
+    cluster: (id, options = {}) =>
+      deadline.bound((signal) => {
+        const abortSignal = either(options.abortSignal, signal);
+        return topology.cluster(id, abortSignal !== undefined ? { abortSignal } : {});
+      }, expired('cluster')),
+  };
 }
 
 function rdsCallName(kind: RdsResourceKind): string {

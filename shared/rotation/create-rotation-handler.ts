@@ -11,7 +11,7 @@ import { AuthenticationError, EventValidationError, ToolkitError, summarizeCause
 import { sdkSecretsApi } from '../secrets-api/sdk-adapter';
 import { secretsApiFromEnvironment } from '../secrets-api/from-environment';
 import type { Env } from '../secrets-client';
-import { boundedRdsLookup, boundedSecretsApi } from './bounded-clients';
+import { boundedRdsLookup, boundedRdsTopology, boundedSecretsApi } from './bounded-clients';
 import { createSecret } from './create-secret';
 import { Deadline } from './deadline';
 import type { Connector, DatabaseEngine } from './database-engine';
@@ -20,6 +20,7 @@ import { finishSecret } from './finish-secret';
 import { checkRotationGate } from './gate';
 import { jsonLineLogger, type RotationLogger, type StepOutcome } from './logger';
 import { defaultRdsLookup, type RdsEndpointLookup } from './rds-endpoint';
+import { defaultRdsTopology, type RdsTopology } from './rds-replica';
 import { rotationSettingsFromEnv, type RotationSettings, type RotationStrategyName } from './rotation-settings';
 import { describeSecret } from './secret-versions';
 import { setSecretAlternatingUsers } from './set-secret-alternating-users';
@@ -51,6 +52,11 @@ export interface CreateRotationHandlerOptions {
   readonly logger?: RotationLogger;
   /** Finds an RDS instance's or cluster's endpoint. @default the RDS API, loaded only for RDS-managed master secrets */
   readonly rdsLookup?: RdsEndpointLookup;
+  /**
+   * Answers whether a secret's host is a reader of its master's database.
+   * @default the RDS API, loaded only when a secret's host differs from its master's
+   */
+  readonly rdsTopology?: RdsTopology;
 }
 
 type StepRunner = (ctx: StepContext) => Promise<StepResult>;
@@ -81,6 +87,7 @@ export function createRotationHandler(options: CreateRotationHandlerOptions): Ro
   });
   const sharedClient = options.secretsClient !== undefined ? sdkSecretsApi(options.secretsClient) : secretsApiFromEnvironment(env);
   const rdsLookup = options.rdsLookup ?? defaultRdsLookup;
+  const rdsTopology = options.rdsTopology ?? defaultRdsTopology;
   const connector = options.connect ?? engine.defaultConnector;
   const logger = options.logger ?? jsonLineLogger();
   const steps: Readonly<Record<RotationStep, StepRunner>> = {
@@ -138,6 +145,7 @@ export function createRotationHandler(options: CreateRotationHandlerOptions): Ro
         deadline,
         logger,
         rdsLookup: boundedRdsLookup(rdsLookup, deadline, { secretId: secretArn, step: event.step }),
+        rdsTopology: boundedRdsTopology(rdsTopology, deadline, { secretId: secretArn, step: event.step }),
       };
       const result = await steps[event.step](ctx);
       report(result === 'skipped' ? 'skipped' : 'success');

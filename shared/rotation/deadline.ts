@@ -27,8 +27,8 @@ export type DeadlineErrorFactory = () => Error;
 
 /**
  * One invocation's time budget: what Lambda says is left, minus `safetyMarginMs` (default 1 500 ms)
- * kept back to log the failure and return. Without an invocation context (tests, the local loop) there
- * is no deadline: `remainingMs` is Infinity and `bound` adds no timer.
+ * kept back to log the failure and return. Without an invocation context (tests, the local loop), or
+ * with one lacking `getRemainingTimeInMillis`, there is no deadline: `remainingMs` is Infinity and `bound` adds no timer.
  */
 export class Deadline {
   constructor(
@@ -37,9 +37,11 @@ export class Deadline {
     private readonly safetyMarginMs = DEFAULT_SAFETY_MARGIN_MS,
   ) {}
 
-  /** Milliseconds left for work; Infinity outside Lambda. */
+  /** Milliseconds left for work; Infinity outside Lambda (or a context without the method). */
   remainingMs(): number {
-    const left = this.invocation?.getRemainingTimeInMillis();
+    // A caller's own context object (a test runner, a framework's wrapper) may lack the method: no deadline then.
+    const clock = this.invocation?.getRemainingTimeInMillis;
+    const left = typeof clock === 'function' ? clock.call(this.invocation) : undefined;
     return left === undefined || !Number.isFinite(left) ? Infinity : left - this.safetyMarginMs;
   }
 

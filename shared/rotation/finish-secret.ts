@@ -4,10 +4,12 @@
  * finished rotation (only AWSPENDING on a version other than AWSCURRENT means "in progress"), so
  * removing it would cost a second write per rotation for nothing. The labels come from the gate's
  * DescribeSecret of this invocation (`ctx.description`), not a second request: a retry is a new
- * invocation with a new gate, so re-running the step still starts from the labels as they are.
+ * invocation with a new gate, so re-running the step still starts from the labels as they are. A refused
+ * move is checked against fresh labels once: when AWSCURRENT is already on the token (the client's own
+ * retry of a move whose answer was lost), the step has succeeded.
  */
-import { fromSecretsManagerError } from '../errors';
-import { AWSCURRENT, versionWithStage } from './secret-versions';
+import { InvalidRequestError, fromSecretsManagerError } from '../errors';
+import { AWSCURRENT, describeSecret, versionWithStage } from './secret-versions';
 import type { StepContext, StepResult } from './step-context';
 
 export async function finishSecret(ctx: StepContext): Promise<StepResult> {
@@ -24,7 +26,22 @@ export async function finishSecret(ctx: StepContext): Promise<StepResult> {
       ...(currentVersion !== undefined ? { RemoveFromVersionId: currentVersion } : {}),
     });
   } catch (err) {
-    throw fromSecretsManagerError(err, 'UpdateSecretVersionStage(AWSCURRENT)', context);
+    const error = fromSecretsManagerError(err, 'UpdateSecretVersionStage(AWSCURRENT)', context);
+    // The client retries a call whose answer was lost (a 5xx or a reset after the move was made); the
+    // retry then names a RemoveFromVersionId that no longer holds AWSCURRENT and is refused. The labels
+    // say whether the move is in fact done.
+    if (error instanceof InvalidRequestError && (await currentIsToken(ctx))) return 'success';
+    throw error;
   }
   return 'success';
+}
+
+/** Whether AWSCURRENT is on the token now, by a fresh DescribeSecret; false when that cannot be told. */
+async function currentIsToken(ctx: StepContext): Promise<boolean> {
+  try {
+    const now = await describeSecret({ client: ctx.client, step: ctx.step }, ctx.secretArn);
+    return versionWithStage(now.VersionIdsToStages, AWSCURRENT) === ctx.event.token;
+  } catch {
+    return false;
+  }
 }

@@ -7,11 +7,22 @@
 import type { SecretsApi } from '../secrets-api/secrets-api';
 import { DEFAULT_POSTGRES_DATABASE } from '../connection-options';
 import { parseDatabaseSecret, toRecord, type DatabaseSecret, type EngineFamily } from '../database-secret';
-import { AuthenticationError, SecretValidationError, ToolkitError, TransientError } from '../errors';
+import {
+  AuthenticationError,
+  AccessDeniedError,
+  InvalidRequestError,
+  NetworkError,
+  RDS_NETWORK_HINT,
+  SecretValidationError,
+  ToolkitError,
+  TransientError,
+  summarizeCause,
+} from '../errors';
 import type { SqlSession } from './database-engine';
 import { defaultRdsLookup, type RdsEndpoint, type RdsEndpointLookup, type RdsResourceKind } from './rds-endpoint';
 import { login } from './login';
-import { assertReaderOfMaster, defaultRdsTopology, type RdsTopology } from './rds-replica';
+import { RDS_UNREACHABLE_CODES, assertReaderOfMaster, defaultRdsTopology, type RdsTopology } from './rds-replica';
+import { assertMasterInSecretRegion } from './secret-arn';
 import { AWSCURRENT, describeSecret, getSecretString } from './secret-versions';
 import type { StepContext } from './step-context';
 
@@ -35,8 +46,7 @@ export interface MasterSecretContext {
  * (see `masterDatabase`).
  */
 export async function resolveMasterSecret(ctx: MasterSecretContext, masterArn: string, child: DatabaseSecret): Promise<DatabaseSecret> {
-  const readCtx = { client: ctx.client, step: ctx.step };
-  const text = await getSecretString(readCtx, masterArn, { stage: AWSCURRENT });
+  const text = await readMasterString(ctx, masterArn);
   const parsed = toRecord(text);
   let value: unknown = text;
   if (!('problem' in parsed) && isRdsManagedShape(parsed.record)) {
@@ -69,9 +79,24 @@ export function masterDatabase(child: DatabaseSecret): string | undefined {
   return child.dbname ?? DEFAULT_POSTGRES_DATABASE;
 }
 
-/** `resolveMasterSecret` with the step's Secrets Manager client, engine and RDS lookup. */
+/**
+ * `resolveMasterSecret` with the step's Secrets Manager client, engine and RDS lookups.
+ * @throws SecretValidationError when `masterArn` is in another region than the rotated secret, said
+ *   before the read, which would only come back as "not found" for a secret the operator can see
+ */
 export async function resolveMasterFor(ctx: StepContext, child: DatabaseSecret, masterArn: string): Promise<DatabaseSecret> {
-  return resolveMasterSecret({ client: ctx.client, family: ctx.engine.family, step: ctx.step, rdsLookup: ctx.rdsLookup }, masterArn, child);
+  assertMasterInSecretRegion(masterArn, ctx.secretArn, { secretId: ctx.secretArn, step: ctx.step });
+  return resolveMasterSecret(
+    {
+      client: ctx.client,
+      family: ctx.engine.family,
+      step: ctx.step,
+      ...(ctx.rdsLookup !== undefined ? { rdsLookup: ctx.rdsLookup } : {}),
+      ...(ctx.rdsTopology !== undefined ? { rdsTopology: ctx.rdsTopology } : {}),
+    },
+    masterArn,
+    child,
+  );
 }
 
 /**
@@ -136,6 +161,25 @@ export async function assertNotMastersOwnUser(ctx: StepContext, child: DatabaseS
   );
 }
 
+/**
+ * The master's AWSCURRENT text. Secrets Manager refuses a secret scheduled for deletion with a bare
+ * InvalidRequestException; only then is the master described, to say so by name.
+ */
+async function readMasterString(ctx: MasterSecretContext, masterArn: string): Promise<string> {
+  const readCtx = { client: ctx.client, step: ctx.step };
+  try {
+    return await getSecretString(readCtx, masterArn, { stage: AWSCURRENT });
+  } catch (err) {
+    if (!(err instanceof InvalidRequestError)) throw err;
+    const description = await describeSecret(readCtx, masterArn).catch(() => undefined);
+    if (description?.DeletedDate === undefined || description.DeletedDate === null) throw err;
+    throw new InvalidRequestError(
+      "The master secret named by the current secret's masterarn is scheduled for deletion; restore it (RestoreSecret) or point masterarn at another",
+      { secretId: masterArn, step: ctx.step },
+    );
+  }
+}
+
 function isRdsManagedShape(record: Readonly<Record<string, unknown>>): boolean {
   const keys = Object.getOwnPropertyNames(record).sort();
   return keys.length === 2 && keys[0] === 'password' && keys[1] === 'username';
@@ -165,6 +209,20 @@ async function rdsManagedEndpoint(ctx: MasterSecretContext, masterArn: string): 
     return await lookup(kind, arn);
   } catch (err) {
     if (err instanceof ToolkitError) throw err;
+    const action = kind === 'instance' ? 'rds:DescribeDBInstances' : 'rds:DescribeDBClusters';
+    const { name, code } = summarizeCause(err);
+    if (name === 'AccessDenied' || name === 'AccessDeniedException') {
+      throw new AccessDeniedError(
+        `The master secret is RDS-managed (username and password only), and the function may not look up its DB ${kind}'s endpoint (${action})`,
+        { ...context, cause: err },
+      );
+    }
+    if (name === 'TimeoutError' || (code !== undefined && RDS_UNREACHABLE_CODES.has(code))) {
+      throw new NetworkError(`The RDS API could not be reached to look up the master's DB ${kind} (${code ?? name}); ${RDS_NETWORK_HINT}`, {
+        ...context,
+        cause: err,
+      });
+    }
     throw new TransientError(`The RDS API could not describe the master's DB ${kind}`, { ...context, cause: err });
   }
 }

@@ -12,7 +12,16 @@
  * then be proven on a server other than the one the master changes.
  */
 import { SDK_CONNECTION_TIMEOUT_MS } from '../secrets-client';
-import { AccessDeniedError, SecretValidationError, ToolkitError, type ErrorContext } from '../errors';
+import {
+  AccessDeniedError,
+  NetworkError,
+  RDS_NETWORK_HINT,
+  SecretValidationError,
+  TimeoutError,
+  ToolkitError,
+  type ErrorContext,
+} from '../errors';
+import type { RdsLookupOptions } from './rds-endpoint';
 
 /** What the check needs of one DB instance. */
 export interface RdsInstanceFacts {
@@ -31,10 +40,13 @@ export interface RdsClusterFacts {
   readonly members: readonly { readonly instanceId: string; readonly writer: boolean }[];
 }
 
-/** The two RDS describe calls, by identifier; undefined when none has that identifier. Injectable for tests. */
+/**
+ * The two RDS describe calls, by identifier; undefined when none has that identifier. Injectable for
+ * tests. `options.abortSignal` fires when the Lambda's time runs out (see `boundedRdsTopology`).
+ */
 export interface RdsTopology {
-  instance(id: string): Promise<RdsInstanceFacts | undefined>;
-  cluster(id: string): Promise<RdsClusterFacts | undefined>;
+  instance(id: string, options?: RdsLookupOptions): Promise<RdsInstanceFacts | undefined>;
+  cluster(id: string, options?: RdsLookupOptions): Promise<RdsClusterFacts | undefined>;
 }
 
 /** How the host reads from the master's database. */
@@ -95,9 +107,10 @@ export async function readerOfMaster(
 /**
  * The master-secret step's use of the check: resolves when `child` is a reader of `master`, else fails.
  *
- * @throws SecretValidationError naming both hosts and why the child's is no reader; AccessDeniedError
- *   when the function may not call rds:DescribeDBInstances/DescribeDBClusters; TransientError for any
- *   other RDS API failure (Secrets Manager retries the rotation).
+ * @throws SecretValidationError naming both hosts and why the child's is no reader (or why the RDS API
+ *   could not tell); AccessDeniedError when the function may not call rds:DescribeDBInstances or
+ *   DescribeDBClusters; NetworkError or TimeoutError naming the network path when the RDS API cannot
+ *   be reached.
  */
 export async function assertReaderOfMaster(
   child: Endpoint,
@@ -117,6 +130,14 @@ export async function assertReaderOfMaster(
         `The current secret's host ${hosts}, and the function may not ask the RDS API whether it is a reader or replica of it (rds:DescribeDBInstances, rds:DescribeDBClusters)`,
         { ...context, cause: err },
       );
+    }
+    // Not reached at all: the network path is what to fix, not the secret or the role.
+    const code = (err as { code?: unknown } | null)?.code;
+    if (name === 'TimeoutError' || (typeof code === 'string' && RDS_UNREACHABLE_CODES.has(code))) {
+      const message = `The current secret's host ${hosts}, and the RDS API could not be reached to check whether it is a reader or replica of it (${typeof code === 'string' ? code : String(name)}); ${RDS_NETWORK_HINT}`;
+      throw name === 'TimeoutError' || code === 'ETIMEDOUT'
+        ? new TimeoutError(message, { ...context, cause: err })
+        : new NetworkError(message, { ...context, cause: err });
     }
     // Unproven, the other host is a misconfigured secret: say so, with why the RDS API could not clear it.
     throw new SecretValidationError(
@@ -154,7 +175,7 @@ function twoLabels(host: string): [string, string] {
 }
 
 interface RdsModule {
-  RDSClient: new (config: object) => { send(command: object): Promise<unknown> };
+  RDSClient: new (config: object) => { send(command: object, options?: RdsLookupOptions): Promise<unknown> };
   DescribeDBInstancesCommand: new (input: object) => object;
   DescribeDBClustersCommand: new (input: object) => object;
 }
@@ -174,20 +195,33 @@ interface DescribeClustersOutput {
   }>;
 }
 
+/** Node's codes for an RDS API that cannot be reached (refused, unresolved, reset, timed out). */
+export const RDS_UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+]);
+
 /** RDS answers an unknown or malformed identifier (an IP address's first label) with these. */
 const NOT_FOUND = new Set(['DBInstanceNotFoundFault', 'DBClusterNotFoundFault', 'InvalidParameterValue', 'InvalidParameterValueException']);
 
-let client: { send(command: object): Promise<unknown> } | undefined;
+let client: { send(command: object, options?: RdsLookupOptions): Promise<unknown> } | undefined;
 
 /**
  * The RDS API through the SDK the Lambda runtime ships, required only when a host differs from the
  * master's (bundles leave the RDS client out, as for rds-endpoint.ts).
  */
 export const defaultRdsTopology: RdsTopology = {
-  async instance(id) {
+  async instance(id, options = {}) {
     const rds = rdsModule();
-    const out = (await orUndefined(() => rdsClient(rds).send(new rds.DescribeDBInstancesCommand({ DBInstanceIdentifier: id })))) as
-      DescribeInstancesOutput | undefined;
+    const out = (await orUndefined(() =>
+      rdsClient(rds).send(new rds.DescribeDBInstancesCommand({ DBInstanceIdentifier: id }), signalOnly(options)),
+    )) as DescribeInstancesOutput | undefined;
     const db = out?.DBInstances?.[0];
     if (db === undefined) return undefined;
     return {
@@ -197,10 +231,11 @@ export const defaultRdsTopology: RdsTopology = {
       ...(db.DBClusterIdentifier !== undefined ? { clusterId: db.DBClusterIdentifier } : {}),
     };
   },
-  async cluster(id) {
+  async cluster(id, options = {}) {
     const rds = rdsModule();
-    const out = (await orUndefined(() => rdsClient(rds).send(new rds.DescribeDBClustersCommand({ DBClusterIdentifier: id })))) as
-      DescribeClustersOutput | undefined;
+    const out = (await orUndefined(() =>
+      rdsClient(rds).send(new rds.DescribeDBClustersCommand({ DBClusterIdentifier: id }), signalOnly(options)),
+    )) as DescribeClustersOutput | undefined;
     const db = out?.DBClusters?.[0];
     if (db === undefined) return undefined;
     return {
@@ -211,12 +246,16 @@ export const defaultRdsTopology: RdsTopology = {
   },
 };
 
+function signalOnly(options: RdsLookupOptions): RdsLookupOptions {
+  return options.abortSignal !== undefined ? { abortSignal: options.abortSignal } : {};
+}
+
 function rdsModule(): RdsModule {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require('@aws-sdk/client-rds') as RdsModule;
 }
 
-function rdsClient(rds: RdsModule): { send(command: object): Promise<unknown> } {
+function rdsClient(rds: RdsModule): { send(command: object, options?: RdsLookupOptions): Promise<unknown> } {
   // The same connect timeout as the master's endpoint lookup: an RDS API the function cannot reach fails fast.
   return (client ??= new rds.RDSClient({ requestHandler: { connectionTimeout: SDK_CONNECTION_TIMEOUT_MS } }));
 }

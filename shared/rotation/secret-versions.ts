@@ -29,9 +29,14 @@ export async function describeSecret(ctx: SecretReadContext, secretId: string): 
   }
 }
 
-/** The version's SecretString; SecretNotFoundError when the version (or its value) does not exist. */
+/**
+ * The version's SecretString.
+ * @throws SecretNotFoundError when the version (or its value) does not exist; SecretValidationError
+ *   when it holds SecretBinary instead.
+ */
 export async function getSecretString(ctx: SecretReadContext, secretId: string, version: VersionSelector): Promise<string> {
   let value: string | undefined;
+  let binary: boolean;
   try {
     const out = await ctx.client.getSecretValue({
       SecretId: secretId,
@@ -39,8 +44,18 @@ export async function getSecretString(ctx: SecretReadContext, secretId: string, 
       ...(version.versionId !== undefined ? { VersionId: version.versionId } : {}),
     });
     value = out.SecretString;
+    binary = out.SecretBinary !== undefined;
   } catch (err) {
     throw fromSecretsManagerError(err, `GetSecretValue(${version.stage})`, { secretId, step: ctx.step });
+  }
+  if (value === undefined && binary) {
+    // The version exists: a not-found here would let createSecret take a binary AWSPENDING for a
+    // missing one and try to write over it.
+    throw new SecretValidationError(
+      `GetSecretValue(${version.stage}): the version is stored as SecretBinary`,
+      [{ path: '', problem: 'is binary (SecretBinary); a database secret is a SecretString holding JSON' }],
+      { secretId, step: ctx.step },
+    );
   }
   if (value === undefined) {
     throw new SecretNotFoundError(`GetSecretValue(${version.stage}): the version has no SecretString`, { secretId, step: ctx.step });

@@ -6,6 +6,7 @@ import type { Connector, DatabaseEngine } from './database-engine';
 import type { RotationEvent, RotationStep } from './event';
 import type { RotationLogger } from './logger';
 import type { RdsEndpointLookup } from './rds-endpoint';
+import type { RdsTopology } from './rds-replica';
 import type { RotationSettings } from './rotation-settings';
 
 export interface StepContext {
@@ -26,6 +27,8 @@ export interface StepContext {
   readonly deadline: Deadline;
   readonly logger: RotationLogger;
   readonly rdsLookup?: RdsEndpointLookup;
+  /** The RDS calls of the replica check (a child on another host than its master's), bounded by the deadline. */
+  readonly rdsTopology?: RdsTopology;
 }
 
 /** What a step reports: it changed something, or found the work already done. */

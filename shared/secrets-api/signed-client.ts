@@ -11,7 +11,7 @@
  * Kept from the SDK: its error shape (`name`, `$metadata.httpStatusCode`, so `fromSecretsManagerError`
  * types errors identically), its standard retry mode (3 attempts; throttling, 5xx and dropped connections
  * retried with full-jitter back-off) and idempotent retries (PutSecretValue carries its
- * ClientRequestToken). Not kept: clock-skew correction (Lambda's clock is synchronised) and endpoint
+ * ClientRequestToken), with a server's Retry-After honoured as the SDK does (retry-after.ts). Not kept: clock-skew correction (Lambda's clock is synchronised) and endpoint
  * rules beyond `aws-endpoint.ts`.
  */
 import * as http from 'node:http';
@@ -20,6 +20,7 @@ import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smit
 import { SignatureV4 } from '@smithy/signature-v4';
 import { fullJitterDelayMs } from '../backoff';
 import { NodeSha256 } from './node-sha256';
+import { retryAfterMs, retryDelayMs } from './retry-after';
 import type { CallOptions, SecretsApi } from './secrets-api';
 
 /** How to reach and sign for Secrets Manager. */
@@ -121,16 +122,19 @@ export function createSignedSecretsApi(options: SignedClientOptions): SecretsApi
     for (let attempt = 1; ; attempt++) {
       if (signal?.aborted) throw abortError();
       let failure: unknown;
+      let hintMs: number | undefined;
       try {
         const res = await once(operation, body, signal);
         if (res.status >= 200 && res.status < 300) return decode(res.text) as T;
         failure = serviceError(res.status, res.headers, res.text);
+        hintMs = retryAfterMs(res.headers);
       } catch (err) {
         if (signal?.aborted) throw abortError();
         failure = err;
       }
       if (attempt >= maxAttempts || !isRetryable(failure)) throw failure;
-      await sleep(fullJitterDelayMs(attempt, BACKOFF), signal);
+      // A throttled endpoint's Retry-After is honoured as the SDK does; the caller's signal still ends the wait.
+      await sleep(retryDelayMs(fullJitterDelayMs(attempt, BACKOFF), hintMs), signal);
     }
   };
 
@@ -169,13 +173,21 @@ function serviceError(status: number, headers: http.IncomingHttpHeaders, text: s
   });
 }
 
+/**
+ * The answer's JSON, dates and binary revived. An answer that is not JSON throws a SyntaxError of its
+ * own: V8's quotes the text around the fault, which in a GetSecretValue answer is the secret.
+ */
 function decode(text: string): unknown {
   if (text.trim() === '') return {};
-  return JSON.parse(text, (key, value: unknown) => {
-    if (DATE_FIELDS.has(key) && typeof value === 'number') return new Date(value * 1000);
-    if (key === 'SecretBinary' && typeof value === 'string') return new Uint8Array(Buffer.from(value, 'base64'));
-    return value;
-  });
+  try {
+    return JSON.parse(text, (key, value: unknown) => {
+      if (DATE_FIELDS.has(key) && typeof value === 'number') return new Date(value * 1000);
+      if (key === 'SecretBinary' && typeof value === 'string') return new Uint8Array(Buffer.from(value, 'base64'));
+      return value;
+    });
+  } catch {
+    throw Object.assign(new Error('The answer is not valid JSON'), { name: 'SyntaxError' });
+  }
 }
 
 function encodeBinary(_key: string, value: unknown): unknown {

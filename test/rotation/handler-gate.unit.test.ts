@@ -73,6 +73,25 @@ describe('gate, in the templates order', () => {
     expect(sm.commandCalls(DescribeSecretCommand)).toHaveLength(2);
   });
 
+  it('refuses a secret scheduled for deletion by name, reading and writing nothing, but still lets a finished step pass', async () => {
+    const DeletedDate = new Date('2026-12-01T00:00:00Z');
+    sm.on(DescribeSecretCommand).resolves({ ARN, DeletedDate, VersionIdsToStages: { old: ['AWSCURRENT'], [TOKEN]: ['AWSPENDING'] } });
+    const { h, logger } = handler();
+    for (const step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) {
+      await expect(h(event(step))).rejects.toMatchObject({
+        code: 'INVALID_REQUEST',
+        message: expect.stringMatching(/scheduled for deletion/),
+      });
+    }
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(0);
+    expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+    expect(sm.commandCalls(UpdateSecretVersionStageCommand)).toHaveLength(0);
+    expect(logger.lines.map((l) => l.errorCode)).toEqual(Array(4).fill('INVALID_REQUEST'));
+    // A re-run of finishSecret after the rotation finished has nothing to do: success, as without deletion.
+    sm.on(DescribeSecretCommand).resolves({ ARN, DeletedDate, VersionIdsToStages: { [TOKEN]: ['AWSCURRENT'] } });
+    await expect(h(event('finishSecret'))).resolves.toBeUndefined();
+  });
+
   it('rejects an event without SecretId or token before calling Secrets Manager', async () => {
     await expect(handler().h({ Step: 'createSecret' } as never)).rejects.toBeInstanceOf(EventValidationError);
     expect(sm.commandCalls(DescribeSecretCommand)).toHaveLength(0);
@@ -116,6 +135,21 @@ describe('createSecret', () => {
     expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(0);
   });
 
+  it.each(['AWSCURRENT', 'AWSPENDING'])(
+    'refuses a %s stored as SecretBinary as an invalid secret (not a missing one), writing nothing',
+    async (stage) => {
+      const binary = { SecretBinary: new Uint8Array(Buffer.from(CURRENT)) };
+      if (stage === 'AWSCURRENT') sm.on(GetSecretValueCommand, { VersionStage: 'AWSCURRENT' }).resolves(binary);
+      sm.on(GetSecretValueCommand, { VersionStage: 'AWSPENDING', VersionId: TOKEN }).resolves(binary);
+      const { h, logger } = handler();
+      const err = await h(event('createSecret')).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'SECRET_INVALID', message: expect.stringMatching(/SecretBinary/) });
+      expect(String((err as Error).message)).toContain(stage);
+      expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+      expect(logger.text()).not.toContain('current-pw-123');
+    },
+  );
+
   it('refuses an alternate name over 63 bytes', async () => {
     const long = JSON.stringify({ engine: 'postgres', host: 'h', username: 'é'.repeat(29), password: 'current-pw-123' });
     sm.on(GetSecretValueCommand, { VersionStage: 'AWSCURRENT' }).resolves({ SecretString: long });
@@ -136,6 +170,30 @@ describe('finishSecret', () => {
   });
 });
 
+describe('finishSecret after a lost answer', () => {
+  const refused = () =>
+    Object.assign(new Error('RemoveFromVersionId must be the version that currently has it'), {
+      name: 'InvalidParameterException',
+      $metadata: { httpStatusCode: 400 },
+    });
+
+  it('succeeds when its move was refused only because its own earlier attempt had made it (the labels say so)', async () => {
+    sm.on(DescribeSecretCommand)
+      .resolvesOnce({ ARN, VersionIdsToStages: { old: ['AWSCURRENT'], [TOKEN]: ['AWSPENDING'] } })
+      .resolves({ ARN, VersionIdsToStages: { old: ['AWSPREVIOUS'], [TOKEN]: ['AWSCURRENT', 'AWSPENDING'] } });
+    sm.on(UpdateSecretVersionStageCommand).rejects(refused());
+    const { h, logger } = handler();
+    await expect(h(event('finishSecret'))).resolves.toBeUndefined();
+    expect(logger.lines.map((l) => l.outcome)).toEqual(['success']);
+  });
+
+  it('still fails typed when the labels show the move was not made', async () => {
+    sm.on(DescribeSecretCommand).resolves({ ARN, VersionIdsToStages: { old: ['AWSCURRENT'], [TOKEN]: ['AWSPENDING'] } });
+    sm.on(UpdateSecretVersionStageCommand).rejects(refused());
+    await expect(handler().h(event('finishSecret'))).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
+  });
+});
+
 describe('cold start', () => {
   it.each([
     [{ PASSWORD_LENGTH: 'abc' }],
@@ -148,5 +206,39 @@ describe('cold start', () => {
     expect(() =>
       createRotationHandler({ engine: postgresEngine, secretsClient: new SecretsManagerClient({ region: 'us-east-1' }), env }),
     ).toThrow(ConfigError);
+  });
+});
+
+describe('no AWS credentials anywhere', () => {
+  const saved = { ...process.env };
+  beforeAll(() => {
+    // The SDK's chain must find nothing and must not ask an instance metadata service.
+    for (const name of Object.keys(process.env)) {
+      if (/^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|PROFILE|WEB_IDENTITY_TOKEN_FILE|ROLE_ARN|CONTAINER_.*)$/.test(name)) {
+        delete process.env[name];
+      }
+    }
+    process.env.AWS_EC2_METADATA_DISABLED = 'true';
+    process.env.AWS_CONFIG_FILE = '/nonexistent/hsm-config';
+    process.env.AWS_SHARED_CREDENTIALS_FILE = '/nonexistent/hsm-credentials';
+  });
+  afterAll(() => {
+    process.env = saved;
+  });
+
+  it('fails the step with one line saying so, as ACCESS_DENIED (not a retryable transient), before any request', async () => {
+    const logger = captureLogger();
+    const h = createRotationHandler({
+      engine: postgresEngine,
+      // A real-AWS region and a non-loopback endpoint name: no fixed local credentials apply. Nothing is sent to it.
+      env: { AWS_REGION: 'eu-west-1', SECRETS_MANAGER_ENDPOINT: 'https://secretsmanager.invalid' },
+      connect: neverConnect,
+      logger,
+    });
+    const err = await h(event('createSecret')).catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'AccessDeniedError', code: 'ACCESS_DENIED' });
+    expect(logger.lines).toHaveLength(1);
+    expect(logger.lines[0]).toMatchObject({ outcome: 'failure', errorCode: 'ACCESS_DENIED', cause: { name: 'CredentialsProviderError' } });
+    expect(logger.lines[0]!.message).toMatch(/^DescribeSecret: no AWS credentials could be loaded; .*execution role/);
   });
 });

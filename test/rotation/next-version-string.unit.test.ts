@@ -14,4 +14,28 @@ describe('nextVersionString', () => {
     expect(next.password).toBe('new-pw-2');
     expect(next.extra).toBe(2);
   });
+
+  it('keeps unicode, nested, null, boolean and string-typed values exactly as they were, in their order', () => {
+    const extras = {
+      port: '5432',
+      dbname: null,
+      ssl: 'TRUE',
+      note: 'Zürich – 東京 😀 e\u0301',
+      lone: '\ud800',
+      nested: { list: [1, 'two', null, { deep: true }], empty: {} },
+      flag: false,
+      ratio: 0.1,
+      '': 'empty key',
+    };
+    const current = parseDatabaseSecret(
+      JSON.stringify({ engine: 'aurora-postgresql', host: 'db.example', username: 'app', password: 'old-pw-1', ...extras }),
+    );
+    const text = nextVersionString(current, 'app', 'new-pw-2');
+    const next = JSON.parse(text) as Record<string, unknown>;
+    expect(next).toEqual({ engine: 'aurora-postgresql', host: 'db.example', username: 'app', password: 'new-pw-2', ...extras });
+    expect(Object.keys(next)).toEqual(['engine', 'host', 'username', 'password', ...Object.keys(extras)]);
+    // Valid UTF-8 all the way: the lone surrogate is escaped, not written as a broken character.
+    expect(Buffer.from(text, 'utf8').toString('utf8')).toBe(text);
+    expect(text).toContain('\\ud800');
+  });
 });

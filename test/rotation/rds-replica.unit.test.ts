@@ -135,4 +135,15 @@ describe('assertReaderOfMaster', () => {
     await expect(assertReaderOfMaster(child, master, failing(throttled), context)).rejects.toThrow(SecretValidationError);
     await expect(assertReaderOfMaster(child, master, failing(throttled), context)).rejects.toThrow(/host and port are not the master/);
   });
+
+  it('names the network path, not the secret or the role, when the RDS API cannot be reached', async () => {
+    const unresolved = Object.assign(new Error('getaddrinfo ENOTFOUND rds.us-east-1.amazonaws.com'), { code: 'ENOTFOUND' });
+    const err = await assertReaderOfMaster(child, master, failing(unresolved), context).catch((e: unknown) => e);
+    expect(err).toMatchObject({
+      code: 'NETWORK',
+      message: expect.stringMatching(/RDS API could not be reached .*\(ENOTFOUND\); .*VPC endpoint for rds/),
+    });
+    const timedOut = Object.assign(new Error('connection timed out'), { name: 'TimeoutError' });
+    await expect(assertReaderOfMaster(child, master, failing(timedOut), context)).rejects.toMatchObject({ code: 'TIMEOUT' });
+  });
 });

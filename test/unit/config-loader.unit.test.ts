@@ -4,7 +4,7 @@ import * as zm from 'zod/mini';
 import { z as z3 } from 'zod/v3';
 import { ConfigLoader, type StandardSchemaV1 } from '../../shared/config-loader';
 import { SecretCache } from '../../shared/secret-cache';
-import { SecretNotFoundError, SecretValidationError } from '../../shared/errors';
+import { ConfigError, SecretNotFoundError, SecretValidationError, TimeoutError } from '../../shared/errors';
 import { FakeSecretsClient } from './secret-cache.fakes';
 
 const PASSWORD = 'Leaky-Passw0rd-Value-77';
@@ -81,6 +81,35 @@ describe('ConfigLoader', () => {
     expect(String(err)).toContain('LeakySchema');
   });
 
+  it.each([
+    [
+      'a transform that parses a field as JSON',
+      z.object({ password: z.string().transform((text) => JSON.parse(text) as unknown) }),
+      'SyntaxError',
+    ],
+    [
+      'a refinement that throws with the value',
+      z.object({
+        password: z.string().refine((text) => {
+          throw new Error(`refused ${text}`);
+        }),
+      }),
+      'Error',
+    ],
+  ])('turns %s throwing into a SecretValidationError that shows neither value nor message', async (_label, schema, thrown) => {
+    // Unwrapped, the schema's own exception quotes the value (V8's JSON.parse its first 10 characters): prove it first.
+    const quoted = PASSWORD.slice(0, 10);
+    expect(() => schema.safeParse({ password: PASSWORD })).toThrow(quoted);
+    const client = new FakeSecretsClient();
+    client.put('throws', { password: PASSWORD });
+    const err = await new ConfigLoader(client.asClient()).load('throws', schema, { schemaName: 'Throwing' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SecretValidationError);
+    expect((err as SecretValidationError).issues).toEqual([{ path: '', problem: expect.stringContaining(`zod schema throw ${thrown}`) }]);
+    for (const view of [String(err), JSON.stringify(err), inspect(err, { depth: 10 }), (err as Error).stack ?? '']) {
+      expect(view).not.toContain(quoted);
+    }
+  });
+
   it('reports a binary or non-JSON secret as a type problem, without its content', async () => {
     const client = new FakeSecretsClient();
     client.put('bin', new Uint8Array([1, 2, 3]));
@@ -90,6 +119,21 @@ describe('ConfigLoader', () => {
     const err = await loader.load('text', DatabaseConfig).catch((e: unknown) => e);
     expect(String(err)).toContain('expected object, received string');
     expect(String(err)).not.toContain(PASSWORD);
+  });
+
+  it('fails a read from a client that never answers with a TimeoutError, aborting the request, instead of hanging', async () => {
+    let signal: AbortSignal | undefined;
+    const silent = {
+      send: (_command: unknown, options?: { abortSignal?: AbortSignal }) => {
+        signal = options?.abortSignal;
+        return new Promise<never>(() => undefined);
+      },
+    } as unknown as ConstructorParameters<typeof ConfigLoader>[0];
+    const err = await new ConfigLoader(silent, { fetchTimeoutMs: 20 }).load('database', DatabaseConfig).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect((err as TimeoutError).message).toMatch(/^GetSecretValue: no answer from Secrets Manager within 20 ms/);
+    expect(signal?.aborted).toBe(true);
+    expect(() => new ConfigLoader(silent, { fetchTimeoutMs: -1 })).toThrow(ConfigError);
   });
 
   it('maps Secrets Manager failures to typed errors', async () => {

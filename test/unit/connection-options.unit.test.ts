@@ -130,6 +130,8 @@ describe('toJdbcOptions: RDS format', () => {
     ['redshift', 'jdbc:redshift://db.example.internal:5439'],
   ])('%s without dbname: Postgres gets its default database, the others none', (dbType, url) => {
     expect(toJdbcOptions(rds(dbType), dbType).url).toBe(url);
+    // Terraform writes "dbname": null for an instance without a database name: the same as absent.
+    expect(toJdbcOptions(rds(dbType, { dbname: null }), dbType).url).toBe(url);
   });
 
   it('takes the port as a number or a numeric string', () => {
@@ -371,6 +373,10 @@ describe('toPgClientConfig', () => {
     });
   });
 
+  it('reads "dbname": null as absent: the default database', () => {
+    expect(toPgClientConfig({ ...pgSecret, dbname: null }).database).toBe('postgres');
+  });
+
   it('uses the secret’s dbname, and opts.database over it', () => {
     expect(toPgClientConfig({ ...pgSecret, dbname: 'orders' }).database).toBe('orders');
     expect(toPgClientConfig({ ...pgSecret, dbname: 'orders' }, { database: 'child' }).database).toBe('child');
@@ -470,6 +476,7 @@ describe('toMysqlConnectionOptions', () => {
 
   it('names no database unless the secret or opts do', () => {
     expect('database' in toMysqlConnectionOptions(mySecret)).toBe(false);
+    expect('database' in toMysqlConnectionOptions({ ...mySecret, dbname: null })).toBe(false);
     expect(toMysqlConnectionOptions({ ...mySecret, dbname: 'shop' }).database).toBe('shop');
     expect(toMysqlConnectionOptions({ ...mySecret, dbname: 'shop' }, { database: 'child' }).database).toBe('child');
   });

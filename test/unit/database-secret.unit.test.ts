@@ -76,6 +76,8 @@ const hostile: Case[] = [
   ['a host with a scheme', { ...valid, host: `postgres://${USERNAME}:${PASSWORD}@${HOST}` }, ['host']],
   ['a host with a path', { ...valid, host: `${HOST}/mydb` }, ['host']],
   ['a host with inner whitespace', { ...valid, host: 'db-7q internal' }, ['host']],
+  ['a host with a leading space', { ...valid, host: ' db-7q.internal' }, ['host']],
+  ['a host with a trailing newline', { ...valid, host: 'db-7q.internal\n' }, ['host']],
   ['a host with a trailing newline', { ...valid, host: `${HOST}\n` }, ['host']],
   ['a host with credentials', { ...valid, host: `${USERNAME}:${PASSWORD}@${HOST}` }, ['host']],
   ['a host with a NUL byte', { ...valid, host: `${HOST}\0evil` }, ['host']],
@@ -142,6 +144,8 @@ describe('parseDatabaseSecret: valid secrets', () => {
     ['mysql', 'mysql', 3306],
     ['aurora-mysql', 'mysql', 3306],
     ['mariadb', 'mysql', 3306],
+    // RDS's engine name for Aurora MySQL 1 (5.6): secrets made for those clusters carry it.
+    ['aurora', 'mysql', 3306],
     ['Aurora-PostgreSQL', 'postgres', 5432],
   ])('maps engine %s to family %s with default port %d', (engine, family, port) => {
     const secret = parseDatabaseSecret({ ...valid, engine });
@@ -173,11 +177,27 @@ describe('parseDatabaseSecret: valid secrets', () => {
     expect(parseDatabaseSecret({ ...valid, ssl }).ssl).toBe(expected);
   });
 
+  it('names whitespace around the host apart from whitespace inside it', () => {
+    expect(thrown(() => parseDatabaseSecret({ ...valid, host: `${HOST} ` })).issues).toEqual([
+      { path: 'host', problem: 'must not start or end with whitespace (a space or newline around the name)' },
+    ]);
+    expect(thrown(() => parseDatabaseSecret({ ...valid, host: 'db-7q internal' })).issues).toEqual([
+      { path: 'host', problem: 'must not contain whitespace' },
+    ]);
+  });
+
   it('leaves dbname unset when absent or empty: the connection layer applies the default', () => {
     expect(parseDatabaseSecret(valid).dbname).toBeUndefined();
     expect('dbname' in parseDatabaseSecret(valid)).toBe(false);
     expect(parseDatabaseSecret({ ...valid, dbname: '' }).dbname).toBeUndefined();
     expect(parseDatabaseSecret({ ...valid, dbname: 'orders' }).dbname).toBe('orders');
+  });
+
+  it('reads "dbname": null (what Terraform writes for an instance without a database name) as absent, keeping the key', () => {
+    const secret = parseDatabaseSecret(JSON.stringify({ ...valid, dbname: null }), { expectedFamily: 'postgres', requireEngine: true });
+    expect(secret.dbname).toBeUndefined();
+    expect(Object.getOwnPropertyNames(secret.fields)).toContain('dbname');
+    expect(secret.fields.dbname).toBeNull();
   });
 
   it('keeps masterarn', () => {

@@ -65,6 +65,20 @@ describe('Deadline.bound', () => {
     expect(seen).toBeUndefined();
   });
 
+  it.each([
+    ['an empty context', {}],
+    ['a context whose getRemainingTimeInMillis is not a function', { getRemainingTimeInMillis: 30_000 }],
+  ])('treats %s (a wrapper of its own) as outside Lambda instead of throwing a TypeError', async (_label, context) => {
+    const deadline = new Deadline(context as never);
+    expect(deadline.remainingMs()).toBe(Infinity);
+    await expect(
+      deadline.bound(
+        async (signal) => signal,
+        () => new TimeoutError('x'),
+      ),
+    ).resolves.toBeUndefined();
+  });
+
   it('settles with its own error even when the work rejects at once on abort', async () => {
     const deadline = deadlineWithWork(50);
     const work = (signal: AbortSignal | undefined): Promise<never> =>

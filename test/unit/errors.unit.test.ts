@@ -50,6 +50,9 @@ describe('fromSecretsManagerError: by exception name', () => {
     ['ThrottlingException', ThrottledError, 'THROTTLED'],
     ['TooManyRequestsException', ThrottledError, 'THROTTLED'],
     ['RequestLimitExceeded', ThrottledError, 'THROTTLED'],
+    ['Throttling', ThrottledError, 'THROTTLED'],
+    ['RequestThrottledException', ThrottledError, 'THROTTLED'],
+    ['SlowDown', ThrottledError, 'THROTTLED'],
     ['InvalidRequestException', InvalidRequestError, 'INVALID_REQUEST'],
     ['InvalidParameterException', InvalidRequestError, 'INVALID_REQUEST'],
     ['ResourceExistsException', InvalidRequestError, 'INVALID_REQUEST'],
@@ -60,6 +63,7 @@ describe('fromSecretsManagerError: by exception name', () => {
     ['InternalFailure', TransientError, 'TRANSIENT'],
     ['ServiceUnavailable', TransientError, 'TRANSIENT'],
     ['TimeoutError', TimeoutError, 'TIMEOUT'],
+    ['RequestTimeoutException', TimeoutError, 'TIMEOUT'],
   ] as const)('%s → %p', (name, type, code) => {
     const mapped = fromSecretsManagerError(sdkError(name, 400), 'GetSecretValue', { secretId: 'app/db', step: 'createSecret' });
     expect(mapped).toBeInstanceOf(type);

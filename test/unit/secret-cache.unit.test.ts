@@ -401,3 +401,28 @@ describe('SecretCache: never shows a value', () => {
     expect((err as ToolkitError).secretId).toBe(ID);
   });
 });
+
+describe('a reader with no AWS credentials anywhere', () => {
+  it('fails with one ACCESS_DENIED error saying where credentials come from, before any request', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the SDK client, loaded only here
+    const { SecretsManagerClient } = require('@aws-sdk/client-secrets-manager') as typeof import('@aws-sdk/client-secrets-manager');
+    const noCredentials = async (): Promise<never> => {
+      throw Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' });
+    };
+    // Port 9 (discard) on loopback: nothing is sent, signing fails first.
+    const client = new SecretsManagerClient({
+      region: 'eu-west-1',
+      endpoint: 'http://127.0.0.1:9',
+      credentials: noCredentials,
+      maxAttempts: 1,
+    });
+    try {
+      const err = await new SecretCache({ client }).getSecret('prod/app/db').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(AccessDeniedError);
+      expect((err as ToolkitError).message).toMatch(/^GetSecretValue: no AWS credentials could be loaded; .*instance profile/);
+      expect((err as ToolkitError).message.split('\n')).toHaveLength(1);
+    } finally {
+      client.destroy();
+    }
+  });
+});

@@ -59,6 +59,32 @@ describe('resolveSecretsClientSettings: explicit endpoints', () => {
     ).toBe('eu-west-1');
   });
 
+  it("signs for the region an AWS endpoint's name holds when no region is set", () => {
+    expect(resolveSecretsClientSettings({ SECRETS_MANAGER_ENDPOINT: 'https://secretsmanager.eu-west-1.amazonaws.com' }).region).toBe(
+      'eu-west-1',
+    );
+    expect(
+      resolveSecretsClientSettings({ SECRETS_MANAGER_ENDPOINT: 'https://vpce-0a1b2c-x9y8.secretsmanager.ap-south-2.vpce.amazonaws.com/' })
+        .region,
+    ).toBe('ap-south-2');
+    expect(
+      resolveSecretsClientSettings({ SECRETS_MANAGER_ENDPOINT: 'https://secretsmanager-fips.us-gov-west-1.amazonaws.com' }).region,
+    ).toBe('us-gov-west-1');
+    expect(resolveSecretsClientSettings({ SECRETS_MANAGER_ENDPOINT: 'http://localhost:4566' }).region).toBe('us-east-1');
+    expect(
+      resolveSecretsClientSettings({ SECRETS_MANAGER_ENDPOINT: 'https://secretsmanager.eu-west-1.amazonaws.com', AWS_REGION: 'eu-west-1' })
+        .region,
+    ).toBe('eu-west-1');
+  });
+
+  it('refuses an AWS endpoint of another region than AWS_REGION, which would fail every request as a bad signature', () => {
+    const err = thrown(() =>
+      resolveSecretsClientSettings({ SECRETS_MANAGER_ENDPOINT: 'https://secretsmanager.us-east-1.amazonaws.com', AWS_REGION: 'eu-west-1' }),
+    );
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err.message).toMatch(/SECRETS_MANAGER_ENDPOINT is Secrets Manager's endpoint in us-east-1, but AWS_REGION is eu-west-1/);
+  });
+
   it('strips trailing slashes', () => {
     expect(resolveSecretsClientSettings({ SECRETS_MANAGER_ENDPOINT: 'http://localhost:4566///' }).endpoint).toBe('http://localhost:4566');
   });

@@ -1,0 +1,55 @@
+/**
+ * A reader's Secrets Manager call, bounded in time. A client pointed at an endpoint that accepts the
+ * connection and never answers (a security group dropping the reply, a stuck proxy) waits forever: the
+ * SDK sets no request timeout of its own. The cache and the config loader both read through this.
+ */
+import { TimeoutError, fromSecretsManagerError, type ErrorContext } from './errors';
+
+/** What a reader passes to `send`: a signal that aborts the call at its fetch timeout. */
+export interface SendOptions {
+  readonly abortSignal?: AbortSignal;
+}
+
+/** How long a reader waits for one Secrets Manager answer, retries included: 10 s. */
+export const DEFAULT_FETCH_TIMEOUT_MS = 10_000;
+
+/**
+ * Runs `call` with a signal that aborts it after `timeoutMs`, and rejects then even if the client
+ * ignores the signal. `0` runs it unbounded. Every failure is typed by `fromSecretsManagerError`.
+ *
+ * @param timeoutMs milliseconds; 0 disables the bound.
+ * @param action the call, as errors name it (`GetSecretValue`).
+ * @throws TimeoutError (retryable) when no answer came in time; the typed Secrets Manager errors otherwise.
+ * @example
+ *   const out = await withinFetchTimeout(10_000, 'GetSecretValue', { secretId }, (o) => client.send(command, o));
+ */
+export async function withinFetchTimeout<T>(
+  timeoutMs: number,
+  action: string,
+  context: Pick<ErrorContext, 'secretId'>,
+  call: (options: SendOptions) => Promise<T>,
+): Promise<T> {
+  if (timeoutMs === 0) {
+    try {
+      return await call({});
+    } catch (err) {
+      throw fromSecretsManagerError(err, action, context);
+    }
+  }
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      reject(new TimeoutError(`${action}: no answer from Secrets Manager within ${timeoutMs} ms`, context));
+    }, timeoutMs);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([call({ abortSignal: controller.signal }), timeout]);
+  } catch (err) {
+    throw fromSecretsManagerError(err, action, context);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -14,8 +14,7 @@
  *   password is put back too before the error is thrown;
  * - a refusal of every credential is diagnosed as the master before anything changes, and only proven
  *   drift (a wrong password on an account that is otherwise fine) is healed by the master; every other
- *   cause fails with its `reason` and changes nothing, as does drift when the master logs in as the
- *   same user (healing would lock the master's own secret out);
+ *   cause fails with its `reason` and changes nothing;
  * - a crash between the change and the proof leaves the new password in place under AWSPENDING: the
  *   retry's AWSPENDING login finds it; so does a put-back the server refuses, and the error says so;
  * - a secret whose user is its masterarn's own user is refused before anything: its rotation would
@@ -64,7 +63,6 @@ export async function setSecretSingleUser(ctx: StepContext): Promise<StepResult>
     if (master === undefined || diagnosis.reason !== 'wrong-password') {
       throw refusalFailure(ctx, 'the current secret (and the pending and previous ones)', diagnosis, 'nothing was changed');
     }
-    await assertMasterIsAnotherRole(ctx, master, pending, diagnosis);
     await healAsMaster(ctx, master, current, pending);
     return 'success';
   } finally {
@@ -165,31 +163,6 @@ async function putBackAfterFailure(ctx: StepContext, pending: DatabaseSecret, un
 function errorName(err: unknown): string {
   if (err instanceof ToolkitError) return `${err.name} ${err.code}`;
   return err instanceof Error ? err.name : 'an error';
-}
-
-/**
- * Healing as a master that logs in as the very role being rotated (the masterarn names another secret of
- * the same role) would change the master's own password and lock its secret out: the master secret holds
- * the password that works, so the fix is to copy it, not to overwrite it.
- * @throws AuthenticationError (reason `wrong-password`) saying so, before anything is changed
- */
-async function assertMasterIsAnotherRole(
-  ctx: StepContext,
-  master: MasterSession,
-  pending: DatabaseSecret,
-  diagnosis: RefusalDiagnosis,
-): Promise<void> {
-  const own = await master.secret();
-  if (own.username !== pending.username) return;
-  throw refusalFailure(
-    ctx,
-    'the current secret (and the pending and previous ones)',
-    {
-      reason: diagnosis.reason,
-      detail: `${diagnosis.detail}; the masterarn's secret logs in as this same user ${pending.username}, so healing would change the master's own password and lock its secret out: put the master secret's password in this secret, or name another master`,
-    },
-    'nothing was changed',
-  );
 }
 
 /**

@@ -5,7 +5,12 @@
  * reading of PostgreSQL's rules), so a fault in the sync cannot hide in a shared helper.
  *
  * What is compared, and how:
- * - login attributes: INHERIT, CONNECTION LIMIT, VALID UNTIL (none ≡ 'infinity'), LOGIN, REPLICATION;
+ * - login attributes: INHERIT, CONNECTION LIMIT, VALID UNTIL (none ≡ 'infinity'), LOGIN, REPLICATION.
+ *   INHERIT from 16 is the default for new memberships and compared as is; before 16 it decides whether
+ *   the alternate holds anything of its original before its session switches role, so there the
+ *   alternate must inherit (compared against true);
+ * - CONNECT on each database as checked at login: for the login role itself, with inherited rights
+ *   only (no SET ROLE yet), so a NOINHERIT alternate of a role granted CONNECT cannot open it;
  * - the role each login starts as, in every database (`role` from pg_db_role_setting by PostgreSQL's
  *   priority: (database, role), role-wide, database-wide, ALTER ROLE ALL; `none` = the login role);
  * - every other session default per database: the role's per-database row over its role-wide row;
@@ -187,8 +192,8 @@ export async function postgresDifferences(
     differ('exists', a !== undefined, b !== undefined);
     return out;
   }
+  differ('INHERIT', major >= 16 ? a.rolinherit : true, b.rolinherit);
   for (const [what, column] of [
-    ['INHERIT', 'rolinherit'],
     ['CONNECTION LIMIT', 'rolconnlimit'],
     ['VALID UNTIL', 'valid_until'],
     ['LOGIN', 'rolcanlogin'],
@@ -200,6 +205,14 @@ export async function postgresDifferences(
   const settings = await settingRows(admin, [original, alternate]);
   const { byRole } = settings;
   const databases = options.databases === undefined ? settings.databases : settings.databases.filter((d) => options.databases!.includes(d));
+  // Both logins in one statement (one snapshot): suites sharing the server drop databases meanwhile.
+  const connect = await rows(
+    admin,
+    "SELECT datname, has_database_privilege($1, oid, 'CONNECT') AS a, has_database_privilege($2, oid, 'CONNECT') AS b " +
+      'FROM pg_database WHERE datname = ANY($3::text[])',
+    [original, alternate, databases],
+  );
+  for (const r of connect) differ(`CONNECT at login (database ${r.datname})`, r.a === true, r.b === true);
   for (const db of databases) {
     differ(`starts as (database ${db})`, startRole(byRole, original, db), startRole(byRole, alternate, db));
     differ(`session defaults (database ${db})`, sessionDefaults(byRole, original, db), sessionDefaults(byRole, alternate, db));

@@ -1,0 +1,227 @@
+/**
+ * Alternating users on the shared PostgreSQL, from account states met on production servers: what the
+ * application does through the original must work the same through the alternate after the switch,
+ * and what the master cannot carry is refused before any change, with the statement that lifts it.
+ * - rights the server checks against the login role itself, before the `role` session default
+ *   applies: REPLICATION, and CONNECT on a database granted to a NOINHERIT original;
+ * - rights used through the session's current role: row-level security policies naming the role,
+ *   default privileges FOR ROLE, column grants WITH GRANT OPTION, EXECUTE, sequences, large objects,
+ *   a foreign server and its user mapping, for a role whose name needs quoting;
+ * - a superuser-only setting and REPLICATION with an RDS-like master (CREATEROLE, not superuser);
+ * - a clone whose original was dropped.
+ * Every name starts with `hpa_`; `assertPostgresEquivalent` runs after every rotation.
+ */
+import type { Client } from 'pg';
+import { escapeIdentifier as id } from 'pg';
+import { randomBytes } from 'node:crypto';
+import { assertPostgresEquivalent, postgresDifferences } from '../equivalence/postgres-equivalence';
+import { rotate, secretValue } from '../rotation/support';
+import {
+  admin,
+  adminMasterValue,
+  asLogin,
+  createRole,
+  dropAll,
+  password,
+  secretValueFor,
+  startRig,
+  type Rig,
+} from './postgres-alternate-support';
+
+const env = process.env;
+let rig: Rig;
+let db: Client;
+let superMaster: string;
+const roles: string[] = [];
+const databases: string[] = [];
+
+/** A unique name with this file's prefix, short enough for `_clone`. */
+function name(kind = 'u'): string {
+  return `hpa_${kind}_${randomBytes(4).toString('hex')}`;
+}
+
+/** The admin's database and this file's: other suites' databases come and go during a comparison. */
+async function equivalent(original: string): Promise<void> {
+  const current = String((await db.query('SELECT current_database() AS d')).rows[0].d);
+  expect(await postgresDifferences(db, original, `${original}_clone`, { databases: [current, ...databases] })).toEqual([]);
+}
+
+beforeAll(async () => {
+  rig = await startRig();
+  db = await admin(env);
+  superMaster = await rig.secret(adminMasterValue(env));
+});
+
+afterAll(async () => {
+  await db?.end();
+  await dropAll(env, roles, databases);
+  await rig?.close();
+});
+
+/** A login role and its alternate's name, both dropped after the suite. */
+async function loginRole(attributes = '', user = name()): Promise<{ user: string; pw: string }> {
+  const pw = password();
+  roles.push(user, `${user}_clone`);
+  await createRole(db, user, pw, attributes);
+  return { user, pw };
+}
+
+/** An RDS-like master: CREATEROLE, not superuser, with its secret. */
+async function rdsLikeMaster(): Promise<{ master: string; arn: string }> {
+  const master = name('m');
+  const pw = password();
+  roles.push(master);
+  await createRole(db, master, pw, 'CREATEROLE');
+  return { master, arn: await rig.secret(secretValueFor(env, master, pw)) };
+}
+
+/** Rotates the secret for `user` once; the error's message when refused. */
+async function rotation(user: string, pw: string, masterArn = superMaster): Promise<{ arn: string; error?: string }> {
+  const arn = await rig.secret(secretValueFor(env, user, pw, { masterarn: masterArn }));
+  try {
+    await rotate(rig.endpoint.client, arn, rig.fn('alternating-users'));
+    return { arn };
+  } catch (err) {
+    return { arn, error: String((err as Error).message) };
+  }
+}
+
+async function roleExists(role: string): Promise<boolean> {
+  return (await db.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role])).rows.length > 0;
+}
+
+describe('PostgreSQL alternate user: rights checked against the login role', () => {
+  it('carries REPLICATION (a replication connection checks the login role), and takes it away when the original loses it', async () => {
+    const { user, pw } = await loginRole('REPLICATION');
+    const { arn, error } = await rotation(user, pw);
+    expect(error).toBeUndefined();
+    await assertPostgresEquivalent(db, user, `${user}_clone`);
+    const flags = async (): Promise<boolean> =>
+      (await db.query('SELECT rolreplication FROM pg_roles WHERE rolname = $1', [`${user}_clone`])).rows[0].rolreplication;
+    expect(await flags()).toBe(true);
+    await db.query(`ALTER ROLE ${id(user)} NOREPLICATION`);
+    await rotate(rig.endpoint.client, arn, rig.fn('alternating-users'));
+    await assertPostgresEquivalent(db, user, `${user}_clone`);
+    expect(await flags()).toBe(false);
+  });
+
+  it('RDS-like master and a REPLICATION original: refused before any change, naming the statement a superuser runs', async () => {
+    const { arn: masterArn } = await rdsLikeMaster();
+    const { user, pw } = await loginRole('REPLICATION');
+    const { arn, error } = await rotation(user, pw, masterArn);
+    expect(error).toMatch(/RoleAdministrationError/);
+    expect(error).toContain(`CREATE ROLE ${id(`${user}_clone`)} WITH LOGIN REPLICATION`);
+    expect(await roleExists(`${user}_clone`)).toBe(false);
+    // The application keeps its working login.
+    const current = await secretValue(rig.endpoint.client, arn);
+    expect(current.username).toBe(user);
+    expect((await asLogin(env, user, pw, 'SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+  });
+
+  it('NOINHERIT original granted CONNECT on a database (PUBLIC revoked): the alternate can open it after the switch', async () => {
+    const { user, pw } = await loginRole('NOINHERIT');
+    const database = name('db');
+    databases.push(database);
+    await db.query(`CREATE DATABASE ${id(database)}`);
+    await db.query(`REVOKE CONNECT ON DATABASE ${id(database)} FROM PUBLIC`);
+    await db.query(`GRANT CONNECT ON DATABASE ${id(database)} TO ${id(user)}`);
+    const { arn, error } = await rotation(user, pw);
+    expect(error).toBeUndefined();
+    const current = await secretValue(rig.endpoint.client, arn);
+    expect(current.username).toBe(`${user}_clone`);
+    const seen = await asLogin({ ...env, PGDATABASE: database }, current.username, current.password, 'SELECT current_user AS u');
+    expect(seen).toEqual({ rows: [{ u: user }] });
+    await equivalent(user);
+  });
+});
+
+describe('PostgreSQL alternate user: rights used through the current role', () => {
+  it('a quoted mixed-case role with RLS policies, default privileges, column grants WITH GRANT OPTION, EXECUTE, sequences, a large object and a user mapping: the alternate sees the same', async () => {
+    const { user, pw } = await loginRole('', `hpa_"Odd'Name"_${randomBytes(3).toString('hex')}`);
+    const reader = name('r');
+    const schema = name('s');
+    const server = name('srv');
+    roles.push(reader);
+    await db.query(`CREATE ROLE ${id(reader)} NOLOGIN`);
+    await db.query(`CREATE SCHEMA ${id(schema)}`);
+    await db.query(`GRANT USAGE, CREATE ON SCHEMA ${id(schema)} TO ${id(user)}`);
+    await db.query(`ALTER ROLE ${id(user)} SET search_path = ${id(schema)}, "$user"`);
+    await db.query(`ALTER DEFAULT PRIVILEGES FOR ROLE ${id(user)} IN SCHEMA ${id(schema)} GRANT SELECT ON TABLES TO ${id(reader)}`);
+    await db.query(`CREATE TABLE ${id(schema)}.rows_by_policy (v int)`);
+    await db.query(`INSERT INTO ${id(schema)}.rows_by_policy VALUES (1), (2)`);
+    await db.query(`ALTER TABLE ${id(schema)}.rows_by_policy ENABLE ROW LEVEL SECURITY`);
+    await db.query(`CREATE POLICY only_one ON ${id(schema)}.rows_by_policy TO ${id(user)} USING (v = 1)`);
+    await db.query(`GRANT SELECT ON ${id(schema)}.rows_by_policy TO ${id(user)}`);
+    await db.query(`CREATE TABLE ${id(schema)}.cols (a int, hidden int)`);
+    await db.query(`GRANT SELECT (a) ON ${id(schema)}.cols TO ${id(user)} WITH GRANT OPTION`);
+    await db.query(`CREATE FUNCTION ${id(schema)}.f() RETURNS int LANGUAGE sql AS 'SELECT 7'`);
+    await db.query(`REVOKE EXECUTE ON FUNCTION ${id(schema)}.f() FROM PUBLIC`);
+    await db.query(`GRANT EXECUTE ON FUNCTION ${id(schema)}.f() TO ${id(user)}`);
+    await db.query(`CREATE SEQUENCE ${id(schema)}.seq`);
+    await db.query(`GRANT USAGE ON SEQUENCE ${id(schema)}.seq TO ${id(user)}`);
+    const lo = Number((await db.query(`SELECT lo_from_bytea(0, 'lo-data'::bytea) AS o`)).rows[0].o);
+    await db.query(`GRANT SELECT ON LARGE OBJECT ${lo} TO ${id(user)}`);
+    await db.query('CREATE EXTENSION IF NOT EXISTS postgres_fdw');
+    await db.query(`CREATE SERVER ${id(server)} FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '127.0.0.1', dbname 'postgres')`);
+    await db.query(`GRANT USAGE ON FOREIGN SERVER ${id(server)} TO ${id(user)}`);
+    await db.query(`CREATE USER MAPPING FOR ${id(user)} SERVER ${id(server)} OPTIONS (user 'remote_reader')`);
+    try {
+      const probe = (table: string): string =>
+        [
+          `CREATE TABLE ${id(table)} (v int)`,
+          `GRANT SELECT (a) ON cols TO ${id(reader)}`,
+          `REVOKE SELECT (a) ON cols FROM ${id(reader)}`,
+          `SELECT (SELECT count(*)::int FROM rows_by_policy) AS rls, (SELECT count(*)::int FROM (SELECT a FROM cols) c) AS cols, f() AS f, ` +
+            `nextval('seq') > 0 AS seq, convert_from(lo_get(${lo}), 'UTF8') AS lo, ` +
+            `(SELECT count(*)::int FROM pg_user_mappings WHERE srvname = '${server}' AND usename = current_user) AS mapping, ` +
+            `has_table_privilege(${db.escapeLiteral(reader)}, ${db.escapeLiteral(`${schema}.${table}`)}, 'SELECT') AS reader_reads_new_table`,
+        ].join('; ');
+      const expected = { rls: 1, cols: 0, f: 7, seq: true, lo: 'lo-data', mapping: 1, reader_reads_new_table: true };
+      expect(await asLogin(env, user, pw, probe('by_original'))).toEqual({ rows: [expected] });
+      const { arn, error } = await rotation(user, pw);
+      expect(error).toBeUndefined();
+      const current = await secretValue(rig.endpoint.client, arn);
+      expect(current.username).toBe(`${user}_clone`);
+      expect(await asLogin(env, current.username, current.password, probe('by_alternate'))).toEqual({ rows: [expected] });
+      await equivalent(user);
+    } finally {
+      await db.query(`DROP SCHEMA ${id(schema)} CASCADE`);
+      await db.query(`SELECT lo_unlink(${lo})`);
+      await db.query(`DROP SERVER ${id(server)} CASCADE`);
+    }
+  });
+});
+
+describe('PostgreSQL alternate user: what the master cannot carry', () => {
+  it('RDS-like master and a superuser-only setting on the original: refused before any change with GRANT SET ON PARAMETER, and rotates once granted', async () => {
+    const { master, arn: masterArn } = await rdsLikeMaster();
+    const { user, pw } = await loginRole();
+    await db.query(`ALTER ROLE ${id(user)} SET log_min_duration_statement = 250`);
+    const { arn, error } = await rotation(user, pw, masterArn);
+    expect(error).toMatch(/RoleAdministrationError/);
+    expect(error).toContain(`GRANT SET ON PARAMETER "log_min_duration_statement" TO ${id(master)}`);
+    expect(await roleExists(`${user}_clone`)).toBe(false);
+    await db.query(`GRANT SET ON PARAMETER log_min_duration_statement TO ${id(master)}`);
+    try {
+      // Secrets Manager's next attempt of the same rotation.
+      await rig.endpoint.local.retryRotation(arn);
+      expect((await secretValue(rig.endpoint.client, arn)).username).toBe(`${user}_clone`);
+      await assertPostgresEquivalent(db, user, `${user}_clone`);
+    } finally {
+      await db.query(`REVOKE SET ON PARAMETER log_min_duration_statement FROM ${id(master)}`);
+    }
+  });
+
+  it('a clone whose original was dropped: refused, naming both ways out, and no role is created', async () => {
+    const { user, pw } = await loginRole();
+    const { arn } = await rotation(user, pw);
+    const current = await secretValue(rig.endpoint.client, arn);
+    expect(current.username).toBe(`${user}_clone`);
+    await db.query(`DROP ROLE ${id(user)}`);
+    const again = await rotation(current.username, current.password);
+    expect(again.error).toMatch(/OriginalRoleMissingError/);
+    expect(again.error).toContain(`ALTER ROLE ${id(`${user}_clone`)} RESET role`);
+    expect(await roleExists(user)).toBe(false);
+    expect((await secretValue(rig.endpoint.client, again.arn)).username).toBe(`${user}_clone`);
+  });
+});

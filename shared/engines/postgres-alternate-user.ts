@@ -11,6 +11,8 @@
  * - carries INHERIT (before 16: always INHERIT), CONNECTION LIMIT, VALID UNTIL and REPLICATION, the
  *   attributes checked against the login role itself (postgres-role-attributes.ts);
  * - owns nothing: objects it owns are reassigned to that session role (postgres-clone-objects.ts);
+ * - holds nothing of its own: rights and memberships granted to it alone are revoked, with a warning
+ *   (postgres-clone-rights.ts);
  * - gets its password in the original's hashing (md5 stays md5 where the server accepts it).
  *
  * Reads and checks come first (the master's ADMIN OPTION on 16+, an expired original, objects in
@@ -28,6 +30,7 @@ import { CLONE_SUFFIX } from '../rotation/alternate-username';
 import type { AlternateUserChange, Row, ServerInfo, SqlSession } from '../rotation/database-engine';
 import { MASTER_ADMINISTERS_SQL, RoleAdministrationError, assertMasterAdministers } from './postgres-admin-option';
 import { escapePostgresIdentifier } from './postgres-escape';
+import { revokeCloneOwnRights } from './postgres-clone-rights';
 import { OWNED_OBJECTS_SQL, assertNoObjectsElsewhere, ownedObjects, reassignCloneObjects } from './postgres-clone-objects';
 import {
   OriginalRoleExpiredError,
@@ -224,6 +227,7 @@ export async function syncPostgresAlternateUser(connection: SqlSession, server: 
     const member = (await session.query(directMembershipSql(server), [original, clone]))[0];
     if (member?.ok !== true) await session.query(grantMembershipSql(original, clone, server));
     if (owned.here > 0 && owner !== clone) await reassignCloneObjects(session, server, clone, owner);
+    if (cloneExists) await revokeCloneOwnRights(session, server, clone, original, change.warn ?? ((): void => undefined));
     if (wanted !== undefined && (cloneAttributes === undefined || !sameLoginAttributes(wanted, cloneAttributes))) {
       await session.query(loginAttributesSql(clone, { ...wanted, replication: replicationChanges ? wanted.replication : undefined }));
     }

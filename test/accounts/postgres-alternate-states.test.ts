@@ -8,7 +8,9 @@
  *   default privileges FOR ROLE, column grants WITH GRANT OPTION, EXECUTE, sequences, large objects,
  *   a foreign server and its user mapping, for a role whose name needs quoting;
  * - a superuser-only setting and REPLICATION with an RDS-like master (CREATEROLE, not superuser);
- * - a clone whose original was dropped.
+ * - a clone whose original was dropped;
+ * - rights granted to the clone alone (memberships, tables, columns, databases): revoked at the next
+ *   rotation with a warning naming them; what the master may not revoke is named and left.
  * Every name starts with `hpa_`; `assertPostgresEquivalent` runs after every rotation.
  */
 import type { Client } from 'pg';
@@ -223,5 +225,65 @@ describe('PostgreSQL alternate user: what the master cannot carry', () => {
     expect(again.error).toContain(`ALTER ROLE ${id(`${user}_clone`)} RESET role`);
     expect(await roleExists(user)).toBe(false);
     expect((await secretValue(rig.endpoint.client, again.arn)).username).toBe(`${user}_clone`);
+  });
+});
+
+describe('PostgreSQL alternate user: rights granted to the clone alone', () => {
+  it('are revoked at the next rotation, whichever role it changes, with a warning naming them; grants in other databases are named', async () => {
+    const { user, pw } = await loginRole();
+    const clone = `${user}_clone`;
+    const { arn } = await rotation(user, pw);
+    const extra = name('g');
+    const table = name('t');
+    const other = name('db');
+    roles.push(extra);
+    databases.push(other);
+    await db.query(`CREATE ROLE ${id(extra)} NOLOGIN`);
+    await db.query(`CREATE TABLE ${id(table)} (a int, b int)`);
+    await db.query(`CREATE DATABASE ${id(other)}`);
+    const inOther = await admin(env, other);
+    try {
+      await db.query(`GRANT ${id(extra)} TO ${id(clone)}`);
+      await db.query(`GRANT SELECT ON ${id(table)} TO ${id(clone)}`);
+      await db.query(`GRANT UPDATE (b) ON ${id(table)} TO ${id(clone)}`);
+      await db.query(`GRANT CREATE ON DATABASE ${id(other)} TO ${id(clone)}`);
+      await inOther.query(`CREATE TABLE there (v int)`);
+      await inOther.query(`GRANT SELECT ON there TO ${id(clone)}`);
+      expect(await postgresDifferences(db, user, clone, { databases: [] })).not.toEqual([]);
+      // AWSCURRENT is the clone: this rotation changes the original's password, and still cleans the clone.
+      await rotate(rig.endpoint.client, arn, rig.fn('alternating-users'));
+      expect((await secretValue(rig.endpoint.client, arn)).username).toBe(user);
+      await equivalent(user);
+      const warnings = rig.logs.lines.filter((l) => l.level === 'warn').map((l) => String(l.message));
+      const revoked = warnings.find((w) => w.startsWith(`Revoked from "${clone}"`)) ?? '';
+      expect(revoked).toContain(`membership in ${id(extra)}`);
+      expect(revoked).toContain(`ON TABLE ${table}`);
+      expect(revoked).toContain(`ON DATABASE ${other}`);
+      expect(warnings.some((w) => w.includes(`in database "${other}"`))).toBe(true);
+      const still = await inOther.query(`SELECT has_table_privilege($1, 'there', 'SELECT') AS ok`, [clone]);
+      expect(still.rows[0].ok).toBe(true);
+    } finally {
+      await inOther.end();
+      await db.query(`DROP TABLE ${id(table)}`);
+    }
+  });
+
+  it('RDS-like master without rights on the object: the grant is left and named, and the rotation completes', async () => {
+    const { arn: masterArn } = await rdsLikeMaster();
+    const { user, pw } = await loginRole();
+    const clone = `${user}_clone`;
+    const { arn, error } = await rotation(user, pw, masterArn);
+    expect(error).toBeUndefined();
+    const table = name('t');
+    await db.query(`CREATE TABLE ${id(table)} (v int)`);
+    try {
+      await db.query(`GRANT SELECT ON ${id(table)} TO ${id(clone)}`);
+      await rotate(rig.endpoint.client, arn, rig.fn('alternating-users'));
+      expect((await secretValue(rig.endpoint.client, arn)).username).toBe(user);
+      const warnings = rig.logs.lines.filter((l) => l.level === 'warn').map((l) => String(l.message));
+      expect(warnings.some((w) => w.startsWith(`"${clone}" keeps rights`) && w.includes(`ON TABLE ${table}`))).toBe(true);
+    } finally {
+      await db.query(`DROP TABLE ${id(table)}`);
+    }
   });
 });

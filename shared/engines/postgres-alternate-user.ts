@@ -33,6 +33,7 @@ import { escapePostgresIdentifier } from './postgres-escape';
 import { revokeCloneOwnRights } from './postgres-clone-rights';
 import { OWNED_OBJECTS_SQL, assertNoObjectsElsewhere, ownedObjects, reassignCloneObjects } from './postgres-clone-objects';
 import {
+  OriginalRoleClosedError,
   OriginalRoleExpiredError,
   OriginalRoleMissingError,
   PASSWORD_METHOD_SQL,
@@ -184,6 +185,7 @@ function settingRefused(err: unknown, server: ServerInfo, master: string, clone:
  * comment); safe to re-run after a crash at any point.
  * @throws RoleAdministrationError (16+) when the master lacks ADMIN OPTION on a role it must change
  * @throws OriginalRoleExpiredError when the original's VALID UNTIL has passed
+ * @throws OriginalRoleClosedError when the original has CONNECTION LIMIT 0
  * @throws OriginalRoleMissingError when the secret names a clone whose original was dropped
  * @throws RoleAdministrationError also when the master may not give the clone REPLICATION or a
  *   superuser-only setting the original has
@@ -203,6 +205,7 @@ export async function syncPostgresAlternateUser(connection: SqlSession, server: 
     );
     const originalAttributes = attributes.get(original);
     if (originalAttributes?.expired === true) throw new OriginalRoleExpiredError(original, originalAttributes.validUntil ?? '');
+    if (originalAttributes?.connectionLimit === 0) throw new OriginalRoleClosedError(original);
     const hash = await hashedPassword(password, alternateUsername, await passwordHashingFor(session, original));
     const catalog = await readSettingsCatalog(session, original, clone);
     // The secret names a clone whose original was dropped: the clone's own `role` default still names it.
@@ -229,6 +232,12 @@ export async function syncPostgresAlternateUser(connection: SqlSession, server: 
     if (owned.here > 0 && owner !== clone) await reassignCloneObjects(session, server, clone, owner);
     if (cloneExists) await revokeCloneOwnRights(session, server, clone, original, change.warn ?? ((): void => undefined));
     if (wanted !== undefined && (cloneAttributes === undefined || !sameLoginAttributes(wanted, cloneAttributes))) {
+      if (cloneAttributes?.connectionLimit === 0) {
+        // As MySQL's locked alternate entry: the clone is about to be (or is) in use, and must open where the original does.
+        change.warn?.(
+          `Lifted CONNECTION LIMIT 0 from "${clone}": it takes the connections of "${original}" (limit ${wanted.connectionLimit})`,
+        );
+      }
       await session.query(loginAttributesSql(clone, { ...wanted, replication: replicationChanges ? wanted.replication : undefined }));
     }
     for (const setting of settingChanges(clone, catalog.alternate, desiredAlternateSettings(catalog, original))) {

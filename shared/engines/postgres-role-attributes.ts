@@ -123,6 +123,26 @@ export class OriginalRoleExpiredError extends DatabaseError {
 }
 
 /**
+ * The original role takes no connections (CONNECTION LIMIT 0, a common way to disable a login while
+ * keeping its grants): carrying the limit to the alternate would refuse every new login of the
+ * application when the alternate is the one in use, and not carrying it would silently undo the DBA's
+ * choice.
+ */
+export class OriginalRoleClosedError extends DatabaseError {
+  override readonly name: string = 'OriginalRoleClosedError';
+  /** The role with CONNECTION LIMIT 0. */
+  readonly role: string;
+  constructor(role: string, context: ErrorContext = {}) {
+    super(
+      `PostgreSQL: role "${role}" has CONNECTION LIMIT 0 (no login may connect): its alternate would carry the limit and the ` +
+        `application could not open a connection. Lift it (ALTER ROLE ${ident(role)} CONNECTION LIMIT -1) or rotate another way; nothing was changed`,
+      context,
+    );
+    this.role = role;
+  }
+}
+
+/**
  * The secret's user is a clone whose original was dropped: the toolkit set it to start its sessions as
  * that role (`role` session default), and no role of that name exists. Creating a new, empty role under
  * the name would turn the pair around (the new role a member of the clone) and silently undo the DBA's

@@ -8,6 +8,8 @@
  *   default privileges FOR ROLE, column grants WITH GRANT OPTION, EXECUTE, sequences, large objects,
  *   a foreign server and its user mapping, for a role whose name needs quoting;
  * - a superuser-only setting and REPLICATION with an RDS-like master (CREATEROLE, not superuser);
+ * - CONNECTION LIMIT 0 on the original (a disabled login) while the clone is in use: carrying it would
+ *   lock the application out;
  * - a clone whose original was dropped;
  * - rights granted to the clone alone (memberships, tables, columns, databases): revoked at the next
  *   rotation with a warning naming them; what the master may not revoke is named and left.
@@ -212,6 +214,20 @@ describe('PostgreSQL alternate user: what the master cannot carry', () => {
     } finally {
       await db.query(`REVOKE SET ON PARAMETER log_min_duration_statement FROM ${id(master)}`);
     }
+  });
+
+  it('CONNECTION LIMIT 0 on the original while the clone is in use: refused before any change, the clone keeps logging in', async () => {
+    const { user, pw } = await loginRole();
+    const { arn } = await rotation(user, pw);
+    const current = await secretValue(rig.endpoint.client, arn);
+    expect(current.username).toBe(`${user}_clone`);
+    await db.query(`ALTER ROLE ${id(user)} CONNECTION LIMIT 0`);
+    await expect(rotate(rig.endpoint.client, arn, rig.fn('alternating-users'))).rejects.toThrow(/OriginalRoleClosedError/);
+    expect((await db.query('SELECT rolconnlimit FROM pg_roles WHERE rolname = $1', [`${user}_clone`])).rows).toEqual([
+      { rolconnlimit: -1 },
+    ]);
+    expect(await asLogin(env, current.username, current.password, 'SELECT 1 AS one')).toEqual({ rows: [{ one: 1 }] });
+    expect((await secretValue(rig.endpoint.client, arn)).username).toBe(`${user}_clone`);
   });
 
   it('a clone whose original was dropped: refused, naming both ways out, and no role is created', async () => {

@@ -202,6 +202,39 @@ export function versionMatrix(majors: readonly number[]): void {
         expect(borrowed.rows[0].n).toBe(0);
       });
 
+      it('alternating, superuser master: NOINHERIT original granted CONNECT, REPLICATION, and rights granted to the clone alone', async () => {
+        const { user, pw } = await role('NOINHERIT REPLICATION');
+        const clone = `${user}_clone`;
+        const database = name('db');
+        await db.query(`CREATE DATABASE ${id(database)}`);
+        await db.query(`REVOKE CONNECT ON DATABASE ${id(database)} FROM PUBLIC`);
+        await db.query(`GRANT CONNECT ON DATABASE ${id(database)} TO ${id(user)}`);
+        const arn = await rig.secret(secretValueFor(server.env, user, pw, { masterarn: masterArn }));
+        let current = await alternate(arn, user);
+        const opened = await asLogin(
+          { ...server.env, PGDATABASE: database },
+          current.username,
+          current.password,
+          'SELECT current_user AS u',
+        );
+        expect(opened.rows).toEqual([{ u: user }]);
+        // A membership granted to the clone alone, by another role than the master (16+: one grant per grantor).
+        const extra = name('g');
+        const grantor = name('gr');
+        await db.query(`CREATE ROLE ${id(extra)} NOLOGIN`);
+        await db.query(`CREATE ROLE ${id(grantor)} NOLOGIN`);
+        await db.query(`GRANT ${id(extra)} TO ${id(grantor)} WITH ADMIN OPTION`);
+        await db.query(`GRANT ${id(extra)} TO ${id(clone)} GRANTED BY ${id(grantor)}`);
+        await db.query(`GRANT TEMPORARY ON DATABASE ${id(database)} TO ${id(clone)}`);
+        current = await alternate(arn, user);
+        expect(current.username).toBe(user);
+        const left = await db.query('SELECT count(*)::int AS n FROM pg_auth_members WHERE member = $1::regrole AND roleid <> $2::regrole', [
+          clone,
+          user,
+        ]);
+        expect(left.rows).toEqual([{ n: 0 }]);
+      });
+
       it(`md5: an md5 original keeps md5 on its alternate${major >= 18 ? ' (18 warns that md5 is deprecated: recorded)' : ''}`, async () => {
         const { user, pw } = await role('', 'md5');
         const arn = await rig.secret(secretValueFor(server.env, user, pw, { masterarn: masterArn }));

@@ -235,6 +235,34 @@ export function versionMatrix(majors: readonly number[]): void {
         expect(left.rows).toEqual([{ n: 0 }]);
       });
 
+      it('alternating, RDS-like master with ADMIN OPTION: the original’s memberships as granted (16+ options, a predefined role, a chain, another grantor)', async () => {
+        const master = await rdsMaster();
+        const { user, pw } = await role();
+        if (major >= 16) await db.query(`GRANT ${id(user)} TO ${id(master.user)} WITH ADMIN OPTION, INHERIT FALSE, SET FALSE`);
+        const [noInherit, noSet, administered, top, middle, byOther, grantor] = ['ni', 'ns', 'ad', 'top', 'mid', 'bo', 'gr'].map(name);
+        for (const r of [noInherit, noSet, administered, top, middle, byOther, grantor]) await db.query(`CREATE ROLE ${id(r)} NOLOGIN`);
+        await db.query(`GRANT ${id(noInherit)} TO ${id(user)}${major >= 16 ? ' WITH INHERIT FALSE' : ''}`);
+        await db.query(`GRANT ${id(noSet)} TO ${id(user)}${major >= 16 ? ' WITH SET FALSE' : ''}`);
+        await db.query(`GRANT ${id(administered)} TO ${id(user)} WITH ADMIN OPTION`);
+        await db.query(`GRANT ${id(top)} TO ${id(middle)}`);
+        await db.query(`GRANT ${id(middle)} TO ${id(user)}`);
+        await db.query(`GRANT ${id(byOther)} TO ${id(grantor)} WITH ADMIN OPTION`);
+        await db.query(`GRANT ${id(byOther)} TO ${id(user)} GRANTED BY ${id(grantor)}`);
+        const predefined = major >= 14 ? 'pg_read_all_data' : 'pg_read_all_stats';
+        await db.query(`GRANT ${predefined} TO ${id(user)}`);
+        const table = name('t');
+        await db.query(`CREATE TABLE ${id(table)} (v int)`);
+        const arn = await rig.secret(secretValueFor(server.env, user, pw, { masterarn: master.arn }));
+        const clone = await alternate(arn, user);
+        expect(clone.username).toBe(`${user}_clone`);
+        if (major >= 14) {
+          // pg_read_all_data, through the original: a table no one was granted.
+          const read = await asLogin(server.env, clone.username, clone.password, `SELECT count(*)::int AS n FROM ${id(table)}`);
+          expect(read.rows).toEqual([{ n: 0 }]);
+        }
+        expect((await alternate(arn, user)).username).toBe(user);
+      });
+
       it(`md5: an md5 original keeps md5 on its alternate${major >= 18 ? ' (18 warns that md5 is deprecated: recorded)' : ''}`, async () => {
         const { user, pw } = await role('', 'md5');
         const arn = await rig.secret(secretValueFor(server.env, user, pw, { masterarn: masterArn }));

@@ -84,7 +84,7 @@ async function attempt(session: SqlSession, sql: string): Promise<string | undef
 /**
  * Inside the caller's transaction, after the clone's membership in `original` is in place: revokes
  * what the clone holds on its own (see the module comment) and reports each revoke and leftover
- * through `warn`. Idempotent: with nothing of its own, only the two reads run.
+ * through `warn`. Idempotent: with nothing of its own, only the two reads run (in one round trip).
  */
 export async function revokeCloneOwnRights(
   session: SqlSession,
@@ -97,6 +97,7 @@ export async function revokeCloneOwnRights(
     session.query(OWN_MEMBERSHIPS_SQL, [clone, original]),
     session.query(ownPrivilegesSql(server), [clone]),
   ]);
+  if (memberships.length === 0 && privileges.length === 0) return;
   const revoked: string[] = [];
   const kept: string[] = [];
   for (const row of memberships) {

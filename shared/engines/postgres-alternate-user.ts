@@ -25,7 +25,7 @@
  * together with COMMIT. A pipelined statement after a failed one fails too (the transaction is
  * aborted) and COMMIT then rolls back, so what a crash or a refusal leaves is unchanged.
  */
-import { DatabaseError, isToolkitError } from '../errors';
+import { AuthenticationError, DatabaseError, isToolkitError } from '../errors';
 import { CLONE_SUFFIX } from '../rotation/alternate-username';
 import type { AlternateUserChange, Row, ServerInfo, SqlSession } from '../rotation/database-engine';
 import { MASTER_ADMINISTERS_SQL, RoleAdministrationError, assertMasterAdministers } from './postgres-admin-option';
@@ -185,6 +185,7 @@ function settingRefused(err: unknown, server: ServerInfo, master: string, clone:
  * comment); safe to re-run after a crash at any point.
  * @throws RoleAdministrationError (16+) when the master lacks ADMIN OPTION on a role it must change
  * @throws OriginalRoleExpiredError when the original's VALID UNTIL has passed
+ * @throws AuthenticationError `login-disabled` when the alternate exists and is NOLOGIN
  * @throws OriginalRoleClosedError when the original has CONNECTION LIMIT 0
  * @throws OriginalRoleMissingError when the secret names a clone whose original was dropped
  * @throws RoleAdministrationError also when the master may not give the clone REPLICATION or a
@@ -206,6 +207,14 @@ export async function syncPostgresAlternateUser(connection: SqlSession, server: 
     const originalAttributes = attributes.get(original);
     if (originalAttributes?.expired === true) throw new OriginalRoleExpiredError(original, originalAttributes.validUntil ?? '');
     if (originalAttributes?.connectionLimit === 0) throw new OriginalRoleClosedError(original);
+    if (alternateExists && attributes.get(alternateUsername)?.canLogin === false) {
+      // As the pre-created pair's: the DBA disabled the role whose password this sets; LOGIN is never granted back.
+      throw new AuthenticationError(
+        `The alternate user ${alternateUsername} may not log in (NOLOGIN): the rotation does not re-enable a login the DBA disabled ` +
+          `(ALTER ROLE ${escapePostgresIdentifier(alternateUsername)} LOGIN lets it switch); nothing was changed`,
+        { reason: 'login-disabled' },
+      );
+    }
     const hash = await hashedPassword(password, alternateUsername, await passwordHashingFor(session, original));
     const catalog = await readSettingsCatalog(session, original, clone);
     // The secret names a clone whose original was dropped: the clone's own `role` default still names it.

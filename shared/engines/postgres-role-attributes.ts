@@ -21,7 +21,7 @@ import { passwordHashAsync } from './postgres-sql';
  * it and two roles' texts are equal exactly when their timestamps are; 'infinity' reads as none.
  */
 export const ROLE_ATTRIBUTES_SQL =
-  "SELECT rolname, rolinherit, rolconnlimit, rolreplication, CASE WHEN rolvaliduntil = 'infinity' THEN NULL ELSE rolvaliduntil::text END AS valid_until, " +
+  "SELECT rolname, rolinherit, rolconnlimit, rolreplication, rolcanlogin, CASE WHEN rolvaliduntil = 'infinity' THEN NULL ELSE rolvaliduntil::text END AS valid_until, " +
   'coalesce(rolvaliduntil < now(), false) AS expired FROM pg_roles WHERE rolname = $1 OR rolname = $2';
 
 /** One role's carried attributes, plus whether its VALID UNTIL has passed. */
@@ -29,6 +29,8 @@ export interface RoleAttributes extends LoginAttributes {
   readonly expired: boolean;
   /** REPLICATION: may open replication connections (checked against the login role). */
   readonly replication: boolean;
+  /** LOGIN: never carried (a NOLOGIN alternate is refused, not re-enabled). */
+  readonly canLogin: boolean;
 }
 
 /** The attributes of `ROLE_ATTRIBUTES_SQL`'s row. */
@@ -39,6 +41,7 @@ export function roleAttributesOf(row: Row): RoleAttributes {
     validUntil: typeof row.valid_until === 'string' ? row.valid_until : undefined,
     expired: row.expired === true,
     replication: row.rolreplication === true,
+    canLogin: row.rolcanlogin === true,
   };
 }
 

@@ -10,6 +10,7 @@
  * - a superuser-only setting and REPLICATION with an RDS-like master (CREATEROLE, not superuser);
  * - CONNECTION LIMIT 0 on the original (a disabled login) while the clone is in use: carrying it would
  *   lock the application out;
+ * - NOLOGIN on the role whose password the rotation would set: refused, not re-enabled, nothing changed;
  * - a clone whose original was dropped;
  * - rights granted to the clone alone (memberships, tables, columns, databases): revoked at the next
  *   rotation with a warning naming them; what the master may not revoke is named and left.
@@ -228,6 +229,22 @@ describe('PostgreSQL alternate user: what the master cannot carry', () => {
     ]);
     expect(await asLogin(env, current.username, current.password, 'SELECT 1 AS one')).toEqual({ rows: [{ one: 1 }] });
     expect((await secretValue(rig.endpoint.client, arn)).username).toBe(`${user}_clone`);
+  });
+
+  it('NOLOGIN on the role whose password the rotation would set (the original, the clone in use): refused login-disabled before any change', async () => {
+    const { user, pw } = await loginRole();
+    const { arn } = await rotation(user, pw);
+    await db.query(`ALTER ROLE ${id(user)} NOLOGIN`);
+    const stored = async (): Promise<unknown> => (await db.query('SELECT rolpassword FROM pg_authid WHERE rolname = $1', [user])).rows;
+    const before = await stored();
+    await expect(rotate(rig.endpoint.client, arn, rig.fn('alternating-users'))).rejects.toThrow(
+      /login-disabled|may not log in \(NOLOGIN\)/,
+    );
+    expect(await stored()).toEqual(before);
+    expect((await db.query('SELECT rolcanlogin FROM pg_roles WHERE rolname = $1', [user])).rows).toEqual([{ rolcanlogin: false }]);
+    const current = await secretValue(rig.endpoint.client, arn);
+    expect(current.username).toBe(`${user}_clone`);
+    expect(await asLogin(env, current.username, current.password, 'SELECT 1 AS one')).toEqual({ rows: [{ one: 1 }] });
   });
 
   it('a clone whose original was dropped: refused, naming both ways out, and no role is created', async () => {

@@ -146,12 +146,18 @@ function privilegesSql(major: number): string {
       FROM unnest(ARRAY['CONNECT','CREATE','TEMPORARY']) p(priv)`;
 }
 
-/** Every role membership of the login, by role name: MEMBER / USAGE / SET (16+) / ADMIN. */
+/**
+ * Every role membership of both logins ($1, $3), by role name: MEMBER / USAGE / SET (16+) / ADMIN, in
+ * one statement: suites sharing the server create and drop roles between two reads.
+ */
 function membershipsSql(major: number): string {
-  const set = major >= 16 ? "pg_has_role($1, r.oid, 'SET')" : 'NULL::boolean';
+  const of = (login: string, p: string): string =>
+    `'member=' || pg_has_role(${login}, r.oid, 'MEMBER') || ' usage=' || pg_has_role(${login}, r.oid, 'USAGE') || ` +
+    `' set=' || ${major >= 16 ? `pg_has_role(${login}, r.oid, 'SET')::text` : "'null'"} || ` +
+    `' admin=' || pg_has_role(${login}, r.oid, 'MEMBER WITH ADMIN OPTION') AS ${p}`;
   return (
-    `SELECT r.rolname, pg_has_role($1, r.oid, 'MEMBER') AS member, pg_has_role($1, r.oid, 'USAGE') AS usage, ${set} AS set, ` +
-    "pg_has_role($1, r.oid, 'MEMBER WITH ADMIN OPTION') AS admin FROM pg_roles r WHERE r.rolname <> ALL($2::text[])"
+    `SELECT r.rolname, ${of('$1', 'a')}, ${of('$3', 'b')} FROM pg_roles r WHERE r.rolname <> ALL($2::text[]) ` +
+    "AND (pg_has_role($1, r.oid, 'MEMBER') OR pg_has_role($3, r.oid, 'MEMBER'))"
   );
 }
 
@@ -229,15 +235,7 @@ export async function postgresDifferences(
   };
   differ('reachable attributes (SUPERUSER, CREATEDB, CREATEROLE, BYPASSRLS)', await reachable(original), await reachable(alternate));
 
-  const memberships = async (login: string): Promise<Map<string, string>> =>
-    new Map(
-      (await rows(admin, membershipsSql(major), [login, pair])).map((r) => [
-        r.rolname,
-        `member=${r.member} usage=${r.usage} set=${r.set} admin=${r.admin}`,
-      ]),
-    );
-  const [ma, mb] = [await memberships(original), await memberships(alternate)];
-  for (const [role, text] of ma) differ(`membership in ${role}`, text, mb.get(role));
+  for (const r of await rows(admin, membershipsSql(major), [original, pair, alternate])) differ(`membership in ${r.rolname}`, r.a, r.b);
 
   const starts = new Set<string>(pair);
   for (const db of databases) for (const login of pair) starts.add(startRole(byRole, login, db));

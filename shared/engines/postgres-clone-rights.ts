@@ -6,7 +6,9 @@
  * original only:
  * - its other direct memberships are revoked (16+: as granted, GRANTED BY their grantor);
  * - privileges granted to it on objects of the master's database, and on databases, tablespaces and
- *   (15+) parameters, are revoked, one object at a time.
+ *   (15+) parameters, are revoked, one object at a time;
+ * - SUPERUSER, CREATEDB, CREATEROLE and BYPASSRLS it has and the original has not are taken away (the
+ *   original's own are not copied: the server checks them against the current role, the original's).
  * Each revoke runs under a savepoint: one the master may not make (an RDS-like master without rights on
  * the object, a grant the clone passed on to others, which only CASCADE would remove) is left in place
  * and named in a warning, never failing the rotation. A privilege a plain REVOKE does not remove (granted
@@ -58,6 +60,18 @@ export function ownPrivilegesSql(server: ServerInfo): string {
   );
 }
 
+/** The attributes the clone may hold only where the original does, for both roles. */
+export const CURRENT_ROLE_ATTRIBUTES_SQL =
+  'SELECT rolname, rolsuper, rolcreatedb, rolcreaterole, rolbypassrls FROM pg_roles WHERE rolname = $1 OR rolname = $2';
+
+/** Attribute column → the keyword that takes it away. */
+const TAKEN_AWAY: ReadonlyArray<readonly [column: string, keyword: string]> = [
+  ['rolsuper', 'NOSUPERUSER'],
+  ['rolcreatedb', 'NOCREATEDB'],
+  ['rolcreaterole', 'NOCREATEROLE'],
+  ['rolbypassrls', 'NOBYPASSRLS'],
+];
+
 /** `REVOKE role FROM member` (16+: only the grant `grantor` made, as PostgreSQL keeps one per grantor). */
 export function revokeMembershipSql(role: string, member: string, grantor: string | undefined, server: ServerInfo): string {
   const by = server.major >= 16 && grantor !== undefined ? ` GRANTED BY ${ident(grantor)}` : '';
@@ -84,7 +98,7 @@ async function attempt(session: SqlSession, sql: string): Promise<string | undef
 /**
  * Inside the caller's transaction, after the clone's membership in `original` is in place: revokes
  * what the clone holds on its own (see the module comment) and reports each revoke and leftover
- * through `warn`. Idempotent: with nothing of its own, only the two reads run (in one round trip).
+ * through `warn`. Idempotent: with nothing of its own, only the three reads run (in one round trip).
  */
 export async function revokeCloneOwnRights(
   session: SqlSession,
@@ -93,13 +107,21 @@ export async function revokeCloneOwnRights(
   original: string,
   warn: (message: string) => void,
 ): Promise<void> {
-  const [memberships, privileges] = await Promise.all([
+  const [memberships, privileges, attributeRows] = await Promise.all([
     session.query(OWN_MEMBERSHIPS_SQL, [clone, original]),
     session.query(ownPrivilegesSql(server), [clone]),
+    session.query(CURRENT_ROLE_ATTRIBUTES_SQL, [clone, original]),
   ]);
-  if (memberships.length === 0 && privileges.length === 0) return;
+  const cloneRow = attributeRows.find((row) => row.rolname === clone) ?? {};
+  const originalRow = attributeRows.find((row) => row.rolname === original) ?? {};
+  const extraAttributes = TAKEN_AWAY.filter(([column]) => cloneRow[column] === true && originalRow[column] !== true);
+  if (memberships.length === 0 && privileges.length === 0 && extraAttributes.length === 0) return;
   const revoked: string[] = [];
   const kept: string[] = [];
+  for (const [, keyword] of extraAttributes) {
+    const refused = await attempt(session, `ALTER ROLE ${ident(clone)} ${keyword}`);
+    (refused === undefined ? revoked : kept).push(`${keyword.slice(2)}${refused === undefined ? '' : ` (error ${refused})`}`);
+  }
   for (const row of memberships) {
     const role = String(row.rolname);
     const grantor = typeof row.grantor === 'string' ? row.grantor : undefined;

@@ -12,7 +12,7 @@
  *   lock the application out;
  * - NOLOGIN on the role whose password the rotation would set: refused, not re-enabled, nothing changed;
  * - a clone whose original was dropped;
- * - rights granted to the clone alone (memberships, tables, columns, databases): revoked at the next
+ * - rights granted to the clone alone (memberships, tables, columns, databases, CREATEDB, BYPASSRLS): revoked at the next
  *   rotation with a warning naming them; what the master may not revoke is named and left.
  * Every name starts with `hpa_`; `assertPostgresEquivalent` runs after every rotation.
  */
@@ -280,6 +280,7 @@ describe('PostgreSQL alternate user: rights granted to the clone alone', () => {
       await db.query(`GRANT SELECT ON ${id(table)} TO ${id(clone)}`);
       await db.query(`GRANT UPDATE (b) ON ${id(table)} TO ${id(clone)}`);
       await db.query(`GRANT CREATE ON DATABASE ${id(other)} TO ${id(clone)}`);
+      await db.query(`ALTER ROLE ${id(clone)} CREATEDB BYPASSRLS`);
       await inOther.query(`CREATE TABLE there (v int)`);
       await inOther.query(`GRANT SELECT ON there TO ${id(clone)}`);
       expect(await postgresDifferences(db, user, clone, { databases: [] })).not.toEqual([]);
@@ -292,6 +293,9 @@ describe('PostgreSQL alternate user: rights granted to the clone alone', () => {
       expect(revoked).toContain(`membership in ${id(extra)}`);
       expect(revoked).toContain(`ON TABLE ${table}`);
       expect(revoked).toContain(`ON DATABASE ${other}`);
+      expect(revoked).toMatch(/CREATEDB; BYPASSRLS/);
+      const attributes = await db.query('SELECT rolcreatedb, rolbypassrls FROM pg_roles WHERE rolname = $1', [clone]);
+      expect(attributes.rows).toEqual([{ rolcreatedb: false, rolbypassrls: false }]);
       expect(warnings.some((w) => w.includes(`in database "${other}"`))).toBe(true);
       const still = await inOther.query(`SELECT has_table_privilege($1, 'there', 'SELECT') AS ok`, [clone]);
       expect(still.rows[0].ok).toBe(true);

@@ -15,8 +15,9 @@
  *   (postgres-clone-rights.ts);
  * - gets its password in the original's hashing (md5 stays md5 where the server accepts it).
  *
- * Reads and checks come first (the master's ADMIN OPTION on 16+, an expired original, objects in
- * another database), then every change in one transaction: a crash leaves either nothing or
+ * Reads and checks come first (the master's ADMIN OPTION on 16+, an expired original or one with
+ * CONNECTION LIMIT 0, a NOLOGIN alternate, a clone whose original was dropped, objects in another
+ * database, REPLICATION the master may not change), then every change in one transaction: a crash leaves either nothing or
  * everything, and the next attempt converges from whatever it finds.
  *
  * Round trips: the reads that do not depend on an earlier answer are sent with BEGIN, together (the

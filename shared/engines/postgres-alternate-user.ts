@@ -239,8 +239,7 @@ export async function syncPostgresAlternateUser(connection: SqlSession, server: 
     if (!alternateExists) await session.query(createRoleSql(alternateUsername, hash));
     const member = (await session.query(directMembershipSql(server), [original, clone]))[0];
     if (member?.ok !== true) await session.query(grantMembershipSql(original, clone, server));
-    if (owned.here > 0 && owner !== clone) await reassignCloneObjects(session, server, clone, owner);
-    if (cloneExists) await revokeCloneOwnRights(session, server, clone, original, change.warn ?? ((): void => undefined));
+    // Attributes before the reassignment: before 16 a NOINHERIT clone lacks the owner's privileges it needs.
     if (wanted !== undefined && (cloneAttributes === undefined || !sameLoginAttributes(wanted, cloneAttributes))) {
       if (cloneAttributes?.connectionLimit === 0) {
         // As MySQL's locked alternate entry: the clone is about to be (or is) in use, and must open where the original does.
@@ -250,6 +249,8 @@ export async function syncPostgresAlternateUser(connection: SqlSession, server: 
       }
       await session.query(loginAttributesSql(clone, { ...wanted, replication: replicationChanges ? wanted.replication : undefined }));
     }
+    if (owned.here > 0 && owner !== clone) await reassignCloneObjects(session, server, clone, owner);
+    if (cloneExists) await revokeCloneOwnRights(session, server, clone, original, change.warn ?? ((): void => undefined));
     for (const setting of settingChanges(clone, catalog.alternate, desiredAlternateSettings(catalog, original))) {
       try {
         await session.query(setting.sql);

@@ -140,6 +140,31 @@ describe('PostgreSQL alternate user: rights checked against the login role', () 
   });
 });
 
+describe('PostgreSQL alternate user: taking over a NOINHERIT pair', () => {
+  it('a NOINHERIT original and a NOINHERIT clone that owns a table (an earlier tool’s state): the table moves and both read it', async () => {
+    const { user, pw } = await loginRole('NOINHERIT');
+    const clone = `${user}_clone`;
+    const clonePw = password();
+    await createRole(db, clone, clonePw, 'NOINHERIT');
+    await db.query(`GRANT ${id(user)} TO ${id(clone)}`);
+    const table = name('t');
+    await db.query(`CREATE TABLE ${id(table)} (v int)`);
+    await db.query(`INSERT INTO ${id(table)} VALUES (1)`);
+    await db.query(`ALTER TABLE ${id(table)} OWNER TO ${id(clone)}`);
+    try {
+      const { arn, error } = await rotation(user, pw);
+      expect(error).toBeUndefined();
+      await equivalent(user);
+      const current = await secretValue(rig.endpoint.client, arn);
+      const read = `SELECT count(*)::int AS n FROM ${id(table)}`;
+      expect(await asLogin(env, current.username, current.password, read)).toEqual({ rows: [{ n: 1 }] });
+      expect(await asLogin(env, user, pw, read)).toEqual({ rows: [{ n: 1 }] });
+    } finally {
+      await db.query(`DROP TABLE IF EXISTS ${id(table)}`);
+    }
+  });
+});
+
 describe('PostgreSQL alternate user: rights used through the current role', () => {
   it('a quoted mixed-case role with RLS policies, default privileges, column grants WITH GRANT OPTION, EXECUTE, sequences, a large object and a user mapping: the alternate sees the same', async () => {
     const { user, pw } = await loginRole('', `hpa_"Odd'Name"_${randomBytes(3).toString('hex')}`);

@@ -250,7 +250,9 @@ export async function syncPostgresAlternateUser(connection: SqlSession, server: 
       await session.query(loginAttributesSql(clone, { ...wanted, replication: replicationChanges ? wanted.replication : undefined }));
     }
     if (owned.here > 0 && owner !== clone) await reassignCloneObjects(session, server, clone, owner);
-    if (cloneExists) await revokeCloneOwnRights(session, server, clone, original, change.warn ?? ((): void => undefined));
+    if (cloneExists) {
+      await revokeCloneOwnRights(session, server, clone, original, change.warn ?? ((): void => undefined), clone === currentUsername);
+    }
     for (const setting of settingChanges(clone, catalog.alternate, desiredAlternateSettings(catalog, original))) {
       try {
         await session.query(setting.sql);

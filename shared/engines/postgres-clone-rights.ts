@@ -9,6 +9,9 @@
  *   (15+) parameters, are revoked, one object at a time;
  * - SUPERUSER, CREATEDB, CREATEROLE and BYPASSRLS it has and the original has not are taken away (the
  *   original's own are not copied: the server checks them against the current role, the original's).
+ * While the clone is the login in use (AWSCURRENT), nothing is revoked: the application may rely on
+ * them until the switch; they are named in a warning (they are lost at the switch to the original, and
+ * revoked at the next rotation, which changes the clone's password).
  * Each revoke runs under a savepoint: one the master may not make (an RDS-like master without rights on
  * the object, a grant the clone passed on to others, which only CASCADE would remove) is left in place
  * and named in a warning, never failing the rotation. A privilege a plain REVOKE does not remove (granted
@@ -98,7 +101,7 @@ async function attempt(session: SqlSession, sql: string): Promise<string | undef
 /**
  * Inside the caller's transaction, after the clone's membership in `original` is in place: revokes
  * what the clone holds on its own (see the module comment) and reports each revoke and leftover
- * through `warn`. Idempotent: with nothing of its own, only the three reads run (in one round trip).
+ * through `warn`; with `inUse` (the clone is the AWSCURRENT login) only reports them. Idempotent: with nothing of its own, only the three reads run (in one round trip).
  */
 export async function revokeCloneOwnRights(
   session: SqlSession,
@@ -106,6 +109,7 @@ export async function revokeCloneOwnRights(
   clone: string,
   original: string,
   warn: (message: string) => void,
+  inUse = false,
 ): Promise<void> {
   const [memberships, privileges, attributeRows] = await Promise.all([
     session.query(OWN_MEMBERSHIPS_SQL, [clone, original]),
@@ -116,6 +120,21 @@ export async function revokeCloneOwnRights(
   const originalRow = attributeRows.find((row) => row.rolname === original) ?? {};
   const extraAttributes = TAKEN_AWAY.filter(([column]) => cloneRow[column] === true && originalRow[column] !== true);
   if (memberships.length === 0 && privileges.length === 0 && extraAttributes.length === 0) return;
+  if (inUse) {
+    const named = [
+      ...extraAttributes.map(([, keyword]) => keyword.slice(2)),
+      ...memberships.map((row) => `membership in ${ident(String(row.rolname))}`),
+      ...privileges.map((row) =>
+        String(row.target ?? row.object ?? `a grant in database "${String(row.datname)}"`).replace(/^ALL /, 'privileges '),
+      ),
+    ];
+    warn(
+      `"${clone}" is in use (AWSCURRENT) and holds rights of its own that "${original}" lacks: ${named.join('; ')}. The application ` +
+        `loses them when it switches to "${original}"; grant them to "${original}" to keep them. They are revoked from "${clone}" ` +
+        'at the rotation that changes its password',
+    );
+    return;
+  }
   const revoked: string[] = [];
   const kept: string[] = [];
   for (const [, keyword] of extraAttributes) {

@@ -12,8 +12,9 @@
  *   lock the application out;
  * - NOLOGIN on the role whose password the rotation would set: refused, not re-enabled, nothing changed;
  * - a clone whose original was dropped;
- * - rights granted to the clone alone (memberships, tables, columns, databases, CREATEDB, BYPASSRLS): revoked at the next
- *   rotation with a warning naming them; what the master may not revoke is named and left.
+ * - rights granted to the clone alone (memberships, tables, columns, databases, CREATEDB, BYPASSRLS): named
+ *   while the clone is in use, revoked with a warning at the rotation that changes its password; what
+ *   the master may not revoke is named and left.
  * Every name starts with `hpa_`; `assertPostgresEquivalent` runs after every rotation.
  */
 import type { Client } from 'pg';
@@ -287,7 +288,7 @@ describe('PostgreSQL alternate user: what the master cannot carry', () => {
 });
 
 describe('PostgreSQL alternate user: rights granted to the clone alone', () => {
-  it('are revoked at the next rotation, whichever role it changes, with a warning naming them; grants in other databases are named', async () => {
+  it('are named while the clone is in use, then revoked at the rotation that changes its password; grants in other databases are named', async () => {
     const { user, pw } = await loginRole();
     const clone = `${user}_clone`;
     const { arn } = await rotation(user, pw);
@@ -309,19 +310,26 @@ describe('PostgreSQL alternate user: rights granted to the clone alone', () => {
       await inOther.query(`CREATE TABLE there (v int)`);
       await inOther.query(`GRANT SELECT ON there TO ${id(clone)}`);
       expect(await postgresDifferences(db, user, clone, { databases: [] })).not.toEqual([]);
-      // AWSCURRENT is the clone: this rotation changes the original's password, and still cleans the clone.
+      const warnings = (): string[] => rig.logs.lines.filter((l) => l.level === 'warn').map((l) => String(l.message));
+      // AWSCURRENT is the clone: the application may rely on them until the switch. Named, not revoked.
       await rotate(rig.endpoint.client, arn, rig.fn('alternating-users'));
       expect((await secretValue(rig.endpoint.client, arn)).username).toBe(user);
+      const inUse = warnings().find((w) => w.startsWith(`"${clone}" is in use`)) ?? '';
+      expect(inUse).toContain(`ON TABLE ${table}`);
+      expect(inUse).toContain(`grant them to "${user}"`);
+      expect((await db.query(`SELECT has_table_privilege($1, $2, 'SELECT') AS ok`, [clone, table])).rows).toEqual([{ ok: true }]);
+      // The next rotation changes the clone's password: revoked.
+      await rotate(rig.endpoint.client, arn, rig.fn('alternating-users'));
+      expect((await secretValue(rig.endpoint.client, arn)).username).toBe(clone);
       await equivalent(user);
-      const warnings = rig.logs.lines.filter((l) => l.level === 'warn').map((l) => String(l.message));
-      const revoked = warnings.find((w) => w.startsWith(`Revoked from "${clone}"`)) ?? '';
+      const revoked = warnings().find((w) => w.startsWith(`Revoked from "${clone}"`)) ?? '';
       expect(revoked).toContain(`membership in ${id(extra)}`);
       expect(revoked).toContain(`ON TABLE ${table}`);
       expect(revoked).toContain(`ON DATABASE ${other}`);
       expect(revoked).toMatch(/CREATEDB; BYPASSRLS/);
       const attributes = await db.query('SELECT rolcreatedb, rolbypassrls FROM pg_roles WHERE rolname = $1', [clone]);
       expect(attributes.rows).toEqual([{ rolcreatedb: false, rolbypassrls: false }]);
-      expect(warnings.some((w) => w.includes(`in database "${other}"`))).toBe(true);
+      expect(warnings().some((w) => w.includes(`in database "${other}"`))).toBe(true);
       const still = await inOther.query(`SELECT has_table_privilege($1, 'there', 'SELECT') AS ok`, [clone]);
       expect(still.rows[0].ok).toBe(true);
     } finally {
@@ -340,8 +348,10 @@ describe('PostgreSQL alternate user: rights granted to the clone alone', () => {
     await db.query(`CREATE TABLE ${id(table)} (v int)`);
     try {
       await db.query(`GRANT SELECT ON ${id(table)} TO ${id(clone)}`);
-      await rotate(rig.endpoint.client, arn, rig.fn('alternating-users'));
-      expect((await secretValue(rig.endpoint.client, arn)).username).toBe(user);
+      for (const expected of [user, clone]) {
+        await rotate(rig.endpoint.client, arn, rig.fn('alternating-users'));
+        expect((await secretValue(rig.endpoint.client, arn)).username).toBe(expected);
+      }
       const warnings = rig.logs.lines.filter((l) => l.level === 'warn').map((l) => String(l.message));
       expect(warnings.some((w) => w.startsWith(`"${clone}" keeps rights`) && w.includes(`ON TABLE ${table}`))).toBe(true);
     } finally {

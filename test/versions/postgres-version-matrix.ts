@@ -226,8 +226,11 @@ export function versionMatrix(majors: readonly number[]): void {
         await db.query(`GRANT ${id(extra)} TO ${id(grantor)} WITH ADMIN OPTION`);
         await db.query(`GRANT ${id(extra)} TO ${id(clone)} GRANTED BY ${id(grantor)}`);
         await db.query(`GRANT TEMPORARY ON DATABASE ${id(database)} TO ${id(clone)}`);
+        // The clone is in use: named only. The next rotation changes its password, and revokes them.
+        await rotate(rig.endpoint.client, arn, rig.fn('alternating-users'));
+        expect((await secretValue(rig.endpoint.client, arn)).username).toBe(user);
         current = await alternate(arn, user);
-        expect(current.username).toBe(user);
+        expect(current.username).toBe(clone);
         const left = await db.query('SELECT count(*)::int AS n FROM pg_auth_members WHERE member = $1::regrole AND roleid <> $2::regrole', [
           clone,
           user,

@@ -266,6 +266,22 @@ export function versionMatrix(majors: readonly number[]): void {
         expect((await alternate(arn, user)).username).toBe(user);
       });
 
+      it(`alternating, RDS-like master and a REPLICATION original: ${major >= 16 ? 'passes when the master has REPLICATION itself' : 'refused before any change (only a superuser may give it)'}`, async () => {
+        const { user: masterUser, pw: masterPw } = await role(`CREATEROLE${major >= 16 ? ' REPLICATION' : ''}`);
+        const master = await rig.secret(secretValueFor(server.env, masterUser, masterPw));
+        const { user, pw } = await role('REPLICATION');
+        if (major >= 16) await db.query(`GRANT ${id(user)} TO ${id(masterUser)} WITH ADMIN OPTION, INHERIT FALSE, SET FALSE`);
+        const arn = await rig.secret(secretValueFor(server.env, user, pw, { masterarn: master }));
+        if (major >= 16) {
+          expect((await alternate(arn, user)).username).toBe(`${user}_clone`);
+          return;
+        }
+        await expect(rotate(rig.endpoint.client, arn, rig.fn('alternating-users'))).rejects.toThrow(
+          /RoleAdministrationError.*REPLICATION/s,
+        );
+        expect((await db.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [`${user}_clone`])).rows).toEqual([]);
+      });
+
       it(`md5: an md5 original keeps md5 on its alternate${major >= 18 ? ' (18 warns that md5 is deprecated: recorded)' : ''}`, async () => {
         const { user, pw } = await role('', 'md5');
         const arn = await rig.secret(secretValueFor(server.env, user, pw, { masterarn: masterArn }));

@@ -257,6 +257,21 @@ describe('PostgreSQL alternate user: what the master cannot carry', () => {
     expect((await secretValue(rig.endpoint.client, arn)).username).toBe(`${user}_clone`);
   });
 
+  it('CONNECTION LIMIT 0 on the clone alone (the original open): lifted with a warning, as the clone is about to be in use', async () => {
+    const { user, pw } = await loginRole();
+    const { arn } = await rotation(user, pw);
+    await rotate(rig.endpoint.client, arn, rig.fn('alternating-users'));
+    await db.query(`ALTER ROLE ${id(`${user}_clone`)} CONNECTION LIMIT 0`);
+    await rotate(rig.endpoint.client, arn, rig.fn('alternating-users'));
+    const current = await secretValue(rig.endpoint.client, arn);
+    expect(current.username).toBe(`${user}_clone`);
+    expect(await asLogin(env, current.username, current.password, 'SELECT 1 AS one')).toEqual({ rows: [{ one: 1 }] });
+    expect(
+      rig.logs.lines.some((l) => l.level === 'warn' && String(l.message).startsWith(`Lifted CONNECTION LIMIT 0 from "${user}_clone"`)),
+    ).toBe(true);
+    await equivalent(user);
+  });
+
   it('NOLOGIN on the role whose password the rotation would set (the original, the clone in use): refused login-disabled before any change', async () => {
     const { user, pw } = await loginRole();
     const { arn } = await rotation(user, pw);

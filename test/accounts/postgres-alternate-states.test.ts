@@ -192,7 +192,9 @@ describe('PostgreSQL alternate user: rights used through the current role', () =
     await db.query(`GRANT USAGE ON SEQUENCE ${id(schema)}.seq TO ${id(user)}`);
     const lo = Number((await db.query(`SELECT lo_from_bytea(0, 'lo-data'::bytea) AS o`)).rows[0].o);
     await db.query(`GRANT SELECT ON LARGE OBJECT ${lo} TO ${id(user)}`);
-    await db.query('CREATE EXTENSION IF NOT EXISTS postgres_fdw');
+    // The shared server's database is left as found: the extension goes again if this test added it.
+    const addedFdw = (await db.query("SELECT 1 FROM pg_extension WHERE extname = 'postgres_fdw'")).rows.length === 0;
+    if (addedFdw) await db.query('CREATE EXTENSION postgres_fdw');
     await db.query(`CREATE SERVER ${id(server)} FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '127.0.0.1', dbname 'postgres')`);
     await db.query(`GRANT USAGE ON FOREIGN SERVER ${id(server)} TO ${id(user)}`);
     await db.query(`CREATE USER MAPPING FOR ${id(user)} SERVER ${id(server)} OPTIONS (user 'remote_reader')`);
@@ -219,6 +221,7 @@ describe('PostgreSQL alternate user: rights used through the current role', () =
       await db.query(`DROP SCHEMA ${id(schema)} CASCADE`);
       await db.query(`SELECT lo_unlink(${lo})`);
       await db.query(`DROP SERVER ${id(server)} CASCADE`);
+      if (addedFdw) await db.query('DROP EXTENSION postgres_fdw');
     }
   });
 });

@@ -8,12 +8,16 @@
  *   with nothing to copy or go stale;
  * - holds the original's session defaults, role-wide and per database, with `role` set so it starts
  *   every session as the role the original starts as (postgres-role-settings.ts);
- * - carries INHERIT, CONNECTION LIMIT and VALID UNTIL (postgres-role-attributes.ts);
+ * - carries INHERIT (before 16: always INHERIT), CONNECTION LIMIT, VALID UNTIL and REPLICATION, the
+ *   attributes checked against the login role itself (postgres-role-attributes.ts);
  * - owns nothing: objects it owns are reassigned to that session role (postgres-clone-objects.ts);
+ * - holds nothing of its own: rights and memberships granted to it alone are revoked, with a warning
+ *   (postgres-clone-rights.ts);
  * - gets its password in the original's hashing (md5 stays md5 where the server accepts it).
  *
- * Reads and checks come first (the master's ADMIN OPTION on 16+, an expired original, objects in
- * another database), then every change in one transaction: a crash leaves either nothing or
+ * Reads and checks come first (the master's ADMIN OPTION on 16+, an expired original or one with
+ * CONNECTION LIMIT 0, a NOLOGIN alternate, a clone whose original was dropped, objects in another
+ * database, REPLICATION the master may not change), then every change in one transaction: a crash leaves either nothing or
  * everything, and the next attempt converges from whatever it finds.
  *
  * Round trips: the reads that do not depend on an earlier answer are sent with BEGIN, together (the
@@ -22,27 +26,34 @@
  * together with COMMIT. A pipelined statement after a failed one fails too (the transaction is
  * aborted) and COMMIT then rolls back, so what a crash or a refusal leaves is unchanged.
  */
-import { DatabaseError, isToolkitError } from '../errors';
+import { AuthenticationError, DatabaseError, isToolkitError } from '../errors';
 import { CLONE_SUFFIX } from '../rotation/alternate-username';
 import type { AlternateUserChange, Row, ServerInfo, SqlSession } from '../rotation/database-engine';
-import { MASTER_ADMINISTERS_SQL, assertMasterAdministers } from './postgres-admin-option';
+import { MASTER_ADMINISTERS_SQL, RoleAdministrationError, assertMasterAdministers } from './postgres-admin-option';
+import { escapePostgresIdentifier } from './postgres-escape';
+import { revokeCloneOwnRights } from './postgres-clone-rights';
 import { OWNED_OBJECTS_SQL, assertNoObjectsElsewhere, ownedObjects, reassignCloneObjects } from './postgres-clone-objects';
 import {
+  OriginalRoleClosedError,
   OriginalRoleExpiredError,
+  OriginalRoleMissingError,
   PASSWORD_METHOD_SQL,
   ROLE_ATTRIBUTES_SQL,
+  alternateInherits,
+  assertMasterMayCarryReplication,
   hashedPassword,
   passwordHashingFor,
   roleAttributesOf,
   sameLoginAttributes,
 } from './postgres-role-attributes';
-import { loginAttributesSql } from './postgres-role-sql';
+import { ROLE_SETTING, loginAttributesSql, settingNameSql } from './postgres-role-sql';
 import {
   ROLE_SETTINGS_SQL,
   desiredAlternateSettings,
   effectiveStartRole,
   readSettingsCatalog,
   settingChanges,
+  type SettingChange,
 } from './postgres-role-settings';
 import { MEMBERSHIP_SQL, ROLE_EXISTS_SQL, createRoleSql, grantMembershipSql, setPasswordAsMasterSql } from './postgres-sql';
 
@@ -55,7 +66,7 @@ function directMembershipSql(server: ServerInfo): string {
   );
 }
 
-const CURRENT_DATABASE_SQL = 'SELECT current_database() AS db';
+const CURRENT_DATABASE_SQL = 'SELECT current_database() AS db, current_user AS master';
 
 /** A statement and its parameters. */
 type Statement = readonly [sql: string, params?: readonly unknown[]];
@@ -143,10 +154,43 @@ async function originalOf(
 }
 
 /**
+ * The error for a setting the master could not give the clone. 42501 is a setting only a superuser
+ * may set (PGC_SUSET: log_statement, log_min_duration_statement, session_replication_role…): from
+ * PostgreSQL 15 a superuser can let the master set it with GRANT SET ON PARAMETER.
+ */
+function settingRefused(err: unknown, server: ServerInfo, master: string, clone: string, original: string, setting: SettingChange): Error {
+  const where = setting.database === undefined ? '' : ` in database "${setting.database}"`;
+  const code = isToolkitError(err) ? err.causeSummary?.code : undefined;
+  if (code === '42501') {
+    const remedy =
+      server.major >= 15
+        ? `a superuser runs GRANT SET ON PARAMETER ${settingNameSql(setting.name)} TO ${escapePostgresIdentifier(master)}`
+        : `a superuser runs ${setting.sql}`;
+    return new RoleAdministrationError(
+      clone,
+      master,
+      remedy,
+      `"${original}" has the setting ${setting.name}${where}, which only a superuser${server.major >= 15 ? ' or a role granted SET on it' : ''} may set (error 42501)`,
+      { cause: err },
+    );
+  }
+  return new DatabaseError(
+    `PostgreSQL: the master could not give role "${clone}" the setting ${setting.name}${where} that "${original}" has` +
+      `${code !== undefined ? ` (error ${code})` : ''}; nothing was changed`,
+    { cause: err },
+  );
+}
+
+/**
  * Creates or updates the alternate role and makes the clone equal to the original (see the module
  * comment); safe to re-run after a crash at any point.
  * @throws RoleAdministrationError (16+) when the master lacks ADMIN OPTION on a role it must change
  * @throws OriginalRoleExpiredError when the original's VALID UNTIL has passed
+ * @throws AuthenticationError `login-disabled` when the alternate exists and is NOLOGIN
+ * @throws OriginalRoleClosedError when the original has CONNECTION LIMIT 0
+ * @throws OriginalRoleMissingError when the secret names a clone whose original was dropped
+ * @throws RoleAdministrationError also when the master may not give the clone REPLICATION or a
+ *   superuser-only setting the original has
  * @throws CloneOwnsObjectsError when the clone's objects cannot be given to the original's session role
  * @throws DatabaseError when a statement is refused (the transaction is rolled back)
  */
@@ -163,34 +207,57 @@ export async function syncPostgresAlternateUser(connection: SqlSession, server: 
     );
     const originalAttributes = attributes.get(original);
     if (originalAttributes?.expired === true) throw new OriginalRoleExpiredError(original, originalAttributes.validUntil ?? '');
+    if (originalAttributes?.connectionLimit === 0) throw new OriginalRoleClosedError(original);
+    if (alternateExists && attributes.get(alternateUsername)?.canLogin === false) {
+      // As the pre-created pair's: the DBA disabled the role whose password this sets; LOGIN is never granted back.
+      throw new AuthenticationError(
+        `The alternate user ${alternateUsername} may not log in (NOLOGIN): the rotation does not re-enable a login the DBA disabled ` +
+          `(ALTER ROLE ${escapePostgresIdentifier(alternateUsername)} LOGIN lets it switch); nothing was changed`,
+        { reason: 'login-disabled' },
+      );
+    }
     const hash = await hashedPassword(password, alternateUsername, await passwordHashingFor(session, original));
     const catalog = await readSettingsCatalog(session, original, clone);
-    const database = String((await session.query(CURRENT_DATABASE_SQL))[0]?.db);
+    // The secret names a clone whose original was dropped: the clone's own `role` default still names it.
+    if (!alternateExists && [...catalog.original.values()].some((settings) => settings.get(ROLE_SETTING) === alternateUsername)) {
+      throw new OriginalRoleMissingError(alternateUsername, currentUsername);
+    }
+    const here = (await session.query(CURRENT_DATABASE_SQL))[0] ?? {};
+    const database = String(here.db);
+    const master = String(here.master);
     const owner = effectiveStartRole(catalog, original, database);
     const owned = cloneExists ? await ownedObjects(session, clone) : { here: 0, elsewhere: new Map<string, number>() };
     assertNoObjectsElsewhere(clone, owner, owned);
+    const cloneAttributes = attributes.get(clone);
+    const wanted =
+      originalAttributes === undefined ? undefined : { ...originalAttributes, inherit: alternateInherits(server, originalAttributes) };
+    const replicationChanges = wanted !== undefined && wanted.replication !== (cloneAttributes?.replication ?? false);
+    if (replicationChanges) await assertMasterMayCarryReplication(session, server, clone, cloneExists, wanted.replication);
 
     // Every check passed: from here on, changes. A new role is created first (the grants below name it);
     // an existing one's password change goes last, with COMMIT.
     if (!alternateExists) await session.query(createRoleSql(alternateUsername, hash));
     const member = (await session.query(directMembershipSql(server), [original, clone]))[0];
     if (member?.ok !== true) await session.query(grantMembershipSql(original, clone, server));
+    // Attributes before the reassignment: before 16 a NOINHERIT clone lacks the owner's privileges it needs.
+    if (wanted !== undefined && (cloneAttributes === undefined || !sameLoginAttributes(wanted, cloneAttributes))) {
+      if (cloneAttributes?.connectionLimit === 0) {
+        // As MySQL's locked alternate entry: the clone is about to be (or is) in use, and must open where the original does.
+        change.warn?.(
+          `Lifted CONNECTION LIMIT 0 from "${clone}": it takes the connections of "${original}" (limit ${wanted.connectionLimit})`,
+        );
+      }
+      await session.query(loginAttributesSql(clone, { ...wanted, replication: replicationChanges ? wanted.replication : undefined }));
+    }
     if (owned.here > 0 && owner !== clone) await reassignCloneObjects(session, server, clone, owner);
-    const cloneAttributes = attributes.get(clone);
-    if (originalAttributes !== undefined && (cloneAttributes === undefined || !sameLoginAttributes(originalAttributes, cloneAttributes))) {
-      await session.query(loginAttributesSql(clone, originalAttributes));
+    if (cloneExists) {
+      await revokeCloneOwnRights(session, server, clone, original, change.warn ?? ((): void => undefined), clone === currentUsername);
     }
     for (const setting of settingChanges(clone, catalog.alternate, desiredAlternateSettings(catalog, original))) {
       try {
         await session.query(setting.sql);
       } catch (err) {
-        const where = setting.database === undefined ? '' : ` in database "${setting.database}"`;
-        const code = isToolkitError(err) ? err.causeSummary?.code : undefined;
-        throw new DatabaseError(
-          `PostgreSQL: the master could not give role "${clone}" the setting ${setting.name}${where} that "${original}" has` +
-            `${code !== undefined ? ` (error ${code})` : ''}; nothing was changed`,
-          { cause: err },
-        );
+        throw settingRefused(err, server, master, clone, original, setting);
       }
     }
     return alternateExists ? [setPasswordAsMasterSql(alternateUsername, hash)] : undefined;

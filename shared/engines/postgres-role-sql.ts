@@ -118,6 +118,11 @@ export interface LoginAttributes {
    * no expiry. PostgreSQL cannot store NULL again once set, so "no expiry" is written as 'infinity'.
    */
   readonly validUntil: string | undefined;
+  /**
+   * REPLICATION; undefined: left out of the statement. Only a superuser (16+: or a role with
+   * REPLICATION) may even name the attribute, so it is named only when it must change.
+   */
+  readonly replication?: boolean;
 }
 
 /** One ALTER ROLE that gives `role` these attributes. */
@@ -125,7 +130,8 @@ export function loginAttributesSql(role: string, attributes: LoginAttributes): s
   const inherit = attributes.inherit ? 'INHERIT' : 'NOINHERIT';
   const limit = Math.trunc(attributes.connectionLimit);
   const until = attributes.validUntil ?? 'infinity';
-  return `ALTER ROLE ${ident(role)} WITH ${inherit} CONNECTION LIMIT ${limit} VALID UNTIL ${literal(until)}`;
+  const replication = attributes.replication === undefined ? '' : attributes.replication ? ' REPLICATION' : ' NOREPLICATION';
+  return `ALTER ROLE ${ident(role)} WITH ${inherit}${replication} CONNECTION LIMIT ${limit} VALID UNTIL ${literal(until)}`;
 }
 
 /**

@@ -101,6 +101,28 @@ describe('assertPostgresEquivalent', () => {
 
   it('catches INHERIT', () => catches(`ALTER ROLE ${id(clone)} NOINHERIT`, /^INHERIT$/, `ALTER ROLE ${id(clone)} INHERIT`));
 
+  it('catches REPLICATION (checked against the login role)', () =>
+    catches(`ALTER ROLE ${id(clone)} REPLICATION`, /^REPLICATION$/, `ALTER ROLE ${id(clone)} NOREPLICATION`));
+
+  it('catches CONNECT at login: a database granted to the original only, and a NOINHERIT clone (the shared server is before 16)', async () => {
+    const major = Number((await db.query("SELECT current_setting('server_version_num')::int / 10000 AS m")).rows[0].m);
+    // From 16 the clone's membership is granted WITH INHERIT TRUE whatever its INHERIT attribute says.
+    if (major >= 16) return;
+    const database = name('db');
+    await db.query(`CREATE DATABASE ${id(database)}`);
+    try {
+      await db.query(`REVOKE CONNECT ON DATABASE ${id(database)} FROM PUBLIC`);
+      await db.query(`GRANT CONNECT ON DATABASE ${id(database)} TO ${id(original)}`);
+      await catches(
+        `ALTER ROLE ${id(clone)} NOINHERIT`,
+        new RegExp(`^CONNECT at login \\(database ${database}\\)$`),
+        `ALTER ROLE ${id(clone)} INHERIT`,
+      );
+    } finally {
+      await db.query(`DROP DATABASE ${id(database)}`);
+    }
+  });
+
   it('catches the password hashing (md5 against SCRAM)', async () => {
     const md5 = `md5${createHash('md5')
       .update(password() + clone)

@@ -3,6 +3,8 @@
  * element), the start role chosen by PostgreSQL's priority of pg_db_role_setting rows, and the GRANT
  * the 16+ refusal names.
  */
+import { alternateInherits } from '../../shared/engines/postgres-role-attributes';
+import { ownPrivilegesSql, revokeMembershipSql } from '../../shared/engines/postgres-clone-rights';
 import { adminOptionGrantSql, loginAttributesSql, setRoleSettingSql, splitSettingList } from '../../shared/engines/postgres-role-sql';
 import {
   desiredAlternateSettings,
@@ -37,6 +39,23 @@ describe('setting text', () => {
     expect(loginAttributesSql('c', { inherit: false, connectionLimit: 5, validUntil: undefined })).toBe(
       `ALTER ROLE "c" WITH NOINHERIT CONNECTION LIMIT 5 VALID UNTIL 'infinity'`,
     );
+    // REPLICATION is named only when it must change: only a superuser (16+: a REPLICATION role) may name it.
+    expect(loginAttributesSql('c', { inherit: true, connectionLimit: -1, validUntil: undefined, replication: false })).toBe(
+      `ALTER ROLE "c" WITH INHERIT NOREPLICATION CONNECTION LIMIT -1 VALID UNTIL 'infinity'`,
+    );
+  });
+
+  it('revokes a membership granted to the clone alone as granted (16+: GRANTED BY), and parameters only from 15', () => {
+    expect(revokeMembershipSql('extra', 'app_clone', 'dba', pg(15))).toBe('REVOKE "extra" FROM "app_clone"');
+    expect(revokeMembershipSql('extra', 'app_clone', 'dba', pg(16))).toBe('REVOKE "extra" FROM "app_clone" GRANTED BY "dba"');
+    expect(ownPrivilegesSql(pg(14))).not.toContain('pg_parameter_acl');
+    expect(ownPrivilegesSql(pg(15))).toContain("'ALL ON PARAMETER '");
+  });
+
+  it('makes the alternate inherit before 16 (CONNECT is checked at login, before the session switches role)', () => {
+    const noinherit = { inherit: false, connectionLimit: -1, validUntil: undefined };
+    expect(alternateInherits(pg(15), noinherit)).toBe(true);
+    expect(alternateInherits(pg(16), noinherit)).toBe(false);
   });
 
   it('names the GRANT that lifts the 16+ refusal (INHERIT FALSE, SET FALSE from 16)', () => {

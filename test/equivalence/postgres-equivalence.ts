@@ -5,7 +5,12 @@
  * reading of PostgreSQL's rules), so a fault in the sync cannot hide in a shared helper.
  *
  * What is compared, and how:
- * - login attributes: INHERIT, CONNECTION LIMIT, VALID UNTIL (none ≡ 'infinity'), LOGIN, REPLICATION;
+ * - login attributes: INHERIT, CONNECTION LIMIT, VALID UNTIL (none ≡ 'infinity'), LOGIN, REPLICATION.
+ *   INHERIT from 16 is the default for new memberships and compared as is; before 16 it decides whether
+ *   the alternate holds anything of its original before its session switches role, so there the
+ *   alternate must inherit (compared against true);
+ * - CONNECT on each database as checked at login: for the login role itself, with inherited rights
+ *   only (no SET ROLE yet), so a NOINHERIT alternate of a role granted CONNECT cannot open it;
  * - the role each login starts as, in every database (`role` from pg_db_role_setting by PostgreSQL's
  *   priority: (database, role), role-wide, database-wide, ALTER ROLE ALL; `none` = the login role);
  * - every other session default per database: the role's per-database row over its role-wide row;
@@ -141,12 +146,18 @@ function privilegesSql(major: number): string {
       FROM unnest(ARRAY['CONNECT','CREATE','TEMPORARY']) p(priv)`;
 }
 
-/** Every role membership of the login, by role name: MEMBER / USAGE / SET (16+) / ADMIN. */
+/**
+ * Every role membership of both logins ($1, $3), by role name: MEMBER / USAGE / SET (16+) / ADMIN, in
+ * one statement: suites sharing the server create and drop roles between two reads.
+ */
 function membershipsSql(major: number): string {
-  const set = major >= 16 ? "pg_has_role($1, r.oid, 'SET')" : 'NULL::boolean';
+  const of = (login: string, p: string): string =>
+    `'member=' || pg_has_role(${login}, r.oid, 'MEMBER') || ' usage=' || pg_has_role(${login}, r.oid, 'USAGE') || ` +
+    `' set=' || ${major >= 16 ? `pg_has_role(${login}, r.oid, 'SET')::text` : "'null'"} || ` +
+    `' admin=' || pg_has_role(${login}, r.oid, 'MEMBER WITH ADMIN OPTION') AS ${p}`;
   return (
-    `SELECT r.rolname, pg_has_role($1, r.oid, 'MEMBER') AS member, pg_has_role($1, r.oid, 'USAGE') AS usage, ${set} AS set, ` +
-    "pg_has_role($1, r.oid, 'MEMBER WITH ADMIN OPTION') AS admin FROM pg_roles r WHERE r.rolname <> ALL($2::text[])"
+    `SELECT r.rolname, ${of('$1', 'a')}, ${of('$3', 'b')} FROM pg_roles r WHERE r.rolname <> ALL($2::text[]) ` +
+    "AND (pg_has_role($1, r.oid, 'MEMBER') OR pg_has_role($3, r.oid, 'MEMBER'))"
   );
 }
 
@@ -187,8 +198,8 @@ export async function postgresDifferences(
     differ('exists', a !== undefined, b !== undefined);
     return out;
   }
+  differ('INHERIT', major >= 16 ? a.rolinherit : true, b.rolinherit);
   for (const [what, column] of [
-    ['INHERIT', 'rolinherit'],
     ['CONNECTION LIMIT', 'rolconnlimit'],
     ['VALID UNTIL', 'valid_until'],
     ['LOGIN', 'rolcanlogin'],
@@ -200,6 +211,14 @@ export async function postgresDifferences(
   const settings = await settingRows(admin, [original, alternate]);
   const { byRole } = settings;
   const databases = options.databases === undefined ? settings.databases : settings.databases.filter((d) => options.databases!.includes(d));
+  // Both logins in one statement (one snapshot): suites sharing the server drop databases meanwhile.
+  const connect = await rows(
+    admin,
+    "SELECT datname, has_database_privilege($1, oid, 'CONNECT') AS a, has_database_privilege($2, oid, 'CONNECT') AS b " +
+      'FROM pg_database WHERE datname = ANY($3::text[])',
+    [original, alternate, databases],
+  );
+  for (const r of connect) differ(`CONNECT at login (database ${r.datname})`, r.a === true, r.b === true);
   for (const db of databases) {
     differ(`starts as (database ${db})`, startRole(byRole, original, db), startRole(byRole, alternate, db));
     differ(`session defaults (database ${db})`, sessionDefaults(byRole, original, db), sessionDefaults(byRole, alternate, db));
@@ -216,15 +235,7 @@ export async function postgresDifferences(
   };
   differ('reachable attributes (SUPERUSER, CREATEDB, CREATEROLE, BYPASSRLS)', await reachable(original), await reachable(alternate));
 
-  const memberships = async (login: string): Promise<Map<string, string>> =>
-    new Map(
-      (await rows(admin, membershipsSql(major), [login, pair])).map((r) => [
-        r.rolname,
-        `member=${r.member} usage=${r.usage} set=${r.set} admin=${r.admin}`,
-      ]),
-    );
-  const [ma, mb] = [await memberships(original), await memberships(alternate)];
-  for (const [role, text] of ma) differ(`membership in ${role}`, text, mb.get(role));
+  for (const r of await rows(admin, membershipsSql(major), [original, pair, alternate])) differ(`membership in ${r.rolname}`, r.a, r.b);
 
   const starts = new Set<string>(pair);
   for (const db of databases) for (const login of pair) starts.add(startRole(byRole, login, db));

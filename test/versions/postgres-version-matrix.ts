@@ -202,6 +202,86 @@ export function versionMatrix(majors: readonly number[]): void {
         expect(borrowed.rows[0].n).toBe(0);
       });
 
+      it('alternating, superuser master: NOINHERIT original granted CONNECT, REPLICATION, and rights granted to the clone alone', async () => {
+        const { user, pw } = await role('NOINHERIT REPLICATION');
+        const clone = `${user}_clone`;
+        const database = name('db');
+        await db.query(`CREATE DATABASE ${id(database)}`);
+        await db.query(`REVOKE CONNECT ON DATABASE ${id(database)} FROM PUBLIC`);
+        await db.query(`GRANT CONNECT ON DATABASE ${id(database)} TO ${id(user)}`);
+        const arn = await rig.secret(secretValueFor(server.env, user, pw, { masterarn: masterArn }));
+        let current = await alternate(arn, user);
+        const opened = await asLogin(
+          { ...server.env, PGDATABASE: database },
+          current.username,
+          current.password,
+          'SELECT current_user AS u',
+        );
+        expect(opened.rows).toEqual([{ u: user }]);
+        // A membership granted to the clone alone, by another role than the master (16+: one grant per grantor).
+        const extra = name('g');
+        const grantor = name('gr');
+        await db.query(`CREATE ROLE ${id(extra)} NOLOGIN`);
+        await db.query(`CREATE ROLE ${id(grantor)} NOLOGIN`);
+        await db.query(`GRANT ${id(extra)} TO ${id(grantor)} WITH ADMIN OPTION`);
+        await db.query(`GRANT ${id(extra)} TO ${id(clone)} GRANTED BY ${id(grantor)}`);
+        await db.query(`GRANT TEMPORARY ON DATABASE ${id(database)} TO ${id(clone)}`);
+        // The clone is in use: named only. The next rotation changes its password, and revokes them.
+        await rotate(rig.endpoint.client, arn, rig.fn('alternating-users'));
+        expect((await secretValue(rig.endpoint.client, arn)).username).toBe(user);
+        current = await alternate(arn, user);
+        expect(current.username).toBe(clone);
+        const left = await db.query('SELECT count(*)::int AS n FROM pg_auth_members WHERE member = $1::regrole AND roleid <> $2::regrole', [
+          clone,
+          user,
+        ]);
+        expect(left.rows).toEqual([{ n: 0 }]);
+      });
+
+      it('alternating, RDS-like master with ADMIN OPTION: the original’s memberships as granted (16+ options, a predefined role, a chain, another grantor)', async () => {
+        const master = await rdsMaster();
+        const { user, pw } = await role();
+        if (major >= 16) await db.query(`GRANT ${id(user)} TO ${id(master.user)} WITH ADMIN OPTION, INHERIT FALSE, SET FALSE`);
+        const [noInherit, noSet, administered, top, middle, byOther, grantor] = ['ni', 'ns', 'ad', 'top', 'mid', 'bo', 'gr'].map(name);
+        for (const r of [noInherit, noSet, administered, top, middle, byOther, grantor]) await db.query(`CREATE ROLE ${id(r)} NOLOGIN`);
+        await db.query(`GRANT ${id(noInherit)} TO ${id(user)}${major >= 16 ? ' WITH INHERIT FALSE' : ''}`);
+        await db.query(`GRANT ${id(noSet)} TO ${id(user)}${major >= 16 ? ' WITH SET FALSE' : ''}`);
+        await db.query(`GRANT ${id(administered)} TO ${id(user)} WITH ADMIN OPTION`);
+        await db.query(`GRANT ${id(top)} TO ${id(middle)}`);
+        await db.query(`GRANT ${id(middle)} TO ${id(user)}`);
+        await db.query(`GRANT ${id(byOther)} TO ${id(grantor)} WITH ADMIN OPTION`);
+        await db.query(`GRANT ${id(byOther)} TO ${id(user)} GRANTED BY ${id(grantor)}`);
+        const predefined = major >= 14 ? 'pg_read_all_data' : 'pg_read_all_stats';
+        await db.query(`GRANT ${predefined} TO ${id(user)}`);
+        const table = name('t');
+        await db.query(`CREATE TABLE ${id(table)} (v int)`);
+        const arn = await rig.secret(secretValueFor(server.env, user, pw, { masterarn: master.arn }));
+        const clone = await alternate(arn, user);
+        expect(clone.username).toBe(`${user}_clone`);
+        if (major >= 14) {
+          // pg_read_all_data, through the original: a table no one was granted.
+          const read = await asLogin(server.env, clone.username, clone.password, `SELECT count(*)::int AS n FROM ${id(table)}`);
+          expect(read.rows).toEqual([{ n: 0 }]);
+        }
+        expect((await alternate(arn, user)).username).toBe(user);
+      });
+
+      it(`alternating, RDS-like master and a REPLICATION original: ${major >= 16 ? 'passes when the master has REPLICATION itself' : 'refused before any change (only a superuser may give it)'}`, async () => {
+        const { user: masterUser, pw: masterPw } = await role(`CREATEROLE${major >= 16 ? ' REPLICATION' : ''}`);
+        const master = await rig.secret(secretValueFor(server.env, masterUser, masterPw));
+        const { user, pw } = await role('REPLICATION');
+        if (major >= 16) await db.query(`GRANT ${id(user)} TO ${id(masterUser)} WITH ADMIN OPTION, INHERIT FALSE, SET FALSE`);
+        const arn = await rig.secret(secretValueFor(server.env, user, pw, { masterarn: master }));
+        if (major >= 16) {
+          expect((await alternate(arn, user)).username).toBe(`${user}_clone`);
+          return;
+        }
+        await expect(rotate(rig.endpoint.client, arn, rig.fn('alternating-users'))).rejects.toThrow(
+          /RoleAdministrationError.*REPLICATION/s,
+        );
+        expect((await db.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [`${user}_clone`])).rows).toEqual([]);
+      });
+
       it(`md5: an md5 original keeps md5 on its alternate${major >= 18 ? ' (18 warns that md5 is deprecated: recorded)' : ''}`, async () => {
         const { user, pw } = await role('', 'md5');
         const arn = await rig.secret(secretValueFor(server.env, user, pw, { masterarn: masterArn }));

@@ -1,9 +1,11 @@
 /**
- * TLS on PostgreSQL, live: a private server (private-postgres.ts) starts without TLS, then the test
- * turns `ssl` on by ALTER SYSTEM and a reload with a throw-away CA's certificate, and turns it off again
- * afterwards. Proven: verify-full succeeds with the CA bundle and fails without it or with another CA
- * or for a name the certificate does not carry (all classified TLS); `prefer` logs its downgrade against
- * the server without TLS and does not downgrade against one with it; `disable` happens only when asked.
+ * TLS on PostgreSQL, live, on a private server of this file's own (local/private-postgres.ts, a
+ * temporary folder and a free port; never the shared server, whose suites rely on it having no TLS): it
+ * starts without TLS, then the test turns `ssl` on — on that private server only, by ALTER SYSTEM and a
+ * reload — with a throw-away CA's certificate, swaps the certificate, and turns TLS off again. Proven:
+ * verify-full succeeds with the CA bundle and fails without it or with another CA or for a name the
+ * certificate does not carry (all classified TLS); `prefer` logs its downgrade against the server without
+ * TLS and does not downgrade against one with it; `disable` happens only when asked.
  */
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -172,7 +174,7 @@ describe('PostgreSQL TLS, on a private server', () => {
     recordFigure('tls.preferDowngradeWarnings', downgrades.length);
   });
 
-  describe('with ssl turned on by ALTER SYSTEM and a reload', () => {
+  describe('with ssl turned on (private server: ALTER SYSTEM and a reload)', () => {
     beforeAll(async () => {
       await setServerTls(await ca.issue('server', ['IP:127.0.0.1', 'DNS:localhost']));
     });

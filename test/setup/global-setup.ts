@@ -1,15 +1,15 @@
 /**
  * Runs once before all suites: refuses to run while a server accepts a wrong password (every rotation
  * test would pass for the wrong reason), sweeps fixture users left by crashed runs, and starts the
- * suite-wide leak scan: the register of sensitive values, the directory where every test file's output
- * is copied, and statement logging on both servers (global-teardown.ts scans all three and restores the
- * servers).
+ * suite-wide leak scan: the register of sensitive values and the directory where every test file's
+ * output is copied (global-teardown.ts scans the one for the other). It changes no server setting: what
+ * the servers were sent is scanned by test/reliability/server-statement-logs.test.ts, on private servers
+ * that log every statement.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { verifyPasswordAuth } from '../../local/db-setup';
 import { sweepMysqlUsers, sweepPostgresUsers } from '../../local/fixtures';
-import { startStatementLogging } from './server-logs';
 
 export default async function globalSetup(): Promise<void> {
   try {
@@ -28,5 +28,4 @@ export default async function globalSetup(): Promise<void> {
   const captureDir = join(dir, `captured-output-${process.pid}`);
   mkdirSync(captureDir, { recursive: true });
   process.env.ROTATION_TOOLKIT_CAPTURE_DIR = captureDir;
-  process.env.ROTATION_TOOLKIT_SERVER_LOG_MARKS = JSON.stringify(await startStatementLogging());
 }

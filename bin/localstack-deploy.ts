@@ -12,7 +12,7 @@
  * Order: LocalStack's health (reachable, a release that runs the functions' runtime), `cdklocal
  * bootstrap` (needs no app, so it fails fast on a broken LocalStack), one synth into a temporary cloud
  * assembly, `cdklocal deploy` of that assembly. No real LocalStack runs on the project's machines (no
- * Docker); test/local/localstack-stand-in.integration.test.ts runs this command against a loopback
+ * Docker); test/local/localstack-stand-in.test.ts runs this command against a loopback
  * stand-in that answers as LocalStack would and records every request.
  *
  * With `--synth` this file is the CDK app itself (e.g. `cdklocal synth --app "npx tsx bin/localstack-deploy.ts --synth"`).

@@ -7,7 +7,7 @@
  * mysql-private-server.test.ts.
  */
 import fc from 'fast-check';
-import { startTestEndpoint, type TestEndpoint } from '../reliability/rotation-rig';
+import { startTestEndpoint, type TestEndpoint } from '../support/rotation-rig';
 import {
   createMaster,
   dropUsers,
@@ -17,7 +17,7 @@ import {
   type AccountSpec,
   type CellContext,
   type Outcome,
-} from './mysql-account-harness';
+} from '../support/mysql-account-harness';
 
 const server = sharedMariadb();
 let endpoint: TestEndpoint;

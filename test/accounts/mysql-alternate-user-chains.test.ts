@@ -15,7 +15,7 @@ import { mysqlEngine } from '../../shared/engines/mysql';
 import { mysqlConnector } from '../../shared/engines/mysql-connector';
 import { mysqlNativePasswordHash } from '../../shared/engines/password-hashes';
 import type { ServerInfo, SqlSession } from '../../shared/rotation/database-engine';
-import { assertMysqlEquivalent } from '../equivalence/mysql-equivalence';
+import { assertMysqlEquivalent } from '../support/mysql-equivalence';
 
 const exec = promisify(execFile);
 

@@ -7,7 +7,7 @@ import { mysqlEngine } from '../../shared/engines/mysql';
 import { parseMysqlServerInfo } from '../../shared/engines/mysql-server-info';
 import { mysqlNativePasswordHash } from '../../shared/engines/password-hashes';
 import type { Row, ServerInfo } from '../../shared/rotation/database-engine';
-import { driverError, recordingSession, type FakeRule } from '../engines/mysql-fake-session';
+import { driverError, recordingSession, type FakeRule } from '../support/mysql-fake-session';
 
 const PASSWORD = "N3w-Pa$$w0rd'with\\quote";
 const HASH = mysqlNativePasswordHash(PASSWORD);

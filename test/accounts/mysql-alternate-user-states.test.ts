@@ -12,7 +12,7 @@ import { mysqlEngine } from '../../shared/engines/mysql';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
 import { mysqlNativePasswordHash } from '../../shared/engines/password-hashes';
 import type { Row, ServerInfo, SqlSession } from '../../shared/rotation/database-engine';
-import { assertMysqlEquivalent, mysqlDifferences } from '../equivalence/mysql-equivalence';
+import { assertMysqlEquivalent, mysqlDifferences } from '../support/mysql-equivalence';
 import {
   cloneTestName,
   cloneTestPassword,
@@ -20,8 +20,8 @@ import {
   createCloneWorld,
   dropUsers,
   type CloneWorld,
-} from '../equivalence/mysql-fixture-accounts';
-import { captureLogger, createSecret, lambdaArn, rotate, secretValue, startEndpoint, uniqueName } from '../rotation/support';
+} from '../support/mysql-fixture-accounts';
+import { captureLogger, createSecret, lambdaArn, rotate, secretValue, startEndpoint, uniqueName } from '../support/rotation-endpoint';
 
 const PREFIX = 'hma';
 

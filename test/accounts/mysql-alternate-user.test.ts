@@ -11,7 +11,7 @@ import { canLoginMysql } from '../../local/admin-connections';
 import { mysqlEngine } from '../../shared/engines/mysql';
 import { mysqlNativePasswordHash } from '../../shared/engines/password-hashes';
 import type { Row, ServerInfo, SqlSession } from '../../shared/rotation/database-engine';
-import { assertMysqlEquivalent, mysqlDifferences } from '../equivalence/mysql-equivalence';
+import { assertMysqlEquivalent, mysqlDifferences } from '../support/mysql-equivalence';
 import {
   cloneTestName,
   cloneTestPassword,
@@ -19,7 +19,7 @@ import {
   createCloneWorld,
   dropUsers,
   type CloneWorld,
-} from '../equivalence/mysql-fixture-accounts';
+} from '../support/mysql-fixture-accounts';
 
 let admin: Connection;
 let world: CloneWorld;

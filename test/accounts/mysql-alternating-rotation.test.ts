@@ -12,15 +12,18 @@ import { mysqlAdminSettings } from '../../local/db-settings';
 import { mysqlEngine } from '../../shared/engines/mysql';
 import { mysqlNativePasswordHash } from '../../shared/engines/password-hashes';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
-import { assertMysqlEquivalent, mysqlDifferences } from '../equivalence/mysql-equivalence';
+import { assertMysqlEquivalent, mysqlDifferences } from '../support/mysql-equivalence';
+import { cloneTestName, cloneTestPassword, connectMysqlAdmin, createCloneWorld, type CloneWorld } from '../support/mysql-fixture-accounts';
 import {
-  cloneTestName,
-  cloneTestPassword,
-  connectMysqlAdmin,
-  createCloneWorld,
-  type CloneWorld,
-} from '../equivalence/mysql-fixture-accounts';
-import { captureLogger, createSecret, lambdaArn, rotate, secretValue, startEndpoint, uniqueName, type Endpoint } from '../rotation/support';
+  captureLogger,
+  createSecret,
+  lambdaArn,
+  rotate,
+  secretValue,
+  startEndpoint,
+  uniqueName,
+  type Endpoint,
+} from '../support/rotation-endpoint';
 
 const settings = mysqlAdminSettings();
 let endpoint: Endpoint;

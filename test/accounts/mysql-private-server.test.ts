@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { startTestEndpoint, type TestEndpoint } from '../reliability/rotation-rig';
+import { startTestEndpoint, type TestEndpoint } from '../support/rotation-rig';
 import { startPrivateMariadb, type PrivateMariadb } from '../../local/private-mariadb';
 import { createCertificateAuthority, type CertificateAuthority } from '../../local/tls-certificates';
 import {
@@ -22,7 +22,7 @@ import {
   type CellOptions,
   type MysqlServer,
   type Outcome,
-} from './mysql-account-harness';
+} from '../support/mysql-account-harness';
 
 const openssl = (args: readonly string[]): Promise<unknown> => promisify(execFile)('openssl', [...args]);
 

@@ -7,7 +7,7 @@
  */
 import { mysqlNativePasswordHash } from '../../shared/engines/password-hashes';
 import { startPrivateMariadb, type PrivateMariadb } from '../../local/private-mariadb';
-import { startTestEndpoint, type TestEndpoint } from '../reliability/rotation-rig';
+import { startTestEndpoint, type TestEndpoint } from '../support/rotation-rig';
 import {
   createMaster,
   expectOutcome,
@@ -16,7 +16,7 @@ import {
   type CellContext,
   type MysqlServer,
   type Outcome,
-} from './mysql-account-harness';
+} from '../support/mysql-account-harness';
 
 const PREFIX = 'hms';
 let mariadb: PrivateMariadb;

@@ -7,9 +7,9 @@
  * setting (anonymous accounts, read_only, sql_mode) are in mysql-single-user-private.test.ts.
  */
 import { randomBytes } from 'node:crypto';
-import { startTestEndpoint, type TestEndpoint } from '../reliability/rotation-rig';
+import { startTestEndpoint, type TestEndpoint } from '../support/rotation-rig';
 import type { Connection } from 'mysql2/promise';
-import { captureLogger, createSecret, lambdaArn, rotate, secretValue, stagesOf } from '../rotation/support';
+import { captureLogger, createSecret, lambdaArn, rotate, secretValue, stagesOf } from '../support/rotation-endpoint';
 import { mysqlEngine } from '../../shared/engines/mysql';
 import { mysqlNativePasswordHash } from '../../shared/engines/password-hashes';
 import type { Connector, Row } from '../../shared/rotation/database-engine';
@@ -27,7 +27,7 @@ import {
   type AccountSpec,
   type CellContext,
   type Outcome,
-} from './mysql-account-harness';
+} from '../support/mysql-account-harness';
 
 const PREFIX = 'hms';
 const server = sharedMariadb();

@@ -8,7 +8,7 @@
  */
 import fc from 'fast-check';
 import type { Client } from 'pg';
-import { startEndpoint, type Endpoint } from '../rotation/support';
+import { startEndpoint, type Endpoint } from '../support/rotation-endpoint';
 import {
   COLUMNS,
   ROTATED,
@@ -25,7 +25,7 @@ import {
   type Handlers,
   type Masters,
   type Outcome,
-} from './postgres-accounts';
+} from '../support/postgres-accounts';
 
 let endpoint: Endpoint;
 let handlers: Handlers;

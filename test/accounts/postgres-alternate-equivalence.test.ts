@@ -7,8 +7,8 @@ import { escapeIdentifier as id, escapeLiteral as lit } from 'pg';
 import { createHash } from 'node:crypto';
 import { postgresEngine } from '../../shared/engines/postgres';
 import { syncPostgresAlternateUser } from '../../shared/engines/postgres-alternate-user';
-import { assertPostgresEquivalent, postgresDifferences } from '../equivalence/postgres-equivalence';
-import { admin, createRole, dropAll, name, password, sessionOf } from './postgres-alternate-support';
+import { assertPostgresEquivalent, postgresDifferences } from '../support/postgres-equivalence';
+import { admin, createRole, dropAll, name, password, sessionOf } from '../support/postgres-alternate-support';
 
 const env = process.env;
 let db: Client;

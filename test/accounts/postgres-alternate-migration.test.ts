@@ -11,8 +11,8 @@ import { escapeIdentifier as id } from 'pg';
 import { postgresEngine } from '../../shared/engines/postgres';
 import { syncPostgresAlternateUser } from '../../shared/engines/postgres-alternate-user';
 import type { SqlSession } from '../../shared/rotation/database-engine';
-import { assertPostgresEquivalent, postgresDifferences } from '../equivalence/postgres-equivalence';
-import { rotate, secretValue } from '../rotation/support';
+import { assertPostgresEquivalent, postgresDifferences } from '../support/postgres-equivalence';
+import { rotate, secretValue } from '../support/rotation-endpoint';
 import {
   admin,
   adminMasterValue,
@@ -25,7 +25,7 @@ import {
   sessionOf,
   startRig,
   type Rig,
-} from './postgres-alternate-support';
+} from '../support/postgres-alternate-support';
 
 const env = process.env;
 let rig: Rig;

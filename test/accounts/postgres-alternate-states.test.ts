@@ -20,8 +20,8 @@
 import type { Client } from 'pg';
 import { escapeIdentifier as id } from 'pg';
 import { randomBytes } from 'node:crypto';
-import { assertPostgresEquivalent, postgresDifferences } from '../equivalence/postgres-equivalence';
-import { rotate, secretValue } from '../rotation/support';
+import { assertPostgresEquivalent, postgresDifferences } from '../support/postgres-equivalence';
+import { rotate, secretValue } from '../support/rotation-endpoint';
 import {
   admin,
   adminMasterValue,
@@ -32,7 +32,7 @@ import {
   secretValueFor,
   startRig,
   type Rig,
-} from './postgres-alternate-support';
+} from '../support/postgres-alternate-support';
 
 const env = process.env;
 let rig: Rig;

@@ -8,8 +8,8 @@
  */
 import type { Client } from 'pg';
 import { escapeIdentifier as id } from 'pg';
-import { assertPostgresEquivalent, postgresDifferences } from '../equivalence/postgres-equivalence';
-import { rotate, secretValue } from '../rotation/support';
+import { assertPostgresEquivalent, postgresDifferences } from '../support/postgres-equivalence';
+import { rotate, secretValue } from '../support/rotation-endpoint';
 import { postgresEngine } from '../../shared/engines/postgres';
 import { syncPostgresAlternateUser } from '../../shared/engines/postgres-alternate-user';
 import {
@@ -24,7 +24,7 @@ import {
   sessionOf,
   startRig,
   type Rig,
-} from './postgres-alternate-support';
+} from '../support/postgres-alternate-support';
 
 const env = process.env;
 let rig: Rig;

@@ -16,9 +16,18 @@ import { escapePostgresIdentifier as ident, escapePostgresLiteral as literal } f
 import { scramSha256Verifier } from '../../shared/engines/password-hashes';
 import type { RefusalReason } from '../../shared/errors';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
-import { captureLogger, createSecret, lambdaArn, rotate, secretValue, startEndpoint, uniqueName, type Endpoint } from '../rotation/support';
+import {
+  captureLogger,
+  createSecret,
+  lambdaArn,
+  rotate,
+  secretValue,
+  startEndpoint,
+  uniqueName,
+  type Endpoint,
+} from '../support/rotation-endpoint';
 import { LeakScanner, describeLeaks, readSensitiveValues } from '../setup/leak-scanner';
-import { loginCode, pgAdmin, pgPassword, roleRows, type PgServer } from './postgres-accounts';
+import { loginCode, pgAdmin, pgPassword, roleRows, type PgServer } from '../support/postgres-accounts';
 
 const GROUPS = ['hps_master', 'hps_sslonly', 'hps_nossl', 'hps_clientcert', 'hps_cert', 'hps_owndb', 'hps_team', 'hps_cleartext'] as const;
 type Group = (typeof GROUPS)[number];

@@ -18,7 +18,7 @@ import {
   scramSha256Verifier,
 } from '../../shared/engines/password-hashes';
 import { startPrivatePostgres, type PrivatePostgres } from '../../local/private-postgres';
-import { startEndpoint, type Endpoint } from '../rotation/support';
+import { startEndpoint, type Endpoint } from '../support/rotation-endpoint';
 import {
   COLUMNS,
   ROTATED,
@@ -35,7 +35,7 @@ import {
   type Masters,
   type Outcome,
   type PgServer,
-} from './postgres-accounts';
+} from '../support/postgres-accounts';
 
 const GROUPS = ['pgacc_allowed', 'pgacc_rejected', 'pgacc_ldap', 'pgacc_elsewhere', 'pgacc_md5line'] as const;
 

@@ -14,8 +14,17 @@ import { AuthenticationError, NetworkError } from '../../shared/errors';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
 import type { Connector } from '../../shared/rotation/database-engine';
 import type { StepLogLine } from '../../shared/rotation/logger';
-import { captureLogger, createSecret, lambdaArn, rotate, secretValue, startEndpoint, uniqueName, type Endpoint } from '../rotation/support';
-import { SHARED_SERVER, dropRoles, loginCode, pgAdmin, pgPassword, roleRows, type RoleRows } from './postgres-accounts';
+import {
+  captureLogger,
+  createSecret,
+  lambdaArn,
+  rotate,
+  secretValue,
+  startEndpoint,
+  uniqueName,
+  type Endpoint,
+} from '../support/rotation-endpoint';
+import { SHARED_SERVER, dropRoles, loginCode, pgAdmin, pgPassword, roleRows, type RoleRows } from '../support/postgres-accounts';
 
 let endpoint: Endpoint;
 let admin: Client;

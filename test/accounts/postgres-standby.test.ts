@@ -16,9 +16,18 @@ import { postgresEngine } from '../../shared/engines/postgres';
 import { escapePostgresLiteral as literal } from '../../shared/engines/postgres-escape';
 import { scramSha256Verifier } from '../../shared/engines/password-hashes';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
-import { captureLogger, createSecret, lambdaArn, rotate, secretValue, startEndpoint, uniqueName, type Endpoint } from '../rotation/support';
+import {
+  captureLogger,
+  createSecret,
+  lambdaArn,
+  rotate,
+  secretValue,
+  startEndpoint,
+  uniqueName,
+  type Endpoint,
+} from '../support/rotation-endpoint';
 import { LeakScanner, describeLeaks, readSensitiveValues } from '../setup/leak-scanner';
-import { loginCode, pgAdmin, pgPassword, roleRows, type PgServer } from './postgres-accounts';
+import { loginCode, pgAdmin, pgPassword, roleRows, type PgServer } from '../support/postgres-accounts';
 
 const run = promisify(execFile);
 

@@ -12,7 +12,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { RotationEngine, RotationStack, RotationStrategy } from '../../lib';
 import { canLoginMysql, canLoginPostgres } from '../../local/admin-connections';
 import { createMysqlUser, createPostgresUser } from '../../local/fixtures';
-import { createSecret, lambdaArn, rotate, secretValue, startEndpoint, uniqueName } from '../rotation/support';
+import { createSecret, lambdaArn, rotate, secretValue, startEndpoint, uniqueName } from '../support/rotation-endpoint';
 
 const KB = 1024;
 const BUDGET_BYTES: Record<RotationEngine, number> = {

@@ -8,7 +8,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { DatabaseSecretRotation, RotationEngine, RotationFunction, RotationStrategy } from '../../lib';
-import { STUB_ENTRY, policyStatements, unbundledApp, unbundledStack } from './cdk-test-helpers';
+import { STUB_ENTRY, policyStatements, unbundledApp, unbundledStack } from '../support/cdk-test-helpers';
 
 const SECRET_ACTIONS = [
   'secretsmanager:DescribeSecret',

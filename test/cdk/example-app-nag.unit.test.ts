@@ -12,7 +12,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { buildApp } from '../../bin/app';
 import { DatabaseSecretRotation, RotationEngine, RotationStrategy } from '../../lib';
-import { STUB_ENTRY } from './cdk-test-helpers';
+import { STUB_ENTRY } from '../support/cdk-test-helpers';
 
 interface Violation {
   ruleName: string;

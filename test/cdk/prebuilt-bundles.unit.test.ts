@@ -17,7 +17,7 @@ import {
 } from '../../lib/rotation-bundling';
 import { rotationEntryCandidates } from '../../lib/rotation-engine';
 import { ConfigError } from '../../shared/errors';
-import { unbundledStack } from './cdk-test-helpers';
+import { unbundledStack } from '../support/cdk-test-helpers';
 
 describe('one definition of the rotation bundles', () => {
   const entry = rotationEntryCandidates(RotationEngine.MYSQL)[0]!;

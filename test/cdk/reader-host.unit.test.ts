@@ -2,7 +2,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { DatabaseSecretRotation, RotationEngine, RotationStrategy } from '../../lib';
-import { STUB_ENTRY, policyStatements, unbundledStack } from './cdk-test-helpers';
+import { STUB_ENTRY, policyStatements, unbundledStack } from '../support/cdk-test-helpers';
 
 function rotationPolicy(template: Template): { Action: unknown; Resource: unknown }[] {
   const [id] = Object.keys(policyStatements(template)).filter((k) => k.startsWith('RPolicy'));

@@ -9,7 +9,7 @@ import { DbTlsMode, RotationEngine, RotationFunction, RotationStrategy } from '.
 import { ROTATION_BUNDLING_TARGET, ROTATION_RUNTIME, esbuildTargetFor } from '../../lib/runtime';
 import { VPC_NETWORK_INTERFACE_ACTIONS } from '../../lib/rotation-function';
 import { isEsbuildInstalled, findLockFile, resolveRotationEntry } from '../../lib/local-bundling';
-import { STUB_ENTRY, policyStatements, unbundledStack, wildcardActions } from './cdk-test-helpers';
+import { STUB_ENTRY, policyStatements, unbundledStack, wildcardActions } from '../support/cdk-test-helpers';
 
 const base = { entry: STUB_ENTRY, engine: RotationEngine.POSTGRES, strategy: RotationStrategy.SINGLE_USER };
 

@@ -1,7 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { RotationEngine, RotationStack, RotationStrategy, VPC_CONTEXT } from '../../lib';
-import { STUB_ENTRY } from './cdk-test-helpers';
+import { STUB_ENTRY } from '../support/cdk-test-helpers';
 
 const entries = { [RotationEngine.POSTGRES]: STUB_ENTRY, [RotationEngine.MYSQL]: STUB_ENTRY };
 

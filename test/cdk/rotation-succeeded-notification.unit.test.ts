@@ -17,7 +17,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { DatabaseSecretRotation, RotationEngine, RotationSucceededNotification } from '../../lib';
 import { acknowledgeNagFinding } from '../../lib/nag-acknowledgement';
 import { ConfigError } from '../../shared/errors';
-import { STUB_ENTRY, unbundledStack } from './cdk-test-helpers';
+import { STUB_ENTRY, unbundledStack } from '../support/cdk-test-helpers';
 
 const ref = (stack: Stack, construct: { node: { defaultChild?: unknown } }) => ({
   Ref: stack.getLogicalId(construct.node.defaultChild as never),

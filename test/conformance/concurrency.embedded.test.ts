@@ -10,7 +10,7 @@ import {
   PutSecretValueCommand,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { secretValue, startEmbedded, token, type Target } from './harness';
+import { secretValue, startEmbedded, token, type Target } from '../support/conformance-harness';
 
 let t: Target;
 beforeAll(async () => {

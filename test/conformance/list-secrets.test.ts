@@ -1,6 +1,6 @@
 /** Conformance: ListSecrets filters and pagination. Portable; every filter is scoped to this run's names. */
 import { CreateSecretCommand, ListSecretsCommand, type Filter } from '@aws-sdk/client-secrets-manager';
-import { secretValue, startTarget, type Target } from './harness';
+import { secretValue, startTarget, type Target } from '../support/conformance-harness';
 
 let t: Target;
 let prefix: string;

@@ -4,7 +4,7 @@
  */
 import { CreateSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { request } from 'node:http';
-import { secretValue, startEmbedded, type Target } from './harness';
+import { secretValue, startEmbedded, type Target } from '../support/conformance-harness';
 
 let t: Target;
 beforeAll(async () => {

@@ -1,6 +1,6 @@
 /** Conformance: GetRandomPassword's options, defaults and limits. Portable. */
 import { GetRandomPasswordCommand, type GetRandomPasswordCommandInput } from '@aws-sdk/client-secrets-manager';
-import { errorName, startTarget, type Target } from './harness';
+import { errorName, startTarget, type Target } from '../support/conformance-harness';
 
 const PUNCTUATION = '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~';
 

@@ -14,8 +14,8 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { ConfigError } from '../../shared/errors';
 import type { RotationEvent } from '../../emulator';
-import { errorName, rejection, secretValue, startEmbedded, type Target } from './harness';
-import { scriptedRotation, type ScriptedRotation } from './rotation-handlers';
+import { errorName, rejection, secretValue, startEmbedded, type Target } from '../support/conformance-harness';
+import { scriptedRotation, type ScriptedRotation } from '../support/conformance-handlers';
 
 let t: Target;
 const logs: string[] = [];

@@ -3,7 +3,7 @@
  * handlers are in rotation.embedded.test.ts.
  */
 import { CreateSecretCommand, DescribeSecretCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
-import { errorName, secretValue, startTarget, type Target } from './harness';
+import { errorName, secretValue, startTarget, type Target } from '../support/conformance-harness';
 
 let t: Target;
 beforeAll(async () => {

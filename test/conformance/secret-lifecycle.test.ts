@@ -14,7 +14,7 @@ import {
   UntagResourceCommand,
   UpdateSecretCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { errorName, rejection, secretValue, startTarget, token, type Target } from './harness';
+import { errorName, rejection, secretValue, startTarget, token, type Target } from '../support/conformance-harness';
 
 let t: Target;
 beforeAll(async () => {

@@ -11,7 +11,7 @@ import {
   PutSecretValueCommand,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { errorName, rejection, secretValue, startTarget, token, type Target } from './harness';
+import { errorName, rejection, secretValue, startTarget, token, type Target } from '../support/conformance-harness';
 
 let t: Target;
 beforeAll(async () => {

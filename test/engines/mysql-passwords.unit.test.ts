@@ -8,7 +8,7 @@ import { mysqlEngine } from '../../shared/engines/mysql';
 import { parseMysqlServerInfo } from '../../shared/engines/mysql-server-info';
 import { mysqlNativePasswordHash } from '../../shared/engines/password-hashes';
 import type { OwnPasswordChange, Row } from '../../shared/rotation/database-engine';
-import { driverError, recordingSession, type FakeRule, type RecordingSession } from './mysql-fake-session';
+import { driverError, recordingSession, type FakeRule, type RecordingSession } from '../support/mysql-fake-session';
 
 const NEW = 'New-pw-1234';
 const CUR = 'Cur-pw-5678';

@@ -12,7 +12,7 @@ import { diagnoseMysqlRefusal, mysqlRefusalReasonFromCode, saveMysqlPassword } f
 import { parseMysqlServerInfo } from '../../shared/engines/mysql-server-info';
 import { mysqlNativePasswordHash } from '../../shared/engines/password-hashes';
 import { AuthenticationError, type RefusalReason } from '../../shared/errors';
-import { recordingSession, type FakeRule } from './mysql-fake-session';
+import { recordingSession, type FakeRule } from '../support/mysql-fake-session';
 
 const MARIADB = parseMysqlServerInfo('10.11.19-MariaDB-0+deb12u1', 'Debian 12');
 const MYSQL80 = parseMysqlServerInfo('8.0.36', 'MySQL Community Server - GPL');

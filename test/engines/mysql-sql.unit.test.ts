@@ -7,7 +7,7 @@ import { mysqlEngine } from '../../shared/engines/mysql';
 import { parseMysqlServerInfo } from '../../shared/engines/mysql-server-info';
 import { accountName, pluginFromCreateUser, requireClause } from '../../shared/engines/mysql-sql';
 import type { ServerInfo } from '../../shared/rotation/database-engine';
-import { driverError, recordingSession, type FakeRule } from './mysql-fake-session';
+import { driverError, recordingSession, type FakeRule } from '../support/mysql-fake-session';
 
 const PASSWORD = "N3w-Pa$$w0rd'with\\quote";
 const HASH = mysqlNativePasswordHash(PASSWORD);

@@ -19,7 +19,7 @@ import {
   startEndpoint,
   uniqueName,
   type Endpoint,
-} from '../rotation/support';
+} from '../support/rotation-endpoint';
 
 let endpoint: Endpoint;
 let client: SecretsManagerClient;

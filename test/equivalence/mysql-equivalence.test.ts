@@ -4,7 +4,7 @@
  */
 import type { Connection } from 'mysql2/promise';
 import { mysqlNativePasswordHash } from '../../shared/engines/password-hashes';
-import { assertMysqlEquivalent, mysqlDifferences, normaliseCreateUser, normaliseGrantRow } from './mysql-equivalence';
+import { assertMysqlEquivalent, mysqlDifferences, normaliseCreateUser, normaliseGrantRow } from '../support/mysql-equivalence';
 import {
   cloneTestName,
   cloneTestPassword,
@@ -12,7 +12,7 @@ import {
   createCloneWorld,
   dropUsers,
   type CloneWorld,
-} from './mysql-fixture-accounts';
+} from '../support/mysql-fixture-accounts';
 
 let admin: Connection;
 let world: CloneWorld;

@@ -17,8 +17,8 @@ import { mysqlEngine } from '../../shared/engines/mysql';
 import { AuthenticationError } from '../../shared/errors';
 import { createMysqlPool, type MysqlPoolOptions, type RotatingMysqlPool } from '../../shared/pools/mysql-pool';
 import { SecretCache } from '../../shared/secret-cache';
-import { captureLogger, createSecret, rotate, secretValue, startEndpoint, uniqueName, type Endpoint } from '../rotation/support';
-import { registerSlowRotation, sleep, startWorkload, type WorkloadReport } from './pool-workload';
+import { captureLogger, createSecret, rotate, secretValue, startEndpoint, uniqueName, type Endpoint } from '../support/rotation-endpoint';
+import { registerSlowRotation, sleep, startWorkload, type WorkloadReport } from '../support/pool-workload';
 
 const WORKERS = 12;
 const ROTATIONS = 4;

@@ -16,8 +16,8 @@ import { postgresEngine } from '../../shared/engines/postgres';
 import { AuthenticationError } from '../../shared/errors';
 import { createPgPool, type RotatingPgPool } from '../../shared/pools/pg-pool';
 import { SecretCache } from '../../shared/secret-cache';
-import { captureLogger, createSecret, rotate, secretValue, startEndpoint, uniqueName, type Endpoint } from '../rotation/support';
-import { registerSlowRotation, sleep, startWorkload, type WorkloadReport } from './pool-workload';
+import { captureLogger, createSecret, rotate, secretValue, startEndpoint, uniqueName, type Endpoint } from '../support/rotation-endpoint';
+import { registerSlowRotation, sleep, startWorkload, type WorkloadReport } from '../support/pool-workload';
 
 const WORKERS = 12;
 const ROTATIONS = 4;

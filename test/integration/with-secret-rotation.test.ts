@@ -10,7 +10,16 @@ import { postgresEngine } from '../../shared/engines/postgres';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
 import { SecretCache } from '../../shared/secret-cache';
 import type { SecretValue } from '../../shared/secret-value';
-import { captureLogger, createSecret, lambdaArn, rotate, secretValue, startEndpoint, uniqueName, type Endpoint } from '../rotation/support';
+import {
+  captureLogger,
+  createSecret,
+  lambdaArn,
+  rotate,
+  secretValue,
+  startEndpoint,
+  uniqueName,
+  type Endpoint,
+} from '../support/rotation-endpoint';
 
 async function currentUser(value: SecretValue): Promise<string> {
   const secret = value as { username: string; password: string };

@@ -12,7 +12,7 @@ import { REPAIR_USAGE, runRotationRepairCli, runRotationStatusCli, STATUS_USAGE 
 import { createProgressSink, type StatusStream } from '../../operator/wait-progress';
 import { ROTATE_LOCAL_USAGE } from '../../local/rotate-local/args';
 import { runRotateLocalCli } from '../../local/rotate-local/rotate-local';
-import { runBin } from './spawn-command';
+import { runBin } from '../support/spawn-command';
 
 /** An io whose environment points every server and endpoint at a closed port: any work would show on stderr. */
 function deadEndIo(): CliIo & { out: string[]; err: string[]; status: string[] } {

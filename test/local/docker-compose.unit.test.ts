@@ -9,7 +9,7 @@ import { DEFAULT_PORTS } from '../../shared/database-secret';
 import { localStackReleaseFor, ROTATION_RUNTIME } from '../../lib/runtime';
 import { needsAuthToken, parseRelease, releaseAtLeast } from '../../local/rotate-local/localstack';
 import { COMPOSE_DATABASE_HOSTS } from '../../local/rotate-local/scenarios';
-import { parseYamlSubset, type YamlValue } from './yaml-subset';
+import { parseYamlSubset, type YamlValue } from '../support/yaml-subset';
 
 type Obj = { [key: string]: YamlValue };
 

@@ -1,7 +1,7 @@
 /**
  * The pieces of `localstack:deploy` on their own: the synthesized stack (what `rotate:local` relies on
  * when LOCALSTACK_URL is set), the environment handed to cdklocal, the LocalStack checks and the output
- * filter. The whole command runs against a stand-in in localstack-stand-in.integration.test.ts.
+ * filter. The whole command runs against a stand-in in localstack-stand-in.test.ts.
  */
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';

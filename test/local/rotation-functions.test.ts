@@ -6,7 +6,7 @@
 import { lookUpFunction, RotationFunctionResolver, type FunctionLookup } from '../../local/rotate-local/rotation-functions';
 import { rotateSecretError } from '../../local/rotate-local/run-scenario';
 import { startLocalSecretsManager } from '../../emulator';
-import { startLocalStackStandIn } from './localstack-stand-in';
+import { startLocalStackStandIn } from '../support/localstack-stand-in';
 
 describe('lookUpFunction', () => {
   it('finds a function with the ARN the emulator reports, and tells a missing one apart', async () => {

@@ -8,10 +8,18 @@ import { connectMysqlAdmin, connectPostgresAdmin } from '../../local/admin-conne
 import { mysqlAdminSettings, postgresAdminSettings } from '../../local/db-settings';
 import { isRetryable } from '../../shared/errors';
 import type { Connector } from '../../shared/rotation/database-engine';
-import { lastFailure, recover } from './recovery';
-import { recordFigure } from './figures';
-import { COMBINATIONS, databaseEngineOf, type Combination, type Rig, type SecretState, rigSuite, type RigOptions } from './rotation-rig';
-import { startTcpFaultProxy, type TcpFaultProxy } from './tcp-fault-proxy';
+import { lastFailure, recover } from '../support/recovery';
+import { recordFigure } from '../support/figures';
+import {
+  COMBINATIONS,
+  databaseEngineOf,
+  type Combination,
+  type Rig,
+  type SecretState,
+  rigSuite,
+  type RigOptions,
+} from '../support/rotation-rig';
+import { startTcpFaultProxy, type TcpFaultProxy } from '../support/tcp-fault-proxy';
 import type { EngineFamily } from '../../shared/database-secret';
 
 const suite = rigSuite();

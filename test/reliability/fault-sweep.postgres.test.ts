@@ -1,5 +1,5 @@
 /** A failure at every external call of a full rotation, on postgres (see fault-sweep.ts). */
-import { describeFaultSweep } from './fault-sweep';
-import { COMBINATIONS } from './rotation-rig';
+import { describeFaultSweep } from '../support/fault-sweep';
+import { COMBINATIONS } from '../support/rotation-rig';
 
 describeFaultSweep(COMBINATIONS.filter((c) => c.engine === 'postgres'));

@@ -19,10 +19,10 @@ import { isToolkitError, type ToolkitError } from '../../shared/errors';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
 import type { RotationHandler, SecretsManagerRotationEvent } from '../../shared/rotation/event';
 import type { RotationStrategyName } from '../../shared/rotation/rotation-settings';
-import { captureLogger, lambdaArn, uniqueName } from '../rotation/support';
-import { recordFigure } from './figures';
-import { EVENT_CASES, SET_SECRET_CASES, VALUE_CASES, type HostileContext } from './hostile-cases';
-import { createMasterSecret, dropMasters, startTestEndpoint, databaseEngineOf, type TestEndpoint } from './rotation-rig';
+import { captureLogger, lambdaArn, uniqueName } from '../support/rotation-endpoint';
+import { recordFigure } from '../support/figures';
+import { EVENT_CASES, SET_SECRET_CASES, VALUE_CASES, type HostileContext } from '../support/hostile-cases';
+import { createMasterSecret, dropMasters, startTestEndpoint, databaseEngineOf, type TestEndpoint } from '../support/rotation-rig';
 import type { EngineFamily } from '../../shared/database-secret';
 
 const CANARY = 'rel_canary';

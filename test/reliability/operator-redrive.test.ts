@@ -9,8 +9,8 @@ import type { ExternalCall } from '../support/fault-injection';
 import { applyRepair, type RepairOutcome } from '../../operator/apply-repair';
 import { planRepair } from '../../operator/repair-plan';
 import { readRotationStatus } from '../../operator/rotation-status';
-import { lastFailure } from './recovery';
-import { COMBINATIONS, type Combination, type Credential, type Rig, rigSuite } from './rotation-rig';
+import { lastFailure } from '../support/recovery';
+import { COMBINATIONS, type Combination, type Credential, type Rig, rigSuite } from '../support/rotation-rig';
 
 const suite = rigSuite();
 

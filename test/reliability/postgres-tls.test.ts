@@ -17,10 +17,10 @@ import { connectPostgres, postgresEngine } from '../../shared/engines/postgres';
 import { isToolkitError } from '../../shared/errors';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
 import type { Connector } from '../../shared/rotation/database-engine';
-import { captureLogger, createSecret, lambdaArn, rotate, secretValue, uniqueName } from '../rotation/support';
+import { captureLogger, createSecret, lambdaArn, rotate, secretValue, uniqueName } from '../support/rotation-endpoint';
 import { LeakScanner, describeLeaks, readSensitiveValues } from '../setup/leak-scanner';
-import { recordFigure } from './figures';
-import { readState, startTestEndpoint, type TestEndpoint } from './rotation-rig';
+import { recordFigure } from '../support/figures';
+import { readState, startTestEndpoint, type TestEndpoint } from '../support/rotation-rig';
 import { startPrivatePostgres, serverOwnedFile, type PrivatePostgres } from '../../local/private-postgres';
 import { createCertificateAuthority, type CertificateAuthority } from '../../local/tls-certificates';
 

@@ -10,10 +10,10 @@ import { postgresEngine } from '../../shared/engines/postgres';
 import { isToolkitError } from '../../shared/errors';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
 import { silentLogger } from '../../shared/rotation/logger';
-import { recordFigure } from './figures';
-import { assertConverged } from './invariants';
-import { COMBINATIONS, readState, type Rig, rigSuite } from './rotation-rig';
-import { createSecret, lambdaArn, uniqueName } from '../rotation/support';
+import { recordFigure } from '../support/figures';
+import { assertConverged } from '../support/invariants';
+import { COMBINATIONS, readState, type Rig, rigSuite } from '../support/rotation-rig';
+import { createSecret, lambdaArn, uniqueName } from '../support/rotation-endpoint';
 
 const suite = rigSuite();
 

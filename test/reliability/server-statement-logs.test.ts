@@ -34,9 +34,18 @@ import type { Connector, DatabaseEngine } from '../../shared/rotation/database-e
 import { PASSWORD_POLICY_ENV } from '../../shared/rotation/password-policy';
 import type { RotationStrategyName } from '../../shared/rotation/rotation-settings';
 import { SecretCache } from '../../shared/secret-cache';
-import { captureLogger, createSecret, lambdaArn, rotate, secretValue, startEndpoint, uniqueName, type Endpoint } from '../rotation/support';
+import {
+  captureLogger,
+  createSecret,
+  lambdaArn,
+  rotate,
+  secretValue,
+  startEndpoint,
+  uniqueName,
+  type Endpoint,
+} from '../support/rotation-endpoint';
 import { LeakScanner, describeLeaks, readSensitiveValues } from '../setup/leak-scanner';
-import { recordFigure } from './figures';
+import { recordFigure } from '../support/figures';
 
 let pg: PrivatePostgres;
 let maria: PrivateMariadb;

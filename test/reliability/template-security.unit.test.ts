@@ -11,8 +11,8 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { buildApp } from '../../bin/app';
 import { DatabaseSecretRotation, RotationEngine, RotationStrategy } from '../../lib';
 import { VPC_NETWORK_INTERFACE_ACTIONS } from '../../lib/rotation-function';
-import { STUB_ENTRY, unbundledApp } from '../cdk/cdk-test-helpers';
-import { recordFigure } from './figures';
+import { STUB_ENTRY, unbundledApp } from '../support/cdk-test-helpers';
+import { recordFigure } from '../support/figures';
 
 type Json = unknown;
 interface Resource {

@@ -19,8 +19,8 @@ import { createRotationHandler } from '../../shared/rotation/create-rotation-han
 import type { DatabaseEngine } from '../../shared/rotation/database-engine';
 import type { RotationInvocationContext } from '../../shared/rotation/event';
 import type { StepLogLine } from '../../shared/rotation/logger';
-import { captureLogger, createSecret, lambdaArn, startEndpoint, uniqueName, type Endpoint } from '../rotation/support';
-import { startTcpFaultProxy } from './tcp-fault-proxy';
+import { captureLogger, createSecret, lambdaArn, startEndpoint, uniqueName, type Endpoint } from '../support/rotation-endpoint';
+import { startTcpFaultProxy } from '../support/tcp-fault-proxy';
 
 const LAMBDA_TIMEOUT_MS = 2_500;
 const SECRETS_MANAGER_HINT = /VPC endpoint for secretsmanager or a NAT gateway, and security groups/;

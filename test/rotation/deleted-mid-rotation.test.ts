@@ -10,7 +10,16 @@ import { createPostgresUser, type PostgresFixtureUser } from '../../local/fixtur
 import { postgresEngine } from '../../shared/engines/postgres';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
 import type { SecretsManagerRotationEvent } from '../../shared/rotation/event';
-import { captureLogger, createSecret, lambdaArn, secretValue, stagesOf, startEndpoint, uniqueName, type Endpoint } from './support';
+import {
+  captureLogger,
+  createSecret,
+  lambdaArn,
+  secretValue,
+  stagesOf,
+  startEndpoint,
+  uniqueName,
+  type Endpoint,
+} from '../support/rotation-endpoint';
 
 let endpoint: Endpoint;
 let user: PostgresFixtureUser | undefined;

@@ -12,7 +12,7 @@ import { ConfigError, EventValidationError, RotationDisabledError, StageMismatch
 import { postgresEngine } from '../../shared/engines/postgres';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
 import type { Connector } from '../../shared/rotation/database-engine';
-import { captureLogger } from './support';
+import { captureLogger } from '../support/rotation-endpoint';
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:app-AbCdEf';
 const TOKEN = 'token-1';

@@ -11,7 +11,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { postgresEngine } from '../../shared/engines/postgres';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
-import { captureLogger, stagesOf, startEndpoint, uniqueName, type Endpoint } from './support';
+import { captureLogger, stagesOf, startEndpoint, uniqueName, type Endpoint } from '../support/rotation-endpoint';
 
 let endpoint: Endpoint;
 let proxy: http.Server;

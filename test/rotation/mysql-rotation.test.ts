@@ -9,7 +9,17 @@ import { mysqlAdminSettings } from '../../local/db-settings';
 import { createMysqlUser, type MysqlFixtureUser } from '../../local/fixtures';
 import { mysqlEngine } from '../../shared/engines/mysql';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
-import { captureLogger, createSecret, lambdaArn, rotate, secretValue, stagesOf, startEndpoint, uniqueName, type Endpoint } from './support';
+import {
+  captureLogger,
+  createSecret,
+  lambdaArn,
+  rotate,
+  secretValue,
+  stagesOf,
+  startEndpoint,
+  uniqueName,
+  type Endpoint,
+} from '../support/rotation-endpoint';
 
 const settings = mysqlAdminSettings();
 let endpoint: Endpoint;

@@ -18,7 +18,7 @@ import { createRotationHandler } from '../../shared/rotation/create-rotation-han
 import { DIGITS, LOWERCASE, PUNCTUATION, UPPERCASE } from '../../shared/rotation/generate-password';
 import { resolvePasswordPolicy } from '../../shared/rotation/password-policy';
 import { PASSWORD_POLICY_TAGS, passwordPolicyTagOverrides, secretPasswordPolicy } from '../../shared/rotation/password-policy-tags';
-import { captureLogger } from './support';
+import { captureLogger } from '../support/rotation-endpoint';
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:app-AbCdEf';
 const TOKEN = 'token-1';

@@ -8,7 +8,7 @@ import { SecretValidationError } from '../../shared/errors';
 import { postgresEngine } from '../../shared/engines/postgres';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
 import { ALTERNATE_USERNAME_KEY } from '../../shared/rotation/precreated-pair';
-import { captureLogger } from './support';
+import { captureLogger } from '../support/rotation-endpoint';
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:app-AbCdEf';
 const TOKEN = 'token-1';

@@ -18,7 +18,7 @@ import { createRotationHandler } from '../../shared/rotation/create-rotation-han
 import type { Connector, DatabaseEngine } from '../../shared/rotation/database-engine';
 import { PASSWORD_POLICY_TAGS } from '../../shared/rotation/password-policy-tags';
 import { ALTERNATE_USERNAME_KEY } from '../../shared/rotation/precreated-pair';
-import { captureLogger, lambdaArn, rotate, secretValue, startEndpoint, uniqueName, type Endpoint } from './support';
+import { captureLogger, lambdaArn, rotate, secretValue, startEndpoint, uniqueName, type Endpoint } from '../support/rotation-endpoint';
 
 let endpoint: Endpoint;
 beforeAll(async () => {

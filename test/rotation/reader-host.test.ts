@@ -15,7 +15,16 @@ import { mysqlEngine } from '../../shared/engines/mysql';
 import { postgresEngine } from '../../shared/engines/postgres';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
 import type { Connector, DatabaseEngine, LoginRole } from '../../shared/rotation/database-engine';
-import { captureLogger, createSecret, lambdaArn, rotate, secretValue, startEndpoint, uniqueName, type Endpoint } from './support';
+import {
+  captureLogger,
+  createSecret,
+  lambdaArn,
+  rotate,
+  secretValue,
+  startEndpoint,
+  uniqueName,
+  type Endpoint,
+} from '../support/rotation-endpoint';
 
 const rds = mockClient(RDSClient);
 let endpoint: Endpoint;

@@ -19,7 +19,7 @@ import { PASSWORD_ENCRYPTION_SQL, SERVER_INFO_SQL } from '../../shared/engines/p
 import { AuthenticationError } from '../../shared/errors';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
 import type { ConnectRequest, Connector, LoginRole, Row, SqlSession } from '../../shared/rotation/database-engine';
-import { captureLogger } from './support';
+import { captureLogger } from '../support/rotation-endpoint';
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:app-AbCdEf';
 const TOKEN = 'token-1';

@@ -11,7 +11,7 @@ import { SecretValidationError } from '../../shared/errors';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
 import type { Connector, DatabaseEngine } from '../../shared/rotation/database-engine';
 import { withinSecretSizeLimit } from '../../shared/rotation/create-secret';
-import { captureLogger, createSecret, lambdaArn, rotate, startEndpoint, uniqueName, type Endpoint } from './support';
+import { captureLogger, createSecret, lambdaArn, rotate, startEndpoint, uniqueName, type Endpoint } from '../support/rotation-endpoint';
 
 let endpoint: Endpoint;
 beforeAll(async () => {

@@ -12,7 +12,7 @@ import type { ConnectRequest, Connector, LoginRole, SqlSession } from '../../sha
 import type { RdsTopology } from '../../shared/rotation/rds-replica';
 import type { RotationStrategyName } from '../../shared/rotation/rotation-settings';
 import { secretArnRegion } from '../../shared/rotation/secret-arn';
-import { captureLogger } from './support';
+import { captureLogger } from '../support/rotation-endpoint';
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:app-AbCdEf';
 const MASTER_OTHER_REGION = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:master-XyZ123';

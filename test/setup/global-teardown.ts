@@ -7,7 +7,7 @@
  */
 import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { recordFigure } from '../reliability/figures';
+import { recordFigure } from '../support/figures';
 import { LeakScanner, describeLeaks, readSensitiveValues } from './leak-scanner';
 
 export default function globalTeardown(): void {

@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { AwsSecretManager } from '../../shared/aws-secret-manager';
 import { ConfigError, SecretNotFoundError, SecretValidationError } from '../../shared/errors';
-import { FakeSecretsClient, ManualClock } from './secret-cache.fakes';
+import { FakeSecretsClient, ManualClock } from '../support/secret-cache-fakes';
 
 const PASSWORD = 'Jdbc-Passw0rd-Value-123';
 const MODULE_FORMAT = {

@@ -5,7 +5,7 @@ import { z as z3 } from 'zod/v3';
 import { ConfigLoader, type StandardSchemaV1 } from '../../shared/config-loader';
 import { SecretCache } from '../../shared/secret-cache';
 import { ConfigError, SecretNotFoundError, SecretValidationError, TimeoutError } from '../../shared/errors';
-import { FakeSecretsClient } from './secret-cache.fakes';
+import { FakeSecretsClient } from '../support/secret-cache-fakes';
 
 const PASSWORD = 'Leaky-Passw0rd-Value-77';
 

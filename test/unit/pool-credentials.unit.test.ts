@@ -6,7 +6,7 @@
 import { AccessDeniedError } from '../../shared/errors';
 import { PoolCredentials } from '../../shared/pools/pool-credentials';
 import { SecretCache } from '../../shared/secret-cache';
-import { FakeSecretsClient, sdkError } from './secret-cache.fakes';
+import { FakeSecretsClient, sdkError } from '../support/secret-cache-fakes';
 
 const ID = 'appside/app-db';
 

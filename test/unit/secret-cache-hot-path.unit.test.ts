@@ -4,7 +4,7 @@
  */
 import { SecretCache, type SecretCacheOptions } from '../../shared/secret-cache';
 import { ConfigError } from '../../shared/errors';
-import { FakeSecretsClient, ManualClock, sdkError, settle } from './secret-cache.fakes';
+import { FakeSecretsClient, ManualClock, sdkError, settle } from '../support/secret-cache-fakes';
 
 const PASSWORD = 'hot-path-Pa55word-Value';
 

@@ -1,6 +1,6 @@
 import { SecretCache } from '../../shared/secret-cache';
 import { SecretNotFoundError } from '../../shared/errors';
-import { FakeSecretsClient, ManualClock, sdkError, settle } from './secret-cache.fakes';
+import { FakeSecretsClient, ManualClock, sdkError, settle } from '../support/secret-cache-fakes';
 
 function setup() {
   const client = new FakeSecretsClient();

@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { SecretCache } from '../../shared/secret-cache';
-import { ManualClock } from './secret-cache.fakes';
+import { ManualClock } from '../support/secret-cache-fakes';
 
 const ID = 'appside/app-db';
 const WALL_START = Date.UTC(2026, 0, 1, 12, 0, 0);

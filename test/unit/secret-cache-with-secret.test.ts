@@ -3,7 +3,7 @@ import { createConnection } from 'mysql2/promise';
 import { SecretCache } from '../../shared/secret-cache';
 import { isAuthenticationFailure, isMysqlAuthFailure, isPostgresAuthFailure } from '../../shared/auth-errors';
 import { AuthenticationError, DatabaseError, ThrottledError } from '../../shared/errors';
-import { FakeSecretsClient, ManualClock, sdkError } from './secret-cache.fakes';
+import { FakeSecretsClient, ManualClock, sdkError } from '../support/secret-cache-fakes';
 
 const OLD = 'old-Passw0rd-value-1';
 const NEW = 'new-Passw0rd-value-2';

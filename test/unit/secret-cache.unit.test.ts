@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { SecretCache, type SecretCacheOptions } from '../../shared/secret-cache';
 import { AccessDeniedError, ConfigError, SecretNotFoundError, ThrottledError, TimeoutError, ToolkitError } from '../../shared/errors';
-import { FakeSecretsClient, ManualClock, sdkError, settle } from './secret-cache.fakes';
+import { FakeSecretsClient, ManualClock, sdkError, settle } from '../support/secret-cache-fakes';
 
 const PASSWORD = 'hunter2-Sup3r-S3cret-Value';
 const ID = 'app/db';

@@ -8,9 +8,9 @@
 import type { Client } from 'pg';
 import { escapeIdentifier as id } from 'pg';
 import { startPrivatePostgres, type PrivatePostgres } from '../../local/private-postgres';
-import { admin, asLogin, createRole, password, secretValueFor, startRig, type Rig } from '../accounts/postgres-alternate-support';
-import { rotate, secretValue } from '../rotation/support';
-import { binDirOf } from './postgres-version-matrix';
+import { admin, asLogin, createRole, password, secretValueFor, startRig, type Rig } from '../support/postgres-alternate-support';
+import { rotate, secretValue } from '../support/rotation-endpoint';
+import { binDirOf } from '../support/postgres-version-matrix';
 
 let server: PrivatePostgres;
 let rig: Rig;

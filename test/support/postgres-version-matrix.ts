@@ -22,10 +22,10 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { postgresEngine } from '../../shared/engines/postgres';
 import type { DatabaseEngine } from '../../shared/rotation/database-engine';
-import { assertPostgresEquivalent } from '../equivalence/postgres-equivalence';
+import { assertPostgresEquivalent } from './postgres-equivalence';
 import { startPrivatePostgres, type PrivatePostgres } from '../../local/private-postgres';
-import { rotate, secretValue } from '../rotation/support';
-import { admin, asLogin, createRole, name, password, secretValueFor, startRig, type Rig } from '../accounts/postgres-alternate-support';
+import { rotate, secretValue } from './rotation-endpoint';
+import { admin, asLogin, createRole, name, password, secretValueFor, startRig, type Rig } from './postgres-alternate-support';
 
 /** The server binaries of one major, from its npm alias (package.json's devDependencies). */
 export function binDirOf(major: number): string {

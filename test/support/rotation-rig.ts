@@ -6,7 +6,7 @@
 import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { canLoginMysql, canLoginPostgres, connectMysqlAdmin } from '../../local/admin-connections';
 import { mysqlAdminSettings, postgresAdminSettings } from '../../local/db-settings';
-import { FaultInjector } from '../support/fault-injection';
+import { FaultInjector } from './fault-injection';
 import { createMysqlUser, createPostgresUser } from '../../local/fixtures';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../emulator';
 import { noteSensitive } from '../../local/sensitive-values';
@@ -16,7 +16,7 @@ import { createRotationHandler } from '../../shared/rotation/create-rotation-han
 import type { Connector, DatabaseEngine } from '../../shared/rotation/database-engine';
 import type { RotationHandler } from '../../shared/rotation/event';
 import type { RotationStrategyName } from '../../shared/rotation/rotation-settings';
-import { captureLogger, createSecret, lambdaArn, uniqueName } from '../rotation/support';
+import { captureLogger, createSecret, lambdaArn, uniqueName } from './rotation-endpoint';
 import type { EngineFamily } from '../../shared/database-secret';
 
 export interface Combination {

@@ -22,8 +22,8 @@ import { rotationFunctionArn, rotationFunctionName, selectScenarios } from '../.
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../emulator';
 import { postgresAdminSettings, mysqlAdminSettings } from '../../local/db-settings';
 import { silentLogger } from '../../shared/rotation/logger';
-import { runGuarded, type GuardedResult } from './guarded-command';
-import { startLocalStackStandIn, type LocalStackStandIn } from './localstack-stand-in';
+import { runGuarded, type GuardedResult } from '../support/guarded-command';
+import { startLocalStackStandIn, type LocalStackStandIn } from '../support/localstack-stand-in';
 
 /** moto's default account: an emulator whose functions do not live in LocalStack's 000000000000. */
 const MOTO_ACCOUNT = '123456789012';

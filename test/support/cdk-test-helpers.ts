@@ -6,7 +6,7 @@ import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 
-export const STUB_ENTRY = path.join(__dirname, 'fixtures', 'stub-rotation-handler.ts');
+export const STUB_ENTRY = path.join(__dirname, '..', 'cdk', 'fixtures', 'stub-rotation-handler.ts');
 
 /** An app whose NodejsFunctions are not bundled: template tests stay fast and need no esbuild run. */
 export function unbundledApp(): App {

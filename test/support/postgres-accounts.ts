@@ -12,7 +12,7 @@ import { postgresMd5Hash, scramSha256Verifier } from '../../shared/engines/passw
 import type { RefusalReason } from '../../shared/errors';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
 import type { RotationStrategyName } from '../../shared/rotation/rotation-settings';
-import { captureLogger, createSecret, lambdaArn, rotate, secretValue, uniqueName, type Endpoint } from '../rotation/support';
+import { captureLogger, createSecret, lambdaArn, rotate, secretValue, uniqueName, type Endpoint } from './rotation-endpoint';
 
 /** A server the suite may create roles on: the admin logs in as `postgres`. */
 export interface PgServer {

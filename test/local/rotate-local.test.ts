@@ -12,7 +12,7 @@ import { registerRepoRotationHandlers } from '../../local/repo-handlers';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../emulator';
 import { noteSensitive } from '../../local/sensitive-values';
 import { silentLogger } from '../../shared/rotation/logger';
-import { runBin, type CommandResult } from './spawn-command';
+import { runBin, type CommandResult } from '../support/spawn-command';
 
 let endpoint: LocalSecretsManager;
 let client: SecretsManagerClient;

@@ -6,7 +6,7 @@
  * the end state after every k. Declared by fault-sweep.postgres.test.ts and fault-sweep.mysql.test.ts.
  */
 import { RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
-import type { ExternalCall, FaultTiming } from '../support/fault-injection';
+import type { ExternalCall, FaultTiming } from './fault-injection';
 import { lastFailure, recover, type Rung } from './recovery';
 import { recordFigure } from './figures';
 import { assertConverged, availabilityProblem } from './invariants';

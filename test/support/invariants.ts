@@ -3,8 +3,8 @@
  * promise at one moment, and the end state a completed rotation must reach.
  */
 import { connectMysqlAdmin, connectPostgresAdmin } from '../../local/admin-connections';
-import { mysqlDifferences } from '../equivalence/mysql-equivalence';
-import { postgresDifferences } from '../equivalence/postgres-equivalence';
+import { mysqlDifferences } from './mysql-equivalence';
+import { postgresDifferences } from './postgres-equivalence';
 import type { Rig, SecretState } from './rotation-rig';
 
 /**

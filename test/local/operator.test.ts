@@ -27,7 +27,7 @@ import { noteSensitive } from '../../local/sensitive-values';
 import { postgresEngine } from '../../shared/engines/postgres';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
 import { silentLogger } from '../../shared/rotation/logger';
-import { runBin } from './spawn-command';
+import { runBin } from '../support/spawn-command';
 
 let endpoint: LocalSecretsManager;
 let client: SecretsManagerClient;

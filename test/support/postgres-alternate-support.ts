@@ -14,7 +14,7 @@ import { scramSha256Verifier } from '../../shared/engines/password-hashes';
 import { postgresEngine } from '../../shared/engines/postgres';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
 import type { DatabaseEngine, SqlSession } from '../../shared/rotation/database-engine';
-import { captureLogger, createSecret, lambdaArn, startEndpoint, uniqueName, type Endpoint } from '../rotation/support';
+import { captureLogger, createSecret, lambdaArn, startEndpoint, uniqueName, type Endpoint } from './rotation-endpoint';
 
 export const PREFIX = 'pgclone';
 

@@ -10,8 +10,8 @@
 import { ROTATION_RUNTIME, localStackReleaseFor } from '../../lib/runtime';
 import { AUTH_TOKEN_HINT } from '../../local/rotate-local/localstack';
 import { rotationFunctionName, selectScenarios } from '../../local/rotate-local/scenarios';
-import { runGuarded, type GuardedResult } from './guarded-command';
-import { startLocalStackStandIn, type LocalStackStandIn } from './localstack-stand-in';
+import { runGuarded, type GuardedResult } from '../support/guarded-command';
+import { startLocalStackStandIn, type LocalStackStandIn } from '../support/localstack-stand-in';
 
 const TOKEN = `ls-lstack-${Math.random().toString(36).slice(2)}`;
 /** What a user's shell may hold; none of it may reach the deploy. */

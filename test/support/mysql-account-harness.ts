@@ -20,8 +20,8 @@ import { mysqlEngine } from '../../shared/engines/mysql';
 import { mysqlNativePasswordHash } from '../../shared/engines/password-hashes';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
 import type { RotationStrategyName } from '../../shared/rotation/rotation-settings';
-import { captureLogger, createSecret, lambdaArn, rotate, secretValue } from '../rotation/support';
-import type { TestEndpoint } from '../reliability/rotation-rig';
+import { captureLogger, createSecret, lambdaArn, rotate, secretValue } from './rotation-endpoint';
+import type { TestEndpoint } from './rotation-rig';
 
 /** The application's address: a second loopback address, as a host of its own. */
 export const APP_ADDRESS = '127.0.0.2';

@@ -8,7 +8,7 @@ import type { RotationLogger } from '../../shared/rotation/logger';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
 import type { DatabaseEngine } from '../../shared/rotation/database-engine';
 import { summarizeCause } from '../../shared/errors';
-import { lambdaArn, uniqueName, type Endpoint } from '../rotation/support';
+import { lambdaArn, uniqueName, type Endpoint } from './rotation-endpoint';
 
 export interface WorkloadReport {
   readonly queries: number;

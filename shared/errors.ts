@@ -385,9 +385,12 @@ export function fromSecretsManagerError(err: unknown, action: string, context: E
       return new TransientError(`${action}: Secrets Manager failed (${name})`, ctx);
     case 'CredentialsProviderError':
     case 'TokenProviderError':
-      // Raised before any request: no credentials anywhere in the provider chain (or an expired SSO
-      // token). Not transient: retrying cannot make credentials appear.
-      return new AccessDeniedError(`${action}: ${NO_CREDENTIALS_HINT} (${name})`, ctx);
+      // Raised before any request: no credentials from the provider chain (or an expired SSO token).
+      // Retryable on purpose: the chain also fails this way when the instance or container credential
+      // endpoint is briefly unreachable, and a reader must keep serving its cached value through that,
+      // as through any other outage. The message says where credentials come from, for the case where
+      // there are none at all.
+      return new TransientError(`${action}: ${NO_CREDENTIALS_HINT} (${name})`, ctx);
     case 'SyntaxError':
       // A 2xx answer that is not JSON: a proxy's or captive portal's page, or an endpoint that is not
       // Secrets Manager. The parser's message is dropped: it quotes the answer, which may hold a value.

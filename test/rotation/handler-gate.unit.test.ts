@@ -226,7 +226,7 @@ describe('no AWS credentials anywhere', () => {
     process.env = saved;
   });
 
-  it('fails the step with one line saying so, as ACCESS_DENIED (not a retryable transient), before any request', async () => {
+  it('fails the step with one line saying so (TRANSIENT: the same failure comes from a credential endpoint briefly down), before any request', async () => {
     const logger = captureLogger();
     const h = createRotationHandler({
       engine: postgresEngine,
@@ -236,9 +236,9 @@ describe('no AWS credentials anywhere', () => {
       logger,
     });
     const err = await h(event('createSecret')).catch((e: unknown) => e);
-    expect(err).toMatchObject({ name: 'AccessDeniedError', code: 'ACCESS_DENIED' });
+    expect(err).toMatchObject({ name: 'TransientError', code: 'TRANSIENT' });
     expect(logger.lines).toHaveLength(1);
-    expect(logger.lines[0]).toMatchObject({ outcome: 'failure', errorCode: 'ACCESS_DENIED', cause: { name: 'CredentialsProviderError' } });
+    expect(logger.lines[0]).toMatchObject({ outcome: 'failure', errorCode: 'TRANSIENT', cause: { name: 'CredentialsProviderError' } });
     expect(logger.lines[0]!.message).toMatch(/^DescribeSecret: no AWS credentials could be loaded; .*execution role/);
   });
 });

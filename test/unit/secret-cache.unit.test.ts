@@ -1,6 +1,14 @@
 import { inspect } from 'node:util';
 import { SecretCache, type SecretCacheOptions } from '../../shared/secret-cache';
-import { AccessDeniedError, ConfigError, SecretNotFoundError, ThrottledError, TimeoutError, ToolkitError } from '../../shared/errors';
+import {
+  AccessDeniedError,
+  ConfigError,
+  SecretNotFoundError,
+  ThrottledError,
+  TimeoutError,
+  ToolkitError,
+  TransientError,
+} from '../../shared/errors';
 import { FakeSecretsClient, ManualClock, sdkError, settle } from '../support/secret-cache-fakes';
 
 const PASSWORD = 'hunter2-Sup3r-S3cret-Value';
@@ -243,6 +251,16 @@ describe('SecretCache: errors', () => {
     await expect(cache.getSecret(ID)).rejects.toBeInstanceOf(ThrottledError);
   });
 
+  it('serves stale through a credential provider failure (an instance or container credential endpoint briefly down)', async () => {
+    const { client, clock, cache } = setup({ maxStaleSeconds: 100 });
+    client.put(ID, 'v1');
+    await cache.getSecret(ID);
+    clock.advance(301);
+    client.failures.push(sdkError('CredentialsProviderError'));
+    await expect(cache.getSecret(ID)).resolves.toBe('v1');
+    expect(cache.stats().staleServed).toBe(1);
+  });
+
   it('does not serve a stale value once access is denied, and remembers the error for the back-off', async () => {
     const { client, clock, cache } = setup();
     client.put(ID, { password: PASSWORD });
@@ -403,7 +421,7 @@ describe('SecretCache: never shows a value', () => {
 });
 
 describe('a reader with no AWS credentials anywhere', () => {
-  it('fails with one ACCESS_DENIED error saying where credentials come from, before any request', async () => {
+  it('fails with one retryable error saying where credentials come from, before any request', async () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- the SDK client, loaded only here
     const { SecretsManagerClient } = require('@aws-sdk/client-secrets-manager') as typeof import('@aws-sdk/client-secrets-manager');
     const noCredentials = async (): Promise<never> => {
@@ -418,7 +436,7 @@ describe('a reader with no AWS credentials anywhere', () => {
     });
     try {
       const err = await new SecretCache({ client }).getSecret('prod/app/db').catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(AccessDeniedError);
+      expect(err).toBeInstanceOf(TransientError);
       expect((err as ToolkitError).message).toMatch(/^GetSecretValue: no AWS credentials could be loaded; .*instance profile/);
       expect((err as ToolkitError).message.split('\n')).toHaveLength(1);
     } finally {

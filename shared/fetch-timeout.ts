@@ -4,6 +4,7 @@
  * SDK sets no request timeout of its own. The cache and the config loader both read through this.
  */
 import { TimeoutError, fromSecretsManagerError, type ErrorContext } from './errors';
+import { withinTimeLimit } from './time-limit';
 
 /** What a reader passes to `send`: a signal that aborts the call at its fetch timeout. */
 export interface SendOptions {
@@ -29,27 +30,11 @@ export async function withinFetchTimeout<T>(
   context: Pick<ErrorContext, 'secretId'>,
   call: (options: SendOptions) => Promise<T>,
 ): Promise<T> {
-  if (timeoutMs === 0) {
-    try {
-      return await call({});
-    } catch (err) {
-      throw fromSecretsManagerError(err, action, context);
-    }
-  }
-  const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      controller.abort();
-      reject(new TimeoutError(`${action}: no answer from Secrets Manager within ${timeoutMs} ms`, context));
-    }, timeoutMs);
-    timer.unref();
-  });
   try {
-    return await Promise.race([call({ abortSignal: controller.signal }), timeout]);
+    if (timeoutMs === 0) return await call({});
+    const expired = () => new TimeoutError(`${action}: no answer from Secrets Manager within ${timeoutMs} ms`, context);
+    return await withinTimeLimit(timeoutMs, (abortSignal) => call({ abortSignal }), expired, { unref: true });
   } catch (err) {
     throw fromSecretsManagerError(err, action, context);
-  } finally {
-    clearTimeout(timer);
   }
 }

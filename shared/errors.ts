@@ -309,6 +309,17 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND
 const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT', 'TimeoutError', 'RequestTimeout']);
 
 /**
+ * Whether a failure says its service was never reached, by its name and code only (never its text):
+ * `timeout` (ETIMEDOUT, a TimeoutError…), `network` (refused, unresolved, reset, unreachable), else
+ * undefined. For the SDK clients' failures outside `fromSecretsManagerError` (the RDS API).
+ */
+export function unreachableKind(err: unknown): 'timeout' | 'network' | undefined {
+  const { name, code } = summarizeCause(err);
+  if (name === 'TimeoutError' || (code !== undefined && TIMEOUT_CODES.has(code))) return 'timeout';
+  return code !== undefined && NETWORK_CODES.has(code) ? 'network' : undefined;
+}
+
+/**
  * The `code` of the AbortError a rotation's Secrets Manager calls are cut off with when the Lambda's
  * time runs out (see `boundedSecretsClient`); `fromSecretsManagerError` turns it into a TimeoutError.
  */

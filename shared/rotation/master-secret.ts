@@ -11,8 +11,6 @@ import {
   AuthenticationError,
   AccessDeniedError,
   InvalidRequestError,
-  NetworkError,
-  RDS_NETWORK_HINT,
   SecretValidationError,
   ToolkitError,
   TransientError,
@@ -21,7 +19,7 @@ import {
 import type { SqlSession } from './database-engine';
 import { defaultRdsLookup, type RdsEndpoint, type RdsEndpointLookup, type RdsResourceKind } from './rds-endpoint';
 import { login } from './login';
-import { RDS_UNREACHABLE_CODES, assertReaderOfMaster, defaultRdsTopology, type RdsTopology } from './rds-replica';
+import { assertReaderOfMaster, rdsUnreachable, defaultRdsTopology, type RdsTopology } from './rds-replica';
 import { assertMasterInSecretRegion } from './secret-arn';
 import { AWSCURRENT, describeSecret, getSecretString } from './secret-versions';
 import type { StepContext } from './step-context';
@@ -210,19 +208,15 @@ async function rdsManagedEndpoint(ctx: MasterSecretContext, masterArn: string): 
   } catch (err) {
     if (err instanceof ToolkitError) throw err;
     const action = kind === 'instance' ? 'rds:DescribeDBInstances' : 'rds:DescribeDBClusters';
-    const { name, code } = summarizeCause(err);
+    const { name } = summarizeCause(err);
     if (name === 'AccessDenied' || name === 'AccessDeniedException') {
       throw new AccessDeniedError(
         `The master secret is RDS-managed (username and password only), and the function may not look up its DB ${kind}'s endpoint (${action})`,
         { ...context, cause: err },
       );
     }
-    if (name === 'TimeoutError' || (code !== undefined && RDS_UNREACHABLE_CODES.has(code))) {
-      throw new NetworkError(`The RDS API could not be reached to look up the master's DB ${kind} (${code ?? name}); ${RDS_NETWORK_HINT}`, {
-        ...context,
-        cause: err,
-      });
-    }
+    const unreachable = rdsUnreachable(err, `The RDS API could not be reached to look up the master's DB ${kind}`, context);
+    if (unreachable !== undefined) throw unreachable;
     throw new TransientError(`The RDS API could not describe the master's DB ${kind}`, { ...context, cause: err });
   }
 }

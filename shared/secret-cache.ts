@@ -60,8 +60,6 @@ export interface SecretsReadClient {
   send(command: DescribeSecretCommand, options?: SendOptions): Promise<DescribeSecretCommandOutput>;
 }
 
-export type { SendOptions } from './fetch-timeout';
-
 /** How a `SecretCache` reads, keeps and refreshes values. Every field optional. */
 export interface SecretCacheOptions {
   /** @default `getSecretsClient()`, resolved at the first fetch (construction never throws) */

@@ -11,6 +11,7 @@ import { AWSCURRENT, AWSPENDING } from './secret-versions';
 
 export type GateDecision = 'run' | 'already-current';
 
+/** What the gate reads of the step's DescribeSecret answer. */
 export type GateInput = Pick<DescribeSecretCommandOutput, 'RotationEnabled' | 'VersionIdsToStages' | 'DeletedDate'>;
 
 /**

@@ -47,6 +47,7 @@ import {
 } from './mysql-accounts';
 import { describeChain, pluginKind, takesPassword, type AuthMethod } from './mysql-auth-chain';
 import { columnText as text, escapeMysql as escape } from './mysql-connector';
+import { MYSQL_PRIVILEGE_DENIED_CODES } from './mysql-error-codes';
 import { accountForClient, hostOfUserFunction } from './mysql-host-match';
 import { assertSupportedServer } from './mysql-server-info';
 import {
@@ -62,16 +63,7 @@ import {
 
 /** Refusals for lack of privilege: a less demanding statement may still work. */
 const PRIVILEGE_CODES: ReadonlySet<string> = new Set([
-  'ER_SPECIFIC_ACCESS_DENIED_ERROR',
-  '1227',
-  'ER_DBACCESS_DENIED_ERROR',
-  '1044',
-  'ER_TABLEACCESS_DENIED_ERROR',
-  '1142',
-  'ER_COLUMNACCESS_DENIED_ERROR',
-  '1143',
-  'ER_ACCESS_DENIED_ERROR',
-  '1045',
+  ...MYSQL_PRIVILEGE_DENIED_CODES,
   // MySQL 8: a PASSWORD REQUIRE CURRENT account given a form without REPLACE, or a wrong REPLACE.
   'ER_MISSING_CURRENT_PASSWORD',
   '3892',

@@ -87,7 +87,12 @@ const VALIDATION_CODES: ReadonlySet<string> = new Set([
 /** The session's expired-password state: ER_MUST_CHANGE_PASSWORD on anything but a password change. */
 const MUST_CHANGE_CODES: ReadonlySet<string> = new Set(['ER_MUST_CHANGE_PASSWORD', '1820']);
 
-/** Single-user: the logged-in user sets its own password on every account of its name (see the module comment). */
+/**
+ * Single-user: the logged-in user sets its own password on every account of its name (see the module comment).
+ * @throws DatabaseError before any change when the server is read-only, or when the account manager
+ *   may not read the user's accounts; AuthenticationError (`connection-limit`) before any change when
+ *   the proving login would exceed a connection limit.
+ */
 export async function setOwnMysqlPassword(session: SqlSession, server: ServerInfo, change: OwnPasswordChange): Promise<void> {
   const { username } = change;
   assertSupportedServer(server);
@@ -148,7 +153,11 @@ export async function setOwnMysqlPassword(session: SqlSession, server: ServerInf
   }
 }
 
-/** Single-user self-healing: the master sets the password on every password account of `username`. */
+/**
+ * Single-user self-healing: the master sets the password on every password account of `username`, the
+ * function's own account last.
+ * @throws DatabaseError before any change when the server is read-only or the user has no password account.
+ */
 export async function setMysqlPasswordAsMaster(session: SqlSession, server: ServerInfo, username: string, password: string): Promise<void> {
   assertSupportedServer(server);
   await assertWritable(session, server, 'master');

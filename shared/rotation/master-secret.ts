@@ -42,6 +42,11 @@ export interface MasterSecretContext {
  * reader of the master's database by the RDS API (an Aurora reader endpoint or instance, an RDS read
  * replica; see rds-replica.ts): the master acts on its own host, the writer, opening the child's dbname
  * (see `masterDatabase`).
+ * @throws the typed Secrets Manager errors of its read (SecretNotFoundError, AccessDeniedError…);
+ *   InvalidRequestError naming the master when it is scheduled for deletion; SecretValidationError when
+ *   it is no database secret or its host is neither the child's nor one the child's reads from;
+ *   AccessDeniedError, NetworkError, TimeoutError or TransientError when the RDS API, asked for an
+ *   RDS-managed master's endpoint or about a reader, refuses or cannot be reached.
  */
 export async function resolveMasterSecret(ctx: MasterSecretContext, masterArn: string, child: DatabaseSecret): Promise<DatabaseSecret> {
   const text = await readMasterString(ctx, masterArn);

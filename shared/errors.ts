@@ -311,7 +311,7 @@ const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT', 'TimeoutError', '
 /**
  * Whether a failure says its service was never reached, by its name and code only (never its text):
  * `timeout` (ETIMEDOUT, a TimeoutError…), `network` (refused, unresolved, reset, unreachable), else
- * undefined. For the SDK clients' failures outside `fromSecretsManagerError` (the RDS API).
+ * undefined. For every SDK client's failures: Secrets Manager's (`fromSecretsManagerError`) and the RDS API's.
  */
 export function unreachableKind(err: unknown): 'timeout' | 'network' | undefined {
   const { name, code } = summarizeCause(err);
@@ -419,10 +419,11 @@ export function fromSecretsManagerError(err: unknown, action: string, context: E
         ctx,
       );
   }
-  if (TIMEOUT_CODES.has(code)) {
+  const unreachable = unreachableKind(err);
+  if (unreachable === 'timeout') {
     return new TimeoutError(`${action}: request to Secrets Manager timed out; ${SECRETS_MANAGER_NETWORK_HINT}`, ctx);
   }
-  if (NETWORK_CODES.has(code)) {
+  if (unreachable === 'network') {
     return new NetworkError(`${action}: cannot reach Secrets Manager (${code}); ${SECRETS_MANAGER_NETWORK_HINT}`, ctx);
   }
   if (status !== undefined && status >= 500) return new TransientError(`${action}: Secrets Manager returned ${status}`, ctx);

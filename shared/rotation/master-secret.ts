@@ -21,7 +21,7 @@ import { defaultRdsLookup, type RdsEndpoint, type RdsEndpointLookup, type RdsRes
 import { login } from './login';
 import { assertReaderOfMaster, rdsUnreachable, defaultRdsTopology, type RdsTopology } from './rds-replica';
 import { assertMasterInSecretRegion } from './secret-arn';
-import { AWSCURRENT, describeSecret, getSecretString } from './secret-versions';
+import { AWSCURRENT, describeSecret, getSecretString, scheduledForDeletion } from './secret-versions';
 import type { StepContext } from './step-context';
 
 const INSTANCE_TAG = 'aws:rds:primarydbinstancearn';
@@ -175,7 +175,7 @@ async function readMasterString(ctx: MasterSecretContext, masterArn: string): Pr
   } catch (err) {
     if (!(err instanceof InvalidRequestError)) throw err;
     const description = await describeSecret(readCtx, masterArn).catch(() => undefined);
-    if (description?.DeletedDate === undefined || description.DeletedDate === null) throw err;
+    if (!scheduledForDeletion(description)) throw err;
     throw new InvalidRequestError(
       "The master secret named by the current secret's masterarn is scheduled for deletion; restore it (RestoreSecret) or point masterarn at another",
       { secretId: masterArn, step: ctx.step },

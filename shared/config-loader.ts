@@ -13,8 +13,8 @@
  * validator it is "failed <vendor> validation" at that path.
  */
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { ConfigError, SecretValidationError, summarizeCause, type ValidationIssue } from './errors';
-import { DEFAULT_FETCH_TIMEOUT_MS, withinFetchTimeout } from './fetch-timeout';
+import { SecretValidationError, summarizeCause, type ValidationIssue } from './errors';
+import { fetchTimeoutOption, withinFetchTimeout } from './fetch-timeout';
 import { SecretCache, type SecretsReadClient } from './secret-cache';
 import { payloadToSecretValue, type SecretValue } from './secret-value';
 
@@ -87,11 +87,7 @@ export class ConfigLoader {
   constructor(source: ConfigSource, options: ConfigLoaderOptions = {}) {
     this.#source = source;
     this.#prefix = (options.prefix ?? '').replace(/\/+$/, '');
-    const fetchTimeoutMs = options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
-    if (typeof fetchTimeoutMs !== 'number' || !Number.isFinite(fetchTimeoutMs) || fetchTimeoutMs < 0) {
-      throw new ConfigError('fetchTimeoutMs must be a finite number >= 0');
-    }
-    this.#fetchTimeoutMs = fetchTimeoutMs;
+    this.#fetchTimeoutMs = fetchTimeoutOption(options.fetchTimeoutMs);
   }
 
   /**

@@ -309,6 +309,17 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND
 const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT', 'TimeoutError', 'RequestTimeout']);
 
 /**
+ * Whether a failure says its service was never reached, by its name and code only (never its text):
+ * `timeout` (ETIMEDOUT, a TimeoutError…), `network` (refused, unresolved, reset, unreachable), else
+ * undefined. For every SDK client's failures: Secrets Manager's (`fromSecretsManagerError`) and the RDS API's.
+ */
+export function unreachableKind(err: unknown): 'timeout' | 'network' | undefined {
+  const { name, code } = summarizeCause(err);
+  if (name === 'TimeoutError' || (code !== undefined && TIMEOUT_CODES.has(code))) return 'timeout';
+  return code !== undefined && NETWORK_CODES.has(code) ? 'network' : undefined;
+}
+
+/**
  * The `code` of the AbortError a rotation's Secrets Manager calls are cut off with when the Lambda's
  * time runs out (see `boundedSecretsClient`); `fromSecretsManagerError` turns it into a TimeoutError.
  */
@@ -411,10 +422,11 @@ export function fromSecretsManagerError(err: unknown, action: string, context: E
         ctx,
       );
   }
-  if (TIMEOUT_CODES.has(code)) {
+  const unreachable = unreachableKind(err);
+  if (unreachable === 'timeout') {
     return new TimeoutError(`${action}: request to Secrets Manager timed out; ${SECRETS_MANAGER_NETWORK_HINT}`, ctx);
   }
-  if (NETWORK_CODES.has(code)) {
+  if (unreachable === 'network') {
     return new NetworkError(`${action}: cannot reach Secrets Manager (${code}); ${SECRETS_MANAGER_NETWORK_HINT}`, ctx);
   }
   if (status !== undefined && status >= 500) return new TransientError(`${action}: Secrets Manager returned ${status}`, ctx);

@@ -55,9 +55,9 @@ export {
   type SecretCacheOptions,
   type SecretCacheStats,
   type SecretsReadClient,
-  type SendOptions,
   type WithSecretOptions,
 } from './secret-cache';
+export type { SendOptions } from './fetch-timeout';
 export type { SecretValue } from './secret-value';
 export { createPgPool, type CreatePgPoolOptions, type PgPoolOptions, type RotatingPgPool } from './pools/pg-pool';
 export { createMysqlPool, type CreateMysqlPoolOptions, type MysqlPoolOptions, type RotatingMysqlPool } from './pools/mysql-pool';

@@ -36,7 +36,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { isAuthenticationFailure, type AuthErrorClassifier } from './auth-errors';
 import { fullJitterDelayMs, type BackoffPolicy } from './backoff';
-import { DEFAULT_FETCH_TIMEOUT_MS, withinFetchTimeout, type SendOptions } from './fetch-timeout';
+import { fetchTimeoutOption, withinFetchTimeout, type SendOptions } from './fetch-timeout';
 import {
   AccessDeniedError,
   AuthenticationError,
@@ -59,8 +59,6 @@ export interface SecretsReadClient {
   /** Used only with `expireAtNextRotation`. */
   send(command: DescribeSecretCommand, options?: SendOptions): Promise<DescribeSecretCommandOutput>;
 }
-
-export type { SendOptions } from './fetch-timeout';
 
 /** How a `SecretCache` reads, keeps and refreshes values. Every field optional. */
 export interface SecretCacheOptions {
@@ -257,8 +255,7 @@ export class SecretCache {
     if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new ConfigError('maxEntries must be an integer >= 1');
     const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
     if (!(maxBytes > 0)) throw new ConfigError('maxBytes must be > 0');
-    const fetchTimeoutMs = options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
-    requireNumber('fetchTimeoutMs', fetchTimeoutMs, 0);
+    const fetchTimeoutMs = fetchTimeoutOption(options.fetchTimeoutMs);
     const backoff = options.backoff ?? DEFAULT_BACKOFF;
     requireNumber('backoff.baseMs', backoff.baseMs, 0);
     requireNumber('backoff.maxMs', backoff.maxMs, 0);

@@ -119,12 +119,8 @@ export function getSecretsClient(env: Env = process.env): SecretsManagerClient {
  *   awsEndpointRegion('https://vpce-0a1b-x2y3.secretsmanager.eu-west-1.vpce.amazonaws.com'); // 'eu-west-1'
  */
 export function awsEndpointRegion(endpoint: string): string | undefined {
-  let host: string;
-  try {
-    host = new URL(endpoint).hostname.toLowerCase();
-  } catch {
-    return undefined;
-  }
+  const host = hostOf(endpoint);
+  if (host === undefined) return undefined;
   const match =
     /^secretsmanager(?:-fips)?\.([a-z0-9-]+)\.(?:amazonaws\.com(?:\.cn)?|api\.aws|api\.amazonwebservices\.com\.cn)$/.exec(host) ??
     /^vpce-[a-z0-9-]+\.secretsmanager(?:-fips)?\.([a-z0-9-]+)\.vpce\.amazonaws\.com(?:\.cn)?$/.exec(host);
@@ -133,12 +129,8 @@ export function awsEndpointRegion(endpoint: string): string | undefined {
 
 /** True for endpoints on this machine, where no real credentials are needed. */
 export function isLoopback(endpoint: string): boolean {
-  let host: string;
-  try {
-    host = new URL(endpoint).hostname.toLowerCase();
-  } catch {
-    return false;
-  }
+  const host = hostOf(endpoint);
+  if (host === undefined) return false;
   return (
     host === 'localhost' ||
     host.endsWith('.localhost') ||
@@ -147,6 +139,15 @@ export function isLoopback(endpoint: string): boolean {
     host === '::1' ||
     /^127(\.\d{1,3}){3}$/.test(host)
   );
+}
+
+/** An endpoint URL's host name, lower-cased; undefined when it is no URL. */
+function hostOf(endpoint: string): string | undefined {
+  try {
+    return new URL(endpoint).hostname.toLowerCase();
+  } catch {
+    return undefined;
+  }
 }
 
 function hasCredentials(env: Env): boolean {

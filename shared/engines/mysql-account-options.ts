@@ -69,8 +69,8 @@ const PASSWORD_PLUGINS: ReadonlySet<string> = new Set([NATIVE_PLUGIN, 'ed25519',
  * is refused, since copying it would let the alternate user log in with the original's password.
  */
 const COPIED_PLUGINS: ReadonlySet<string> = new Set(['unix_socket', 'named_pipe', 'pam', 'gssapi']);
-/** MySQL's socket method, copied alike on an entry that takes no password. */
-const MYSQL_COPIED_PLUGINS: ReadonlySet<string> = new Set(['auth_socket']);
+/** What an entry that takes no password may hold: the methods above, and MySQL's socket method. */
+const PASSWORDLESS_COPIED: ReadonlySet<string> = new Set([...COPIED_PLUGINS, 'auth_socket']);
 
 /** TLS types by the number mysql.global_priv stores. */
 const SSL_TYPES = ['', 'ANY', 'X509', 'SPECIFIED'] as const;
@@ -230,9 +230,7 @@ export function accountOptionsClause(server: ServerInfo, o: AccountOptions): str
  */
 export function identifiedFor(server: ServerInfo, o: AccountOptions, password: string, form: PasswordForm = 'hash'): string {
   if (o.auth.length === 1) return identifiedClause(server, o.auth[0]!.plugin, password, form);
-  if (server.flavor !== 'mariadb') {
-    throw new DatabaseError('The account has several authentication methods; only MariaDB chains (IDENTIFIED VIA … OR …) can be copied');
-  }
+  if (server.flavor !== 'mariadb') throw severalMethods();
   const methods = o.auth.map((m) => {
     if (!/^[a-z0-9_]+$/.test(m.plugin)) throw uncopiable(m.plugin);
     if (m.plugin === NATIVE_PLUGIN) {
@@ -241,10 +239,9 @@ export function identifiedFor(server: ServerInfo, o: AccountOptions, password: s
         : `${NATIVE_PLUGIN} USING PASSWORD(${escape(password)})`;
     }
     if (m.plugin === 'ed25519' || m.plugin === 'parsec') return `${m.plugin} USING PASSWORD(${escape(password)})`;
-    if (!COPIED_PLUGINS.has(m.plugin)) throw uncopiable(m.plugin);
-    return m.authString === '' ? m.plugin : `${m.plugin} USING ${escape(m.authString)}`;
+    return copiedMethod(m, 'USING', COPIED_PLUGINS);
   });
-  if (!o.auth.some((m) => PASSWORD_PLUGINS.has(m.plugin))) {
+  if (!takesPasswordAt(o)) {
     throw new DatabaseError(`No authentication method of the account (${o.auth.map((m) => m.plugin).join(' OR ')}) takes a password`);
   }
   return `IDENTIFIED VIA ${methods.join(' OR ')}`;
@@ -252,7 +249,7 @@ export function identifiedFor(server: ServerInfo, o: AccountOptions, password: s
 
 /** True when some method of the account takes a password (false for a socket-only entry, say). */
 export function takesPasswordAt(o: AccountOptions): boolean {
-  return o.auth.some((m) => PASSWORD_PLUGINS.has(m.plugin));
+  return o.auth.some((m) => isPasswordPlugin(m.plugin));
 }
 
 /**
@@ -262,15 +259,23 @@ export function takesPasswordAt(o: AccountOptions): boolean {
  * @throws DatabaseError, naming the plugin, for a method this toolkit does not copy.
  */
 export function copiedIdentified(server: ServerInfo, o: AccountOptions): string {
-  const method = (m: AuthMethod, keyword: 'USING' | 'AS'): string => {
-    if (!/^[a-z0-9_]+$/.test(m.plugin) || !(COPIED_PLUGINS.has(m.plugin) || MYSQL_COPIED_PLUGINS.has(m.plugin))) throw uncopiable(m.plugin);
-    return m.authString === '' ? m.plugin : `${m.plugin} ${keyword} ${escape(m.authString)}`;
-  };
-  if (server.flavor === 'mariadb') return `IDENTIFIED VIA ${o.auth.map((m) => method(m, 'USING')).join(' OR ')}`;
-  if (o.auth.length !== 1) {
-    throw new DatabaseError('The account has several authentication methods; only MariaDB chains (IDENTIFIED VIA … OR …) can be copied');
-  }
-  return `IDENTIFIED WITH ${method(o.auth[0]!, 'AS')}`;
+  if (server.flavor === 'mariadb') return `IDENTIFIED VIA ${o.auth.map((m) => copiedMethod(m, 'USING', PASSWORDLESS_COPIED)).join(' OR ')}`;
+  if (o.auth.length !== 1) throw severalMethods();
+  return `IDENTIFIED WITH ${copiedMethod(o.auth[0]!, 'AS', PASSWORDLESS_COPIED)}`;
+}
+
+/**
+ * A method re-stated as stored (`unix_socket`, `pam USING 'service'`), its string being no credential.
+ * @throws DatabaseError, naming the plugin, when it is not among `copied`.
+ */
+function copiedMethod(m: AuthMethod, keyword: 'USING' | 'AS', copied: ReadonlySet<string>): string {
+  if (!/^[a-z0-9_]+$/.test(m.plugin) || !copied.has(m.plugin)) throw uncopiable(m.plugin);
+  return m.authString === '' ? m.plugin : `${m.plugin} ${keyword} ${escape(m.authString)}`;
+}
+
+/** Only MariaDB stores a chain of methods: a MySQL account cannot be re-stated with several. */
+function severalMethods(): DatabaseError {
+  return new DatabaseError('The account has several authentication methods; only MariaDB chains (IDENTIFIED VIA … OR …) can be copied');
 }
 
 /** True when a method's stored string is derived from the password (and so differs between the two users). */

@@ -96,7 +96,12 @@ const MISSING_OBJECT: ReadonlyMap<string, string> = new Map([
 /** How many times the rights are compared and corrected before a remaining difference is an error. */
 const GRANT_PASSES = 2;
 
-/** Alternating users, as the master: see the module comment for what is copied, the order and why. */
+/**
+ * Alternating users, as the master: see the module comment for what is copied, the order and why.
+ * @throws MysqlGrantRefusedError when the master may not give a right the original holds (what the
+ *   failed sync left behind is named); DatabaseError when the original has no account or a statement
+ *   is refused otherwise.
+ */
 export async function syncMysqlAlternateUser(session: SqlSession, server: ServerInfo, change: AlternateUserChange): Promise<void> {
   assertSupportedServer(server);
   await ensureBackslashEscapes(session, 'master');

@@ -1,6 +1,6 @@
 /**
- * MySQL and MariaDB error numbers that decide what a refused login means, and MariaDB's own names for
- * the numbers it shares with MySQL.
+ * MySQL and MariaDB error numbers that decide what a refused login means, MariaDB's own names for the
+ * numbers it shares with MySQL, and the numbers a statement is refused with for lack of a privilege.
  *
  * mysql2 names every error from MySQL's table, but MariaDB numbered its own errors independently from
  * 1900 and 4000 up: MariaDB's 4151 "account locked" reaches the toolkit as MySQL's
@@ -142,3 +142,21 @@ export function renamedMysqlError(err: unknown, code: string | undefined): unkno
   if (e.code === code) return err;
   return { name: typeof e.name === 'string' ? e.name : 'Error', code, errno: e.errno };
 }
+
+/**
+ * The access-denied errors a statement is refused with when the account lacks a privilege, by symbolic
+ * name and number (mysql2 may lack a newer name): 1044 database, 1045 global (MariaDB), 1142 table,
+ * 1143 column, 1227 "needs privilege X".
+ */
+export const MYSQL_PRIVILEGE_DENIED_CODES: ReadonlySet<string> = new Set([
+  'ER_DBACCESS_DENIED_ERROR',
+  '1044',
+  'ER_ACCESS_DENIED_ERROR',
+  '1045',
+  'ER_TABLEACCESS_DENIED_ERROR',
+  '1142',
+  'ER_COLUMNACCESS_DENIED_ERROR',
+  '1143',
+  'ER_SPECIFIC_ACCESS_DENIED_ERROR',
+  '1227',
+]);

@@ -8,25 +8,16 @@
  * the grant, the master, and the statement that lifts it.
  */
 import { DatabaseError, type ErrorContext } from '../errors';
+import { MYSQL_PRIVILEGE_DENIED_CODES } from './mysql-error-codes';
 import { findKeyword, tokenize } from './mysql-statement-tokens';
 
 /**
- * The access-denied numbers a GRANT, REVOKE or SET DEFAULT ROLE is refused with when the master lacks
- * the right, by symbolic name and number (mysql2 may lack a newer name): 1044 database, 1045 global
- * (MariaDB), 1142 table, 1143 column, 1227 "needs privilege X", 1370 routine, 1410 MySQL's "not allowed
- * to create a user with GRANT", 1698 role or proxy (MariaDB).
+ * The errors a GRANT, REVOKE or SET DEFAULT ROLE is refused with when the master lacks the right: every
+ * privilege denial (MYSQL_PRIVILEGE_DENIED_CODES), and 1370 routine, 1410 MySQL's "not allowed to create
+ * a user with GRANT", 1698 role or proxy (MariaDB).
  */
 export const MASTER_CANNOT_GRANT_CODES: ReadonlySet<string> = new Set([
-  'ER_DBACCESS_DENIED_ERROR',
-  '1044',
-  'ER_ACCESS_DENIED_ERROR',
-  '1045',
-  'ER_TABLEACCESS_DENIED_ERROR',
-  '1142',
-  'ER_COLUMNACCESS_DENIED_ERROR',
-  '1143',
-  'ER_SPECIFIC_ACCESS_DENIED_ERROR',
-  '1227',
+  ...MYSQL_PRIVILEGE_DENIED_CODES,
   'ER_PROCACCESS_DENIED_ERROR',
   '1370',
   'ER_CANT_CREATE_USER_WITH_GRANT',

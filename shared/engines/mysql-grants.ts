@@ -245,34 +245,7 @@ export function planGrantSync(source: AccountGrants, target: AccountGrants, gran
   const revokes: GrantStatement[] = [];
   const grants: GrantStatement[] = [];
   for (const object of union(source.objects.keys(), target.objects.keys())) {
-    const want = source.objects.get(object);
-    const have = target.objects.get(object);
-    const kind = (want ?? have)!.kind;
-    const wanted = new Set(want?.privileges ?? []);
-    let held = new Set(have?.privileges ?? []);
-    if (!wanted.has(ALL) && held.has(ALL)) {
-      revokes.push(revokePrivileges([ALL], object, grantee));
-      held = new Set();
-    }
-    const extra = wanted.has(ALL) ? [] : [...held].filter((p) => !wanted.has(p));
-    if (extra.length > 0) revokes.push(revokePrivileges(extra, object, grantee));
-    if (have?.grantOption === true && want?.grantOption !== true) revokes.push(revokePrivileges([GRANT_OPTION], object, grantee));
-    let missing = held.has(ALL) ? [] : [...wanted].filter((p) => !held.has(p));
-    const needOption = want?.grantOption === true && have?.grantOption !== true;
-    if (want !== undefined && (want.grantableDynamic !== undefined || have?.grantableDynamic !== undefined)) {
-      // Dynamic privileges are granted apart, each with its own option; a wrong option on one held
-      // already is put right by granting it again with the option, or (none takes back one
-      // privilege's option alone) revoking it and granting it again without.
-      const wantOption = (p: string): boolean => want.grantableDynamic?.has(p) === true;
-      const dynamic = [...wanted].filter(isDynamicPrivilege);
-      const plainOnes = dynamic.filter((p) => !wantOption(p) && (!held.has(p) || have?.grantableDynamic?.has(p) === true));
-      const optioned = dynamic.filter((p) => wantOption(p) && have?.grantableDynamic?.has(p) !== true);
-      for (const p of plainOnes) if (held.has(p)) revokes.push(revokePrivileges([p], object, grantee));
-      if (plainOnes.length > 0) grants.push(grantPrivileges(plainOnes, object, kind, want, false, grantee));
-      if (optioned.length > 0) grants.push(grantPrivileges(optioned, object, kind, want, true, grantee));
-      missing = missing.filter((p) => !isDynamicPrivilege(p));
-    }
-    if (missing.length > 0 || needOption) grants.push(grantPrivileges(missing, object, kind, want!, needOption, grantee));
+    planObjectPrivileges(object, source.objects.get(object), target.objects.get(object), grantee, revokes, grants);
   }
 
   const partial: GrantStatement[] = [];
@@ -348,6 +321,46 @@ export function planGrantSync(source: AccountGrants, target: AccountGrants, gran
     defaults.push(defaultRoleStatement(server, live(source), grantee));
   }
   return [...revokes, ...grants, ...partial, ...roles, ...proxies, ...defaults];
+}
+
+/**
+ * `planGrantSync`'s statements for one object's privileges: the revokes and grants that make `have`
+ * (the target's, if any) equal `want` (the source's, if any), pushed onto `revokes` and `grants`.
+ */
+function planObjectPrivileges(
+  object: string,
+  want: ObjectPrivileges | undefined,
+  have: ObjectPrivileges | undefined,
+  grantee: string,
+  revokes: GrantStatement[],
+  grants: GrantStatement[],
+): void {
+  const kind = (want ?? have)!.kind;
+  const wanted = new Set(want?.privileges ?? []);
+  let held = new Set(have?.privileges ?? []);
+  if (!wanted.has(ALL) && held.has(ALL)) {
+    revokes.push(revokePrivileges([ALL], object, grantee));
+    held = new Set();
+  }
+  const extra = wanted.has(ALL) ? [] : [...held].filter((p) => !wanted.has(p));
+  if (extra.length > 0) revokes.push(revokePrivileges(extra, object, grantee));
+  if (have?.grantOption === true && want?.grantOption !== true) revokes.push(revokePrivileges([GRANT_OPTION], object, grantee));
+  let missing = held.has(ALL) ? [] : [...wanted].filter((p) => !held.has(p));
+  const needOption = want?.grantOption === true && have?.grantOption !== true;
+  if (want !== undefined && (want.grantableDynamic !== undefined || have?.grantableDynamic !== undefined)) {
+    // Dynamic privileges are granted apart, each with its own option; a wrong option on one held
+    // already is put right by granting it again with the option, or (none takes back one
+    // privilege's option alone) revoking it and granting it again without.
+    const wantOption = (p: string): boolean => want.grantableDynamic?.has(p) === true;
+    const dynamic = [...wanted].filter(isDynamicPrivilege);
+    const plainOnes = dynamic.filter((p) => !wantOption(p) && (!held.has(p) || have?.grantableDynamic?.has(p) === true));
+    const optioned = dynamic.filter((p) => wantOption(p) && have?.grantableDynamic?.has(p) !== true);
+    for (const p of plainOnes) if (held.has(p)) revokes.push(revokePrivileges([p], object, grantee));
+    if (plainOnes.length > 0) grants.push(grantPrivileges(plainOnes, object, kind, want, false, grantee));
+    if (optioned.length > 0) grants.push(grantPrivileges(optioned, object, kind, want, true, grantee));
+    missing = missing.filter((p) => !isDynamicPrivilege(p));
+  }
+  if (missing.length > 0 || needOption) grants.push(grantPrivileges(missing, object, kind, want!, needOption, grantee));
 }
 
 /**

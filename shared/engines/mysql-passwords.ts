@@ -47,6 +47,7 @@ import {
 } from './mysql-accounts';
 import { describeChain, pluginKind, takesPassword, type AuthMethod } from './mysql-auth-chain';
 import { columnText as text, escapeMysql as escape } from './mysql-connector';
+import { MYSQL_PRIVILEGE_DENIED_CODES } from './mysql-error-codes';
 import { accountForClient, hostOfUserFunction } from './mysql-host-match';
 import { assertSupportedServer } from './mysql-server-info';
 import {
@@ -62,16 +63,7 @@ import {
 
 /** Refusals for lack of privilege: a less demanding statement may still work. */
 const PRIVILEGE_CODES: ReadonlySet<string> = new Set([
-  'ER_SPECIFIC_ACCESS_DENIED_ERROR',
-  '1227',
-  'ER_DBACCESS_DENIED_ERROR',
-  '1044',
-  'ER_TABLEACCESS_DENIED_ERROR',
-  '1142',
-  'ER_COLUMNACCESS_DENIED_ERROR',
-  '1143',
-  'ER_ACCESS_DENIED_ERROR',
-  '1045',
+  ...MYSQL_PRIVILEGE_DENIED_CODES,
   // MySQL 8: a PASSWORD REQUIRE CURRENT account given a form without REPLACE, or a wrong REPLACE.
   'ER_MISSING_CURRENT_PASSWORD',
   '3892',
@@ -95,7 +87,12 @@ const VALIDATION_CODES: ReadonlySet<string> = new Set([
 /** The session's expired-password state: ER_MUST_CHANGE_PASSWORD on anything but a password change. */
 const MUST_CHANGE_CODES: ReadonlySet<string> = new Set(['ER_MUST_CHANGE_PASSWORD', '1820']);
 
-/** Single-user: the logged-in user sets its own password on every account of its name (see the module comment). */
+/**
+ * Single-user: the logged-in user sets its own password on every account of its name (see the module comment).
+ * @throws DatabaseError before any change when the server is read-only, or when the account manager
+ *   may not read the user's accounts; AuthenticationError (`connection-limit`) before any change when
+ *   the proving login would exceed a connection limit.
+ */
 export async function setOwnMysqlPassword(session: SqlSession, server: ServerInfo, change: OwnPasswordChange): Promise<void> {
   const { username } = change;
   assertSupportedServer(server);
@@ -156,7 +153,11 @@ export async function setOwnMysqlPassword(session: SqlSession, server: ServerInf
   }
 }
 
-/** Single-user self-healing: the master sets the password on every password account of `username`. */
+/**
+ * Single-user self-healing: the master sets the password on every password account of `username`, the
+ * function's own account last.
+ * @throws DatabaseError before any change when the server is read-only or the user has no password account.
+ */
 export async function setMysqlPasswordAsMaster(session: SqlSession, server: ServerInfo, username: string, password: string): Promise<void> {
   assertSupportedServer(server);
   await assertWritable(session, server, 'master');

@@ -46,7 +46,7 @@ import {
   roleAttributesOf,
   sameLoginAttributes,
 } from './postgres-role-attributes';
-import { ROLE_SETTING, loginAttributesSql, settingNameSql } from './postgres-role-sql';
+import { ROLE_SETTING, loginAttributesSql, resetRoleSettingSql, settingNameSql } from './postgres-role-sql';
 import {
   ROLE_SETTINGS_SQL,
   desiredAlternateSettings,
@@ -165,7 +165,7 @@ function settingRefused(err: unknown, server: ServerInfo, master: string, clone:
     const remedy =
       server.major >= 15
         ? `a superuser runs GRANT SET ON PARAMETER ${settingNameSql(setting.name)} TO ${escapePostgresIdentifier(master)}`
-        : `a superuser runs ${setting.sql}`;
+        : `a superuser runs ${superuserSettingSql(clone, original, setting)}`;
     return new RoleAdministrationError(
       clone,
       master,
@@ -179,6 +179,17 @@ function settingRefused(err: unknown, server: ServerInfo, master: string, clone:
       `${code !== undefined ? ` (error ${code})` : ''}; nothing was changed`,
     { cause: err },
   );
+}
+
+/**
+ * The statement a superuser runs to give the clone `setting` (before 15, which has no GRANT SET ON
+ * PARAMETER): a RESET as it is; a SET without its value, which an error never shows (a role setting can
+ * hold a secret, as PostgREST's pgrst.jwt_secret does).
+ */
+function superuserSettingSql(clone: string, original: string, setting: SettingChange): string {
+  if (setting.sql === resetRoleSettingSql(clone, setting.database, setting.name)) return setting.sql;
+  const scope = setting.database === undefined ? '' : ` IN DATABASE ${escapePostgresIdentifier(setting.database)}`;
+  return `ALTER ROLE ${escapePostgresIdentifier(clone)}${scope} SET ${settingNameSql(setting.name)} = (the value "${original}" has)`;
 }
 
 /**

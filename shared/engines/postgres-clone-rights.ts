@@ -101,7 +101,9 @@ async function attempt(session: SqlSession, sql: string): Promise<string | undef
 /**
  * Inside the caller's transaction, after the clone's membership in `original` is in place: revokes
  * what the clone holds on its own (see the module comment) and reports each revoke and leftover
- * through `warn`; with `inUse` (the clone is the AWSCURRENT login) only reports them. Idempotent: with nothing of its own, only the three reads run (in one round trip).
+ * through `warn`; with `inUse` (the clone is the AWSCURRENT login) only reports them. Idempotent: with
+ * nothing of its own, only the three reads run (in one round trip).
+ * @throws DatabaseError when one of the reads is refused (a revoke refused is named in a warning instead).
  */
 export async function revokeCloneOwnRights(
   session: SqlSession,

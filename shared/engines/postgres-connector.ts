@@ -18,6 +18,7 @@ import type { Socket } from 'node:net';
 import type * as Pg from 'pg';
 import { toPgClientConfig } from '../connection-options';
 import { NetworkError, TimeoutError } from '../errors';
+import { withinTimeLimit } from '../time-limit';
 import type { ConnectRequest, Connector, Row, SqlSession } from '../rotation/database-engine';
 import { classifyConnectError, classifyStatementError, codeOf } from './driver-errors';
 
@@ -138,26 +139,19 @@ async function connect(request: ConnectRequest, awaitServerClose: boolean, close
   events?.once('authenticationSASL', () => (authentication = 'scram'));
   events?.once('authenticationMD5Password', () => (authentication = 'md5'));
   events?.once('authenticationCleartextPassword', () => (authentication = 'password'));
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new TimeoutError(`PostgreSQL login with the ${request.role} secret timed out after ${request.connectTimeoutMs} ms`, errorContext),
-        ),
-      request.connectTimeoutMs,
-    );
-  });
   try {
-    await Promise.race([client.connect(), timeout]);
+    await withinTimeLimit(
+      request.connectTimeoutMs,
+      () => client.connect(),
+      () =>
+        new TimeoutError(`PostgreSQL login with the ${request.role} secret timed out after ${request.connectTimeoutMs} ms`, errorContext),
+    );
   } catch (err) {
     // Not a graceful end(): a server that never answered the login would never answer the goodbye
     // either, and the socket would stay open in the container.
     client.connection.stream.destroy();
     // Past the SSLRequest, a refusal ran over TLS exactly when TLS was asked for (a server without TLS fails earlier).
     throw classifyConnectError(err, { ...errorContext, tls: config.ssl !== undefined && config.ssl !== false });
-  } finally {
-    clearTimeout(timer);
   }
   let closed = false;
   let inFlight = 0;

@@ -11,7 +11,7 @@
  * invocation has left.
  */
 import { LAMBDA_DEADLINE_CODE, RDS_NETWORK_HINT, TimeoutError, type ErrorContext } from '../errors';
-import type { Deadline } from './deadline';
+import type { Deadline, DeadlineErrorFactory } from './deadline';
 import type { CallOptions, SecretsApi } from '../secrets-api/secrets-api';
 import type { RdsEndpointLookup, RdsResourceKind } from './rds-endpoint';
 import type { RdsTopology } from './rds-replica';
@@ -33,10 +33,7 @@ export function boundedSecretsApi(api: SecretsApi, deadline: Deadline): SecretsA
   const bound =
     <I, O>(call: (input: I, options?: CallOptions) => Promise<O>) =>
     (input: I, options?: CallOptions): Promise<O> =>
-      deadline.bound((signal) => {
-        const abortSignal = either(options?.abortSignal, signal);
-        return call(input, abortSignal !== undefined ? { abortSignal } : {});
-      }, deadlineAbort);
+      boundCall(deadline, options?.abortSignal, (signal) => call(input, signal), deadlineAbort);
   return {
     describeSecret: bound((input, options) => api.describeSecret(input, options)),
     getSecretValue: bound((input, options) => api.getSecretValue(input, options)),
@@ -51,17 +48,7 @@ export function boundedSecretsApi(api: SecretsApi, deadline: Deadline): SecretsA
  */
 export function boundedRdsLookup(lookup: RdsEndpointLookup, deadline: Deadline, context: ErrorContext): RdsEndpointLookup {
   return (kind: RdsResourceKind, arn: string, options = {}) =>
-    deadline.bound(
-      (signal) => {
-        const abortSignal = either(options.abortSignal, signal);
-        return lookup(kind, arn, abortSignal !== undefined ? { abortSignal } : {});
-      },
-      () =>
-        new TimeoutError(
-          `RDS ${rdsCallName(kind)}: no answer from the RDS API within the Lambda time left; ${RDS_NETWORK_HINT}, or raise the function's timeout`,
-          context,
-        ),
-    );
+    boundCall(deadline, options.abortSignal, (signal) => lookup(kind, arn, signal), rdsDeadlineError(kind, '', context));
 }
 
 /**
@@ -70,23 +57,35 @@ export function boundedRdsLookup(lookup: RdsEndpointLookup, deadline: Deadline, 
  * until Lambda kills it, with nothing logged.
  */
 export function boundedRdsTopology(topology: RdsTopology, deadline: Deadline, context: ErrorContext): RdsTopology {
-  const expired = (kind: RdsResourceKind) => () =>
-    new TimeoutError(
-      `RDS ${rdsCallName(kind)}: no answer from the RDS API within the Lambda time left, while checking whether the secret's host is a reader of the master's; ${RDS_NETWORK_HINT}, or raise the function's timeout`,
-      context,
-    );
+  const purpose = ", while checking whether the secret's host is a reader of the master's";
   return {
     instance: (id, options = {}) =>
-      deadline.bound((signal) => {
-        const abortSignal = either(options.abortSignal, signal);
-        return topology.instance(id, abortSignal !== undefined ? { abortSignal } : {});
-      }, expired('instance')),
+      boundCall(deadline, options.abortSignal, (signal) => topology.instance(id, signal), rdsDeadlineError('instance', purpose, context)),
     cluster: (id, options = {}) =>
-      deadline.bound((signal) => {
-        const abortSignal = either(options.abortSignal, signal);
-        return topology.cluster(id, abortSignal !== undefined ? { abortSignal } : {});
-      }, expired('cluster')),
+      boundCall(deadline, options.abortSignal, (signal) => topology.cluster(id, signal), rdsDeadlineError('cluster', purpose, context)),
   };
+}
+
+/** `call` under `deadline`, given the signal that fires at the deadline or at the caller's own (`own`), whichever comes first. */
+function boundCall<T>(
+  deadline: Deadline,
+  own: AbortSignal | undefined,
+  call: (options: { abortSignal?: AbortSignal }) => Promise<T>,
+  onExpiry: DeadlineErrorFactory,
+): Promise<T> {
+  return deadline.bound((signal) => {
+    const abortSignal = either(own, signal);
+    return call(abortSignal !== undefined ? { abortSignal } : {});
+  }, onExpiry);
+}
+
+/** The TimeoutError of an RDS call cut off at the deadline; `purpose` says what the call was for (", while …"). */
+function rdsDeadlineError(kind: RdsResourceKind, purpose: string, context: ErrorContext): DeadlineErrorFactory {
+  return () =>
+    new TimeoutError(
+      `RDS ${rdsCallName(kind)}: no answer from the RDS API within the Lambda time left${purpose}; ${RDS_NETWORK_HINT}, or raise the function's timeout`,
+      context,
+    );
 }
 
 function rdsCallName(kind: RdsResourceKind): string {

@@ -5,13 +5,11 @@
  * with nothing logged.
  */
 import { TimeoutError } from '../errors';
+import { MAX_TIMER_MS, withinTimeLimit } from '../time-limit';
 import type { RotationInvocationContext } from './event';
 
 /** Time kept back to log the failure and return before Lambda's hard stop. */
 export const DEFAULT_SAFETY_MARGIN_MS = 1_500;
-
-/** setTimeout's largest delay; a longer one fires at once. */
-const MAX_TIMER_MS = 2_147_483_647;
 
 /** Named in the deadline's own TimeoutErrors (never a value). */
 export interface DeadlineContext {
@@ -72,29 +70,8 @@ export class Deadline {
   async bound<T>(work: (signal: AbortSignal | undefined) => Promise<T>, onExpiry: DeadlineErrorFactory): Promise<T> {
     const left = this.remainingMs();
     if (left === Infinity) return work(undefined);
-    const controller = new AbortController();
-    if (left <= 0) {
-      const error = onExpiry();
-      controller.abort(error);
-      throw error;
-    }
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => {
-          const error = onExpiry();
-          // Reject first: the race must settle with this error, not with the abort it causes in `work`.
-          reject(error);
-          controller.abort(error);
-        },
-        Math.min(Math.ceil(left), MAX_TIMER_MS),
-      );
-    });
-    try {
-      return await Promise.race([work(controller.signal), expired]);
-    } finally {
-      clearTimeout(timer);
-    }
+    if (left <= 0) throw onExpiry();
+    return withinTimeLimit(left, work, onExpiry);
   }
 
   /**

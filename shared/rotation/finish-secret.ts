@@ -12,6 +12,12 @@ import { InvalidRequestError, fromSecretsManagerError } from '../errors';
 import { AWSCURRENT, describeSecret, versionWithStage } from './secret-versions';
 import type { StepContext, StepResult } from './step-context';
 
+/**
+ * Moves AWSCURRENT to the token (see the module comment).
+ * @returns `skipped` when AWSCURRENT is on the token already, else `success`.
+ * @throws the typed Secrets Manager errors of `fromSecretsManagerError` when the move is refused and
+ *   fresh labels do not show it done.
+ */
 export async function finishSecret(ctx: StepContext): Promise<StepResult> {
   const context = { secretId: ctx.secretArn, step: ctx.step };
   const stages = ctx.description.VersionIdsToStages ?? {};

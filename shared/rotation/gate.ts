@@ -7,10 +7,11 @@
  */
 import type { DescribeSecretCommandOutput } from '@aws-sdk/client-secrets-manager';
 import { InvalidRequestError, RotationDisabledError, StageMismatchError } from '../errors';
-import { AWSCURRENT, AWSPENDING } from './secret-versions';
+import { AWSCURRENT, AWSPENDING, scheduledForDeletion } from './secret-versions';
 
 export type GateDecision = 'run' | 'already-current';
 
+/** What the gate reads of the step's DescribeSecret answer. */
 export type GateInput = Pick<DescribeSecretCommandOutput, 'RotationEnabled' | 'VersionIdsToStages' | 'DeletedDate'>;
 
 /**
@@ -32,7 +33,7 @@ export function checkRotationGate(description: GateInput, token: string, context
   if (stages.includes(AWSCURRENT)) return 'already-current';
   // Secrets Manager refuses every read and write of a secret scheduled for deletion with a bare
   // InvalidRequestException; saying why here, before any step, spares the operator the guess.
-  if (description.DeletedDate !== undefined && description.DeletedDate !== null) {
+  if (scheduledForDeletion(description)) {
     throw new InvalidRequestError('The secret is scheduled for deletion; restore it (RestoreSecret) before rotating it', context);
   }
   if (!stages.includes(AWSPENDING)) {

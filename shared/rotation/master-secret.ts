@@ -11,8 +11,6 @@ import {
   AuthenticationError,
   AccessDeniedError,
   InvalidRequestError,
-  NetworkError,
-  RDS_NETWORK_HINT,
   SecretValidationError,
   ToolkitError,
   TransientError,
@@ -21,9 +19,9 @@ import {
 import type { SqlSession } from './database-engine';
 import { defaultRdsLookup, type RdsEndpoint, type RdsEndpointLookup, type RdsResourceKind } from './rds-endpoint';
 import { login } from './login';
-import { RDS_UNREACHABLE_CODES, assertReaderOfMaster, defaultRdsTopology, type RdsTopology } from './rds-replica';
+import { assertReaderOfMaster, rdsUnreachable, defaultRdsTopology, type RdsTopology } from './rds-replica';
 import { assertMasterInSecretRegion } from './secret-arn';
-import { AWSCURRENT, describeSecret, getSecretString } from './secret-versions';
+import { AWSCURRENT, describeSecret, getSecretString, scheduledForDeletion } from './secret-versions';
 import type { StepContext } from './step-context';
 
 const INSTANCE_TAG = 'aws:rds:primarydbinstancearn';
@@ -44,6 +42,11 @@ export interface MasterSecretContext {
  * reader of the master's database by the RDS API (an Aurora reader endpoint or instance, an RDS read
  * replica; see rds-replica.ts): the master acts on its own host, the writer, opening the child's dbname
  * (see `masterDatabase`).
+ * @throws the typed Secrets Manager errors of its read (SecretNotFoundError, AccessDeniedError…);
+ *   InvalidRequestError naming the master when it is scheduled for deletion; SecretValidationError when
+ *   it is no database secret or its host is neither the child's nor one the child's reads from;
+ *   AccessDeniedError, NetworkError, TimeoutError or TransientError when the RDS API, asked for an
+ *   RDS-managed master's endpoint or about a reader, refuses or cannot be reached.
  */
 export async function resolveMasterSecret(ctx: MasterSecretContext, masterArn: string, child: DatabaseSecret): Promise<DatabaseSecret> {
   const text = await readMasterString(ctx, masterArn);
@@ -172,7 +175,7 @@ async function readMasterString(ctx: MasterSecretContext, masterArn: string): Pr
   } catch (err) {
     if (!(err instanceof InvalidRequestError)) throw err;
     const description = await describeSecret(readCtx, masterArn).catch(() => undefined);
-    if (description?.DeletedDate === undefined || description.DeletedDate === null) throw err;
+    if (!scheduledForDeletion(description)) throw err;
     throw new InvalidRequestError(
       "The master secret named by the current secret's masterarn is scheduled for deletion; restore it (RestoreSecret) or point masterarn at another",
       { secretId: masterArn, step: ctx.step },
@@ -210,19 +213,15 @@ async function rdsManagedEndpoint(ctx: MasterSecretContext, masterArn: string): 
   } catch (err) {
     if (err instanceof ToolkitError) throw err;
     const action = kind === 'instance' ? 'rds:DescribeDBInstances' : 'rds:DescribeDBClusters';
-    const { name, code } = summarizeCause(err);
+    const { name } = summarizeCause(err);
     if (name === 'AccessDenied' || name === 'AccessDeniedException') {
       throw new AccessDeniedError(
         `The master secret is RDS-managed (username and password only), and the function may not look up its DB ${kind}'s endpoint (${action})`,
         { ...context, cause: err },
       );
     }
-    if (name === 'TimeoutError' || (code !== undefined && RDS_UNREACHABLE_CODES.has(code))) {
-      throw new NetworkError(`The RDS API could not be reached to look up the master's DB ${kind} (${code ?? name}); ${RDS_NETWORK_HINT}`, {
-        ...context,
-        cause: err,
-      });
-    }
+    const unreachable = rdsUnreachable(err, `The RDS API could not be reached to look up the master's DB ${kind}`, context);
+    if (unreachable !== undefined) throw unreachable;
     throw new TransientError(`The RDS API could not describe the master's DB ${kind}`, { ...context, cause: err });
   }
 }

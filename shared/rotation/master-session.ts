@@ -9,8 +9,6 @@ import type { StepContext } from './step-context';
 
 /** A master session opened lazily, with the server it runs on. */
 export interface MasterSession {
-  /** The master's secret, read and checked on first call (by `open` too); later calls return the same. */
-  secret(): Promise<DatabaseSecret>;
   /** Logs in as the master on first call; later calls return the same session. */
   open(): Promise<SqlSession>;
   /** The server behind the master session (asked once). */
@@ -34,14 +32,13 @@ export interface MasterSessionOptions {
 export function masterSessionFor(ctx: StepContext, child: DatabaseSecret, options: MasterSessionOptions = {}): MasterSession | undefined {
   const masterArn = child.masterarn;
   if (masterArn === undefined) return undefined;
-  let secret: Promise<DatabaseSecret> | undefined;
   let session: Promise<SqlSession> | undefined;
   let server: Promise<ServerInfo> | undefined;
-  const resolved = (): Promise<DatabaseSecret> => (secret ??= resolveMasterFor(ctx, child, masterArn));
   const open = (): Promise<SqlSession> =>
-    (session ??= resolved().then((master) => loginAsMaster(ctx, child, master, { anyDatabase: options.anyDatabase === true })));
+    (session ??= resolveMasterFor(ctx, child, masterArn).then((master) =>
+      loginAsMaster(ctx, child, master, { anyDatabase: options.anyDatabase === true }),
+    ));
   return {
-    secret: resolved,
     open,
     server: async () => (server ??= open().then((s) => ctx.engine.serverInfo(s))),
     async close() {

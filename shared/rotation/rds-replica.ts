@@ -19,6 +19,8 @@ import {
   SecretValidationError,
   TimeoutError,
   ToolkitError,
+  summarizeCause,
+  unreachableKind,
   type ErrorContext,
 } from '../errors';
 import type { RdsLookupOptions } from './rds-endpoint';
@@ -132,13 +134,12 @@ export async function assertReaderOfMaster(
       );
     }
     // Not reached at all: the network path is what to fix, not the secret or the role.
-    const code = (err as { code?: unknown } | null)?.code;
-    if (name === 'TimeoutError' || (typeof code === 'string' && RDS_UNREACHABLE_CODES.has(code))) {
-      const message = `The current secret's host ${hosts}, and the RDS API could not be reached to check whether it is a reader or replica of it (${typeof code === 'string' ? code : String(name)}); ${RDS_NETWORK_HINT}`;
-      throw name === 'TimeoutError' || code === 'ETIMEDOUT'
-        ? new TimeoutError(message, { ...context, cause: err })
-        : new NetworkError(message, { ...context, cause: err });
-    }
+    const unreachable = rdsUnreachable(
+      err,
+      `The current secret's host ${hosts}, and the RDS API could not be reached to check whether it is a reader or replica of it`,
+      context,
+    );
+    if (unreachable !== undefined) throw unreachable;
     // Unproven, the other host is a misconfigured secret: say so, with why the RDS API could not clear it.
     throw new SecretValidationError(
       "The current secret's host and port are not the master secret's, and the RDS API could not tell whether it is a reader or replica of it",
@@ -195,17 +196,18 @@ interface DescribeClustersOutput {
   }>;
 }
 
-/** Node's codes for an RDS API that cannot be reached (refused, unresolved, reset, timed out). */
-export const RDS_UNREACHABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ETIMEDOUT',
-]);
+/**
+ * The error for an RDS API call that never reached the API: TimeoutError when it timed out,
+ * NetworkError when it was refused, unresolved or reset; undefined for any other failure. The message
+ * is `what` with the failure's code and where to look (RDS_NETWORK_HINT).
+ */
+export function rdsUnreachable(err: unknown, what: string, context: ErrorContext): TimeoutError | NetworkError | undefined {
+  const kind = unreachableKind(err);
+  if (kind === undefined) return undefined;
+  const { name, code } = summarizeCause(err);
+  const message = `${what} (${code ?? name}); ${RDS_NETWORK_HINT}`;
+  return kind === 'timeout' ? new TimeoutError(message, { ...context, cause: err }) : new NetworkError(message, { ...context, cause: err });
+}
 
 /** RDS answers an unknown or malformed identifier (an IP address's first label) with these. */
 const NOT_FOUND = new Set(['DBInstanceNotFoundFault', 'DBClusterNotFoundFault', 'InvalidParameterValue', 'InvalidParameterValueException']);

@@ -21,6 +21,14 @@ export interface VersionSelector {
   readonly versionId?: string;
 }
 
+/**
+ * Whether DescribeSecret says the secret is scheduled for deletion: Secrets Manager then refuses its
+ * every read and write with a bare InvalidRequestException, which the steps explain by name instead.
+ */
+export function scheduledForDeletion(description: Pick<DescribeSecretCommandOutput, 'DeletedDate'> | undefined): boolean {
+  return description?.DeletedDate !== undefined && description.DeletedDate !== null;
+}
+
 export async function describeSecret(ctx: SecretReadContext, secretId: string): Promise<DescribeSecretCommandOutput> {
   try {
     return await ctx.client.describeSecret({ SecretId: secretId });

@@ -30,6 +30,13 @@ import { explainRefusal, refusalFailure } from './refusal';
 import { AWSCURRENT, AWSPENDING, readDatabaseSecret, readPreviousSecret } from './secret-versions';
 import type { StepContext, StepResult } from './step-context';
 
+/**
+ * Sets the pending password on the secret's user (see the module comment).
+ * @returns `skipped` when the pending password logs in already, else `success`.
+ * @throws StageMismatchError before anything when the secrets name different users or hosts;
+ *   SecretValidationError before anything when the user is its master's own; AuthenticationError (with `reason`) when no login works and the refusal is not
+ *   proven drift, or a proof is refused (the change put back, or the error says where it stays).
+ */
 export async function setSecretSingleUser(ctx: StepContext): Promise<StepResult> {
   const readCtx = { client: ctx.client, step: ctx.step };
   const family = ctx.engine.family;
@@ -133,53 +140,36 @@ async function proveOrPutBack(
     }
     diagnosis = await explainRefusal(ctx, master, pending, proof.refusal);
   } catch (err) {
-    await putBackAfterFailure(ctx, pending, undo, err);
+    // The proof or its diagnosis failed otherwise: its own error is thrown, after the change is undone.
+    if (undo.putBack !== undefined) {
+      ctx.logger.log({
+        level: 'warn',
+        message: `Could not prove ${undo.what} (${failureText(err)}): ${await putBack(ctx, undo)}`,
+        secretArn: ctx.secretArn,
+        step: ctx.step,
+        engine: ctx.engine.family,
+        username: pending.username,
+        host: pending.host,
+      });
+    }
     throw err;
   }
-  const failed = undo.putBack !== undefined ? await putBack(ctx, undo.putBack) : undefined;
-  throw refusalFailure(ctx, undo.what, diagnosis, failed ?? undo.outcome);
-}
-
-async function putBackAfterFailure(ctx: StepContext, pending: DatabaseSecret, undo: Undo, failure: unknown): Promise<void> {
-  if (undo.putBack === undefined) return;
-  const put = await undo.putBack().then(
-    () => true,
-    () => false,
-  );
-  ctx.logger.log({
-    level: 'warn',
-    message: put
-      ? `The new password could not be proven (${errorName(failure)}): ${undo.outcome}`
-      : `The new password could not be proven (${errorName(failure)}) nor the previous one put back: AWSPENDING holds the password in place, and a retry logs in with it`,
-    secretArn: ctx.secretArn,
-    step: ctx.step,
-    engine: ctx.engine.family,
-    username: pending.username,
-    host: pending.host,
-  });
-}
-
-/** The failure's class and code, never its message (which may quote a statement). */
-function errorName(err: unknown): string {
-  if (err instanceof ToolkitError) return `${err.name} ${err.code}`;
-  return err instanceof Error ? err.name : 'an error';
+  throw refusalFailure(ctx, undo.what, diagnosis, await putBack(ctx, undo));
 }
 
 /**
- * Runs a put-back; undefined when it worked, else the outcome to report. A put-back can be refused
- * where the change was not (MariaDB password_reuse_check under strict validation refuses the old
- * password; a connection lost): the new password then stays in place, and the error must say so and
- * where it is, never "put back". AWSPENDING holds it, so the next attempt's pending login finds it.
+ * Runs the undo's put-back, and says what became of the change: `undo.outcome` when it was put back
+ * (or there is nothing to run), else that the new password stays. A put-back can be refused where the
+ * change was not (MariaDB password_reuse_check under strict validation refuses the old password; a
+ * connection lost): the error must then say so and where the password is, never "put back". AWSPENDING
+ * holds it, so the next attempt's pending login finds it.
  */
-async function putBack(ctx: StepContext, work: () => Promise<void>): Promise<string | undefined> {
+async function putBack(ctx: StepContext, undo: Undo): Promise<string> {
+  if (undo.putBack === undefined) return undo.outcome;
   try {
-    await work();
-    return undefined;
+    await undo.putBack();
+    return undo.outcome;
   } catch (err) {
-    const why =
-      err instanceof ToolkitError
-        ? `${err.code}${err.causeSummary?.code !== undefined ? ` ${err.causeSummary.code}` : ''}`
-        : 'an unexpected error';
     ctx.logger.log({
       level: 'error',
       message: 'The previous password could not be put back: the new password stays in place under AWSPENDING',
@@ -190,8 +180,14 @@ async function putBack(ctx: StepContext, work: () => Promise<void>): Promise<str
         ? { errorCode: err.code, ...(err.causeSummary !== undefined ? { cause: err.causeSummary } : {}) }
         : {}),
     });
-    return `the previous password could not be put back (${why}), so the new one stays in place and AWSPENDING holds it, where the next attempt finds it`;
+    return `the previous password could not be put back (${failureText(err)}), so the new one stays in place and AWSPENDING holds it, where the next attempt finds it`;
   }
+}
+
+/** A failure in words for a message: its code and its cause's code, never its text (which may quote a statement). */
+function failureText(err: unknown): string {
+  if (!(err instanceof ToolkitError)) return err instanceof Error ? err.name : 'an unexpected error';
+  return `${err.code}${err.causeSummary?.code !== undefined ? ` ${err.causeSummary.code}` : ''}`;
 }
 
 /**

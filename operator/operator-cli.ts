@@ -5,7 +5,7 @@
 import { ConfigError } from '../shared/errors';
 import { getSecretsClient, isLoopback, resolveSecretsClientSettings, type Env } from '../shared/secrets-client';
 import { applyRepair, type RedrivePath, type RepairOutcome } from './apply-repair';
-import { parseCommandLine } from './cli-args';
+import { checkEndpointUrl, parseCommandLine } from './cli-args';
 import { asksForJson, describeError, EXIT_FAILED, EXIT_OK, EXIT_USAGE, failureDocument, progressFor, type CliIo } from './cli-io';
 import { isRepairAction, planRepair, renderRepairPlan, REPAIR_ACTIONS, type RepairAction } from './repair-plan';
 import { isRotationComplete, readRotationStatus, toStatusDocument } from './rotation-status';
@@ -64,6 +64,7 @@ export async function runRotationStatusCli(argv: readonly string[], io: CliIo): 
     }
     flags = line.flags;
     requireSecretId(flags['secret-id']);
+    if (flags.endpoint !== undefined) checkEndpointUrl(flags.endpoint);
   } catch (err) {
     io.stderr(`rotation:status: ${describeError(err)}\n\n${STATUS_USAGE}`);
     if (asksForJson(argv)) io.stdout(failureDocument(describeError(err), STATUS_FAILED));
@@ -99,6 +100,7 @@ export async function runRotationRepairCli(argv: readonly string[], io: CliIo): 
     }
     flags = line.flags;
     requireSecretId(flags['secret-id']);
+    if (flags.endpoint !== undefined) checkEndpointUrl(flags.endpoint);
     if (flags.action !== undefined) {
       if (!isRepairAction(flags.action)) throw new ConfigError(`--action must be one of ${REPAIR_ACTIONS.join(', ')}`);
       action = flags.action;

@@ -99,6 +99,13 @@ describe('--json when the command fails: one document on stdout, so `| jq -e .co
       1,
       { applied: false, resolved: false, verified: false },
     ],
+    [
+      'rotation:status, an --endpoint that is not an http(s) URL (named as the flag, not as SECRETS_MANAGER_ENDPOINT)',
+      runRotationStatusCli,
+      ['--secret-id', 'x', '--endpoint', 'ftp://h', '--json'],
+      2,
+      { error: '--endpoint must be http:// or https://', complete: false },
+    ],
     ['rotation:repair, a bad --action', runRotationRepairCli, ['--secret-id', 'x', '--action', 'undo', '--json'], 2, { resolved: false }],
   ] as const)('%s', async (_name, command, argv, code, verdict) => {
     const cli = io();

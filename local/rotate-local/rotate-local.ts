@@ -77,7 +77,7 @@ export async function rotateLocal(options: RotateLocalOptions, io: CliIo): Promi
       results.push(
         unreachable !== undefined
           ? {
-              engine: 'postgres',
+              engine: 'unknown',
               strategy: options.strategy ?? 'existing',
               secretId: options.secretId,
               outcome: 'failed',

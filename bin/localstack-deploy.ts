@@ -28,10 +28,9 @@ import type { Construct } from 'constructs';
 import { DbTlsMode, RotationEngine, RotationStrategy } from '../lib/rotation-engine';
 import { RotationFunction } from '../lib/rotation-function';
 import { ROTATION_RUNTIME, localStackReleaseFor } from '../lib/runtime';
-import { parseCommandLine } from '../operator/cli-args';
+import { checkEndpointUrl, parseCommandLine } from '../operator/cli-args';
 import { SDK_NODE_WARNING_OPT_OUT, runMain } from '../operator/cli-main';
 import { describeError } from '../operator/cli-io';
-import { checkEndpointUrl } from '../local/rotate-local/args';
 import { cdkOutputFilter, lineSplitter } from '../local/rotate-local/cdk-output';
 import {
   AUTH_TOKEN_HINT,

@@ -17,7 +17,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ConfigError } from '../shared/errors';
 import { acknowledgeNagFinding, nagResourceName } from './nag-acknowledgement';
-import { RotationEngine, RotationStrategy } from './rotation-engine';
+import { RotationEngine, RotationStrategy, assertEnumProp } from './rotation-engine';
 import { RotationFunction, type RotationFunctionOptions } from './rotation-function';
 import {
   RotationSucceededNotification,
@@ -130,8 +130,9 @@ const SECRET_ROTATION_ACTIONS = [
  * dedicated (or shared) `RotationFunction`, its permissions on the secret (and the master's), and the
  * database's security group opened to it.
  *
- * @throws ConfigError at synth: alternating users without `masterSecret`, the master used as the rotated
- *   secret, an RDS-managed master rotated by this toolkit, a shared function of another engine or strategy.
+ * @throws ConfigError at synth: no `secret`, an `engine` or `strategy` outside its enum, alternating users
+ *   without `masterSecret`, the master used as the rotated secret, an RDS-managed master rotated by this
+ *   toolkit, a shared function of another engine or strategy.
  * @example
  * import { DatabaseSecretRotation, RotationStrategy } from 'db-secret-rotation-toolkit';
  *
@@ -235,7 +236,11 @@ export class DatabaseSecretRotation extends Construct {
 
   constructor(scope: Construct, id: string, props: DatabaseSecretRotationProps) {
     super(scope, id);
+    // Before anything is built: a missing secret or a wrong engine or strategy would fail later, and less clearly.
+    if (!props.secret) throw new ConfigError(`${this.node.path}: secret is required (the secretsmanager.ISecret to rotate)`);
+    assertEnumProp(this.node.path, 'engine', props.engine, RotationEngine);
     const strategy = props.strategy ?? RotationStrategy.SINGLE_USER;
+    assertEnumProp(this.node.path, 'strategy', strategy, RotationStrategy);
     const alternating = strategy === RotationStrategy.ALTERNATING_USERS;
     validateMasterSecret(this.node.path, props, alternating);
     const rules = rotationRules(props);

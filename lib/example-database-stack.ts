@@ -120,7 +120,9 @@ function createDatabase(
   const db = new rds.DatabaseInstance(scope, id, {
     engine,
     vpc,
-    vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+    // The VPC this app creates has isolated subnets only; one named by context (`rotation:privateSubnetIds`)
+    // is imported with private subnets only, and the databases go beside the functions there.
+    vpcSubnets: { subnetType: vpc.isolatedSubnets.length > 0 ? ec2.SubnetType.PRIVATE_ISOLATED : ec2.SubnetType.PRIVATE_WITH_EGRESS },
     instanceType: ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MICRO),
     credentials: rds.Credentials.fromGeneratedSecret('dbadmin', { secretName }),
     storageEncrypted: true,

@@ -37,7 +37,7 @@ import {
   shimAliases,
   toNodejsBundlingOptions,
 } from './rotation-bundling';
-import { DbTlsMode, RotationEngine, RotationStrategy } from './rotation-engine';
+import { DbTlsMode, RotationEngine, RotationStrategy, assertEnumProp } from './rotation-engine';
 import { ROTATION_RUNTIME } from './runtime';
 import { isIsolatedSelection, noRouteMessage } from './secrets-manager-route';
 
@@ -120,8 +120,9 @@ export { ROTATION_EXTERNAL_MODULES };
  * CloudFormation transform), its role, log group, optional alarm and VPC wiring. Share it among many
  * secrets through `DatabaseSecretRotation`'s `rotationFunction` and `sharedSecretNamePattern`.
  *
- * @throws ConfigError at synth for settings that cannot work (VPC options without a VPC, an invalid
- *   password policy, no route to Secrets Manager from isolated subnets, a missing pre-built bundle).
+ * @throws ConfigError at synth for settings that cannot work (an `engine`, `strategy` or `tlsMode` outside
+ *   its enum, VPC options without a VPC, an invalid password policy, no route to Secrets Manager from
+ *   isolated subnets, a missing pre-built bundle).
  * @example
  * const fn = new RotationFunction(this, 'PostgresRotation', {
  *   engine: RotationEngine.POSTGRES,
@@ -154,6 +155,9 @@ export class RotationFunction extends Construct implements ec2.IConnectable {
 
   constructor(scope: Construct, id: string, props: RotationFunctionProps) {
     super(scope, id);
+    assertEnumProp(this.node.path, 'engine', props.engine, RotationEngine);
+    assertEnumProp(this.node.path, 'strategy', props.strategy, RotationStrategy);
+    if (props.tlsMode !== undefined) assertEnumProp(this.node.path, 'tlsMode', props.tlsMode, DbTlsMode);
     this.engine = props.engine;
     this.strategy = props.strategy;
     this.vpc = props.vpc;

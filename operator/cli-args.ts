@@ -29,24 +29,51 @@ const HELP: FlagSpec = { type: 'boolean', short: 'h' };
 /**
  * Parses `argv` (without node and the script) against `specs`.
  * A single leading `--` is dropped: pnpm and yarn 1 pass the separator of `pnpm run x -- --json` through.
- * @throws ConfigError naming the flag or the stray word at fault (never a flag's value) when the line does not parse.
+ * @throws ConfigError naming the flag or the stray word at fault (never a flag's value) when the line does not parse,
+ *   and when a flag that takes a value is given twice (Node's parser would keep the last one silently).
  */
 export function parseCommandLine<S extends FlagSpecs>(argv: readonly string[], specs: S): CommandLine<S> {
   const args = argv[0] === '--' ? argv.slice(1) : [...argv];
   const options = { ...specs, help: HELP };
   let values: Record<string, string | boolean | undefined>;
+  let tokens: ReturnType<typeof parseArgs>['tokens'] & object;
   try {
-    values = parseArgs({ args, options, strict: true, allowPositionals: false }).values as typeof values;
+    const parsed = parseArgs({ args, options, strict: true, allowPositionals: false, tokens: true });
+    values = parsed.values as typeof values;
+    tokens = parsed.tokens;
   } catch (err) {
     if (asksForHelp(args)) return { help: true };
     throw toConfigError(err, Object.keys(specs));
   }
   if (values.help === true) return { help: true };
+  // parseArgs keeps the last of a repeated value: `--secret-id a … --secret-id b` would act on b alone.
+  const seen = new Set<string>();
+  for (const token of tokens) {
+    if (token.kind !== 'option' || specs[token.name]?.type !== 'string') continue;
+    if (seen.has(token.name)) throw new ConfigError(`--${token.name} is given more than once`);
+    seen.add(token.name);
+  }
   for (const [name, value] of Object.entries(values)) {
     if (value === '') throw new ConfigError(`--${name} needs a value`);
   }
   const { help: _help, ...flags } = values;
   return { help: false, flags: flags as ParsedFlags<S> };
+}
+
+/**
+ * Checks an `--endpoint` value: an http(s) URL without credentials in it (they would end up in progress
+ * lines and errors).
+ * @throws ConfigError naming `--endpoint` (never its value) when it is not one.
+ */
+export function checkEndpointUrl(value: string): void {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError('--endpoint must be a URL such as http://127.0.0.1:4566');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError('--endpoint must be http:// or https://');
+  if (url.username || url.password) throw new ConfigError('--endpoint must not carry credentials');
 }
 
 /** True when `--help` or `-h` stands on its own anywhere before a `--`. */

@@ -38,6 +38,21 @@ export function describeError(err: unknown): string {
   return `unexpected ${name}${code}`;
 }
 
+/**
+ * With `--json`, what stdout carries when the command fails: one document, so a pipe into `jq -e` or
+ * `JSON.parse` sees a failure rather than an empty input (which jq -e answers with exit status 0).
+ * `error` is the same line as on stderr; `verdict` holds the command's own yes/no fields, all false.
+ */
+export function failureDocument(error: string, verdict: Readonly<Record<string, false>>): string {
+  return JSON.stringify({ error, ...verdict }, null, 2);
+}
+
+/** Whether the arguments ask for JSON, as the parser would read them (before `--`, the bare flag). */
+export function asksForJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
+}
+
 /** Exit codes shared by the commands. */
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;

@@ -5,8 +5,8 @@
 import { ConfigError } from '../shared/errors';
 import { getSecretsClient, isLoopback, resolveSecretsClientSettings, type Env } from '../shared/secrets-client';
 import { applyRepair, type RedrivePath, type RepairOutcome } from './apply-repair';
-import { parseCommandLine } from './cli-args';
-import { describeError, EXIT_FAILED, EXIT_OK, EXIT_USAGE, progressFor, type CliIo } from './cli-io';
+import { checkEndpointUrl, parseCommandLine } from './cli-args';
+import { asksForJson, describeError, EXIT_FAILED, EXIT_OK, EXIT_USAGE, failureDocument, progressFor, type CliIo } from './cli-io';
 import { isRepairAction, planRepair, renderRepairPlan, REPAIR_ACTIONS, type RepairAction } from './repair-plan';
 import { isRotationComplete, readRotationStatus, toStatusDocument } from './rotation-status';
 import { renderRotationStatus } from './status-report';
@@ -49,6 +49,10 @@ Before it exits 0 it verifies: AWSCURRENT on exactly one version (named), no str
 the database is reachable from here, that this version's credentials log in (SELECT 1). When it cannot
 log in from here, or with --labels-only, it says it checked labels only. Waits show progress on stderr.`;
 
+/** The yes/no fields of each command's JSON document, as a failed run leaves them. */
+const STATUS_FAILED = { complete: false } as const;
+const REPAIR_FAILED = { applied: false, resolved: false, verified: false } as const;
+
 /** `rotation:status`, in-process: the exit code; the table or JSON on `io.stdout`, errors on `io.stderr`. */
 export async function runRotationStatusCli(argv: readonly string[], io: CliIo): Promise<number> {
   let flags;
@@ -60,8 +64,10 @@ export async function runRotationStatusCli(argv: readonly string[], io: CliIo): 
     }
     flags = line.flags;
     requireSecretId(flags['secret-id']);
+    if (flags.endpoint !== undefined) checkEndpointUrl(flags.endpoint);
   } catch (err) {
     io.stderr(`rotation:status: ${describeError(err)}\n\n${STATUS_USAGE}`);
+    if (asksForJson(argv)) io.stdout(failureDocument(describeError(err), STATUS_FAILED));
     return EXIT_USAGE;
   }
   const secretId = flags['secret-id'] as string;
@@ -71,7 +77,9 @@ export async function runRotationStatusCli(argv: readonly string[], io: CliIo): 
     io.stdout(flags.json ? JSON.stringify(toStatusDocument(status), null, 2) : renderRotationStatus(status));
     return EXIT_OK;
   } catch (err) {
-    io.stderr(`rotation:status: ${describeError(err)}${whereIfUnreachable(err, clientEnv(io.env, flags.endpoint, flags.region))}`);
+    const line = `${describeError(err)}${whereIfUnreachable(err, clientEnv(io.env, flags.endpoint, flags.region))}`;
+    io.stderr(`rotation:status: ${line}`);
+    if (flags.json) io.stdout(failureDocument(line, STATUS_FAILED));
     return EXIT_FAILED;
   }
 }
@@ -92,6 +100,7 @@ export async function runRotationRepairCli(argv: readonly string[], io: CliIo): 
     }
     flags = line.flags;
     requireSecretId(flags['secret-id']);
+    if (flags.endpoint !== undefined) checkEndpointUrl(flags.endpoint);
     if (flags.action !== undefined) {
       if (!isRepairAction(flags.action)) throw new ConfigError(`--action must be one of ${REPAIR_ACTIONS.join(', ')}`);
       action = flags.action;
@@ -103,6 +112,7 @@ export async function runRotationRepairCli(argv: readonly string[], io: CliIo): 
     }
   } catch (err) {
     io.stderr(`rotation:repair: ${describeError(err)}\n\n${REPAIR_USAGE}`);
+    if (asksForJson(argv)) io.stdout(failureDocument(describeError(err), REPAIR_FAILED));
     return EXIT_USAGE;
   }
   const secretId = flags['secret-id'] as string;
@@ -141,7 +151,9 @@ export async function runRotationRepairCli(argv: readonly string[], io: CliIo): 
     }
     return verified ? EXIT_OK : EXIT_FAILED;
   } catch (err) {
-    io.stderr(`rotation:repair: ${describeError(err)}${whereIfUnreachable(err, clientEnv(io.env, flags.endpoint, flags.region))}`);
+    const line = `${describeError(err)}${whereIfUnreachable(err, clientEnv(io.env, flags.endpoint, flags.region))}`;
+    io.stderr(`rotation:repair: ${line}`);
+    if (flags.json) io.stdout(failureDocument(line, REPAIR_FAILED));
     return EXIT_FAILED;
   }
 }

@@ -95,8 +95,11 @@ export class ConfigLoader {
    * @throws SecretValidationError naming the secret, the schema and every failing path (never a value),
    *   also when the schema itself throws (a transform or refinement raising on the value)
    * @throws the typed Secrets Manager errors of `fromSecretsManagerError` when the secret cannot be read
+   * @throws ConfigError, before any read, when `name` is not a non-empty string (under a prefix, an empty
+   *   name would read `${prefix}/`, another secret than the one meant, or none)
    */
   async load<S extends StandardSchemaV1>(name: string, schema: S, options: LoadOptions = {}): Promise<InferSchemaOutput<S>> {
+    if (typeof name !== 'string' || name.trim() === '') throw new ConfigError('a config name must be a non-empty string');
     const secretId = this.#prefix ? `${this.#prefix}/${name}` : name;
     const value = await this.#read(secretId);
     const standard = schema['~standard'];

@@ -1,6 +1,6 @@
 /** The command line of `npm run rotate:local`. */
 import { ConfigError } from '../../shared/errors';
-import { parseCommandLine } from '../../operator/cli-args';
+import { checkEndpointUrl, parseCommandLine } from '../../operator/cli-args';
 import { isDemoEngine, isDemoStrategy } from './scenarios';
 import type { EngineFamily } from '../../shared/database-secret';
 import type { RotationStrategyName } from '../../shared/rotation/rotation-settings';
@@ -83,16 +83,4 @@ export function parseRotateLocalArgs(argv: readonly string[]): RotateLocalOption
     skipSetup: flags['skip-setup'] === true,
     help: false,
   };
-}
-
-/** An http(s) URL without credentials in it (they would end up in progress lines). */
-export function checkEndpointUrl(value: string): void {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new ConfigError('--endpoint must be a URL such as http://127.0.0.1:4566');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError('--endpoint must be http:// or https://');
-  if (url.username || url.password) throw new ConfigError('--endpoint must not carry credentials');
 }

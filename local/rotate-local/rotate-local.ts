@@ -4,7 +4,16 @@
  * written: messages come from typed errors that name the secret and step, and the report has no values.
  */
 import { setupDatabases } from '../db-setup';
-import { describeError, EXIT_FAILED, EXIT_OK, EXIT_USAGE, progressFor, type CliIo } from '../../operator/cli-io';
+import {
+  asksForJson,
+  describeError,
+  EXIT_FAILED,
+  EXIT_OK,
+  EXIT_USAGE,
+  failureDocument,
+  progressFor,
+  type CliIo,
+} from '../../operator/cli-io';
 import { parseRotateLocalArgs, ROTATE_LOCAL_USAGE, type RotateLocalOptions } from './args';
 import { databaseProblem } from './preflight';
 import { buildReport, describeTarget, renderReportTable, type RotateLocalReport } from './report';
@@ -20,6 +29,7 @@ export async function runRotateLocalCli(argv: readonly string[], io: CliIo): Pro
     options = parseRotateLocalArgs(argv);
   } catch (err) {
     io.stderr(`rotate:local: ${describeError(err)}\n\n${ROTATE_LOCAL_USAGE}`);
+    if (asksForJson(argv)) io.stdout(failureDocument(describeError(err), { ok: false }));
     return EXIT_USAGE;
   }
   if (options.help) {
@@ -32,6 +42,7 @@ export async function runRotateLocalCli(argv: readonly string[], io: CliIo): Pro
     return report.ok ? EXIT_OK : EXIT_FAILED;
   } catch (err) {
     io.stderr(`rotate:local: ${describeError(err)}`);
+    if (options.json) io.stdout(failureDocument(describeError(err), { ok: false }));
     return EXIT_FAILED;
   }
 }
@@ -66,7 +77,7 @@ export async function rotateLocal(options: RotateLocalOptions, io: CliIo): Promi
       results.push(
         unreachable !== undefined
           ? {
-              engine: 'postgres',
+              engine: 'unknown',
               strategy: options.strategy ?? 'existing',
               secretId: options.secretId,
               outcome: 'failed',

@@ -50,7 +50,12 @@ export async function lookUpFunction(endpoint: string, region: string, name: str
   try {
     response = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
   } catch (err) {
-    return { state: 'unreachable', code: networkCode(err) };
+    const code = networkCode(err);
+    // fetch refuses some ports outright (1, 6000, 10080…: the Fetch standard's "bad ports") without trying
+    // them; the SDK's own client does not, so the endpoint may well be there: ask no more, use the documented ARN.
+    // Its message is not shown: for a URL with credentials in it, undici's quotes the URL.
+    if (code === undefined) return { state: 'unknown', detail: 'GetFunction could not be sent: fetch refused the URL' };
+    return { state: 'unreachable', code };
   }
   const text = await response.text().catch(() => '');
   const body = parseJson(text);
@@ -80,11 +85,12 @@ function errorType(header: string | null, body: Record<string, unknown> | undefi
   return raw.split(':')[0]!.split('#').pop();
 }
 
-function networkCode(err: unknown): string {
+/** The network error code of a failed fetch (ECONNREFUSED, ETIMEDOUT…); undefined when no connection was tried. */
+function networkCode(err: unknown): string | undefined {
   const cause = (err as { cause?: { code?: unknown; errors?: Array<{ code?: unknown }> } } | null)?.cause;
   const code = cause?.code ?? cause?.errors?.find((e) => typeof e.code === 'string')?.code;
   if (typeof code === 'string') return code;
-  return (err as { name?: unknown } | null)?.name === 'TimeoutError' ? 'ETIMEDOUT' : 'unknown';
+  return (err as { name?: unknown } | null)?.name === 'TimeoutError' ? 'ETIMEDOUT' : undefined;
 }
 
 /** The sentence a user needs when an endpoint lacks the functions: the names, and how to put them there. */

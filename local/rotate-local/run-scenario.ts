@@ -36,7 +36,8 @@ export interface RotationRun {
 }
 
 export interface ScenarioResult {
-  readonly engine: EngineFamily;
+  /** `unknown` for a `--secret-id` that could not be read as a database secret (missing, not JSON, another engine). */
+  readonly engine: EngineFamily | 'unknown';
   readonly strategy: RotationStrategyName | 'existing';
   readonly secretId: string;
   readonly functionArn?: string;
@@ -109,10 +110,11 @@ export async function runExistingSecret(
   ctx: ScenarioContext,
 ): Promise<ScenarioResult> {
   const started = performance.now();
-  let engine: EngineFamily = 'postgres';
+  let engine: EngineFamily | 'unknown' = 'unknown';
   try {
     const current = await readVersion(ctx.target.client, secretId, { stage: 'AWSCURRENT' });
-    engine = current.secret.family;
+    const family = current.secret.family;
+    engine = family;
     let described;
     try {
       described = await ctx.target.client.send(new DescribeSecretCommand({ SecretId: secretId }));
@@ -121,7 +123,7 @@ export async function runExistingSecret(
     }
     const functionArn =
       strategy !== undefined || !described.RotationLambdaARN
-        ? await ctx.target.rotationFunction(engine, strategy ?? 'single-user')
+        ? await ctx.target.rotationFunction(family, strategy ?? 'single-user')
         : described.RotationLambdaARN;
     const setupMs = roundMs(performance.now() - started);
     const rotations = await rotateRepeatedly(secretId, functionArn, secretId, ctx);

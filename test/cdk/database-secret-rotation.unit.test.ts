@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import * as path from 'path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -373,6 +373,34 @@ describe('synth-time errors', () => {
           entry: STUB_ENTRY,
         } as never),
     ).toThrow(/alternating users need masterSecret/);
+  });
+
+  it('a missing secret, or an engine, strategy or TLS mode outside its enum (JavaScript callers), before anything is built', () => {
+    const stack = unbundledStack();
+    const secretIn = (stack: Stack) => new secretsmanager.Secret(stack, `Secret${stack.node.children.length}`);
+    const cases: [string, object, RegExp][] = [
+      ['NoSecret', { engine: RotationEngine.POSTGRES }, /NoSecret: secret is required/],
+      ['Oracle', { secret: secretIn(stack), engine: 'oracle' }, /Oracle: engine must be one of postgres, mysql; got "oracle"/],
+      ['NoEngine', { secret: secretIn(stack) }, /NoEngine: engine must be one of postgres, mysql; got nothing/],
+      [
+        'Multi',
+        { secret: secretIn(stack), engine: RotationEngine.MYSQL, strategy: 'multi-user' },
+        /Multi: strategy must be one of single-user, alternating-users; got "multi-user"/,
+      ],
+      [
+        'Tls',
+        { secret: secretIn(stack), engine: RotationEngine.MYSQL, tlsMode: 'verify-ca' },
+        /Tls\/RotationFunction: tlsMode must be one of/,
+      ],
+    ];
+    for (const [id, props, message] of cases) {
+      expect(() => new DatabaseSecretRotation(stack, id, { entry: STUB_ENTRY, ...props } as never)).toThrow(message);
+      const built = stack.node.tryFindChild(id)?.node.findAll() ?? [];
+      expect(built.filter((c) => c instanceof CfnResource)).toEqual([]);
+    }
+    expect(() => new RotationFunction(stack, 'Fn', { engine: RotationEngine.POSTGRES, entry: STUB_ENTRY } as never)).toThrow(
+      /Fn: strategy must be one of single-user, alternating-users; got nothing/,
+    );
   });
 
   it('a shared function of another strategy or engine', () => {

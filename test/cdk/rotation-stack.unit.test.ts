@@ -1,6 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { RotationEngine, RotationStack, RotationStrategy, VPC_CONTEXT } from '../../lib';
+import { buildApp } from '../../bin/app';
 import { STUB_ENTRY } from '../support/cdk-test-helpers';
 
 const entries = { [RotationEngine.POSTGRES]: STUB_ENTRY, [RotationEngine.MYSQL]: STUB_ENTRY };
@@ -25,6 +26,21 @@ describe('RotationStack', () => {
     template.hasResourceProperties('AWS::EC2::SecurityGroup', { VpcId: 'vpc-0123456789abcdef0' });
     expect(stack.functionFor(RotationEngine.MYSQL, RotationStrategy.ALTERNATING_USERS).strategy).toBe(RotationStrategy.ALTERNATING_USERS);
     template.resourceCountIs('AWS::Lambda::Permission', 0);
+  });
+
+  it("the repository's app synthesizes on a context VPC, as deploy.md shows: the example databases go in its private subnets", () => {
+    const app = new App({
+      context: {
+        'aws:cdk:bundling-stacks': [],
+        [VPC_CONTEXT.vpcId]: 'vpc-0123456789abcdef0',
+        [VPC_CONTEXT.availabilityZones]: 'eu-west-1a,eu-west-1b',
+        [VPC_CONTEXT.privateSubnetIds]: 'subnet-aaaa,subnet-bbbb',
+      },
+    });
+    const { example } = buildApp(app);
+    const template = Template.fromStack(example);
+    template.resourceCountIs('AWS::RDS::DBInstance', 2);
+    template.allResourcesProperties('AWS::RDS::DBSubnetGroup', { SubnetIds: ['subnet-aaaa', 'subnet-bbbb'] });
   });
 
   it('refuses a context VPC without its subnets', () => {

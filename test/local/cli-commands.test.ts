@@ -72,6 +72,17 @@ describe('--help on every command prints usage and does nothing else', () => {
 });
 
 describe('--json writes only JSON to stdout', () => {
+  it('rotate:local --json with a bad flag still prints one document, ok false, and exits 2 (an empty stdout reads as success to jq -e)', async () => {
+    const io = deadEndIo();
+    expect(await runRotateLocalCli(['--json', '--engine', 'oracle'], io)).toBe(2);
+    expect(io.out.map((o) => JSON.parse(o) as unknown)).toEqual([{ error: '--engine must be postgres or mysql', ok: false }]);
+    expect(io.err[0]).toMatch(/^rotate:local: --engine must be postgres or mysql\n/);
+    // Without --json nothing but the usage on stderr.
+    const plain = deadEndIo();
+    expect(await runRotateLocalCli(['--engine', 'oracle'], plain)).toBe(2);
+    expect(plain.out).toEqual([]);
+  });
+
   it('rotate:local --json (as a process, db:setup included): stdout parses whole; setup and progress lines are on stderr', async () => {
     const result = await runBin('rotate-local.ts', ['--json', '--engine', 'mysql', '--strategy', 'single-user']);
     expect(result.code).toBe(0);

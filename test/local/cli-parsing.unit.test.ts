@@ -51,6 +51,16 @@ describe('rotate:local arguments', () => {
     expect(() => parseRotateLocalArgs(argv)).toThrow(message);
   });
 
+  it('refuses a flag that takes a value given twice, which would otherwise act on the last one alone', () => {
+    const specs = { 'secret-id': { type: 'string' }, json: { type: 'boolean' } } as const;
+    expect(() => parseCommandLine(['--secret-id', 'prod/a', '--json', '--secret-id=prod/b'], specs)).toThrow(
+      new ConfigError('--secret-id is given more than once'),
+    );
+    expect(() => parseRotateLocalArgs(['--engine', 'postgres', '--engine', 'mysql'])).toThrow(/--engine is given more than once/);
+    // A switch twice says the same thing twice.
+    expect(parseCommandLine(['--json', '--json'], specs)).toEqual({ help: false, flags: { json: true } });
+  });
+
   it('does not take the next flag as a value', () => {
     const specs = { 'secret-id': { type: 'string' }, json: { type: 'boolean' } } as const;
     expect(() => parseCommandLine(['--secret-id', '--json'], specs)).toThrow(/--secret-id needs a value/);

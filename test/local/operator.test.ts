@@ -82,6 +82,51 @@ async function stages(secretId: string): Promise<Record<string, string[]>> {
 const currentVersion = (map: Record<string, string[]>): string | undefined =>
   Object.entries(map).find(([, s]) => s.includes('AWSCURRENT'))?.[0];
 
+describe('--json when the command fails: one document on stdout, so `| jq -e .complete` cannot read an empty input as success', () => {
+  it.each([
+    [
+      'rotation:status, a secret that does not exist',
+      runRotationStatusCli,
+      ['--secret-id', 'operator-test/absent', '--json'],
+      1,
+      { complete: false },
+    ],
+    ['rotation:status, no --secret-id', runRotationStatusCli, ['--json'], 2, { complete: false }],
+    [
+      'rotation:repair, a secret that does not exist',
+      runRotationRepairCli,
+      ['--secret-id', 'operator-test/absent', '--yes', '--json'],
+      1,
+      { applied: false, resolved: false, verified: false },
+    ],
+    [
+      'rotation:status, an --endpoint that is not an http(s) URL (named as the flag, not as SECRETS_MANAGER_ENDPOINT)',
+      runRotationStatusCli,
+      ['--secret-id', 'x', '--endpoint', 'ftp://h', '--json'],
+      2,
+      { error: '--endpoint must be http:// or https://', complete: false },
+    ],
+    ['rotation:repair, a bad --action', runRotationRepairCli, ['--secret-id', 'x', '--action', 'undo', '--json'], 2, { resolved: false }],
+  ] as const)('%s', async (_name, command, argv, code, verdict) => {
+    const cli = io();
+    expect(await command(argv, cli)).toBe(code);
+    expect(cli.out).toHaveLength(1);
+    const document = JSON.parse(cli.out[0]!) as { error: string };
+    expect(document).toMatchObject(verdict);
+    expect(cli.err[0]).toContain(document.error);
+  });
+
+  it('an endpoint that is down (as a process): the document says what stderr says, and the exit status is 1', async () => {
+    const argv = ['--secret-id', 'operator-test/absent', '--json', '--endpoint', 'http://127.0.0.1:9'];
+    const result = await runBin('rotation-status.ts', argv, { AWS_REGION: 'us-east-1' });
+    expect(result.code).toBe(1);
+    const document = JSON.parse(result.stdout) as { error: string };
+    expect(document).toEqual({ error: expect.stringContaining('cannot reach Secrets Manager (ECONNREFUSED)'), complete: false });
+    expect(document.error).toContain('(endpoint http://127.0.0.1:9)');
+    expect(result.stderr).toContain(document.error);
+  });
+});
+
 describe('a rotation cancelled half-way (rotation off, stray AWSPENDING)', () => {
   const name = `operator-test/cancelled-${randomUUID().slice(0, 8)}`;
   let strayVersion: string;

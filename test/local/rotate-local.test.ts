@@ -3,6 +3,7 @@
  * test can then read back every password the run produced, and the endpoint's own rotation records).
  */
 import {
+  CreateSecretCommand,
   GetSecretValueCommand,
   ListSecretsCommand,
   ListSecretVersionIdsCommand,
@@ -155,6 +156,19 @@ describe('rotate:local against a running endpoint', () => {
     });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/PostgreSQL is not reachable at [^ ]+:1 \(ECONNREFUSED\): start it with `npm run db:setup`/);
+  });
+
+  it('--secret-id of a secret that does not exist, or is not a database secret: engine "unknown", not a guessed postgres', async () => {
+    await client.send(new CreateSecretCommand({ Name: 'rotate-local-test/not-json', SecretString: 'not a database secret' }));
+    for (const secretId of ['rotate-local-test/absent', 'rotate-local-test/not-json']) {
+      const result = await runBin('rotate-local.ts', ['--endpoint', endpoint.endpoint, '--skip-setup', '--json', '--secret-id', secretId]);
+      expect(result.code).toBe(1);
+      const report = JSON.parse(result.stdout) as { ok: boolean; scenarios: { engine: string; outcome: string; error: string }[] };
+      expect(report.ok).toBe(false);
+      expect(report.scenarios).toEqual([
+        expect.objectContaining({ engine: 'unknown', outcome: 'failed', error: expect.stringContaining(secretId) }),
+      ]);
+    }
   });
 
   it('refuses a bad flag with the usage and exit code 2', async () => {

@@ -40,6 +40,11 @@ describe('lookUpFunction', () => {
     expect(await lookUpFunction(standIn.url, 'us-east-1', 'x')).toEqual({ state: 'unreachable', code: 'ECONNREFUSED' });
   });
 
+  it("answers 'unknown', not 'unreachable', for a port fetch refuses to try (the SDK's client may still reach it)", async () => {
+    const answer = await lookUpFunction('http://127.0.0.1:6000', 'us-east-1', 'x');
+    expect(answer).toEqual({ state: 'unknown', detail: 'GetFunction could not be sent: fetch refused the URL' });
+  });
+
   it('is asked once per function in a run', async () => {
     const asked: string[] = [];
     const resolver = new RotationFunctionResolver('http://e', 'us-east-1', async (_endpoint, _region, name): Promise<FunctionLookup> => {

@@ -136,6 +136,16 @@ describe('ConfigLoader', () => {
     expect(() => new ConfigLoader(silent, { fetchTimeoutMs: -1 })).toThrow(ConfigError);
   });
 
+  it('refuses an empty name before reading anything (under a prefix it would read the prefix itself)', async () => {
+    const client = new FakeSecretsClient();
+    client.put('myapp/', { host: 'h', username: 'u', password: PASSWORD });
+    const loader = new ConfigLoader(client.asClient(), { prefix: 'myapp' });
+    for (const name of ['', '  ', undefined as unknown as string]) {
+      await expect(loader.load(name, DatabaseConfig)).rejects.toThrow(new ConfigError('a config name must be a non-empty string'));
+    }
+    expect(client.count()).toBe(0);
+  });
+
   it('maps Secrets Manager failures to typed errors', async () => {
     const loader = new ConfigLoader(new FakeSecretsClient().asClient());
     await expect(loader.load('absent', DatabaseConfig)).rejects.toBeInstanceOf(SecretNotFoundError);

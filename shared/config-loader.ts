@@ -13,7 +13,7 @@
  * validator it is "failed <vendor> validation" at that path.
  */
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { SecretValidationError, summarizeCause, type ValidationIssue } from './errors';
+import { ConfigError, SecretValidationError, summarizeCause, type ValidationIssue } from './errors';
 import { fetchTimeoutOption, withinFetchTimeout } from './fetch-timeout';
 import { SecretCache, type SecretsReadClient } from './secret-cache';
 import { payloadToSecretValue, type SecretValue } from './secret-value';

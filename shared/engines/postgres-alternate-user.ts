@@ -196,6 +196,12 @@ function settingRefused(err: unknown, server: ServerInfo, master: string, clone:
  */
 export async function syncPostgresAlternateUser(connection: SqlSession, server: ServerInfo, change: AlternateUserChange): Promise<void> {
   const { currentUsername, alternateUsername, password } = change;
+  // Warnings name changes (a lifted limit, revoked rights) that only hold once COMMIT does: they are
+  // held until then, so a refusal later in the transaction leaves no warning about what rolled back.
+  const warnings: string[] = [];
+  const warn = (message: string): void => {
+    warnings.push(message);
+  };
   await inTransaction(connection, independentReads(server, currentUsername, alternateUsername), async (session) => {
     const { original, clone, alternateExists } = await originalOf(session, currentUsername, alternateUsername);
     const cloneExists = clone !== alternateUsername || alternateExists;
@@ -243,7 +249,7 @@ export async function syncPostgresAlternateUser(connection: SqlSession, server: 
     if (wanted !== undefined && (cloneAttributes === undefined || !sameLoginAttributes(wanted, cloneAttributes))) {
       if (cloneAttributes?.connectionLimit === 0) {
         // As MySQL's locked alternate entry: the clone is about to be (or is) in use, and must open where the original does.
-        change.warn?.(
+        warn(
           `Lifted CONNECTION LIMIT 0 from "${clone}": it takes the connections of "${original}" (limit ${wanted.connectionLimit})`,
         );
       }
@@ -251,7 +257,7 @@ export async function syncPostgresAlternateUser(connection: SqlSession, server: 
     }
     if (owned.here > 0 && owner !== clone) await reassignCloneObjects(session, server, clone, owner);
     if (cloneExists) {
-      await revokeCloneOwnRights(session, server, clone, original, change.warn ?? ((): void => undefined), clone === currentUsername);
+      await revokeCloneOwnRights(session, server, clone, original, warn, clone === currentUsername);
     }
     for (const setting of settingChanges(clone, catalog.alternate, desiredAlternateSettings(catalog, original))) {
       try {
@@ -262,4 +268,5 @@ export async function syncPostgresAlternateUser(connection: SqlSession, server: 
     }
     return alternateExists ? [setPasswordAsMasterSql(alternateUsername, hash)] : undefined;
   });
+  for (const message of warnings) change.warn?.(message);
 }

@@ -12,6 +12,7 @@
 import { SecretValidationError, StageMismatchError } from '../errors';
 import { alternateUsername } from './alternate-username';
 import { attemptLogin } from './login';
+import { assertNotMastersOwnUser } from './master-secret';
 import { masterSessionFor } from './master-session';
 import { assertPairSwapped, pairedUsername, setPairedUserPassword } from './precreated-pair';
 import { explainRefusal, refusalFailure } from './refusal';
@@ -50,6 +51,8 @@ export async function setSecretAlternatingUsers(ctx: StepContext): Promise<StepR
     );
   }
   try {
+    // Before any login: the master's own user would have its password changed behind the master secret.
+    await assertNotMastersOwnUser(ctx, current, [pending.username]);
     const currentLogin = await attemptLogin(ctx, current, 'current');
     if ('refusal' in currentLogin) {
       const diagnosis = await explainRefusal(ctx, master, current, currentLogin.refusal);

@@ -15,10 +15,11 @@
  *   (postgres-clone-rights.ts);
  * - gets its password in the original's hashing (md5 stays md5 where the server accepts it).
  *
- * Reads and checks come first (the master's ADMIN OPTION on 16+, an expired original or one with
- * CONNECTION LIMIT 0, a NOLOGIN alternate, a clone whose original was dropped, objects in another
- * database, REPLICATION the master may not change), then every change in one transaction: a crash leaves either nothing or
- * everything, and the next attempt converges from whatever it finds.
+ * Reads and checks come first (a master on a hot standby, the master's ADMIN OPTION on 16+, an expired
+ * original or one with CONNECTION LIMIT 0, a NOLOGIN alternate, no room under the CONNECTION LIMIT for the
+ * proving login, a clone whose original was dropped, objects in another database, REPLICATION the master
+ * may not change), then every change in one transaction: a crash leaves either nothing or everything, and
+ * the next attempt converges from whatever it finds. Warnings about what changed are told after COMMIT.
  *
  * Round trips: the reads that do not depend on an earlier answer are sent with BEGIN, together (the
  * connector's pipeline mode), for both roles where which one is the original is not yet known; the
@@ -66,7 +67,50 @@ function directMembershipSql(server: ServerInfo): string {
   );
 }
 
-const CURRENT_DATABASE_SQL = 'SELECT current_database() AS db, current_user AS master';
+/**
+ * Where the master works: its database and role, whether the server is a hot standby, and the database's
+ * CONNECTION LIMIT with the sessions open there (the proving login of the alternate needs one more).
+ */
+const CURRENT_DATABASE_SQL =
+  'SELECT current_database() AS db, current_user AS master, pg_catalog.pg_is_in_recovery() AS in_recovery, ' +
+  '(SELECT datconnlimit FROM pg_catalog.pg_database WHERE datname = current_database()) AS db_limit, ' +
+  '(SELECT count(*)::int FROM pg_catalog.pg_stat_activity WHERE datname = current_database()) AS db_sessions';
+
+/** Sessions open as a role (pg_stat_activity shows every backend's role to any role). */
+const ROLE_SESSIONS_SQL = 'SELECT count(*)::int AS n FROM pg_catalog.pg_stat_activity WHERE usename = $1';
+
+/**
+ * A hot standby changes no role (25006), and the master's changes must be made on the primary that the
+ * standbys follow: refused before any change, naming the writer, as the single-user rotation does.
+ */
+function assertMasterOnPrimary(here: Row): void {
+  if (here.in_recovery !== true) return;
+  throw new DatabaseError(
+    "PostgreSQL as the master: the master secret's host is a hot standby (a read replica or a reader endpoint), where no role " +
+      "can be changed; point the master secret's host at the primary (the writer endpoint), which the replicas follow; nothing was changed",
+  );
+}
+
+/**
+ * The rotation proves the alternate's new password with a fresh login while the master's session is open:
+ * at the CONNECTION LIMIT the clone is given (the original's) with its own sessions open, or at the
+ * database's, that login would be refused after the change. Refused before any change instead.
+ * @throws AuthenticationError (reason `connection-limit`)
+ */
+function assertRoomForProof(alternate: string, limit: number | undefined, sessions: number, here: Row): void {
+  const int = (v: unknown): number => (v === null || v === undefined ? -1 : Number(v));
+  const what =
+    limit !== undefined && limit >= 0 && sessions + 1 > limit
+      ? `role "${alternate}" would have CONNECTION LIMIT ${limit} (that of the original) with ${sessions} sessions open`
+      : int(here.db_limit) >= 0 && int(here.db_sessions) + 1 > int(here.db_limit)
+        ? `database "${String(here.db)}" has CONNECTION LIMIT ${int(here.db_limit)} with ${int(here.db_sessions)} sessions open`
+        : undefined;
+  if (what === undefined) return;
+  throw new AuthenticationError(
+    `PostgreSQL: the login that must prove the alternate user's new password would exceed a connection limit (${what}); nothing was changed`,
+    { reason: 'connection-limit' },
+  );
+}
 
 /** A statement and its parameters. */
 type Statement = readonly [sql: string, params?: readonly unknown[]];
@@ -184,6 +228,9 @@ function settingRefused(err: unknown, server: ServerInfo, master: string, clone:
 /**
  * Creates or updates the alternate role and makes the clone equal to the original (see the module
  * comment); safe to re-run after a crash at any point.
+ * @throws DatabaseError when the master's session is on a hot standby
+ * @throws AuthenticationError `connection-limit` when the proving login would exceed the CONNECTION LIMIT
+ *   of the alternate (the original's) or of the database
  * @throws RoleAdministrationError (16+) when the master lacks ADMIN OPTION on a role it must change
  * @throws OriginalRoleExpiredError when the original's VALID UNTIL has passed
  * @throws AuthenticationError `login-disabled` when the alternate exists and is NOLOGIN
@@ -203,6 +250,8 @@ export async function syncPostgresAlternateUser(connection: SqlSession, server: 
     warnings.push(message);
   };
   await inTransaction(connection, independentReads(server, currentUsername, alternateUsername), async (session) => {
+    const here = (await session.query(CURRENT_DATABASE_SQL))[0] ?? {};
+    assertMasterOnPrimary(here);
     const { original, clone, alternateExists } = await originalOf(session, currentUsername, alternateUsername);
     const cloneExists = clone !== alternateUsername || alternateExists;
     await assertMasterAdministers(session, server, original);
@@ -222,13 +271,15 @@ export async function syncPostgresAlternateUser(connection: SqlSession, server: 
         { reason: 'login-disabled' },
       );
     }
+    const alternateSessions = alternateExists ? Number((await session.query(ROLE_SESSIONS_SQL, [alternateUsername]))[0]?.n ?? 0) : 0;
+    // Whichever of the two the alternate is, it logs in under the original's CONNECTION LIMIT (the clone carries it).
+    assertRoomForProof(alternateUsername, originalAttributes?.connectionLimit, alternateSessions, here);
     const hash = await hashedPassword(password, alternateUsername, await passwordHashingFor(session, original));
     const catalog = await readSettingsCatalog(session, original, clone);
     // The secret names a clone whose original was dropped: the clone's own `role` default still names it.
     if (!alternateExists && [...catalog.original.values()].some((settings) => settings.get(ROLE_SETTING) === alternateUsername)) {
       throw new OriginalRoleMissingError(alternateUsername, currentUsername);
     }
-    const here = (await session.query(CURRENT_DATABASE_SQL))[0] ?? {};
     const database = String(here.db);
     const master = String(here.master);
     const owner = effectiveStartRole(catalog, original, database);
@@ -249,9 +300,7 @@ export async function syncPostgresAlternateUser(connection: SqlSession, server: 
     if (wanted !== undefined && (cloneAttributes === undefined || !sameLoginAttributes(wanted, cloneAttributes))) {
       if (cloneAttributes?.connectionLimit === 0) {
         // As MySQL's locked alternate entry: the clone is about to be (or is) in use, and must open where the original does.
-        warn(
-          `Lifted CONNECTION LIMIT 0 from "${clone}": it takes the connections of "${original}" (limit ${wanted.connectionLimit})`,
-        );
+        warn(`Lifted CONNECTION LIMIT 0 from "${clone}": it takes the connections of "${original}" (limit ${wanted.connectionLimit})`);
       }
       await session.query(loginAttributesSql(clone, { ...wanted, replication: replicationChanges ? wanted.replication : undefined }));
     }

@@ -193,3 +193,39 @@ describe('the alternate locked by the DBA', () => {
     await assertMysqlEquivalent(admin, user.username, clone);
   });
 });
+
+describe('a database the login cannot open', () => {
+  it.each([
+    ['that does not exist (1049)', (): string => `rpa_nodb_${Date.now().toString(36)}`],
+    ['it has no rights on (1044)', (): string => 'mysql'],
+  ])('dbname %s: refused database-not-allowed before any change, no alternate made', async (_label, dbname) => {
+    const user = await newUser();
+    const arn = await createSecret(endpoint.client, uniqueName('rpa-app'), secret(user, { masterarn: masterArn, dbname: dbname() }));
+    expect(await rotation(arn)).toBeDefined();
+    expect(failureOf(arn)?.reason).toBe('database-not-allowed');
+    expect(await stored(`${user.username}_clone`)).toEqual([]);
+    expect((await secretValue(endpoint.client, arn)).password).toBe(user.password);
+  });
+});
+
+describe('the alternate expired by the DBA', () => {
+  it('PASSWORD EXPIRE on the alternate (not in use): its new password is fresh, the proof passes, equivalent', async () => {
+    const user = await newUser();
+    const arn = await createSecret(endpoint.client, uniqueName('rpa-app'), secret(user, { masterarn: masterArn }));
+    expect(await rotation(arn)).toBeUndefined();
+    expect(await rotation(arn)).toBeUndefined();
+    const clone = `${user.username}_clone`;
+    await admin.query("ALTER USER ?@'%' PASSWORD EXPIRE", [clone]);
+    expect(await rotation(arn)).toBeUndefined();
+    const current = await secretValue(endpoint.client, arn);
+    expect(current.username).toBe(clone);
+    const conn = await createConnection({ host: settings.host, port: settings.port, user: clone, password: current.password });
+    try {
+      // Not a sandbox session: a query runs.
+      expect((await conn.query('SELECT 1 AS one'))[0]).toEqual([{ one: 1 }]);
+    } finally {
+      await conn.end();
+    }
+    await assertMysqlEquivalent(admin, user.username, clone);
+  });
+});

@@ -32,6 +32,7 @@ let rig: Rig;
 let db: Client;
 let superMaster: string;
 const roles: string[] = [];
+const databases: string[] = [];
 
 function name(kind = 'u'): string {
   return `rpa_${kind}_${randomBytes(4).toString('hex')}`;
@@ -45,7 +46,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await db?.end();
-  await dropAll(env, roles);
+  await dropAll(env, roles, databases);
   await rig?.close();
 });
 
@@ -157,5 +158,45 @@ describe('warnings follow COMMIT', () => {
     expect(error).toMatch(/RoleAdministrationError|GRANT SET ON PARAMETER/);
     expect(await stored(`${user}_clone`)).toEqual(before);
     expect(rig.logs.lines.some((l) => l.secretArn === arn && String(l.message).startsWith('Lifted CONNECTION LIMIT 0'))).toBe(false);
+  });
+});
+
+describe('a database the login cannot open', () => {
+  it.each([
+    ['that does not exist', async (): Promise<string> => `rpa_nodb_${randomBytes(3).toString('hex')}`],
+    [
+      'without CONNECT for the user (PUBLIC revoked)',
+      async (): Promise<string> => {
+        const database = `rpa_db_${randomBytes(3).toString('hex')}`;
+        databases.push(database);
+        await db.query(`CREATE DATABASE ${id(database)}`);
+        await db.query(`REVOKE CONNECT ON DATABASE ${id(database)} FROM PUBLIC`);
+        return database;
+      },
+    ],
+  ])('dbname %s: refused database-not-allowed before any change, no alternate made', async (_label, makeDatabase) => {
+    const { user, pw } = await loginRole();
+    const dbname = await makeDatabase();
+    const arn = await rig.secret(secretValueFor(env, user, pw, { masterarn: superMaster, dbname }));
+    const error = await rotation(arn);
+    expect(error).toBeDefined();
+    expect(rig.logs.lines.find((l) => l.secretArn === arn && l.outcome === 'failure')?.reason).toBe('database-not-allowed');
+    expect((await db.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [`${user}_clone`])).rows).toEqual([]);
+    expect((await secretValue(rig.endpoint.client, arn)).password).toBe(pw);
+  });
+});
+
+describe('the alternate expired by the DBA', () => {
+  it('VALID UNTIL in the past on the clone (not in use): the original’s is carried, the proof passes, equivalent', async () => {
+    const { user, pw } = await loginRole();
+    const arn = await rig.secret(secretValueFor(env, user, pw, { masterarn: superMaster }));
+    expect(await rotation(arn)).toBeUndefined();
+    expect(await rotation(arn)).toBeUndefined();
+    await db.query(`ALTER ROLE ${id(`${user}_clone`)} VALID UNTIL '2001-01-01'`);
+    expect(await rotation(arn)).toBeUndefined();
+    const current = await secretValue(rig.endpoint.client, arn);
+    expect(current.username).toBe(`${user}_clone`);
+    expect(await asLogin(env, current.username, current.password, 'SELECT 1 AS one')).toEqual({ rows: [{ one: 1 }] });
+    await assertPostgresEquivalent(db, user, `${user}_clone`);
   });
 });

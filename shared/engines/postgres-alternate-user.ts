@@ -76,6 +76,8 @@ const CURRENT_DATABASE_SQL =
   '(SELECT datconnlimit FROM pg_catalog.pg_database WHERE datname = current_database()) AS db_limit, ' +
   '(SELECT count(*)::int FROM pg_catalog.pg_stat_activity WHERE datname = current_database()) AS db_sessions';
 
+const RECOVERY_SQL = 'SELECT pg_catalog.pg_is_in_recovery() AS in_recovery';
+
 /** Sessions open as a role (pg_stat_activity shows every backend's role to any role). */
 const ROLE_SESSIONS_SQL = 'SELECT count(*)::int AS n FROM pg_catalog.pg_stat_activity WHERE usename = $1';
 
@@ -137,8 +139,10 @@ function answering(session: SqlSession, answers: Map<string, readonly Row[]>): S
 }
 
 /**
- * BEGIN and the `reads` together (one round trip in pipeline mode), then `work` on a session that
- * answers those reads; `work` may return a last statement, sent together with COMMIT.
+ * BEGIN READ WRITE and the `reads` together (one round trip in pipeline mode), then `work` on a session
+ * that answers those reads; `work` may return a last statement, sent together with COMMIT. READ WRITE
+ * overrides a `default_transaction_read_only` of the database or the master's role (a reporting database),
+ * as the single-user change does (`passwordTransactionSql`); a hot standby refuses it, and is then named.
  */
 async function inTransaction(
   session: SqlSession,
@@ -146,7 +150,19 @@ async function inTransaction(
   work: (session: SqlSession) => Promise<Statement | undefined>,
 ): Promise<void> {
   try {
-    const [, ...rows] = await Promise.all([session.query('BEGIN'), ...reads.map(([sql, params]) => session.query(sql, params))]);
+    let begun: readonly (readonly Row[])[];
+    try {
+      begun = await Promise.all([session.query('BEGIN READ WRITE'), ...reads.map(([sql, params]) => session.query(sql, params))]);
+    } catch (err) {
+      await session.query('ROLLBACK').catch(() => undefined);
+      const standby = await session.query(RECOVERY_SQL).then(
+        (r) => r[0] ?? {},
+        () => ({}),
+      );
+      assertMasterOnPrimary(standby);
+      throw err;
+    }
+    const [, ...rows] = begun;
     const answers = new Map(reads.map((read, i) => [statementKey(read), rows[i]!] as const));
     const last = await work(answering(session, answers));
     await Promise.all([...(last === undefined ? [] : [session.query(last[0], last[1])]), session.query('COMMIT')]);

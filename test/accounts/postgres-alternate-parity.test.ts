@@ -200,3 +200,22 @@ describe('the alternate expired by the DBA', () => {
     await assertPostgresEquivalent(db, user, `${user}_clone`);
   });
 });
+
+describe('a read-only default where the master works', () => {
+  it('the secret’s database has default_transaction_read_only = on: the master changes roles in a READ WRITE transaction, as single-user does', async () => {
+    const database = `rpa_rodb_${randomBytes(3).toString('hex')}`;
+    databases.push(database);
+    await db.query(`CREATE DATABASE ${id(database)}`);
+    await db.query(`ALTER DATABASE ${id(database)} SET default_transaction_read_only = on`);
+    const { user, pw } = await loginRole();
+    const arn = await rig.secret(secretValueFor(env, user, pw, { masterarn: superMaster, dbname: database }));
+    expect(await rotation(arn)).toBeUndefined();
+    expect(await rotation(arn)).toBeUndefined();
+    const current = await secretValue(rig.endpoint.client, arn);
+    expect(current.username).toBe(user);
+    expect(await asLogin(env, current.username, current.password, 'SHOW transaction_read_only', database)).toEqual({
+      rows: [{ transaction_read_only: 'on' }],
+    });
+    await assertPostgresEquivalent(db, user, `${user}_clone`);
+  });
+});

@@ -107,7 +107,15 @@ export async function syncMysqlAlternateUser(session: SqlSession, server: Server
   assertSupportedServer(server);
   await ensureBackslashEscapes(session, 'master');
   const { currentUsername: current, alternateUsername: alternate } = change;
-  const warn = change.warn ?? ((): void => undefined);
+  // Held until the outcome is known: an alternate user this run made and then dropped again after a
+  // refusal leaves nothing to warn about (PostgreSQL likewise tells its warnings after COMMIT only).
+  const warnings: string[] = [];
+  const warn = (message: string): void => {
+    warnings.push(message);
+  };
+  const tell = (): void => {
+    for (const message of warnings.splice(0)) change.warn?.(message);
+  };
 
   // A replica's master (SUPER, READ_ONLY ADMIN) could write there, diverging from its source: refused first.
   await assertWritable(session, server, 'master');
@@ -162,10 +170,16 @@ export async function syncMysqlAlternateUser(session: SqlSession, server: Server
       `setting the password of user ${quoteName(alternate)} (${withPassword.length} host entries)`,
       'master',
     );
+    tell();
   } catch (err) {
     // A lost connection or a timeout is a crash: the session is gone, and the retry converges from
     // whatever was made (the pending password does not log in before the user is complete).
-    if (err instanceof ToolkitError && (err.code === 'NETWORK' || err.code === 'TIMEOUT')) throw err;
+    if (err instanceof ToolkitError && (err.code === 'NETWORK' || err.code === 'TIMEOUT')) {
+      tell();
+      throw err;
+    }
+    // What was done to a user that existed stays done (MySQL DDL commits): told as it happened.
+    if (existing.length > 0) tell();
     // After a refusal, a user this run created is dropped again, so nothing is left half-made; one that
     // existed keeps its password (set last), so it still logs in as before.
     const outcome =

@@ -229,3 +229,51 @@ describe('the alternate expired by the DBA', () => {
     await assertMysqlEquivalent(admin, user.username, clone);
   });
 });
+
+describe('warnings follow the outcome', () => {
+  it('a grant warned about at one host entry, then a grant refused at the next: the alternate made in the run is dropped, nothing warned', async () => {
+    const limited = { username: cloneTestName(PREFIX), password: cloneTestPassword() };
+    made.push(limited.username);
+    await admin.query("CREATE USER ?@'%' IDENTIFIED BY PASSWORD ?", [limited.username, mysqlNativePasswordHash(limited.password)]);
+    await admin.query("GRANT CREATE USER ON *.* TO ?@'%'", [limited.username]);
+    await admin.query("GRANT SELECT ON mysql.* TO ?@'%'", [limited.username]);
+    await admin.query(`GRANT ALL PRIVILEGES ON ${admin.escapeId(world.db)}.* TO ?@'%' WITH GRANT OPTION`, [limited.username]);
+    const original = cloneTestName(PREFIX);
+    const alternate = `${original}_clone`;
+    made.push(original, alternate);
+    for (const host of ['%', '10.1.%']) {
+      await admin.query('CREATE USER ?@? IDENTIFIED BY PASSWORD ?', [original, host, mysqlNativePasswordHash(cloneTestPassword())]);
+    }
+    // A grant left on a dropped table (warned about, never copied) at '%', and one the master may not give at '10.1.%'.
+    const table = `${admin.escapeId(world.db)}.${admin.escapeId(`t_${original}`)}`;
+    await admin.query(`CREATE TABLE ${table} (a INT)`);
+    await admin.query(`GRANT SELECT ON ${table} TO ?@'%'`, [original]);
+    await admin.query(`DROP TABLE ${table}`);
+    await admin.query("GRANT PROCESS ON *.* TO ?@'10.1.%'", [original]);
+    const { mysqlConnector } = await import('../../shared/engines/mysql-connector');
+    const { parseDatabaseSecret } = await import('../../shared/database-secret');
+    const session = await mysqlConnector({
+      family: 'mysql',
+      secret: parseDatabaseSecret(secret(limited)),
+      role: 'master',
+      tlsMode: 'disable',
+      connectTimeoutMs: 5000,
+    });
+    try {
+      const server = await mysqlEngine.serverInfo(session);
+      const warnings: string[] = [];
+      await expect(
+        mysqlEngine.syncAlternateUser(session, server, {
+          currentUsername: original,
+          alternateUsername: alternate,
+          password: cloneTestPassword(),
+          warn: (m) => warnings.push(m),
+        }),
+      ).rejects.toMatchObject({ reason: 'master-cannot-grant' });
+      expect(await stored(alternate)).toEqual([]);
+      expect(warnings).toEqual([]);
+    } finally {
+      await session.close();
+    }
+  });
+});

@@ -139,11 +139,13 @@ export async function loginAsMaster(
  * that cannot be read is left to fail where the master is needed. A secret naming itself as its master
  * is the master's own rotation, and passes.
  * @param others further users whose password this rotation sets (the alternate user); none by default
- * @throws SecretValidationError before any change
+ * @throws SecretValidationError before any change (also for a masterarn in another region, before its read)
  */
 export async function assertNotMastersOwnUser(ctx: StepContext, child: DatabaseSecret, others: readonly string[] = []): Promise<void> {
   const masterArn = child.masterarn;
   if (masterArn === undefined || masterArn === ctx.secretArn) return;
+  // A masterarn in another region is refused by name before it is read (the read would only say "not found").
+  assertMasterInSecretRegion(masterArn, ctx.secretArn, { secretId: ctx.secretArn, step: ctx.step });
   let username: unknown;
   try {
     const parsed = toRecord(await getSecretString({ client: ctx.client, step: ctx.step }, masterArn, { stage: AWSCURRENT }));

@@ -136,14 +136,15 @@ export async function loginAsMaster(
  * own diagnosis, healing and alternate-user sync among them). Alternating users set the password of the
  * alternate (`pending.username`) now and of the current user at the next rotation, so both are checked.
  * Only the master secret's `username` is read (one GetSecretValue, never the RDS API); a master secret
- * that cannot be read is left to fail where the master is needed. A secret naming itself as its master
- * is the master's own rotation, and passes.
+ * that cannot be read is left to fail where the master is needed. A single-user secret naming itself as
+ * its master is the master's own rotation, and passes; an alternating-users one is refused.
  * @param others further users whose password this rotation sets (the alternate user); none by default
  * @throws SecretValidationError before any change (also for a masterarn in another region, before its read)
  */
 export async function assertNotMastersOwnUser(ctx: StepContext, child: DatabaseSecret, others: readonly string[] = []): Promise<void> {
   const masterArn = child.masterarn;
-  if (masterArn === undefined || masterArn === ctx.secretArn) return;
+  // A single-user secret naming itself is the master's own rotation; alternating users would set its password.
+  if (masterArn === undefined || (masterArn === ctx.secretArn && others.length === 0)) return;
   // A masterarn in another region is refused by name before it is read (the read would only say "not found").
   assertMasterInSecretRegion(masterArn, ctx.secretArn, { secretId: ctx.secretArn, step: ctx.step });
   let username: unknown;

@@ -7,7 +7,10 @@
  * - the alternate's password changed by hand (drift): set anyway by the master, proven, and AWSPREVIOUS
  *   still logs in;
  * - the alternate locked by the DBA on every entry (ACCOUNT LOCK, as PostgreSQL's NOLOGIN): refused
- *   `login-disabled` end to end, nothing changed.
+ *   `login-disabled` end to end, nothing changed;
+ * - a database the current login cannot open (1049, 1044): `database-not-allowed` before any change;
+ * - PASSWORD EXPIRE on the alternate or on the current user: the alternate's new password is fresh;
+ * - warnings about an alternate user made in the run and dropped again after a refusal are not told.
  * Every name starts with `rpa_`; the equivalence check runs after every rotation that passes.
  */
 import { createConnection, type Connection } from 'mysql2/promise';
@@ -275,5 +278,22 @@ describe('warnings follow the outcome', () => {
     } finally {
       await session.close();
     }
+  });
+});
+
+describe('the current user expired by the DBA', () => {
+  it('PASSWORD EXPIRE on the user AWSCURRENT names: the alternate is made with a fresh password and takes over, equivalent', async () => {
+    const user = await newUser('PASSWORD EXPIRE');
+    const arn = await createSecret(endpoint.client, uniqueName('rpa-app'), secret(user, { masterarn: masterArn }));
+    expect(await rotation(arn)).toBeUndefined();
+    const current = await secretValue(endpoint.client, arn);
+    expect(current.username).toBe(`${user.username}_clone`);
+    const conn = await createConnection({ host: settings.host, port: settings.port, user: current.username, password: current.password });
+    try {
+      expect((await conn.query('SELECT 1 AS one'))[0]).toEqual([{ one: 1 }]);
+    } finally {
+      await conn.end();
+    }
+    await assertMysqlEquivalent(admin, user.username, current.username);
   });
 });

@@ -6,7 +6,10 @@
  *   refused `connection-limit` before its password changes, instead of changed and then unprovable;
  * - the alternate's password changed by hand (drift): set anyway by the master, proven, and AWSPREVIOUS
  *   still logs in;
- * - a warning about a change that a later refusal rolled back is never logged (warnings follow COMMIT).
+ * - a warning about a change that a later refusal rolled back is never logged (warnings follow COMMIT);
+ * - a database the current login cannot open (missing, no CONNECT): `database-not-allowed` before any change;
+ * - VALID UNTIL past on the clone: the original's is carried;
+ * - a database with default_transaction_read_only = on: the master works in a READ WRITE transaction.
  * Every name starts with `rpa_`; `assertPostgresEquivalent` runs after every rotation that passes.
  */
 import type { Client } from 'pg';

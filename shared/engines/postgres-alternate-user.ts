@@ -17,7 +17,7 @@
  *
  * Reads and checks come first (a master on a hot standby, the master's ADMIN OPTION on 16+, an expired
  * original or one with CONNECTION LIMIT 0, a NOLOGIN alternate, no room under the CONNECTION LIMIT for the
- * proving login, a clone whose original was dropped, objects in another database, REPLICATION the master
+ * proving login, a pg_hba.conf that admits the current user and not the alternate (postgres-alternate-hba.ts), a clone whose original was dropped, objects in another database, REPLICATION the master
  * may not change), then every change in one transaction: a crash leaves either nothing or everything, and
  * the next attempt converges from whatever it finds. Warnings about what changed are told after COMMIT.
  *
@@ -31,6 +31,7 @@ import { AuthenticationError, DatabaseError, isToolkitError } from '../errors';
 import { CLONE_SUFFIX } from '../rotation/alternate-username';
 import type { AlternateUserChange, Row, ServerInfo, SqlSession } from '../rotation/database-engine';
 import { MASTER_ADMINISTERS_SQL, RoleAdministrationError, assertMasterAdministers } from './postgres-admin-option';
+import { assertHbaAdmitsAlternate } from './postgres-alternate-hba';
 import { escapePostgresIdentifier } from './postgres-escape';
 import { revokeCloneOwnRights } from './postgres-clone-rights';
 import { OWNED_OBJECTS_SQL, assertNoObjectsElsewhere, ownedObjects, reassignCloneObjects } from './postgres-clone-objects';
@@ -247,6 +248,7 @@ function settingRefused(err: unknown, server: ServerInfo, master: string, clone:
  * @throws DatabaseError when the master's session is on a hot standby
  * @throws AuthenticationError `connection-limit` when the proving login would exceed the CONNECTION LIMIT
  *   of the alternate (the original's) or of the database
+ * @throws AuthenticationError `host-not-allowed` when pg_hba.conf would refuse the alternate's proving login
  * @throws RoleAdministrationError (16+) when the master lacks ADMIN OPTION on a role it must change
  * @throws OriginalRoleExpiredError when the original's VALID UNTIL has passed
  * @throws AuthenticationError `login-disabled` when the alternate exists and is NOLOGIN
@@ -290,6 +292,12 @@ export async function syncPostgresAlternateUser(connection: SqlSession, server: 
     const alternateSessions = alternateExists ? Number((await session.query(ROLE_SESSIONS_SQL, [alternateUsername]))[0]?.n ?? 0) : 0;
     // Whichever of the two the alternate is, it logs in under the original's CONNECTION LIMIT (the clone carries it).
     assertRoomForProof(alternateUsername, originalAttributes?.connectionLimit, alternateSessions, here);
+    await assertHbaAdmitsAlternate(session, {
+      current: currentUsername,
+      original,
+      alternate: alternateUsername,
+      database: String(here.db),
+    });
     const hash = await hashedPassword(password, alternateUsername, await passwordHashingFor(session, original));
     const catalog = await readSettingsCatalog(session, original, clone);
     // The secret names a clone whose original was dropped: the clone's own `role` default still names it.

@@ -12,33 +12,6 @@ import { atLeast } from './mysql-server-info';
 import { accountName, type TlsRequirement } from './mysql-sql';
 import type { ServerInfo } from '../rotation/database-engine';
 
-/** One `user@host` account as mysql.user stores it: what the password and TLS statements need. */
-export interface AccountRow extends TlsRequirement {
-  readonly host: string;
-  readonly plugin: string;
-}
-
-/** Every account (host part) of a user name, with what the password and TLS statements need. */
-export async function accountsOf(session: SqlSession, username: string): Promise<AccountRow[]> {
-  const rows = await run(
-    session,
-    'SELECT Host AS host, plugin, ssl_type AS sslType, ssl_cipher AS cipher, x509_issuer AS issuer, x509_subject AS subject ' +
-      `FROM mysql.user WHERE User = ${escape(username)} ORDER BY Host`,
-    `looking up the accounts of user ${quoteName(username)}`,
-  );
-  if (rows.length === 0) {
-    throw new DatabaseError(`No account of user ${quoteName(username)} exists in mysql.user (any host)`);
-  }
-  return rows.map((r) => ({
-    host: text(r.host),
-    plugin: text(r.plugin),
-    sslType: text(r.sslType),
-    cipher: text(r.cipher),
-    issuer: text(r.issuer),
-    subject: text(r.subject),
-  }));
-}
-
 /**
  * One account as the master reads it from the catalogs: everything the diagnosis of a refused login
  * and an exact put-back need. Stored strings are held in memory only, never logged.

@@ -22,7 +22,13 @@
  * entry the rotation uses is unlocked on both; an entry the DBA locked on the original stays locked on
  * the alternate (unlocking it would open a door the DBA closed), and an alternate entry locked while
  * the original's is open is unlocked, with a warning, because the alternate becomes AWSCURRENT and must
- * then work wherever the original did.
+ * then work wherever the original did; an alternate locked on EVERY entry is the DBA's lock on the user,
+ * refused instead (`assertAlternateNotLocked`).
+ *
+ * Refused before any change: an alternate user the DBA locked on every host entry (login-disabled, as a
+ * NOLOGIN PostgreSQL alternate), a read-only server (read_only and the like: a replica, whose master may
+ * still write there and diverge from its source), and no room under the alternate's MAX_USER_CONNECTIONS
+ * (its own sessions open) for the login that proves its new password.
  *
  * MySQL account DDL commits implicitly, so nothing here is atomic. Every statement is idempotent or
  * computed from a fresh read, and the order makes a crash at any point converge on retry:
@@ -43,7 +49,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { columnText as text, escapeMysql as escape } from './mysql-connector';
-import { DatabaseError, ToolkitError } from '../errors';
+import { AuthenticationError, DatabaseError, ToolkitError } from '../errors';
 import type { AlternateUserChange, ServerInfo, SqlSession } from '../rotation/database-engine';
 import {
   accountOptionsClause,
@@ -70,7 +76,7 @@ import {
 import { assertSupportedServer } from './mysql-server-info';
 import { accountName, requireClause, type PasswordForm } from './mysql-sql';
 import { describeAccount, ensureBackslashEscapes, errorCode, quoteName, run, statementFailure } from './mysql-accounts';
-import { runPasswordStatement } from './mysql-passwords';
+import { assertRoomForProof, assertWritable, runPasswordStatement } from './mysql-passwords';
 import { grantRemedy, MASTER_CANNOT_GRANT_CODES, MysqlGrantRefusedError } from './mysql-grant-refusal';
 
 /** A revoke of a grant that is already gone (a retry, or a grant the server printed but no longer holds). */
@@ -106,8 +112,18 @@ export async function syncMysqlAlternateUser(session: SqlSession, server: Server
   assertSupportedServer(server);
   await ensureBackslashEscapes(session, 'master');
   const { currentUsername: current, alternateUsername: alternate } = change;
-  const warn = change.warn ?? ((): void => undefined);
+  // Held until the outcome is known: an alternate user this run made and then dropped again after a
+  // refusal leaves nothing to warn about (PostgreSQL likewise tells its warnings after COMMIT only).
+  const warnings: string[] = [];
+  const warn = (message: string): void => {
+    warnings.push(message);
+  };
+  const tell = (): void => {
+    for (const message of warnings.splice(0)) change.warn?.(message);
+  };
 
+  // A replica's master (SUPER, READ_ONLY ADMIN) could write there, diverging from its source: refused first.
+  await assertWritable(session, server, 'master');
   const originals = await readOptions(session, server, current);
   if (originals.length === 0) throw new DatabaseError(`No account of user ${quoteName(current)} exists in mysql.user (any host)`);
   // An entry no method of which takes a password (socket-only, say) is copied as it is, and gets none;
@@ -126,6 +142,8 @@ export async function syncMysqlAlternateUser(session: SqlSession, server: Server
     `CREATE USER IF NOT EXISTS ${accountName(alternate, o.host)} ${copied.get(o.host) ?? identifiedFor(server, o, placeholder, form)} ${requireClause(o)}`;
 
   const existing = await readOptions(session, server, alternate);
+  assertAlternateNotLocked(alternate, existing, withPassword);
+  await assertRoomForAlternateProof(session, alternate, withPassword);
   try {
     const hosts = new Set(originals.map((o) => o.host));
     for (const extra of existing.filter((o) => !hosts.has(o.host))) {
@@ -157,10 +175,16 @@ export async function syncMysqlAlternateUser(session: SqlSession, server: Server
       `setting the password of user ${quoteName(alternate)} (${withPassword.length} host entries)`,
       'master',
     );
+    tell();
   } catch (err) {
     // A lost connection or a timeout is a crash: the session is gone, and the retry converges from
     // whatever was made (the pending password does not log in before the user is complete).
-    if (err instanceof ToolkitError && (err.code === 'NETWORK' || err.code === 'TIMEOUT')) throw err;
+    if (err instanceof ToolkitError && (err.code === 'NETWORK' || err.code === 'TIMEOUT')) {
+      tell();
+      throw err;
+    }
+    // What was done to a user that existed stays done (MySQL DDL commits): told as it happened.
+    if (existing.length > 0) tell();
     // After a refusal, a user this run created is dropped again, so nothing is left half-made; one that
     // existed keeps its password (set last), so it still logs in as before.
     const outcome =
@@ -175,6 +199,41 @@ export async function syncMysqlAlternateUser(session: SqlSession, server: Server
       cause: err.cause,
     });
   }
+}
+
+/**
+ * An alternate user locked on every host entry that takes the password, while the current user is open
+ * on one of them, was locked by the DBA as a whole (the lock mirrored from the current user never covers
+ * the entry it logs in with): as PostgreSQL's NOLOGIN alternate and a locked pre-created pair, the
+ * rotation does not unlock what the DBA locked, and refuses before any change. A lock on some entries
+ * only is mirrored per entry (see the module comment).
+ * @throws AuthenticationError (reason `login-disabled`)
+ */
+function assertAlternateNotLocked(alternate: string, existing: readonly AccountOptions[], entries: readonly AccountOptions[]): void {
+  const hosts = new Set(entries.map((o) => o.host));
+  const theirs = existing.filter((e) => hosts.has(e.host));
+  if (theirs.length === 0 || theirs.some((e) => e.locked !== true) || !entries.some((o) => o.locked !== true)) return;
+  throw new AuthenticationError(
+    `The alternate user ${quoteName(alternate)} is locked (ACCOUNT LOCK) on every host entry: the rotation does not unlock a user ` +
+      `the DBA locked (ALTER USER ${theirs.map((e) => accountName(alternate, e.host)).join(', ')} ACCOUNT UNLOCK lets it switch); nothing was changed`,
+    { reason: 'login-disabled' },
+  );
+}
+
+/**
+ * The rotation proves the new password with a login as the alternate user, under the MAX_USER_CONNECTIONS
+ * it is given (the current user's, per host entry; 0 there means the global max_user_connections): with
+ * the alternate's own sessions (an application still on AWSPREVIOUS) at that limit, the proof would be
+ * refused after the change. Refused before any change instead. The entry the proof matches is not known
+ * here, so the largest limit of the entries that take a password is used (never a false refusal).
+ * @throws AuthenticationError (reason `connection-limit`)
+ */
+async function assertRoomForAlternateProof(session: SqlSession, alternate: string, entries: readonly AccountOptions[]): Promise<void> {
+  if (entries.length === 0) return;
+  const widest = entries.reduce((a, b) =>
+    b.maxUserConnections <= 0 || (a.maxUserConnections > 0 && b.maxUserConnections > a.maxUserConnections) ? b : a,
+  );
+  await assertRoomForProof(session, alternate, widest.host, widest.maxUserConnections);
 }
 
 /** Drops every host entry of a user this run created; false when that could not be done (the session is gone). */

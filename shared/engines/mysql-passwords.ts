@@ -267,7 +267,7 @@ async function prepareOwnSession(session: SqlSession): Promise<void> {
  * that will not tell is left to refuse the statement itself.
  * @throws DatabaseError naming the setting
  */
-async function assertWritable(session: SqlSession, server: ServerInfo, role: 'master' | 'current'): Promise<void> {
+export async function assertWritable(session: SqlSession, server: ServerInfo, role: 'master' | 'current'): Promise<void> {
   const mysqlOnly =
     server.flavor === 'mysql' ? ', @@GLOBAL.super_read_only AS super_read_only, @@GLOBAL.innodb_read_only AS innodb_read_only' : '';
   let rows: readonly Row[];
@@ -302,7 +302,7 @@ interface OwnAccount {
  * refused proof still puts the old password back.
  * @throws AuthenticationError (reason `connection-limit`) before any change
  */
-async function assertRoomForProof(session: SqlSession, username: string, host: string, maxUserConnections: number): Promise<void> {
+export async function assertRoomForProof(session: SqlSession, username: string, host: string, maxUserConnections: number): Promise<void> {
   let limit = maxUserConnections;
   let sessions: number;
   try {

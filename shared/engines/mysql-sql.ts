@@ -64,10 +64,19 @@ export function accountName(user: string, host: string): string {
   return `${escape(user)}@${escape(host)}`;
 }
 
-/** User-name length limits in characters: MySQL 5.7+ (and Aurora) 32, older MySQL 16, MariaDB 80. */
+/** MariaDB's user-name limit from 10.6 (mysql.global_priv `User char(128)`), and before it (`char(80)`). */
+const MARIADB_USERNAME_LIMIT = 128;
+const MARIADB_OLD_USERNAME_LIMIT = 80;
+
+/**
+ * User-name length limit in characters: MySQL 5.7+ (and Aurora) 32, older MySQL 16; MariaDB 128 from
+ * 10.6, 80 before. Without `server` (createSecret, before any login) the largest its `engine` may
+ * allow: 128 for `mariadb`, so no name a server accepts is refused there; setSecret then checks the
+ * server itself before any change.
+ */
 export function usernameLimit(engine: string, server?: ServerInfo): number {
-  if (server === undefined) return engine.trim().toLowerCase() === 'mariadb' ? 80 : 32;
-  if (server.flavor === 'mariadb') return 80;
+  if (server === undefined) return engine.trim().toLowerCase() === 'mariadb' ? MARIADB_USERNAME_LIMIT : 32;
+  if (server.flavor === 'mariadb') return atLeast(server, 10, 6) ? MARIADB_USERNAME_LIMIT : MARIADB_OLD_USERNAME_LIMIT;
   return atLeast(server, 5, 7) ? 32 : 16;
 }
 

@@ -15,10 +15,11 @@
  *   (postgres-clone-rights.ts);
  * - gets its password in the original's hashing (md5 stays md5 where the server accepts it).
  *
- * Reads and checks come first (the master's ADMIN OPTION on 16+, an expired original or one with
- * CONNECTION LIMIT 0, a NOLOGIN alternate, a clone whose original was dropped, objects in another
- * database, REPLICATION the master may not change), then every change in one transaction: a crash leaves either nothing or
- * everything, and the next attempt converges from whatever it finds.
+ * Reads and checks come first (a master on a hot standby, the master's ADMIN OPTION on 16+, an expired
+ * original or one with CONNECTION LIMIT 0, a NOLOGIN alternate, no room under the CONNECTION LIMIT for the
+ * proving login, a pg_hba.conf that admits the current user and not the alternate (postgres-alternate-hba.ts), a clone whose original was dropped, objects in another database, REPLICATION the master
+ * may not change), then every change in one transaction: a crash leaves either nothing or everything, and
+ * the next attempt converges from whatever it finds. Warnings about what changed are told after COMMIT.
  *
  * Round trips: the reads that do not depend on an earlier answer are sent with BEGIN, together (the
  * connector's pipeline mode), for both roles where which one is the original is not yet known; the
@@ -30,6 +31,7 @@ import { AuthenticationError, DatabaseError, isToolkitError } from '../errors';
 import { CLONE_SUFFIX } from '../rotation/alternate-username';
 import type { AlternateUserChange, Row, ServerInfo, SqlSession } from '../rotation/database-engine';
 import { MASTER_ADMINISTERS_SQL, RoleAdministrationError, assertMasterAdministers } from './postgres-admin-option';
+import { assertHbaAdmitsAlternate } from './postgres-alternate-hba';
 import { escapePostgresIdentifier } from './postgres-escape';
 import { revokeCloneOwnRights } from './postgres-clone-rights';
 import { OWNED_OBJECTS_SQL, assertNoObjectsElsewhere, ownedObjects, reassignCloneObjects } from './postgres-clone-objects';
@@ -66,7 +68,52 @@ function directMembershipSql(server: ServerInfo): string {
   );
 }
 
-const CURRENT_DATABASE_SQL = 'SELECT current_database() AS db, current_user AS master';
+/**
+ * Where the master works: its database and role, whether the server is a hot standby, and the database's
+ * CONNECTION LIMIT with the sessions open there (the proving login of the alternate needs one more).
+ */
+const CURRENT_DATABASE_SQL =
+  'SELECT current_database() AS db, current_user AS master, pg_catalog.pg_is_in_recovery() AS in_recovery, ' +
+  '(SELECT datconnlimit FROM pg_catalog.pg_database WHERE datname = current_database()) AS db_limit, ' +
+  '(SELECT count(*)::int FROM pg_catalog.pg_stat_activity WHERE datname = current_database()) AS db_sessions';
+
+const RECOVERY_SQL = 'SELECT pg_catalog.pg_is_in_recovery() AS in_recovery';
+
+/** Sessions open as a role (pg_stat_activity shows every backend's role to any role). */
+const ROLE_SESSIONS_SQL = 'SELECT count(*)::int AS n FROM pg_catalog.pg_stat_activity WHERE usename = $1';
+
+/**
+ * A hot standby changes no role (25006), and the master's changes must be made on the primary that the
+ * standbys follow: refused before any change, naming the writer, as the single-user rotation does.
+ */
+function assertMasterOnPrimary(here: Row): void {
+  if (here.in_recovery !== true) return;
+  throw new DatabaseError(
+    "PostgreSQL as the master: the master secret's host is a hot standby (a read replica or a reader endpoint), where no role " +
+      "can be changed; point the master secret's host at the primary (the writer endpoint), which the replicas follow; nothing was changed",
+  );
+}
+
+/**
+ * The rotation proves the alternate's new password with a fresh login while the master's session is open:
+ * at the CONNECTION LIMIT the clone is given (the original's) with its own sessions open, or at the
+ * database's, that login would be refused after the change. Refused before any change instead.
+ * @throws AuthenticationError (reason `connection-limit`)
+ */
+function assertRoomForProof(alternate: string, limit: number | undefined, sessions: number, here: Row): void {
+  const int = (v: unknown): number => (v === null || v === undefined ? -1 : Number(v));
+  const what =
+    limit !== undefined && limit >= 0 && sessions + 1 > limit
+      ? `role "${alternate}" would have CONNECTION LIMIT ${limit} (that of the original) with ${sessions} sessions open`
+      : int(here.db_limit) >= 0 && int(here.db_sessions) + 1 > int(here.db_limit)
+        ? `database "${String(here.db)}" has CONNECTION LIMIT ${int(here.db_limit)} with ${int(here.db_sessions)} sessions open`
+        : undefined;
+  if (what === undefined) return;
+  throw new AuthenticationError(
+    `PostgreSQL: the login that must prove the alternate user's new password would exceed a connection limit (${what}); nothing was changed`,
+    { reason: 'connection-limit' },
+  );
+}
 
 /** A statement and its parameters. */
 type Statement = readonly [sql: string, params?: readonly unknown[]];
@@ -93,8 +140,10 @@ function answering(session: SqlSession, answers: Map<string, readonly Row[]>): S
 }
 
 /**
- * BEGIN and the `reads` together (one round trip in pipeline mode), then `work` on a session that
- * answers those reads; `work` may return a last statement, sent together with COMMIT.
+ * BEGIN READ WRITE and the `reads` together (one round trip in pipeline mode), then `work` on a session
+ * that answers those reads; `work` may return a last statement, sent together with COMMIT. READ WRITE
+ * overrides a `default_transaction_read_only` of the database or the master's role (a reporting database),
+ * as the single-user change does (`passwordTransactionSql`); a hot standby refuses it, and is then named.
  */
 async function inTransaction(
   session: SqlSession,
@@ -102,7 +151,19 @@ async function inTransaction(
   work: (session: SqlSession) => Promise<Statement | undefined>,
 ): Promise<void> {
   try {
-    const [, ...rows] = await Promise.all([session.query('BEGIN'), ...reads.map(([sql, params]) => session.query(sql, params))]);
+    let begun: readonly (readonly Row[])[];
+    try {
+      begun = await Promise.all([session.query('BEGIN READ WRITE'), ...reads.map(([sql, params]) => session.query(sql, params))]);
+    } catch (err) {
+      await session.query('ROLLBACK').catch(() => undefined);
+      const standby = await session.query(RECOVERY_SQL).then(
+        (r) => r[0] ?? {},
+        () => ({}),
+      );
+      assertMasterOnPrimary(standby);
+      throw err;
+    }
+    const [, ...rows] = begun;
     const answers = new Map(reads.map((read, i) => [statementKey(read), rows[i]!] as const));
     const last = await work(answering(session, answers));
     await Promise.all([...(last === undefined ? [] : [session.query(last[0], last[1])]), session.query('COMMIT')]);
@@ -195,6 +256,10 @@ function superuserSettingSql(clone: string, original: string, setting: SettingCh
 /**
  * Creates or updates the alternate role and makes the clone equal to the original (see the module
  * comment); safe to re-run after a crash at any point.
+ * @throws DatabaseError when the master's session is on a hot standby
+ * @throws AuthenticationError `connection-limit` when the proving login would exceed the CONNECTION LIMIT
+ *   of the alternate (the original's) or of the database
+ * @throws AuthenticationError `host-not-allowed` when pg_hba.conf would refuse the alternate's proving login
  * @throws RoleAdministrationError (16+) when the master lacks ADMIN OPTION on a role it must change
  * @throws OriginalRoleExpiredError when the original's VALID UNTIL has passed
  * @throws AuthenticationError `login-disabled` when the alternate exists and is NOLOGIN
@@ -207,7 +272,15 @@ function superuserSettingSql(clone: string, original: string, setting: SettingCh
  */
 export async function syncPostgresAlternateUser(connection: SqlSession, server: ServerInfo, change: AlternateUserChange): Promise<void> {
   const { currentUsername, alternateUsername, password } = change;
+  // Warnings name changes (a lifted limit, revoked rights) that only hold once COMMIT does: they are
+  // held until then, so a refusal later in the transaction leaves no warning about what rolled back.
+  const warnings: string[] = [];
+  const warn = (message: string): void => {
+    warnings.push(message);
+  };
   await inTransaction(connection, independentReads(server, currentUsername, alternateUsername), async (session) => {
+    const here = (await session.query(CURRENT_DATABASE_SQL))[0] ?? {};
+    assertMasterOnPrimary(here);
     const { original, clone, alternateExists } = await originalOf(session, currentUsername, alternateUsername);
     const cloneExists = clone !== alternateUsername || alternateExists;
     await assertMasterAdministers(session, server, original);
@@ -227,13 +300,21 @@ export async function syncPostgresAlternateUser(connection: SqlSession, server: 
         { reason: 'login-disabled' },
       );
     }
+    const alternateSessions = alternateExists ? Number((await session.query(ROLE_SESSIONS_SQL, [alternateUsername]))[0]?.n ?? 0) : 0;
+    // Whichever of the two the alternate is, it logs in under the original's CONNECTION LIMIT (the clone carries it).
+    assertRoomForProof(alternateUsername, originalAttributes?.connectionLimit, alternateSessions, here);
+    await assertHbaAdmitsAlternate(session, {
+      current: currentUsername,
+      original,
+      alternate: alternateUsername,
+      database: String(here.db),
+    });
     const hash = await hashedPassword(password, alternateUsername, await passwordHashingFor(session, original));
     const catalog = await readSettingsCatalog(session, original, clone);
     // The secret names a clone whose original was dropped: the clone's own `role` default still names it.
     if (!alternateExists && [...catalog.original.values()].some((settings) => settings.get(ROLE_SETTING) === alternateUsername)) {
       throw new OriginalRoleMissingError(alternateUsername, currentUsername);
     }
-    const here = (await session.query(CURRENT_DATABASE_SQL))[0] ?? {};
     const database = String(here.db);
     const master = String(here.master);
     const owner = effectiveStartRole(catalog, original, database);
@@ -254,15 +335,13 @@ export async function syncPostgresAlternateUser(connection: SqlSession, server: 
     if (wanted !== undefined && (cloneAttributes === undefined || !sameLoginAttributes(wanted, cloneAttributes))) {
       if (cloneAttributes?.connectionLimit === 0) {
         // As MySQL's locked alternate entry: the clone is about to be (or is) in use, and must open where the original does.
-        change.warn?.(
-          `Lifted CONNECTION LIMIT 0 from "${clone}": it takes the connections of "${original}" (limit ${wanted.connectionLimit})`,
-        );
+        warn(`Lifted CONNECTION LIMIT 0 from "${clone}": it takes the connections of "${original}" (limit ${wanted.connectionLimit})`);
       }
       await session.query(loginAttributesSql(clone, { ...wanted, replication: replicationChanges ? wanted.replication : undefined }));
     }
     if (owned.here > 0 && owner !== clone) await reassignCloneObjects(session, server, clone, owner);
     if (cloneExists) {
-      await revokeCloneOwnRights(session, server, clone, original, change.warn ?? ((): void => undefined), clone === currentUsername);
+      await revokeCloneOwnRights(session, server, clone, original, warn, clone === currentUsername);
     }
     for (const setting of settingChanges(clone, catalog.alternate, desiredAlternateSettings(catalog, original))) {
       try {
@@ -273,4 +352,5 @@ export async function syncPostgresAlternateUser(connection: SqlSession, server: 
     }
     return alternateExists ? [setPasswordAsMasterSql(alternateUsername, hash)] : undefined;
   });
+  for (const message of warnings) change.warn?.(message);
 }

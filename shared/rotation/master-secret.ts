@@ -133,17 +133,23 @@ export async function loginAsMaster(
 }
 
 /**
- * Single-user: the secret's user must not be its master's own user. A user's rotation changes every
- * account of its name, so it would change the master's password behind the master secret and lock out
- * everything that uses it (this rotation's own diagnosis and healing among them). Only the master
- * secret's `username` is read (one GetSecretValue, never the RDS API); a master secret that cannot be
- * read is left to fail where the master is needed. A secret naming itself as its master is the master's
- * own rotation, and passes.
- * @throws SecretValidationError before any change
+ * The secret's user (and, with alternating users, the other user whose password the rotation sets) must
+ * not be its master's own user. A user's rotation changes every account of its name, so it would change
+ * the master's password behind the master secret and lock out everything that uses it (this rotation's
+ * own diagnosis, healing and alternate-user sync among them). Alternating users set the password of the
+ * alternate (`pending.username`) now and of the current user at the next rotation, so both are checked.
+ * Only the master secret's `username` is read (one GetSecretValue, never the RDS API); a master secret
+ * that cannot be read is left to fail where the master is needed. A single-user secret naming itself as
+ * its master is the master's own rotation, and passes; an alternating-users one is refused.
+ * @param others further users whose password this rotation sets (the alternate user); none by default
+ * @throws SecretValidationError before any change (also for a masterarn in another region, before its read)
  */
-export async function assertNotMastersOwnUser(ctx: StepContext, child: DatabaseSecret): Promise<void> {
+export async function assertNotMastersOwnUser(ctx: StepContext, child: DatabaseSecret, others: readonly string[] = []): Promise<void> {
   const masterArn = child.masterarn;
-  if (masterArn === undefined || masterArn === ctx.secretArn) return;
+  // A single-user secret naming itself is the master's own rotation; alternating users would set its password.
+  if (masterArn === undefined || (masterArn === ctx.secretArn && others.length === 0)) return;
+  // A masterarn in another region is refused by name before it is read (the read would only say "not found").
+  assertMasterInSecretRegion(masterArn, ctx.secretArn, { secretId: ctx.secretArn, step: ctx.step });
   let username: unknown;
   try {
     const parsed = toRecord(await getSecretString({ client: ctx.client, step: ctx.step }, masterArn, { stage: AWSCURRENT }));
@@ -151,17 +157,31 @@ export async function assertNotMastersOwnUser(ctx: StepContext, child: DatabaseS
   } catch {
     return;
   }
-  if (username !== child.username) return;
-  throw new SecretValidationError(
-    "The secret's user is the master's own user",
-    [
-      {
-        path: 'username',
-        problem: "is the user of its masterarn; a user's rotation would change the master's password behind the master secret",
-      },
-    ],
-    { secretId: ctx.secretArn, step: ctx.step },
-  );
+  const context = { secretId: ctx.secretArn, step: ctx.step };
+  if (username === child.username) {
+    throw new SecretValidationError(
+      "The secret's user is the master's own user",
+      [
+        {
+          path: 'username',
+          problem: "is the user of its masterarn; a user's rotation would change the master's password behind the master secret",
+        },
+      ],
+      context,
+    );
+  }
+  if (typeof username === 'string' && others.includes(username)) {
+    throw new SecretValidationError(
+      "The secret's alternate user is the master's own user",
+      [
+        {
+          path: 'username',
+          problem: `has the alternate user ${username}, the user of its masterarn; the rotation would change the master's password behind the master secret`,
+        },
+      ],
+      context,
+    );
+  }
 }
 
 /**

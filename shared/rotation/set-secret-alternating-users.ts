@@ -5,6 +5,11 @@
  * check: only a valid credential is rotated onward). A secret naming a pre-created pair
  * (`alternateusername`) gets only the other user's password set (see precreated-pair.ts).
  *
+ * Refused before any login or change: a master secret whose user is the current user or the alternate (the
+ * rotation would change the master's password behind the master secret), as in single-user rotation. The
+ * engines refuse a master on a standby or read-only server, a disabled alternate and a proving login that
+ * would not fit under the alternate's connection limit before their first change.
+ *
  * Unlike the templates, AWSPENDING is not tried first: in a normal rotation that login is always refused
  * (the alternate still has its old password), and a refused login counts against failed-login limits. A
  * retry instead runs the sync again, which is idempotent and ends in the same state.
@@ -12,6 +17,7 @@
 import { SecretValidationError, StageMismatchError } from '../errors';
 import { alternateUsername } from './alternate-username';
 import { attemptLogin } from './login';
+import { assertNotMastersOwnUser } from './master-secret';
 import { masterSessionFor } from './master-session';
 import { assertPairSwapped, pairedUsername, setPairedUserPassword } from './precreated-pair';
 import { explainRefusal, refusalFailure } from './refusal';
@@ -50,6 +56,8 @@ export async function setSecretAlternatingUsers(ctx: StepContext): Promise<StepR
     );
   }
   try {
+    // Before any login: the master's own user would have its password changed behind the master secret.
+    await assertNotMastersOwnUser(ctx, current, [pending.username]);
     const currentLogin = await attemptLogin(ctx, current, 'current');
     if ('refusal' in currentLogin) {
       const diagnosis = await explainRefusal(ctx, master, current, currentLogin.refusal);

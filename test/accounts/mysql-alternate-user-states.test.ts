@@ -479,8 +479,8 @@ describe('PROXY on an account that was dropped (DROP USER leaves the grant, and 
   });
 });
 
-describe('a user name whose `_clone` exceeds MariaDB’s 80 characters', () => {
-  it('is refused in createSecret, before any change, naming the limit; at exactly 80 it rotates', async () => {
+describe('a user name whose `_clone` exceeds MariaDB’s 128 characters (80 before 10.6)', () => {
+  it('is refused in createSecret, before any change, naming the limit; at 81 and at exactly 128 it rotates', async () => {
     const endpoint = await startEndpoint();
     try {
       const arn = lambdaArn(uniqueName('hma-mysql-len'));
@@ -498,8 +498,9 @@ describe('a user name whose `_clone` exceeds MariaDB’s 80 characters', () => {
       const masterArn = await createSecret(endpoint.client, uniqueName('hma-master'), { ...base, ...world.master });
       const stamp = cloneTestName(PREFIX);
       for (const [length, rotates] of [
-        [75, false],
-        [74, true],
+        [123, false],
+        [75, true],
+        [122, true],
       ] as const) {
         const { original, alternate } = names(stamp.padEnd(length, 'x'));
         const pw = cloneTestPassword();
@@ -521,7 +522,7 @@ describe('a user name whose `_clone` exceeds MariaDB’s 80 characters', () => {
           await assertMysqlEquivalent(admin, original, alternate);
         } else {
           expect(outcome).toMatch(
-            /step createSecret .*SECRET_INVALID.*the user name is 81 characters long; engine mariadb allows at most 80/,
+            /step createSecret .*SECRET_INVALID.*the user name is 129 characters long; engine mariadb allows at most 128/,
           );
           expect(await hostsOf(alternate)).toEqual([]);
           expect((await secretValue(endpoint.client, id)).username).toBe(original);

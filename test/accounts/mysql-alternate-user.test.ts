@@ -120,15 +120,27 @@ describe('syncAlternateUser on MariaDB: the alternate user is the same account',
     expect(warnings).toEqual([expect.stringMatching(/^Unlocked account '.+_clone'@'%'/)]);
     await assertMysqlEquivalent(admin, original, alternate);
   });
+
+  it('an alternate the DBA locked on every entry is refused login-disabled, as a NOLOGIN PostgreSQL alternate, changing nothing', async () => {
+    const [hosts] = await admin.query('SELECT Host AS host FROM mysql.global_priv WHERE User = ?', [alternate]);
+    for (const { host } of hosts as Array<{ host: string }>) await admin.query('ALTER USER ?@? ACCOUNT LOCK', [alternate, host]);
+    const state = async (): Promise<unknown> =>
+      (await admin.query('SELECT Host, Priv FROM mysql.global_priv WHERE User = ? ORDER BY Host', [alternate]))[0];
+    const before = await state();
+    await expect(sync(original, alternate, cloneTestPassword())).rejects.toMatchObject({ reason: 'login-disabled' });
+    expect(await state()).toEqual(before);
+    for (const { host } of hosts as Array<{ host: string }>) await admin.query('ALTER USER ?@? ACCOUNT UNLOCK', [alternate, host]);
+  });
 });
 
 describe('options the original never had', () => {
+  // ACCOUNT LOCK on every entry is not among them: that is the DBA's lock on the user, refused (above).
   it('are removed from an alternate user that has them', async () => {
     const { original, alternate } = names();
     const m = world.masterConnection;
     await m.query('CREATE USER ?@? IDENTIFIED BY PASSWORD ?', [original, '%', mysqlNativePasswordHash(cloneTestPassword())]);
     await m.query(
-      "CREATE USER ?@? IDENTIFIED VIA mysql_native_password USING ? OR unix_socket REQUIRE ISSUER '/CN=x' WITH MAX_STATEMENT_TIME 9 MAX_UPDATES_PER_HOUR 4 PASSWORD EXPIRE INTERVAL 5 DAY ACCOUNT LOCK",
+      "CREATE USER ?@? IDENTIFIED VIA mysql_native_password USING ? OR unix_socket REQUIRE ISSUER '/CN=x' WITH MAX_STATEMENT_TIME 9 MAX_UPDATES_PER_HOUR 4 PASSWORD EXPIRE INTERVAL 5 DAY",
       [alternate, '%', mysqlNativePasswordHash(cloneTestPassword())],
     );
     expect((await mysqlDifferences(admin, original, alternate)).length).toBeGreaterThan(0);

@@ -3,7 +3,8 @@
  * private MariaDB for the whole file (a temporary directory, a free port, stopped by its pid): name
  * resolution on (127.0.0.1 is seen as 'localhost', so the classic anonymous ''@'localhost' account can
  * shadow 'app'@'%'), a server sql_mode with ANSI_QUOTES and NO_BACKSLASH_ESCAPES, and read_only (a
- * replica). Global variables are changed only on this private server, and put back after each test.
+ * replica; for alternating users too). Global variables are changed only on this private server, and put
+ * back after each test.
  */
 import { mysqlNativePasswordHash } from '../../shared/engines/password-hashes';
 import { startPrivateMariadb, type PrivateMariadb } from '../../local/private-mariadb';
@@ -144,6 +145,21 @@ describe('read_only (a replica)', () => {
     await single({ prepare: readOnly(), hosts: ['%', '127.0.0.1'] }, told, refused('DATABASE'), 'read_only hosts');
     await admin((a) => a.query('SET GLOBAL read_only = 0'));
     expectOutcome(await runCell(ctx, { prepare: readOnly(), drifted: true }, 'single-user', true, cleanup), told, 'read_only drift');
+  });
+
+  it('alternating users: the master (READ_ONLY ADMIN, so the server would let it write) is refused naming read_only, no alternate made', async () => {
+    const readOnly: AccountSpec['prepare'] = async (s) => {
+      const a = await s.admin();
+      try {
+        await a.query('SET GLOBAL read_only = 1');
+      } finally {
+        await a.end();
+      }
+    };
+    const run = await runCell({ ...ctx, namePrefix: 'rpa' }, { prepare: readOnly }, 'alternating-users', true, cleanup);
+    expectOutcome(run, refused('DATABASE', undefined, /read.only.*Nothing was changed/), 'read_only alternating');
+    const [rows] = await admin((a) => a.query('SELECT Host FROM mysql.global_priv WHERE User = ?', [`${run.username}_clone`]));
+    expect(rows).toEqual([]);
   });
 });
 

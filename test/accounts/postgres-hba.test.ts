@@ -18,7 +18,7 @@ import {
   scramSha256Verifier,
 } from '../../shared/engines/password-hashes';
 import { startPrivatePostgres, type PrivatePostgres } from '../../local/private-postgres';
-import { startEndpoint, type Endpoint } from '../support/rotation-endpoint';
+import { createSecret, rotate, secretValue, startEndpoint, uniqueName, type Endpoint } from '../support/rotation-endpoint';
 import {
   COLUMNS,
   ROTATED,
@@ -39,6 +39,9 @@ import {
 
 const GROUPS = ['pgacc_allowed', 'pgacc_rejected', 'pgacc_ldap', 'pgacc_elsewhere', 'pgacc_md5line'] as const;
 
+/** A role admitted by a line naming it (its alternate `_clone` meets none). */
+const NAMED = 'rpa_hba_named';
+
 /** The function's address is 127.0.0.1: each group meets another kind of line from it. */
 const HBA = `
 local all all trust
@@ -48,6 +51,7 @@ host all +pgacc_ldap 127.0.0.1/32 ldap ldapserver=127.0.0.1 ldapport=9 ldapprefi
 host all +pgacc_elsewhere 10.11.12.0/24 scram-sha-256
 host all +pgacc_md5line 127.0.0.1/32 md5
 host all +pgacc_allowed 127.0.0.1/32 scram-sha-256
+host all ${NAMED} 127.0.0.1/32 scram-sha-256
 `;
 
 let pg: PrivatePostgres;
@@ -282,6 +286,33 @@ describe('SASLprep: verifier, server and clients agree', () => {
       expect(await loginCode(server, name, password)).toBe('ok');
     } finally {
       await dropRoles(admin, [name]);
+    }
+  });
+});
+
+describe('alternating users and a pg_hba line naming the role', () => {
+  it('the alternate would meet no line: refused host-not-allowed before any change, no alternate made', async () => {
+    const password = pgPassword();
+    await admin.query(`CREATE ROLE ${ident(NAMED)} LOGIN PASSWORD ${literal(scramSha256Verifier(password))}`);
+    try {
+      const arn = await createSecret(endpoint.client, uniqueName('rpa-hba-named'), {
+        engine: 'postgres',
+        host: server.host,
+        port: server.port,
+        dbname: 'postgres',
+        ssl: false,
+        username: NAMED,
+        password,
+        masterarn: masters.superuser,
+      });
+      await expect(rotate(endpoint.client, arn, handlers.arn('alternating-users'))).rejects.toThrow(/pg_hba\.conf admits/);
+      const failure = handlers.logs.lines.find((l) => l.secretArn === arn && l.outcome === 'failure');
+      expect(failure?.reason).toBe('host-not-allowed');
+      expect((await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [`${NAMED}_clone`])).rows).toEqual([]);
+      expect((await secretValue(endpoint.client, arn)).password).toBe(password);
+      expect(await loginCode(server, NAMED, password)).toBe('ok');
+    } finally {
+      await dropRoles(admin, [NAMED, `${NAMED}_clone`]);
     }
   });
 });

@@ -1,7 +1,8 @@
 /**
  * A single-user secret whose host is a hot standby (an RDS read replica, an Aurora reader endpoint):
  * a private primary and a streaming standby made from it with pg_basebackup. The standby changes no
- * role (25006), so the rotation is refused before any change, naming the standby and the writer.
+ * role (25006), so the rotation is refused before any change, naming the standby and the writer; so is
+ * an alternating-users rotation whose master is on the standby too.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -181,4 +182,36 @@ it('drift on a standby with a master of the same host: diagnosed, then refused b
   await expect(rotate(endpoint.client, arn, fn)).rejects.toThrow(/hot standby/);
   expect(await roleRows(admin, name)).toEqual(before);
   expect((await secretValue(endpoint.client, arn)).password).toBe(drifted);
+});
+
+it('alternating users with a master on the standby: refused before any change, naming the standby and the writer', async () => {
+  const name = `rpa_replica_${randomBytes(3).toString('hex')}`;
+  const password = pgPassword();
+  await admin.query(`CREATE ROLE ${name} LOGIN PASSWORD ${literal(scramSha256Verifier(password))}`);
+  for (let i = 0; i < 100 && (await loginCode(standby, name, password)) !== 'ok'; i++) await new Promise((r) => setTimeout(r, 100));
+  const logs = captureLogger();
+  const fn = lambdaArn(uniqueName('rpa-standby'));
+  endpoint.local.registerRotationFunction(
+    fn,
+    createRotationHandler({
+      engine: postgresEngine,
+      strategy: 'alternating-users',
+      secretsClient: endpoint.client,
+      env: { DB_TLS_MODE: 'disable' },
+      logger: logs,
+    }),
+  );
+  const base = { engine: 'postgres', host: standby.host, port: standby.port, dbname: 'postgres', ssl: false };
+  const masterarn = await createSecret(endpoint.client, uniqueName('rpa-standby-master'), {
+    ...base,
+    username: 'postgres',
+    password: standby.adminPassword,
+  });
+  const arn = await createSecret(endpoint.client, uniqueName('rpa-standby-app'), { ...base, username: name, password, masterarn });
+  await expect(rotate(endpoint.client, arn, fn)).rejects.toThrow(/hot standby/);
+  const failure = logs.lines.find((l) => l.secretArn === arn && l.outcome === 'failure');
+  expect(failure?.message).toMatch(/writer/);
+  expect((await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [`${name}_clone`])).rows).toEqual([]);
+  expect((await secretValue(endpoint.client, arn)).password).toBe(password);
+  expect(await loginCode(standby, name, password)).toBe('ok');
 });

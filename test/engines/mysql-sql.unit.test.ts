@@ -72,9 +72,9 @@ describe('server flavour and version, from what the server reports', () => {
 
 describe('user-name limits', () => {
   const name = (n: number): string => 'u'.repeat(n);
-  it('uses the secret engine before login: MariaDB 80, MySQL and Aurora 32', () => {
-    expect(mysqlEngine.usernameProblem(name(80), 'mariadb')).toBeUndefined();
-    expect(mysqlEngine.usernameProblem(name(81), 'mariadb')).toMatch(/81 characters.*at most 80/);
+  it('uses the secret engine before login: MariaDB 128 (the most any version allows), MySQL and Aurora 32', () => {
+    expect(mysqlEngine.usernameProblem(name(128), 'mariadb')).toBeUndefined();
+    expect(mysqlEngine.usernameProblem(name(129), 'mariadb')).toMatch(/129 characters.*at most 128/);
     expect(mysqlEngine.usernameProblem(name(32), 'mysql')).toBeUndefined();
     expect(mysqlEngine.usernameProblem(name(33), 'aurora-mysql')).toMatch(/at most 32/);
   });
@@ -83,6 +83,10 @@ describe('user-name limits', () => {
     expect(mysqlEngine.usernameProblem(name(40), 'mysql', server('MariaDB 10.11'))).toBeUndefined();
     expect(mysqlEngine.usernameProblem(name(33), 'mariadb', server('MySQL 8.0'))).toMatch(/MySQL 8\.0\.36 allows at most 32/);
     expect(mysqlEngine.usernameProblem(name(17), 'mysql', parseMysqlServerInfo('5.6.51'))).toMatch(/at most 16/);
+    // MariaDB's mysql.global_priv holds User char(128) from 10.6, char(80) before.
+    expect(mysqlEngine.usernameProblem(name(128), 'mariadb', parseMysqlServerInfo('10.11.19-MariaDB'))).toBeUndefined();
+    expect(mysqlEngine.usernameProblem(name(129), 'mariadb', parseMysqlServerInfo('10.11.19-MariaDB'))).toMatch(/at most 128/);
+    expect(mysqlEngine.usernameProblem(name(81), 'mariadb', parseMysqlServerInfo('10.5.27-MariaDB'))).toMatch(/81 characters.*at most 80/);
   });
 
   it('counts characters, not bytes, and rejects names MySQL cannot store', () => {

@@ -103,8 +103,8 @@ describe('a masterarn that cannot be read', () => {
       { path: 'masterarn', problem: expect.stringMatching(/replica\) in us-east-1/) },
     ]);
     expect(reads).not.toContain(MASTER_OTHER_REGION);
-    // Only AWSCURRENT's own login ran (the templates' confused-deputy check); no master, no SQL.
-    expect(db.logins).toEqual(['current']);
+    // Refused with the master's-own-user check, before any login: no master, no SQL.
+    expect(db.logins).toEqual([]);
     expect(db.sql.filter((s) => /ROLE|USER|GRANT/i.test(s))).toEqual([]);
   });
 

@@ -362,8 +362,9 @@ export const SET_SECRET_CASES: readonly SetSecretCase[] = [
     name: 'masterarn pointing at the secret itself',
     strategy: 'alternating-users',
     current: (c) => ({ ...c.valid, masterarn: c.secretId }),
-    code: 'DATABASE',
-    names: /refused|cannot administer/,
+    // Its own user as the master: refused before any login, as the master's own user is in single-user rotation.
+    code: 'SECRET_INVALID',
+    names: /master's own user/,
   },
   {
     name: 'masterarn pointing at a missing secret',

@@ -133,21 +133,17 @@ export async function loginAsMaster(
 }
 
 /**
- * The secret's user (and, with alternating users, the other user whose password the rotation sets) must
- * not be its master's own user. A user's rotation changes every account of its name, so it would change
- * the master's password behind the master secret and lock out everything that uses it (this rotation's
- * own diagnosis, healing and alternate-user sync among them). Alternating users set the password of the
- * alternate (`pending.username`) now and of the current user at the next rotation, so both are checked.
- * Only the master secret's `username` is read (one GetSecretValue, never the RDS API); a master secret
- * that cannot be read is left to fail where the master is needed. A single-user secret naming itself as
- * its master is the master's own rotation, and passes; an alternating-users one is refused.
- * @param others further users whose password this rotation sets (the alternate user); none by default
+ * Single-user: the secret's user must not be its master's own user. A user's rotation changes every
+ * account of its name, so it would change the master's password behind the master secret and lock out
+ * everything that uses it (this rotation's own diagnosis and healing among them). The master is not
+ * otherwise needed in a normal single-user rotation, so only the master secret's `username` is read (one
+ * GetSecretValue, never the RDS API); a master secret that cannot be read is left to fail where the
+ * master is needed. A secret naming itself as its master is the master's own rotation, and passes.
  * @throws SecretValidationError before any change (also for a masterarn in another region, before its read)
  */
-export async function assertNotMastersOwnUser(ctx: StepContext, child: DatabaseSecret, others: readonly string[] = []): Promise<void> {
+export async function assertNotMastersOwnUser(ctx: StepContext, child: DatabaseSecret): Promise<void> {
   const masterArn = child.masterarn;
-  // A single-user secret naming itself is the master's own rotation; alternating users would set its password.
-  if (masterArn === undefined || (masterArn === ctx.secretArn && others.length === 0)) return;
+  if (masterArn === undefined || masterArn === ctx.secretArn) return;
   // A masterarn in another region is refused by name before it is read (the read would only say "not found").
   assertMasterInSecretRegion(masterArn, ctx.secretArn, { secretId: ctx.secretArn, step: ctx.step });
   let username: unknown;
@@ -157,8 +153,24 @@ export async function assertNotMastersOwnUser(ctx: StepContext, child: DatabaseS
   } catch {
     return;
   }
+  assertNotMasterUser(ctx, child, username);
+}
+
+/**
+ * Neither the secret's user nor any of `others` (with alternating users, the alternate, whose password
+ * the rotation sets now; the current user's is set at the next rotation) may be `masterUsername`, the
+ * master's own user: the rotation would change the master's password behind the master secret.
+ * @param others further users whose password this rotation sets; none by default
+ * @throws SecretValidationError naming which user it is
+ */
+export function assertNotMasterUser(
+  ctx: StepContext,
+  child: DatabaseSecret,
+  masterUsername: unknown,
+  others: readonly string[] = [],
+): void {
   const context = { secretId: ctx.secretArn, step: ctx.step };
-  if (username === child.username) {
+  if (masterUsername === child.username) {
     throw new SecretValidationError(
       "The secret's user is the master's own user",
       [
@@ -170,13 +182,13 @@ export async function assertNotMastersOwnUser(ctx: StepContext, child: DatabaseS
       context,
     );
   }
-  if (typeof username === 'string' && others.includes(username)) {
+  if (typeof masterUsername === 'string' && others.includes(masterUsername)) {
     throw new SecretValidationError(
       "The secret's alternate user is the master's own user",
       [
         {
           path: 'username',
-          problem: `has the alternate user ${username}, the user of its masterarn; the rotation would change the master's password behind the master secret`,
+          problem: `has the alternate user ${masterUsername}, the user of its masterarn; the rotation would change the master's password behind the master secret`,
         },
       ],
       context,

@@ -9,6 +9,8 @@ import type { StepContext } from './step-context';
 
 /** A master session opened lazily, with the server it runs on. */
 export interface MasterSession {
+  /** The master secret, read (and resolved through RDS for an RDS-managed one) once; `open` reuses it. */
+  secret(): Promise<DatabaseSecret>;
   /** Logs in as the master on first call; later calls return the same session. */
   open(): Promise<SqlSession>;
   /** The server behind the master session (asked once). */
@@ -32,13 +34,14 @@ export interface MasterSessionOptions {
 export function masterSessionFor(ctx: StepContext, child: DatabaseSecret, options: MasterSessionOptions = {}): MasterSession | undefined {
   const masterArn = child.masterarn;
   if (masterArn === undefined) return undefined;
+  let resolved: Promise<DatabaseSecret> | undefined;
   let session: Promise<SqlSession> | undefined;
   let server: Promise<ServerInfo> | undefined;
+  const secret = (): Promise<DatabaseSecret> => (resolved ??= resolveMasterFor(ctx, child, masterArn));
   const open = (): Promise<SqlSession> =>
-    (session ??= resolveMasterFor(ctx, child, masterArn).then((master) =>
-      loginAsMaster(ctx, child, master, { anyDatabase: options.anyDatabase === true }),
-    ));
+    (session ??= secret().then((master) => loginAsMaster(ctx, child, master, { anyDatabase: options.anyDatabase === true })));
   return {
+    secret,
     open,
     server: async () => (server ??= open().then((s) => ctx.engine.serverInfo(s))),
     async close() {

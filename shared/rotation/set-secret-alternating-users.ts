@@ -17,7 +17,7 @@
 import { SecretValidationError, StageMismatchError } from '../errors';
 import { alternateUsername } from './alternate-username';
 import { attemptLogin } from './login';
-import { assertNotMastersOwnUser } from './master-secret';
+import { assertNotMasterUser } from './master-secret';
 import { masterSessionFor } from './master-session';
 import { assertPairSwapped, pairedUsername, setPairedUserPassword } from './precreated-pair';
 import { explainRefusal, refusalFailure } from './refusal';
@@ -57,7 +57,8 @@ export async function setSecretAlternatingUsers(ctx: StepContext): Promise<StepR
   }
   try {
     // Before any login: the master's own user would have its password changed behind the master secret.
-    await assertNotMastersOwnUser(ctx, current, [pending.username]);
+    // The master is read once here and reused by its session: no request of its own.
+    assertNotMasterUser(ctx, current, (await master.secret()).username, [pending.username]);
     const currentLogin = await attemptLogin(ctx, current, 'current');
     if ('refusal' in currentLogin) {
       const diagnosis = await explainRefusal(ctx, master, current, currentLogin.refusal);

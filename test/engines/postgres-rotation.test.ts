@@ -18,12 +18,17 @@ import {
   stagesOf,
   startEndpoint,
   uniqueName,
+  WRITES,
+  countingClient,
+  type CountingClient,
   type Endpoint,
 } from '../support/rotation-endpoint';
 
 let endpoint: Endpoint;
 let client: SecretsManagerClient;
 let masterArn: string;
+/** The handlers' own client: their requests, told from the test's. */
+let counting: CountingClient;
 const logs = captureLogger();
 const users: PostgresFixtureUser[] = [];
 
@@ -41,16 +46,18 @@ beforeAll(async () => {
     dbname: admin.database,
     ssl: false,
   });
+  counting = countingClient(endpoint);
   for (const strategy of ['single-user', 'alternating-users'] as const) {
     endpoint.local.registerRotationFunction(
       lambdaArn(`pg-${strategy}`),
-      createRotationHandler({ engine: postgresEngine, strategy, secretsClient: client, env: {}, logger: logs }),
+      createRotationHandler({ engine: postgresEngine, strategy, secretsClient: counting.client, env: {}, logger: logs }),
     );
   }
 });
 
 afterAll(async () => {
   for (const u of users) await u.drop();
+  counting?.client.destroy();
   await endpoint?.close();
 });
 
@@ -140,7 +147,7 @@ describe('single-user', () => {
 });
 
 describe('alternating users', () => {
-  it('rotates three times: usernames alternate, both log in, rights and objects are shared', async () => {
+  it('rotates three times: usernames alternate, both log in, rights and objects are shared, in at most 12 requests and 2 writes a rotation', async () => {
     const user = await fixture();
     const table = `t_${user.username}`;
     const admin = await connectPostgresAdmin();
@@ -155,7 +162,11 @@ describe('alternating users', () => {
     try {
       for (let i = 0; i < 3; i++) {
         const before = await secretValue(client, arn);
+        counting.take();
         await rotate(client, arn, fn('alternating-users'));
+        const sent = counting.take();
+        expect(sent.length).toBeLessThanOrEqual(12);
+        expect(sent.filter((c) => WRITES.has(c))).toHaveLength(2);
         const current = await secretValue(client, arn);
         seen.push(current.username);
         expect(current.username).not.toBe(before.username);

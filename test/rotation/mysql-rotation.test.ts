@@ -11,6 +11,7 @@ import { mysqlEngine } from '../../shared/engines/mysql';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
 import {
   captureLogger,
+  countingClient,
   createSecret,
   lambdaArn,
   rotate,
@@ -18,6 +19,7 @@ import {
   stagesOf,
   startEndpoint,
   uniqueName,
+  WRITES,
   type Endpoint,
 } from '../support/rotation-endpoint';
 
@@ -97,15 +99,29 @@ describe('MySQL alternating-users rotation, three times in a row', () => {
     await master.drop();
   });
 
-  it('usernames alternate, both log in, and the clone has the same grants', async () => {
-    const { arn, logs } = registerHandler('alternating-users');
+  it('usernames alternate, both log in, and the clone has the same grants, in at most 12 requests and 2 writes a rotation', async () => {
+    const logs = captureLogger();
+    const arn = lambdaArn(uniqueName('mysql-alternating-users'));
+    const counting = countingClient(endpoint);
+    const handler = createRotationHandler({
+      engine: mysqlEngine,
+      strategy: 'alternating-users',
+      secretsClient: counting.client,
+      env: {},
+      logger: logs,
+    });
+    endpoint.local.registerRotationFunction(arn, (event) => handler(event));
     const masterArn = await createSecret(endpoint.client, uniqueName('mysql-master'), secretFor(master));
     const id = await createSecret(endpoint.client, uniqueName('mysql-au'), secretFor(user, { masterarn: masterArn }));
     const clone = `${user.username}_clone`;
     const passwords: string[] = [user.password];
     const expected = [clone, user.username, clone];
     for (let round = 0; round < 3; round += 1) {
+      counting.take();
       await rotate(endpoint.client, id, arn);
+      const sent = counting.take();
+      expect(sent.length).toBeLessThanOrEqual(12);
+      expect(sent.filter((c) => WRITES.has(c))).toHaveLength(2);
       const current = await secretValue(endpoint.client, id);
       const previous = await secretValue(endpoint.client, id, 'AWSPREVIOUS');
       expect(current.username).toBe(expected[round]);

@@ -36,6 +36,42 @@ export async function startEndpoint(): Promise<Endpoint> {
   };
 }
 
+/** A client of `endpoint` that records the name of every command it sends (`GetSecretValue`, …). */
+export interface CountingClient {
+  readonly client: SecretsManagerClient;
+  /** The commands sent since the last `take`, in order; clears the record. */
+  take(): string[];
+}
+
+/** A second client of the endpoint for a handler, so its own requests can be told from the test's. */
+export function countingClient(endpoint: Endpoint): CountingClient {
+  let sent: string[] = [];
+  const client = new SecretsManagerClient({
+    endpoint: endpoint.local.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    maxAttempts: 1,
+  });
+  client.middlewareStack.add(
+    (next, context) => (args) => {
+      sent.push(String(context.commandName).replace(/Command$/, ''));
+      return next(args);
+    },
+    { step: 'initialize', name: 'countRequests' },
+  );
+  return {
+    client,
+    take: () => {
+      const out = sent;
+      sent = [];
+      return out;
+    },
+  };
+}
+
+/** Secrets Manager's writes among `commands`. */
+export const WRITES: ReadonlySet<string> = new Set(['PutSecretValue', 'UpdateSecretVersionStage']);
+
 export function uniqueName(prefix: string): string {
   return `${prefix}-${randomBytes(4).toString('hex')}`;
 }

@@ -90,7 +90,9 @@ function refusedProof(): PathScenario {
   let refusing = true;
   const connector: Connector = async (request) => {
     if (refusing && request.role === 'pending') {
-      throw new AuthenticationError('PostgreSQL login with the pending secret was refused (53300, injected)', { reason: 'connection-limit' });
+      throw new AuthenticationError('PostgreSQL login with the pending secret was refused (53300, injected)', {
+        reason: 'connection-limit',
+      });
     }
     return connectPostgres(request);
   };

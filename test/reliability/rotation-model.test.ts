@@ -1,9 +1,9 @@
 /**
  * Model-based (fast-check stateful) test, both engines, single user with a master and alternating users:
- * random sequences of rotations, rotations whose process crashes right after the N-th external call, and
- * what a DBA does meanwhile: drifts a password (single user: the user's; alternating: the idle user's),
- * revokes or gives back a grant (on the user in use; on PostgreSQL the original, which the clone inherits
- * from), locks or unlocks the user in use. After every command, from outside:
+ * random sequences of rotations, rotations whose N-th external call fails (the process crashes right
+ * after it, or its answer or request is lost), and what a DBA does meanwhile: drifts a password (single
+ * user: the user's; alternating: the idle user's), revokes or gives back a grant (on the user in use; on
+ * PostgreSQL the original, which the clone inherits from), locks or unlocks the user in use. After every command, from outside:
  * - what the DBA decided holds: the lock and the grant are as the DBA last set them;
  * - an unlocked account is usable: AWSCURRENT (single user, mid-rotation: AWSPENDING) logs in, or the
  *   DBA's drifted password still does while no rotation has healed it;
@@ -22,6 +22,7 @@ import { noteSensitive } from '../../local/sensitive-values';
 import { scramSha256Verifier } from '../../shared/engines/password-hashes';
 import type { EngineFamily } from '../../shared/database-secret';
 import type { RotationStrategyName } from '../../shared/rotation/rotation-settings';
+import type { FaultTiming } from '../support/fault-injection';
 import { recordFigure } from '../support/figures';
 import { alternateDifferences, availabilityProblem } from '../support/invariants';
 import { rigSuite, type Rig } from '../support/rotation-rig';
@@ -183,27 +184,33 @@ class Rotate implements fc.AsyncCommand<Model, Real> {
   toString = (): string => 'rotate';
 }
 
-/** A rotation whose process dies right after its N-th external call took effect (nothing else reaches a server). */
-class CrashAt implements fc.AsyncCommand<Model, Real> {
-  constructor(readonly n: number) {}
+/**
+ * A rotation whose N-th external call fails: its process dies right after the call took effect (nothing
+ * else reaches a server), or the call's answer or request is lost (the rotation's own cleanup runs).
+ */
+class FaultAt implements fc.AsyncCommand<Model, Real> {
+  constructor(
+    readonly n: number,
+    readonly timing: FaultTiming,
+  ) {}
   check = (): boolean => true;
   async run(m: Model, r: Real): Promise<void> {
     const before = m.lockedUser !== undefined ? await r.dba.read(r.rig.baseUsername, m.lockedUser) : undefined;
-    r.rig.injector.arm({ at: this.n, timing: 'crash' });
+    r.rig.injector.arm({ at: this.n, timing: this.timing });
     const ok = await rotate(r.rig);
     const fired = r.rig.injector.fired !== undefined;
     r.rig.injector.reset();
     if (before !== undefined) {
       expect(ok).toBe(false);
       expect((await r.dba.read(r.rig.baseUsername, m.lockedUser!)).verifier).toBe(before.verifier);
-    } else if (!fired) {
-      // N past the rotation's last call: it completed.
-      expect(ok).toBe(true);
-      await completed(m, r, this.toString());
+    } else {
+      // N past the rotation's last call, or a fault the rotation absorbs: it completed.
+      if (!fired) expect(ok).toBe(true);
+      if (ok) await completed(m, r, this.toString());
     }
     await invariant(m, r, this.toString());
   }
-  toString = (): string => `crash after call ${this.n}`;
+  toString = (): string => (this.timing === 'crash' ? `crash after call ${this.n}` : `call ${this.n} fails (${this.timing})`);
 }
 
 /** Single user: the DBA sets the user's password. Alternating: the idle user's (the rotation sets it anyway). */
@@ -260,7 +267,9 @@ const suite = rigSuite();
 
 const commands = [
   fc.constant(new Rotate()),
-  fc.integer({ min: 1, max: 40 }).map((n) => new CrashAt(n)),
+  fc
+    .tuple(fc.integer({ min: 1, max: 40 }), fc.constantFrom<FaultTiming>('crash', 'after', 'before'))
+    .map(([n, timing]) => new FaultAt(n, timing)),
   fc.constant(new Drift()),
   fc.constant(new ToggleGrant()),
   fc.constant(new ToggleLock()),

@@ -85,8 +85,14 @@ function driftHealedByMaster(): PathScenario {
   };
 }
 
-/** The proving login (the pending secret's) refused, as a connection-limit race would, while `refusing`. */
-function refusedProof(): PathScenario {
+/**
+ * The proving login (the pending secret's) refused, as a connection-limit race would, while `refusing`.
+ * With `brokenMaster`, the secret's master (an RDS-like role) is stored with a wrong password, so the
+ * proof's diagnosis fails too and the put-back runs on that path.
+ */
+function refusedProof(options: { brokenMaster?: boolean } = {}): PathScenario {
+  const master = { username: fixtureUsername(PREFIX), password: fixturePassword() };
+  noteSensitive(master.password);
   let refusing = true;
   const connector: Connector = async (request) => {
     if (refusing && request.role === 'pending') {
@@ -97,10 +103,17 @@ function refusedProof(): PathScenario {
     return connectPostgres(request);
   };
   return {
-    name: 'a refused proof put back',
-    pathLog: /previous password was put back/,
+    name: options.brokenMaster ? 'a refused proof whose diagnosis fails put back' : 'a refused proof put back',
+    // With a broken master, the put-back after a failed diagnosis says so in its own words.
+    pathLog: options.brokenMaster ? /could not be proven \(.*\): the previous password was put back/ : /previous password was put back/,
     combination: { engine: 'postgres', strategy: 'single-user' },
-    setUp: async () => ({ username: fixtureUsername(PREFIX), connector }),
+    setUp: async () => {
+      if (!options.brokenMaster) return { username: fixtureUsername(PREFIX), connector };
+      await admin((q) =>
+        q(`CREATE ROLE ${ident(master.username)} LOGIN CREATEROLE PASSWORD ${literal(scramSha256Verifier(master.password))}`),
+      );
+      return { username: fixtureUsername(PREFIX), connector, master: { username: master.username, password: fixturePassword() } };
+    },
     afterRig: dbaSettings,
     refusal: {
       errorCode: 'AUTH_FAILED',
@@ -115,8 +128,10 @@ function refusedProof(): PathScenario {
       },
     },
     dbaState: currentRoleState,
-    secrets: () => [],
-    tearDown: async () => undefined,
+    secrets: () => [master.password],
+    tearDown: async () => {
+      if (options.brokenMaster) await admin((q) => q(`DROP ROLE IF EXISTS ${ident(master.username)}`));
+    },
   };
 }
 
@@ -206,4 +221,10 @@ function cloneOwnRights(): PathScenario {
   };
 }
 
-describePathSweep([driftHealedByMaster(), refusedProof(), masterFallsBackToItsOwnDatabase(), cloneOwnRights()]);
+describePathSweep([
+  driftHealedByMaster(),
+  refusedProof(),
+  refusedProof({ brokenMaster: true }),
+  masterFallsBackToItsOwnDatabase(),
+  cloneOwnRights(),
+]);

@@ -1,7 +1,8 @@
 /**
- * A fault at every call of the PostgreSQL rotation paths the plain sweep does not take (see
- * path-fault-sweep.ts): drift healed by the master; a refused proof put back; an RDS-like master that the
- * application's database refuses, healing drift from its own; an alternate whose own rights (a table
+ * The PostgreSQL account states whose rotation takes a path the plain sweep does not (swept by
+ * path-fault-sweep.ts from path-fault-sweep.postgres-*.test.ts): drift healed by the master; a refused
+ * proof put back (also with a master that cannot log in, so the diagnosis fails); an RDS-like master that
+ * the application's database refuses, healing drift from its own; an alternate whose own rights (a table
  * privilege, CREATEDB) are revoked while REPLICATION is carried.
  */
 import { escapeIdentifier as ident, escapeLiteral as literal } from 'pg';
@@ -12,8 +13,8 @@ import { scramSha256Verifier } from '../../shared/engines/password-hashes';
 import { connectPostgres } from '../../shared/engines/postgres';
 import { AuthenticationError } from '../../shared/errors';
 import type { Connector } from '../../shared/rotation/database-engine';
-import { describePathSweep, type PathScenario } from '../support/path-fault-sweep';
-import type { Rig } from '../support/rotation-rig';
+import type { PathScenario } from './path-fault-sweep';
+import type { Rig } from './rotation-rig';
 
 const PREFIX = 'rcr';
 
@@ -69,7 +70,8 @@ async function dbaSettings(rig: Rig): Promise<void> {
   await admin((q) => q(`ALTER ROLE ${ident(rig.baseUsername)} SET statement_timeout = '41s'`));
 }
 
-function driftHealedByMaster(): PathScenario {
+/** Single user, a superuser master: the DBA drifts the password before every point; the master proves and heals it. */
+export function driftHealedByMaster(): PathScenario {
   const d = drifter();
   return {
     name: 'drift healed by the master',
@@ -90,7 +92,7 @@ function driftHealedByMaster(): PathScenario {
  * With `brokenMaster`, the secret's master (an RDS-like role) is stored with a wrong password, so the
  * proof's diagnosis fails too and the put-back runs on that path.
  */
-function refusedProof(options: { brokenMaster?: boolean } = {}): PathScenario {
+export function refusedProof(options: { brokenMaster?: boolean } = {}): PathScenario {
   const master = { username: fixtureUsername(PREFIX), password: fixturePassword() };
   noteSensitive(master.password);
   let refusing = true;
@@ -136,7 +138,7 @@ function refusedProof(options: { brokenMaster?: boolean } = {}): PathScenario {
 }
 
 /** An RDS-like master (CREATEROLE, no superuser) without CONNECT on the application's database. */
-function masterFallsBackToItsOwnDatabase(): PathScenario {
+export function masterFallsBackToItsOwnDatabase(): PathScenario {
   const d = drifter();
   const master = { username: fixtureUsername(PREFIX), password: fixturePassword(), dbname: 'postgres' };
   const database = `${fixtureUsername(PREFIX)}_db`;
@@ -175,7 +177,7 @@ function masterFallsBackToItsOwnDatabase(): PathScenario {
  * password, the clone is granted rights of its own (SELECT on a table, CREATEDB), which that rotation
  * must revoke (the equivalence check of assertConverged fails otherwise).
  */
-function cloneOwnRights(): PathScenario {
+export function cloneOwnRights(): PathScenario {
   const table = `${fixtureUsername(PREFIX)}_t`;
   let rigDatabase: string | undefined;
   return {
@@ -220,11 +222,3 @@ function cloneOwnRights(): PathScenario {
     },
   };
 }
-
-describePathSweep([
-  driftHealedByMaster(),
-  refusedProof(),
-  refusedProof({ brokenMaster: true }),
-  masterFallsBackToItsOwnDatabase(),
-  cloneOwnRights(),
-]);

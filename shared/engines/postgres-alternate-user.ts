@@ -93,8 +93,19 @@ function answering(session: SqlSession, answers: Map<string, readonly Row[]>): S
 }
 
 /**
- * BEGIN and the `reads` together (one round trip in pipeline mode), then `work` on a session that
- * answers those reads; `work` may return a last statement, sent together with COMMIT.
+ * The sync's BEGIN, bounded on the server: a Lambda killed at its timeout is frozen, not gone, so its
+ * session stays open with the transaction and the clone's row locks it holds (a CREATE ROLE or ALTER
+ * ROLE not yet committed), and every retry's CREATE/ALTER ROLE would wait on them until the lost
+ * socket is noticed (hours with Linux's keepalive defaults), each retry frozen in turn at its own
+ * timeout. `idle_in_transaction_session_timeout` (ms) lets the server end such an orphan; `lock_timeout`
+ * (ms) makes a retry that meets one fail as a DATABASE error (55P03) the next retry gets past, instead
+ * of hanging. Both are LOCAL: they end with the transaction. A live rotation is never idle that long.
+ */
+export const SYNC_BEGIN_SQL = 'BEGIN; SET LOCAL lock_timeout = 10000; SET LOCAL idle_in_transaction_session_timeout = 30000';
+
+/**
+ * BEGIN (`SYNC_BEGIN_SQL`) and the `reads` together (one round trip in pipeline mode), then `work` on a
+ * session that answers those reads; `work` may return a last statement, sent together with COMMIT.
  */
 async function inTransaction(
   session: SqlSession,
@@ -102,7 +113,7 @@ async function inTransaction(
   work: (session: SqlSession) => Promise<Statement | undefined>,
 ): Promise<void> {
   try {
-    const [, ...rows] = await Promise.all([session.query('BEGIN'), ...reads.map(([sql, params]) => session.query(sql, params))]);
+    const [, ...rows] = await Promise.all([session.query(SYNC_BEGIN_SQL), ...reads.map(([sql, params]) => session.query(sql, params))]);
     const answers = new Map(reads.map((read, i) => [statementKey(read), rows[i]!] as const));
     const last = await work(answering(session, answers));
     await Promise.all([...(last === undefined ? [] : [session.query(last[0], last[1])]), session.query('COMMIT')]);

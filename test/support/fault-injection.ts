@@ -37,6 +37,11 @@ export interface FaultPlan {
   readonly timing: FaultTiming;
   /** Which SDK error a failing Secrets Manager call raises. @default by call number */
   readonly sdkError?: SdkFaultName;
+  /**
+   * With `crash`: the sandbox is frozen rather than gone (a Lambda killed at its timeout): its open
+   * sessions stay open on the server, a transaction and its locks included, until `thaw()`.
+   */
+  readonly frozen?: boolean;
 }
 
 /** Called before every external call (and with `fault` when one fires), for invariant checks. */
@@ -57,6 +62,8 @@ export class FaultInjector {
   private plan: FaultPlan | undefined;
   private firedCall: ExternalCall | undefined;
   private dead = false;
+  /** Sessions a frozen crash left open on the server. */
+  private readonly orphans: SqlSession[] = [];
   private readonly log: ExternalCall[] = [];
 
   constructor(private observer?: CallObserver) {}
@@ -79,6 +86,11 @@ export class FaultInjector {
 
   setObserver(observer: CallObserver | undefined): void {
     this.observer = observer;
+  }
+
+  /** Closes the sessions a frozen crash left open (as the server's keepalive would, in time). */
+  async thaw(): Promise<void> {
+    for (const s of this.orphans.splice(0)) await s.close().catch(() => undefined);
   }
 
   /** The call the armed fault hit, once it has fired. */
@@ -135,18 +147,27 @@ export class FaultInjector {
         const call = await this.enter('query', firstWord(sql));
         if (call.dead || (call.fails && this.plan?.timing === 'before')) {
           // A dropped connection: the server sees the client go and rolls back an open transaction.
-          await session.close();
+          await this.closeUnlessFrozen(session);
           throw lost(call.call);
         }
         const rows = await session.query(sql, params);
         if (call.fails) {
-          await session.close();
+          await this.closeUnlessFrozen(session);
           throw lost(call.call);
         }
         return rows;
       },
-      close: () => session.close(),
+      close: () => this.closeUnlessFrozen(session),
     };
+  }
+
+  /** A frozen sandbox closes nothing: the session stays open on the server until `thaw()`. */
+  private async closeUnlessFrozen(session: SqlSession): Promise<void> {
+    if (this.dead && this.plan?.frozen === true) {
+      if (!this.orphans.includes(session)) this.orphans.push(session);
+      return;
+    }
+    await session.close();
   }
 
   private async enter(kind: ExternalCallKind, name: string): Promise<{ call: ExternalCall; fails: boolean; dead: boolean }> {

@@ -205,6 +205,13 @@ export type RefusalReason =
   | 'database-not-allowed'
   | 'undetermined';
 
+/**
+ * Every `reason` a step's failure line can carry: why a login was refused (`AUTH_FAILED`), or
+ * `master-cannot-grant` (a `DATABASE` failure: the master may not give the alternate user a right the
+ * current one holds, `MysqlGrantRefusedError`), so one alarm on the field sees both.
+ */
+export type FailureReason = RefusalReason | 'master-cannot-grant';
+
 /** Each reason in words, for messages. */
 export const REFUSAL_REASON_TEXT: Readonly<Record<RefusalReason, string>> = {
   'wrong-password': 'the password does not match',

@@ -140,10 +140,22 @@ function answering(session: SqlSession, answers: Map<string, readonly Row[]>): S
 }
 
 /**
- * BEGIN READ WRITE and the `reads` together (one round trip in pipeline mode), then `work` on a session
- * that answers those reads; `work` may return a last statement, sent together with COMMIT. READ WRITE
- * overrides a `default_transaction_read_only` of the database or the master's role (a reporting database),
- * as the single-user change does (`passwordTransactionSql`); a hot standby refuses it, and is then named.
+ * The sync's BEGIN, bounded on the server: a Lambda killed at its timeout is frozen, not gone, so its
+ * session stays open with the transaction and the clone's row locks it holds (a CREATE ROLE or ALTER
+ * ROLE not yet committed), and every retry's CREATE/ALTER ROLE would wait on them until the lost
+ * socket is noticed (hours with Linux's keepalive defaults), each retry frozen in turn at its own
+ * timeout. `idle_in_transaction_session_timeout` (ms) lets the server end such an orphan; `lock_timeout`
+ * (ms) makes a retry that meets one fail as a DATABASE error (55P03) the next retry gets past, instead
+ * of hanging. Both are LOCAL: they end with the transaction. A live rotation is never idle that long.
+ */
+export const SYNC_BEGIN_SQL = 'BEGIN READ WRITE; SET LOCAL lock_timeout = 10000; SET LOCAL idle_in_transaction_session_timeout = 30000';
+
+/**
+ * BEGIN READ WRITE, bounded (`SYNC_BEGIN_SQL`), and the `reads` together (one round trip in pipeline
+ * mode), then `work` on a session that answers those reads; `work` may return a last statement, sent
+ * together with COMMIT. READ WRITE overrides a `default_transaction_read_only` of the database or the
+ * master's role (a reporting database), as the single-user change does (`passwordTransactionSql`); a hot
+ * standby refuses it, and is then named.
  */
 async function inTransaction(
   session: SqlSession,
@@ -153,7 +165,7 @@ async function inTransaction(
   try {
     let begun: readonly (readonly Row[])[];
     try {
-      begun = await Promise.all([session.query('BEGIN READ WRITE'), ...reads.map(([sql, params]) => session.query(sql, params))]);
+      begun = await Promise.all([session.query(SYNC_BEGIN_SQL), ...reads.map(([sql, params]) => session.query(sql, params))]);
     } catch (err) {
       await session.query('ROLLBACK').catch(() => undefined);
       const standby = await session.query(RECOVERY_SQL).then(

@@ -7,7 +7,7 @@
  * one engine keeps each Lambda bundle free of the other engine's driver.
  */
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { AuthenticationError, EventValidationError, ToolkitError, summarizeCause } from '../errors';
+import { AuthenticationError, EventValidationError, ToolkitError, summarizeCause, type FailureReason } from '../errors';
 import { sdkSecretsApi } from '../secrets-api/sdk-adapter';
 import { secretsApiFromEnvironment } from '../secrets-api/from-environment';
 import type { Env } from '../secrets-client';
@@ -113,7 +113,7 @@ export function createRotationHandler(options: CreateRotationHandlerOptions): Ro
         outcome,
         durationMs: Date.now() - started,
         ...(failure ? { errorCode: failure.code } : {}),
-        ...(failure instanceof AuthenticationError ? { reason: failure.reason } : {}),
+        ...failureReason(failure),
         ...(failure?.causeSummary ? { cause: failure.causeSummary } : err !== undefined && !failure ? { cause: summarizeCause(err) } : {}),
       });
     };
@@ -154,4 +154,14 @@ export function createRotationHandler(options: CreateRotationHandlerOptions): Ro
       throw err;
     }
   };
+}
+
+/**
+ * The failure line's `reason`: a refused login's, or `master-cannot-grant` from the MySQL refused-grant
+ * error (read by its field: engines import from here, not the other way round).
+ */
+function failureReason(failure: ToolkitError | undefined): { reason?: FailureReason } {
+  if (failure instanceof AuthenticationError) return failure.reason !== undefined ? { reason: failure.reason } : {};
+  const reason = (failure as { reason?: unknown } | undefined)?.reason;
+  return reason === 'master-cannot-grant' ? { reason } : {};
 }

@@ -2,7 +2,7 @@
  * One JSON line per rotation step. Hand-written on purpose: the Lambda bundle budget leaves no room for a
  * logging library. The line type has no field that could carry a password or a secret string.
  */
-import type { CauseSummary, RefusalReason } from '../errors';
+import type { CauseSummary, FailureReason } from '../errors';
 
 /** How a step ended: `already-current` when the gate found the version already AWSCURRENT. */
 export type StepOutcome = 'success' | 'already-current' | 'skipped' | 'failure';
@@ -21,8 +21,8 @@ export interface StepLogLine {
   /** The error's code (AUTH_FAILED, TLS…) and class of the underlying cause. */
   readonly errorCode?: string;
   readonly cause?: CauseSummary;
-  /** Why a login was refused, beside AUTH_FAILED (see `RefusalReason`). */
-  readonly reason?: RefusalReason;
+  /** Why a login was refused, beside AUTH_FAILED (see `RefusalReason`), or why the master could not act (`FailureReason`). */
+  readonly reason?: FailureReason;
   /** Usernames and hosts may be named (the AWS templates do); never passwords. */
   readonly username?: string;
   readonly host?: string;

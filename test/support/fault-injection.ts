@@ -20,8 +20,12 @@ export interface ExternalCall {
   readonly name: string;
 }
 
-/** `before`: the call never reaches its target. `after`: it takes effect, then its answer is lost. */
-export type FaultTiming = 'before' | 'after';
+/**
+ * `before`: the call never reaches its target. `after`: it takes effect, then its answer is lost.
+ * `crash`: it takes effect, then the process dies: every later call fails before reaching its target
+ * (no put-back, no cleanup reaches the server) until the injector is reset, as for a Lambda killed there.
+ */
+export type FaultTiming = 'before' | 'after' | 'crash';
 
 export type SdkFaultName = 'ServiceUnavailable' | 'ThrottlingException' | 'TimeoutError' | 'InternalServiceError';
 
@@ -33,6 +37,11 @@ export interface FaultPlan {
   readonly timing: FaultTiming;
   /** Which SDK error a failing Secrets Manager call raises. @default by call number */
   readonly sdkError?: SdkFaultName;
+  /**
+   * With `crash`: the sandbox is frozen rather than gone (a Lambda killed at its timeout): its open
+   * sessions stay open on the server, a transaction and its locks included, until `thaw()`.
+   */
+  readonly frozen?: boolean;
 }
 
 /** Called before every external call (and with `fault` when one fires), for invariant checks. */
@@ -52,6 +61,9 @@ export class FaultInjector {
   private matched = 0;
   private plan: FaultPlan | undefined;
   private firedCall: ExternalCall | undefined;
+  private dead = false;
+  /** Sessions a frozen crash left open on the server. */
+  private readonly orphans: SqlSession[] = [];
   private readonly log: ExternalCall[] = [];
 
   constructor(private observer?: CallObserver) {}
@@ -68,11 +80,17 @@ export class FaultInjector {
     this.matched = 0;
     this.plan = undefined;
     this.firedCall = undefined;
+    this.dead = false;
     this.log.length = 0;
   }
 
   setObserver(observer: CallObserver | undefined): void {
     this.observer = observer;
+  }
+
+  /** Closes the sessions a frozen crash left open (as the server's keepalive would, in time). */
+  async thaw(): Promise<void> {
+    for (const s of this.orphans.splice(0)) await s.close().catch(() => undefined);
   }
 
   /** The call the armed fault hit, once it has fired. */
@@ -93,7 +111,7 @@ export class FaultInjector {
       (next, context) => async (args) => {
         const command = typeof context.commandName === 'string' ? context.commandName.replace(/Command$/, '') : 'Unknown';
         const call = await this.enter('secrets-manager', command);
-        if (call.fails && this.plan?.timing === 'before') throw this.sdkError(call.call);
+        if (call.dead || (call.fails && this.plan?.timing === 'before')) throw this.sdkError(call.call);
         const out = await next(args);
         if (call.fails) throw this.sdkError(call.call);
         return out;
@@ -106,7 +124,7 @@ export class FaultInjector {
   wrapConnector(connector: Connector): Connector {
     return async (request: ConnectRequest): Promise<SqlSession> => {
       const call = await this.enter('connect', request.role);
-      if (call.fails && this.plan?.timing === 'before') throw connectFault(call.call, request);
+      if (call.dead || (call.fails && this.plan?.timing === 'before')) throw connectFault(call.call, request);
       const session = await connector(request);
       if (call.fails) {
         await session.close();
@@ -127,33 +145,46 @@ export class FaultInjector {
       query: async (sql: string, params?: readonly unknown[]): Promise<readonly Row[]> => {
         if (dropped) throw new NetworkError('The connection was lost earlier (injected)', { cause: { name: 'Error', code: 'ECONNRESET' } });
         const call = await this.enter('query', firstWord(sql));
-        if (call.fails && this.plan?.timing === 'before') {
+        if (call.dead || (call.fails && this.plan?.timing === 'before')) {
           // A dropped connection: the server sees the client go and rolls back an open transaction.
-          await session.close();
+          await this.closeUnlessFrozen(session);
           throw lost(call.call);
         }
         const rows = await session.query(sql, params);
         if (call.fails) {
-          await session.close();
+          await this.closeUnlessFrozen(session);
           throw lost(call.call);
         }
         return rows;
       },
-      close: () => session.close(),
+      close: () => this.closeUnlessFrozen(session),
     };
   }
 
-  private async enter(kind: ExternalCallKind, name: string): Promise<{ call: ExternalCall; fails: boolean }> {
+  /** A frozen sandbox closes nothing: the session stays open on the server until `thaw()`. */
+  private async closeUnlessFrozen(session: SqlSession): Promise<void> {
+    if (this.dead && this.plan?.frozen === true) {
+      if (!this.orphans.includes(session)) this.orphans.push(session);
+      return;
+    }
+    await session.close();
+  }
+
+  private async enter(kind: ExternalCallKind, name: string): Promise<{ call: ExternalCall; fails: boolean; dead: boolean }> {
     this.count += 1;
     const call: ExternalCall = { index: this.count, kind, name };
     this.log.push(call);
+    // After a crash nothing reaches a server, and nothing is observed: the process is gone.
+    if (this.dead) return { call, fails: false, dead: true };
     const counts = this.plan !== undefined && (this.plan.when === undefined || this.plan.when(call));
     if (counts) this.matched += 1;
     const fails = counts && this.firedCall === undefined && this.plan?.at === this.matched;
     if (fails) this.firedCall = call;
     // Observed before the call: the state every other client sees between two calls of the rotation.
     if (this.observer !== undefined) await this.observer(call, fails);
-    return { call, fails };
+    // A crash takes effect after this call: the caller runs it, then raises the fault.
+    if (fails && this.plan?.timing === 'crash') this.dead = true;
+    return { call, fails, dead: false };
   }
 
   private sdkError(call: ExternalCall): Error {

@@ -48,7 +48,7 @@ export async function assertConverged(rig: Rig, before: SecretState, label: stri
  * The equivalence check of issue 13, after every alternating rotation: the user AWSCURRENT now names
  * must be the same account as the one it replaced, in everything but name and password.
  */
-async function alternateDifferences(rig: Rig, original: string, alternate: string): Promise<string[]> {
+export async function alternateDifferences(rig: Rig, original: string, alternate: string): Promise<string[]> {
   if (rig.combination.engine === 'mysql') {
     const admin = await connectMysqlAdmin();
     try {

@@ -111,6 +111,12 @@ export interface RigOptions {
   readonly connector?: Connector;
   /** Where the secret (and its master) say the server is, e.g. a fault proxy's port. */
   readonly port?: number;
+  /** The fixture user's name (default a unique `rt_…` name), e.g. with a suite's own prefix. */
+  readonly username?: string;
+  /** A master of the test's own making (e.g. RDS-like) instead of the superuser one; implies a master. */
+  readonly master?: { readonly username: string; readonly password: string; readonly dbname?: string };
+  /** The `dbname` the user's secret names, instead of the fixture's. */
+  readonly dbname?: string;
 }
 
 export async function createRig(endpoint: TestEndpoint, combination: Combination, options: RigOptions = {}): Promise<Rig> {
@@ -130,23 +136,30 @@ export async function createRig(endpoint: TestEndpoint, combination: Combination
   const functionArn = lambdaArn(uniqueName(`rel-${engine}-${strategy}`));
   endpoint.local.registerRotationFunction(functionArn, (event) => handler(event));
 
-  const user = engine === 'postgres' ? await createPostgresUser() : await createMysqlUser();
+  const named = options.username !== undefined ? { username: options.username } : {};
+  const user = engine === 'postgres' ? await createPostgresUser(named) : await createMysqlUser(named);
   if (engine === 'mysql') await grantExtraMysqlRights(user.username);
-  const needsMaster = strategy === 'alternating-users' || options.withMaster === true;
-  const masterArn = needsMaster ? await createMasterSecret(endpoint.client, engine, options.port) : undefined;
+  const needsMaster = strategy === 'alternating-users' || options.withMaster === true || options.master !== undefined;
+  const masterArn =
+    options.master !== undefined
+      ? await ownMasterSecret(endpoint.client, engine, options.master, options.port)
+      : needsMaster
+        ? await createMasterSecret(endpoint.client, engine, options.port)
+        : undefined;
+  const database = options.dbname ?? user.database;
   const secretId = await createSecret(endpoint.client, uniqueName(`rel-${engine}-${strategy}`), {
     engine: engine === 'postgres' ? 'postgres' : 'mariadb',
     host: user.host,
     port: options.port ?? user.port,
     username: user.username,
     password: user.password,
-    dbname: user.database,
+    dbname: database,
     ssl: false,
     ...(masterArn !== undefined ? { masterarn: masterArn } : {}),
   });
 
   const canLogin = async (c: Pick<Credential, 'username' | 'password'>): Promise<boolean> =>
-    engine === 'postgres' ? canLoginPostgres(c.username, c.password, process.env, user.database) : canLoginMysql(c.username, c.password);
+    engine === 'postgres' ? canLoginPostgres(c.username, c.password, process.env, database) : canLoginMysql(c.username, c.password);
 
   return {
     combination,
@@ -156,7 +169,7 @@ export async function createRig(endpoint: TestEndpoint, combination: Combination
     functionArn,
     secretId,
     baseUsername: user.username,
-    ...(user.database !== undefined ? { database: user.database } : {}),
+    database,
     logs,
     state: () => readState(endpoint.client, secretId),
     canLogin,
@@ -191,6 +204,25 @@ export async function readState(client: SecretsManagerClient, secretId: string):
   const pending = pendingId !== undefined && pendingId !== current.versionId ? await read('AWSPENDING') : undefined;
   const previous = await read('AWSPREVIOUS');
   return { stages, current, ...(pending ? { pending } : {}), ...(previous ? { previous } : {}) };
+}
+
+/** A master secret for a master the test made itself (e.g. an RDS-like one with fewer rights). */
+async function ownMasterSecret(
+  client: SecretsManagerClient,
+  engine: EngineFamily,
+  master: NonNullable<RigOptions['master']>,
+  port?: number,
+): Promise<string> {
+  const settings = engine === 'postgres' ? postgresAdminSettings() : mysqlAdminSettings();
+  return createSecret(client, uniqueName(`rel-${engine}-own-master`), {
+    engine: engine === 'postgres' ? 'postgres' : 'mariadb',
+    host: settings.host,
+    port: port ?? settings.port,
+    username: master.username,
+    password: master.password,
+    ...(master.dbname !== undefined ? { dbname: master.dbname } : engine === 'postgres' ? { dbname: 'postgres' } : {}),
+    ssl: false,
+  });
 }
 
 /** A master secret for the local server: postgres trusts loopback; MariaDB's root has no password. */

@@ -83,7 +83,8 @@ async function settingRows(
   const databases = (
     await rows(
       admin,
-      "SELECT datname FROM pg_database WHERE datallowconn AND (has_database_privilege($1, datname, 'CONNECT') OR has_database_privilege($2, datname, 'CONNECT')) ORDER BY 1",
+      // By oid: a database another suite drops meanwhile gives NULL, where its name would raise 3D000.
+      "SELECT datname FROM pg_database WHERE datallowconn AND (has_database_privilege($1, oid, 'CONNECT') OR has_database_privilege($2, oid, 'CONNECT')) ORDER BY 1",
       [...pair],
     )
   ).map((r) => String(r.datname));

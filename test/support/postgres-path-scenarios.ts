@@ -107,7 +107,7 @@ export function refusedProof(options: { brokenMaster?: boolean } = {}): PathScen
   return {
     name: options.brokenMaster ? 'a refused proof whose diagnosis fails put back' : 'a refused proof put back',
     // With a broken master, the put-back after a failed diagnosis says so in its own words.
-    pathLog: options.brokenMaster ? /could not be proven \(.*\): the previous password was put back/ : /previous password was put back/,
+    pathLog: options.brokenMaster ? /Could not prove .* \(.*\): the previous password was put back/ : /previous password was put back/,
     combination: { engine: 'postgres', strategy: 'single-user' },
     setUp: async () => {
       if (!options.brokenMaster) return { username: fixtureUsername(PREFIX), connector };

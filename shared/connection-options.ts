@@ -83,7 +83,11 @@ export interface DriverOptionsInput {
   readonly caBundlePath?: string;
   /** Default 5000. */
   readonly connectTimeoutMs?: number;
-  /** Overrides the secret's `dbname` (the master logs in to the child's database). */
+  /**
+   * Overrides the secret's `dbname` (the PostgreSQL master logs in to the child's database); for MySQL,
+   * `''` opens no database at all (the master's accounts work is server-wide).
+   * @default the secret's `dbname`
+   */
   readonly database?: string;
   /** Read for NODE_EXTRA_CA_CERTS; default `process.env`. */
   readonly env?: Env;
@@ -185,7 +189,7 @@ export function toMysqlConnectionOptions(secret: unknown, opts: DriverOptionsInp
       port: db.port,
       user: db.username,
       password: db.password,
-      ...(database !== undefined ? { database } : {}),
+      ...(database !== undefined && database !== '' ? { database } : {}),
       connectTimeout: connectTimeout(opts),
       charset: 'utf8mb4',
       multipleStatements: false,

@@ -74,11 +74,12 @@ export async function resolveMasterSecret(ctx: MasterSecretContext, masterArn: s
 /**
  * The database the master opens: for PostgreSQL the child's, as in the templates (a child without
  * `dbname` gets `postgres` here, not left to the mapper, which would fall back to the MASTER's own
- * `dbname`). For MySQL none: accounts are server-wide, and a child's dbname that does not exist would
- * only make the master's login fail (1049) and blame the master for the child's secret.
+ * `dbname`). For MySQL none (`''`, which the mapper reads as no database): accounts are server-wide, a
+ * child's dbname that does not exist would only make the master's login fail (1049) and blame the
+ * master for the child's secret, and the master secret's own `dbname` may name none that exists either.
  */
-export function masterDatabase(child: DatabaseSecret): string | undefined {
-  if (child.family !== 'postgres') return undefined;
+export function masterDatabase(child: DatabaseSecret): string {
+  if (child.family !== 'postgres') return '';
   return child.dbname ?? DEFAULT_POSTGRES_DATABASE;
 }
 

@@ -111,7 +111,12 @@ describe('MySQL alternating-users rotation, three times in a row', () => {
       logger: logs,
     });
     endpoint.local.registerRotationFunction(arn, (event) => handler(event));
-    const masterArn = await createSecret(endpoint.client, uniqueName('mysql-master'), secretFor(master));
+    // The master secret names a database that does not exist: the MySQL master opens none.
+    const masterArn = await createSecret(
+      endpoint.client,
+      uniqueName('mysql-master'),
+      secretFor(master, { dbname: `${master.username}_none` }),
+    );
     const id = await createSecret(endpoint.client, uniqueName('mysql-au'), secretFor(user, { masterarn: masterArn }));
     const clone = `${user.username}_clone`;
     const passwords: string[] = [user.password];

@@ -36,7 +36,7 @@
  *    (or md5 under password_encryption md5), which such a role then logs in with, and the new password is
  *    proven by a login before the step returns.
  */
-import type { RefusalReason } from '../errors';
+import type { AuthenticationError, RefusalReason } from '../errors';
 import type { PasswordRestore, RefusalDiagnosis, RefusedLogin, Row, ServerInfo, SqlSession } from '../rotation/database-engine';
 import { matchPostgresStoredPassword } from './password-hashes';
 import {
@@ -90,6 +90,16 @@ export function postgresRefusalReasonFromCode(code: string | undefined): Refusal
 /** The causes a login SQLSTATE can stand for, in words; undefined for other codes. */
 export function postgresRefusalCauses(code: string | undefined): string | undefined {
   return code === undefined ? undefined : CAUSES_BY_CODE[code];
+}
+
+/**
+ * A PostgreSQL refusal over TLS that a plaintext login may not meet: 28000 is what the server answers when
+ * no pg_hba.conf line admits the login as it came (a `hostnossl` line admits only plaintext). libpq's
+ * sslmode=prefer retries such a login without TLS; a wrong password (28P01) is not retried, so `prefer`
+ * costs no extra failed login in a normal refusal.
+ */
+export function postgresRefusedForItsTls(refusal: AuthenticationError): boolean {
+  return refusal.tls === true && refusal.causeSummary?.code === '28000';
 }
 
 /** Whether `code` is a PostgreSQL login refusal the toolkit raises as AuthenticationError. */

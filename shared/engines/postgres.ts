@@ -5,7 +5,7 @@
  */
 import type { DatabaseEngine } from '../rotation/database-engine';
 import { DEFAULT_EXCLUDE_CHARACTERS } from '../rotation/password-policy';
-import { diagnosePostgresRefusal, savePostgresPassword } from './postgres-refusals';
+import { diagnosePostgresRefusal, postgresRefusedForItsTls, savePostgresPassword } from './postgres-refusals';
 import { syncPostgresAlternateUser } from './postgres-alternate-user';
 import { connectPostgres } from './postgres-connector';
 import { readPostgresServerInfo, setOwnPostgresPassword, setPostgresPasswordAsMaster } from './postgres-passwords';
@@ -29,6 +29,7 @@ export const postgresEngine: DatabaseEngine = {
   setOwnPassword: setOwnPostgresPassword,
   setPasswordAsMaster: setPostgresPasswordAsMaster,
   diagnoseRefusal: diagnosePostgresRefusal,
+  refusedForItsTls: postgresRefusedForItsTls,
   savePassword: savePostgresPassword,
   syncAlternateUser: syncPostgresAlternateUser,
 };

@@ -175,6 +175,12 @@ export interface DatabaseEngine {
    */
   diagnoseRefusal(session: SqlSession, server: ServerInfo, refused: RefusedLogin): Promise<RefusalDiagnosis>;
   /**
+   * Whether a login refused over TLS may be admitted in plaintext: the server refused the login as it came
+   * (its TLS), not its credentials, so `DB_TLS_MODE=prefer` retries it without TLS, as the engine's own
+   * client does under its "prefer" mode. Optional: an engine without it never retries a refusal.
+   */
+  readonly refusedForItsTls?: (refusal: AuthenticationError) => boolean;
+  /**
    * As the master, reads the account's stored password verifiers so a heal that cannot be proven is put
    * back exactly. Undefined when the master may not read them (RDS's master cannot read pg_authid).
    */

@@ -37,12 +37,12 @@ export async function login(ctx: StepContext, secret: DatabaseSecret, role: Logi
     return await connectOnce(ctx, secret, role, mode, options);
   } catch (err) {
     if (!allowsPlaintextFallback(mode)) throw err;
-    if (!(err instanceof TlsError) && !isPlaintextOnlyRefusal(ctx, err)) throw err;
+    if (!(err instanceof TlsError) && !isRefusedForItsTls(ctx, err)) throw err;
     const refusedOverTls = err instanceof AuthenticationError;
     ctx.logger.log({
       level: 'warn',
       message: refusedOverTls
-        ? 'PostgreSQL refused the login over TLS (28000: no pg_hba.conf line for it, e.g. hostnossl only) and DB_TLS_MODE is prefer: retrying without TLS, as libpq does (the connection is not encrypted)'
+        ? `The server refused the login over TLS (${err.causeSummary?.code ?? 'refused'}: it admits this login only without TLS, e.g. a hostnossl pg_hba.conf line) and DB_TLS_MODE is prefer: retrying without TLS, as the engine's own client does (the connection is not encrypted)`
         : 'TLS failed and DB_TLS_MODE is prefer: retrying without TLS (the connection is not encrypted)',
       secretArn: ctx.secretArn,
       step: ctx.step,
@@ -56,14 +56,9 @@ export async function login(ctx: StepContext, secret: DatabaseSecret, role: Logi
   }
 }
 
-/**
- * A PostgreSQL refusal over TLS that a plaintext login may not meet: 28000 is what the server answers when
- * no pg_hba.conf line admits the login as it came (a `hostnossl` line admits only plaintext). libpq's
- * sslmode=prefer retries such a login without TLS; a wrong password (28P01) is not retried, so `prefer`
- * costs no extra failed login in a normal refusal.
- */
-function isPlaintextOnlyRefusal(ctx: StepContext, err: unknown): err is AuthenticationError {
-  return ctx.engine.family === 'postgres' && err instanceof AuthenticationError && err.tls === true && err.causeSummary?.code === '28000';
+/** A refusal the engine says plaintext may pass (see `DatabaseEngine.refusedForItsTls`). */
+function isRefusedForItsTls(ctx: StepContext, err: unknown): err is AuthenticationError {
+  return err instanceof AuthenticationError && ctx.engine.refusedForItsTls?.(err) === true;
 }
 
 /** A login's outcome: the session, or the server's refusal of the credentials. */

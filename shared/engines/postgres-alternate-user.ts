@@ -58,6 +58,7 @@ import {
   type SettingChange,
 } from './postgres-role-settings';
 import { MEMBERSHIP_SQL, ROLE_EXISTS_SQL, createRoleSql, grantMembershipSql, setPasswordAsMasterSql } from './postgres-sql';
+import { INSUFFICIENT_PRIVILEGE } from './postgres-error-codes';
 
 /** Whether `member` holds a direct membership in `role` with INHERIT and SET (16+ options; before 16, any row). */
 function directMembershipSql(server: ServerInfo): string {
@@ -234,7 +235,7 @@ async function originalOf(
 function settingRefused(err: unknown, server: ServerInfo, master: string, clone: string, original: string, setting: SettingChange): Error {
   const where = setting.database === undefined ? '' : ` in database "${setting.database}"`;
   const code = isToolkitError(err) ? err.causeSummary?.code : undefined;
-  if (code === '42501') {
+  if (code === INSUFFICIENT_PRIVILEGE) {
     const remedy =
       server.major >= 15
         ? `a superuser runs GRANT SET ON PARAMETER ${settingNameSql(setting.name)} TO ${escapePostgresIdentifier(master)}`

@@ -36,6 +36,7 @@ import {
   storesMd5,
 } from './postgres-sql';
 import { postgresLoginAuthentication } from './postgres-connector';
+import { INSUFFICIENT_PRIVILEGE } from './postgres-error-codes';
 
 /** What `readPostgresServerInfo` learnt about a session, so the password change need not ask again. */
 interface SessionFacts {
@@ -61,9 +62,6 @@ const factsBySession = new WeakMap<SqlSession, SessionFacts>();
  * it just logged in, so its verifier computed as pg computes it is one that works.
  */
 const changedSessions = new WeakSet<SqlSession>();
-
-/** SQLSTATE insufficient_privilege: what RDS answers a role changing its own password under restriction. */
-const INSUFFICIENT_PRIVILEGE = '42501';
 
 /** The server's version and flavour; remembers what a password change on this session needs. */
 export async function readPostgresServerInfo(session: SqlSession): Promise<ServerInfo> {

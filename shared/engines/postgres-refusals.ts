@@ -48,14 +48,15 @@ import {
   readHbaRules,
   type HbaVerdict,
 } from './postgres-hba';
+import {
+  INSUFFICIENT_PRIVILEGE,
+  INVALID_AUTHORIZATION,
+  INVALID_CATALOG_NAME,
+  INVALID_PASSWORD,
+  OBJECT_NOT_IN_PREREQUISITE_STATE,
+  TOO_MANY_CONNECTIONS,
+} from './postgres-error-codes';
 import { restorePasswordSql } from './postgres-sql';
-
-const INVALID_PASSWORD = '28P01';
-const INVALID_AUTHORIZATION = '28000';
-const TOO_MANY_CONNECTIONS = '53300';
-const INVALID_CATALOG_NAME = '3D000';
-const INSUFFICIENT_PRIVILEGE = '42501';
-const OBJECT_NOT_IN_PREREQUISITE_STATE = '55000';
 
 /** Login codes that say the password checked out and the database is what refused the session. */
 const DATABASE_REFUSAL_CODES: ReadonlySet<string> = new Set([
@@ -99,7 +100,7 @@ export function postgresRefusalCauses(code: string | undefined): string | undefi
  * costs no extra failed login in a normal refusal.
  */
 export function postgresRefusedForItsTls(refusal: AuthenticationError): boolean {
-  return refusal.tls === true && refusal.causeSummary?.code === '28000';
+  return refusal.tls === true && refusal.causeSummary?.code === INVALID_AUTHORIZATION;
 }
 
 /** Whether `code` is a PostgreSQL login refusal the toolkit raises as AuthenticationError. */

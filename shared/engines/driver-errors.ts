@@ -147,6 +147,15 @@ export function classifyStatementError(err: unknown, context: StatementErrorCont
   return new DatabaseError(`${who}: ${context.action} was refused (${describeCause(err)})`, ctx);
 }
 
+/**
+ * The code behind a failure a session threw: a typed error's cause's code (what the driver said), else
+ * the driver error's own (`codeOf`); undefined when there is none.
+ */
+export function failureCode(err: unknown): string | undefined {
+  if (err instanceof ToolkitError) return err.causeSummary?.code;
+  return codeOf(err);
+}
+
 /** The SQLSTATE (pg), the symbolic code (mysql2, Node) or the errno, as text. */
 export function codeOf(err: unknown): string | undefined {
   const e = fieldsOf(err);

@@ -6,7 +6,7 @@
 import { columnText as text, escapeMysql as escape } from './mysql-connector';
 import { DatabaseError, ToolkitError } from '../errors';
 import type { LoginRole, Row, SqlSession } from '../rotation/database-engine';
-import { classifyStatementError, codeOf } from './driver-errors';
+import { classifyStatementError, failureCode } from './driver-errors';
 import { chainFromGlobalPriv, normalizePlugin, NATIVE_PLUGIN, type AuthMethod } from './mysql-auth-chain';
 import { atLeast } from './mysql-server-info';
 import { accountName, type TlsRequirement } from './mysql-sql';
@@ -183,14 +183,9 @@ export function statementFailure(err: unknown, action: string, role: LoginRole):
     const classified = classifyStatementError(err, { family: 'mysql', role, action });
     if (classified.code !== 'DATABASE') return classified;
   }
-  const code = errorCode(err);
+  const code = failureCode(err);
   const cause = err instanceof ToolkitError ? { name: err.causeSummary?.name ?? err.name, code } : err;
   return new DatabaseError(`MySQL as the ${role} user: ${action} was refused${code !== undefined ? ` (${code})` : ''}`, { cause });
-}
-
-export function errorCode(err: unknown): string | undefined {
-  if (err instanceof ToolkitError) return err.causeSummary?.code;
-  return codeOf(err);
 }
 
 export function describeAccount(user: string, host: string): string {

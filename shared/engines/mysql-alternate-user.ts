@@ -75,9 +75,10 @@ import {
 } from './mysql-grants';
 import { assertSupportedServer } from './mysql-server-info';
 import { accountName, requireClause, type PasswordForm } from './mysql-sql';
-import { describeAccount, ensureBackslashEscapes, errorCode, quoteName, run, statementFailure } from './mysql-accounts';
+import { describeAccount, ensureBackslashEscapes, quoteName, run, statementFailure } from './mysql-accounts';
 import { assertRoomForProof, assertWritable, runPasswordStatement } from './mysql-passwords';
 import { grantRemedy, MASTER_CANNOT_GRANT_CODES, MysqlGrantRefusedError } from './mysql-grant-refusal';
+import { failureCode } from './driver-errors';
 
 /** A revoke of a grant that is already gone (a retry, or a grant the server printed but no longer holds). */
 const NO_SUCH_GRANT_CODES: ReadonlySet<string> = new Set([
@@ -265,7 +266,7 @@ async function readOptions(session: SqlSession, server: ServerInfo, username: st
   } catch (err) {
     const what = `reading the account options of user ${quoteName(username)}`;
     // A master scoped to the application's databases cannot read the catalogs at all: say what it needs.
-    const needs = MASTER_CANNOT_GRANT_CODES.has(errorCode(err) ?? '')
+    const needs = MASTER_CANNOT_GRANT_CODES.has(failureCode(err) ?? '')
       ? ` (the master needs SELECT on the mysql schema: GRANT SELECT ON mysql.* TO ${await masterAccount(session)}; nothing was changed)`
       : '';
     throw statementFailure(err, `${what}${needs}`, 'master');
@@ -354,7 +355,7 @@ async function apply(
     await session.query(statement.sql);
     return;
   } catch (err) {
-    const code = errorCode(err) ?? '';
+    const code = failureCode(err) ?? '';
     if (statement.action === 'revoke' && NO_SUCH_GRANT_CODES.has(code)) return;
     if (MASTER_CANNOT_GRANT_CODES.has(code)) {
       // Only the proxied account itself could give or take back PROXY on an account that is gone.

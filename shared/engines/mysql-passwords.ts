@@ -39,7 +39,6 @@ import {
   accountStatesOf,
   describeAccount,
   ensureBackslashEscapes,
-  errorCode,
   quoteName,
   run,
   statementFailure,
@@ -60,6 +59,7 @@ import {
   requiresCurrentPassword,
   type PasswordForm,
 } from './mysql-sql';
+import { failureCode } from './driver-errors';
 
 /** Refusals for lack of privilege: a less demanding statement may still work. */
 const PRIVILEGE_CODES: ReadonlySet<string> = new Set([
@@ -210,7 +210,7 @@ async function withValidationFallback(
     await attempt('hash');
     return;
   } catch (err) {
-    const code = errorCode(err) ?? '';
+    const code = failureCode(err) ?? '';
     if (noPlainForm || !VALIDATION_CODES.has(code)) throw statementFailure(err, action, role);
     const plugins = await validationPlugins(session);
     const explained = plugins === undefined ? code === 'ER_OPTION_PREVENTS_STATEMENT' || code === '1290' : plugins.length > 0;
@@ -219,12 +219,12 @@ async function withValidationFallback(
       await attempt('plain');
     } catch (second) {
       const failure = statementFailure(second, action, role);
-      if (!VALIDATION_CODES.has(errorCode(second) ?? '')) throw failure;
+      if (!VALIDATION_CODES.has(failureCode(second) ?? '')) throw failure;
       const names = plugins !== undefined && plugins.length > 0 ? plugins.join(', ') : 'password validation';
       throw new DatabaseError(
         `MySQL as the ${role} user: ${action} was refused by the server's password policy (${names}), even as the plaintext it validates; ` +
           'make the rotation password policy meet it (length, character classes, excluded characters)',
-        { cause: { name: 'Error', code: errorCode(second) } },
+        { cause: { name: 'Error', code: failureCode(second) } },
       );
     }
   }
@@ -333,7 +333,7 @@ async function readOwnAccount(session: SqlSession): Promise<OwnAccount | undefin
     who = await session.query('SELECT CURRENT_USER() AS account');
   } catch (err) {
     const failure = statementFailure(err, 'reading the own account', 'current');
-    if (MUST_CHANGE_CODES.has(errorCode(failure) ?? '')) return undefined;
+    if (MUST_CHANGE_CODES.has(failureCode(failure) ?? '')) return undefined;
     throw failure;
   }
   const host = hostOfUserFunction(text(who[0]?.account));
@@ -427,7 +427,7 @@ async function readAccountsAs(helper: AccountManager, server: ServerInfo, userna
     throw new DatabaseError(
       `The ${helper.role} user may not read the accounts of user ${quoteName(username)} (mysql.global_priv / mysql.user), which the rotation ` +
         'needs to set every host entry with its own authentication methods; grant it SELECT on them. Nothing was changed',
-      { cause: { name: 'Error', code: errorCode(err) } },
+      { cause: { name: 'Error', code: failureCode(err) } },
     );
   }
 }
@@ -468,7 +468,7 @@ async function setOwnAccount(
         await session.query(statements[i]!);
         return;
       } catch (err) {
-        if (i === statements.length - 1 || !PRIVILEGE_CODES.has(errorCode(err) ?? '')) throw err;
+        if (i === statements.length - 1 || !PRIVILEGE_CODES.has(failureCode(err) ?? '')) throw err;
       }
     }
   };

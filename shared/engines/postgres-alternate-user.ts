@@ -27,7 +27,8 @@
  * together with COMMIT. A pipelined statement after a failed one fails too (the transaction is
  * aborted) and COMMIT then rolls back, so what a crash or a refusal leaves is unchanged.
  */
-import { AuthenticationError, DatabaseError, isToolkitError } from '../errors';
+import { AuthenticationError, DatabaseError } from '../errors';
+import { failureCode } from './driver-errors';
 import { CLONE_SUFFIX } from '../rotation/alternate-username';
 import type { AlternateUserChange, Row, ServerInfo, SqlSession } from '../rotation/database-engine';
 import { MASTER_ADMINISTERS_SQL, RoleAdministrationError, assertMasterAdministers } from './postgres-admin-option';
@@ -234,7 +235,7 @@ async function originalOf(
  */
 function settingRefused(err: unknown, server: ServerInfo, master: string, clone: string, original: string, setting: SettingChange): Error {
   const where = setting.database === undefined ? '' : ` in database "${setting.database}"`;
-  const code = isToolkitError(err) ? err.causeSummary?.code : undefined;
+  const code = failureCode(err);
   if (code === INSUFFICIENT_PRIVILEGE) {
     const remedy =
       server.major >= 15

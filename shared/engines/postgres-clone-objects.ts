@@ -22,7 +22,8 @@
  * Not carried: default privileges the clone defined (ALTER DEFAULT PRIVILEGES; REASSIGN OWNED leaves
  * them, and they no longer apply once the clone's sessions run as the owner).
  */
-import { DatabaseError, isToolkitError, type ErrorContext } from '../errors';
+import { DatabaseError, type ErrorContext } from '../errors';
+import { failureCode } from './driver-errors';
 import type { ServerInfo, SqlSession } from '../rotation/database-engine';
 import { escapePostgresIdentifier } from './postgres-escape';
 import { RESET_ROLE_SQL, borrowRoleSql, reassignOwnedSql, returnRoleSql, setLocalRoleSql } from './postgres-role-sql';
@@ -136,7 +137,7 @@ export async function reassignCloneObjects(
   try {
     await session.query(reassignOwnedSql(clone, owner));
   } catch (err) {
-    const code = isToolkitError(err) ? err.causeSummary?.code : undefined;
+    const code = failureCode(err);
     throw new CloneOwnsObjectsError(clone, `the server refused to reassign them${code !== undefined ? ` (error ${code})` : ''}`, remedy, {
       ...context,
       cause: err,

@@ -19,7 +19,7 @@
  * databases, which a session here cannot reach, and default privileges naming the clone.
  * Nothing here is silent: every revoke and every leftover is reported through the change's `warn`.
  */
-import { isToolkitError } from '../errors';
+import { failureCode } from './driver-errors';
 import type { ServerInfo, SqlSession } from '../rotation/database-engine';
 import { escapePostgresIdentifier as ident } from './postgres-escape';
 
@@ -94,7 +94,7 @@ async function attempt(session: SqlSession, sql: string): Promise<string | undef
     return undefined;
   } catch (err) {
     await session.query(ROLLBACK_TO);
-    return (isToolkitError(err) ? err.causeSummary?.code : undefined) ?? 'refused';
+    return failureCode(err) ?? 'refused';
   }
 }
 

@@ -10,11 +10,11 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createConnection, type Connection } from 'mysql2/promise';
+import { freeLoopbackPort } from './free-port';
 
 const run = promisify(execFile);
 
@@ -41,17 +41,6 @@ export interface PrivateMariadb {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 function adminLogin(port: number): Promise<Connection> {
   return createConnection({ host: '127.0.0.1', port, user: 'root', password: '', connectTimeout: 2000, charset: 'utf8mb4' }).then((c) => {
     c.on('error', () => undefined);
@@ -74,7 +63,7 @@ function alive(pid: number): boolean {
  */
 export async function startPrivateMariadb(options: PrivateMariadbOptions = {}): Promise<PrivateMariadb> {
   const dir = mkdtempSync(join(tmpdir(), 'myacc-mariadb-'));
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const lines = [
     '[mariadbd]',
     `datadir=${join(dir, 'data')}`,

@@ -7,11 +7,11 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { noteSensitive } from './sensitive-values';
+import { freeLoopbackPort } from './free-port';
 
 const run = promisify(execFile);
 
@@ -41,19 +41,11 @@ function binDir(): string {
   return join(base, versions[0]!, 'bin');
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** PostgreSQL refuses to run as root: as root, the server runs as the `postgres` account. */
-function asServerUser(command: string, args: readonly string[]): [string, string[]] {
+/**
+ * PostgreSQL refuses to run as root: as root, the server's binaries (initdb, postgres, pg_basebackup…)
+ * run as the `postgres` account. Returns the command and arguments to spawn.
+ */
+export function asServerUser(command: string, args: readonly string[]): [string, string[]] {
   return userInfo().uid === 0 ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, [...args]];
 }
 
@@ -117,7 +109,7 @@ export async function startPrivatePostgres(choice: PrivatePostgresOptions = {}):
   ]);
   await run(initdb[0], initdb[1]);
   rmSync(pwfile, { force: true });
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const logFile = join(dir, 'server.log');
   const tls = choice.tls === undefined ? '' : serveTls(dir, choice.tls);
   const mode = choice.durable === true ? '' : ' -c fsync=off -c log_statement=all';

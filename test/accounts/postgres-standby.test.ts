@@ -7,12 +7,11 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Client } from 'pg';
-import { startPrivatePostgres, type PrivatePostgres } from '../../local/private-postgres';
+import { asServerUser, startPrivatePostgres, type PrivatePostgres } from '../../local/private-postgres';
 import { postgresEngine } from '../../shared/engines/postgres';
 import { escapePostgresLiteral as literal } from '../../shared/engines/postgres-escape';
 import { scramSha256Verifier } from '../../shared/engines/password-hashes';
@@ -29,6 +28,7 @@ import {
 } from '../support/rotation-endpoint';
 import { LeakScanner, describeLeaks, readSensitiveValues } from '../setup/leak-scanner';
 import { loginCode, pgAdmin, pgPassword, roleRows, type PgServer } from '../support/postgres-accounts';
+import { freeLoopbackPort } from '../../local/free-port';
 
 const run = promisify(execFile);
 
@@ -39,22 +39,6 @@ let standby: PgServer;
 let bin: string;
 let endpoint: Endpoint;
 let admin: Client;
-
-/** As root, the server's binaries run as the postgres account (PostgreSQL refuses root). */
-function asServerUser(command: string, args: readonly string[]): [string, string[]] {
-  return userInfo().uid === 0 ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, [...args]];
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   primary = await startPrivatePostgres();
@@ -85,7 +69,7 @@ beforeAll(async () => {
     'stream',
   ]);
   await run(backup[0], backup[1], { env: { ...process.env, PGPASSWORD: primary.env.PGPASSWORD ?? '' } });
-  standbyPort = await freePort();
+  standbyPort = await freeLoopbackPort();
   const start = asServerUser(join(bin, 'pg_ctl'), [
     '-D',
     standbyDir,

@@ -33,9 +33,10 @@ import type { StepContext, StepResult } from './step-context';
 /**
  * Sets the pending password on the secret's user (see the module comment).
  * @returns `skipped` when the pending password logs in already, else `success`.
- * @throws StageMismatchError before anything when the secrets name different users or hosts;
- *   SecretValidationError before anything when the user is its master's own; AuthenticationError (with `reason`) when no login works and the refusal is not
- *   proven drift, or a proof is refused (the change put back, or the error says where it stays).
+ * @throws StageMismatchError before anything when the secrets name different users or hosts
+ * @throws SecretValidationError before anything when the user is its master's own
+ * @throws AuthenticationError (with `reason`) when no login works and the refusal is not proven drift,
+ *   or a proof is refused (the change put back, or the error says where the new password stays)
  */
 export async function setSecretSingleUser(ctx: StepContext): Promise<StepResult> {
   const readCtx = { client: ctx.client, step: ctx.step };

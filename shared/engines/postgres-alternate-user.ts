@@ -59,7 +59,7 @@ import {
   type SettingChange,
 } from './postgres-role-settings';
 import { MEMBERSHIP_SQL, ROLE_EXISTS_SQL, createRoleSql, grantMembershipSql, setPasswordAsMasterSql } from './postgres-sql';
-import { INSUFFICIENT_PRIVILEGE } from './postgres-error-codes';
+import { INSUFFICIENT_PRIVILEGE, INVALID_CATALOG_NAME } from './postgres-error-codes';
 
 /** Whether `member` holds a direct membership in `role` with INHERIT and SET (16+ options; before 16, any row). */
 function directMembershipSql(server: ServerInfo): string {
@@ -229,6 +229,29 @@ async function originalOf(
 }
 
 /**
+ * One change to the clone's settings. A per-database one runs under a savepoint: a database dropped
+ * since the settings were read (3D000) takes its settings with it, so there is nothing left to carry
+ * there, and the rest of the sync goes on instead of failing the rotation. Any other refusal is
+ * `refused(err)`.
+ */
+async function applySetting(session: SqlSession, setting: SettingChange, refused: (err: unknown) => Error): Promise<void> {
+  if (setting.database === undefined) {
+    await session.query(setting.sql).catch((err: unknown) => {
+      throw refused(err);
+    });
+    return;
+  }
+  await session.query('SAVEPOINT per_database_setting');
+  try {
+    await session.query(setting.sql);
+  } catch (err) {
+    if (failureCode(err) !== INVALID_CATALOG_NAME) throw refused(err);
+    await session.query('ROLLBACK TO SAVEPOINT per_database_setting');
+  }
+  await session.query('RELEASE SAVEPOINT per_database_setting');
+}
+
+/**
  * The error for a setting the master could not give the clone. 42501 is a setting only a superuser
  * may set (PGC_SUSET: log_statement, log_min_duration_statement, session_replication_role…): from
  * PostgreSQL 15 a superuser can let the master set it with GRANT SET ON PARAMETER.
@@ -358,11 +381,7 @@ export async function syncPostgresAlternateUser(connection: SqlSession, server: 
       await revokeCloneOwnRights(session, server, clone, original, warn, clone === currentUsername);
     }
     for (const setting of settingChanges(clone, catalog.alternate, desiredAlternateSettings(catalog, original))) {
-      try {
-        await session.query(setting.sql);
-      } catch (err) {
-        throw settingRefused(err, server, master, clone, original, setting);
-      }
+      await applySetting(session, setting, (err) => settingRefused(err, server, master, clone, original, setting));
     }
     return alternateExists ? [setPasswordAsMasterSql(alternateUsername, hash)] : undefined;
   });

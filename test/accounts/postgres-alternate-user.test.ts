@@ -202,3 +202,42 @@ describe('PostgreSQL alternate user: session defaults and attributes (adv-04)', 
     }
   });
 });
+
+describe('PostgreSQL alternate user: a database dropped during the sync', () => {
+  it('a database whose role default the clone must follow, dropped between the read and its setting, is passed over', async () => {
+    const user = name();
+    const owner = name('owner');
+    const gone = name('gone');
+    roles.push(user, `${user}_clone`, owner);
+    await createRole(db, user, password());
+    await db.query(`CREATE ROLE ${id(owner)} NOLOGIN`);
+    await db.query(`GRANT ${id(owner)} TO ${id(user)}`);
+    await db.query(`CREATE DATABASE ${id(gone)}`);
+    // Sessions in that database start as the owner role: the clone needs a setting there to do the same.
+    await db.query(`ALTER DATABASE ${id(gone)} SET role = ${id(owner)}`);
+    const dropper = await admin(env);
+    try {
+      const inner = sessionOf(db);
+      let dropped = false;
+      // Another session drops the database just before the clone's setting there is written, as a
+      // parallel DROP DATABASE can.
+      const racing = {
+        ...inner,
+        query: async (sql: string, params?: readonly unknown[]) => {
+          if (!dropped && sql.includes(`IN DATABASE ${id(gone)}`)) {
+            dropped = true;
+            await dropper.query(`DROP DATABASE ${id(gone)}`);
+          }
+          return inner.query(sql, params);
+        },
+      };
+      const server = await postgresEngine.serverInfo(inner);
+      await syncPostgresAlternateUser(racing, server, { currentUsername: user, alternateUsername: `${user}_clone`, password: password() });
+      expect(dropped).toBe(true);
+      await assertPostgresEquivalent(db, user, `${user}_clone`);
+    } finally {
+      await dropper.query(`DROP DATABASE IF EXISTS ${id(gone)}`);
+      await dropper.end();
+    }
+  });
+});

@@ -272,8 +272,13 @@ export async function postgresDifferences(
  * Fails unless `alternate` is the same account as `original` in everything but name and password.
  * @throws Error listing each difference (names, settings and flags; never a password or verifier)
  */
-export async function assertPostgresEquivalent(admin: PgQueryable, original: string, alternate: string): Promise<void> {
-  const differences = await postgresDifferences(admin, original, alternate);
+export async function assertPostgresEquivalent(
+  admin: PgQueryable,
+  original: string,
+  alternate: string,
+  options: EquivalenceOptions = {},
+): Promise<void> {
+  const differences = await postgresDifferences(admin, original, alternate, options);
   if (differences.length === 0) return;
   const lines = differences.map((d) => `  ${d.what}: original ${JSON.stringify(d.original)}, alternate ${JSON.stringify(d.alternate)}`);
   throw new Error(`PostgreSQL role "${alternate}" differs from "${original}":\n${lines.join('\n')}`);

@@ -4,6 +4,9 @@
  * was sent is asserted where they are scanned: server-statement-logs.test.ts.)
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { LeakScanner, describeLeaks, readSensitiveValues } from '../setup/leak-scanner';
 
 describe('the leak scanner', () => {
@@ -30,5 +33,11 @@ describe('the leak scanner', () => {
     const values = readSensitiveValues(process.env.ROTATION_TOOLKIT_SENSITIVE_FILE);
     expect(process.env.ROTATION_TOOLKIT_SENSITIVE_FILE).toBeDefined();
     expect(Array.isArray(values)).toBe(true);
+  });
+
+  it("leaves plain lowercase words out of the register, which the product's messages also hold", () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'leak-register-')), 'register.jsonl');
+    writeFileSync(file, [a, 'previous', 'Previous1', 'previous-v0', 'short'].map((v) => JSON.stringify(v)).join('\n') + '\n');
+    expect(readSensitiveValues(file)).toEqual([a, 'Previous1', 'previous-v0']);
   });
 });

@@ -78,9 +78,9 @@ describe('SecretCache: cache key and values', () => {
   it('keys by version stage and version id, with no stage meaning AWSCURRENT', async () => {
     const { client, cache } = setup();
     client.put(ID, 'current');
-    client.put(ID, 'previous', 'AWSPREVIOUS');
+    client.put(ID, 'previous-v0', 'AWSPREVIOUS');
     await expect(cache.getSecret(ID)).resolves.toBe('current');
-    await expect(cache.getSecret(ID, { versionStage: 'AWSPREVIOUS' })).resolves.toBe('previous');
+    await expect(cache.getSecret(ID, { versionStage: 'AWSPREVIOUS' })).resolves.toBe('previous-v0');
     await expect(cache.getSecret(ID, { versionStage: 'AWSCURRENT' })).resolves.toBe('current');
     expect(client.count()).toBe(2);
     expect(client.calls[1]!.input).toEqual({ SecretId: ID, VersionStage: 'AWSPREVIOUS' });

@@ -213,6 +213,10 @@ describe('PostgreSQL alternate user: a database dropped during the sync', () => 
     await db.query(`CREATE ROLE ${id(owner)} NOLOGIN`);
     await db.query(`GRANT ${id(owner)} TO ${id(user)}`);
     await db.query(`CREATE DATABASE ${id(gone)}`);
+    // Only this user may connect there: a database-wide default that every role on the shared server could
+    // start under would make other suites' clones, synced before it existed, differ from their originals.
+    await db.query(`REVOKE CONNECT ON DATABASE ${id(gone)} FROM PUBLIC`);
+    await db.query(`GRANT CONNECT ON DATABASE ${id(gone)} TO ${id(user)}`);
     // Sessions in that database start as the owner role: the clone needs a setting there to do the same.
     await db.query(`ALTER DATABASE ${id(gone)} SET role = ${id(owner)}`);
     const dropper = await admin(env);

@@ -156,6 +156,45 @@ describe('a master session in ANSI mode (RDS parameter groups set sql_mode=ANSI)
   });
 });
 
+describe('MariaDB packages (sql_mode=ORACLE, as in databases moved from Oracle)', () => {
+  it('copies EXECUTE on a PACKAGE and its BODY, follows a revoke, and leaves the master session in its own sql_mode', async () => {
+    // MariaDB parses GRANT ... ON PACKAGE only under sql_mode=ORACLE, though SHOW GRANTS prints it in any mode.
+    const db = await database(`${cloneTestName('hc')}_pk`);
+    await admin.query("SET SESSION sql_mode = 'ORACLE'");
+    await admin.query(`CREATE PACKAGE ${db}.pk AS PROCEDURE p1; END;`);
+    await admin.query(`CREATE PACKAGE BODY ${db}.pk AS PROCEDURE p1 AS BEGIN NULL; END; END;`);
+    const { original, alternate } = names(cloneTestName('hc'));
+    const o = await create(original, '%', cloneTestPassword());
+    await admin.query(`GRANT EXECUTE ON PACKAGE ${db}.pk TO ${o} WITH GRANT OPTION`);
+    await admin.query(`GRANT EXECUTE, ALTER ROUTINE ON PACKAGE BODY ${db}.pk TO ${o}`);
+    await admin.query('SET SESSION sql_mode = DEFAULT');
+    const [[before]] = (await admin.query('SELECT @@SESSION.sql_mode AS m')) as unknown as [[{ m: string }]];
+    const session = await world.session();
+    try {
+      await session.query(`SET SESSION sql_mode = ${admin.escape(before.m)}`);
+      const pw = cloneTestPassword();
+      expect(await sync(original, alternate, pw, session)).toEqual([]);
+      await assertMysqlEquivalent(admin, original, alternate);
+      await expect(canLoginMysql(alternate, pw)).resolves.toBe(true);
+      expect(await session.query('SELECT @@SESSION.sql_mode AS m')).toEqual([{ m: before.m }]);
+
+      await admin.query("SET SESSION sql_mode = 'ORACLE'");
+      await admin.query(`REVOKE EXECUTE ON PACKAGE ${db}.pk FROM ${o}`);
+      await admin.query(`REVOKE GRANT OPTION ON PACKAGE ${db}.pk FROM ${o}`);
+      await admin.query(`REVOKE ALTER ROUTINE ON PACKAGE BODY ${db}.pk FROM ${o}`);
+      await admin.query('SET SESSION sql_mode = DEFAULT');
+      await sync(original, alternate, cloneTestPassword(), session);
+      await assertMysqlEquivalent(admin, original, alternate);
+      await sync(alternate, original, cloneTestPassword(), session);
+      await assertMysqlEquivalent(admin, alternate, original);
+      expect(await session.query('SELECT @@SESSION.sql_mode AS m')).toEqual([{ m: before.m }]);
+    } finally {
+      await admin.query('SET SESSION sql_mode = DEFAULT');
+      await session.close();
+    }
+  });
+});
+
 describe('host entries with different rights and options', () => {
   it('each alternate entry matches its own original entry, through a host added and one removed', async () => {
     const { original, alternate } = names();

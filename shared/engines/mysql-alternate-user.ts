@@ -75,7 +75,7 @@ import {
 } from './mysql-grants';
 import { assertSupportedServer } from './mysql-server-info';
 import { accountName, requireClause, type PasswordForm } from './mysql-sql';
-import { describeAccount, ensureBackslashEscapes, quoteName, run, statementFailure } from './mysql-accounts';
+import { describeAccount, ensureSafeSqlMode, quoteName, run, statementFailure } from './mysql-accounts';
 import { assertRoomForProof, assertWritable, runPasswordStatement } from './mysql-passwords';
 import { grantRemedy, MASTER_CANNOT_GRANT_CODES, MysqlGrantRefusedError } from './mysql-grant-refusal';
 import { failureCode } from './driver-errors';
@@ -111,7 +111,7 @@ const GRANT_PASSES = 2;
  */
 export async function syncMysqlAlternateUser(session: SqlSession, server: ServerInfo, change: AlternateUserChange): Promise<void> {
   assertSupportedServer(server);
-  await ensureBackslashEscapes(session, 'master');
+  await ensureSafeSqlMode(session, 'master');
   const { currentUsername: current, alternateUsername: alternate } = change;
   // Held until the outcome is known: an alternate user this run made and then dropped again after a
   // refusal leaves nothing to warn about (PostgreSQL likewise tells its warnings after COMMIT only).

@@ -195,6 +195,30 @@ describe('MariaDB packages (sql_mode=ORACLE, as in databases moved from Oracle)'
   });
 });
 
+describe('a master session with PAD_CHAR_TO_FULL_LENGTH (a legacy sql_mode kept in a parameter group)', () => {
+  it('reads host entries as stored, not padded to the CHAR width: the alternate is made at the same hosts and logs in', async () => {
+    const { original, alternate } = names(cloneTestName('hc'));
+    const pw = cloneTestPassword();
+    for (const host of ['%', '10.7.%']) {
+      const o = await create(original, host, pw);
+      await admin.query(`GRANT SELECT ON ${admin.escapeId(world.db)}.* TO ${o}`);
+    }
+    const padded = await world.session();
+    try {
+      await padded.query("SET SESSION sql_mode = 'PAD_CHAR_TO_FULL_LENGTH'");
+      const first = cloneTestPassword();
+      expect(await sync(original, alternate, first, padded)).toEqual([]);
+      expect(await hostsOf(alternate)).toEqual(['%', '10.7.%']);
+      await assertMysqlEquivalent(admin, original, alternate);
+      await expect(canLoginMysql(alternate, first)).resolves.toBe(true);
+      await sync(alternate, original, cloneTestPassword(), padded);
+      await assertMysqlEquivalent(admin, alternate, original);
+    } finally {
+      await padded.close();
+    }
+  });
+});
+
 describe('host entries with different rights and options', () => {
   it('each alternate entry matches its own original entry, through a host added and one removed', async () => {
     const { original, alternate } = names();

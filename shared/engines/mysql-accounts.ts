@@ -154,15 +154,25 @@ function privDocument(value: unknown): Record<string, unknown> {
 }
 
 /**
- * mysql2's `escape` writes backslash escapes; under NO_BACKSLASH_ESCAPES a backslash would end a
- * literal early, so the session's sql_mode is corrected before any escaped statement runs.
+ * sql_mode flags that change how the toolkit's statements and reads are understood, dropped from its own
+ * session: under NO_BACKSLASH_ESCAPES a backslash of mysql2's `escape` would end a literal early; under
+ * PAD_CHAR_TO_FULL_LENGTH the CHAR columns of the grant tables (User, Host) read back padded with spaces
+ * to their width, so `'app'@'%'` would be named as a host of 255 characters that no account has.
  */
-export async function ensureBackslashEscapes(session: SqlSession, role: LoginRole): Promise<void> {
+const UNSAFE_SQL_MODES: ReadonlySet<string> = new Set(['NO_BACKSLASH_ESCAPES', 'PAD_CHAR_TO_FULL_LENGTH']);
+
+/**
+ * Takes `UNSAFE_SQL_MODES` out of the session's sql_mode (one read, and a SET only when one is on),
+ * before any escaped statement or catalog read runs; the other flags stay as the server set them.
+ * @throws DatabaseError (or the connector's NETWORK/TIMEOUT error) when the read or the SET is refused.
+ */
+export async function ensureSafeSqlMode(session: SqlSession, role: LoginRole): Promise<void> {
   const rows = await run(session, 'SELECT @@SESSION.sql_mode AS mode', 'reading sql_mode', role);
   const modes = text(rows[0]?.mode).split(',');
-  if (!modes.includes('NO_BACKSLASH_ESCAPES')) return;
-  const kept = modes.filter((m) => m !== 'NO_BACKSLASH_ESCAPES' && /^[A-Z_]+$/.test(m)).join(',');
-  await run(session, `SET SESSION sql_mode = '${kept}'`, 'turning off NO_BACKSLASH_ESCAPES', role);
+  const unsafe = modes.filter((m) => UNSAFE_SQL_MODES.has(m));
+  if (unsafe.length === 0) return;
+  const kept = modes.filter((m) => !UNSAFE_SQL_MODES.has(m) && /^[A-Z_]+$/.test(m)).join(',');
+  await run(session, `SET SESSION sql_mode = '${kept}'`, `turning off ${unsafe.join(' and ')}`, role);
 }
 
 export async function run(session: SqlSession, sql: string, action: string, role: LoginRole = 'master'): Promise<readonly Row[]> {

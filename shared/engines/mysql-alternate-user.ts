@@ -75,7 +75,7 @@ import {
 } from './mysql-grants';
 import { assertSupportedServer } from './mysql-server-info';
 import { accountName, requireClause, type PasswordForm } from './mysql-sql';
-import { describeAccount, ensureBackslashEscapes, quoteName, run, statementFailure } from './mysql-accounts';
+import { describeAccount, ensureSafeSqlMode, quoteName, run, statementFailure } from './mysql-accounts';
 import { assertRoomForProof, assertWritable, runPasswordStatement } from './mysql-passwords';
 import { grantRemedy, MASTER_CANNOT_GRANT_CODES, MysqlGrantRefusedError } from './mysql-grant-refusal';
 import { failureCode } from './driver-errors';
@@ -111,7 +111,7 @@ const GRANT_PASSES = 2;
  */
 export async function syncMysqlAlternateUser(session: SqlSession, server: ServerInfo, change: AlternateUserChange): Promise<void> {
   assertSupportedServer(server);
-  await ensureBackslashEscapes(session, 'master');
+  await ensureSafeSqlMode(session, 'master');
   const { currentUsername: current, alternateUsername: alternate } = change;
   // Held until the outcome is known: an alternate user this run made and then dropped again after a
   // refusal leaves nothing to warn about (PostgreSQL likewise tells its warnings after COMMIT only).
@@ -352,7 +352,7 @@ async function apply(
   onKeep: (what: string) => void,
 ): Promise<void> {
   try {
-    await session.query(statement.sql);
+    await runGrantStatement(session, statement);
     return;
   } catch (err) {
     const code = failureCode(err) ?? '';
@@ -375,6 +375,28 @@ async function apply(
     }
     for (const key of statement.adds) skipped.add(key);
     onSkip(`${statement.summary}: ${missing} no longer exists (${code})`);
+  }
+}
+
+/**
+ * Runs a grant or revoke; one on a MariaDB package under sql_mode=ORACLE, the only mode that parses it,
+ * and the session's own sql_mode put back before anything else runs (the master's ANSI_QUOTES, say, or
+ * the escapes the other statements rely on). The mode is kept in a user variable, so no value is quoted here.
+ */
+async function runGrantStatement(session: SqlSession, statement: GrantStatement): Promise<void> {
+  if (statement.oracleSyntax !== true) {
+    await session.query(statement.sql);
+    return;
+  }
+  await run(
+    session,
+    "SET @toolkit_sql_mode = @@SESSION.sql_mode, SESSION sql_mode = 'ORACLE'",
+    'switching to sql_mode=ORACLE for a package grant',
+  );
+  try {
+    await session.query(statement.sql);
+  } finally {
+    await run(session, 'SET SESSION sql_mode = @toolkit_sql_mode', 'putting back the sql_mode after a package grant');
   }
 }
 

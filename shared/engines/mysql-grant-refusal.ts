@@ -70,6 +70,7 @@ export class MysqlGrantRefusedError extends DatabaseError {
  * The statement that lets `master` give what `sql` (a GRANT or SET DEFAULT ROLE aimed at `grantee`)
  * gives: the same grant to the master WITH GRANT OPTION, a role WITH ADMIN OPTION, or write access to
  * the `mysql` schema for a default role. For a revoke, the master needs the same right with GRANT OPTION.
+ * A grant on a MariaDB package is preceded by the `SET SESSION sql_mode = 'ORACLE'` it needs.
  */
 export function grantRemedy(sql: string, grantee: string, master: string): string {
   if (/^SET DEFAULT ROLE\b/i.test(sql)) return `GRANT UPDATE ON mysql.* TO ${master} (setting another user's default role writes there)`;
@@ -80,5 +81,8 @@ export function grantRemedy(sql: string, grantee: string, master: string): strin
   const role = findKeyword(tokens, 'ON', 1) < 0;
   if (role && /^GRANT ADMIN OPTION FOR /i.test(head))
     return `GRANT ${head.slice('GRANT ADMIN OPTION FOR '.length)} TO ${master} WITH ADMIN OPTION`;
-  return `${head} TO ${master} WITH ${role ? 'ADMIN' : 'GRANT'} OPTION`;
+  // MariaDB parses a grant on a PACKAGE (or PACKAGE BODY) only under sql_mode=ORACLE.
+  const on = findKeyword(tokens, 'ON', 1);
+  const oracle = on >= 0 && tokens[on + 1]?.kind === 'word' && tokens[on + 1]!.text.toUpperCase() === 'PACKAGE';
+  return `${oracle ? "SET SESSION sql_mode = 'ORACLE'; " : ''}${head} TO ${master} WITH ${role ? 'ADMIN' : 'GRANT'} OPTION`;
 }

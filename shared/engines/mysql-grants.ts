@@ -78,6 +78,11 @@ export interface GrantStatement {
    * caller may skip it once it knows the account is gone.
    */
   readonly proxied?: string;
+  /**
+   * A grant or revoke on a MariaDB PACKAGE or PACKAGE BODY: MariaDB parses those only under
+   * sql_mode=ORACLE (SHOW GRANTS prints them in any mode), so the caller runs it in that mode.
+   */
+  readonly oracleSyntax?: true;
 }
 
 const ALL = 'ALL PRIVILEGES';
@@ -412,6 +417,7 @@ function grantPrivileges(
           summary: cut(`GRANT ${privilegeList([p])} ON ${object}${option}`),
           adds: [rightKey(object, p), ...(withOption ? [rightKey(object, GRANT_OPTION)] : [])],
           parts: [],
+          ...oracleSyntaxOf(object),
         }))
       : [];
   return {
@@ -420,7 +426,13 @@ function grantPrivileges(
     summary: cut(`GRANT ${privilegeList(privileges)} ON ${object}${option}`),
     adds,
     parts,
+    ...oracleSyntaxOf(object),
   };
+}
+
+/** `{ oracleSyntax: true }` for a MariaDB package (see `GrantStatement.oracleSyntax`), else nothing. */
+function oracleSyntaxOf(object: string): { readonly oracleSyntax?: true } {
+  return objectName(object)?.routineType?.startsWith('PACKAGE') === true ? { oracleSyntax: true } : {};
 }
 
 /** `REVOKE <privileges> ON <object> FROM <grantee>`, carrying what it revokes (see `GrantStatement.revokes`). */
@@ -429,6 +441,7 @@ export function revokePrivileges(privileges: readonly string[], object: string, 
   return {
     ...plain('revoke', `REVOKE ${list} ON ${object} FROM ${grantee}`, `REVOKE ${list} ON ${object}`),
     revokes: { object, kind: objectKind(object), privileges: [...privileges] },
+    ...oracleSyntaxOf(object),
   };
 }
 

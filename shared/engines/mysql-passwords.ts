@@ -35,15 +35,7 @@
  */
 import { AuthenticationError, DatabaseError, ToolkitError } from '../errors';
 import type { OwnPasswordChange, Row, ServerInfo, SqlSession } from '../rotation/database-engine';
-import {
-  accountStatesOf,
-  describeAccount,
-  ensureBackslashEscapes,
-  quoteName,
-  run,
-  statementFailure,
-  type AccountState,
-} from './mysql-accounts';
+import { accountStatesOf, describeAccount, ensureSafeSqlMode, quoteName, run, statementFailure, type AccountState } from './mysql-accounts';
 import { describeChain, pluginKind, takesPassword, type AuthMethod } from './mysql-auth-chain';
 import { columnText as text, escapeMysql as escape } from './mysql-connector';
 import { MYSQL_PRIVILEGE_DENIED_CODES } from './mysql-error-codes';
@@ -119,7 +111,7 @@ export async function setOwnMysqlPassword(session: SqlSession, server: ServerInf
 
   const helper = await accountManager(session, server, change);
   if (helper === undefined) throw unreachable(username, own?.host, others, expired, ownChainNeedsMaster);
-  await ensureBackslashEscapes(helper.session, helper.role);
+  await ensureSafeSqlMode(helper.session, helper.role);
   const states = (await readAccountsAs(helper, server, username)).filter((a) => !a.isRole);
   const ownState = await ownAccountState(helper.session, states, username, own?.host);
   if (ownState === undefined) {
@@ -161,7 +153,7 @@ export async function setOwnMysqlPassword(session: SqlSession, server: ServerInf
 export async function setMysqlPasswordAsMaster(session: SqlSession, server: ServerInfo, username: string, password: string): Promise<void> {
   assertSupportedServer(server);
   await assertWritable(session, server, 'master');
-  await ensureBackslashEscapes(session, 'master');
+  await ensureSafeSqlMode(session, 'master');
   const accounts = (await accountStatesOf(session, server, [username])).filter((a) => !a.isRole);
   if (accounts.length === 0) throw new DatabaseError(`No account of user ${quoteName(username)} exists in mysql.user (any host)`);
   const targets = accounts.filter(usesPassword);
@@ -247,14 +239,17 @@ async function validationPlugins(session: SqlSession): Promise<string[] | undefi
 }
 
 /**
- * Makes the session's literals safe (NO_BACKSLASH_ESCAPES off) with a SET: the one kind of statement a
- * session restricted to changing its expired password may run besides the change itself.
+ * Makes the session's literals and reads safe (NO_BACKSLASH_ESCAPES and PAD_CHAR_TO_FULL_LENGTH off, as
+ * `ensureSafeSqlMode` does) with one SET computed on the server: the one kind of statement a session
+ * restricted to changing its expired password may run besides the change itself. Two flags taken out
+ * side by side leave `,,,`, hence the second REPLACE.
  */
 async function prepareOwnSession(session: SqlSession): Promise<void> {
   await run(
     session,
-    "SET SESSION sql_mode = TRIM(BOTH ',' FROM REPLACE(REPLACE(@@SESSION.sql_mode, 'NO_BACKSLASH_ESCAPES', ''), ',,', ','))",
-    'turning off NO_BACKSLASH_ESCAPES',
+    "SET SESSION sql_mode = TRIM(BOTH ',' FROM REPLACE(REPLACE(REPLACE(REPLACE(@@SESSION.sql_mode, 'NO_BACKSLASH_ESCAPES', ''), " +
+      "'PAD_CHAR_TO_FULL_LENGTH', ''), ',,', ','), ',,', ','))",
+    'turning off NO_BACKSLASH_ESCAPES and PAD_CHAR_TO_FULL_LENGTH',
     'current',
   );
 }

@@ -22,7 +22,7 @@ import { isIP } from 'node:net';
 import type { RefusalReason } from '../errors';
 import { ToolkitError } from '../errors';
 import type { PasswordRestore, RefusalDiagnosis, RefusedLogin, ServerInfo, SqlSession } from '../rotation/database-engine';
-import { accountStatesOf, describeAccount, ensureBackslashEscapes, quoteName, run, type AccountState } from './mysql-accounts';
+import { accountStatesOf, describeAccount, ensureSafeSqlMode, quoteName, run, type AccountState } from './mysql-accounts';
 import { describeChain, driverSupports, firstInteractiveMethod, pluginKind, takesPassword, type AuthMethod } from './mysql-auth-chain';
 import { columnText as text } from './mysql-connector';
 import { accountForClient, hostMatches, hostOfUserFunction, hostSpecificity } from './mysql-host-match';
@@ -37,7 +37,7 @@ export async function diagnoseMysqlRefusal(session: SqlSession, server: ServerIn
   const byCode = refused.error.reason;
   const told = toldByCode(refused);
   if (told !== undefined) return told;
-  await ensureBackslashEscapes(session, 'master');
+  await ensureSafeSqlMode(session, 'master');
   let states: AccountState[];
   try {
     states = (await accountStatesOf(session, server, username === '' ? [''] : [username, ''])).filter((a) => !a.isRole);
@@ -190,7 +190,7 @@ function comparePassword(method: AuthMethod, password: string): 'matches' | 'dif
 export async function saveMysqlPassword(session: SqlSession, server: ServerInfo, username: string): Promise<PasswordRestore | undefined> {
   let accounts: AccountState[];
   try {
-    await ensureBackslashEscapes(session, 'master');
+    await ensureSafeSqlMode(session, 'master');
     accounts = (await accountStatesOf(session, server, [username])).filter(
       (a) => !a.isRole && a.chain.some((m) => takesPassword(m.plugin)),
     );
@@ -199,7 +199,7 @@ export async function saveMysqlPassword(session: SqlSession, server: ServerInfo,
     throw err;
   }
   return async (master: SqlSession): Promise<void> => {
-    await ensureBackslashEscapes(master, 'master');
+    await ensureSafeSqlMode(master, 'master');
     for (const account of accounts) {
       const target = accountName(account.user, account.host);
       const what = `putting the stored password of ${describeAccount(account.user, account.host)} back`;

@@ -347,7 +347,7 @@ export async function syncPostgresAlternateUser(connection: SqlSession, server: 
       database: String(here.db),
     });
     const hash = await hashedPassword(password, alternateUsername, await passwordHashingFor(session, original));
-    const catalog = await readSettingsCatalog(session, original, clone);
+    const catalog = await readSettingsCatalog(session, server, original, clone);
     // The secret names a clone whose original was dropped: the clone's own `role` default still names it.
     if (!alternateExists && [...catalog.original.values()].some((settings) => settings.get(ROLE_SETTING) === alternateUsername)) {
       throw new OriginalRoleMissingError(alternateUsername, currentUsername);

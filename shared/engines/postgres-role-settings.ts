@@ -10,8 +10,13 @@
  * role-wide `role` must name the original when the original has none (that is what keeps both on one
  * owner), and that hides a database-wide `role`; so where the original's effective start role in a
  * database differs, the alternate gets a per-database `role` of its own.
+ *
+ * A `role` default is checked at login against the login role, and one it may not take (a role dropped
+ * since, as pg_db_role_setting keeps the text, or one the original was taken out of) is passed over with
+ * a warning, the next default by priority applying instead. The start role is worked out the same way,
+ * so the alternate never starts as itself where the original starts as the original.
  */
-import type { Row, SqlSession } from '../rotation/database-engine';
+import type { Row, ServerInfo, SqlSession } from '../rotation/database-engine';
 import { ROLE_SETTING, parseRoleSetting, resetRoleSettingSql, setRoleSettingSql, type RoleSetting } from './postgres-role-sql';
 
 /** The settings of one role, by database name (`undefined` key: role-wide), each by setting name. */
@@ -25,6 +30,16 @@ export interface SettingsCatalog {
   readonly databaseRole: ReadonlyMap<string, string>;
   /** `role` set for all roles (ALTER ROLE ALL SET role), if any. */
   readonly allRolesRole: string | undefined;
+  /**
+   * Of the roles the original's `role` defaults name, those it may become at login (SET ROLE's rule);
+   * a default naming any other is passed over. Undefined: not read, every named role taken as valid.
+   */
+  readonly startable?: ReadonlySet<string>;
+}
+
+/** Which of the roles $2 (text[]) the login role $1 may become (16+: the SET option along the chain). */
+function startableSql(server: ServerInfo): string {
+  return `SELECT rolname FROM pg_catalog.pg_roles WHERE rolname = ANY($2::text[]) AND pg_catalog.pg_has_role($1, oid, '${server.major >= 16 ? 'SET' : 'MEMBER'}')`;
 }
 
 /**
@@ -36,9 +51,27 @@ export const ROLE_SETTINGS_SQL =
   'LEFT JOIN pg_database d ON d.oid = s.setdatabase LEFT JOIN pg_roles r ON r.oid = s.setrole ' +
   'WHERE s.setrole = 0 OR r.rolname = $1 OR r.rolname = $2';
 
-/** Reads both roles' settings and the database-wide and all-roles `role` defaults. Reads only. */
-export async function readSettingsCatalog(session: SqlSession, original: string, alternate: string): Promise<SettingsCatalog> {
-  return settingsCatalogOf(await session.query(ROLE_SETTINGS_SQL, [original, alternate]), original, alternate);
+/**
+ * Reads both roles' settings, the database-wide and all-roles `role` defaults, and which of the roles
+ * those defaults name the original may become (one more read, only when some default names a role).
+ */
+export async function readSettingsCatalog(
+  session: SqlSession,
+  server: ServerInfo,
+  original: string,
+  alternate: string,
+): Promise<SettingsCatalog> {
+  const catalog = settingsCatalogOf(await session.query(ROLE_SETTINGS_SQL, [original, alternate]), original, alternate);
+  const named = new Set<string>(catalog.databaseRole.values());
+  if (catalog.allRolesRole !== undefined) named.add(catalog.allRolesRole);
+  for (const settings of catalog.original.values()) {
+    const role = settings.get(ROLE_SETTING);
+    if (role !== undefined) named.add(role);
+  }
+  const candidates = [...named].filter((role) => role.toLowerCase() !== 'none');
+  if (candidates.length === 0) return { ...catalog, startable: new Set() };
+  const rows = await session.query(startableSql(server), [original, candidates]);
+  return { ...catalog, startable: new Set(rows.map((row) => String(row.rolname))) };
 }
 
 /** The catalog rows of `ROLE_SETTINGS_SQL` as a `SettingsCatalog`. */
@@ -76,10 +109,14 @@ function settingsOf(config: unknown): Map<string, string> {
   return out;
 }
 
-/** `SET role = none` (or no role setting) means the login role itself. */
-function resolveRole(value: string | undefined, loginRole: string): string | undefined {
+/**
+ * `SET role = none` means the login role itself; a role the login may not become (not in `startable`)
+ * is passed over at login, as no setting is (undefined).
+ */
+function resolveRole(value: string | undefined, loginRole: string, startable: ReadonlySet<string> | undefined): string | undefined {
   if (value === undefined) return undefined;
-  return value.toLowerCase() === 'none' ? loginRole : value;
+  if (value.toLowerCase() === 'none') return loginRole;
+  return startable === undefined || startable.has(value) ? value : undefined;
 }
 
 /**
@@ -87,12 +124,13 @@ function resolveRole(value: string | undefined, loginRole: string): string | und
  * own), by PostgreSQL's priority of pg_db_role_setting rows.
  */
 export function effectiveStartRole(catalog: SettingsCatalog, original: string, database: string | undefined): string {
-  const own = (db: string | undefined): string | undefined => resolveRole(catalog.original.get(db)?.get(ROLE_SETTING), original);
+  const resolve = (value: string | undefined): string | undefined => resolveRole(value, original, catalog.startable);
+  const own = (db: string | undefined): string | undefined => resolve(catalog.original.get(db)?.get(ROLE_SETTING));
   return (
     (database !== undefined ? own(database) : undefined) ??
     own(undefined) ??
-    (database !== undefined ? resolveRole(catalog.databaseRole.get(database), original) : undefined) ??
-    resolveRole(catalog.allRolesRole, original) ??
+    (database !== undefined ? resolve(catalog.databaseRole.get(database)) : undefined) ??
+    resolve(catalog.allRolesRole) ??
     original
   );
 }

@@ -156,6 +156,69 @@ describe('a master session in ANSI mode (RDS parameter groups set sql_mode=ANSI)
   });
 });
 
+describe('MariaDB packages (sql_mode=ORACLE, as in databases moved from Oracle)', () => {
+  it('copies EXECUTE on a PACKAGE and its BODY, follows a revoke, and leaves the master session in its own sql_mode', async () => {
+    // MariaDB parses GRANT ... ON PACKAGE only under sql_mode=ORACLE, though SHOW GRANTS prints it in any mode.
+    const db = await database(`${cloneTestName('hc')}_pk`);
+    await admin.query("SET SESSION sql_mode = 'ORACLE'");
+    await admin.query(`CREATE PACKAGE ${db}.pk AS PROCEDURE p1; END;`);
+    await admin.query(`CREATE PACKAGE BODY ${db}.pk AS PROCEDURE p1 AS BEGIN NULL; END; END;`);
+    const { original, alternate } = names(cloneTestName('hc'));
+    const o = await create(original, '%', cloneTestPassword());
+    await admin.query(`GRANT EXECUTE ON PACKAGE ${db}.pk TO ${o} WITH GRANT OPTION`);
+    await admin.query(`GRANT EXECUTE, ALTER ROUTINE ON PACKAGE BODY ${db}.pk TO ${o}`);
+    await admin.query('SET SESSION sql_mode = DEFAULT');
+    const [[before]] = (await admin.query('SELECT @@SESSION.sql_mode AS m')) as unknown as [[{ m: string }]];
+    const session = await world.session();
+    try {
+      await session.query(`SET SESSION sql_mode = ${admin.escape(before.m)}`);
+      const pw = cloneTestPassword();
+      expect(await sync(original, alternate, pw, session)).toEqual([]);
+      await assertMysqlEquivalent(admin, original, alternate);
+      await expect(canLoginMysql(alternate, pw)).resolves.toBe(true);
+      expect(await session.query('SELECT @@SESSION.sql_mode AS m')).toEqual([{ m: before.m }]);
+
+      await admin.query("SET SESSION sql_mode = 'ORACLE'");
+      await admin.query(`REVOKE EXECUTE ON PACKAGE ${db}.pk FROM ${o}`);
+      await admin.query(`REVOKE GRANT OPTION ON PACKAGE ${db}.pk FROM ${o}`);
+      await admin.query(`REVOKE ALTER ROUTINE ON PACKAGE BODY ${db}.pk FROM ${o}`);
+      await admin.query('SET SESSION sql_mode = DEFAULT');
+      await sync(original, alternate, cloneTestPassword(), session);
+      await assertMysqlEquivalent(admin, original, alternate);
+      await sync(alternate, original, cloneTestPassword(), session);
+      await assertMysqlEquivalent(admin, alternate, original);
+      expect(await session.query('SELECT @@SESSION.sql_mode AS m')).toEqual([{ m: before.m }]);
+    } finally {
+      await admin.query('SET SESSION sql_mode = DEFAULT');
+      await session.close();
+    }
+  });
+});
+
+describe('a master session with PAD_CHAR_TO_FULL_LENGTH (a legacy sql_mode kept in a parameter group)', () => {
+  it('reads host entries as stored, not padded to the CHAR width: the alternate is made at the same hosts and logs in', async () => {
+    const { original, alternate } = names(cloneTestName('hc'));
+    const pw = cloneTestPassword();
+    for (const host of ['%', '10.7.%']) {
+      const o = await create(original, host, pw);
+      await admin.query(`GRANT SELECT ON ${admin.escapeId(world.db)}.* TO ${o}`);
+    }
+    const padded = await world.session();
+    try {
+      await padded.query("SET SESSION sql_mode = 'PAD_CHAR_TO_FULL_LENGTH'");
+      const first = cloneTestPassword();
+      expect(await sync(original, alternate, first, padded)).toEqual([]);
+      expect(await hostsOf(alternate)).toEqual(['%', '10.7.%']);
+      await assertMysqlEquivalent(admin, original, alternate);
+      await expect(canLoginMysql(alternate, first)).resolves.toBe(true);
+      await sync(alternate, original, cloneTestPassword(), padded);
+      await assertMysqlEquivalent(admin, alternate, original);
+    } finally {
+      await padded.close();
+    }
+  });
+});
+
 describe('host entries with different rights and options', () => {
   it('each alternate entry matches its own original entry, through a host added and one removed', async () => {
     const { original, alternate } = names();

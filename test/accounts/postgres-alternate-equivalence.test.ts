@@ -100,6 +100,17 @@ describe('assertPostgresEquivalent', () => {
       `ALTER ROLE ${id(clone)} SET role = ${lit(original)}`,
     ));
 
+  it('catches a start role neither may take, named by both (each then starts as itself, not as the same role)', async () => {
+    const stranger = name('own');
+    roles.push(stranger);
+    await db.query(`CREATE ROLE ${id(stranger)} NOLOGIN`);
+    await catches(
+      `ALTER ROLE ${id(original)} SET role = ${lit(stranger)}; ALTER ROLE ${id(clone)} SET role = ${lit(stranger)}`,
+      /^starts as \(database postgres\)$/,
+      `ALTER ROLE ${id(original)} RESET role; ALTER ROLE ${id(clone)} SET role = ${lit(original)}`,
+    );
+  });
+
   it('catches CONNECTION LIMIT', () =>
     catches(`ALTER ROLE ${id(clone)} CONNECTION LIMIT 3`, /^CONNECTION LIMIT$/, `ALTER ROLE ${id(clone)} CONNECTION LIMIT 12`));
 

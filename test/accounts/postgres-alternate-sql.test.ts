@@ -83,6 +83,24 @@ describe('start role and desired settings', () => {
     );
   });
 
+  it('passes over a default naming a role the original may not become, as the login does, down to the next by priority', () => {
+    const catalog = {
+      ...rows([
+        { datname: null, rolname: null, setconfig: ['role=everyone'] },
+        { datname: 'd1', rolname: null, setconfig: ['role=d1_owner'] },
+        { datname: 'd1', rolname: 'app', setconfig: ['role=dropped'] },
+        { datname: null, rolname: 'app', setconfig: ['role=left_out'] },
+      ]),
+      startable: new Set(['d1_owner']),
+    };
+    expect(effectiveStartRole(catalog, 'app', 'd1')).toBe('d1_owner');
+    expect(effectiveStartRole(catalog, 'app', 'd2')).toBe('app');
+    expect(effectiveStartRole(catalog, 'app', undefined)).toBe('app');
+    const desired = desiredAlternateSettings(catalog, 'app');
+    expect(desired.get(undefined)).toEqual(new Map([['role', 'app']]));
+    expect(desired.get('d1')).toEqual(new Map([['role', 'd1_owner']]));
+  });
+
   it('follows the original’s own, per-database, database-wide and all-roles defaults by priority', () => {
     const catalog = rows([
       { datname: null, rolname: null, setconfig: ['role=everyone'] },

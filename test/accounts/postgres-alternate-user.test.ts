@@ -139,6 +139,33 @@ describe('PostgreSQL alternate user: session defaults and attributes (adv-04)', 
     }
   });
 
+  it('a role default the original cannot take (its role dropped, or the original taken out of it) is passed over at login: the alternate starts as the original does', async () => {
+    const { user, pw, arn, inDb } = await original();
+    const dropped = name('own');
+    const left = name('own');
+    roles.push(dropped, left);
+    try {
+      await db.query(`CREATE ROLE ${id(dropped)} NOLOGIN`);
+      await db.query(`CREATE ROLE ${id(left)} NOLOGIN`);
+      await db.query(`GRANT ${id(dropped)}, ${id(left)} TO ${id(user)}`);
+      await db.query(`ALTER ROLE ${id(user)} IN DATABASE ${id(database)} SET role = ${id(dropped)}`);
+      await db.query(`ALTER ROLE ${id(user)} SET role = ${id(left)}`);
+      // pg_db_role_setting keeps the text: PostgreSQL warns at login and goes on to the next default.
+      await db.query(`DROP ROLE ${id(dropped)}`);
+      await db.query(`REVOKE ${id(left)} FROM ${id(user)}`);
+      const startsAs = async (login: string, secret: string, where: NodeJS.ProcessEnv): Promise<unknown> =>
+        (await asLogin(where, login, secret, 'SELECT current_user AS u')).rows?.[0];
+      expect(await startsAs(user, pw, dbEnv)).toEqual({ u: user });
+      const current = await rotateAndCheck(arn, user, inDb);
+      expect(current.username).toBe(`${user}_clone`);
+      expect(await startsAs(current.username, current.password, dbEnv)).toEqual({ u: user });
+      expect(await startsAs(current.username, current.password, env)).toEqual({ u: user });
+      await assertPostgresEquivalent(db, user, current.username, { databases: ['postgres', database] });
+    } finally {
+      await inDb.end();
+    }
+  });
+
   it('follows a database-wide role default (ALTER DATABASE … SET role) the original is subject to', async () => {
     const { user, arn, inDb } = await original();
     const owner = name('own');

@@ -16,6 +16,16 @@ describe('grantRemedy', () => {
     expect(grantRemedy(`GRANT PROXY ON 'x'@'%' TO ${TO}`, TO, M)).toBe(`GRANT PROXY ON 'x'@'%' TO ${M} WITH GRANT OPTION`);
   });
 
+  it('a MariaDB package: the grant under the sql_mode that alone parses it', () => {
+    expect(grantRemedy(`GRANT EXECUTE ON PACKAGE BODY \`d\`.\`p\` TO ${TO}`, TO, M)).toBe(
+      `SET SESSION sql_mode = 'ORACLE'; GRANT EXECUTE ON PACKAGE BODY \`d\`.\`p\` TO ${M} WITH GRANT OPTION`,
+    );
+    expect(grantRemedy(`REVOKE EXECUTE ON PACKAGE \`d\`.\`p\` FROM ${TO}`, TO, M)).toBe(
+      `SET SESSION sql_mode = 'ORACLE'; GRANT EXECUTE ON PACKAGE \`d\`.\`p\` TO ${M} WITH GRANT OPTION`,
+    );
+    expect(grantRemedy(`GRANT EXECUTE ON PROCEDURE \`d\`.\`package\` TO ${TO}`, TO, M)).not.toMatch(/sql_mode/);
+  });
+
   it('roles: WITH ADMIN OPTION; revokes: the right they take back; default roles: write access to mysql', () => {
     expect(grantRemedy(`GRANT \`r ON x\` TO ${TO}`, TO, M)).toBe(`GRANT \`r ON x\` TO ${M} WITH ADMIN OPTION`);
     expect(grantRemedy(`REVOKE ADMIN OPTION FOR \`r\` FROM ${TO}`, TO, M)).toBe(`GRANT \`r\` TO ${M} WITH ADMIN OPTION`);

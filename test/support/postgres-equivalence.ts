@@ -91,10 +91,17 @@ async function settingRows(
   return { byRole, databases };
 }
 
-function startRole(settings: Map<string, Map<string, Map<string, string>>>, login: string, db: string): string {
+/**
+ * The role `login` starts as in `db`. A default naming a role the login may not become (`reach`: the
+ * names it may SET ROLE to), or one dropped since (pg_db_role_setting keeps the text), is passed over
+ * at login with a warning, and the next default by priority applies.
+ */
+function startRole(settings: Map<string, Map<string, Map<string, string>>>, login: string, db: string, reach: ReadonlySet<string>): string {
   const pick = (role: string, database: string): string | undefined => {
     const value = settings.get(role)?.get(database)?.get('role');
-    return value === undefined ? undefined : value.toLowerCase() === 'none' ? login : value;
+    if (value === undefined) return undefined;
+    if (value.toLowerCase() === 'none') return login;
+    return reach.has(value) ? value : undefined;
   };
   return pick(login, db) ?? pick(login, '') ?? pick('', db) ?? pick('', '') ?? login;
 }
@@ -220,8 +227,18 @@ export async function postgresDifferences(
     [original, alternate, databases],
   );
   for (const r of connect) differ(`CONNECT at login (database ${r.datname})`, r.a === true, r.b === true);
+  const reachOf = async (login: string): Promise<Set<string>> =>
+    new Set((await rows(admin, `SELECT rolname FROM pg_roles WHERE oid IN (${reachSql(major)})`, [login])).map((r) => String(r.rolname)));
+  const reach = new Map([
+    [original, await reachOf(original)],
+    [alternate, await reachOf(alternate)],
+  ]);
   for (const db of databases) {
-    differ(`starts as (database ${db})`, startRole(byRole, original, db), startRole(byRole, alternate, db));
+    differ(
+      `starts as (database ${db})`,
+      startRole(byRole, original, db, reach.get(original)!),
+      startRole(byRole, alternate, db, reach.get(alternate)!),
+    );
     differ(`session defaults (database ${db})`, sessionDefaults(byRole, original, db), sessionDefaults(byRole, alternate, db));
   }
 
@@ -239,7 +256,7 @@ export async function postgresDifferences(
   for (const r of await rows(admin, membershipsSql(major), [original, pair, alternate])) differ(`membership in ${r.rolname}`, r.a, r.b);
 
   const starts = new Set<string>(pair);
-  for (const db of databases) for (const login of pair) starts.add(startRole(byRole, login, db));
+  for (const db of databases) for (const login of pair) starts.add(startRole(byRole, login, db, reach.get(login)!));
   const related = [...starts];
   const privileges = async (login: string): Promise<Map<string, boolean>> =>
     new Map((await rows(admin, privilegesSql(major), [login, related])).map((r) => [`${r.priv} on ${r.object}`, r.allowed === true]));

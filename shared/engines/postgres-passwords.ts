@@ -31,6 +31,7 @@ import {
   passwordHashAsync,
   passwordTransactionSql,
   postgresServerInfo,
+  scramIterationsOf,
   setPasswordAsMasterSql,
   setPasswordSql,
   storesMd5,
@@ -41,6 +42,8 @@ import { INSUFFICIENT_PRIVILEGE } from './postgres-error-codes';
 /** What `readPostgresServerInfo` learnt about a session, so the password change need not ask again. */
 interface SessionFacts {
   readonly passwordEncryption: string;
+  /** scram_iterations (PostgreSQL 16+); undefined: the default. */
+  readonly scramIterations?: number;
   readonly readOnly: boolean;
   /** A hot standby (a read replica, an Aurora reader): no statement there may change a role. */
   readonly inRecovery: boolean;
@@ -76,7 +79,8 @@ export async function readPostgresServerInfo(session: SqlSession): Promise<Serve
  */
 export async function storedPassword(session: SqlSession, username: string, password: string): Promise<string> {
   assertScramStable(password);
-  return passwordHashAsync(password, username, await readPasswordEncryption(session));
+  const hashing = await readHashing(session);
+  return passwordHashAsync(password, username, hashing.passwordEncryption, hashing.scramIterations);
 }
 
 /**
@@ -97,7 +101,13 @@ export async function setOwnPostgresPassword(session: SqlSession, _server: Serve
     assertPrimary(facts);
     assertRoomForProof(facts, change.username);
   }
-  const hash = await passwordHashAsync(change.password, change.username, keptEncryption(session, await readPasswordEncryption(session)));
+  const hashing = await readHashing(session);
+  const hash = await passwordHashAsync(
+    change.password,
+    change.username,
+    keptEncryption(session, hashing.passwordEncryption),
+    hashing.scramIterations,
+  );
   try {
     await inPasswordTransaction(session, facts, () => session.query(setPasswordSql(change.username, hash)));
   } catch (err) {
@@ -137,7 +147,7 @@ export async function setPostgresPasswordAsMaster(
 async function writePasswordAsMaster(master: SqlSession, username: string, password: string): Promise<void> {
   const row = (await master.query(ROLE_PASSWORD_ENCRYPTION_SQL, [username]))[0];
   const encryption = await keptEncryptionAsMaster(master, username, passwordEncryptionOf(row), row?.can_read_authid === true);
-  const hash = await passwordHashAsync(password, username, encryption);
+  const hash = await passwordHashAsync(password, username, encryption, scramIterationsOf(row?.scram_iterations));
   await inPasswordTransaction(master, factsBySession.get(master), () => master.query(setPasswordAsMasterSql(username, hash)));
 }
 
@@ -225,11 +235,17 @@ function isInsufficientPrivilege(err: unknown): boolean {
   return err instanceof ToolkitError && err.causeSummary?.code === INSUFFICIENT_PRIVILEGE;
 }
 
-async function readPasswordEncryption(session: SqlSession): Promise<string> {
-  const known = factsBySession.get(session)?.passwordEncryption;
+/**
+ * How the server would hash a password this session sets: password_encryption and scram_iterations (the
+ * DBA's hashing strength, which a rotation must not lower to the default), as the session sees them
+ * (the server's, the database's or the login role's own).
+ */
+async function readHashing(session: SqlSession): Promise<{ passwordEncryption: string; scramIterations?: number }> {
+  const known = factsBySession.get(session);
   if (known !== undefined) return known;
-  const rows = await session.query(PASSWORD_ENCRYPTION_SQL);
-  return passwordEncryptionOf(rows[0]);
+  const row = (await session.query(PASSWORD_ENCRYPTION_SQL))[0];
+  const scramIterations = scramIterationsOf(row?.scram_iterations);
+  return { passwordEncryption: passwordEncryptionOf(row), ...(scramIterations !== undefined ? { scramIterations } : {}) };
 }
 
 function passwordEncryptionOf(row: Row | undefined): string {
@@ -247,6 +263,7 @@ function factsOf(row: Row): SessionFacts {
     superuser: row.superuser === true,
   };
   const optional: Array<[keyof SessionFacts, number | undefined]> = [
+    ['scramIterations', scramIterationsOf(row.scram_iterations)],
     ['roleConnectionLimit', int(row.role_connection_limit)],
     ['roleSessions', int(row.role_sessions)],
     ['databaseConnectionLimit', int(row.database_connection_limit)],

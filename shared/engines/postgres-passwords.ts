@@ -17,13 +17,15 @@
  * - a new password whose SASLprep form differs from itself is refused before the change (clients would
  *   not agree on its SCRAM verifier, see `scramPreparationProblem`);
  * - the verifier kind follows password_encryption (md5 stays md5), except that a role that logged in
- *   with SCRAM keeps SCRAM (see `keptEncryption`).
+ *   with SCRAM keeps SCRAM (see `keptEncryption`), and one whose login showed no kind (a pg_hba
+ *   `password` line) keeps the kind the master reads, else gets SCRAM (see `ownEncryption`).
  */
 import { AuthenticationError, DatabaseError, SecretValidationError, ToolkitError } from '../errors';
 import { assertMasterAdministers } from './postgres-admin-option';
 import type { OwnPasswordChange, Row, ServerInfo, SqlSession } from '../rotation/database-engine';
 import { scramPreparationProblem } from './password-hashes';
 import {
+  CAN_READ_AUTHID_SQL,
   PASSWORD_ENCRYPTION_SQL,
   ROLE_PASSWORD_ENCRYPTION_SQL,
   SERVER_INFO_SQL,
@@ -105,7 +107,7 @@ export async function setOwnPostgresPassword(session: SqlSession, _server: Serve
   const hash = await passwordHashAsync(
     change.password,
     change.username,
-    keptEncryption(session, hashing.passwordEncryption),
+    await ownEncryption(session, change, hashing.passwordEncryption),
     hashing.scramIterations,
   );
   try {
@@ -154,8 +156,8 @@ async function writePasswordAsMaster(master: SqlSession, username: string, passw
 /**
  * The master's counterpart of `keptEncryption`: under password_encryption md5, a role whose stored
  * password is a SCRAM verifier keeps SCRAM (superuser: pg_authid); when the master cannot read it, SCRAM
- * too if the master's own login was SCRAM (a pg_hba scram-sha-256 line may then stand before the role
- * as well, and a SCRAM verifier also serves md5 lines, an md5 hash no scram-sha-256 line).
+ * too if the master's own login was SCRAM or showed no kind (a pg_hba scram-sha-256 line may then stand
+ * before the role as well, and a SCRAM verifier also serves md5 lines, an md5 hash no scram-sha-256 line).
  */
 async function keptEncryptionAsMaster(master: SqlSession, username: string, encryption: string, canReadAuthid: boolean): Promise<string> {
   if (!storesMd5(encryption)) return encryption;
@@ -183,13 +185,52 @@ async function inPasswordTransaction(session: SqlSession, facts: SessionFacts | 
 }
 
 /**
+ * The kind of the role's own new verifier. A login through a pg_hba `password` line (or `trust`) shows
+ * nothing of the stored kind, as a SCRAM exchange or an md5 challenge does: under password_encryption
+ * md5 the stored kind is then read as the master (superuser: pg_authid) and kept, else SCRAM is chosen.
+ * An md5 hash written over a SCRAM verifier would lock out every client that meets a scram-sha-256
+ * line while the proof, through the same `password` line, passes; a SCRAM verifier serves md5,
+ * `password` and scram-sha-256 lines alike.
+ */
+async function ownEncryption(session: SqlSession, change: OwnPasswordChange, passwordEncryption: string): Promise<string> {
+  if (storesMd5(passwordEncryption) && loginShowsNoKind(session) && change.master !== undefined) {
+    if ((await storedKindAsMaster(change.master, change.username)) === 'md5') return passwordEncryption;
+  }
+  return keptEncryption(session, passwordEncryption);
+}
+
+/** A login through a pg_hba `password` (or `trust`) line: the server asked no SCRAM exchange or md5 challenge. */
+function loginShowsNoKind(session: SqlSession): boolean {
+  const login = postgresLoginAuthentication(session);
+  return login === 'password' || login === 'none';
+}
+
+/**
+ * The kind of `username`'s stored password as the master reads it (pg_authid: superuser only); undefined
+ * when the master may not read it, has no such role, or fails: the caller then takes the safe kind.
+ */
+async function storedKindAsMaster(master: () => Promise<SqlSession>, username: string): Promise<'md5' | 'scram' | undefined> {
+  try {
+    const session = await master();
+    const readable = (await session.query(CAN_READ_AUTHID_SQL))[0]?.readable === true;
+    if (!readable) return undefined;
+    const scram = (await session.query(STORED_SCRAM_SQL, [username]))[0]?.scram;
+    return scram === true ? 'scram' : scram === false ? 'md5' : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * password_encryption, except that a login the server authenticated with SCRAM keeps a SCRAM verifier:
  * such a login proves the stored password is one, and an md5 hash written over it (password_encryption
  * still md5 after pg_hba moved to scram-sha-256, e.g. RDS PostgreSQL 13 and older) would lock the role
- * out. A login by md5 challenge keeps md5 when password_encryption says md5.
+ * out. A login that shows no kind (`loginShowsNoKind`) gets SCRAM too, which every password method
+ * accepts. A login by md5 challenge keeps md5 when password_encryption says md5.
  */
 function keptEncryption(session: SqlSession, passwordEncryption: string): string {
-  return storesMd5(passwordEncryption) && postgresLoginAuthentication(session) === 'scram' ? 'scram-sha-256' : passwordEncryption;
+  const scramKept = postgresLoginAuthentication(session) === 'scram' || loginShowsNoKind(session);
+  return storesMd5(passwordEncryption) && scramKept ? 'scram-sha-256' : passwordEncryption;
 }
 
 function assertScramStable(password: string): void {

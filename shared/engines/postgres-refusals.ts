@@ -56,7 +56,7 @@ import {
   OBJECT_NOT_IN_PREREQUISITE_STATE,
   TOO_MANY_CONNECTIONS,
 } from './postgres-error-codes';
-import { restorePasswordSql } from './postgres-sql';
+import { CAN_READ_AUTHID_SQL, restorePasswordSql } from './postgres-sql';
 
 /** Login codes that say the password checked out and the database is what refused the session. */
 const DATABASE_REFUSAL_CODES: ReadonlySet<string> = new Set([
@@ -333,7 +333,7 @@ export async function savePostgresPassword(
   _server: ServerInfo,
   username: string,
 ): Promise<PasswordRestore | undefined> {
-  const readable = (await session.query("SELECT has_table_privilege('pg_catalog.pg_authid', 'SELECT') AS readable"))[0]?.readable === true;
+  const readable = (await session.query(CAN_READ_AUTHID_SQL))[0]?.readable === true;
   if (!readable) return undefined;
   const rows = await session.query(STORED_PASSWORD_SQL, [username]);
   if (rows.length === 0) return undefined;

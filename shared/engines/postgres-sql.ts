@@ -135,6 +135,9 @@ export function restorePasswordSql(username: string, stored: string | null): str
   return `ALTER ROLE ${escapeIdentifier(username)} WITH PASSWORD ${stored === null ? 'NULL' : escapeLiteral(stored)}`;
 }
 
+/** Whether this session may read pg_authid (superusers, by default). */
+export const CAN_READ_AUTHID_SQL = "SELECT pg_catalog.has_table_privilege('pg_catalog.pg_authid', 'SELECT') AS readable";
+
 /** Whether `$1`'s stored password is a SCRAM verifier (superuser: pg_authid). */
 export const STORED_SCRAM_SQL = "SELECT rolpassword LIKE 'SCRAM-SHA-256$%' AS scram FROM pg_catalog.pg_authid WHERE rolname = $1";
 

@@ -116,7 +116,8 @@ export function isPostgresLoginRefusalCode(code: string | undefined): boolean {
  */
 const ROLE_STATE_SQL =
   'SELECT r.rolname IS NOT NULL AS role_exists, r.rolcanlogin AS can_login, r.rolsuper AS superuser, ' +
-  "r.rolvaliduntil < now() AS expired, to_char(r.rolvaliduntil AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS \"UTC\"') AS valid_until, " +
+  // to_char gives null for an infinite time: '-infinity' (expired for ever) is named as such.
+  "r.rolvaliduntil < now() AS expired, COALESCE(to_char(r.rolvaliduntil AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS \"UTC\"'), r.rolvaliduntil::text) AS valid_until, " +
   'r.rolconnlimit AS role_connection_limit, d.datconnlimit AS database_connection_limit, ' +
   "d.datallowconn AS database_allows_connections, pg_catalog.has_database_privilege(r.oid, d.oid, 'CONNECT') AS can_connect, " +
   "(SELECT count(*) FROM pg_catalog.pg_stat_activity a WHERE a.usename = r.rolname AND (a.backend_type = 'client backend' OR (a.backend_type IS NULL AND a.usename IS NOT NULL)))::int AS role_sessions, " +

@@ -80,7 +80,7 @@ export async function readPostgresServerInfo(session: SqlSession): Promise<Serve
  * @throws SecretValidationError when `password` (a new one) changes under SASLprep
  */
 export async function storedPassword(session: SqlSession, username: string, password: string): Promise<string> {
-  assertScramStable(password);
+  assertScramStablePassword(password);
   const hashing = await readHashing(session);
   return passwordHashAsync(password, username, hashing.passwordEncryption, hashing.scramIterations);
 }
@@ -99,7 +99,7 @@ export async function setOwnPostgresPassword(session: SqlSession, _server: Serve
   const putBack = changedSessions.has(session);
   const facts = factsBySession.get(session);
   if (!putBack) {
-    assertScramStable(change.password);
+    assertScramStablePassword(change.password);
     assertPrimary(facts);
     assertRoomForProof(facts, change.username);
   }
@@ -138,7 +138,7 @@ export async function setPostgresPasswordAsMaster(
   username: string,
   password: string,
 ): Promise<void> {
-  assertScramStable(password);
+  assertScramStablePassword(password);
   assertPrimary(factsBySession.get(session));
   // PostgreSQL 16+ lets only a role with ADMIN OPTION on `username` change its password: say so, with the
   // GRANT that fixes it, before anything is written.
@@ -233,7 +233,12 @@ function keptEncryption(session: SqlSession, passwordEncryption: string): string
   return storesMd5(passwordEncryption) && scramKept ? 'scram-sha-256' : passwordEncryption;
 }
 
-function assertScramStable(password: string): void {
+/**
+ * Refuses, before any change, a new password whose SASLprep form differs from itself (see
+ * `scramPreparationProblem`): every path that sets a new PostgreSQL password calls it.
+ * @throws SecretValidationError naming `password`, never its value
+ */
+export function assertScramStablePassword(password: string): void {
   const problem = scramPreparationProblem(password);
   if (problem !== undefined) {
     throw new SecretValidationError('The new PostgreSQL password is refused before any change', [{ path: 'password', problem }]);

@@ -142,7 +142,7 @@ export async function setPostgresPasswordAsMaster(
   assertPrimary(factsBySession.get(session));
   // PostgreSQL 16+ lets only a role with ADMIN OPTION on `username` change its password: say so, with the
   // GRANT that fixes it, before anything is written.
-  await assertMasterAdministers(session, server, username);
+  await assertMasterAdministers(session, server, username, {}, 'set-password');
   await writePasswordAsMaster(session, username, password);
 }
 

@@ -1,0 +1,101 @@
+/**
+ * A REPLICATION role (a CDC or logical-replication user: Debezium, DMS, pglogical) whose password
+ * drifted, with an RDS-like master (CREATEROLE, not superuser): before PostgreSQL 16 only a superuser
+ * may alter a replication role, its password included. The heal is refused before any change with a
+ * RoleAdministrationError naming what lifts it, not a raw refused statement; a superuser master heals it.
+ * The shared server (PostgreSQL 15).
+ */
+import { randomBytes } from 'node:crypto';
+import type { Client } from 'pg';
+import { escapePostgresIdentifier as ident, escapePostgresLiteral as literal } from '../../shared/engines/postgres-escape';
+import { scramSha256Verifier } from '../../shared/engines/password-hashes';
+import { postgresEngine } from '../../shared/engines/postgres';
+import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
+import {
+  captureLogger,
+  createSecret,
+  lambdaArn,
+  rotate,
+  secretValue,
+  startEndpoint,
+  uniqueName,
+  type Endpoint,
+} from '../support/rotation-endpoint';
+import { SHARED_SERVER, dropRoles, loginCode, pgAdmin, pgPassword, roleRows } from '../support/postgres-accounts';
+
+let endpoint: Endpoint;
+let admin: Client;
+const logs = captureLogger();
+let singleUser: string;
+const roles: string[] = [];
+
+const base = { engine: 'postgres', host: SHARED_SERVER.host, port: SHARED_SERVER.port, ssl: false, dbname: 'postgres' };
+
+beforeAll(async () => {
+  endpoint = await startEndpoint();
+  admin = await pgAdmin(SHARED_SERVER);
+  singleUser = lambdaArn(uniqueName('hp-single'));
+  endpoint.local.registerRotationFunction(
+    singleUser,
+    createRotationHandler({
+      engine: postgresEngine,
+      strategy: 'single-user',
+      secretsClient: endpoint.client,
+      env: { DB_TLS_MODE: 'disable' },
+      logger: logs,
+    }),
+  );
+});
+
+afterAll(async () => {
+  if (admin !== undefined) {
+    await dropRoles(admin, roles);
+    await admin.end();
+  }
+  await endpoint?.close();
+});
+
+async function createRole(label: string, password: string, attributes: string): Promise<string> {
+  const name = `hp_${label}_${randomBytes(3).toString('hex')}`;
+  roles.push(name);
+  await admin.query(`CREATE ROLE ${ident(name)} WITH LOGIN ${attributes} PASSWORD ${literal(scramSha256Verifier(password))}`);
+  return name;
+}
+
+async function driftedRotation(masterUser: string, masterPassword: string) {
+  const dbaPassword = pgPassword();
+  const app = await createRole('repl', dbaPassword, 'REPLICATION');
+  const before = await roleRows(admin, app);
+  const masterarn = await createSecret(endpoint.client, uniqueName('hp-master'), {
+    ...base,
+    username: masterUser,
+    password: masterPassword,
+  });
+  const drifted = pgPassword();
+  const arn = await createSecret(endpoint.client, uniqueName('hp-app'), { ...base, username: app, password: drifted, masterarn });
+  const error = await rotate(endpoint.client, arn, singleUser).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  const failure = logs.lines.find((l) => l.secretArn === arn && l.outcome === 'failure');
+  return { app, before, dbaPassword, drifted, error, failure, current: await secretValue(endpoint.client, arn) };
+}
+
+it('an RDS-like master is refused before any change, naming the remedy', async () => {
+  const masterPassword = pgPassword();
+  const master = await createRole('rm', masterPassword, 'CREATEROLE');
+  const out = await driftedRotation(master, masterPassword);
+  expect(out.error).toBeDefined();
+  expect(out.failure?.errorCode).toBe('DATABASE');
+  expect(out.failure?.message).toMatch(/cannot administer role .*replication.*nothing was changed/i);
+  expect(await roleRows(admin, out.app)).toEqual(out.before);
+  expect(out.current.password).toBe(out.drifted);
+  expect(await loginCode(SHARED_SERVER, out.app, out.dbaPassword)).toBe('ok');
+});
+
+it('a superuser master heals it, REPLICATION kept', async () => {
+  const out = await driftedRotation('postgres', SHARED_SERVER.adminPassword || 'trusted-on-loopback');
+  expect(out.failure?.message).toBeUndefined();
+  expect(await loginCode(SHARED_SERVER, out.app, out.current.password)).toBe('ok');
+  expect((await roleRows(admin, out.app)).attributes).toBe(out.before.attributes);
+});

@@ -21,7 +21,7 @@
  *   `password` line) keeps the kind the master reads, else gets SCRAM (see `ownEncryption`).
  */
 import { AuthenticationError, DatabaseError, SecretValidationError, ToolkitError } from '../errors';
-import { assertMasterAdministers } from './postgres-admin-option';
+import { ADMIN_OPTION_REQUIRED_FROM_MAJOR, assertMasterAdministers } from './postgres-admin-option';
 import type { OwnPasswordChange, Row, ServerInfo, SqlSession } from '../rotation/database-engine';
 import { scramPreparationProblem } from './password-hashes';
 import {
@@ -52,6 +52,8 @@ interface SessionFacts {
   readonly roleSwitched: boolean;
   readonly restrictPasswordCommands: boolean;
   readonly superuser: boolean;
+  /** The login role has REPLICATION (see `replicationRoleBeforeSixteen`). */
+  readonly replication: boolean;
   readonly roleConnectionLimit?: number;
   readonly roleSessions?: number;
   readonly databaseConnectionLimit?: number;
@@ -87,21 +89,39 @@ export async function storedPassword(session: SqlSession, username: string, pass
 
 /**
  * Single-user: the logged-in role sets its own password, in a READ WRITE transaction when the session is
- * read-only. Under RDS `rds.restrict_password_commands` the master does it when there is one.
+ * read-only. Under RDS `rds.restrict_password_commands`, and for a REPLICATION role before PostgreSQL 16,
+ * the master does it when there is one.
  * @throws SecretValidationError before any change for a password that changes under SASLprep
  * @throws AuthenticationError (reason `connection-limit`) before any change when the proving login
  *   would exceed the role's or the database's CONNECTION LIMIT
  * @throws DatabaseError naming `rds.restrict_password_commands` when the role may not change its own
  *   password and no master can
  * @throws DatabaseError before any change when the session is on a hot standby
+ * @throws DatabaseError before any change for a REPLICATION role before PostgreSQL 16 without a master
+ *   (the server lets only a superuser alter one); with a master, RoleAdministrationError when it is no superuser
  */
-export async function setOwnPostgresPassword(session: SqlSession, _server: ServerInfo, change: OwnPasswordChange): Promise<void> {
+export async function setOwnPostgresPassword(session: SqlSession, server: ServerInfo, change: OwnPasswordChange): Promise<void> {
   const putBack = changedSessions.has(session);
   const facts = factsBySession.get(session);
   if (!putBack) {
     assertScramStablePassword(change.password);
     assertPrimary(facts);
     assertRoomForProof(facts, change.username);
+  }
+  if (replicationRoleBeforeSixteen(facts, server)) {
+    // The server would refuse the role's own ALTER ROLE: the master makes the change (and any put-back).
+    if (change.master === undefined) {
+      throw new DatabaseError(
+        `PostgreSQL ${server.major}: role ${change.username} has REPLICATION, and before PostgreSQL ${ADMIN_OPTION_REQUIRED_FROM_MAJOR} ` +
+          'only a superuser may alter a replication role, so it cannot change its own password; give the secret a masterarn ' +
+          'whose user is a superuser; the password was not changed',
+      );
+    }
+    const master = await change.master();
+    await assertMasterAdministers(master, server, change.username, {}, 'set-password');
+    await writePasswordAsMaster(master, change.username, change.password);
+    changedSessions.add(session);
+    return;
   }
   const hashing = await readHashing(session);
   const hash = await passwordHashAsync(
@@ -266,6 +286,14 @@ function assertRoomForProof(facts: SessionFacts | undefined, username: string): 
 }
 
 /**
+ * Before PostgreSQL 16 only a superuser may alter a REPLICATION role (a CDC or logical-replication user),
+ * its own password included: "must be superuser to alter replication roles".
+ */
+function replicationRoleBeforeSixteen(facts: SessionFacts | undefined, server: ServerInfo): boolean {
+  return facts?.replication === true && !facts.superuser && server.major < ADMIN_OPTION_REQUIRED_FROM_MAJOR;
+}
+
+/**
  * A standby refuses every change of a role (25006), and a change made on its primary reaches it only
  * after replay, so the proving login here could be refused: the secret must name the writer.
  */
@@ -307,6 +335,7 @@ function factsOf(row: Row): SessionFacts {
     roleSwitched: row.role_switched === true,
     restrictPasswordCommands: ['on', 'true', '1', 'yes'].includes(String(row.restrict_password_commands ?? '').toLowerCase()),
     superuser: row.superuser === true,
+    replication: row.replication === true,
   };
   const optional: Array<[keyof SessionFacts, number | undefined]> = [
     ['scramIterations', scramIterationsOf(row.scram_iterations)],

@@ -26,7 +26,7 @@ export const SERVER_INFO_SQL =
   "current_setting('transaction_read_only') = 'on' AS read_only, pg_catalog.pg_is_in_recovery() AS in_recovery, " +
   'current_user <> session_user AS role_switched, ' +
   "current_setting('rds.restrict_password_commands', true) AS restrict_password_commands, " +
-  'r.rolsuper AS superuser, r.rolconnlimit AS role_connection_limit, d.datconnlimit AS database_connection_limit, ' +
+  'r.rolsuper AS superuser, r.rolreplication AS replication, r.rolconnlimit AS role_connection_limit, d.datconnlimit AS database_connection_limit, ' +
   "CASE WHEN r.rolconnlimit >= 0 THEN (SELECT count(*) FROM pg_catalog.pg_stat_activity a WHERE a.usename = session_user AND (a.backend_type = 'client backend' OR (a.backend_type IS NULL AND a.usename IS NOT NULL))) END::int AS role_sessions, " +
   "CASE WHEN d.datconnlimit >= 0 THEN (SELECT count(*) FROM pg_catalog.pg_stat_activity a WHERE a.datname = current_database() AND (a.backend_type = 'client backend' OR (a.backend_type IS NULL AND a.usename IS NOT NULL))) END::int AS database_sessions " +
   'FROM pg_catalog.pg_roles r, pg_catalog.pg_database d WHERE r.rolname = session_user AND d.datname = current_database()';

@@ -1,9 +1,10 @@
 /**
- * A REPLICATION role (a CDC or logical-replication user: Debezium, DMS, pglogical) whose password
- * drifted, with an RDS-like master (CREATEROLE, not superuser): before PostgreSQL 16 only a superuser
- * may alter a replication role, its password included. The heal is refused before any change with a
- * RoleAdministrationError naming what lifts it, not a raw refused statement; a superuser master heals it.
- * The shared server (PostgreSQL 15).
+ * A REPLICATION role (a CDC or logical-replication user: Debezium, DMS, pglogical): before PostgreSQL 16
+ * only a superuser may alter a replication role, its own password included. Single-user rotation then
+ * has the master change it (a superuser master rotates it; without a master the step fails before any
+ * change, naming the cause), and a drift heal by an RDS-like master (CREATEROLE, not superuser) is
+ * refused before any change with a RoleAdministrationError naming what lifts it, not a raw refused
+ * statement. The shared server (PostgreSQL 15).
  */
 import { randomBytes } from 'node:crypto';
 import type { Client } from 'pg';
@@ -98,4 +99,52 @@ it('a superuser master heals it, REPLICATION kept', async () => {
   expect(out.failure?.message).toBeUndefined();
   expect(await loginCode(SHARED_SERVER, out.app, out.current.password)).toBe('ok');
   expect((await roleRows(admin, out.app)).attributes).toBe(out.before.attributes);
+});
+
+describe('single-user rotation of a REPLICATION role whose password is right', () => {
+  async function ownRotation(extra: Record<string, unknown>) {
+    const password = pgPassword();
+    const app = await createRole('repl', password, 'REPLICATION');
+    const before = await roleRows(admin, app);
+    const arn = await createSecret(endpoint.client, uniqueName('hp-app'), { ...base, username: app, password, ...extra });
+    const error = await rotate(endpoint.client, arn, singleUser).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    const failure = logs.lines.find((l) => l.secretArn === arn && l.outcome === 'failure');
+    return { app, before, password, error, failure, current: await secretValue(endpoint.client, arn) };
+  }
+
+  it('without a master: refused before any change, naming the cause', async () => {
+    const out = await ownRotation({});
+    expect(out.error).toBeDefined();
+    expect(out.failure?.errorCode).toBe('DATABASE');
+    expect(out.failure?.message).toMatch(/REPLICATION.*cannot change its own password.*masterarn.*the password was not changed/);
+    expect(await roleRows(admin, out.app)).toEqual(out.before);
+    expect(out.current.password).toBe(out.password);
+    expect(await loginCode(SHARED_SERVER, out.app, out.password)).toBe('ok');
+  });
+
+  it('a superuser master changes it; the new password logs in, REPLICATION kept', async () => {
+    const masterarn = await createSecret(endpoint.client, uniqueName('hp-master'), {
+      ...base,
+      username: 'postgres',
+      password: SHARED_SERVER.adminPassword || 'trusted-on-loopback',
+    });
+    const out = await ownRotation({ masterarn });
+    expect(out.failure?.message).toBeUndefined();
+    expect(out.current.password).not.toBe(out.password);
+    expect(await loginCode(SHARED_SERVER, out.app, out.current.password)).toBe('ok');
+    expect((await roleRows(admin, out.app)).attributes).toBe(out.before.attributes);
+  });
+
+  it('an RDS-like master: refused before any change, naming the remedy', async () => {
+    const masterPassword = pgPassword();
+    const master = await createRole('rm', masterPassword, 'CREATEROLE');
+    const masterarn = await createSecret(endpoint.client, uniqueName('hp-master'), { ...base, username: master, password: masterPassword });
+    const out = await ownRotation({ masterarn });
+    expect(out.failure?.message).toMatch(/cannot administer role .*replication.*nothing was changed/i);
+    expect(await roleRows(admin, out.app)).toEqual(out.before);
+    expect(await loginCode(SHARED_SERVER, out.app, out.password)).toBe('ok');
+  });
 });

@@ -16,6 +16,7 @@
  */
 import type { Socket } from 'node:net';
 import type * as Pg from 'pg';
+import { MAX_VERIFIED_ITERATIONS } from './password-hashes';
 import { toPgClientConfig } from '../connection-options';
 import { NetworkError, TimeoutError } from '../errors';
 import { withinTimeLimit } from '../time-limit';
@@ -63,6 +64,9 @@ export function postgresLoginAuthentication(session: SqlSession): PostgresLoginA
 interface AuthenticationEvents {
   once(event: string, listener: () => void): unknown;
 }
+
+/** pg's `scramMaxIterations` for the rotation's own logins (see `connect`). */
+const scramBound: object = { scramMaxIterations: MAX_VERIFIED_ITERATIONS };
 
 /** How `postgresConnector` ends sessions. */
 export interface PostgresConnectorOptions {
@@ -128,6 +132,10 @@ async function connect(request: ConnectRequest, awaitServerClose: boolean, close
     // start its session as another role without the master's rights. A startup option outranks both,
     // and costs no round trip.
     ...(request.role === 'master' ? { options: '-c role=none' } : {}),
+    // pg refuses a SCRAM challenge of more than 100000 rounds by default; a DBA's scram_iterations can
+    // exceed it (OWASP suggests 600000). The rotation logs in up to the bound it verifies at, and the
+    // verifiers it writes stay within pg's default (PG_CLIENT_MAX_SCRAM_ITERATIONS). Not in @types/pg.
+    ...scramBound,
   });
   // A connection the server kills while idle fails the NEXT statement with a codeless error; remember
   // why it ended, so that statement reports a lost connection (retryable) and not a refused statement.

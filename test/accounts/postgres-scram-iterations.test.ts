@@ -12,6 +12,7 @@ import { startPrivatePostgres, type PrivatePostgres } from '../../local/private-
 import { rotate, secretValue } from '../support/rotation-endpoint';
 import { admin, asLogin, createRole, dropAll, password, secretValueFor, startRig, type Rig } from '../support/postgres-alternate-support';
 import { binDirOf } from '../support/postgres-version-matrix';
+import { scramSha256Verifier } from '../../shared/engines/password-hashes';
 
 const SERVER_ROUNDS = 10000;
 const ROLE_ROUNDS = 12000;
@@ -105,4 +106,19 @@ it('single-user: rounds above what pg accepts by default (100000) are capped the
   await rotate(rig.endpoint.client, arn, rig.fn('single-user'));
   await assertLogsIn(arn);
   expect(await storedRounds(user)).toBe(100000);
+});
+
+it('single-user: a stored verifier of more rounds than pg accepts by default still rotates, to one pg clients accept', async () => {
+  const user = `hp_it_${randomBytes(4).toString('hex')}`;
+  const pw = password();
+  roles.push(user, `${user}_clone`);
+  await db.query(`CREATE ROLE ${id(user)} LOGIN PASSWORD '${scramSha256Verifier(pw, undefined, 200000)}'`);
+  const arn = await rig.secret(secretValueFor(server.env, user, pw));
+  const failed = await rotate(rig.endpoint.client, arn, rig.fn('single-user')).then(
+    () => undefined,
+    (e: unknown) => (e as Error).message,
+  );
+  expect(failed).toBeUndefined();
+  await assertLogsIn(arn);
+  expect(await storedRounds(user)).toBe(SERVER_ROUNDS);
 });

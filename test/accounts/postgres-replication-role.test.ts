@@ -10,7 +10,8 @@ import { randomBytes } from 'node:crypto';
 import type { Client } from 'pg';
 import { escapePostgresIdentifier as ident, escapePostgresLiteral as literal } from '../../shared/engines/postgres-escape';
 import { scramSha256Verifier } from '../../shared/engines/password-hashes';
-import { postgresEngine } from '../../shared/engines/postgres';
+import { connectPostgres, postgresEngine } from '../../shared/engines/postgres';
+import { AuthenticationError } from '../../shared/errors';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
 import {
   captureLogger,
@@ -28,6 +29,8 @@ let endpoint: Endpoint;
 let admin: Client;
 const logs = captureLogger();
 let singleUser: string;
+/** Single-user whose proving login (the pending secret's) is refused, as a connection-limit race would. */
+let proofRefused: string;
 const roles: string[] = [];
 
 const base = { engine: 'postgres', host: SHARED_SERVER.host, port: SHARED_SERVER.port, ssl: false, dbname: 'postgres' };
@@ -35,6 +38,23 @@ const base = { engine: 'postgres', host: SHARED_SERVER.host, port: SHARED_SERVER
 beforeAll(async () => {
   endpoint = await startEndpoint();
   admin = await pgAdmin(SHARED_SERVER);
+  proofRefused = lambdaArn(uniqueName('hp-proof-refused'));
+  endpoint.local.registerRotationFunction(
+    proofRefused,
+    createRotationHandler({
+      engine: postgresEngine,
+      strategy: 'single-user',
+      secretsClient: endpoint.client,
+      env: { DB_TLS_MODE: 'disable' },
+      logger: logs,
+      connect: async (request) => {
+        if (request.role === 'pending') {
+          throw new AuthenticationError('PostgreSQL login with the pending secret was refused (53300)', { reason: 'connection-limit' });
+        }
+        return connectPostgres(request);
+      },
+    }),
+  );
   singleUser = lambdaArn(uniqueName('hp-single'));
   endpoint.local.registerRotationFunction(
     singleUser,
@@ -102,12 +122,12 @@ it('a superuser master heals it, REPLICATION kept', async () => {
 });
 
 describe('single-user rotation of a REPLICATION role whose password is right', () => {
-  async function ownRotation(extra: Record<string, unknown>) {
+  async function ownRotation(extra: Record<string, unknown>, fn = singleUser) {
     const password = pgPassword();
     const app = await createRole('repl', password, 'REPLICATION');
     const before = await roleRows(admin, app);
     const arn = await createSecret(endpoint.client, uniqueName('hp-app'), { ...base, username: app, password, ...extra });
-    const error = await rotate(endpoint.client, arn, singleUser).then(
+    const error = await rotate(endpoint.client, arn, fn).then(
       () => undefined,
       (e: unknown) => e,
     );
@@ -147,4 +167,21 @@ describe('single-user rotation of a REPLICATION role whose password is right', (
     expect(await roleRows(admin, out.app)).toEqual(out.before);
     expect(await loginCode(SHARED_SERVER, out.app, out.password)).toBe('ok');
   });
+});
+
+it('single-user, a superuser master, the proof refused: the master puts the old password back', async () => {
+  const password = pgPassword();
+  const app = await createRole('repl', password, 'REPLICATION');
+  const masterarn = await createSecret(endpoint.client, uniqueName('hp-master'), {
+    ...base,
+    username: 'postgres',
+    password: SHARED_SERVER.adminPassword || 'trusted-on-loopback',
+  });
+  const arn = await createSecret(endpoint.client, uniqueName('hp-app'), { ...base, username: app, password, masterarn });
+  await expect(rotate(endpoint.client, arn, proofRefused)).rejects.toThrow();
+  const failure = logs.lines.find((l) => l.secretArn === arn && l.outcome === 'failure');
+  // The master's diagnosis finds nothing in the catalogs behind the simulated refusal.
+  expect(failure?.errorCode).toBe('AUTH_FAILED');
+  expect(failure?.message).toMatch(/the previous password was put back/);
+  expect(await loginCode(SHARED_SERVER, app, password)).toBe('ok');
 });

@@ -66,10 +66,11 @@ export function scramPreparationProblem(password: string): string | undefined {
 export type VerifierMatch = 'match' | 'mismatch' | 'unverifiable';
 
 /**
- * PBKDF2 rounds above which a stored verifier is not checked: PostgreSQL allows up to 2^31-1
- * (scram_iterations), which would stall the step; 4096 is the default, a million takes about a second.
+ * PBKDF2 rounds above which a stored verifier is not checked, nor a server's SCRAM challenge answered
+ * by the rotation's own logins: PostgreSQL allows up to 2^31-1 (scram_iterations), which would stall the
+ * step; 4096 is the default, a million takes about a second.
  */
-const MAX_VERIFIED_ITERATIONS = 1_000_000;
+export const MAX_VERIFIED_ITERATIONS = 1_000_000;
 const SCRAM_VERIFIER = /^SCRAM-SHA-256\$(\d+):([A-Za-z0-9+/]+={0,2})\$([A-Za-z0-9+/]+={0,2}):([A-Za-z0-9+/]+={0,2})$/;
 const MD5_HASH = /^md5[0-9a-f]{32}$/;
 

@@ -17,13 +17,20 @@ import { adminOptionGrantSql } from './postgres-role-sql';
 export const ADMIN_OPTION_REQUIRED_FROM_MAJOR = 16;
 
 /**
+ * What the master is about to do to the role: `administer` (settings, memberships: the sync of an
+ * alternate) or `set-password`, which before PostgreSQL 16 a non-superuser may not do to a REPLICATION
+ * role (a CDC or logical-replication user): "must be superuser to alter replication roles".
+ */
+export type MasterAction = 'administer' | 'set-password';
+
+/**
  * What the master holds over one role. `pg_has_role(…, 'USAGE WITH ADMIN OPTION')` is the server's own
  * test (is_admin_of_role: superuser, or ADMIN OPTION held directly or through a role the master is a
  * member of).
  */
 export const MASTER_ADMINISTERS_SQL =
   'SELECT current_user AS master, m.rolsuper AS master_super, m.rolcreaterole AS master_createrole, ' +
-  "r.rolsuper AS role_super, pg_has_role(r.oid, 'USAGE WITH ADMIN OPTION') AS admin " +
+  "r.rolsuper AS role_super, r.rolreplication AS role_replication, pg_has_role(r.oid, 'USAGE WITH ADMIN OPTION') AS admin " +
   'FROM pg_roles r, pg_roles m WHERE r.rolname = $1 AND m.rolname = current_user';
 
 /**
@@ -62,6 +69,8 @@ export class RoleAdministrationError extends DatabaseError {
  * @param server the server behind it (its major decides the rule)
  * @param role the role name, unquoted
  * @param context secret and step named in the error
+ * @param action what the master is about to do (default `administer`); `set-password` also refuses a
+ *   REPLICATION role to a non-superuser before PostgreSQL 16
  * @throws RoleAdministrationError when the master may not administer the role (`remedy` says what lifts it)
  */
 export async function assertMasterAdministers(
@@ -69,6 +78,7 @@ export async function assertMasterAdministers(
   server: ServerInfo,
   role: string,
   context: ErrorContext = {},
+  action: MasterAction = 'administer',
 ): Promise<void> {
   const row = (await session.query(MASTER_ADMINISTERS_SQL, [role]))[0];
   if (row === undefined) return;
@@ -89,6 +99,15 @@ export async function assertMasterAdministers(
       master,
       `ALTER ROLE ${escapePostgresIdentifier(master)} CREATEROLE`,
       'it has neither SUPERUSER nor CREATEROLE',
+      context,
+    );
+  }
+  if (action === 'set-password' && row.role_replication === true && server.major < ADMIN_OPTION_REQUIRED_FROM_MAJOR) {
+    throw new RoleAdministrationError(
+      role,
+      master,
+      'name a superuser in the masterarn secret',
+      `before PostgreSQL ${ADMIN_OPTION_REQUIRED_FROM_MAJOR} only a superuser may alter a REPLICATION role, its password included`,
       context,
     );
   }

@@ -27,6 +27,7 @@
  * together with COMMIT. A pipelined statement after a failed one fails too (the transaction is
  * aborted) and COMMIT then rolls back, so what a crash or a refusal leaves is unchanged.
  */
+import { assertScramStablePassword } from './postgres-passwords';
 import { AuthenticationError, DatabaseError } from '../errors';
 import { failureCode } from './driver-errors';
 import { CLONE_SUFFIX } from '../rotation/alternate-username';
@@ -306,9 +307,11 @@ function superuserSettingSql(clone: string, original: string, setting: SettingCh
  *   superuser-only setting the original has
  * @throws CloneOwnsObjectsError when the clone's objects cannot be given to the original's session role
  * @throws DatabaseError when a statement is refused (the transaction is rolled back)
+ * @throws SecretValidationError before anything when the password changes under SASLprep
  */
 export async function syncPostgresAlternateUser(connection: SqlSession, server: ServerInfo, change: AlternateUserChange): Promise<void> {
   const { currentUsername, alternateUsername, password } = change;
+  assertScramStablePassword(password);
   // Warnings name changes (a lifted limit, revoked rights) that only hold once COMMIT does: they are
   // held until then, so a refusal later in the transaction leaves no warning about what rolled back.
   const warnings: string[] = [];

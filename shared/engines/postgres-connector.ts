@@ -16,6 +16,7 @@
  */
 import type { Socket } from 'node:net';
 import type * as Pg from 'pg';
+import { MAX_VERIFIED_ITERATIONS } from './password-hashes';
 import { toPgClientConfig } from '../connection-options';
 import { NetworkError, TimeoutError } from '../errors';
 import { withinTimeLimit } from '../time-limit';
@@ -63,6 +64,12 @@ export function postgresLoginAuthentication(session: SqlSession): PostgresLoginA
 interface AuthenticationEvents {
   once(event: string, listener: () => void): unknown;
 }
+
+/** The master's session settings, as startup options (see `connect`): itself, names from pg_catalog only. */
+export const MASTER_SESSION_OPTIONS = '-c role=none -c search_path=pg_catalog';
+
+/** pg's `scramMaxIterations` for the rotation's own logins (see `connect`). */
+const scramBound: object = { scramMaxIterations: MAX_VERIFIED_ITERATIONS };
 
 /** How `postgresConnector` ends sessions. */
 export interface PostgresConnectorOptions {
@@ -125,9 +132,15 @@ async function connect(request: ConnectRequest, awaitServerClose: boolean, close
     // a time, as everywhere else, behaves exactly as without it (each statement has its own Sync).
     pipeline: true,
     // The master must act as itself: an `ALTER DATABASE … SET role` (or a role default) would otherwise
-    // start its session as another role without the master's rights. A startup option outranks both,
-    // and costs no round trip.
-    ...(request.role === 'master' ? { options: '-c role=none' } : {}),
+    // start its session as another role without the master's rights. Nor may it run functions from
+    // schemas a search_path default puts before pg_catalog (`tools, pg_catalog`): whoever owns such a
+    // schema could shadow now() or current_setting() and have it run with the master's rights. Startup
+    // options outrank both defaults, and cost no round trip.
+    ...(request.role === 'master' ? { options: MASTER_SESSION_OPTIONS } : {}),
+    // pg refuses a SCRAM challenge of more than 100000 rounds by default; a DBA's scram_iterations can
+    // exceed it (OWASP suggests 600000). The rotation logs in up to the bound it verifies at, and the
+    // verifiers it writes stay within pg's default (PG_CLIENT_MAX_SCRAM_ITERATIONS). Not in @types/pg.
+    ...scramBound,
   });
   // A connection the server kills while idle fails the NEXT statement with a codeless error; remember
   // why it ended, so that statement reports a lost connection (retryable) and not a refused statement.

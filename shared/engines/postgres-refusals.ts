@@ -56,7 +56,7 @@ import {
   OBJECT_NOT_IN_PREREQUISITE_STATE,
   TOO_MANY_CONNECTIONS,
 } from './postgres-error-codes';
-import { restorePasswordSql } from './postgres-sql';
+import { CAN_READ_AUTHID_SQL, restorePasswordSql } from './postgres-sql';
 
 /** Login codes that say the password checked out and the database is what refused the session. */
 const DATABASE_REFUSAL_CODES: ReadonlySet<string> = new Set([
@@ -116,7 +116,8 @@ export function isPostgresLoginRefusalCode(code: string | undefined): boolean {
  */
 const ROLE_STATE_SQL =
   'SELECT r.rolname IS NOT NULL AS role_exists, r.rolcanlogin AS can_login, r.rolsuper AS superuser, ' +
-  "r.rolvaliduntil < now() AS expired, to_char(r.rolvaliduntil AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS \"UTC\"') AS valid_until, " +
+  // to_char gives null for an infinite time: '-infinity' (expired for ever) is named as such.
+  "r.rolvaliduntil < now() AS expired, COALESCE(to_char(r.rolvaliduntil AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS \"UTC\"'), r.rolvaliduntil::text) AS valid_until, " +
   'r.rolconnlimit AS role_connection_limit, d.datconnlimit AS database_connection_limit, ' +
   "d.datallowconn AS database_allows_connections, pg_catalog.has_database_privilege(r.oid, d.oid, 'CONNECT') AS can_connect, " +
   "(SELECT count(*) FROM pg_catalog.pg_stat_activity a WHERE a.usename = r.rolname AND (a.backend_type = 'client backend' OR (a.backend_type IS NULL AND a.usename IS NOT NULL)))::int AS role_sessions, " +
@@ -333,7 +334,7 @@ export async function savePostgresPassword(
   _server: ServerInfo,
   username: string,
 ): Promise<PasswordRestore | undefined> {
-  const readable = (await session.query("SELECT has_table_privilege('pg_catalog.pg_authid', 'SELECT') AS readable"))[0]?.readable === true;
+  const readable = (await session.query(CAN_READ_AUTHID_SQL))[0]?.readable === true;
   if (!readable) return undefined;
   const rows = await session.query(STORED_PASSWORD_SQL, [username]);
   if (rows.length === 0) return undefined;

@@ -14,7 +14,7 @@ import type { Row, ServerInfo, SqlSession } from '../rotation/database-engine';
 import { RoleAdministrationError } from './postgres-admin-option';
 import { escapePostgresIdentifier as ident } from './postgres-escape';
 import { adminOptionGrantSql, type LoginAttributes } from './postgres-role-sql';
-import { passwordHashAsync } from './postgres-sql';
+import { passwordHashAsync, scramIterationsOf } from './postgres-sql';
 
 /**
  * Both roles' attributes. VALID UNTIL is read as text in this session, so it parses back exactly in
@@ -178,14 +178,21 @@ export class OriginalRoleMissingError extends DatabaseError {
 export const PASSWORD_METHOD_SQL =
   "SELECT current_setting('password_encryption') AS password_encryption, " +
   "current_setting('rds.accepted_password_auth_method', true) AS rds_accepted, " +
+  "current_setting('scram_iterations', true) AS scram_iterations, " +
   "has_table_privilege('pg_catalog.pg_authid', 'SELECT') AS readable";
 
 export const VERIFIER_KIND_SQL =
   "SELECT CASE WHEN rolpassword LIKE 'md5%' THEN 'md5' WHEN rolpassword LIKE 'SCRAM-SHA-256$%' THEN 'scram-sha-256' END AS kind " +
   'FROM pg_catalog.pg_authid WHERE rolname = $1';
 
-/** `md5` or `scram-sha-256`: the hashing the alternate's password gets. */
-export type PasswordHashing = 'md5' | 'scram-sha-256';
+/** `md5` or `scram-sha-256`: the kind of hash the alternate's password gets. */
+export type PasswordHashKind = 'md5' | 'scram-sha-256';
+
+/** The hashing the alternate's password gets: its kind, and the server's scram_iterations (undefined: 4096). */
+export interface PasswordHashing {
+  readonly kind: PasswordHashKind;
+  readonly scramIterations?: number;
+}
 
 /**
  * The hashing for the alternate's password: the original's where readable, else the server's
@@ -205,11 +212,15 @@ export async function passwordHashingFor(session: SqlSession, original: string):
       .toLowerCase() === 'md5'
       ? 'md5'
       : 'scram-sha-256';
-  const chosen: PasswordHashing = kind === 'md5' || kind === 'scram-sha-256' ? kind : fromServer;
-  return chosen === 'md5' && scramOnly ? 'scram-sha-256' : chosen;
+  const chosen: PasswordHashKind = kind === 'md5' || kind === 'scram-sha-256' ? kind : fromServer;
+  const scramIterations = scramIterationsOf(server.scram_iterations);
+  return {
+    kind: chosen === 'md5' && scramOnly ? 'scram-sha-256' : chosen,
+    ...(scramIterations !== undefined ? { scramIterations } : {}),
+  };
 }
 
 /** The stored form of `password` for `username` in that hashing (md5 is salted with the role name). */
 export async function hashedPassword(password: string, username: string, hashing: PasswordHashing): Promise<string> {
-  return passwordHashAsync(password, username, hashing);
+  return passwordHashAsync(password, username, hashing.kind, hashing.scramIterations);
 }

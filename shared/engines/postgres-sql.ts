@@ -22,16 +22,17 @@ export const POSTGRES_MAX_IDENTIFIER_BYTES = 63;
 export const SERVER_INFO_SQL =
   "SELECT current_setting('server_version_num') AS version_num, current_setting('server_version') AS version, " +
   "EXISTS (SELECT 1 FROM pg_catalog.pg_proc WHERE proname = 'aurora_version') AS aurora, " +
-  "current_setting('password_encryption') AS password_encryption, " +
+  "current_setting('password_encryption') AS password_encryption, current_setting('scram_iterations', true) AS scram_iterations, " +
   "current_setting('transaction_read_only') = 'on' AS read_only, pg_catalog.pg_is_in_recovery() AS in_recovery, " +
   'current_user <> session_user AS role_switched, ' +
   "current_setting('rds.restrict_password_commands', true) AS restrict_password_commands, " +
-  'r.rolsuper AS superuser, r.rolconnlimit AS role_connection_limit, d.datconnlimit AS database_connection_limit, ' +
+  'r.rolsuper AS superuser, r.rolreplication AS replication, r.rolconnlimit AS role_connection_limit, d.datconnlimit AS database_connection_limit, ' +
   "CASE WHEN r.rolconnlimit >= 0 THEN (SELECT count(*) FROM pg_catalog.pg_stat_activity a WHERE a.usename = session_user AND (a.backend_type = 'client backend' OR (a.backend_type IS NULL AND a.usename IS NOT NULL))) END::int AS role_sessions, " +
   "CASE WHEN d.datconnlimit >= 0 THEN (SELECT count(*) FROM pg_catalog.pg_stat_activity a WHERE a.datname = current_database() AND (a.backend_type = 'client backend' OR (a.backend_type IS NULL AND a.usename IS NOT NULL))) END::int AS database_sessions " +
   'FROM pg_catalog.pg_roles r, pg_catalog.pg_database d WHERE r.rolname = session_user AND d.datname = current_database()';
 
-export const PASSWORD_ENCRYPTION_SQL = "SELECT current_setting('password_encryption') AS password_encryption";
+export const PASSWORD_ENCRYPTION_SQL =
+  "SELECT current_setting('password_encryption') AS password_encryption, current_setting('scram_iterations', true) AS scram_iterations";
 
 export const ROLE_EXISTS_SQL = 'SELECT 1 FROM pg_roles WHERE rolname = $1';
 
@@ -73,14 +74,44 @@ export function storesMd5(passwordEncryption: string): boolean {
   return ['md5', 'on', 'true', 'yes', '1'].includes(passwordEncryption.trim().toLowerCase());
 }
 
-/** The stored form of the password the server expects: md5 only when password_encryption says so. */
-export function passwordHash(password: string, username: string, passwordEncryption: string): string {
-  return storesMd5(passwordEncryption) ? postgresMd5Hash(password, username) : scramSha256Verifier(password);
+/**
+ * The most PBKDF2 rounds pg (node-postgres) accepts in a server's SCRAM challenge by default
+ * (`scramMaxIterations`): a verifier of more rounds is refused by every pg client left at its default,
+ * the rotation's own proving login included, and a put-back of the same kind would lock them out too.
+ */
+export const PG_CLIENT_MAX_SCRAM_ITERATIONS = 100_000;
+
+/**
+ * PostgreSQL 16+'s scram_iterations as a session or a role setting reports it: the PBKDF2 rounds the
+ * server puts in the verifiers it makes, a hashing strength the DBA chose, which a verifier computed
+ * here must keep, up to `PG_CLIENT_MAX_SCRAM_ITERATIONS` (more would lock pg clients out). Undefined
+ * (PostgreSQL's 4096) for a server without the setting (null from `current_setting(…, true)`) or a
+ * value that is no positive integer.
+ */
+export function scramIterationsOf(value: unknown): number | undefined {
+  const text = value === null || value === undefined ? '' : String(value).trim();
+  if (!/^[1-9][0-9]{0,9}$/.test(text)) return undefined;
+  return Math.min(Number(text), PG_CLIENT_MAX_SCRAM_ITERATIONS);
+}
+
+/**
+ * The stored form of the password the server expects: md5 only when password_encryption says so, else
+ * a SCRAM verifier of `scramIterations` rounds (default: PostgreSQL's 4096).
+ */
+export function passwordHash(password: string, username: string, passwordEncryption: string, scramIterations?: number): string {
+  return storesMd5(passwordEncryption) ? postgresMd5Hash(password, username) : scramSha256Verifier(password, undefined, scramIterations);
 }
 
 /** `passwordHash` with the SCRAM key derivation on libuv's thread pool instead of the event loop. */
-export async function passwordHashAsync(password: string, username: string, passwordEncryption: string): Promise<string> {
-  return storesMd5(passwordEncryption) ? postgresMd5Hash(password, username) : scramSha256VerifierAsync(password);
+export async function passwordHashAsync(
+  password: string,
+  username: string,
+  passwordEncryption: string,
+  scramIterations?: number,
+): Promise<string> {
+  return storesMd5(passwordEncryption)
+    ? postgresMd5Hash(password, username)
+    : scramSha256VerifierAsync(password, undefined, scramIterations);
 }
 
 /** The role sets its own password (SCRAM verifier or md5 hash); nothing else about the role changes. */
@@ -104,6 +135,9 @@ export function restorePasswordSql(username: string, stored: string | null): str
   return `ALTER ROLE ${escapeIdentifier(username)} WITH PASSWORD ${stored === null ? 'NULL' : escapeLiteral(stored)}`;
 }
 
+/** Whether this session may read pg_authid (superusers, by default). */
+export const CAN_READ_AUTHID_SQL = "SELECT pg_catalog.has_table_privilege('pg_catalog.pg_authid', 'SELECT') AS readable";
+
 /** Whether `$1`'s stored password is a SCRAM verifier (superuser: pg_authid). */
 export const STORED_SCRAM_SQL = "SELECT rolpassword LIKE 'SCRAM-SHA-256$%' AS scram FROM pg_catalog.pg_authid WHERE rolname = $1";
 
@@ -118,21 +152,31 @@ export function passwordTransactionSql(roleSwitched: boolean): string {
 }
 
 /**
- * password_encryption as it applies to `$1`'s own sessions in the current database: the role's
- * setting for this database, else the role's, else the database's, else this session's (the master's),
- * which is the server's unless the master's role has its own. With it, whether the master may read
- * pg_authid (`STORED_SCRAM_SQL`).
+ * One setting as it applies to `$1`'s own sessions in the current database: the role's setting for this
+ * database, else the role's, else the database's, else this session's (the master's), which is the
+ * server's unless the master's role has its own. Null when the server has no such setting.
+ */
+function roleSettingSql(setting: string): string {
+  return (
+    `(SELECT v FROM (SELECT substr(c, ${setting.length + 2}) AS v, ` +
+    'CASE WHEN s.setrole <> 0 AND s.setdatabase <> 0 THEN 1 WHEN s.setrole <> 0 THEN 2 ELSE 3 END AS rank ' +
+    'FROM pg_catalog.pg_db_role_setting s CROSS JOIN LATERAL pg_catalog.unnest(s.setconfig) AS c ' +
+    `WHERE c LIKE '${setting.replace(/_/g, '\\_')}=%' ` +
+    'AND s.setrole IN (0, (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = $1)) ' +
+    'AND s.setdatabase IN (0, (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())) ' +
+    'AND NOT (s.setrole = 0 AND s.setdatabase = 0) ' +
+    `UNION ALL SELECT pg_catalog.current_setting('${setting}', true), 4) o ORDER BY rank LIMIT 1)`
+  );
+}
+
+/**
+ * password_encryption and scram_iterations as they apply to `$1`'s own sessions in the current database
+ * (`roleSettingSql`): what the server would use had the role set its password itself. With them,
+ * whether the master may read pg_authid (`STORED_SCRAM_SQL`).
  */
 export const ROLE_PASSWORD_ENCRYPTION_SQL =
-  "SELECT v AS password_encryption, has_table_privilege('pg_catalog.pg_authid', 'SELECT') AS can_read_authid FROM (" +
-  'SELECT substr(c, 21) AS v, CASE WHEN s.setrole <> 0 AND s.setdatabase <> 0 THEN 1 WHEN s.setrole <> 0 THEN 2 ELSE 3 END AS rank ' +
-  'FROM pg_catalog.pg_db_role_setting s CROSS JOIN LATERAL unnest(s.setconfig) AS c ' +
-  "WHERE c LIKE 'password\\_encryption=%' " +
-  'AND s.setrole IN (0, (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = $1)) ' +
-  'AND s.setdatabase IN (0, (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())) ' +
-  'AND NOT (s.setrole = 0 AND s.setdatabase = 0) ' +
-  "UNION ALL SELECT current_setting('password_encryption'), 4" +
-  ') o ORDER BY rank LIMIT 1';
+  `SELECT ${roleSettingSql('password_encryption')} AS password_encryption, ${roleSettingSql('scram_iterations')} AS scram_iterations, ` +
+  "pg_catalog.has_table_privilege('pg_catalog.pg_authid', 'SELECT') AS can_read_authid";
 
 export function createRoleSql(username: string, hash: string): string {
   return `CREATE ROLE ${escapeIdentifier(username)} WITH LOGIN PASSWORD ${escapeLiteral(hash)}`;

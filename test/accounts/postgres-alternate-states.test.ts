@@ -333,7 +333,8 @@ describe('PostgreSQL alternate user: rights granted to the clone alone', () => {
       await rotate(rig.endpoint.client, arn, rig.fn('alternating-users'));
       expect((await secretValue(rig.endpoint.client, arn)).username).toBe(user);
       const inUse = warnings().find((w) => w.startsWith(`"${clone}" is in use`)) ?? '';
-      expect(inUse).toContain(`ON TABLE ${table}`);
+      // Schema-qualified: the master resolves names in pg_catalog only.
+      expect(inUse).toContain(`ON TABLE public.${table}`);
       expect(inUse).toContain(`grant them to "${user}"`);
       expect((await db.query(`SELECT has_table_privilege($1, $2, 'SELECT') AS ok`, [clone, table])).rows).toEqual([{ ok: true }]);
       // The next rotation changes the clone's password: revoked.
@@ -342,7 +343,7 @@ describe('PostgreSQL alternate user: rights granted to the clone alone', () => {
       await equivalent(user);
       const revoked = warnings().find((w) => w.startsWith(`Revoked from "${clone}"`)) ?? '';
       expect(revoked).toContain(`membership in ${id(extra)}`);
-      expect(revoked).toContain(`ON TABLE ${table}`);
+      expect(revoked).toContain(`ON TABLE public.${table}`);
       expect(revoked).toContain(`ON DATABASE ${other}`);
       expect(revoked).toMatch(/CREATEDB; BYPASSRLS/);
       const attributes = await db.query('SELECT rolcreatedb, rolbypassrls FROM pg_roles WHERE rolname = $1', [clone]);
@@ -371,7 +372,7 @@ describe('PostgreSQL alternate user: rights granted to the clone alone', () => {
         expect((await secretValue(rig.endpoint.client, arn)).username).toBe(expected);
       }
       const warnings = rig.logs.lines.filter((l) => l.level === 'warn').map((l) => String(l.message));
-      expect(warnings.some((w) => w.startsWith(`"${clone}" keeps rights`) && w.includes(`ON TABLE ${table}`))).toBe(true);
+      expect(warnings.some((w) => w.startsWith(`"${clone}" keeps rights`) && w.includes(`ON TABLE public.${table}`))).toBe(true);
     } finally {
       await db.query(`DROP TABLE ${id(table)}`);
     }

@@ -358,6 +358,17 @@ describe('role attributes and secret shapes kept or refused as the DBA set them'
     expect(before.attributes).toContain('infinity');
   });
 
+  it("VALID UNTIL '-infinity' (expired for ever): expired before any change, and the message names the expiry", async () => {
+    const name = `hp_neginf_${randomBytes(3).toString('hex')}`;
+    const password = pgPassword();
+    await createRole(name, password, "VALID UNTIL '-infinity'");
+    const before = await roleRows(admin, name);
+    const out = await rotation({ username: name, password, dbname: 'postgres', masterarn: await superuserMaster() });
+    await expectUnchanged(name, before, out, password);
+    expect(out.failure?.reason).toBe('expired');
+    expect(out.failure?.message).toContain('VALID UNTIL -infinity has passed');
+  });
+
   it.each([['no master'], ['superuser master']])('CONNECTION LIMIT 0: connection-limit before any change, %s', async (which) => {
     const name = roleName('limit0');
     const password = pgPassword();

@@ -33,7 +33,7 @@ import type { StepContext, StepResult } from './step-context';
 /**
  * Sets the pending password on the secret's user (see the module comment).
  * @returns `skipped` when the pending password logs in already, else `success`.
- * @throws StageMismatchError before anything when the secrets name different users or hosts
+ * @throws StageMismatchError before anything when AWSPENDING and AWSCURRENT name different users or hosts
  * @throws SecretValidationError before anything when the user is its master's own
  * @throws AuthenticationError (with `reason`) when no login works and the refusal is not proven drift,
  *   or a proof is refused (the change put back, or the error says where the new password stays)
@@ -59,8 +59,7 @@ export async function setSecretSingleUser(ctx: StepContext): Promise<StepResult>
       return 'skipped';
     }
     const previous = await readPreviousSecret(readCtx, ctx.secretArn, family);
-    if (previous !== undefined) {
-      assertSameAccount(ctx, pending, previous, 'previous');
+    if (previous !== undefined && sameAccount(pending, previous)) {
       const session = await tryLogin(ctx, previous, 'previous', { sslFrom: current });
       if (session !== undefined) {
         await changeAndProve(ctx, session, previous, pending, master);
@@ -221,7 +220,18 @@ async function healAsMaster(ctx: StepContext, master: MasterSession, current: Da
   });
 }
 
-function assertSameAccount(ctx: StepContext, pending: DatabaseSecret, other: DatabaseSecret, label: 'current' | 'previous'): void {
+/**
+ * Whether `other` stands for the same account as `pending` (user name and host). An AWSPREVIOUS of another
+ * account holds no old password of this one: the secret was moved to another host by a PutSecretValue,
+ * or rotated with alternating users before, so AWSPREVIOUS names the other user. It is passed over, and
+ * the refusal of the current secret is explained as for a secret without AWSPREVIOUS; logging in with it
+ * would change another account's password, and failing on it would hide the real cause.
+ */
+function sameAccount(pending: DatabaseSecret, other: DatabaseSecret): boolean {
+  return pending.username === other.username && pending.host === other.host;
+}
+
+function assertSameAccount(ctx: StepContext, pending: DatabaseSecret, other: DatabaseSecret, label: 'current'): void {
   const context = { secretId: ctx.secretArn, step: ctx.step };
   if (pending.username !== other.username) {
     throw new StageMismatchError(`Attempting to modify user ${pending.username} other than the ${label} user ${other.username}`, context);

@@ -21,7 +21,7 @@ import { defaultRdsLookup, type RdsEndpoint, type RdsEndpointLookup, type RdsRes
 import { login } from './login';
 import { assertReaderOfMaster, rdsUnreachable, defaultRdsTopology, type RdsTopology } from './rds-replica';
 import { assertMasterInSecretRegion } from './secret-arn';
-import { AWSCURRENT, describeSecret, getSecretString, scheduledForDeletion } from './secret-versions';
+import { AWSCURRENT, describeSecret, getSecretString, getSecretVersionText, scheduledForDeletion } from './secret-versions';
 import type { StepContext } from './step-context';
 
 const INSTANCE_TAG = 'aws:rds:primarydbinstancearn';
@@ -139,7 +139,8 @@ export async function loginAsMaster(
  * everything that uses it (this rotation's own diagnosis and healing among them). The master is not
  * otherwise needed in a normal single-user rotation, so only the master secret's `username` is read (one
  * GetSecretValue, never the RDS API); a master secret that cannot be read is left to fail where the
- * master is needed. A secret naming itself as its master is the master's own rotation, and passes.
+ * master is needed. A secret naming itself as its master is the master's own rotation, and passes, whether
+ * `masterarn` is its full ARN, a partial ARN or its name (the read's answer gives the full ARN).
  * @throws SecretValidationError before any change (also for a masterarn in another region, before its read)
  */
 export async function assertNotMastersOwnUser(ctx: StepContext, child: DatabaseSecret): Promise<void> {
@@ -149,7 +150,10 @@ export async function assertNotMastersOwnUser(ctx: StepContext, child: DatabaseS
   assertMasterInSecretRegion(masterArn, ctx.secretArn, { secretId: ctx.secretArn, step: ctx.step });
   let username: unknown;
   try {
-    const parsed = toRecord(await getSecretString({ client: ctx.client, step: ctx.step }, masterArn, { stage: AWSCURRENT }));
+    const master = await getSecretVersionText({ client: ctx.client, step: ctx.step }, masterArn, { stage: AWSCURRENT });
+    // Written as a name or a partial ARN, the masterarn still names this very secret: its own rotation.
+    if (master.arn === ctx.secretArn) return;
+    const parsed = toRecord(master.secretString);
     username = 'problem' in parsed ? undefined : parsed.record.username;
   } catch {
     return;

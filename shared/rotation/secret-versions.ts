@@ -96,8 +96,22 @@ export async function readDatabaseSecret(
   version: VersionSelector,
   family: EngineFamily,
 ): Promise<DatabaseSecret> {
-  const text = await getSecretString(ctx, secretId, version);
-  return parseDatabaseSecret(text, { secretId, step: ctx.step, expectedFamily: family, requireEngine: true });
+  return (await readDatabaseSecretVersion(ctx, secretId, version, family)).secret;
+}
+
+/**
+ * `readDatabaseSecret` with the version's text as stored, for a next version that keeps every byte of it
+ * but the credentials (see json-top-level.ts). The text holds the password: never log it.
+ */
+export async function readDatabaseSecretVersion(
+  ctx: SecretReadContext,
+  secretId: string,
+  version: VersionSelector,
+  family: EngineFamily,
+): Promise<{ readonly secret: DatabaseSecret; readonly secretString: string }> {
+  const secretString = await getSecretString(ctx, secretId, version);
+  const secret = parseDatabaseSecret(secretString, { secretId, step: ctx.step, expectedFamily: family, requireEngine: true });
+  return { secret, secretString };
 }
 
 /** AWSPREVIOUS is optional: absent when there is none or when it is not a valid secret for this engine. */

@@ -163,6 +163,9 @@ export function toRecord(value: unknown): { record: Readonly<Record<string, unkn
     try {
       parsed = JSON.parse(value);
     } catch {
+      // Said apart: the text is otherwise fine, and every JSON parser of the secret's readers refuses it too.
+      if (value.startsWith('\ufeff'))
+        return { problem: 'starts with a byte order mark (U+FEFF), which JSON parsers refuse; store the JSON without it' };
       return { problem: 'is not valid JSON' };
     }
   }

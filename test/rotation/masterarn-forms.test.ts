@@ -3,7 +3,8 @@
  * ARN: Secrets Manager reads it the same, so the rotation must treat it the same. A single-user secret
  * naming itself as its master is the master's own rotation, which passes when written as the full ARN;
  * it must pass in the other forms too, and not be refused as "the master's own user". Real PostgreSQL,
- * embedded endpoint.
+ * embedded endpoint. A `masterarn` of null (Terraform's `jsonencode` of an unset optional master) is no
+ * masterarn, as a null `dbname` is no dbname: the secret rotates, and its readers load it.
  */
 import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { randomBytes } from 'node:crypto';
@@ -75,5 +76,39 @@ describe('single-user secret whose masterarn names the secret itself', () => {
     const current = await secretValue(endpoint.client, arn);
     await expect(canLoginPostgres(user.username, current.password)).resolves.toBe(true);
     await expect(canLoginPostgres(user.username, user.password)).resolves.toBe(false);
+  });
+});
+
+describe('single-user secret whose masterarn is null (what Terraform writes for an unset optional master)', () => {
+  it('rotates as a secret without masterarn, keeping the key', async () => {
+    const user = await createPostgresUser({ username: `hs_${randomBytes(4).toString('hex')}` });
+    users.push(user);
+    const arn = await createSecret(endpoint.client, uniqueName('hs-null-master'), {
+      engine: 'postgres',
+      host: user.host,
+      port: user.port,
+      username: user.username,
+      password: user.password,
+      dbname: user.database,
+      ssl: false,
+      masterarn: null,
+    });
+    const logs = captureLogger();
+    const fn = lambdaArn(uniqueName('hs-single'));
+    const handler = createRotationHandler({
+      engine: postgresEngine,
+      strategy: 'single-user',
+      secretsClient: endpoint.client,
+      env: {},
+      logger: logs,
+    });
+    endpoint.local.registerRotationFunction(fn, (event) => handler(event));
+
+    await rotate(endpoint.client, arn, fn);
+
+    expect(logs.lines.filter((l) => l.outcome === 'failure')).toEqual([]);
+    const current = await secretValue(endpoint.client, arn);
+    expect(current.masterarn).toBeNull();
+    await expect(canLoginPostgres(user.username, current.password)).resolves.toBe(true);
   });
 });

@@ -1,6 +1,8 @@
 /** The next version's value: a copy of the current secret with the new username and password. */
 import { parseDatabaseSecret } from '../../shared/database-secret';
+import fc from 'fast-check';
 import { nextVersionString } from '../../shared/rotation/create-secret';
+import { withTopLevelValues } from '../../shared/rotation/json-top-level';
 
 describe('nextVersionString', () => {
   it('keeps every extra key, a literal "__proto__" key included, and sets the new credentials', () => {
@@ -67,5 +69,25 @@ describe('nextVersionString from the current text', () => {
     expect(parsed.team).toBe('ops');
     expect(next).toContain('"t\\u0065am": "ops"');
     expect(next.endsWith('"t\\u0065am": "ops","alternateusername":"app_blue" }')).toBe(true);
+  });
+});
+
+describe('withTopLevelValues, against JSON.parse', () => {
+  it('sets exactly the given keys and leaves every other value as JSON.parse reads it, for any object and spacing', () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.string(), fc.jsonValue()),
+        fc.dictionary(fc.constantFrom('username', 'password', 'alternateusername', 'note'), fc.string()),
+        fc.constantFrom(undefined, 0, 1, 2, '\t', ' \r\n'),
+        (object, values, space) => {
+          const text = JSON.stringify(object, null, space as string | number | undefined);
+          const expected = JSON.parse(text) as Record<string, unknown>;
+          for (const key of Object.keys(values))
+            Object.defineProperty(expected, key, { value: values[key], enumerable: true, writable: true, configurable: true });
+          expect(JSON.parse(withTopLevelValues(text, values))).toEqual(expected);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });

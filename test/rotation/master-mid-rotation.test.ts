@@ -5,14 +5,16 @@
  * AWSPENDING is what logs in, as the product's pools know for application secrets. A child's rotation
  * that needs the master then logs in with the master's AWSPENDING instead of failing, and changes
  * nothing of the master (its password and labels stay as its own rotation left them). Real PostgreSQL
- * with a master of its own (CREATEROLE, as on RDS), embedded endpoint.
+ * with a master of its own (CREATEROLE, as on RDS), and MariaDB with alternating users under an RDS-like
+ * master (every privilege WITH GRANT OPTION, not root); embedded endpoint.
  */
 import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { escapeIdentifier, escapeLiteral } from 'pg';
 import { randomBytes } from 'node:crypto';
-import { canLoginPostgres, connectPostgresAdmin } from '../../local/admin-connections';
-import { createPostgresUser, type PostgresFixtureUser } from '../../local/fixtures';
+import { canLoginMysql, canLoginPostgres, connectMysqlAdmin, connectPostgresAdmin } from '../../local/admin-connections';
+import { createMysqlUser, createPostgresUser, type MysqlFixtureUser, type PostgresFixtureUser } from '../../local/fixtures';
 import { noteSensitive } from '../../local/sensitive-values';
+import { mysqlEngine } from '../../shared/engines/mysql';
 import { postgresEngine } from '../../shared/engines/postgres';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
 import {
@@ -136,5 +138,66 @@ describe('a master secret in the middle of its own rotation', () => {
     expect(logs.lines.find((l) => l.outcome === 'failure')).toMatchObject({ step: 'setSecret', errorCode: 'AUTH_FAILED' });
     await expect(canLoginPostgres(user.username, other)).resolves.toBe(true);
     await expect(canLoginPostgres(master.username, other)).resolves.toBe(true);
+  });
+});
+
+describe('MariaDB, alternating users, while the master secret is mid-rotation', () => {
+  const made: MysqlFixtureUser[] = [];
+  afterAll(async () => {
+    for (const u of made) await u.drop();
+  });
+
+  it('makes the clone as the master with its AWSPENDING, and both users log in', async () => {
+    const admin = await connectMysqlAdmin();
+    try {
+      const master = await createMysqlUser({ username: hsName('_m'), ownDatabase: false });
+      made.push(master);
+      await admin.query('GRANT ALL PRIVILEGES ON *.* TO ?@? WITH GRANT OPTION', [master.username, '%']);
+      const user = await createMysqlUser({ username: hsName() });
+      made.push(user);
+      const base = { engine: 'mariadb', host: user.host, port: user.port, ssl: false };
+      const masterArn = await createSecret(endpoint.client, uniqueName('hs-master'), {
+        ...base,
+        username: master.username,
+        password: master.password,
+      });
+      const pendingPassword = `pend-${randomBytes(12).toString('hex')}`;
+      noteSensitive(pendingPassword);
+      await endpoint.client.send(
+        new PutSecretValueCommand({
+          SecretId: masterArn,
+          SecretString: JSON.stringify({ ...base, username: master.username, password: pendingPassword }),
+          VersionStages: ['AWSPENDING'],
+        }),
+      );
+      await admin.query('ALTER USER ?@? IDENTIFIED BY ?', [master.username, '%', pendingPassword]);
+      const id = await createSecret(endpoint.client, uniqueName('hs-child'), {
+        ...base,
+        username: user.username,
+        password: user.password,
+        masterarn: masterArn,
+      });
+      const logs = captureLogger();
+      const arn = lambdaArn(uniqueName('hs-alt'));
+      const handler = createRotationHandler({
+        engine: mysqlEngine,
+        strategy: 'alternating-users',
+        secretsClient: endpoint.client,
+        env: {},
+        logger: logs,
+      });
+      endpoint.local.registerRotationFunction(arn, (event) => handler(event));
+
+      await rotate(endpoint.client, id, arn);
+
+      expect(logs.lines.filter((l) => l.outcome === 'failure')).toEqual([]);
+      const current = await secretValue(endpoint.client, id);
+      expect(current.username).toBe(`${user.username}_clone`);
+      await expect(canLoginMysql(current.username, current.password)).resolves.toBe(true);
+      await expect(canLoginMysql(user.username, user.password)).resolves.toBe(true);
+      await expect(canLoginMysql(master.username, pendingPassword)).resolves.toBe(true);
+    } finally {
+      await admin.end();
+    }
   });
 });

@@ -26,6 +26,7 @@ import type { RefusalDiagnosis, SqlSession } from './database-engine';
 import { attemptLogin, tryLogin, withSession } from './login';
 import { assertNotMastersOwnUser } from './master-secret';
 import { masterSessionFor, type MasterSession } from './master-session';
+import { assertPendingFromCurrent } from './pending-drift';
 import { explainRefusal, refusalFailure } from './refusal';
 import { AWSCURRENT, AWSPENDING, readDatabaseSecret, readPreviousSecret } from './secret-versions';
 import type { StepContext, StepResult } from './step-context';
@@ -33,7 +34,8 @@ import type { StepContext, StepResult } from './step-context';
 /**
  * Sets the pending password on the secret's user (see the module comment).
  * @returns `skipped` when the pending password logs in already, else `success`.
- * @throws StageMismatchError before anything when AWSPENDING and AWSCURRENT name different users or hosts
+ * @throws StageMismatchError before anything when AWSPENDING and AWSCURRENT name different users or hosts,
+ *   or AWSCURRENT was changed after createSecret copied it (see pending-drift.ts)
  * @throws SecretValidationError before anything when the user is its master's own
  * @throws AuthenticationError (with `reason`) when no login works and the refusal is not proven drift,
  *   or a proof is refused (the change put back, or the error says where the new password stays)
@@ -44,6 +46,7 @@ export async function setSecretSingleUser(ctx: StepContext): Promise<StepResult>
   const current = await readDatabaseSecret(readCtx, ctx.secretArn, { stage: AWSCURRENT }, family);
   const pending = await readDatabaseSecret(readCtx, ctx.secretArn, { stage: AWSPENDING, versionId: ctx.event.token }, family);
   assertSameAccount(ctx, pending, current, 'current');
+  assertPendingFromCurrent(ctx, current, pending);
   // Roles are server-wide: a master the child's database refuses diagnoses and heals from its own.
   const master = masterSessionFor(ctx, current, { anyDatabase: true });
   try {

@@ -4,7 +4,9 @@
  * the value before that change, and finishSecret would make it AWSCURRENT, silently undoing the change
  * (AWS's templates do). Apart from the credentials (and a pre-created pair's swapped other user), the
  * pending version is always the current one's copy, so any other difference means this; setSecret
- * refuses it before any change, naming the keys, never their values.
+ * refuses it before it changes a password, naming the keys, never their values. A single-user retry whose
+ * pending password already logs in (the change was made before AWSCURRENT moved) is not refused: it must
+ * finish, or AWSCURRENT would hold a password that no longer works.
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { DatabaseSecret } from '../database-secret';

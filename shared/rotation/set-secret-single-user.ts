@@ -46,14 +46,13 @@ export async function setSecretSingleUser(ctx: StepContext): Promise<StepResult>
   const current = await readDatabaseSecret(readCtx, ctx.secretArn, { stage: AWSCURRENT }, family);
   const pending = await readDatabaseSecret(readCtx, ctx.secretArn, { stage: AWSPENDING, versionId: ctx.event.token }, family);
   assertSameAccount(ctx, pending, current, 'current');
-  assertPendingFromCurrent(ctx, current, pending);
   // Roles are server-wide: a master the child's database refuses diagnoses and heals from its own.
   const master = masterSessionFor(ctx, current, { anyDatabase: true });
   try {
     await assertNotMastersOwnUser(ctx, current);
     const own = await attemptLogin(ctx, current, 'current');
     if ('session' in own) {
-      await changeAndProve(ctx, own.session, current, pending, master);
+      await changeAndProve(ctx, own.session, current, current, pending, master);
       return 'success';
     }
     const already = await tryLogin(ctx, pending, 'pending');
@@ -65,7 +64,7 @@ export async function setSecretSingleUser(ctx: StepContext): Promise<StepResult>
     if (previous !== undefined && sameAccount(pending, previous)) {
       const session = await tryLogin(ctx, previous, 'previous', { sslFrom: current });
       if (session !== undefined) {
-        await changeAndProve(ctx, session, previous, pending, master);
+        await changeAndProve(ctx, session, previous, current, pending, master);
         return 'success';
       }
     }
@@ -82,16 +81,21 @@ export async function setSecretSingleUser(ctx: StepContext): Promise<StepResult>
 
 /**
  * The user's own session (logged in with `known`, a password that works) sets the pending password;
- * a fresh login proves it. When the proof is refused, the same session puts `known` back.
+ * a fresh login proves it. When the proof is refused, the same session puts `known` back. A pending
+ * version that would undo a change made to `current` since createSecret is refused first (only where
+ * a change is about to be made: a retry whose pending password already logs in must still finish, or
+ * AWSCURRENT would be left with a password that no longer works).
  */
 async function changeAndProve(
   ctx: StepContext,
   session: SqlSession,
   known: DatabaseSecret,
+  current: DatabaseSecret,
   pending: DatabaseSecret,
   master: MasterSession | undefined,
 ): Promise<void> {
   await withSession(session, async (s) => {
+    assertPendingFromCurrent(ctx, current, pending);
     const server = await ctx.engine.serverInfo(s);
     const change = (password: string, currentPassword: string, restoring: boolean) => ({
       username: pending.username,
@@ -198,6 +202,7 @@ function failureText(err: unknown): string {
  * refused, the stored verifiers read before the change are put back (when the master could read them).
  */
 async function healAsMaster(ctx: StepContext, master: MasterSession, current: DatabaseSecret, pending: DatabaseSecret): Promise<void> {
+  assertPendingFromCurrent(ctx, current, pending);
   ctx.logger.log({
     level: 'warn',
     message: 'The current password no longer matches the account (drift proven from the catalogs): the master sets the pending password',

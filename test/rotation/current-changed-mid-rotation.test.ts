@@ -91,3 +91,44 @@ it.each<RotationStrategyName>(['single-user', 'alternating-users'])(
     }
   },
 );
+
+it('single-user: a retry whose pending password already logs in still finishes, so AWSCURRENT never holds a dead password', async () => {
+  const user = await createPostgresUser({ username: `hs_${randomBytes(4).toString('hex')}` });
+  users.push(user);
+  const value = {
+    engine: 'postgres',
+    host: user.host,
+    port: user.port,
+    username: user.username,
+    password: user.password,
+    dbname: user.database,
+    ssl: false,
+  };
+  const id = await createSecret(endpoint.client, uniqueName('hs-changed'), value);
+  const logs = captureLogger();
+  const handler = createRotationHandler({
+    engine: postgresEngine,
+    strategy: 'single-user',
+    secretsClient: endpoint.client,
+    env: {},
+    logger: logs,
+  });
+  const fn = lambdaArn(uniqueName('hs-fn'));
+  let token = '';
+  // setSecret changes the password, then its answer is lost; the pipeline's PutSecretValue lands before the retry.
+  endpoint.local.registerRotationFunction(fn, async (event: SecretsManagerRotationEvent) => {
+    await handler(event);
+    if (event.Step === 'setSecret') {
+      token = event.ClientRequestToken;
+      await endpoint.client.send(new PutSecretValueCommand({ SecretId: id, SecretString: JSON.stringify({ ...value, team: 'payments' }) }));
+      throw new Error('lost answer');
+    }
+  });
+  await expect(rotate(endpoint.client, id, fn)).rejects.toBeDefined();
+  await expect(canLoginPostgres(user.username, user.password)).resolves.toBe(false);
+
+  for (const Step of ['setSecret', 'testSecret', 'finishSecret']) await handler({ SecretId: id, ClientRequestToken: token, Step });
+
+  const current = await secretValue(endpoint.client, id);
+  await expect(canLoginPostgres(user.username, current.password)).resolves.toBe(true);
+});

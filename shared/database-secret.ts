@@ -117,7 +117,7 @@ export function parseDatabaseSecret(value: unknown, options: ParseDatabaseSecret
   const dbname = field('dbname', optional(checkDbname));
   const rawPort = field('port', optional(checkPort));
   const ssl = field('ssl', optional(checkSsl));
-  const masterarn = field('masterarn', optional(checkText));
+  const masterarn = field('masterarn', optional(checkMasterarn));
 
   const engineGiven = ownValue(record, 'engine') !== undefined;
   const family = engineGiven ? familyOfEngine(rawEngine, options, issues) : familyWithoutEngine(options, issues);
@@ -163,6 +163,9 @@ export function toRecord(value: unknown): { record: Readonly<Record<string, unkn
     try {
       parsed = JSON.parse(value);
     } catch {
+      // Said apart: the text is otherwise fine, and every JSON parser of the secret's readers refuses it too.
+      if (value.startsWith('\ufeff'))
+        return { problem: 'starts with a byte order mark (U+FEFF), which JSON parsers refuse; store the JSON without it' };
       return { problem: 'is not valid JSON' };
     }
   }
@@ -281,6 +284,15 @@ function checkHost(value: unknown): Checked<string> {
 function checkDbname(value: unknown): Checked<string | undefined> {
   if (value === '' || value === null) return { value: undefined };
   return checkCredential(value);
+}
+
+/**
+ * A null `masterarn` names no master, as if the key were absent: Terraform's `jsonencode` writes null for
+ * an unset optional master, and AWS's single-user templates never read the key. Refusing it would fail
+ * the rotation and every reader of the secret over a field they do not use.
+ */
+function checkMasterarn(value: unknown): Checked<string | undefined> {
+  return value === null ? { value: undefined } : checkText(value);
 }
 
 /** As AWS's templates read `ssl`: a boolean or "true"/"false" in any case; anything else is refused. */

@@ -394,9 +394,15 @@ export function fromSecretsManagerError(err: unknown, action: string, context: E
     case 'ResourceExistsException':
     case 'MalformedPolicyDocumentException':
     case 'PreconditionNotMetException':
-    case 'EncryptionFailure':
     case 'LimitExceededException': // a quota (e.g. too many versions), not throttling: retrying does not help
       return new InvalidRequestError(`${action}: refused by Secrets Manager (${name})`, ctx);
+    case 'EncryptionFailure':
+      // A write under a KMS key that is disabled, pending deletion or not usable by the caller: an
+      // operator must act on the key, so it is not retryable; saying "refused" alone hid the key.
+      return new InvalidRequestError(
+        `${action}: the secret's KMS key could not encrypt the value (EncryptionFailure); check that the key is enabled, not pending deletion, and that its policy lets the function use it (kms:GenerateDataKey)`,
+        ctx,
+      );
     case 'InternalServiceError':
     case 'InternalFailure':
     case 'ServiceUnavailable':

@@ -7,9 +7,10 @@ import { MAX_SECRET_BYTES, serializeSecretFields, type DatabaseSecret } from '..
 import { SecretNotFoundError, SecretValidationError, fromSecretsManagerError } from '../errors';
 import { alternateUsername } from './alternate-username';
 import { generatePassword } from './generate-password';
+import { withTopLevelValues } from './json-top-level';
 import { secretPasswordPolicy } from './password-policy-tags';
 import { ALTERNATE_USERNAME_KEY, pairedUsername } from './precreated-pair';
-import { AWSCURRENT, AWSPENDING, readDatabaseSecret } from './secret-versions';
+import { AWSCURRENT, AWSPENDING, readDatabaseSecret, readDatabaseSecretVersion } from './secret-versions';
 import type { StepContext, StepResult } from './step-context';
 
 export async function createSecret(ctx: StepContext): Promise<StepResult> {
@@ -20,7 +21,12 @@ export async function createSecret(ctx: StepContext): Promise<StepResult> {
     secretId: ctx.secretArn,
     step: ctx.step,
   });
-  const current = await readDatabaseSecret(readCtx, ctx.secretArn, { stage: AWSCURRENT }, family);
+  const { secret: current, secretString: currentText } = await readDatabaseSecretVersion(
+    readCtx,
+    ctx.secretArn,
+    { stage: AWSCURRENT },
+    family,
+  );
   try {
     await readDatabaseSecret(readCtx, ctx.secretArn, { stage: AWSPENDING, versionId: ctx.event.token }, family);
     return 'skipped';
@@ -51,7 +57,7 @@ export async function createSecret(ctx: StepContext): Promise<StepResult> {
   const password = generatePassword(policy);
   // A pair swaps: the next version's other user is the one current now.
   const swapped: Record<string, string> = paired !== undefined ? { [ALTERNATE_USERNAME_KEY]: current.username } : {};
-  const secretString = withinSecretSizeLimit(nextVersionString(current, username, password, swapped), context);
+  const secretString = withinSecretSizeLimit(nextVersionString(current, username, password, swapped, currentText), context);
   ctx.deadline.check('store the pending secret');
   try {
     await ctx.client.putSecretValue({
@@ -87,13 +93,19 @@ export function withinSecretSizeLimit(text: string, context: { readonly secretId
 /**
  * A copy of the current value, every extra key kept, with the new username and password (and `extra`
  * keys, e.g. a pre-created pair's swapped `alternateusername`, set over the copy).
+ *
+ * @param currentText the text `current` was parsed from, when known: the copy is then that text with
+ *   only those keys' values replaced, byte for byte otherwise (numbers JavaScript cannot hold exactly,
+ *   such as integers past 2^53, stay as written). Without it the fields are serialized again.
  */
 export function nextVersionString(
   current: DatabaseSecret,
   username: string,
   password: string,
   extra: Readonly<Record<string, string>> = {},
+  currentText?: string,
 ): string {
+  if (currentText !== undefined) return withTopLevelValues(currentText, { ...extra, username, password });
   // No prototype: a `__proto__` key of the secret stays a plain key, as `parseDatabaseSecret` keeps it.
   const fields = Object.create(null) as Record<string, unknown>;
   for (const key of Object.getOwnPropertyNames(current.fields)) fields[key] = current.fields[key];

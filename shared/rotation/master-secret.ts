@@ -20,8 +20,8 @@ import type { SqlSession } from './database-engine';
 import { defaultRdsLookup, type RdsEndpoint, type RdsEndpointLookup, type RdsResourceKind } from './rds-endpoint';
 import { login } from './login';
 import { assertReaderOfMaster, rdsUnreachable, defaultRdsTopology, type RdsTopology } from './rds-replica';
-import { assertMasterInSecretRegion } from './secret-arn';
-import { AWSCURRENT, describeSecret, getSecretString, scheduledForDeletion } from './secret-versions';
+import { assertUsableMasterArn } from './secret-arn';
+import { AWSCURRENT, describeSecret, getSecretString, getSecretVersionText, scheduledForDeletion } from './secret-versions';
 import type { StepContext } from './step-context';
 
 const INSTANCE_TAG = 'aws:rds:primarydbinstancearn';
@@ -85,11 +85,12 @@ export function masterDatabase(child: DatabaseSecret): string {
 
 /**
  * `resolveMasterSecret` with the step's Secrets Manager client, engine and RDS lookups.
- * @throws SecretValidationError when `masterArn` is in another region than the rotated secret, said
- *   before the read, which would only come back as "not found" for a secret the operator can see
+ * @throws SecretValidationError when `masterArn` names no secret (whitespace around it, a character no
+ *   secret id holds) or one in another region than the rotated secret, said before the read, which would
+ *   only come back as a bare InvalidParameterException or "not found"
  */
 export async function resolveMasterFor(ctx: StepContext, child: DatabaseSecret, masterArn: string): Promise<DatabaseSecret> {
-  assertMasterInSecretRegion(masterArn, ctx.secretArn, { secretId: ctx.secretArn, step: ctx.step });
+  assertUsableMasterArn(masterArn, ctx.secretArn, { secretId: ctx.secretArn, step: ctx.step });
   return resolveMasterSecret(
     {
       client: ctx.client,
@@ -139,17 +140,23 @@ export async function loginAsMaster(
  * everything that uses it (this rotation's own diagnosis and healing among them). The master is not
  * otherwise needed in a normal single-user rotation, so only the master secret's `username` is read (one
  * GetSecretValue, never the RDS API); a master secret that cannot be read is left to fail where the
- * master is needed. A secret naming itself as its master is the master's own rotation, and passes.
- * @throws SecretValidationError before any change (also for a masterarn in another region, before its read)
+ * master is needed. A secret naming itself as its master is the master's own rotation, and passes, whether
+ * `masterarn` is its full ARN, a partial ARN or its name (the read's answer gives the full ARN).
+ * @throws SecretValidationError before any change (also for a masterarn that names no secret or one in
+ *   another region, before its read)
  */
 export async function assertNotMastersOwnUser(ctx: StepContext, child: DatabaseSecret): Promise<void> {
   const masterArn = child.masterarn;
   if (masterArn === undefined || masterArn === ctx.secretArn) return;
-  // A masterarn in another region is refused by name before it is read (the read would only say "not found").
-  assertMasterInSecretRegion(masterArn, ctx.secretArn, { secretId: ctx.secretArn, step: ctx.step });
+  // A masterarn that names no secret, or one in another region, is refused by name before it is read
+  // (the read would only say "not found" or InvalidParameterException).
+  assertUsableMasterArn(masterArn, ctx.secretArn, { secretId: ctx.secretArn, step: ctx.step });
   let username: unknown;
   try {
-    const parsed = toRecord(await getSecretString({ client: ctx.client, step: ctx.step }, masterArn, { stage: AWSCURRENT }));
+    const master = await getSecretVersionText({ client: ctx.client, step: ctx.step }, masterArn, { stage: AWSCURRENT });
+    // Written as a name or a partial ARN, the masterarn still names this very secret: its own rotation.
+    if (master.arn === ctx.secretArn) return;
+    const parsed = toRecord(master.secretString);
     username = 'problem' in parsed ? undefined : parsed.record.username;
   } catch {
     return;

@@ -5,6 +5,7 @@
 import type { DatabaseSecret } from '../database-secret';
 import type { ServerInfo, SqlSession } from './database-engine';
 import { loginAsMaster, resolveMasterFor } from './master-secret';
+import { pendingMaster, refusedAsMidRotation } from './master-pending';
 import type { StepContext } from './step-context';
 
 /** A master session opened lazily, with the server it runs on. */
@@ -39,7 +40,7 @@ export function masterSessionFor(ctx: StepContext, child: DatabaseSecret, option
   let server: Promise<ServerInfo> | undefined;
   const secret = (): Promise<DatabaseSecret> => (resolved ??= resolveMasterFor(ctx, child, masterArn));
   const open = (): Promise<SqlSession> =>
-    (session ??= secret().then((master) => loginAsMaster(ctx, child, master, { anyDatabase: options.anyDatabase === true })));
+    (session ??= secret().then((master) => openAsMaster(ctx, child, master, masterArn, { anyDatabase: options.anyDatabase === true })));
   return {
     secret,
     open,
@@ -50,4 +51,38 @@ export function masterSessionFor(ctx: StepContext, child: DatabaseSecret, option
       await opened?.close();
     },
   };
+}
+
+/**
+ * The master's session: with its AWSCURRENT, or, when that is refused and the master secret is in the
+ * middle of its own rotation, with its AWSPENDING (see master-pending.ts), saying so in a warning.
+ * @throws the refusal of AWSCURRENT when AWSPENDING is absent or refused too
+ */
+async function openAsMaster(
+  ctx: StepContext,
+  child: DatabaseSecret,
+  master: DatabaseSecret,
+  masterArn: string,
+  options: { readonly anyDatabase: boolean },
+): Promise<SqlSession> {
+  try {
+    return await loginAsMaster(ctx, child, master, options);
+  } catch (err) {
+    if (!refusedAsMidRotation(err)) throw err;
+    const pending = await pendingMaster(ctx, masterArn, master);
+    if (pending === undefined) throw err;
+    const session = await loginAsMaster(ctx, child, pending, options).catch(() => undefined);
+    if (session === undefined) throw err;
+    ctx.logger.log({
+      level: 'warn',
+      message:
+        "The master secret's AWSCURRENT was refused and its AWSPENDING logs in: the master secret is in the middle of its own rotation, so this step acts with its pending password and changes nothing of the master",
+      secretArn: ctx.secretArn,
+      step: ctx.step,
+      engine: ctx.engine.family,
+      username: master.username,
+      host: master.host,
+    });
+    return session;
+  }
 }

@@ -41,3 +41,38 @@ export function assertMasterInSecretRegion(masterArn: string, secretArn: string,
     context,
   );
 }
+
+/**
+ * What a secret id may hold: a name's characters (ASCII letters, digits, `/_+=.@-`), the `!` of the
+ * names other services give the secrets they manage (`rds!db-…`, `events!connection/…`), and an ARN's `:`.
+ */
+const SECRET_ID_CHARACTER = /[A-Za-z0-9/_+=.@!:-]/;
+
+/**
+ * Why `masterArn` cannot name any secret, or undefined when it can: whitespace around it (a value pasted
+ * with its newline), or a character no secret name or ARN holds. Secrets Manager would answer such an id
+ * with a bare InvalidParameterException or "not found", naming neither the field nor the cause. The
+ * problem quotes at most one printable character, never the value.
+ */
+export function masterArnProblem(masterArn: string): string | undefined {
+  if (masterArn.trim() !== masterArn) return 'must not start or end with whitespace (a space or newline around the ARN)';
+  for (const c of masterArn) {
+    if (SECRET_ID_CHARACTER.test(c)) continue;
+    const shown = /^[\x21-\x7e]$/.test(c) ? `"${c}"` : 'whitespace, a control or a non-ASCII character';
+    return `must be a secret ARN or name (it contains ${shown}, which no secret name holds)`;
+  }
+  return undefined;
+}
+
+/**
+ * Refuses a `masterarn` that can name no secret (`masterArnProblem`) or names one in another region
+ * than the rotated secret (`assertMasterInSecretRegion`), before it is read.
+ * @throws SecretValidationError (SECRET_INVALID) naming the `masterarn` field, never its value.
+ */
+export function assertUsableMasterArn(masterArn: string, secretArn: string, context: ErrorContext): void {
+  const problem = masterArnProblem(masterArn);
+  if (problem !== undefined) {
+    throw new SecretValidationError("The current secret's masterarn names no secret", [{ path: 'masterarn', problem }], context);
+  }
+  assertMasterInSecretRegion(masterArn, secretArn, context);
+}

@@ -37,14 +37,31 @@ export async function describeSecret(ctx: SecretReadContext, secretId: string): 
   }
 }
 
+/** A version's SecretString, and the full ARN of the secret Secrets Manager resolved the id to. */
+export interface SecretVersionText {
+  readonly secretString: string;
+  /** Undefined only when the answer leaves it out (Secrets Manager always sends it). */
+  readonly arn?: string;
+}
+
 /**
  * The version's SecretString.
  * @throws SecretNotFoundError when the version (or its value) does not exist; SecretValidationError
  *   when it holds SecretBinary instead.
  */
 export async function getSecretString(ctx: SecretReadContext, secretId: string, version: VersionSelector): Promise<string> {
+  return (await getSecretVersionText(ctx, secretId, version)).secretString;
+}
+
+/**
+ * `getSecretString` with the ARN Secrets Manager resolved `secretId` to: a name or a partial ARN names
+ * the same secret as its full ARN, which only the answer tells.
+ * @throws as `getSecretString`
+ */
+export async function getSecretVersionText(ctx: SecretReadContext, secretId: string, version: VersionSelector): Promise<SecretVersionText> {
   let value: string | undefined;
   let binary: boolean;
+  let arn: string | undefined;
   try {
     const out = await ctx.client.getSecretValue({
       SecretId: secretId,
@@ -53,6 +70,7 @@ export async function getSecretString(ctx: SecretReadContext, secretId: string, 
     });
     value = out.SecretString;
     binary = out.SecretBinary !== undefined;
+    arn = out.ARN;
   } catch (err) {
     throw fromSecretsManagerError(err, `GetSecretValue(${version.stage})`, { secretId, step: ctx.step });
   }
@@ -68,7 +86,7 @@ export async function getSecretString(ctx: SecretReadContext, secretId: string, 
   if (value === undefined) {
     throw new SecretNotFoundError(`GetSecretValue(${version.stage}): the version has no SecretString`, { secretId, step: ctx.step });
   }
-  return value;
+  return { secretString: value, ...(arn !== undefined ? { arn } : {}) };
 }
 
 /** A version parsed as a database secret of `family`; the `engine` key is required, as in the templates. */
@@ -78,8 +96,22 @@ export async function readDatabaseSecret(
   version: VersionSelector,
   family: EngineFamily,
 ): Promise<DatabaseSecret> {
-  const text = await getSecretString(ctx, secretId, version);
-  return parseDatabaseSecret(text, { secretId, step: ctx.step, expectedFamily: family, requireEngine: true });
+  return (await readDatabaseSecretVersion(ctx, secretId, version, family)).secret;
+}
+
+/**
+ * `readDatabaseSecret` with the version's text as stored, for a next version that keeps every byte of it
+ * but the credentials (see json-top-level.ts). The text holds the password: never log it.
+ */
+export async function readDatabaseSecretVersion(
+  ctx: SecretReadContext,
+  secretId: string,
+  version: VersionSelector,
+  family: EngineFamily,
+): Promise<{ readonly secret: DatabaseSecret; readonly secretString: string }> {
+  const secretString = await getSecretString(ctx, secretId, version);
+  const secret = parseDatabaseSecret(secretString, { secretId, step: ctx.step, expectedFamily: family, requireEngine: true });
+  return { secret, secretString };
 }
 
 /** AWSPREVIOUS is optional: absent when there is none or when it is not a valid secret for this engine. */

@@ -19,6 +19,7 @@ import { alternateUsername } from './alternate-username';
 import { attemptLogin } from './login';
 import { assertNotMasterUser } from './master-secret';
 import { masterSessionFor } from './master-session';
+import { assertPendingFromCurrent } from './pending-drift';
 import { assertPairSwapped, pairedUsername, setPairedUserPassword } from './precreated-pair';
 import { explainRefusal, refusalFailure } from './refusal';
 import { AWSCURRENT, AWSPENDING, readDatabaseSecret } from './secret-versions';
@@ -46,6 +47,7 @@ export async function setSecretAlternatingUsers(ctx: StepContext): Promise<StepR
       context,
     );
   }
+  assertPendingFromCurrent(ctx, current, pending);
 
   const master = masterSessionFor(ctx, current);
   if (master === undefined) {

@@ -26,6 +26,7 @@ import type { RefusalDiagnosis, SqlSession } from './database-engine';
 import { attemptLogin, tryLogin, withSession } from './login';
 import { assertNotMastersOwnUser } from './master-secret';
 import { masterSessionFor, type MasterSession } from './master-session';
+import { assertPendingFromCurrent } from './pending-drift';
 import { explainRefusal, refusalFailure } from './refusal';
 import { AWSCURRENT, AWSPENDING, readDatabaseSecret, readPreviousSecret } from './secret-versions';
 import type { StepContext, StepResult } from './step-context';
@@ -33,7 +34,8 @@ import type { StepContext, StepResult } from './step-context';
 /**
  * Sets the pending password on the secret's user (see the module comment).
  * @returns `skipped` when the pending password logs in already, else `success`.
- * @throws StageMismatchError before anything when the secrets name different users or hosts
+ * @throws StageMismatchError before anything when AWSPENDING and AWSCURRENT name different users or hosts,
+ *   or AWSCURRENT was changed after createSecret copied it (see pending-drift.ts)
  * @throws SecretValidationError before anything when the user is its master's own
  * @throws AuthenticationError (with `reason`) when no login works and the refusal is not proven drift,
  *   or a proof is refused (the change put back, or the error says where the new password stays)
@@ -50,7 +52,7 @@ export async function setSecretSingleUser(ctx: StepContext): Promise<StepResult>
     await assertNotMastersOwnUser(ctx, current);
     const own = await attemptLogin(ctx, current, 'current');
     if ('session' in own) {
-      await changeAndProve(ctx, own.session, current, pending, master);
+      await changeAndProve(ctx, own.session, current, current, pending, master);
       return 'success';
     }
     const already = await tryLogin(ctx, pending, 'pending');
@@ -59,11 +61,10 @@ export async function setSecretSingleUser(ctx: StepContext): Promise<StepResult>
       return 'skipped';
     }
     const previous = await readPreviousSecret(readCtx, ctx.secretArn, family);
-    if (previous !== undefined) {
-      assertSameAccount(ctx, pending, previous, 'previous');
+    if (previous !== undefined && sameAccount(pending, previous)) {
       const session = await tryLogin(ctx, previous, 'previous', { sslFrom: current });
       if (session !== undefined) {
-        await changeAndProve(ctx, session, previous, pending, master);
+        await changeAndProve(ctx, session, previous, current, pending, master);
         return 'success';
       }
     }
@@ -80,16 +81,21 @@ export async function setSecretSingleUser(ctx: StepContext): Promise<StepResult>
 
 /**
  * The user's own session (logged in with `known`, a password that works) sets the pending password;
- * a fresh login proves it. When the proof is refused, the same session puts `known` back.
+ * a fresh login proves it. When the proof is refused, the same session puts `known` back. A pending
+ * version that would undo a change made to `current` since createSecret is refused first (only where
+ * a change is about to be made: a retry whose pending password already logs in must still finish, or
+ * AWSCURRENT would be left with a password that no longer works).
  */
 async function changeAndProve(
   ctx: StepContext,
   session: SqlSession,
   known: DatabaseSecret,
+  current: DatabaseSecret,
   pending: DatabaseSecret,
   master: MasterSession | undefined,
 ): Promise<void> {
   await withSession(session, async (s) => {
+    assertPendingFromCurrent(ctx, current, pending);
     const server = await ctx.engine.serverInfo(s);
     const change = (password: string, currentPassword: string, restoring: boolean) => ({
       username: pending.username,
@@ -196,6 +202,7 @@ function failureText(err: unknown): string {
  * refused, the stored verifiers read before the change are put back (when the master could read them).
  */
 async function healAsMaster(ctx: StepContext, master: MasterSession, current: DatabaseSecret, pending: DatabaseSecret): Promise<void> {
+  assertPendingFromCurrent(ctx, current, pending);
   ctx.logger.log({
     level: 'warn',
     message: 'The current password no longer matches the account (drift proven from the catalogs): the master sets the pending password',
@@ -221,7 +228,18 @@ async function healAsMaster(ctx: StepContext, master: MasterSession, current: Da
   });
 }
 
-function assertSameAccount(ctx: StepContext, pending: DatabaseSecret, other: DatabaseSecret, label: 'current' | 'previous'): void {
+/**
+ * Whether `other` stands for the same account as `pending` (user name and host). An AWSPREVIOUS of another
+ * account holds no old password of this one: the secret was moved to another host by a PutSecretValue,
+ * or rotated with alternating users before, so AWSPREVIOUS names the other user. It is passed over, and
+ * the refusal of the current secret is explained as for a secret without AWSPREVIOUS; logging in with it
+ * would change another account's password, and failing on it would hide the real cause.
+ */
+function sameAccount(pending: DatabaseSecret, other: DatabaseSecret): boolean {
+  return pending.username === other.username && pending.host === other.host;
+}
+
+function assertSameAccount(ctx: StepContext, pending: DatabaseSecret, other: DatabaseSecret, label: 'current'): void {
   const context = { secretId: ctx.secretArn, step: ctx.step };
   if (pending.username !== other.username) {
     throw new StageMismatchError(`Attempting to modify user ${pending.username} other than the ${label} user ${other.username}`, context);

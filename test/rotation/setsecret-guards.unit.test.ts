@@ -11,7 +11,7 @@ import { createRotationHandler } from '../../shared/rotation/create-rotation-han
 import type { ConnectRequest, Connector, LoginRole, SqlSession } from '../../shared/rotation/database-engine';
 import type { RdsTopology } from '../../shared/rotation/rds-replica';
 import type { RotationStrategyName } from '../../shared/rotation/rotation-settings';
-import { secretArnRegion } from '../../shared/rotation/secret-arn';
+import { masterArnProblem, secretArnRegion } from '../../shared/rotation/secret-arn';
 import { captureLogger } from '../support/rotation-endpoint';
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:app-AbCdEf';
@@ -128,6 +128,38 @@ describe('a masterarn that cannot be read', () => {
     // The master is read before any login (its own user is checked first), so nothing logs in.
     expect(db.logins).toEqual([]);
     expect(db.sql.filter((s) => /ROLE|USER|GRANT/i.test(s))).toEqual([]);
+  });
+
+  it.each<[string, RotationStrategyName, string, RegExp]>([
+    ['with a newline after it', 'alternating-users', `${MASTER_SAME_REGION}\n`, /whitespace/],
+    ['with a space before it', 'single-user', ` ${MASTER_SAME_REGION}`, /whitespace/],
+    ['holding a space inside (two ids pasted)', 'single-user', `${MASTER_SAME_REGION} prod/db/master`, /whitespace/],
+    ['holding a quote', 'alternating-users', `'${MASTER_SAME_REGION}'`, /contains "'"/],
+  ])(
+    '%s (%s): refused as SECRET_INVALID naming masterarn, before it is read or anything logs in',
+    async (_name, strategy, masterarn, problem) => {
+      const pendingUser = strategy === 'alternating-users' ? 'app_clone' : 'app';
+      const { err, db, reads } = await runSetSecret(
+        strategy,
+        value({ masterarn }),
+        value({ username: pendingUser, password: 'pending-pw-333', masterarn }),
+      );
+      expect(err).toMatchObject({ code: 'SECRET_INVALID', message: expect.stringMatching(/masterarn names no secret/) });
+      expect((err as { issues: unknown[] }).issues).toEqual([{ path: 'masterarn', problem: expect.stringMatching(problem) }]);
+      expect(reads).toEqual([ARN, ARN]);
+      expect(db.logins).toEqual([]);
+    },
+  );
+
+  it('accepts what Secrets Manager resolves: full and partial ARNs, names with every character a name may hold, service-managed names', () => {
+    for (const id of [
+      MASTER_SAME_REGION,
+      'arn:aws:secretsmanager:us-east-1:111122223333:secret:master',
+      'prod/db_master+1=a.b@c-d',
+      'arn:aws:secretsmanager:us-east-1:111122223333:secret:rds!cluster-0a1b2c3d-AbCdEf',
+    ]) {
+      expect(masterArnProblem(id)).toBeUndefined();
+    }
   });
 
   it('reads the region of secret ARNs only, in any partition', () => {

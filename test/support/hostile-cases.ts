@@ -191,6 +191,13 @@ const without = (c: HostileContext, key: string): string => {
 
 export const VALUE_CASES: readonly ValueCase[] = [
   { name: 'not JSON', value: () => 'username=app password=x', code: 'SECRET_INVALID', names: /not valid JSON/ },
+  {
+    // A file saved by an editor or PowerShell with a BOM and passed as --secret-string file://…
+    name: 'JSON after a byte order mark',
+    value: (c) => `\ufeff${json(c.valid)}`,
+    code: 'SECRET_INVALID',
+    names: /byte order mark/,
+  },
   { name: 'truncated JSON', value: (c) => json(c.valid).slice(0, 30), code: 'SECRET_INVALID', names: /not valid JSON/ },
   { name: 'a JSON array', value: (c) => json([c.valid]), code: 'SECRET_INVALID', names: /array/ },
   { name: 'a JSON string', value: () => json('postgres://u:p@h/db'), code: 'SECRET_INVALID', names: /string/ },

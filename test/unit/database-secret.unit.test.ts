@@ -200,6 +200,13 @@ describe('parseDatabaseSecret: valid secrets', () => {
     expect(secret.fields.dbname).toBeNull();
   });
 
+  it('reads "masterarn": null (Terraform for an unset optional master) as absent, keeping the key', () => {
+    const secret = parseDatabaseSecret(JSON.stringify({ ...valid, masterarn: null }), { expectedFamily: 'postgres', requireEngine: true });
+    expect(secret.masterarn).toBeUndefined();
+    expect('masterarn' in secret).toBe(false);
+    expect(secret.fields.masterarn).toBeNull();
+  });
+
   it('keeps masterarn', () => {
     const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:master-AbCdEf';
     expect(parseDatabaseSecret({ ...valid, masterarn: arn }).masterarn).toBe(arn);

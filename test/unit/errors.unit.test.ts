@@ -38,6 +38,15 @@ function nodeError(code: string): Error {
   return Object.assign(new Error(`connect ${code} 10.0.0.1:443 ${LEAKY}`), { code, errno: -111, syscall: 'connect' });
 }
 
+describe('fromSecretsManagerError: KMS', () => {
+  it('names the KMS key when a write cannot be encrypted (a key disabled mid-rotation), typed and not retryable', () => {
+    const mapped = fromSecretsManagerError(sdkError('EncryptionFailure', 400), 'PutSecretValue(AWSPENDING)', { secretId: 'app/db' });
+    expect(mapped).toBeInstanceOf(InvalidRequestError);
+    expect(mapped.message).toMatch(/KMS key could not encrypt.*enabled/);
+    expect(isRetryable(mapped)).toBe(false);
+  });
+});
+
 describe('fromSecretsManagerError: by exception name', () => {
   it.each([
     ['ResourceNotFoundException', SecretNotFoundError, 'NOT_FOUND'],

@@ -1,0 +1,134 @@
+/**
+ * AWSCURRENT changed by a PutSecretValue in the middle of a rotation, after createSecret copied it (a
+ * pipeline adding a key or moving the dbname while Secrets Manager rotates). finishSecret would make the
+ * pending copy of the old value AWSCURRENT and silently undo that change; setSecret refuses it before any
+ * change instead, naming the keys (never a value), on both strategies. Real PostgreSQL, embedded endpoint.
+ */
+import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { randomBytes } from 'node:crypto';
+import { canLoginPostgres, connectPostgresAdmin } from '../../local/admin-connections';
+import { postgresAdminSettings } from '../../local/db-settings';
+import { createPostgresUser, type PostgresFixtureUser } from '../../local/fixtures';
+import { postgresEngine } from '../../shared/engines/postgres';
+import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
+import type { SecretsManagerRotationEvent } from '../../shared/rotation/event';
+import type { RotationStrategyName } from '../../shared/rotation/rotation-settings';
+import {
+  captureLogger,
+  createSecret,
+  lambdaArn,
+  rotate,
+  secretValue,
+  startEndpoint,
+  uniqueName,
+  type Endpoint,
+} from '../support/rotation-endpoint';
+
+const s = postgresAdminSettings();
+let endpoint: Endpoint;
+let masterArn: string;
+const users: PostgresFixtureUser[] = [];
+
+beforeAll(async () => {
+  endpoint = await startEndpoint();
+  masterArn = await createSecret(endpoint.client, uniqueName('hs-master'), {
+    engine: 'postgres',
+    host: s.host,
+    port: s.port,
+    username: s.user,
+    password: s.password || 'trusted-on-loopback',
+    dbname: s.database,
+    ssl: false,
+  });
+});
+afterAll(async () => {
+  for (const u of users) await u.drop();
+  await endpoint.close();
+});
+
+it.each<RotationStrategyName>(['single-user', 'alternating-users'])(
+  '%s: setSecret refuses a pending copy that would undo the change, changing nothing',
+  async (strategy) => {
+    const user = await createPostgresUser({ username: `hs_${randomBytes(4).toString('hex')}` });
+    users.push(user);
+    const value = {
+      engine: 'postgres',
+      host: user.host,
+      port: user.port,
+      username: user.username,
+      password: user.password,
+      dbname: user.database,
+      ssl: false,
+      masterarn: masterArn,
+    };
+    const id = await createSecret(endpoint.client, uniqueName('hs-changed'), value);
+    const logs = captureLogger();
+    const handler = createRotationHandler({ engine: postgresEngine, strategy, secretsClient: endpoint.client, env: {}, logger: logs });
+    const fn = lambdaArn(uniqueName('hs-fn'));
+    // The pipeline's PutSecretValue lands between createSecret and setSecret.
+    endpoint.local.registerRotationFunction(fn, async (event: SecretsManagerRotationEvent) => {
+      if (event.Step === 'setSecret') {
+        await endpoint.client.send(
+          new PutSecretValueCommand({ SecretId: id, SecretString: JSON.stringify({ ...value, team: 'payments', dbname: 'hs_moved' }) }),
+        );
+      }
+      return handler(event);
+    });
+
+    await expect(rotate(endpoint.client, id, fn)).rejects.toBeDefined();
+
+    const failure = logs.lines.find((l) => l.outcome === 'failure');
+    expect(failure).toMatchObject({ step: 'setSecret', errorCode: 'STAGE_MISMATCH' });
+    expect(failure?.message).toContain('(dbname, team)');
+    const current = await secretValue(endpoint.client, id);
+    expect(current).toMatchObject({ team: 'payments', dbname: 'hs_moved', username: user.username });
+    await expect(canLoginPostgres(user.username, user.password)).resolves.toBe(true);
+    const admin = await connectPostgresAdmin();
+    try {
+      expect((await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [`${user.username}_clone`])).rowCount).toBe(0);
+    } finally {
+      await admin.end();
+    }
+  },
+);
+
+it('single-user: a retry whose pending password already logs in still finishes, so AWSCURRENT never holds a dead password', async () => {
+  const user = await createPostgresUser({ username: `hs_${randomBytes(4).toString('hex')}` });
+  users.push(user);
+  const value = {
+    engine: 'postgres',
+    host: user.host,
+    port: user.port,
+    username: user.username,
+    password: user.password,
+    dbname: user.database,
+    ssl: false,
+  };
+  const id = await createSecret(endpoint.client, uniqueName('hs-changed'), value);
+  const logs = captureLogger();
+  const handler = createRotationHandler({
+    engine: postgresEngine,
+    strategy: 'single-user',
+    secretsClient: endpoint.client,
+    env: {},
+    logger: logs,
+  });
+  const fn = lambdaArn(uniqueName('hs-fn'));
+  let token = '';
+  // setSecret changes the password, then its answer is lost; the pipeline's PutSecretValue lands before the retry.
+  endpoint.local.registerRotationFunction(fn, async (event: SecretsManagerRotationEvent) => {
+    await handler(event);
+    if (event.Step === 'setSecret') {
+      token = event.ClientRequestToken;
+      await endpoint.client.send(new PutSecretValueCommand({ SecretId: id, SecretString: JSON.stringify({ ...value, team: 'payments' }) }));
+      throw new Error('lost answer');
+    }
+  });
+  await expect(rotate(endpoint.client, id, fn)).rejects.toBeDefined();
+  await expect(canLoginPostgres(user.username, user.password)).resolves.toBe(false);
+
+  for (const Step of ['setSecret', 'testSecret', 'finishSecret']) await handler({ SecretId: id, ClientRequestToken: token, Step });
+
+  const current = await secretValue(endpoint.client, id);
+  await expect(canLoginPostgres(user.username, current.password)).resolves.toBe(true);
+});

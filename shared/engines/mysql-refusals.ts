@@ -25,7 +25,7 @@ import type { PasswordRestore, RefusalDiagnosis, RefusedLogin, ServerInfo, SqlSe
 import { accountStatesOf, describeAccount, ensureBackslashEscapes, quoteName, run, type AccountState } from './mysql-accounts';
 import { describeChain, driverSupports, firstInteractiveMethod, pluginKind, takesPassword, type AuthMethod } from './mysql-auth-chain';
 import { columnText as text } from './mysql-connector';
-import { accountForClient, hostMatches, hostOfUserFunction, hostSpecificity } from './mysql-host-match';
+import { accountForClient, hostMatches, hostOfUserFunction, serverOrder } from './mysql-host-match';
 import { accountName, storedIdentifiedClause } from './mysql-sql';
 import { mysqlNativePasswordHash } from './password-hashes';
 
@@ -74,14 +74,14 @@ export async function diagnoseMysqlRefusal(session: SqlSession, server: ServerIn
   // address pattern more specific than the one found by name may be the one it picked.
   const note = `the server sees the function as ${client}, so it cannot be told whether ${shadows
     .map((a) => `${a.user === '' ? 'the anonymous ' : ''}${describeAccount(a.user, a.host)}`)
-    .join(', ')} (more specific than ${describeAccount(matched.user, matched.host)}) matches its address instead`;
+    .join(', ')} (tried before ${describeAccount(matched.user, matched.host)}) matches its address instead`;
   return explained.reason === 'wrong-password'
     ? { reason: 'undetermined', detail: `${explained.detail}, but ${note}` }
     : { ...explained, detail: `${explained.detail}; ${note}` };
 }
 
 /**
- * Accounts (the user's or anonymous) whose host part is an address pattern more specific than
+ * Accounts (the user's or anonymous) whose host part is an address pattern the server tries before
  * `matched`'s, when the client is known only by a host name (name resolution on): the server compares
  * host parts with the client's name AND its address, and the address is not visible from here.
  */
@@ -90,7 +90,7 @@ function unprovenShadows(states: readonly AccountState[], matched: AccountState,
   return states.filter(
     (a) =>
       (a.user === '' || a.user === matched.user) &&
-      hostSpecificity(a.host) > hostSpecificity(matched.host) &&
+      serverOrder(a, matched) < 0 &&
       /^[0-9.:%_/]+$/.test(a.host) &&
       !hostMatches(a.host, client),
   );

@@ -85,6 +85,38 @@ describe('host parts competing for the function address (127.0.0.1, skip_name_re
     await single({ hosts: ['127.0.0.0/255.0.0.0'], drifted: true }, rotated, refused('AUTH_FAILED', 'undetermined'), 'netmask drift');
   });
 
+  describe('a literal address and a netmask that both match (the server takes the greater host string)', () => {
+    // Both sort as literal hosts; MariaDB then tries '127.0.0.1' before '127.0.0.0/255.0.0.0'. The
+    // application (127.0.0.2) logs in through the netmask entry, the function (127.0.0.1) through the other.
+    const hosts = ['127.0.0.0/255.0.0.0', '127.0.0.1'];
+    const alter = (host: string, clause: (a: Connection) => string) => async (s: { admin(): Promise<Connection> }, user: string) => {
+      const a = await s.admin();
+      try {
+        await a.query(`ALTER USER ${a.format('?@?', [user, host])} ${clause(a)}`);
+      } finally {
+        await a.end();
+      }
+    };
+    const otherHash = (a: Connection) => `IDENTIFIED BY PASSWORD ${a.escape(mysqlNativePasswordHash(strongPassword()))}`;
+
+    it("drift on the function's '127.0.0.1' only: proven from that entry and healed on both", async () => {
+      await single({ hosts, prepare: alter('127.0.0.1', otherHash) }, rotated, refused('AUTH_FAILED', 'undetermined'), 'literal drift');
+    });
+
+    it("REQUIRE SSL on '127.0.0.1', another password on the netmask entry: refused naming TLS, nothing changed", async () => {
+      const prepare = async (s: { admin(): Promise<Connection> }, user: string) => {
+        await alter('127.0.0.1', () => 'REQUIRE SSL')(s, user);
+        await alter('127.0.0.0/255.0.0.0', otherHash)(s, user);
+      };
+      const run = await runCell(ctx, { hosts, prepare }, 'single-user', true, cleanup);
+      expectOutcome(run, refused('AUTH_FAILED', 'undetermined', /requires TLS/), 'literal TLS');
+    });
+
+    it('both expired: the expired session is the literal entry, and the netmask entry is set too', async () => {
+      await single({ hosts, options: 'PASSWORD EXPIRE' }, rotated, refused('DATABASE', undefined, /expired/), 'both expired');
+    });
+  });
+
   it('a host name the server never resolves (skip_name_resolve): no account for the address, nothing healed', async () => {
     await single(
       { hosts: ['app.example.invalid'] },

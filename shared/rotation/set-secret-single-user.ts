@@ -5,7 +5,9 @@
  * AWSCURRENT logs in first: in a normal rotation no login is refused, so accounts under failed-login
  * limits (MariaDB max_password_errors, MySQL FAILED_LOGIN_ATTEMPTS) are never counted against by the
  * rotation itself. Only when AWSCURRENT is refused is AWSPENDING tried (a retry after the change finds
- * it in place and does nothing), then AWSPREVIOUS with current's `ssl`, as in the templates.
+ * it in place and does nothing), then AWSPREVIOUS with current's `ssl`, as in the templates; neither when
+ * AWSCURRENT's refusal says no password could get in (a connection limit, a database it may not open, a lock,
+ * an expiry): they would only be failed logins counted against the application's account.
  *
  * Never a lockout:
  * - the change is proven by a fresh login with the new password; when that is refused, the user's
@@ -26,7 +28,7 @@ import type { RefusalDiagnosis, SqlSession } from './database-engine';
 import { attemptLogin, tryLogin, withSession } from './login';
 import { assertNotMastersOwnUser } from './master-secret';
 import { masterSessionFor, type MasterSession } from './master-session';
-import { explainRefusal, refusalFailure } from './refusal';
+import { explainRefusal, refusalFailure, refusedWhateverThePassword } from './refusal';
 import { AWSCURRENT, AWSPENDING, readDatabaseSecret, readPreviousSecret } from './secret-versions';
 import type { StepContext, StepResult } from './step-context';
 
@@ -53,18 +55,20 @@ export async function setSecretSingleUser(ctx: StepContext): Promise<StepResult>
       await changeAndProve(ctx, own.session, current, pending, master);
       return 'success';
     }
-    const already = await tryLogin(ctx, pending, 'pending');
-    if (already !== undefined) {
-      await already.close();
-      return 'skipped';
-    }
-    const previous = await readPreviousSecret(readCtx, ctx.secretArn, family);
-    if (previous !== undefined) {
-      assertSameAccount(ctx, pending, previous, 'previous');
-      const session = await tryLogin(ctx, previous, 'previous', { sslFrom: current });
-      if (session !== undefined) {
-        await changeAndProve(ctx, session, previous, pending, master);
-        return 'success';
+    if (!refusedWhateverThePassword(own.refusal)) {
+      const already = await tryLogin(ctx, pending, 'pending');
+      if (already !== undefined) {
+        await already.close();
+        return 'skipped';
+      }
+      const previous = await readPreviousSecret(readCtx, ctx.secretArn, family);
+      if (previous !== undefined) {
+        assertSameAccount(ctx, pending, previous, 'previous');
+        const session = await tryLogin(ctx, previous, 'previous', { sslFrom: current });
+        if (session !== undefined) {
+          await changeAndProve(ctx, session, previous, pending, master);
+          return 'success';
+        }
       }
     }
     const diagnosis = await explainRefusal(ctx, master, current, own.refusal);

@@ -44,7 +44,7 @@ import {
   statementFailure,
   type AccountState,
 } from './mysql-accounts';
-import { describeChain, pluginKind, takesPassword, type AuthMethod } from './mysql-auth-chain';
+import { describeChain, methodTakesPassword, pluginKind, takesPassword, type AuthMethod } from './mysql-auth-chain';
 import { columnText as text, escapeMysql as escape } from './mysql-connector';
 import { MYSQL_PRIVILEGE_DENIED_CODES } from './mysql-error-codes';
 import { accountForClient, hostOfUserFunction } from './mysql-host-match';
@@ -525,7 +525,7 @@ async function setAccountPassword(
 }
 
 function usesPassword(account: AccountState): boolean {
-  return account.chain.some((m) => takesPassword(m.plugin)) || account.chain.some((m) => pluginKind(m.plugin) === 'unknown');
+  return account.chain.some(methodTakesPassword) || account.chain.some((m) => pluginKind(m.plugin) === 'unknown');
 }
 
 function unreachable(

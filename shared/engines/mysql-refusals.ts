@@ -23,7 +23,16 @@ import type { RefusalReason } from '../errors';
 import { ToolkitError } from '../errors';
 import type { PasswordRestore, RefusalDiagnosis, RefusedLogin, ServerInfo, SqlSession } from '../rotation/database-engine';
 import { accountStatesOf, describeAccount, ensureBackslashEscapes, quoteName, run, type AccountState } from './mysql-accounts';
-import { describeChain, driverSupports, firstInteractiveMethod, pluginKind, takesPassword, type AuthMethod } from './mysql-auth-chain';
+import {
+  describeChain,
+  driverSupports,
+  firstInteractiveMethod,
+  methodTakesPassword,
+  passwordShut,
+  pluginKind,
+  takesPassword,
+  type AuthMethod,
+} from './mysql-auth-chain';
 import { columnText as text } from './mysql-connector';
 import { accountForClient, hostMatches, hostOfUserFunction, serverOrder } from './mysql-host-match';
 import { accountName, storedIdentifiedClause } from './mysql-sql';
@@ -127,7 +136,14 @@ function explainAccount(account: AccountState, refused: RefusedLogin, byCode: Re
   if (account.locked || byCode === 'login-disabled') return { reason: 'login-disabled', detail: `${name} is locked (ACCOUNT LOCK)` };
   const certificate = certificateRequirement(account);
   if (certificate !== undefined) return { reason: 'client-certificate-required', detail: `${name} has ${certificate}` };
-  const method = firstInteractiveMethod(account.chain);
+  const open = account.chain.filter((m) => !passwordShut(m));
+  if (open.length < account.chain.length && !open.some((m) => takesPassword(m.plugin))) {
+    return {
+      reason: 'login-disabled',
+      detail: `${name} stores no hash for mysql_native_password (a string such as 'invalid'), so no password can match it: the DBA's way to shut password logins`,
+    };
+  }
+  const method = firstInteractiveMethod(open);
   if (method === undefined || !takesPassword(method.plugin)) {
     const which = method?.plugin ?? describeChain(account.chain);
     return { reason: 'unsupported-auth-plugin', detail: `${name} authenticates with ${which}, which takes no password over TCP` };
@@ -191,9 +207,7 @@ export async function saveMysqlPassword(session: SqlSession, server: ServerInfo,
   let accounts: AccountState[];
   try {
     await ensureBackslashEscapes(session, 'master');
-    accounts = (await accountStatesOf(session, server, [username])).filter(
-      (a) => !a.isRole && a.chain.some((m) => takesPassword(m.plugin)),
-    );
+    accounts = (await accountStatesOf(session, server, [username])).filter((a) => !a.isRole && a.chain.some(methodTakesPassword));
   } catch (err) {
     if (err instanceof ToolkitError && err.code === 'DATABASE') return undefined;
     throw err;

@@ -323,6 +323,48 @@ describe('account states', () => {
     }
   });
 
+  it.each([
+    ["USING 'invalid'", "IDENTIFIED VIA mysql_native_password USING 'invalid'"],
+    [
+      "USING 'invalid' OR unix_socket (MariaDB's own root@localhost)",
+      "IDENTIFIED VIA mysql_native_password USING 'invalid' OR unix_socket",
+    ],
+    ["a hash no password has (MySL's *THISISNOTAVALIDPASSWORD…)", "IDENTIFIED BY PASSWORD '*THISISNOTAVALIDPASSWORDTHATCANBEUSEDHERE'"],
+  ])(
+    'a stored native string no password matches (%s), the DBA\'s way to shut password logins: refused, never "healed"',
+    async (_label, clause) => {
+      await single(
+        { identified: () => clause },
+        refused('AUTH_FAILED', 'login-disabled', /no password can match/),
+        refused('AUTH_FAILED', 'undetermined'),
+        'invalid hash',
+      );
+    },
+  );
+
+  it("another host entry shut to passwords (USING 'invalid' OR unix_socket): rotated, that entry still takes no password", async () => {
+    const shut = "IDENTIFIED VIA mysql_native_password USING 'invalid' OR unix_socket";
+    const spec: AccountSpec = {
+      prepare: async (s, user) => {
+        const a = await s.admin();
+        try {
+          await a.query(`CREATE USER ${a.format('?@?', [user, 'localhost'])} ${shut}`);
+        } finally {
+          await a.end();
+        }
+      },
+    };
+    const run = await runCell(ctx, spec, 'single-user', true, cleanup);
+    expectOutcome(run, rotated, 'shut entry');
+    const a = await server.admin();
+    try {
+      const [rows] = await a.query('SHOW CREATE USER ?@?', [run.username, 'localhost']);
+      expect(String(Object.values((rows as Row[])[0]!)[0])).toMatch(/USING 'invalid' OR unix_socket$/);
+    } finally {
+      await a.end();
+    }
+  });
+
   it('a mysql_old_password (pre-4.1) hash: refused naming the plugin, nothing changed', async () => {
     await single(
       { identified: () => "IDENTIFIED VIA mysql_old_password USING '6f8c114b58f2ce9e'" },

@@ -249,7 +249,7 @@ describe('MariaDB authentication chains keep every method', () => {
             plugin: 'ed25519',
             authentication_string: 'pubkey',
             auth_or: [
-              { plugin: 'mysql_native_password', authentication_string: '*00' },
+              { plugin: 'mysql_native_password', authentication_string: '*0123456789ABCDEF0123456789ABCDEF01234567' },
               { plugin: 'pam', authentication_string: 'mariadb' },
               {},
             ],

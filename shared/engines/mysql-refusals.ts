@@ -136,6 +136,12 @@ function explainAccount(account: AccountState, refused: RefusedLogin, byCode: Re
   if (account.locked || byCode === 'login-disabled') return { reason: 'login-disabled', detail: `${name} is locked (ACCOUNT LOCK)` };
   const certificate = certificateRequirement(account);
   if (certificate !== undefined) return { reason: 'client-certificate-required', detail: `${name} has ${certificate}` };
+  if (account.sslType.trim() !== '' && refused.error.tls === false) {
+    return {
+      reason: 'undetermined',
+      detail: `${name} requires TLS (${account.sslType}) and the refused login came without it, so no password logs in that way (the secret's ssl, DB_TLS_MODE)`,
+    };
+  }
   const open = account.chain.filter((m) => !passwordShut(m));
   if (open.length < account.chain.length && !open.some((m) => takesPassword(m.plugin))) {
     return {

@@ -240,6 +240,15 @@ describe('account states', () => {
     );
   });
 
+  it('REQUIRE SSL and a drifted password while the function connects without TLS: no password would log in, nothing healed', async () => {
+    await single(
+      { options: 'REQUIRE SSL', drifted: true },
+      refused('AUTH_FAILED', 'undetermined', /requires TLS.*came without it.*nothing was changed/),
+      refused('AUTH_FAILED', 'undetermined'),
+      'REQUIRE SSL + drift',
+    );
+  });
+
   it('ACCOUNT LOCK and a drifted password: the lock is the reason, nothing healed', async () => {
     // The server checks the password before the lock: without a master it is a plain 1045.
     await single(

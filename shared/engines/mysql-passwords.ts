@@ -174,6 +174,18 @@ export async function setMysqlPasswordAsMaster(session: SqlSession, server: Serv
   const who = await run(session, 'SELECT USER() AS client', 'reading the client address');
   const own = accountForClient(targets, username, hostOfUserFunction(text(who[0]?.client)));
   const ordered = [...targets.filter((a) => a !== own), ...(own !== undefined ? [own] : [])];
+  // Every statement is built before the first runs: an entry the toolkit cannot set (mysql_old_password,
+  // a plugin it cannot explain) stops the heal before any change, not after the application's entry was set.
+  for (const account of ordered) {
+    try {
+      alterAccountPasswordStatement(server, accountName(account.user, account.host), account.chain, password);
+    } catch (err) {
+      if (!(err instanceof ToolkitError)) throw err;
+      throw new DatabaseError(
+        `${describeAccount(account.user, account.host)} authenticates with ${describeChain(account.chain)}, which this toolkit cannot set: nothing was changed`,
+      );
+    }
+  }
   // Drift healing sets a password the old one never matched: nothing to retain.
   for (const account of ordered) await setAccountPassword(session, server, account, password, 'master', false);
 }

@@ -214,7 +214,25 @@ async function healAsMaster(ctx: StepContext, master: MasterSession, current: Da
   const server = await master.server();
   const restore = await ctx.engine.savePassword(session, server, pending.username);
   ctx.deadline.check('set the password as the master');
-  await ctx.engine.setPasswordAsMaster(session, server, pending.username, pending.password);
+  try {
+    await ctx.engine.setPasswordAsMaster(session, server, pending.username, pending.password);
+  } catch (err) {
+    // Some host entries may be set already (MySQL sets one statement per entry): the stored ones go back
+    // before the error is thrown, or an application on an entry already set would be locked out.
+    if (restore !== undefined) {
+      const outcome = await putBack(ctx, { what: 'the password the master set', putBack: () => restore(session), outcome: 'put back' });
+      ctx.logger.log({
+        level: 'warn',
+        message: `Setting the password as the master failed (${failureText(err)}): the stored password was ${outcome === 'put back' ? 'put back' : 'not put back'}`,
+        secretArn: ctx.secretArn,
+        step: ctx.step,
+        engine: ctx.engine.family,
+        username: pending.username,
+        host: pending.host,
+      });
+    }
+    throw err;
+  }
   await proveOrPutBack(ctx, master, pending, current, {
     what: 'the password the master set',
     putBack: restore !== undefined ? () => restore(session) : undefined,

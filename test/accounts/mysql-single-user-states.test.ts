@@ -374,6 +374,25 @@ describe('account states', () => {
     }
   });
 
+  it("drift on the function's entry, and another entry on mysql_old_password: the heal stops before it sets the application's '%'", async () => {
+    const spec: AccountSpec = {
+      hosts: ['%', '127.0.0.1'],
+      prepare: async (s, user) => {
+        const a = await s.admin();
+        try {
+          const other = mysqlNativePasswordHash(strongPassword());
+          await a.query(`ALTER USER ${a.format('?@?', [user, '127.0.0.1'])} IDENTIFIED BY PASSWORD '${other}'`);
+          await a.query(`CREATE USER ${a.format('?@?', [user, '10.%'])} IDENTIFIED VIA mysql_old_password USING '6f8c114b58f2ce9e'`);
+        } finally {
+          await a.end();
+        }
+      },
+    };
+    const run = await runCell(ctx, spec, 'single-user', true, cleanup);
+    expectOutcome(run, refused('DATABASE', undefined, /'10\.%' authenticates with mysql_old_password.*nothing was changed/), 'old entry');
+    expect(run.appBefore).toBe(true);
+  });
+
   it('a mysql_old_password (pre-4.1) hash: refused naming the plugin, nothing changed', async () => {
     await single(
       { identified: () => "IDENTIFIED VIA mysql_old_password USING '6f8c114b58f2ce9e'" },
@@ -478,20 +497,22 @@ describe('masters', () => {
 });
 
 describe('a crash after the password of one host entry of several is set', () => {
-  /** The master's `at`-th password statement reaches the server, then its connection "drops". */
+  /** The master's `at`-th password statement reaches the server, then its connection "drops" for good. */
   const crashingMaster =
     (at: number): Connector =>
     async (request) => {
       const session = await mysqlEngine.defaultConnector(request);
       if (request.role !== 'master') return session;
       let changes = 0;
+      const reset = (): Error => Object.assign(new Error('simulated crash'), { code: 'ECONNRESET' });
       return {
         ...session,
         async query(sql: string, params?: readonly unknown[]): Promise<readonly Row[]> {
+          if (changes >= at) throw reset();
           if (!/^\s*(ALTER USER|SET PASSWORD)\b/i.test(sql)) return session.query(sql, params);
           changes += 1;
           const rows = await session.query(sql, params);
-          if (changes === at) throw Object.assign(new Error('simulated crash'), { code: 'ECONNRESET' });
+          if (changes === at) throw reset();
           return rows;
         },
       };
@@ -505,6 +526,55 @@ describe('a crash after the password of one host entry of several is set', () =>
     );
     return Object.fromEntries((rows as Array<{ host: string; hash: string }>).map((r) => [r.host, r.hash]));
   }
+
+  it('a heal statement refused after the first entry was set (the connection alive): that entry is put back, nothing changed', async () => {
+    const username = shortName('c', PREFIX);
+    cleanup.push(username);
+    const password = strongPassword();
+    const a = await server.admin();
+    try {
+      for (const host of ['127.0.0.1', 'hms.example.invalid'])
+        await a.query('CREATE USER ?@? IDENTIFIED BY PASSWORD ?', [username, host, mysqlNativePasswordHash(password)]);
+      const before = await hashes(a, username);
+      const secretId = await createSecret(endpoint.client, `${username}-secret`, {
+        engine: 'mariadb',
+        host: '127.0.0.1',
+        port: server.port,
+        username,
+        password: strongPassword(),
+        ssl: false,
+        masterarn: ctx.masterArn,
+      });
+      let changes = 0;
+      const refusingSecond: Connector = async (request) => {
+        const session = await mysqlEngine.defaultConnector(request);
+        if (request.role !== 'master') return session;
+        return {
+          ...session,
+          async query(sql: string, params?: readonly unknown[]): Promise<readonly Row[]> {
+            if (/^\s*ALTER USER\b/i.test(sql) && ++changes === 2) {
+              throw Object.assign(new Error('refused'), { code: 'ER_CANNOT_USER', errno: 1396 });
+            }
+            return session.query(sql, params);
+          },
+        };
+      };
+      const handler = createRotationHandler({
+        engine: mysqlEngine,
+        strategy: 'single-user',
+        secretsClient: endpoint.client,
+        env: { DB_TLS_MODE: 'disable' },
+        logger: captureLogger(),
+        connect: refusingSecond,
+      });
+      const fn = lambdaArn(shortName('fn', PREFIX));
+      endpoint.local.registerRotationFunction(fn, (event) => handler(event));
+      await expect(rotate(endpoint.client, secretId, fn)).rejects.toBeDefined();
+      expect(await hashes(a, username)).toEqual(before);
+    } finally {
+      await a.end();
+    }
+  });
 
   it.each([
     ['the own session, the master setting the other entry', ['%', '127.0.0.1'], false],

@@ -105,6 +105,11 @@ interface DriverErrorFields {
   readonly message?: unknown;
 }
 
+/** Whether the refused login ran over TLS, when the caller knows (a MySQL REQUIRE SSL account refuses a plaintext one). */
+function tlsOf(context: DriverErrorContext): { tls?: boolean } {
+  return context.tls !== undefined ? { tls: context.tls } : {};
+}
+
 /** Maps a failed login (connect + authenticate) to a typed error naming the engine and the credential. */
 export function classifyConnectError(raw: unknown, context: DriverErrorContext): ToolkitError {
   if (raw instanceof ToolkitError) return raw;
@@ -119,14 +124,18 @@ export function classifyConnectError(raw: unknown, context: DriverErrorContext):
     const causes = postgresRefusalCauses(code);
     // A code that tells one cause is the diagnosis itself, with or without a master.
     const detail = reason !== 'undetermined' && causes !== undefined ? { detail: `${code}: ${causes}` } : {};
-    const tls = context.tls !== undefined ? { tls: context.tls } : {};
-    return new AuthenticationError(`${who} was refused (${code}: ${causes})`, { ...ctx, reason, ...detail, ...tls });
+    return new AuthenticationError(`${who} was refused (${code}: ${causes})`, { ...ctx, reason, ...detail, ...tlsOf(context) });
   }
   if (isAuthCode(err, context.family)) {
     const reason = context.family === 'postgres' ? postgresRefusalReasonFromCode(code) : mysqlLoginReason(err, code);
     const why = reason === 'undetermined' ? '' : `: ${REFUSAL_REASON_TEXT[reason]}`;
     const detail = context.family === 'mysql' ? mysqlRefusalDetail(err) : undefined;
-    return new AuthenticationError(`${who} was refused${why} (${code})`, { ...ctx, reason, ...(detail !== undefined ? { detail } : {}) });
+    return new AuthenticationError(`${who} was refused${why} (${code})`, {
+      ...ctx,
+      reason,
+      ...(detail !== undefined ? { detail } : {}),
+      ...tlsOf(context),
+    });
   }
   if (isTlsFailure(err)) return new TlsError(`${who} failed to set up TLS (${code ?? 'no TLS on the server'})`, ctx);
   if (code !== undefined && TIMEOUT_CODES.has(code)) return new TimeoutError(`${who} timed out (${code})`, ctx);

@@ -76,6 +76,24 @@ export function takesPassword(plugin: string): boolean {
   return kind === 'client-hashed' || kind === 'server-hashed';
 }
 
+/**
+ * True for a mysql_native_password method whose stored string is no hash at all (MariaDB's own
+ * `USING 'invalid'`, MySQL's `*THISISNOTAVALIDPASSWORDTHATCANBEUSEDHERE`): no password matches it, which
+ * is how a DBA shuts password logins on an account or host entry. Such a method is not the secret's: a
+ * rotation never sets it, and a refusal on it is no drift. '' (no password) and a pre-4.1 hash are stored
+ * passwords, not a shut door.
+ */
+export function passwordShut(method: AuthMethod): boolean {
+  if (pluginKind(method.plugin) !== 'client-hashed') return false;
+  const stored = method.authString;
+  return stored !== '' && !/^\*[0-9A-F]{40}$/i.test(stored) && !/^[0-9A-F]{16}$/i.test(stored);
+}
+
+/** True for a method a password rotation sets: a plugin that takes a password, and a door not shut (`passwordShut`). */
+export function methodTakesPassword(method: AuthMethod): boolean {
+  return takesPassword(method.plugin) && !passwordShut(method);
+}
+
 /** True when the default connector (mysql2) can log in with the plugin. */
 export function driverSupports(plugin: string): boolean {
   return DRIVER_PLUGINS.has(normalizePlugin(plugin) ?? '');

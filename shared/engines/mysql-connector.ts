@@ -138,7 +138,8 @@ async function connectMysql(request: ConnectRequest, sessionOptions: Readonly<Re
     version = typeof greeting?.serverVersion === 'string' ? greeting.serverVersion : undefined;
     connection = core.promise();
   } catch (err) {
-    const failure = classifyConnectError(err, context);
+    // Whether the refused login ran over TLS: a REQUIRE SSL account refuses a plaintext login whatever the password.
+    const failure = classifyConnectError(err, { ...context, tls: options.ssl !== undefined });
     const plugin = asked.filter((name) => !MYSQL2_PLUGINS.has(name)).at(-1);
     if (failure instanceof AuthenticationError && failure.reason === 'unsupported-auth-plugin' && plugin !== undefined) {
       const detail = `the server asks for the ${plugin} client plugin, which mysql2 does not implement`;

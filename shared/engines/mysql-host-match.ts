@@ -2,7 +2,9 @@
  * Which `user@host` account MySQL/MariaDB picks for a client: the host parts that match the client's
  * address, most specific first, as the server sorts its account table (a literal host or address before
  * a pattern, a pattern whose first wildcard comes later before one whose comes earlier, `%` last; for
- * the same host a named user before the anonymous one). This is what tells "the password is wrong"
+ * the same rank a named user before the anonymous one, then the greater host string first: a netmask
+ * '127.0.0.0/255.0.0.0' ranks as a literal, and MariaDB tries '127.0.0.1' before it, which is
+ * what decides whose password and state a login from 127.0.0.1 meets). This is what tells "the password is wrong"
  * from "no account of this user may log in from here" (a 1045 either way).
  *
  * The client's address is the host part of the master session's USER(): the function's own address as
@@ -38,9 +40,19 @@ export interface CandidateAccount {
  * the anonymous ones (`user` ''); undefined when none matches.
  */
 export function accountForClient<T extends CandidateAccount>(accounts: readonly T[], user: string, clientHost: string): T | undefined {
-  return accounts
-    .filter((a) => (a.user === user || a.user === '') && hostMatches(a.host, clientHost))
-    .sort((a, b) => hostSpecificity(b.host) - hostSpecificity(a.host) || (a.user === '' ? 1 : 0) - (b.user === '' ? 1 : 0))[0];
+  return accounts.filter((a) => (a.user === user || a.user === '') && hostMatches(a.host, clientHost)).sort(serverOrder)[0];
+}
+
+/**
+ * The order the server tries accounts in (negative: `a` first): rank, then a named user before the
+ * anonymous one, then the greater host string first (byte order, as the server's strcmp).
+ */
+export function serverOrder(a: CandidateAccount, b: CandidateAccount): number {
+  return (
+    hostSpecificity(b.host) - hostSpecificity(a.host) ||
+    (a.user === '' ? 1 : 0) - (b.user === '' ? 1 : 0) ||
+    Buffer.compare(Buffer.from(b.host, 'utf8'), Buffer.from(a.host, 'utf8'))
+  );
 }
 
 /** The host part of `user@host` as USER() prints it (the user name may itself hold an '@'). */

@@ -36,7 +36,7 @@
 import { AuthenticationError, DatabaseError, ToolkitError } from '../errors';
 import type { OwnPasswordChange, Row, ServerInfo, SqlSession } from '../rotation/database-engine';
 import { accountStatesOf, describeAccount, ensureSafeSqlMode, quoteName, run, statementFailure, type AccountState } from './mysql-accounts';
-import { describeChain, pluginKind, takesPassword, type AuthMethod } from './mysql-auth-chain';
+import { describeChain, methodTakesPassword, pluginKind, takesPassword, type AuthMethod } from './mysql-auth-chain';
 import { columnText as text, escapeMysql as escape } from './mysql-connector';
 import { MYSQL_PRIVILEGE_DENIED_CODES } from './mysql-error-codes';
 import { accountForClient, hostOfUserFunction } from './mysql-host-match';
@@ -113,7 +113,7 @@ export async function setOwnMysqlPassword(session: SqlSession, server: ServerInf
   if (helper === undefined) throw unreachable(username, own?.host, others, expired, ownChainNeedsMaster);
   await ensureSafeSqlMode(helper.session, helper.role);
   const states = (await readAccountsAs(helper, server, username)).filter((a) => !a.isRole);
-  const ownState = await ownAccountState(helper.session, states, username, own?.host);
+  const ownState = await ownAccountState(session, states, own?.host);
   if (ownState === undefined) {
     throw new DatabaseError(`The account user ${quoteName(username)} logged in as is not among its accounts in the catalogs`);
   }
@@ -166,6 +166,18 @@ export async function setMysqlPasswordAsMaster(session: SqlSession, server: Serv
   const who = await run(session, 'SELECT USER() AS client', 'reading the client address');
   const own = accountForClient(targets, username, hostOfUserFunction(text(who[0]?.client)));
   const ordered = [...targets.filter((a) => a !== own), ...(own !== undefined ? [own] : [])];
+  // Every statement is built before the first runs: an entry the toolkit cannot set (mysql_old_password,
+  // a plugin it cannot explain) stops the heal before any change, not after the application's entry was set.
+  for (const account of ordered) {
+    try {
+      alterAccountPasswordStatement(server, accountName(account.user, account.host), account.chain, password);
+    } catch (err) {
+      if (!(err instanceof ToolkitError)) throw err;
+      throw new DatabaseError(
+        `${describeAccount(account.user, account.host)} authenticates with ${describeChain(account.chain)}, which this toolkit cannot set: nothing was changed`,
+      );
+    }
+  }
   // Drift healing sets a password the old one never matched: nothing to retain.
   for (const account of ordered) await setAccountPassword(session, server, account, password, 'master', false);
 }
@@ -427,18 +439,42 @@ async function readAccountsAs(helper: AccountManager, server: ServerInfo, userna
   }
 }
 
-/** The user's own account among `states`: by its host, or (expired session) by the address the server sees. */
+/**
+ * The user's own account among `states`: by its host when the session could read CURRENT_USER(); an
+ * expired session, which may run SET statements only, is asked entry by entry. The master's USER() cannot
+ * tell it: with name resolution on it shows a host name while the server also matched the address
+ * ('app'@'127.0.0.1' before 'app'@'%'), and a wrong guess sets one entry twice and leaves another, perhaps
+ * the application's, on the old password.
+ */
 async function ownAccountState(
-  manager: SqlSession,
+  session: SqlSession,
   states: readonly AccountState[],
-  username: string,
   host: string | undefined,
 ): Promise<AccountState | undefined> {
   if (host !== undefined) return states.find((a) => a.host === host);
-  const who = await run(manager, 'SELECT USER() AS client', 'reading the client address');
-  const candidates = states.map((a) => ({ ...a, user: username }));
-  const match = accountForClient(candidates, username, hostOfUserFunction(text(who[0]?.client)));
-  return match === undefined ? undefined : states.find((a) => a.host === match.host);
+  for (const account of states) if (await isCurrentUser(session, account)) return account;
+  return undefined;
+}
+
+/** Error codes of a SET given a value its variable refuses: the probe's "no". */
+const WRONG_VALUE_CODES: ReadonlySet<string> = new Set(['ER_WRONG_VALUE_FOR_VAR', '1231']);
+
+/**
+ * True when the session is logged in as `account`. A SET that keeps sql_mode as it is when CURRENT_USER()
+ * is the account, and is refused (1231) otherwise: the one question a session restricted to changing its
+ * expired password may ask. Compared as bytes, since the session's collation ignores case.
+ */
+async function isCurrentUser(session: SqlSession, account: AccountState): Promise<boolean> {
+  const name = escape(`${account.user}@${account.host}`);
+  try {
+    await session.query(
+      `SET SESSION sql_mode = IF(CAST(CURRENT_USER() AS BINARY) = CAST(${name} AS BINARY), @@SESSION.sql_mode, 'NOT A MODE')`,
+    );
+    return true;
+  } catch (err) {
+    if (WRONG_VALUE_CODES.has(failureCode(err) ?? '')) return false;
+    throw statementFailure(err, 'finding the host entry of the expired session', 'current');
+  }
 }
 
 /** The user's own statement (SET PASSWORD / ALTER USER USER()), with the privilege and validation fallbacks. */
@@ -496,7 +532,7 @@ async function setAccountPassword(
 }
 
 function usesPassword(account: AccountState): boolean {
-  return account.chain.some((m) => takesPassword(m.plugin)) || account.chain.some((m) => pluginKind(m.plugin) === 'unknown');
+  return account.chain.some(methodTakesPassword) || account.chain.some((m) => pluginKind(m.plugin) === 'unknown');
 }
 
 function unreachable(

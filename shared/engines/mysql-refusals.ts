@@ -23,9 +23,18 @@ import type { RefusalReason } from '../errors';
 import { ToolkitError } from '../errors';
 import type { PasswordRestore, RefusalDiagnosis, RefusedLogin, ServerInfo, SqlSession } from '../rotation/database-engine';
 import { accountStatesOf, describeAccount, ensureSafeSqlMode, quoteName, run, type AccountState } from './mysql-accounts';
-import { describeChain, driverSupports, firstInteractiveMethod, pluginKind, takesPassword, type AuthMethod } from './mysql-auth-chain';
+import {
+  describeChain,
+  driverSupports,
+  firstInteractiveMethod,
+  methodTakesPassword,
+  passwordShut,
+  pluginKind,
+  takesPassword,
+  type AuthMethod,
+} from './mysql-auth-chain';
 import { columnText as text } from './mysql-connector';
-import { accountForClient, hostMatches, hostOfUserFunction, hostSpecificity } from './mysql-host-match';
+import { accountForClient, hostMatches, hostOfUserFunction, serverOrder } from './mysql-host-match';
 import { accountName, storedIdentifiedClause } from './mysql-sql';
 import { mysqlNativePasswordHash } from './password-hashes';
 
@@ -74,14 +83,14 @@ export async function diagnoseMysqlRefusal(session: SqlSession, server: ServerIn
   // address pattern more specific than the one found by name may be the one it picked.
   const note = `the server sees the function as ${client}, so it cannot be told whether ${shadows
     .map((a) => `${a.user === '' ? 'the anonymous ' : ''}${describeAccount(a.user, a.host)}`)
-    .join(', ')} (more specific than ${describeAccount(matched.user, matched.host)}) matches its address instead`;
+    .join(', ')} (tried before ${describeAccount(matched.user, matched.host)}) matches its address instead`;
   return explained.reason === 'wrong-password'
     ? { reason: 'undetermined', detail: `${explained.detail}, but ${note}` }
     : { ...explained, detail: `${explained.detail}; ${note}` };
 }
 
 /**
- * Accounts (the user's or anonymous) whose host part is an address pattern more specific than
+ * Accounts (the user's or anonymous) whose host part is an address pattern the server tries before
  * `matched`'s, when the client is known only by a host name (name resolution on): the server compares
  * host parts with the client's name AND its address, and the address is not visible from here.
  */
@@ -90,7 +99,7 @@ function unprovenShadows(states: readonly AccountState[], matched: AccountState,
   return states.filter(
     (a) =>
       (a.user === '' || a.user === matched.user) &&
-      hostSpecificity(a.host) > hostSpecificity(matched.host) &&
+      serverOrder(a, matched) < 0 &&
       /^[0-9.:%_/]+$/.test(a.host) &&
       !hostMatches(a.host, client),
   );
@@ -127,7 +136,20 @@ function explainAccount(account: AccountState, refused: RefusedLogin, byCode: Re
   if (account.locked || byCode === 'login-disabled') return { reason: 'login-disabled', detail: `${name} is locked (ACCOUNT LOCK)` };
   const certificate = certificateRequirement(account);
   if (certificate !== undefined) return { reason: 'client-certificate-required', detail: `${name} has ${certificate}` };
-  const method = firstInteractiveMethod(account.chain);
+  if (account.sslType.trim() !== '' && refused.error.tls === false) {
+    return {
+      reason: 'undetermined',
+      detail: `${name} requires TLS (${account.sslType}) and the refused login came without it, so no password logs in that way (the secret's ssl, DB_TLS_MODE)`,
+    };
+  }
+  const open = account.chain.filter((m) => !passwordShut(m));
+  if (open.length < account.chain.length && !open.some((m) => takesPassword(m.plugin))) {
+    return {
+      reason: 'login-disabled',
+      detail: `${name} stores no hash for mysql_native_password (a string such as 'invalid'), so no password can match it: the DBA's way to shut password logins`,
+    };
+  }
+  const method = firstInteractiveMethod(open);
   if (method === undefined || !takesPassword(method.plugin)) {
     const which = method?.plugin ?? describeChain(account.chain);
     return { reason: 'unsupported-auth-plugin', detail: `${name} authenticates with ${which}, which takes no password over TCP` };
@@ -191,9 +213,7 @@ export async function saveMysqlPassword(session: SqlSession, server: ServerInfo,
   let accounts: AccountState[];
   try {
     await ensureSafeSqlMode(session, 'master');
-    accounts = (await accountStatesOf(session, server, [username])).filter(
-      (a) => !a.isRole && a.chain.some((m) => takesPassword(m.plugin)),
-    );
+    accounts = (await accountStatesOf(session, server, [username])).filter((a) => !a.isRole && a.chain.some(methodTakesPassword));
   } catch (err) {
     if (err instanceof ToolkitError && err.code === 'DATABASE') return undefined;
     throw err;

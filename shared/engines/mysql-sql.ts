@@ -33,7 +33,15 @@ import type { ServerInfo } from '../rotation/database-engine';
 import { mysqlNativePasswordHash } from './password-hashes';
 import { atLeast, describeServer } from './mysql-server-info';
 import { findKeyword, tokenize, unquote } from './mysql-statement-tokens';
-import { NATIVE_PLUGIN, describeChain, normalizePlugin, pluginKind, type AuthMethod } from './mysql-auth-chain';
+import {
+  NATIVE_PLUGIN,
+  describeChain,
+  methodTakesPassword,
+  normalizePlugin,
+  passwordShut,
+  pluginKind,
+  type AuthMethod,
+} from './mysql-auth-chain';
 
 export { NATIVE_PLUGIN, normalizePlugin } from './mysql-auth-chain';
 
@@ -232,13 +240,15 @@ export function chainIdentifiedClause(
   form: PasswordForm = 'hash',
 ): string {
   if (chain.length <= 1 || server.flavor !== 'mariadb') return identifiedClause(server, chain[0]?.plugin, password, form);
-  if (!chain.some((m) => pluginKind(m.plugin) === 'client-hashed' || pluginKind(m.plugin) === 'server-hashed')) {
+  if (!chain.some(methodTakesPassword)) {
     throw noPassword(describeChain(chain));
   }
   const parts = chain.map((m) => {
     const plugin = checkedPlugin(m.plugin, chain);
     switch (pluginKind(plugin)) {
       case 'client-hashed':
+        // A shut door ('invalid') stays shut: the DBA closed password logins through this method.
+        if (passwordShut(m)) return `${plugin} USING ${escape(m.authString)}`;
         return form === 'hash'
           ? `${plugin} USING ${escape(mysqlNativePasswordHash(password))}`
           : `${plugin} USING PASSWORD(${escape(password)})`;

@@ -4,7 +4,7 @@
  * it cannot tell apart.
  */
 import type { DatabaseSecret } from '../database-secret';
-import { AuthenticationError, REFUSAL_REASON_TEXT } from '../errors';
+import { AuthenticationError, REFUSAL_REASON_TEXT, type RefusalReason } from '../errors';
 import type { RefusalDiagnosis } from './database-engine';
 import { masterDatabase } from './master-secret';
 import type { MasterSession } from './master-session';
@@ -14,6 +14,26 @@ import type { StepContext } from './step-context';
 export const UNTOLD_WITHOUT_MASTER =
   'without a masterarn the toolkit cannot tell a wrong password from an expired, disabled or missing account, ' +
   'an address the account may not log in from, or a required client certificate';
+
+/**
+ * Refusals that no other password of the secret can overcome, told by their code: the password checked
+ * out (a connection limit, a database the user may not open, an expired password, MariaDB's lock) or the
+ * account takes no login at all (locked, blocked after failed logins). Another password tried after one of
+ * these is only a failed login, which MariaDB max_password_errors and MySQL FAILED_LOGIN_ATTEMPTS count
+ * against the account: the application's own login would then be blocked.
+ */
+const PASSWORD_INDEPENDENT: ReadonlySet<RefusalReason> = new Set<RefusalReason>([
+  'connection-limit',
+  'database-not-allowed',
+  'expired',
+  'login-disabled',
+  'blocked-after-failed-logins',
+]);
+
+/** True when `refusal` says no other password could log in where this one was refused (see PASSWORD_INDEPENDENT). */
+export function refusedWhateverThePassword(refusal: AuthenticationError): boolean {
+  return PASSWORD_INDEPENDENT.has(refusal.reason);
+}
 
 /**
  * Why `secret`'s login was refused: the engine's diagnosis as the master when there is one, else what

@@ -5,7 +5,9 @@
  * AWSCURRENT logs in first: in a normal rotation no login is refused, so accounts under failed-login
  * limits (MariaDB max_password_errors, MySQL FAILED_LOGIN_ATTEMPTS) are never counted against by the
  * rotation itself. Only when AWSCURRENT is refused is AWSPENDING tried (a retry after the change finds
- * it in place and does nothing), then AWSPREVIOUS with current's `ssl`, as in the templates.
+ * it in place and does nothing), then AWSPREVIOUS with current's `ssl`, as in the templates; neither when
+ * AWSCURRENT's refusal says no password could get in (a connection limit, a database it may not open, a lock,
+ * an expiry): they would only be failed logins counted against the application's account.
  *
  * Never a lockout:
  * - the change is proven by a fresh login with the new password; when that is refused, the user's
@@ -27,7 +29,7 @@ import { attemptLogin, tryLogin, withSession } from './login';
 import { assertNotMastersOwnUser } from './master-secret';
 import { masterSessionFor, type MasterSession } from './master-session';
 import { assertPendingFromCurrent } from './pending-drift';
-import { explainRefusal, refusalFailure } from './refusal';
+import { explainRefusal, refusalFailure, refusedWhateverThePassword } from './refusal';
 import { AWSCURRENT, AWSPENDING, readDatabaseSecret, readPreviousSecret } from './secret-versions';
 import type { StepContext, StepResult } from './step-context';
 
@@ -55,17 +57,19 @@ export async function setSecretSingleUser(ctx: StepContext): Promise<StepResult>
       await changeAndProve(ctx, own.session, current, current, pending, master);
       return 'success';
     }
-    const already = await tryLogin(ctx, pending, 'pending');
-    if (already !== undefined) {
-      await already.close();
-      return 'skipped';
-    }
-    const previous = await readPreviousSecret(readCtx, ctx.secretArn, family);
-    if (previous !== undefined && sameAccount(pending, previous)) {
-      const session = await tryLogin(ctx, previous, 'previous', { sslFrom: current });
-      if (session !== undefined) {
-        await changeAndProve(ctx, session, previous, current, pending, master);
-        return 'success';
+    if (!refusedWhateverThePassword(own.refusal)) {
+      const already = await tryLogin(ctx, pending, 'pending');
+      if (already !== undefined) {
+        await already.close();
+        return 'skipped';
+      }
+      const previous = await readPreviousSecret(readCtx, ctx.secretArn, family);
+      if (previous !== undefined && sameAccount(pending, previous)) {
+        const session = await tryLogin(ctx, previous, 'previous', { sslFrom: current });
+        if (session !== undefined) {
+          await changeAndProve(ctx, session, previous, current, pending, master);
+          return 'success';
+        }
       }
     }
     const diagnosis = await explainRefusal(ctx, master, current, own.refusal);
@@ -217,7 +221,25 @@ async function healAsMaster(ctx: StepContext, master: MasterSession, current: Da
   const server = await master.server();
   const restore = await ctx.engine.savePassword(session, server, pending.username);
   ctx.deadline.check('set the password as the master');
-  await ctx.engine.setPasswordAsMaster(session, server, pending.username, pending.password);
+  try {
+    await ctx.engine.setPasswordAsMaster(session, server, pending.username, pending.password);
+  } catch (err) {
+    // Some host entries may be set already (MySQL sets one statement per entry): the stored ones go back
+    // before the error is thrown, or an application on an entry already set would be locked out.
+    if (restore !== undefined) {
+      const outcome = await putBack(ctx, { what: 'the password the master set', putBack: () => restore(session), outcome: 'put back' });
+      ctx.logger.log({
+        level: 'warn',
+        message: `Setting the password as the master failed (${failureText(err)}): the stored password was ${outcome === 'put back' ? 'put back' : 'not put back'}`,
+        secretArn: ctx.secretArn,
+        step: ctx.step,
+        engine: ctx.engine.family,
+        username: pending.username,
+        host: pending.host,
+      });
+    }
+    throw err;
+  }
   await proveOrPutBack(ctx, master, pending, current, {
     what: 'the password the master set',
     putBack: restore !== undefined ? () => restore(session) : undefined,

@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { startTestEndpoint, type TestEndpoint } from '../support/rotation-rig';
 import { startPrivateMariadb, type PrivateMariadb } from '../../local/private-mariadb';
 import { createCertificateAuthority, type CertificateAuthority } from '../../local/tls-certificates';
+import { createConnection, type Connection } from 'mysql2/promise';
 import {
   createMaster,
   expectOutcome,
@@ -163,6 +164,46 @@ describe('failed-login limits (max_password_errors)', () => {
       [refused('AUTH_FAILED', reason, /max_password_errors/), refused('AUTH_FAILED', reason), refused('AUTH_FAILED', reason)],
       'blocked',
     );
+  });
+});
+
+describe('failed-login limits and a refusal no other password can overcome', () => {
+  afterEach(() => setGlobal('max_password_errors', 4294967295));
+
+  /** Logs in once the server has let a closed session go (it counts MAX_USER_CONNECTIONS until then). */
+  async function logsInSoon(user: string, password: string): Promise<boolean> {
+    for (let i = 0; i < 20; i += 1) {
+      if (await logsIn(server, user, password)) return true;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return false;
+  }
+
+  it('max_password_errors=1: the pending and previous passwords are not tried after such a refusal, so the account is not blocked', async () => {
+    await setGlobal('max_password_errors', 1);
+    for (const withMaster of [true, false]) {
+      const label = withMaster ? 'with a master' : 'without a master';
+      // The application holds the one session MAX_USER_CONNECTIONS 1 allows: the function's login meets 1226.
+      let held: Connection | undefined;
+      let password = '';
+      const busy: AccountSpec = {
+        options: 'WITH MAX_USER_CONNECTIONS 1',
+        prepare: async (s, user, pw) => {
+          password = pw;
+          held = await createConnection({ host: '127.0.0.1', port: s.port, user, password: pw });
+          held.on('error', () => undefined);
+        },
+      };
+      const run = await runCell(ctx, busy, 'single-user', withMaster, cleanup);
+      await held?.end();
+      expectOutcome(run, refused('AUTH_FAILED', 'connection-limit'), `limit reached / ${label}`);
+      expect({ label, appLogsInOnceReleased: await logsInSoon(run.username, password) }).toEqual({ label, appLogsInOnceReleased: true });
+
+      // A dbname that does not exist: the password was accepted (1044).
+      const noDb = await runCell(ctx, { secretFields: { dbname: 'myacc_no_such_db' } }, 'single-user', withMaster, cleanup);
+      expectOutcome(noDb, refused('AUTH_FAILED', 'database-not-allowed'), `no such dbname / ${label}`);
+      expect({ label, appLogsIn: await logsIn(server, noDb.username, noDb.secretPassword) }).toEqual({ label, appLogsIn: true });
+    }
   });
 });
 

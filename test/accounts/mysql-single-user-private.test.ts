@@ -118,6 +118,16 @@ describe('the anonymous account shadowing the user (name resolution on)', () => 
       'localhost and %',
     );
   });
+
+  it("an expired password on '127.0.0.1' and '%': the expired session's own entry is not guessed from the name, every entry is set", async () => {
+    // USER() shows 'localhost', which only '%' matches; the server picked '127.0.0.1' by the address.
+    await single(
+      { hosts: ['127.0.0.1', '%'], options: 'PASSWORD EXPIRE' },
+      rotated,
+      refused('DATABASE', undefined, /has expired/),
+      'expired, name resolution',
+    );
+  });
 });
 
 describe('a server sql_mode with ANSI_QUOTES and NO_BACKSLASH_ESCAPES', () => {

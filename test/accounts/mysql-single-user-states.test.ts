@@ -85,6 +85,38 @@ describe('host parts competing for the function address (127.0.0.1, skip_name_re
     await single({ hosts: ['127.0.0.0/255.0.0.0'], drifted: true }, rotated, refused('AUTH_FAILED', 'undetermined'), 'netmask drift');
   });
 
+  describe('a literal address and a netmask that both match (the server takes the greater host string)', () => {
+    // Both sort as literal hosts; MariaDB then tries '127.0.0.1' before '127.0.0.0/255.0.0.0'. The
+    // application (127.0.0.2) logs in through the netmask entry, the function (127.0.0.1) through the other.
+    const hosts = ['127.0.0.0/255.0.0.0', '127.0.0.1'];
+    const alter = (host: string, clause: (a: Connection) => string) => async (s: { admin(): Promise<Connection> }, user: string) => {
+      const a = await s.admin();
+      try {
+        await a.query(`ALTER USER ${a.format('?@?', [user, host])} ${clause(a)}`);
+      } finally {
+        await a.end();
+      }
+    };
+    const otherHash = (a: Connection) => `IDENTIFIED BY PASSWORD ${a.escape(mysqlNativePasswordHash(strongPassword()))}`;
+
+    it("drift on the function's '127.0.0.1' only: proven from that entry and healed on both", async () => {
+      await single({ hosts, prepare: alter('127.0.0.1', otherHash) }, rotated, refused('AUTH_FAILED', 'undetermined'), 'literal drift');
+    });
+
+    it("REQUIRE SSL on '127.0.0.1', another password on the netmask entry: refused naming TLS, nothing changed", async () => {
+      const prepare = async (s: { admin(): Promise<Connection> }, user: string) => {
+        await alter('127.0.0.1', () => 'REQUIRE SSL')(s, user);
+        await alter('127.0.0.0/255.0.0.0', otherHash)(s, user);
+      };
+      const run = await runCell(ctx, { hosts, prepare }, 'single-user', true, cleanup);
+      expectOutcome(run, refused('AUTH_FAILED', 'undetermined', /requires TLS/), 'literal TLS');
+    });
+
+    it('both expired: the expired session is the literal entry, and the netmask entry is set too', async () => {
+      await single({ hosts, options: 'PASSWORD EXPIRE' }, rotated, refused('DATABASE', undefined, /expired/), 'both expired');
+    });
+  });
+
   it('a host name the server never resolves (skip_name_resolve): no account for the address, nothing healed', async () => {
     await single(
       { hosts: ['app.example.invalid'] },
@@ -208,6 +240,15 @@ describe('account states', () => {
     );
   });
 
+  it('REQUIRE SSL and a drifted password while the function connects without TLS: no password would log in, nothing healed', async () => {
+    await single(
+      { options: 'REQUIRE SSL', drifted: true },
+      refused('AUTH_FAILED', 'undetermined', /requires TLS.*came without it.*nothing was changed/),
+      refused('AUTH_FAILED', 'undetermined'),
+      'REQUIRE SSL + drift',
+    );
+  });
+
   it('ACCOUNT LOCK and a drifted password: the lock is the reason, nothing healed', async () => {
     // The server checks the password before the lock: without a master it is a plain 1045.
     await single(
@@ -289,6 +330,67 @@ describe('account states', () => {
         await a.end();
       }
     }
+  });
+
+  it.each([
+    ["USING 'invalid'", "IDENTIFIED VIA mysql_native_password USING 'invalid'"],
+    [
+      "USING 'invalid' OR unix_socket (MariaDB's own root@localhost)",
+      "IDENTIFIED VIA mysql_native_password USING 'invalid' OR unix_socket",
+    ],
+    ["a hash no password has (MySL's *THISISNOTAVALIDPASSWORD…)", "IDENTIFIED BY PASSWORD '*THISISNOTAVALIDPASSWORDTHATCANBEUSEDHERE'"],
+  ])(
+    'a stored native string no password matches (%s), the DBA\'s way to shut password logins: refused, never "healed"',
+    async (_label, clause) => {
+      await single(
+        { identified: () => clause },
+        refused('AUTH_FAILED', 'login-disabled', /no password can match/),
+        refused('AUTH_FAILED', 'undetermined'),
+        'invalid hash',
+      );
+    },
+  );
+
+  it("another host entry shut to passwords (USING 'invalid' OR unix_socket): rotated, that entry still takes no password", async () => {
+    const shut = "IDENTIFIED VIA mysql_native_password USING 'invalid' OR unix_socket";
+    const spec: AccountSpec = {
+      prepare: async (s, user) => {
+        const a = await s.admin();
+        try {
+          await a.query(`CREATE USER ${a.format('?@?', [user, 'localhost'])} ${shut}`);
+        } finally {
+          await a.end();
+        }
+      },
+    };
+    const run = await runCell(ctx, spec, 'single-user', true, cleanup);
+    expectOutcome(run, rotated, 'shut entry');
+    const a = await server.admin();
+    try {
+      const [rows] = await a.query('SHOW CREATE USER ?@?', [run.username, 'localhost']);
+      expect(String(Object.values((rows as Row[])[0]!)[0])).toMatch(/USING 'invalid' OR unix_socket$/);
+    } finally {
+      await a.end();
+    }
+  });
+
+  it("drift on the function's entry, and another entry on mysql_old_password: the heal stops before it sets the application's '%'", async () => {
+    const spec: AccountSpec = {
+      hosts: ['%', '127.0.0.1'],
+      prepare: async (s, user) => {
+        const a = await s.admin();
+        try {
+          const other = mysqlNativePasswordHash(strongPassword());
+          await a.query(`ALTER USER ${a.format('?@?', [user, '127.0.0.1'])} IDENTIFIED BY PASSWORD '${other}'`);
+          await a.query(`CREATE USER ${a.format('?@?', [user, '10.%'])} IDENTIFIED VIA mysql_old_password USING '6f8c114b58f2ce9e'`);
+        } finally {
+          await a.end();
+        }
+      },
+    };
+    const run = await runCell(ctx, spec, 'single-user', true, cleanup);
+    expectOutcome(run, refused('DATABASE', undefined, /'10\.%' authenticates with mysql_old_password.*nothing was changed/), 'old entry');
+    expect(run.appBefore).toBe(true);
   });
 
   it('a mysql_old_password (pre-4.1) hash: refused naming the plugin, nothing changed', async () => {
@@ -395,20 +497,22 @@ describe('masters', () => {
 });
 
 describe('a crash after the password of one host entry of several is set', () => {
-  /** The master's `at`-th password statement reaches the server, then its connection "drops". */
+  /** The master's `at`-th password statement reaches the server, then its connection "drops" for good. */
   const crashingMaster =
     (at: number): Connector =>
     async (request) => {
       const session = await mysqlEngine.defaultConnector(request);
       if (request.role !== 'master') return session;
       let changes = 0;
+      const reset = (): Error => Object.assign(new Error('simulated crash'), { code: 'ECONNRESET' });
       return {
         ...session,
         async query(sql: string, params?: readonly unknown[]): Promise<readonly Row[]> {
+          if (changes >= at) throw reset();
           if (!/^\s*(ALTER USER|SET PASSWORD)\b/i.test(sql)) return session.query(sql, params);
           changes += 1;
           const rows = await session.query(sql, params);
-          if (changes === at) throw Object.assign(new Error('simulated crash'), { code: 'ECONNRESET' });
+          if (changes === at) throw reset();
           return rows;
         },
       };
@@ -422,6 +526,55 @@ describe('a crash after the password of one host entry of several is set', () =>
     );
     return Object.fromEntries((rows as Array<{ host: string; hash: string }>).map((r) => [r.host, r.hash]));
   }
+
+  it('a heal statement refused after the first entry was set (the connection alive): that entry is put back, nothing changed', async () => {
+    const username = shortName('c', PREFIX);
+    cleanup.push(username);
+    const password = strongPassword();
+    const a = await server.admin();
+    try {
+      for (const host of ['127.0.0.1', 'hms.example.invalid'])
+        await a.query('CREATE USER ?@? IDENTIFIED BY PASSWORD ?', [username, host, mysqlNativePasswordHash(password)]);
+      const before = await hashes(a, username);
+      const secretId = await createSecret(endpoint.client, `${username}-secret`, {
+        engine: 'mariadb',
+        host: '127.0.0.1',
+        port: server.port,
+        username,
+        password: strongPassword(),
+        ssl: false,
+        masterarn: ctx.masterArn,
+      });
+      let changes = 0;
+      const refusingSecond: Connector = async (request) => {
+        const session = await mysqlEngine.defaultConnector(request);
+        if (request.role !== 'master') return session;
+        return {
+          ...session,
+          async query(sql: string, params?: readonly unknown[]): Promise<readonly Row[]> {
+            if (/^\s*ALTER USER\b/i.test(sql) && ++changes === 2) {
+              throw Object.assign(new Error('refused'), { code: 'ER_CANNOT_USER', errno: 1396 });
+            }
+            return session.query(sql, params);
+          },
+        };
+      };
+      const handler = createRotationHandler({
+        engine: mysqlEngine,
+        strategy: 'single-user',
+        secretsClient: endpoint.client,
+        env: { DB_TLS_MODE: 'disable' },
+        logger: captureLogger(),
+        connect: refusingSecond,
+      });
+      const fn = lambdaArn(shortName('fn', PREFIX));
+      endpoint.local.registerRotationFunction(fn, (event) => handler(event));
+      await expect(rotate(endpoint.client, secretId, fn)).rejects.toBeDefined();
+      expect(await hashes(a, username)).toEqual(before);
+    } finally {
+      await a.end();
+    }
+  });
 
   it.each([
     ['the own session, the master setting the other entry', ['%', '127.0.0.1'], false],

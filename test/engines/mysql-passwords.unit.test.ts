@@ -46,7 +46,14 @@ function ownRules(
 ): FakeRule[] {
   const rules: FakeRule[] = [];
   if (options.expired) {
-    rules.push({ match: /^SELECT/, error: mustChange }, { match: /^SHOW/, error: mustChange });
+    // The session answers only SETs: the probe of its own entry keeps sql_mode for its account, else is refused.
+    const own = `'app@${options.host ?? '%'}'`.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    rules.push(
+      { match: /^SELECT/, error: mustChange },
+      { match: /^SHOW/, error: mustChange },
+      { match: new RegExp(`CAST\\(CURRENT_USER\\(\\) AS BINARY\\) = CAST\\(${own} AS BINARY\\)`), rows: [] },
+      { match: /CAST\(CURRENT_USER\(\) AS BINARY\)/, error: driverError('ER_WRONG_VALUE_FOR_VAR', 1231, 'x') },
+    );
     return rules;
   }
   rules.push({ match: /^SELECT CURRENT_USER\(\)/, rows: [{ account: `app@${options.host ?? '%'}` }] });
@@ -183,8 +190,8 @@ describe('every host part of the user, or none', () => {
 describe('an expired password is renewed', () => {
   it('the expired session only SETs (its mode, then its password); the master lists and sets the rest', async () => {
     const j = journal();
-    const own = j.session('own', ownRules({ expired: true }));
-    // The server sees the function at 10.0.1.5: the more specific 10.0.% account is the user's own.
+    // The session itself says it is 'app'@'10.0.%' (the master's USER() may show a name instead of the address).
+    const own = j.session('own', ownRules({ expired: true, host: '10.0.%' }));
     const master = j.session('master', masterRules([{ host: '%' }, { host: '10.0.%' }]));
     await mysqlEngine.setOwnPassword(own, MARIADB, change({ master: async () => master }));
     const ownStatements = j.log.filter((l) => l.startsWith('own: '));
@@ -242,7 +249,7 @@ describe('MariaDB authentication chains keep every method', () => {
             plugin: 'ed25519',
             authentication_string: 'pubkey',
             auth_or: [
-              { plugin: 'mysql_native_password', authentication_string: '*00' },
+              { plugin: 'mysql_native_password', authentication_string: '*0123456789ABCDEF0123456789ABCDEF01234567' },
               { plugin: 'pam', authentication_string: 'mariadb' },
               {},
             ],

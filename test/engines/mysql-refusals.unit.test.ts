@@ -97,6 +97,33 @@ describe('the account the server picks for an address', () => {
     expect(accountForClient(accounts.slice(1), 'app', '192.168.0.1')).toBeUndefined();
   });
 
+  it('ties of rank as MariaDB breaks them: a named user first, then the greater host string', () => {
+    const tied = [
+      { user: 'app', host: '127.0.0.0/255.0.0.0' },
+      { user: 'app', host: '127.0.0.1' },
+    ];
+    expect(accountForClient(tied, 'app', '127.0.0.1')).toEqual({ user: 'app', host: '127.0.0.1' });
+    expect(accountForClient([...tied].reverse(), 'app', '127.0.0.1')).toEqual({ user: 'app', host: '127.0.0.1' });
+    const anonymous = [
+      { user: '', host: '127.0.0.1' },
+      { user: 'app', host: '127.0.0.0/255.0.0.0' },
+    ];
+    expect(accountForClient(anonymous, 'app', '127.0.0.1')).toEqual({ user: 'app', host: '127.0.0.0/255.0.0.0' });
+    expect(
+      accountForClient(
+        [
+          { user: 'app', host: '1%' },
+          { user: 'app', host: '1_7.0.0.1' },
+        ],
+        'app',
+        '127.0.0.1',
+      ),
+    ).toEqual({
+      user: 'app',
+      host: '1_7.0.0.1',
+    });
+  });
+
   it('property: the picked account admits the address, and no admitting account of the user is more specific', () => {
     const octet = fc.integer({ min: 0, max: 255 });
     const address = fc.tuple(octet, octet, octet, octet).map((o) => o.join('.'));
@@ -327,7 +354,7 @@ describe('the master explains a refused login from the catalogs', () => {
     ];
     await expect(diagnoseMysqlRefusal(master(own, 'master@app-1.internal'), MARIADB, refusal())).resolves.toMatchObject({
       reason: 'undetermined',
-      detail: expect.stringMatching(/account 'app'@'10\.0\.1\.%' \(more specific/),
+      detail: expect.stringMatching(/account 'app'@'10\.0\.1\.%' \(tried before/),
     });
     // With the address in USER() (skip_name_resolve) the match is exact: the anonymous account is not the function's.
     await expect(diagnoseMysqlRefusal(master(accounts, 'master@10.0.2.9'), MARIADB, refusal())).resolves.toMatchObject({

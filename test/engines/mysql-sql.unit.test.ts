@@ -196,7 +196,7 @@ describe('setPasswordAsMaster (single-user self-healing)', () => {
       host,
       priv: JSON.stringify({ plugin, authentication_string: '*0123456789ABCDEF0123456789ABCDEF01234567' }),
       plugin,
-      authHex: '2A30',
+      authHex: Buffer.from('*0123456789ABCDEF0123456789ABCDEF01234567').toString('hex'),
       sslType: '',
       cipher: Buffer.from(''),
       issuer: null,
@@ -223,7 +223,14 @@ describe('setPasswordAsMaster (single-user self-healing)', () => {
     const session = recordingSession([
       {
         match: /FROM mysql\.user WHERE User IN /,
-        rows: ['%', ''].map((host) => ({ user: 'app', host, plugin: '', auth: '', password: '*0123', sslType: '' })),
+        rows: ['%', ''].map((host) => ({
+          user: 'app',
+          host,
+          plugin: '',
+          auth: '',
+          password: '*0123456789ABCDEF0123456789ABCDEF01234567',
+          sslType: '',
+        })),
       },
       { match: /^SELECT USER\(\)/, rows: [{ client: 'm@10.0.1.5' }] },
     ]);

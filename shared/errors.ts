@@ -294,6 +294,17 @@ export class DatabaseError extends ToolkitError {
   }
 }
 
+/**
+ * Code `DATABASE`: a password statement failed after the statements before it had changed some of the
+ * user's accounts (MySQL sets one host entry per statement). The only password failure after which the
+ * caller puts the stored passwords back: any other error of a password change was raised before the
+ * first statement ran, and a put-back then would write for nothing (on a read-only replica, a write of
+ * its own).
+ */
+export class PartialChangeError extends DatabaseError {
+  override readonly name: string = 'PartialChangeError';
+}
+
 /** True for any error the toolkit threw (any `ToolkitError` subclass). */
 export function isToolkitError(err: unknown): err is ToolkitError {
   return err instanceof ToolkitError;

@@ -92,6 +92,7 @@ export {
   AuthenticationError,
   ConfigError,
   DatabaseError,
+  PartialChangeError,
   EventValidationError,
   InvalidRequestError,
   NetworkError,

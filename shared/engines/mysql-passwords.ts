@@ -33,7 +33,7 @@
  * hash (MariaDB strict_password_validation) is the change repeated with the plaintext the server
  * validates (see mysql-sql.ts for what the server then logs).
  */
-import { AuthenticationError, DatabaseError, ToolkitError } from '../errors';
+import { AuthenticationError, DatabaseError, PartialChangeError, ToolkitError } from '../errors';
 import type { OwnPasswordChange, Row, ServerInfo, SqlSession } from '../rotation/database-engine';
 import { accountStatesOf, describeAccount, ensureSafeSqlMode, quoteName, run, statementFailure, type AccountState } from './mysql-accounts';
 import { describeChain, methodTakesPassword, pluginKind, takesPassword, type AuthMethod } from './mysql-auth-chain';
@@ -149,6 +149,7 @@ export async function setOwnMysqlPassword(session: SqlSession, server: ServerInf
  * Single-user self-healing: the master sets the password on every password account of `username`, the
  * function's own account last.
  * @throws DatabaseError before any change when the server is read-only or the user has no password account.
+ * @throws PartialChangeError when a statement fails after others set some host entries (the caller puts back).
  */
 export async function setMysqlPasswordAsMaster(session: SqlSession, server: ServerInfo, username: string, password: string): Promise<void> {
   assertSupportedServer(server);
@@ -179,7 +180,16 @@ export async function setMysqlPasswordAsMaster(session: SqlSession, server: Serv
     }
   }
   // Drift healing sets a password the old one never matched: nothing to retain.
-  for (const account of ordered) await setAccountPassword(session, server, account, password, 'master', false);
+  for (const [i, account] of ordered.entries()) {
+    try {
+      await setAccountPassword(session, server, account, password, 'master', false);
+    } catch (err) {
+      // A refused first statement changed nothing (and after a lost answer its session is gone, so nothing
+      // could be put back through it): only entries already set call for the caller's put-back.
+      if (i === 0 || !(err instanceof ToolkitError)) throw err;
+      throw new PartialChangeError(`${err.message} (after ${i} of the ${ordered.length} host entries were set)`, { cause: err });
+    }
+  }
 }
 
 /**

@@ -167,6 +167,8 @@ export interface DatabaseEngine {
   /**
    * Single-user healing of proven drift: the master sets the password on every account of the user,
    * changing nothing else (not LOGIN, not expiry, not the other methods of an authentication chain).
+   * @throws PartialChangeError when a statement failed after others had set some of the accounts (the
+   *   caller puts the stored passwords back); any other error means nothing was changed.
    */
   setPasswordAsMaster(session: SqlSession, server: ServerInfo, username: string, password: string): Promise<void>;
   /**

@@ -23,7 +23,7 @@
  *   change the master's password behind the master secret.
  */
 import type { DatabaseSecret } from '../database-secret';
-import { StageMismatchError, ToolkitError } from '../errors';
+import { PartialChangeError, StageMismatchError, ToolkitError } from '../errors';
 import type { RefusalDiagnosis, SqlSession } from './database-engine';
 import { attemptLogin, tryLogin, withSession } from './login';
 import { assertNotMastersOwnUser } from './master-secret';
@@ -225,8 +225,9 @@ async function healAsMaster(ctx: StepContext, master: MasterSession, current: Da
     await ctx.engine.setPasswordAsMaster(session, server, pending.username, pending.password);
   } catch (err) {
     // Some host entries may be set already (MySQL sets one statement per entry): the stored ones go back
-    // before the error is thrown, or an application on an entry already set would be locked out.
-    if (restore !== undefined) {
+    // before the error is thrown, or an application on an entry already set would be locked out. A
+    // refusal before the first statement (a read-only server, an entry that cannot be set) needs none.
+    if (restore !== undefined && err instanceof PartialChangeError) {
       const outcome = await putBack(ctx, { what: 'the password the master set', putBack: () => restore(session), outcome: 'put back' });
       ctx.logger.log({
         level: 'warn',

@@ -28,8 +28,19 @@ const s = postgresAdminSettings();
 let endpoint: Endpoint;
 let masterArn: string;
 const users: PostgresFixtureUser[] = [];
+/**
+ * The database the pipeline moves the secret to: one that exists, so the current login works there and
+ * the step reaches the check (a database the login may not open is its own refusal, told apart first).
+ */
+const moved = `hs_moved_${randomBytes(3).toString('hex')}`;
 
 beforeAll(async () => {
+  const admin = await connectPostgresAdmin();
+  try {
+    await admin.query(`CREATE DATABASE ${moved}`);
+  } finally {
+    await admin.end();
+  }
   endpoint = await startEndpoint();
   masterArn = await createSecret(endpoint.client, uniqueName('hs-master'), {
     engine: 'postgres',
@@ -44,6 +55,12 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const u of users) await u.drop();
   await endpoint.close();
+  const admin = await connectPostgresAdmin();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${moved} WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
 });
 
 it.each<RotationStrategyName>(['single-user', 'alternating-users'])(
@@ -69,7 +86,7 @@ it.each<RotationStrategyName>(['single-user', 'alternating-users'])(
     endpoint.local.registerRotationFunction(fn, async (event: SecretsManagerRotationEvent) => {
       if (event.Step === 'setSecret') {
         await endpoint.client.send(
-          new PutSecretValueCommand({ SecretId: id, SecretString: JSON.stringify({ ...value, team: 'payments', dbname: 'hs_moved' }) }),
+          new PutSecretValueCommand({ SecretId: id, SecretString: JSON.stringify({ ...value, team: 'payments', dbname: moved }) }),
         );
       }
       return handler(event);
@@ -81,7 +98,7 @@ it.each<RotationStrategyName>(['single-user', 'alternating-users'])(
     expect(failure).toMatchObject({ step: 'setSecret', errorCode: 'STAGE_MISMATCH' });
     expect(failure?.message).toContain('(dbname, team)');
     const current = await secretValue(endpoint.client, id);
-    expect(current).toMatchObject({ team: 'payments', dbname: 'hs_moved', username: user.username });
+    expect(current).toMatchObject({ team: 'payments', dbname: moved, username: user.username });
     await expect(canLoginPostgres(user.username, user.password)).resolves.toBe(true);
     const admin = await connectPostgresAdmin();
     try {

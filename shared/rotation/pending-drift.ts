@@ -3,10 +3,14 @@
  * pipeline moving the port, adding a key, fixing the dbname). The pending version still holds the copy of
  * the value before that change, and finishSecret would make it AWSCURRENT, silently undoing the change
  * (AWS's templates do). Apart from the credentials (and a pre-created pair's swapped other user), the
- * pending version is always the current one's copy, so any other difference means this; setSecret
- * refuses it before it changes a password, naming the keys, never their values. A single-user retry whose
- * pending password already logs in (the change was made before AWSCURRENT moved) is not refused: it must
- * finish, or AWSCURRENT would hold a password that no longer works.
+ * pending version is always the current one's copy, so any other difference means this.
+ *
+ * Alternating users refuse it before any change: the password changed is the idle user's, which no
+ * application uses. Single user only warns, naming the keys: its change may already be partly made when
+ * the step is retried (MySQL sets one host entry per statement, the function's own entry last, so a crash
+ * can leave the applications' entry on the pending password while AWSCURRENT's still logs in here), and a
+ * refusal then would keep those applications locked out on every retry. Losing a key is repaired by
+ * putting it again; a lockout is not.
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { DatabaseSecret } from '../database-secret';
@@ -34,7 +38,8 @@ export function keysChangedSinceCreate(current: DatabaseSecret, pending: Databas
 }
 
 /**
- * Refuses a pending version that would undo a change made to AWSCURRENT since createSecret.
+ * Alternating users: refuses a pending version that would undo a change made to AWSCURRENT since
+ * createSecret.
  * @throws StageMismatchError naming the changed keys and what to do, before any change
  */
 export function assertPendingFromCurrent(ctx: StepContext, current: DatabaseSecret, pending: DatabaseSecret): void {
@@ -44,4 +49,20 @@ export function assertPendingFromCurrent(ctx: StepContext, current: DatabaseSecr
     `AWSCURRENT was changed after this rotation's createSecret copied it (${changed.join(', ')}): finishing would undo that change, so nothing was changed; remove AWSPENDING from version ${ctx.event.token} (or run rotation:repair) and rotate again`,
     { secretId: ctx.secretArn, step: ctx.step },
   );
+}
+
+/**
+ * Single user: a warning, naming the keys (never their values), when the pending version would undo a
+ * change made to AWSCURRENT since createSecret; the rotation goes on (see the file's comment for why).
+ */
+export function warnPendingFromCurrent(ctx: StepContext, current: DatabaseSecret, pending: DatabaseSecret): void {
+  const changed = keysChangedSinceCreate(current, pending);
+  if (changed.length === 0) return;
+  ctx.logger.log({
+    level: 'warn',
+    message: `AWSCURRENT was changed after this rotation's createSecret copied it (${changed.join(', ')}): the rotation goes on, and finishSecret makes the pending version, without that change, AWSCURRENT; put the change again once the rotation is done`,
+    secretArn: ctx.secretArn,
+    step: ctx.step,
+    engine: ctx.engine.family,
+  });
 }

@@ -28,7 +28,7 @@ import type { RefusalDiagnosis, SqlSession } from './database-engine';
 import { attemptLogin, tryLogin, withSession } from './login';
 import { assertNotMastersOwnUser } from './master-secret';
 import { masterSessionFor, type MasterSession } from './master-session';
-import { assertPendingFromCurrent } from './pending-drift';
+import { warnPendingFromCurrent } from './pending-drift';
 import { explainRefusal, refusalFailure, refusedWhateverThePassword } from './refusal';
 import { AWSCURRENT, AWSPENDING, readDatabaseSecret, readPreviousSecret } from './secret-versions';
 import type { StepContext, StepResult } from './step-context';
@@ -36,8 +36,8 @@ import type { StepContext, StepResult } from './step-context';
 /**
  * Sets the pending password on the secret's user (see the module comment).
  * @returns `skipped` when the pending password logs in already, else `success`.
- * @throws StageMismatchError before anything when AWSPENDING and AWSCURRENT name different users or hosts,
- *   or AWSCURRENT was changed after createSecret copied it (see pending-drift.ts)
+ * @throws StageMismatchError before anything when AWSPENDING and AWSCURRENT name different users or hosts
+ *   (any other key of AWSCURRENT changed after createSecret copied it is only warned about: pending-drift.ts)
  * @throws SecretValidationError before anything when the user is its master's own
  * @throws AuthenticationError (with `reason`) when no login works and the refusal is not proven drift,
  *   or a proof is refused (the change put back, or the error says where the new password stays)
@@ -99,7 +99,7 @@ async function changeAndProve(
   master: MasterSession | undefined,
 ): Promise<void> {
   await withSession(session, async (s) => {
-    assertPendingFromCurrent(ctx, current, pending);
+    warnPendingFromCurrent(ctx, current, pending);
     const server = await ctx.engine.serverInfo(s);
     const change = (password: string, currentPassword: string, restoring: boolean) => ({
       username: pending.username,
@@ -206,7 +206,7 @@ function failureText(err: unknown): string {
  * refused, the stored verifiers read before the change are put back (when the master could read them).
  */
 async function healAsMaster(ctx: StepContext, master: MasterSession, current: DatabaseSecret, pending: DatabaseSecret): Promise<void> {
-  assertPendingFromCurrent(ctx, current, pending);
+  warnPendingFromCurrent(ctx, current, pending);
   ctx.logger.log({
     level: 'warn',
     message: 'The current password no longer matches the account (drift proven from the catalogs): the master sets the pending password',

@@ -229,3 +229,11 @@ function queryFault(call: ExternalCall, request: ConnectRequest): ToolkitError {
 function firstWord(sql: string): string {
   return /^\s*([A-Za-z]+)/.exec(sql)?.[1]?.toUpperCase() ?? 'STATEMENT';
 }
+
+/**
+ * Jest's time for each test of a fault sweep file, in ms: a hang guard, not a timing assertion. A sweep runs a
+ * rotation, a fault and a recovery at every call of the path (dozens of rotations with the master's
+ * diagnosis and put-backs), and took up to 54 s on two cores shared with other test files, against
+ * Jest's 60 s default.
+ */
+export const SWEEP_TEST_TIMEOUT_MS = 240_000;

@@ -6,7 +6,7 @@
  * the end state after every k. Declared by fault-sweep.postgres.test.ts and fault-sweep.mysql.test.ts.
  */
 import { RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
-import type { ExternalCall, FaultTiming } from './fault-injection';
+import { SWEEP_TEST_TIMEOUT_MS, type ExternalCall, type FaultTiming } from './fault-injection';
 import { lastFailure, recover, type Rung } from './recovery';
 import { recordFigure } from './figures';
 import { assertConverged, availabilityProblem } from './invariants';
@@ -36,6 +36,7 @@ function startRung(k: number): Rung {
 
 /** Declares the sweep for some engine × strategy combinations (one test file per engine runs them in parallel). */
 export function describeFaultSweep(combinations: readonly Combination[]): void {
+  jest.setTimeout(SWEEP_TEST_TIMEOUT_MS);
   let endpoint: TestEndpoint;
 
   beforeAll(async () => {

@@ -14,7 +14,7 @@
  * the original). After the sweep, no password of any version, of the drifts or of the master is in a log.
  */
 import { RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
-import type { ExternalCall, FaultTiming } from './fault-injection';
+import { SWEEP_TEST_TIMEOUT_MS, type ExternalCall, type FaultTiming } from './fault-injection';
 import { recordFigure } from './figures';
 import { assertConverged, availabilityProblem } from './invariants';
 import { lastFailure, recover } from './recovery';
@@ -78,6 +78,7 @@ export const PATH_TIMINGS: readonly FaultTiming[] = ['after', 'crash'];
 
 /** Declares the sweep of every scenario at every call, for each timing. */
 export function describePathSweep(scenarios: readonly PathScenario[]): void {
+  jest.setTimeout(SWEEP_TEST_TIMEOUT_MS);
   let endpoint: TestEndpoint;
 
   beforeAll(async () => {

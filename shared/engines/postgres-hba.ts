@@ -22,9 +22,27 @@ export const HBA_RULES_SQL =
   'ELSE (inet_client_addr() & netmask::inet) = (address::inet & netmask::inet) END AS address_matches ' +
   'FROM pg_catalog.pg_hba_file_rules';
 
-/** Which of the groups named by `+group` or samerole tokens `$1` is a member of (directly or not). */
+/**
+ * A subquery of the oids of the roles `role` (an SQL expression of type oid) is a member of as pg_hba.conf
+ * counts it: the role itself and every role reached through pg_auth_members, whatever INHERIT says
+ * (PostgreSQL's is_member_of_role_nosuper). pg_has_role(…, 'MEMBER') is no substitute: it is true of
+ * every role for a superuser, which pg_hba's `+group` and samerole do not match by that alone.
+ */
+export function membershipOidsSql(role: string): string {
+  return (
+    `(WITH RECURSIVE chain(oid) AS (SELECT ${role} UNION ` +
+    'SELECT m.roleid FROM pg_catalog.pg_auth_members m JOIN chain ON m.member = chain.oid) SELECT oid FROM chain)'
+  );
+}
+
+/**
+ * Which of the groups named by `+group` or samerole tokens (`$2`) the role `$1` is a member of, directly
+ * or through other groups, as pg_hba.conf matches them (see {@link membershipOidsSql}). A named group
+ * that does not exist matches nothing, as on the server.
+ */
 export const MEMBER_OF_SQL =
-  "SELECT g.rolname FROM pg_catalog.pg_roles g WHERE g.rolname = ANY($2::text[]) AND pg_catalog.pg_has_role($1::name, g.oid, 'MEMBER')";
+  'SELECT g.rolname FROM pg_catalog.pg_roles g WHERE g.rolname = ANY($2::text[]) AND g.oid IN ' +
+  membershipOidsSql('(SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = $1::name)');
 
 /** One line of pg_hba.conf. */
 export interface HbaRule {

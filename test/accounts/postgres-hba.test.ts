@@ -161,6 +161,67 @@ describe('what a host refusal says', () => {
   });
 });
 
+/**
+ * pg_hba.conf's `+group` (and samerole) match a role by membership WITHOUT the superuser shortcut: the role
+ * itself or a chain of pg_auth_members rows. pg_has_role(…, 'MEMBER') is true of every group for a
+ * superuser, which would place a superuser application role on the first `+group` line (line 4, reject).
+ */
+describe('a superuser application role meets only the +group lines it is a member of', () => {
+  it('drift with an md5 hash under the scram-sha-256 line it really meets: refused, never healed', async () => {
+    const state = member('pgacc_allowed', { superuser: true, md5Stored: true, drift: true });
+    const result = await runCell(endpoint, handlers, masters, server, state, 'superuser-master', refused('unsupported-auth-plugin'));
+    expect(result.message).toMatch(/md5 hash, which pg_hba\.conf line 8 \(scram-sha-256\) cannot use/);
+  });
+
+  it('an ldap line met through a group: named as such, not as the rejecting line of a group it is not in', async () => {
+    const result = await runCell(
+      endpoint,
+      handlers,
+      masters,
+      server,
+      member('pgacc_ldap', { superuser: true }),
+      'superuser-master',
+      refused('unsupported-auth-plugin'),
+    );
+    expect(result.message).toMatch(/line 5 .* with ldap/);
+  });
+
+  it('a group granted through another group (a chain in pg_auth_members) still matches', async () => {
+    await admin.query('CREATE ROLE pgacc_chain NOLOGIN IN ROLE pgacc_ldap');
+    try {
+      const result = await runCell(
+        endpoint,
+        handlers,
+        masters,
+        server,
+        { memberOf: ['pgacc_chain'], superuser: true },
+        'superuser-master',
+        refused('unsupported-auth-plugin'),
+      );
+      expect(result.message).toMatch(/line 5 .* with ldap/);
+    } finally {
+      await dropRoles(admin, ['pgacc_chain']);
+    }
+  });
+
+  it('a role named rds_iam (as a local RDS stand-in has) does not make a superuser an IAM role: drift is healed', async () => {
+    await admin.query('CREATE ROLE rds_iam NOLOGIN');
+    try {
+      await runCell(
+        endpoint,
+        handlers,
+        masters,
+        server,
+        member('pgacc_allowed', { superuser: true, drift: true }),
+        'superuser-master',
+        ROTATED,
+      );
+    } finally {
+      await dropRoles(admin, ['rds_iam']);
+    }
+  });
+});
+
 describe('verifier kinds and password_encryption', () => {
   it('keeps md5 when password_encryption is md5 and the role logs in by md5', async () => {
     const state = member('pgacc_md5line', { md5Stored: true, md5Encryption: true });

@@ -40,10 +40,9 @@ import type { AuthenticationError, RefusalReason } from '../errors';
 import type { PasswordRestore, RefusalDiagnosis, RefusedLogin, Row, ServerInfo, SqlSession } from '../rotation/database-engine';
 import { matchPostgresStoredPassword } from './password-hashes';
 import {
-  MEMBER_OF_SQL,
   STORED_PASSWORD_METHODS,
   clientCertificateDemand,
-  groupsNamed,
+  hbaLoginFacts,
   hbaVerdict,
   membershipOidsSql,
   readHbaRules,
@@ -226,15 +225,14 @@ async function hbaFor(session: SqlSession, role: Row, refused: RefusedLogin): Pr
   const { username } = refused;
   const rules = await readHbaRules(session);
   const database = String(role.database);
-  const groups = groupsNamed(rules, database);
-  const memberOf = new Set(groups.length > 0 ? (await session.query(MEMBER_OF_SQL, [username, groups])).map((r) => String(r.rolname)) : []);
+  const facts = await hbaLoginFacts(session, rules, username, database);
   // The master's session may use TLS when the refused login did not (or the reverse): hostssl and
   // hostnossl lines are placed by the refused login's own TLS, which its connector reports.
   const ssl = refused.error.tls ?? role.ssl === true;
   return {
-    verdict: hbaVerdict(rules, { username, database, ssl, memberOf }),
+    verdict: hbaVerdict(rules, { username, database, ssl, ...facts }),
     ssl,
-    otherTls: hbaVerdict(rules, { username, database, ssl: !ssl, memberOf }),
+    otherTls: hbaVerdict(rules, { username, database, ssl: !ssl, ...facts }),
   };
 }
 

@@ -37,7 +37,10 @@ import {
   type PgServer,
 } from '../support/postgres-accounts';
 
-const GROUPS = ['pgacc_allowed', 'pgacc_rejected', 'pgacc_ldap', 'pgacc_elsewhere', 'pgacc_md5line'] as const;
+const GROUPS = ['pgacc_allowed', 'pgacc_rejected', 'pgacc_ldap', 'pgacc_elsewhere', 'pgacc_md5line', 'pgacc_quoted'] as const;
+
+/** A role literally named like the `+pgacc_quoted` group token: line 10 quotes it, and names only that role. */
+const PLUS_NAMED = '+pgacc_quoted';
 
 /** A role admitted by a line naming it (its alternate `_clone` meets none). */
 const NAMED = 'rpa_hba_named';
@@ -52,6 +55,8 @@ host all +pgacc_elsewhere 10.11.12.0/24 scram-sha-256
 host all +pgacc_md5line 127.0.0.1/32 md5
 host all +pgacc_allowed 127.0.0.1/32 scram-sha-256
 host all ${NAMED} 127.0.0.1/32 scram-sha-256
+host all "${PLUS_NAMED}" 127.0.0.1/32 reject
+host all +pgacc_quoted 127.0.0.1/32 ldap ldapserver=127.0.0.1 ldapport=9 ldapprefix="cn=" ldapsuffix=",dc=example,dc=org"
 `;
 
 let pg: PrivatePostgres;
@@ -68,6 +73,7 @@ beforeAll(async () => {
   admin = await pgAdmin(server);
   await admin.query('SELECT pg_reload_conf()');
   for (const group of GROUPS) await admin.query(`CREATE ROLE ${ident(group)} NOLOGIN`);
+  await admin.query(`CREATE ROLE ${ident(PLUS_NAMED)} NOLOGIN`);
   endpoint = await startEndpoint();
   handlers = registerHandlers(endpoint);
   masters = await createMasters(endpoint, admin, server);
@@ -219,6 +225,18 @@ describe('a superuser application role meets only the +group lines it is a membe
     } finally {
       await dropRoles(admin, ['rds_iam']);
     }
+  });
+});
+
+/**
+ * pg_hba_file_rules shows a quoted `"+pgacc_quoted"` (the role of that name, literally) exactly as the
+ * group token `+pgacc_quoted`: line 10 is the quoted one, line 11 the group's (ldap).
+ */
+describe('a quoted name the view shows as a keyword or +group', () => {
+  it('a member of the group is not placed on the line quoting a role of the same spelling: it cannot be told, and nothing changes', async () => {
+    const result = await runCell(endpoint, handlers, masters, server, member('pgacc_quoted'), 'superuser-master', refused('undetermined'));
+    expect(result.message).toMatch(/pg_hba\.conf line 10 applies cannot be told/);
+    expect(result.message).not.toMatch(/rejects/);
   });
 });
 

@@ -18,7 +18,7 @@ import type { Socket } from 'node:net';
 import type * as Pg from 'pg';
 import { MAX_VERIFIED_ITERATIONS } from './password-hashes';
 import { toPgClientConfig } from '../connection-options';
-import { NetworkError, TimeoutError } from '../errors';
+import { DatabaseError, NetworkError, TimeoutError } from '../errors';
 import { withinTimeLimit } from '../time-limit';
 import type { ConnectRequest, Connector, Row, SqlSession } from '../rotation/database-engine';
 import { classifyConnectError, classifyStatementError, codeOf } from './driver-errors';
@@ -155,13 +155,15 @@ async function connect(request: ConnectRequest, awaitServerClose: boolean, close
   const attempts = request.role === 'master' ? [MASTER_SESSION_OPTIONS] : [ROTATION_SESSION_OPTIONS, undefined];
   let opened: OpenedLogin | undefined;
   for (const [i, options] of attempts.entries()) {
+    const progress = { authenticated: false };
     try {
-      opened = await openLogin(request, config, options);
+      opened = await openLogin(request, config, options, progress);
       break;
     } catch (err) {
       if (i + 1 < attempts.length && refusedStartupOptions(err)) continue;
       // Past the SSLRequest, a refusal ran over TLS exactly when TLS was asked for (a server without TLS fails earlier).
-      throw classifyConnectError(err, { ...errorContext, tls: config.ssl !== undefined && config.ssl !== false });
+      const failure = classifyConnectError(err, { ...errorContext, tls: config.ssl !== undefined && config.ssl !== false });
+      throw progress.authenticated && failure instanceof DatabaseError ? startFailure(request, err, failure) : failure;
     }
   }
   if (opened === undefined) throw new Error('unreachable: every login attempt either returns or throws');
@@ -235,6 +237,7 @@ async function openLogin(
   request: ConnectRequest,
   config: ReturnType<typeof toPgClientConfig>,
   options: string | undefined,
+  progress: { authenticated: boolean },
 ): Promise<OpenedLogin> {
   const errorContext = { family: 'postgres' as const, role: request.role, secretId: request.secretId, step: request.step };
   // pg's own timeout fires a little later as a backstop; ours reports a TimeoutError rather than a
@@ -264,6 +267,7 @@ async function openLogin(
   events?.once('authenticationSASL', () => (authentication = 'scram'));
   events?.once('authenticationMD5Password', () => (authentication = 'md5'));
   events?.once('authenticationCleartextPassword', () => (authentication = 'password'));
+  events?.once('authenticationOk', () => (progress.authenticated = true));
   let serverMajor: number | undefined;
   events?.on('parameterStatus', (msg: unknown) => {
     const { parameterName, parameterValue } = msg as { parameterName?: string; parameterValue?: string };
@@ -283,6 +287,32 @@ async function openLogin(
     throw err;
   }
   return { client, authentication, serverMajor, lostCode: () => lostCode };
+}
+
+/**
+ * What the server's codes for a session that could not start after the password was accepted point at:
+ * settings of the role or the database (`ALTER ROLE … SET session_preload_libraries`) that the session
+ * applies as it starts.
+ */
+const START_FAILURE_HINTS: Readonly<Record<string, string>> = {
+  '58P01': 'a file the server needs is missing, such as a library named in session_preload_libraries or local_preload_libraries',
+  '58P02': 'a file the server needs is missing, such as a library named in session_preload_libraries or local_preload_libraries',
+  '57P03': 'the server is starting up or shutting down',
+};
+
+/**
+ * A login whose password the server accepted (AuthenticationOk) and whose session then failed to start:
+ * not a refusal of the credentials, so no other password would do better. Says so, with the code and what
+ * it points at; never the server's text.
+ */
+function startFailure(request: ConnectRequest, raw: unknown, failure: DatabaseError): DatabaseError {
+  const code = codeOf(raw) ?? 'no code';
+  const hint = START_FAILURE_HINTS[code];
+  return new DatabaseError(
+    `PostgreSQL login with the ${request.role} secret: the server accepted the password, then could not start the session ` +
+      `(${code}${hint !== undefined ? `: ${hint}` : ''}); check the settings of the role and of the database (pg_db_role_setting)`,
+    { secretId: failure.secretId, step: failure.step, cause: raw },
+  );
 }
 
 /** A pooler's refusal of startup options it does not pass on (PgBouncer: 08P01 "unsupported startup parameter"). */

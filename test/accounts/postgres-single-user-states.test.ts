@@ -486,3 +486,29 @@ describe("the application's session time limits do not block the rotation's own 
     }
   });
 });
+
+describe('a session the server cannot start after accepting the password (a role setting naming a missing library)', () => {
+  async function preloading(label: string): Promise<{ name: string; password: string; before: RoleRows }> {
+    const name = roleName(label);
+    const password = pgPassword();
+    await createRole(name, password);
+    await admin.query(`ALTER ROLE ${ident(name)} SET session_preload_libraries = 'hps_no_such_library'`);
+    return { name, password, before: await roleRows(admin, name) };
+  }
+  const said = /the server accepted the password, then could not start the session \(58P01: .*session_preload_libraries/;
+
+  it('no drift: nothing changes, and the error says the password was accepted and what to look at', async () => {
+    const { name, password, before } = await preloading('preload');
+    const out = await rotation({ username: name, password, dbname: 'postgres', masterarn: await superuserMaster() });
+    await expectUnchanged(name, before, out, password);
+    expect(out.failure?.message).toMatch(said);
+  });
+
+  it("drift: the master's heal cannot be proven, so the stored password is put back, and the error says why", async () => {
+    const { name, before } = await preloading('preload_drift');
+    const drifted = pgPassword();
+    const out = await rotation({ username: name, password: drifted, dbname: 'postgres', masterarn: await superuserMaster() });
+    await expectUnchanged(name, before, out, drifted);
+    expect(out.failure?.message).toMatch(said);
+  });
+});

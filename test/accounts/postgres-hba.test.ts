@@ -18,6 +18,7 @@ import {
   scramSha256Verifier,
 } from '../../shared/engines/password-hashes';
 import { startPrivatePostgres, type PrivatePostgres } from '../../local/private-postgres';
+import { MEMBER_OF_SQL } from '../../shared/engines/postgres-hba';
 import { createSecret, rotate, secretValue, startEndpoint, uniqueName, type Endpoint } from '../support/rotation-endpoint';
 import {
   COLUMNS,
@@ -207,6 +208,22 @@ describe('a superuser application role meets only the +group lines it is a membe
       expect(result.message).toMatch(/line 5 .* with ldap/);
     } finally {
       await dropRoles(admin, ['pgacc_chain']);
+    }
+  });
+
+  it('names that need quoting, a chain, a group that does not exist and the role itself, as the server counts them', async () => {
+    const group = 'pgacc_Grp "q" ü';
+    const middle = "pgacc_mid'dle";
+    const role = 'pgacc_Super Mem';
+    await admin.query(`CREATE ROLE ${ident(group)} NOLOGIN`);
+    await admin.query(`CREATE ROLE ${ident(middle)} NOLOGIN IN ROLE ${ident(group)}`);
+    await admin.query(`CREATE ROLE ${ident(role)} SUPERUSER LOGIN IN ROLE ${ident(middle)}`);
+    try {
+      const named = [group, middle, role, 'pgacc_allowed', 'pgacc_no_such_group', 'pgacc_super mem'];
+      const rows = await admin.query(MEMBER_OF_SQL, [role, named]);
+      expect(rows.rows.map((r: { rolname: string }) => r.rolname).sort()).toEqual([group, middle, role].sort());
+    } finally {
+      await dropRoles(admin, [role, middle, group]);
     }
   });
 

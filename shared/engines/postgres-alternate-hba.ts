@@ -13,7 +13,15 @@
  */
 import { AuthenticationError } from '../errors';
 import type { SqlSession } from '../rotation/database-engine';
-import { MEMBER_OF_SQL, STORED_PASSWORD_METHODS, groupsNamed, hbaVerdict, readHbaRules, type HbaVerdict } from './postgres-hba';
+import {
+  MEMBER_OF_SQL,
+  STORED_PASSWORD_METHODS,
+  groupsNamed,
+  hbaLoginFacts,
+  hbaVerdict,
+  readHbaRules,
+  type HbaVerdict,
+} from './postgres-hba';
 
 /** Whether the master may read pg_hba_file_rules (asked first: a refused read would abort the transaction). */
 const MAY_READ_HBA_SQL =
@@ -55,15 +63,16 @@ export async function assertHbaAdmitsAlternate(session: SqlSession, logins: HbaL
   const groups = groupsNamed(rules, logins.database);
   const memberOf = async (role: string): Promise<Set<string>> =>
     new Set(groups.length > 0 ? (await session.query(MEMBER_OF_SQL, [role, groups])).map((r) => String(r.rolname)) : []);
-  const current = await memberOf(logins.current);
+  const { memberOf: current, existingRoles, existingDatabases } = await hbaLoginFacts(session, rules, logins.current, logins.database);
+  const existing = { existingRoles, existingDatabases };
   // After the sync the clone is a member of the original, and holds nothing else of its own.
   const original = await memberOf(logins.original);
   const alternate =
     logins.alternate === logins.original ? original : new Set([...original, ...groups.filter((g) => g === logins.original)]);
   let refusedBy: HbaVerdict | undefined;
   for (const ssl of [false, true]) {
-    const mine = hbaVerdict(rules, { username: logins.current, database: logins.database, ssl, memberOf: current });
-    const theirs = hbaVerdict(rules, { username: logins.alternate, database: logins.database, ssl, memberOf: alternate });
+    const mine = hbaVerdict(rules, { username: logins.current, database: logins.database, ssl, memberOf: current, ...existing });
+    const theirs = hbaVerdict(rules, { username: logins.alternate, database: logins.database, ssl, memberOf: alternate, ...existing });
     if (mine.kind === 'unknown' || theirs.kind === 'unknown') return;
     if (!admits(mine)) continue;
     if (admits(theirs)) return;

@@ -18,3 +18,5 @@ export const INVALID_CATALOG_NAME = '3D000';
 export const INSUFFICIENT_PRIVILEGE = '42501';
 /** object_not_in_prerequisite_state: at login, a database that accepts no connections. */
 export const OBJECT_NOT_IN_PREREQUISITE_STATE = '55000';
+/** protocol_violation: at login, a connection pooler (PgBouncer) refusing a startup parameter it does not pass on. */
+export const PROTOCOL_VIOLATION = '08P01';

@@ -40,11 +40,11 @@ import type { AuthenticationError, RefusalReason } from '../errors';
 import type { PasswordRestore, RefusalDiagnosis, RefusedLogin, Row, ServerInfo, SqlSession } from '../rotation/database-engine';
 import { matchPostgresStoredPassword } from './password-hashes';
 import {
-  MEMBER_OF_SQL,
   STORED_PASSWORD_METHODS,
   clientCertificateDemand,
-  groupsNamed,
+  hbaLoginFacts,
   hbaVerdict,
+  membershipOidsSql,
   readHbaRules,
   type HbaVerdict,
 } from './postgres-hba';
@@ -124,7 +124,8 @@ const ROLE_STATE_SQL =
   "(SELECT count(*) FROM pg_catalog.pg_stat_activity a WHERE a.datname = d.datname AND (a.backend_type = 'client backend' OR (a.backend_type IS NULL AND a.usename IS NOT NULL)))::int AS database_sessions, " +
   "(SELECT count(*) FROM pg_catalog.pg_stat_activity a WHERE (a.backend_type = 'client backend' OR (a.backend_type IS NULL AND a.usename IS NOT NULL)))::int AS server_sessions, " +
   "current_setting('max_connections')::int AS max_connections, " +
-  "EXISTS (SELECT 1 FROM pg_catalog.pg_roles g WHERE g.rolname = 'rds_iam' AND pg_catalog.pg_has_role(r.oid, g.oid, 'MEMBER')) AS iam, " +
+  // RDS admits rds_iam members by a pg_hba `+rds_iam` line: membership as pg_hba counts it, no superuser shortcut.
+  `EXISTS (SELECT 1 FROM pg_catalog.pg_roles g WHERE g.rolname = 'rds_iam' AND g.oid IN ${membershipOidsSql('r.oid')}) AS iam, ` +
   'q.datname AS database, d.oid IS NOT NULL AS database_exists, host(inet_client_addr()) AS client_address, ' +
   'COALESCE((SELECT s.ssl FROM pg_catalog.pg_stat_ssl s WHERE s.pid = pg_backend_pid()), false) AS ssl, ' +
   "has_table_privilege('pg_catalog.pg_authid', 'SELECT') AS can_read_authid, " +
@@ -224,15 +225,14 @@ async function hbaFor(session: SqlSession, role: Row, refused: RefusedLogin): Pr
   const { username } = refused;
   const rules = await readHbaRules(session);
   const database = String(role.database);
-  const groups = groupsNamed(rules, database);
-  const memberOf = new Set(groups.length > 0 ? (await session.query(MEMBER_OF_SQL, [username, groups])).map((r) => String(r.rolname)) : []);
+  const facts = await hbaLoginFacts(session, rules, username, database);
   // The master's session may use TLS when the refused login did not (or the reverse): hostssl and
   // hostnossl lines are placed by the refused login's own TLS, which its connector reports.
   const ssl = refused.error.tls ?? role.ssl === true;
   return {
-    verdict: hbaVerdict(rules, { username, database, ssl, memberOf }),
+    verdict: hbaVerdict(rules, { username, database, ssl, ...facts }),
     ssl,
-    otherTls: hbaVerdict(rules, { username, database, ssl: !ssl, memberOf }),
+    otherTls: hbaVerdict(rules, { username, database, ssl: !ssl, ...facts }),
   };
 }
 

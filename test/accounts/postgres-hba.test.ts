@@ -18,6 +18,7 @@ import {
   scramSha256Verifier,
 } from '../../shared/engines/password-hashes';
 import { startPrivatePostgres, type PrivatePostgres } from '../../local/private-postgres';
+import { MEMBER_OF_SQL } from '../../shared/engines/postgres-hba';
 import { createSecret, rotate, secretValue, startEndpoint, uniqueName, type Endpoint } from '../support/rotation-endpoint';
 import {
   COLUMNS,
@@ -37,7 +38,10 @@ import {
   type PgServer,
 } from '../support/postgres-accounts';
 
-const GROUPS = ['pgacc_allowed', 'pgacc_rejected', 'pgacc_ldap', 'pgacc_elsewhere', 'pgacc_md5line'] as const;
+const GROUPS = ['pgacc_allowed', 'pgacc_rejected', 'pgacc_ldap', 'pgacc_elsewhere', 'pgacc_md5line', 'pgacc_quoted'] as const;
+
+/** A role literally named like the `+pgacc_quoted` group token: line 10 quotes it, and names only that role. */
+const PLUS_NAMED = '+pgacc_quoted';
 
 /** A role admitted by a line naming it (its alternate `_clone` meets none). */
 const NAMED = 'rpa_hba_named';
@@ -52,6 +56,8 @@ host all +pgacc_elsewhere 10.11.12.0/24 scram-sha-256
 host all +pgacc_md5line 127.0.0.1/32 md5
 host all +pgacc_allowed 127.0.0.1/32 scram-sha-256
 host all ${NAMED} 127.0.0.1/32 scram-sha-256
+host all "${PLUS_NAMED}" 127.0.0.1/32 reject
+host all +pgacc_quoted 127.0.0.1/32 ldap ldapserver=127.0.0.1 ldapport=9 ldapprefix="cn=" ldapsuffix=",dc=example,dc=org"
 `;
 
 let pg: PrivatePostgres;
@@ -68,6 +74,7 @@ beforeAll(async () => {
   admin = await pgAdmin(server);
   await admin.query('SELECT pg_reload_conf()');
   for (const group of GROUPS) await admin.query(`CREATE ROLE ${ident(group)} NOLOGIN`);
+  await admin.query(`CREATE ROLE ${ident(PLUS_NAMED)} NOLOGIN`);
   endpoint = await startEndpoint();
   handlers = registerHandlers(endpoint);
   masters = await createMasters(endpoint, admin, server);
@@ -158,6 +165,95 @@ describe('what a host refusal says', () => {
       refused('unsupported-auth-plugin'),
     );
     expect(result.message).toMatch(/md5 hash, which pg_hba\.conf line 8 \(scram-sha-256\) cannot use/);
+  });
+});
+
+/**
+ * pg_hba.conf's `+group` (and samerole) match a role by membership WITHOUT the superuser shortcut: the role
+ * itself or a chain of pg_auth_members rows. pg_has_role(…, 'MEMBER') is true of every group for a
+ * superuser, which would place a superuser application role on the first `+group` line (line 4, reject).
+ */
+describe('a superuser application role meets only the +group lines it is a member of', () => {
+  it('drift with an md5 hash under the scram-sha-256 line it really meets: refused, never healed', async () => {
+    const state = member('pgacc_allowed', { superuser: true, md5Stored: true, drift: true });
+    const result = await runCell(endpoint, handlers, masters, server, state, 'superuser-master', refused('unsupported-auth-plugin'));
+    expect(result.message).toMatch(/md5 hash, which pg_hba\.conf line 8 \(scram-sha-256\) cannot use/);
+  });
+
+  it('an ldap line met through a group: named as such, not as the rejecting line of a group it is not in', async () => {
+    const result = await runCell(
+      endpoint,
+      handlers,
+      masters,
+      server,
+      member('pgacc_ldap', { superuser: true }),
+      'superuser-master',
+      refused('unsupported-auth-plugin'),
+    );
+    expect(result.message).toMatch(/line 5 .* with ldap/);
+  });
+
+  it('a group granted through another group (a chain in pg_auth_members) still matches', async () => {
+    await admin.query('CREATE ROLE pgacc_chain NOLOGIN IN ROLE pgacc_ldap');
+    try {
+      const result = await runCell(
+        endpoint,
+        handlers,
+        masters,
+        server,
+        { memberOf: ['pgacc_chain'], superuser: true },
+        'superuser-master',
+        refused('unsupported-auth-plugin'),
+      );
+      expect(result.message).toMatch(/line 5 .* with ldap/);
+    } finally {
+      await dropRoles(admin, ['pgacc_chain']);
+    }
+  });
+
+  it('names that need quoting, a chain, a group that does not exist and the role itself, as the server counts them', async () => {
+    const group = 'pgacc_Grp "q" ü';
+    const middle = "pgacc_mid'dle";
+    const role = 'pgacc_Super Mem';
+    await admin.query(`CREATE ROLE ${ident(group)} NOLOGIN`);
+    await admin.query(`CREATE ROLE ${ident(middle)} NOLOGIN IN ROLE ${ident(group)}`);
+    await admin.query(`CREATE ROLE ${ident(role)} SUPERUSER LOGIN IN ROLE ${ident(middle)}`);
+    try {
+      const named = [group, middle, role, 'pgacc_allowed', 'pgacc_no_such_group', 'pgacc_super mem'];
+      const rows = await admin.query(MEMBER_OF_SQL, [role, named]);
+      expect(rows.rows.map((r: { rolname: string }) => r.rolname).sort()).toEqual([group, middle, role].sort());
+    } finally {
+      await dropRoles(admin, [role, middle, group]);
+    }
+  });
+
+  it('a role named rds_iam (as a local RDS stand-in has) does not make a superuser an IAM role: drift is healed', async () => {
+    await admin.query('CREATE ROLE rds_iam NOLOGIN');
+    try {
+      await runCell(
+        endpoint,
+        handlers,
+        masters,
+        server,
+        member('pgacc_allowed', { superuser: true, drift: true }),
+        'superuser-master',
+        ROTATED,
+      );
+    } finally {
+      await dropRoles(admin, ['rds_iam']);
+    }
+  });
+});
+
+/**
+ * pg_hba_file_rules shows a quoted `"+pgacc_quoted"` (the role of that name, literally) exactly as the
+ * group token `+pgacc_quoted`: line 10 is the quoted one, line 11 the group's (ldap).
+ */
+describe('a quoted name the view shows as a keyword or +group', () => {
+  it('a member of the group is not placed on the line quoting a role of the same spelling: it cannot be told, and nothing changes', async () => {
+    const result = await runCell(endpoint, handlers, masters, server, member('pgacc_quoted'), 'superuser-master', refused('undetermined'));
+    expect(result.message).toMatch(/pg_hba\.conf line 10 applies cannot be told/);
+    expect(result.message).not.toMatch(/rejects/);
   });
 });
 

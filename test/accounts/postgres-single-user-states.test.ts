@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Client } from 'pg';
 import { escapePostgresIdentifier as ident, escapePostgresLiteral as literal } from '../../shared/engines/postgres-escape';
-import { scramSha256Verifier } from '../../shared/engines/password-hashes';
+import { matchPostgresStoredPassword, scramSha256Verifier } from '../../shared/engines/password-hashes';
 import { connectPostgres, postgresEngine } from '../../shared/engines/postgres';
 import { AuthenticationError, NetworkError } from '../../shared/errors';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
@@ -24,6 +24,7 @@ import {
   uniqueName,
   type Endpoint,
 } from '../support/rotation-endpoint';
+import { startOptionsRefusingPooler } from '../support/pooler-refusing-options';
 import { SHARED_SERVER, dropRoles, loginCode, pgAdmin, pgPassword, roleRows, type RoleRows } from '../support/postgres-accounts';
 
 let endpoint: Endpoint;
@@ -399,5 +400,115 @@ describe('role attributes and secret shapes kept or refused as the DBA set them'
     expect(out.failure?.message).toBeUndefined();
     expect(await loginCode(SHARED_SERVER, name, out.current.password)).toBe('ok');
     expect(out.current.engine).toBe('aurora-postgresql');
+  });
+});
+
+/**
+ * Time limits a DBA sets for the application's sessions (`ALTER ROLE app SET statement_timeout = …`) are
+ * the application's: the rotation's own sessions, the master's included, run under their own, and the
+ * role's settings stay as they were.
+ */
+describe("the application's session time limits do not block the rotation's own sessions", () => {
+  async function withSettings(
+    label: string,
+    settings: Record<string, string>,
+    attributes = '',
+  ): Promise<{ name: string; password: string }> {
+    const name = roleName(label);
+    const password = pgPassword();
+    await createRole(name, password, attributes);
+    for (const [setting, value] of Object.entries(settings)) {
+      await admin.query(`ALTER ROLE ${ident(name)} SET ${ident(setting)} = ${literal(value)}`);
+    }
+    return { name, password };
+  }
+
+  it('statement_timeout 1ms on the role: it rotates its own password, settings kept', async () => {
+    const { name, password } = await withSettings('stmt1ms', { statement_timeout: '1ms' });
+    const before = await roleRows(admin, name);
+    const out = await rotation({ username: name, password, dbname: 'postgres' });
+    expect(out.failure?.message).toBeUndefined();
+    const after = await roleRows(admin, name);
+    expect(after.password).not.toBe(before.password);
+    expect(after.settings).toBe(before.settings);
+    expect(after.settings).toContain('statement_timeout=1ms');
+  });
+
+  it('statement_timeout 1ms and drift: the master heals, and testSecret proves the new password', async () => {
+    const { name } = await withSettings('stmt1ms_drift', { statement_timeout: '1ms' });
+    const before = await roleRows(admin, name);
+    const out = await rotation({ username: name, password: pgPassword(), dbname: 'postgres', masterarn: await superuserMaster() });
+    expect(out.failure?.message).toBeUndefined();
+    const after = await roleRows(admin, name);
+    expect(after.settings).toBe(before.settings);
+    // Compared with the verifier: the application's own statements still run under the DBA's 1ms.
+    expect(await matchPostgresStoredPassword(String(after.password), name, out.current.password)).toBe('match');
+  });
+
+  it('idle_in_transaction_session_timeout 1ms on a read-only role (its password transaction is explicit)', async () => {
+    const { name, password } = await withSettings('idletx1ms', {
+      idle_in_transaction_session_timeout: '1ms',
+      default_transaction_read_only: 'on',
+    });
+    const out = await rotation({ username: name, password, dbname: 'postgres' });
+    expect(out.failure?.message).toBeUndefined();
+    expect(await loginCode(SHARED_SERVER, name, out.current.password)).toBe('ok');
+  });
+
+  it('a master (CREATEROLE) with statement_timeout 1ms diagnoses and heals drift', async () => {
+    const master = await withSettings('m_stmt1ms', { statement_timeout: '1ms' }, 'CREATEROLE');
+    const name = roleName('app_of_tiny_master');
+    const password = pgPassword();
+    await createRole(name, password);
+    const out = await rotation({
+      username: name,
+      password: pgPassword(),
+      dbname: 'postgres',
+      masterarn: await masterSecret(master.name, master.password),
+    });
+    expect(out.failure?.message).toBeUndefined();
+    expect(await loginCode(SHARED_SERVER, name, out.current.password)).toBe('ok');
+  });
+
+  it('a pooler that refuses startup options (PgBouncer without ignore_startup_parameters): the login is made again without them', async () => {
+    const pooler = await startOptionsRefusingPooler(SHARED_SERVER.port);
+    try {
+      const name = roleName('pooled');
+      const password = pgPassword();
+      await createRole(name, password);
+      const out = await rotation({ username: name, password, dbname: 'postgres', port: pooler.port });
+      expect(out.failure?.message).toBeUndefined();
+      expect(await loginCode(SHARED_SERVER, name, out.current.password)).toBe('ok');
+      expect(pooler.counts.refused).toBeGreaterThan(0);
+      expect(pooler.counts.forwarded).toBeGreaterThan(0);
+    } finally {
+      await pooler.close();
+    }
+  });
+});
+
+describe('a session the server cannot start after accepting the password (a role setting naming a missing library)', () => {
+  async function preloading(label: string): Promise<{ name: string; password: string; before: RoleRows }> {
+    const name = roleName(label);
+    const password = pgPassword();
+    await createRole(name, password);
+    await admin.query(`ALTER ROLE ${ident(name)} SET session_preload_libraries = 'hps_no_such_library'`);
+    return { name, password, before: await roleRows(admin, name) };
+  }
+  const said = /the server accepted the password, then could not start the session \(58P01: .*session_preload_libraries/;
+
+  it('no drift: nothing changes, and the error says the password was accepted and what to look at', async () => {
+    const { name, password, before } = await preloading('preload');
+    const out = await rotation({ username: name, password, dbname: 'postgres', masterarn: await superuserMaster() });
+    await expectUnchanged(name, before, out, password);
+    expect(out.failure?.message).toMatch(said);
+  });
+
+  it("drift: the master's heal cannot be proven, so the stored password is put back, and the error says why", async () => {
+    const { name, before } = await preloading('preload_drift');
+    const drifted = pgPassword();
+    const out = await rotation({ username: name, password: drifted, dbname: 'postgres', masterarn: await superuserMaster() });
+    await expectUnchanged(name, before, out, drifted);
+    expect(out.failure?.message).toMatch(said);
   });
 });

@@ -76,6 +76,62 @@ describe('pg_hba: the line a login meets', () => {
     expect(verdict.kind === 'line' ? `line ${verdict.rule.line}` : verdict.kind).toBe(expected);
   });
 
+  // pg_hba_file_rules shows `"all"` (the role named all) as `all`, `"+apps"` (the role named +apps) as `+apps`.
+  it.each<[string, HbaRule[], Partial<HbaLogin>, string]>([
+    [
+      '"all" may be the role named all, which exists',
+      [rule(1, { users: ['all'], method: 'reject' })],
+      { existingRoles: new Set(['all']) },
+      'unknown',
+    ],
+    ['all is the keyword when no role is named all', [rule(1, { users: ['all'], method: 'reject' })], {}, 'line 1'],
+    [
+      'all matches the role named all either way',
+      [rule(1, { users: ['all'] })],
+      { username: 'all', existingRoles: new Set(['all']) },
+      'line 1',
+    ],
+    [
+      '"+apps" may be the role named +apps, which exists',
+      [rule(1, { users: ['+apps'] })],
+      { existingRoles: new Set(['+apps']) },
+      'unknown',
+    ],
+    [
+      '+admins names no group of this role, nor this role, either way',
+      [rule(1, { users: ['+admins'] }), rule(2, {})],
+      { existingRoles: new Set(['+admins']) },
+      'line 2',
+    ],
+    [
+      'the role named +apps meets "+apps"',
+      [rule(1, { users: ['+apps'] })],
+      { username: '+apps', memberOf: new Set(), existingRoles: new Set(['+apps']) },
+      'unknown',
+    ],
+    [
+      '"sameuser" may be the database named sameuser',
+      [rule(1, { databases: ['sameuser'] })],
+      { database: 'sameuser', existingDatabases: new Set(['sameuser']) },
+      'unknown',
+    ],
+    [
+      '"replication" may be the database named replication',
+      [rule(1, { databases: ['replication'] })],
+      { database: 'replication', existingDatabases: new Set(['replication']) },
+      'unknown',
+    ],
+    [
+      '"all" may be the database named all, which exists',
+      [rule(1, { databases: ['all'] })],
+      { existingDatabases: new Set(['all']) },
+      'unknown',
+    ],
+  ])('%s', (_what, rules, facts, expected) => {
+    const verdict = hbaVerdict(rules, { ...login, ...facts });
+    expect(verdict.kind === 'line' ? `line ${verdict.rule.line}` : verdict.kind).toBe(expected);
+  });
+
   it('hostssl matches a TLS login; samerole matches a member', () => {
     expect(hbaVerdict([rule(1, { type: 'hostssl' })], { ...login, ssl: true }).kind).toBe('line');
     expect(hbaVerdict([rule(1, { databases: ['samerole'] })], { ...login, memberOf: new Set(['appdb']) }).kind).toBe('line');

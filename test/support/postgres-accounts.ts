@@ -49,6 +49,8 @@ export interface AccountState {
   readonly md5Stored?: boolean;
   /** Groups the role is made a member of (pg_hba `+group` lines). */
   readonly memberOf?: readonly string[];
+  /** The role is a SUPERUSER (pg_hba `+group` lines still match it only by real membership). */
+  readonly superuser?: boolean;
 }
 
 export type Column = 'superuser-master' | 'rds-like-master' | 'no-master' | 'alternating-users';
@@ -148,6 +150,7 @@ export async function createRoleInState(
   if (state.missing === true) return undefined;
   const attrs = [
     'LOGIN',
+    state.superuser === true ? 'SUPERUSER' : '',
     state.noPassword === true
       ? 'PASSWORD NULL'
       : `PASSWORD ${literal(state.md5Stored === true ? postgresMd5Hash(password, name) : scramSha256Verifier(password))}`,

@@ -4,6 +4,7 @@
  */
 import { ConfigError } from '../shared/errors';
 import { getSecretsClient, isLoopback, resolveSecretsClientSettings, type Env } from '../shared/secrets-client';
+import { withCallTimeouts } from './bounded-client';
 import { applyRepair, type RedrivePath, type RepairOutcome } from './apply-repair';
 import { checkEndpointUrl, parseCommandLine } from './cli-args';
 import { asksForJson, describeError, EXIT_FAILED, EXIT_OK, EXIT_USAGE, failureDocument, progressFor, type CliIo } from './cli-io';
@@ -72,7 +73,7 @@ export async function runRotationStatusCli(argv: readonly string[], io: CliIo): 
   }
   const secretId = flags['secret-id'] as string;
   try {
-    const client = getSecretsClient(clientEnv(io.env, flags.endpoint, flags.region));
+    const client = withCallTimeouts(getSecretsClient(clientEnv(io.env, flags.endpoint, flags.region)), io.callTimeouts);
     const status = await readRotationStatus(client, secretId);
     io.stdout(flags.json ? JSON.stringify(toStatusDocument(status), null, 2) : renderRotationStatus(status));
     return EXIT_OK;
@@ -118,7 +119,7 @@ export async function runRotationRepairCli(argv: readonly string[], io: CliIo): 
   const secretId = flags['secret-id'] as string;
   try {
     const env = clientEnv(io.env, flags.endpoint, flags.region);
-    const client = getSecretsClient(env);
+    const client = withCallTimeouts(getSecretsClient(env), io.callTimeouts);
     const before = await readRotationStatus(client, secretId);
     const plan = planRepair(before, action);
     const apply = flags.yes === true && plan.action !== 'none';

@@ -177,6 +177,10 @@ function pathNote(path: RedrivePath | undefined): string {
   return '';
 }
 
+/** What to do when nothing listens at a Secrets Manager endpoint on this machine. */
+const LOOPBACK_HINT =
+  'nothing listens there on this machine: start the endpoint (`npm run local:endpoint`, or LocalStack with `docker compose up -d --wait`), or point --endpoint (or SECRETS_MANAGER_ENDPOINT) at one that runs';
+
 /**
  * For an endpoint that did not answer: which one, as host:port (a URL could carry credentials in its
  * user part, so only host and port are shown), or the AWS region.
@@ -188,7 +192,9 @@ function whereIfUnreachable(err: unknown, env: Env): string {
     const settings = resolveSecretsClientSettings(env);
     if (settings.endpoint === undefined) return ` (AWS Secrets Manager in ${settings.region})`;
     const url = new URL(settings.endpoint);
-    return ` (endpoint ${url.protocol}//${url.hostname}:${url.port || (url.protocol === 'https:' ? '443' : '80')})`;
+    const where = ` (endpoint ${url.protocol}//${url.hostname}:${url.port || (url.protocol === 'https:' ? '443' : '80')})`;
+    // On this machine no VPC is in the way: nothing runs there yet (ENVIRONMENT=local points at 4566).
+    return code === 'NETWORK' && isLoopback(settings.endpoint) ? `${where}: ${LOOPBACK_HINT}` : where;
   } catch {
     return '';
   }

@@ -191,9 +191,16 @@ describe('errors name the server, host and port, and what is wrong', () => {
     const result = await runBin('rotation-status.ts', ['--secret-id', 'pkgcli/x', '--endpoint', 'http://127.0.0.1:1']);
     expect(result.code).toBe(1);
     expect(result.stderr.trim()).toMatch(
-      /^rotation:status: DescribeSecret: cannot reach Secrets Manager \(ECONNREFUSED\); check the network path to Secrets Manager .*\[secret pkgcli\/x\] \(endpoint http:\/\/127\.0\.0\.1:1\)$/,
+      /^rotation:status: DescribeSecret: cannot reach Secrets Manager \(ECONNREFUSED\); check the network path to Secrets Manager .*\[secret pkgcli\/x\] \(endpoint http:\/\/127\.0\.0\.1:1\): nothing listens there on this machine: start the endpoint \(`npm run local:endpoint`, or LocalStack with `docker compose up -d --wait`\), or point --endpoint \(or SECRETS_MANAGER_ENDPOINT\) at one that runs$/,
     );
     expect(result.stdout).toBe('');
+    // ENVIRONMENT=local, as a new user sets it with nothing started: the same line, no VPC left to blame.
+    const local = await runBin('rotation-status.ts', ['--secret-id', 'pkgcli/x'], {
+      ENVIRONMENT: 'local',
+      LOCALSTACK_URL: 'http://127.0.0.1:1',
+    });
+    expect(local.code).toBe(1);
+    expect(local.stderr).toContain('(endpoint http://127.0.0.1:1): nothing listens there on this machine: start the endpoint');
   });
 });
 

@@ -5,8 +5,15 @@
 import { Client } from 'pg';
 import { createConnection, type Connection } from 'mysql2/promise';
 import { isMysqlAuthFailure, isPostgresAuthFailure } from '../shared/auth-errors';
+import { withinTimeLimit } from '../shared/time-limit';
 import { mysqlAdminSettings, postgresAdminSettings, type Env } from './db-settings';
 
+/**
+ * The PostgreSQL admin's session, logged in within `timeoutMs`.
+ * @throws pg's error; or, when no answer came in time, an Error whose `code` is ETIMEDOUT: pg's own
+ *   connect timeout says only "timeout expired", without a code, and the callers (db:setup, rotate:local's
+ *   preflight) tell "not answering" from "login refused" by codes alone.
+ */
 export async function connectPostgresAdmin(env: Env = process.env, timeoutMs = 5000): Promise<Client> {
   const s = postgresAdminSettings(env);
   const client = new Client({
@@ -15,10 +22,15 @@ export async function connectPostgresAdmin(env: Env = process.env, timeoutMs = 5
     user: s.user,
     password: s.password,
     database: s.database,
-    connectionTimeoutMillis: timeoutMs,
+    // A backstop only: the bound below answers first, with a code.
+    connectionTimeoutMillis: timeoutMs + 1_000,
   });
   try {
-    await client.connect();
+    await withinTimeLimit(
+      timeoutMs,
+      () => client.connect(),
+      () => Object.assign(new Error(`PostgreSQL did not answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' }),
+    );
   } catch (err) {
     await client.end().catch(() => undefined);
     throw err;

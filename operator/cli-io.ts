@@ -1,6 +1,7 @@
 /** Where a command writes, and the environment it reads: injectable so commands run in-process in tests. */
 import type { Env } from '../shared/secrets-client';
 import { isToolkitError } from '../shared/errors';
+import type { CallTimeouts } from './bounded-client';
 import { createProgressSink, noProgress, type ProgressSink, type StatusStream } from './wait-progress';
 
 export interface CliIo {
@@ -11,6 +12,8 @@ export interface CliIo {
   readonly env: Env;
   /** Where waits are shown (stderr in a real run); no progress is shown without one. */
   readonly statusStream?: StatusStream;
+  /** How long each Secrets Manager call may take. @default 30 s a call, 15 min for RotateSecret (`withCallTimeouts`) */
+  readonly callTimeouts?: CallTimeouts;
 }
 
 export const processIo: CliIo = {

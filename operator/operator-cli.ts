@@ -4,6 +4,7 @@
  */
 import { ConfigError } from '../shared/errors';
 import { getSecretsClient, isLoopback, resolveSecretsClientSettings, type Env } from '../shared/secrets-client';
+import { withCallTimeouts } from './bounded-client';
 import { applyRepair, type RedrivePath, type RepairOutcome } from './apply-repair';
 import { checkEndpointUrl, parseCommandLine } from './cli-args';
 import { asksForJson, describeError, EXIT_FAILED, EXIT_OK, EXIT_USAGE, failureDocument, progressFor, type CliIo } from './cli-io';
@@ -72,7 +73,7 @@ export async function runRotationStatusCli(argv: readonly string[], io: CliIo): 
   }
   const secretId = flags['secret-id'] as string;
   try {
-    const client = getSecretsClient(clientEnv(io.env, flags.endpoint, flags.region));
+    const client = withCallTimeouts(getSecretsClient(clientEnv(io.env, flags.endpoint, flags.region)), io.callTimeouts);
     const status = await readRotationStatus(client, secretId);
     io.stdout(flags.json ? JSON.stringify(toStatusDocument(status), null, 2) : renderRotationStatus(status));
     return EXIT_OK;
@@ -118,7 +119,7 @@ export async function runRotationRepairCli(argv: readonly string[], io: CliIo): 
   const secretId = flags['secret-id'] as string;
   try {
     const env = clientEnv(io.env, flags.endpoint, flags.region);
-    const client = getSecretsClient(env);
+    const client = withCallTimeouts(getSecretsClient(env), io.callTimeouts);
     const before = await readRotationStatus(client, secretId);
     const plan = planRepair(before, action);
     const apply = flags.yes === true && plan.action !== 'none';
@@ -176,6 +177,10 @@ function pathNote(path: RedrivePath | undefined): string {
   return '';
 }
 
+/** What to do when nothing listens at a Secrets Manager endpoint on this machine. */
+const LOOPBACK_HINT =
+  'nothing listens there on this machine: start the endpoint (`npm run local:endpoint`, or LocalStack with `docker compose up -d --wait`), or point --endpoint (or SECRETS_MANAGER_ENDPOINT) at one that runs';
+
 /**
  * For an endpoint that did not answer: which one, as host:port (a URL could carry credentials in its
  * user part, so only host and port are shown), or the AWS region.
@@ -187,7 +192,9 @@ function whereIfUnreachable(err: unknown, env: Env): string {
     const settings = resolveSecretsClientSettings(env);
     if (settings.endpoint === undefined) return ` (AWS Secrets Manager in ${settings.region})`;
     const url = new URL(settings.endpoint);
-    return ` (endpoint ${url.protocol}//${url.hostname}:${url.port || (url.protocol === 'https:' ? '443' : '80')})`;
+    const where = ` (endpoint ${url.protocol}//${url.hostname}:${url.port || (url.protocol === 'https:' ? '443' : '80')})`;
+    // On this machine no VPC is in the way: nothing runs there yet (ENVIRONMENT=local points at 4566).
+    return code === 'NETWORK' && isLoopback(settings.endpoint) ? `${where}: ${LOOPBACK_HINT}` : where;
   } catch {
     return '';
   }

@@ -66,6 +66,7 @@ export async function rotateLocal(options: RotateLocalOptions, io: CliIo): Promi
     ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
     env: io.env,
     log: (line) => io.stderr(line),
+    ...(io.callTimeouts !== undefined ? { callTimeouts: io.callTimeouts } : {}),
   });
   progress(`target: ${describeTarget(target.kind, target.endpoint)}`);
   const unreachable = target.kind === 'localstack' ? await localStackProblem(target.endpoint, io.env) : undefined;

@@ -196,7 +196,10 @@ async function rotateOnce(secretId: string, functionArn: string, index: number, 
   const stepError = record?.failedStep
     ? `step ${record.failedStep} failed (${record.steps.find((s) => s.step === record.failedStep)?.errorName ?? 'error'})`
     : undefined;
-  const error = callError ?? stepError ?? (failedChecks.length ? `failed checks: ${failedChecks.join('; ')}` : undefined);
+  const checksError = failedChecks.length
+    ? `failed checks: ${failedChecks.join('; ')}${record === undefined ? functionLogHint(ctx.target, functionArn) : ''}`
+    : undefined;
+  const error = callError ?? stepError ?? checksError;
   return {
     index,
     versionId: token,
@@ -208,6 +211,19 @@ async function rotateOnce(secretId: string, functionArn: string, index: number, 
     checks: verification.checks,
     ...(error !== undefined ? { error } : {}),
   };
+}
+
+/**
+ * Where the cause of a failed rotation is, when this process cannot read the endpoint's history: the
+ * checks only say that the labels did not move, and both LocalStack and `npm run local:endpoint` answer
+ * RotateSecret without the function's error (LocalStack swallows it), writing it to their own log.
+ */
+function functionLogHint(target: Pick<RotationTarget, 'kind' | 'endpoint'>, functionArn: string): string {
+  if (target.kind === 'localstack') {
+    const name = functionArn.split(':').pop() ?? functionArn;
+    return ` (LocalStack does not pass the rotation function's error on: it is in the function's log, \`aws --endpoint-url ${target.endpoint} logs tail /aws/lambda/${name}\`)`;
+  }
+  return ' (the endpoint does not pass the rotation function\'s error on: `npm run local:endpoint` prints it on its own stderr, "[local-secrets-manager] rotation of … failed at <step>")';
 }
 
 /**

@@ -8,6 +8,7 @@ import { silentLogger } from '../../shared/rotation/logger';
 import { registerRepoRotationHandlers } from '../repo-handlers';
 import { startLocalSecretsManager, type RotationRecord } from '../../emulator';
 import { ConfigError } from '../../shared/errors';
+import { withCallTimeouts, type CallTimeouts } from '../../operator/bounded-client';
 import { missingFunctionsHint, RotationFunctionResolver } from './rotation-functions';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION, rotationFunctionArn, rotationFunctionName } from './scenarios';
 import type { EngineFamily } from '../../shared/database-secret';
@@ -37,6 +38,8 @@ export interface TargetRequest {
   readonly env: Env;
   /** Where the embedded endpoint logs failed steps. */
   readonly log: (line: string) => void;
+  /** How long each Secrets Manager call may take. @default `withCallTimeouts`' bounds */
+  readonly callTimeouts?: CallTimeouts;
 }
 
 export function targetKind(request: Pick<TargetRequest, 'endpoint' | 'env'>): TargetKind {
@@ -54,7 +57,7 @@ export async function openTarget(request: TargetRequest): Promise<RotationTarget
     return {
       kind,
       endpoint: endpoint.endpoint,
-      client: endpointClient(endpoint.endpoint, region),
+      client: endpointClient(endpoint.endpoint, region, request.callTimeouts),
       rotationFunction: async (engine, strategy) => rotationFunctionArn(engine, strategy, region, LOCAL_ACCOUNT_ID),
       history: (secretId) => endpoint.rotationHistory(secretId),
       composeHosts: false,
@@ -66,7 +69,7 @@ export async function openTarget(request: TargetRequest): Promise<RotationTarget
   return {
     kind,
     endpoint: url,
-    client: endpointClient(url, region),
+    client: endpointClient(url, region, request.callTimeouts),
     rotationFunction: async (engine, strategy) => {
       const answer = await functions.lookUp(engine, strategy);
       const name = rotationFunctionName(engine, strategy);
@@ -89,7 +92,10 @@ export async function openTarget(request: TargetRequest): Promise<RotationTarget
   };
 }
 
-/** Only the endpoint and region: the caller's SECRETS_MANAGER_ENDPOINT or profile must not redirect it. */
-function endpointClient(endpoint: string, region: string): SecretsManagerClient {
-  return getSecretsClient({ SECRETS_MANAGER_ENDPOINT: endpoint, AWS_REGION: region });
+/**
+ * Only the endpoint and region: the caller's SECRETS_MANAGER_ENDPOINT or profile must not redirect it.
+ * Each call is bounded, so an endpoint that accepts and never answers fails the run instead of holding it.
+ */
+function endpointClient(endpoint: string, region: string, timeouts: CallTimeouts | undefined): SecretsManagerClient {
+  return withCallTimeouts(getSecretsClient({ SECRETS_MANAGER_ENDPOINT: endpoint, AWS_REGION: region }), timeouts);
 }

@@ -12,6 +12,7 @@ import { REPAIR_USAGE, runRotationRepairCli, runRotationStatusCli, STATUS_USAGE 
 import { createProgressSink, type StatusStream } from '../../operator/wait-progress';
 import { ROTATE_LOCAL_USAGE } from '../../local/rotate-local/args';
 import { runRotateLocalCli } from '../../local/rotate-local/rotate-local';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { runBin } from '../support/spawn-command';
 
 /** An io whose environment points every server and endpoint at a closed port: any work would show on stderr. */
@@ -103,6 +104,51 @@ describe('errors name the server, host and port, and what is wrong', () => {
     expect(io.out).toEqual([]);
   });
 
+  describe('a port that accepts the connection and never answers (a hung server, a firewall dropping replies)', () => {
+    let silent: Server;
+    let port: number;
+    const sockets: Socket[] = [];
+    beforeAll(async () => {
+      silent = createServer((socket) => {
+        sockets.push(socket);
+        socket.on('error', () => undefined);
+      });
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      port = (silent.address() as AddressInfo).port;
+    });
+    afterAll(async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    });
+
+    // pg's own connect timeout says "timeout expired" with no code: it read as "failed (no error code):
+    // check … PGUSER/PGPASSWORD" in db:setup and "failed (unknown error)" in rotate:local.
+    it('db:setup: PostgreSQL is "not reachable at host:port (ETIMEDOUT)", never a login problem', async () => {
+      const io = { ...deadEndIo(), env: { PATH: process.env.PATH, PGPORT: String(port) } };
+      expect(await runDbSetupCli(['--engine', 'postgres'], io)).toBe(1);
+      const text = io.err.join('\n');
+      expect(text).toContain(`PostgreSQL is not reachable at 127.0.0.1:${port} (ETIMEDOUT)`);
+      expect(text).not.toMatch(/no error code|PGUSER\/PGPASSWORD/);
+    });
+
+    it.each([
+      ['postgres', 'PostgreSQL', { PGPORT: '' }],
+      ['mysql', 'MySQL', { MYSQL_PORT: '' }],
+    ] as const)(
+      'rotate:local (%s): the preflight says "not reachable at host:port (ETIMEDOUT)" and rotates nothing',
+      async (engine, name, vars) => {
+        const portVariable = Object.keys(vars)[0]!;
+        const io = { ...deadEndIo(), env: { PATH: process.env.PATH, [portVariable]: String(port) } };
+        expect(await runRotateLocalCli(['--engine', engine, '--strategy', 'single-user', '--skip-setup', '--json'], io)).toBe(1);
+        const report = JSON.parse(io.out[0]!) as { ok: boolean; scenarios: Array<{ outcome: string; error?: string }> };
+        expect(report.ok).toBe(false);
+        expect(report.scenarios[0]!.error).toBe(
+          `${name} is not reachable at 127.0.0.1:${port} (ETIMEDOUT): start it with \`npm run db:setup\``,
+        );
+      },
+    );
+  });
+
   it('db:setup: a wrong admin password is "refused the admin login … at host:port", never "not reachable"', async () => {
     const wrong = 'pkgcli-wrong-admin-password';
     const io = { ...deadEndIo(), env: { PATH: process.env.PATH, MYSQL_PASSWORD: wrong } };
@@ -145,9 +191,16 @@ describe('errors name the server, host and port, and what is wrong', () => {
     const result = await runBin('rotation-status.ts', ['--secret-id', 'pkgcli/x', '--endpoint', 'http://127.0.0.1:1']);
     expect(result.code).toBe(1);
     expect(result.stderr.trim()).toMatch(
-      /^rotation:status: DescribeSecret: cannot reach Secrets Manager \(ECONNREFUSED\); check the network path to Secrets Manager .*\[secret pkgcli\/x\] \(endpoint http:\/\/127\.0\.0\.1:1\)$/,
+      /^rotation:status: DescribeSecret: cannot reach Secrets Manager \(ECONNREFUSED\); check the network path to Secrets Manager .*\[secret pkgcli\/x\] \(endpoint http:\/\/127\.0\.0\.1:1\): nothing listens there on this machine: start the endpoint \(`npm run local:endpoint`, or LocalStack with `docker compose up -d --wait`\), or point --endpoint \(or SECRETS_MANAGER_ENDPOINT\) at one that runs$/,
     );
     expect(result.stdout).toBe('');
+    // ENVIRONMENT=local, as a new user sets it with nothing started: the same line, no VPC left to blame.
+    const local = await runBin('rotation-status.ts', ['--secret-id', 'pkgcli/x'], {
+      ENVIRONMENT: 'local',
+      LOCALSTACK_URL: 'http://127.0.0.1:1',
+    });
+    expect(local.code).toBe(1);
+    expect(local.stderr).toContain('(endpoint http://127.0.0.1:1): nothing listens there on this machine: start the endpoint');
   });
 });
 

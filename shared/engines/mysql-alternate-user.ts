@@ -25,7 +25,9 @@
  * then work wherever the original did; an alternate locked on EVERY entry is the DBA's lock on the user,
  * refused instead (`assertAlternateNotLocked`).
  *
- * Refused before any change: an alternate user the DBA locked on every host entry (login-disabled, as a
+ * Refused before any change: an existing alternate user not shown to be a copy of the current one
+ * (alternate-user-identity.ts: one the sync would take a host entry or a right from, unless the secret's
+ * AWSPREVIOUS names it), an alternate user the DBA locked on every host entry (login-disabled, as a
  * NOLOGIN PostgreSQL alternate), a read-only server (read_only and the like: a replica, whose master may
  * still write there and diverge from its source), and no room under the alternate's MAX_USER_CONNECTIONS
  * (its own sessions open) for the login that proves its new password.
@@ -79,6 +81,7 @@ import { describeAccount, ensureSafeSqlMode, quoteName, run, statementFailure } 
 import { assertRoomForProof, assertWritable, runPasswordStatement } from './mysql-passwords';
 import { grantRemedy, MASTER_CANNOT_GRANT_CODES, MysqlGrantRefusedError } from './mysql-grant-refusal';
 import { failureCode } from './driver-errors';
+import { AlternateUserNotACloneError } from './alternate-user-identity';
 
 /** A revoke of a grant that is already gone (a retry, or a grant the server printed but no longer holds). */
 const NO_SUCH_GRANT_CODES: ReadonlySet<string> = new Set([
@@ -106,8 +109,9 @@ const GRANT_PASSES = 2;
 /**
  * Alternating users, as the master: see the module comment for what is copied, the order and why.
  * @throws MysqlGrantRefusedError when the master may not give a right the original holds (what the
- *   failed sync left behind is named); DatabaseError when the original has no account or a statement
- *   is refused otherwise.
+ *   failed sync left behind is named); AlternateUserNotACloneError, before any change, when the
+ *   alternate exists, is not shown to be a copy of the current user, and AWSPREVIOUS does not name it;
+ *   DatabaseError when the original has no account or a statement is refused otherwise.
  */
 export async function syncMysqlAlternateUser(session: SqlSession, server: ServerInfo, change: AlternateUserChange): Promise<void> {
   assertSupportedServer(server);
@@ -143,6 +147,7 @@ export async function syncMysqlAlternateUser(session: SqlSession, server: Server
     `CREATE USER IF NOT EXISTS ${accountName(alternate, o.host)} ${copied.get(o.host) ?? identifiedFor(server, o, placeholder, form)} ${requireClause(o)}`;
 
   const existing = await readOptions(session, server, alternate);
+  const firstReads = await assertAlternateIsCopy(session, server, change, originals, existing);
   assertAlternateNotLocked(alternate, existing, withPassword);
   await assertRoomForAlternateProof(session, alternate, withPassword);
   try {
@@ -168,7 +173,7 @@ export async function syncMysqlAlternateUser(session: SqlSession, server: Server
         `ALTER USER ${accountName(alternate, o.host)} ${identified}${accountOptionsClause(server, o)}`,
         `setting the options of ${describeAccount(alternate, o.host)}`,
       );
-      await syncRights(session, server, current, alternate, o.host, warn);
+      await syncRights(session, server, current, alternate, o.host, warn, firstReads.get(o.host));
     }
     await runPasswordStatement(
       session,
@@ -200,6 +205,58 @@ export async function syncMysqlAlternateUser(session: SqlSession, server: Server
       cause: err.cause,
     });
   }
+}
+
+/** One host entry's rights, of the current user and of the alternate, as read before any change. */
+interface EntryGrants {
+  readonly source: AccountGrants;
+  readonly target: AccountGrants;
+}
+
+/** How many of the rights the alternate would lose are named in the error; the rest are counted. */
+const NAMED_TAKEAWAYS = 8;
+
+/**
+ * Before any change: an alternate user that exists must be shown to be a copy of the current user
+ * (alternate-user-identity.ts). MySQL keeps no link between the two, so the catalogs show it only when
+ * the sync would take nothing away: every host entry of the alternate is one the current user has, and
+ * it holds no right the current user lacks (a copy the original has since gained rights over, or one a
+ * crash left half-made, passes). Otherwise the secret's AWSPREVIOUS must name it. Returns the rights
+ * read for each host entry both have, for the first plan of the sync.
+ * @throws AlternateUserNotACloneError naming the host entries and rights the sync would take away
+ */
+async function assertAlternateIsCopy(
+  session: SqlSession,
+  server: ServerInfo,
+  change: AlternateUserChange,
+  originals: readonly AccountOptions[],
+  existing: readonly AccountOptions[],
+): Promise<Map<string, EntryGrants>> {
+  const { currentUsername: current, alternateUsername: alternate } = change;
+  const reads = new Map<string, EntryGrants>();
+  const hosts = new Set(originals.map((o) => o.host));
+  const takenAway = existing.filter((e) => !hosts.has(e.host)).map((e) => `the host entry ${describeAccount(alternate, e.host)}`);
+  for (const e of existing.filter((x) => hosts.has(x.host))) {
+    const entry = {
+      source: await readAccountGrants(session, server, current, e.host),
+      target: await readAccountGrants(session, server, alternate, e.host),
+    };
+    reads.set(e.host, entry);
+    for (const statement of planGrantSync(entry.source, entry.target, accountName(alternate, e.host), server)) {
+      if (statement.action === 'revoke')
+        takenAway.push(`${statement.summary.replace(/^REVOKE /, '')} (${describeAccount(alternate, e.host)})`);
+    }
+  }
+  if (takenAway.length === 0 || (await change.previouslyHeld?.()) === true) return reads;
+  const named = takenAway.slice(0, NAMED_TAKEAWAYS).join('; ');
+  const more = takenAway.length > NAMED_TAKEAWAYS ? ` and ${takenAway.length - NAMED_TAKEAWAYS} more` : '';
+  throw new AlternateUserNotACloneError(
+    'MySQL',
+    quoteName(alternate),
+    quoteName(current),
+    `it has what ${quoteName(current)} lacks, which the rotation would take away: ${named}${more}`,
+    `make its host entries and rights those of ${quoteName(current)} (or DROP USER it, and the rotation creates it anew)`,
+  );
 }
 
 /**
@@ -301,8 +358,17 @@ async function syncRights(
   to: string,
   host: string,
   warn: (message: string) => void,
+  first?: EntryGrants,
 ): Promise<void> {
-  const source = await readAccountGrants(session, server, from, host);
+  const source = first?.source ?? (await readAccountGrants(session, server, from, host));
+  // The alternate's rights as read before any change (unchanged since: options and other host entries
+  // do not touch them), used for the first plan only; every later plan reads them back.
+  let known = first?.target;
+  const targetGrants = async (): Promise<AccountGrants> => {
+    const grants = known ?? (await readAccountGrants(session, server, to, host));
+    known = undefined;
+    return grants;
+  };
   const grantee = accountName(to, host);
   for (const role of staleDefaultRoles(source, server)) {
     warnSkipped(
@@ -317,7 +383,7 @@ async function syncRights(
   const kept = new Set<string>();
   const catalog = new ObjectCatalog(session);
   const pending = async (): Promise<GrantStatement[]> =>
-    planGrantSync(source, await readAccountGrants(session, server, to, host), grantee, server).filter(
+    planGrantSync(source, await targetGrants(), grantee, server).filter(
       (s) =>
         !(s.adds.length > 0 && s.adds.every((k) => skipped.has(k))) &&
         !(s.proxied !== undefined && skipped.has(proxyKey(s))) &&

@@ -6,6 +6,7 @@
  * - taking over from the state AWS's multi-user function leaves behind (`<user>_clone` at '%' only,
  *   grants replayed from SHOW GRANTS without their options, rights since revoked still on it).
  */
+import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { createConnection, type Connection } from 'mysql2/promise';
 import { canLoginMysql } from '../../local/admin-connections';
 import { mysqlAdminSettings } from '../../local/db-settings';
@@ -193,9 +194,14 @@ describe('taking over from AWS multi-user rotation', () => {
     await m.query(`SET DEFAULT ROLE ${m.escapeId(world.roles[0])} FOR ?@?`, [user.username, '%']);
     expect(await mysqlDifferences(admin, user.username, clone.username)).not.toEqual([]);
 
-    // The template's last rotation left the original as AWSCURRENT, the clone as AWSPREVIOUS.
+    // The template's last rotation left the original as AWSCURRENT, the clone as AWSPREVIOUS: the
+    // secret's history is what shows the clone is this secret's own (MySQL keeps no link between them).
     const { arn } = handler();
-    const id = await createSecret(endpoint.client, uniqueName('myclone-migrate'), secret(user, { masterarn: masterArn }));
+    const id = await createSecret(endpoint.client, uniqueName('myclone-migrate'), secret(clone, { masterarn: masterArn }));
+    await endpoint.client.send(
+      new PutSecretValueCommand({ SecretId: id, SecretString: JSON.stringify(secret(user, { masterarn: masterArn })) }),
+    );
+    expect((await secretValue(endpoint.client, id, 'AWSPREVIOUS')).username).toBe(clone.username);
     for (let round = 0; round < 3; round += 1) {
       await rotate(endpoint.client, id, arn);
       const current = await secretValue(endpoint.client, id);

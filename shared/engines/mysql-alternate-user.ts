@@ -7,11 +7,14 @@
  *   mysql-account-options.ts);
  * - the same rights as SHOW GRANTS reads them back, missing ones granted AND extra ones revoked
  *   (mysql-grants.ts), so a right the DBA revoked from the current user does not come back when the
- *   alternate user becomes AWSCURRENT. A grant on an object that no longer exists (MySQL keeps grants on
- *   dropped tables and columns) grants nothing and cannot be re-created: it is skipped with a warning
- *   that names it, never stopping the rotation. The other way round, such a grant held by the alternate
- *   user alone is left in place with a warning rather than revoked: it would apply again if the object
- *   came back, as the DBA set it, and it grants nothing meanwhile. Two more such leftovers are treated
+ *   alternate user becomes AWSCURRENT. A grant on a table that no longer exists (MySQL keeps grants on
+ *   dropped tables and columns) is copied as it is, with CREATE for the time of the grant (the only form
+ *   the server accepts), so it applies to both users alike if a migration creates the table again. One
+ *   on a dropped column or routine cannot be re-created: it is skipped with a warning that names it,
+ *   never stopping the rotation. The other way round, such a grant held by the alternate user alone is
+ *   left in place with a warning rather than revoked: it would apply again if the object came back, as
+ *   the DBA set it, and it grants nothing meanwhile (CREATE on a missing table is revoked: it lets the
+ *   table be made). Two more such leftovers are treated
  *   alike: PROXY on an account that was dropped (DROP USER leaves it, and only that account could give
  *   it), and a MariaDB default role no longer granted (revoked or dropped: MariaDB keeps it).
  *
@@ -67,6 +70,7 @@ import {
   parseGrantRows,
   planGrantSync,
   privilegeColumn,
+  privilegeList,
   revokePrivileges,
   rightKey,
   accountParts,
@@ -434,6 +438,15 @@ async function apply(
     }
     const missing = statement.action === 'grant' ? MISSING_OBJECT.get(code) : undefined;
     if (missing === undefined) throw statementFailure(err, `${statement.summary} (to the alternate user)`, 'master');
+    // A dropped table's grant is copied as it is (with CREATE for the time of the grant), so it applies
+    // to both users alike if the table comes back; its column privileges cannot be, and are skipped.
+    const absent = missing === 'the table' ? statement.absentTable : undefined;
+    if (absent !== undefined && (await grantOnAbsentTable(session, absent))) {
+      const columns = statement.adds.filter((key) => !absent.adds.includes(key));
+      for (const key of columns) skipped.add(key);
+      if (columns.length > 0) onSkip(`the column privileges of ${statement.summary}: the table no longer exists (${code})`);
+      return;
+    }
     // A dropped column refuses the whole list: the privileges on the columns that remain still count.
     if (missing === 'a column' && statement.parts.length > 0) {
       for (const part of statement.parts) await apply(session, part, grantee, skipped, onSkip, onKeep);
@@ -442,6 +455,28 @@ async function apply(
     for (const key of statement.adds) skipped.add(key);
     onSkip(`${statement.summary}: ${missing} no longer exists (${code})`);
   }
+}
+
+/**
+ * Copies a grant on a table that no longer exists (`GrantStatement.absentTable`): the grant with CREATE,
+ * then CREATE taken back where it was added. False, with nothing changed, when the server or the master
+ * refuses the grant (a master without CREATE WITH GRANT OPTION there): the grant is then skipped as one
+ * that grants nothing. A crash between the two leaves CREATE on the alternate, which the next sync
+ * revokes (CREATE on a missing table lets it be created, so it is never left as granting nothing).
+ * @throws DatabaseError when CREATE cannot be taken back
+ */
+async function grantOnAbsentTable(session: SqlSession, absent: NonNullable<GrantStatement['absentTable']>): Promise<boolean> {
+  try {
+    await session.query(absent.sql);
+  } catch (err) {
+    const code = failureCode(err) ?? '';
+    if (MASTER_CANNOT_GRANT_CODES.has(code) || MISSING_OBJECT.has(code)) return false;
+    throw statementFailure(err, 'copying a grant on a table that no longer exists (to the alternate user)', 'master');
+  }
+  if (absent.revokeCreate !== undefined) {
+    await run(session, absent.revokeCreate, 'taking back CREATE, added to copy a grant on a table that no longer exists');
+  }
+  return true;
 }
 
 /**
@@ -511,24 +546,23 @@ async function withoutStaleRevokes(
   if (r === undefined || (r.kind !== 'table' && r.kind !== 'routine')) return statement;
   const name = objectName(r.object);
   if (name === undefined) return statement;
-  if (!(await catalog.exists(name))) {
+  const exists = await catalog.exists(name);
+  if (!exists && r.kind === 'routine') {
     for (const p of r.privileges) kept.add(rightKey(r.object, p));
-    onKeep(
-      `${statement.summary.replace(/^REVOKE /, '')}: ${name.routineType === undefined ? 'the table' : 'the routine'} no longer exists`,
-    );
+    onKeep(`${statement.summary.replace(/^REVOKE /, '')}: the routine no longer exists`);
     return undefined;
   }
-  if (r.kind !== 'table') return statement;
   const live: string[] = [];
+  const stale: string[] = [];
   for (const p of r.privileges) {
     const column = privilegeColumn(p);
-    if (column === undefined || (await catalog.exists(name, column))) {
-      live.push(p);
-    } else {
-      kept.add(rightKey(r.object, p));
-      onKeep(`${p} ON ${r.object}: the column no longer exists`);
-    }
+    // CREATE (and ALL, which holds it) on a missing table is a live right: it lets the table be made.
+    const isLive = exists ? column === undefined || (await catalog.exists(name, column)) : p === 'CREATE' || p === 'ALL PRIVILEGES';
+    (isLive ? live : stale).push(p);
   }
+  for (const p of stale) kept.add(rightKey(r.object, p));
+  if (!exists && stale.length > 0) onKeep(`${privilegeList(stale)} ON ${r.object}: the table no longer exists`);
+  if (exists) for (const p of stale) onKeep(`${p} ON ${r.object}: the column no longer exists`);
   if (live.length === r.privileges.length) return statement;
   return live.length === 0 ? undefined : revokePrivileges(live, r.object, grantee);
 }

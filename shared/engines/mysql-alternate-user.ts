@@ -13,8 +13,10 @@
  *   on a dropped column or routine cannot be re-created: it is skipped with a warning that names it,
  *   never stopping the rotation. The other way round, such a grant held by the alternate user alone is
  *   left in place with a warning rather than revoked: it would apply again if the object came back, as
- *   the DBA set it, and it grants nothing meanwhile (CREATE on a missing table is revoked: it lets the
- *   table be made). Two more such leftovers are treated
+ *   the DBA set it, and it grants nothing meanwhile. Not so a table-level right on a missing table where
+ *   the master can copy such grants: it is revoked like any other (else a DBA's revoke after the drop
+ *   would come back with the table, and be copied back to the current user), as is CREATE there, which
+ *   lets the table be made. Two more such leftovers are treated
  *   alike: PROXY on an account that was dropped (DROP USER leaves it, and only that account could give
  *   it), and a MariaDB default role no longer granted (revoked or dropped: MariaDB keeps it).
  *
@@ -557,7 +559,12 @@ async function withoutStaleRevokes(
   for (const p of r.privileges) {
     const column = privilegeColumn(p);
     // CREATE (and ALL, which holds it) on a missing table is a live right: it lets the table be made.
-    const isLive = exists ? column === undefined || (await catalog.exists(name, column)) : p === 'CREATE' || p === 'ALL PRIVILEGES';
+    // Another table privilege there is revoked where the master can copy such grants (the other way
+    // round it would be copied too, so the users stay equal and a DBA's revoke sticks if the table
+    // comes back); where it cannot, revoking would lose for good a grant it could not give back.
+    const isLive = exists
+      ? column === undefined || (await catalog.exists(name, column))
+      : p === 'CREATE' || p === 'ALL PRIVILEGES' || (column === undefined && (await catalog.masterCopiesAbsentTables(name.schema)));
     (isLive ? live : stale).push(p);
   }
   for (const p of stale) kept.add(rightKey(r.object, p));
@@ -586,6 +593,28 @@ class ObjectCatalog {
           : `SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ${where}TABLE_NAME = ${escape(name.name)} AND COLUMN_NAME = ${escape(column)}`;
     const found =
       (await run(this.session, sql, `looking up ${column === undefined ? name.name : column} in information_schema`)).length > 0;
+    this.known.set(key, found);
+    return found;
+  }
+
+  /**
+   * Whether the master holds CREATE WITH GRANT OPTION on `schema` (globally or on that database), so a
+   * grant on a missing table there can be copied (`GrantStatement.absentTable`). Read from
+   * information_schema once per schema; a right reached through a role or a wildcard database name is
+   * not seen (false: the caller then keeps what it cannot copy back).
+   */
+  async masterCopiesAbsentTables(schema: string): Promise<boolean> {
+    const key = JSON.stringify(['copies', schema]);
+    const cached = this.known.get(key);
+    if (cached !== undefined) return cached;
+    const grantee =
+      "CONCAT('''', LEFT(CURRENT_USER(), LENGTH(CURRENT_USER()) - LENGTH(SUBSTRING_INDEX(CURRENT_USER(), '@', -1)) - 1), " +
+      "'''@''', SUBSTRING_INDEX(CURRENT_USER(), '@', -1), '''')";
+    const sql =
+      `SELECT 1 FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = ${grantee} AND PRIVILEGE_TYPE = 'CREATE' AND IS_GRANTABLE = 'YES' ` +
+      `UNION ALL SELECT 1 FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = ${grantee} AND TABLE_SCHEMA = ${escape(schema)} ` +
+      "AND PRIVILEGE_TYPE = 'CREATE' AND IS_GRANTABLE = 'YES'";
+    const found = (await run(this.session, sql, 'reading whether the master may grant CREATE (information_schema)')).length > 0;
     this.known.set(key, found);
     return found;
   }

@@ -144,4 +144,37 @@ describe('MySQL alternate user: a grant on a table dropped and created again', (
     await assertMysqlEquivalent(admin, user.username, clone);
     expect(warnings).toEqual([]);
   });
+
+  it('a revoke of it after the drop sticks: taken from the alternate too, and does not come back with the table', async () => {
+    const db = admin.escapeId(world.db);
+    const user = { username: cloneTestName(PREFIX), password: cloneTestPassword() };
+    made.push(user.username, `${user.username}_clone`);
+    await admin.query('CREATE USER ?@? IDENTIFIED BY PASSWORD ?', [user.username, '%', mysqlNativePasswordHash(user.password)]);
+    await admin.query(`CREATE TABLE ${db}.audit (a INT)`);
+    await admin.query(`GRANT SELECT ON ${db}.audit TO ?@'%'`, [user.username]);
+    await admin.query(`DROP TABLE ${db}.audit`);
+    const arn = await createSecret(endpoint.client, uniqueName('h6cl-app'), secret(user, { masterarn: masterArn }));
+    for (const expected of [`${user.username}_clone`, user.username]) {
+      await rotate(endpoint.client, arn, fn);
+      expect((await secretValue(endpoint.client, arn)).username).toBe(expected);
+    }
+    // The DBA's clean-up after the drop, on the user AWSCURRENT names (the other follows at the next rotation).
+    await admin.query(`REVOKE SELECT ON ${db}.audit FROM ?@'%'`, [user.username]);
+    const before = logs.lines.length;
+    for (const expected of [`${user.username}_clone`, user.username]) {
+      await rotate(endpoint.client, arn, fn);
+      expect((await secretValue(endpoint.client, arn)).username).toBe(expected);
+      await assertMysqlEquivalent(admin, user.username, `${user.username}_clone`);
+    }
+    expect(logs.lines.slice(before).filter((l) => l.level === 'warn')).toEqual([]);
+    await admin.query(`CREATE TABLE ${db}.audit (a INT)`);
+    try {
+      const current = await secretValue(endpoint.client, arn);
+      const previous = await secretValue(endpoint.client, arn, 'AWSPREVIOUS');
+      expect(await runAs(current, `SELECT * FROM ${db}.audit`)).toBe('ER_TABLEACCESS_DENIED_ERROR');
+      expect(await runAs(previous, `SELECT * FROM ${db}.audit`)).toBe('ER_TABLEACCESS_DENIED_ERROR');
+    } finally {
+      await admin.query(`DROP TABLE ${db}.audit`);
+    }
+  });
 });

@@ -208,9 +208,11 @@ export type RefusalReason =
 /**
  * Every `reason` a step's failure line can carry: why a login was refused (`AUTH_FAILED`), or
  * `master-cannot-grant` (a `DATABASE` failure: the master may not give the alternate user a right the
- * current one holds, `MysqlGrantRefusedError`), so one alarm on the field sees both.
+ * current one holds, `MysqlGrantRefusedError`), or `not-a-clone` (a `DATABASE` failure: the alternate user
+ * exists and is not a copy of the current one, `AlternateUserNotACloneError`), so one alarm on the field
+ * sees them all.
  */
-export type FailureReason = RefusalReason | 'master-cannot-grant';
+export type FailureReason = RefusalReason | 'master-cannot-grant' | 'not-a-clone';
 
 /** Each reason in words, for messages. */
 export const REFUSAL_REASON_TEXT: Readonly<Record<RefusalReason, string>> = {

@@ -7,11 +7,16 @@
  *   mysql-account-options.ts);
  * - the same rights as SHOW GRANTS reads them back, missing ones granted AND extra ones revoked
  *   (mysql-grants.ts), so a right the DBA revoked from the current user does not come back when the
- *   alternate user becomes AWSCURRENT. A grant on an object that no longer exists (MySQL keeps grants on
- *   dropped tables and columns) grants nothing and cannot be re-created: it is skipped with a warning
- *   that names it, never stopping the rotation. The other way round, such a grant held by the alternate
- *   user alone is left in place with a warning rather than revoked: it would apply again if the object
- *   came back, as the DBA set it, and it grants nothing meanwhile. Two more such leftovers are treated
+ *   alternate user becomes AWSCURRENT. A grant on a table that no longer exists (MySQL keeps grants on
+ *   dropped tables and columns) is copied as it is, with CREATE for the time of the grant (the only form
+ *   the server accepts), so it applies to both users alike if a migration creates the table again. One
+ *   on a dropped column or routine cannot be re-created: it is skipped with a warning that names it,
+ *   never stopping the rotation. The other way round, such a grant held by the alternate user alone is
+ *   left in place with a warning rather than revoked: it would apply again if the object came back, as
+ *   the DBA set it, and it grants nothing meanwhile. Not so a table-level right on a missing table where
+ *   the master can copy such grants: it is revoked like any other (else a DBA's revoke after the drop
+ *   would come back with the table, and be copied back to the current user), as is CREATE there, which
+ *   lets the table be made. Two more such leftovers are treated
  *   alike: PROXY on an account that was dropped (DROP USER leaves it, and only that account could give
  *   it), and a MariaDB default role no longer granted (revoked or dropped: MariaDB keeps it).
  *
@@ -25,7 +30,9 @@
  * then work wherever the original did; an alternate locked on EVERY entry is the DBA's lock on the user,
  * refused instead (`assertAlternateNotLocked`).
  *
- * Refused before any change: an alternate user the DBA locked on every host entry (login-disabled, as a
+ * Refused before any change: an existing alternate user not shown to be a copy of the current one
+ * (alternate-user-identity.ts: one the sync would take a host entry or a right from, unless the secret's
+ * AWSPREVIOUS names it), an alternate user the DBA locked on every host entry (login-disabled, as a
  * NOLOGIN PostgreSQL alternate), a read-only server (read_only and the like: a replica, whose master may
  * still write there and diverge from its source), and no room under the alternate's MAX_USER_CONNECTIONS
  * (its own sessions open) for the login that proves its new password.
@@ -65,6 +72,7 @@ import {
   parseGrantRows,
   planGrantSync,
   privilegeColumn,
+  privilegeList,
   revokePrivileges,
   rightKey,
   accountParts,
@@ -79,6 +87,7 @@ import { describeAccount, ensureSafeSqlMode, quoteName, run, statementFailure } 
 import { assertRoomForProof, assertWritable, runPasswordStatement } from './mysql-passwords';
 import { grantRemedy, MASTER_CANNOT_GRANT_CODES, MysqlGrantRefusedError } from './mysql-grant-refusal';
 import { failureCode } from './driver-errors';
+import { AlternateUserNotACloneError } from './alternate-user-identity';
 
 /** A revoke of a grant that is already gone (a retry, or a grant the server printed but no longer holds). */
 const NO_SUCH_GRANT_CODES: ReadonlySet<string> = new Set([
@@ -106,8 +115,9 @@ const GRANT_PASSES = 2;
 /**
  * Alternating users, as the master: see the module comment for what is copied, the order and why.
  * @throws MysqlGrantRefusedError when the master may not give a right the original holds (what the
- *   failed sync left behind is named); DatabaseError when the original has no account or a statement
- *   is refused otherwise.
+ *   failed sync left behind is named); AlternateUserNotACloneError, before any change, when the
+ *   alternate exists, is not shown to be a copy of the current user, and AWSPREVIOUS does not name it;
+ *   DatabaseError when the original has no account or a statement is refused otherwise.
  */
 export async function syncMysqlAlternateUser(session: SqlSession, server: ServerInfo, change: AlternateUserChange): Promise<void> {
   assertSupportedServer(server);
@@ -143,6 +153,7 @@ export async function syncMysqlAlternateUser(session: SqlSession, server: Server
     `CREATE USER IF NOT EXISTS ${accountName(alternate, o.host)} ${copied.get(o.host) ?? identifiedFor(server, o, placeholder, form)} ${requireClause(o)}`;
 
   const existing = await readOptions(session, server, alternate);
+  const firstReads = await assertAlternateIsCopy(session, server, change, originals, existing);
   assertAlternateNotLocked(alternate, existing, withPassword);
   await assertRoomForAlternateProof(session, alternate, withPassword);
   try {
@@ -168,7 +179,7 @@ export async function syncMysqlAlternateUser(session: SqlSession, server: Server
         `ALTER USER ${accountName(alternate, o.host)} ${identified}${accountOptionsClause(server, o)}`,
         `setting the options of ${describeAccount(alternate, o.host)}`,
       );
-      await syncRights(session, server, current, alternate, o.host, warn);
+      await syncRights(session, server, current, alternate, o.host, warn, firstReads.get(o.host));
     }
     await runPasswordStatement(
       session,
@@ -200,6 +211,58 @@ export async function syncMysqlAlternateUser(session: SqlSession, server: Server
       cause: err.cause,
     });
   }
+}
+
+/** One host entry's rights, of the current user and of the alternate, as read before any change. */
+interface EntryGrants {
+  readonly source: AccountGrants;
+  readonly target: AccountGrants;
+}
+
+/** How many of the rights the alternate would lose are named in the error; the rest are counted. */
+const NAMED_TAKEAWAYS = 8;
+
+/**
+ * Before any change: an alternate user that exists must be shown to be a copy of the current user
+ * (alternate-user-identity.ts). MySQL keeps no link between the two, so the catalogs show it only when
+ * the sync would take nothing away: every host entry of the alternate is one the current user has, and
+ * it holds no right the current user lacks (a copy the original has since gained rights over, or one a
+ * crash left half-made, passes). Otherwise the secret's AWSPREVIOUS must name it. Returns the rights
+ * read for each host entry both have, for the first plan of the sync.
+ * @throws AlternateUserNotACloneError naming the host entries and rights the sync would take away
+ */
+async function assertAlternateIsCopy(
+  session: SqlSession,
+  server: ServerInfo,
+  change: AlternateUserChange,
+  originals: readonly AccountOptions[],
+  existing: readonly AccountOptions[],
+): Promise<Map<string, EntryGrants>> {
+  const { currentUsername: current, alternateUsername: alternate } = change;
+  const reads = new Map<string, EntryGrants>();
+  const hosts = new Set(originals.map((o) => o.host));
+  const takenAway = existing.filter((e) => !hosts.has(e.host)).map((e) => `the host entry ${describeAccount(alternate, e.host)}`);
+  for (const e of existing.filter((x) => hosts.has(x.host))) {
+    const entry = {
+      source: await readAccountGrants(session, server, current, e.host),
+      target: await readAccountGrants(session, server, alternate, e.host),
+    };
+    reads.set(e.host, entry);
+    for (const statement of planGrantSync(entry.source, entry.target, accountName(alternate, e.host), server)) {
+      if (statement.action === 'revoke')
+        takenAway.push(`${statement.summary.replace(/^REVOKE /, '')} (${describeAccount(alternate, e.host)})`);
+    }
+  }
+  if (takenAway.length === 0 || (await change.previouslyHeld?.()) === true) return reads;
+  const named = takenAway.slice(0, NAMED_TAKEAWAYS).join('; ');
+  const more = takenAway.length > NAMED_TAKEAWAYS ? ` and ${takenAway.length - NAMED_TAKEAWAYS} more` : '';
+  throw new AlternateUserNotACloneError(
+    'MySQL',
+    quoteName(alternate),
+    quoteName(current),
+    `it has what ${quoteName(current)} lacks, which the rotation would take away: ${named}${more}`,
+    `make its host entries and rights those of ${quoteName(current)} (or DROP USER it, and the rotation creates it anew)`,
+  );
 }
 
 /**
@@ -301,8 +364,17 @@ async function syncRights(
   to: string,
   host: string,
   warn: (message: string) => void,
+  first?: EntryGrants,
 ): Promise<void> {
-  const source = await readAccountGrants(session, server, from, host);
+  const source = first?.source ?? (await readAccountGrants(session, server, from, host));
+  // The alternate's rights as read before any change (unchanged since: options and other host entries
+  // do not touch them), used for the first plan only; every later plan reads them back.
+  let known = first?.target;
+  const targetGrants = async (): Promise<AccountGrants> => {
+    const grants = known ?? (await readAccountGrants(session, server, to, host));
+    known = undefined;
+    return grants;
+  };
   const grantee = accountName(to, host);
   for (const role of staleDefaultRoles(source, server)) {
     warnSkipped(
@@ -317,7 +389,7 @@ async function syncRights(
   const kept = new Set<string>();
   const catalog = new ObjectCatalog(session);
   const pending = async (): Promise<GrantStatement[]> =>
-    planGrantSync(source, await readAccountGrants(session, server, to, host), grantee, server).filter(
+    planGrantSync(source, await targetGrants(), grantee, server).filter(
       (s) =>
         !(s.adds.length > 0 && s.adds.every((k) => skipped.has(k))) &&
         !(s.proxied !== undefined && skipped.has(proxyKey(s))) &&
@@ -368,6 +440,15 @@ async function apply(
     }
     const missing = statement.action === 'grant' ? MISSING_OBJECT.get(code) : undefined;
     if (missing === undefined) throw statementFailure(err, `${statement.summary} (to the alternate user)`, 'master');
+    // A dropped table's grant is copied as it is (with CREATE for the time of the grant), so it applies
+    // to both users alike if the table comes back; its column privileges cannot be, and are skipped.
+    const absent = missing === 'the table' ? statement.absentTable : undefined;
+    if (absent !== undefined && (await grantOnAbsentTable(session, absent))) {
+      const columns = statement.adds.filter((key) => !absent.adds.includes(key));
+      for (const key of columns) skipped.add(key);
+      if (columns.length > 0) onSkip(`the column privileges of ${statement.summary}: the table no longer exists (${code})`);
+      return;
+    }
     // A dropped column refuses the whole list: the privileges on the columns that remain still count.
     if (missing === 'a column' && statement.parts.length > 0) {
       for (const part of statement.parts) await apply(session, part, grantee, skipped, onSkip, onKeep);
@@ -376,6 +457,28 @@ async function apply(
     for (const key of statement.adds) skipped.add(key);
     onSkip(`${statement.summary}: ${missing} no longer exists (${code})`);
   }
+}
+
+/**
+ * Copies a grant on a table that no longer exists (`GrantStatement.absentTable`): the grant with CREATE,
+ * then CREATE taken back where it was added. False, with nothing changed, when the server or the master
+ * refuses the grant (a master without CREATE WITH GRANT OPTION there): the grant is then skipped as one
+ * that grants nothing. A crash between the two leaves CREATE on the alternate, which the next sync
+ * revokes (CREATE on a missing table lets it be created, so it is never left as granting nothing).
+ * @throws DatabaseError when CREATE cannot be taken back
+ */
+async function grantOnAbsentTable(session: SqlSession, absent: NonNullable<GrantStatement['absentTable']>): Promise<boolean> {
+  try {
+    await session.query(absent.sql);
+  } catch (err) {
+    const code = failureCode(err) ?? '';
+    if (MASTER_CANNOT_GRANT_CODES.has(code) || MISSING_OBJECT.has(code)) return false;
+    throw statementFailure(err, 'copying a grant on a table that no longer exists (to the alternate user)', 'master');
+  }
+  if (absent.revokeCreate !== undefined) {
+    await run(session, absent.revokeCreate, 'taking back CREATE, added to copy a grant on a table that no longer exists');
+  }
+  return true;
 }
 
 /**
@@ -445,24 +548,28 @@ async function withoutStaleRevokes(
   if (r === undefined || (r.kind !== 'table' && r.kind !== 'routine')) return statement;
   const name = objectName(r.object);
   if (name === undefined) return statement;
-  if (!(await catalog.exists(name))) {
+  const exists = await catalog.exists(name);
+  if (!exists && r.kind === 'routine') {
     for (const p of r.privileges) kept.add(rightKey(r.object, p));
-    onKeep(
-      `${statement.summary.replace(/^REVOKE /, '')}: ${name.routineType === undefined ? 'the table' : 'the routine'} no longer exists`,
-    );
+    onKeep(`${statement.summary.replace(/^REVOKE /, '')}: the routine no longer exists`);
     return undefined;
   }
-  if (r.kind !== 'table') return statement;
   const live: string[] = [];
+  const stale: string[] = [];
   for (const p of r.privileges) {
     const column = privilegeColumn(p);
-    if (column === undefined || (await catalog.exists(name, column))) {
-      live.push(p);
-    } else {
-      kept.add(rightKey(r.object, p));
-      onKeep(`${p} ON ${r.object}: the column no longer exists`);
-    }
+    // CREATE (and ALL, which holds it) on a missing table is a live right: it lets the table be made.
+    // Another table privilege there is revoked where the master can copy such grants (the other way
+    // round it would be copied too, so the users stay equal and a DBA's revoke sticks if the table
+    // comes back); where it cannot, revoking would lose for good a grant it could not give back.
+    const isLive = exists
+      ? column === undefined || (await catalog.exists(name, column))
+      : p === 'CREATE' || p === 'ALL PRIVILEGES' || (column === undefined && (await catalog.masterCopiesAbsentTables(name.schema)));
+    (isLive ? live : stale).push(p);
   }
+  for (const p of stale) kept.add(rightKey(r.object, p));
+  if (!exists && stale.length > 0) onKeep(`${privilegeList(stale)} ON ${r.object}: the table no longer exists`);
+  if (exists) for (const p of stale) onKeep(`${p} ON ${r.object}: the column no longer exists`);
   if (live.length === r.privileges.length) return statement;
   return live.length === 0 ? undefined : revokePrivileges(live, r.object, grantee);
 }
@@ -486,6 +593,28 @@ class ObjectCatalog {
           : `SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ${where}TABLE_NAME = ${escape(name.name)} AND COLUMN_NAME = ${escape(column)}`;
     const found =
       (await run(this.session, sql, `looking up ${column === undefined ? name.name : column} in information_schema`)).length > 0;
+    this.known.set(key, found);
+    return found;
+  }
+
+  /**
+   * Whether the master holds CREATE WITH GRANT OPTION on `schema` (globally or on that database), so a
+   * grant on a missing table there can be copied (`GrantStatement.absentTable`). Read from
+   * information_schema once per schema; a right reached through a role or a wildcard database name is
+   * not seen (false: the caller then keeps what it cannot copy back).
+   */
+  async masterCopiesAbsentTables(schema: string): Promise<boolean> {
+    const key = JSON.stringify(['copies', schema]);
+    const cached = this.known.get(key);
+    if (cached !== undefined) return cached;
+    const grantee =
+      "CONCAT('''', LEFT(CURRENT_USER(), LENGTH(CURRENT_USER()) - LENGTH(SUBSTRING_INDEX(CURRENT_USER(), '@', -1)) - 1), " +
+      "'''@''', SUBSTRING_INDEX(CURRENT_USER(), '@', -1), '''')";
+    const sql =
+      `SELECT 1 FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = ${grantee} AND PRIVILEGE_TYPE = 'CREATE' AND IS_GRANTABLE = 'YES' ` +
+      `UNION ALL SELECT 1 FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = ${grantee} AND TABLE_SCHEMA = ${escape(schema)} ` +
+      "AND PRIVILEGE_TYPE = 'CREATE' AND IS_GRANTABLE = 'YES'";
+    const found = (await run(this.session, sql, 'reading whether the master may grant CREATE (information_schema)')).length > 0;
     this.known.set(key, found);
     return found;
   }

@@ -83,9 +83,24 @@ export interface GrantStatement {
    * sql_mode=ORACLE (SHOW GRANTS prints them in any mode), so the caller runs it in that mode.
    */
   readonly oracleSyntax?: true;
+  /**
+   * For a grant of table privileges (not column ones) on a table: the same grant for when the table no
+   * longer exists. MySQL and MariaDB keep a grant on a dropped table and let one be made only together
+   * with CREATE on it (to prepare an account for a table made later), so the copy includes CREATE and
+   * takes it back after, unless the source holds CREATE there too. The grant then stays exact: it
+   * applies to both users alike if the table comes back, instead of to the one that had it only.
+   */
+  readonly absentTable?: {
+    readonly sql: string;
+    /** `REVOKE CREATE …`, when CREATE was added only to make the grant possible. */
+    readonly revokeCreate?: string;
+    /** The rights it adds (the table privileges; column ones cannot be made on a missing table). */
+    readonly adds: readonly string[];
+  };
 }
 
 const ALL = 'ALL PRIVILEGES';
+const CREATE = 'CREATE';
 const USAGE = 'USAGE';
 const GRANT_OPTION = 'GRANT OPTION';
 const SUMMARY_LENGTH = 160;
@@ -427,6 +442,30 @@ function grantPrivileges(
     adds,
     parts,
     ...oracleSyntaxOf(object),
+    ...(kind === 'table' ? absentTableGrant(privileges, object, want, withOption, grantee) : {}),
+  };
+}
+
+/** `GrantStatement.absentTable` for a grant of `privileges` on table `object`; nothing when only column privileges. */
+function absentTableGrant(
+  privileges: readonly string[],
+  object: string,
+  want: ObjectPrivileges,
+  withOption: boolean,
+  grantee: string,
+): Pick<GrantStatement, 'absentTable'> {
+  const table = privileges.filter((p) => privilegeColumn(p) === undefined && p !== USAGE);
+  if (table.length === 0) return {};
+  const hasCreate = table.includes(ALL) || table.includes(CREATE);
+  const list = hasCreate ? table : [...table, CREATE];
+  const option = withOption ? ' WITH GRANT OPTION' : '';
+  const keepCreate = want.privileges.has(ALL) || want.privileges.has(CREATE);
+  return {
+    absentTable: {
+      sql: `GRANT ${privilegeList(list)} ON ${object} TO ${grantee}${option}`,
+      ...(keepCreate ? {} : { revokeCreate: `REVOKE ${CREATE} ON ${object} FROM ${grantee}` }),
+      adds: [...table.map((p) => rightKey(object, p)), ...(withOption ? [rightKey(object, GRANT_OPTION)] : [])],
+    },
   };
 }
 

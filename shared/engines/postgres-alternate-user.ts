@@ -35,7 +35,8 @@ import type { AlternateUserChange, Row, ServerInfo, SqlSession } from '../rotati
 import { MASTER_ADMINISTERS_SQL, RoleAdministrationError, assertMasterAdministers } from './postgres-admin-option';
 import { assertHbaAdmitsAlternate } from './postgres-alternate-hba';
 import { escapePostgresIdentifier } from './postgres-escape';
-import { revokeCloneOwnRights } from './postgres-clone-rights';
+import { OWN_MEMBERSHIPS_SQL, ownPrivilegesSql, revokeCloneOwnRights } from './postgres-clone-rights';
+import { AlternateUserNotACloneError } from './alternate-user-identity';
 import { OWNED_OBJECTS_SQL, assertNoObjectsElsewhere, ownedObjects, reassignCloneObjects } from './postgres-clone-objects';
 import {
   OriginalRoleClosedError,
@@ -214,10 +215,11 @@ async function originalOf(
   session: SqlSession,
   current: string,
   alternate: string,
-): Promise<{ original: string; clone: string; alternateExists: boolean }> {
+): Promise<{ original: string; clone: string; alternateExists: boolean; linked: boolean }> {
   const alternateExists = (await session.query(ROLE_EXISTS_SQL, [alternate])).length > 0;
-  if (!alternateExists) return { original: current, clone: alternate, alternateExists };
+  if (!alternateExists) return { original: current, clone: alternate, alternateExists, linked: false };
   const membership = (await session.query(MEMBERSHIP_SQL, [current, alternate]))[0] ?? {};
+  const linked = membership.member_of_role === true || membership.role_of_member === true;
   const alternateIsOriginal =
     membership.member_of_role === true
       ? false
@@ -225,8 +227,49 @@ async function originalOf(
         ? true
         : current.endsWith(CLONE_SUFFIX) && !alternate.endsWith(CLONE_SUFFIX);
   return alternateIsOriginal
-    ? { original: alternate, clone: current, alternateExists }
-    : { original: current, clone: alternate, alternateExists };
+    ? { original: alternate, clone: current, alternateExists, linked }
+    : { original: current, clone: alternate, alternateExists, linked };
+}
+
+/**
+ * Before any change: an alternate role that exists with no membership either way between it and the
+ * current role, and that the secret did not hand out before, is not shown to be a copy of the current
+ * role (alternate-user-identity.ts): another application's role of that name, or the copy of another
+ * role. Refused, naming what it holds that the sync would take away.
+ * @throws AlternateUserNotACloneError
+ */
+async function assertAlternateIsClone(
+  session: SqlSession,
+  server: ServerInfo,
+  change: AlternateUserChange,
+  roles: { readonly original: string; readonly alternateExists: boolean; readonly linked: boolean },
+): Promise<void> {
+  if (!roles.alternateExists || roles.linked) return;
+  if ((await change.previouslyHeld?.()) === true) return;
+  const { currentUsername: current, alternateUsername: alternate } = change;
+  const [memberships, privileges, owned] = await Promise.all([
+    session.query(OWN_MEMBERSHIPS_SQL, [alternate, current]),
+    session.query(ownPrivilegesSql(server), [alternate]),
+    ownedObjects(session, alternate),
+  ]);
+  const holds = [
+    ...memberships.map((row) => `membership in ${escapePostgresIdentifier(String(row.rolname))}`),
+    ...(privileges.length > 0 ? [`${privileges.length} grant(s) on objects`] : []),
+    ...(owned.here + [...owned.elsewhere.values()].reduce((a, b) => a + b, 0) > 0
+      ? [`${owned.here + [...owned.elsewhere.values()].reduce((a, b) => a + b, 0)} object(s) it owns`]
+      : []),
+  ];
+  const evidence =
+    `neither role is a member of the other (the toolkit and AWS's multi-user function both make the alternate a member of the original)` +
+    (holds.length > 0 ? `, and "${alternate}" holds ${holds.join(', ')}` : '');
+  const [member, of] = roles.original === current ? [alternate, current] : [current, alternate];
+  throw new AlternateUserNotACloneError(
+    'PostgreSQL',
+    `"${alternate}"`,
+    `"${current}"`,
+    evidence,
+    `run GRANT ${escapePostgresIdentifier(of)} TO ${escapePostgresIdentifier(member)} (the rotation then revokes what "${member}" holds alone and gives its objects to the role "${of}" starts as)`,
+  );
 }
 
 /**
@@ -303,6 +346,8 @@ function superuserSettingSql(clone: string, original: string, setting: SettingCh
  * @throws AuthenticationError `login-disabled` when the alternate exists and is NOLOGIN
  * @throws OriginalRoleClosedError when the original has CONNECTION LIMIT 0
  * @throws OriginalRoleMissingError when the secret names a clone whose original was dropped
+ * @throws AlternateUserNotACloneError when the alternate exists, neither role is a member of the other,
+ *   and the secret's AWSPREVIOUS does not name it (another role of that name)
  * @throws RoleAdministrationError also when the master may not give the clone REPLICATION or a
  *   superuser-only setting the original has
  * @throws CloneOwnsObjectsError when the clone's objects cannot be given to the original's session role
@@ -321,7 +366,9 @@ export async function syncPostgresAlternateUser(connection: SqlSession, server: 
   await inTransaction(connection, independentReads(server, currentUsername, alternateUsername), async (session) => {
     const here = (await session.query(CURRENT_DATABASE_SQL))[0] ?? {};
     assertMasterOnPrimary(here);
-    const { original, clone, alternateExists } = await originalOf(session, currentUsername, alternateUsername);
+    const roles = await originalOf(session, currentUsername, alternateUsername);
+    const { original, clone, alternateExists } = roles;
+    await assertAlternateIsClone(session, server, change, roles);
     const cloneExists = clone !== alternateUsername || alternateExists;
     await assertMasterAdministers(session, server, original);
     if (cloneExists) await assertMasterAdministers(session, server, clone);

@@ -157,11 +157,12 @@ export function createRotationHandler(options: CreateRotationHandlerOptions): Ro
 }
 
 /**
- * The failure line's `reason`: a refused login's, or `master-cannot-grant` from the MySQL refused-grant
- * error (read by its field: engines import from here, not the other way round).
+ * The failure line's `reason`: a refused login's, `master-cannot-grant` from the MySQL refused-grant
+ * error, or `not-a-clone` from an alternate user that is not a copy of the current one (read by their
+ * field: engines import from here, not the other way round).
  */
 function failureReason(failure: ToolkitError | undefined): { reason?: FailureReason } {
   if (failure instanceof AuthenticationError) return failure.reason !== undefined ? { reason: failure.reason } : {};
   const reason = (failure as { reason?: unknown } | undefined)?.reason;
-  return reason === 'master-cannot-grant' ? { reason } : {};
+  return reason === 'master-cannot-grant' || reason === 'not-a-clone' ? { reason } : {};
 }

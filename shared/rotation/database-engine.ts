@@ -83,6 +83,13 @@ export interface AlternateUserChange {
    * a value. Optional: without it nothing is reported.
    */
   readonly warn?: (message: string) => void;
+  /**
+   * Whether the secret's AWSPREVIOUS names the alternate user on the same host: it was this secret's
+   * login before, so an alternate that exists is the secret's own copy even where the catalogs cannot
+   * show it (see alternate-user-identity.ts). Asked only then (it costs a request), at most once.
+   * Optional: without it, only the catalogs count.
+   */
+  readonly previouslyHeld?: () => Promise<boolean>;
 }
 
 /** A login the server refused, handed to the engine to explain. */

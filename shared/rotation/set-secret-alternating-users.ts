@@ -22,7 +22,7 @@ import { masterSessionFor } from './master-session';
 import { assertPendingFromCurrent } from './pending-drift';
 import { assertPairSwapped, pairedUsername, setPairedUserPassword } from './precreated-pair';
 import { explainRefusal, refusalFailure } from './refusal';
-import { AWSCURRENT, AWSPENDING, readDatabaseSecret } from './secret-versions';
+import { AWSCURRENT, AWSPENDING, readDatabaseSecret, readPreviousSecret } from './secret-versions';
 import type { StepContext, StepResult } from './step-context';
 
 export async function setSecretAlternatingUsers(ctx: StepContext): Promise<StepResult> {
@@ -81,6 +81,10 @@ export async function setSecretAlternatingUsers(ctx: StepContext): Promise<StepR
         currentUsername: current.username,
         alternateUsername: pending.username,
         password: pending.password,
+        previouslyHeld: once(async () => {
+          const previous = await readPreviousSecret(readCtx, ctx.secretArn, family);
+          return previous !== undefined && previous.username === pending.username && previous.host === current.host;
+        }),
         warn: (message) =>
           ctx.logger.log({
             level: 'warn',
@@ -103,4 +107,10 @@ export async function setSecretAlternatingUsers(ctx: StepContext): Promise<StepR
     await master.close();
   }
   return 'success';
+}
+
+/** `ask`, run at most once: later calls get the first call's answer. */
+function once<T>(ask: () => Promise<T>): () => Promise<T> {
+  let answer: Promise<T> | undefined;
+  return () => (answer ??= ask());
 }

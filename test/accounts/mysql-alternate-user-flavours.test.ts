@@ -6,7 +6,7 @@
 import { mysqlEngine } from '../../shared/engines/mysql';
 import { parseMysqlServerInfo } from '../../shared/engines/mysql-server-info';
 import { mysqlNativePasswordHash } from '../../shared/engines/password-hashes';
-import type { Row, ServerInfo } from '../../shared/rotation/database-engine';
+import type { AlternateUserChange, Row, ServerInfo } from '../../shared/rotation/database-engine';
 import { driverError, recordingSession, type FakeRule } from '../support/mysql-fake-session';
 
 const PASSWORD = "N3w-Pa$$w0rd'with\\quote";
@@ -45,13 +45,13 @@ function fakeServer(
   return rules;
 }
 
-const change = (
-  warnings: string[] = [],
-): { currentUsername: string; alternateUsername: string; password: string; warn: (m: string) => void } => ({
+const change = (warnings: string[] = []): AlternateUserChange => ({
   currentUsername: 'app',
   alternateUsername: 'app_clone',
   password: PASSWORD,
   warn: (m) => warnings.push(m),
+  // An existing clone stands for one a rotation of this secret handed out before (AWSPREVIOUS).
+  previouslyHeld: async () => true,
 });
 
 const writes = (statements: readonly string[]): string[] => statements.filter((s) => !/^(SELECT|SHOW)\b/.test(s));

@@ -54,6 +54,9 @@ async function sync(from: string, to: string, password: string, session: SqlSess
     alternateUsername: to,
     password,
     warn: (m) => warnings.push(m),
+    // Each sync after the first stands for a later rotation of one secret, whose AWSPREVIOUS names the
+    // alternate: the identity check (alternate-user-identity.ts) has its own tests.
+    previouslyHeld: async () => true,
   });
   return warnings;
 }
@@ -173,12 +176,11 @@ describe('grants on objects that no longer exist', () => {
 
     const pw = cloneTestPassword();
     const warnings = await sync(original, alternate, pw);
-    expect(warnings).toHaveLength(4);
+    // A dropped table's grant is copied as it is (with CREATE for the time of the grant): it would apply
+    // to both if the table came back. Column and routine grants cannot be made on what is gone.
+    expect(warnings).toHaveLength(3);
     expect(warnings).toEqual(
       expect.arrayContaining([
-        expect.stringContaining(
-          `GRANT SELECT ON \`${world.db}\`.\`old_report\` WITH GRANT OPTION: the table no longer exists (ER_NO_SUCH_TABLE)`,
-        ),
         expect.stringContaining(`GRANT SELECT (\`gone\`) ON \`${world.db}\`.\`narrowed\`: a column no longer exists (ER_BAD_FIELD_ERROR)`),
         expect.stringContaining(`GRANT UPDATE (\`gone\`) ON \`${world.db}\`.\`narrowed\`: a column no longer exists (ER_BAD_FIELD_ERROR)`),
         expect.stringContaining(
@@ -191,32 +193,32 @@ describe('grants on objects that no longer exist', () => {
     // The only difference left: the grants that grant nothing (the column that remains was copied).
     const differences = await mysqlDifferences(admin, original, alternate);
     expect(differences).toHaveLength(1);
-    expect(differences[0]).toContain('old_report');
     expect(differences[0]).toContain('gone_proc');
+    const [copied] = await admin.query('SHOW GRANTS FOR ?@?', [alternate, '%']);
+    expect((copied as Array<Record<string, string>>).map((r) => String(Object.values(r)[0]))).toContain(
+      `GRANT SELECT ON \`${world.db}\`.\`old_report\` TO \`${alternate}\`@\`%\` WITH GRANT OPTION`,
+    );
     const [rows] = await admin.query('SHOW GRANTS FOR ?@?', [alternate, '%']);
     expect((rows as Array<Record<string, string>>).map((r) => String(Object.values(r)[0]))).toContain(
       `GRANT SELECT (\`a\`) ON \`${world.db}\`.\`narrowed\` TO \`${alternate}\`@\`%\``,
     );
 
     // Every later rotation passes too, and warns again (the grants are still there).
-    expect(await sync(original, alternate, cloneTestPassword())).toHaveLength(4);
+    expect(await sync(original, alternate, cloneTestPassword())).toHaveLength(3);
 
     // The other way round they are extra on the original: left in place, not revoked, as the DBA set them
     // (they apply again if the objects come back); what is on live objects is still made equal.
     await m.query(`GRANT INSERT ON ${db}.t TO ?@?`, [original, '%']);
     const back = await sync(alternate, original, cloneTestPassword());
-    expect(back).toHaveLength(5);
+    expect(back).toHaveLength(3);
     expect(back).toEqual(
       expect.arrayContaining([
         expect.stringMatching(
-          new RegExp(
-            `^Left on account '${original}'@'%', though account '${alternate}'@'%' lacks it, as it grants nothing: SELECT ON .*old_report.*: the table no longer exists$`,
-          ),
+          new RegExp(`^Left on account '${original}'@'%', though account '${alternate}'@'%' lacks it, as it grants nothing: `),
         ),
         expect.stringContaining('SELECT (`gone`) ON'),
         expect.stringContaining('UPDATE (`gone`) ON'),
         expect.stringContaining('EXECUTE ON PROCEDURE'),
-        expect.stringMatching(/GRANT OPTION ON .*old_report.*: the table no longer exists$/),
       ]),
     );
     const [after] = await admin.query('SHOW GRANTS FOR ?@?', [original, '%']);

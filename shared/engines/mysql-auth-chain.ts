@@ -14,6 +14,7 @@
  * - `unknown`: anything else, never changed, since what it does cannot be explained.
  */
 import { columnText as text } from './mysql-connector';
+import { mysqlNativePasswordHash } from './password-hashes';
 
 /** One method of an account's authentication, as the server stores it. */
 export interface AuthMethod {
@@ -92,6 +93,32 @@ export function passwordShut(method: AuthMethod): boolean {
 /** True for a method a password rotation sets: a plugin that takes a password, and a door not shut (`passwordShut`). */
 export function methodTakesPassword(method: AuthMethod): boolean {
   return takesPassword(method.plugin) && !passwordShut(method);
+}
+
+/**
+ * Which methods of an authentication chain hold the secret's password, by position, when the chain holds
+ * several passwords. MariaDB has no RETAIN CURRENT PASSWORD; its way to keep two passwords valid while
+ * clients move from one to the other is a chain of two password methods
+ * (`IDENTIFIED VIA mysql_native_password USING PASSWORD('a') OR mysql_native_password USING PASSWORD('b')`),
+ * and re-stating every method with the new password would lock out whoever logs in with the other one.
+ *
+ * A method whose stored form the toolkit computes (mysql_native_password's `*HEX`) is the secret's when it
+ * holds `replacing` (the password being replaced) or `password` (set already by an attempt that did not
+ * finish); a method whose stored form cannot be compared (ed25519, parsec) is counted as the secret's, as
+ * nothing tells otherwise. With one password method, or `replacing` undefined (nothing known), every password
+ * method is the secret's.
+ * @returns one flag per method (true: set it), or undefined when the chain holds computed-form passwords
+ *   and none is the secret's (drift on a chain of two passwords): which one to set cannot be told.
+ */
+export function secretMethods(chain: readonly AuthMethod[], password: string, replacing: string | undefined): boolean[] | undefined {
+  const takes = chain.map(methodTakesPassword);
+  const comparable = chain.map(
+    (m, i) => takes[i] === true && pluginKind(m.plugin) === 'client-hashed' && /^\*[0-9A-F]{40}$/i.test(m.authString),
+  );
+  if (replacing === undefined || takes.filter(Boolean).length <= 1 || !comparable.some(Boolean)) return takes;
+  const held = new Set([mysqlNativePasswordHash(replacing).toUpperCase(), mysqlNativePasswordHash(password).toUpperCase()]);
+  const flags = chain.map((m, i) => takes[i] === true && (!comparable[i] || held.has(m.authString.toUpperCase())));
+  return flags.some((f, i) => f && comparable[i]) ? flags : undefined;
 }
 
 /** True when the default connector (mysql2) can log in with the plugin. */

@@ -36,7 +36,7 @@
 import { AuthenticationError, DatabaseError, PartialChangeError, ToolkitError } from '../errors';
 import type { OwnPasswordChange, Row, ServerInfo, SqlSession } from '../rotation/database-engine';
 import { accountStatesOf, describeAccount, ensureSafeSqlMode, quoteName, run, statementFailure, type AccountState } from './mysql-accounts';
-import { describeChain, methodTakesPassword, pluginKind, takesPassword, type AuthMethod } from './mysql-auth-chain';
+import { describeChain, methodTakesPassword, pluginKind, secretMethods, takesPassword, type AuthMethod } from './mysql-auth-chain';
 import { columnText as text, escapeMysql as escape } from './mysql-connector';
 import { MYSQL_PRIVILEGE_DENIED_CODES } from './mysql-error-codes';
 import { accountForClient, hostOfUserFunction } from './mysql-host-match';
@@ -44,6 +44,7 @@ import { assertSupportedServer } from './mysql-server-info';
 import {
   accountName,
   alterAccountPasswordStatement,
+  ambiguousChain,
   chainFromCreateUser,
   discardOldPasswordStatement,
   hasDualPasswords,
@@ -130,9 +131,15 @@ export async function setOwnMysqlPassword(session: SqlSession, server: ServerInf
     );
   }
   const retain = !change.restoring && hasDualPasswords(server);
-  for (const account of rest) await setAccountPassword(helper.session, server, account, change.password, helper.role, retain);
+  const replacing = change.currentPassword;
+  // Every statement is built before the first runs: a chain whose passwords none is the secret's stops
+  // the change before any entry is set.
+  for (const account of [...rest, ...(ownState.chain.length > 1 ? [ownState] : [])]) {
+    assertSettable(server, account, change.password, replacing);
+  }
+  for (const account of rest) await setAccountPassword(helper.session, server, account, change.password, helper.role, retain, replacing);
   if (ownState.chain.length > 1) {
-    await setAccountPassword(helper.session, server, ownState, change.password, helper.role, false);
+    await setAccountPassword(helper.session, server, ownState, change.password, helper.role, false, replacing);
     return;
   }
   try {
@@ -141,17 +148,25 @@ export async function setOwnMysqlPassword(session: SqlSession, server: ServerInf
     // The user may not change its own password here (RDS rds.restrict_password_commands, a plugin
     // refusing the session): the master can, when there is one.
     if (helper.role !== 'master' || (err instanceof ToolkitError && err.code !== 'DATABASE')) throw err;
-    await setAccountPassword(helper.session, server, ownState, change.password, 'master', retain);
+    await setAccountPassword(helper.session, server, ownState, change.password, 'master', retain, replacing);
   }
 }
 
 /**
  * Single-user self-healing: the master sets the password on every password account of `username`, the
- * function's own account last.
- * @throws DatabaseError before any change when the server is read-only or the user has no password account.
+ * function's own account last. `replacing` is the secret's refused password: in a MariaDB chain holding
+ * several passwords only the methods holding it (or `password`, set by an earlier attempt) are set.
+ * @throws DatabaseError before any change when the server is read-only, the user has no password account,
+ *   or an entry cannot be set (a plugin the toolkit cannot set, a chain of passwords none of which is the secret's).
  * @throws PartialChangeError when a statement fails after others set some host entries (the caller puts back).
  */
-export async function setMysqlPasswordAsMaster(session: SqlSession, server: ServerInfo, username: string, password: string): Promise<void> {
+export async function setMysqlPasswordAsMaster(
+  session: SqlSession,
+  server: ServerInfo,
+  username: string,
+  password: string,
+  replacing?: string,
+): Promise<void> {
   assertSupportedServer(server);
   await assertWritable(session, server, 'master');
   await ensureSafeSqlMode(session, 'master');
@@ -169,20 +184,11 @@ export async function setMysqlPasswordAsMaster(session: SqlSession, server: Serv
   const ordered = [...targets.filter((a) => a !== own), ...(own !== undefined ? [own] : [])];
   // Every statement is built before the first runs: an entry the toolkit cannot set (mysql_old_password,
   // a plugin it cannot explain) stops the heal before any change, not after the application's entry was set.
-  for (const account of ordered) {
-    try {
-      alterAccountPasswordStatement(server, accountName(account.user, account.host), account.chain, password);
-    } catch (err) {
-      if (!(err instanceof ToolkitError)) throw err;
-      throw new DatabaseError(
-        `${describeAccount(account.user, account.host)} authenticates with ${describeChain(account.chain)}, which this toolkit cannot set: nothing was changed`,
-      );
-    }
-  }
+  for (const account of ordered) assertSettable(server, account, password, replacing);
   // Drift healing sets a password the old one never matched: nothing to retain.
   for (const [i, account] of ordered.entries()) {
     try {
-      await setAccountPassword(session, server, account, password, 'master', false);
+      await setAccountPassword(session, server, account, password, 'master', false, replacing);
     } catch (err) {
       // A refused first statement changed nothing (and after a lost answer its session is gone, so nothing
       // could be put back through it): only entries already set call for the caller's put-back.
@@ -523,7 +529,30 @@ async function setOwnAccount(
   }
 }
 
-/** The master (or a user holding CREATE USER) sets one account's password, its chain kept. */
+/**
+ * Throws, before any change, when the account's password statement cannot be built: a plugin the toolkit
+ * cannot set, or a chain holding several passwords none of which is `replacing` (or `password`).
+ * @throws DatabaseError naming the account, saying nothing was changed
+ */
+function assertSettable(server: ServerInfo, account: AccountState, password: string, replacing: string | undefined): void {
+  const name = describeAccount(account.user, account.host);
+  if (server.flavor === 'mariadb' && account.chain.length > 1 && secretMethods(account.chain, password, replacing) === undefined) {
+    throw ambiguousChain(account.chain, name);
+  }
+  try {
+    alterAccountPasswordStatement(server, accountName(account.user, account.host), account.chain, password, { replacing });
+  } catch (err) {
+    if (!(err instanceof ToolkitError)) throw err;
+    throw new DatabaseError(
+      `${name} authenticates with ${describeChain(account.chain)}, which this toolkit cannot set: nothing was changed`,
+    );
+  }
+}
+
+/**
+ * The master (or a user holding CREATE USER) sets one account's password, its chain kept; with `replacing`
+ * (the password being replaced), a second password of a chain is kept too.
+ */
 async function setAccountPassword(
   session: SqlSession,
   server: ServerInfo,
@@ -531,11 +560,17 @@ async function setAccountPassword(
   password: string,
   role: 'master' | 'current',
   retain: boolean,
+  replacing?: string,
 ): Promise<void> {
   const name = accountName(account.user, account.host);
   await runPasswordStatement(
     session,
-    (form) => alterAccountPasswordStatement(server, name, account.chain, password, { form, retainCurrent: retain }),
+    (form) =>
+      alterAccountPasswordStatement(server, name, account.chain, password, {
+        form,
+        retainCurrent: retain,
+        ...(replacing !== undefined ? { replacing } : {}),
+      }),
     `setting the password of ${describeAccount(account.user, account.host)}`,
     role,
   );

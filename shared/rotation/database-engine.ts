@@ -166,11 +166,12 @@ export interface DatabaseEngine {
   setOwnPassword(session: SqlSession, server: ServerInfo, change: OwnPasswordChange): Promise<void>;
   /**
    * Single-user healing of proven drift: the master sets the password on every account of the user,
-   * changing nothing else (not LOGIN, not expiry, not the other methods of an authentication chain).
+   * changing nothing else (not LOGIN, not expiry, not the other methods of an authentication chain, nor
+   * another password a MariaDB chain holds beside `replacing`, the secret's refused password, when given).
    * @throws PartialChangeError when a statement failed after others had set some of the accounts (the
    *   caller puts the stored passwords back); any other error means nothing was changed.
    */
-  setPasswordAsMaster(session: SqlSession, server: ServerInfo, username: string, password: string): Promise<void>;
+  setPasswordAsMaster(session: SqlSession, server: ServerInfo, username: string, password: string, replacing?: string): Promise<void>;
   /**
    * As the master, explains a refused login from the server's catalogs (and the refusal's code). Reads
    * only; changes nothing.

@@ -222,7 +222,7 @@ async function healAsMaster(ctx: StepContext, master: MasterSession, current: Da
   const restore = await ctx.engine.savePassword(session, server, pending.username);
   ctx.deadline.check('set the password as the master');
   try {
-    await ctx.engine.setPasswordAsMaster(session, server, pending.username, pending.password);
+    await ctx.engine.setPasswordAsMaster(session, server, pending.username, pending.password, current.password);
   } catch (err) {
     // Some host entries may be set already (MySQL sets one statement per entry): the stored ones go back
     // before the error is thrown, or an application on an entry already set would be locked out. A

@@ -394,6 +394,39 @@ describe('account states', () => {
     expect(run.appBefore).toBe(true);
   });
 
+  describe('a MariaDB chain holding two passwords (its way to keep the old one valid while clients move)', () => {
+    // `IDENTIFIED VIA mysql_native_password USING … OR mysql_native_password USING …`: the server takes
+    // either password. Only the secret's may change; the other belongs to clients the secret does not know.
+    const other = `Other-${randomBytes(6).toString('hex')}-1a`;
+    const chain =
+      (secretFirst: boolean) =>
+      (hash: string): string => {
+        const mine = `mysql_native_password USING '${hash}'`;
+        const theirs = `mysql_native_password USING '${mysqlNativePasswordHash(other)}'`;
+        return `IDENTIFIED VIA ${secretFirst ? `${mine} OR ${theirs}` : `${theirs} OR ${mine}`}`;
+      };
+
+    it.each([
+      ['first', true],
+      ['second', false],
+    ])('the secret on the %s method: only it is set, the other password still logs in', async (_which, secretFirst) => {
+      // A second host entry on one password makes the function's own change go through the master too.
+      const run = await runCell(ctx, { hosts: ['%', '10.0.0.0/255.0.0.0'], identified: chain(secretFirst) }, 'single-user', true, cleanup);
+      expectOutcome(run, rotated, `two passwords, secret ${_which}`);
+      expect({ otherLogsIn: await logsIn(server, run.username, other) }).toEqual({ otherLogsIn: true });
+    });
+
+    it('drift (the secret holds neither): refused before any change, both passwords still log in', async () => {
+      const run = await runCell(ctx, { identified: chain(true), drifted: true }, 'single-user', true, cleanup);
+      expectOutcome(
+        run,
+        refused('DATABASE', undefined, /several passwords, none of which is the secret's.*Nothing was changed/),
+        'two passwords drift',
+      );
+      expect({ otherLogsIn: await logsIn(server, run.username, other) }).toEqual({ otherLogsIn: true });
+    });
+  });
+
   it('a mysql_old_password (pre-4.1) hash: refused naming the plugin, nothing changed', async () => {
     await single(
       { identified: () => "IDENTIFIED VIA mysql_old_password USING '6f8c114b58f2ce9e'" },

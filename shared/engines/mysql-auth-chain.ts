@@ -102,8 +102,8 @@ export function methodTakesPassword(method: AuthMethod): boolean {
  * (`IDENTIFIED VIA mysql_native_password USING PASSWORD('a') OR mysql_native_password USING PASSWORD('b')`),
  * and re-stating every method with the new password would lock out whoever logs in with the other one.
  *
- * A method whose stored form the toolkit computes (mysql_native_password's `*HEX`) is the secret's when it
- * holds `replacing` (the password being replaced) or `password` (set already by an attempt that did not
+ * A method whose stored form the toolkit computes (mysql_native_password's `*HEX`, or '' for the empty
+ * password, which is never the secret's) is the secret's when it holds `replacing` (the password being replaced) or `password` (set already by an attempt that did not
  * finish); a method whose stored form cannot be compared (ed25519, parsec) is counted as the secret's, as
  * nothing tells otherwise. With one password method, or `replacing` undefined (nothing known), every password
  * method is the secret's.
@@ -113,12 +113,23 @@ export function methodTakesPassword(method: AuthMethod): boolean {
 export function secretMethods(chain: readonly AuthMethod[], password: string, replacing: string | undefined): boolean[] | undefined {
   const takes = chain.map(methodTakesPassword);
   const comparable = chain.map(
-    (m, i) => takes[i] === true && pluginKind(m.plugin) === 'client-hashed' && /^\*[0-9A-F]{40}$/i.test(m.authString),
+    (m, i) =>
+      takes[i] === true && pluginKind(m.plugin) === 'client-hashed' && (m.authString === '' || /^\*[0-9A-F]{40}$/i.test(m.authString)),
   );
   if (replacing === undefined || takes.filter(Boolean).length <= 1 || !comparable.some(Boolean)) return takes;
   const held = new Set([mysqlNativePasswordHash(replacing).toUpperCase(), mysqlNativePasswordHash(password).toUpperCase()]);
   const flags = chain.map((m, i) => takes[i] === true && (!comparable[i] || held.has(m.authString.toUpperCase())));
   return flags.some((f, i) => f && comparable[i]) ? flags : undefined;
+}
+
+/**
+ * True for a mysql_native_password method that stores no password at all (`CREATE USER` without
+ * IDENTIFIED, or `IDENTIFIED BY ''`): it admits the empty password only. That is the DBA's setting for
+ * clients logging in without one, never a secret's password (a secret's empty password is refused as bad
+ * input), so a single-user rotation neither heals nor sets it: either would lock those clients out.
+ */
+export function passwordEmpty(method: AuthMethod): boolean {
+  return pluginKind(method.plugin) === 'client-hashed' && method.authString === '';
 }
 
 /** True when the default connector (mysql2) can log in with the plugin. */

@@ -36,7 +36,15 @@
 import { AuthenticationError, DatabaseError, PartialChangeError, ToolkitError } from '../errors';
 import type { OwnPasswordChange, Row, ServerInfo, SqlSession } from '../rotation/database-engine';
 import { accountStatesOf, describeAccount, ensureSafeSqlMode, quoteName, run, statementFailure, type AccountState } from './mysql-accounts';
-import { describeChain, methodTakesPassword, pluginKind, secretMethods, takesPassword, type AuthMethod } from './mysql-auth-chain';
+import {
+  describeChain,
+  methodTakesPassword,
+  passwordEmpty,
+  pluginKind,
+  secretMethods,
+  takesPassword,
+  type AuthMethod,
+} from './mysql-auth-chain';
 import { columnText as text, escapeMysql as escape } from './mysql-connector';
 import { MYSQL_PRIVILEGE_DENIED_CODES } from './mysql-error-codes';
 import { accountForClient, hostOfUserFunction } from './mysql-host-match';
@@ -531,11 +539,19 @@ async function setOwnAccount(
 
 /**
  * Throws, before any change, when the account's password statement cannot be built: a plugin the toolkit
- * cannot set, or a chain holding several passwords none of which is `replacing` (or `password`).
+ * cannot set, or a chain holding several passwords none of which is `replacing` (or `password`); or, when
+ * `replacing` is given (single user), when the account's only password is the empty one (`passwordEmpty`).
  * @throws DatabaseError naming the account, saying nothing was changed
  */
 function assertSettable(server: ServerInfo, account: AccountState, password: string, replacing: string | undefined): void {
   const name = describeAccount(account.user, account.host);
+  const passwords = account.chain.filter(methodTakesPassword);
+  if (replacing !== undefined && passwords.length > 0 && passwords.every(passwordEmpty)) {
+    throw new DatabaseError(
+      `${name} has no password (it admits the empty one, for clients that log in without a password): it holds no password of the secret, ` +
+        "and setting one would lock those clients out; set the secret's password on it (ALTER USER) if its clients use the secret, or drop it if nobody logs in there. Nothing was changed",
+    );
+  }
   if (server.flavor === 'mariadb' && account.chain.length > 1 && secretMethods(account.chain, password, replacing) === undefined) {
     throw ambiguousChain(account.chain, name);
   }

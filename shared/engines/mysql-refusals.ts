@@ -28,6 +28,7 @@ import {
   driverSupports,
   firstInteractiveMethod,
   methodTakesPassword,
+  passwordEmpty,
   passwordShut,
   pluginKind,
   takesPassword,
@@ -161,6 +162,14 @@ function explainAccount(account: AccountState, refused: RefusedLogin, byCode: Re
     };
   }
   if (byCode === 'expired') return { reason: 'expired', detail: `the password of ${name} has expired` };
+  if (passwordEmpty(method)) {
+    // Not drift: no secret's password was ever stored here (see passwordEmpty), and a heal would lock out
+    // the clients that log in without one.
+    return {
+      reason: 'undetermined',
+      detail: `${name} has no password (it admits only the empty one, for clients that log in without a password), so the secret's password never was its own; nothing is healed`,
+    };
+  }
   const comparison = comparePassword(method, refused.password);
   if (account.expired && comparison !== 'differs') {
     return { reason: 'expired', detail: `the password of ${name} has expired (PASSWORD EXPIRE or its lifetime)` };

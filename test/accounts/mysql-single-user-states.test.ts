@@ -427,6 +427,47 @@ describe('account states', () => {
     });
   });
 
+  describe('an account or host entry with no password (it admits the empty one)', () => {
+    const createEntry = (host: string, clause: string) => async (s: { admin(): Promise<Connection> }, user: string) => {
+      const a = await s.admin();
+      try {
+        await a.query(`CREATE USER ${a.format('?@?', [user, host])} ${clause}`);
+      } finally {
+        await a.end();
+      }
+    };
+
+    it('the secret holds a password the account never had: not drift, nothing healed', async () => {
+      await single(
+        { identified: () => '', drifted: true },
+        refused('AUTH_FAILED', 'undetermined', /has no password.*nothing is healed/),
+        refused('AUTH_FAILED', 'undetermined'),
+        'no password',
+      );
+    });
+
+    it("another host entry without a password ('localhost'): refused before any change, its clients keep logging in without one", async () => {
+      await single(
+        { prepare: createEntry('localhost', '') },
+        refused('DATABASE', undefined, /'localhost' has no password.*Nothing was changed/),
+        refused('DATABASE', undefined, /also exists as .*'localhost'.*Nothing was changed/),
+        'entry without password',
+      );
+    });
+
+    it("a chain of the secret's password OR the empty one: only the secret's is set, the empty one still logs in", async () => {
+      const run = await runCell(
+        ctx,
+        { identified: (hash) => `IDENTIFIED VIA mysql_native_password USING '${hash}' OR mysql_native_password USING ''` },
+        'single-user',
+        true,
+        cleanup,
+      );
+      expectOutcome(run, rotated, 'secret or empty');
+      expect({ emptyLogsIn: await logsIn(server, run.username, '') }).toEqual({ emptyLogsIn: true });
+    });
+  });
+
   it('a mysql_old_password (pre-4.1) hash: refused naming the plugin, nothing changed', async () => {
     await single(
       { identified: () => "IDENTIFIED VIA mysql_old_password USING '6f8c114b58f2ce9e'" },

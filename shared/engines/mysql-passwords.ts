@@ -35,7 +35,16 @@
  */
 import { AuthenticationError, DatabaseError, PartialChangeError, ToolkitError } from '../errors';
 import type { OwnPasswordChange, Row, ServerInfo, SqlSession } from '../rotation/database-engine';
-import { accountStatesOf, describeAccount, ensureSafeSqlMode, quoteName, run, statementFailure, type AccountState } from './mysql-accounts';
+import {
+  accountStatesOf,
+  describeAccount,
+  ensureSafeSqlMode,
+  quoteName,
+  restoreStoredPasswords,
+  run,
+  statementFailure,
+  type AccountState,
+} from './mysql-accounts';
 import {
   describeChain,
   methodTakesPassword,
@@ -145,19 +154,53 @@ export async function setOwnMysqlPassword(session: SqlSession, server: ServerInf
   for (const account of [...rest, ...(ownState.chain.length > 1 ? [ownState] : [])]) {
     assertSettable(server, account, change.password, replacing);
   }
-  for (const account of rest) await setAccountPassword(helper.session, server, account, change.password, helper.role, retain, replacing);
-  if (ownState.chain.length > 1) {
-    await setAccountPassword(helper.session, server, ownState, change.password, helper.role, false, replacing);
-    return;
-  }
+  const set: AccountState[] = [];
   try {
-    await setOwnAccount(session, server, change, ownState.chain, ownState.requireCurrent === 'Y' || own?.requireCurrent === true);
+    for (const account of rest) {
+      await setAccountPassword(helper.session, server, account, change.password, helper.role, retain, replacing);
+      set.push(account);
+    }
+    if (ownState.chain.length > 1) {
+      await setAccountPassword(helper.session, server, ownState, change.password, helper.role, false, replacing);
+      return;
+    }
+    try {
+      await setOwnAccount(session, server, change, ownState.chain, ownState.requireCurrent === 'Y' || own?.requireCurrent === true);
+    } catch (err) {
+      // The user may not change its own password here (RDS rds.restrict_password_commands, a plugin
+      // refusing the session): the master can, when there is one.
+      if (helper.role !== 'master' || (err instanceof ToolkitError && err.code !== 'DATABASE')) throw err;
+      await setAccountPassword(helper.session, server, ownState, change.password, 'master', retain, replacing);
+    }
   } catch (err) {
-    // The user may not change its own password here (RDS rds.restrict_password_commands, a plugin
-    // refusing the session): the master can, when there is one.
-    if (helper.role !== 'master' || (err instanceof ToolkitError && err.code !== 'DATABASE')) throw err;
-    await setAccountPassword(helper.session, server, ownState, change.password, 'master', retain, replacing);
+    throw await putBackEntries(helper, server, set, err);
   }
+}
+
+/**
+ * A statement refused after other host entries were set: those entries go back to their stored
+ * authentication before the error is thrown. Left on the new password, they would refuse AWSCURRENT to
+ * the applications matching them for as long as the refusal lasts (every retry meets it again: a plugin
+ * no longer loaded, a policy), while the function's own entry keeps the old one. Only a refusal (code
+ * DATABASE) is put back: after a lost connection or a timeout the failed statement may have run, and the
+ * retry, which sets every entry again, is the way to an account whose entries agree.
+ * @returns the error to throw: the original, or one saying what was put back or could not be
+ */
+async function putBackEntries(helper: AccountManager, server: ServerInfo, set: readonly AccountState[], err: unknown): Promise<unknown> {
+  if (set.length === 0 || !(err instanceof ToolkitError) || err.code !== 'DATABASE') return err;
+  const names = set.map((a) => describeAccount(a.user, a.host)).join(', ');
+  try {
+    await restoreStoredPasswords(helper.session, server, set, helper.role);
+  } catch (second) {
+    return new DatabaseError(
+      `${err.message}; ${names}, set before it, could not be put back (${failureCode(second) ?? 'unknown'}): ` +
+        'they hold the new password, which AWSPENDING holds, and the next attempt sets every host entry again',
+      { cause: err },
+    );
+  }
+  return new DatabaseError(`${err.message}; ${names}, set before it, ${set.length === 1 ? 'was' : 'were'} put back: nothing was changed`, {
+    cause: err,
+  });
 }
 
 /**

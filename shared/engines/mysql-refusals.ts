@@ -22,7 +22,15 @@ import { isIP } from 'node:net';
 import type { RefusalReason } from '../errors';
 import { ToolkitError } from '../errors';
 import type { PasswordRestore, RefusalDiagnosis, RefusedLogin, ServerInfo, SqlSession } from '../rotation/database-engine';
-import { accountStatesOf, describeAccount, ensureSafeSqlMode, quoteName, run, type AccountState } from './mysql-accounts';
+import {
+  accountStatesOf,
+  describeAccount,
+  ensureSafeSqlMode,
+  quoteName,
+  restoreStoredPasswords,
+  run,
+  type AccountState,
+} from './mysql-accounts';
 import {
   describeChain,
   driverSupports,
@@ -36,7 +44,6 @@ import {
 } from './mysql-auth-chain';
 import { columnText as text } from './mysql-connector';
 import { accountForClient, hostMatches, hostOfUserFunction, serverOrder } from './mysql-host-match';
-import { accountName, storedIdentifiedClause } from './mysql-sql';
 import { mysqlNativePasswordHash } from './password-hashes';
 
 export { mysqlRefusalReasonFromCode } from './mysql-error-codes';
@@ -227,14 +234,5 @@ export async function saveMysqlPassword(session: SqlSession, server: ServerInfo,
     if (err instanceof ToolkitError && err.code === 'DATABASE') return undefined;
     throw err;
   }
-  return async (master: SqlSession): Promise<void> => {
-    await ensureSafeSqlMode(master, 'master');
-    for (const account of accounts) {
-      const target = accountName(account.user, account.host);
-      const what = `putting the stored password of ${describeAccount(account.user, account.host)} back`;
-      await run(master, `ALTER USER ${target} ${storedIdentifiedClause(server, account.chain)}`, what);
-      // Setting a password renews it; the DBA's PASSWORD EXPIRE is put back too.
-      if (account.expiredByDba) await run(master, `ALTER USER ${target} PASSWORD EXPIRE`, what);
-    }
-  };
+  return (master: SqlSession): Promise<void> => restoreStoredPasswords(master, server, accounts);
 }

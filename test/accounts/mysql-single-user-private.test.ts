@@ -194,6 +194,36 @@ describe('MariaDB chains with ed25519 (which mysql2 cannot answer)', () => {
   });
 });
 
+describe('a host entry the master cannot set, after others were set', () => {
+  it('an ed25519 entry whose plugin was uninstalled since: the entries set before it are put back, the application keeps logging in', async () => {
+    // '%' (the application's) sorts before '10.%', which the server refuses once auth_ed25519 is gone; the
+    // function logs in through '127.0.0.1'. Left on the new password, '%' would refuse AWSCURRENT on every retry.
+    const spec: AccountSpec = {
+      hosts: ['127.0.0.1', '%'],
+      prepare: async (s, user, password) => {
+        const a = await s.admin();
+        try {
+          await a.query(`CREATE USER ${a.format('?@?', [user, '10.%'])} IDENTIFIED VIA ed25519 USING PASSWORD(${a.escape(password)})`);
+          await a.query("UNINSTALL SONAME 'auth_ed25519'");
+        } finally {
+          await a.end();
+        }
+      },
+    };
+    try {
+      const run = await runCell(ctx, spec, 'single-user', true, cleanup);
+      expectOutcome(
+        run,
+        refused('DATABASE', undefined, /'10\.%'.*refused.*'%', set before it, was put back: nothing was changed/),
+        'plugin gone',
+      );
+      expect(run.appBefore).toBe(true);
+    } finally {
+      await admin((a) => a.query("INSTALL SONAME 'auth_ed25519'"));
+    }
+  });
+});
+
 describe('password_reuse_check with strict validation: the old password cannot be put back', () => {
   afterEach(() => admin((a) => a.query('SET GLOBAL strict_password_validation = OFF')));
 

@@ -123,6 +123,21 @@ export function secretMethods(chain: readonly AuthMethod[], password: string, re
 }
 
 /**
+ * True when every method of the chain a rotation would set (`secretMethods`) stores `password` already, in
+ * the form the toolkit computes: an attempt that did not finish set it. Such an entry takes no statement on
+ * the retry: stating the same password again changes nothing, and MariaDB's password_reuse_check (under
+ * strict validation) refuses it as a reuse, which would stop every retry with that entry, perhaps the
+ * applications', left on the new password.
+ */
+export function holdsPasswordAlready(chain: readonly AuthMethod[], password: string, replacing: string | undefined): boolean {
+  const secrets = secretMethods(chain, password, replacing);
+  if (secrets === undefined) return false;
+  const hash = mysqlNativePasswordHash(password).toUpperCase();
+  const set = chain.filter((_, i) => secrets[i] === true);
+  return set.length > 0 && set.every((m) => pluginKind(m.plugin) === 'client-hashed' && m.authString.toUpperCase() === hash);
+}
+
+/**
  * True for a mysql_native_password method that stores no password at all (`CREATE USER` without
  * IDENTIFIED, or `IDENTIFIED BY ''`): it admits the empty password only. That is the DBA's setting for
  * clients logging in without one, never a secret's password (a secret's empty password is refused as bad

@@ -47,6 +47,7 @@ import {
 } from './mysql-accounts';
 import {
   describeChain,
+  holdsPasswordAlready,
   methodTakesPassword,
   passwordEmpty,
   pluginKind,
@@ -140,7 +141,10 @@ export async function setOwnMysqlPassword(session: SqlSession, server: ServerInf
     await assertWritable(helper.session, server, helper.role);
     await assertRoomForProof(helper.session, username, ownState.host, await maxUserConnectionsOf(helper.session, username, ownState.host));
   }
-  const rest = states.filter((a) => a !== ownState && usesPassword(a));
+  // An entry that holds the new password already (set by an attempt that did not finish) is not set again.
+  const rest = states.filter(
+    (a) => a !== ownState && usesPassword(a) && !holdsPasswordAlready(a.chain, change.password, change.currentPassword),
+  );
   const unexplained = rest.find((a) => a.chain.some((m) => pluginKind(m.plugin) === 'unknown'));
   if (unexplained !== undefined) {
     throw new DatabaseError(
@@ -232,7 +236,10 @@ export async function setMysqlPasswordAsMaster(
   // finding the pending password in place and skipping the accounts not yet set.
   const who = await run(session, 'SELECT USER() AS client', 'reading the client address');
   const own = accountForClient(targets, username, hostOfUserFunction(text(who[0]?.client)));
-  const ordered = [...targets.filter((a) => a !== own), ...(own !== undefined ? [own] : [])];
+  // Entries that hold the new password already (a heal that did not finish) are not set again.
+  const ordered = [...targets.filter((a) => a !== own), ...(own !== undefined ? [own] : [])].filter(
+    (a) => !holdsPasswordAlready(a.chain, password, replacing),
+  );
   // Every statement is built before the first runs: an entry the toolkit cannot set (mysql_old_password,
   // a plugin it cannot explain) stops the heal before any change, not after the application's entry was set.
   for (const account of ordered) assertSettable(server, account, password, replacing);

@@ -148,6 +148,7 @@ function explainAccount(account: AccountState, refused: RefusedLogin, byCode: Re
     return {
       reason: 'undetermined',
       detail: `${name} requires TLS (${account.sslType}) and the refused login came without it, so no password logs in that way (the secret's ssl, DB_TLS_MODE)`,
+      noOtherPasswordLogsIn: true,
     };
   }
   const open = account.chain.filter((m) => !passwordShut(m));
@@ -189,6 +190,8 @@ function explainAccount(account: AccountState, refused: RefusedLogin, byCode: Re
     return {
       reason: 'undetermined',
       detail: `the secret's password matches the stored hash of ${name}${tls}; the refusal has another cause`,
+      // The stored password is the refused one: any other password would be wrong here.
+      noOtherPasswordLogsIn: true,
     };
   }
   if ((byCode === 'undetermined' || byCode === 'wrong-password') && account.sslType.trim() === '' && !account.expired) {

@@ -107,6 +107,12 @@ export interface RefusalDiagnosis {
   readonly reason: RefusalReason;
   /** What the catalogs showed, for the error message: names, hosts, dates, settings; never a value. */
   readonly detail: string;
+  /**
+   * True when the catalogs show that no other password could log in where this one was refused, beyond
+   * what `reason` says (an unmet TLS requirement; the refused password is the stored one): the secret's
+   * other passwords are then not tried, since each would be a failed login counted against the account.
+   */
+  readonly noOtherPasswordLogsIn?: boolean;
 }
 
 /**

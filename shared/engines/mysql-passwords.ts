@@ -235,7 +235,12 @@ export async function setMysqlPasswordAsMaster(
   // password refused here, so the retry heals again (and reaches every other account) instead of
   // finding the pending password in place and skipping the accounts not yet set.
   const who = await run(session, 'SELECT USER() AS client', 'reading the client address');
-  const own = accountForClient(targets, username, hostOfUserFunction(text(who[0]?.client)));
+  const own = accountForClient(
+    targets,
+    username,
+    hostOfUserFunction(text(who[0]?.client)),
+    server.flavor === 'mariadb' ? 'mariadb' : 'mysql',
+  );
   // Entries that hold the new password already (a heal that did not finish) are not set again.
   const ordered = [...targets.filter((a) => a !== own), ...(own !== undefined ? [own] : [])].filter(
     (a) => !holdsPasswordAlready(a.chain, password, replacing),

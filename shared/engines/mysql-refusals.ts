@@ -43,7 +43,7 @@ import {
   type AuthMethod,
 } from './mysql-auth-chain';
 import { columnText as text } from './mysql-connector';
-import { accountForClient, hostMatches, hostOfUserFunction, serverOrder } from './mysql-host-match';
+import { accountForClient, hostMatches, hostOfUserFunction, serverOrder, type HostOrderFlavor } from './mysql-host-match';
 import { mysqlNativePasswordHash } from './password-hashes';
 
 export { mysqlRefusalReasonFromCode } from './mysql-error-codes';
@@ -70,7 +70,7 @@ export async function diagnoseMysqlRefusal(session: SqlSession, server: ServerIn
   if (mine.length === 0) return { reason: 'role-missing', detail: `no account of user ${quoteName(username)} exists (any host)` };
   const who = await run(session, 'SELECT USER() AS client', 'reading the client address');
   const client = hostOfUserFunction(text(who[0]?.client));
-  const matched = accountForClient(states, username, client);
+  const matched = accountForClient(states, username, client, server.flavor === 'mariadb' ? 'mariadb' : 'mysql');
   const hosts = mine.map((a) => quoteName(a.host)).join(', ');
   if (matched === undefined || byCode === 'host-not-allowed') {
     return {
@@ -85,7 +85,7 @@ export async function diagnoseMysqlRefusal(session: SqlSession, server: ServerIn
     };
   }
   const explained = explainAccount(matched, refused, byCode);
-  const shadows = unprovenShadows(states, matched, client);
+  const shadows = unprovenShadows(states, matched, client, server.flavor === 'mariadb' ? 'mariadb' : 'mysql');
   if (shadows.length === 0) return explained;
   // The server saw a host name, and matches account hosts against the address too: an account on an
   // address pattern more specific than the one found by name may be the one it picked.
@@ -102,12 +102,12 @@ export async function diagnoseMysqlRefusal(session: SqlSession, server: ServerIn
  * `matched`'s, when the client is known only by a host name (name resolution on): the server compares
  * host parts with the client's name AND its address, and the address is not visible from here.
  */
-function unprovenShadows(states: readonly AccountState[], matched: AccountState, client: string): AccountState[] {
+function unprovenShadows(states: readonly AccountState[], matched: AccountState, client: string, flavor: HostOrderFlavor): AccountState[] {
   if (isIP(client) !== 0) return [];
   return states.filter(
     (a) =>
       (a.user === '' || a.user === matched.user) &&
-      serverOrder(a, matched) < 0 &&
+      serverOrder(a, matched, flavor) < 0 &&
       /^[0-9.:%_/]+$/.test(a.host) &&
       !hostMatches(a.host, client),
   );

@@ -118,6 +118,24 @@ describe('host parts competing for the function address (127.0.0.1, skip_name_re
     });
   });
 
+  it("wildcards in the middle: MariaDB picks '127.0.%.1' (REQUIRE SSL) before '127.0.0.%' for the function; refused naming TLS, nothing healed", async () => {
+    // MariaDB ranks patterns by their literal characters, then the earlier wildcard; MySQL's rule (the later
+    // first wildcard first) would name '127.0.0.%', whose other password looks like drift.
+    const prepare = async (s: { admin(): Promise<Connection> }, user: string) => {
+      const a = await s.admin();
+      try {
+        await a.query(`ALTER USER ${a.format('?@?', [user, '127.0.%.1'])} REQUIRE SSL`);
+        await a.query(
+          `ALTER USER ${a.format('?@?', [user, '127.0.0.%'])} IDENTIFIED BY PASSWORD ${a.escape(mysqlNativePasswordHash(strongPassword()))}`,
+        );
+      } finally {
+        await a.end();
+      }
+    };
+    const run = await runCell(ctx, { hosts: ['127.0.%.1', '127.0.0.%'], prepare }, 'single-user', true, cleanup);
+    expectOutcome(run, refused('AUTH_FAILED', 'undetermined', /'127\.0\.%\.1' requires TLS/), 'wildcard in the middle');
+  });
+
   it('a host name the server never resolves (skip_name_resolve): no account for the address, nothing healed', async () => {
     await single(
       { hosts: ['app.example.invalid'] },

@@ -1,7 +1,8 @@
 /**
  * Which `user@host` account MySQL/MariaDB picks for a client: the host parts that match the client's
  * address, most specific first, as the server sorts its account table (a literal host or address before
- * a pattern, a pattern whose first wildcard comes later before one whose comes earlier, `%` last; for
+ * a pattern; among patterns, on MySQL the one whose first wildcard comes later, on MariaDB the one with
+ * more literal characters, then the earlier wildcard (see `hostSpecificity`); `%` last; for
  * the same rank a named user before the anonymous one, then the greater host string first: a netmask
  * '127.0.0.0/255.0.0.0' ranks as a literal, and MariaDB tries '127.0.0.1' before it, which is
  * what decides whose password and state a login from 127.0.0.1 meets). This is what tells "the password is wrong"

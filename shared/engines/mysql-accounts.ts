@@ -9,7 +9,7 @@ import type { LoginRole, Row, SqlSession } from '../rotation/database-engine';
 import { classifyStatementError, failureCode } from './driver-errors';
 import { chainFromGlobalPriv, normalizePlugin, NATIVE_PLUGIN, type AuthMethod } from './mysql-auth-chain';
 import { atLeast } from './mysql-server-info';
-import { accountName, type TlsRequirement } from './mysql-sql';
+import { accountName, storedIdentifiedClause, type TlsRequirement } from './mysql-sql';
 import type { ServerInfo } from '../rotation/database-engine';
 
 /**
@@ -196,6 +196,27 @@ export function statementFailure(err: unknown, action: string, role: LoginRole):
   const code = failureCode(err);
   const cause = err instanceof ToolkitError ? { name: err.causeSummary?.name ?? err.name, code } : err;
   return new DatabaseError(`MySQL as the ${role} user: ${action} was refused${code !== undefined ? ` (${code})` : ''}`, { cause });
+}
+
+/**
+ * As the master (or the account manager `role`): puts the stored authentication of `accounts` (as read by `accountStatesOf` before a
+ * change) back exactly, every method of a chain and every stored string, with no password travelling;
+ * a PASSWORD EXPIRE the DBA ran is run again (setting a password renews it).
+ * @throws the first statement's failure (the accounts before it are put back, those after it are not)
+ */
+export async function restoreStoredPasswords(
+  session: SqlSession,
+  server: ServerInfo,
+  accounts: readonly AccountState[],
+  role: LoginRole = 'master',
+): Promise<void> {
+  await ensureSafeSqlMode(session, role);
+  for (const account of accounts) {
+    const target = accountName(account.user, account.host);
+    const what = `putting the stored password of ${describeAccount(account.user, account.host)} back`;
+    await run(session, `ALTER USER ${target} ${storedIdentifiedClause(server, account.chain)}`, what, role);
+    if (account.expiredByDba) await run(session, `ALTER USER ${target} PASSWORD EXPIRE`, what, role);
+  }
 }
 
 export function describeAccount(user: string, host: string): string {

@@ -14,6 +14,7 @@
  * - `unknown`: anything else, never changed, since what it does cannot be explained.
  */
 import { columnText as text } from './mysql-connector';
+import { mysqlNativePasswordHash } from './password-hashes';
 
 /** One method of an account's authentication, as the server stores it. */
 export interface AuthMethod {
@@ -92,6 +93,58 @@ export function passwordShut(method: AuthMethod): boolean {
 /** True for a method a password rotation sets: a plugin that takes a password, and a door not shut (`passwordShut`). */
 export function methodTakesPassword(method: AuthMethod): boolean {
   return takesPassword(method.plugin) && !passwordShut(method);
+}
+
+/**
+ * Which methods of an authentication chain hold the secret's password, by position, when the chain holds
+ * several passwords. MariaDB has no RETAIN CURRENT PASSWORD; its way to keep two passwords valid while
+ * clients move from one to the other is a chain of two password methods
+ * (`IDENTIFIED VIA mysql_native_password USING PASSWORD('a') OR mysql_native_password USING PASSWORD('b')`),
+ * and re-stating every method with the new password would lock out whoever logs in with the other one.
+ *
+ * A method whose stored form the toolkit computes (mysql_native_password's `*HEX`, or '' for the empty
+ * password, which is never the secret's) is the secret's when it holds `replacing` (the password being replaced) or `password` (set already by an attempt that did not
+ * finish); a method whose stored form cannot be compared (ed25519, parsec) is counted as the secret's, as
+ * nothing tells otherwise. With one password method, or `replacing` undefined (nothing known), every password
+ * method is the secret's.
+ * @returns one flag per method (true: set it), or undefined when the chain holds computed-form passwords
+ *   and none is the secret's (drift on a chain of two passwords): which one to set cannot be told.
+ */
+export function secretMethods(chain: readonly AuthMethod[], password: string, replacing: string | undefined): boolean[] | undefined {
+  const takes = chain.map(methodTakesPassword);
+  const comparable = chain.map(
+    (m, i) =>
+      takes[i] === true && pluginKind(m.plugin) === 'client-hashed' && (m.authString === '' || /^\*[0-9A-F]{40}$/i.test(m.authString)),
+  );
+  if (replacing === undefined || takes.filter(Boolean).length <= 1 || !comparable.some(Boolean)) return takes;
+  const held = new Set([mysqlNativePasswordHash(replacing).toUpperCase(), mysqlNativePasswordHash(password).toUpperCase()]);
+  const flags = chain.map((m, i) => takes[i] === true && (!comparable[i] || held.has(m.authString.toUpperCase())));
+  return flags.some((f, i) => f && comparable[i]) ? flags : undefined;
+}
+
+/**
+ * True when every method of the chain a rotation would set (`secretMethods`) stores `password` already, in
+ * the form the toolkit computes: an attempt that did not finish set it. Such an entry takes no statement on
+ * the retry: stating the same password again changes nothing, and MariaDB's password_reuse_check (under
+ * strict validation) refuses it as a reuse, which would stop every retry with that entry, perhaps the
+ * applications', left on the new password.
+ */
+export function holdsPasswordAlready(chain: readonly AuthMethod[], password: string, replacing: string | undefined): boolean {
+  const secrets = secretMethods(chain, password, replacing);
+  if (secrets === undefined) return false;
+  const hash = mysqlNativePasswordHash(password).toUpperCase();
+  const set = chain.filter((_, i) => secrets[i] === true);
+  return set.length > 0 && set.every((m) => pluginKind(m.plugin) === 'client-hashed' && m.authString.toUpperCase() === hash);
+}
+
+/**
+ * True for a mysql_native_password method that stores no password at all (`CREATE USER` without
+ * IDENTIFIED, or `IDENTIFIED BY ''`): it admits the empty password only. That is the DBA's setting for
+ * clients logging in without one, never a secret's password (a secret's empty password is refused as bad
+ * input), so a single-user rotation neither heals nor sets it: either would lock those clients out.
+ */
+export function passwordEmpty(method: AuthMethod): boolean {
+  return pluginKind(method.plugin) === 'client-hashed' && method.authString === '';
 }
 
 /** True when the default connector (mysql2) can log in with the plugin. */

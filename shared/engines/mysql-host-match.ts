@@ -1,7 +1,8 @@
 /**
  * Which `user@host` account MySQL/MariaDB picks for a client: the host parts that match the client's
  * address, most specific first, as the server sorts its account table (a literal host or address before
- * a pattern, a pattern whose first wildcard comes later before one whose comes earlier, `%` last; for
+ * a pattern; among patterns, on MySQL the one whose first wildcard comes later, on MariaDB the one with
+ * more literal characters, then the earlier wildcard (see `hostSpecificity`); `%` last; for
  * the same rank a named user before the anonymous one, then the greater host string first: a netmask
  * '127.0.0.0/255.0.0.0' ranks as a literal, and MariaDB tries '127.0.0.1' before it, which is
  * what decides whose password and state a login from 127.0.0.1 meets). This is what tells "the password is wrong"
@@ -21,12 +22,43 @@ export function hostMatches(pattern: string, host: string): boolean {
   return likeMatches(pattern.toLowerCase(), host.toLowerCase());
 }
 
-/** A sort key: higher is more specific (tried first by the server). */
-export function hostSpecificity(pattern: string): number {
+/** Whose account order applies: MySQL's, or MariaDB's (which ranks wildcard host patterns otherwise). */
+export type HostOrderFlavor = 'mysql' | 'mariadb';
+
+/**
+ * A sort key: higher is more specific (tried first by the server). A host without wildcards (a name, an
+ * address, a netmask) ranks above every pattern; `%` and '' last. Among patterns, MySQL tries the one
+ * whose first wildcard comes later first; MariaDB (10.11, seen on the server: '127.0.%.1' before
+ * '127.0.0.%', '%.0.0.1' before '127.0.%', '12_.0.0.%' before '127.0.%') the one with more literal
+ * characters, and for as many the one whose first wildcard comes EARLIER.
+ */
+export function hostSpecificity(pattern: string, flavor: HostOrderFlavor = 'mysql'): number {
   if (pattern === '' || pattern === '%') return 0;
-  const wildcard = pattern.search(/[%_]/);
-  if (wildcard < 0) return 10_000;
-  return 1 + wildcard;
+  const wildcard = firstWildcard(pattern);
+  if (wildcard < 0) return 1_000_000;
+  if (flavor === 'mysql') return 1 + wildcard;
+  return 1 + literalCount(pattern) * 1000 + (999 - Math.min(wildcard, 998));
+}
+
+/** Index of the first unescaped `%` or `_`, or -1. */
+function firstWildcard(pattern: string): number {
+  for (let i = 0; i < pattern.length; i += 1) {
+    if (pattern[i] === '\\' && i + 1 < pattern.length) i += 1;
+    else if (pattern[i] === '%' || pattern[i] === '_') return i;
+  }
+  return -1;
+}
+
+/** The characters of a pattern that are no wildcard (an escaped one counts once). */
+function literalCount(pattern: string): number {
+  let n = 0;
+  for (let i = 0; i < pattern.length; i += 1) {
+    if (pattern[i] === '\\' && i + 1 < pattern.length) {
+      i += 1;
+      n += 1;
+    } else if (pattern[i] !== '%' && pattern[i] !== '_') n += 1;
+  }
+  return n;
 }
 
 /** An account as far as matching goes: its user name ('' for the anonymous user) and host part. */
@@ -39,17 +71,24 @@ export interface CandidateAccount {
  * The account the server uses for `user` logging in from `clientHost`, among the user's accounts and
  * the anonymous ones (`user` ''); undefined when none matches.
  */
-export function accountForClient<T extends CandidateAccount>(accounts: readonly T[], user: string, clientHost: string): T | undefined {
-  return accounts.filter((a) => (a.user === user || a.user === '') && hostMatches(a.host, clientHost)).sort(serverOrder)[0];
+export function accountForClient<T extends CandidateAccount>(
+  accounts: readonly T[],
+  user: string,
+  clientHost: string,
+  flavor: HostOrderFlavor = 'mysql',
+): T | undefined {
+  return accounts
+    .filter((a) => (a.user === user || a.user === '') && hostMatches(a.host, clientHost))
+    .sort((a, b) => serverOrder(a, b, flavor))[0];
 }
 
 /**
  * The order the server tries accounts in (negative: `a` first): rank, then a named user before the
  * anonymous one, then the greater host string first (byte order, as the server's strcmp).
  */
-export function serverOrder(a: CandidateAccount, b: CandidateAccount): number {
+export function serverOrder(a: CandidateAccount, b: CandidateAccount, flavor: HostOrderFlavor = 'mysql'): number {
   return (
-    hostSpecificity(b.host) - hostSpecificity(a.host) ||
+    hostSpecificity(b.host, flavor) - hostSpecificity(a.host, flavor) ||
     (a.user === '' ? 1 : 0) - (b.user === '' ? 1 : 0) ||
     Buffer.compare(Buffer.from(b.host, 'utf8'), Buffer.from(a.host, 'utf8'))
   );

@@ -35,8 +35,26 @@
  */
 import { AuthenticationError, DatabaseError, PartialChangeError, ToolkitError } from '../errors';
 import type { OwnPasswordChange, Row, ServerInfo, SqlSession } from '../rotation/database-engine';
-import { accountStatesOf, describeAccount, ensureSafeSqlMode, quoteName, run, statementFailure, type AccountState } from './mysql-accounts';
-import { describeChain, methodTakesPassword, pluginKind, takesPassword, type AuthMethod } from './mysql-auth-chain';
+import {
+  accountStatesOf,
+  describeAccount,
+  ensureSafeSqlMode,
+  quoteName,
+  restoreStoredPasswords,
+  run,
+  statementFailure,
+  type AccountState,
+} from './mysql-accounts';
+import {
+  describeChain,
+  holdsPasswordAlready,
+  methodTakesPassword,
+  passwordEmpty,
+  pluginKind,
+  secretMethods,
+  takesPassword,
+  type AuthMethod,
+} from './mysql-auth-chain';
 import { columnText as text, escapeMysql as escape } from './mysql-connector';
 import { MYSQL_PRIVILEGE_DENIED_CODES } from './mysql-error-codes';
 import { accountForClient, hostOfUserFunction } from './mysql-host-match';
@@ -44,6 +62,7 @@ import { assertSupportedServer } from './mysql-server-info';
 import {
   accountName,
   alterAccountPasswordStatement,
+  ambiguousChain,
   chainFromCreateUser,
   discardOldPasswordStatement,
   hasDualPasswords,
@@ -122,7 +141,10 @@ export async function setOwnMysqlPassword(session: SqlSession, server: ServerInf
     await assertWritable(helper.session, server, helper.role);
     await assertRoomForProof(helper.session, username, ownState.host, await maxUserConnectionsOf(helper.session, username, ownState.host));
   }
-  const rest = states.filter((a) => a !== ownState && usesPassword(a));
+  // An entry that holds the new password already (set by an attempt that did not finish) is not set again.
+  const rest = states.filter(
+    (a) => a !== ownState && usesPassword(a) && !holdsPasswordAlready(a.chain, change.password, change.currentPassword),
+  );
   const unexplained = rest.find((a) => a.chain.some((m) => pluginKind(m.plugin) === 'unknown'));
   if (unexplained !== undefined) {
     throw new DatabaseError(
@@ -130,28 +152,76 @@ export async function setOwnMysqlPassword(session: SqlSession, server: ServerInf
     );
   }
   const retain = !change.restoring && hasDualPasswords(server);
-  for (const account of rest) await setAccountPassword(helper.session, server, account, change.password, helper.role, retain);
-  if (ownState.chain.length > 1) {
-    await setAccountPassword(helper.session, server, ownState, change.password, helper.role, false);
-    return;
+  const replacing = change.currentPassword;
+  // Every statement is built before the first runs: a chain whose passwords none is the secret's stops
+  // the change before any entry is set.
+  for (const account of [...rest, ...(ownState.chain.length > 1 ? [ownState] : [])]) {
+    assertSettable(server, account, change.password, replacing);
   }
+  const set: AccountState[] = [];
   try {
-    await setOwnAccount(session, server, change, ownState.chain, ownState.requireCurrent === 'Y' || own?.requireCurrent === true);
+    for (const account of rest) {
+      await setAccountPassword(helper.session, server, account, change.password, helper.role, retain, replacing);
+      set.push(account);
+    }
+    if (ownState.chain.length > 1) {
+      await setAccountPassword(helper.session, server, ownState, change.password, helper.role, false, replacing);
+      return;
+    }
+    try {
+      await setOwnAccount(session, server, change, ownState.chain, ownState.requireCurrent === 'Y' || own?.requireCurrent === true);
+    } catch (err) {
+      // The user may not change its own password here (RDS rds.restrict_password_commands, a plugin
+      // refusing the session): the master can, when there is one.
+      if (helper.role !== 'master' || (err instanceof ToolkitError && err.code !== 'DATABASE')) throw err;
+      await setAccountPassword(helper.session, server, ownState, change.password, 'master', retain, replacing);
+    }
   } catch (err) {
-    // The user may not change its own password here (RDS rds.restrict_password_commands, a plugin
-    // refusing the session): the master can, when there is one.
-    if (helper.role !== 'master' || (err instanceof ToolkitError && err.code !== 'DATABASE')) throw err;
-    await setAccountPassword(helper.session, server, ownState, change.password, 'master', retain);
+    throw await putBackEntries(helper, server, set, err);
   }
 }
 
 /**
+ * A statement refused after other host entries were set: those entries go back to their stored
+ * authentication before the error is thrown. Left on the new password, they would refuse AWSCURRENT to
+ * the applications matching them for as long as the refusal lasts (every retry meets it again: a plugin
+ * no longer loaded, a policy), while the function's own entry keeps the old one. Only a refusal (code
+ * DATABASE) is put back: after a lost connection or a timeout the failed statement may have run, and the
+ * retry, which sets every entry again, is the way to an account whose entries agree.
+ * @returns the error to throw: the original, or one saying what was put back or could not be
+ */
+async function putBackEntries(helper: AccountManager, server: ServerInfo, set: readonly AccountState[], err: unknown): Promise<unknown> {
+  if (set.length === 0 || !(err instanceof ToolkitError) || err.code !== 'DATABASE') return err;
+  const names = set.map((a) => describeAccount(a.user, a.host)).join(', ');
+  try {
+    await restoreStoredPasswords(helper.session, server, set, helper.role);
+  } catch (second) {
+    return new DatabaseError(
+      `${err.message}; ${names}, set before it, could not be put back (${failureCode(second) ?? 'unknown'}): ` +
+        'they hold the new password, which AWSPENDING holds, and the next attempt sets every host entry again',
+      { cause: err },
+    );
+  }
+  return new DatabaseError(`${err.message}; ${names}, set before it, ${set.length === 1 ? 'was' : 'were'} put back: nothing was changed`, {
+    cause: err,
+  });
+}
+
+/**
  * Single-user self-healing: the master sets the password on every password account of `username`, the
- * function's own account last.
- * @throws DatabaseError before any change when the server is read-only or the user has no password account.
+ * function's own account last. `replacing` is the secret's refused password: in a MariaDB chain holding
+ * several passwords only the methods holding it (or `password`, set by an earlier attempt) are set.
+ * @throws DatabaseError before any change when the server is read-only, the user has no password account,
+ *   or an entry cannot be set (a plugin the toolkit cannot set, a chain of passwords none of which is the secret's).
  * @throws PartialChangeError when a statement fails after others set some host entries (the caller puts back).
  */
-export async function setMysqlPasswordAsMaster(session: SqlSession, server: ServerInfo, username: string, password: string): Promise<void> {
+export async function setMysqlPasswordAsMaster(
+  session: SqlSession,
+  server: ServerInfo,
+  username: string,
+  password: string,
+  replacing?: string,
+): Promise<void> {
   assertSupportedServer(server);
   await assertWritable(session, server, 'master');
   await ensureSafeSqlMode(session, 'master');
@@ -165,24 +235,23 @@ export async function setMysqlPasswordAsMaster(session: SqlSession, server: Serv
   // password refused here, so the retry heals again (and reaches every other account) instead of
   // finding the pending password in place and skipping the accounts not yet set.
   const who = await run(session, 'SELECT USER() AS client', 'reading the client address');
-  const own = accountForClient(targets, username, hostOfUserFunction(text(who[0]?.client)));
-  const ordered = [...targets.filter((a) => a !== own), ...(own !== undefined ? [own] : [])];
+  const own = accountForClient(
+    targets,
+    username,
+    hostOfUserFunction(text(who[0]?.client)),
+    server.flavor === 'mariadb' ? 'mariadb' : 'mysql',
+  );
+  // Entries that hold the new password already (a heal that did not finish) are not set again.
+  const ordered = [...targets.filter((a) => a !== own), ...(own !== undefined ? [own] : [])].filter(
+    (a) => !holdsPasswordAlready(a.chain, password, replacing),
+  );
   // Every statement is built before the first runs: an entry the toolkit cannot set (mysql_old_password,
   // a plugin it cannot explain) stops the heal before any change, not after the application's entry was set.
-  for (const account of ordered) {
-    try {
-      alterAccountPasswordStatement(server, accountName(account.user, account.host), account.chain, password);
-    } catch (err) {
-      if (!(err instanceof ToolkitError)) throw err;
-      throw new DatabaseError(
-        `${describeAccount(account.user, account.host)} authenticates with ${describeChain(account.chain)}, which this toolkit cannot set: nothing was changed`,
-      );
-    }
-  }
+  for (const account of ordered) assertSettable(server, account, password, replacing);
   // Drift healing sets a password the old one never matched: nothing to retain.
   for (const [i, account] of ordered.entries()) {
     try {
-      await setAccountPassword(session, server, account, password, 'master', false);
+      await setAccountPassword(session, server, account, password, 'master', false, replacing);
     } catch (err) {
       // A refused first statement changed nothing (and after a lost answer its session is gone, so nothing
       // could be put back through it): only entries already set call for the caller's put-back.
@@ -523,7 +592,38 @@ async function setOwnAccount(
   }
 }
 
-/** The master (or a user holding CREATE USER) sets one account's password, its chain kept. */
+/**
+ * Throws, before any change, when the account's password statement cannot be built: a plugin the toolkit
+ * cannot set, or a chain holding several passwords none of which is `replacing` (or `password`); or, when
+ * `replacing` is given (single user), when the account's only password is the empty one (`passwordEmpty`).
+ * @throws DatabaseError naming the account, saying nothing was changed
+ */
+function assertSettable(server: ServerInfo, account: AccountState, password: string, replacing: string | undefined): void {
+  const name = describeAccount(account.user, account.host);
+  const passwords = account.chain.filter(methodTakesPassword);
+  if (replacing !== undefined && passwords.length > 0 && passwords.every(passwordEmpty)) {
+    throw new DatabaseError(
+      `${name} has no password (it admits the empty one, for clients that log in without a password): it holds no password of the secret, ` +
+        "and setting one would lock those clients out; set the secret's password on it (ALTER USER) if its clients use the secret, or drop it if nobody logs in there. Nothing was changed",
+    );
+  }
+  if (server.flavor === 'mariadb' && account.chain.length > 1 && secretMethods(account.chain, password, replacing) === undefined) {
+    throw ambiguousChain(account.chain, name);
+  }
+  try {
+    alterAccountPasswordStatement(server, accountName(account.user, account.host), account.chain, password, { replacing });
+  } catch (err) {
+    if (!(err instanceof ToolkitError)) throw err;
+    throw new DatabaseError(
+      `${name} authenticates with ${describeChain(account.chain)}, which this toolkit cannot set: nothing was changed`,
+    );
+  }
+}
+
+/**
+ * The master (or a user holding CREATE USER) sets one account's password, its chain kept; with `replacing`
+ * (the password being replaced), a second password of a chain is kept too.
+ */
 async function setAccountPassword(
   session: SqlSession,
   server: ServerInfo,
@@ -531,11 +631,17 @@ async function setAccountPassword(
   password: string,
   role: 'master' | 'current',
   retain: boolean,
+  replacing?: string,
 ): Promise<void> {
   const name = accountName(account.user, account.host);
   await runPasswordStatement(
     session,
-    (form) => alterAccountPasswordStatement(server, name, account.chain, password, { form, retainCurrent: retain }),
+    (form) =>
+      alterAccountPasswordStatement(server, name, account.chain, password, {
+        form,
+        retainCurrent: retain,
+        ...(replacing !== undefined ? { replacing } : {}),
+      }),
     `setting the password of ${describeAccount(account.user, account.host)}`,
     role,
   );

@@ -22,20 +22,28 @@ import { isIP } from 'node:net';
 import type { RefusalReason } from '../errors';
 import { ToolkitError } from '../errors';
 import type { PasswordRestore, RefusalDiagnosis, RefusedLogin, ServerInfo, SqlSession } from '../rotation/database-engine';
-import { accountStatesOf, describeAccount, ensureSafeSqlMode, quoteName, run, type AccountState } from './mysql-accounts';
+import {
+  accountStatesOf,
+  describeAccount,
+  ensureSafeSqlMode,
+  quoteName,
+  restoreStoredPasswords,
+  run,
+  type AccountState,
+} from './mysql-accounts';
 import {
   describeChain,
   driverSupports,
   firstInteractiveMethod,
   methodTakesPassword,
+  passwordEmpty,
   passwordShut,
   pluginKind,
   takesPassword,
   type AuthMethod,
 } from './mysql-auth-chain';
 import { columnText as text } from './mysql-connector';
-import { accountForClient, hostMatches, hostOfUserFunction, serverOrder } from './mysql-host-match';
-import { accountName, storedIdentifiedClause } from './mysql-sql';
+import { accountForClient, hostMatches, hostOfUserFunction, serverOrder, type HostOrderFlavor } from './mysql-host-match';
 import { mysqlNativePasswordHash } from './password-hashes';
 
 export { mysqlRefusalReasonFromCode } from './mysql-error-codes';
@@ -62,7 +70,7 @@ export async function diagnoseMysqlRefusal(session: SqlSession, server: ServerIn
   if (mine.length === 0) return { reason: 'role-missing', detail: `no account of user ${quoteName(username)} exists (any host)` };
   const who = await run(session, 'SELECT USER() AS client', 'reading the client address');
   const client = hostOfUserFunction(text(who[0]?.client));
-  const matched = accountForClient(states, username, client);
+  const matched = accountForClient(states, username, client, server.flavor === 'mariadb' ? 'mariadb' : 'mysql');
   const hosts = mine.map((a) => quoteName(a.host)).join(', ');
   if (matched === undefined || byCode === 'host-not-allowed') {
     return {
@@ -77,7 +85,7 @@ export async function diagnoseMysqlRefusal(session: SqlSession, server: ServerIn
     };
   }
   const explained = explainAccount(matched, refused, byCode);
-  const shadows = unprovenShadows(states, matched, client);
+  const shadows = unprovenShadows(states, matched, client, server.flavor === 'mariadb' ? 'mariadb' : 'mysql');
   if (shadows.length === 0) return explained;
   // The server saw a host name, and matches account hosts against the address too: an account on an
   // address pattern more specific than the one found by name may be the one it picked.
@@ -94,12 +102,12 @@ export async function diagnoseMysqlRefusal(session: SqlSession, server: ServerIn
  * `matched`'s, when the client is known only by a host name (name resolution on): the server compares
  * host parts with the client's name AND its address, and the address is not visible from here.
  */
-function unprovenShadows(states: readonly AccountState[], matched: AccountState, client: string): AccountState[] {
+function unprovenShadows(states: readonly AccountState[], matched: AccountState, client: string, flavor: HostOrderFlavor): AccountState[] {
   if (isIP(client) !== 0) return [];
   return states.filter(
     (a) =>
       (a.user === '' || a.user === matched.user) &&
-      serverOrder(a, matched) < 0 &&
+      serverOrder(a, matched, flavor) < 0 &&
       /^[0-9.:%_/]+$/.test(a.host) &&
       !hostMatches(a.host, client),
   );
@@ -140,6 +148,7 @@ function explainAccount(account: AccountState, refused: RefusedLogin, byCode: Re
     return {
       reason: 'undetermined',
       detail: `${name} requires TLS (${account.sslType}) and the refused login came without it, so no password logs in that way (the secret's ssl, DB_TLS_MODE)`,
+      noOtherPasswordLogsIn: true,
     };
   }
   const open = account.chain.filter((m) => !passwordShut(m));
@@ -161,6 +170,14 @@ function explainAccount(account: AccountState, refused: RefusedLogin, byCode: Re
     };
   }
   if (byCode === 'expired') return { reason: 'expired', detail: `the password of ${name} has expired` };
+  if (passwordEmpty(method)) {
+    // Not drift: no secret's password was ever stored here (see passwordEmpty), and a heal would lock out
+    // the clients that log in without one.
+    return {
+      reason: 'undetermined',
+      detail: `${name} has no password (it admits only the empty one, for clients that log in without a password), so the secret's password never was its own; nothing is healed`,
+    };
+  }
   const comparison = comparePassword(method, refused.password);
   if (account.expired && comparison !== 'differs') {
     return { reason: 'expired', detail: `the password of ${name} has expired (PASSWORD EXPIRE or its lifetime)` };
@@ -173,6 +190,8 @@ function explainAccount(account: AccountState, refused: RefusedLogin, byCode: Re
     return {
       reason: 'undetermined',
       detail: `the secret's password matches the stored hash of ${name}${tls}; the refusal has another cause`,
+      // The stored password is the refused one: any other password would be wrong here.
+      noOtherPasswordLogsIn: true,
     };
   }
   if ((byCode === 'undetermined' || byCode === 'wrong-password') && account.sslType.trim() === '' && !account.expired) {
@@ -218,14 +237,5 @@ export async function saveMysqlPassword(session: SqlSession, server: ServerInfo,
     if (err instanceof ToolkitError && err.code === 'DATABASE') return undefined;
     throw err;
   }
-  return async (master: SqlSession): Promise<void> => {
-    await ensureSafeSqlMode(master, 'master');
-    for (const account of accounts) {
-      const target = accountName(account.user, account.host);
-      const what = `putting the stored password of ${describeAccount(account.user, account.host)} back`;
-      await run(master, `ALTER USER ${target} ${storedIdentifiedClause(server, account.chain)}`, what);
-      // Setting a password renews it; the DBA's PASSWORD EXPIRE is put back too.
-      if (account.expiredByDba) await run(master, `ALTER USER ${target} PASSWORD EXPIRE`, what);
-    }
-  };
+  return (master: SqlSession): Promise<void> => restoreStoredPasswords(master, server, accounts);
 }

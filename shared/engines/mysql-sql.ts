@@ -40,6 +40,7 @@ import {
   normalizePlugin,
   passwordShut,
   pluginKind,
+  secretMethods,
   type AuthMethod,
 } from './mysql-auth-chain';
 
@@ -229,26 +230,33 @@ export function identifiedClause(server: ServerInfo, plugin: string | undefined,
 }
 
 /**
- * The `IDENTIFIED …` clause giving `password` to every method of an account's authentication that takes
- * one, and keeping the others exactly as stored (a MariaDB chain keeps its unix_socket, PAM or GSSAPI
- * methods, in their order). A single method is `identifiedClause`.
+ * The `IDENTIFIED …` clause giving `password` to every method of an account's authentication that holds
+ * the secret's password (`secretMethods`: with `replacing`, the password being replaced, a second password
+ * of the chain is kept), and keeping the others exactly as stored (a MariaDB chain keeps its unix_socket,
+ * PAM or GSSAPI methods, in their order). A single method is `identifiedClause`.
+ * @throws DatabaseError when no method takes a password, or the chain holds passwords none of which is
+ *   the secret's (which one to set cannot be told)
  */
 export function chainIdentifiedClause(
   server: ServerInfo,
   chain: readonly AuthMethod[],
   password: string,
   form: PasswordForm = 'hash',
+  replacing?: string,
 ): string {
   if (chain.length <= 1 || server.flavor !== 'mariadb') return identifiedClause(server, chain[0]?.plugin, password, form);
   if (!chain.some(methodTakesPassword)) {
     throw noPassword(describeChain(chain));
   }
-  const parts = chain.map((m) => {
+  const secrets = secretMethods(chain, password, replacing);
+  if (secrets === undefined) throw ambiguousChain(chain);
+  const parts = chain.map((m, i) => {
     const plugin = checkedPlugin(m.plugin, chain);
     switch (pluginKind(plugin)) {
       case 'client-hashed':
-        // A shut door ('invalid') stays shut: the DBA closed password logins through this method.
-        if (passwordShut(m)) return `${plugin} USING ${escape(m.authString)}`;
+        // A shut door ('invalid') stays shut: the DBA closed password logins through this method; so does
+        // another password of the chain (the one other clients log in with).
+        if (passwordShut(m) || secrets[i] !== true) return `${plugin} USING ${escape(m.authString)}`;
         return form === 'hash'
           ? `${plugin} USING ${escape(mysqlNativePasswordHash(password))}`
           : `${plugin} USING PASSWORD(${escape(password)})`;
@@ -342,6 +350,11 @@ export interface AlterPasswordOptions {
   readonly form?: PasswordForm;
   /** MySQL 8.0.14+: keep the replaced password valid as the secondary one. */
   readonly retainCurrent?: boolean;
+  /**
+   * The password being replaced, when known: a MariaDB chain holding several passwords has only the
+   * methods holding it set (`secretMethods`). Never logged.
+   */
+  readonly replacing?: string;
 }
 
 /** ALTER USER giving `password` to a single-plugin account, with its TLS requirement restated when given. */
@@ -369,7 +382,7 @@ export function alterAccountPasswordStatement(
   password: string,
   options: AlterPasswordOptions = {},
 ): string {
-  return `ALTER USER ${account} ${chainIdentifiedClause(server, chain, password, options.form)}${retainClause(server, chain[0]?.plugin, options)}`;
+  return `ALTER USER ${account} ${chainIdentifiedClause(server, chain, password, options.form, options.replacing)}${retainClause(server, chain[0]?.plugin, options)}`;
 }
 
 function retainClause(server: ServerInfo, plugin: string | undefined, options: AlterPasswordOptions): string {
@@ -379,6 +392,17 @@ function retainClause(server: ServerInfo, plugin: string | undefined, options: A
   return options.retainCurrent === true && hasDualPasswords(server) && DUAL_PASSWORD_PLUGINS.has(p) && byForm
     ? ' RETAIN CURRENT PASSWORD'
     : '';
+}
+
+/**
+ * The error for a chain holding several passwords none of which is the secret's: setting them all would
+ * lock out whoever logs in with the other one, and which one the secret stands for cannot be told.
+ */
+export function ambiguousChain(chain: readonly AuthMethod[], who = 'The account'): DatabaseError {
+  return new DatabaseError(
+    `${who} authenticates with ${describeChain(chain)}, a chain holding several passwords, none of which is the secret's: ` +
+      'which one the secret stands for cannot be told, and setting them all would lock out the clients of the other. Nothing was changed',
+  );
 }
 
 function noPassword(plugin: string): DatabaseError {

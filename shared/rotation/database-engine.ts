@@ -114,6 +114,12 @@ export interface RefusalDiagnosis {
   readonly reason: RefusalReason;
   /** What the catalogs showed, for the error message: names, hosts, dates, settings; never a value. */
   readonly detail: string;
+  /**
+   * True when the catalogs show that no other password could log in where this one was refused, beyond
+   * what `reason` says (an unmet TLS requirement; the refused password is the stored one): the secret's
+   * other passwords are then not tried, since each would be a failed login counted against the account.
+   */
+  readonly noOtherPasswordLogsIn?: boolean;
 }
 
 /**
@@ -173,11 +179,12 @@ export interface DatabaseEngine {
   setOwnPassword(session: SqlSession, server: ServerInfo, change: OwnPasswordChange): Promise<void>;
   /**
    * Single-user healing of proven drift: the master sets the password on every account of the user,
-   * changing nothing else (not LOGIN, not expiry, not the other methods of an authentication chain).
+   * changing nothing else (not LOGIN, not expiry, not the other methods of an authentication chain, nor
+   * another password a MariaDB chain holds beside `replacing`, the secret's refused password, when given).
    * @throws PartialChangeError when a statement failed after others had set some of the accounts (the
    *   caller puts the stored passwords back); any other error means nothing was changed.
    */
-  setPasswordAsMaster(session: SqlSession, server: ServerInfo, username: string, password: string): Promise<void>;
+  setPasswordAsMaster(session: SqlSession, server: ServerInfo, username: string, password: string, replacing?: string): Promise<void>;
   /**
    * As the master, explains a refused login from the server's catalogs (and the refusal's code). Reads
    * only; changes nothing.

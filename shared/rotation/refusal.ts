@@ -36,6 +36,30 @@ export function refusedWhateverThePassword(refusal: AuthenticationError): boolea
 }
 
 /**
+ * Diagnosed causes no other password of the secret can overcome: those of PASSWORD_INDEPENDENT, and what
+ * only the catalogs tell (an address no account of the user matches, an anonymous account picked first, a
+ * missing user, a client certificate or a method the driver cannot answer), or a diagnosis saying so
+ * (`noOtherPasswordLogsIn`).
+ */
+const DIAGNOSED_PASSWORD_INDEPENDENT: ReadonlySet<RefusalReason> = new Set<RefusalReason>([
+  ...PASSWORD_INDEPENDENT,
+  'host-not-allowed',
+  'role-missing',
+  'client-certificate-required',
+  'unsupported-auth-plugin',
+]);
+
+/**
+ * True when the master's diagnosis of a refusal shows that no other password could log in there: trying
+ * one would only be a failed login that MariaDB max_password_errors and MySQL FAILED_LOGIN_ATTEMPTS count
+ * against the account, blocking the applications that log in where the function cannot (over TLS, from
+ * their own address).
+ */
+export function diagnosedWhateverThePassword(diagnosis: RefusalDiagnosis): boolean {
+  return diagnosis.noOtherPasswordLogsIn === true || DIAGNOSED_PASSWORD_INDEPENDENT.has(diagnosis.reason);
+}
+
+/**
  * Why `secret`'s login was refused: the engine's diagnosis as the master when there is one, else what
  * the refusal's code alone says. A `database-not-allowed` refusal is told by its code alone, master or
  * not: the master opens the same database, which may not exist. Reads only.

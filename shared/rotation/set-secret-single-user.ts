@@ -29,7 +29,7 @@ import { attemptLogin, tryLogin, withSession } from './login';
 import { assertNotMastersOwnUser } from './master-secret';
 import { masterSessionFor, type MasterSession } from './master-session';
 import { warnPendingFromCurrent } from './pending-drift';
-import { explainRefusal, refusalFailure, refusedWhateverThePassword } from './refusal';
+import { diagnosedWhateverThePassword, explainRefusal, refusalFailure, refusedWhateverThePassword } from './refusal';
 import { AWSCURRENT, AWSPENDING, readDatabaseSecret, readPreviousSecret } from './secret-versions';
 import type { StepContext, StepResult } from './step-context';
 
@@ -57,7 +57,14 @@ export async function setSecretSingleUser(ctx: StepContext): Promise<StepResult>
       await changeAndProve(ctx, own.session, current, current, pending, master);
       return 'success';
     }
-    if (!refusedWhateverThePassword(own.refusal)) {
+    // With a master, the refusal is diagnosed before another password is tried: each is a failed login
+    // where the catalogs may show none could succeed (an unmet TLS requirement, the stored password being
+    // the current one). A diagnosis that fails here is made again below, after the tries, as before.
+    const early =
+      master !== undefined && !refusedWhateverThePassword(own.refusal)
+        ? await explainRefusal(ctx, master, current, own.refusal).catch(() => undefined)
+        : undefined;
+    if (!refusedWhateverThePassword(own.refusal) && (early === undefined || !diagnosedWhateverThePassword(early))) {
       const already = await tryLogin(ctx, pending, 'pending');
       if (already !== undefined) {
         await already.close();
@@ -72,7 +79,7 @@ export async function setSecretSingleUser(ctx: StepContext): Promise<StepResult>
         }
       }
     }
-    const diagnosis = await explainRefusal(ctx, master, current, own.refusal);
+    const diagnosis = early ?? (await explainRefusal(ctx, master, current, own.refusal));
     if (master === undefined || diagnosis.reason !== 'wrong-password') {
       throw refusalFailure(ctx, 'the current secret (and the pending and previous ones)', diagnosis, 'nothing was changed');
     }
@@ -222,7 +229,7 @@ async function healAsMaster(ctx: StepContext, master: MasterSession, current: Da
   const restore = await ctx.engine.savePassword(session, server, pending.username);
   ctx.deadline.check('set the password as the master');
   try {
-    await ctx.engine.setPasswordAsMaster(session, server, pending.username, pending.password);
+    await ctx.engine.setPasswordAsMaster(session, server, pending.username, pending.password, current.password);
   } catch (err) {
     // Some host entries may be set already (MySQL sets one statement per entry): the stored ones go back
     // before the error is thrown, or an application on an entry already set would be locked out. A

@@ -207,6 +207,28 @@ describe('failed-login limits and a refusal no other password can overcome', () 
   });
 });
 
+describe('failed-login limits and a TLS requirement the function does not meet', () => {
+  afterEach(() => setGlobal('max_password_errors', 4294967295));
+
+  it.each(['REQUIRE SSL', 'REQUIRE X509'])(
+    'max_password_errors=1, %s, the function without TLS: the master diagnoses first, no other password is tried, the application keeps logging in',
+    async (requirement) => {
+      await setGlobal('max_password_errors', 1);
+      // The right password without TLS is no failed login; the pending password tried after it would be one.
+      const run = await runCell(ctx, { options: requirement }, 'single-user', true, cleanup);
+      expectOutcome(
+        run,
+        refused('AUTH_FAILED', requirement === 'REQUIRE SSL' ? 'undetermined' : 'client-certificate-required', /TLS|X509/),
+        requirement,
+      );
+      expect({ requirement, appLogsIn: await logsIn(server, run.username, run.secretPassword, '127.0.0.2', clientTls) }).toEqual({
+        requirement,
+        appLogsIn: true,
+      });
+    },
+  );
+});
+
 describe('the ed25519 plugin (which mysql2 cannot answer)', () => {
   it('refused naming the plugin, with or without a master; nothing changed', async () => {
     const ed25519: AccountSpec = { identified: (_hash, password) => `IDENTIFIED VIA ed25519 USING PASSWORD('${password}')` };

@@ -7,12 +7,20 @@
  * back after each test.
  */
 import { mysqlNativePasswordHash } from '../../shared/engines/password-hashes';
+import { mysqlEngine } from '../../shared/engines/mysql';
+import type { Connector, Row } from '../../shared/rotation/database-engine';
+import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
+import { captureLogger, createSecret, lambdaArn, rotate, secretValue, stagesOf } from '../support/rotation-endpoint';
 import { startPrivateMariadb, type PrivateMariadb } from '../../local/private-mariadb';
 import { startTestEndpoint, type TestEndpoint } from '../support/rotation-rig';
 import {
+  APP_ADDRESS,
   createMaster,
   expectOutcome,
+  logsIn,
   runCell,
+  shortName,
+  strongPassword,
   type AccountSpec,
   type CellContext,
   type MysqlServer,
@@ -194,8 +202,101 @@ describe('MariaDB chains with ed25519 (which mysql2 cannot answer)', () => {
   });
 });
 
+describe('a host entry the master cannot set, after others were set', () => {
+  it('an ed25519 entry whose plugin was uninstalled since: the entries set before it are put back, the application keeps logging in', async () => {
+    // '%' (the application's) sorts before '10.%', which the server refuses once auth_ed25519 is gone; the
+    // function logs in through '127.0.0.1'. Left on the new password, '%' would refuse AWSCURRENT on every retry.
+    const spec: AccountSpec = {
+      hosts: ['127.0.0.1', '%'],
+      prepare: async (s, user, password) => {
+        const a = await s.admin();
+        try {
+          await a.query(`CREATE USER ${a.format('?@?', [user, '10.%'])} IDENTIFIED VIA ed25519 USING PASSWORD(${a.escape(password)})`);
+          await a.query("UNINSTALL SONAME 'auth_ed25519'");
+        } finally {
+          await a.end();
+        }
+      },
+    };
+    try {
+      const run = await runCell(ctx, spec, 'single-user', true, cleanup);
+      expectOutcome(
+        run,
+        refused('DATABASE', undefined, /'10\.%'.*refused.*'%', set before it, was put back: nothing was changed/),
+        'plugin gone',
+      );
+      expect(run.appBefore).toBe(true);
+    } finally {
+      await admin((a) => a.query("INSTALL SONAME 'auth_ed25519'"));
+    }
+  });
+});
+
 describe('password_reuse_check with strict validation: the old password cannot be put back', () => {
   afterEach(() => admin((a) => a.query('SET GLOBAL strict_password_validation = OFF')));
+
+  it("the retry after a crash that set the applications' '%' entry: that entry already holds the pending password and is not set again (the plugin would refuse the reuse)", async () => {
+    const username = shortName('r', PREFIX);
+    cleanup.push(username);
+    const password = strongPassword();
+    await admin(async (a) => {
+      for (const host of ['127.0.0.1', '%'])
+        await a.query('CREATE USER ?@? IDENTIFIED BY PASSWORD ?', [username, host, mysqlNativePasswordHash(password)]);
+      await a.query('SET GLOBAL strict_password_validation = ON');
+    });
+    const secretId = await createSecret(endpoint.client, `${username}-secret`, {
+      engine: 'mariadb',
+      host: '127.0.0.1',
+      port: server.port,
+      username,
+      password,
+      ssl: false,
+      masterarn: ctx.masterArn,
+    });
+    // The master's first password statement that the server takes is its last: the connection drops.
+    const crashing: Connector = async (request) => {
+      const session = await mysqlEngine.defaultConnector(request);
+      if (request.role !== 'master') return session;
+      let crashed = false;
+      const reset = (): Error => Object.assign(new Error('simulated crash'), { code: 'ECONNRESET' });
+      return {
+        ...session,
+        async query(sql: string, params?: readonly unknown[]): Promise<readonly Row[]> {
+          if (crashed) throw reset();
+          const rows = await session.query(sql, params);
+          if (/^\s*ALTER USER\b/i.test(sql)) {
+            crashed = true;
+            throw reset();
+          }
+          return rows;
+        },
+      };
+    };
+    const handler = (connect?: Connector): ReturnType<typeof createRotationHandler> =>
+      createRotationHandler({
+        engine: mysqlEngine,
+        strategy: 'single-user',
+        secretsClient: endpoint.client,
+        env: { DB_TLS_MODE: 'disable' },
+        logger: captureLogger(),
+        ...(connect !== undefined ? { connect } : {}),
+      });
+    const fn = lambdaArn(shortName('fn', PREFIX));
+    const first = handler(crashing);
+    endpoint.local.registerRotationFunction(fn, (event) => first(event));
+    await expect(rotate(endpoint.client, secretId, fn)).rejects.toBeDefined();
+    const token = Object.entries(await stagesOf(endpoint.client, secretId)).find(([, st]) => st.includes('AWSPENDING'))?.[0];
+    const pending = await secretValue(endpoint.client, secretId, 'AWSPENDING');
+    // The applications' entry is on the pending password, the function's still on AWSCURRENT.
+    expect(await logsIn(server, username, pending.password, APP_ADDRESS)).toBe(true);
+    expect(await logsIn(server, username, password, '127.0.0.1')).toBe(true);
+
+    const retry = handler();
+    for (const Step of ['setSecret', 'testSecret', 'finishSecret']) await retry({ SecretId: secretId, ClientRequestToken: token!, Step });
+    expect((await secretValue(endpoint.client, secretId)).password).toBe(pending.password);
+    expect(await logsIn(server, username, pending.password, APP_ADDRESS)).toBe(true);
+    expect(await logsIn(server, username, pending.password, '127.0.0.1')).toBe(true);
+  });
 
   it('a proof refused for MAX_CONNECTIONS_PER_HOUR: the error says the new password stays in place under AWSPENDING', async () => {
     await admin((a) => a.query('SET GLOBAL strict_password_validation = ON'));

@@ -118,6 +118,24 @@ describe('host parts competing for the function address (127.0.0.1, skip_name_re
     });
   });
 
+  it("wildcards in the middle: MariaDB picks '127.0.%.1' (REQUIRE SSL) before '127.0.0.%' for the function; refused naming TLS, nothing healed", async () => {
+    // MariaDB ranks patterns by their literal characters, then the earlier wildcard; MySQL's rule (the later
+    // first wildcard first) would name '127.0.0.%', whose other password looks like drift.
+    const prepare = async (s: { admin(): Promise<Connection> }, user: string) => {
+      const a = await s.admin();
+      try {
+        await a.query(`ALTER USER ${a.format('?@?', [user, '127.0.%.1'])} REQUIRE SSL`);
+        await a.query(
+          `ALTER USER ${a.format('?@?', [user, '127.0.0.%'])} IDENTIFIED BY PASSWORD ${a.escape(mysqlNativePasswordHash(strongPassword()))}`,
+        );
+      } finally {
+        await a.end();
+      }
+    };
+    const run = await runCell(ctx, { hosts: ['127.0.%.1', '127.0.0.%'], prepare }, 'single-user', true, cleanup);
+    expectOutcome(run, refused('AUTH_FAILED', 'undetermined', /'127\.0\.%\.1' requires TLS/), 'wildcard in the middle');
+  });
+
   it('a host name the server never resolves (skip_name_resolve): no account for the address, nothing healed', async () => {
     await single(
       { hosts: ['app.example.invalid'] },
@@ -392,6 +410,80 @@ describe('account states', () => {
     const run = await runCell(ctx, spec, 'single-user', true, cleanup);
     expectOutcome(run, refused('DATABASE', undefined, /'10\.%' authenticates with mysql_old_password.*nothing was changed/), 'old entry');
     expect(run.appBefore).toBe(true);
+  });
+
+  describe('a MariaDB chain holding two passwords (its way to keep the old one valid while clients move)', () => {
+    // `IDENTIFIED VIA mysql_native_password USING … OR mysql_native_password USING …`: the server takes
+    // either password. Only the secret's may change; the other belongs to clients the secret does not know.
+    const other = `Other-${randomBytes(6).toString('hex')}-1a`;
+    const chain =
+      (secretFirst: boolean) =>
+      (hash: string): string => {
+        const mine = `mysql_native_password USING '${hash}'`;
+        const theirs = `mysql_native_password USING '${mysqlNativePasswordHash(other)}'`;
+        return `IDENTIFIED VIA ${secretFirst ? `${mine} OR ${theirs}` : `${theirs} OR ${mine}`}`;
+      };
+
+    it.each([
+      ['first', true],
+      ['second', false],
+    ])('the secret on the %s method: only it is set, the other password still logs in', async (_which, secretFirst) => {
+      // A second host entry on one password makes the function's own change go through the master too.
+      const run = await runCell(ctx, { hosts: ['%', '10.0.0.0/255.0.0.0'], identified: chain(secretFirst) }, 'single-user', true, cleanup);
+      expectOutcome(run, rotated, `two passwords, secret ${_which}`);
+      expect({ otherLogsIn: await logsIn(server, run.username, other) }).toEqual({ otherLogsIn: true });
+    });
+
+    it('drift (the secret holds neither): refused before any change, both passwords still log in', async () => {
+      const run = await runCell(ctx, { identified: chain(true), drifted: true }, 'single-user', true, cleanup);
+      expectOutcome(
+        run,
+        refused('DATABASE', undefined, /several passwords, none of which is the secret's.*Nothing was changed/),
+        'two passwords drift',
+      );
+      expect({ otherLogsIn: await logsIn(server, run.username, other) }).toEqual({ otherLogsIn: true });
+    });
+  });
+
+  describe('an account or host entry with no password (it admits the empty one)', () => {
+    const createEntry = (host: string, clause: string) => async (s: { admin(): Promise<Connection> }, user: string) => {
+      const a = await s.admin();
+      try {
+        await a.query(`CREATE USER ${a.format('?@?', [user, host])} ${clause}`);
+      } finally {
+        await a.end();
+      }
+    };
+
+    it('the secret holds a password the account never had: not drift, nothing healed', async () => {
+      await single(
+        { identified: () => '', drifted: true },
+        refused('AUTH_FAILED', 'undetermined', /has no password.*nothing is healed/),
+        refused('AUTH_FAILED', 'undetermined'),
+        'no password',
+      );
+    });
+
+    it("another host entry without a password ('localhost'): refused before any change, its clients keep logging in without one", async () => {
+      await single(
+        { prepare: createEntry('localhost', '') },
+        refused('DATABASE', undefined, /'localhost' has no password.*Nothing was changed/),
+        refused('DATABASE', undefined, /also exists as .*'localhost'.*Nothing was changed/),
+        'entry without password',
+      );
+    });
+
+    it("a chain of the secret's password OR the empty one: only the secret's is set, the empty one still logs in", async () => {
+      const run = await runCell(
+        ctx,
+        { identified: (hash) => `IDENTIFIED VIA mysql_native_password USING '${hash}' OR mysql_native_password USING ''` },
+        'single-user',
+        true,
+        cleanup,
+      );
+      expectOutcome(run, rotated, 'secret or empty');
+      expect({ emptyLogsIn: await logsIn(server, run.username, '') }).toEqual({ emptyLogsIn: true });
+    });
   });
 
   it('a mysql_old_password (pre-4.1) hash: refused naming the plugin, nothing changed', async () => {

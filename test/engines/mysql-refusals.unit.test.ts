@@ -97,6 +97,30 @@ describe('the account the server picks for an address', () => {
     expect(accountForClient(accounts.slice(1), 'app', '192.168.0.1')).toBeUndefined();
   });
 
+  it.each([
+    // [the host MariaDB 10.11 picked for a login from 127.0.0.1, the one it passed over], both admitting it
+    ['12_.0.0.%', '127.0.%'],
+    ['127.0.%.1', '127.0.0.%'],
+    ['127._.0.1', '127.0.0.%'],
+    ['%.0.0.1', '127.0.%'],
+    ['%.1', '1%'],
+    ['%0.1', '12%'],
+    ['127._.0.1', '127.0._.1'],
+    ['1%.0.0.1', '127.0.0%'],
+    ['127.0.0._', '1%.0.0.1'],
+    ['127.0.0.%', '1_7.0.0.%'],
+    ['127.0.0.1', '127.0.0.1%'],
+    ['127.0.0.0/255.255.255.0', '127.0.0.%'],
+  ])("MariaDB's order of wildcard patterns, as the server showed it: '%s' before '%s'", (picked, passed) => {
+    for (const hosts of [
+      [picked, passed],
+      [passed, picked],
+    ]) {
+      const accounts = hosts.map((host) => ({ user: 'app', host }));
+      expect(accountForClient(accounts, 'app', '127.0.0.1', 'mariadb')?.host).toBe(picked);
+    }
+  });
+
   it('ties of rank as MariaDB breaks them: a named user first, then the greater host string', () => {
     const tied = [
       { user: 'app', host: '127.0.0.0/255.0.0.0' },

@@ -123,6 +123,22 @@ export function secretMethods(chain: readonly AuthMethod[], password: string, re
 }
 
 /**
+ * True when the chain's one password method stores, in the form the toolkit computes
+ * (mysql_native_password's `*HEX`), a password that is none of `passwords`: the host entry's clients log
+ * in with a password the secret never held (another application's, or the DBA's for a batch host).
+ * Setting the secret's new password there would lock them out, so a single-user change refuses it. A
+ * stored form the toolkit cannot compare (caching_sha2_password, ed25519, parsec) is never counted as
+ * another password; chains of several passwords are `secretMethods`' to decide.
+ */
+export function holdsAnotherPassword(chain: readonly AuthMethod[], passwords: readonly string[]): boolean {
+  const methods = chain.filter(methodTakesPassword);
+  const only = methods.length === 1 ? methods[0]! : undefined;
+  if (only === undefined || pluginKind(only.plugin) !== 'client-hashed' || !/^\*[0-9A-F]{40}$/i.test(only.authString)) return false;
+  const stored = only.authString.toUpperCase();
+  return !passwords.some((p) => mysqlNativePasswordHash(p).toUpperCase() === stored);
+}
+
+/**
  * True when every method of the chain a rotation would set (`secretMethods`) stores `password` already, in
  * the form the toolkit computes: an attempt that did not finish set it. Such an entry takes no statement on
  * the retry: stating the same password again changes nothing, and MariaDB's password_reuse_check (under

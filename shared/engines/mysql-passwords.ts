@@ -47,6 +47,7 @@ import {
 } from './mysql-accounts';
 import {
   describeChain,
+  holdsAnotherPassword,
   holdsPasswordAlready,
   methodTakesPassword,
   passwordEmpty,
@@ -149,6 +150,21 @@ export async function setOwnMysqlPassword(session: SqlSession, server: ServerInf
   if (unexplained !== undefined) {
     throw new DatabaseError(
       `${describeAccount(username, unexplained.host)} authenticates with ${describeChain(unexplained.chain)}, which this toolkit cannot explain: nothing was changed`,
+    );
+  }
+  // The function's own entry proved which password is the secret's (the one it logged in with); another
+  // entry holding a third one is not the secret's to change. A heal, where no entry holds the secret's,
+  // is decided by the diagnosis.
+  const replaced = change.currentPassword;
+  const foreign =
+    change.restoring === true || replaced === undefined
+      ? []
+      : rest.filter((a) => holdsAnotherPassword(a.chain, [replaced, change.password]));
+  if (foreign.length > 0) {
+    const names = foreign.map((a) => describeAccount(a.user, a.host)).join(', ');
+    throw new DatabaseError(
+      `${names} ${foreign.length === 1 ? 'holds' : 'hold'} a password that is neither the secret's current one nor its new one: ` +
+        "its clients do not log in with this secret, and setting the new password there would lock them out. Give it the secret's password (ALTER USER) if its clients use the secret, or rotate it with its own secret. Nothing was changed",
     );
   }
   const retain = !change.restoring && hasDualPasswords(server);

@@ -486,6 +486,36 @@ describe('account states', () => {
     });
   });
 
+  it("another host entry ('localhost') holding a password the secret never held: refused before any change, its clients keep theirs", async () => {
+    const theirs = strongPassword();
+    const run = await runCell(
+      ctx,
+      {
+        prepare: async (s, user) => {
+          const a = await s.admin();
+          try {
+            await a.query(`CREATE USER ${a.format('?@?', [user, 'localhost'])} IDENTIFIED BY ${a.escape(theirs)}`);
+          } finally {
+            await a.end();
+          }
+        },
+      },
+      'single-user',
+      true,
+      cleanup,
+    );
+    expectOutcome(
+      run,
+      refused(
+        'DATABASE',
+        undefined,
+        /'localhost' holds a password that is neither the secret's current one nor its new one.*Nothing was changed/,
+      ),
+      'entry with another password',
+    );
+    expect(run.texts.filter((t) => t.includes(theirs))).toEqual([]);
+  });
+
   it('a mysql_old_password (pre-4.1) hash: refused naming the plugin, nothing changed', async () => {
     await single(
       { identified: () => "IDENTIFIED VIA mysql_old_password USING '6f8c114b58f2ce9e'" },

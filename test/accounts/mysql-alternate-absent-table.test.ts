@@ -5,7 +5,7 @@
  * when AWSCURRENT was on the other user, the application could not read it, and the next rotation took
  * the DBA's grant from the first user too, for good. The grant is now copied as it is (with CREATE for
  * the time of the grant, the form the server accepts for a missing table), so both users get the table
- * back. Every name starts with `h6cl_`.
+ * back. Every name starts with `mat_`.
  */
 import type { Connection } from 'mysql2/promise';
 import { createConnection } from 'mysql2/promise';
@@ -26,7 +26,7 @@ import {
   type Endpoint,
 } from '../support/rotation-endpoint';
 
-const PREFIX = 'h6cl';
+const PREFIX = 'mat';
 const settings = mysqlAdminSettings();
 let endpoint: Endpoint;
 let admin: Connection;
@@ -40,8 +40,8 @@ beforeAll(async () => {
   endpoint = await startEndpoint();
   admin = await connectMysqlAdmin();
   world = await createCloneWorld(admin, PREFIX);
-  masterArn = await createSecret(endpoint.client, uniqueName('h6cl-master'), secret(world.master));
-  fn = lambdaArn(uniqueName('h6cl-mysql-au'));
+  masterArn = await createSecret(endpoint.client, uniqueName('mat-master'), secret(world.master));
+  fn = lambdaArn(uniqueName('mat-mysql-au'));
   const h = createRotationHandler({
     engine: mysqlEngine,
     strategy: 'alternating-users',
@@ -93,7 +93,7 @@ describe('MySQL alternate user: a grant on a table dropped and created again', (
     await admin.query(`CREATE TABLE ${db}.report (a INT)`);
     await admin.query(`GRANT SELECT, INSERT ON ${db}.report TO ?@'%'`, [user.username]);
     await admin.query(`DROP TABLE ${db}.report`);
-    const arn = await createSecret(endpoint.client, uniqueName('h6cl-app'), secret(user, { masterarn: masterArn }));
+    const arn = await createSecret(endpoint.client, uniqueName('mat-app'), secret(user, { masterarn: masterArn }));
 
     await rotate(endpoint.client, arn, fn);
     const clone = await secretValue(endpoint.client, arn);
@@ -153,7 +153,7 @@ describe('MySQL alternate user: a grant on a table dropped and created again', (
     await admin.query(`CREATE TABLE ${db}.audit (a INT)`);
     await admin.query(`GRANT SELECT ON ${db}.audit TO ?@'%'`, [user.username]);
     await admin.query(`DROP TABLE ${db}.audit`);
-    const arn = await createSecret(endpoint.client, uniqueName('h6cl-app'), secret(user, { masterarn: masterArn }));
+    const arn = await createSecret(endpoint.client, uniqueName('mat-app'), secret(user, { masterarn: masterArn }));
     for (const expected of [`${user.username}_clone`, user.username]) {
       await rotate(endpoint.client, arn, fn);
       expect((await secretValue(endpoint.client, arn)).username).toBe(expected);

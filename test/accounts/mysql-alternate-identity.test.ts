@@ -5,7 +5,7 @@
  * rights, changed its password and left the application with what remained. MySQL keeps no link between
  * the two users, so the proof is that nothing would be taken away (a clone a crash left half-made) or
  * that the secret's AWSPREVIOUS names it (a clone the DBA narrowed the original of since). Otherwise the
- * rotation is refused before any change. Every name starts with `h6cl_`.
+ * rotation is refused before any change. Every name starts with `mai_`.
  */
 import type { Connection } from 'mysql2/promise';
 import { canLoginMysql } from '../../local/admin-connections';
@@ -26,7 +26,7 @@ import {
   type Endpoint,
 } from '../support/rotation-endpoint';
 
-const PREFIX = 'h6cl';
+const PREFIX = 'mai';
 const settings = mysqlAdminSettings();
 let endpoint: Endpoint;
 let admin: Connection;
@@ -41,8 +41,8 @@ beforeAll(async () => {
   endpoint = await startEndpoint();
   admin = await connectMysqlAdmin();
   world = await createCloneWorld(admin, PREFIX);
-  masterArn = await createSecret(endpoint.client, uniqueName('h6cl-master'), secret(world.master));
-  fn = lambdaArn(uniqueName('h6cl-mysql-au'));
+  masterArn = await createSecret(endpoint.client, uniqueName('mai-master'), secret(world.master));
+  fn = lambdaArn(uniqueName('mai-mysql-au'));
   const h = createRotationHandler({
     engine: mysqlEngine,
     strategy: 'alternating-users',
@@ -114,7 +114,7 @@ describe('MySQL alternate user: a user of that name that is not a copy of the cu
     const other = await newUser(`${app.username}_clone`, ['%', '10.9.%']);
     await admin.query(`GRANT SELECT, INSERT, DELETE ON ${admin.escapeId(theirs)}.* TO ?@'%'`, [other.username]);
     const before = await footprint(other.username);
-    const arn = await createSecret(endpoint.client, uniqueName('h6cl-app'), secret(app, { masterarn: masterArn }));
+    const arn = await createSecret(endpoint.client, uniqueName('mai-app'), secret(app, { masterarn: masterArn }));
     const error = await rotation(arn);
     expect(error?.message).toMatch(/AlternateUserNotACloneError/);
     expect(error?.message).toContain(`the host entry account '${other.username}'@'10.9.%'`);
@@ -131,7 +131,7 @@ describe('MySQL alternate user: a user of that name that is not a copy of the cu
     await admin.query(`GRANT SELECT ON ${admin.escapeId(world.db)}.* TO ?@'%'`, [x.username]);
     const app = await newUser(`${x.username}_clone`);
     const before = await footprint(x.username);
-    const arn = await createSecret(endpoint.client, uniqueName('h6cl-app'), secret(app, { masterarn: masterArn }));
+    const arn = await createSecret(endpoint.client, uniqueName('mai-app'), secret(app, { masterarn: masterArn }));
     const error = await rotation(arn);
     expect(error?.message).toMatch(/AlternateUserNotACloneError/);
     expect(await footprint(x.username)).toEqual(before);
@@ -143,7 +143,7 @@ describe('MySQL alternate user: a user of that name that is not a copy of the cu
     await admin.query(`GRANT SELECT, INSERT ON ${admin.escapeId(world.db)}.* TO ?@'%'`, [app.username]);
     const half = await newUser(`${app.username}_clone`);
     await admin.query(`GRANT SELECT ON ${admin.escapeId(world.db)}.* TO ?@'%'`, [half.username]);
-    const arn = await createSecret(endpoint.client, uniqueName('h6cl-app'), secret(app, { masterarn: masterArn }));
+    const arn = await createSecret(endpoint.client, uniqueName('mai-app'), secret(app, { masterarn: masterArn }));
     expect(await rotation(arn)).toBeUndefined();
     const current = await secretValue(endpoint.client, arn);
     expect(current.username).toBe(half.username);
@@ -154,7 +154,7 @@ describe('MySQL alternate user: a user of that name that is not a copy of the cu
     const app = await newUser(cloneTestName(PREFIX));
     made.push(`${app.username}_clone`);
     await admin.query(`GRANT SELECT, DELETE ON ${admin.escapeId(world.db)}.* TO ?@'%'`, [app.username]);
-    const arn = await createSecret(endpoint.client, uniqueName('h6cl-app'), secret(app, { masterarn: masterArn }));
+    const arn = await createSecret(endpoint.client, uniqueName('mai-app'), secret(app, { masterarn: masterArn }));
     for (const expected of [`${app.username}_clone`, app.username]) {
       expect(await rotation(arn)).toBeUndefined();
       expect((await secretValue(endpoint.client, arn)).username).toBe(expected);

@@ -5,7 +5,7 @@
  * held, gave its objects away and left the application with its rights. Refused before any change,
  * naming the GRANT that adopts it; a clone the secret handed out before passes even with its
  * membership cut. `assertPostgresEquivalent` runs after every rotation that passes.
- * Every name starts with `h6cl_`.
+ * Every name starts with `pai_`.
  */
 import type { Client } from 'pg';
 import { escapeIdentifier as id } from 'pg';
@@ -37,7 +37,7 @@ async function equivalent(original: string): Promise<void> {
 }
 
 function name(kind = 'u'): string {
-  return `h6cl_${kind}_${randomBytes(4).toString('hex')}`;
+  return `pai_${kind}_${randomBytes(4).toString('hex')}`;
 }
 
 beforeAll(async () => {

@@ -19,7 +19,7 @@ let server: Server;
 let url: string;
 const sockets: Socket[] = [];
 /** The secret name the commands are asked about: it is never answered, so it never exists. */
-const SECRET = 'h6us/unanswered';
+const SECRET = 'cliu/unanswered';
 
 beforeAll(async () => {
   server = createServer((socket) => {

@@ -3,7 +3,7 @@
  * a rotation that fails there is seen only as labels that did not move. The line used to stop at
  * "failed checks: AWSCURRENT is on the new version; …", with nothing on why or where to look; it must
  * now say where the function's own error is, and that place must hold it. The secret names a user that
- * does not exist (h6us_ prefix), so setSecret fails; no password appears in any output.
+ * does not exist (rlfc_ prefix), so setSecret fails; no password appears in any output.
  */
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../emulator';
@@ -14,7 +14,7 @@ import type { CliIo } from '../../operator/cli-io';
 import { silentLogger } from '../../shared/rotation/logger';
 import { startLocalStackStandIn, type LocalStackStandIn } from '../support/localstack-stand-in';
 
-const PASSWORD = 'h6us-Not-A-Real-Password-7f3a';
+const PASSWORD = 'rlfc-Not-A-Real-Password-7f3a';
 let endpoint: LocalSecretsManager;
 let client: SecretsManagerClient;
 let standIn: LocalStackStandIn;
@@ -44,7 +44,7 @@ afterAll(async () => {
 });
 
 async function secretForAbsentUser(name: string): Promise<void> {
-  const value = { engine: 'postgres', host: '127.0.0.1', port: 5432, username: 'h6us_absent_user', password: PASSWORD, ssl: false };
+  const value = { engine: 'postgres', host: '127.0.0.1', port: 5432, username: 'rlfc_absent_user', password: PASSWORD, ssl: false };
   await client.send(new CreateSecretCommand({ Name: name, SecretString: JSON.stringify(value) }));
 }
 
@@ -66,19 +66,19 @@ async function failedRun(argv: readonly string[], env: Record<string, string | u
 }
 
 it('--endpoint: names the endpoint own stderr as where the step failure is, and it is there', async () => {
-  const name = 'h6us/cause/endpoint';
+  const name = 'rlfc/cause/endpoint';
   await secretForAbsentUser(name);
   endpointLog.length = 0;
   const error = await failedRun(['--endpoint', endpoint.endpoint, '--secret-id', name], {});
   expect(error).toContain(
     "the endpoint does not pass the rotation function's error on: `npm run local:endpoint` prints it on its own stderr",
   );
-  expect(endpointLog.join('\n')).toMatch(/\[local-secrets-manager\] rotation of .*h6us\/cause\/endpoint.* failed at setSecret: /);
+  expect(endpointLog.join('\n')).toMatch(/\[local-secrets-manager\] rotation of .*rlfc\/cause\/endpoint.* failed at setSecret: /);
   expect(endpointLog.join('\n')).not.toContain(PASSWORD);
 });
 
 it('LOCALSTACK_URL: names the function log group to read, on that LocalStack', async () => {
-  const name = 'h6us/cause/localstack';
+  const name = 'rlfc/cause/localstack';
   await secretForAbsentUser(name);
   const error = await failedRun(['--secret-id', name], { LOCALSTACK_URL: standIn.url });
   expect(error).toContain(

@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { randomUUID } from 'node:crypto';
 import { canLoginMysql, canLoginPostgres, connectPostgresAdmin } from '../../local/admin-connections';
+import { postgresAdminSettings } from '../../local/db-settings';
 import {
   createMysqlUser,
   createPostgresUser,
@@ -248,6 +249,56 @@ describe("the repo's rotation handlers under LocalStack's rotation", () => {
     expect(description.RotationEnabled).toBeUndefined();
     expect(description.VersionIdsToStages?.[token]).toContain('AWSCURRENT');
     expect(await canLoginMysql(user.username, (await currentValue(name)).password)).toBe(true);
+  });
+
+  it('postgres alternating-users: the master named by its secret NAME; two rotations alternate the users', async () => {
+    const user = await createPostgresUser({ username: fixtureUsername('h6ls') });
+    users.push(user);
+    const adminSettings = postgresAdminSettings();
+    const masterName = `h6ls/${user.username}/master`;
+    await client.send(
+      new CreateSecretCommand({
+        Name: masterName,
+        SecretString: demoSecretString({
+          engine: 'postgres',
+          host: adminSettings.host,
+          port: adminSettings.port,
+          // The superuser logs in without a password on loopback here; the secret needs a non-empty one.
+          login: { username: adminSettings.user, password: adminSettings.password || 'trusted-on-loopback' },
+        }),
+      }),
+    );
+    const name = `h6ls/${user.username}/alt`;
+    const login = { username: user.username, password: user.password, database: user.database };
+    await client.send(
+      new CreateSecretCommand({
+        Name: name,
+        SecretString: demoSecretString({ engine: 'postgres', host: user.host, port: user.port, login, masterarn: masterName }),
+      }),
+    );
+    const seen: string[] = [];
+    for (const _ of [1, 2]) {
+      const token = randomUUID();
+      await client.send(
+        new RotateSecretCommand({
+          SecretId: name,
+          ClientRequestToken: token,
+          RotationLambdaARN: rotationFunctionArn('postgres', 'alternating-users', sm.region, sm.accountId),
+          RotationRules: { AutomaticallyAfterDays: 30 },
+        }),
+      );
+      expect(sm.invocations.slice(-4).map((r) => [r.event.Step, r.outcome])).toEqual([
+        ['createSecret', 'succeeded'],
+        ['setSecret', 'succeeded'],
+        ['testSecret', 'succeeded'],
+        ['finishSecret', 'succeeded'],
+      ]);
+      expect((await stagesOf(name))[token]).toEqual(['AWSPENDING', 'AWSCURRENT']);
+      const now = await currentValue(name);
+      seen.push(now.username);
+      expect(await canLoginPostgres(now.username, now.password, process.env, user.database)).toBe(true);
+    }
+    expect(seen).toEqual([`${user.username}_clone`, user.username]);
   });
 
   it('postgres: a rotation that failed at setSecret is finished by the next RotateSecret, under its own token', async () => {

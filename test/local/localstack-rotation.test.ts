@@ -25,16 +25,34 @@ import {
 } from '../../local/fixtures';
 import { registerRepoRotationHandlers } from '../../local/repo-handlers';
 import { demoSecretString } from '../../local/rotate-local/seed-secret';
-import { rotationFunctionArn } from '../../local/rotate-local/scenarios';
+import { runRotateLocalCli } from '../../local/rotate-local/rotate-local';
+import { rotationFunctionArn, rotationFunctionName, selectScenarios } from '../../local/rotate-local/scenarios';
+import type { CliIo } from '../../operator/cli-io';
 import { silentLogger } from '../../shared/rotation/logger';
 import type { RotationEvent } from '../../emulator';
 import { startLocalStackSecretsManager, type LocalStackSecretsManager } from '../support/localstack-secrets-manager';
+import { startLocalStackStandIn, type LocalStackStandIn } from '../support/localstack-stand-in';
+
+/** What a test reads of `rotate:local --json`. */
+interface RotateLocalReport {
+  scenarios: Array<{
+    rotations: Array<{
+      outcome: string;
+      versionId: string;
+      resumed?: { versionId: string };
+      error?: string;
+      checks: Array<{ name: string; ok: boolean }>;
+    }>;
+  }>;
+}
 
 let sm: LocalStackSecretsManager;
 let client: SecretsManagerClient;
 
 beforeAll(async () => {
   sm = await startLocalStackSecretsManager();
+  // The repo's rotation functions, "deployed" in it under their documented names.
+  registerRepoRotationHandlers(sm, { logger: silentLogger });
   client = new SecretsManagerClient({
     endpoint: sm.endpoint,
     region: sm.region,
@@ -181,10 +199,6 @@ describe("the stand-in's RotateSecret follows LocalStack's provider", () => {
 describe("the repo's rotation handlers under LocalStack's rotation", () => {
   const users: Array<PostgresFixtureUser | MysqlFixtureUser> = [];
   const pgFunction = (): string => rotationFunctionArn('postgres', 'single-user', sm.region, sm.accountId);
-
-  beforeAll(() => {
-    registerRepoRotationHandlers(sm, { logger: silentLogger });
-  });
 
   afterAll(async () => {
     for (const u of users) await u.drop();
@@ -345,5 +359,87 @@ describe("the repo's rotation handlers under LocalStack's rotation", () => {
     const now = await currentValue(name);
     expect(now.password).toBe(JSON.parse(pending.SecretString!).password);
     expect(await canLoginPostgres(user.username, now.password, process.env, user.database)).toBe(true);
+  });
+});
+
+describe('rotate:local (LOCALSTACK_URL) on a secret with an unfinished rotation, under LocalStack', () => {
+  const users: PostgresFixtureUser[] = [];
+  let standIn: LocalStackStandIn;
+
+  beforeAll(async () => {
+    const functions = Object.fromEntries(
+      selectScenarios().map((s) => [
+        rotationFunctionName(s.engine, s.strategy),
+        rotationFunctionArn(s.engine, s.strategy, sm.region, sm.accountId),
+      ]),
+    );
+    standIn = await startLocalStackStandIn({ secretsManager: sm.endpoint, functions });
+  });
+
+  afterAll(async () => {
+    await standIn.close();
+    for (const u of users) await u.drop();
+  });
+
+  /** A postgres secret whose first rotation failed at setSecret (its password is not the user's). */
+  async function stuckSecret(suffix: string): Promise<{ user: PostgresFixtureUser; name: string; wrong: string; stuck: string }> {
+    const user = await createPostgresUser({ username: fixtureUsername('h6ls') });
+    users.push(user);
+    const name = `h6ls/${user.username}/${suffix}`;
+    const wrong = `h6ls-${randomUUID()}`;
+    const login = { username: user.username, password: wrong, database: user.database };
+    await client.send(
+      new CreateSecretCommand({
+        Name: name,
+        SecretString: demoSecretString({ engine: 'postgres', host: user.host, port: user.port, login }),
+      }),
+    );
+    const stuck = randomUUID();
+    await client.send(
+      new RotateSecretCommand({
+        SecretId: name,
+        ClientRequestToken: stuck,
+        RotationLambdaARN: rotationFunctionArn('postgres', 'single-user', sm.region, sm.accountId),
+      }),
+    );
+    expect((await stagesOf(name))[stuck]).toEqual(['AWSPENDING']);
+    return { user, name, wrong, stuck };
+  }
+
+  async function run(name: string): Promise<{ code: number; report: RotateLocalReport; text: string }> {
+    const out: string[] = [];
+    const err: string[] = [];
+    const io: CliIo = { stdout: (t) => out.push(t), stderr: (t) => err.push(t), env: { ...process.env, LOCALSTACK_URL: standIn.url } };
+    const code = await runRotateLocalCli(['--secret-id', name, '--strategy', 'single-user', '--skip-setup', '--json'], io);
+    return { code, report: JSON.parse(out[0]!) as RotateLocalReport, text: [...out, ...err].join('\n') };
+  }
+
+  it('LocalStack finishes the unfinished rotation instead: that version is verified, and the run says so', async () => {
+    const { user, name, wrong, stuck } = await stuckSecret('resumed');
+    // The account now has the secret's password: the re-run rotation can complete.
+    const admin = await connectPostgresAdmin();
+    try {
+      await admin.query(`ALTER ROLE "${user.username}" PASSWORD '${wrong}'`);
+    } finally {
+      await admin.end();
+    }
+    const { code, report, text } = await run(name);
+    const rotation = report.scenarios[0]!.rotations[0]!;
+    expect(rotation).toMatchObject({ outcome: 'succeeded', versionId: stuck, resumed: { versionId: stuck } });
+    expect(rotation.checks.every((c) => c.ok)).toBe(true);
+    expect(code).toBe(0);
+    expect(text).toContain(`finished the earlier unfinished rotation of version ${stuck}`);
+    expect(text).not.toContain(wrong);
+  });
+
+  it('LocalStack refuses once the re-run fails again: the line says an earlier rotation is unfinished', async () => {
+    const { name, wrong } = await stuckSecret('refused');
+    const { code, report, text } = await run(name);
+    expect(code).toBe(1);
+    expect(report.scenarios[0]!.rotations[0]!.error).toContain(
+      `RotateSecret: ${standIn.url} refused to start a rotation of ${name}: an earlier rotation is unfinished`,
+    );
+    expect(text).toContain(`npm run rotation:status -- --secret-id ${name} --endpoint ${standIn.url}`);
+    expect(text).not.toContain(wrong);
   });
 });

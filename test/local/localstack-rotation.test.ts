@@ -150,6 +150,8 @@ describe("the stand-in's RotateSecret follows LocalStack's provider", () => {
     expect(recorded.map((e) => e.Step)).toEqual(['createSecret', 'setSecret']);
     expect((await stagesOf(name))[first]).toEqual(['AWSPENDING']);
     expect(sm.invocations.at(-1)).toMatchObject({ outcome: 'failed', errorName: 'Error' });
+    // LocalStack stamps the rotation date even so.
+    expect((await client.send(new DescribeSecretCommand({ SecretId: name }))).LastRotatedDate).toBeInstanceOf(Date);
 
     // Failing again: the call is refused, as LocalStack words it; the rerun used the first token.
     recorded.length = 0;

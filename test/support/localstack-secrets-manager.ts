@@ -22,7 +22,9 @@
  *   "Previous rotation request is still in progress." if one fails;
  * - after a successful rotation nothing cleans up: AWSPENDING stays beside AWSCURRENT on the new version
  *   (the next RotateSecret's new version takes it).
- * RotateImmediately=false stores the configuration and invokes nothing.
+ * RotateImmediately=false stores the configuration and invokes nothing. Either way the secret's last
+ * rotation date is set, also when a step failed; DescribeSecret shows the rotation fields (enabled,
+ * function, rules, last rotation) only once a period over 0 days was given.
  */
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -113,7 +115,7 @@ export async function startLocalStackSecretsManager(
       };
     }
 
-    if (optBoolean(input, 'RotateImmediately') === false) return { ARN: secret.arn, Name: secret.name };
+    if (optBoolean(input, 'RotateImmediately') === false) return rotated(secret);
 
     const versionId = unfinished?.versionId ?? token ?? randomUUID();
     if (!unfinished) addValuelessPending(secret, versionId);
@@ -128,7 +130,13 @@ export async function startLocalStackSecretsManager(
         break;
       }
     }
-    return { ARN: secret.arn, Name: secret.name, VersionId: versionId };
+    return rotated(secret, versionId);
+  }
+
+  /** The answer; LocalStack stamps the last rotation date whatever the steps did (shown with a period only). */
+  function rotated(secret: SecretRecord, versionId?: string): JsonObject {
+    if (secret.rotation) secret.rotation.lastRotatedDate = now();
+    return { ARN: secret.arn, Name: secret.name, ...(versionId !== undefined ? { VersionId: versionId } : {}) };
   }
 
   /** A version under `versionId` holding only AWSPENDING and no value; versions left with no label go. */

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { DescribeSecretCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { isReattemptRefusal } from '../../operator/resume-answer';
 import { DEFAULT_PORTS, type DatabaseSecret } from '../../shared/database-secret';
 import { fromSecretsManagerError } from '../../shared/errors';
 import { canLoginMysql, canLoginPostgres } from '../admin-connections';
@@ -23,8 +24,16 @@ export type StepTimes = Partial<Record<RotationStep, number>>;
 
 export interface RotationRun {
   readonly index: number;
-  /** The id of the version this rotation created. */
+  /**
+   * The id of the version this rotation made AWSCURRENT (or should have): the run's own token, unless the
+   * endpoint answered RotateSecret with another version (see `resumed`).
+   */
   readonly versionId: string;
+  /**
+   * Set when the endpoint finished an earlier, unfinished rotation instead of starting one under this
+   * run's token: LocalStack re-runs the version AWSPENDING is on and answers with its id.
+   */
+  readonly resumed?: { readonly versionId: string; readonly token: string };
   readonly outcome: 'succeeded' | 'failed';
   /** Per-step durations from the endpoint's record, where it keeps one. */
   readonly steps: StepTimes;
@@ -166,8 +175,11 @@ async function rotateOnce(secretId: string, functionArn: string, index: number, 
   const before = await readVersion(ctx.target.client, secretId, { stage: 'AWSCURRENT' });
   const rotateStarted = performance.now();
   let callError: string | undefined;
+  // The version the endpoint says it rotated: the token on AWS and the embedded endpoint; LocalStack,
+  // finding an unfinished rotation, re-runs that one and answers with its version instead.
+  let rotated: string = token;
   try {
-    await ctx.target.client.send(
+    const answer = await ctx.target.client.send(
       new RotateSecretCommand({
         SecretId: secretId,
         ClientRequestToken: token,
@@ -175,6 +187,7 @@ async function rotateOnce(secretId: string, functionArn: string, index: number, 
         RotationRules: { AutomaticallyAfterDays: DEMO_ROTATION_DAYS },
       }),
     );
+    if (answer.VersionId !== undefined && answer.VersionId !== '') rotated = answer.VersionId;
   } catch (err) {
     callError = rotateSecretError(err, secretId, functionArn, ctx.target.endpoint);
   }
@@ -184,7 +197,7 @@ async function rotateOnce(secretId: string, functionArn: string, index: number, 
     client: ctx.target.client,
     secretId,
     before,
-    token,
+    token: rotated,
     canLogin: loginProbe(ctx),
     ...(ctx.target.history ? { history: ctx.target.history } : {}),
   });
@@ -200,9 +213,16 @@ async function rotateOnce(secretId: string, functionArn: string, index: number, 
     ? `failed checks: ${failedChecks.join('; ')}${record === undefined ? functionLogHint(ctx.target, functionArn) : ''}`
     : undefined;
   const error = callError ?? stepError ?? checksError;
+  const resumed = rotated !== token ? { versionId: rotated, token } : undefined;
+  if (resumed) {
+    ctx.progress(
+      `rotation ${index}: ${ctx.target.endpoint} finished the earlier unfinished rotation of version ${rotated} instead of starting one under ${token}`,
+    );
+  }
   return {
     index,
-    versionId: token,
+    versionId: rotated,
+    ...(resumed ? { resumed } : {}),
     outcome: error === undefined ? 'succeeded' : 'failed',
     steps,
     ...(record?.failedStep ? { failedStep: record.failedStep } : {}),
@@ -236,6 +256,15 @@ function functionLogHint(target: Pick<RotationTarget, 'kind' | 'endpoint'>, func
 export function rotateSecretError(err: unknown, secretId: string, functionArn: string, endpoint: string): string {
   if ((err as { name?: unknown } | null)?.name === 'ResourceNotFoundException') {
     return `RotateSecret: ${endpoint} has no rotation function ${functionArn} (ResourceNotFoundException): deploy it there under that name [secret ${secretId}]`;
+  }
+  if (isReattemptRefusal(err)) {
+    // AWS and the embedded endpoint refuse while AWSPENDING is on another version than AWSCURRENT;
+    // LocalStack refuses so only after re-running that rotation and seeing it fail again.
+    return (
+      `RotateSecret: ${endpoint} refused to start a rotation of ${secretId}: an earlier rotation is unfinished (AWSPENDING on a version ` +
+      `that is not AWSCURRENT) and did not complete when retried; find why in the rotation function's log, then ` +
+      `\`npm run rotation:status -- --secret-id ${secretId} --endpoint ${endpoint}\` shows it and rotation:repair clears it`
+    );
   }
   return fromSecretsManagerError(err, 'RotateSecret', { secretId }).message;
 }

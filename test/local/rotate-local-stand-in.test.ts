@@ -5,7 +5,10 @@
  * whose rotation functions are the repo's handlers. Proves that the Secrets Manager and Lambda calls go
  * to the given URL; that a missing function is named, with how to deploy it, before anything is
  * written; and that, when the functions are there, the emulator's own RotateSecret drives the rotation
- * under the ARN the emulator reports, verified from outside. Users, secrets: lstack_ names, dropped after.
+ * under the ARN the emulator reports, verified from outside. For LOCALSTACK_URL that emulator rotates as
+ * LocalStack's Secrets Manager does (test/support/localstack-secrets-manager.ts: the event names the
+ * secret, AWSPENDING stays on the finished version). Users, secrets: lstack_ names (h6ls_ in the
+ * LocalStack rotation case), dropped after.
  */
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
@@ -23,6 +26,7 @@ import { startLocalSecretsManager, type LocalSecretsManager } from '../../emulat
 import { postgresAdminSettings, mysqlAdminSettings } from '../../local/db-settings';
 import { silentLogger } from '../../shared/rotation/logger';
 import { runGuarded, type GuardedResult } from '../support/guarded-command';
+import { startLocalStackSecretsManager, type LocalStackSecretsManager } from '../support/localstack-secrets-manager';
 import { startLocalStackStandIn, type LocalStackStandIn } from '../support/localstack-stand-in';
 
 /** moto's default account: an emulator whose functions do not live in LocalStack's 000000000000. */
@@ -49,12 +53,12 @@ async function startEmulator(accountId: string): Promise<Emulator> {
 }
 
 async function seedSecret(
-  emulator: Emulator,
+  client: SecretsManagerClient,
   name: string,
   user: PostgresFixtureUser | MysqlFixtureUser,
   engine: 'postgres' | 'mysql',
 ): Promise<void> {
-  await emulator.client.send(
+  await client.send(
     new CreateSecretCommand({
       Name: name,
       SecretString: demoSecretString({
@@ -157,9 +161,11 @@ describe('rotate:local through an emulator that has the functions', () => {
   const users: Array<PostgresFixtureUser | MysqlFixtureUser> = [];
   const emulators: Emulator[] = [];
   const standIns: LocalStackStandIn[] = [];
+  const localStacks: LocalStackSecretsManager[] = [];
 
   afterAll(async () => {
     for (const s of standIns) await s.close();
+    for (const l of localStacks) await l.close();
     for (const e of emulators) {
       e.client.destroy();
       await e.endpoint.close();
@@ -186,7 +192,7 @@ describe('rotate:local through an emulator that has the functions', () => {
     const user = await createPostgresUser({ username: fixtureUsername('lstack') });
     users.push(user);
     const secretName = `lstack/${user.username}/pg`;
-    await seedSecret(emulator, secretName, user, 'postgres');
+    await seedSecret(emulator.client, secretName, user, 'postgres');
 
     const result = await rotateLocal(['--endpoint', standIn.url, '--secret-id', secretName, '--strategy', 'single-user', '--json'], {});
     expect(result.stderr).not.toMatch(/not found/);
@@ -211,18 +217,40 @@ describe('rotate:local through an emulator that has the functions', () => {
     expectOnlyStandInAndDatabases(result, standIn);
   }, 180_000);
 
-  it('LOCALSTACK_URL: the Secrets Manager and Lambda calls go to that URL, and the rotation is verified from outside', async () => {
-    const { emulator, standIn } = await setUp('000000000000');
-    const user = await createMysqlUser({ username: fixtureUsername('lstack') });
+  it("LOCALSTACK_URL: the calls go to that URL; LocalStack's own rotation (event by name, no cleanup) is verified from outside", async () => {
+    // Behind the stand-in, a Secrets Manager that rotates as LocalStack's does (see its module).
+    const localstack: LocalStackSecretsManager = await startLocalStackSecretsManager();
+    localStacks.push(localstack);
+    registerRepoRotationHandlers(localstack, { logger: silentLogger });
+    const functions = Object.fromEntries(
+      selectScenarios().map((s) => [
+        rotationFunctionName(s.engine, s.strategy),
+        rotationFunctionArn(s.engine, s.strategy, localstack.region, localstack.accountId),
+      ]),
+    );
+    const standIn = await startLocalStackStandIn({ secretsManager: localstack.endpoint, functions });
+    standIns.push(standIn);
+    const client = new SecretsManagerClient({
+      endpoint: localstack.endpoint,
+      region: localstack.region,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    const user = await createMysqlUser({ username: fixtureUsername('h6ls') });
     users.push(user);
-    const secretName = `lstack/${user.username}/my`;
-    await seedSecret(emulator, secretName, user, 'mysql');
+    const secretName = `h6ls/${user.username}/my`;
+    await seedSecret(client, secretName, user, 'mysql');
+    client.destroy();
 
-    const result = await rotateLocal(['--secret-id', secretName, '--strategy', 'single-user'], { LOCALSTACK_URL: standIn.url });
+    const result = await rotateLocal(['--secret-id', secretName, '--strategy', 'single-user', '--rotations', '2'], {
+      LOCALSTACK_URL: standIn.url,
+    });
     expect(result.code).toBe(0);
     expect(result.stderr).toContain(`rotate:local: target: LocalStack ${standIn.url}`);
-    expect(result.stdout).toMatch(/^mysql\s+single-user\s+ok\s+1\/1/m);
-    expect(emulator.endpoint.rotationHistory(secretName).map((h) => h.outcome)).toEqual(['succeeded']);
+    expect(result.stdout).toMatch(/^mysql\s+single-user\s+ok\s+2\/2/m);
+    // Two rotations, four steps each, every event naming the secret by name, every step passed.
+    const runs = localstack.invocations.filter((i) => i.event.SecretId === secretName);
+    expect(runs.map((i) => i.outcome)).toEqual(Array(8).fill('succeeded'));
+    expect(localstack.invocations.every((i) => i.event.SecretId === secretName)).toBe(true);
     const services = new Set(standIn.requests.map((r) => r.service));
     expect([...services].sort()).toEqual(['lambda', 'secretsmanager']);
     expect(standIn.requests.every((r) => r.accessKeyId === 'test')).toBe(true);

@@ -4,7 +4,7 @@
  * then with the repo's own rotation handlers against the real servers: the event names the secret by
  * NAME and has no RotationToken, AWSPENDING is created without a value before createSecret, a failing
  * step is swallowed and the unfinished rotation is re-run under its own token by the next RotateSecret,
- * and AWSPENDING stays on the finished version. Users and secrets: h6ls_ names, dropped after.
+ * and AWSPENDING stays on the finished version. Users and secrets: lsr_ names, dropped after.
  */
 import {
   CreateSecretCommand,
@@ -80,7 +80,7 @@ async function errorOf(promise: Promise<unknown>): Promise<{ name?: string; mess
 describe("the stand-in's RotateSecret follows LocalStack's provider", () => {
   const recorded: Array<RotationEvent & { pendingAtCreate?: { stages?: string[]; read: string } }> = [];
   let failAt: string | undefined;
-  const recorder = `arn:aws:lambda:us-east-1:000000000000:function:h6ls-recorder`;
+  const recorder = `arn:aws:lambda:us-east-1:000000000000:function:lsr-recorder`;
 
   beforeAll(() => {
     sm.registerRotationFunction(recorder, async (event) => {
@@ -97,7 +97,7 @@ describe("the stand-in's RotateSecret follows LocalStack's provider", () => {
         entry.pendingAtCreate = { ...(stages ? { stages } : {}), read };
       }
       recorded.push(entry);
-      if (event.Step === failAt) throw new Error(`h6ls: ${event.Step} fails on purpose`);
+      if (event.Step === failAt) throw new Error(`lsr: ${event.Step} fails on purpose`);
     });
   });
 
@@ -112,7 +112,7 @@ describe("the stand-in's RotateSecret follows LocalStack's provider", () => {
   }
 
   it('sends the four steps in order, naming the secret by NAME even when called with its ARN, without a RotationToken', async () => {
-    const name = 'h6ls/recorder/order';
+    const name = 'lsr/recorder/order';
     const arn = await secret(name);
     const token = randomUUID();
     const out = await client.send(new RotateSecretCommand({ SecretId: arn, ClientRequestToken: token, RotationLambdaARN: recorder }));
@@ -126,7 +126,7 @@ describe("the stand-in's RotateSecret follows LocalStack's provider", () => {
   });
 
   it('creates AWSPENDING under the token, without a value, before createSecret', async () => {
-    const name = 'h6ls/recorder/pending';
+    const name = 'lsr/recorder/pending';
     await secret(name);
     const token = randomUUID();
     await client.send(new RotateSecretCommand({ SecretId: name, ClientRequestToken: token, RotationLambdaARN: recorder }));
@@ -134,7 +134,7 @@ describe("the stand-in's RotateSecret follows LocalStack's provider", () => {
   });
 
   it('swallows a failing step, leaves AWSPENDING, and re-runs that rotation under its token on the next call', async () => {
-    const name = 'h6ls/recorder/failure';
+    const name = 'lsr/recorder/failure';
     await secret(name);
     const first = randomUUID();
     failAt = 'setSecret';
@@ -169,7 +169,7 @@ describe("the stand-in's RotateSecret follows LocalStack's provider", () => {
   });
 
   it('refuses a call without ClientRequestToken, without a function, or naming a function that is not deployed', async () => {
-    const name = 'h6ls/recorder/refusals';
+    const name = 'lsr/recorder/refusals';
     await secret(name);
     const raw = await fetch(sm.endpoint, {
       method: 'POST',
@@ -190,7 +190,7 @@ describe("the stand-in's RotateSecret follows LocalStack's provider", () => {
       name: 'InvalidRequestException',
       message: 'No Lambda rotation function ARN is associated with this secret.',
     });
-    expect(await errorOf(client.send(new RotateSecretCommand({ SecretId: name, RotationLambdaARN: 'h6ls-not-deployed' })))).toMatchObject({
+    expect(await errorOf(client.send(new RotateSecretCommand({ SecretId: name, RotationLambdaARN: 'lsr-not-deployed' })))).toMatchObject({
       name: 'ResourceNotFoundException',
       message: 'Lambda does not exist or could not be accessed',
     });
@@ -213,9 +213,9 @@ describe("the repo's rotation handlers under LocalStack's rotation", () => {
     };
 
   it('postgres single-user: rotates twice, the event naming the secret; AWSPENDING stays on each finished version', async () => {
-    const user = await createPostgresUser({ username: fixtureUsername('h6ls') });
+    const user = await createPostgresUser({ username: fixtureUsername('lsr') });
     users.push(user);
-    const name = `h6ls/${user.username}/pg`;
+    const name = `lsr/${user.username}/pg`;
     const login = { username: user.username, password: user.password, database: user.database };
     await client.send(
       new CreateSecretCommand({
@@ -246,9 +246,9 @@ describe("the repo's rotation handlers under LocalStack's rotation", () => {
   });
 
   it('mysql single-user: rotates without RotationRules (LocalStack then leaves RotationEnabled out)', async () => {
-    const user = await createMysqlUser({ username: fixtureUsername('h6ls') });
+    const user = await createMysqlUser({ username: fixtureUsername('lsr') });
     users.push(user);
-    const name = `h6ls/${user.username}/my`;
+    const name = `lsr/${user.username}/my`;
     const login = { username: user.username, password: user.password, database: user.database };
     await client.send(
       new CreateSecretCommand({ Name: name, SecretString: demoSecretString({ engine: 'mysql', host: user.host, port: user.port, login }) }),
@@ -268,10 +268,10 @@ describe("the repo's rotation handlers under LocalStack's rotation", () => {
   });
 
   it('postgres alternating-users: the master named by its secret NAME; two rotations alternate the users', async () => {
-    const user = await createPostgresUser({ username: fixtureUsername('h6ls') });
+    const user = await createPostgresUser({ username: fixtureUsername('lsr') });
     users.push(user);
     const adminSettings = postgresAdminSettings();
-    const masterName = `h6ls/${user.username}/master`;
+    const masterName = `lsr/${user.username}/master`;
     await client.send(
       new CreateSecretCommand({
         Name: masterName,
@@ -284,7 +284,7 @@ describe("the repo's rotation handlers under LocalStack's rotation", () => {
         }),
       }),
     );
-    const name = `h6ls/${user.username}/alt`;
+    const name = `lsr/${user.username}/alt`;
     const login = { username: user.username, password: user.password, database: user.database };
     await client.send(
       new CreateSecretCommand({
@@ -318,11 +318,11 @@ describe("the repo's rotation handlers under LocalStack's rotation", () => {
   });
 
   it('postgres: a rotation that failed at setSecret is finished by the next RotateSecret, under its own token', async () => {
-    const user = await createPostgresUser({ username: fixtureUsername('h6ls') });
+    const user = await createPostgresUser({ username: fixtureUsername('lsr') });
     users.push(user);
-    const name = `h6ls/${user.username}/retry`;
+    const name = `lsr/${user.username}/retry`;
     // The secret's password is not the user's: setSecret cannot log in and fails.
-    const wrong = `h6ls-${randomUUID()}`;
+    const wrong = `lsr-${randomUUID()}`;
     const login = { username: user.username, password: wrong, database: user.database };
     await client.send(
       new CreateSecretCommand({
@@ -385,10 +385,10 @@ describe('rotate:local (LOCALSTACK_URL) on a secret with an unfinished rotation,
 
   /** A postgres secret whose first rotation failed at setSecret (its password is not the user's). */
   async function stuckSecret(suffix: string): Promise<{ user: PostgresFixtureUser; name: string; wrong: string; stuck: string }> {
-    const user = await createPostgresUser({ username: fixtureUsername('h6ls') });
+    const user = await createPostgresUser({ username: fixtureUsername('lsr') });
     users.push(user);
-    const name = `h6ls/${user.username}/${suffix}`;
-    const wrong = `h6ls-${randomUUID()}`;
+    const name = `lsr/${user.username}/${suffix}`;
+    const wrong = `lsr-${randomUUID()}`;
     const login = { username: user.username, password: wrong, database: user.database };
     await client.send(
       new CreateSecretCommand({

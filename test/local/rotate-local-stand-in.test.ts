@@ -7,7 +7,7 @@
  * written; and that, when the functions are there, the emulator's own RotateSecret drives the rotation
  * under the ARN the emulator reports, verified from outside. For LOCALSTACK_URL that emulator rotates as
  * LocalStack's Secrets Manager does (test/support/localstack-secrets-manager.ts: the event names the
- * secret, AWSPENDING stays on the finished version). Users, secrets: lstack_ names (h6ls_ in the
+ * secret, AWSPENDING stays on the finished version). Users, secrets: lstack_ names (lsr_ in the
  * LocalStack rotation case), dropped after.
  */
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -235,9 +235,9 @@ describe('rotate:local through an emulator that has the functions', () => {
       region: localstack.region,
       credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     });
-    const user = await createMysqlUser({ username: fixtureUsername('h6ls') });
+    const user = await createMysqlUser({ username: fixtureUsername('lsr') });
     users.push(user);
-    const secretName = `h6ls/${user.username}/my`;
+    const secretName = `lsr/${user.username}/my`;
     await seedSecret(client, secretName, user, 'mysql');
     client.destroy();
 

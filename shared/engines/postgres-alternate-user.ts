@@ -10,7 +10,8 @@
  *   every session as the role the original starts as (postgres-role-settings.ts);
  * - carries INHERIT (before 16: always INHERIT), CONNECTION LIMIT, VALID UNTIL and REPLICATION, the
  *   attributes checked against the login role itself (postgres-role-attributes.ts);
- * - owns nothing: objects it owns are reassigned to that session role (postgres-clone-objects.ts);
+ * - owns nothing: objects it owns are reassigned to that session role (postgres-clone-objects.ts), and
+ *   default privileges it defined move there too (postgres-clone-default-privileges.ts);
  * - holds nothing of its own: rights and memberships granted to it alone are revoked, with a warning
  *   (postgres-clone-rights.ts);
  * - gets its password in the original's hashing (md5 stays md5 where the server accepts it).
@@ -37,6 +38,11 @@ import { assertHbaAdmitsAlternate } from './postgres-alternate-hba';
 import { escapePostgresIdentifier } from './postgres-escape';
 import { OWN_MEMBERSHIPS_SQL, ownPrivilegesSql, revokeCloneOwnRights } from './postgres-clone-rights';
 import { AlternateUserNotACloneError } from './alternate-user-identity';
+import {
+  CLONE_DEFAULT_PRIVILEGES_SQL,
+  movableDefaultPrivileges,
+  reportClonesDefaultPrivilegesLeft,
+} from './postgres-clone-default-privileges';
 import { OWNED_OBJECTS_SQL, assertNoObjectsElsewhere, ownedObjects, reassignCloneObjects } from './postgres-clone-objects';
 import {
   OriginalRoleClosedError,
@@ -426,7 +432,12 @@ export async function syncPostgresAlternateUser(connection: SqlSession, server: 
       }
       await session.query(loginAttributesSql(clone, { ...wanted, replication: replicationChanges ? wanted.replication : undefined }));
     }
-    if (owned.here > 0 && owner !== clone) await reassignCloneObjects(session, server, clone, owner);
+    const defaultPrivileges =
+      cloneExists && owner !== clone ? movableDefaultPrivileges(await session.query(CLONE_DEFAULT_PRIVILEGES_SQL, [clone]), owner) : [];
+    if ((owned.here > 0 || defaultPrivileges.length > 0) && owner !== clone) {
+      await reassignCloneObjects(session, server, clone, owner, {}, { objects: owned.here > 0, defaultPrivileges });
+    }
+    if (cloneExists && owner !== clone) await reportClonesDefaultPrivilegesLeft(session, clone, owner, warn);
     if (cloneExists) {
       await revokeCloneOwnRights(session, server, clone, original, warn, clone === currentUsername);
     }

@@ -39,6 +39,7 @@ import { escapePostgresIdentifier } from './postgres-escape';
 import { OWN_MEMBERSHIPS_SQL, ownPrivilegesSql, revokeCloneOwnRights } from './postgres-clone-rights';
 import { AlternateUserNotACloneError } from './alternate-user-identity';
 import {
+  CLONE_DEFAULT_PRIVILEGES_ELSEWHERE_SQL,
   CLONE_DEFAULT_PRIVILEGES_SQL,
   movableDefaultPrivileges,
   reportClonesDefaultPrivilegesLeft,
@@ -212,6 +213,10 @@ function independentReads(server: ServerInfo, current: string, alternate: string
     [CURRENT_DATABASE_SQL],
     [OWNED_OBJECTS_SQL, [current]],
     [OWNED_OBJECTS_SQL, [alternate]],
+    [CLONE_DEFAULT_PRIVILEGES_SQL, [current]],
+    [CLONE_DEFAULT_PRIVILEGES_SQL, [alternate]],
+    [CLONE_DEFAULT_PRIVILEGES_ELSEWHERE_SQL, [current]],
+    [CLONE_DEFAULT_PRIVILEGES_ELSEWHERE_SQL, [alternate]],
     ...both.map((pair): Statement => [directMembershipSql(server), pair]),
   ];
 }
@@ -432,12 +437,15 @@ export async function syncPostgresAlternateUser(connection: SqlSession, server: 
       }
       await session.query(loginAttributesSql(clone, { ...wanted, replication: replicationChanges ? wanted.replication : undefined }));
     }
-    const defaultPrivileges =
-      cloneExists && owner !== clone ? movableDefaultPrivileges(await session.query(CLONE_DEFAULT_PRIVILEGES_SQL, [clone]), owner) : [];
+    const defaultRows = cloneExists && owner !== clone ? await session.query(CLONE_DEFAULT_PRIVILEGES_SQL, [clone]) : [];
+    const defaultPrivileges = movableDefaultPrivileges(defaultRows, owner);
     if ((owned.here > 0 || defaultPrivileges.length > 0) && owner !== clone) {
       await reassignCloneObjects(session, server, clone, owner, {}, { objects: owned.here > 0, defaultPrivileges });
     }
-    if (cloneExists && owner !== clone) await reportClonesDefaultPrivilegesLeft(session, clone, owner, warn);
+    if (cloneExists && owner !== clone) {
+      // Read again only when something moved; otherwise what is left is what was read.
+      await reportClonesDefaultPrivilegesLeft(session, clone, owner, warn, defaultPrivileges.length > 0 ? undefined : defaultRows);
+    }
     if (cloneExists) {
       await revokeCloneOwnRights(session, server, clone, original, warn, clone === currentUsername);
     }

@@ -122,15 +122,17 @@ export async function moveCloneDefaultPrivileges(
 /**
  * After the move: warnings naming what the clone keeps (entries that only narrow its built-in defaults)
  * and the databases where it defined default privileges a session here cannot reach.
+ * @param left the clone's `CLONE_DEFAULT_PRIVILEGES_SQL` rows when nothing moved (else read again)
  */
 export async function reportClonesDefaultPrivilegesLeft(
   session: SqlSession,
   clone: string,
   owner: string,
   warn: (message: string) => void,
+  left?: readonly Row[],
 ): Promise<void> {
   const [here, elsewhere] = await Promise.all([
-    session.query(CLONE_DEFAULT_PRIVILEGES_SQL, [clone]),
+    left ?? session.query(CLONE_DEFAULT_PRIVILEGES_SQL, [clone]),
     session.query(CLONE_DEFAULT_PRIVILEGES_ELSEWHERE_SQL, [clone]),
   ]);
   const kinds = [

@@ -31,6 +31,7 @@ let db: Client;
 let superMaster: string;
 const roles: string[] = [];
 const schemas: string[] = [];
+const databases: string[] = [];
 
 function name(kind = 'u'): string {
   return `h6pa_${kind}_${randomBytes(4).toString('hex')}`;
@@ -45,7 +46,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const schema of schemas) await db?.query(`DROP SCHEMA IF EXISTS ${id(schema)} CASCADE`);
   await db?.end();
-  await dropAll(env, roles);
+  await dropAll(env, roles, databases);
   await rig?.close();
 });
 
@@ -156,6 +157,25 @@ describe('default privileges the clone defined (taken over from AWS’s multi-us
       [s.user],
     );
     expect(left.rows).toEqual([{ kind: 'S' }]);
+  });
+
+  it('default privileges the clone defined in another database: named in a warning with the database, the rotation goes on', async () => {
+    const s = await cloneWithDefaults();
+    const other = name('db');
+    databases.push(other);
+    await db.query(`CREATE DATABASE ${id(other)}`);
+    const inOther = await admin(env, other);
+    try {
+      await inOther.query(`ALTER DEFAULT PRIVILEGES FOR ROLE ${id(s.clone)} GRANT SELECT ON TABLES TO ${id(s.reader)}`);
+    } finally {
+      await inOther.end();
+    }
+    const arn = await rig.secret(secretValueFor(env, s.user, s.pw, { masterarn: superMaster }));
+    await rotate(rig.endpoint.client, arn, rig.fn('alternating-users'));
+    const here = String((await db.query('SELECT current_database() AS d')).rows[0].d);
+    await assertPostgresEquivalent(db, s.user, s.clone, { databases: [here] });
+    const warnings = rig.logs.lines.filter((l) => l.level === 'warn').map((l) => String(l.message));
+    expect(warnings.some((w) => w.startsWith(`"${s.clone}" defined 1 default-privilege entry in database "${other}"`))).toBe(true);
   });
 
   it('RDS-like master (CREATEROLE, not superuser) that created the clone: the defaults move too', async () => {

@@ -44,6 +44,7 @@ import {
   movableDefaultPrivileges,
   reportClonesDefaultPrivilegesLeft,
 } from './postgres-clone-default-privileges';
+import { cloneOverrides, cloneOverridesWarning } from './postgres-clone-overrides';
 import { OWNED_OBJECTS_SQL, assertNoObjectsElsewhere, ownedObjects, reassignCloneObjects } from './postgres-clone-objects';
 import {
   OriginalRoleClosedError,
@@ -449,7 +450,13 @@ export async function syncPostgresAlternateUser(connection: SqlSession, server: 
     if (cloneExists) {
       await revokeCloneOwnRights(session, server, clone, original, warn, clone === currentUsername);
     }
-    for (const setting of settingChanges(clone, catalog.alternate, desiredAlternateSettings(catalog, original))) {
+    const changes = settingChanges(clone, catalog.alternate, desiredAlternateSettings(catalog, original));
+    if (clone === currentUsername) {
+      // The DBA's changes to the login in use are undone below (the original is the account): said, not silent.
+      const overrides = cloneOverrides(changes, catalog.alternate, cloneAttributes, wanted);
+      if (overrides.length > 0) warn(cloneOverridesWarning(clone, original, overrides));
+    }
+    for (const setting of changes) {
       await applySetting(session, setting, (err) => settingRefused(err, server, master, clone, original, setting));
     }
     return alternateExists ? [setPasswordAsMasterSql(alternateUsername, hash)] : undefined;

@@ -10,7 +10,8 @@
  *   every session as the role the original starts as (postgres-role-settings.ts);
  * - carries INHERIT (before 16: always INHERIT), CONNECTION LIMIT, VALID UNTIL and REPLICATION, the
  *   attributes checked against the login role itself (postgres-role-attributes.ts);
- * - owns nothing: objects it owns are reassigned to that session role (postgres-clone-objects.ts);
+ * - owns nothing: objects it owns are reassigned to that session role (postgres-clone-objects.ts), and
+ *   default privileges it defined move there too (postgres-clone-default-privileges.ts);
  * - holds nothing of its own: rights and memberships granted to it alone are revoked, with a warning
  *   (postgres-clone-rights.ts);
  * - gets its password in the original's hashing (md5 stays md5 where the server accepts it).
@@ -37,6 +38,13 @@ import { assertHbaAdmitsAlternate } from './postgres-alternate-hba';
 import { escapePostgresIdentifier } from './postgres-escape';
 import { OWN_MEMBERSHIPS_SQL, ownPrivilegesSql, revokeCloneOwnRights } from './postgres-clone-rights';
 import { AlternateUserNotACloneError } from './alternate-user-identity';
+import {
+  CLONE_DEFAULT_PRIVILEGES_ELSEWHERE_SQL,
+  CLONE_DEFAULT_PRIVILEGES_SQL,
+  movableDefaultPrivileges,
+  reportClonesDefaultPrivilegesLeft,
+} from './postgres-clone-default-privileges';
+import { cloneOverrides, cloneOverridesWarning } from './postgres-clone-overrides';
 import { OWNED_OBJECTS_SQL, assertNoObjectsElsewhere, ownedObjects, reassignCloneObjects } from './postgres-clone-objects';
 import {
   OriginalRoleClosedError,
@@ -206,6 +214,10 @@ function independentReads(server: ServerInfo, current: string, alternate: string
     [CURRENT_DATABASE_SQL],
     [OWNED_OBJECTS_SQL, [current]],
     [OWNED_OBJECTS_SQL, [alternate]],
+    [CLONE_DEFAULT_PRIVILEGES_SQL, [current]],
+    [CLONE_DEFAULT_PRIVILEGES_SQL, [alternate]],
+    [CLONE_DEFAULT_PRIVILEGES_ELSEWHERE_SQL, [current]],
+    [CLONE_DEFAULT_PRIVILEGES_ELSEWHERE_SQL, [alternate]],
     ...both.map((pair): Statement => [directMembershipSql(server), pair]),
   ];
 }
@@ -426,11 +438,25 @@ export async function syncPostgresAlternateUser(connection: SqlSession, server: 
       }
       await session.query(loginAttributesSql(clone, { ...wanted, replication: replicationChanges ? wanted.replication : undefined }));
     }
-    if (owned.here > 0 && owner !== clone) await reassignCloneObjects(session, server, clone, owner);
+    const defaultRows = cloneExists && owner !== clone ? await session.query(CLONE_DEFAULT_PRIVILEGES_SQL, [clone]) : [];
+    const defaultPrivileges = movableDefaultPrivileges(defaultRows, owner);
+    if ((owned.here > 0 || defaultPrivileges.length > 0) && owner !== clone) {
+      await reassignCloneObjects(session, server, clone, owner, {}, { objects: owned.here > 0, defaultPrivileges });
+    }
+    if (cloneExists && owner !== clone) {
+      // Read again only when something moved; otherwise what is left is what was read.
+      await reportClonesDefaultPrivilegesLeft(session, clone, owner, warn, defaultPrivileges.length > 0 ? undefined : defaultRows);
+    }
     if (cloneExists) {
       await revokeCloneOwnRights(session, server, clone, original, warn, clone === currentUsername);
     }
-    for (const setting of settingChanges(clone, catalog.alternate, desiredAlternateSettings(catalog, original))) {
+    const changes = settingChanges(clone, catalog.alternate, desiredAlternateSettings(catalog, original));
+    if (clone === currentUsername) {
+      // The DBA's changes to the login in use are undone below (the original is the account): said, not silent.
+      const overrides = cloneOverrides(changes, catalog.alternate, cloneAttributes, wanted);
+      if (overrides.length > 0) warn(cloneOverridesWarning(clone, original, overrides));
+    }
+    for (const setting of changes) {
       await applySetting(session, setting, (err) => settingRefused(err, server, master, clone, original, setting));
     }
     return alternateExists ? [setPasswordAsMasterSql(alternateUsername, hash)] : undefined;

@@ -19,13 +19,14 @@
  *
  * REASSIGN OWNED reaches one database (plus databases and tablespaces). Objects the clone owns in
  * another database are refused before any change, with the statement to run there.
- * Not carried: default privileges the clone defined (ALTER DEFAULT PRIVILEGES; REASSIGN OWNED leaves
- * them, and they no longer apply once the clone's sessions run as the owner).
+ * Default privileges the clone defined (ALTER DEFAULT PRIVILEGES), which REASSIGN OWNED leaves, are
+ * moved in the same step (postgres-clone-default-privileges.ts).
  */
 import { DatabaseError, type ErrorContext } from '../errors';
 import { failureCode } from './driver-errors';
 import type { ServerInfo, SqlSession } from '../rotation/database-engine';
 import { escapePostgresIdentifier } from './postgres-escape';
+import { moveCloneDefaultPrivileges, type DefaultPrivilegeGrant } from './postgres-clone-default-privileges';
 import { RESET_ROLE_SQL, borrowRoleSql, reassignOwnedSql, returnRoleSql, setLocalRoleSql } from './postgres-role-sql';
 
 /**
@@ -98,11 +99,20 @@ export function assertNoObjectsElsewhere(clone: string, owner: string, owned: Ow
   );
 }
 
+/** What `reassignCloneObjects` moves: the clone's objects, and its default privileges (postgres-clone-default-privileges.ts). */
+export interface CloneMoves {
+  /** REASSIGN OWNED (the clone owns objects here). @default true */
+  readonly objects?: boolean;
+  /** Grants of the clone's default privileges to move to the owner. @default none */
+  readonly defaultPrivileges?: readonly DefaultPrivilegeGrant[];
+}
+
 /**
  * Inside the caller's transaction: gives everything `clone` owns in this database (and its databases
- * and tablespaces) to `owner`, acting as the clone; the master's borrowed SET option is returned
- * before this returns. Idempotent: with nothing owned, nothing runs.
- * @throws CloneOwnsObjectsError when the clone lacks the owner's privileges, or the reassignment is refused
+ * and tablespaces) to `owner`, and moves its default privileges there, acting as the clone; the
+ * master's borrowed SET option is returned before this returns. Idempotent: with nothing owned,
+ * nothing runs.
+ * @throws CloneOwnsObjectsError when the clone lacks the owner's privileges, or the move is refused
  */
 export async function reassignCloneObjects(
   session: SqlSession,
@@ -110,6 +120,7 @@ export async function reassignCloneObjects(
   clone: string,
   owner: string,
   context: ErrorContext = {},
+  moves: CloneMoves = {},
 ): Promise<void> {
   const who = (await session.query(canActAsSql(server), [clone]))[0] ?? {};
   const master = String(who.master);
@@ -135,7 +146,8 @@ export async function reassignCloneObjects(
     );
   }
   try {
-    await session.query(reassignOwnedSql(clone, owner));
+    if (moves.objects !== false) await session.query(reassignOwnedSql(clone, owner));
+    await moveCloneDefaultPrivileges(session, clone, owner, moves.defaultPrivileges ?? []);
   } catch (err) {
     const code = failureCode(err);
     throw new CloneOwnsObjectsError(clone, `the server refused to reassign them${code !== undefined ? ` (error ${code})` : ''}`, remedy, {

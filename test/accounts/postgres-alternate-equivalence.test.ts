@@ -111,6 +111,13 @@ describe('assertPostgresEquivalent', () => {
     );
   });
 
+  it('catches default privileges the alternate defined for itself (they reach nothing either login creates)', () =>
+    catches(
+      `ALTER DEFAULT PRIVILEGES FOR ROLE ${id(clone)} GRANT SELECT ON TABLES TO PUBLIC`,
+      /^default privileges defined by the alternate/,
+      `ALTER DEFAULT PRIVILEGES FOR ROLE ${id(clone)} REVOKE SELECT ON TABLES FROM PUBLIC`,
+    ));
+
   it('catches CONNECTION LIMIT', () =>
     catches(`ALTER ROLE ${id(clone)} CONNECTION LIMIT 3`, /^CONNECTION LIMIT$/, `ALTER ROLE ${id(clone)} CONNECTION LIMIT 12`));
 

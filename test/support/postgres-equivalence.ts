@@ -22,6 +22,8 @@
  *   owner rights, each as reachable by the login (directly or by SET ROLE). An object only the
  *   alternate owns shows here, as does a right granted to one login only;
  * - objects either role owns in other databases (counted, per database);
+ * - default privileges the alternate defined for itself that grant anything (in the admin's database):
+ *   its sessions create objects as its start role, so those grants reach nothing either login makes;
  * - the password's hashing (md5 or SCRAM), when the admin may read pg_authid.
  */
 
@@ -175,6 +177,21 @@ const OWNED_ELSEWHERE_SQL =
   'AND s.refobjid = (SELECT oid FROM pg_roles WHERE rolname = $1) AND d.datname <> current_database() GROUP BY 1 ORDER BY 1';
 
 /**
+ * Grants in the default privileges a login defined for itself (ALTER DEFAULT PRIVILEGES FOR ROLE it), other
+ * than its own owner entry and PUBLIC's built-in EXECUTE on functions and USAGE on types: on the alternate
+ * they apply to nothing (its sessions create objects as its start role), so a grant there is one the
+ * objects either login makes lack.
+ */
+const OWN_DEFAULT_GRANTS_SQL =
+  "SELECT coalesce(n.nspname, '*') AS schema, d.defaclobjtype::text AS kind, " +
+  "CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE (SELECT rolname FROM pg_roles WHERE oid = a.grantee) END AS grantee, " +
+  'a.privilege_type AS priv, a.is_grantable AS grantable ' +
+  'FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace AND d.defaclnamespace <> 0 CROSS JOIN LATERAL aclexplode(d.defaclacl) a ' +
+  'WHERE d.defaclrole = (SELECT oid FROM pg_roles WHERE rolname = $1) AND a.grantee <> d.defaclrole ' +
+  "AND NOT (d.defaclnamespace = 0 AND a.grantee = 0 AND NOT a.is_grantable AND ((d.defaclobjtype = 'f' AND a.privilege_type = 'EXECUTE') " +
+  "OR (d.defaclobjtype = 'T' AND a.privilege_type = 'USAGE'))) ORDER BY 1, 2, 3, 4";
+
+/**
  * Every observable difference between `original` and `alternate` other than name and password.
  * @param admin a superuser connection (pg_authid is read when readable; the rest needs no superuser)
  */
@@ -267,6 +284,11 @@ export async function postgresDifferences(
     Object.fromEntries((await rows(admin, OWNED_ELSEWHERE_SQL, [login])).map((r) => [r.datname, r.n]));
   const [eb] = [await elsewhere(alternate)];
   differ('objects owned in other databases by the alternate', {}, eb);
+  differ(
+    'default privileges defined by the alternate (they apply to nothing it creates)',
+    [],
+    await rows(admin, OWN_DEFAULT_GRANTS_SQL, [alternate]),
+  );
 
   const [readable] = await rows(admin, "SELECT has_table_privilege('pg_authid', 'SELECT') AS ok");
   if (readable.ok === true) {

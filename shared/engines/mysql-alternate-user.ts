@@ -54,7 +54,7 @@
  * an alternate user that existed keeps its old password (step 4 never ran), so it logs in as before.
  * A lost connection or a timeout is a crash like any other: nothing is undone, the retry converges.
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { columnText as text, escapeMysql as escape } from './mysql-connector';
 import { AuthenticationError, DatabaseError, ToolkitError } from '../errors';
 import type { AlternateUserChange, ServerInfo, SqlSession } from '../rotation/database-engine';
@@ -88,6 +88,8 @@ import { assertRoomForProof, assertWritable, runPasswordStatement } from './mysq
 import { grantRemedy, MASTER_CANNOT_GRANT_CODES, MysqlGrantRefusedError } from './mysql-grant-refusal';
 import { failureCode } from './driver-errors';
 import { AlternateUserNotACloneError } from './alternate-user-identity';
+import { NATIVE_PLUGIN, normalizePlugin } from './mysql-auth-chain';
+import { mysqlNativePasswordHash } from './password-hashes';
 
 /** A revoke of a grant that is already gone (a retry, or a grant the server printed but no longer holds). */
 const NO_SUCH_GRANT_CODES: ReadonlySet<string> = new Set([
@@ -147,8 +149,7 @@ export async function syncMysqlAlternateUser(session: SqlSession, server: Server
     `ALTER USER ${withPassword.map((o) => `${accountName(alternate, o.host)} ${identifiedFor(server, o, change.password, form)}`).join(', ')}`;
   passwordStatement('hash');
   const copied = new Map(passwordless.map((o) => [o.host, copiedIdentified(server, o)]));
-  // Every character class, so a password-validation plugin accepts the placeholder too.
-  const placeholder = `Aa1-${randomBytes(24).toString('base64url')}`;
+  const placeholder = alternatePlaceholder(change.password);
   const create = (o: AccountOptions, form: PasswordForm): string =>
     `CREATE USER IF NOT EXISTS ${accountName(alternate, o.host)} ${copied.get(o.host) ?? identifiedFor(server, o, placeholder, form)} ${requireClause(o)}`;
 
@@ -253,7 +254,7 @@ async function assertAlternateIsCopy(
         takenAway.push(`${statement.summary.replace(/^REVOKE /, '')} (${describeAccount(alternate, e.host)})`);
     }
   }
-  if (takenAway.length === 0 || (await change.previouslyHeld?.()) === true) return reads;
+  if (takenAway.length === 0 || madeForThisRotation(existing, change.password) || (await change.previouslyHeld?.()) === true) return reads;
   const named = takenAway.slice(0, NAMED_TAKEAWAYS).join('; ');
   const more = takenAway.length > NAMED_TAKEAWAYS ? ` and ${takenAway.length - NAMED_TAKEAWAYS} more` : '';
   throw new AlternateUserNotACloneError(
@@ -262,6 +263,36 @@ async function assertAlternateIsCopy(
     quoteName(current),
     `it has what ${quoteName(current)} lacks, which the rotation would take away: ${named}${more}`,
     `make its host entries and rights those of ${quoteName(current)} (or DROP USER it, and the rotation creates it anew)`,
+  );
+}
+
+/**
+ * The password an alternate user is created with before its rights are copied (its own password is set
+ * last, so the pending password never logs in to a half-made user). Derived from the pending password by
+ * HMAC-SHA-256 rather than random, so that a retry after a crash can tell the user this rotation made
+ * (`madeForThisRotation`); it reveals nothing of the pending password, and whoever can compute it holds
+ * that password already. Every character class, so a password-validation plugin accepts it.
+ */
+function alternatePlaceholder(pendingPassword: string): string {
+  return `Aa1-${createHmac('sha256', pendingPassword).update('alternate user placeholder').digest('base64url').slice(0, 32)}`;
+}
+
+/**
+ * True when every host entry of the existing alternate stores, as mysql_native_password, the pending
+ * password or its placeholder: an earlier attempt of this very rotation made or set it (nobody else knows
+ * either), so the rights it holds beyond the current user's are ones the current user has lost since (a
+ * DBA's revoke between a crash and the retry), which the sync must take away. Other stored forms cannot be
+ * compared here and prove nothing.
+ */
+function madeForThisRotation(existing: readonly AccountOptions[], pendingPassword: string): boolean {
+  const ours = new Set(
+    [mysqlNativePasswordHash(pendingPassword), mysqlNativePasswordHash(alternatePlaceholder(pendingPassword))].map((h) => h.toUpperCase()),
+  );
+  return (
+    existing.length > 0 &&
+    existing.every(
+      (e) => e.auth.length === 1 && normalizePlugin(e.auth[0]!.plugin) === NATIVE_PLUGIN && ours.has(e.auth[0]!.authString.toUpperCase()),
+    )
   );
 }
 

@@ -150,6 +150,42 @@ describe('MySQL alternate user: a user of that name that is not a copy of the cu
     await assertMysqlEquivalent(admin, app.username, half.username);
   });
 
+  it('a clone an unfinished first rotation made, then the DBA narrowed the original: the retry takes it over and the revoke follows', async () => {
+    const app = await newUser(cloneTestName(PREFIX));
+    made.push(`${app.username}_clone`);
+    await admin.query(`GRANT SELECT, DELETE ON ${admin.escapeId(world.db)}.* TO ?@'%'`, [app.username]);
+    const arn = await createSecret(endpoint.client, uniqueName('mai-app'), secret(app, { masterarn: masterArn }));
+    // The first rotation stops after setSecret made the clone (a crash before testSecret): no AWSPREVIOUS
+    // names the clone yet, and it holds DELETE, which the DBA then revokes from the original.
+    const h = createRotationHandler({
+      engine: mysqlEngine,
+      strategy: 'alternating-users',
+      secretsClient: endpoint.client,
+      env: {},
+      logger: logs,
+    });
+    let crash = true;
+    const crashing = lambdaArn(uniqueName('mai-crashing'));
+    endpoint.local.registerRotationFunction(crashing, async (event) => {
+      if (crash && event.Step === 'testSecret') throw new Error('the function crashed');
+      return h(event);
+    });
+    expect(
+      await rotate(endpoint.client, arn, crashing).then(
+        () => undefined,
+        (err: unknown) => err as Error,
+      ),
+    ).toBeDefined();
+    expect((await secretValue(endpoint.client, arn)).username).toBe(app.username);
+    await admin.query(`REVOKE DELETE ON ${admin.escapeId(world.db)}.* FROM ?@'%'`, [app.username]);
+    crash = false;
+    // RotateSecret re-attempts the unfinished rotation (and answers that one was pending).
+    await rotate(endpoint.client, arn, crashing).catch(() => undefined);
+    expect(endpoint.local.rotationHistory(arn).at(-1)?.outcome).toBe('succeeded');
+    expect((await secretValue(endpoint.client, arn)).username).toBe(`${app.username}_clone`);
+    await assertMysqlEquivalent(admin, app.username, `${app.username}_clone`);
+  });
+
   it('the toolkit’s clone after the DBA narrowed the original: AWSPREVIOUS names it, so the revoke follows', async () => {
     const app = await newUser(cloneTestName(PREFIX));
     made.push(`${app.username}_clone`);

@@ -6,7 +6,7 @@
  * new objects are created by that role and the clone's own defaults never apply again: the reporting
  * role gets 42501 on every table made after the switch. The sync moves them to the start role (and
  * takes them off the clone, so a DBA's later revoke on the original sticks).
- * Every name starts with `h6pa_`; `assertPostgresEquivalent` runs after every rotation.
+ * Every name starts with `padp_`; `assertPostgresEquivalent` runs after every rotation.
  */
 import type { Client } from 'pg';
 import { escapeIdentifier as id, escapeLiteral as lit } from 'pg';
@@ -34,7 +34,7 @@ const schemas: string[] = [];
 const databases: string[] = [];
 
 function name(kind = 'u'): string {
-  return `h6pa_${kind}_${randomBytes(4).toString('hex')}`;
+  return `padp_${kind}_${randomBytes(4).toString('hex')}`;
 }
 
 beforeAll(async () => {

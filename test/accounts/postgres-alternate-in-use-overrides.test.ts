@@ -3,7 +3,7 @@
  * pg_stat_activity and tunes that role. The next rotation makes the clone the original's copy again and
  * switches the application to the original, which never had the change: it must not be undone without
  * a word. The warning names what changed (never a value) and where to make it; a change the DBA made
- * on the original only is carried quietly. Every name starts with `h6pa_`.
+ * on the original only is carried quietly. Every name starts with `paio_`.
  */
 import type { Client } from 'pg';
 import { escapeIdentifier as id } from 'pg';
@@ -41,7 +41,7 @@ afterAll(async () => {
 
 /** A role rotated once: its clone exists and is AWSCURRENT. */
 async function cloneInUse(): Promise<{ user: string; clone: string; arn: string; here: string }> {
-  const user = `h6pa_u_${randomBytes(4).toString('hex')}`;
+  const user = `paio_u_${randomBytes(4).toString('hex')}`;
   const pw = password();
   roles.push(user, `${user}_clone`);
   await createRole(db, user, pw);

@@ -88,8 +88,7 @@ import { assertRoomForProof, assertWritable, runPasswordStatement } from './mysq
 import { grantRemedy, MASTER_CANNOT_GRANT_CODES, MysqlGrantRefusedError } from './mysql-grant-refusal';
 import { failureCode } from './driver-errors';
 import { AlternateUserNotACloneError } from './alternate-user-identity';
-import { NATIVE_PLUGIN, normalizePlugin } from './mysql-auth-chain';
-import { mysqlNativePasswordHash } from './password-hashes';
+import { nativeHashesOf, storedNativeHash } from './mysql-auth-chain';
 
 /** A revoke of a grant that is already gone (a retry, or a grant the server printed but no longer holds). */
 const NO_SUCH_GRANT_CODES: ReadonlySet<string> = new Set([
@@ -285,15 +284,8 @@ function alternatePlaceholder(pendingPassword: string): string {
  * compared here and prove nothing.
  */
 function madeForThisRotation(existing: readonly AccountOptions[], pendingPassword: string): boolean {
-  const ours = new Set(
-    [mysqlNativePasswordHash(pendingPassword), mysqlNativePasswordHash(alternatePlaceholder(pendingPassword))].map((h) => h.toUpperCase()),
-  );
-  return (
-    existing.length > 0 &&
-    existing.every(
-      (e) => e.auth.length === 1 && normalizePlugin(e.auth[0]!.plugin) === NATIVE_PLUGIN && ours.has(e.auth[0]!.authString.toUpperCase()),
-    )
-  );
+  const ours = nativeHashesOf([pendingPassword, alternatePlaceholder(pendingPassword)]);
+  return existing.length > 0 && existing.every((e) => e.auth.length === 1 && ours.has(storedNativeHash(e.auth[0]!) ?? ''));
 }
 
 /**

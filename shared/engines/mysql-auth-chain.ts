@@ -96,6 +96,22 @@ export function methodTakesPassword(method: AuthMethod): boolean {
 }
 
 /**
+ * The hash a mysql_native_password method stores (`*HEX`, upper case), when it is one the toolkit can
+ * compute and so compare with a password's (`nativeHashesOf`); undefined for other plugins, the empty
+ * password and a shut door (`passwordShut`).
+ */
+export function storedNativeHash(method: AuthMethod): string | undefined {
+  return pluginKind(method.plugin) === 'client-hashed' && /^\*[0-9A-F]{40}$/i.test(method.authString)
+    ? method.authString.toUpperCase()
+    : undefined;
+}
+
+/** The mysql_native_password hashes of `passwords`, upper case: what `storedNativeHash` returns for them. */
+export function nativeHashesOf(passwords: readonly string[]): Set<string> {
+  return new Set(passwords.map((p) => mysqlNativePasswordHash(p).toUpperCase()));
+}
+
+/**
  * Which methods of an authentication chain hold the secret's password, by position, when the chain holds
  * several passwords. MariaDB has no RETAIN CURRENT PASSWORD; its way to keep two passwords valid while
  * clients move from one to the other is a chain of two password methods
@@ -112,13 +128,11 @@ export function methodTakesPassword(method: AuthMethod): boolean {
  */
 export function secretMethods(chain: readonly AuthMethod[], password: string, replacing: string | undefined): boolean[] | undefined {
   const takes = chain.map(methodTakesPassword);
-  const comparable = chain.map(
-    (m, i) =>
-      takes[i] === true && pluginKind(m.plugin) === 'client-hashed' && (m.authString === '' || /^\*[0-9A-F]{40}$/i.test(m.authString)),
-  );
+  const stored = chain.map(storedNativeHash);
+  const comparable = chain.map((m, i) => takes[i] === true && (passwordEmpty(m) || stored[i] !== undefined));
   if (replacing === undefined || takes.filter(Boolean).length <= 1 || !comparable.some(Boolean)) return takes;
-  const held = new Set([mysqlNativePasswordHash(replacing).toUpperCase(), mysqlNativePasswordHash(password).toUpperCase()]);
-  const flags = chain.map((m, i) => takes[i] === true && (!comparable[i] || held.has(m.authString.toUpperCase())));
+  const held = nativeHashesOf([replacing, password]);
+  const flags = chain.map((_, i) => takes[i] === true && (!comparable[i] || (stored[i] !== undefined && held.has(stored[i]))));
   return flags.some((f, i) => f && comparable[i]) ? flags : undefined;
 }
 
@@ -132,10 +146,8 @@ export function secretMethods(chain: readonly AuthMethod[], password: string, re
  */
 export function holdsAnotherPassword(chain: readonly AuthMethod[], passwords: readonly string[]): boolean {
   const methods = chain.filter(methodTakesPassword);
-  const only = methods.length === 1 ? methods[0]! : undefined;
-  if (only === undefined || pluginKind(only.plugin) !== 'client-hashed' || !/^\*[0-9A-F]{40}$/i.test(only.authString)) return false;
-  const stored = only.authString.toUpperCase();
-  return !passwords.some((p) => mysqlNativePasswordHash(p).toUpperCase() === stored);
+  const stored = methods.length === 1 ? storedNativeHash(methods[0]!) : undefined;
+  return stored !== undefined && !nativeHashesOf(passwords).has(stored);
 }
 
 /**
@@ -148,9 +160,9 @@ export function holdsAnotherPassword(chain: readonly AuthMethod[], passwords: re
 export function holdsPasswordAlready(chain: readonly AuthMethod[], password: string, replacing: string | undefined): boolean {
   const secrets = secretMethods(chain, password, replacing);
   if (secrets === undefined) return false;
-  const hash = mysqlNativePasswordHash(password).toUpperCase();
+  const [hash] = nativeHashesOf([password]);
   const set = chain.filter((_, i) => secrets[i] === true);
-  return set.length > 0 && set.every((m) => pluginKind(m.plugin) === 'client-hashed' && m.authString.toUpperCase() === hash);
+  return set.length > 0 && set.every((m) => storedNativeHash(m) === hash);
 }
 
 /**

@@ -155,11 +155,11 @@ export async function setOwnMysqlPassword(session: SqlSession, server: ServerInf
   // The function's own entry proved which password is the secret's (the one it logged in with); another
   // entry holding a third one is not the secret's to change. A heal, where no entry holds the secret's,
   // is decided by the diagnosis.
-  const replaced = change.currentPassword;
+  const replacing = change.currentPassword;
   const foreign =
-    change.restoring === true || replaced === undefined
+    change.restoring === true || replacing === undefined
       ? []
-      : rest.filter((a) => holdsAnotherPassword(a.chain, [replaced, change.password]));
+      : rest.filter((a) => holdsAnotherPassword(a.chain, [replacing, change.password]));
   if (foreign.length > 0) {
     const names = foreign.map((a) => describeAccount(a.user, a.host)).join(', ');
     throw new DatabaseError(
@@ -168,7 +168,6 @@ export async function setOwnMysqlPassword(session: SqlSession, server: ServerInf
     );
   }
   const retain = !change.restoring && hasDualPasswords(server);
-  const replacing = change.currentPassword;
   // Every statement is built before the first runs: a chain whose passwords none is the secret's stops
   // the change before any entry is set.
   for (const account of [...rest, ...(ownState.chain.length > 1 ? [ownState] : [])]) {

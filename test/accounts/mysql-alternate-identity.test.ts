@@ -9,12 +9,18 @@
  */
 import type { Connection } from 'mysql2/promise';
 import { canLoginMysql } from '../../local/admin-connections';
-import { mysqlAdminSettings } from '../../local/db-settings';
 import { mysqlEngine } from '../../shared/engines/mysql';
 import { mysqlNativePasswordHash } from '../../shared/engines/password-hashes';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
 import { assertMysqlEquivalent } from '../support/mysql-equivalence';
-import { cloneTestName, cloneTestPassword, connectMysqlAdmin, createCloneWorld, type CloneWorld } from '../support/mysql-fixture-accounts';
+import {
+  cloneTestName,
+  cloneTestPassword,
+  connectMysqlAdmin,
+  createCloneWorld,
+  type CloneWorld,
+  sharedMariadbSecret as secret,
+} from '../support/mysql-fixture-accounts';
 import {
   captureLogger,
   createSecret,
@@ -27,7 +33,6 @@ import {
 } from '../support/rotation-endpoint';
 
 const PREFIX = 'mai';
-const settings = mysqlAdminSettings();
 let endpoint: Endpoint;
 let admin: Connection;
 let world: CloneWorld;
@@ -59,18 +64,6 @@ afterAll(async () => {
   await admin.end();
   await endpoint.close();
 });
-
-function secret(user: { username: string; password: string }, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    engine: 'mariadb',
-    host: settings.host,
-    port: settings.port,
-    username: user.username,
-    password: user.password,
-    ssl: false,
-    ...extra,
-  };
-}
 
 /** A user at each host with a native password, dropped after the file. */
 async function newUser(username: string, hosts: readonly string[] = ['%']): Promise<{ username: string; password: string }> {

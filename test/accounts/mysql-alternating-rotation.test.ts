@@ -14,7 +14,14 @@ import { mysqlEngine } from '../../shared/engines/mysql';
 import { mysqlNativePasswordHash } from '../../shared/engines/password-hashes';
 import { createRotationHandler } from '../../shared/rotation/create-rotation-handler';
 import { assertMysqlEquivalent, mysqlDifferences } from '../support/mysql-equivalence';
-import { cloneTestName, cloneTestPassword, connectMysqlAdmin, createCloneWorld, type CloneWorld } from '../support/mysql-fixture-accounts';
+import {
+  cloneTestName,
+  cloneTestPassword,
+  connectMysqlAdmin,
+  createCloneWorld,
+  type CloneWorld,
+  sharedMariadbSecret as secret,
+} from '../support/mysql-fixture-accounts';
 import {
   captureLogger,
   createSecret,
@@ -45,18 +52,6 @@ afterAll(async () => {
   await admin.end();
   await endpoint.close();
 });
-
-function secret(user: { username: string; password: string }, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    engine: 'mariadb',
-    host: settings.host,
-    port: settings.port,
-    username: user.username,
-    password: user.password,
-    ssl: false,
-    ...extra,
-  };
-}
 
 function handler(): { arn: string; logs: ReturnType<typeof captureLogger> } {
   const logs = captureLogger();

@@ -127,3 +127,12 @@ export async function dropUsers(admin: Connection, names: readonly string[]): Pr
 }
 
 export { connectMysqlAdmin };
+
+/** A user's secret value on the shared MariaDB server, TLS off, with `extra` fields (`masterarn`…). */
+export function sharedMariadbSecret(
+  user: { username: string; password: string },
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  const s = mysqlAdminSettings();
+  return { engine: 'mariadb', host: s.host, port: s.port, username: user.username, password: user.password, ssl: false, ...extra };
+}

@@ -264,12 +264,11 @@ async function assertAlternateIsClone(
     session.query(ownPrivilegesSql(server), [alternate]),
     ownedObjects(session, alternate),
   ]);
+  const ownedCount = owned.here + [...owned.elsewhere.values()].reduce((a, b) => a + b, 0);
   const holds = [
     ...memberships.map((row) => `membership in ${escapePostgresIdentifier(String(row.rolname))}`),
     ...(privileges.length > 0 ? [`${privileges.length} grant(s) on objects`] : []),
-    ...(owned.here + [...owned.elsewhere.values()].reduce((a, b) => a + b, 0) > 0
-      ? [`${owned.here + [...owned.elsewhere.values()].reduce((a, b) => a + b, 0)} object(s) it owns`]
-      : []),
+    ...(ownedCount > 0 ? [`${ownedCount} object(s) it owns`] : []),
   ];
   const evidence =
     `neither role is a member of the other (the toolkit and AWS's multi-user function both make the alternate a member of the original)` +
